@@ -1,0 +1,171 @@
+"""The `davbridge` command line: demo, serve, users and app passwords, connecting accounts.
+
+A composition root; every subcommand is a thin call into bridge.api / bridge.demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import signal
+import sys
+import threading
+import urllib.parse
+from pathlib import Path
+
+from bridge import __version__, api, logs
+from bridge import settings as settings_mod
+from bridge.errors import BridgeError
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bridge import demo
+
+    logs.setup(args.log_level, "text")
+    return demo.run(Path(args.data_dir), args.host, args.port,
+                    Path(args.info_json) if args.info_json else None, args.refresh_interval)
+
+
+def _bridge(args: argparse.Namespace) -> api.Bridge:
+    settings = settings_mod.load(args.config)
+    logs.setup(settings.log.level, settings.log.format)
+    bridge = api.Bridge(settings)
+    api.install(bridge)
+    return bridge
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from bridge.serve import HttpServer
+
+    bridge = _bridge(args)
+    s = bridge.settings.server
+    server = HttpServer(bridge, s.host, s.port).start()
+    bridge.start_background()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"davbridge {__version__} serving on {server.url}", flush=True)
+    stop.wait()
+    server.stop()
+    bridge.close()
+    return 0
+
+
+def _cmd_user_add(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    if bridge.store.user_by_name(args.name):
+        print(f"user {args.name!r} exists", file=sys.stderr)
+        return 1
+    bridge.store.create_user(args.name, args.email)
+    print(f"created user {args.name}")
+    return 0
+
+
+def _cmd_app_password(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    user = bridge.store.user_by_name(args.user)
+    if user is None:
+        print(f"no user {args.user!r}", file=sys.stderr)
+        return 1
+    print(bridge.new_app_password(user, args.label))
+    print("(shown once; it is stored only as a salted hash)", file=sys.stderr)
+    return 0
+
+
+def _cmd_connect_graph(args: argparse.Namespace) -> int:
+    """Consent in a browser, with a one-shot loopback listener catching the redirect."""
+    bridge = _bridge(args)
+    user = bridge.store.user_by_name(args.user)
+    if user is None:
+        print(f"no user {args.user!r}", file=sys.stderr)
+        return 1
+    answer: dict[str, str] = {}
+
+    class Catch(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - stdlib API
+            answer.update(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"davbridge: you can close this window.")
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    listener = http.server.HTTPServer(("127.0.0.1", args.listen_port), Catch)
+    redirect = f"http://127.0.0.1:{listener.server_port}/"
+    url, pending = bridge.connections.begin_graph_consent(user.id, redirect,
+                                                          write=not args.read_only)
+    print(f"Open this URL in a browser and sign in:\n\n  {url}\n", flush=True)
+    listener.handle_request()
+    conn = bridge.connections.complete_graph_consent(pending, answer)
+    bridge.sync_connection(conn.id)
+    print(f"connected {conn.account}; {len(bridge.store.collections(connection_id=conn.id))} "
+          "calendars mirrored")
+    return 0
+
+
+def _cmd_config_example(args: argparse.Namespace) -> int:
+    print(settings_mod.example_toml())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="davbridge", description=__doc__)
+    p.add_argument("--version", action="version", version=f"davbridge {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="run the bridge against the bundled provider sandbox")
+    d.add_argument("--data-dir", default="./davbridge-demo")
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=5232)
+    d.add_argument("--info-json", help="write URLs and credentials as JSON to this file")
+    d.add_argument("--refresh-interval", type=float, default=10.0,
+                   help="seconds before a collection is refreshed (default 10)")
+    d.add_argument("--log-level", default="INFO")
+    d.set_defaults(func=_cmd_demo)
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--config", help="TOML configuration file (see config/)")
+        return sp
+
+    s = with_config(sub.add_parser("serve", help="run the bridge with a configuration file"))
+    s.set_defaults(func=_cmd_serve)
+
+    u = sub.add_parser("user", help="manage bridge users").add_subparsers(dest="sub",
+                                                                          required=True)
+    ua = with_config(u.add_parser("add", help="create a bridge user"))
+    ua.add_argument("name")
+    ua.add_argument("--email")
+    ua.set_defaults(func=_cmd_user_add)
+
+    a = sub.add_parser("app-password", help="manage app passwords").add_subparsers(
+        dest="sub", required=True)
+    aa = with_config(a.add_parser("add", help="create an app password (printed once)"))
+    aa.add_argument("user")
+    aa.add_argument("--label", default="device")
+    aa.set_defaults(func=_cmd_app_password)
+
+    c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
+        dest="sub", required=True)
+    cg = with_config(c.add_parser("graph", help="Microsoft 365 through the Graph API"))
+    cg.add_argument("user")
+    cg.add_argument("--read-only", action="store_true")
+    cg.add_argument("--listen-port", type=int, default=0)
+    cg.set_defaults(func=_cmd_connect_graph)
+
+    ce = sub.add_parser("config-example", help="print the documented example configuration")
+    ce.set_defaults(func=_cmd_config_example)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BridgeError as exc:
+        print(f"davbridge: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The one error tree of davbridge. Errors carry the data a caller needs to act on them.
+
+`http_status` is what a DAV client should see when the error reaches the request path.
+This module must not import anything from the bridge.
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Base of every error davbridge raises on purpose."""
+
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(BridgeError):
+    """The configuration is invalid; `key` names the offending setting."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+class BadInput(BridgeError):
+    """A client sent something we cannot accept (malformed iCalendar, wrong component …)."""
+
+    http_status = 400
+
+
+class PayloadTooLarge(BadInput):
+    http_status = 413
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"request body of {size} bytes exceeds the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
+class NotFound(BridgeError):
+    http_status = 404
+
+
+class UidConflict(BridgeError):
+    http_status = 409
+
+    def __init__(self, uid: str, href: str) -> None:
+        super().__init__(f"UID {uid!r} is already used by {href!r} in this collection")
+        self.uid = uid
+        self.href = href
+
+
+class ProviderError(BridgeError):
+    """A provider answered with an error. `provider` is graph|google|ews; `code` the vendor code."""
+
+    http_status = 502
+
+    def __init__(self, provider: str, message: str, code: str | None = None, status: int = 0):
+        super().__init__(f"{provider}: {message}" + (f" ({code})" if code else ""))
+        self.provider = provider
+        self.code = code
+        self.status = status
+
+
+class ProviderRefused(ProviderError):
+    """A permanent refusal of a write (invalid request): the client gets 400 with the reason."""
+
+    http_status = 400
+
+
+class ReadOnly(ProviderError):
+    """The calendar or item cannot be written (provider permission)."""
+
+    http_status = 403
+
+
+class PreconditionFailed(ProviderError):
+    """The item changed at the provider since the client last saw it (stale ETag/changeKey)."""
+
+    http_status = 412
+
+
+class RemoteNotFound(ProviderError):
+    """The provider no longer has the object."""
+
+    http_status = 404
+
+
+class ProviderBusy(ProviderError):
+    """Throttled or temporarily failing (429/503/5xx); retry after `retry_after` seconds."""
+
+    http_status = 503
+
+    def __init__(self, provider: str, message: str, retry_after: float, code: str | None = None,
+                 status: int = 0) -> None:
+        super().__init__(provider, message, code, status)
+        self.retry_after = retry_after
+
+
+class CursorExpired(ProviderError):
+    """The provider's incremental cursor (delta/sync token/sync state) is no longer valid."""
+
+    http_status = 500
+
+
+class AuthExpired(ProviderError):
+    """Tokens are expired or revoked: the connection needs re-authorization (A2)."""
+
+    http_status = 403
+
+
+class AuthFailed(BridgeError):
+    """A DAV/portal login failed."""
+
+    http_status = 401

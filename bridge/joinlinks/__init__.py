@@ -1,0 +1,73 @@
+"""Join-link detection and enrichment (SPEC C3): pure functions over iCalendar text, no I/O.
+
+`enrich(ical, account_emails)` adds the properties below to every VEVENT (master and each
+RECURRENCE-ID override); `strip(ical)` removes them again from client-submitted text;
+`detect(vevent)` returns the Detection for an icalendar.Event. Depends only on icalendar and the
+standard library; must not import other bridge packages nor do I/O.
+
+Properties added to every VEVENT
+================================
+=================================  ============================================================
+Property                           Meaning
+=================================  ============================================================
+X-ZOOM-MEETING:TRUE|FALSE          always; FALSE = "Not a Zoom meeting" (SUMMARY never changed)
+X-ZOOM-JOIN-URL:<https url>        Zoom: canonical join URL (Safe Links / Google redirect
+                                   unwrapped, zoommtg:// and zoomus:// converted, only pwd= and
+                                   tk= kept, /wc/join/<id> -> /j/<id>)
+X-ZOOM-MEETING-ID:<digits>         Zoom: 9-11 digits, from the URL, the structured
+                                   X-CONFERENCE-ID, or "Meeting ID: 855 1234 5678" text
+X-ZOOM-PASSCODE:<text>             Zoom, when known: CONFERENCE param X-PASSCODE/X-PASSWORD, or
+                                   "Passcode:" / "Password:" / "Meeting password:" text; never
+                                   derived from the encrypted pwd= value
+X-ZOOM-HOST;CN=<name>:<address>    Zoom: the ORGANIZER value with its CN
+X-ZOOM-HOSTED-BY-ME:TRUE|FALSE     Zoom: organizer address (case-insensitive) is one of the
+                                   account's addresses; FALSE without ORGANIZER
+X-ZOOM-DIAL;VALUE=URI:tel:<…>      Zoom: one per one-tap string, e.g.
+                                   tel:+16465588656,,85512345678#,,,,*123456#, from structured
+                                   PHONE conferences of a Zoom meeting and "One tap" text
+CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=<label>:<url>
+                                   RFC 7986, one per detected service the provider mapping did
+                                   not already emit (Zoom, Microsoft Teams, Google Meet, Webex,
+                                   GoTo Meeting, Skype for Business, Skype, BlueJeans, Jitsi
+                                   Meet, Whereby, Amazon Chime)
+CONFERENCE;VALUE=URI;FEATURE=PHONE;LABEL=Zoom:tel:<…>
+                                   each Zoom one-tap not already present as a PHONE conference
+X-DAVBRIDGE-CONFERENCE:<key>       one per non-Zoom service: teams, google-meet, webex,
+                                   goto-meeting, skype-for-business, skype, bluejeans, jitsi,
+                                   whereby, amazon-chime
+X-DAVBRIDGE-JOIN-URL:<url>         primary join URL: the Zoom join URL, else the first service's
+X-DAVBRIDGE-ADDED-CONFERENCE;VALUE=URI:<uri>
+                                   bookkeeping: URI of each CONFERENCE enrich() added
+X-DAVBRIDGE-FILLED:<list>|NONE     bookkeeping when there is a primary join URL: URL / LOCATION
+                                   (property added), URL-EMPTY / LOCATION-EMPTY (empty value
+                                   filled), NONE (nothing filled)
+URL:<primary join URL>             only when URL was absent or empty
+LOCATION:<primary join URL>        only when LOCATION was absent or empty
+DESCRIPTION                        Zoom with join URL or ID: a block on top, between the lines
+                                   "-- Zoom meeting (added by davbridge) --" and
+                                   "-- end of Zoom meeting details (davbridge) --", then a
+                                   blank line, then the provider's text unchanged
+=================================  ============================================================
+
+Host start links (zoom.us/s/<id>, zoommtg://…/start, any URL or token carrying zak=, also inside
+Safe Links) are replaced everywhere in the calendar by "[Zoom host start link removed]" and never
+used; an event whose only Zoom trace is such a link is a Zoom meeting without join URL or ID.
+Sources, in priority order: CONFERENCE, URL, LOCATION, DESCRIPTION, X-ALT-DESC (HTML); the first
+Zoom join URL wins. strip() rules are in strip.py.
+"""
+
+from bridge.joinlinks.detect import Conference, Detection, Organizer, ZoomMeeting, detect
+from bridge.joinlinks.enrich import enrich
+from bridge.joinlinks.strip import strip
+from bridge.joinlinks.zoom import START_LINK_PLACEHOLDER
+
+__all__ = [
+    "START_LINK_PLACEHOLDER",
+    "Conference",
+    "Detection",
+    "Organizer",
+    "ZoomMeeting",
+    "detect",
+    "enrich",
+    "strip",
+]

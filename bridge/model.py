@@ -1,0 +1,136 @@
+"""Shared value types that cross layer boundaries (provider -> sync -> store -> DAV adapter).
+
+Every type here is a frozen dataclass with no behaviour beyond trivial derived values.
+This module must not import anything from the bridge, and must not do I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ProviderKind(StrEnum):
+    GRAPH = "graph"
+    GOOGLE = "google"
+    EWS = "ews"
+
+
+class CollectionKind(StrEnum):
+    CALENDAR = "calendar"
+    ADDRESSBOOK = "addressbook"
+
+
+@dataclass(frozen=True)
+class SyncWindow:
+    """The time range of events mirrored (C6): default 6 months back, 18 months forward."""
+
+    start: dt.datetime  # timezone-aware UTC
+    end: dt.datetime  # timezone-aware UTC
+
+    @staticmethod
+    def around(now: dt.datetime, days_back: int, days_forward: int) -> SyncWindow:
+        """A window around `now`, rounded to whole UTC days so it is stable within a day."""
+        day = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return SyncWindow(day - dt.timedelta(days=days_back), day + dt.timedelta(days=days_forward))
+
+
+@dataclass(frozen=True)
+class CalendarInfo:
+    """One provider calendar the user can see (C1)."""
+
+    remote_id: str
+    display_name: str
+    color: str | None = None  # "#RRGGBB"
+    read_only: bool = False
+    owner_email: str | None = None
+    owner_name: str | None = None
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    """One provider object as one DAV resource.
+
+    For calendars: a single event, or a series master folded together with its exceptions
+    and cancelled occurrences (C2). `ical` is the provider's data as VCALENDAR text *before*
+    join-link enrichment; it must be deterministic for the same provider state.
+    """
+
+    remote_id: str  # stable provider id of the resource (single event id or series master id)
+    version: str  # opaque provider concurrency token(s) (Graph: JSON map id -> changeKey)
+    uid: str  # iCalendar UID
+    ical: str  # VCALENDAR (or VCARD) text
+    member_ids: tuple[str, ...] = ()  # provider ids folded into this resource (instances)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What one incremental pull of a collection found.
+
+    `reset` means the listing is complete (first sync, or the provider's cursor expired and
+    a full resync was done): mirror items whose remote ids are not in `items` are gone.
+    Otherwise `items` are upserts and `removed` raw provider ids reported deleted (these can
+    be member ids of a folded resource: the sync engine resolves them).
+    """
+
+    items: tuple[RemoteItem, ...]
+    removed: tuple[str, ...]
+    cursor: str
+    reset: bool = False
+    requests: int = 0  # provider HTTP requests this pull made (for economy figures)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The provider's canonical copy after a create or update (C5)."""
+
+    item: RemoteItem
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A bridge user as DAV clients see them."""
+
+    user_id: int
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    """A mirrored collection as the store holds it."""
+
+    id: int
+    user_id: int
+    connection_id: int
+    kind: CollectionKind
+    name: str  # path segment under the user's principal
+    remote_id: str
+    display_name: str
+    color: str | None
+    read_only: bool
+    owner: str | None
+    seq: int
+    cursor: str | None
+    refreshed_at: float | None
+    virtual: bool = False
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """A mirrored item as the store holds it; enough to serve without parsing."""
+
+    collection_id: int
+    href: str
+    uid: str
+    remote_id: str
+    version: str
+    etag: str  # quoted
+    text: str
+    component: str  # VEVENT, VTODO, VCARD …
+    start: int  # unix seconds, conservative (wide) enclosing range
+    end: int
+    seq: int
+    members: tuple[str, ...] = field(default_factory=tuple)

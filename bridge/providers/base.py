@@ -1,0 +1,59 @@
+"""The one protocol the sync engine uses to talk to any provider (Graph, Google, EWS).
+
+A provider is done when the shared contract tests pass for it. Implementations do wire I/O
+and mapping; they must not touch the store, and must not enrich (join links are added by
+the sync engine, once, when an item enters the mirror).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+
+
+class CalendarProvider(Protocol):
+    """Calendars of one connected account.
+
+    Error contract (see `bridge.errors`): stale version -> PreconditionFailed; read-only
+    calendar -> ReadOnly; invalid data -> ProviderRefused; throttled/5xx -> ProviderBusy with
+    retry_after; expired/revoked credentials -> AuthExpired. `pull` never returns a partial
+    result: either the whole increment (all pages) or an exception, so a failure mid-pull
+    leaves the caller's cursor and mirror untouched.
+    """
+
+    kind: ProviderKind
+
+    @property
+    def account_email(self) -> str:
+        """The mailbox address of the connected account (used for "hosted by me")."""
+        ...
+
+    def list_calendars(self) -> list[CalendarInfo]: ...
+
+    def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
+        """Everything changed since `cursor` (None: full listing, result.reset=True).
+
+        An expired cursor is handled inside: the provider does a full listing and returns
+        reset=True.
+        """
+        ...
+
+    def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
+        """The current state of one resource (None when it no longer exists)."""
+        ...
+
+    def create(self, calendar_id: str, ical: str, idempotency_key: str,
+               window: SyncWindow) -> RemoteItem:
+        """Create from VCALENDAR text (enrichment already stripped). Retrying with the same
+        idempotency_key never creates a second event."""
+        ...
+
+    def update(self, calendar_id: str, remote_id: str, version: str | None, ical: str,
+               window: SyncWindow) -> RemoteItem:
+        """Update the same provider object (a time move keeps its id). Overrides in `ical`
+        become provider exceptions; new EXDATEs cancel occurrences. `version` None means
+        unconditional."""
+        ...
+
+    def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None: ...

@@ -1,0 +1,265 @@
+"""The Graph v1.0 HTTP client: bearer auth, retries, throttling and the error mapping.
+
+Every Graph call of the provider goes through `GraphHttp`. It turns Graph's error envelope
+(`{"error": {"code", "message"}}`, Graph docs "Microsoft Graph error responses and resource
+types") into `bridge.errors`, obeys `Retry-After` on 429/503/504 within a `RetryPolicy`
+(Graph docs "Microsoft Graph throttling guidance"), and keeps at most four requests in flight
+per mailbox (Graph docs "throttling-limits": Outlook service limits, 4 concurrent requests).
+This module must not know about events, calendars or iCalendar.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from bridge.errors import (
+    AuthExpired,
+    CursorExpired,
+    PreconditionFailed,
+    ProviderBusy,
+    ProviderError,
+    ProviderRefused,
+    ReadOnly,
+    RemoteNotFound,
+)
+from bridge.providers.graph.auth import GraphAppConfig
+from bridge.providers.graph.transport import make_session
+
+PROVIDER = "graph"
+MAX_CONCURRENT_PER_MAILBOX = 4  # throttling-limits.md, "Outlook service limits"
+_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+_RETRYABLE = frozenset({429, 502, 503, 504})
+_DEFAULT_BUSY_S = 5.0
+# Delta tokens that can no longer be used: 410 Gone, or these codes (delta-query-overview.md,
+# "Synchronization reset"; event-delta.md). Compared case-insensitively.
+_CURSOR_EXPIRED_CODES = frozenset({
+    "syncstatenotfound", "resyncrequired", "syncstateinvalid", "invalidsyncstate",
+    "errorinvalidsyncstatedata",
+})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one logical call may keep retrying transient failures."""
+
+    max_attempts: int
+    max_total_wait_s: float
+
+
+# Background pulls are patient; writes sit on a client's request path and must answer fast
+# (a throttled write becomes 503 + Retry-After for the DAV client).
+PULL_POLICY = RetryPolicy(max_attempts=5, max_total_wait_s=60.0)
+WRITE_POLICY = RetryPolicy(max_attempts=2, max_total_wait_s=3.0)
+
+
+class TokenSource(Protocol):
+    def access_token(self) -> str: ...
+
+    def invalidate(self) -> None: ...
+
+
+_semaphores: dict[tuple[str, str], threading.BoundedSemaphore] = {}
+_semaphores_lock = threading.Lock()
+
+
+def _mailbox_semaphore(key: tuple[str, str]) -> threading.BoundedSemaphore:
+    with _semaphores_lock:
+        sem = _semaphores.get(key)
+        if sem is None:
+            sem = _semaphores[key] = threading.BoundedSemaphore(MAX_CONCURRENT_PER_MAILBOX)
+        return sem
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _error_envelope(resp: requests.Response) -> tuple[str | None, str]:
+    try:
+        body = resp.json()
+    except ValueError:
+        text = resp.text.strip()
+        return None, text[:300] or (resp.reason or f"HTTP {resp.status_code}")
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        code = err.get("code")
+        return (str(code) if code else None), str(err.get("message") or code or resp.reason)
+    if isinstance(err, str):  # OAuth-style {"error": "...", "error_description": "..."}
+        return err, str(body.get("error_description") or err)
+    return None, resp.reason or f"HTTP {resp.status_code}"
+
+
+def error_for(resp: requests.Response) -> ProviderError:
+    """The bridge error for a non-retryable Graph error response."""
+    status = resp.status_code
+    code, message = _error_envelope(resp)
+    if status == 410 or (code and code.lower() in _CURSOR_EXPIRED_CODES):
+        return CursorExpired(PROVIDER, message, code, status)
+    if status == 401:
+        return AuthExpired(PROVIDER, message, code, status)
+    if status == 403:
+        return ReadOnly(PROVIDER, message, code, status)
+    if status == 404:
+        return RemoteNotFound(PROVIDER, message, code, status)
+    if status == 412 or (status == 409 and code == "ErrorIrresolvableConflict"):
+        # event-update.md / PROVIDERS.md: a stale If-Match answers 412 ErrorIrresolvableConflict.
+        return PreconditionFailed(PROVIDER, message, code, status)
+    if status >= 500 or status == 429:
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        return ProviderBusy(PROVIDER, message,
+                            _DEFAULT_BUSY_S if retry_after is None else retry_after, code, status)
+    return ProviderRefused(PROVIDER, message, code, status)
+
+
+class GraphHttp:
+    """Graph v1.0 calls for one mailbox ("me", or a user id/UPN under /users/)."""
+
+    def __init__(self, config: GraphAppConfig, auth: TokenSource, mailbox: str = "me",
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.auth = auth
+        self.mailbox = mailbox
+        self._sleep = sleep
+        self._session = make_session(config.ca_bundle)
+        self._base = config.graph_base_url.rstrip("/")
+        base = urlsplit(self._base)
+        self._origin = (base.scheme, base.netloc)
+        self._count_lock = threading.Lock()
+        self.request_count = 0
+
+    @property
+    def prefix(self) -> str:
+        """The path prefix of the mailbox: /me or /users/{id|upn}."""
+        if self.mailbox == "me":
+            return "/me"
+        return "/users/" + quote(self.mailbox, safe="@.")
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("https://", "http://")):
+            parts = urlsplit(path_or_url)
+            # nextLink/deltaLink are absolute; never send the bearer token elsewhere.
+            if (parts.scheme, parts.netloc) != self._origin:
+                raise ProviderError(PROVIDER, f"refusing a link off Graph: {parts.netloc}")
+            return path_or_url
+        return self._base + (path_or_url if path_or_url.startswith("/") else "/" + path_or_url)
+
+    def _semaphore_key(self) -> tuple[str, str]:
+        mailbox = self.mailbox
+        if mailbox == "me":
+            mailbox = str(getattr(self.auth, "username", None) or f"me#{id(self.auth)}")
+        return (self._base, mailbox.lower())
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self.request_count += 1
+
+    def _send(self, method: str, url: str, json: Any, headers: Mapping[str, str] | None,
+              params: Mapping[str, str] | None) -> requests.Response:
+        hdrs = {"Authorization": "Bearer " + self.auth.access_token(),
+                "Accept": "application/json"}
+        if headers:
+            hdrs.update(headers)
+        with _mailbox_semaphore(self._semaphore_key()):
+            self._count()
+            return self._session.request(method, url, json=json, headers=hdrs, params=params,
+                                         timeout=_TIMEOUT, allow_redirects=False)
+
+    def request(self, method: str, path_or_url: str, *, json: Any = None,
+                headers: Mapping[str, str] | None = None,
+                params: Mapping[str, str] | None = None,
+                policy: RetryPolicy = PULL_POLICY) -> dict[str, Any] | None:
+        """One logical call: retried within `policy`; the JSON body (None when empty)."""
+        url = self.url(path_or_url)
+        attempt = 0
+        waited = 0.0
+        reauthorized = False
+        while True:
+            attempt += 1
+            try:
+                resp = self._send(method, url, json, headers, params)
+            except requests.RequestException as exc:
+                delay = min(2.0 ** (attempt - 1), 30.0)
+                if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
+                    raise ProviderBusy(PROVIDER, f"{method} failed: {exc}", delay) from exc
+                self._sleep(delay)
+                waited += delay
+                continue
+            status = resp.status_code
+            if status == 401 and not reauthorized:
+                # The access token was rejected (expired early or revoked): drop it, refresh
+                # with the refresh token and try once more; a second 401 means re-consent.
+                reauthorized = True
+                attempt -= 1
+                self.auth.invalidate()
+                continue
+            if status in _RETRYABLE:
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), 30.0)
+                if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
+                    code, message = _error_envelope(resp)
+                    raise ProviderBusy(PROVIDER, message, delay, code, status)
+                self._sleep(delay)
+                waited += delay
+                continue
+            if status >= 400:
+                raise error_for(resp)
+            if status == 204 or not resp.content:
+                return None
+            try:
+                body = resp.json()
+            except ValueError as exc:
+                raise ProviderError(PROVIDER, f"{method} answered non-JSON", None, status) from exc
+            return body if isinstance(body, dict) else {"value": body}
+
+    def get(self, path_or_url: str, *, headers: Mapping[str, str] | None = None,
+            params: Mapping[str, str] | None = None,
+            policy: RetryPolicy = PULL_POLICY) -> dict[str, Any] | None:
+        return self.request("GET", path_or_url, headers=headers, params=params, policy=policy)
+
+    def post(self, path_or_url: str, *, json: Any = None,
+             headers: Mapping[str, str] | None = None,
+             policy: RetryPolicy = WRITE_POLICY) -> dict[str, Any] | None:
+        return self.request("POST", path_or_url, json=json, headers=headers, policy=policy)
+
+    def patch(self, path_or_url: str, *, json: Any = None,
+              headers: Mapping[str, str] | None = None,
+              policy: RetryPolicy = WRITE_POLICY) -> dict[str, Any] | None:
+        return self.request("PATCH", path_or_url, json=json, headers=headers, policy=policy)
+
+    def delete(self, path_or_url: str, *, headers: Mapping[str, str] | None = None,
+               policy: RetryPolicy = WRITE_POLICY) -> dict[str, Any] | None:
+        return self.request("DELETE", path_or_url, headers=headers, policy=policy)
+
+    def get_all(self, path_or_url: str, *, params: Mapping[str, str] | None = None,
+                headers: Mapping[str, str] | None = None,
+                policy: RetryPolicy = PULL_POLICY) -> list[dict[str, Any]]:
+        """Every item of a collection, following @odata.nextLink (Graph docs "paging")."""
+        items: list[dict[str, Any]] = []
+        url: str | None = path_or_url
+        page_params = params
+        while url:
+            body = self.get(url, params=page_params, headers=headers, policy=policy) or {}
+            items.extend(v for v in body.get("value", []) if isinstance(v, dict))
+            url = body.get("@odata.nextLink")
+            page_params = None  # the next link carries the query
+        return items

@@ -1,0 +1,18 @@
+"""The Graph <-> iCalendar conversion the Graph provider calls (SPEC C2): pure, no I/O.
+
+What it does: re-exports the three conversions and the write plan type:
+`graph_to_ical` (Graph event JSON + listed instances -> one deterministic VCALENDAR),
+`ical_to_graph` (client VCALENDAR -> `GraphWrite`: master body, per-occurrence bodies, cancelled
+occurrences) and `graph_body_diff` (only the fields a PATCH must send).
+What it must not do: network or store access, reading the clock, join-link enrichment.
+
+Implementation lives in mapping_read.py, mapping_write.py, mapping_recurrence.py and
+mapping_common.py (one job each); this module is the stable interface.
+"""
+
+from __future__ import annotations
+
+from bridge.providers.graph.mapping_read import PRODID, graph_to_ical
+from bridge.providers.graph.mapping_write import GraphWrite, graph_body_diff, ical_to_graph
+
+__all__ = ["PRODID", "GraphWrite", "graph_body_diff", "graph_to_ical", "ical_to_graph"]

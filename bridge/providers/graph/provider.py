@@ -1,0 +1,402 @@
+"""`CalendarProvider` for Microsoft 365 over Graph v1.0 (C1 calendars, C5 writes, C6 pulls).
+
+Wire calls only: it asks `GraphHttp` for JSON and `mapping` for the conversion between Graph
+events and iCalendar. Pulls use `calendarView/delta` (Graph docs "Get incremental changes to
+events in a calendar view", event-delta.md) and fold a series' expanded instances back into one
+resource with its master (`GET /events/{id}` + `/instances`, event-list-instances.md).
+This module must not touch the store or the sync engine and must not enrich events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.graph.http import PULL_POLICY, WRITE_POLICY, GraphHttp
+from bridge.providers.graph.mapping import (
+    GraphWrite,
+    graph_body_diff,
+    graph_to_ical,
+    ical_to_graph,
+)
+
+log = logging.getLogger(__name__)
+
+# A delta token encodes its calendarView window (delta-query-events.md). The sync window moves
+# by a day each day; keep using the old token until it is this far off, then start a new round.
+WINDOW_TOLERANCE = dt.timedelta(days=7)
+PAGE_SIZE = 200  # `Prefer: odata.maxpagesize` (delta-query-events.md, optional request header)
+# Namespace for transactionId values derived from idempotency keys (event resource type:
+# transactionId lets the server drop a retried POST of the same event).
+_TRANSACTION_NS = uuid.UUID("5b0d7f2e-8f5c-4d59-9f2e-6c1f0a3d7b11")
+
+# Outlook calendar colour names (calendarColor enum, calendar resource type) as approximate
+# RGB values of Outlook's palette; hexColor wins when Graph sets it.
+_COLOR_NAMES = {
+    "lightBlue": "#A6D1F5", "lightGreen": "#87D28E", "lightOrange": "#FCAB73",
+    "lightGray": "#C0C0C0", "lightYellow": "#F4D07A", "lightTeal": "#9ADFD3",
+    "lightPink": "#F5A3C8", "lightBrown": "#D0A77C", "lightRed": "#F08B8B",
+}
+
+
+def _iso_z(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_utc(value: str) -> dt.datetime | None:
+    """A Graph DateTimeOffset ("2017-09-11T19:00:00Z", up to 7 fractional digits) in UTC."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if "." in text:  # at most 6 fractional digits for Python
+        head, rest = text.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits):]
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def change_key(event: Mapping[str, Any]) -> str:
+    """An event's changeKey; `@odata.etag` is W/"<changeKey>" (PROVIDERS.md)."""
+    if event.get("changeKey"):
+        return str(event["changeKey"])
+    etag = str(event.get("@odata.etag") or "")
+    if etag.startswith("W/"):
+        etag = etag[2:]
+    return etag.strip('"')
+
+
+def _if_match(key: str) -> dict[str, str]:
+    return {"If-Match": f'W/"{key}"'}
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    delta_link: str
+    window: SyncWindow
+
+    def encode(self) -> str:
+        return json.dumps({"delta": self.delta_link,
+                           "window": [_iso_z(self.window.start), _iso_z(self.window.end)]},
+                          sort_keys=True)
+
+    @staticmethod
+    def decode(text: str | None) -> _Cursor | None:
+        if not text:
+            return None
+        try:
+            raw = json.loads(text)
+            start = _parse_utc(str(raw["window"][0]))
+            end = _parse_utc(str(raw["window"][1]))
+            link = str(raw["delta"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None  # unknown cursor format: a full round repairs it
+        if start is None or end is None or not link:
+            return None
+        return _Cursor(link, SyncWindow(start, end))
+
+    def close_to(self, window: SyncWindow) -> bool:
+        return (abs(self.window.start - window.start) <= WINDOW_TOLERANCE
+                and abs(self.window.end - window.end) <= WINDOW_TOLERANCE)
+
+
+class GraphCalendarProvider:
+    """Calendars of one Graph mailbox (implements bridge.providers.base.CalendarProvider)."""
+
+    kind = ProviderKind.GRAPH
+
+    def __init__(self, http: GraphHttp, page_size: int = PAGE_SIZE) -> None:
+        self._http = http
+        self._email: str | None = None
+        self._prefer = {"Prefer": f"odata.maxpagesize={page_size}"}
+
+    # --- paths -------------------------------------------------------------------------------
+    def _p(self, *segments: str) -> str:
+        return self._http.prefix + "".join("/" + quote(s, safe="") for s in segments)
+
+    def _event_path(self, event_id: str) -> str:
+        return self._p("events", event_id)
+
+    # --- C1 ----------------------------------------------------------------------------------
+    @property
+    def account_email(self) -> str:
+        if self._email is None:
+            me = self._http.get(self._http.prefix, policy=PULL_POLICY) or {}
+            self._email = str(me.get("mail") or me.get("userPrincipalName") or "")
+        return self._email
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        result = []
+        for cal in self._http.get_all(self._p("calendars"), policy=PULL_POLICY):
+            owner = cal.get("owner") or {}
+            color = cal.get("hexColor") or _COLOR_NAMES.get(str(cal.get("color") or ""))
+            result.append(CalendarInfo(
+                remote_id=str(cal["id"]),
+                display_name=str(cal.get("name") or ""),
+                color=str(color).upper() if color else None,
+                read_only=not bool(cal.get("canEdit", True)),
+                owner_email=owner.get("address") or None,
+                owner_name=owner.get("name") or None,
+                is_default=bool(cal.get("isDefaultCalendar", False)),
+            ))
+        return result
+
+    # --- C6 ----------------------------------------------------------------------------------
+    def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
+        first_count = self._http.request_count
+        state = _Cursor.decode(cursor)
+        entries: list[dict[str, Any]] | None = None
+        delta_link = ""
+        if state is not None and state.close_to(window):
+            try:
+                entries, delta_link = self._delta_round(state.delta_link)
+                window = state.window  # the token keeps the window it was started with
+            except CursorExpired:
+                # 410 Gone / syncStateNotFound: start a new round (delta-query-overview.md).
+                log.info("graph delta token expired for calendar %s: full round", calendar_id)
+                entries = None
+        reset = entries is None
+        if entries is None:
+            entries, delta_link = self._delta_round(self._p("calendars", calendar_id,
+                                                            "calendarView", "delta"), window)
+        items, removed = self._fold(entries, window)
+        return PullResult(items=tuple(items), removed=tuple(removed),
+                          cursor=_Cursor(delta_link, window).encode(), reset=reset,
+                          requests=self._http.request_count - first_count)
+
+    def _delta_round(self, url: str,
+                     window: SyncWindow | None = None) -> tuple[list[dict[str, Any]], str]:
+        """All pages of one delta round (nextLink… until deltaLink). Nothing is returned before
+        the last page arrived, so a failure mid-way leaves the caller's cursor untouched."""
+        params = None
+        if window is not None:
+            params = {"startDateTime": _iso_z(window.start), "endDateTime": _iso_z(window.end)}
+        entries: list[dict[str, Any]] = []
+        next_url: str | None = url
+        while next_url:
+            body = self._http.get(next_url, params=params, headers=self._prefer,
+                                  policy=PULL_POLICY) or {}
+            params = None
+            entries.extend(v for v in body.get("value", []) if isinstance(v, dict))
+            if body.get("@odata.deltaLink"):
+                return entries, str(body["@odata.deltaLink"])
+            next_url = body.get("@odata.nextLink")
+        raise CursorExpired("graph", "delta round ended without a deltaLink")
+
+    def _fold(self, entries: Sequence[dict[str, Any]],
+              window: SyncWindow) -> tuple[list[RemoteItem], list[str]]:
+        upserts: dict[str, dict[str, Any]] = {}
+        removed: dict[str, None] = {}
+        for entry in entries:  # duplicates within a round: the last one wins (event-delta.md)
+            event_id = str(entry.get("id") or "")
+            if not event_id:
+                continue
+            if "@removed" in entry:
+                upserts.pop(event_id, None)
+                removed[event_id] = None
+            else:
+                removed.pop(event_id, None)
+                upserts[event_id] = entry
+        items: dict[str, RemoteItem] = {}
+        series: dict[str, None] = {}
+        for event_id, event in upserts.items():
+            kind = event.get("type")
+            if kind in ("occurrence", "exception") and event.get("seriesMasterId"):
+                series[str(event["seriesMasterId"])] = None
+            elif kind == "seriesMaster":
+                series[event_id] = None
+            else:  # singleInstance: the delta payload is the whole event
+                items[event_id] = self._item(event, [], window)
+        for master_id in series:
+            item = self._fetch_series(master_id, window)
+            if item is None:
+                removed[master_id] = None  # deleted between the delta page and now
+            else:
+                items[master_id] = item
+        gone = [rid for rid in removed if rid not in items]
+        return list(items.values()), gone
+
+    def _item(self, event: dict[str, Any], instances: Sequence[dict[str, Any]],
+              window: SyncWindow) -> RemoteItem:
+        versions = {str(event["id"]): change_key(event)}
+        for inst in instances:
+            if inst.get("type") == "exception":
+                versions[str(inst["id"])] = change_key(inst)
+        return RemoteItem(
+            remote_id=str(event["id"]),
+            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            uid=str(event.get("iCalUId") or event["id"]),
+            ical=graph_to_ical(event, instances, window),
+            member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
+        )
+
+    def _instances(self, master_id: str, start: dt.datetime, end: dt.datetime,
+                   policy: Any = PULL_POLICY) -> list[dict[str, Any]]:
+        return self._http.get_all(
+            self._p("events", master_id, "instances"),
+            params={"startDateTime": _iso_z(start), "endDateTime": _iso_z(end)},
+            headers=self._prefer, policy=policy)
+
+    def _fetch_series(self, master_id: str, window: SyncWindow,
+                      policy: Any = PULL_POLICY) -> RemoteItem | None:
+        try:
+            master = self._http.get(self._event_path(master_id), policy=policy) or {}
+            instances = self._instances(master_id, window.start, window.end, policy)
+        except RemoteNotFound:
+            return None
+        return self._item(master, instances, window)
+
+    def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
+        return self._fetch(remote_id, window, PULL_POLICY)
+
+    def _fetch(self, remote_id: str, window: SyncWindow, policy: Any) -> RemoteItem | None:
+        try:
+            event = self._http.get(self._event_path(remote_id), policy=policy) or {}
+        except RemoteNotFound:
+            return None
+        if event.get("type") in ("occurrence", "exception") and event.get("seriesMasterId"):
+            return self._fetch_series(str(event["seriesMasterId"]), window, policy)
+        if event.get("type") == "seriesMaster":
+            try:
+                instances = self._instances(remote_id, window.start, window.end, policy)
+            except RemoteNotFound:
+                return None
+            return self._item(event, instances, window)
+        return self._item(event, [], window)
+
+    # --- C5 ----------------------------------------------------------------------------------
+    def create(self, calendar_id: str, ical: str, idempotency_key: str,
+               window: SyncWindow) -> RemoteItem:
+        wanted = ical_to_graph(ical)
+        body = dict(wanted.master)
+        # Graph drops a retried POST carrying the same transactionId (event resource type).
+        body["transactionId"] = str(uuid.uuid5(_TRANSACTION_NS, idempotency_key))
+        created = self._http.post(self._p("calendars", calendar_id, "events"), json=body,
+                                  policy=WRITE_POLICY) or {}
+        event_id = str(created["id"])
+        if created.get("type") == "seriesMaster":
+            self._apply_instances(event_id, wanted, {})
+        return self._canonical(event_id, window)
+
+    def update(self, calendar_id: str, remote_id: str, version: str | None, ical: str,
+               window: SyncWindow) -> RemoteItem:
+        wanted = ical_to_graph(ical)
+        versions = _parse_version(version)
+        current = self._http.get(self._event_path(remote_id), policy=WRITE_POLICY) or {}
+        expected = versions.get(remote_id)
+        headers: dict[str, str] = {}
+        if version is not None:
+            # The master is checked first, before any exception is touched: a stale version
+            # writes nothing (event-update.md; If-Match with the changeKey etag).
+            if expected is None or expected != change_key(current):
+                raise PreconditionFailed("graph", f"event {remote_id} changed at the provider",
+                                         "ErrorIrresolvableConflict", 412)
+            headers = _if_match(expected)
+        diff = graph_body_diff(current, dict(wanted.master))
+        kind = current.get("type")
+        if diff:
+            # A time move is a PATCH of the same id: the event keeps its id (C5).
+            updated = self._http.patch(self._event_path(remote_id), json=diff, headers=headers,
+                                       policy=WRITE_POLICY) or {}
+            kind = updated.get("type", kind)
+        if kind == "seriesMaster" or wanted.overrides or wanted.exdates:
+            # Exchange bumps the master's changeKey when an exception changes, so the master
+            # check covers the exceptions; their own changeKeys only hold while the master was
+            # not rewritten (a new pattern or start regenerates the occurrences).
+            self._apply_instances(remote_id, wanted, {} if diff else versions)
+        return self._canonical(remote_id, window)
+
+    def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
+        headers: dict[str, str] = {}
+        if version is not None:
+            expected = _parse_version(version).get(remote_id)
+            if expected:
+                headers = _if_match(expected)
+        try:
+            self._http.delete(self._event_path(remote_id), headers=headers, policy=WRITE_POLICY)
+        except RemoteNotFound:
+            return  # already gone: the client's intent holds
+
+    def _canonical(self, event_id: str, window: SyncWindow) -> RemoteItem:
+        item = self._fetch(event_id, window, WRITE_POLICY)
+        if item is None:
+            raise RemoteNotFound("graph", f"event {event_id} vanished right after the write")
+        return item
+
+    def _apply_instances(self, master_id: str, wanted: GraphWrite,
+                         versions: Mapping[str, str]) -> None:
+        """Overrides become exceptions (PATCH the occurrence); EXDATEs cancel occurrences
+        (DELETE the occurrence) — event-list-instances.md, event-update.md, event-delete.md."""
+        keys = list(wanted.overrides) + list(wanted.exdates)
+        if not keys:
+            return
+        lo = min(keys) - dt.timedelta(days=2)
+        hi = max(keys) + dt.timedelta(days=2)
+        instances = self._instances(master_id, lo, hi, WRITE_POLICY)
+        for original, override in sorted(wanted.overrides.items()):
+            inst = _match_instance(instances, original)
+            if inst is None:
+                log.info("graph: no occurrence of %s at %s; override not applied",
+                         master_id, original)
+                continue
+            diff = graph_body_diff(inst, dict(override))
+            if not diff:
+                continue
+            inst_id = str(inst["id"])
+            headers = _if_match(versions[inst_id]) if inst_id in versions else {}
+            self._http.patch(self._event_path(inst_id), json=diff, headers=headers,
+                             policy=WRITE_POLICY)
+        for original in sorted(wanted.exdates):
+            inst = _match_instance(instances, original)
+            if inst is None:
+                continue  # already cancelled
+            try:
+                self._http.delete(self._event_path(str(inst["id"])), policy=WRITE_POLICY)
+            except RemoteNotFound:
+                continue
+
+
+def _parse_version(version: str | None) -> dict[str, str]:
+    if not version:
+        return {}
+    try:
+        raw = json.loads(version)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:
+    if inst.get("originalStart"):
+        return _parse_utc(str(inst["originalStart"]))
+    start = inst.get("start") or {}
+    if start.get("dateTime") and str(start.get("timeZone", "UTC")).upper() == "UTC":
+        return _parse_utc(str(start["dateTime"]))
+    return None
+
+
+def _match_instance(instances: Sequence[dict[str, Any]],
+                    original: dt.datetime) -> dict[str, Any] | None:
+    """The occurrence whose original start is `original` (UTC)."""
+    target = original.astimezone(dt.UTC) if original.tzinfo else original.replace(tzinfo=dt.UTC)
+    for inst in instances:
+        if _instance_original(inst) == target:
+            return inst
+    # All-day series: RECURRENCE-ID is a date; Graph's originalStart is local midnight.
+    same_day = [i for i in instances if i.get("isAllDay")
+                and (o := _instance_original(i)) is not None
+                and abs(o - target) < dt.timedelta(hours=15)]
+    return same_day[0] if len(same_day) == 1 else None

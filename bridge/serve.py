@@ -1,0 +1,49 @@
+"""Running the HTTP server: the DAV application (Radicale + plugins) on waitress.
+
+This is a composition root: it may import radicale_plugins. It holds no business logic.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from waitress.server import create_server
+
+from bridge.api import Bridge
+from radicale_plugins.app import make_wsgi
+
+log = logging.getLogger("davbridge")
+
+
+class HttpServer:
+    """The bridge's HTTP endpoint on a background thread."""
+
+    def __init__(self, bridge: Bridge, host: str, port: int) -> None:
+        s = bridge.settings.server
+        self._server = create_server(
+            make_wsgi(s.max_content_length), host=host, port=port, threads=s.threads,
+            max_request_body_size=s.max_content_length + 1, ident="davbridge",
+            clear_untrusted_proxy_headers=True, channel_timeout=120)
+        self.host = host
+        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except OSError:  # closed during shutdown
+            pass
+
+    def start(self) -> HttpServer:
+        self._thread.start()
+        log.info("listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,165 @@
+"""Typed configuration: a TOML file plus `DAVBRIDGE_<SECTION>_<KEY>` environment overrides.
+
+Every option has its default and help text beside it (the schema is the documentation; the
+example in config/davbridge.example.toml is generated from it). This module must not import
+anything from the bridge but `errors`, and does no I/O beyond reading the file it is given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import ConfigError
+
+
+def _opt(default: Any, help: str) -> Any:  # noqa: A002 - "help" reads best in the schema
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = _opt("127.0.0.1", "Address the DAV server listens on.")
+    port: int = _opt(5232, "TCP port of the DAV server (CalDAV/CardDAV, /health).")
+    max_content_length: int = _opt(10_000_000, "Largest request body accepted, bytes (413 above).")
+    threads: int = _opt(8, "Worker threads serving DAV requests.")
+    public_url: str = _opt("", "URL clients use, when behind a proxy (default http://host:port/).")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    data_dir: str = _opt("./davbridge-data", "Directory for the SQLite mirror and key file.")
+    database: str = _opt("", "SQLite file path (default <data_dir>/davbridge.sqlite3).")
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    refresh_interval_s: float = _opt(300.0, "A collection older than this is refreshed.")
+    request_refresh_timeout_s: float = _opt(
+        2.0, "How long a client request may wait for a stale collection's refresh.")
+    window_days_back: int = _opt(183, "Events mirrored from this many days in the past.")
+    window_days_forward: int = _opt(548, "Events mirrored up to this many days ahead.")
+    background: bool = _opt(True, "Refresh collections in a background loop.")
+
+
+@dataclass(frozen=True)
+class SecretsSettings:
+    key_file: str = _opt("", "File holding the Fernet key for secrets at rest "
+                             "(default <data_dir>/secret.key; env DAVBRIDGE_SECRET_KEY wins).")
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    authority_host: str = _opt("https://login.microsoftonline.com",
+                               "Microsoft identity platform host.")
+    tenant: str = _opt("organizations", "Directory (tenant) id, or organizations/common.")
+    client_id: str = _opt("", "Application (client) id of the Azure app registration.")
+    client_secret: str = _opt("", "Client secret of the app registration.")
+    graph_base_url: str = _opt("https://graph.microsoft.com/v1.0", "Graph API base URL.")
+    ca_bundle: str = _opt("", "CA bundle (PEM) to verify TLS with; empty: system store.")
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host.rstrip('/')}/{self.tenant}"
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR.")
+    format: str = _opt("json", "json (one object per line) or text.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
+    graph: GraphSettings = field(default_factory=GraphSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.store.data_dir)
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.store.database) if self.store.database else self.data_dir / "davbridge.sqlite3"
+
+    def replace(self, section: str, **values: Any) -> Settings:
+        return dataclasses.replace(self, **{section: dataclasses.replace(getattr(self, section), **values)})
+
+
+def _coerce(section: str, key: str, kind: Any, value: Any) -> Any:
+    target = {"str": str, "int": int, "float": float, "bool": bool}[
+        kind if isinstance(kind, str) else kind.__name__]
+    if target is bool and isinstance(value, str):
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{section}.{key}", f"expected a boolean, got {value!r}")
+    if target is float and isinstance(value, int):
+        return float(value)
+    if isinstance(value, target) and not (target is int and isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            return target(value)
+        except ValueError as exc:
+            raise ConfigError(f"{section}.{key}", f"expected {target.__name__}, got {value!r}") from exc
+    raise ConfigError(f"{section}.{key}", f"expected {target.__name__}, got {value!r}")
+
+
+def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Settings from `path` (TOML) with environment overrides; unknown keys are errors."""
+    env = dict(os.environ) if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError("config", f"file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("config", f"{path}: {exc}") from exc
+    sections: dict[str, Any] = {}
+    for sec_field in dataclasses.fields(Settings):
+        section_cls = sec_field.default_factory  # type: ignore[misc]
+        given = raw.pop(sec_field.name, {})
+        if not isinstance(given, dict):
+            raise ConfigError(sec_field.name, "must be a table")
+        values: dict[str, Any] = {}
+        for opt in dataclasses.fields(section_cls):  # type: ignore[arg-type]
+            env_key = f"DAVBRIDGE_{sec_field.name}_{opt.name}".upper()
+            from_file = given.pop(opt.name, None)
+            if env_key in env:
+                values[opt.name] = _coerce(sec_field.name, opt.name, opt.type, env[env_key])
+            elif from_file is not None:
+                values[opt.name] = _coerce(sec_field.name, opt.name, opt.type, from_file)
+        if given:
+            raise ConfigError(f"{sec_field.name}.{next(iter(given))}", "unknown option")
+        sections[sec_field.name] = section_cls(**values)  # type: ignore[operator]
+    if raw:
+        raise ConfigError(next(iter(raw)), "unknown section")
+    return Settings(**sections)
+
+
+def example_toml() -> str:
+    """The documented example configuration, generated from the schema."""
+    lines = ["# davbridge configuration. Every option may also be set as",
+             "# DAVBRIDGE_<SECTION>_<OPTION> in the environment (e.g. DAVBRIDGE_SERVER_PORT).", ""]
+    for sec_field in dataclasses.fields(Settings):
+        section = sec_field.default_factory()  # type: ignore[misc]
+        lines.append(f"[{sec_field.name}]")
+        for opt in dataclasses.fields(section):
+            lines.append(f"# {opt.metadata['help']}")
+            value = getattr(section, opt.name)
+            rendered = ("true" if value else "false") if isinstance(value, bool) else (
+                f'"{value}"' if isinstance(value, str) else repr(value))
+            lines.append(f"{opt.name} = {rendered}")
+        lines.append("")
+    return "\n".join(lines)

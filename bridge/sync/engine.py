@@ -1,0 +1,151 @@
+"""The pull side of the sync engine (C6): keep each mirrored collection fresh from its
+provider's incremental API, one puller per collection at a time.
+
+A pull is all-or-nothing: the provider returns the whole increment or raises, and the
+increment plus the new cursor are applied in one store transaction. Provider faults
+leave the mirror as it was (served as is) and are recorded on the connection.
+Must not import radicale or any concrete provider.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bridge.errors import AuthExpired, BridgeError, ProviderBusy
+from bridge.model import CollectionKind, CollectionRecord, SyncWindow
+from bridge.providers.base import CalendarProvider
+from bridge.settings import SyncSettings
+from bridge.store import ItemDraft, Store
+from bridge.sync.items import draft_from_remote
+
+log = logging.getLogger("davbridge.sync")
+
+ProviderFor = Callable[[int], CalendarProvider]
+
+
+@dataclass(frozen=True)
+class PullOutcome:
+    collection_id: int
+    changed: int
+    requests: int
+    reset: bool
+    seconds: float
+
+
+class SyncEngine:
+    """Pulls provider changes into the mirror; shared by the request path and the loop."""
+
+    def __init__(self, store: Store, providers: ProviderFor, settings: SyncSettings,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.providers = providers
+        self.settings = settings
+        self.clock = clock
+        self._locks: dict[int, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
+        self._not_before: dict[int, float] = {}  # collection id -> earliest retry (Retry-After)
+
+    def lock(self, collection_id: int) -> threading.RLock:
+        with self._locks_guard:
+            return self._locks.setdefault(collection_id, threading.RLock())
+
+    def window(self) -> SyncWindow:
+        from datetime import UTC, datetime
+
+        return SyncWindow.around(datetime.fromtimestamp(self.clock(), UTC),
+                                 self.settings.window_days_back, self.settings.window_days_forward)
+
+    # -- calendars of a connection --------------------------------------------------------
+    def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
+        """Mirror the connection's calendar list (new ones appear, vanished ones go)."""
+        conn = self.store.connection(connection_id)
+        provider = self.providers(connection_id)
+        try:
+            calendars = provider.list_calendars()
+        except AuthExpired as exc:
+            self.store.set_connection_status(connection_id, "reauth", exc.message)
+            raise
+        existing = {c.remote_id: c for c in self.store.collections(connection_id=connection_id)
+                    if c.kind is CollectionKind.CALENDAR}
+        if not calendars and existing:
+            # A provider that suddenly lists nothing is a fault, not a mass deletion.
+            log.warning("provider listed no calendars; keeping %d", len(existing))
+            return list(existing.values())
+        result = []
+        for cal in calendars:
+            owner = cal.owner_email if cal.owner_email and cal.owner_email.lower() != (
+                conn.account.lower()) else None
+            display = cal.display_name if owner is None else (
+                f"{cal.display_name} ({cal.owner_name or cal.owner_email})")
+            result.append(self.store.upsert_collection(
+                conn.user_id, connection_id, CollectionKind.CALENDAR, cal.remote_id, display,
+                cal.color, cal.read_only, cal.owner_email))
+        for remote_id, coll in existing.items():
+            if remote_id not in {c.remote_id for c in calendars}:
+                self.store.delete_collection(coll.id)
+        return result
+
+    # -- pulling --------------------------------------------------------------------------
+    def is_stale(self, coll: CollectionRecord) -> bool:
+        return coll.refreshed_at is None or (
+            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s)
+
+    def refresh(self, collection_id: int) -> PullOutcome | None:
+        """Pull one collection now (waits for a pull already running on it)."""
+        if self.clock() < self._not_before.get(collection_id, 0.0):
+            return None
+        with self.lock(collection_id):
+            coll = self.store.collection(collection_id)
+            began = time.monotonic()
+            provider = self.providers(coll.connection_id)
+            window = self.window()
+            try:
+                result = provider.pull(coll.remote_id, coll.cursor, window)
+                emails = [provider.account_email]
+                aliases = self.store.uid_aliases(coll.id)
+                drafts: dict[str, ItemDraft] = {
+                    it.remote_id: draft_from_remote(it, emails, aliases) for it in result.items}
+                removed: set[str] = set()
+                requests = result.requests
+                refetch: set[str] = set()
+                for provider_id in result.removed:
+                    resource = self.store.resource_for(coll.id, provider_id)
+                    if resource == provider_id:
+                        removed.add(provider_id)
+                    elif resource is not None and resource not in drafts:
+                        refetch.add(resource)
+                for resource in sorted(refetch - removed):
+                    item = provider.fetch(coll.remote_id, resource, window)
+                    requests += 1
+                    if item is None:
+                        removed.add(resource)
+                    else:
+                        drafts[resource] = draft_from_remote(item, emails, aliases)
+            except ProviderBusy as exc:
+                self._not_before[collection_id] = self.clock() + exc.retry_after
+                self.store.set_connection_status(coll.connection_id, "ok",
+                                                 f"provider busy, retrying: {exc.message}")
+                log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
+                return None
+            except AuthExpired as exc:
+                self.store.set_connection_status(coll.connection_id, "reauth", exc.message)
+                log.warning("connection %d needs re-authorization: %s", coll.connection_id,
+                            exc.message)
+                return None
+            except BridgeError as exc:
+                self.store.set_connection_status(coll.connection_id, "error", exc.message)
+                log.warning("pull of collection %d failed: %s", coll.id, exc.message)
+                return None
+            now = self.clock()
+            changed = self.store.apply_pull(coll.id, drafts.values(), removed, result.cursor,
+                                            result.reset, now)
+            self.store.set_connection_status(coll.connection_id, "ok", None, synced_at=now)
+            outcome = PullOutcome(coll.id, changed, requests, result.reset,
+                                  time.monotonic() - began)
+            log.info("pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
+                     coll.id, changed, requests, result.reset, outcome.seconds)
+            return outcome

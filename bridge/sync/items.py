@@ -1,0 +1,55 @@
+"""Turning a provider's item into what the mirror stores: enrichment (once, deterministic),
+the enclosing time range and the component name — so serving never parses iCalendar.
+
+Must not do I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import icalendar
+
+from bridge import joinlinks
+from bridge.ical.timerange import enclosing_range
+from bridge.model import RemoteItem
+from bridge.store import ItemDraft
+
+_COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL", "VCARD")
+
+
+def main_component(text: str) -> str:
+    """The first content component of a VCALENDAR/VCARD text, without parsing it."""
+    best = len(text) + 1
+    found = ""
+    for name in _COMPONENTS:
+        pos = text.find("BEGIN:" + name)
+        if 0 <= pos < best:
+            best, found = pos, name
+    return found
+
+
+def with_uid(item: RemoteItem, uid: str) -> RemoteItem:
+    """The item as its DAV client named it: a provider that assigns its own UID on create
+    (Graph's iCalUId is read-only) must not change the UID a client chose."""
+    if item.uid == uid:
+        return item
+    cal = icalendar.Calendar.from_ical(item.ical)
+    for component in cal.subcomponents:
+        if "UID" in component:
+            component["UID"] = icalendar.vText(uid)
+    return dataclasses.replace(item, uid=uid, ical=cal.to_ical().decode("utf-8"))
+
+
+def draft_from_remote(item: RemoteItem, account_emails: Sequence[str],
+                      aliases: Mapping[str, str] | None = None) -> ItemDraft:
+    """The mirror's copy of a provider calendar item: enriched, with its time range."""
+    alias = (aliases or {}).get(item.remote_id)
+    if alias is not None:
+        item = with_uid(item, alias)
+    text = joinlinks.enrich(item.ical, account_emails)
+    start, end = enclosing_range(text)
+    return ItemDraft(uid=item.uid, remote_id=item.remote_id, version=item.version, text=text,
+                     component=main_component(text) or "VEVENT", start=start, end=end,
+                     members=item.member_ids)

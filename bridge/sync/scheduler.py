@@ -1,0 +1,79 @@
+"""When pulls happen: a stale collection is refreshed before a client request is answered
+(bounded by a short timeout, after which the mirror is served as it is), and a background
+loop keeps every collection within its refresh interval.
+
+Must not import radicale or any concrete provider.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from bridge.model import CollectionRecord
+from bridge.sync.engine import PullOutcome, SyncEngine
+
+log = logging.getLogger("davbridge.sync")
+
+
+class Refresher:
+    """Runs pulls on a small pool; at most one in flight per collection."""
+
+    def __init__(self, engine: SyncEngine, workers: int = 4) -> None:
+        self.engine = engine
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
+        self._inflight: dict[int, Future[PullOutcome | None]] = {}
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._loop: threading.Thread | None = None
+
+    def submit(self, collection_id: int) -> Future[PullOutcome | None]:
+        with self._guard:
+            fut = self._inflight.get(collection_id)
+            if fut is None or fut.done():
+                fut = self._pool.submit(self.engine.refresh, collection_id)
+                self._inflight[collection_id] = fut
+            return fut
+
+    def ensure_fresh(self, coll: CollectionRecord) -> None:
+        """Refresh a stale collection, waiting at most request_refresh_timeout_s."""
+        if not self.engine.is_stale(coll):
+            return
+        fut = self.submit(coll.id)
+        try:
+            fut.result(timeout=self.engine.settings.request_refresh_timeout_s)
+        except FutureTimeout:
+            log.info("collection %d still refreshing; serving the mirror as it is", coll.id)
+        except Exception:  # a failed pull must never fail the read
+            log.exception("refresh of collection %d failed", coll.id)
+
+    def refresh_all(self) -> None:
+        """One pass: refresh every stale collection (waits for them)."""
+        futures = [self.submit(c.id) for c in self.engine.store.collections()
+                   if self.engine.is_stale(c)]
+        for fut in futures:
+            try:
+                fut.result()
+            except Exception:
+                log.exception("background refresh failed")
+
+    def start_loop(self, tick_s: float = 1.0) -> None:
+        def run() -> None:
+            while not self._stop.wait(tick_s):
+                try:
+                    for coll in self.engine.store.collections():
+                        if self.engine.is_stale(coll):
+                            self.submit(coll.id)
+                except Exception:
+                    log.exception("refresh loop pass failed")
+
+        self._loop = threading.Thread(target=run, name="refresh-loop", daemon=True)
+        self._loop.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._loop is not None:
+            self._loop.join(timeout=5)
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,157 @@
+"""The DAV application: Radicale with davbridge's plugins, plus what Radicale lacks for a
+write-through bridge — provider errors mapped to meaningful statuses with a readable body
+(403 read-only, 412 changed meanwhile, 400 invalid, 503 + Retry-After when throttled),
+no ETag on a PUT whose stored copy differs from what was sent (RFC 4791 §5.3.4), body size
+limits (413) and XML bomb refusal before any parsing, and a /health endpoint.
+
+Imports only radicale and bridge.api (plus the standard library and defusedxml).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from http import client
+from typing import Any
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+from radicale import Application, config
+from radicale import types as rtypes
+
+from bridge import api
+from bridge.api import BridgeError, ProviderBusy
+from radicale_plugins.storage import request_state
+
+log = logging.getLogger("davbridge.dav")
+
+_XML_METHODS = {"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL", "POST"}
+
+
+def radicale_configuration(max_content_length: int) -> config.Configuration:
+    configuration = config.load()
+    configuration.update({
+        "server": {"max_content_length": str(max_content_length)},
+        "auth": {"type": "radicale_plugins.auth", "delay": "1", "cache_logins": "False",
+                 "realm": "davbridge - use your app password"},
+        "rights": {"type": "radicale_plugins.rights"},
+        "storage": {"type": "radicale_plugins.storage"},
+        "web": {"type": "none"},
+        "logging": {"level": "warning", "mask_passwords": "True"},
+    }, "davbridge", privileged=True)
+    return configuration
+
+
+def _text_response(status: int, message: str,
+                   headers: dict[str, str] | None = None) -> rtypes.WSGIResponse:
+    return status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, \
+        message + "\n", None
+
+
+def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
+    headers: dict[str, str] = {}
+    if isinstance(exc, ProviderBusy):
+        headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+    return _text_response(exc.http_status, exc.message, headers)
+
+
+class BridgeApplication(Application):
+    """Radicale's application with write-through error mapping."""
+
+    def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
+        parts = path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == user:
+            coll = api.current().collection(user, parts[1])
+            if coll is not None and coll.read_only:
+                return _text_response(
+                    client.FORBIDDEN, f"The calendar {coll.display_name!r} is read-only at the "
+                    "provider; changes cannot be saved.")
+        return None
+
+    def do_PUT(self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str,
+               *args: Any) -> rtypes.WSGIResponse:
+        refusal = self._read_only_refusal(path, user)
+        if refusal is not None:
+            return refusal
+        state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
+        token = request_state.set(state)
+        try:
+            status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user,
+                                                          *args)
+        except BridgeError as exc:
+            return _error_response(exc)
+        finally:
+            request_state.reset(token)
+        if state.get("stored_differs") and status in (client.CREATED, client.NO_CONTENT):
+            headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
+        return status, headers, answer, xml
+
+    def do_DELETE(self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str,
+                  *args: Any) -> rtypes.WSGIResponse:
+        refusal = self._read_only_refusal(path, user)
+        if refusal is not None:
+            return refusal
+        token = request_state.set({"if_match": bool(environ.get("HTTP_IF_MATCH"))})
+        try:
+            return super().do_DELETE(environ, base_prefix, path, user, *args)
+        except BridgeError as exc:
+            return _error_response(exc)
+        finally:
+            request_state.reset(token)
+
+    def do_MKCALENDAR(self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str,
+                      user: str, *args: Any) -> rtypes.WSGIResponse:
+        return _text_response(client.FORBIDDEN, "Calendars are created at the provider "
+                              "(Outlook, Google Calendar); they appear here automatically.")
+
+    do_MKCOL = do_MKCALENDAR
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _plain(start_response: Callable[..., Any], status: int, body: str,
+           content_type: str = "text/plain; charset=utf-8") -> list[bytes]:
+    data = body.encode("utf-8")
+    start_response(f"{status} {client.responses.get(status, '')}",
+                   [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def make_wsgi(max_content_length: int) -> WSGIApp:
+    """The complete WSGI application: guards, /health, then Radicale."""
+    dav = BridgeApplication(radicale_configuration(max_content_length))
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO", "")
+        if path == "/health" and method in ("GET", "HEAD"):
+            bridge = api.current()
+            conns = bridge.store.connections()
+            body = json.dumps({"status": "ok", "time": time.time(),
+                               "connections": [{"id": c.id, "provider": c.provider,
+                                                "status": c.status, "last_sync": c.last_sync}
+                                               for c in conns]})
+            return _plain(start_response, 200, body, "application/json")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > max_content_length:
+            return _plain(start_response, 413, f"The request body of {length} bytes exceeds "
+                          f"the limit of {max_content_length} bytes.")
+        if method in _XML_METHODS and length:
+            body = environ["wsgi.input"].read(length)
+            try:
+                if body.strip():
+                    SafeET.fromstring(body)
+            except DefusedXmlException:
+                return _plain(start_response, 400, "XML with DTDs or entity declarations is "
+                              "refused.")
+            except SafeET.ParseError as exc:
+                return _plain(start_response, 400, f"Malformed XML request body: {exc}")
+            import io
+
+            environ["wsgi.input"] = io.BytesIO(body)
+        return dav(environ, start_response)
+
+    return app

@@ -1,0 +1,235 @@
+"""Radicale storage plugin: serves collections and items from the davbridge mirror.
+
+Paths: "" (root) → "<user>" (principal, also the calendar home) → "<user>/<collection>" →
+"<user>/<collection>/<href>". Items are built from stored text, ETag, UID, component and
+time range, so serving never parses iCalendar. Writes go through `bridge.api` (write-through
+to the provider). This adapter must import only radicale and bridge.api; it keeps no state
+of its own (Radicale instantiates it more than once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from email.utils import formatdate
+from typing import Any, ContextManager, overload
+
+from radicale import item as radicale_item
+from radicale import pathutils, types
+from radicale.storage import BaseCollection, BaseStorage
+
+from bridge import api
+
+TOKEN_PREFIX = "http://davbridge.org/ns/sync/"
+
+#: Facts about the current request that the DAV app sets and storage reads (If-Match given?)
+request_state: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
+    "davbridge_request_state")
+
+
+def _state() -> dict[str, Any]:
+    try:
+        return request_state.get()
+    except LookupError:
+        state: dict[str, Any] = {}
+        request_state.set(state)
+        return state
+
+
+class RootCollection(BaseCollection):
+    def __init__(self, path: str = "") -> None:
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        return ((href, None) for href in hrefs)
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        return iter(())
+
+    def has_uid(self, uid: str) -> bool:
+        return False
+
+    @overload
+    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
+
+    @overload
+    def get_meta(self, key: str) -> str | None: ...
+
+    def get_meta(self, key: str | None = None) -> Mapping[str, str] | str | None:
+        meta: dict[str, str] = {}
+        if self._path:
+            meta["D:displayname"] = self._path
+        return meta if key is None else meta.get(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        raise ValueError("properties of this collection cannot be changed")
+
+    def upload(self, href: str, item: radicale_item.Item) -> Any:
+        raise ValueError("items can only be stored in a calendar or address book")
+
+    def delete(self, href: str | None = None) -> None:
+        raise ValueError("this collection cannot be deleted")
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(0, usegmt=True)
+
+    @property
+    def etag(self) -> str:
+        return '"root"'
+
+
+class MirrorCollection(BaseCollection):
+    """A calendar (or address book) served from the mirror."""
+
+    def __init__(self, username: str, record: Any) -> None:
+        self._username = username
+        self.record = record
+
+    @property
+    def path(self) -> str:
+        return f"{self._username}/{self.record.name}"
+
+    def _to_item(self, rec: Any) -> radicale_item.Item:
+        return radicale_item.Item(
+            collection_path=self.path, collection=self, href=rec.href, text=rec.text,
+            etag=rec.etag, uid=rec.uid, name="VCALENDAR" if rec.component != "VCARD" else "VCARD",
+            component_name=rec.component, time_range=(rec.start, rec.end),
+            last_modified=formatdate(time.time(), usegmt=True))
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        wanted = list(hrefs)
+        found = api.current().items_by_href(self.record, wanted)
+        for href in dict.fromkeys(wanted):
+            rec = found.get(href)
+            yield href, (self._to_item(rec) if rec else None)
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        return (self._to_item(rec) for rec in api.current().items(self.record))
+
+    def has_uid(self, uid: str) -> bool:
+        return api.current().has_uid(self.record, uid)
+
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        """RFC 6578: tokens are the collection's change sequence; deletions included."""
+        bridge = api.current()
+        if not old_token:
+            token = bridge.store.sync_token(self.record.id)
+
+            def everything() -> Iterator[str]:
+                yield from (it.href for it in bridge.items(self.record))
+
+            return TOKEN_PREFIX + token, everything()
+        if not old_token.startswith(TOKEN_PREFIX):
+            raise ValueError(f"unknown sync token {old_token!r}")
+        token, hrefs = bridge.sync(self.record, old_token[len(TOKEN_PREFIX):])
+        return TOKEN_PREFIX + token, hrefs
+
+    @property
+    def etag(self) -> str:
+        token = api.current().store.sync_token(self.record.id)
+        meta = f"{self.record.display_name}\0{self.record.color}\0{self.record.read_only}"
+        return '"' + hashlib.sha256(f"{token}\0{meta}".encode()).hexdigest()[:32] + '"'
+
+    @overload
+    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
+
+    @overload
+    def get_meta(self, key: str) -> str | None: ...
+
+    def get_meta(self, key: str | None = None) -> Mapping[str, str] | str | None:
+        rec = self.record
+        meta = {"tag": "VCALENDAR", "D:displayname": rec.display_name,
+                "C:supported-calendar-component-set": "VEVENT"}
+        if rec.kind.value == "addressbook":
+            meta = {"tag": "VADDRESSBOOK", "D:displayname": rec.display_name}
+        if rec.color:
+            meta["ICAL:calendar-color"] = rec.color
+        if rec.owner:
+            meta["C:calendar-description"] = f"Shared by {rec.owner}"
+        return meta if key is None else meta.get(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        raise ValueError("calendar properties are managed at the provider")
+
+    def upload(self, href: str, item: radicale_item.Item) -> Any:
+        bridge = api.current()
+        state = _state()
+        text = item.serialize()
+        stored = bridge.put(self.record, href, text, conditional=bool(state.get("if_match")))
+        state["stored_differs"] = stored.text != text
+        new_item = self._to_item(stored)
+        return new_item, None
+
+    def delete(self, href: str | None = None) -> None:
+        if href is None:
+            raise ValueError("calendars are deleted at the provider, not over DAV")
+        api.current().delete(self.record, href, conditional=bool(_state().get("if_match")))
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(self.record.refreshed_at or time.time(), usegmt=True)
+
+
+class Storage(BaseStorage):
+    def discover(self, path: str, depth: str = "0",
+                 child_context_manager: Callable[[str, str | None], ContextManager[None]]
+                 | None = None,
+                 user_groups: set[str] | None = None) -> Iterable[types.CollectionOrItem]:
+        sane = pathutils.strip_path(path)
+        parts = sane.split("/") if sane else []
+        bridge = api.current()
+        if not parts:
+            yield RootCollection()
+            return
+        user = parts[0]
+        if bridge.store.user_by_name(user) is None:
+            return
+        if len(parts) == 1:
+            yield RootCollection(user)
+            if depth != "0":
+                for rec in bridge.collections_for(user):
+                    yield MirrorCollection(user, rec)
+            return
+        rec = bridge.collection(user, parts[1])
+        if rec is None or len(parts) > 3:
+            return
+        if len(parts) == 2 or depth != "0":
+            rec = bridge.fresh(rec)
+        coll = MirrorCollection(user, rec)
+        if len(parts) == 3:
+            found = dict(coll.get_multi([parts[2]]))
+            item = found.get(parts[2])
+            if item is not None:
+                yield item
+            return
+        yield coll
+        if depth != "0":
+            yield from coll.get_all()
+
+    def move(self, item: radicale_item.Item, to_collection: BaseCollection,
+             to_href: str) -> None:
+        raise ValueError("moving events between calendars is not supported")
+
+    def create_collection(self, href: str, items: Iterable[radicale_item.Item] | None = None,
+                          props: Mapping[str, str] | None = None) -> Any:
+        sane = pathutils.strip_path(href)
+        if "/" not in sane and not props and not items:  # the principal always exists
+            return RootCollection(sane), {}, []
+        raise ValueError("calendars are created at the provider, not over DAV")
+
+    @types.contextmanager
+    def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
+        # The store does its own locking (transactions, one puller per collection).
+        with contextlib.nullcontext():
+            yield
+
+    def verify(self) -> bool:
+        return True

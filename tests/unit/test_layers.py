@@ -1,0 +1,83 @@
+"""The dependency rules of DESIGN.md, checked by walking every import (ast)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+# package prefix -> bridge/radicale_plugins modules it may import (prefix match)
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "radicale_plugins": ("bridge.api", "radicale_plugins"),
+    "bridge.model": (),
+    "bridge.errors": (),
+    "bridge.logs": (),
+    "bridge.settings": ("bridge.errors",),
+    "bridge.secrets": ("bridge.errors",),
+    "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
+    "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
+    "bridge.store": ("bridge.store", "bridge.model", "bridge.errors"),
+    "bridge.providers": ("bridge.providers", "bridge.ical", "bridge.model", "bridge.errors"),
+    "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
+    "bridge.sync": ("bridge.sync", "bridge.store", "bridge.providers.base", "bridge.ical",
+                    "bridge.joinlinks", "bridge.model", "bridge.errors", "bridge.settings"),
+    "bridge.connections": ("bridge.providers", "bridge.store", "bridge.secrets",
+                           "bridge.settings", "bridge.model", "bridge.errors"),
+    "bridge.api": ("bridge.connections", "bridge.sync", "bridge.store", "bridge.secrets",
+                   "bridge.settings", "bridge.model", "bridge.errors"),
+    # composition roots wire everything together
+    "bridge.serve": ("bridge", "radicale_plugins"),
+    "bridge.demo": ("bridge", "radicale_plugins"),
+    "bridge.cli": ("bridge", "radicale_plugins"),
+    "bridge.__init__": (),
+}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__" and len(parts) > 1 and parts[:2] != ["bridge", "__init__"]:
+        parts = parts[:-1] if len(parts) > 2 or parts[0] != "bridge" else parts
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "bridge":
+                found.update(f"bridge.{alias.name}" for alias in node.names)
+            else:
+                found.add(node.module)
+    return {name for name in found
+            if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")}
+
+
+def rule_for(module: str) -> tuple[str, tuple[str, ...]]:
+    best = max((p for p in ALLOWED if module == p or module.startswith(p + ".")), key=len,
+               default=None)
+    assert best is not None, f"{module} has no layer rule: add it to ALLOWED"
+    return best, ALLOWED[best]
+
+
+def test_every_import_follows_the_layer_rules() -> None:
+    problems = []
+    files = [*ROOT.joinpath("bridge").rglob("*.py"), *ROOT.joinpath("radicale_plugins").rglob("*.py")]
+    assert len(files) > 20
+    for path in files:
+        module = module_name(path)
+        layer, allowed = rule_for(module)
+        for name in imports_of(path):
+            if name == "radicale" or name.startswith("radicale."):
+                if layer != "radicale_plugins":
+                    problems.append(f"{module} imports {name}: only radicale_plugins may")
+                continue
+            if name == "bridge" and layer in ("bridge.serve", "bridge.demo", "bridge.cli"):
+                continue
+            if not any(name == a or name.startswith(a + ".") for a in allowed):
+                problems.append(f"{module} imports {name} (layer {layer} allows {allowed})")
+    assert problems == []
