@@ -38,6 +38,7 @@ REPO = BENCH_DIR.parent
 if str(REPO) not in sys.path:  # `python bench/serving.py` from a checkout
     sys.path.insert(0, str(REPO))
 
+import radicale as radicale_pkg  # noqa: E402
 from bridge_side import BridgeUnderTest, RefreshSample  # noqa: E402
 from report import operation_results, render  # noqa: E402
 from stock_radicale import IcsFile, StockRadicale, proc_status_kib, write_collection  # noqa: E402
@@ -125,6 +126,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         _say(f"starting the demo stack with {args.events} sandbox events (seeding + initial "
              "sync) …")
         started = under_test.start()
+        hwm_after_start = proc_status_kib("self", "VmHWM")
         coll = under_test.largest_calendar()
         records = under_test.bridge.store.items(coll.id)
         _say(f"initial sync done: {len(records)} items in {coll.display_name!r}; "
@@ -149,8 +151,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             request_path_all = under_test.request_count("/") - all0
             radicale_kib = radicale.peak_rss_kib()
         bridge_kib = proc_status_kib("self", "VmHWM")
-    import radicale as radicale_pkg
-
+        bridge_rss_end = proc_status_kib("self", "VmRSS")
     return {
         "events": args.events, "items": len(records), "repeat": args.repeat,
         "calendar": coll.display_name,
@@ -163,7 +164,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "timings": client["timings"], "checked": client["checked"],
         "problems": _checks(client, len(records)),
         "warm_seconds": client["warm_seconds"],
-        "rss": {"bridge_process_kib": bridge_kib, "radicale_kib": radicale_kib},
+        "rss": {"bridge_process_kib": bridge_kib, "radicale_kib": radicale_kib,
+                "bridge_process_peak_after_start_kib": hwm_after_start,
+                "bridge_process_current_at_end_kib": bridge_rss_end},
         "environment": {"python": platform.python_version(), "cpus": os.cpu_count(),
                         "radicale": radicale_pkg.VERSION, "platform": platform.platform()},
     }

@@ -84,8 +84,10 @@ class Connections:
                 conn_id, self.box.encrypt(json.dumps({"msal_cache": serialized})))
 
         config = self.graph_config()
-        auth = GraphAuth(config, blob.get("msal_cache") or None, save)
-        mailbox = json.loads(conn.settings or "{}").get("mailbox", "me")
+        conn_settings = json.loads(conn.settings or "{}")
+        auth = GraphAuth(config, blob.get("msal_cache") or None, save,
+                         scopes=conn_settings.get("scopes") or None)
+        mailbox = conn_settings.get("mailbox", "me")
         return GraphCalendarProvider(GraphHttp(config, auth, mailbox=mailbox))
 
     # -- any provider ---------------------------------------------------------------------

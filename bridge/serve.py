@@ -23,7 +23,7 @@ class HttpServer:
         s = bridge.settings.server
         self._server = create_server(
             make_wsgi(s.max_content_length), host=host, port=port, threads=s.threads,
-            max_request_body_size=s.max_content_length + 1, ident="davbridge",
+            max_request_body_size=s.max_content_length, ident="davbridge",
             clear_untrusted_proxy_headers=True, channel_timeout=120)
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]

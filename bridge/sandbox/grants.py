@@ -163,6 +163,14 @@ def _grant_refresh(st: SandboxState, client_id: str, form: dict[str, str]) -> we
     if user is None:
         return aad_error(400, "invalid_grant", 50034, "The user account does not exist.")
     scopes = scopes_of(form.get("scope", "")) or rt.scopes
+    consented = {s.lower() for s in rt.scopes} | {s.lower() for s in OIDC_SCOPES}
+    extra = [s for s in scopes if s.lower() not in consented]
+    if extra:
+        # Entra ID refuses scopes the user never consented to on a refresh (AADSTS65001)
+        return aad_error(400, "invalid_grant", 65001,
+                         f"The user or administrator has not consented to use the application "
+                         f"with the scopes: {' '.join(extra)}. Send an interactive "
+                         "authorization request for this user and resource.")
     return _user_tokens(st, client_id, user, scopes, form, None)
 
 

@@ -112,7 +112,26 @@ def authenticate(st: SandboxState, request: web.Request) -> Caller:
                          "Lifetime validation failed, the token is expired.",
                          {"WWW-Authenticate": 'Bearer error="invalid_token", '
                                               'error_description="The access token expired"'})
+    check_permission(at, request.method, request.path)
     return Caller(at)
+
+
+# permissions-reference.md: Calendars.Read allows reading events of calendars the user can
+# access; Calendars.ReadWrite also allows create/update/delete. A delegated token without the
+# needed permission gets 403 ErrorAccessDenied (errors.md). Application tokens of the admin
+# app hold Calendars.ReadWrite as an application permission (role).
+_CALENDAR_READ = {"calendars.read", "calendars.readwrite"}
+_CALENDAR_WRITE = {"calendars.readwrite"}
+
+
+def check_permission(at: AccessToken, method: str, path: str) -> None:
+    if at.kind != "delegated" or not ("/calendar" in path or "/events" in path):
+        return
+    granted = {s.lower() for s in at.scopes}
+    needed = _CALENDAR_READ if method in ("GET", "HEAD") else _CALENDAR_WRITE
+    if not granted & needed:
+        raise GraphError(403, "ErrorAccessDenied",
+                         "Access is denied. Check credentials and try again.")
 
 
 @asynccontextmanager

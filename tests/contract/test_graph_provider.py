@@ -245,6 +245,8 @@ def test_a_window_moved_by_more_than_a_week_starts_a_new_round(harness: Harness)
     assert not provider.pull(cal, first.cursor, shifted(1)).reset
     moved = provider.pull(cal, first.cursor, shifted(8))
     assert moved.reset and len(moved.items) == 1
+    garbage = provider.pull(cal, "not a cursor", h.window)
+    assert garbage.reset and len(garbage.items) == 1
 
 
 def test_failure_on_the_second_delta_page_changes_nothing_and_a_retry_completes(

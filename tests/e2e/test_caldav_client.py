@@ -296,7 +296,7 @@ def test_oversized_body_gets_413(demo: RunningDemo, calendars: dict[str, Any]) -
     conn.endheaders()
     response = conn.getresponse()
     assert response.status == 413
-    assert b"exceeds the limit" in response.read()
+    assert b"Too Large" in response.read()
     conn.close()
 
 

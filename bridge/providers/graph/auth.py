@@ -83,8 +83,12 @@ class GraphAuth:
     whenever it changes (the caller encrypts and stores it)."""
 
     def __init__(self, config: GraphAppConfig, cache_blob: str | None,
-                 on_cache_change: Callable[[str], None]) -> None:
+                 on_cache_change: Callable[[str], None],
+                 scopes: Sequence[str] | None = None) -> None:
+        """`scopes`: what the connection was consented with (refreshes ask for exactly
+        these; the identity platform refuses scopes never consented, AADSTS65001)."""
         self._config = config
+        self._scopes: list[str] | None = _user_scopes(scopes) if scopes else None
         self._on_cache_change = on_cache_change
         self._cache = msal.SerializableTokenCache()
         if cache_blob:
@@ -149,11 +153,15 @@ class GraphAuth:
             return str(username)
 
     def _cached_scopes(self) -> list[str]:
-        """The scopes consented for this connection, as recorded on the cached access token."""
+        """The scopes consented for this connection: given, else as recorded on a cached
+        access token (remembered, since msal may drop expired entries)."""
+        if self._scopes:
+            return self._scopes
         for entry in self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
             target = str(entry.get("target") or "")
             scopes = _user_scopes(target.split())
             if scopes:
+                self._scopes = scopes
                 return scopes
         return list(DELEGATED_SCOPES_READ)
 

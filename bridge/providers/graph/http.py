@@ -154,12 +154,17 @@ class GraphHttp:
             return "/me"
         return "/users/" + quote(self.mailbox, safe="@.")
 
+    def is_graph_url(self, url: str) -> bool:
+        """Whether an absolute URL points at the configured Graph endpoint."""
+        parts = urlsplit(url)
+        return (parts.scheme, parts.netloc) == self._origin
+
     def url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("https://", "http://")):
-            parts = urlsplit(path_or_url)
             # nextLink/deltaLink are absolute; never send the bearer token elsewhere.
-            if (parts.scheme, parts.netloc) != self._origin:
-                raise ProviderError(PROVIDER, f"refusing a link off Graph: {parts.netloc}")
+            if not self.is_graph_url(path_or_url):
+                host = urlsplit(path_or_url).netloc
+                raise ProviderError(PROVIDER, f"refusing a link off Graph: {host}")
             return path_or_url
         return self._base + (path_or_url if path_or_url.startswith("/") else "/" + path_or_url)
 

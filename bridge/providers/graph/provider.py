@@ -160,7 +160,9 @@ class GraphCalendarProvider:
         state = _Cursor.decode(cursor)
         entries: list[dict[str, Any]] | None = None
         delta_link = ""
-        if state is not None and state.close_to(window):
+        # A cursor from another Graph endpoint (configuration changed) is as good as expired.
+        if (state is not None and state.close_to(window)
+                and self._http.is_graph_url(state.delta_link)):
             try:
                 entries, delta_link = self._delta_round(state.delta_link)
                 window = state.window  # the token keeps the window it was started with
