@@ -48,9 +48,14 @@ class BridgeUnderTest:
     """The in-process demo stack, measured; use as a context manager."""
 
     def __init__(self, data_dir: Path, events: int, refresh_interval_s: float) -> None:
-        self.demo = Demo(data_dir, host="127.0.0.1", port=0,
-                         refresh_interval_s=refresh_interval_s, bulk_events=events,
-                         background=False)
+        self.demo = Demo(
+            data_dir,
+            host="127.0.0.1",
+            port=0,
+            refresh_interval_s=refresh_interval_s,
+            bulk_events=events,
+            background=False,
+        )
         self.info: DemoInfo | None = None
 
     # -- sandbox request log --------------------------------------------------------------
@@ -65,8 +70,12 @@ class BridgeUnderTest:
         otherwise compete with the server under test for this process's CPU)."""
         sandbox = self.demo.sandbox
         deadline = time.monotonic() + timeout_s
-        while (sandbox is not None and sandbox.state is not None and sandbox.state.dirty
-               and time.monotonic() < deadline):
+        while (
+            sandbox is not None
+            and sandbox.state is not None
+            and sandbox.state.dirty
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         time.sleep(1.2)
 
@@ -76,8 +85,11 @@ class BridgeUnderTest:
         bench = self
 
         def recorded(engine: SyncEngine, collection_id: int) -> PullOutcome | None:
-            return bench._measure(lambda: original(engine, collection_id),
-                                  engine.store.collection(collection_id), into)
+            return bench._measure(
+                lambda: original(engine, collection_id),
+                engine.store.collection(collection_id),
+                into,
+            )
 
         setattr(SyncEngine, "refresh", recorded)  # noqa: B010 - observe, do not type-check
         try:
@@ -85,19 +97,27 @@ class BridgeUnderTest:
         finally:
             setattr(SyncEngine, "refresh", original)  # noqa: B010
 
-    def _measure(self, call: Callable[[], PullOutcome | None], coll: CollectionRecord,
-                 into: list[RefreshSample]) -> PullOutcome | None:
+    def _measure(
+        self,
+        call: Callable[[], PullOutcome | None],
+        coll: CollectionRecord,
+        into: list[RefreshSample],
+    ) -> PullOutcome | None:
         graph0, all0 = self.request_count(), self.request_count("/")
         began = time.perf_counter()
         outcome = call()
         seconds = time.perf_counter() - began
-        into.append(RefreshSample(
-            collection=coll.display_name, seconds=seconds,
-            graph_requests=self.request_count() - graph0,
-            all_requests=self.request_count("/") - all0,
-            engine_requests=outcome.requests if outcome else None,
-            changed=outcome.changed if outcome else None,
-            reset=outcome.reset if outcome else None))
+        into.append(
+            RefreshSample(
+                collection=coll.display_name,
+                seconds=seconds,
+                graph_requests=self.request_count() - graph0,
+                all_requests=self.request_count("/") - all0,
+                engine_requests=outcome.requests if outcome else None,
+                changed=outcome.changed if outcome else None,
+                reset=outcome.reset if outcome else None,
+            )
+        )
         return outcome
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -125,8 +145,7 @@ class BridgeUnderTest:
         return self.demo.bridge
 
     def calendars(self) -> list[CollectionRecord]:
-        return [c for c in self.bridge.store.collections()
-                if c.kind is CollectionKind.CALENDAR]
+        return [c for c in self.bridge.store.collections() if c.kind is CollectionKind.CALENDAR]
 
     def largest_calendar(self) -> CollectionRecord:
         return max(self.calendars(), key=lambda c: len(self.bridge.store.items(c.id)))

@@ -27,22 +27,28 @@ DAV = "{DAV:}"
 CAL = "{urn:ietf:params:xml:ns:caldav}"
 OPERATIONS = ("propfind", "multiget", "sync")
 
-PROPFIND_BODY = ('<?xml version="1.0" encoding="utf-8"?>'
-                 '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:getcontenttype/>'
-                 "</d:prop></d:propfind>")
+PROPFIND_BODY = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:getcontenttype/>'
+    "</d:prop></d:propfind>"
+)
 
 
 def multiget_body(hrefs: list[str]) -> str:
     refs = "".join(f"<d:href>{escape(h)}</d:href>" for h in hrefs)
-    return ('<?xml version="1.0" encoding="utf-8"?>'
-            '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
-            f"<d:prop><d:getetag/><c:calendar-data/></d:prop>{refs}</c:calendar-multiget>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+        f"<d:prop><d:getetag/><c:calendar-data/></d:prop>{refs}</c:calendar-multiget>"
+    )
 
 
 def sync_body(token: str) -> str:
-    return ('<?xml version="1.0" encoding="utf-8"?>'
-            f'<d:sync-collection xmlns:d="DAV:"><d:sync-token>{escape(token)}</d:sync-token>'
-            "<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<d:sync-collection xmlns:d="DAV:"><d:sync-token>{escape(token)}</d:sync-token>'
+        "<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
+    )
 
 
 @dataclass
@@ -60,11 +66,16 @@ class Target:
 
     def request(self, method: str, body: str, depth: str) -> requests.Response:
         response = self.session.request(
-            method, self.collection_url, data=body.encode("utf-8"), timeout=600,
-            headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"})
+            method,
+            self.collection_url,
+            data=body.encode("utf-8"),
+            timeout=600,
+            headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
+        )
         if response.status_code != 207:
-            raise RuntimeError(f"{self.name}: {method} answered HTTP {response.status_code}: "
-                               f"{response.text[:500]}")
+            raise RuntimeError(
+                f"{self.name}: {method} answered HTTP {response.status_code}: {response.text[:500]}"
+            )
         return response
 
     def body_for(self, operation: str) -> tuple[str, str, str]:
@@ -107,14 +118,18 @@ def warm_and_check(target: Target) -> Checked:
     if not target.token:
         raise RuntimeError(f"{target.name}: sync-collection returned no sync-token")
     got = _responses(target.request("REPORT", multiget_body(target.hrefs), "1").content)
-    with_data = sum(1 for r in got if (r.findtext(f".//{CAL}calendar-data") or "").startswith(
-        "BEGIN:VCALENDAR"))
+    with_data = sum(
+        1 for r in got if (r.findtext(f".//{CAL}calendar-data") or "").startswith("BEGIN:VCALENDAR")
+    )
     again = ET.fromstring(target.request("REPORT", sync_body(target.token), "0").content)
-    return Checked(items=len(target.hrefs), multiget_items=len(got),
-                   multiget_with_data=with_data,
-                   sync_changes_initial=len(initial.findall(f"{DAV}response")),
-                   sync_changes_no_change=len(again.findall(f"{DAV}response")),
-                   token=target.token)
+    return Checked(
+        items=len(target.hrefs),
+        multiget_items=len(got),
+        multiget_with_data=with_data,
+        sync_changes_initial=len(initial.findall(f"{DAV}response")),
+        sync_changes_no_change=len(again.findall(f"{DAV}response")),
+        token=target.token,
+    )
 
 
 def timed(target: Target, operation: str) -> tuple[float, int]:
@@ -126,8 +141,9 @@ def timed(target: Target, operation: str) -> tuple[float, int]:
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
-    targets = [Target(t["name"], t["collection_url"], t["username"], t["password"])
-               for t in job["targets"]]
+    targets = [
+        Target(t["name"], t["collection_url"], t["username"], t["password"]) for t in job["targets"]
+    ]
     repeat = int(job.get("repeat", 5))
     warm_rounds = int(job.get("warm_rounds", 1))
     checked: dict[str, Checked] = {}
@@ -150,11 +166,14 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
                 sizes[target.name] = size
         for target in targets:
             timings[target.name][operation] = Timing(samples[target.name], sizes[target.name])
-    return {"repeat": repeat,
-            "checked": {name: asdict(c) for name, c in checked.items()},
-            "warm_seconds": warm_seconds,
-            "timings": {name: {op: asdict(t) for op, t in ops.items()}
-                        for name, ops in timings.items()}}
+    return {
+        "repeat": repeat,
+        "checked": {name: asdict(c) for name, c in checked.items()},
+        "warm_seconds": warm_seconds,
+        "timings": {
+            name: {op: asdict(t) for op, t in ops.items()} for name, ops in timings.items()
+        },
+    }
 
 
 def main() -> int:

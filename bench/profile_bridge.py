@@ -47,16 +47,27 @@ def wsgi_caller(app: Any, path: str, username: str, password: str) -> WsgiCall:
     def call(method: str, body: str, depth: str) -> tuple[str, bytes]:
         data = body.encode("utf-8")
         environ = {
-            "REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
-            "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(data)),
-            "CONTENT_TYPE": "application/xml; charset=utf-8", "HTTP_DEPTH": depth,
-            "HTTP_AUTHORIZATION": f"Basic {credentials}", "REMOTE_ADDR": "127.0.0.1"}
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "SCRIPT_NAME": "",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": sys.stderr,
+            "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": "application/xml; charset=utf-8",
+            "HTTP_DEPTH": depth,
+            "HTTP_AUTHORIZATION": f"Basic {credentials}",
+            "REMOTE_ADDR": "127.0.0.1",
+        }
         statuses: list[str] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]],
-                           exc_info: object = None) -> None:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: object = None
+        ) -> None:
             statuses.append(status)
 
         answer = b"".join(app(environ, start_response))
@@ -80,13 +91,19 @@ def main(argv: list[str] | None = None) -> int:
             coll = under_test.largest_calendar()
             path = f"/{info.username}/{coll.name}/"
             hrefs = [path + r.href for r in under_test.bridge.store.items(coll.id)]
-            call = wsgi_caller(make_wsgi(under_test.bridge.settings.server.max_content_length),
-                               path, info.username, info.password)
+            call = wsgi_caller(
+                make_wsgi(under_test.bridge.settings.server.max_content_length),
+                path,
+                info.username,
+                info.password,
+            )
             _, initial = call("REPORT", sync_body(""), "0")
             token = ET.fromstring(initial).findtext("{DAV:}sync-token") or ""
-            operations = {"propfind": ("PROPFIND", PROPFIND_BODY, "1"),
-                          "multiget": ("REPORT", multiget_body(hrefs), "1"),
-                          "sync": ("REPORT", sync_body(token), "0")}
+            operations = {
+                "propfind": ("PROPFIND", PROPFIND_BODY, "1"),
+                "multiget": ("REPORT", multiget_body(hrefs), "1"),
+                "sync": ("REPORT", sync_body(token), "0"),
+            }
             under_test.settle()
             for name, (method, body, depth) in operations.items():
                 began = time.perf_counter()
@@ -101,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
                 (RESULTS_DIR / f"profile-{name}.txt").write_text(full.getvalue())
                 top = io.StringIO()
                 pstats.Stats(profile, stream=top).sort_stats("cumulative").print_stats(args.top)
-                print(f"== {name}: {status}, {len(answer)} bytes, {plain * 1000:.0f} ms unprofiled "
-                      f"(direct WSGI call, {len(hrefs)} items)")
+                print(
+                    f"== {name}: {status}, {len(answer)} bytes, {plain * 1000:.0f} ms unprofiled "
+                    f"(direct WSGI call, {len(hrefs)} items)"
+                )
                 print(top.getvalue())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -42,12 +42,19 @@ class OperationResult:
         return self.speedup >= TARGET_SPEEDUP
 
     def as_json(self) -> dict[str, Any]:
-        return {"operation": self.operation, "bridge_median_s": self.bridge_median_s,
-                "bridge_min_s": self.bridge_min_s, "radicale_median_s": self.radicale_median_s,
-                "radicale_min_s": self.radicale_min_s, "bridge_bytes": self.bridge_bytes,
-                "radicale_bytes": self.radicale_bytes, "speedup_median": self.speedup,
-                "speedup_min": self.speedup_min, "target": TARGET_SPEEDUP,
-                "meets_target": self.meets_target}
+        return {
+            "operation": self.operation,
+            "bridge_median_s": self.bridge_median_s,
+            "bridge_min_s": self.bridge_min_s,
+            "radicale_median_s": self.radicale_median_s,
+            "radicale_min_s": self.radicale_min_s,
+            "bridge_bytes": self.bridge_bytes,
+            "radicale_bytes": self.radicale_bytes,
+            "speedup_median": self.speedup,
+            "speedup_min": self.speedup_min,
+            "target": TARGET_SPEEDUP,
+            "meets_target": self.meets_target,
+        }
 
 
 def operation_results(timings: dict[str, dict[str, dict[str, Any]]]) -> list[OperationResult]:
@@ -56,10 +63,17 @@ def operation_results(timings: dict[str, dict[str, dict[str, Any]]]) -> list[Ope
     results = []
     for op in OPERATION_TITLES:
         b, r = bridge[op], radicale[op]
-        results.append(OperationResult(
-            op, statistics.median(b["seconds"]), min(b["seconds"]),
-            statistics.median(r["seconds"]), min(r["seconds"]),
-            int(b["response_bytes"]), int(r["response_bytes"])))
+        results.append(
+            OperationResult(
+                op,
+                statistics.median(b["seconds"]),
+                min(b["seconds"]),
+                statistics.median(r["seconds"]),
+                min(r["seconds"]),
+                int(b["response_bytes"]),
+                int(r["response_bytes"]),
+            )
+        )
     return results
 
 
@@ -87,9 +101,11 @@ def render(summary: dict[str, Any], results: Sequence[OperationResult]) -> str:
         f"{'ratio':>7}  target ≥{TARGET_SPEEDUP:.0f}×",
     ]
     for r in results:
-        lines.append(f"{OPERATION_TITLES[r.operation]:44} {_ms(r.bridge_median_s):>10} "
-                     f"{_ms(r.bridge_min_s)} {_ms(r.radicale_median_s):>12} "
-                     f"{_ms(r.radicale_min_s)} {r.speedup:6.1f}×  {ok(r.meets_target)}")
+        lines.append(
+            f"{OPERATION_TITLES[r.operation]:44} {_ms(r.bridge_median_s):>10} "
+            f"{_ms(r.bridge_min_s)} {_ms(r.radicale_median_s):>12} "
+            f"{_ms(r.radicale_min_s)} {r.speedup:6.1f}×  {ok(r.meets_target)}"
+        )
     init = s["initial_sync"]
     steady = s["steady_state"]
     lines += [

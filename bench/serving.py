@@ -48,21 +48,42 @@ RESULTS_DIR = BENCH_DIR / "results"  # git-ignored
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--events", type=int, default=10_000,
-                   help="events in the sandbox's load-test calendar (default 10000)")
-    p.add_argument("--repeat", type=int, default=5,
-                   help="timed runs per operation and server (default 5)")
-    p.add_argument("--refreshes", type=int, default=3,
-                   help="no-change refreshes per calendar to count requests (default 3)")
-    p.add_argument("--refresh-interval", type=float, default=3600.0,
-                   help="the bridge's refresh interval in s; large, so nothing turns stale "
-                        "while DAV requests are timed (default 3600)")
-    p.add_argument("--output", type=Path, default=RESULTS_DIR / "serving.json",
-                   help="where to write the JSON results (default bench/results/serving.json)")
-    p.add_argument("--keep", action="store_true",
-                   help="keep the temporary data directory (its path is printed)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--events",
+        type=int,
+        default=10_000,
+        help="events in the sandbox's load-test calendar (default 10000)",
+    )
+    p.add_argument(
+        "--repeat", type=int, default=5, help="timed runs per operation and server (default 5)"
+    )
+    p.add_argument(
+        "--refreshes",
+        type=int,
+        default=3,
+        help="no-change refreshes per calendar to count requests (default 3)",
+    )
+    p.add_argument(
+        "--refresh-interval",
+        type=float,
+        default=3600.0,
+        help="the bridge's refresh interval in s; large, so nothing turns stale "
+        "while DAV requests are timed (default 3600)",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS_DIR / "serving.json",
+        help="where to write the JSON results (default bench/results/serving.json)",
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary data directory (its path is printed)",
+    )
     return p.parse_args(argv)
 
 
@@ -72,9 +93,14 @@ def _say(message: str) -> None:
 
 def run_client(job: dict[str, Any]) -> dict[str, Any]:
     """bench/dav_client.py in its own process (no GIL shared with either server)."""
-    done = subprocess.run([sys.executable, str(BENCH_DIR / "dav_client.py")],
-                          input=json.dumps(job), capture_output=True, text=True, timeout=1800,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, str(BENCH_DIR / "dav_client.py")],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the DAV client failed:\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout)
@@ -82,24 +108,29 @@ def run_client(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sum_samples(samples: list[RefreshSample]) -> dict[str, Any]:
-    return {"seconds": sum(s.seconds for s in samples),
-            "graph_requests": sum(s.graph_requests for s in samples),
-            "all_requests": sum(s.all_requests for s in samples),
-            "changed": sum(s.changed or 0 for s in samples),
-            "refreshes": [vars(s) for s in samples]}
+    return {
+        "seconds": sum(s.seconds for s in samples),
+        "graph_requests": sum(s.graph_requests for s in samples),
+        "all_requests": sum(s.all_requests for s in samples),
+        "changed": sum(s.changed or 0 for s in samples),
+        "refreshes": [vars(s) for s in samples],
+    }
 
 
 def _steady(samples: list[RefreshSample], calendars: int) -> dict[str, Any]:
     n = max(1, len(samples))
     per_calendar = sum(s.graph_requests for s in samples) / n
-    return {"calendars": calendars, "refreshes": len(samples),
-            "graph_requests_per_calendar": per_calendar,
-            "all_requests_per_calendar": sum(s.all_requests for s in samples) / n,
-            "max_graph_requests": max((s.graph_requests for s in samples), default=0),
-            "median_seconds": statistics.median(s.seconds for s in samples) if samples else 0.0,
-            "changed": sum(s.changed or 0 for s in samples),
-            "meets_target": bool(samples) and all(s.graph_requests == 1 for s in samples),
-            "samples": [vars(s) for s in samples]}
+    return {
+        "calendars": calendars,
+        "refreshes": len(samples),
+        "graph_requests_per_calendar": per_calendar,
+        "all_requests_per_calendar": sum(s.all_requests for s in samples) / n,
+        "max_graph_requests": max((s.graph_requests for s in samples), default=0),
+        "median_seconds": statistics.median(s.seconds for s in samples) if samples else 0.0,
+        "changed": sum(s.changed or 0 for s in samples),
+        "meets_target": bool(samples) and all(s.graph_requests == 1 for s in samples),
+        "samples": [vars(s) for s in samples],
+    }
 
 
 def _checks(client: dict[str, Any], items: int) -> list[str]:
@@ -109,40 +140,65 @@ def _checks(client: dict[str, Any], items: int) -> list[str]:
         if c["items"] != items:
             problems.append(f"{name}: PROPFIND listed {c['items']} items, expected {items}")
         if c["multiget_items"] != items or c["multiget_with_data"] != items:
-            problems.append(f"{name}: multiget returned {c['multiget_items']} responses, "
-                            f"{c['multiget_with_data']} with calendar-data, expected {items}")
+            problems.append(
+                f"{name}: multiget returned {c['multiget_items']} responses, "
+                f"{c['multiget_with_data']} with calendar-data, expected {items}"
+            )
         if c["sync_changes_initial"] != items:
-            problems.append(f"{name}: initial sync-collection listed "
-                            f"{c['sync_changes_initial']} items, expected {items}")
+            problems.append(
+                f"{name}: initial sync-collection listed "
+                f"{c['sync_changes_initial']} items, expected {items}"
+            )
         if c["sync_changes_no_change"] != 0:
-            problems.append(f"{name}: no-change sync-collection listed "
-                            f"{c['sync_changes_no_change']} changes, expected 0")
+            problems.append(
+                f"{name}: no-change sync-collection listed "
+                f"{c['sync_changes_no_change']} changes, expected 0"
+            )
     return problems
 
 
 def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     radicale_kib: int | None = None
     with BridgeUnderTest(workdir / "demo", args.events, args.refresh_interval) as under_test:
-        _say(f"starting the demo stack with {args.events} sandbox events (seeding + initial "
-             "sync) …")
+        _say(
+            f"starting the demo stack with {args.events} sandbox events (seeding + initial sync) …"
+        )
         started = under_test.start()
         hwm_after_start = proc_status_kib("self", "VmHWM")
         coll = under_test.largest_calendar()
         records = under_test.bridge.store.items(coll.id)
-        _say(f"initial sync done: {len(records)} items in {coll.display_name!r}; "
-             f"counting requests of {args.refreshes} no-change refreshes …")
+        _say(
+            f"initial sync done: {len(records)} items in {coll.display_name!r}; "
+            f"counting requests of {args.refreshes} no-change refreshes …"
+        )
         steady = under_test.steady_refreshes(args.refreshes)
-        exported = write_collection(workdir / "radicale" / "collections", RADICALE_USER,
-                                    coll.name, (IcsFile(r.href, r.text) for r in records),
-                                    coll.display_name)
+        exported = write_collection(
+            workdir / "radicale" / "collections",
+            RADICALE_USER,
+            coll.name,
+            (IcsFile(r.href, r.text) for r in records),
+            coll.display_name,
+        )
         _say(f"exported {exported} .ics files; starting stock Radicale …")
         with StockRadicale(workdir / "radicale") as radicale:
             assert under_test.info is not None
-            job = {"repeat": args.repeat, "targets": [
-                {"name": "bridge", "collection_url": under_test.collection_url(coll),
-                 "username": under_test.info.username, "password": under_test.info.password},
-                {"name": "radicale", "collection_url": f"{radicale.url}{RADICALE_USER}/"
-                 f"{coll.name}/", "username": RADICALE_USER, "password": "unused"}]}
+            job = {
+                "repeat": args.repeat,
+                "targets": [
+                    {
+                        "name": "bridge",
+                        "collection_url": under_test.collection_url(coll),
+                        "username": under_test.info.username,
+                        "password": under_test.info.password,
+                    },
+                    {
+                        "name": "radicale",
+                        "collection_url": f"{radicale.url}{RADICALE_USER}/{coll.name}/",
+                        "username": RADICALE_USER,
+                        "password": "unused",
+                    },
+                ],
+            }
             under_test.settle()
             graph0, all0 = under_test.request_count(), under_test.request_count("/")
             _say(f"timing DAV operations ({args.repeat} runs each, after a warm-up round) …")
@@ -153,7 +209,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         bridge_kib = proc_status_kib("self", "VmHWM")
         bridge_rss_end = proc_status_kib("self", "VmRSS")
     return {
-        "events": args.events, "items": len(records), "repeat": args.repeat,
+        "events": args.events,
+        "items": len(records),
+        "repeat": args.repeat,
         "calendar": coll.display_name,
         "start_seconds": started.start_seconds,
         "initial_sync": _sum_samples(list(started.initial_sync)),
@@ -161,14 +219,22 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "request_path_provider_requests": request_path_all,
         "request_path_graph_requests": request_path_graph,
         "operations": [r.as_json() for r in operation_results(client["timings"])],
-        "timings": client["timings"], "checked": client["checked"],
+        "timings": client["timings"],
+        "checked": client["checked"],
         "problems": _checks(client, len(records)),
         "warm_seconds": client["warm_seconds"],
-        "rss": {"bridge_process_kib": bridge_kib, "radicale_kib": radicale_kib,
-                "bridge_process_peak_after_start_kib": hwm_after_start,
-                "bridge_process_current_at_end_kib": bridge_rss_end},
-        "environment": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                        "radicale": radicale_pkg.VERSION, "platform": platform.platform()},
+        "rss": {
+            "bridge_process_kib": bridge_kib,
+            "radicale_kib": radicale_kib,
+            "bridge_process_peak_after_start_kib": hwm_after_start,
+            "bridge_process_current_at_end_kib": bridge_rss_end,
+        },
+        "environment": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "radicale": radicale_pkg.VERSION,
+            "platform": platform.platform(),
+        },
     }
 
 

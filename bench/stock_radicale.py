@@ -38,8 +38,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def write_collection(root: Path, user: str, calendar: str, files: Iterable[IcsFile],
-                     display_name: str) -> int:
+def write_collection(
+    root: Path, user: str, calendar: str, files: Iterable[IcsFile], display_name: str
+) -> int:
     """Lay out one calendar in Radicale's multifilesystem format; returns the file count."""
     folder = root / "collection-root" / user / calendar
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,13 +105,19 @@ class StockRadicale:
         with open(self._log, "wb") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "radicale", "--config", str(config)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.workdir, env=env)
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
+                env=env,
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"radicale exited with {self._proc.returncode}: "
-                                   f"{self._log.read_text(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"radicale exited with {self._proc.returncode}: "
+                    f"{self._log.read_text(errors='replace')[-2000:]}"
+                )
             try:
                 requests.request("OPTIONS", self.url, timeout=2)
                 return self

@@ -22,8 +22,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from bridge import demo
 
     logs.setup(args.log_level, "text")
-    return demo.run(Path(args.data_dir), args.host, args.port,
-                    Path(args.info_json) if args.info_json else None, args.refresh_interval)
+    return demo.run(
+        Path(args.data_dir),
+        args.host,
+        args.port,
+        Path(args.info_json) if args.info_json else None,
+        args.refresh_interval,
+    )
 
 
 def _bridge(args: argparse.Namespace) -> api.Bridge:
@@ -93,14 +98,17 @@ def _cmd_connect_graph(args: argparse.Namespace) -> int:
 
     listener = http.server.HTTPServer(("127.0.0.1", args.listen_port), Catch)
     redirect = f"http://127.0.0.1:{listener.server_port}/"
-    url, pending = bridge.connections.begin_graph_consent(user.id, redirect,
-                                                          write=not args.read_only)
+    url, pending = bridge.connections.begin_graph_consent(
+        user.id, redirect, write=not args.read_only
+    )
     print(f"Open this URL in a browser and sign in:\n\n  {url}\n", flush=True)
     listener.handle_request()
     conn = bridge.connections.complete_graph_consent(pending, answer)
     bridge.sync_connection(conn.id)
-    print(f"connected {conn.account}; {len(bridge.store.collections(connection_id=conn.id))} "
-          "calendars mirrored")
+    print(
+        f"connected {conn.account}; {len(bridge.store.collections(connection_id=conn.id))} "
+        "calendars mirrored"
+    )
     return 0
 
 
@@ -119,8 +127,12 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--host", default="127.0.0.1")
     d.add_argument("--port", type=int, default=5232)
     d.add_argument("--info-json", help="write URLs and credentials as JSON to this file")
-    d.add_argument("--refresh-interval", type=float, default=10.0,
-                   help="seconds before a collection is refreshed (default 10)")
+    d.add_argument(
+        "--refresh-interval",
+        type=float,
+        default=10.0,
+        help="seconds before a collection is refreshed (default 10)",
+    )
     d.add_argument("--log-level", default="INFO")
     d.set_defaults(func=_cmd_demo)
 
@@ -131,22 +143,23 @@ def parser() -> argparse.ArgumentParser:
     s = with_config(sub.add_parser("serve", help="run the bridge with a configuration file"))
     s.set_defaults(func=_cmd_serve)
 
-    u = sub.add_parser("user", help="manage bridge users").add_subparsers(dest="sub",
-                                                                          required=True)
+    u = sub.add_parser("user", help="manage bridge users").add_subparsers(dest="sub", required=True)
     ua = with_config(u.add_parser("add", help="create a bridge user"))
     ua.add_argument("name")
     ua.add_argument("--email")
     ua.set_defaults(func=_cmd_user_add)
 
     a = sub.add_parser("app-password", help="manage app passwords").add_subparsers(
-        dest="sub", required=True)
+        dest="sub", required=True
+    )
     aa = with_config(a.add_parser("add", help="create an app password (printed once)"))
     aa.add_argument("user")
     aa.add_argument("--label", default="device")
     aa.set_defaults(func=_cmd_app_password)
 
     c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
-        dest="sub", required=True)
+        dest="sub", required=True
+    )
     cg = with_config(c.add_parser("graph", help="Microsoft 365 through the Graph API"))
     cg.add_argument("user")
     cg.add_argument("--read-only", action="store_true")

@@ -52,26 +52,33 @@ class Connections:
         g = self.settings.graph
         if not g.client_id:
             raise ConfigError("graph.client_id", "no Azure app registration configured")
-        return GraphAppConfig(authority=g.authority, client_id=g.client_id,
-                              client_secret=g.client_secret, graph_base_url=g.graph_base_url,
-                              ca_bundle=g.ca_bundle or None)
+        return GraphAppConfig(
+            authority=g.authority,
+            client_id=g.client_id,
+            client_secret=g.client_secret,
+            graph_base_url=g.graph_base_url,
+            ca_bundle=g.ca_bundle or None,
+        )
 
-    def begin_graph_consent(self, user_id: int, redirect_uri: str, write: bool = True,
-                            login_hint: str | None = None) -> tuple[str, PendingConsent]:
+    def begin_graph_consent(
+        self, user_id: int, redirect_uri: str, write: bool = True, login_hint: str | None = None
+    ) -> tuple[str, PendingConsent]:
         scopes = DELEGATED_SCOPES_WRITE if write else DELEGATED_SCOPES_READ
         auth = GraphAuth(self.graph_config(), None, lambda _blob: None)
         url, flow = auth.begin_consent(redirect_uri, scopes, login_hint)
         return url, PendingConsent(user_id, ProviderKind.GRAPH, tuple(scopes), flow)
 
-    def complete_graph_consent(self, pending: PendingConsent,
-                               auth_response: Mapping[str, str]) -> ConnectionRow:
+    def complete_graph_consent(
+        self, pending: PendingConsent, auth_response: Mapping[str, str]
+    ) -> ConnectionRow:
         holder: dict[str, str] = {}
         auth = GraphAuth(self.graph_config(), None, lambda blob: holder.update(cache=blob))
         account = auth.complete_consent(dict(pending.flow), auth_response)
         secret = self.box.encrypt(json.dumps({"msal_cache": holder.get("cache", "")}))
         settings = json.dumps({"scopes": list(pending.scopes), "mailbox": "me"})
-        conn = self.store.create_connection(pending.user_id, ProviderKind.GRAPH.value, account,
-                                            settings, secret)
+        conn = self.store.create_connection(
+            pending.user_id, ProviderKind.GRAPH.value, account, settings, secret
+        )
         with self._guard:
             self._providers.pop(conn.id, None)
         return conn
@@ -81,12 +88,14 @@ class Connections:
 
         def save(serialized: str, conn_id: int = conn.id) -> None:
             self.store.set_connection_secret(
-                conn_id, self.box.encrypt(json.dumps({"msal_cache": serialized})))
+                conn_id, self.box.encrypt(json.dumps({"msal_cache": serialized}))
+            )
 
         config = self.graph_config()
         conn_settings = json.loads(conn.settings or "{}")
-        auth = GraphAuth(config, blob.get("msal_cache") or None, save,
-                         scopes=conn_settings.get("scopes") or None)
+        auth = GraphAuth(
+            config, blob.get("msal_cache") or None, save, scopes=conn_settings.get("scopes") or None
+        )
         mailbox = conn_settings.get("mailbox", "me")
         return GraphCalendarProvider(GraphHttp(config, auth, mailbox=mailbox))
 

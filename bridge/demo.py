@@ -46,8 +46,9 @@ class _FormParser(HTMLParser):
             self.inputs.append(a)
 
 
-def sign_in_at(auth_url: str, username: str, password: str, redirect_uri: str,
-               verify: str | bool) -> dict[str, str]:
+def sign_in_at(
+    auth_url: str, username: str, password: str, redirect_uri: str, verify: str | bool
+) -> dict[str, str]:
     """Play the user at an OAuth sign-in page: fill the form, return the redirect's query."""
     session = requests.Session()
     page = session.get(auth_url, verify=verify, timeout=30)
@@ -76,8 +77,9 @@ def sign_in_at(auth_url: str, username: str, password: str, redirect_uri: str,
             return dict(urllib.parse.parse_qsl(query))
         if response.status_code not in (301, 302, 303, 307) or not location:
             raise RuntimeError(f"sign-in did not redirect back (HTTP {response.status_code})")
-        response = session.get(urllib.parse.urljoin(target, location), verify=verify,
-                               allow_redirects=False, timeout=30)
+        response = session.get(
+            urllib.parse.urljoin(target, location), verify=verify, allow_redirects=False, timeout=30
+        )
     raise RuntimeError("too many redirects during sign-in")
 
 
@@ -90,19 +92,35 @@ class DemoInfo:
 
     def as_json(self) -> dict[str, Any]:
         s = self.sandbox
-        return {"dav_url": self.dav_url, "username": self.username, "password": self.password,
-                "sandbox": {"graph_base_url": s.graph_base_url, "authority": s.authority,
-                            "tenant": s.tenant, "client_id": s.admin_client_id,
-                            "client_secret": s.admin_client_secret, "user": s.user,
-                            "ca_file": s.ca_file, "control_url": s.control_url}}
+        return {
+            "dav_url": self.dav_url,
+            "username": self.username,
+            "password": self.password,
+            "sandbox": {
+                "graph_base_url": s.graph_base_url,
+                "authority": s.authority,
+                "tenant": s.tenant,
+                "client_id": s.admin_client_id,
+                "client_secret": s.admin_client_secret,
+                "user": s.user,
+                "ca_file": s.ca_file,
+                "control_url": s.control_url,
+            },
+        }
 
 
 class Demo:
     """Everything `davbridge demo` runs, startable and stoppable (tests use it too)."""
 
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 5232,
-                 refresh_interval_s: float = 10.0, bulk_events: int = 0,
-                 background: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 5232,
+        refresh_interval_s: float = 10.0,
+        bulk_events: int = 0,
+        background: bool = True,
+    ) -> None:
         self.data_dir = data_dir
         self.host = host
         self.port = port
@@ -122,28 +140,36 @@ class Demo:
         state = self._state()
         sandbox_port = int(state.get("sandbox_port", 0))
         try:
-            self.sandbox = Sandbox(self.data_dir / "sandbox", port=sandbox_port,
-                                   bulk_events=self.bulk_events)
+            self.sandbox = Sandbox(
+                self.data_dir / "sandbox", port=sandbox_port, bulk_events=self.bulk_events
+            )
             info = self.sandbox.start()
         except OSError:  # the old port is taken: a new one (tokens re-consented below)
-            self.sandbox = Sandbox(self.data_dir / "sandbox", port=0,
-                                   bulk_events=self.bulk_events)
+            self.sandbox = Sandbox(self.data_dir / "sandbox", port=0, bulk_events=self.bulk_events)
             info = self.sandbox.start()
         base = Settings()
-        settings = (base.replace("store", data_dir=str(self.data_dir / "bridge"))
-                    .replace("sync", refresh_interval_s=self.refresh_interval_s,
-                             background=self.background)
-                    .replace("graph", authority_host=info.base_url, tenant=info.tenant,
-                             client_id=info.client_id, client_secret=info.client_secret,
-                             graph_base_url=info.graph_base_url, ca_bundle=info.ca_file))
+        settings = (
+            base.replace("store", data_dir=str(self.data_dir / "bridge"))
+            .replace("sync", refresh_interval_s=self.refresh_interval_s, background=self.background)
+            .replace(
+                "graph",
+                authority_host=info.base_url,
+                tenant=info.tenant,
+                client_id=info.client_id,
+                client_secret=info.client_secret,
+                graph_base_url=info.graph_base_url,
+                ca_bundle=info.ca_file,
+            )
+        )
         self.bridge = bridge = Bridge(settings)
         api.install(bridge)
         self.server = HttpServer(bridge, self.host, self.port).start()
         user = bridge.ensure_user(DEMO_USER, email=info.user)
         password = self._app_password(bridge, user)
         self._connect(bridge, user.id, info)
-        (self.data_dir / "demo.json").write_text(json.dumps(
-            {"sandbox_port": int(info.base_url.rsplit(":", 1)[1])}))
+        (self.data_dir / "demo.json").write_text(
+            json.dumps({"sandbox_port": int(info.base_url.rsplit(":", 1)[1])})
+        )
         bridge.start_background()
         return DemoInfo(self.server.url, DEMO_USER, password, info)
 
@@ -169,8 +195,9 @@ class Demo:
             log.info("the demo connection needs consent again")
         assert self.server is not None
         redirect = f"http://{self.host}:{self.server.port}/oauth/callback"
-        url, pending = bridge.connections.begin_graph_consent(user_id, redirect, write=True,
-                                                              login_hint=info.user)
+        url, pending = bridge.connections.begin_graph_consent(
+            user_id, redirect, write=True, login_hint=info.user
+        )
         answer = sign_in_at(url, info.user, info.user_password, redirect, info.ca_file)
         conn = bridge.connections.complete_graph_consent(pending, answer)
         bridge.sync_connection(conn.id)
@@ -185,8 +212,9 @@ class Demo:
             self.sandbox.stop()
 
 
-def run(data_dir: Path, host: str, port: int, info_json: Path | None,
-        refresh_interval_s: float) -> int:
+def run(
+    data_dir: Path, host: str, port: int, info_json: Path | None, refresh_interval_s: float
+) -> int:
     demo = Demo(data_dir, host, port, refresh_interval_s)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -196,7 +224,8 @@ def run(data_dir: Path, host: str, port: int, info_json: Path | None,
         info_json.write_text(json.dumps(info.as_json(), indent=2))
         info_json.chmod(0o600)
     colls = demo.bridge.store.collections() if demo.bridge else []
-    print(f"""
+    print(
+        f"""
 davbridge demo is running (sandbox: {len(colls)} calendars of {info.sandbox.user}).
 
 Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
@@ -205,7 +234,9 @@ Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
   Password   : {info.password}
 
 Health: {info.dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
-""", flush=True)
+""",
+        flush=True,
+    )
     stop.wait()
     print("stopping …", flush=True)
     demo.stop()

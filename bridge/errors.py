@@ -94,8 +94,14 @@ class ProviderBusy(ProviderError):
 
     http_status = 503
 
-    def __init__(self, provider: str, message: str, retry_after: float, code: str | None = None,
-                 status: int = 0) -> None:
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        retry_after: float,
+        code: str | None = None,
+        status: int = 0,
+    ) -> None:
         super().__init__(provider, message, code, status)
         self.retry_after = retry_after
 

@@ -15,7 +15,8 @@ import time
 
 _SECRETISH = re.compile(
     r"(?i)(bearer\s+|access_token[\"'=:\s]+|refresh_token[\"'=:\s]+|password[\"'=:\s]+|"
-    r"client_secret[\"'=:\s]+|code=|zak=)([A-Za-z0-9._~+/=-]{6,})")
+    r"client_secret[\"'=:\s]+|code=|zak=)([A-Za-z0-9._~+/=-]{6,})"
+)
 
 
 def mask(text: str) -> str:
@@ -24,9 +25,13 @@ def mask(text: str) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        data = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) +
-                f".{int(record.msecs):03d}Z", "level": record.levelname.lower(),
-                "logger": record.name, "msg": mask(record.getMessage())}
+        data = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": mask(record.getMessage()),
+        }
         if record.exc_info:
             data["exc"] = mask(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False)
@@ -39,11 +44,22 @@ class TextFormatter(logging.Formatter):
 
 def setup(level: str = "INFO", fmt: str = "json", stream: object = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("msal", "urllib3", "requests_oauthlib", "radicale", "waitress",
-                  "googleapiclient", "exchangelib", "aiohttp.access"):
+    for noisy in (
+        "msal",
+        "urllib3",
+        "requests_oauthlib",
+        "radicale",
+        "waitress",
+        "googleapiclient",
+        "exchangelib",
+        "aiohttp.access",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -54,8 +54,9 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token).decode("utf-8")
         except InvalidToken as exc:
-            raise ConfigError("secrets.key_file", "a stored secret cannot be decrypted with "
-                              "the configured key(s)") from exc
+            raise ConfigError(
+                "secrets.key_file", "a stored secret cannot be decrypted with the configured key(s)"
+            ) from exc
 
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt with the newest key."""
@@ -83,4 +84,4 @@ def new_app_password() -> str:
     """A random app password grouped for typing: xxxx-xxxx-xxxx-xxxx (80 bits)."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     raw = "".join(_random.choice(alphabet) for _ in range(16))
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))

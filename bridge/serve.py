@@ -5,6 +5,7 @@ This is a composition root: it may import radicale_plugins. It holds no business
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -22,11 +23,17 @@ class HttpServer:
     def __init__(self, bridge: Bridge, host: str, port: int) -> None:
         s = bridge.settings.server
         self._server = create_server(
-            make_wsgi(s.max_content_length), host=host, port=port, threads=s.threads,
-            max_request_body_size=s.max_content_length, ident="davbridge",
-            clear_untrusted_proxy_headers=True, channel_timeout=120)
+            make_wsgi(s.max_content_length),
+            host=host,
+            port=port,
+            threads=s.threads,
+            max_request_body_size=s.max_content_length,
+            ident="davbridge",
+            clear_untrusted_proxy_headers=True,
+            channel_timeout=120,
+        )
         self.host = host
-        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
 
     @property
@@ -34,10 +41,8 @@ class HttpServer:
         return f"http://{self.host}:{self.port}/"
 
     def _run(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # closed during shutdown
             self._server.run()
-        except OSError:  # closed during shutdown
-            pass
 
     def start(self) -> HttpServer:
         self._thread.start()

@@ -40,7 +40,8 @@ class StoreSettings:
 class SyncSettings:
     refresh_interval_s: float = _opt(300.0, "A collection older than this is refreshed.")
     request_refresh_timeout_s: float = _opt(
-        2.0, "How long a client request may wait for a stale collection's refresh.")
+        2.0, "How long a client request may wait for a stale collection's refresh."
+    )
     window_days_back: int = _opt(183, "Events mirrored from this many days in the past.")
     window_days_forward: int = _opt(548, "Events mirrored up to this many days ahead.")
     background: bool = _opt(True, "Refresh collections in a background loop.")
@@ -48,14 +49,18 @@ class SyncSettings:
 
 @dataclass(frozen=True)
 class SecretsSettings:
-    key_file: str = _opt("", "File holding the Fernet key for secrets at rest "
-                             "(default <data_dir>/secret.key; env DAVBRIDGE_SECRET_KEY wins).")
+    key_file: str = _opt(
+        "",
+        "File holding the Fernet key for secrets at rest "
+        "(default <data_dir>/secret.key; env DAVBRIDGE_SECRET_KEY wins).",
+    )
 
 
 @dataclass(frozen=True)
 class GraphSettings:
-    authority_host: str = _opt("https://login.microsoftonline.com",
-                               "Microsoft identity platform host.")
+    authority_host: str = _opt(
+        "https://login.microsoftonline.com", "Microsoft identity platform host."
+    )
     tenant: str = _opt("organizations", "Directory (tenant) id, or organizations/common.")
     client_id: str = _opt("", "Application (client) id of the Azure app registration.")
     client_secret: str = _opt("", "Client secret of the app registration.")
@@ -88,15 +93,22 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
-        return Path(self.store.database) if self.store.database else self.data_dir / "davbridge.sqlite3"
+        return (
+            Path(self.store.database)
+            if self.store.database
+            else self.data_dir / "davbridge.sqlite3"
+        )
 
     def replace(self, section: str, **values: Any) -> Settings:
-        return dataclasses.replace(self, **{section: dataclasses.replace(getattr(self, section), **values)})
+        return dataclasses.replace(
+            self, **{section: dataclasses.replace(getattr(self, section), **values)}
+        )
 
 
 def _coerce(section: str, key: str, kind: Any, value: Any) -> Any:
     target = {"str": str, "int": int, "float": float, "bool": bool}[
-        kind if isinstance(kind, str) else kind.__name__]
+        kind if isinstance(kind, str) else kind.__name__
+    ]
     if target is bool and isinstance(value, str):
         if value.lower() in ("1", "true", "yes", "on"):
             return True
@@ -111,7 +123,9 @@ def _coerce(section: str, key: str, kind: Any, value: Any) -> Any:
         try:
             return target(value)
         except ValueError as exc:
-            raise ConfigError(f"{section}.{key}", f"expected {target.__name__}, got {value!r}") from exc
+            raise ConfigError(
+                f"{section}.{key}", f"expected {target.__name__}, got {value!r}"
+            ) from exc
     raise ConfigError(f"{section}.{key}", f"expected {target.__name__}, got {value!r}")
 
 
@@ -128,12 +142,12 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> S
             raise ConfigError("config", f"{path}: {exc}") from exc
     sections: dict[str, Any] = {}
     for sec_field in dataclasses.fields(Settings):
-        section_cls = sec_field.default_factory  # type: ignore[misc]
+        section_cls: Any = sec_field.default_factory
         given = raw.pop(sec_field.name, {})
         if not isinstance(given, dict):
             raise ConfigError(sec_field.name, "must be a table")
         values: dict[str, Any] = {}
-        for opt in dataclasses.fields(section_cls):  # type: ignore[arg-type]
+        for opt in dataclasses.fields(section_cls):
             env_key = f"DAVBRIDGE_{sec_field.name}_{opt.name}".upper()
             from_file = given.pop(opt.name, None)
             if env_key in env:
@@ -142,7 +156,7 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> S
                 values[opt.name] = _coerce(sec_field.name, opt.name, opt.type, from_file)
         if given:
             raise ConfigError(f"{sec_field.name}.{next(iter(given))}", "unknown option")
-        sections[sec_field.name] = section_cls(**values)  # type: ignore[operator]
+        sections[sec_field.name] = section_cls(**values)
     if raw:
         raise ConfigError(next(iter(raw)), "unknown section")
     return Settings(**sections)
@@ -150,16 +164,23 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> S
 
 def example_toml() -> str:
     """The documented example configuration, generated from the schema."""
-    lines = ["# davbridge configuration. Every option may also be set as",
-             "# DAVBRIDGE_<SECTION>_<OPTION> in the environment (e.g. DAVBRIDGE_SERVER_PORT).", ""]
+    lines = [
+        "# davbridge configuration. Every option may also be set as",
+        "# DAVBRIDGE_<SECTION>_<OPTION> in the environment (e.g. DAVBRIDGE_SERVER_PORT).",
+        "",
+    ]
     for sec_field in dataclasses.fields(Settings):
-        section = sec_field.default_factory()  # type: ignore[misc]
+        factory: Any = sec_field.default_factory
+        section = factory()
         lines.append(f"[{sec_field.name}]")
         for opt in dataclasses.fields(section):
             lines.append(f"# {opt.metadata['help']}")
             value = getattr(section, opt.name)
-            rendered = ("true" if value else "false") if isinstance(value, bool) else (
-                f'"{value}"' if isinstance(value, str) else repr(value))
+            rendered = (
+                ("true" if value else "false")
+                if isinstance(value, bool)
+                else (f'"{value}"' if isinstance(value, str) else repr(value))
+            )
             lines.append(f"{opt.name} = {rendered}")
         lines.append("")
     return "\n".join(lines)

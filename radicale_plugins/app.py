@@ -32,22 +32,35 @@ _XML_METHODS = {"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL", "POST"
 
 def radicale_configuration(max_content_length: int) -> config.Configuration:
     configuration = config.load()
-    configuration.update({
-        "server": {"max_content_length": str(max_content_length)},
-        "auth": {"type": "radicale_plugins.auth", "delay": "1", "cache_logins": "False",
-                 "realm": "davbridge - use your app password"},
-        "rights": {"type": "radicale_plugins.rights"},
-        "storage": {"type": "radicale_plugins.storage"},
-        "web": {"type": "none"},
-        "logging": {"level": "warning", "mask_passwords": "True"},
-    }, "davbridge", privileged=True)
+    configuration.update(
+        {
+            "server": {"max_content_length": str(max_content_length)},
+            "auth": {
+                "type": "radicale_plugins.auth",
+                "delay": "1",
+                "cache_logins": "False",
+                "realm": "davbridge - use your app password",
+            },
+            "rights": {"type": "radicale_plugins.rights"},
+            "storage": {"type": "radicale_plugins.storage"},
+            "web": {"type": "none"},
+            "logging": {"level": "warning", "mask_passwords": "True"},
+        },
+        "davbridge",
+        privileged=True,
+    )
     return configuration
 
 
-def _text_response(status: int, message: str,
-                   headers: dict[str, str] | None = None) -> rtypes.WSGIResponse:
-    return status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, \
-        message + "\n", None
+def _text_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> rtypes.WSGIResponse:
+    return (
+        status,
+        {"Content-Type": "text/plain; charset=utf-8", **(headers or {})},
+        message + "\n",
+        None,
+    )
 
 
 def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
@@ -66,20 +79,22 @@ class BridgeApplication(Application):
             coll = api.current().collection(user, parts[1])
             if coll is not None and coll.read_only:
                 return _text_response(
-                    client.FORBIDDEN, f"The calendar {coll.display_name!r} is read-only at the "
-                    "provider; changes cannot be saved.")
+                    client.FORBIDDEN,
+                    f"The calendar {coll.display_name!r} is read-only at the "
+                    "provider; changes cannot be saved.",
+                )
         return None
 
-    def do_PUT(self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str,
-               *args: Any) -> rtypes.WSGIResponse:
+    def do_PUT(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
         state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
         token = request_state.set(state)
         try:
-            status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user,
-                                                          *args)
+            status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
         except BridgeError as exc:
             return _error_response(exc)
         finally:
@@ -88,8 +103,9 @@ class BridgeApplication(Application):
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
         return status, headers, answer, xml
 
-    def do_DELETE(self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str,
-                  *args: Any) -> rtypes.WSGIResponse:
+    def do_DELETE(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
@@ -101,22 +117,35 @@ class BridgeApplication(Application):
         finally:
             request_state.reset(token)
 
-    def do_MKCALENDAR(self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str,
-                      user: str, *args: Any) -> rtypes.WSGIResponse:
-        return _text_response(client.FORBIDDEN, "Calendars are created at the provider "
-                              "(Outlook, Google Calendar); they appear here automatically.")
+    def do_MKCALENDAR(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        return _text_response(
+            client.FORBIDDEN,
+            "Calendars are created at the provider "
+            "(Outlook, Google Calendar); they appear here automatically.",
+        )
 
-    do_MKCOL = do_MKCALENDAR
+    def do_MKCOL(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        return self.do_MKCALENDAR(environ, base_prefix, path, user, *args)
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _plain(start_response: Callable[..., Any], status: int, body: str,
-           content_type: str = "text/plain; charset=utf-8") -> list[bytes]:
+def _plain(
+    start_response: Callable[..., Any],
+    status: int,
+    body: str,
+    content_type: str = "text/plain; charset=utf-8",
+) -> list[bytes]:
     data = body.encode("utf-8")
-    start_response(f"{status} {client.responses.get(status, '')}",
-                   [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+    start_response(
+        f"{status} {client.responses.get(status, '')}",
+        [("Content-Type", content_type), ("Content-Length", str(len(data)))],
+    )
     return [data]
 
 
@@ -130,23 +159,39 @@ def make_wsgi(max_content_length: int) -> WSGIApp:
         if path == "/health" and method in ("GET", "HEAD"):
             bridge = api.current()
             conns = bridge.store.connections()
-            body = json.dumps({"status": "ok", "time": time.time(),
-                               "connections": [{"id": c.id, "provider": c.provider,
-                                                "status": c.status, "last_sync": c.last_sync}
-                                               for c in conns]})
+            body = json.dumps(
+                {
+                    "status": "ok",
+                    "time": time.time(),
+                    "connections": [
+                        {
+                            "id": c.id,
+                            "provider": c.provider,
+                            "status": c.status,
+                            "last_sync": c.last_sync,
+                        }
+                        for c in conns
+                    ],
+                }
+            )
             return _plain(start_response, 200, body, "application/json")
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > max_content_length:
-            return _plain(start_response, 413, f"The request body of {length} bytes exceeds "
-                          f"the limit of {max_content_length} bytes.")
+            return _plain(
+                start_response,
+                413,
+                f"The request body of {length} bytes exceeds "
+                f"the limit of {max_content_length} bytes.",
+            )
         if method in _XML_METHODS and length:
             body = environ["wsgi.input"].read(length)
             try:
                 if body.strip():
                     SafeET.fromstring(body)
             except DefusedXmlException:
-                return _plain(start_response, 400, "XML with DTDs or entity declarations is "
-                              "refused.")
+                return _plain(
+                    start_response, 400, "XML with DTDs or entity declarations is refused."
+                )
             except SafeET.ParseError as exc:
                 return _plain(start_response, 400, f"Malformed XML request body: {exc}")
             import io

@@ -14,8 +14,9 @@ import contextvars
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from email.utils import formatdate
-from typing import Any, ContextManager, overload
+from typing import Any, overload
 
 from radicale import item as radicale_item
 from radicale import pathutils, types
@@ -23,11 +24,12 @@ from radicale.storage import BaseCollection, BaseStorage
 
 from bridge import api
 
-TOKEN_PREFIX = "http://davbridge.org/ns/sync/"
+TOKEN_PREFIX = "http://davbridge.org/ns/sync/"  # noqa: S105 - a URI, not a secret
 
 #: Facts about the current request that the DAV app sets and storage reads (If-Match given?)
 request_state: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
-    "davbridge_request_state")
+    "davbridge_request_state"
+)
 
 
 def _state() -> dict[str, Any]:
@@ -99,10 +101,17 @@ class MirrorCollection(BaseCollection):
 
     def _to_item(self, rec: Any) -> radicale_item.Item:
         return radicale_item.Item(
-            collection_path=self.path, collection=self, href=rec.href, text=rec.text,
-            etag=rec.etag, uid=rec.uid, name="VCALENDAR" if rec.component != "VCARD" else "VCARD",
-            component_name=rec.component, time_range=(rec.start, rec.end),
-            last_modified=formatdate(time.time(), usegmt=True))
+            collection_path=self.path,
+            collection=self,
+            href=rec.href,
+            text=rec.text,
+            etag=rec.etag,
+            uid=rec.uid,
+            name="VCALENDAR" if rec.component != "VCARD" else "VCARD",
+            component_name=rec.component,
+            time_range=(rec.start, rec.end),
+            last_modified=formatdate(time.time(), usegmt=True),
+        )
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
         wanted = list(hrefs)
@@ -129,7 +138,7 @@ class MirrorCollection(BaseCollection):
             return TOKEN_PREFIX + token, everything()
         if not old_token.startswith(TOKEN_PREFIX):
             raise ValueError(f"unknown sync token {old_token!r}")
-        token, hrefs = bridge.sync(self.record, old_token[len(TOKEN_PREFIX):])
+        token, hrefs = bridge.sync(self.record, old_token[len(TOKEN_PREFIX) :])
         return TOKEN_PREFIX + token, hrefs
 
     @property
@@ -146,8 +155,11 @@ class MirrorCollection(BaseCollection):
 
     def get_meta(self, key: str | None = None) -> Mapping[str, str] | str | None:
         rec = self.record
-        meta = {"tag": "VCALENDAR", "D:displayname": rec.display_name,
-                "C:supported-calendar-component-set": "VEVENT"}
+        meta = {
+            "tag": "VCALENDAR",
+            "D:displayname": rec.display_name,
+            "C:supported-calendar-component-set": "VEVENT",
+        }
         if rec.kind.value == "addressbook":
             meta = {"tag": "VADDRESSBOOK", "D:displayname": rec.display_name}
         if rec.color:
@@ -179,10 +191,14 @@ class MirrorCollection(BaseCollection):
 
 
 class Storage(BaseStorage):
-    def discover(self, path: str, depth: str = "0",
-                 child_context_manager: Callable[[str, str | None], ContextManager[None]]
-                 | None = None,
-                 user_groups: set[str] | None = None) -> Iterable[types.CollectionOrItem]:
+    def discover(
+        self,
+        path: str,
+        depth: str = "0",
+        child_context_manager: Callable[[str, str | None], AbstractContextManager[None]]
+        | None = None,
+        user_groups: set[str] | None = None,
+    ) -> Iterable[types.CollectionOrItem]:
         sane = pathutils.strip_path(path)
         parts = sane.split("/") if sane else []
         bridge = api.current()
@@ -198,9 +214,10 @@ class Storage(BaseStorage):
                 for rec in bridge.collections_for(user):
                     yield MirrorCollection(user, rec)
             return
-        rec = bridge.collection(user, parts[1])
-        if rec is None or len(parts) > 3:
+        found_rec = bridge.collection(user, parts[1])
+        if found_rec is None or len(parts) > 3:
             return
+        rec = found_rec
         if len(parts) == 2 or depth != "0":
             rec = bridge.fresh(rec)
         coll = MirrorCollection(user, rec)
@@ -214,12 +231,15 @@ class Storage(BaseStorage):
         if depth != "0":
             yield from coll.get_all()
 
-    def move(self, item: radicale_item.Item, to_collection: BaseCollection,
-             to_href: str) -> None:
+    def move(self, item: radicale_item.Item, to_collection: BaseCollection, to_href: str) -> None:
         raise ValueError("moving events between calendars is not supported")
 
-    def create_collection(self, href: str, items: Iterable[radicale_item.Item] | None = None,
-                          props: Mapping[str, str] | None = None) -> Any:
+    def create_collection(
+        self,
+        href: str,
+        items: Iterable[radicale_item.Item] | None = None,
+        props: Mapping[str, str] | None = None,
+    ) -> Any:
         sane = pathutils.strip_path(href)
         if "/" not in sane and not props and not items:  # the principal always exists
             return RootCollection(sane), {}, []

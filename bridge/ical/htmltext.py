@@ -15,14 +15,43 @@ from html.parser import HTMLParser
 
 _SKIP = frozenset({"script", "style", "head", "title", "template", "noscript"})
 _BLOCK = frozenset(
-    {"div", "section", "article", "header", "footer", "main", "nav", "aside", "table", "tbody",
-     "thead", "tfoot", "tr", "form", "center", "address", "dl", "dt", "dd", "figure",
-     "figcaption", "caption"}
+    {
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "aside",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "form",
+        "center",
+        "address",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "caption",
+    }
 )
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol"})
 _CELL = frozenset({"td", "th"})
-_LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:", "sip:", "zoommtg:", "zoomus:",
-                 "msteams:")
+_LINK_SCHEMES = (
+    "http://",
+    "https://",
+    "mailto:",
+    "tel:",
+    "sip:",
+    "zoommtg:",
+    "zoomus:",
+    "msteams:",
+)
 
 
 class _Renderer(HTMLParser):

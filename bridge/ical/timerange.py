@@ -153,8 +153,9 @@ def _last_rrule_start(component: Component, start: dt.date) -> dt.date | None:
 
 
 def _last_by_count(rule: str, start: dt.date) -> dt.date | None:
-    dtstart = start if isinstance(start, dt.datetime) else dt.datetime(
-        start.year, start.month, start.day)
+    dtstart = (
+        start if isinstance(start, dt.datetime) else dt.datetime(start.year, start.month, start.day)
+    )
     try:
         occurrences = list(rrulestr(rule, dtstart=dtstart))
     except (ValueError, TypeError, OverflowError):

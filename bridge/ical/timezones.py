@@ -20,8 +20,19 @@ from exchangelib.winzone import IANA_TO_MS_TIMEZONE_MAP, MS_TIMEZONE_TO_IANA_MAP
 from icalendar import Timezone
 
 UTC_NAMES = frozenset(
-    {"utc", "etc/utc", "etc/gmt", "gmt", "z", "zulu", "etc/zulu", "universal", "etc/universal",
-     "coordinated universal time", "tzone://microsoft/utc"}
+    {
+        "utc",
+        "etc/utc",
+        "etc/gmt",
+        "gmt",
+        "z",
+        "zulu",
+        "etc/zulu",
+        "universal",
+        "etc/universal",
+        "coordinated universal time",
+        "tzone://microsoft/utc",
+    }
 )
 
 # CLDR's windowsZones still names a few zones by their pre-rename IANA ids ("backward" links in

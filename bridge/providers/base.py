@@ -43,14 +43,16 @@ class CalendarProvider(Protocol):
         """The current state of one resource (None when it no longer exists)."""
         ...
 
-    def create(self, calendar_id: str, ical: str, idempotency_key: str,
-               window: SyncWindow) -> RemoteItem:
+    def create(
+        self, calendar_id: str, ical: str, idempotency_key: str, window: SyncWindow
+    ) -> RemoteItem:
         """Create from VCALENDAR text (enrichment already stripped). Retrying with the same
         idempotency_key never creates a second event."""
         ...
 
-    def update(self, calendar_id: str, remote_id: str, version: str | None, ical: str,
-               window: SyncWindow) -> RemoteItem:
+    def update(
+        self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
+    ) -> RemoteItem:
         """Update the same provider object (a time move keeps its id). Overrides in `ical`
         become provider exceptions; new EXDATEs cancel occurrences. `version` None means
         unconditional."""

@@ -51,18 +51,21 @@ def tenant_ok(st: SandboxState, tenant: str) -> bool:
 
 
 def bad_tenant(tenant: str) -> web.Response:
-    return aad_error(400, "invalid_tenant", 90002,
-                     f"Tenant '{tenant}' not found. Check to make sure you have the correct "
-                     "tenant ID.")
+    return aad_error(
+        400,
+        "invalid_tenant",
+        90002,
+        f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID.",
+    )
 
 
 def check_password(st: SandboxState, username: str, password: str) -> User | None:
     for user in st.mailboxes.users.values():
         if user.upn.lower() == username.strip().lower() and secrets.compare_digest(
-                user.password, password):
+            user.password, password
+        ):
             return user
     return None
-
 
 
 def scopes_of(text: str) -> list[str]:

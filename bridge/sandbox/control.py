@@ -105,8 +105,11 @@ async def calendars(request: web.Request) -> web.Response:
     body = await _body(request)
     user = _user(st, body.get("user"))
     cal = st.mailboxes.add_calendar(
-        user.id, str(body.get("name") or "Calendar"), hex_color=str(body.get("hexColor") or ""),
-        can_edit=bool(body.get("canEdit", True)), can_share=bool(body.get("canEdit", True)),
+        user.id,
+        str(body.get("name") or "Calendar"),
+        hex_color=str(body.get("hexColor") or ""),
+        can_edit=bool(body.get("canEdit", True)),
+        can_share=bool(body.get("canEdit", True)),
         is_default=bool(body.get("isDefault", False)),
         owner_name=str(body.get("ownerName") or user.display_name),
         owner_address=str(body.get("ownerAddress") or user.upn),
@@ -138,12 +141,16 @@ async def calendar_events(request: web.Request) -> web.StreamResponse:
     cal = _calendar(st, request.match_info["cal"])
     mb = st.mailboxes
     if request.method == "GET":
-        rows = [render_event(mb, mb.resolve(cal.owner_user_id, e.id))
-                for e in mb.events.values() if e.calendar_id == cal.id]
+        rows = [
+            render_event(mb, mb.resolve(cal.owner_user_id, e.id))
+            for e in mb.events.values()
+            if e.calendar_id == cal.id
+        ]
         return web.json_response(rows)
     ev, created = mb.create_event(cal, await _body(request))
-    return web.json_response(render_event(mb, mb.resolve(cal.owner_user_id, ev.id)),
-                             status=201 if created else 200)
+    return web.json_response(
+        render_event(mb, mb.resolve(cal.owner_user_id, ev.id)), status=201 if created else 200
+    )
 
 
 def _instance(st: SandboxState, item_id: str) -> Instance:
@@ -229,8 +236,9 @@ async def requests_log(request: web.Request) -> web.Response:
         return web.json_response({"reset": True})
     since = float(request.query.get("since", "0") or 0)
     prefix = request.query.get("prefix", "")
-    return web.json_response([vars(r) for r in st.log if r.ts >= since
-                              and r.path.startswith(prefix)])
+    return web.json_response(
+        [vars(r) for r in st.log if r.ts >= since and r.path.startswith(prefix)]
+    )
 
 
 async def throttle(request: web.Request) -> web.Response:
@@ -243,11 +251,15 @@ async def throttle(request: web.Request) -> web.Response:
         st.throttle.window_seconds = float(body["window_seconds"])
     if "latency_ms" in body:
         st.latency = float(body["latency_ms"]) / 1000.0
-    return web.json_response({"max_concurrent": st.throttle.max_concurrent,
-                              "max_requests": st.throttle.max_requests,
-                              "window_seconds": st.throttle.window_seconds,
-                              "retry_after": st.throttle.retry_after,
-                              "latency_ms": st.latency * 1000})
+    return web.json_response(
+        {
+            "max_concurrent": st.throttle.max_concurrent,
+            "max_requests": st.throttle.max_requests,
+            "window_seconds": st.throttle.window_seconds,
+            "retry_after": st.throttle.retry_after,
+            "latency_ms": st.latency * 1000,
+        }
+    )
 
 
 def reset_state(st: SandboxState, seed: bool, bulk_events: int) -> None:
@@ -274,8 +286,9 @@ async def reset(request: web.Request) -> web.Response:
     st = _st(request)
     body = await _body(request)
     reset_state(st, bool(body.get("seed", True)), int(body.get("bulk_events", 0)))
-    return web.json_response({"calendars": len(st.mailboxes.calendars),
-                              "events": len(st.mailboxes.events)})
+    return web.json_response(
+        {"calendars": len(st.mailboxes.calendars), "events": len(st.mailboxes.events)}
+    )
 
 
 def add_routes(app: web.Application) -> None:

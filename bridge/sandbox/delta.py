@@ -72,7 +72,12 @@ class DeltaStore:
 
     # ---- round creation ----------------------------------------------------------------
     def start_round(
-        self, mb: Mailboxes, user_id: str, cal: Calendar, lo: dt.datetime, hi: dt.datetime,
+        self,
+        mb: Mailboxes,
+        user_id: str,
+        cal: Calendar,
+        lo: dt.datetime,
+        hi: dt.datetime,
         previous: DeltaState | None = None,
     ) -> Round:
         started = time.time()
@@ -89,28 +94,41 @@ class DeltaStore:
             # event-delta.md: out-of-window events added/updated/deleted since the last call
             # may be reported as @removed too.
             for ev in mb.events.values():
-                if (ev.calendar_id == cal.id and ev.modified > previous.issued
-                        and ev.id not in in_window and ev.id not in reported):
+                if (
+                    ev.calendar_id == cal.id
+                    and ev.modified > previous.issued
+                    and ev.id not in in_window
+                    and ev.id not in reported
+                ):
                     items.append(("removed", ev.id))
                     reported.add(ev.id)
             for ev_id, (cal_id, when) in mb.tombstones.items():
                 if cal_id == cal.id and when > previous.issued and ev_id not in reported:
                     items.append(("removed", ev_id))
-        rnd = Round(secrets.token_urlsafe(18), user_id, cal.id, lo.isoformat(), hi.isoformat(),
-                    items, current, started)
+        rnd = Round(
+            secrets.token_urlsafe(18),
+            user_id,
+            cal.id,
+            lo.isoformat(),
+            hi.isoformat(),
+            items,
+            current,
+            started,
+        )
         self.rounds[rnd.id] = rnd
         self._gc()
         return rnd
 
     def page(self, rnd: Round, pos: int, size: int) -> Page:
         size = max(1, min(size, MAX_PAGE_SIZE))
-        chunk = rnd.items[pos:pos + size]
+        chunk = rnd.items[pos : pos + size]
         if pos + size < len(rnd.items):
             return Page(chunk, f"{rnd.id}.{pos + size}", None)
         token = rnd.id  # deterministic: replaying the last page yields the same deltaLink
         if token not in self.states:
-            self.states[token] = DeltaState(token, rnd.user_id, rnd.calendar_id, rnd.lo, rnd.hi,
-                                            rnd.snapshot, rnd.started)
+            self.states[token] = DeltaState(
+                token, rnd.user_id, rnd.calendar_id, rnd.lo, rnd.hi, rnd.snapshot, rnd.started
+            )
         return Page(chunk, None, token)
 
     # ---- token lookup ------------------------------------------------------------------
@@ -150,8 +168,9 @@ class DeltaStore:
     def to_json(self) -> dict[str, Any]:
         return {
             "states": [vars(s) for s in self.states.values()],
-            "rounds": [{**vars(r), "items": [list(i) for i in r.items]}
-                       for r in self.rounds.values()],
+            "rounds": [
+                {**vars(r), "items": [list(i) for i in r.items]} for r in self.rounds.values()
+            ],
         }
 
     @classmethod

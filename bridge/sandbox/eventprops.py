@@ -16,18 +16,42 @@ from bridge.sandbox.gerrors import bad_request
 
 # properties a client may write on an event (resources/event.md, writable ones we model)
 WRITABLE = {
-    "subject", "body", "start", "end", "isAllDay", "location", "locations", "attendees",
-    "organizer", "recurrence", "sensitivity", "showAs", "isReminderOn",
-    "reminderMinutesBeforeStart", "categories", "isOnlineMeeting", "onlineMeetingProvider",
-    "onlineMeeting", "importance", "responseRequested", "allowNewTimeProposals",
-    "hideAttendees", "isCancelled", "responseStatus", "transactionId",
+    "subject",
+    "body",
+    "start",
+    "end",
+    "isAllDay",
+    "location",
+    "locations",
+    "attendees",
+    "organizer",
+    "recurrence",
+    "sensitivity",
+    "showAs",
+    "isReminderOn",
+    "reminderMinutesBeforeStart",
+    "categories",
+    "isOnlineMeeting",
+    "onlineMeetingProvider",
+    "onlineMeeting",
+    "importance",
+    "responseRequested",
+    "allowNewTimeProposals",
+    "hideAttendees",
+    "isCancelled",
+    "responseStatus",
+    "transactionId",
 }
 ENUMS = {
     "sensitivity": ("normal", "personal", "private", "confidential"),
     "showAs": ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown"),
     "importance": ("low", "normal", "high"),
-    "onlineMeetingProvider": ("unknown", "teamsForBusiness", "skypeForBusiness",
-                              "skypeForConsumer"),
+    "onlineMeetingProvider": (
+        "unknown",
+        "teamsForBusiness",
+        "skypeForBusiness",
+        "skypeForConsumer",
+    ),
 }
 
 
@@ -54,28 +78,33 @@ def validate_props(body: dict[str, Any]) -> dict[str, Any]:
             gtime.parse_local(str(value["dateTime"]))
             gtime.check_zone(value.get("timeZone"))
         except gtime.BadTimeZone as exc:
-            raise bad_request(f"A valid TimeZone value must be specified. ({exc})",
-                              "TimeZoneNotSupportedException") from exc
+            raise bad_request(
+                f"A valid TimeZone value must be specified. ({exc})",
+                "TimeZoneNotSupportedException",
+            ) from exc
         except ValueError as exc:
             raise bad_request(str(exc), "ErrorInvalidRequest") from exc
-        props[key] = {"dateTime": str(value["dateTime"]),
-                      "timeZone": value.get("timeZone") or "UTC"}
+        props[key] = {
+            "dateTime": str(value["dateTime"]),
+            "timeZone": value.get("timeZone") or "UTC",
+        }
     start, end = event_times(props)
     if end < start:
-        raise bad_request("The end time must be after the start time.",
-                          "ErrorInvalidRequest")
+        raise bad_request("The end time must be after the start time.", "ErrorInvalidRequest")
     if props.get("isAllDay"):
         s_l = gtime.parse_local(props["start"]["dateTime"])
         e_l = gtime.parse_local(props["end"]["dateTime"])
         if s_l.time() != dt.time() or e_l.time() != dt.time() or e_l <= s_l:
             # event.md isAllDay: start and end must be midnight and at least a day apart
-            raise bad_request("All-day events must start and end at midnight.",
-                              "ErrorPropertyValidationFailure")
+            raise bad_request(
+                "All-day events must start and end at midnight.", "ErrorPropertyValidationFailure"
+            )
     if props.get("recurrence"):
         local = gtime.parse_local(props["start"]["dateTime"])
         try:
             props["recurrence"] = recurrence.normalize(
-                props["recurrence"], local, props["start"]["timeZone"])
+                props["recurrence"], local, props["start"]["timeZone"]
+            )
         except recurrence.BadRecurrence as exc:
             raise bad_request(str(exc), "ErrorPropertyValidationFailure") from exc
     else:

@@ -36,9 +36,17 @@ _MAILBOX: contextvars.ContextVar[str | None] = contextvars.ContextVar("mailbox",
 def error_response(request: web.Request, err: GraphError) -> web.Response:
     request_id = _REQUEST_ID.get() or str(uuid.uuid4())
     client_rid = request.headers.get("client-request-id", request_id)
-    body = {"error": {"code": err.code, "message": err.message, "innerError": {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-        "request-id": request_id, "client-request-id": client_rid}}}
+    body = {
+        "error": {
+            "code": err.code,
+            "message": err.message,
+            "innerError": {
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                "request-id": request_id,
+                "client-request-id": client_rid,
+            },
+        }
+    }
     headers = {"request-id": request_id, "client-request-id": client_rid, **err.headers}
     return web.json_response(body, status=err.status, headers=headers)
 
@@ -62,7 +70,9 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
                 raise GraphError(rule.status, rule.code, rule.message, headers)
             resp: web.StreamResponse = web.json_response(
                 {"error": "temporarily_unavailable", "error_description": rule.message},
-                status=rule.status, headers=headers)
+                status=rule.status,
+                headers=headers,
+            )
         else:
             resp = await handler(request)
     except GraphError as err:
@@ -75,14 +85,22 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             st.record(request.method, path, exc.status, _MAILBOX.get())
             raise
     except json.JSONDecodeError:
-        resp = error_response(request, GraphError(400, "BadRequest", "Unable to read JSON request "
-                                                  "payload. Please ensure Content-Type header is "
-                                                  "set and payload is of valid JSON format."))
+        resp = error_response(
+            request,
+            GraphError(
+                400,
+                "BadRequest",
+                "Unable to read JSON request "
+                "payload. Please ensure Content-Type header is "
+                "set and payload is of valid JSON format.",
+            ),
+        )
     status = resp.status
     if path.startswith("/v1.0"):
         resp.headers.setdefault("request-id", request_id)
-        resp.headers.setdefault("client-request-id",
-                                request.headers.get("client-request-id", request_id))
+        resp.headers.setdefault(
+            "client-request-id", request.headers.get("client-request-id", request_id)
+        )
     st.record(request.method, path, status, _MAILBOX.get())
     return resp
 
@@ -99,19 +117,31 @@ class Caller:
 def authenticate(st: SandboxState, request: web.Request) -> Caller:
     auth = request.headers.get("Authorization", "")
     if not auth:
-        raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.",
-                         {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'})
+        raise GraphError(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token is empty.",
+            {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'},
+        )
     scheme, _, value = auth.partition(" ")
     at = st.tokens.access.get(value.strip()) if scheme.lower() == "bearer" else None
     if at is None:
-        raise GraphError(401, "InvalidAuthenticationToken",
-                         "IDX14100: JWT is not well formed, there are no dots (.).",
-                         {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise GraphError(
+            401,
+            "InvalidAuthenticationToken",
+            "IDX14100: JWT is not well formed, there are no dots (.).",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     if st.tokens.lookup_access(at.token) is None:
-        raise GraphError(401, "InvalidAuthenticationToken",
-                         "Lifetime validation failed, the token is expired.",
-                         {"WWW-Authenticate": 'Bearer error="invalid_token", '
-                                              'error_description="The access token expired"'})
+        raise GraphError(
+            401,
+            "InvalidAuthenticationToken",
+            "Lifetime validation failed, the token is expired.",
+            {
+                "WWW-Authenticate": 'Bearer error="invalid_token", '
+                'error_description="The access token expired"'
+            },
+        )
     check_permission(at, request.method, request.path)
     return Caller(at)
 
@@ -130,21 +160,26 @@ def check_permission(at: AccessToken, method: str, path: str) -> None:
     granted = {s.lower() for s in at.scopes}
     needed = _CALENDAR_READ if method in ("GET", "HEAD") else _CALENDAR_WRITE
     if not granted & needed:
-        raise GraphError(403, "ErrorAccessDenied",
-                         "Access is denied. Check credentials and try again.")
+        raise GraphError(
+            403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+        )
 
 
 @asynccontextmanager
-async def mailbox_slot(st: SandboxState, request: web.Request, caller: Caller,
-                       mailbox_id: str) -> AsyncIterator[None]:
+async def mailbox_slot(
+    st: SandboxState, request: web.Request, caller: Caller, mailbox_id: str
+) -> AsyncIterator[None]:
     """Hold one of the mailbox's concurrent-request slots for the request's duration."""
     _MAILBOX.set(mailbox_id)
     broke = st.throttle.enter(caller.token.client_id, mailbox_id)
     if broke is not None:
         # throttling-limits.md Outlook service limits; message as the service words it
-        raise GraphError(429, "ApplicationThrottled",
-                         f"Application is over its {broke} limit.",
-                         {"Retry-After": str(st.throttle.retry_after)})
+        raise GraphError(
+            429,
+            "ApplicationThrottled",
+            f"Application is over its {broke} limit.",
+            {"Retry-After": str(st.throttle.retry_after)},
+        )
     try:
         if st.latency:
             await asyncio.sleep(st.latency)

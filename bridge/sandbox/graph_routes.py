@@ -45,8 +45,10 @@ class Ctx:
         try:
             self.zone = gtime.prefer_zone(self.prefer)
         except gtime.BadTimeZone as exc:
-            raise bad_request(f"A valid TimeZone value must be specified. ({exc})",
-                              "TimeZoneNotSupportedException") from exc
+            raise bad_request(
+                f"A valid TimeZone value must be specified. ({exc})",
+                "TimeZoneNotSupportedException",
+            ) from exc
 
     def url(self, path: str, **params: str) -> str:
         base = f"{self.st.base_url}/v1.0{self.prefix}{path}"
@@ -57,10 +59,11 @@ class Ctx:
     def event_json(self, inst: Instance) -> dict[str, Any]:
         return render_event(self.mb, inst, self.zone)
 
-    def respond(self, body: dict[str, Any], status: int = 200,
-                headers: dict[str, str] | None = None) -> web.Response:
+    def respond(
+        self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response:
         hdrs = dict(headers or {})
-        if 'outlook.timezone' in self.prefer:
+        if "outlook.timezone" in self.prefer:
             hdrs["Preference-Applied"] = f'outlook.timezone="{self.zone}"'
         return web.json_response(body, status=status, headers=hdrs)
 
@@ -76,23 +79,30 @@ class Ctx:
         start, end = self.query.get("startdatetime"), self.query.get("enddatetime")
         if not start or not end:
             # calendar-list-calendarview.md: both parameters are required
-            raise bad_request("This request requires a time window specified by the query "
-                              "string parameters StartDateTime and EndDateTime.",
-                              "ErrorInvalidParameter")
+            raise bad_request(
+                "This request requires a time window specified by the query "
+                "string parameters StartDateTime and EndDateTime.",
+                "ErrorInvalidParameter",
+            )
         try:
             return gtime.parse_query_instant(start), gtime.parse_query_instant(end)
         except ValueError as exc:
-            raise bad_request(f"The value '{exc}' of parameter 'StartDateTime' or 'EndDateTime' "
-                              "is invalid.", "ErrorInvalidParameter") from exc
+            raise bad_request(
+                f"The value '{exc}' of parameter 'StartDateTime' or 'EndDateTime' is invalid.",
+                "ErrorInvalidParameter",
+            ) from exc
 
 
-def _paged(ctx: Ctx, rows: list[dict[str, Any]], path: str,
-           extra: dict[str, str] | None = None) -> web.Response:
+def _paged(
+    ctx: Ctx, rows: list[dict[str, Any]], path: str, extra: dict[str, str] | None = None
+) -> web.Response:
     size = ctx.page_size()
     skip_text = ctx.query.get("$skip", "0")
     skip = int(skip_text) if skip_text.isdigit() else 0
-    body: dict[str, Any] = {"@odata.context": f"{ctx.st.base_url}/v1.0/$metadata#Collection",
-                            "value": rows[skip:skip + size]}
+    body: dict[str, Any] = {
+        "@odata.context": f"{ctx.st.base_url}/v1.0/$metadata#Collection",
+        "value": rows[skip : skip + size],
+    }
     if skip + size < len(rows):
         params = dict(extra or {})
         params.update({"$top": str(size), "$skip": str(skip + size)})
@@ -114,19 +124,30 @@ def _check_if_match(request: web.Request, change_key: str) -> None:
         return
     tags = [t.strip().removeprefix("W/").strip('"') for t in value.split(",")]
     if change_key not in tags:
-        raise GraphError(412, "ErrorIrresolvableConflict",
-                         "The send or update operation could not be performed because the change "
-                         "key passed in the request does not match the current change key for the "
-                         "item.")
+        raise GraphError(
+            412,
+            "ErrorIrresolvableConflict",
+            "The send or update operation could not be performed because the change "
+            "key passed in the request does not match the current change key for the "
+            "item.",
+        )
 
 
 def _user_json(ctx: Ctx, user: User) -> dict[str, Any]:
-    return {"@odata.context": f"{ctx.st.base_url}/v1.0/$metadata#users/$entity",
-            "id": user.id, "displayName": user.display_name, "mail": user.upn,
-            "userPrincipalName": user.upn, "businessPhones": [], "givenName":
-            user.display_name.split()[0], "surname": user.display_name.split()[-1],
-            "jobTitle": None, "mobilePhone": None, "officeLocation": None,
-            "preferredLanguage": "en-US"}
+    return {
+        "@odata.context": f"{ctx.st.base_url}/v1.0/$metadata#users/$entity",
+        "id": user.id,
+        "displayName": user.display_name,
+        "mail": user.upn,
+        "userPrincipalName": user.upn,
+        "businessPhones": [],
+        "givenName": user.display_name.split()[0],
+        "surname": user.display_name.split()[-1],
+        "jobTitle": None,
+        "mobilePhone": None,
+        "officeLocation": None,
+        "preferredLanguage": "en-US",
+    }
 
 
 async def graph(request: web.Request) -> web.StreamResponse:
@@ -139,8 +160,9 @@ async def graph(request: web.Request) -> web.StreamResponse:
         raise GraphError(400, "BadRequest", "Invalid request.")
     if low[0] == "me":
         if not caller.delegated:
-            raise GraphError(400, "BadRequest",
-                             "/me request is only valid with delegated authentication flow.")
+            raise GraphError(
+                400, "BadRequest", "/me request is only valid with delegated authentication flow."
+            )
         user = st.mailboxes.users[caller.token.user_id or ""]
         prefix, rest = "/me", parts[1:]
     elif low[0] == "users" and len(parts) >= 2:
@@ -151,8 +173,7 @@ async def graph(request: web.Request) -> web.StreamResponse:
             raise access_denied()
         prefix, rest = f"/users/{parts[1]}", parts[2:]
     else:
-        raise GraphError(400, "BadRequest",
-                         f"Resource not found for the segment '{parts[0]}'.")
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{parts[0]}'.")
     async with mailbox_slot(st, request, caller, user.id):
         ctx = Ctx(st, request, user, prefix)
         return await _dispatch(ctx, request.method, rest)
@@ -198,9 +219,15 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
         if len(rest) == 1:
             lo, hi = ctx.window()
             rows = [ctx.event_json(i) for i in mb.view(cal, lo, hi)]
-            return _paged(ctx, rows, cal_path + "/calendarView",
-                          {"startDateTime": ctx.query["startdatetime"],
-                           "endDateTime": ctx.query["enddatetime"]})
+            return _paged(
+                ctx,
+                rows,
+                cal_path + "/calendarView",
+                {
+                    "startDateTime": ctx.query["startdatetime"],
+                    "endDateTime": ctx.query["enddatetime"],
+                },
+            )
         if len(rest) == 2 and rest_low[1] in ("delta", "delta()"):
             return _delta(ctx, cal, f"{cal_path}/calendarView/{rest[1]}")
     raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rest[0]}'.")
@@ -216,10 +243,15 @@ async def _calendars_collection(ctx: Ctx, method: str) -> web.Response:
         if not name:
             raise bad_request("The property 'name' is required.", "ErrorInvalidRequest")
         if any(c.name.lower() == name.lower() for c in ctx.mb.calendars_of(ctx.user.id)):
-            raise GraphError(409, "ErrorFolderExists",
-                             "A folder with the specified name already exists.")
-        cal = ctx.mb.add_calendar(ctx.user.id, name, hex_color=str(body.get("hexColor") or ""),
-                                  color=str(body.get("color") or "auto"))
+            raise GraphError(
+                409, "ErrorFolderExists", "A folder with the specified name already exists."
+            )
+        cal = ctx.mb.add_calendar(
+            ctx.user.id,
+            name,
+            hex_color=str(body.get("hexColor") or ""),
+            color=str(body.get("color") or "auto"),
+        )
         ctx.st.dirty = True
         return ctx.respond(render_calendar(cal), 201)
     raise GraphError(405, "ErrorInvalidRequest", "Method not allowed.")
@@ -230,8 +262,9 @@ async def _calendar_item(ctx: Ctx, method: str, cal: Calendar) -> web.StreamResp
         return ctx.respond(render_calendar(cal))
     if method == "PATCH":
         body = await _json(ctx.request)
-        ctx.mb.update_calendar(cal, {k: v for k, v in body.items()
-                                     if k in ("name", "color", "hexColor")})
+        ctx.mb.update_calendar(
+            cal, {k: v for k, v in body.items() if k in ("name", "color", "hexColor")}
+        )
         ctx.st.dirty = True
         return ctx.respond(render_calendar(cal))
     if method == "DELETE":
@@ -241,11 +274,12 @@ async def _calendar_item(ctx: Ctx, method: str, cal: Calendar) -> web.StreamResp
     raise GraphError(405, "ErrorInvalidRequest", "Method not allowed.")
 
 
-async def _events_collection(ctx: Ctx, method: str, cal: Calendar, path: str
-                             ) -> web.StreamResponse:
+async def _events_collection(ctx: Ctx, method: str, cal: Calendar, path: str) -> web.StreamResponse:
     if method == "GET":
-        events = sorted((e for e in ctx.mb.events.values() if e.calendar_id == cal.id),
-                        key=lambda e: (e.created, e.id))
+        events = sorted(
+            (e for e in ctx.mb.events.values() if e.calendar_id == cal.id),
+            key=lambda e: (e.created, e.id),
+        )
         rows = [ctx.event_json(ctx.mb.resolve(ctx.user.id, e.id)) for e in events]
         return _paged(ctx, rows, path)
     if method == "POST":
@@ -285,18 +319,29 @@ def _instances(ctx: Ctx, inst: Instance, path: str) -> web.Response:
     lo, hi = ctx.window()
     if inst.kind != "seriesMaster":
         raise not_found("The specified object is not a recurring series master.")
-    rows = [ctx.event_json(i) for i in sorted(ctx.mb.expand(inst.event, lo, hi),
-                                              key=lambda i: (i.start, i.id))]
-    return _paged(ctx, rows, path, {"startDateTime": ctx.query["startdatetime"],
-                                    "endDateTime": ctx.query["enddatetime"]})
+    rows = [
+        ctx.event_json(i)
+        for i in sorted(ctx.mb.expand(inst.event, lo, hi), key=lambda i: (i.start, i.id))
+    ]
+    return _paged(
+        ctx,
+        rows,
+        path,
+        {"startDateTime": ctx.query["startdatetime"], "endDateTime": ctx.query["enddatetime"]},
+    )
 
 
 def _gone(ctx: Ctx, path: str, window: tuple[str, str] | None) -> GraphError:
-    location = ctx.url(path, startDateTime=window[0], endDateTime=window[1]) if window \
-        else ctx.url(path)
-    return GraphError(410, "syncStateNotFound",
-                      "The sync state was not found or has expired. Start a new synchronization "
-                      "without a delta token.", {"Location": location})
+    location = (
+        ctx.url(path, startDateTime=window[0], endDateTime=window[1]) if window else ctx.url(path)
+    )
+    return GraphError(
+        410,
+        "syncStateNotFound",
+        "The sync state was not found or has expired. Start a new synchronization "
+        "without a delta token.",
+        {"Location": location},
+    )
 
 
 def _delta(ctx: Ctx, cal: Calendar, path: str) -> web.Response:

@@ -52,7 +52,9 @@ def parse_local(value: str) -> dt.datetime:
         raise ValueError(f"bad dateTime {value!r}")
     date_part, hh, mm, ss, frac, off = m.groups()
     base = dt.datetime.fromisoformat(date_part).replace(
-        hour=int(hh or 0), minute=int(mm or 0), second=int(ss or 0),
+        hour=int(hh or 0),
+        minute=int(mm or 0),
+        second=int(ss or 0),
         microsecond=int((frac or "0")[:6].ljust(6, "0")),
     )
     if off:

@@ -23,6 +23,8 @@ from bridge.sandbox.eventprops import event_times, validate_props
 from bridge.sandbox.gerrors import GraphError, access_denied, bad_request, not_found
 
 _OCC_PREFIX = "AAMkOC"
+
+
 def new_id(prefix: str = "AAMkAD") -> str:
     return prefix + base64.urlsafe_b64encode(secrets.token_bytes(33)).decode()
 
@@ -51,7 +53,7 @@ def occurrence_id(master_id: str, key: str) -> str:
 def parse_occurrence_id(item_id: str) -> tuple[str, str] | None:
     if not item_id.startswith(_OCC_PREFIX):
         return None
-    body = item_id[len(_OCC_PREFIX):]
+    body = item_id[len(_OCC_PREFIX) :]
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
@@ -204,8 +206,9 @@ class Mailboxes:
     def delete_calendar(self, cal: Calendar) -> None:
         if cal.is_default:
             # calendar-delete.md: the default calendar cannot be deleted
-            raise GraphError(400, "ErrorCannotDeleteObject",
-                             "The default calendar can't be deleted.")
+            raise GraphError(
+                400, "ErrorCannotDeleteObject", "The default calendar can't be deleted."
+            )
         for ev in [e for e in self.events.values() if e.calendar_id == cal.id]:
             self._remove_event(ev)
         del self.calendars[cal.id]
@@ -224,20 +227,32 @@ class Mailboxes:
                 return self.events[existing], False
         props = validate_props(body)
         user = self.users[cal.owner_user_id]
-        props.setdefault("organizer", {"emailAddress": {"name": cal.owner_name or user.display_name,
-                                                        "address": cal.owner_address or user.upn}})
+        props.setdefault(
+            "organizer",
+            {
+                "emailAddress": {
+                    "name": cal.owner_name or user.display_name,
+                    "address": cal.owner_address or user.upn,
+                }
+            },
+        )
         if props.get("isOnlineMeeting") and not props.get("onlineMeeting"):
             props.setdefault("onlineMeetingProvider", "teamsForBusiness")
             if props["onlineMeetingProvider"] == "teamsForBusiness":
                 # user-post-events.md "create and enable an event as an online meeting"
                 props["onlineMeeting"] = {
                     "joinUrl": "https://teams.microsoft.com/l/meetup-join/19%3ameeting_"
-                    + secrets.token_urlsafe(24) + "%40thread.v2/0",
+                    + secrets.token_urlsafe(24)
+                    + "%40thread.v2/0",
                     "conferenceId": str(secrets.randbelow(10**9)),
                     "tollNumber": "+1 555-0100",
                 }
-        ev = Event(id=new_id(), calendar_id=cal.id, props=props,
-                   ical_uid="040000008200E00074C5B7101A82E008" + secrets.token_hex(28).upper())
+        ev = Event(
+            id=new_id(),
+            calendar_id=cal.id,
+            props=props,
+            ical_uid="040000008200E00074C5B7101A82E008" + secrets.token_hex(28).upper(),
+        )
         self.events[ev.id] = ev
         if txid:
             self.transactions[f"{cal.id}|{txid}"] = ev.id
@@ -259,8 +274,16 @@ class Mailboxes:
             if ev is None:
                 raise not_found()
             start, end = event_times(ev.props)
-            inst = Instance(ev.id, "seriesMaster" if ev.is_series else "singleInstance", ev, None,
-                            start, end, ev.change_key, ev.modified)
+            inst = Instance(
+                ev.id,
+                "seriesMaster" if ev.is_series else "singleInstance",
+                ev,
+                None,
+                start,
+                end,
+                ev.change_key,
+                ev.modified,
+            )
         cal = self.calendars.get(inst.event.calendar_id)
         if cal is None or cal.owner_user_id != user_id or (cal_id and cal.id != cal_id):
             raise not_found()
@@ -280,12 +303,18 @@ class Mailboxes:
             if not exc:  # the occurrence's own times become explicit in the exception
                 base["start"], base["end"] = self._occ_times_props(ev, inst.key)
             new_props = validate_props({**base, **patch})
-            own = {k: v for k, v in new_props.items()
-                   if k in patch or k in ("start", "end") or (exc and k in exc["props"])}
+            own = {
+                k: v
+                for k, v in new_props.items()
+                if k in patch or k in ("start", "end") or (exc and k in exc["props"])
+            }
             now = now_ts()
             ev.exceptions[inst.key] = {
-                "id": inst.id, "props": own, "change_key": new_change_key(),
-                "created": exc["created"] if exc else now, "modified": now,
+                "id": inst.id,
+                "props": own,
+                "change_key": new_change_key(),
+                "created": exc["created"] if exc else now,
+                "modified": now,
             }
             ev.touch(series=False)  # the master item records its exceptions
             result = self.instance_for_key(ev, inst.key)
@@ -293,7 +322,8 @@ class Mailboxes:
             return result
         new_props = validate_props({**ev.props, **patch})
         recurrence_changed = new_props.get("recurrence") != ev.props.get("recurrence") or (
-            ev.is_series and new_props["start"] != ev.props["start"])
+            ev.is_series and new_props["start"] != ev.props["start"]
+        )
         ev.props = new_props
         if recurrence_changed:
             ev.exceptions.clear()
@@ -334,24 +364,28 @@ class Mailboxes:
         tz = gtime.zone(zone)
         s_local = start.astimezone(tz).replace(tzinfo=None)
         e_local = (start + duration).astimezone(tz).replace(tzinfo=None)
-        return ({"dateTime": gtime.format_local(s_local), "timeZone": zone},
-                {"dateTime": gtime.format_local(e_local), "timeZone": zone})
+        return (
+            {"dateTime": gtime.format_local(s_local), "timeZone": zone},
+            {"dateTime": gtime.format_local(e_local), "timeZone": zone},
+        )
 
     def instance_for_key(self, ev: Event, key: str) -> Instance | None:
         oid = occurrence_id(ev.id, key)
         exc = ev.exceptions.get(key)
         if exc is not None:
             start, end = event_times({**ev.props, **exc["props"]})
-            return Instance(oid, "exception", ev, key, start, end, exc["change_key"],
-                            exc["modified"])
+            return Instance(
+                oid, "exception", ev, key, start, end, exc["change_key"], exc["modified"]
+            )
         if key in ev.cancelled:
             return None
         orig = key_to_utc(key)
         if not self._is_occurrence(ev, orig):
             return None
         _, _, duration = self._series_start(ev)
-        return Instance(oid, "occurrence", ev, key, orig, orig + duration,
-                        ev.series_change_key, ev.modified)
+        return Instance(
+            oid, "occurrence", ev, key, orig, orig + duration, ev.series_change_key, ev.modified
+        )
 
     def _is_occurrence(self, ev: Event, orig: dt.datetime) -> bool:
         local, zone, _ = self._series_start(ev)
@@ -372,8 +406,16 @@ class Mailboxes:
             key = occ_key(start)
             if key in ev.cancelled or key in ev.exceptions:
                 continue
-            inst = Instance(occurrence_id(ev.id, key), "occurrence", ev, key, start,
-                            start + duration, ev.series_change_key, ev.modified)
+            inst = Instance(
+                occurrence_id(ev.id, key),
+                "occurrence",
+                ev,
+                key,
+                start,
+                start + duration,
+                ev.series_change_key,
+                ev.modified,
+            )
             if inst.overlaps(lo, hi):
                 out.append(inst)
         for key in ev.exceptions:
@@ -397,8 +439,9 @@ class Mailboxes:
                 out.extend(self.expand(ev, lo, hi))
             else:
                 start, end = event_times(ev.props)
-                inst = Instance(ev.id, "singleInstance", ev, None, start, end, ev.change_key,
-                                ev.modified)
+                inst = Instance(
+                    ev.id, "singleInstance", ev, None, start, end, ev.change_key, ev.modified
+                )
                 if inst.overlaps(lo, hi):
                     out.append(inst)
         out.sort(key=lambda i: (i.start, i.id))

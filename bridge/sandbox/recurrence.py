@@ -16,12 +16,22 @@ from typing import Any
 from dateutil import rrule
 
 PATTERN_TYPES = (
-    "daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly",
+    "daily",
+    "weekly",
+    "absoluteMonthly",
+    "relativeMonthly",
+    "absoluteYearly",
+    "relativeYearly",
 )
 RANGE_TYPES = ("endDate", "noEnd", "numbered")
 _DAYS = {
-    "monday": rrule.MO, "tuesday": rrule.TU, "wednesday": rrule.WE, "thursday": rrule.TH,
-    "friday": rrule.FR, "saturday": rrule.SA, "sunday": rrule.SU,
+    "monday": rrule.MO,
+    "tuesday": rrule.TU,
+    "wednesday": rrule.WE,
+    "thursday": rrule.TH,
+    "friday": rrule.FR,
+    "saturday": rrule.SA,
+    "sunday": rrule.SU,
 }
 _INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 _NO_END = "0001-01-01"
@@ -72,7 +82,8 @@ def normalize(rec: dict[str, Any], start_local: dt.datetime, start_zone: str) ->
         "endDate": str(rng.get("endDate") or _NO_END) if rtype == "endDate" else _NO_END,
         "recurrenceTimeZone": str(rng.get("recurrenceTimeZone") or start_zone),
         "numberOfOccurrences": int(rng.get("numberOfOccurrences") or 0)
-        if rtype == "numbered" else 0,
+        if rtype == "numbered"
+        else 0,
     }
     if rtype == "numbered" and out_range["numberOfOccurrences"] < 1:
         raise BadRecurrence("numbered range needs numberOfOccurrences")

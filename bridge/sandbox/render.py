@@ -90,7 +90,8 @@ def _times(
 ) -> tuple[dict[str, str], dict[str, str]]:
     if props.get("isAllDay"):
         return gtime.render_all_day(inst.start.date(), zone), gtime.render_all_day(
-            inst.end.date(), zone)
+            inst.end.date(), zone
+        )
     return gtime.render(inst.start, zone), gtime.render(inst.end, zone)
 
 
@@ -116,8 +117,10 @@ def render_event(mb: Mailboxes, inst: Instance, zone: str = "UTC") -> dict[str, 
     if locations is None:
         locations = [location] if location["displayName"] else []
     response_status = props.get("responseStatus") or (
-        {"response": "organizer", "time": _NEVER} if is_organizer
-        else {"response": "notResponded", "time": _NEVER})
+        {"response": "organizer", "time": _NEVER}
+        if is_organizer
+        else {"response": "notResponded", "time": _NEVER}
+    )
     out: dict[str, Any] = {
         "@odata.etag": etag(inst.change_key),
         "id": inst.id,
@@ -128,7 +131,8 @@ def render_event(mb: Mailboxes, inst: Instance, zone: str = "UTC") -> dict[str, 
         "transactionId": props.get("transactionId") if inst.kind != "occurrence" else None,
         "originalStartTimeZone": props["start"].get("timeZone", "UTC"),
         "originalEndTimeZone": props["end"].get("timeZone", "UTC"),
-        "iCalUId": ev.ical_uid if inst.kind in ("singleInstance", "seriesMaster")
+        "iCalUId": ev.ical_uid
+        if inst.kind in ("singleInstance", "seriesMaster")
         else _instance_ical_uid(ev.ical_uid, inst),
         "uid": ev.ical_uid,
         "reminderMinutesBeforeStart": int(props.get("reminderMinutesBeforeStart", 15)),
@@ -145,7 +149,8 @@ def render_event(mb: Mailboxes, inst: Instance, zone: str = "UTC") -> dict[str, 
         "seriesMasterId": ev.id if inst.kind in ("occurrence", "exception") else None,
         "showAs": props.get("showAs", "busy"),
         "type": inst.kind,
-        "webLink": "https://outlook.office365.com/owa/?itemid=" + quote(inst.id, safe="")
+        "webLink": "https://outlook.office365.com/owa/?itemid="
+        + quote(inst.id, safe="")
         + "&exvsurl=1&path=/calendar/item",
         "onlineMeetingUrl": None,
         "isOnlineMeeting": bool(props.get("isOnlineMeeting", False)),
@@ -154,8 +159,10 @@ def render_event(mb: Mailboxes, inst: Instance, zone: str = "UTC") -> dict[str, 
         "isDraft": False,
         "hideAttendees": bool(props.get("hideAttendees", False)),
         "responseStatus": response_status,
-        "body": {"contentType": str((props.get("body") or {}).get("contentType", "html")).lower(),
-                 "content": (props.get("body") or {}).get("content", "")},
+        "body": {
+            "contentType": str((props.get("body") or {}).get("contentType", "html")).lower(),
+            "content": (props.get("body") or {}).get("content", ""),
+        },
         "start": start,
         "end": end,
         "location": location,
@@ -179,5 +186,8 @@ def _instance_ical_uid(uid: str, inst: Instance) -> str:
 
 def removed(item_id: str) -> dict[str, Any]:
     # event-delta.md: deletions come back as @removed with reason "deleted"
-    return {"@odata.type": "#microsoft.graph.event", "id": item_id,
-            "@removed": {"reason": "deleted"}}
+    return {
+        "@odata.type": "#microsoft.graph.event",
+        "id": item_id,
+        "@removed": {"reason": "deleted"},
+    }

@@ -40,8 +40,17 @@ from bridge.sandbox.seed_model import (
     timed,
 )
 
-__all__ = ["Seed", "SeedCalendar", "SeedEvent", "SeedItem", "SeedOccurrenceCancel",
-           "SeedOccurrenceEdit", "bulk_seed", "demo_seed", "day_of"]
+__all__ = [
+    "Seed",
+    "SeedCalendar",
+    "SeedEvent",
+    "SeedItem",
+    "SeedOccurrenceCancel",
+    "SeedOccurrenceEdit",
+    "bulk_seed",
+    "demo_seed",
+    "day_of",
+]
 
 DEMO_RANDOM_SEED = 20_240_611
 FILLER_MEETINGS = 170
@@ -81,8 +90,9 @@ def bulk_seed(n: int, now: dt.datetime, calendar_name: str = "Load test") -> See
     """
     base = dt.datetime.combine(day_of(now) - dt.timedelta(days=150), dt.time(8))
     slots_per_day, days = 36, 600
-    calendar = SeedCalendar("load-test", calendar_name, "#0078D4", True, ALEX.name,
-                            ALEX.address, True)
+    calendar = SeedCalendar(
+        "load-test", calendar_name, "#0078D4", True, ALEX.name, ALEX.address, True
+    )
     events: list[SeedItem] = []
     for i in range(n):
         slot = (i * 7919) % (slots_per_day * days)
@@ -90,8 +100,12 @@ def bulk_seed(n: int, now: dt.datetime, calendar_name: str = "Load test") -> See
         extra: dict[str, Any] = {}
         if i % 3 == 0:
             url = f"https://us02web.zoom.us/j/{85_000_000_000 + i}?pwd=TG9hZFRlc3Q{i:05d}.1"
-            extra = {"location": {"displayName": url},
-                     "body": text(f"Join Zoom Meeting\n{url}\n")}
-        events.append(SeedEvent("load-test", f"bulk-{i:05d}",
-                                timed(f"Load test event {i:05d}", start, 30, PT, **extra)))
+            extra = {"location": {"displayName": url}, "body": text(f"Join Zoom Meeting\n{url}\n")}
+        events.append(
+            SeedEvent(
+                "load-test",
+                f"bulk-{i:05d}",
+                timed(f"Load test event {i:05d}", start, 30, PT, **extra),
+            )
+        )
     return Seed(ALEX.address, ALEX.name, (calendar,), tuple(events))

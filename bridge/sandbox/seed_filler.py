@@ -27,11 +27,28 @@ from bridge.sandbox.seed_demo import (
 )
 from bridge.sandbox.seed_model import Body, all_day, email, nth_weekday, timed
 
-TOPICS = ("Project sync", "Design critique", "Customer escalation", "Hiring loop debrief",
-          "Release readiness", "Backlog grooming", "Security review", "Budget check-in",
-          "Partner onboarding", "Docs review", "Incident postmortem", "Roadmap review",
-          "Data platform sync", "Mobile app demo", "Pricing discussion", "Team 1:1",
-          "Vendor evaluation", "Launch checklist", "Support rotation handoff", "OKR review")
+TOPICS = (
+    "Project sync",
+    "Design critique",
+    "Customer escalation",
+    "Hiring loop debrief",
+    "Release readiness",
+    "Backlog grooming",
+    "Security review",
+    "Budget check-in",
+    "Partner onboarding",
+    "Docs review",
+    "Incident postmortem",
+    "Roadmap review",
+    "Data platform sync",
+    "Mobile app demo",
+    "Pricing discussion",
+    "Team 1:1",
+    "Vendor evaluation",
+    "Launch checklist",
+    "Support rotation handoff",
+    "OKR review",
+)
 PLACES = ("Conf Room Adams", "Conf Room Baker", "Cafeteria", "Building 4 / 2150", "Fourth Coffee")
 CATEGORIES = ("Blue category", "Green category", "Orange category", "Purple category")
 REPLIES = ("accepted", "accepted", "accepted", "tentativelyAccepted", "declined", "none")
@@ -52,8 +69,13 @@ def filler_meeting(p: Plan, i: int) -> tuple[str, str, Body]:
     body: Body = {}
     if kind == "zoom":
         mid = str(rng.randint(81_000_000_000, 99_999_999_999))
-        pwd = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-                      for _ in range(32)) + ".1"
+        pwd = (
+            "".join(
+                rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+                for _ in range(32)
+            )
+            + ".1"
+        )
         body.update(zoom_add_in(host, mid, pwd, str(rng.randint(100_000, 999_999))))
     elif kind == "teams":
         body.update(p.teams())
@@ -100,8 +122,11 @@ HOLIDAY_RULES: tuple[tuple[str, str, Callable[[int], dt.date]], ...] = (
     ("holiday-indigenous-peoples-day", "Indigenous Peoples' Day", _nth(10, 0, 2)),
     ("holiday-veterans-day", "Veterans Day", _fixed(11, 11)),
     ("holiday-thanksgiving", "Thanksgiving Day", _nth(11, 3, 4)),
-    ("holiday-day-after-thanksgiving", "Day after Thanksgiving",
-     lambda y: nth_weekday(y, 11, 3, 4) + dt.timedelta(days=1)),
+    (
+        "holiday-day-after-thanksgiving",
+        "Day after Thanksgiving",
+        lambda y: nth_weekday(y, 11, 3, 4) + dt.timedelta(days=1),
+    ),
     ("holiday-christmas-day", "Christmas Day", _fixed(12, 25)),
 )
 
@@ -111,8 +136,18 @@ def holiday_events(p: Plan) -> None:
     for key, name, rule in HOLIDAY_RULES:
         dates = [rule(y) for y in range(p.day0.year - 1, p.day0.year + 2)]
         day = min(dates, key=lambda d: (abs((d - p.day0).days), d < p.day0))
-        p.add(key, all_day(name, day, 1, PT, showAs="free", isReminderOn=False,
-                           categories=["Holiday"], organizer={"emailAddress": email(MEGAN)},
-                           body={"contentType": "text", "content": f"{name} (US office closed)"}),
-              HOLIDAYS)
-
+        p.add(
+            key,
+            all_day(
+                name,
+                day,
+                1,
+                PT,
+                showAs="free",
+                isReminderOn=False,
+                categories=["Holiday"],
+                organizer={"emailAddress": email(MEGAN)},
+                body={"contentType": "text", "content": f"{name} (US office closed)"},
+            ),
+            HOLIDAYS,
+        )

@@ -12,8 +12,11 @@ import re
 from html import escape
 from urllib.parse import quote
 
-ZOOM_ONE_TAP = (("+16465588656", "US (New York)"), ("+16469313860", "US"),
-                ("+16699006833", "US (San Jose)"))
+ZOOM_ONE_TAP = (
+    ("+16465588656", "US (New York)"),
+    ("+16469313860", "US"),
+    ("+16699006833", "US (San Jose)"),
+)
 ZOOMGOV_ONE_TAP = (("+16692545252", "US (San Jose)"), ("+16468287666", "US (New York)"))
 
 
@@ -37,20 +40,31 @@ def _a(url: str) -> str:
 
 def one_tap_lines(meeting_id: str, passcode: str, gov: bool = False) -> list[str]:
     """Zoom "One tap mobile" dial strings: number,,ID#,,,,*passcode# place."""
-    return [f"{num},,{meeting_id}#,,,,*{passcode}# {place}"
-            for num, place in (ZOOMGOV_ONE_TAP if gov else ZOOM_ONE_TAP)]
+    return [
+        f"{num},,{meeting_id}#,,,,*{passcode}# {place}"
+        for num, place in (ZOOMGOV_ONE_TAP if gov else ZOOM_ONE_TAP)
+    ]
 
 
-def zoom_html(host_name: str, join_url: str, meeting_id: str, passcode: str, *,
-              domain: str = "us02web.zoom.us", start_url: str | None = None,
-              shown_url: str | None = None) -> str:
+def zoom_html(
+    host_name: str,
+    join_url: str,
+    meeting_id: str,
+    passcode: str,
+    *,
+    domain: str = "us02web.zoom.us",
+    start_url: str | None = None,
+    shown_url: str | None = None,
+) -> str:
     """The Zoom for Outlook add-in invitation. `shown_url` replaces the link as written (e.g. an
     Outlook SafeLinks wrapper); `start_url` is a host start link someone pasted in carelessly."""
     gov = domain.endswith("zoomgov.com")
     link = shown_url or join_url
     spaced = zoom_id(meeting_id)
-    dial = "<br>".join(f"&bull; {n[:2]} {n[2:5]} {n[5:8]} {n[8:]} {p}"
-                       for n, p in (ZOOMGOV_ONE_TAP if gov else ZOOM_ONE_TAP))
+    dial = "<br>".join(
+        f"&bull; {n[:2]} {n[2:5]} {n[5:8]} {n[8:]} {p}"
+        for n, p in (ZOOMGOV_ONE_TAP if gov else ZOOM_ONE_TAP)
+    )
     start = ""
     if start_url:
         start = f"<p>Host: start the meeting with {_a(start_url)}</p>"
@@ -64,7 +78,8 @@ def zoom_html(host_name: str, join_url: str, meeting_id: str, passcode: str, *,
         f"<p>Meeting ID: {spaced}<br>Passcode: {passcode}</p>"
         "<p>---</p>"
         "<p><b>One tap mobile</b><br>"
-        + "<br>".join(one_tap_lines(meeting_id, passcode, gov)) + "</p>"
+        + "<br>".join(one_tap_lines(meeting_id, passcode, gov))
+        + "</p>"
         "<p>---</p>"
         f"<p><b>Dial by your location</b><br>{dial}</p>"
         f"<p>Meeting ID: {spaced}<br>Passcode: {passcode}</p>"
@@ -78,29 +93,39 @@ def zoom_text(host_name: str, join_url: str, meeting_id: str, passcode: str) -> 
     """The same invitation as plain text (what "Copy invitation" pastes into a text body)."""
     spaced = zoom_id(meeting_id)
     taps = "\n".join(one_tap_lines(meeting_id, passcode))
-    return (f"{host_name} is inviting you to a scheduled Zoom meeting.\n\n"
-            f"Join Zoom Meeting\n{join_url}\n\nMeeting ID: {spaced}\nPasscode: {passcode}\n\n"
-            f"---\n\nOne tap mobile\n{taps}\n")
+    return (
+        f"{host_name} is inviting you to a scheduled Zoom meeting.\n\n"
+        f"Join Zoom Meeting\n{join_url}\n\nMeeting ID: {spaced}\nPasscode: {passcode}\n\n"
+        f"---\n\nOne tap mobile\n{taps}\n"
+    )
 
 
 def safelinks(url: str, recipient: str) -> str:
     """An Outlook SafeLinks (Defender for Office 365) wrapper around `url`."""
-    data = quote(f"05|02|{recipient}|5b1f0c2e7a6d4f3c9e8a1b2c3d4e5f60|"
-                 "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f|0|0|638512345678901234|Unknown", safe="")
-    return (f"https://nam12.safelinks.protection.outlook.com/?url={quote(url, safe='')}"
-            f"&data={data}&sdata=Zm9vYmFyYmF6cXV4c2lnbmF0dXJlMDEyMzQ1Njc4OQ%3D&reserved=0")
+    data = quote(
+        f"05|02|{recipient}|5b1f0c2e7a6d4f3c9e8a1b2c3d4e5f60|"
+        "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f|0|0|638512345678901234|Unknown",
+        safe="",
+    )
+    return (
+        f"https://nam12.safelinks.protection.outlook.com/?url={quote(url, safe='')}"
+        f"&data={data}&sdata=Zm9vYmFyYmF6cXV4c2lnbmF0dXJlMDEyMzQ1Njc4OQ%3D&reserved=0"
+    )
 
 
 def teams_join_url(thread: str, tenant: str, organizer_oid: str) -> str:
     """A Teams meetup-join link as Graph returns in onlineMeeting.joinUrl."""
     raw = quote(f'{{"Tid":"{tenant}","Oid":"{organizer_oid}"}}', safe="")
     context = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), raw)  # Teams writes %7b
-    return (f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread}%40thread.v2/0"
-            f"?context={context}")
+    return (
+        f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread}%40thread.v2/0"
+        f"?context={context}"
+    )
 
 
-def teams_html(join_url: str, meeting_id: str, passcode: str, toll: str,
-               conference_id: str, intro: str = "") -> str:
+def teams_html(
+    join_url: str, meeting_id: str, passcode: str, toll: str, conference_id: str, intro: str = ""
+) -> str:
     """The block Outlook appends to a Teams meeting's body."""
     line = "_" * 80
     conf = f"{conference_id[:3]} {conference_id[3:6]} {conference_id[6:]}"
@@ -122,22 +147,28 @@ def teams_html(join_url: str, meeting_id: str, passcode: str, toll: str,
 
 def meet_html(code: str, pin: str) -> str:
     url = f"https://meet.google.com/{code}"
-    return (f"<html><body><p>Join with Google Meet: {_a(url)}</p>"
-            f"<p>Join by phone: (US) +1 505-555-0142 PIN: {pin}#</p>"
-            f"<p>More phone numbers: {_a(f'https://tel.meet/{code}?pin={pin}')}</p>"
-            "</body></html>")
+    return (
+        f"<html><body><p>Join with Google Meet: {_a(url)}</p>"
+        f"<p>Join by phone: (US) +1 505-555-0142 PIN: {pin}#</p>"
+        f"<p>More phone numbers: {_a(f'https://tel.meet/{code}?pin={pin}')}</p>"
+        "</body></html>"
+    )
 
 
 def webex_html(site: str, mtid: str, number: str, password: str) -> str:
     url = f"https://{site}.webex.com/{site}/j.php?MTID={mtid}"
-    return (f"<html><body><p>Join Webex meeting: {_a(url)}</p>"
-            f"<p>Meeting number (access code): {number}<br>Meeting password: {password}</p>"
-            "<p>Join by phone: +1-415-555-0199 United States Toll</p></body></html>")
+    return (
+        f"<html><body><p>Join Webex meeting: {_a(url)}</p>"
+        f"<p>Meeting number (access code): {number}<br>Meeting password: {password}</p>"
+        "<p>Join by phone: +1-415-555-0199 United States Toll</p></body></html>"
+    )
 
 
 def goto_html(meeting_id: str) -> str:
     url = f"https://meet.goto.com/{meeting_id}"
     spaced = f"{meeting_id[:3]}-{meeting_id[3:6]}-{meeting_id[6:]}"
-    return (f"<html><body><p>Please join my meeting from your computer, tablet or smartphone."
-            f"<br>{_a(url)}</p><p>You can also dial in using your phone.<br>"
-            f"United States: +1 (571) 555-0117<br>Access Code: {spaced}</p></body></html>")
+    return (
+        f"<html><body><p>Please join my meeting from your computer, tablet or smartphone."
+        f"<br>{_a(url)}</p><p>You can also dial in using your phone.<br>"
+        f"United States: +1 (571) 555-0117<br>Access Code: {spaced}</p></body></html>"
+    )

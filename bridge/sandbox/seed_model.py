@@ -86,8 +86,12 @@ def when(local: dt.datetime, tz: str) -> Body:
     return {"dateTime": local.strftime(DATETIME_FORMAT), "timeZone": tz}
 
 
-def attendee(p: Person, response: str | None = None, kind: str = "required",
-             responded: dt.datetime | None = None) -> Body:
+def attendee(
+    p: Person,
+    response: str | None = None,
+    kind: str = "required",
+    responded: dt.datetime | None = None,
+) -> Body:
     """An attendee (page "attendee resource type"); `response` is a responseStatus value.
 
     Real Graph computes `status`; the sandbox stores the seed's value so clients see mixed replies.
@@ -100,8 +104,11 @@ def attendee(p: Person, response: str | None = None, kind: str = "required",
 
 def response_status(response: str, at: dt.datetime | None = None) -> Body:
     """A responseStatus: `time` is Graph's zero date when the attendee has not replied."""
-    stamp = "0001-01-01T00:00:00Z" if at is None or response in ("none", "notResponded") \
+    stamp = (
+        "0001-01-01T00:00:00Z"
+        if at is None or response in ("none", "notResponded")
         else at.strftime(DATETIME_FORMAT) + "Z"
+    )
     return {"response": response, "time": stamp}
 
 
@@ -113,15 +120,27 @@ def text(content: str) -> Body:
     return {"contentType": "text", "content": content}
 
 
-def timed(subject: str, start: dt.datetime, minutes: int, tz: str, *,
-          end_tz: str | None = None, end: dt.datetime | None = None, **extra: Any) -> Body:
+def timed(
+    subject: str,
+    start: dt.datetime,
+    minutes: int,
+    tz: str,
+    *,
+    end_tz: str | None = None,
+    end: dt.datetime | None = None,
+    **extra: Any,
+) -> Body:
     """A timed event from naive wall-clock `start` in Windows zone `tz` lasting `minutes`.
 
     `end`/`end_tz` give an end in another zone (Graph allows start and end zones to differ).
     """
     stop = end if end is not None else start + dt.timedelta(minutes=minutes)
-    body: Body = {"subject": subject, "start": when(start, tz),
-                  "end": when(stop, end_tz or tz), "isAllDay": False}
+    body: Body = {
+        "subject": subject,
+        "start": when(start, tz),
+        "end": when(stop, end_tz or tz),
+        "isAllDay": False,
+    }
     body.update(extra)
     return body
 
@@ -130,8 +149,12 @@ def all_day(subject: str, day: dt.date, days: int, tz: str, **extra: Any) -> Bod
     """An all-day event: Graph requires start and end at midnight in the same zone
     (page "event resource type", isAllDay), end exclusive."""
     first = dt.datetime.combine(day, dt.time())
-    body: Body = {"subject": subject, "start": when(first, tz),
-                  "end": when(first + dt.timedelta(days=days), tz), "isAllDay": True}
+    body: Body = {
+        "subject": subject,
+        "start": when(first, tz),
+        "end": when(first + dt.timedelta(days=days), tz),
+        "isAllDay": True,
+    }
     body.update(extra)
     return body
 
@@ -143,8 +166,14 @@ def weekday_name(day: dt.date) -> str:
     return WEEKDAYS[day.weekday()]
 
 
-def recurrence(pattern: Body, start: dt.date, tz: str, *, until: dt.date | None = None,
-               count: int | None = None) -> Body:
+def recurrence(
+    pattern: Body,
+    start: dt.date,
+    tz: str,
+    *,
+    until: dt.date | None = None,
+    count: int | None = None,
+) -> Body:
     """A patternedRecurrence. Range type follows the arguments: endDate, numbered or noEnd.
 
     recurrenceRange.startDate must equal the date of the event's start (page "recurrenceRange
@@ -163,13 +192,13 @@ def recurrence(pattern: Body, start: dt.date, tz: str, *, until: dt.date | None 
 # type needs ("any property that you include that does not have a supported value would result
 # in an error"), so each builder emits exactly the required (plus documented optional) fields.
 
+
 def daily(interval: int = 1) -> Body:
     return {"type": "daily", "interval": interval}
 
 
 def weekly(days: list[str], interval: int = 1, first_day: str = "sunday") -> Body:
-    return {"type": "weekly", "interval": interval, "daysOfWeek": days,
-            "firstDayOfWeek": first_day}
+    return {"type": "weekly", "interval": interval, "daysOfWeek": days, "firstDayOfWeek": first_day}
 
 
 def absolute_monthly(day_of_month: int, interval: int = 1) -> Body:
@@ -181,13 +210,22 @@ def relative_monthly(days: list[str], index: str, interval: int = 1) -> Body:
 
 
 def absolute_yearly(day_of_month: int, month: int, interval: int = 1) -> Body:
-    return {"type": "absoluteYearly", "interval": interval, "dayOfMonth": day_of_month,
-            "month": month}
+    return {
+        "type": "absoluteYearly",
+        "interval": interval,
+        "dayOfMonth": day_of_month,
+        "month": month,
+    }
 
 
 def relative_yearly(days: list[str], index: str, month: int, interval: int = 1) -> Body:
-    return {"type": "relativeYearly", "interval": interval, "daysOfWeek": days, "index": index,
-            "month": month}
+    return {
+        "type": "relativeYearly",
+        "interval": interval,
+        "daysOfWeek": days,
+        "index": index,
+        "month": month,
+    }
 
 
 def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:

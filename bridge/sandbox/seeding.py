@@ -20,8 +20,13 @@ def apply_seed(mb: Mailboxes, user_id: str, seed: Any) -> dict[str, str]:
     cals: dict[str, Calendar] = {}
     for sc in seed.calendars:
         cals[sc.key] = mb.add_calendar(
-            user_id, sc.name, hex_color=sc.hex_color, is_default=sc.is_default,
-            can_edit=sc.can_edit, can_share=sc.can_edit, owner_name=sc.owner_name,
+            user_id,
+            sc.name,
+            hex_color=sc.hex_color,
+            is_default=sc.is_default,
+            can_edit=sc.can_edit,
+            can_share=sc.can_edit,
+            owner_name=sc.owner_name,
             owner_address=sc.owner_address,
         )
     if cals and not any(c.is_default for c in mb.calendars_of(user_id)):

@@ -51,8 +51,14 @@ class SandboxInfo:
 
 
 class Sandbox:
-    def __init__(self, state_dir: Path | None, host: str = "127.0.0.1", port: int = 0,
-                 seed: bool = True, bulk_events: int = 0) -> None:
+    def __init__(
+        self,
+        state_dir: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: bool = True,
+        bulk_events: int = 0,
+    ) -> None:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
@@ -92,17 +98,24 @@ class Sandbox:
         st.port = port
         st.base_url = f"https://{self.host}:{port}"
         self._info = SandboxInfo(
-            base_url=st.base_url, authority=f"{st.base_url}/{st.tenant}", tenant=st.tenant,
-            graph_base_url=f"{st.base_url}/v1.0", control_url=f"{st.base_url}/_control",
-            ca_file=tls.ca_file, client_id=st.client_id, client_secret=st.app.secret,
-            admin_client_id=st.admin_client_id, admin_client_secret=st.admin_app.secret,
+            base_url=st.base_url,
+            authority=f"{st.base_url}/{st.tenant}",
+            tenant=st.tenant,
+            graph_base_url=f"{st.base_url}/v1.0",
+            control_url=f"{st.base_url}/_control",
+            ca_file=tls.ca_file,
+            client_id=st.client_id,
+            client_secret=st.app.secret,
+            admin_client_id=st.admin_client_id,
+            admin_client_secret=st.admin_app.secret,
             user=st.mailboxes.users[st.user_id].upn,
             user_password=st.mailboxes.users[st.user_id].password or DEMO_PASSWORD,
             redirect_uris=REDIRECT_URIS,
         )
         ssl_ctx = server_context(tls)
-        self._thread = threading.Thread(target=self._run, args=(sock, ssl_ctx),
-                                        name="graph-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(sock, ssl_ctx), name="graph-sandbox", daemon=True
+        )
         self._thread.start()
         self._ready.wait(30)
         if self._error is not None:
@@ -132,8 +145,9 @@ class Sandbox:
 
     def build_app(self) -> web.Application:
         assert self.state is not None
-        app = web.Application(middlewares=[control.guard, graph_http.middleware],
-                              client_max_size=8 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[control.guard, graph_http.middleware], client_max_size=8 * 1024 * 1024
+        )
         app[STATE_KEY] = self.state
         app[control.INFO_KEY] = lambda: self.info.to_json()
         identity.add_routes(app)
@@ -155,8 +169,9 @@ class Sandbox:
 
     async def _serve(self, sock: socket.socket, ssl_ctx: Any) -> None:
         self._stop = asyncio.Event()
-        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False,
-                                   shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.SockSite(self._runner, sock, ssl_context=ssl_ctx)
         await site.start()

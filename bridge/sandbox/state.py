@@ -101,8 +101,13 @@ def fresh_state() -> SandboxState:
     admin = App(new_guid(), secrets.token_urlsafe(30), "davbridge admin", "application")
     tokens.apps = {client.client_id: client, admin.client_id: admin}
     return SandboxState(
-        tenant=new_guid(), mailboxes=mailboxes, tokens=tokens, delta=DeltaStore(),
-        client_id=client.client_id, admin_client_id=admin.client_id, user_id=user.id,
+        tenant=new_guid(),
+        mailboxes=mailboxes,
+        tokens=tokens,
+        delta=DeltaStore(),
+        client_id=client.client_id,
+        admin_client_id=admin.client_id,
+        user_id=user.id,
     )
 
 

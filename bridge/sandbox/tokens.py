@@ -97,7 +97,11 @@ class TokenStore:
     access_lifetime: int = 3600
 
     def issue_access(
-        self, kind: str, client_id: str, user_id: str | None, scopes: list[str],
+        self,
+        kind: str,
+        client_id: str,
+        user_id: str | None,
+        scopes: list[str],
         claims: dict[str, Any],
     ) -> AccessToken:
         exp = time.time() + self.access_lifetime

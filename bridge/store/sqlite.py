@@ -77,22 +77,47 @@ def _slug(text: str) -> str:
     return slug[:48] or "collection"
 
 
-_COLLECTION_COLS = ("id, user_id, connection_id, kind, name, remote_id, display_name, color, "
-                    "read_only, owner, seq, cursor, refreshed_at")
-_ITEM_COLS = 'collection_id, href, uid, remote_id, version, etag, text, component, start, "end", seq'
+_COLLECTION_COLS = (
+    "id, user_id, connection_id, kind, name, remote_id, display_name, color, "
+    "read_only, owner, seq, cursor, refreshed_at"
+)
+_ITEM_COLS = (
+    'collection_id, href, uid, remote_id, version, etag, text, component, start, "end", seq'
+)
 
 
 def _collection(row: sqlite3.Row) -> CollectionRecord:
     return CollectionRecord(
-        id=row[0], user_id=row[1], connection_id=row[2], kind=CollectionKind(row[3]), name=row[4],
-        remote_id=row[5], display_name=row[6], color=row[7], read_only=bool(row[8]), owner=row[9],
-        seq=row[10], cursor=row[11], refreshed_at=row[12])
+        id=row[0],
+        user_id=row[1],
+        connection_id=row[2],
+        kind=CollectionKind(row[3]),
+        name=row[4],
+        remote_id=row[5],
+        display_name=row[6],
+        color=row[7],
+        read_only=bool(row[8]),
+        owner=row[9],
+        seq=row[10],
+        cursor=row[11],
+        refreshed_at=row[12],
+    )
 
 
 def _item(row: sqlite3.Row) -> ItemRecord:
-    return ItemRecord(collection_id=row[0], href=row[1], uid=row[2], remote_id=row[3],
-                      version=row[4], etag=row[5], text=row[6], component=row[7], start=row[8],
-                      end=row[9], seq=row[10])
+    return ItemRecord(
+        collection_id=row[0],
+        href=row[1],
+        uid=row[2],
+        remote_id=row[3],
+        version=row[4],
+        etag=row[5],
+        text=row[6],
+        component=row[7],
+        start=row[8],
+        end=row[9],
+        seq=row[10],
+    )
 
 
 class Store:
@@ -154,55 +179,69 @@ class Store:
     # -- users and app passwords ----------------------------------------------------------
     def create_user(self, name: str, email: str | None = None) -> UserRow:
         with self._tx() as db:
-            cur = db.execute("INSERT INTO users (name, email, created) VALUES (?, ?, ?)",
-                             (name, email, time.time()))
+            cur = db.execute(
+                "INSERT INTO users (name, email, created) VALUES (?, ?, ?)",
+                (name, email, time.time()),
+            )
             return UserRow(int(cur.lastrowid or 0), name, email)
 
     def user_by_name(self, name: str) -> UserRow | None:
-        row = self._db.execute("SELECT id, name, email FROM users WHERE name = ?",
-                               (name,)).fetchone()
+        row = self._db.execute(
+            "SELECT id, name, email FROM users WHERE name = ?", (name,)
+        ).fetchone()
         return UserRow(*row) if row else None
 
     def user(self, user_id: int) -> UserRow:
-        row = self._db.execute("SELECT id, name, email FROM users WHERE id = ?",
-                               (user_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT id, name, email FROM users WHERE id = ?", (user_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"no user {user_id}")
         return UserRow(*row)
 
     def add_app_password(self, user_id: int, label: str, password_hash: str) -> int:
         with self._tx() as db:
-            cur = db.execute("INSERT INTO app_passwords (user_id, label, hash, created) "
-                             "VALUES (?, ?, ?, ?)", (user_id, label, password_hash, time.time()))
+            cur = db.execute(
+                "INSERT INTO app_passwords (user_id, label, hash, created) VALUES (?, ?, ?, ?)",
+                (user_id, label, password_hash, time.time()),
+            )
             return int(cur.lastrowid or 0)
 
     def app_password_hashes(self, user_id: int) -> list[tuple[int, str]]:
-        return [(r[0], r[1]) for r in self._db.execute(
-            "SELECT id, hash FROM app_passwords WHERE user_id = ?", (user_id,))]
+        return [
+            (r[0], r[1])
+            for r in self._db.execute(
+                "SELECT id, hash FROM app_passwords WHERE user_id = ?", (user_id,)
+            )
+        ]
 
     def touch_app_password(self, password_id: int) -> None:
         with self._tx() as db:
-            db.execute("UPDATE app_passwords SET last_used = ? WHERE id = ?",
-                       (time.time(), password_id))
+            db.execute(
+                "UPDATE app_passwords SET last_used = ? WHERE id = ?", (time.time(), password_id)
+            )
 
     # -- connections ----------------------------------------------------------------------
     _CONN = "id, user_id, provider, account, settings, secret, status, error, last_sync"
 
-    def create_connection(self, user_id: int, provider: str, account: str, settings: str,
-                          secret: bytes | None) -> ConnectionRow:
+    def create_connection(
+        self, user_id: int, provider: str, account: str, settings: str, secret: bytes | None
+    ) -> ConnectionRow:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO connections (user_id, provider, account, settings, secret, created) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, provider, account) DO UPDATE SET "
                 "settings = excluded.settings, secret = excluded.secret, status = 'ok', "
-                "error = NULL RETURNING id", (user_id, provider, account, settings, secret,
-                                              time.time()))
+                "error = NULL RETURNING id",
+                (user_id, provider, account, settings, secret, time.time()),
+            )
             conn_id = cur.fetchone()[0]
         return self.connection(conn_id)
 
     def connection(self, connection_id: int) -> ConnectionRow:
-        row = self._db.execute(f"SELECT {self._CONN} FROM connections WHERE id = ?",
-                               (connection_id,)).fetchone()
+        row = self._db.execute(
+            f"SELECT {self._CONN} FROM connections WHERE id = ?", (connection_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"no connection {connection_id}")
         return ConnectionRow(*row)
@@ -211,66 +250,100 @@ class Store:
         if user_id is None:
             rows = self._db.execute(f"SELECT {self._CONN} FROM connections ORDER BY id")
         else:
-            rows = self._db.execute(f"SELECT {self._CONN} FROM connections WHERE user_id = ? "
-                                    "ORDER BY id", (user_id,))
+            rows = self._db.execute(
+                f"SELECT {self._CONN} FROM connections WHERE user_id = ? ORDER BY id", (user_id,)
+            )
         return [ConnectionRow(*r) for r in rows]
 
     def set_connection_secret(self, connection_id: int, secret: bytes) -> None:
         with self._tx() as db:
             db.execute("UPDATE connections SET secret = ? WHERE id = ?", (secret, connection_id))
 
-    def set_connection_status(self, connection_id: int, status: str, error: str | None,
-                              synced_at: float | None = None) -> None:
+    def set_connection_status(
+        self, connection_id: int, status: str, error: str | None, synced_at: float | None = None
+    ) -> None:
         with self._tx() as db:
             if synced_at is None:
-                db.execute("UPDATE connections SET status = ?, error = ? WHERE id = ?",
-                           (status, error, connection_id))
+                db.execute(
+                    "UPDATE connections SET status = ?, error = ? WHERE id = ?",
+                    (status, error, connection_id),
+                )
             else:
-                db.execute("UPDATE connections SET status = ?, error = ?, last_sync = ? "
-                           "WHERE id = ?", (status, error, synced_at, connection_id))
+                db.execute(
+                    "UPDATE connections SET status = ?, error = ?, last_sync = ? WHERE id = ?",
+                    (status, error, synced_at, connection_id),
+                )
 
     # -- collections ----------------------------------------------------------------------
-    def upsert_collection(self, user_id: int, connection_id: int, kind: CollectionKind,
-                          remote_id: str, display_name: str, color: str | None,
-                          read_only: bool, owner: str | None) -> CollectionRecord:
+    def upsert_collection(
+        self,
+        user_id: int,
+        connection_id: int,
+        kind: CollectionKind,
+        remote_id: str,
+        display_name: str,
+        color: str | None,
+        read_only: bool,
+        owner: str | None,
+    ) -> CollectionRecord:
         with self._tx() as db:
-            row = db.execute("SELECT id FROM collections WHERE connection_id = ? AND kind = ? "
-                             "AND remote_id = ?", (connection_id, kind.value, remote_id)).fetchone()
+            row = db.execute(
+                "SELECT id FROM collections WHERE connection_id = ? AND kind = ? AND remote_id = ?",
+                (connection_id, kind.value, remote_id),
+            ).fetchone()
             if row:
-                db.execute("UPDATE collections SET display_name = ?, color = ?, read_only = ?, "
-                           "owner = ? WHERE id = ?",
-                           (display_name, color, int(read_only), owner, row[0]))
+                db.execute(
+                    "UPDATE collections SET display_name = ?, color = ?, read_only = ?, "
+                    "owner = ? WHERE id = ?",
+                    (display_name, color, int(read_only), owner, row[0]),
+                )
                 coll_id = row[0]
             else:
                 base = _slug(display_name)
                 name, n = base, 1
-                while db.execute("SELECT 1 FROM collections WHERE user_id = ? AND name = ?",
-                                 (user_id, name)).fetchone():
+                while db.execute(
+                    "SELECT 1 FROM collections WHERE user_id = ? AND name = ?", (user_id, name)
+                ).fetchone():
                     n += 1
                     name = f"{base}-{n}"
                 cur = db.execute(
                     "INSERT INTO collections (user_id, connection_id, kind, name, remote_id, "
                     "display_name, color, read_only, owner, token_prefix) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (user_id, connection_id, kind.value, name, remote_id, display_name, color,
-                     int(read_only), owner, secrets.token_hex(6)))
+                    (
+                        user_id,
+                        connection_id,
+                        kind.value,
+                        name,
+                        remote_id,
+                        display_name,
+                        color,
+                        int(read_only),
+                        owner,
+                        secrets.token_hex(6),
+                    ),
+                )
                 coll_id = cur.lastrowid
         return self.collection(int(coll_id or 0))
 
     def collection(self, collection_id: int) -> CollectionRecord:
-        row = self._db.execute(f"SELECT {_COLLECTION_COLS} FROM collections WHERE id = ?",
-                               (collection_id,)).fetchone()
+        row = self._db.execute(
+            f"SELECT {_COLLECTION_COLS} FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"no collection {collection_id}")
         return _collection(row)
 
     def collection_by_name(self, user_id: int, name: str) -> CollectionRecord | None:
-        row = self._db.execute(f"SELECT {_COLLECTION_COLS} FROM collections "
-                               "WHERE user_id = ? AND name = ?", (user_id, name)).fetchone()
+        row = self._db.execute(
+            f"SELECT {_COLLECTION_COLS} FROM collections WHERE user_id = ? AND name = ?",
+            (user_id, name),
+        ).fetchone()
         return _collection(row) if row else None
 
-    def collections(self, user_id: int | None = None,
-                    connection_id: int | None = None) -> list[CollectionRecord]:
+    def collections(
+        self, user_id: int | None = None, connection_id: int | None = None
+    ) -> list[CollectionRecord]:
         sql, args = f"SELECT {_COLLECTION_COLS} FROM collections WHERE 1=1", []
         if user_id is not None:
             sql += " AND user_id = ?"
@@ -286,31 +359,38 @@ class Store:
 
     def mark_refreshed(self, collection_id: int, at: float) -> None:
         with self._tx() as db:
-            db.execute("UPDATE collections SET refreshed_at = ? WHERE id = ?",
-                       (at, collection_id))
+            db.execute("UPDATE collections SET refreshed_at = ? WHERE id = ?", (at, collection_id))
 
     def sync_token(self, collection_id: int) -> str:
-        row = self._db.execute("SELECT token_prefix, seq FROM collections WHERE id = ?",
-                               (collection_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT token_prefix, seq FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"no collection {collection_id}")
         return f"{row[0]}-{row[1]}"
 
     # -- items: reads ---------------------------------------------------------------------
     def items(self, collection_id: int) -> list[ItemRecord]:
-        return [_item(r) for r in self._db.execute(
-            f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
-            "ORDER BY href", (collection_id,))]
+        return [
+            _item(r)
+            for r in self._db.execute(
+                f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
+                "ORDER BY href",
+                (collection_id,),
+            )
+        ]
 
     def items_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         found: dict[str, ItemRecord] = {}
         unique = list(dict.fromkeys(hrefs))
         for start in range(0, len(unique), 500):
-            chunk = unique[start:start + 500]
+            chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for r in self._db.execute(
-                    f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
-                    f"AND href IN ({marks})", (collection_id, *chunk)):
+                f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
+                f"AND href IN ({marks})",
+                (collection_id, *chunk),
+            ):
                 found[r[1]] = _item(r)
         return found
 
@@ -318,111 +398,175 @@ class Store:
         return self.items_by_href(collection_id, [href]).get(href)
 
     def item_by_uid(self, collection_id: int, uid: str) -> ItemRecord | None:
-        row = self._db.execute(f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND "
-                               "uid = ? AND deleted = 0", (collection_id, uid)).fetchone()
+        row = self._db.execute(
+            f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND uid = ? AND deleted = 0",
+            (collection_id, uid),
+        ).fetchone()
         return _item(row) if row else None
 
     def item_by_remote_id(self, collection_id: int, remote_id: str) -> ItemRecord | None:
-        row = self._db.execute(f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND "
-                               "remote_id = ? AND deleted = 0",
-                               (collection_id, remote_id)).fetchone()
+        row = self._db.execute(
+            f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND "
+            "remote_id = ? AND deleted = 0",
+            (collection_id, remote_id),
+        ).fetchone()
         return _item(row) if row else None
 
     def resource_for(self, collection_id: int, provider_id: str) -> str | None:
         """The remote id of the live resource `provider_id` is (or is a member of)."""
         if self.item_by_remote_id(collection_id, provider_id):
             return provider_id
-        row = self._db.execute("SELECT remote_id FROM members WHERE collection_id = ? AND "
-                               "member_id = ?", (collection_id, provider_id)).fetchone()
+        row = self._db.execute(
+            "SELECT remote_id FROM members WHERE collection_id = ? AND member_id = ?",
+            (collection_id, provider_id),
+        ).fetchone()
         return row[0] if row else None
 
     def changes_since(self, collection_id: int, token: str) -> tuple[str, list[str]]:
         """(current token, hrefs changed or deleted after `token`). ValueError: bad token."""
-        row = self._db.execute("SELECT token_prefix, seq FROM collections WHERE id = ?",
-                               (collection_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT token_prefix, seq FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"no collection {collection_id}")
         prefix, seq = row
         current = f"{prefix}-{seq}"
         if not token:
-            return current, [r[0] for r in self._db.execute(
-                "SELECT href FROM items WHERE collection_id = ? AND deleted = 0 ORDER BY href",
-                (collection_id,))]
+            return current, [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT href FROM items WHERE collection_id = ? AND deleted = 0 ORDER BY href",
+                    (collection_id,),
+                )
+            ]
         old_prefix, _, old_seq = token.rpartition("-")
         if old_prefix != prefix or not old_seq.isdigit() or int(old_seq) > seq:
             raise ValueError(f"sync token {token!r} is not valid for this collection")
-        return current, [r[0] for r in self._db.execute(
-            "SELECT href FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq",
-            (collection_id, int(old_seq)))]
+        return current, [
+            r[0]
+            for r in self._db.execute(
+                "SELECT href FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq",
+                (collection_id, int(old_seq)),
+            )
+        ]
 
     def uid_aliases(self, collection_id: int) -> dict[str, str]:
         """remote id -> the UID a DAV client gave the item (when the provider chose another)."""
-        return {r[0]: r[1] for r in self._db.execute(
-            "SELECT remote_id, uid FROM uid_aliases WHERE collection_id = ?", (collection_id,))}
+        return {
+            r[0]: r[1]
+            for r in self._db.execute(
+                "SELECT remote_id, uid FROM uid_aliases WHERE collection_id = ?", (collection_id,)
+            )
+        }
 
     def set_uid_alias(self, collection_id: int, remote_id: str, uid: str) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO uid_aliases VALUES (?, ?, ?)",
-                       (collection_id, remote_id, uid))
+            db.execute(
+                "INSERT OR REPLACE INTO uid_aliases VALUES (?, ?, ?)",
+                (collection_id, remote_id, uid),
+            )
 
     # -- items: writes --------------------------------------------------------------------
     def _bump(self, db: sqlite3.Connection, collection_id: int) -> int:
-        return int(db.execute("UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq",
-                              (collection_id,)).fetchone()[0])
+        return int(
+            db.execute(
+                "UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq", (collection_id,)
+            ).fetchone()[0]
+        )
 
-    def _write(self, db: sqlite3.Connection, collection_id: int, href: str,
-               draft: ItemDraft) -> bool:
+    def _write(
+        self, db: sqlite3.Connection, collection_id: int, href: str, draft: ItemDraft
+    ) -> bool:
         """Upsert one item at `href`; True when the served bytes changed."""
         etag = etag_of(draft.text)
-        old = db.execute("SELECT etag, deleted, version, remote_id FROM items WHERE "
-                         "collection_id = ? AND href = ?", (collection_id, href)).fetchone()
+        old = db.execute(
+            "SELECT etag, deleted, version, remote_id FROM items WHERE "
+            "collection_id = ? AND href = ?",
+            (collection_id, href),
+        ).fetchone()
         if old and old[0] == etag and not old[1]:
             if old[2] != draft.version or old[3] != draft.remote_id:
-                db.execute("UPDATE items SET version = ?, remote_id = ? WHERE collection_id = ? "
-                           "AND href = ?", (draft.version, draft.remote_id, collection_id, href))
+                db.execute(
+                    "UPDATE items SET version = ?, remote_id = ? WHERE collection_id = ? "
+                    "AND href = ?",
+                    (draft.version, draft.remote_id, collection_id, href),
+                )
             self._set_members(db, collection_id, draft)
             return False
         seq = self._bump(db, collection_id)
         db.execute(
-            'INSERT INTO items (collection_id, href, uid, remote_id, version, etag, text, '
+            "INSERT INTO items (collection_id, href, uid, remote_id, version, etag, text, "
             'component, start, "end", seq, deleted, modified) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (collection_id, href) "
             "DO UPDATE SET uid = excluded.uid, remote_id = excluded.remote_id, "
             "version = excluded.version, etag = excluded.etag, text = excluded.text, "
             'component = excluded.component, start = excluded.start, "end" = excluded."end", '
             "seq = excluded.seq, deleted = 0, modified = excluded.modified",
-            (collection_id, href, draft.uid, draft.remote_id, draft.version, etag, draft.text,
-             draft.component, draft.start, draft.end, seq, time.time()))
+            (
+                collection_id,
+                href,
+                draft.uid,
+                draft.remote_id,
+                draft.version,
+                etag,
+                draft.text,
+                draft.component,
+                draft.start,
+                draft.end,
+                seq,
+                time.time(),
+            ),
+        )
         self._set_members(db, collection_id, draft)
         return True
 
     def _set_members(self, db: sqlite3.Connection, collection_id: int, draft: ItemDraft) -> None:
-        db.execute("DELETE FROM members WHERE collection_id = ? AND remote_id = ?",
-                   (collection_id, draft.remote_id))
-        db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
-                       [(collection_id, m, draft.remote_id) for m in draft.members
-                        if m != draft.remote_id])
+        db.execute(
+            "DELETE FROM members WHERE collection_id = ? AND remote_id = ?",
+            (collection_id, draft.remote_id),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
+            [(collection_id, m, draft.remote_id) for m in draft.members if m != draft.remote_id],
+        )
 
     def _tombstone(self, db: sqlite3.Connection, collection_id: int, href: str) -> None:
-        row = db.execute("SELECT remote_id FROM items WHERE collection_id = ? AND href = ? "
-                         "AND deleted = 0", (collection_id, href)).fetchone()
+        row = db.execute(
+            "SELECT remote_id FROM items WHERE collection_id = ? AND href = ? AND deleted = 0",
+            (collection_id, href),
+        ).fetchone()
         if row is None:
             return
         seq = self._bump(db, collection_id)
-        db.execute("UPDATE items SET deleted = 1, text = NULL, seq = ?, modified = ? "
-                   "WHERE collection_id = ? AND href = ?", (seq, time.time(), collection_id, href))
-        db.execute("DELETE FROM members WHERE collection_id = ? AND remote_id = ?",
-                   (collection_id, row[0]))
+        db.execute(
+            "UPDATE items SET deleted = 1, text = NULL, seq = ?, modified = ? "
+            "WHERE collection_id = ? AND href = ?",
+            (seq, time.time(), collection_id, href),
+        )
+        db.execute(
+            "DELETE FROM members WHERE collection_id = ? AND remote_id = ?", (collection_id, row[0])
+        )
 
-    def apply_pull(self, collection_id: int, upserts: Iterable[ItemDraft],
-                   removed_remote_ids: Iterable[str], cursor: str | None, reset: bool,
-                   refreshed_at: float, suffix: str = ".ics") -> int:
+    def apply_pull(
+        self,
+        collection_id: int,
+        upserts: Iterable[ItemDraft],
+        removed_remote_ids: Iterable[str],
+        cursor: str | None,
+        reset: bool,
+        refreshed_at: float,
+        suffix: str = ".ics",
+    ) -> int:
         """Apply one pull in one transaction; returns how many items changed."""
         changed = 0
         with self._tx() as db:
-            href_of = {r[0]: r[1] for r in db.execute(
-                "SELECT remote_id, href FROM items WHERE collection_id = ? AND deleted = 0",
-                (collection_id,))}
+            href_of = {
+                r[0]: r[1]
+                for r in db.execute(
+                    "SELECT remote_id, href FROM items WHERE collection_id = ? AND deleted = 0",
+                    (collection_id,),
+                )
+            }
             seen: set[str] = set()
             for draft in upserts:
                 seen.add(draft.remote_id)
@@ -431,9 +575,11 @@ class Store:
                     href = href_for_uid(draft.uid, suffix)
                     n = 1
                     while True:
-                        clash = db.execute("SELECT remote_id, deleted FROM items WHERE "
-                                           "collection_id = ? AND href = ?",
-                                           (collection_id, href)).fetchone()
+                        clash = db.execute(
+                            "SELECT remote_id, deleted FROM items WHERE "
+                            "collection_id = ? AND href = ?",
+                            (collection_id, href),
+                        ).fetchone()
                         if clash is None or clash[1] or clash[0] == draft.remote_id:
                             break
                         n += 1
@@ -448,16 +594,20 @@ class Store:
                 if href is not None:
                     self._tombstone(db, collection_id, href)
                     changed += 1
-            db.execute("UPDATE collections SET cursor = ?, refreshed_at = ? WHERE id = ?",
-                       (cursor, refreshed_at, collection_id))
+            db.execute(
+                "UPDATE collections SET cursor = ?, refreshed_at = ? WHERE id = ?",
+                (cursor, refreshed_at, collection_id),
+            )
         return changed
 
     def put_item(self, collection_id: int, href: str, draft: ItemDraft) -> ItemRecord:
         """Store the provider's canonical copy after a write-through."""
         with self._tx() as db:
-            other = db.execute("SELECT href FROM items WHERE collection_id = ? AND remote_id = ? "
-                               "AND deleted = 0 AND href != ?",
-                               (collection_id, draft.remote_id, href)).fetchone()
+            other = db.execute(
+                "SELECT href FROM items WHERE collection_id = ? AND remote_id = ? "
+                "AND deleted = 0 AND href != ?",
+                (collection_id, draft.remote_id, href),
+            ).fetchone()
             if other:  # the same provider object under another name: keep one resource
                 self._tombstone(db, collection_id, other[0])
             self._write(db, collection_id, href, draft)

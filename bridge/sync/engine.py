@@ -39,8 +39,13 @@ class PullOutcome:
 class SyncEngine:
     """Pulls provider changes into the mirror; shared by the request path and the loop."""
 
-    def __init__(self, store: Store, providers: ProviderFor, settings: SyncSettings,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        providers: ProviderFor,
+        settings: SyncSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.providers = providers
         self.settings = settings
@@ -56,8 +61,11 @@ class SyncEngine:
     def window(self) -> SyncWindow:
         from datetime import UTC, datetime
 
-        return SyncWindow.around(datetime.fromtimestamp(self.clock(), UTC),
-                                 self.settings.window_days_back, self.settings.window_days_forward)
+        return SyncWindow.around(
+            datetime.fromtimestamp(self.clock(), UTC),
+            self.settings.window_days_back,
+            self.settings.window_days_forward,
+        )
 
     # -- calendars of a connection --------------------------------------------------------
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
@@ -69,21 +77,39 @@ class SyncEngine:
         except AuthExpired as exc:
             self.store.set_connection_status(connection_id, "reauth", exc.message)
             raise
-        existing = {c.remote_id: c for c in self.store.collections(connection_id=connection_id)
-                    if c.kind is CollectionKind.CALENDAR}
+        existing = {
+            c.remote_id: c
+            for c in self.store.collections(connection_id=connection_id)
+            if c.kind is CollectionKind.CALENDAR
+        }
         if not calendars and existing:
             # A provider that suddenly lists nothing is a fault, not a mass deletion.
             log.warning("provider listed no calendars; keeping %d", len(existing))
             return list(existing.values())
         result = []
         for cal in calendars:
-            owner = cal.owner_email if cal.owner_email and cal.owner_email.lower() != (
-                conn.account.lower()) else None
-            display = cal.display_name if owner is None else (
-                f"{cal.display_name} ({cal.owner_name or cal.owner_email})")
-            result.append(self.store.upsert_collection(
-                conn.user_id, connection_id, CollectionKind.CALENDAR, cal.remote_id, display,
-                cal.color, cal.read_only, cal.owner_email))
+            owner = (
+                cal.owner_email
+                if cal.owner_email and cal.owner_email.lower() != (conn.account.lower())
+                else None
+            )
+            display = (
+                cal.display_name
+                if owner is None
+                else (f"{cal.display_name} ({cal.owner_name or cal.owner_email})")
+            )
+            result.append(
+                self.store.upsert_collection(
+                    conn.user_id,
+                    connection_id,
+                    CollectionKind.CALENDAR,
+                    cal.remote_id,
+                    display,
+                    cal.color,
+                    cal.read_only,
+                    cal.owner_email,
+                )
+            )
         for remote_id, coll in existing.items():
             if remote_id not in {c.remote_id for c in calendars}:
                 self.store.delete_collection(coll.id)
@@ -92,7 +118,8 @@ class SyncEngine:
     # -- pulling --------------------------------------------------------------------------
     def is_stale(self, coll: CollectionRecord) -> bool:
         return coll.refreshed_at is None or (
-            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s)
+            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s
+        )
 
     def refresh(self, collection_id: int) -> PullOutcome | None:
         """Pull one collection now (waits for a pull already running on it)."""
@@ -108,7 +135,8 @@ class SyncEngine:
                 emails = [provider.account_email]
                 aliases = self.store.uid_aliases(coll.id)
                 drafts: dict[str, ItemDraft] = {
-                    it.remote_id: draft_from_remote(it, emails, aliases) for it in result.items}
+                    it.remote_id: draft_from_remote(it, emails, aliases) for it in result.items
+                }
                 removed: set[str] = set()
                 requests = result.requests
                 refetch: set[str] = set()
@@ -127,25 +155,35 @@ class SyncEngine:
                         drafts[resource] = draft_from_remote(item, emails, aliases)
             except ProviderBusy as exc:
                 self._not_before[collection_id] = self.clock() + exc.retry_after
-                self.store.set_connection_status(coll.connection_id, "ok",
-                                                 f"provider busy, retrying: {exc.message}")
+                self.store.set_connection_status(
+                    coll.connection_id, "ok", f"provider busy, retrying: {exc.message}"
+                )
                 log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
                 return None
             except AuthExpired as exc:
                 self.store.set_connection_status(coll.connection_id, "reauth", exc.message)
-                log.warning("connection %d needs re-authorization: %s", coll.connection_id,
-                            exc.message)
+                log.warning(
+                    "connection %d needs re-authorization: %s", coll.connection_id, exc.message
+                )
                 return None
             except BridgeError as exc:
                 self.store.set_connection_status(coll.connection_id, "error", exc.message)
                 log.warning("pull of collection %d failed: %s", coll.id, exc.message)
                 return None
             now = self.clock()
-            changed = self.store.apply_pull(coll.id, drafts.values(), removed, result.cursor,
-                                            result.reset, now)
+            changed = self.store.apply_pull(
+                coll.id, drafts.values(), removed, result.cursor, result.reset, now
+            )
             self.store.set_connection_status(coll.connection_id, "ok", None, synced_at=now)
-            outcome = PullOutcome(coll.id, changed, requests, result.reset,
-                                  time.monotonic() - began)
-            log.info("pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
-                     coll.id, changed, requests, result.reset, outcome.seconds)
+            outcome = PullOutcome(
+                coll.id, changed, requests, result.reset, time.monotonic() - began
+            )
+            log.info(
+                "pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
+                coll.id,
+                changed,
+                requests,
+                result.reset,
+                outcome.seconds,
+            )
             return outcome

@@ -42,14 +42,22 @@ def with_uid(item: RemoteItem, uid: str) -> RemoteItem:
     return dataclasses.replace(item, uid=uid, ical=cal.to_ical().decode("utf-8"))
 
 
-def draft_from_remote(item: RemoteItem, account_emails: Sequence[str],
-                      aliases: Mapping[str, str] | None = None) -> ItemDraft:
+def draft_from_remote(
+    item: RemoteItem, account_emails: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> ItemDraft:
     """The mirror's copy of a provider calendar item: enriched, with its time range."""
     alias = (aliases or {}).get(item.remote_id)
     if alias is not None:
         item = with_uid(item, alias)
     text = joinlinks.enrich(item.ical, account_emails)
     start, end = enclosing_range(text)
-    return ItemDraft(uid=item.uid, remote_id=item.remote_id, version=item.version, text=text,
-                     component=main_component(text) or "VEVENT", start=start, end=end,
-                     members=item.member_ids)
+    return ItemDraft(
+        uid=item.uid,
+        remote_id=item.remote_id,
+        version=item.version,
+        text=text,
+        component=main_component(text) or "VEVENT",
+        start=start,
+        end=end,
+        members=item.member_ids,
+    )

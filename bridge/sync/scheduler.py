@@ -51,8 +51,9 @@ class Refresher:
 
     def refresh_all(self) -> None:
         """One pass: refresh every stale collection (waits for them)."""
-        futures = [self.submit(c.id) for c in self.engine.store.collections()
-                   if self.engine.is_stale(c)]
+        futures = [
+            self.submit(c.id) for c in self.engine.store.collections() if self.engine.is_stale(c)
+        ]
         for fut in futures:
             try:
                 fut.result()

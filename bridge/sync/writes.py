@@ -31,7 +31,7 @@ def check_calendar_text(text: str) -> str:
         raise BadInput(f"malformed iCalendar: {exc}") from exc
     if cal.name != "VCALENDAR":
         raise BadInput(f"expected a VCALENDAR object, got {cal.name}")
-    kinds = {c.name for c in cal.subcomponents if c.name not in ("VTIMEZONE",)}
+    kinds = {str(c.name) for c in cal.subcomponents if c.name not in ("VTIMEZONE",)}
     if not kinds:
         raise BadInput("the calendar object contains no event (VEVENT)")
     if kinds != {"VEVENT"}:
@@ -41,8 +41,9 @@ def check_calendar_text(text: str) -> str:
     if "" in uids:
         raise BadInput("every VEVENT needs a UID")
     if len(uids) != 1:
-        raise BadInput("a calendar object resource holds exactly one UID "
-                       f"(RFC 4791 §4.1); got {len(uids)}")
+        raise BadInput(
+            f"a calendar object resource holds exactly one UID (RFC 4791 §4.1); got {len(uids)}"
+        )
     return uids.pop()
 
 
@@ -53,21 +54,34 @@ class WriteThrough:
     def _provider_name(self, coll: CollectionRecord) -> str:
         return self.engine.store.connection(coll.connection_id).provider
 
-    def put(self, coll: CollectionRecord, href: str, text: str, existing: ItemRecord | None,
-            conditional: bool) -> ItemRecord:
+    def put(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        existing: ItemRecord | None,
+        conditional: bool,
+    ) -> ItemRecord:
         """Create or update at the provider, then mirror its canonical copy."""
         if coll.read_only:
-            raise ReadOnly(self._provider_name(coll), f"the calendar {coll.display_name!r} is "
-                           "read-only at the provider; changes cannot be saved")
+            raise ReadOnly(
+                self._provider_name(coll),
+                f"the calendar {coll.display_name!r} is "
+                "read-only at the provider; changes cannot be saved",
+            )
         uid = check_calendar_text(text)
         upstream = joinlinks.strip(text)
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         window = self.engine.window()
         with self.engine.lock(coll.id):
             if existing is not None:
-                item = provider.update(coll.remote_id, existing.remote_id,
-                                       existing.version if conditional else None, upstream,
-                                       window)
+                item = provider.update(
+                    coll.remote_id,
+                    existing.remote_id,
+                    existing.version if conditional else None,
+                    upstream,
+                    window,
+                )
             else:
                 key = hashlib.sha256(f"{coll.id}:{coll.remote_id}:{uid}".encode()).hexdigest()
                 item = provider.create(coll.remote_id, upstream, key, window)
@@ -80,13 +94,17 @@ class WriteThrough:
 
     def delete(self, coll: CollectionRecord, existing: ItemRecord, conditional: bool) -> None:
         if coll.read_only:
-            raise ReadOnly(self._provider_name(coll), f"the calendar {coll.display_name!r} is "
-                           "read-only at the provider; events cannot be deleted")
+            raise ReadOnly(
+                self._provider_name(coll),
+                f"the calendar {coll.display_name!r} is "
+                "read-only at the provider; events cannot be deleted",
+            )
         provider = self.engine.providers(coll.connection_id)
         with self.engine.lock(coll.id):
             try:
-                provider.delete(coll.remote_id, existing.remote_id,
-                                existing.version if conditional else None)
+                provider.delete(
+                    coll.remote_id, existing.remote_id, existing.version if conditional else None
+                )
             except RemoteNotFound:
                 log.info("%s/%s was already gone at the provider", coll.name, existing.href)
             self.engine.store.delete_item(coll.id, existing.href)

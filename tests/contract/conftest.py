@@ -59,8 +59,9 @@ class Control:
         self.info = info
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        resp = requests.request(method, self.info.control_url + path, json=body,
-                                verify=self.info.ca_file, timeout=10)
+        resp = requests.request(
+            method, self.info.control_url + path, json=body, verify=self.info.ca_file, timeout=10
+        )
         assert resp.status_code < 300, f"{method} {path}: {resp.status_code} {resp.text}"
         return resp.json() if resp.content else None
 
@@ -94,17 +95,26 @@ class Harness:
     sleeps: list[float]
     window: SyncWindow
 
-    def provider(self, page_size: int = 200, auth: Any = None,
-                 mailbox: str = "me") -> GraphCalendarProvider:
-        http = GraphHttp(self.connection.config, auth or self.connection.auth(), mailbox=mailbox,
-                         sleep=self.sleeps.append)
+    def provider(
+        self, page_size: int = 200, auth: Any = None, mailbox: str = "me"
+    ) -> GraphCalendarProvider:
+        http = GraphHttp(
+            self.connection.config,
+            auth or self.connection.auth(),
+            mailbox=mailbox,
+            sleep=self.sleeps.append,
+        )
         return GraphCalendarProvider(http, page_size=page_size)
 
 
 def app_config(info: SandboxInfo) -> GraphAppConfig:
-    return GraphAppConfig(authority=info.authority, client_id=info.client_id,
-                          client_secret=info.client_secret,
-                          graph_base_url=info.graph_base_url, ca_bundle=info.ca_file)
+    return GraphAppConfig(
+        authority=info.authority,
+        client_id=info.client_id,
+        client_secret=info.client_secret,
+        graph_base_url=info.graph_base_url,
+        ca_bundle=info.ca_file,
+    )
 
 
 def consent(info: SandboxInfo, scopes: tuple[str, ...] = DELEGATED_SCOPES_WRITE) -> Connection:
@@ -120,8 +130,9 @@ def consent(info: SandboxInfo, scopes: tuple[str, ...] = DELEGATED_SCOPES_WRITE)
     assert form.action is not None, "no sign-in form on the authorize page"
     fields = {**form.fields, "username": info.user, "password": info.user_password}
     action = urljoin(url, form.action) if form.action else url.split("?")[0]
-    resp = requests.post(action, data=fields, verify=info.ca_file, allow_redirects=False,
-                         timeout=10)
+    resp = requests.post(
+        action, data=fields, verify=info.ca_file, allow_redirects=False, timeout=10
+    )
     assert resp.status_code == 302, resp.text
     location = resp.headers["Location"]
     assert location.startswith(REDIRECT_URI)
@@ -151,8 +162,7 @@ def control(sandbox: SandboxInfo) -> Control:
 
 
 @pytest.fixture()
-def harness(sandbox: SandboxInfo, control: Control,
-            monkeypatch: pytest.MonkeyPatch) -> Harness:
+def harness(sandbox: SandboxInfo, control: Control, monkeypatch: pytest.MonkeyPatch) -> Harness:
     # The configured CA bundle must win over the environment's (PROVIDERS.md).
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
     connection = consent(sandbox)

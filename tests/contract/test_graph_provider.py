@@ -38,10 +38,23 @@ def _z(value: dt.datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def vevent(uid: str, summary: str, start: dt.datetime, minutes: int = 30, rrule: str = "",
-           exdates: tuple[dt.datetime, ...] = (), recurrence_id: dt.datetime | None = None) -> str:
-    lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z", f"SUMMARY:{summary}",
-             f"DTSTART:{_z(start)}", f"DTEND:{_z(start + dt.timedelta(minutes=minutes))}"]
+def vevent(
+    uid: str,
+    summary: str,
+    start: dt.datetime,
+    minutes: int = 30,
+    rrule: str = "",
+    exdates: tuple[dt.datetime, ...] = (),
+    recurrence_id: dt.datetime | None = None,
+) -> str:
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20250101T000000Z",
+        f"SUMMARY:{summary}",
+        f"DTSTART:{_z(start)}",
+        f"DTEND:{_z(start + dt.timedelta(minutes=minutes))}",
+    ]
     if rrule:
         lines.append(f"RRULE:{rrule}")
     lines += [f"EXDATE:{_z(d)}" for d in exdates]
@@ -51,8 +64,18 @@ def vevent(uid: str, summary: str, start: dt.datetime, minutes: int = 30, rrule:
 
 
 def vcalendar(*events: str) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//contract//test//EN",
-                        *events, "END:VCALENDAR"]) + "\r\n"
+    return (
+        "\r\n".join(
+            [
+                "BEGIN:VCALENDAR",
+                "VERSION:2.0",
+                "PRODID:-//contract//test//EN",
+                *events,
+                "END:VCALENDAR",
+            ]
+        )
+        + "\r\n"
+    )
 
 
 def components(item: RemoteItem) -> list[Any]:
@@ -64,8 +87,11 @@ def master_of(item: RemoteItem) -> Any:
 
 
 def overrides_of(item: RemoteItem) -> dict[dt.datetime, Any]:
-    return {c.decoded("RECURRENCE-ID").astimezone(UTC): c
-            for c in components(item) if c.get("RECURRENCE-ID") is not None}
+    return {
+        c.decoded("RECURRENCE-ID").astimezone(UTC): c
+        for c in components(item)
+        if c.get("RECURRENCE-ID") is not None
+    }
 
 
 def exdates_of(item: RemoteItem) -> set[dt.datetime]:
@@ -78,19 +104,33 @@ def exdates_of(item: RemoteItem) -> set[dt.datetime]:
     return out
 
 
-def graph_event(subject: str, start: dt.datetime, minutes: int = 30,
-                **extra: Any) -> dict[str, Any]:
+def graph_event(
+    subject: str, start: dt.datetime, minutes: int = 30, **extra: Any
+) -> dict[str, Any]:
     fmt = "%Y-%m-%dT%H:%M:%S"
     end = start + dt.timedelta(minutes=minutes)
-    return {"subject": subject, "start": {"dateTime": start.strftime(fmt), "timeZone": "UTC"},
-            "end": {"dateTime": end.strftime(fmt), "timeZone": "UTC"}, **extra}
+    return {
+        "subject": subject,
+        "start": {"dateTime": start.strftime(fmt), "timeZone": "UTC"},
+        "end": {"dateTime": end.strftime(fmt), "timeZone": "UTC"},
+        **extra,
+    }
 
 
 def weekly(start: dt.datetime, count: int) -> dict[str, Any]:
-    return {"pattern": {"type": "weekly", "interval": 1,
-                        "daysOfWeek": [start.strftime("%A").lower()], "firstDayOfWeek": "sunday"},
-            "range": {"type": "numbered", "startDate": start.strftime("%Y-%m-%d"),
-                      "numberOfOccurrences": count}}
+    return {
+        "pattern": {
+            "type": "weekly",
+            "interval": 1,
+            "daysOfWeek": [start.strftime("%A").lower()],
+            "firstDayOfWeek": "sunday",
+        },
+        "range": {
+            "type": "numbered",
+            "startDate": start.strftime("%Y-%m-%d"),
+            "numberOfOccurrences": count,
+        },
+    }
 
 
 def new_calendar(h: Harness, name: str = "Contract") -> str:
@@ -102,8 +142,11 @@ def control_create(h: Harness, cal: str, body: dict[str, Any]) -> dict[str, Any]
 
 
 def occurrence(h: Harness, master_id: str, n: int) -> requests.Response:
-    return requests.get(f"{h.info.control_url}/events/{master_id}/occurrences/{n}",
-                        verify=h.info.ca_file, timeout=10)
+    return requests.get(
+        f"{h.info.control_url}/events/{master_id}/occurrences/{n}",
+        verify=h.info.ca_file,
+        timeout=10,
+    )
 
 
 def graph_requests(h: Harness, since: float) -> list[dict[str, Any]]:
@@ -132,17 +175,16 @@ def test_writing_a_read_only_calendar_is_refused(harness: Harness) -> None:
 
 
 # --- C6 pulls -------------------------------------------------------------------------------
-def test_full_pull_folds_a_series_with_exception_and_cancelled_occurrence(
-        harness: Harness) -> None:
+def test_full_pull_folds_a_series_with_exception_and_cancelled_occurrence(harness: Harness) -> None:
     h = harness
     cal = new_calendar(h)
     start = _base_day().replace(hour=9)
-    series = control_create(h, cal, graph_event("Weekly sync", start,
-                                                recurrence=weekly(start, 6)))
+    series = control_create(h, cal, graph_event("Weekly sync", start, recurrence=weekly(start, 6)))
     single = control_create(h, cal, graph_event("Dentist", start + dt.timedelta(days=1)))
     moved = start + dt.timedelta(days=7, hours=2)
-    h.control.call("PATCH", f"/events/{series['id']}/occurrences/1",
-                   graph_event("Weekly sync (moved)", moved))
+    h.control.call(
+        "PATCH", f"/events/{series['id']}/occurrences/1", graph_event("Weekly sync (moved)", moved)
+    )
     h.control.call("DELETE", f"/events/{series['id']}/occurrences/2")
 
     result = h.provider().pull(cal, None, h.window)
@@ -192,8 +234,9 @@ def test_incremental_pull_returns_only_the_changes(harness: Harness) -> None:
     keep = control_create(h, cal, graph_event("Unchanged", start))
     edit = control_create(h, cal, graph_event("Budget review", start + dt.timedelta(hours=2)))
     gone = control_create(h, cal, graph_event("Cancelled lunch", start + dt.timedelta(hours=4)))
-    series = control_create(h, cal, graph_event("Standup", start + dt.timedelta(days=1),
-                                                recurrence=weekly(start, 4)))
+    series = control_create(
+        h, cal, graph_event("Standup", start + dt.timedelta(days=1), recurrence=weekly(start, 4))
+    )
     provider = h.provider()
     first = provider.pull(cal, None, h.window)
     assert {i.remote_id for i in first.items} == {keep["id"], edit["id"], gone["id"], series["id"]}
@@ -208,7 +251,8 @@ def test_incremental_pull_returns_only_the_changes(harness: Harness) -> None:
     assert set(items) == {edit["id"], series["id"]}
     assert str(master_of(items[edit["id"]])["SUMMARY"]) == "Budget review (final)"
     assert [str(c["SUMMARY"]) for c in overrides_of(items[series["id"]]).values()] == [
-        "Standup+demo"]
+        "Standup+demo"
+    ]
     assert gone["id"] in second.removed and keep["id"] not in second.removed
 
     third = provider.pull(cal, second.cursor, h.window)
@@ -226,8 +270,7 @@ def test_expired_delta_token_gives_a_reset_with_the_same_remote_ids(harness: Har
 
     assert again.reset
     assert sorted(i.remote_id for i in again.items) == sorted(i.remote_id for i in first.items)
-    assert {i.remote_id: i.ical for i in again.items} == {i.remote_id: i.ical
-                                                           for i in first.items}
+    assert {i.remote_id: i.ical for i in again.items} == {i.remote_id: i.ical for i in first.items}
     follow_up = provider.pull(cal, again.cursor, h.window)
     assert not follow_up.reset and follow_up.items == ()
 
@@ -238,6 +281,7 @@ def test_a_window_moved_by_more_than_a_week_starts_a_new_round(harness: Harness)
     control_create(h, cal, graph_event("Planning", _base_day()))
     provider = h.provider()
     first = provider.pull(cal, None, h.window)
+
     def shifted(days: int) -> SyncWindow:
         delta = dt.timedelta(days=days)
         return SyncWindow(h.window.start + delta, h.window.end + delta)
@@ -250,15 +294,22 @@ def test_a_window_moved_by_more_than_a_week_starts_a_new_round(harness: Harness)
 
 
 def test_failure_on_the_second_delta_page_changes_nothing_and_a_retry_completes(
-        harness: Harness) -> None:
+    harness: Harness,
+) -> None:
     h = harness
     cal = new_calendar(h)
     start = _base_day().replace(hour=8)
-    made = {control_create(h, cal, graph_event(f"Slot {n}", start + dt.timedelta(hours=n)))["id"]
-            for n in range(12)}
+    made = {
+        control_create(h, cal, graph_event(f"Slot {n}", start + dt.timedelta(hours=n)))["id"]
+        for n in range(12)
+    }
     provider = h.provider(page_size=5)
-    h.control.fault(match=r"^GET .*calendarView/delta.*skiptoken", status=500,
-                    code="ErrorInternalServerError", times=1)
+    h.control.fault(
+        match=r"^GET .*calendarView/delta.*skiptoken",
+        status=500,
+        code="ErrorInternalServerError",
+        times=1,
+    )
     with pytest.raises(ProviderBusy):
         provider.pull(cal, None, h.window)
     full = provider.pull(cal, None, h.window)
@@ -279,8 +330,13 @@ def test_throttled_pull_waits_retry_after_and_succeeds(harness: Harness) -> None
     h = harness
     cal = new_calendar(h)
     control_create(h, cal, graph_event("Planning", _base_day()))
-    h.control.fault(match=r"^GET .*calendarView/delta", status=429, code="ApplicationThrottled",
-                    retry_after=2, times=1)
+    h.control.fault(
+        match=r"^GET .*calendarView/delta",
+        status=429,
+        code="ApplicationThrottled",
+        retry_after=2,
+        times=1,
+    )
     result = h.provider().pull(cal, None, h.window)
     assert len(result.items) == 1 and result.requests == 2
     assert h.sleeps == [2.0]
@@ -294,11 +350,16 @@ def test_create_then_time_move_keeps_the_same_event(harness: Harness) -> None:
     before = provider.pull(cal, None, h.window)
     start = _base_day().replace(hour=10)
 
-    created = provider.create(cal, vcalendar(vevent("move-1", "Design review", start)),
-                              "key-move-1", h.window)
-    moved = provider.update(cal, created.remote_id, created.version,
-                            vcalendar(vevent("move-1", "Design review", start
-                                             + dt.timedelta(days=1, hours=3))), h.window)
+    created = provider.create(
+        cal, vcalendar(vevent("move-1", "Design review", start)), "key-move-1", h.window
+    )
+    moved = provider.update(
+        cal,
+        created.remote_id,
+        created.version,
+        vcalendar(vevent("move-1", "Design review", start + dt.timedelta(days=1, hours=3))),
+        h.window,
+    )
 
     assert moved.remote_id == created.remote_id and moved.version != created.version
     assert master_of(moved).decoded("DTSTART") == start + dt.timedelta(days=1, hours=3)
@@ -328,12 +389,14 @@ def test_editing_one_occurrence_creates_a_graph_exception(harness: Harness) -> N
     provider = h.provider()
     start = _base_day().replace(hour=16)
     rule = "FREQ=WEEKLY;COUNT=5"
-    series = provider.create(cal, vcalendar(vevent("ser-1", "1:1", start, rrule=rule)),
-                             "key-ser-1", h.window)
+    series = provider.create(
+        cal, vcalendar(vevent("ser-1", "1:1", start, rrule=rule)), "key-ser-1", h.window
+    )
     second = start + dt.timedelta(days=7)
-    ical = vcalendar(vevent("ser-1", "1:1", start, rrule=rule),
-                     vevent("ser-1", "1:1 (walk)", second + dt.timedelta(hours=1),
-                            recurrence_id=second))
+    ical = vcalendar(
+        vevent("ser-1", "1:1", start, rrule=rule),
+        vevent("ser-1", "1:1 (walk)", second + dt.timedelta(hours=1), recurrence_id=second),
+    )
 
     updated = provider.update(cal, series.remote_id, series.version, ical, h.window)
 
@@ -351,13 +414,18 @@ def test_cancelling_one_occurrence_becomes_an_exdate(harness: Harness) -> None:
     provider = h.provider()
     start = _base_day().replace(hour=11)
     rule = "FREQ=WEEKLY;COUNT=5"
-    series = provider.create(cal, vcalendar(vevent("ser-2", "Review", start, rrule=rule)),
-                             "key-ser-2", h.window)
+    series = provider.create(
+        cal, vcalendar(vevent("ser-2", "Review", start, rrule=rule)), "key-ser-2", h.window
+    )
     third = start + dt.timedelta(days=14)
 
-    updated = provider.update(cal, series.remote_id, series.version,
-                              vcalendar(vevent("ser-2", "Review", start, rrule=rule,
-                                               exdates=(third,))), h.window)
+    updated = provider.update(
+        cal,
+        series.remote_id,
+        series.version,
+        vcalendar(vevent("ser-2", "Review", start, rrule=rule, exdates=(third,))),
+        h.window,
+    )
 
     assert occurrence(h, series.remote_id, 2).status_code == 404
     assert occurrence(h, series.remote_id, 1).status_code == 200
@@ -372,9 +440,10 @@ def test_create_of_a_series_with_override_and_exdate(harness: Harness) -> None:
     start = _base_day().replace(hour=7)
     rule = "FREQ=DAILY;COUNT=4"
     day2, day3 = start + dt.timedelta(days=1), start + dt.timedelta(days=2)
-    ical = vcalendar(vevent("ser-3", "Sprint", start, rrule=rule, exdates=(day3,)),
-                     vevent("ser-3", "Sprint (late)", day2 + dt.timedelta(hours=2),
-                            recurrence_id=day2))
+    ical = vcalendar(
+        vevent("ser-3", "Sprint", start, rrule=rule, exdates=(day3,)),
+        vevent("ser-3", "Sprint (late)", day2 + dt.timedelta(hours=2), recurrence_id=day2),
+    )
     item = provider.create(cal, ical, "key-ser-3", h.window)
     assert exdates_of(item) == {day3}
     assert [str(c["SUMMARY"]) for c in overrides_of(item).values()] == ["Sprint (late)"]
@@ -387,13 +456,16 @@ def test_stale_version_is_refused_and_nothing_is_written(harness: Harness) -> No
     provider = h.provider()
     start = _base_day().replace(hour=14)
     rule = "FREQ=WEEKLY;COUNT=3"
-    item = provider.create(cal, vcalendar(vevent("stale-1", "Board", start, rrule=rule)),
-                           "key-stale-1", h.window)
+    item = provider.create(
+        cal, vcalendar(vevent("stale-1", "Board", start, rrule=rule)), "key-stale-1", h.window
+    )
     h.control.call("PATCH", f"/events/{item.remote_id}", {"subject": "Board (edited in Outlook)"})
     since = h.control.call("GET", "/requests")[-1]["ts"]
     second = start + dt.timedelta(days=7)
-    mine = vcalendar(vevent("stale-1", "Board (mine)", start, rrule=rule),
-                     vevent("stale-1", "Board special", second, recurrence_id=second))
+    mine = vcalendar(
+        vevent("stale-1", "Board (mine)", start, rrule=rule),
+        vevent("stale-1", "Board special", second, recurrence_id=second),
+    )
 
     with pytest.raises(PreconditionFailed):
         provider.update(cal, item.remote_id, item.version, mine, h.window)
@@ -409,8 +481,9 @@ def test_delete_respects_the_version_and_is_seen_by_the_next_pull(harness: Harne
     h = harness
     cal = new_calendar(h)
     provider = h.provider()
-    item = provider.create(cal, vcalendar(vevent("del-1", "Coffee", _base_day())), "key-del-1",
-                           h.window)
+    item = provider.create(
+        cal, vcalendar(vevent("del-1", "Coffee", _base_day())), "key-del-1", h.window
+    )
     before = provider.pull(cal, None, h.window)
     h.control.call("PATCH", f"/events/{item.remote_id}", {"subject": "Coffee?"})
     with pytest.raises(PreconditionFailed):
@@ -431,15 +504,17 @@ def test_throttled_write_fails_fast_with_retry_after(harness: Harness) -> None:
     cal = new_calendar(h)
     provider = h.provider()
     ical = vcalendar(vevent("busy-1", "Throttled", _base_day()))
-    h.control.fault(match=r"^POST .*/events", status=429, code="ApplicationThrottled",
-                    retry_after=30, times=1)
+    h.control.fault(
+        match=r"^POST .*/events", status=429, code="ApplicationThrottled", retry_after=30, times=1
+    )
     with pytest.raises(ProviderBusy) as info:
         provider.create(cal, ical, "key-busy-1", h.window)
     assert info.value.retry_after == 30.0 and h.sleeps == []
     assert h.control.events(cal) == []
 
-    h.control.fault(match=r"^POST .*/events", status=429, code="ApplicationThrottled",
-                    retry_after=1, times=1)
+    h.control.fault(
+        match=r"^POST .*/events", status=429, code="ApplicationThrottled", retry_after=1, times=1
+    )
     item = provider.create(cal, ical, "key-busy-1", h.window)
     assert h.sleeps == [1.0]
     assert [e["id"] for e in h.control.events(cal)] == [item.remote_id]
@@ -472,18 +547,26 @@ def test_revoked_refresh_token_needs_reauthorization(harness: Harness) -> None:
 
 def test_app_only_access_to_a_users_mailbox(harness: Harness) -> None:
     h = harness
-    config = GraphAppConfig(authority=h.info.authority, client_id=h.info.admin_client_id,
-                            client_secret=h.info.admin_client_secret,
-                            graph_base_url=h.info.graph_base_url, ca_bundle=h.info.ca_file)
+    config = GraphAppConfig(
+        authority=h.info.authority,
+        client_id=h.info.admin_client_id,
+        client_secret=h.info.admin_client_secret,
+        graph_base_url=h.info.graph_base_url,
+        ca_bundle=h.info.ca_file,
+    )
     provider = h.provider(auth=AppOnlyAuth(config), mailbox=h.info.user)
     assert isinstance(provider, GraphCalendarProvider)
     assert provider.account_email == h.info.user
     assert {c.display_name for c in provider.list_calendars()} == {
-        "Calendar", "Projects", "Team Holidays"}
+        "Calendar",
+        "Projects",
+        "Team Holidays",
+    }
 
 
 def test_occurrence_cancelled_at_the_provider_is_reported_and_fetch_shows_the_exdate(
-        harness: Harness) -> None:
+    harness: Harness,
+) -> None:
     h = harness
     cal = new_calendar(h)
     start = _base_day().replace(hour=12)
@@ -515,8 +598,14 @@ def test_consent_errors_carry_the_identity_platform_description(sandbox: Sandbox
     auth = GraphAuth(config, None, lambda blob: None)
     _, flow = auth.begin_consent(REDIRECT_URI, DELEGATED_SCOPES_WRITE)
     with pytest.raises(AuthFailed) as declined:
-        auth.complete_consent(flow, {"error": "access_denied", "state": flow["state"],
-                                     "error_description": "AADSTS65004: User declined."})
+        auth.complete_consent(
+            flow,
+            {
+                "error": "access_denied",
+                "state": flow["state"],
+                "error_description": "AADSTS65004: User declined.",
+            },
+        )
     assert "AADSTS65004" in declined.value.message
     with pytest.raises(AuthFailed):
         auth.complete_consent(flow, {"code": "forged", "state": "not-the-state"})

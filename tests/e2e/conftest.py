@@ -30,7 +30,8 @@ def free_port() -> int:
 
 def davbridge_command() -> list[str]:
     exe = shutil.which("davbridge", path=str(Path(sys.executable).parent)) or shutil.which(
-        "davbridge")
+        "davbridge"
+    )
     return [exe] if exe else [sys.executable, "-m", "bridge.cli"]
 
 
@@ -48,8 +49,13 @@ class GraphAdmin:
         self.session.trust_env = False
         self.session.verify = self.verify
         app = msal.ConfidentialClientApplication(
-            s["client_id"], client_credential=s["client_secret"], authority=s["authority"],
-            http_client=self.session, instance_discovery=False, validate_authority=False)
+            s["client_id"],
+            client_credential=s["client_secret"],
+            authority=s["authority"],
+            http_client=self.session,
+            instance_discovery=False,
+            validate_authority=False,
+        )
         token = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
         assert "access_token" in token, token
         self.token = token["access_token"]
@@ -69,7 +75,9 @@ class GraphAdmin:
         return next(c["id"] for c in cals if c["name"] == name)
 
     def events(self, calendar: str, subject: str | None = None) -> list[dict[str, Any]]:
-        url: str | None = f"{self.base}/users/{self.user}/calendars/{self.calendar_id(calendar)}/events?$top=500"
+        url: str | None = (
+            f"{self.base}/users/{self.user}/calendars/{self.calendar_id(calendar)}/events?$top=500"
+        )
         found: list[dict[str, Any]] = []
         while url:
             page = self.json("GET", url)
@@ -108,9 +116,24 @@ def start_demo(data_dir: Path, port: int, refresh: float = 1.0) -> RunningDemo:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [*davbridge_command(), "demo", "--data-dir", str(data_dir), "--port", str(port),
-             "--info-json", str(info_path), "--refresh-interval", str(refresh),
-             "--log-level", "INFO"], stdout=out, stderr=subprocess.STDOUT, env=env)
+            [
+                *davbridge_command(),
+                "demo",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(port),
+                "--info-json",
+                str(info_path),
+                "--refresh-interval",
+                str(refresh),
+                "--log-level",
+                "INFO",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:

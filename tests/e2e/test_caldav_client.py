@@ -27,11 +27,13 @@ def calendars(client: caldav.DAVClient) -> dict[str, caldav.Calendar]:
     return {c.get_display_name(): c for c in cals}
 
 
-def http(demo: RunningDemo, method: str, path: str, body: str | bytes | None = None,
-         **headers: str) -> requests.Response:
+def http(
+    demo: RunningDemo, method: str, path: str, body: str | bytes | None = None, **headers: str
+) -> requests.Response:
     url = demo.url.rstrip("/") + path
-    return requests.request(method, url, data=body, headers=headers, auth=demo.auth, timeout=60,
-                            allow_redirects=False)
+    return requests.request(
+        method, url, data=body, headers=headers, auth=demo.auth, timeout=60, allow_redirects=False
+    )
 
 
 def cal_path(cal: caldav.Calendar) -> str:
@@ -49,22 +51,27 @@ def find(cal: caldav.Calendar, summary: str) -> Any:
     raise AssertionError(f"no event {summary!r}")
 
 
-def event_ics(uid: str, summary: str, start: dt.datetime, minutes: int = 30,
-              extra: str = "") -> str:
+def event_ics(
+    uid: str, summary: str, start: dt.datetime, minutes: int = 30, extra: str = ""
+) -> str:
     end = start + dt.timedelta(minutes=minutes)
     fmt = "%Y%m%dT%H%M%SZ"
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
-            f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start.strftime(fmt)}\r\n"
-            f"DTEND:{end.strftime(fmt)}\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\n"
-            "END:VCALENDAR\r\n")
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start.strftime(fmt)}\r\n"
+        f"DTEND:{end.strftime(fmt)}\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
 
 
 def soon(days: int = 3, hour: int = 9) -> dt.datetime:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).replace(
-        hour=hour, minute=0, second=0, microsecond=0)
+        hour=hour, minute=0, second=0, microsecond=0
+    )
 
 
 # -- discovery (C1) -------------------------------------------------------------------------
+
 
 def test_well_known_redirects_to_the_dav_root(demo: RunningDemo) -> None:
     r = http(demo, "PROPFIND", "/.well-known/caldav", Depth="0")
@@ -76,11 +83,14 @@ def test_every_provider_calendar_is_a_collection(calendars: dict[str, Any]) -> N
     assert any(name.startswith("Team Holidays") for name in calendars)
 
 
-def test_read_only_calendar_reports_no_write_privilege(demo: RunningDemo,
-                                                       calendars: dict[str, Any]) -> None:
+def test_read_only_calendar_reports_no_write_privilege(
+    demo: RunningDemo, calendars: dict[str, Any]
+) -> None:
     holidays = next(c for n, c in calendars.items() if n.startswith("Team Holidays"))
-    body = ('<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop>'
-            "<d:current-user-privilege-set/></d:prop></d:propfind>")
+    body = (
+        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop>'
+        "<d:current-user-privilege-set/></d:prop></d:propfind>"
+    )
     r = http(demo, "PROPFIND", cal_path(holidays), body, Depth="0")
     assert r.status_code == 207
     assert "read" in r.text and "write-content" not in r.text
@@ -88,12 +98,15 @@ def test_read_only_calendar_reports_no_write_privilege(demo: RunningDemo,
     assert "write-content" in r.text
 
 
-def test_collection_properties_clients_configure_from(demo: RunningDemo,
-                                                      calendars: dict[str, Any]) -> None:
-    body = ('<?xml version="1.0"?><d:propfind xmlns:d="DAV:" '
-            'xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/">'
-            "<d:prop><cs:getctag/><d:sync-token/><c:supported-calendar-component-set/>"
-            "<d:displayname/></d:prop></d:propfind>")
+def test_collection_properties_clients_configure_from(
+    demo: RunningDemo, calendars: dict[str, Any]
+) -> None:
+    body = (
+        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" '
+        'xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/">'
+        "<d:prop><cs:getctag/><d:sync-token/><c:supported-calendar-component-set/>"
+        "<d:displayname/></d:prop></d:propfind>"
+    )
     r = http(demo, "PROPFIND", cal_path(calendars["Calendar"]), body, Depth="0")
     assert r.status_code == 207
     assert "getctag" in r.text and "http://davbridge.org/ns/sync/" in r.text
@@ -101,6 +114,7 @@ def test_collection_properties_clients_configure_from(demo: RunningDemo,
 
 
 # -- faithful events and join links (C2, C3) ------------------------------------------------
+
 
 def test_zoom_meeting_carries_join_metadata(calendars: dict[str, Any]) -> None:
     objs = calendars["Calendar"].get_events()
@@ -123,10 +137,16 @@ def test_plain_events_are_marked_not_zoom(calendars: dict[str, Any]) -> None:
 
 
 def test_weekly_series_is_one_resource_with_exception_and_cancellation(
-        calendars: dict[str, Any]) -> None:
-    series = [o for c in calendars.values() for o in c.get_events()
-              if any(ev.get("RRULE") and "WEEKLY" in ev["RRULE"].to_ical().decode()
-                     for ev in vevents(o.data))]
+    calendars: dict[str, Any],
+) -> None:
+    series = [
+        o
+        for c in calendars.values()
+        for o in c.get_events()
+        if any(
+            ev.get("RRULE") and "WEEKLY" in ev["RRULE"].to_ical().decode() for ev in vevents(o.data)
+        )
+    ]
     assert series
     shaped = [o for o in series if len(vevents(o.data)) > 1 and "EXDATE" in o.data]
     assert shaped, "a weekly series with a moved and a cancelled occurrence"
@@ -138,8 +158,10 @@ def test_weekly_series_is_one_resource_with_exception_and_cancellation(
 
 # -- write-through (C5) ---------------------------------------------------------------------
 
+
 def test_create_move_and_delete_change_the_same_provider_event(
-        calendars: dict[str, Any], graph: GraphAdmin) -> None:
+    calendars: dict[str, Any], graph: GraphAdmin
+) -> None:
     cal = calendars["Projects"]
     uid = f"e2e-{uuid.uuid4()}"
     start = soon()
@@ -165,8 +187,9 @@ def test_create_move_and_delete_change_the_same_provider_event(
     assert graph.events("Projects", "E2E planning") == []
 
 
-def test_stale_edit_gets_412_and_changes_nothing(demo: RunningDemo, calendars: dict[str, Any],
-                                                 graph: GraphAdmin) -> None:
+def test_stale_edit_gets_412_and_changes_nothing(
+    demo: RunningDemo, calendars: dict[str, Any], graph: GraphAdmin
+) -> None:
     cal = calendars["Projects"]
     uid = f"e2e-{uuid.uuid4()}"
     cal.add_event(event_ics(uid, "E2E stale", soon(4)))
@@ -175,23 +198,35 @@ def test_stale_edit_gets_412_and_changes_nothing(demo: RunningDemo, calendars: d
     etag = http(demo, "GET", href).headers["ETag"]
     gid = graph.events("Projects", "E2E stale")[0]["id"]
     graph.json("PATCH", f"/events/{gid}", json={"subject": "E2E stale (edited in Outlook)"})
-    r = http(demo, "PUT", href, event_ics(uid, "E2E stale (client)", soon(4)),
-             **{"If-Match": etag, "Content-Type": "text/calendar"})
+    r = http(
+        demo,
+        "PUT",
+        href,
+        event_ics(uid, "E2E stale (client)", soon(4)),
+        **{"If-Match": etag, "Content-Type": "text/calendar"},
+    )
     assert r.status_code == 412
     assert graph.events("Projects", "E2E stale (edited in Outlook)")
     assert not graph.events("Projects", "E2E stale (client)")
 
 
-def test_read_only_calendar_refuses_with_a_reason(demo: RunningDemo,
-                                                  calendars: dict[str, Any]) -> None:
+def test_read_only_calendar_refuses_with_a_reason(
+    demo: RunningDemo, calendars: dict[str, Any]
+) -> None:
     holidays = next(c for n, c in calendars.items() if n.startswith("Team Holidays"))
-    r = http(demo, "PUT", cal_path(holidays) + "x.ics", event_ics("ro-1", "nope", soon()),
-             **{"Content-Type": "text/calendar"})
+    r = http(
+        demo,
+        "PUT",
+        cal_path(holidays) + "x.ics",
+        event_ics("ro-1", "nope", soon()),
+        **{"Content-Type": "text/calendar"},
+    )
     assert r.status_code == 403 and "read-only" in r.text
 
 
-def test_occurrence_edit_becomes_a_provider_exception(calendars: dict[str, Any],
-                                                      graph: GraphAdmin) -> None:
+def test_occurrence_edit_becomes_a_provider_exception(
+    calendars: dict[str, Any], graph: GraphAdmin
+) -> None:
     cal = calendars["Projects"]
     uid = f"e2e-series-{uuid.uuid4()}"
     start = soon(7, 8)
@@ -213,8 +248,11 @@ def test_occurrence_edit_becomes_a_provider_exception(calendars: dict[str, Any],
     obj.save()
     series = graph.events("Projects", "E2E daily")
     assert len(series) == 1 and series[0]["type"] == "seriesMaster"
-    inst = graph.json("GET", f"/events/{series[0]['id']}/instances?startDateTime="
-                      f"{start.isoformat()}&endDateTime={(start + dt.timedelta(days=6)).isoformat()}")
+    inst = graph.json(
+        "GET",
+        f"/events/{series[0]['id']}/instances?startDateTime="
+        f"{start.isoformat()}&endDateTime={(start + dt.timedelta(days=6)).isoformat()}",
+    )
     kinds = sorted(i["type"] for i in inst["value"])
     assert kinds.count("exception") == 1 and len(kinds) == 4  # one moved, one cancelled
     back = cal.get_event_by_uid(uid).data
@@ -223,18 +261,27 @@ def test_occurrence_edit_becomes_a_provider_exception(calendars: dict[str, Any],
 
 # -- provider changes reach clients (C6) ----------------------------------------------------
 
-def test_sync_collection_returns_only_provider_changes(calendars: dict[str, Any],
-                                                       graph: GraphAdmin) -> None:
+
+def test_sync_collection_returns_only_provider_changes(
+    calendars: dict[str, Any], graph: GraphAdmin
+) -> None:
     cal = calendars["Calendar"]
     first = cal.get_objects_by_sync_token(load_objects=False)
     token = first.sync_token
     cid = graph.calendar_id("Calendar")
     start = soon(5, 14)
-    made = graph.json("POST", f"/calendars/{cid}/events", json={
-        "subject": "Made in Outlook", "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"),
-                                                "timeZone": "UTC"},
-        "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "timeZone": "UTC"}})
+    made = graph.json(
+        "POST",
+        f"/calendars/{cid}/events",
+        json={
+            "subject": "Made in Outlook",
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {
+                "dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC",
+            },
+        },
+    )
 
     def changed() -> Any:
         result = cal.get_objects_by_sync_token(sync_token=token, load_objects=True)
@@ -256,17 +303,35 @@ def test_sync_collection_returns_only_provider_changes(calendars: dict[str, Any]
 
 # -- bad input ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("body", "status", "words"), [
-    ("BEGIN:VCALENDAR\r\nthis is not icalendar", 400, ""),
-    ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:"
-     "20260101T000000Z\r\nSUMMARY:todo\r\nEND:VTODO\r\nEND:VCALENDAR\r\n", 400, "VEVENT"),
-])
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ("BEGIN:VCALENDAR\r\nthis is not icalendar", 400, ""),
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:"
+            "20260101T000000Z\r\nSUMMARY:todo\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+            400,
+            "VEVENT",
+        ),
+    ],
+)
 def test_bad_calendar_data_is_refused_and_nothing_changes(
-        demo: RunningDemo, calendars: dict[str, Any], graph: GraphAdmin, body: str,
-        status: int, words: str) -> None:
+    demo: RunningDemo,
+    calendars: dict[str, Any],
+    graph: GraphAdmin,
+    body: str,
+    status: int,
+    words: str,
+) -> None:
     before = len(graph.events("Projects"))
-    r = http(demo, "PUT", cal_path(calendars["Projects"]) + f"bad-{uuid.uuid4()}.ics", body,
-             **{"Content-Type": "text/calendar"})
+    r = http(
+        demo,
+        "PUT",
+        cal_path(calendars["Projects"]) + f"bad-{uuid.uuid4()}.ics",
+        body,
+        **{"Content-Type": "text/calendar"},
+    )
     assert r.status_code == status
     assert words in r.text
     assert len(graph.events("Projects")) == before
@@ -276,8 +341,13 @@ def test_uid_clash_is_a_conflict(demo: RunningDemo, calendars: dict[str, Any]) -
     cal = calendars["Projects"]
     uid = f"e2e-clash-{uuid.uuid4()}"
     cal.add_event(event_ics(uid, "E2E clash", soon(9)))
-    r = http(demo, "PUT", cal_path(cal) + "another-name.ics", event_ics(uid, "dup", soon(9)),
-             **{"Content-Type": "text/calendar"})
+    r = http(
+        demo,
+        "PUT",
+        cal_path(cal) + "another-name.ics",
+        event_ics(uid, "dup", soon(9)),
+        **{"Content-Type": "text/calendar"},
+    )
     assert r.status_code == 409
 
 
@@ -306,14 +376,21 @@ def test_unknown_paths_are_404(demo: RunningDemo) -> None:
 
 
 def test_xml_bomb_is_refused(demo: RunningDemo) -> None:
-    bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
-            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-            '<d:propfind xmlns:d="DAV:"><d:prop><d:displayname>&b;</d:displayname>'
-            "</d:prop></d:propfind>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        '<d:propfind xmlns:d="DAV:"><d:prop><d:displayname>&b;</d:displayname>'
+        "</d:prop></d:propfind>"
+    )
     assert http(demo, "PROPFIND", "/demo/", bomb, Depth="0").status_code == 400
 
 
 def test_other_users_cannot_be_reached(demo: RunningDemo) -> None:
-    r = requests.request("PROPFIND", demo.url + "demo/", auth=("demo", "wrong-password"),
-                         headers={"Depth": "0"}, timeout=30)
+    r = requests.request(
+        "PROPFIND",
+        demo.url + "demo/",
+        auth=("demo", "wrong-password"),
+        headers={"Depth": "0"},
+        timeout=30,
+    )
     assert r.status_code == 401

@@ -50,8 +50,7 @@ password = "{password}"
     def run(self, *args: str) -> str:
         exe = shutil.which("vdirsyncer", path=str(Path(sys.executable).parent)) or "vdirsyncer"
         env = {**os.environ, "VDIRSYNCER_CONFIG": str(self.config)}
-        proc = subprocess.run([exe, *args], env=env, capture_output=True, text=True,
-                              timeout=300)
+        proc = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc.stdout + proc.stderr
 
@@ -77,10 +76,12 @@ def vds(demo: RunningDemo, tmp_path_factory: pytest.TempPathFactory) -> Vdirsync
 def local_event(uid: str, summary: str, start: dt.datetime) -> str:
     fmt = "%Y%m%dT%H%M%SZ"
     end = start + dt.timedelta(hours=1)
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//vdir test//EN\r\nBEGIN:VEVENT\r\n"
-            f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start.strftime(fmt)}\r\n"
-            f"DTEND:{end.strftime(fmt)}\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\n"
-            "END:VCALENDAR\r\n")
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//vdir test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start.strftime(fmt)}\r\n"
+        f"DTEND:{end.strftime(fmt)}\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
 
 
 def test_initial_sync_brings_every_calendar(vds: Vdirsyncer) -> None:
@@ -94,7 +95,8 @@ def test_initial_sync_brings_every_calendar(vds: Vdirsyncer) -> None:
 def test_local_changes_reach_the_provider(vds: Vdirsyncer, graph: GraphAdmin) -> None:
     uid = f"vds-{uuid.uuid4()}"
     start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(
-        hour=13, minute=0, second=0, microsecond=0)
+        hour=13, minute=0, second=0, microsecond=0
+    )
     path = vds.local / "projects" / f"{uid}.ics"
     path.write_text(local_event(uid, "Vdir created", start))
     vds.sync()
@@ -133,12 +135,20 @@ def test_local_changes_reach_the_provider(vds: Vdirsyncer, graph: GraphAdmin) ->
 def test_provider_changes_reach_the_local_copy(vds: Vdirsyncer, graph: GraphAdmin) -> None:
     cid = graph.calendar_id("Projects")
     start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=6)).replace(
-        hour=15, minute=0, second=0, microsecond=0)
-    made = graph.json("POST", f"/calendars/{cid}/events", json={
-        "subject": "Outlook made this", "start": {
-            "dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-        "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "timeZone": "UTC"}})
+        hour=15, minute=0, second=0, microsecond=0
+    )
+    made = graph.json(
+        "POST",
+        f"/calendars/{cid}/events",
+        json={
+            "subject": "Outlook made this",
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {
+                "dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC",
+            },
+        },
+    )
 
     def arrived() -> list[Path]:
         vds.sync()
@@ -147,10 +157,21 @@ def test_provider_changes_reach_the_local_copy(vds: Vdirsyncer, graph: GraphAdmi
     assert len(wait_for(arrived, timeout=30, interval=1.5)) == 1
 
     graph.json("PATCH", f"/events/{made['id']}", json={"subject": "Outlook renamed this"})
-    assert len(wait_for(lambda: (vds.sync(), vds.find("projects", "Outlook renamed this"))[1],
-                        timeout=30, interval=1.5)) == 1
+    assert (
+        len(
+            wait_for(
+                lambda: (vds.sync(), vds.find("projects", "Outlook renamed this"))[1],
+                timeout=30,
+                interval=1.5,
+            )
+        )
+        == 1
+    )
     assert vds.find("projects", "Outlook made this") == []
 
     graph.json("DELETE", f"/events/{made['id']}")
-    wait_for(lambda: (vds.sync(), not vds.find("projects", "Outlook renamed this"))[1],
-             timeout=30, interval=1.5)
+    wait_for(
+        lambda: (vds.sync(), not vds.find("projects", "Outlook renamed this"))[1],
+        timeout=30,
+        interval=1.5,
+    )

@@ -28,14 +28,25 @@ def _setup(graph: Graph, control: Control) -> tuple[str, dict[str, str]]:
     cal = next(c for c in control.call("GET", "/calendars") if c["isDefaultCalendar"])
     ids = {}
     for day in (2, 3, 4):
-        ev = control.call("POST", f"/calendars/{cal['id']}/events", event_body(
-            f"Single {day}", f"2030-01-0{day}T10:00:00", f"2030-01-0{day}T11:00:00"))
+        ev = control.call(
+            "POST",
+            f"/calendars/{cal['id']}/events",
+            event_body(f"Single {day}", f"2030-01-0{day}T10:00:00", f"2030-01-0{day}T11:00:00"),
+        )
         ids[f"single{day}"] = ev["id"]
-    series = control.call("POST", f"/calendars/{cal['id']}/events", event_body(
-        "Series", "2030-01-06T09:00:00", "2030-01-06T09:30:00",
-        recurrence={"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["sunday"]},
-                    "range": {"type": "numbered", "startDate": "2030-01-06",
-                              "numberOfOccurrences": 3}}))
+    series = control.call(
+        "POST",
+        f"/calendars/{cal['id']}/events",
+        event_body(
+            "Series",
+            "2030-01-06T09:00:00",
+            "2030-01-06T09:30:00",
+            recurrence={
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["sunday"]},
+                "range": {"type": "numbered", "startDate": "2030-01-06", "numberOfOccurrences": 3},
+            },
+        ),
+    )
     ids["series"] = series["id"]
     return cal["id"], ids
 
@@ -53,15 +64,23 @@ def test_initial_round_pages_then_only_changes(graph: Graph, control: Control) -
     # provider-side changes: edit one, delete one, add one
     control.call("PATCH", f"/events/{ids['single2']}", {"subject": "Edited"})
     control.call("DELETE", f"/events/{ids['single3']}")
-    added = control.call("POST", f"/calendars/{cal_id}/events", event_body(
-        "New", "2030-01-20T10:00:00", "2030-01-20T11:00:00"))
+    added = control.call(
+        "POST",
+        f"/calendars/{cal_id}/events",
+        event_body("New", "2030-01-20T10:00:00", "2030-01-20T11:00:00"),
+    )
     changes, delta_link, _ = _round(graph, delta_link)
     upserts = {c["id"]: c for c in changes if "@removed" not in c}
     removed = [c for c in changes if "@removed" in c]
     assert set(upserts) == {ids["single2"], added["id"]}
     assert upserts[ids["single2"]]["subject"] == "Edited"
-    assert removed == [{"@odata.type": "#microsoft.graph.event", "id": ids["single3"],
-                        "@removed": {"reason": "deleted"}}]
+    assert removed == [
+        {
+            "@odata.type": "#microsoft.graph.event",
+            "id": ids["single3"],
+            "@removed": {"reason": "deleted"},
+        }
+    ]
 
 
 def test_occurrence_edit_cancel_and_series_delete_in_delta(graph: Graph, control: Control) -> None:
@@ -89,12 +108,22 @@ def test_occurrence_edit_cancel_and_series_delete_in_delta(graph: Graph, control
 def test_event_moved_out_of_window_is_removed(graph: Graph, control: Control) -> None:
     cal_id, ids = _setup(graph, control)
     _, delta_link, _ = _round(graph, f"/me/calendars/{cal_id}/calendarView/delta?{WINDOW}")
-    control.call("PATCH", f"/events/{ids['single4']}", {
-        "start": {"dateTime": "2030-06-01T10:00:00", "timeZone": "UTC"},
-        "end": {"dateTime": "2030-06-01T11:00:00", "timeZone": "UTC"}})
+    control.call(
+        "PATCH",
+        f"/events/{ids['single4']}",
+        {
+            "start": {"dateTime": "2030-06-01T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2030-06-01T11:00:00", "timeZone": "UTC"},
+        },
+    )
     changes, _, _ = _round(graph, delta_link)
-    assert changes == [{"@odata.type": "#microsoft.graph.event", "id": ids["single4"],
-                        "@removed": {"reason": "deleted"}}]
+    assert changes == [
+        {
+            "@odata.type": "#microsoft.graph.event",
+            "id": ids["single4"],
+            "@removed": {"reason": "deleted"},
+        }
+    ]
 
 
 def test_expired_delta_token_is_410_sync_state_not_found(graph: Graph, control: Control) -> None:
@@ -112,8 +141,11 @@ def test_expired_delta_token_is_410_sync_state_not_found(graph: Graph, control: 
 
 def test_fault_after_first_page_then_replay_same_page(graph: Graph, control: Control) -> None:
     cal_id, _ = _setup(graph, control)
-    control.call("POST", "/faults", {"match": r"calendarView/delta", "status": 503, "skip": 1,
-                                     "times": 1, "retry_after": 1})
+    control.call(
+        "POST",
+        "/faults",
+        {"match": r"calendarView/delta", "status": 503, "skip": 1, "times": 1, "retry_after": 1},
+    )
     first = graph.get(f"/me/calendars/{cal_id}/calendarView/delta?{WINDOW}", headers=PAGE2).json()
     failed = graph.get(first["@odata.nextLink"], headers=PAGE2)
     assert failed.status_code == 503 and failed.headers["Retry-After"] == "1"
@@ -128,8 +160,9 @@ def test_series_edit_reports_every_instance_again(graph: Graph, control: Control
     cal_id, ids = _setup(graph, control)
     control.call("PATCH", f"/events/{ids['series']}/occurrences/0", {"subject": "Own subject"})
     _, delta_link, _ = _round(graph, f"/me/calendars/{cal_id}/calendarView/delta?{WINDOW}")
-    control.call("PATCH", f"/events/{ids['series']}", {"body": {"contentType": "text",
-                                                                 "content": "agenda"}})
+    control.call(
+        "PATCH", f"/events/{ids['series']}", {"body": {"contentType": "text", "content": "agenda"}}
+    )
     changes, _, _ = _round(graph, delta_link)
     assert sorted(c["type"] for c in changes) == ["exception", "occurrence", "occurrence"]
     assert all(c["bodyPreview"] == "agenda" for c in changes)

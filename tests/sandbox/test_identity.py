@@ -36,9 +36,13 @@ def test_wrong_password_shows_form_again(sandbox: Sandbox) -> None:
     flow = msal_app(info).initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT)
     page = requests.get(flow["auth_uri"], verify=info.ca_file, timeout=10)
     action = urlparse(flow["auth_uri"])._replace(query="").geturl()
-    resp = requests.post(action, data={**form_fields(page.text), "username": info.user,
-                                        "password": "nope"},
-                         verify=info.ca_file, allow_redirects=False, timeout=10)
+    resp = requests.post(
+        action,
+        data={**form_fields(page.text), "username": info.user, "password": "nope"},
+        verify=info.ca_file,
+        allow_redirects=False,
+        timeout=10,
+    )
     assert resp.status_code == 200 and "AADSTS50126" in resp.text
 
 
@@ -52,22 +56,43 @@ def test_unregistered_redirect_uri_is_a_page_not_a_redirect(sandbox: Sandbox) ->
 
 def _raw_code(info, verifier: str = "v" * 50) -> str:
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode()
-    params = {"client_id": info.client_id, "response_type": "code", "redirect_uri": REDIRECT,
-              "scope": "openid offline_access Calendars.ReadWrite", "state": "s1",
-              "code_challenge": challenge.rstrip("="), "code_challenge_method": "S256",
-              "username": info.user, "password": info.user_password}
-    resp = requests.post(f"{info.authority}/oauth2/v2.0/authorize", data=params,
-                         verify=info.ca_file, allow_redirects=False, timeout=10)
+    params = {
+        "client_id": info.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid offline_access Calendars.ReadWrite",
+        "state": "s1",
+        "code_challenge": challenge.rstrip("="),
+        "code_challenge_method": "S256",
+        "username": info.user,
+        "password": info.user_password,
+    }
+    resp = requests.post(
+        f"{info.authority}/oauth2/v2.0/authorize",
+        data=params,
+        verify=info.ca_file,
+        allow_redirects=False,
+        timeout=10,
+    )
     query = parse_qs(urlparse(resp.headers["Location"]).query)
     assert query["state"] == ["s1"] and "session_state" in query
     return query["code"][0]
 
 
 def _redeem(info, code: str, verifier: str) -> requests.Response:
-    return requests.post(f"{info.authority}/oauth2/v2.0/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-        "client_id": info.client_id, "client_secret": info.client_secret,
-        "code_verifier": verifier}, verify=info.ca_file, timeout=10)
+    return requests.post(
+        f"{info.authority}/oauth2/v2.0/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": info.client_id,
+            "client_secret": info.client_secret,
+            "code_verifier": verifier,
+        },
+        verify=info.ca_file,
+        timeout=10,
+    )
 
 
 def test_code_is_one_time_and_pkce_checked(sandbox: Sandbox) -> None:
@@ -83,10 +108,17 @@ def test_code_is_one_time_and_pkce_checked(sandbox: Sandbox) -> None:
 
 def test_wrong_client_secret_is_401_invalid_client(sandbox: Sandbox) -> None:
     info = sandbox.info
-    resp = requests.post(f"{info.authority}/oauth2/v2.0/token", data={
-        "grant_type": "client_credentials", "client_id": info.admin_client_id,
-        "client_secret": "wrong", "scope": "https://graph.microsoft.com/.default"},
-        verify=info.ca_file, timeout=10)
+    resp = requests.post(
+        f"{info.authority}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info.admin_client_id,
+            "client_secret": "wrong",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+        verify=info.ca_file,
+        timeout=10,
+    )
     assert resp.status_code == 401
     assert resp.json()["error"] == "invalid_client"
     assert resp.json()["error_description"].startswith("AADSTS7000215")
@@ -116,9 +148,13 @@ def test_refresh_after_expiry_and_revocation(sandbox: Sandbox, control: Control)
 def test_client_credentials_application_token(sandbox: Sandbox) -> None:
     info = sandbox.info
     app = msal.ConfidentialClientApplication(
-        info.admin_client_id, client_credential=info.admin_client_secret,
-        authority=info.authority, verify=info.ca_file, instance_discovery=False,
-        validate_authority=False)
+        info.admin_client_id,
+        client_credential=info.admin_client_secret,
+        authority=info.authority,
+        verify=info.ca_file,
+        instance_discovery=False,
+        validate_authority=False,
+    )
     bad = app.acquire_token_for_client(["Calendars.Read"])
     assert bad["error"] == "invalid_scope"
     result = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
@@ -140,8 +176,12 @@ def test_delegated_token_cannot_open_another_mailbox(sandbox: Sandbox, graph: Gr
 def test_device_code_flow_approved_through_control(sandbox: Sandbox, control: Control) -> None:
     info = sandbox.info
     app = msal.PublicClientApplication(  # the device flow is a public-client flow in msal
-        info.client_id, authority=info.authority, verify=info.ca_file,
-        instance_discovery=False, validate_authority=False)
+        info.client_id,
+        authority=info.authority,
+        verify=info.ca_file,
+        instance_discovery=False,
+        validate_authority=False,
+    )
     flow = app.initiate_device_flow(SCOPES)
     assert flow["verification_uri"].startswith(info.base_url)
     control.call("POST", "/devices/approve", {"user_code": flow["user_code"]})
@@ -151,10 +191,16 @@ def test_device_code_flow_approved_through_control(sandbox: Sandbox, control: Co
 
 def test_discovery_answers_common_and_refuses_unknown_tenant(sandbox: Sandbox) -> None:
     info = sandbox.info
-    common = requests.get(f"{info.base_url}/common/v2.0/.well-known/openid-configuration",
-                          verify=info.ca_file, timeout=10).json()
+    common = requests.get(
+        f"{info.base_url}/common/v2.0/.well-known/openid-configuration",
+        verify=info.ca_file,
+        timeout=10,
+    ).json()
     assert common["authorization_endpoint"] == f"{info.base_url}/common/oauth2/v2.0/authorize"
     assert common["device_authorization_endpoint"].startswith("https://")
-    bad = requests.get(f"{info.base_url}/nope/v2.0/.well-known/openid-configuration",
-                       verify=info.ca_file, timeout=10)
+    bad = requests.get(
+        f"{info.base_url}/nope/v2.0/.well-known/openid-configuration",
+        verify=info.ca_file,
+        timeout=10,
+    )
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_tenant"

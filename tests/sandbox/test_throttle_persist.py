@@ -15,8 +15,11 @@ from tests.sandbox.conftest import Control, Graph, event_body, sign_in
 
 
 def test_injected_429_carries_retry_after(sandbox: Sandbox, graph: Graph, control: Control) -> None:
-    control.call("POST", "/faults", {"match": r"^GET /v1\.0/me/calendars", "status": 429,
-                                     "retry_after": 2, "times": 1})
+    control.call(
+        "POST",
+        "/faults",
+        {"match": r"^GET /v1\.0/me/calendars", "status": 429, "retry_after": 2, "times": 1},
+    )
     throttled = graph.get("/me/calendars")
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "2"
     assert throttled.json()["error"]["code"] == "TooManyRequests"
@@ -51,34 +54,53 @@ def test_state_persists_across_restart(tmp_path: Path) -> None:
     info = first.start()
     _, result = sign_in(info)
     graph = Graph(info, result["access_token"])
-    ev = graph.call("POST", "/me/events", json=event_body(
-        "Keep me", "2030-01-02T10:00:00", "2030-01-02T11:00:00")).json()
-    delta = graph.get("/me/calendarView/delta?startDateTime=2030-01-01T00:00:00Z"
-                      "&endDateTime=2030-02-01T00:00:00Z").json()["@odata.deltaLink"]
+    ev = graph.call(
+        "POST",
+        "/me/events",
+        json=event_body("Keep me", "2030-01-02T10:00:00", "2030-01-02T11:00:00"),
+    ).json()
+    delta = graph.get(
+        "/me/calendarView/delta?startDateTime=2030-01-01T00:00:00Z&endDateTime=2030-02-01T00:00:00Z"
+    ).json()["@odata.deltaLink"]
     first.stop()
 
     second = Sandbox(tmp_path, seed=False)
     info2 = second.start()
     try:
         assert (info2.base_url, info2.tenant, info2.client_secret, info2.ca_file) == (
-            info.base_url, info.tenant, info.client_secret, info.ca_file)
+            info.base_url,
+            info.tenant,
+            info.client_secret,
+            info.ca_file,
+        )
         graph2 = Graph(info2, result["access_token"])  # the access token survived too
         same = graph2.get(f"/me/events/{ev['id']}").json()
         assert same["changeKey"] == ev["changeKey"] and same["subject"] == "Keep me"
         assert graph2.get(delta).json()["value"] == []  # the delta token survived
-        refreshed = requests.post(f"{info2.authority}/oauth2/v2.0/token", data={
-            "grant_type": "refresh_token", "refresh_token": result["refresh_token"],
-            "client_id": info2.client_id, "client_secret": info2.client_secret,
-            "scope": "Calendars.ReadWrite offline_access"}, verify=info2.ca_file, timeout=10)
+        refreshed = requests.post(
+            f"{info2.authority}/oauth2/v2.0/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": result["refresh_token"],
+                "client_id": info2.client_id,
+                "client_secret": info2.client_secret,
+                "scope": "Calendars.ReadWrite offline_access",
+            },
+            verify=info2.ca_file,
+            timeout=10,
+        )
         assert refreshed.status_code == 200
     finally:
         second.stop()
 
 
 def test_module_entry_point_prints_info(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "bridge.sandbox", "--state-dir",
-                             str(tmp_path), "--no-seed"], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge.sandbox", "--state-dir", str(tmp_path), "--no-seed"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         assert proc.stdout is not None
         info = json.loads(proc.stdout.readline())

@@ -61,15 +61,25 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
             with script.lock:
                 script.in_flight += 1
                 script.max_in_flight = max(script.max_in_flight, script.in_flight)
-                script.requests.append({"method": self.command, "path": self.path,
-                                        "headers": dict(self.headers),
-                                        "body": json.loads(body) if body else None})
+                script.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": json.loads(body) if body else None,
+                    }
+                )
                 path = self.path.split("?")[0]
                 queue = script.replies.get(path) or []
-                reply: Reply = queue.pop(0) if len(queue) > 1 else (queue[0] if queue else
-                                                              (404, {}, {"error": {
-                                                                  "code": "ErrorItemNotFound",
-                                                                  "message": "nope"}}))
+                reply: Reply = (
+                    queue.pop(0)
+                    if len(queue) > 1
+                    else (
+                        queue[0]
+                        if queue
+                        else (404, {}, {"error": {"code": "ErrorItemNotFound", "message": "nope"}})
+                    )
+                )
             if script.delay:
                 time.sleep(script.delay)
             status, headers, payload = reply
@@ -118,8 +128,9 @@ def server() -> Iterator[tuple[Script, str]]:
 def _client(base: str, mailbox: str = "me") -> tuple[GraphHttp, FakeAuth, list[float]]:
     auth = FakeAuth()
     sleeps: list[float] = []
-    config = GraphAppConfig(authority="https://login.example/t", client_id="c",
-                            client_secret="s", graph_base_url=base)
+    config = GraphAppConfig(
+        authority="https://login.example/t", client_id="c", client_secret="s", graph_base_url=base
+    )
     return GraphHttp(config, auth, mailbox=mailbox, sleep=sleeps.append), auth, sleeps
 
 
@@ -129,8 +140,11 @@ def _err(code: str, message: str) -> dict[str, Any]:
 
 def test_throttled_read_waits_retry_after_then_succeeds(server: tuple[Script, str]) -> None:
     script, base = server
-    script.queue("/v1.0/me", (429, {"Retry-After": "2"}, _err("ApplicationThrottled", "slow")),
-                 (200, {}, {"mail": "a@b.c"}))
+    script.queue(
+        "/v1.0/me",
+        (429, {"Retry-After": "2"}, _err("ApplicationThrottled", "slow")),
+        (200, {}, {"mail": "a@b.c"}),
+    )
     http, _, sleeps = _client(base)
     assert http.get("/me", policy=PULL_POLICY) == {"mail": "a@b.c"}
     assert sleeps == [2.0]
@@ -139,8 +153,9 @@ def test_throttled_read_waits_retry_after_then_succeeds(server: tuple[Script, st
 
 def test_throttled_write_with_long_retry_after_fails_fast(server: tuple[Script, str]) -> None:
     script, base = server
-    script.queue("/v1.0/me/events", (429, {"Retry-After": "30"},
-                                     _err("ApplicationThrottled", "slow down")))
+    script.queue(
+        "/v1.0/me/events", (429, {"Retry-After": "30"}, _err("ApplicationThrottled", "slow down"))
+    )
     http, _, sleeps = _client(base)
     with pytest.raises(ProviderBusy) as info:
         http.post("/me/events", json={"subject": "x"}, policy=WRITE_POLICY)
@@ -160,13 +175,18 @@ def test_persistent_503_gives_up_after_max_attempts(server: tuple[Script, str]) 
 
 def test_401_refreshes_token_once_and_retries(server: tuple[Script, str]) -> None:
     script, base = server
-    script.queue("/v1.0/me", (401, {}, _err("InvalidAuthenticationToken", "expired")),
-                 (200, {}, {"mail": "a@b.c"}))
+    script.queue(
+        "/v1.0/me",
+        (401, {}, _err("InvalidAuthenticationToken", "expired")),
+        (200, {}, {"mail": "a@b.c"}),
+    )
     http, auth, _ = _client(base)
     assert http.get("/me") == {"mail": "a@b.c"}
     assert auth.invalidations == 1
     assert [r["headers"]["Authorization"] for r in script.requests] == [
-        "Bearer token-1", "Bearer token-2"]
+        "Bearer token-1",
+        "Bearer token-2",
+    ]
 
 
 def test_second_401_is_auth_expired(server: tuple[Script, str]) -> None:
@@ -178,16 +198,20 @@ def test_second_401_is_auth_expired(server: tuple[Script, str]) -> None:
     assert auth.invalidations == 1 and http.request_count == 2
 
 
-@pytest.mark.parametrize(("status", "code", "exc"), [
-    (412, "ErrorIrresolvableConflict", PreconditionFailed),
-    (403, "ErrorAccessDenied", ReadOnly),
-    (404, "ErrorItemNotFound", RemoteNotFound),
-    (400, "ErrorInvalidRequest", ProviderRefused),
-    (410, "SyncStateNotFound", CursorExpired),
-    (400, "syncStateNotFound", CursorExpired),
-])
-def test_error_envelope_mapping(server: tuple[Script, str], status: int, code: str,
-                                exc: type[ProviderError]) -> None:
+@pytest.mark.parametrize(
+    ("status", "code", "exc"),
+    [
+        (412, "ErrorIrresolvableConflict", PreconditionFailed),
+        (403, "ErrorAccessDenied", ReadOnly),
+        (404, "ErrorItemNotFound", RemoteNotFound),
+        (400, "ErrorInvalidRequest", ProviderRefused),
+        (410, "SyncStateNotFound", CursorExpired),
+        (400, "syncStateNotFound", CursorExpired),
+    ],
+)
+def test_error_envelope_mapping(
+    server: tuple[Script, str], status: int, code: str, exc: type[ProviderError]
+) -> None:
     script, base = server
     script.queue("/v1.0/me/events/1", (status, {}, _err(code, "Graph says no")))
     http, _, _ = _client(base)
@@ -208,8 +232,10 @@ def test_no_content_returns_none(server: tuple[Script, str]) -> None:
 
 def test_paging_follows_next_link_and_refuses_foreign_links(server: tuple[Script, str]) -> None:
     script, base = server
-    script.queue("/v1.0/me/calendars", (200, {}, {"value": [{"id": "1"}],
-                                                  "@odata.nextLink": base + "/me/cals2"}))
+    script.queue(
+        "/v1.0/me/calendars",
+        (200, {}, {"value": [{"id": "1"}], "@odata.nextLink": base + "/me/cals2"}),
+    )
     script.queue("/v1.0/me/cals2", (200, {}, {"value": [{"id": "2"}]}))
     http, _, _ = _client(base)
     assert [c["id"] for c in http.get_all("/me/calendars")] == ["1", "2"]
@@ -238,7 +264,8 @@ def test_at_most_four_concurrent_requests_per_mailbox(server: tuple[Script, str]
 
 
 def test_retry_after_http_date() -> None:
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT",
-                             now=1445412480.0) == pytest.approx(30.0)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0) == pytest.approx(
+        30.0
+    )
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(None) is None

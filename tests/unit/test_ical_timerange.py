@@ -15,8 +15,9 @@ def _ts(*parts: int) -> int:
 
 
 def _cal(*events: str) -> str:
-    body = "".join(f"BEGIN:VEVENT\r\nUID:u\r\nDTSTAMP:20240101T000000Z\r\n{e}END:VEVENT\r\n"
-                   for e in events)
+    body = "".join(
+        f"BEGIN:VEVENT\r\nUID:u\r\nDTSTAMP:20240101T000000Z\r\n{e}END:VEVENT\r\n" for e in events
+    )
     return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n{body}END:VCALENDAR\r\n"
 
 
@@ -44,21 +45,23 @@ def test_open_ended_series_runs_to_year_9999() -> None:
 
 
 def test_until_and_count_bound_the_series() -> None:
-    until = _cal("DTSTART;TZID=America/New_York:20240101T090000\r\n"
-                 "DTEND;TZID=America/New_York:20240101T100000\r\n"
-                 "RRULE:FREQ=DAILY;UNTIL=20240110T140000Z\r\n")
+    until = _cal(
+        "DTSTART;TZID=America/New_York:20240101T090000\r\n"
+        "DTEND;TZID=America/New_York:20240101T100000\r\n"
+        "RRULE:FREQ=DAILY;UNTIL=20240110T140000Z\r\n"
+    )
     assert enclosing_range(until) == (_ts(2024, 1, 1, 14), _ts(2024, 1, 10, 15))
     # Jan 31, Mar 31, May 31: RFC 5545 skips months without a 31st.
-    count = _cal("DTSTART:20240131T080000Z\r\nDTEND:20240131T090000Z\r\n"
-                 "RRULE:FREQ=MONTHLY;COUNT=3\r\n")
+    count = _cal(
+        "DTSTART:20240131T080000Z\r\nDTEND:20240131T090000Z\r\nRRULE:FREQ=MONTHLY;COUNT=3\r\n"
+    )
     assert enclosing_range(count) == (_ts(2024, 1, 31, 8), _ts(2024, 5, 31, 9))
 
 
 def test_overrides_and_rdates_widen_the_range() -> None:
     text = _cal(
         "DTSTART:20240610T080000Z\r\nDTEND:20240610T090000Z\r\nRDATE:20240901T080000Z\r\n",
-        "RECURRENCE-ID:20240610T080000Z\r\nDTSTART:20240601T080000Z\r\n"
-        "DTEND:20240601T090000Z\r\n",
+        "RECURRENCE-ID:20240610T080000Z\r\nDTSTART:20240601T080000Z\r\nDTEND:20240601T090000Z\r\n",
     )
     assert enclosing_range(text) == (_ts(2024, 6, 1, 8), _ts(2024, 9, 1, 9))
 
@@ -71,8 +74,10 @@ def test_huge_count_is_not_expanded() -> None:
 
 
 def test_no_dtstart_means_everything() -> None:
-    todo = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\n"
-            "SUMMARY:someday\r\nEND:VTODO\r\nEND:VCALENDAR\r\n")
+    todo = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\n"
+        "SUMMARY:someday\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
     low, high = enclosing_range(todo)
     assert low < _ts(1900, 1, 1) and high == MAX_TS
 

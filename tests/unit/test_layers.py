@@ -20,12 +20,33 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.store": ("bridge.store", "bridge.model", "bridge.errors"),
     "bridge.providers": ("bridge.providers", "bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
-    "bridge.sync": ("bridge.sync", "bridge.store", "bridge.providers.base", "bridge.ical",
-                    "bridge.joinlinks", "bridge.model", "bridge.errors", "bridge.settings"),
-    "bridge.connections": ("bridge.providers", "bridge.store", "bridge.secrets",
-                           "bridge.settings", "bridge.model", "bridge.errors"),
-    "bridge.api": ("bridge.connections", "bridge.sync", "bridge.store", "bridge.secrets",
-                   "bridge.settings", "bridge.model", "bridge.errors"),
+    "bridge.sync": (
+        "bridge.sync",
+        "bridge.store",
+        "bridge.providers.base",
+        "bridge.ical",
+        "bridge.joinlinks",
+        "bridge.model",
+        "bridge.errors",
+        "bridge.settings",
+    ),
+    "bridge.connections": (
+        "bridge.providers",
+        "bridge.store",
+        "bridge.secrets",
+        "bridge.settings",
+        "bridge.model",
+        "bridge.errors",
+    ),
+    "bridge.api": (
+        "bridge.connections",
+        "bridge.sync",
+        "bridge.store",
+        "bridge.secrets",
+        "bridge.settings",
+        "bridge.model",
+        "bridge.errors",
+    ),
     # composition roots wire everything together
     "bridge.serve": ("bridge", "radicale_plugins"),
     "bridge.demo": ("bridge", "radicale_plugins"),
@@ -53,20 +74,25 @@ def imports_of(path: Path) -> set[str]:
                 found.update(f"bridge.{alias.name}" for alias in node.names)
             else:
                 found.add(node.module)
-    return {name for name in found
-            if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")}
+    return {
+        name for name in found if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")
+    }
 
 
 def rule_for(module: str) -> tuple[str, tuple[str, ...]]:
-    best = max((p for p in ALLOWED if module == p or module.startswith(p + ".")), key=len,
-               default=None)
+    best = max(
+        (p for p in ALLOWED if module == p or module.startswith(p + ".")), key=len, default=None
+    )
     assert best is not None, f"{module} has no layer rule: add it to ALLOWED"
     return best, ALLOWED[best]
 
 
 def test_every_import_follows_the_layer_rules() -> None:
     problems = []
-    files = [*ROOT.joinpath("bridge").rglob("*.py"), *ROOT.joinpath("radicale_plugins").rglob("*.py")]
+    files = [
+        *ROOT.joinpath("bridge").rglob("*.py"),
+        *ROOT.joinpath("radicale_plugins").rglob("*.py"),
+    ]
     assert len(files) > 20
     for path in files:
         module = module_name(path)

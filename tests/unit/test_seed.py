@@ -37,12 +37,37 @@ NOWS = [
 ]
 NOW = NOWS[0]
 ALEX = "alex@contoso.example"
-ZONES = {"Pacific Standard Time", "Eastern Standard Time", "GMT Standard Time",
-         "W. Europe Standard Time", "India Standard Time", "Tokyo Standard Time", "UTC"}
-EVENT_KEYS = {"subject", "body", "start", "end", "isAllDay", "location", "locations", "attendees",
-              "organizer", "recurrence", "sensitivity", "showAs", "isReminderOn",
-              "reminderMinutesBeforeStart", "categories", "isOnlineMeeting",
-              "onlineMeetingProvider", "onlineMeeting", "responseStatus", "importance"}
+ZONES = {
+    "Pacific Standard Time",
+    "Eastern Standard Time",
+    "GMT Standard Time",
+    "W. Europe Standard Time",
+    "India Standard Time",
+    "Tokyo Standard Time",
+    "UTC",
+}
+EVENT_KEYS = {
+    "subject",
+    "body",
+    "start",
+    "end",
+    "isAllDay",
+    "location",
+    "locations",
+    "attendees",
+    "organizer",
+    "recurrence",
+    "sensitivity",
+    "showAs",
+    "isReminderOn",
+    "reminderMinutesBeforeStart",
+    "categories",
+    "isOnlineMeeting",
+    "onlineMeetingProvider",
+    "onlineMeeting",
+    "responseStatus",
+    "importance",
+}
 RESPONSES = {"none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"}
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PATTERN_FIELDS = {  # type -> (required, optional), page "recurrencePattern resource type"
@@ -53,8 +78,11 @@ PATTERN_FIELDS = {  # type -> (required, optional), page "recurrencePattern reso
     "absoluteYearly": ({"type", "interval", "dayOfMonth", "month"}, set()),
     "relativeYearly": ({"type", "interval", "daysOfWeek", "month"}, {"index"}),
 }
-RANGE_FIELDS = {"endDate": {"type", "startDate", "endDate"}, "noEnd": {"type", "startDate"},
-                "numbered": {"type", "startDate", "numberOfOccurrences"}}
+RANGE_FIELDS = {
+    "endDate": {"type", "startDate", "endDate"},
+    "noEnd": {"type", "startDate"},
+    "numbered": {"type", "startDate", "numberOfOccurrences"},
+}
 INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
 
@@ -73,8 +101,10 @@ def utc(value: dict[str, str]) -> dt.datetime:
 
 def text_of(body: dict[str, Any]) -> str:
     """Everything a join-link detector would scan: location(s) and body content."""
-    parts = [body.get("location", {}).get("displayName", ""),
-             body.get("body", {}).get("content", "")]
+    parts = [
+        body.get("location", {}).get("displayName", ""),
+        body.get("body", {}).get("content", ""),
+    ]
     parts += [loc["displayName"] for loc in body.get("locations", [])]
     return "\n".join(parts)
 
@@ -84,9 +114,14 @@ def occurrences(body: dict[str, Any], until: dt.datetime) -> list[dt.datetime]:
     pat, rng = body["recurrence"]["pattern"], body["recurrence"]["range"]
     days = [rrule.weekdays[DAYS.index(d)] for d in pat.get("daysOfWeek", [])]
     kw: dict[str, Any] = {"interval": pat["interval"], "dtstart": local(body["start"])}
-    freq = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "absoluteMonthly": rrule.MONTHLY,
-            "relativeMonthly": rrule.MONTHLY, "absoluteYearly": rrule.YEARLY,
-            "relativeYearly": rrule.YEARLY}[pat["type"]]
+    freq = {
+        "daily": rrule.DAILY,
+        "weekly": rrule.WEEKLY,
+        "absoluteMonthly": rrule.MONTHLY,
+        "relativeMonthly": rrule.MONTHLY,
+        "absoluteYearly": rrule.YEARLY,
+        "relativeYearly": rrule.YEARLY,
+    }[pat["type"]]
     if pat["type"] == "weekly":
         kw.update(byweekday=days, wkst=DAYS.index(pat["firstDayOfWeek"]))
     if pat["type"].startswith("relative"):
@@ -149,9 +184,10 @@ def check_body(body: dict[str, Any]) -> None:
         assert body["start"]["timeZone"] == body["end"]["timeZone"]
         assert local(body["start"]).time() == local(body["end"]).time() == dt.time()
         assert (local(body["end"]) - local(body["start"])).days >= 1
-    for key, allowed in (("sensitivity", {"normal", "personal", "private", "confidential"}),
-                         ("showAs", {"free", "tentative", "busy", "oof", "workingElsewhere",
-                                     "unknown"})):
+    for key, allowed in (
+        ("sensitivity", {"normal", "personal", "private", "confidential"}),
+        ("showAs", {"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"}),
+    ):
         assert body.get(key, next(iter(allowed))) in allowed
     assert isinstance(body.get("isReminderOn", True), bool)
     assert isinstance(body.get("reminderMinutesBeforeStart", 0), int)
@@ -270,20 +306,24 @@ def test_occurrence_edits_and_cancels_hit_real_occurrences(now: dt.datetime) -> 
         else:
             assert isinstance(item, SeedOccurrenceCancel)
     assert max(touched.values()) == 1  # never edit and cancel the same occurrence
-    kinds = {(type(i).__name__, i.event_key) for i in seed.events
-             if not isinstance(i, SeedEvent)}
-    assert {("SeedOccurrenceEdit", "weekly-sync"),
-            ("SeedOccurrenceCancel", "weekly-sync")} <= kinds
+    kinds = {(type(i).__name__, i.event_key) for i in seed.events if not isinstance(i, SeedEvent)}
+    assert {("SeedOccurrenceEdit", "weekly-sync"), ("SeedOccurrenceCancel", "weekly-sync")} <= kinds
 
 
 def test_zoom_add_in_forms_are_all_present() -> None:
     ev = {k: e.body for k, e in events(demo_seed(NOW)).items()}
     a = ev["zoom-location-link"]
-    assert re.fullmatch(r"https://us02web\.zoom\.us/j/85512345678\?pwd=\S+",
-                        a["location"]["displayName"])
-    for needle in ("Join Zoom Meeting", "Meeting ID: 855 1234 5678", "Passcode: 123456",
-                   "One tap mobile", "+16465588656,,85512345678#,,,,*123456# US (New York)",
-                   "Dial by your location"):
+    assert re.fullmatch(
+        r"https://us02web\.zoom\.us/j/85512345678\?pwd=\S+", a["location"]["displayName"]
+    )
+    for needle in (
+        "Join Zoom Meeting",
+        "Meeting ID: 855 1234 5678",
+        "Passcode: 123456",
+        "One tap mobile",
+        "+16465588656,,85512345678#,,,,*123456# US (New York)",
+        "Dial by your location",
+    ):
         assert needle in a["body"]["content"]
     b = ev["zoom-body-link"]
     assert "zoom.us/j/" in b["body"]["content"] and "zoom" not in b["location"]["displayName"]
@@ -300,8 +340,10 @@ def test_zoom_add_in_forms_are_all_present() -> None:
     assert ev["zoom-vanity"]["location"]["displayName"] == "https://contoso.zoom.us/my/alex.wilber"
     assert re.search(r"\+1\d{10},,86123456789#,,,,\*204816#", ev["zoom-one-tap"]["body"]["content"])
     assert "zoom.us/" not in text_of(ev["zoom-one-tap"])
-    assert "https://contoso.zoom.us/j/91234567890" in ev["zoom-company-subdomain"]["location"][
-        "displayName"]
+    assert (
+        "https://contoso.zoom.us/j/91234567890"
+        in ev["zoom-company-subdomain"]["location"]["displayName"]
+    )
     assert ev["zoom-dot-com"]["location"]["displayName"].startswith("https://zoom.com/j/")
     gov = ev["zoom-gov"]["location"]["displayName"]
     assert re.match(r"https://www\.zoomgov\.com/j/\d{10}\?", gov)
@@ -316,8 +358,11 @@ def test_zoom_add_in_forms_are_all_present() -> None:
 
 
 def test_zoom_meetings_are_hosted_by_alex_and_by_others() -> None:
-    zoom = [e.body for e in events(demo_seed(NOW)).values()
-            if re.search(r"zoom(gov)?\.(us|com)/|zoommtg:|Zoom Meeting ID", text_of(e.body))]
+    zoom = [
+        e.body
+        for e in events(demo_seed(NOW)).values()
+        if re.search(r"zoom(gov)?\.(us|com)/|zoommtg:|Zoom Meeting ID", text_of(e.body))
+    ]
     assert len(zoom) >= 40  # the hand-written forms plus everyday Zoom meetings
     hosted = [b for b in zoom if "organizer" not in b]
     invited = [b for b in zoom if "organizer" in b]
@@ -338,8 +383,9 @@ def test_other_conferencing_services() -> None:
     assert "%40thread.v2/0?context=%7b%22Tid%22" in t["onlineMeeting"]["joinUrl"]
     assert "Microsoft Teams meeting" in t["body"]["content"]
     assert "https://meet.google.com/abc-mnop-xyz" in ev["google-meet"]["body"]["content"]
-    assert re.search(r"https://\w+\.webex\.com/\w+/j\.php\?MTID=m[0-9a-f]+",
-                     ev["webex"]["body"]["content"])
+    assert re.search(
+        r"https://\w+\.webex\.com/\w+/j\.php\?MTID=m[0-9a-f]+", ev["webex"]["body"]["content"]
+    )
     assert "https://meet.goto.com/123456789" in ev["goto"]["body"]["content"]
 
 
@@ -351,7 +397,8 @@ def test_plain_events_and_their_properties_vary() -> None:
     for key in ("lunch-with-nestor", "room-booking", "private-dentist", "focus-time-no-reminder"):
         assert not conferencing.search(text_of(ev[key]))
     assert {"free", "tentative", "busy", "oof", "workingElsewhere"} <= {
-        b.get("showAs", "busy") for b in ev.values()}
+        b.get("showAs", "busy") for b in ev.values()
+    }
     assert {True, False} <= {b.get("isReminderOn", True) for b in ev.values()}
     assert any(b.get("reminderMinutesBeforeStart") for b in ev.values())
     assert ev["room-booking"]["categories"] == ["Green category", "Finance"]
@@ -376,8 +423,10 @@ def test_all_day_time_zones_and_dst() -> None:
     for key in ("dst-crossing-europe", "dst-crossing-us"):
         b = ev[key]
         zone = ZoneInfo(MS_TIMEZONE_TO_IANA_MAP[b["start"]["timeZone"]])
-        assert local(b["start"]).replace(tzinfo=zone).utcoffset() != \
-            local(b["end"]).replace(tzinfo=zone).utcoffset(), key
+        assert (
+            local(b["start"]).replace(tzinfo=zone).utcoffset()
+            != local(b["end"]).replace(tzinfo=zone).utcoffset()
+        ), key
 
 
 def test_recurring_series_kinds() -> None:
@@ -391,7 +440,10 @@ def test_recurring_series_kinds() -> None:
     assert ev["daily-standup"]["recurrence"]["range"]["type"] == "endDate"
     monthly = ev["monthly-second-tuesday"]["recurrence"]["pattern"]
     assert (monthly["type"], monthly["index"], monthly["daysOfWeek"]) == (
-        "relativeMonthly", "second", ["tuesday"])
+        "relativeMonthly",
+        "second",
+        ["tuesday"],
+    )
     yearly = ev["yearly-anniversary"]
     assert yearly["isAllDay"] and yearly["recurrence"]["pattern"]["type"] == "absoluteYearly"
     types = {b["recurrence"]["pattern"]["type"] for b in ev.values() if "recurrence" in b}

@@ -13,14 +13,14 @@ from bridge.secrets import SecretBox, hash_password, new_app_password, verify_pa
 
 def test_file_and_environment_override(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[server]\nport = 8080\n[sync]\nrefresh_interval_s = 60\n')
+    cfg.write_text("[server]\nport = 8080\n[sync]\nrefresh_interval_s = 60\n")
     s = settings.load(cfg, {"DAVBRIDGE_SERVER_PORT": "9090"})
     assert s.server.port == 9090 and s.sync.refresh_interval_s == 60.0
 
 
 def test_unknown_option_is_a_clear_error(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[server]\nprot = 8080\n')
+    cfg.write_text("[server]\nprot = 8080\n")
     with pytest.raises(ConfigError, match="server.prot: unknown option"):
         settings.load(cfg, {})
 

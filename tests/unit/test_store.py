@@ -11,11 +11,19 @@ from bridge.store import ItemDraft, Store
 from bridge.store.sqlite import etag_of
 
 
-def draft(remote_id: str, text: str = "A", uid: str | None = None,
-          members: tuple[str, ...] = ()) -> ItemDraft:
-    return ItemDraft(uid=uid or f"uid-{remote_id}", remote_id=remote_id, version="v1",
-                     text=f"BEGIN:VCALENDAR\r\n{text}\r\nEND:VCALENDAR\r\n", component="VEVENT",
-                     start=0, end=10, members=members)
+def draft(
+    remote_id: str, text: str = "A", uid: str | None = None, members: tuple[str, ...] = ()
+) -> ItemDraft:
+    return ItemDraft(
+        uid=uid or f"uid-{remote_id}",
+        remote_id=remote_id,
+        version="v1",
+        text=f"BEGIN:VCALENDAR\r\n{text}\r\nEND:VCALENDAR\r\n",
+        component="VEVENT",
+        start=0,
+        end=10,
+        members=members,
+    )
 
 
 @pytest.fixture()
@@ -27,8 +35,9 @@ def store(tmp_path: Path) -> Store:
 def coll_id(store: Store) -> int:
     user = store.create_user("alex")
     conn = store.create_connection(user.id, "graph", "alex@contoso.example", "{}", b"x")
-    return store.upsert_collection(user.id, conn.id, CollectionKind.CALENDAR, "cal-1", "Calendar",
-                                   "#0078D4", False, None).id
+    return store.upsert_collection(
+        user.id, conn.id, CollectionKind.CALENDAR, "cal-1", "Calendar", "#0078D4", False, None
+    ).id
 
 
 def test_incremental_sync_reports_changes_and_deletions_only(store: Store, coll_id: int) -> None:
@@ -102,13 +111,16 @@ def test_put_item_keeps_one_resource_per_provider_object(store: Store, coll_id: 
 def test_collection_names_are_unique_per_user(store: Store) -> None:
     user = store.create_user("u")
     conn = store.create_connection(user.id, "graph", "u@x", "{}", None)
-    a = store.upsert_collection(user.id, conn.id, CollectionKind.CALENDAR, "1", "Calendar", None,
-                                False, None)
-    b = store.upsert_collection(user.id, conn.id, CollectionKind.CALENDAR, "2", "Calendar", None,
-                                False, None)
+    a = store.upsert_collection(
+        user.id, conn.id, CollectionKind.CALENDAR, "1", "Calendar", None, False, None
+    )
+    b = store.upsert_collection(
+        user.id, conn.id, CollectionKind.CALENDAR, "2", "Calendar", None, False, None
+    )
     assert (a.name, b.name) == ("calendar", "calendar-2")
-    again = store.upsert_collection(user.id, conn.id, CollectionKind.CALENDAR, "1", "Renamed",
-                                    None, True, None)
+    again = store.upsert_collection(
+        user.id, conn.id, CollectionKind.CALENDAR, "1", "Renamed", None, True, None
+    )
     assert again.id == a.id and again.name == "calendar" and again.read_only
 
 

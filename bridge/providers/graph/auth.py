@@ -35,10 +35,17 @@ APP_ONLY_SCOPE = "https://graph.microsoft.com/.default"
 _RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
 # OAuth errors that mean the user (or admin) must authorize again; anything else from the token
 # endpoint is treated as transient (RFC 6749 §5.2, AADSTS error codes).
-_REAUTH_ERRORS = frozenset({
-    "invalid_grant", "interaction_required", "consent_required", "login_required",
-    "invalid_client", "unauthorized_client", "invalid_scope",
-})
+_REAUTH_ERRORS = frozenset(
+    {
+        "invalid_grant",
+        "interaction_required",
+        "consent_required",
+        "login_required",
+        "invalid_client",
+        "unauthorized_client",
+        "invalid_scope",
+    }
+)
 _TRANSIENT_RETRY_AFTER_S = 30.0
 
 
@@ -57,8 +64,9 @@ def _user_scopes(scopes: Sequence[str]) -> list[str]:
     return [s for s in scopes if s.lower() not in _RESERVED_SCOPES]
 
 
-def _build_app(config: GraphAppConfig,
-               cache: msal.TokenCache | None) -> msal.ConfidentialClientApplication:
+def _build_app(
+    config: GraphAppConfig, cache: msal.TokenCache | None
+) -> msal.ConfidentialClientApplication:
     host = urlsplit(config.authority).hostname or ""
     # msal asks login.microsoftonline.com to validate unknown authority hosts ("instance
     # discovery"); an emulated or private authority must skip it (msal ClientApplication docs).
@@ -82,9 +90,13 @@ class GraphAuth:
     SerializableTokenCache. The serialized cache is handed to `on_cache_change(serialized)`
     whenever it changes (the caller encrypts and stores it)."""
 
-    def __init__(self, config: GraphAppConfig, cache_blob: str | None,
-                 on_cache_change: Callable[[str], None],
-                 scopes: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        config: GraphAppConfig,
+        cache_blob: str | None,
+        on_cache_change: Callable[[str], None],
+        scopes: Sequence[str] | None = None,
+    ) -> None:
         """`scopes`: what the connection was consented with (refreshes ask for exactly
         these; the identity platform refuses scopes never consented, AADSTS65001)."""
         self._config = config
@@ -106,8 +118,9 @@ class GraphAuth:
                 try:
                     self._app_obj = _build_app(self._config, self._cache)
                 except (requests.RequestException, ValueError) as exc:
-                    raise ProviderBusy(PROVIDER, f"identity platform unreachable: {exc}",
-                                       _TRANSIENT_RETRY_AFTER_S) from exc
+                    raise ProviderBusy(
+                        PROVIDER, f"identity platform unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                    ) from exc
             return self._app_obj
 
     def _persist(self) -> None:
@@ -120,15 +133,17 @@ class GraphAuth:
         accounts = list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT))
         return str(accounts[0].get("username")) if accounts else None
 
-    def begin_consent(self, redirect_uri: str, scopes: Sequence[str],
-                      login_hint: str | None = None) -> tuple[str, dict[str, Any]]:
+    def begin_consent(
+        self, redirect_uri: str, scopes: Sequence[str], login_hint: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """(authorization URL, flow to keep): auth code + PKCE via msal initiate_auth_code_flow."""
         with warnings.catch_warnings():
             # msal recommends response_mode=form_post; the portal's redirect endpoint reads the
             # query string (the default, RFC 6749 §4.1.2), which Entra ID supports as well.
             warnings.filterwarnings("ignore", message=".*form_post.*", category=UserWarning)
             flow = self._app.initiate_auth_code_flow(
-                _user_scopes(scopes), redirect_uri=redirect_uri, login_hint=login_hint)
+                _user_scopes(scopes), redirect_uri=redirect_uri, login_hint=login_hint
+            )
         if "error" in flow:
             raise AuthFailed(_error_text(flow))
         return str(flow["auth_uri"]), dict(flow)
@@ -174,10 +189,12 @@ class GraphAuth:
                 raise AuthExpired(PROVIDER, "no signed-in account: authorize the connection")
             try:
                 result = self._app.acquire_token_silent_with_error(
-                    self._cached_scopes(), accounts[0], force_refresh=self._force_refresh)
+                    self._cached_scopes(), accounts[0], force_refresh=self._force_refresh
+                )
             except requests.RequestException as exc:
-                raise ProviderBusy(PROVIDER, f"token endpoint unreachable: {exc}",
-                                   _TRANSIENT_RETRY_AFTER_S) from exc
+                raise ProviderBusy(
+                    PROVIDER, f"token endpoint unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                ) from exc
             finally:
                 self._persist()
             if not result:
@@ -185,8 +202,12 @@ class GraphAuth:
             if "error" in result:
                 if str(result["error"]) in _REAUTH_ERRORS:
                     raise AuthExpired(PROVIDER, _error_text(result), code=str(result["error"]))
-                raise ProviderBusy(PROVIDER, _error_text(result), _TRANSIENT_RETRY_AFTER_S,
-                                   code=str(result["error"]))
+                raise ProviderBusy(
+                    PROVIDER,
+                    _error_text(result),
+                    _TRANSIENT_RETRY_AFTER_S,
+                    code=str(result["error"]),
+                )
             self._force_refresh = False
             return str(result["access_token"])
 
@@ -197,8 +218,11 @@ class GraphAuth:
             now = str(int(time.time()) - 1)
             for entry in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                 # Expire rather than delete: the entry keeps the consented scopes (`target`).
-                self._cache.modify(msal.TokenCache.CredentialType.ACCESS_TOKEN, entry,
-                                   {"expires_on": now, "refresh_on": now})
+                self._cache.modify(
+                    msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                    entry,
+                    {"expires_on": now, "refresh_on": now},
+                )
             self._persist()
 
 
@@ -219,8 +243,9 @@ class AppOnlyAuth:
                 try:
                     self._app_obj = _build_app(self._config, self._cache)
                 except (requests.RequestException, ValueError) as exc:
-                    raise ProviderBusy(PROVIDER, f"identity platform unreachable: {exc}",
-                                       _TRANSIENT_RETRY_AFTER_S) from exc
+                    raise ProviderBusy(
+                        PROVIDER, f"identity platform unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                    ) from exc
             return self._app_obj
 
     def access_token(self) -> str:
@@ -229,13 +254,18 @@ class AppOnlyAuth:
                 # msal ≥1.23 answers from its cache until the token is near expiry.
                 result = self._app.acquire_token_for_client([APP_ONLY_SCOPE])
             except requests.RequestException as exc:
-                raise ProviderBusy(PROVIDER, f"token endpoint unreachable: {exc}",
-                                   _TRANSIENT_RETRY_AFTER_S) from exc
+                raise ProviderBusy(
+                    PROVIDER, f"token endpoint unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                ) from exc
             if "error" in result:
                 if str(result["error"]) in _REAUTH_ERRORS:
                     raise AuthExpired(PROVIDER, _error_text(result), code=str(result["error"]))
-                raise ProviderBusy(PROVIDER, _error_text(result), _TRANSIENT_RETRY_AFTER_S,
-                                   code=str(result["error"]))
+                raise ProviderBusy(
+                    PROVIDER,
+                    _error_text(result),
+                    _TRANSIENT_RETRY_AFTER_S,
+                    code=str(result["error"]),
+                )
             return str(result["access_token"])
 
     def invalidate(self) -> None:

@@ -40,10 +40,15 @@ _RETRYABLE = frozenset({429, 502, 503, 504})
 _DEFAULT_BUSY_S = 5.0
 # Delta tokens that can no longer be used: 410 Gone, or these codes (delta-query-overview.md,
 # "Synchronization reset"; event-delta.md). Compared case-insensitively.
-_CURSOR_EXPIRED_CODES = frozenset({
-    "syncstatenotfound", "resyncrequired", "syncstateinvalid", "invalidsyncstate",
-    "errorinvalidsyncstatedata",
-})
+_CURSOR_EXPIRED_CODES = frozenset(
+    {
+        "syncstatenotfound",
+        "resyncrequired",
+        "syncstateinvalid",
+        "invalidsyncstate",
+        "errorinvalidsyncstatedata",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -126,16 +131,22 @@ def error_for(resp: requests.Response) -> ProviderError:
         return PreconditionFailed(PROVIDER, message, code, status)
     if status >= 500 or status == 429:
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-        return ProviderBusy(PROVIDER, message,
-                            _DEFAULT_BUSY_S if retry_after is None else retry_after, code, status)
+        return ProviderBusy(
+            PROVIDER, message, _DEFAULT_BUSY_S if retry_after is None else retry_after, code, status
+        )
     return ProviderRefused(PROVIDER, message, code, status)
 
 
 class GraphHttp:
     """Graph v1.0 calls for one mailbox ("me", or a user id/UPN under /users/)."""
 
-    def __init__(self, config: GraphAppConfig, auth: TokenSource, mailbox: str = "me",
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        config: GraphAppConfig,
+        auth: TokenSource,
+        mailbox: str = "me",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.config = config
         self.auth = auth
         self.mailbox = mailbox
@@ -178,21 +189,39 @@ class GraphHttp:
         with self._count_lock:
             self.request_count += 1
 
-    def _send(self, method: str, url: str, json: Any, headers: Mapping[str, str] | None,
-              params: Mapping[str, str] | None) -> requests.Response:
-        hdrs = {"Authorization": "Bearer " + self.auth.access_token(),
-                "Accept": "application/json"}
+    def _send(
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+    ) -> requests.Response:
+        hdrs = {"Authorization": "Bearer " + self.auth.access_token(), "Accept": "application/json"}
         if headers:
             hdrs.update(headers)
         with _mailbox_semaphore(self._semaphore_key()):
             self._count()
-            return self._session.request(method, url, json=json, headers=hdrs, params=params,
-                                         timeout=_TIMEOUT, allow_redirects=False)
+            return self._session.request(
+                method,
+                url,
+                json=json,
+                headers=hdrs,
+                params=params,
+                timeout=_TIMEOUT,
+                allow_redirects=False,
+            )
 
-    def request(self, method: str, path_or_url: str, *, json: Any = None,
-                headers: Mapping[str, str] | None = None,
-                params: Mapping[str, str] | None = None,
-                policy: RetryPolicy = PULL_POLICY) -> dict[str, Any] | None:
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        policy: RetryPolicy = PULL_POLICY,
+    ) -> dict[str, Any] | None:
         """One logical call: retried within `policy`; the JSON body (None when empty)."""
         url = self.url(path_or_url)
         attempt = 0
@@ -236,28 +265,53 @@ class GraphHttp:
                 raise ProviderError(PROVIDER, f"{method} answered non-JSON", None, status) from exc
             return body if isinstance(body, dict) else {"value": body}
 
-    def get(self, path_or_url: str, *, headers: Mapping[str, str] | None = None,
-            params: Mapping[str, str] | None = None,
-            policy: RetryPolicy = PULL_POLICY) -> dict[str, Any] | None:
+    def get(
+        self,
+        path_or_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        policy: RetryPolicy = PULL_POLICY,
+    ) -> dict[str, Any] | None:
         return self.request("GET", path_or_url, headers=headers, params=params, policy=policy)
 
-    def post(self, path_or_url: str, *, json: Any = None,
-             headers: Mapping[str, str] | None = None,
-             policy: RetryPolicy = WRITE_POLICY) -> dict[str, Any] | None:
+    def post(
+        self,
+        path_or_url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        policy: RetryPolicy = WRITE_POLICY,
+    ) -> dict[str, Any] | None:
         return self.request("POST", path_or_url, json=json, headers=headers, policy=policy)
 
-    def patch(self, path_or_url: str, *, json: Any = None,
-              headers: Mapping[str, str] | None = None,
-              policy: RetryPolicy = WRITE_POLICY) -> dict[str, Any] | None:
+    def patch(
+        self,
+        path_or_url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        policy: RetryPolicy = WRITE_POLICY,
+    ) -> dict[str, Any] | None:
         return self.request("PATCH", path_or_url, json=json, headers=headers, policy=policy)
 
-    def delete(self, path_or_url: str, *, headers: Mapping[str, str] | None = None,
-               policy: RetryPolicy = WRITE_POLICY) -> dict[str, Any] | None:
+    def delete(
+        self,
+        path_or_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        policy: RetryPolicy = WRITE_POLICY,
+    ) -> dict[str, Any] | None:
         return self.request("DELETE", path_or_url, headers=headers, policy=policy)
 
-    def get_all(self, path_or_url: str, *, params: Mapping[str, str] | None = None,
-                headers: Mapping[str, str] | None = None,
-                policy: RetryPolicy = PULL_POLICY) -> list[dict[str, Any]]:
+    def get_all(
+        self,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        policy: RetryPolicy = PULL_POLICY,
+    ) -> list[dict[str, Any]]:
         """Every item of a collection, following @odata.nextLink (Graph docs "paging")."""
         items: list[dict[str, Any]] = []
         url: str | None = path_or_url

@@ -29,11 +29,14 @@ def parse_wall(value: str) -> dt.datetime:
     if "." in text:
         head, fraction = text.split(".", 1)
         digits = "".join(ch for ch in fraction if ch.isdigit())
-        rest = fraction[len(digits):]
+        rest = fraction[len(digits) :]
         text = f"{head}.{(digits + '000000')[:6]}{rest}"
     parsed = dt.datetime.fromisoformat(text)
-    return parsed.replace(tzinfo=None, microsecond=0) if parsed.tzinfo is None else (
-        parsed.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
+    return (
+        parsed.replace(tzinfo=None, microsecond=0)
+        if parsed.tzinfo is None
+        else (parsed.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
+    )
 
 
 def parse_instant(value: Any) -> dt.datetime | None:

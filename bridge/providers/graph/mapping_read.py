@@ -35,18 +35,38 @@ from bridge.providers.graph.mapping_recurrence import expand, pattern_to_rrule
 
 PRODID = "-//davbridge//davbridge//EN"
 
-SENSITIVITY_TO_CLASS = {"normal": "PUBLIC", "personal": "PRIVATE", "private": "PRIVATE",
-                        "confidential": "CONFIDENTIAL"}
-SHOWAS_TO_BUSYSTATUS = {"free": "FREE", "tentative": "TENTATIVE", "busy": "BUSY", "oof": "OOF",
-                        "workingElsewhere": "WORKINGELSEWHERE"}
-RESPONSE_TO_PARTSTAT = {"none": "NEEDS-ACTION", "notResponded": "NEEDS-ACTION",
-                        "accepted": "ACCEPTED", "declined": "DECLINED",
-                        "tentativelyAccepted": "TENTATIVE", "organizer": "ACCEPTED"}
-TYPE_TO_ROLE = {"required": "REQ-PARTICIPANT", "optional": "OPT-PARTICIPANT",
-                "resource": "NON-PARTICIPANT"}
+SENSITIVITY_TO_CLASS = {
+    "normal": "PUBLIC",
+    "personal": "PRIVATE",
+    "private": "PRIVATE",
+    "confidential": "CONFIDENTIAL",
+}
+SHOWAS_TO_BUSYSTATUS = {
+    "free": "FREE",
+    "tentative": "TENTATIVE",
+    "busy": "BUSY",
+    "oof": "OOF",
+    "workingElsewhere": "WORKINGELSEWHERE",
+}
+RESPONSE_TO_PARTSTAT = {
+    "none": "NEEDS-ACTION",
+    "notResponded": "NEEDS-ACTION",
+    "accepted": "ACCEPTED",
+    "declined": "DECLINED",
+    "tentativelyAccepted": "TENTATIVE",
+    "organizer": "ACCEPTED",
+}
+TYPE_TO_ROLE = {
+    "required": "REQ-PARTICIPANT",
+    "optional": "OPT-PARTICIPANT",
+    "resource": "NON-PARTICIPANT",
+}
 IMPORTANCE_TO_PRIORITY = {"high": 1, "low": 9}
-PROVIDER_LABELS = {"teamsForBusiness": "Microsoft Teams", "skypeForBusiness": "Skype for Business",
-                   "skypeForConsumer": "Skype"}
+PROVIDER_LABELS = {
+    "teamsForBusiness": "Microsoft Teams",
+    "skypeForBusiness": "Skype for Business",
+    "skypeForConsumer": "Skype",
+}
 _NO_END_YEARS = 2037  # VTIMEZONE coverage for open-ended series (icalendar's default horizon)
 
 
@@ -66,8 +86,9 @@ class _Zones:
         self.years[key] = (min(first, value.year), max(last, value.year, last_year or 0))
 
 
-def graph_to_ical(event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]],
-                  window: SyncWindow) -> str:
+def graph_to_ical(
+    event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
+) -> str:
     """VCALENDAR text for one Graph event or series (see bridge.providers.graph.mapping)."""
     uid = str(event.get("iCalUId") or event.get("id") or "")
     zones = _Zones()
@@ -104,15 +125,20 @@ def _last_year(rule: Any, start: dt.date) -> int:
     if count and int(count[0]) <= 1000:
         from dateutil.rrule import rrulestr
 
-        dtstart = start if isinstance(start, dt.datetime) else dt.datetime.combine(
-            start, dt.time())
+        dtstart = start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
         last = list(rrulestr(rule.to_ical().decode(), dtstart=dtstart))
         return last[-1].year if last else start.year
     return max(_NO_END_YEARS, start.year + 1)
 
 
-def _missing(event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], start: dt.date,
-             rule: Any, zone: str, window: SyncWindow) -> list[dt.date]:
+def _missing(
+    event: Mapping[str, Any],
+    instances: Sequence[Mapping[str, Any]],
+    start: dt.date,
+    rule: Any,
+    zone: str,
+    window: SyncWindow,
+) -> list[dt.date]:
     """Occurrences the pattern makes inside the window that Graph did not list (cancelled)."""
     all_day = not isinstance(start, dt.datetime)
     present: set[dt.date] = set()
@@ -138,8 +164,9 @@ def _missing(event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], s
     return missing
 
 
-def _overrides(instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date, zone: str,
-               zones: _Zones) -> list[Event]:
+def _overrides(
+    instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date, zone: str, zones: _Zones
+) -> list[Event]:
     all_day = not isinstance(start, dt.datetime)
     keyed: list[tuple[dt.datetime, str, str, Event]] = []
     for instance in instances:
@@ -158,8 +185,11 @@ def _overrides(instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date,
         override = _vevent(instance, uid, zones)
         override.add("RECURRENCE-ID", recurrence_id)
         zones.note(recurrence_id)
-        sort_key = (recurrence_id.astimezone(dt.UTC) if isinstance(recurrence_id, dt.datetime)
-                    else dt.datetime.combine(recurrence_id, dt.time(), dt.UTC))
+        sort_key = (
+            recurrence_id.astimezone(dt.UTC)
+            if isinstance(recurrence_id, dt.datetime)
+            else dt.datetime.combine(recurrence_id, dt.time(), dt.UTC)
+        )
         stamp = str(instance.get("lastModifiedDateTime") or "")
         keyed.append((sort_key, stamp, str(instance.get("id") or ""), override))
     # Graph may list an instance twice (delta duplicates): keep the newest per RECURRENCE-ID.
@@ -227,8 +257,11 @@ def _after(end: dt.date, start: dt.date) -> bool:
 
 def _location(vevent: Event, event: Mapping[str, Any]) -> None:
     location = event.get("location") or {}
-    names = [str(loc.get("displayName")).strip() for loc in event.get("locations") or []
-             if isinstance(loc, Mapping) and str(loc.get("displayName") or "").strip()]
+    names = [
+        str(loc.get("displayName")).strip()
+        for loc in event.get("locations") or []
+        if isinstance(loc, Mapping) and str(loc.get("displayName") or "").strip()
+    ]
     main = str(location.get("displayName") or "").strip()
     if len(names) > 1 and not main:
         main = "; ".join(names)
@@ -301,16 +334,20 @@ def _conference(vevent: Event, event: Mapping[str, Any]) -> None:
     join_url = str(meeting.get("joinUrl") or event.get("onlineMeetingUrl") or "").strip()
     label = PROVIDER_LABELS.get(str(event.get("onlineMeetingProvider") or ""), "Online meeting")
     if join_url:
-        vevent.add("CONFERENCE", join_url,
-                   parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": label})
+        vevent.add(
+            "CONFERENCE", join_url, parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": label}
+        )
     numbers: list[str] = []
     if meeting.get("tollNumber"):
         numbers.append(str(meeting["tollNumber"]))
     numbers.extend(str(n) for n in meeting.get("tollFreeNumbers") or [] if n)
     if meeting.get("tollFreeNumber"):
         numbers.append(str(meeting["tollFreeNumber"]))
-    numbers.extend(str(p.get("number")) for p in meeting.get("phones") or []
-                   if isinstance(p, Mapping) and p.get("number"))
+    numbers.extend(
+        str(p.get("number"))
+        for p in meeting.get("phones") or []
+        if isinstance(p, Mapping) and p.get("number")
+    )
     seen: set[str] = set()
     for number in numbers:
         uri = _tel(number)

@@ -111,8 +111,9 @@ def until_for(end_date: dt.date, start: dt.date) -> dt.date:
     return local_end.replace(tzinfo=start.tzinfo).astimezone(dt.UTC)
 
 
-def rrule_to_recurrence(rule: Mapping[str, list[Any]], start: dt.date,
-                        windows_zone: str) -> dict[str, Any]:
+def rrule_to_recurrence(
+    rule: Mapping[str, list[Any]], start: dt.date, windows_zone: str
+) -> dict[str, Any]:
     """A Graph `patternedRecurrence` for an RRULE; BadInput naming the part Graph cannot hold.
 
     `start` is the DTSTART (aware datetime in its zone, or a date) and `windows_zone` the zone
@@ -186,8 +187,7 @@ def rrule_to_recurrence(rule: Mapping[str, list[Any]], start: dt.date,
             raise BadInput(f"RRULE WKST={wkst} is not a day of the week")
         pattern["firstDayOfWeek"] = _ICAL_TO_DAY[wkst]
     start_date = start.date() if isinstance(start, dt.datetime) else start
-    rng: dict[str, Any] = {"startDate": start_date.isoformat(),
-                           "recurrenceTimeZone": windows_zone}
+    rng: dict[str, Any] = {"startDate": start_date.isoformat(), "recurrenceTimeZone": windows_zone}
     if parts.get("COUNT") and parts.get("UNTIL"):
         raise BadInput("RRULE has both COUNT and UNTIL; RFC 5545 allows only one of them")
     if parts.get("COUNT"):
@@ -258,8 +258,14 @@ def _until_date(until: dt.date, start: dt.date) -> dt.date:
     return until.date()
 
 
-def expand(rule: vRecur, start: dt.date, window_start: dt.datetime, window_end: dt.datetime,
-           duration: dt.timedelta, zone: dt.tzinfo) -> Iterator[dt.date]:
+def expand(
+    rule: vRecur,
+    start: dt.date,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    duration: dt.timedelta,
+    zone: dt.tzinfo,
+) -> Iterator[dt.date]:
     """Occurrence starts (same type as `start`) whose [start, start+duration) meets the window.
 
     Timed series are expanded in the zone of `start` (wall clock), dates at midnight in `zone`.

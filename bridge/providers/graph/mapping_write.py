@@ -33,11 +33,27 @@ from bridge.providers.graph.mapping_common import event_zone, graph_time, parse_
 from bridge.providers.graph.mapping_recurrence import rrule_to_recurrence
 
 CLASS_TO_SENSITIVITY = {"PUBLIC": "normal", "PRIVATE": "private", "CONFIDENTIAL": "confidential"}
-BUSYSTATUS_TO_SHOWAS = {"FREE": "free", "TENTATIVE": "tentative", "BUSY": "busy", "OOF": "oof",
-                        "WORKINGELSEWHERE": "workingElsewhere"}
+BUSYSTATUS_TO_SHOWAS = {
+    "FREE": "free",
+    "TENTATIVE": "tentative",
+    "BUSY": "busy",
+    "OOF": "oof",
+    "WORKINGELSEWHERE": "workingElsewhere",
+}
 _CHECKED = ("DTSTART", "DTEND", "DURATION", "RRULE", "EXDATE", "RECURRENCE-ID", "RDATE")
-_ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SUMMARY", "DESCRIPTION",
-         "LOCATION", "CLASS", "TRANSP", "PRIORITY")  # RFC 5545 3.6.1: MUST NOT occur more than once
+_ONCE = (
+    "UID",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+    "CLASS",
+    "TRANSP",
+    "PRIORITY",
+)  # RFC 5545 3.6.1: MUST NOT occur more than once
 
 
 @dataclass(frozen=True)
@@ -59,8 +75,9 @@ def ical_to_graph(text: str, *, floating_zone: str = "UTC") -> GraphWrite:
     """Map a client VCALENDAR to Graph bodies; BadInput says what is wrong and where."""
     calendar = _parse(text)
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
-    others = sorted({str(c.name) for c in calendar.subcomponents
-                     if c.name not in ("VEVENT", "VTIMEZONE")})
+    others = sorted(
+        {str(c.name) for c in calendar.subcomponents if c.name not in ("VEVENT", "VTIMEZONE")}
+    )
     if others:
         raise BadInput(f"this calendar holds events only: {', '.join(others)} is not accepted")
     if not events:
@@ -69,15 +86,21 @@ def ical_to_graph(text: str, *, floating_zone: str = "UTC") -> GraphWrite:
     if "" in uids:
         raise BadInput("a VEVENT has no UID")
     if len(uids) > 1:
-        raise BadInput(f"the calendar object holds several UIDs ({', '.join(uids)}); "
-                       "put each event in its own resource")
+        raise BadInput(
+            f"the calendar object holds several UIDs ({', '.join(uids)}); "
+            "put each event in its own resource"
+        )
     masters = [e for e in events if e.get("RECURRENCE-ID") is None]
     if len(masters) > 1:
-        raise BadInput(f"UID {uids[0]} has {len(masters)} VEVENTs without RECURRENCE-ID; "
-                       "only one main event is allowed")
+        raise BadInput(
+            f"UID {uids[0]} has {len(masters)} VEVENTs without RECURRENCE-ID; "
+            "only one main event is allowed"
+        )
     if not masters:
-        raise BadInput(f"UID {uids[0]} has only RECURRENCE-ID overrides and no main VEVENT; "
-                       "Microsoft 365 needs the whole series")
+        raise BadInput(
+            f"UID {uids[0]} has only RECURRENCE-ID overrides and no main VEVENT; "
+            "Microsoft 365 needs the whole series"
+        )
     for event in events:
         _check(event)
     zone = _zone_name(floating_zone)
@@ -89,8 +112,10 @@ def ical_to_graph(text: str, *, floating_zone: str = "UTC") -> GraphWrite:
             continue
         prop: Any = event["RECURRENCE-ID"]
         if str(prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
-            raise BadInput("RECURRENCE-ID;RANGE=THISANDFUTURE cannot be expressed in Microsoft "
-                           "365; change the series instead")
+            raise BadInput(
+                "RECURRENCE-ID;RANGE=THISANDFUTURE cannot be expressed in Microsoft "
+                "365; change the series instead"
+            )
         key = _utc_key(prop.dt, zone)
         if str(event.get("STATUS") or "").upper() == "CANCELLED":
             exdates.add(key)
@@ -101,8 +126,12 @@ def ical_to_graph(text: str, *, floating_zone: str = "UTC") -> GraphWrite:
             exdates.add(_utc_key(item.dt, zone))
     for key in exdates:
         overrides.pop(key, None)
-    return GraphWrite(uid=uids[0], master=master,
-                      overrides=dict(sorted(overrides.items())), exdates=tuple(sorted(exdates)))
+    return GraphWrite(
+        uid=uids[0],
+        master=master,
+        overrides=dict(sorted(overrides.items())),
+        exdates=tuple(sorted(exdates)),
+    )
 
 
 def _zone_name(name: str) -> str:
@@ -141,8 +170,10 @@ def _check(event: Component) -> None:
     if event.get("DTSTART") is None:
         raise BadInput(f"the VEVENT {_label(event)}has no DTSTART")
     if event.get("RDATE") is not None:
-        raise BadInput("RDATE (extra dates outside the RRULE) cannot be expressed in Microsoft "
-                       "365; add those dates as separate events or edit single occurrences")
+        raise BadInput(
+            "RDATE (extra dates outside the RRULE) cannot be expressed in Microsoft "
+            "365; add those dates as separate events or edit single occurrences"
+        )
     if len(_as_list(event.get("RRULE"))) > 1:
         raise BadInput("several RRULEs cannot be expressed in Microsoft 365 (only one pattern)")
 
@@ -177,8 +208,7 @@ def _graph_time(prop: Any, value: dt.date, zone: str) -> tuple[dict[str, str], d
             if windows is None:
                 raise BadInput(f"unknown time zone {tzid!r} and no VTIMEZONE defines it")
             return _format(value, windows), value.replace(tzinfo=tzinfo_for(to_iana(tzid) or ""))
-        return _format(value, zone), value.replace(
-            tzinfo=tzinfo_for(to_iana(zone) or "UTC"))
+        return _format(value, zone), value.replace(tzinfo=tzinfo_for(to_iana(zone) or "UTC"))
     # "Z" -> UTC; a TZID without a Windows name (custom VTIMEZONE) -> UTC, keeping the instant.
     windows = (to_windows(tzid) if tzid else "UTC") or "UTC"
     if windows == "UTC":
@@ -187,8 +217,7 @@ def _graph_time(prop: Any, value: dt.date, zone: str) -> tuple[dict[str, str], d
 
 
 def _format(value: dt.datetime, windows: str) -> dict[str, str]:
-    return {"dateTime": value.replace(tzinfo=None, microsecond=0).isoformat(),
-            "timeZone": windows}
+    return {"dateTime": value.replace(tzinfo=None, microsecond=0).isoformat(), "timeZone": windows}
 
 
 def _body(event: Component, zone: str, with_recurrence: bool) -> dict[str, Any]:
@@ -233,7 +262,8 @@ def _body(event: Component, zone: str, with_recurrence: bool) -> dict[str, Any]:
     if with_recurrence:
         rules = _as_list(event.get("RRULE"))
         body["recurrence"] = (
-            rrule_to_recurrence(rules[0], start_aware, start["timeZone"]) if rules else None)
+            rrule_to_recurrence(rules[0], start_aware, start["timeZone"]) if rules else None
+        )
     return body
 
 
@@ -316,8 +346,10 @@ def _reminder(event: Component, start: dt.date, end: dt.date) -> dict[str, Any]:
             continue
         if before < dt.timedelta(0):
             continue
-        return {"isReminderOn": True, "reminderMinutesBeforeStart": int(before.total_seconds()
-                                                                         // 60)}
+        return {
+            "isReminderOn": True,
+            "reminderMinutesBeforeStart": int(before.total_seconds() // 60),
+        }
     return {"isReminderOn": False}
 
 
@@ -335,7 +367,8 @@ def _classification(event: Component) -> dict[str, Any]:
         value = str(klass).upper()
         sensitivity = CLASS_TO_SENSITIVITY.get(value, "private")  # RFC 5545: unknown = PRIVATE
         if sensitivity == "private" and str(event.get("X-MICROSOFT-SENSITIVITY") or "") == (
-                "personal"):
+            "personal"
+        ):
             sensitivity = "personal"
         out["sensitivity"] = sensitivity
     transp = str(event.get("TRANSP") or "").upper()
@@ -350,6 +383,7 @@ def _classification(event: Component) -> dict[str, Any]:
 
 
 # --- minimal PATCH ----------------------------------------------------------------------------
+
 
 def graph_body_diff(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of `wanted` that differ from `current` (a Graph event as GET returns it)."""
@@ -377,7 +411,8 @@ def _norm_text(text: str) -> str:
 def _same(key: str, current: Mapping[str, Any], value: Any, wanted: Mapping[str, Any]) -> bool:
     if key == "body":
         return _norm_text(body_text(current.get("body"))) == _norm_text(
-            body_text(dict(value)) if isinstance(value, Mapping) else str(value or ""))
+            body_text(dict(value)) if isinstance(value, Mapping) else str(value or "")
+        )
     if key in ("start", "end"):
         return _same_time(key, current, value, bool(wanted.get("isAllDay")))
     if key == "location":
@@ -386,8 +421,7 @@ def _same(key: str, current: Mapping[str, Any], value: Any, wanted: Mapping[str,
     if key == "attendees":
         return _attendee_keys(current.get("attendees")) == _attendee_keys(value)
     if key == "recurrence":
-        return _recurrence_key(current.get("recurrence"), value) == _recurrence_key(
-            value, value)
+        return _recurrence_key(current.get("recurrence"), value) == _recurrence_key(value, value)
     if key == "reminderMinutesBeforeStart":
         return not wanted.get("isReminderOn") or current.get(key) == value
     if key == "subject":

@@ -41,9 +41,15 @@ _TRANSACTION_NS = uuid.UUID("5b0d7f2e-8f5c-4d59-9f2e-6c1f0a3d7b11")
 # Outlook calendar colour names (calendarColor enum, calendar resource type) as approximate
 # RGB values of Outlook's palette; hexColor wins when Graph sets it.
 _COLOR_NAMES = {
-    "lightBlue": "#A6D1F5", "lightGreen": "#87D28E", "lightOrange": "#FCAB73",
-    "lightGray": "#C0C0C0", "lightYellow": "#F4D07A", "lightTeal": "#9ADFD3",
-    "lightPink": "#F5A3C8", "lightBrown": "#D0A77C", "lightRed": "#F08B8B",
+    "lightBlue": "#A6D1F5",
+    "lightGreen": "#87D28E",
+    "lightOrange": "#FCAB73",
+    "lightGray": "#C0C0C0",
+    "lightYellow": "#F4D07A",
+    "lightTeal": "#9ADFD3",
+    "lightPink": "#F5A3C8",
+    "lightBrown": "#D0A77C",
+    "lightRed": "#F08B8B",
 }
 
 
@@ -59,7 +65,7 @@ def _parse_utc(value: str) -> dt.datetime | None:
     if "." in text:  # at most 6 fractional digits for Python
         head, rest = text.split(".", 1)
         digits = "".join(ch for ch in rest if ch.isdigit())
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits):]
+        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -89,9 +95,13 @@ class _Cursor:
     window: SyncWindow
 
     def encode(self) -> str:
-        return json.dumps({"delta": self.delta_link,
-                           "window": [_iso_z(self.window.start), _iso_z(self.window.end)]},
-                          sort_keys=True)
+        return json.dumps(
+            {
+                "delta": self.delta_link,
+                "window": [_iso_z(self.window.start), _iso_z(self.window.end)],
+            },
+            sort_keys=True,
+        )
 
     @staticmethod
     def decode(text: str | None) -> _Cursor | None:
@@ -109,8 +119,10 @@ class _Cursor:
         return _Cursor(link, SyncWindow(start, end))
 
     def close_to(self, window: SyncWindow) -> bool:
-        return (abs(self.window.start - window.start) <= WINDOW_TOLERANCE
-                and abs(self.window.end - window.end) <= WINDOW_TOLERANCE)
+        return (
+            abs(self.window.start - window.start) <= WINDOW_TOLERANCE
+            and abs(self.window.end - window.end) <= WINDOW_TOLERANCE
+        )
 
 
 class GraphCalendarProvider:
@@ -143,15 +155,17 @@ class GraphCalendarProvider:
         for cal in self._http.get_all(self._p("calendars"), policy=PULL_POLICY):
             owner = cal.get("owner") or {}
             color = cal.get("hexColor") or _COLOR_NAMES.get(str(cal.get("color") or ""))
-            result.append(CalendarInfo(
-                remote_id=str(cal["id"]),
-                display_name=str(cal.get("name") or ""),
-                color=str(color).upper() if color else None,
-                read_only=not bool(cal.get("canEdit", True)),
-                owner_email=owner.get("address") or None,
-                owner_name=owner.get("name") or None,
-                is_default=bool(cal.get("isDefaultCalendar", False)),
-            ))
+            result.append(
+                CalendarInfo(
+                    remote_id=str(cal["id"]),
+                    display_name=str(cal.get("name") or ""),
+                    color=str(color).upper() if color else None,
+                    read_only=not bool(cal.get("canEdit", True)),
+                    owner_email=owner.get("address") or None,
+                    owner_name=owner.get("name") or None,
+                    is_default=bool(cal.get("isDefaultCalendar", False)),
+                )
+            )
         return result
 
     # --- C6 ----------------------------------------------------------------------------------
@@ -161,8 +175,11 @@ class GraphCalendarProvider:
         entries: list[dict[str, Any]] | None = None
         delta_link = ""
         # A cursor from another Graph endpoint (configuration changed) is as good as expired.
-        if (state is not None and state.close_to(window)
-                and self._http.is_graph_url(state.delta_link)):
+        if (
+            state is not None
+            and state.close_to(window)
+            and self._http.is_graph_url(state.delta_link)
+        ):
             try:
                 entries, delta_link = self._delta_round(state.delta_link)
                 window = state.window  # the token keeps the window it was started with
@@ -172,15 +189,21 @@ class GraphCalendarProvider:
                 entries = None
         reset = entries is None
         if entries is None:
-            entries, delta_link = self._delta_round(self._p("calendars", calendar_id,
-                                                            "calendarView", "delta"), window)
+            entries, delta_link = self._delta_round(
+                self._p("calendars", calendar_id, "calendarView", "delta"), window
+            )
         items, removed = self._fold(entries, window)
-        return PullResult(items=tuple(items), removed=tuple(removed),
-                          cursor=_Cursor(delta_link, window).encode(), reset=reset,
-                          requests=self._http.request_count - first_count)
+        return PullResult(
+            items=tuple(items),
+            removed=tuple(removed),
+            cursor=_Cursor(delta_link, window).encode(),
+            reset=reset,
+            requests=self._http.request_count - first_count,
+        )
 
-    def _delta_round(self, url: str,
-                     window: SyncWindow | None = None) -> tuple[list[dict[str, Any]], str]:
+    def _delta_round(
+        self, url: str, window: SyncWindow | None = None
+    ) -> tuple[list[dict[str, Any]], str]:
         """All pages of one delta round (nextLink… until deltaLink). Nothing is returned before
         the last page arrived, so a failure mid-way leaves the caller's cursor untouched."""
         params = None
@@ -189,8 +212,10 @@ class GraphCalendarProvider:
         entries: list[dict[str, Any]] = []
         next_url: str | None = url
         while next_url:
-            body = self._http.get(next_url, params=params, headers=self._prefer,
-                                  policy=PULL_POLICY) or {}
+            body = (
+                self._http.get(next_url, params=params, headers=self._prefer, policy=PULL_POLICY)
+                or {}
+            )
             params = None
             entries.extend(v for v in body.get("value", []) if isinstance(v, dict))
             if body.get("@odata.deltaLink"):
@@ -198,8 +223,9 @@ class GraphCalendarProvider:
             next_url = body.get("@odata.nextLink")
         raise CursorExpired("graph", "delta round ended without a deltaLink")
 
-    def _fold(self, entries: Sequence[dict[str, Any]],
-              window: SyncWindow) -> tuple[list[RemoteItem], list[str]]:
+    def _fold(
+        self, entries: Sequence[dict[str, Any]], window: SyncWindow
+    ) -> tuple[list[RemoteItem], list[str]]:
         upserts: dict[str, dict[str, Any]] = {}
         removed: dict[str, None] = {}
         for entry in entries:  # duplicates within a round: the last one wins (event-delta.md)
@@ -231,8 +257,9 @@ class GraphCalendarProvider:
         gone = [rid for rid in removed if rid not in items]
         return list(items.values()), gone
 
-    def _item(self, event: dict[str, Any], instances: Sequence[dict[str, Any]],
-              window: SyncWindow) -> RemoteItem:
+    def _item(
+        self, event: dict[str, Any], instances: Sequence[dict[str, Any]], window: SyncWindow
+    ) -> RemoteItem:
         versions = {str(event["id"]): change_key(event)}
         for inst in instances:
             if inst.get("type") == "exception":
@@ -245,15 +272,19 @@ class GraphCalendarProvider:
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
         )
 
-    def _instances(self, master_id: str, start: dt.datetime, end: dt.datetime,
-                   policy: Any = PULL_POLICY) -> list[dict[str, Any]]:
+    def _instances(
+        self, master_id: str, start: dt.datetime, end: dt.datetime, policy: Any = PULL_POLICY
+    ) -> list[dict[str, Any]]:
         return self._http.get_all(
             self._p("events", master_id, "instances"),
             params={"startDateTime": _iso_z(start), "endDateTime": _iso_z(end)},
-            headers=self._prefer, policy=policy)
+            headers=self._prefer,
+            policy=policy,
+        )
 
-    def _fetch_series(self, master_id: str, window: SyncWindow,
-                      policy: Any = PULL_POLICY) -> RemoteItem | None:
+    def _fetch_series(
+        self, master_id: str, window: SyncWindow, policy: Any = PULL_POLICY
+    ) -> RemoteItem | None:
         try:
             master = self._http.get(self._event_path(master_id), policy=policy) or {}
             instances = self._instances(master_id, window.start, window.end, policy)
@@ -280,21 +311,27 @@ class GraphCalendarProvider:
         return self._item(event, [], window)
 
     # --- C5 ----------------------------------------------------------------------------------
-    def create(self, calendar_id: str, ical: str, idempotency_key: str,
-               window: SyncWindow) -> RemoteItem:
+    def create(
+        self, calendar_id: str, ical: str, idempotency_key: str, window: SyncWindow
+    ) -> RemoteItem:
         wanted = ical_to_graph(ical)
         body = dict(wanted.master)
         # Graph drops a retried POST carrying the same transactionId (event resource type).
         body["transactionId"] = str(uuid.uuid5(_TRANSACTION_NS, idempotency_key))
-        created = self._http.post(self._p("calendars", calendar_id, "events"), json=body,
-                                  policy=WRITE_POLICY) or {}
+        created = (
+            self._http.post(
+                self._p("calendars", calendar_id, "events"), json=body, policy=WRITE_POLICY
+            )
+            or {}
+        )
         event_id = str(created["id"])
         if created.get("type") == "seriesMaster":
             self._apply_instances(event_id, wanted, {})
         return self._canonical(event_id, window)
 
-    def update(self, calendar_id: str, remote_id: str, version: str | None, ical: str,
-               window: SyncWindow) -> RemoteItem:
+    def update(
+        self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
+    ) -> RemoteItem:
         wanted = ical_to_graph(ical)
         versions = _parse_version(version)
         current = self._http.get(self._event_path(remote_id), policy=WRITE_POLICY) or {}
@@ -304,15 +341,23 @@ class GraphCalendarProvider:
             # The master is checked first, before any exception is touched: a stale version
             # writes nothing (event-update.md; If-Match with the changeKey etag).
             if expected is None or expected != change_key(current):
-                raise PreconditionFailed("graph", f"event {remote_id} changed at the provider",
-                                         "ErrorIrresolvableConflict", 412)
+                raise PreconditionFailed(
+                    "graph",
+                    f"event {remote_id} changed at the provider",
+                    "ErrorIrresolvableConflict",
+                    412,
+                )
             headers = _if_match(expected)
         diff = graph_body_diff(current, dict(wanted.master))
         kind = current.get("type")
         if diff:
             # A time move is a PATCH of the same id: the event keeps its id (C5).
-            updated = self._http.patch(self._event_path(remote_id), json=diff, headers=headers,
-                                       policy=WRITE_POLICY) or {}
+            updated = (
+                self._http.patch(
+                    self._event_path(remote_id), json=diff, headers=headers, policy=WRITE_POLICY
+                )
+                or {}
+            )
             kind = updated.get("type", kind)
         if kind == "seriesMaster" or wanted.overrides or wanted.exdates:
             # Exchange bumps the master's changeKey when an exception changes, so the master
@@ -338,8 +383,9 @@ class GraphCalendarProvider:
             raise RemoteNotFound("graph", f"event {event_id} vanished right after the write")
         return item
 
-    def _apply_instances(self, master_id: str, wanted: GraphWrite,
-                         versions: Mapping[str, str]) -> None:
+    def _apply_instances(
+        self, master_id: str, wanted: GraphWrite, versions: Mapping[str, str]
+    ) -> None:
         """Overrides become exceptions (PATCH the occurrence); EXDATEs cancel occurrences
         (DELETE the occurrence) — event-list-instances.md, event-update.md, event-delete.md."""
         keys = list(wanted.overrides) + list(wanted.exdates)
@@ -351,16 +397,18 @@ class GraphCalendarProvider:
         for original, override in sorted(wanted.overrides.items()):
             inst = _match_instance(instances, original)
             if inst is None:
-                log.info("graph: no occurrence of %s at %s; override not applied",
-                         master_id, original)
+                log.info(
+                    "graph: no occurrence of %s at %s; override not applied", master_id, original
+                )
                 continue
             diff = graph_body_diff(inst, dict(override))
             if not diff:
                 continue
             inst_id = str(inst["id"])
             headers = _if_match(versions[inst_id]) if inst_id in versions else {}
-            self._http.patch(self._event_path(inst_id), json=diff, headers=headers,
-                             policy=WRITE_POLICY)
+            self._http.patch(
+                self._event_path(inst_id), json=diff, headers=headers, policy=WRITE_POLICY
+            )
         for original in sorted(wanted.exdates):
             inst = _match_instance(instances, original)
             if inst is None:
@@ -390,15 +438,20 @@ def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:
     return None
 
 
-def _match_instance(instances: Sequence[dict[str, Any]],
-                    original: dt.datetime) -> dict[str, Any] | None:
+def _match_instance(
+    instances: Sequence[dict[str, Any]], original: dt.datetime
+) -> dict[str, Any] | None:
     """The occurrence whose original start is `original` (UTC)."""
     target = original.astimezone(dt.UTC) if original.tzinfo else original.replace(tzinfo=dt.UTC)
     for inst in instances:
         if _instance_original(inst) == target:
             return inst
     # All-day series: RECURRENCE-ID is a date; Graph's originalStart is local midnight.
-    same_day = [i for i in instances if i.get("isAllDay")
-                and (o := _instance_original(i)) is not None
-                and abs(o - target) < dt.timedelta(hours=15)]
+    same_day = [
+        i
+        for i in instances
+        if i.get("isAllDay")
+        and (o := _instance_original(i)) is not None
+        and abs(o - target) < dt.timedelta(hours=15)
+    ]
     return same_day[0] if len(same_day) == 1 else None

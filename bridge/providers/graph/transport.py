@@ -25,8 +25,13 @@ class PinnedVerifySession(requests.Session):
         self.verify = self._pinned_verify
         self.headers["User-Agent"] = USER_AGENT
 
-    def request(self, method: str, url: str, *args: Any,  # type: ignore[override]
-                **kwargs: Any) -> requests.Response:
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> requests.Response:
         if self._pinned_verify is not True:
             kwargs["verify"] = self._pinned_verify
         return super().request(method, url, *args, **kwargs)
