@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import icalendar
 
 from bridge import joinlinks
-from bridge.errors import BadInput, ReadOnly, RemoteNotFound
+from bridge.errors import AuthExpired, BadInput, ReadOnly, RemoteNotFound
 from bridge.model import CollectionRecord, ItemRecord
 from bridge.sync.engine import SyncEngine
 from bridge.sync.items import draft_from_remote
@@ -54,6 +56,21 @@ class WriteThrough:
     def _provider_name(self, coll: CollectionRecord) -> str:
         return self.engine.store.connection(coll.connection_id).provider
 
+    @contextmanager
+    def _reauth_guard(self, coll: CollectionRecord) -> Iterator[None]:
+        """A revoked or expired grant: mark the connection and refuse with a clear reason."""
+        try:
+            yield
+        except AuthExpired as exc:
+            self.engine.store.set_connection_status(coll.connection_id, "reauth", exc.message)
+            raise AuthExpired(
+                exc.provider,
+                "the connection to the provider needs re-authorization; changes cannot be "
+                f"saved until its owner signs in again ({exc.message})",
+                exc.code,
+                exc.status,
+            ) from exc
+
     def put(
         self,
         coll: CollectionRecord,
@@ -73,7 +90,7 @@ class WriteThrough:
         upstream = joinlinks.strip(text)
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         window = self.engine.window()
-        with self.engine.lock(coll.id):
+        with self.engine.lock(coll.id), self._reauth_guard(coll):
             if existing is not None:
                 item = provider.update(
                     coll.remote_id,
@@ -100,7 +117,7 @@ class WriteThrough:
                 "read-only at the provider; events cannot be deleted",
             )
         provider = self.engine.providers(coll.connection_id)
-        with self.engine.lock(coll.id):
+        with self.engine.lock(coll.id), self._reauth_guard(coll):
             try:
                 provider.delete(
                     coll.remote_id, existing.remote_id, existing.version if conditional else None
