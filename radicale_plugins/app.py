@@ -9,6 +9,7 @@ Imports only radicale and bridge.api (plus the standard library and defusedxml).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -23,6 +24,7 @@ from radicale import types as rtypes
 
 from bridge import api
 from bridge.api import BridgeError, ProviderBusy
+from radicale_plugins import fastpath
 from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
@@ -117,6 +119,53 @@ class BridgeApplication(Application):
         finally:
             request_state.reset(token)
 
+    @staticmethod
+    def _body(environ: rtypes.WSGIEnviron) -> bytes:
+        """The request body (already buffered by the guard in make_wsgi), left re-readable."""
+        stream = environ.get("wsgi.input")
+        if not isinstance(stream, io.BytesIO):
+            return b""
+        body = stream.getvalue()
+        environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
+        return body
+
+    def do_PROPFIND(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        body = self._body(environ)
+        if environ.get("HTTP_DEPTH") == "1" and body:
+
+            def collection_only() -> rtypes.WSGIResponse:
+                env = {
+                    **environ,
+                    "HTTP_DEPTH": "0",
+                    "wsgi.input": io.BytesIO(body),
+                    "CONTENT_LENGTH": str(len(body)),
+                }
+                return Application.do_PROPFIND(self, env, base_prefix, path, user, *args)
+
+            fast = fastpath.propfind_items(path, user, body, base_prefix, collection_only)
+            if fast is not None:
+                return fast
+            environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
+        return super().do_PROPFIND(environ, base_prefix, path, user, *args)
+
+    def do_REPORT(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        body = self._body(environ)
+        if body:
+            fast = fastpath.multiget(
+                path,
+                user,
+                body,
+                base_prefix,
+                lambda: "r" in self._rights.authorization(user, set(), path),
+            )
+            if fast is not None:
+                return fast
+        return super().do_REPORT(environ, base_prefix, path, user, *args)
+
     def do_MKCALENDAR(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
@@ -194,8 +243,6 @@ def make_wsgi(max_content_length: int) -> WSGIApp:
                 )
             except SafeET.ParseError as exc:
                 return _plain(start_response, 400, f"Malformed XML request body: {exc}")
-            import io
-
             environ["wsgi.input"] = io.BytesIO(body)
         return dav(environ, start_response)
 

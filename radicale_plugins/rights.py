@@ -7,10 +7,14 @@ Imports only radicale and bridge.api.
 
 from __future__ import annotations
 
+from cachetools import TTLCache
 from radicale import pathutils
 from radicale.rights import BaseRights
 
 from bridge import api
+
+# Radicale asks once per item of a listing; the answer per collection is cached briefly.
+_cache: TTLCache[tuple[str, str], str] = TTLCache(maxsize=10_000, ttl=5)
 
 
 class Rights(BaseRights):
@@ -25,7 +29,11 @@ class Rights(BaseRights):
             return ""
         if len(parts) == 1:
             return "R"
-        coll = api.current().collection(user, parts[1])
-        if coll is None:
-            return "r"  # lets the request reach a clean 404
-        return "r" if coll.read_only else "rw"
+        key = (user, parts[1])
+        granted = _cache.get(key)
+        if granted is None:
+            coll = api.current().collection(user, parts[1])
+            if coll is None:
+                return "r"  # lets the request reach a clean 404
+            granted = _cache[key] = "r" if coll.read_only else "rw"
+        return granted

@@ -394,3 +394,83 @@ def test_other_users_cannot_be_reached(demo: RunningDemo) -> None:
         timeout=30,
     )
     assert r.status_code == 401
+
+
+# -- the bulk fast paths answer exactly what Radicale would ---------------------------------
+
+
+def _responses(xml: str) -> dict[str, dict[str, str]]:
+    import xml.etree.ElementTree as ET
+
+    out: dict[str, dict[str, str]] = {}
+    for resp in ET.fromstring(xml).iter("{DAV:}response"):
+        href = resp.findtext("{DAV:}href") or ""
+        props: dict[str, str] = {}
+        for propstat in resp.iter("{DAV:}propstat"):
+            if "200" not in (propstat.findtext("{DAV:}status") or ""):
+                continue
+            for prop in propstat.iter("{DAV:}prop"):
+                for child in prop:
+                    props[child.tag] = (child.text or "").replace("\r\n", "\n")
+        out[href] = props
+    return out
+
+
+def test_fast_propfind_matches_radicale(demo: RunningDemo, calendars: dict[str, Any]) -> None:
+    path = cal_path(calendars["Calendar"])
+    fast = http(
+        demo,
+        "PROPFIND",
+        path,
+        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:">'
+        "<d:prop><d:getetag/><d:getcontenttype/></d:prop></d:propfind>",
+        Depth="1",
+    )
+    # asking one more property makes Radicale's general code answer
+    slow = http(
+        demo,
+        "PROPFIND",
+        path,
+        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:">'
+        "<d:prop><d:getetag/><d:getcontenttype/><d:displayname/></d:prop>"
+        "</d:propfind>",
+        Depth="1",
+    )
+    assert fast.status_code == slow.status_code == 207
+    f, s = _responses(fast.text), _responses(slow.text)
+    assert len(f) > 50 and f.keys() == s.keys()
+    for href, props in f.items():
+        assert {k: v for k, v in s[href].items() if k != "{DAV:}displayname"} == props
+
+
+def test_fast_multiget_matches_radicale(demo: RunningDemo, calendars: dict[str, Any]) -> None:
+    path = cal_path(calendars["Calendar"])
+    listing = _responses(
+        http(
+            demo,
+            "PROPFIND",
+            path,
+            '<?xml version="1.0"?><d:propfind '
+            'xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>',
+            Depth="1",
+        ).text
+    )
+    hrefs = [h for h in listing if h != path][:40] + [path + "missing.ics"]
+    refs = "".join(f"<d:href>{h}</d:href>" for h in hrefs)
+
+    def report(props: str) -> dict[str, dict[str, str]]:
+        body = (
+            '<?xml version="1.0"?><c:calendar-multiget xmlns:d="DAV:" '
+            f'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>{props}</d:prop>{refs}'
+            "</c:calendar-multiget>"
+        )
+        r = http(demo, "REPORT", path, body, Depth="1")
+        assert r.status_code == 207
+        return _responses(r.text)
+
+    fast = report("<d:getetag/><c:calendar-data/>")
+    slow = report("<d:getetag/><c:calendar-data/><d:getcontenttype/>")
+    assert fast.keys() == slow.keys() and len(fast) == 41
+    assert fast[path + "missing.ics"] == {}
+    for href, props in fast.items():
+        assert {k: v for k, v in slow[href].items() if "getcontenttype" not in k} == props
