@@ -95,6 +95,14 @@ class Bridge:
     def items(self, coll: CollectionRecord) -> list[ItemRecord]:
         return self.store.items(coll.id)
 
+    def item_texts(self, coll: CollectionRecord) -> list[tuple[str, str, str, str]]:
+        """(href, etag, component, text) of every item, for bulk answers."""
+        return self.store.item_texts(coll.id)
+
+    def item_blobs(self, coll: CollectionRecord) -> list[tuple[str, str, bytes]]:
+        """(href, etag, UTF-8 text) of every item, for bulk answers."""
+        return self.store.item_blobs(coll.id)
+
     def items_by_href(self, coll: CollectionRecord, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         return self.store.items_by_href(coll.id, hrefs)
 

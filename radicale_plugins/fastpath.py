@@ -10,12 +10,11 @@ for the collection through the rights plugin's rule. Imports only bridge.api and
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
-
-import defusedxml.ElementTree as SafeET
 
 from bridge import api
 
@@ -26,6 +25,21 @@ _MULTIGET_PROPS = {f"{DAV}getetag", f"{CALDAV}calendar-data"}
 _HEAD = "<?xml version='1.0' encoding='utf-8'?>\n"
 
 Response = tuple[int, dict[str, str], bytes, None]
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9@._+-]*$")
+
+
+def _quote(name: str) -> str:
+    """URL-quote a resource name; the names the mirror assigns need none."""
+    return name if _SAFE_NAME.match(name) else urllib.parse.quote(name)
+
+
+def _escape_bytes(data: bytes) -> bytes:
+    """XML character data; most calendar text needs no escaping at all."""
+    if b"&" in data or b"<" in data or b">" in data:
+        return data.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    return data
 
 
 def _collection(path: str, user: str) -> Any:
@@ -46,12 +60,12 @@ def _multistatus(parts: Iterable[str], caldav: bool = False) -> Response:
 
 
 def propfind_items(
-    path: str, user: str, body: bytes, base_prefix: str, collection_response: Callable[[], Any]
+    path: str, user: str, root: Any, base_prefix: str, collection_response: Callable[[], Any]
 ) -> Response | None:
-    """Depth 1 PROPFIND of a calendar for etags/content types, or None to decline."""
-    if not body.strip():
+    """Depth 1 PROPFIND of a calendar for etags/content types, or None to decline.
+    `root` is the request body's parsed XML (parsed once, safely, by the WSGI guard)."""
+    if root is None:
         return None
-    root = SafeET.fromstring(body)
     props = list(root)
     if root.tag != f"{DAV}propfind" or len(props) != 1 or props[0].tag != f"{DAV}prop":
         return None
@@ -73,17 +87,17 @@ def propfind_items(
     coll = bridge.fresh(coll)
     prefix = urllib.parse.quote(f"{base_prefix}/{user}/{coll.name}/")
     chunks = [text[start:end]]
-    for item in bridge.items(coll):
+    for name, etag, component, _text in bridge.item_texts(coll):
         fields = []
         for tag in wanted:
             if tag == f"{DAV}getetag":
-                fields.append(f"<getetag>{escape(item.etag)}</getetag>")
+                fields.append(f"<getetag>{escape(etag)}</getetag>")
             elif tag == f"{DAV}getcontenttype":
-                fields.append(f"<getcontenttype>{_content_type(item.component)}</getcontenttype>")
+                fields.append(f"<getcontenttype>{_content_type(component)}</getcontenttype>")
             else:
                 fields.append("<resourcetype />")
         chunks.append(
-            f"<response><href>{prefix}{urllib.parse.quote(item.href)}</href>"
+            f"<response><href>{prefix}{urllib.parse.quote(name)}</href>"
             f"<propstat><prop>{''.join(fields)}</prop>"
             "<status>HTTP/1.1 200 OK</status></propstat></response>"
         )
@@ -91,12 +105,11 @@ def propfind_items(
 
 
 def multiget(
-    path: str, user: str, body: bytes, base_prefix: str, authorized: Callable[[], bool]
+    path: str, user: str, root: Any, base_prefix: str, authorized: Callable[[], bool]
 ) -> Response | None:
     """calendar-multiget for etags and whole calendar data, or None to decline."""
-    if not body.strip():
+    if root is None:
         return None
-    root = SafeET.fromstring(body)
     if root.tag != f"{CALDAV}calendar-multiget":
         return None
     prop = root.find(f"{DAV}prop")
@@ -112,33 +125,41 @@ def multiget(
     names: list[tuple[str, str]] = []
     for href in root.findall(f"{DAV}href"):
         raw = (href.text or "").strip()
-        unquoted = urllib.parse.unquote(urllib.parse.urlsplit(raw).path)
+        if "://" in raw:  # an absolute URI names the same resource by its path
+            raw = urllib.parse.urlsplit(raw).path
+        unquoted = urllib.parse.unquote(raw) if "%" in raw else raw
         if not unquoted.startswith(prefix) or "/" in unquoted[len(prefix) :]:
             return None  # hrefs elsewhere: let Radicale answer (and refuse) it
         names.append((raw, unquoted[len(prefix) :]))
     bridge = api.current()
-    if len(names) > 200:
-        found = {it.href: it for it in bridge.items(coll)}
+    found: dict[str, tuple[str, bytes]]
+    if len(names) > 64:  # most of the calendar: one sequential read beats an IN list
+        found = {name: (etag, data) for name, etag, data in bridge.item_blobs(coll)}
     else:
-        found = bridge.items_by_href(coll, [n for _, n in names])
-    chunks = []
+        found = {
+            name: (it.etag, it.text.encode("utf-8"))
+            for name, it in bridge.items_by_href(coll, [n for _, n in names]).items()
+        }
+    # Built as bytes: the calendar data is read from SQLite as bytes and never decoded.
+    chunks: list[bytes] = []
     quoted_prefix = urllib.parse.quote(prefix)
     for _raw, name in dict.fromkeys(names):
-        href = f"{quoted_prefix}{urllib.parse.quote(name)}"
-        item = found.get(name)
-        if item is None:
+        href = f"{quoted_prefix}{_quote(name)}"
+        entry = found.get(name)
+        if entry is None:
             chunks.append(
-                f"<response><href>{href}</href><status>HTTP/1.1 404 Not Found</status></response>"
+                f"<response><href>{href}</href><status>HTTP/1.1 404 Not Found</status>"
+                "</response>".encode()
             )
             continue
-        fields = []
+        etag, data = entry
+        chunks.append(f"<response><href>{href}</href><propstat><prop>".encode())
         for tag in wanted:
             if tag == f"{DAV}getetag":
-                fields.append(f"<getetag>{escape(item.etag)}</getetag>")
+                chunks.append(f"<getetag>{escape(etag)}</getetag>".encode())
             else:
-                fields.append(f"<C:calendar-data>{escape(item.text)}</C:calendar-data>")
-        chunks.append(
-            f"<response><href>{href}</href><propstat><prop>{''.join(fields)}"
-            "</prop><status>HTTP/1.1 200 OK</status></propstat></response>"
-        )
-    return _multistatus(chunks, caldav=True)
+                chunks += (b"<C:calendar-data>", _escape_bytes(data), b"</C:calendar-data>")
+        chunks.append(b"</prop><status>HTTP/1.1 200 OK</status></propstat></response>")
+    head = (_HEAD + '<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">').encode()
+    body = head + b"".join(chunks) + b"</multistatus>"
+    return 207, {"Content-Type": "text/xml; charset=utf-8"}, body, None

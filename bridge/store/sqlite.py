@@ -380,6 +380,22 @@ class Store:
             )
         ]
 
+    def item_texts(self, collection_id: int) -> list[tuple[str, str, str, str]]:
+        """(href, etag, component, text) of every live item: the lean read for bulk answers."""
+        return self._db.execute(
+            "SELECT href, etag, component, text FROM items WHERE collection_id = ? AND "
+            "deleted = 0 ORDER BY href",
+            (collection_id,),
+        ).fetchall()
+
+    def item_blobs(self, collection_id: int) -> list[tuple[str, str, bytes]]:
+        """(href, etag, UTF-8 text) of every live item, text never decoded (bulk answers)."""
+        return self._db.execute(
+            "SELECT href, etag, CAST(text AS BLOB) FROM items WHERE collection_id = ? AND "
+            "deleted = 0 ORDER BY href",
+            (collection_id,),
+        ).fetchall()
+
     def items_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         found: dict[str, ItemRecord] = {}
         unique = list(dict.fromkeys(hrefs))
