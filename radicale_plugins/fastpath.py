@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -53,12 +53,6 @@ def _content_type(component: str) -> str:
     return f"text/calendar;charset=utf-8;component={component}"
 
 
-def _multistatus(parts: Iterable[str], caldav: bool = False) -> Response:
-    ns = ' xmlns:C="urn:ietf:params:xml:ns:caldav"' if caldav else ""
-    body = _HEAD + f'<multistatus xmlns="DAV:"{ns}>' + "".join(parts) + "</multistatus>"
-    return 207, {"Content-Type": "text/xml; charset=utf-8"}, body.encode("utf-8"), None
-
-
 def propfind_items(
     path: str, user: str, root: Any, base_prefix: str, collection_response: Callable[[], Any]
 ) -> Response | None:
@@ -86,7 +80,9 @@ def propfind_items(
     bridge = api.current()
     coll = bridge.fresh(coll)
     prefix = urllib.parse.quote(f"{base_prefix}/{user}/{coll.name}/")
-    chunks = [text[start:end]]
+    # Radicale's answer for the collection itself, with its root element and the namespace
+    # prefixes it declares (the collection's resourcetype uses them); items follow.
+    chunks = [text[:end]]
     for name, etag, component, _text in bridge.item_texts(coll):
         fields = []
         for tag in wanted:
@@ -101,7 +97,8 @@ def propfind_items(
             f"<propstat><prop>{''.join(fields)}</prop>"
             "<status>HTTP/1.1 200 OK</status></propstat></response>"
         )
-    return _multistatus(chunks)
+    chunks.append("</multistatus>")
+    return 207, {"Content-Type": "text/xml; charset=utf-8"}, "".join(chunks).encode(), None
 
 
 def multiget(
