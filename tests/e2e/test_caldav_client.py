@@ -307,7 +307,7 @@ def test_sync_collection_returns_only_provider_changes(
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ("BEGIN:VCALENDAR\r\nthis is not icalendar", 400, ""),
+        ("BEGIN:VCALENDAR\r\nthis is not icalendar", 400, "Malformed iCalendar"),
         (
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:"
             "20260101T000000Z\r\nSUMMARY:todo\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
