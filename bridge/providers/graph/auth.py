@@ -85,7 +85,29 @@ def _error_text(result: Mapping[str, Any]) -> str:
     return str(result.get("error_description") or result.get("error") or "unknown error")
 
 
-class GraphAuth:
+class _LazyMsalApp:
+    """msal fetches the OpenID configuration when the application object is built: build it
+    lazily so that constructing an auth object never does I/O."""
+
+    _config: GraphAppConfig
+    _cache: msal.TokenCache
+    _lock: threading.RLock
+    _app_obj: msal.ConfidentialClientApplication | None
+
+    @property
+    def _app(self) -> msal.ConfidentialClientApplication:
+        with self._lock:
+            if self._app_obj is None:
+                try:
+                    self._app_obj = _build_app(self._config, self._cache)
+                except (requests.RequestException, ValueError) as exc:
+                    raise ProviderBusy(
+                        PROVIDER, f"identity platform unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                    ) from exc
+            return self._app_obj
+
+
+class GraphAuth(_LazyMsalApp):
     """Delegated auth for one connection: msal ConfidentialClientApplication with a
     SerializableTokenCache. The serialized cache is handed to `on_cache_change(serialized)`
     whenever it changes (the caller encrypts and stores it)."""
@@ -108,20 +130,6 @@ class GraphAuth:
         self._lock = threading.RLock()
         self._app_obj: msal.ConfidentialClientApplication | None = None
         self._force_refresh = False
-
-    # msal fetches the OpenID configuration when the application object is built: build it
-    # lazily so that constructing a GraphAuth never does I/O.
-    @property
-    def _app(self) -> msal.ConfidentialClientApplication:
-        with self._lock:
-            if self._app_obj is None:
-                try:
-                    self._app_obj = _build_app(self._config, self._cache)
-                except (requests.RequestException, ValueError) as exc:
-                    raise ProviderBusy(
-                        PROVIDER, f"identity platform unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
-                    ) from exc
-            return self._app_obj
 
     def _persist(self) -> None:
         if self._cache.has_state_changed:
@@ -226,7 +234,7 @@ class GraphAuth:
             self._persist()
 
 
-class AppOnlyAuth:
+class AppOnlyAuth(_LazyMsalApp):
     """client_credentials for admin-consented application permissions
     (scope https://graph.microsoft.com/.default)."""
 
@@ -235,18 +243,6 @@ class AppOnlyAuth:
         self._cache = msal.TokenCache()
         self._lock = threading.RLock()
         self._app_obj: msal.ConfidentialClientApplication | None = None
-
-    @property
-    def _app(self) -> msal.ConfidentialClientApplication:
-        with self._lock:
-            if self._app_obj is None:
-                try:
-                    self._app_obj = _build_app(self._config, self._cache)
-                except (requests.RequestException, ValueError) as exc:
-                    raise ProviderBusy(
-                        PROVIDER, f"identity platform unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
-                    ) from exc
-            return self._app_obj
 
     def access_token(self) -> str:
         with self._lock:
