@@ -299,7 +299,7 @@ class Store:
                 )
                 coll_id = row[0]
             else:
-                base = _slug(display_name)
+                base = _slug(display_name.replace("Microsoft 365", "m365"))
                 name, n = base, 1
                 while db.execute(
                     "SELECT 1 FROM collections WHERE user_id = ? AND name = ?", (user_id, name)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.errors import AuthExpired, BridgeError, ProviderBusy
-from bridge.model import CollectionKind, CollectionRecord, SyncWindow
+from bridge.model import CalendarInfo, CollectionKind, CollectionRecord, SyncWindow
 from bridge.providers.base import CalendarProvider
 from bridge.settings import SyncSettings
 from bridge.store import ItemDraft, Store
@@ -34,6 +34,21 @@ class PullOutcome:
     requests: int
     reset: bool
     seconds: float
+
+
+PROVIDER_LABELS = {"graph": "Microsoft 365", "google": "Google", "ews": "Exchange"}
+
+
+def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str | None) -> str:
+    """What clients show: the provider's name for the calendar, whose it is when shared, and
+    which service it comes from, so that several connections are told apart (C1, issue 3).
+    A primary calendar named after the account (Google does that) is called "Calendar"."""
+    name = cal.display_name
+    if cal.is_default and name.lower() == account.lower():
+        name = "Calendar"
+    if owner is not None:
+        name = f"{name} ({cal.owner_name or cal.owner_email})"
+    return f"{name} — {PROVIDER_LABELS.get(provider, provider)}"
 
 
 class SyncEngine:
@@ -93,18 +108,13 @@ class SyncEngine:
                 if cal.owner_email and cal.owner_email.lower() != (conn.account.lower())
                 else None
             )
-            display = (
-                cal.display_name
-                if owner is None
-                else (f"{cal.display_name} ({cal.owner_name or cal.owner_email})")
-            )
             result.append(
                 self.store.upsert_collection(
                     conn.user_id,
                     connection_id,
                     CollectionKind.CALENDAR,
                     cal.remote_id,
-                    display,
+                    collection_label(cal, conn.account, conn.provider, owner),
                     cal.color,
                     cal.read_only,
                     cal.owner_email,

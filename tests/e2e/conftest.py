@@ -178,6 +178,15 @@ def graph(demo: RunningDemo) -> GraphAdmin:
     return GraphAdmin(demo.info)
 
 
+GRAPH_LABEL = " — Microsoft 365"
+
+
+def graph_calendars(client: Any) -> dict[str, Any]:
+    """The Microsoft 365 calendars a DAV client sees, by the provider's own calendar name."""
+    found = {c.get_display_name(): c for c in client.principal().get_calendars()}
+    return {n.removesuffix(GRAPH_LABEL): c for n, c in found.items() if n.endswith(GRAPH_LABEL)}
+
+
 def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.3) -> Any:
     deadline = time.time() + timeout
     while True:

@@ -12,7 +12,7 @@ import icalendar
 import pytest
 import requests
 
-from tests.e2e.conftest import GraphAdmin, RunningDemo, wait_for
+from tests.e2e.conftest import GraphAdmin, RunningDemo, graph_calendars, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,7 @@ def client(demo: RunningDemo) -> caldav.DAVClient:
 
 @pytest.fixture(scope="module")
 def calendars(client: caldav.DAVClient) -> dict[str, caldav.Calendar]:
-    cals = client.principal().get_calendars()
-    return {c.get_display_name(): c for c in cals}
+    return graph_calendars(client)
 
 
 def http(

@@ -38,7 +38,7 @@ def test_demo_resumes_on_its_data_directory(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     first = start_demo(data, free_port())
     try:
-        before = etags(first.url, first.auth, "/demo/calendar/")
+        before = etags(first.url, first.auth, "/demo/calendar-m365/")
         assert len(before) > 50
     finally:
         assert stop_demo(first) == 0
@@ -53,7 +53,7 @@ def test_demo_resumes_on_its_data_directory(tmp_path: Path) -> None:
     second = start_demo(data, free_port())
     try:
         assert second.auth == first.auth  # the same app password works again
-        after = etags(second.url, second.auth, "/demo/calendar/")
+        after = etags(second.url, second.auth, "/demo/calendar-m365/")
         assert {h.rsplit("/", 1)[1]: e for h, e in after.items()} == {
             h.rsplit("/", 1)[1]: e for h, e in before.items()
         }
@@ -145,7 +145,7 @@ ca_bundle = "{info.ca_file}"
                 time.sleep(0.2)
         client = caldav.DAVClient(url=dav, username="alex", password=password)
         names = {c.get_display_name() for c in client.principal().get_calendars()}
-        assert {"Calendar", "Projects"} <= names
+        assert {"Calendar — Microsoft 365", "Projects — Microsoft 365"} <= names
         r = requests.request(
             "PROPFIND", dav + "alex/", auth=("alex", "wrong"), headers={"Depth": "0"}, timeout=30
         )

@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     GraphAdmin,
     RunningDemo,
     free_port,
+    graph_calendars,
     start_demo,
     stop_demo,
     wait_for,
@@ -46,7 +47,7 @@ def _clear_faults(graph: GraphAdmin) -> Any:
 def calendars(demo: RunningDemo) -> dict[str, caldav.Calendar]:
     user, password = demo.auth
     client = caldav.DAVClient(url=demo.url, username=user, password=password)
-    return {c.get_display_name(): c for c in client.principal().get_calendars()}
+    return graph_calendars(client)
 
 
 def hrefs(demo: RunningDemo, cal: caldav.Calendar) -> set[str]:

@@ -86,9 +86,9 @@ def local_event(uid: str, summary: str, start: dt.datetime) -> str:
 
 def test_initial_sync_brings_every_calendar(vds: Vdirsyncer) -> None:
     folders = {p.name for p in vds.local.iterdir() if p.is_dir()}
-    assert {"calendar", "projects"} <= folders
-    assert len(vds.files("calendar")) >= 50
-    texts = "".join(vds.files("calendar").values())
+    assert {"calendar-m365", "projects-m365"} <= folders
+    assert len(vds.files("calendar-m365")) >= 50
+    texts = "".join(vds.files("calendar-m365").values())
     assert "X-ZOOM-MEETING:TRUE" in texts and "X-ZOOM-MEETING:FALSE" in texts
 
 
@@ -97,7 +97,7 @@ def test_local_changes_reach_the_provider(vds: Vdirsyncer, graph: GraphAdmin) ->
     start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(
         hour=13, minute=0, second=0, microsecond=0
     )
-    path = vds.local / "projects" / f"{uid}.ics"
+    path = vds.local / "projects-m365" / f"{uid}.ics"
     path.write_text(local_event(uid, "Vdir created", start))
     vds.sync()
     made = graph.events("Projects", "Vdir created")
@@ -106,10 +106,10 @@ def test_local_changes_reach_the_provider(vds: Vdirsyncer, graph: GraphAdmin) ->
     # The server's canonical copy differs from what was uploaded (join-link metadata), so the
     # PUT answered without an ETag and the next sync downloads the canonical copy.
     vds.sync()
-    assert "X-ZOOM-MEETING:FALSE" in vds.find("projects", uid)[0].read_text()
+    assert "X-ZOOM-MEETING:FALSE" in vds.find("projects-m365", uid)[0].read_text()
 
     # edit: time move and new title in the local file (whatever name the sync left it under)
-    current = vds.find("projects", uid)
+    current = vds.find("projects-m365", uid)
     assert len(current) == 1
     cal = icalendar.Calendar.from_ical(current[0].read_text())
     ev = next(iter(cal.walk("VEVENT")))
@@ -126,7 +126,7 @@ def test_local_changes_reach_the_provider(vds: Vdirsyncer, graph: GraphAdmin) ->
     vds.sync()  # a second sync is a no-op: nothing duplicated
     assert [e["id"] for e in graph.events("Projects", "Vdir moved")] == [gid]
 
-    for p in vds.find("projects", uid):
+    for p in vds.find("projects-m365", uid):
         p.unlink()
     vds.sync()
     assert graph.events("Projects", "Vdir moved") == []
@@ -152,7 +152,7 @@ def test_provider_changes_reach_the_local_copy(vds: Vdirsyncer, graph: GraphAdmi
 
     def arrived() -> list[Path]:
         vds.sync()
-        return vds.find("projects", "Outlook made this")
+        return vds.find("projects-m365", "Outlook made this")
 
     assert len(wait_for(arrived, timeout=30, interval=1.5)) == 1
 
@@ -160,18 +160,18 @@ def test_provider_changes_reach_the_local_copy(vds: Vdirsyncer, graph: GraphAdmi
     assert (
         len(
             wait_for(
-                lambda: (vds.sync(), vds.find("projects", "Outlook renamed this"))[1],
+                lambda: (vds.sync(), vds.find("projects-m365", "Outlook renamed this"))[1],
                 timeout=30,
                 interval=1.5,
             )
         )
         == 1
     )
-    assert vds.find("projects", "Outlook made this") == []
+    assert vds.find("projects-m365", "Outlook made this") == []
 
     graph.json("DELETE", f"/events/{made['id']}")
     wait_for(
-        lambda: (vds.sync(), not vds.find("projects", "Outlook renamed this"))[1],
+        lambda: (vds.sync(), not vds.find("projects-m365", "Outlook renamed this"))[1],
         timeout=30,
         interval=1.5,
     )
