@@ -1,0 +1,437 @@
+"""`CalendarProvider` for Google Calendar v3 (C1 calendars, C5 writes, C6 pulls).
+
+Wire calls only, through `CalendarClient`; conversion in `mapping`. Pulls follow Google's
+"Synchronize resources efficiently" guide: a full round is `events.list` over the sync window
+with `singleEvents=false` (masters, singles and exceptions — cancelled exceptions included, per
+the `showDeleted` parameter description) until `nextSyncToken`; an incremental round is
+`events.list(syncToken=…)` with no time bounds; 410 means a new full round.
+A series is one resource: when an exception or master changed, the whole series is read with
+`events.list(iCalUID=…, showDeleted=true)` — the "Events" resource documents that all
+occurrences of a recurring event share its iCalUID, so this one listing returns the master and
+every exception (cancelled ones too), which `events.instances` cannot tell apart from plain
+occurrences.
+This module must not touch the store or the sync engine and must not enrich events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bridge.errors import CursorExpired, PreconditionFailed, ProviderRefused, RemoteNotFound
+from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
+from bridge.providers.google.client import (
+    PULL_POLICY,
+    WRITE_POLICY,
+    CalendarClient,
+    RetryPolicy,
+)
+from bridge.providers.google.mapping import google_body_diff, google_to_ical, ical_to_google
+from bridge.providers.google.mapping_common import (
+    event_zone,
+    instance_key,
+    original_key,
+    parse_edt,
+)
+from bridge.providers.google.mapping_recurrence import date_line, parse_recurrence
+from bridge.providers.google.provider_support import (
+    PAGE_SIZE,
+    WRITERS,
+    Cursor,
+    delete_call,
+    event_id_for,
+    iso_z,
+    overlaps,
+    owner_email,
+    patch_call,
+    versions_of,
+)
+
+log = logging.getLogger(__name__)
+
+
+class GoogleCalendarProvider:
+    """Calendars of one Google account (implements bridge.providers.base.CalendarProvider)."""
+
+    kind = ProviderKind.GOOGLE
+
+    def __init__(
+        self,
+        auth: GoogleAuth,
+        config: GoogleAppConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self._auth = auth
+        self._client = CalendarClient(auth, config, sleep=sleep)
+        self._page_size = page_size
+        self._email: str | None = auth.account
+
+    # --- C1 ----------------------------------------------------------------------------------
+    @property
+    def account_email(self) -> str:
+        if not self._email:
+            entry = self._client.execute(
+                lambda s: s.calendarList().get(calendarId="primary"), PULL_POLICY
+            )
+            self._email = str((entry or {}).get("id") or "")
+        return self._email
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        entries, _ = self._client.list_all(
+            lambda s, t: s.calendarList().list(pageToken=t, showHidden=False), PULL_POLICY
+        )
+        result = []
+        for cal in entries:
+            cal_id = str(cal["id"])
+            role = str(cal.get("accessRole") or "reader")
+            owned = role == "owner"
+            color = cal.get("backgroundColor")
+            result.append(
+                CalendarInfo(
+                    remote_id=cal_id,
+                    display_name=str(cal.get("summaryOverride") or cal.get("summary") or cal_id),
+                    color=str(color).upper() if color else None,
+                    read_only=role not in WRITERS,
+                    owner_email=owner_email(cal_id, owned),
+                    is_default=bool(cal.get("primary")),
+                )
+            )
+        return result
+
+    # --- C6 ----------------------------------------------------------------------------------
+    def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
+        first = self._client.request_count
+        state = Cursor.decode(cursor)
+        entries: list[dict[str, Any]] | None = None
+        token = ""
+        if state is not None and state.close_to(window):
+            try:
+                entries, token = self._round(calendar_id, state.sync, None)
+                window = state.window  # keep the window the round was started with
+            except CursorExpired:
+                # 410 fullSyncRequired: wipe and full-sync again (guides/sync).
+                log.info("google sync token expired for a calendar: full round")
+                entries = None
+        reset = entries is None
+        if entries is None:
+            entries, token = self._round(calendar_id, None, window)
+        items, removed = self._fold(calendar_id, entries, window, full=reset)
+        return PullResult(
+            items=tuple(items),
+            removed=tuple(removed),
+            cursor=Cursor(token, window).encode(),
+            reset=reset,
+            requests=self._client.request_count - first,
+        )
+
+    def _round(
+        self, calendar_id: str, sync: str | None, window: SyncWindow | None
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Every page of one list round; nothing is returned before the last page arrived."""
+        params: dict[str, Any] = {
+            "calendarId": calendar_id,
+            "singleEvents": False,
+            "maxResults": self._page_size,
+        }
+        if sync is not None:
+            params["syncToken"] = sync  # never with timeMin/timeMax (400, guides/sync)
+        elif window is not None:
+            params.update(timeMin=iso_z(window.start), timeMax=iso_z(window.end))
+            params["showDeleted"] = False
+        items, last = self._client.list_all(
+            lambda s, t: s.events().list(pageToken=t, **params), PULL_POLICY
+        )
+        if not last.get("nextSyncToken"):
+            raise CursorExpired("google", "list round ended without a nextSyncToken")
+        return items, str(last["nextSyncToken"])
+
+    def _fold(
+        self,
+        calendar_id: str,
+        entries: Sequence[dict[str, Any]],
+        window: SyncWindow,
+        full: bool,
+    ) -> tuple[list[RemoteItem], list[str]]:
+        latest: dict[str, dict[str, Any]] = {}
+        for entry in entries:  # the last copy of an id wins
+            if entry.get("id"):
+                latest[str(entry["id"])] = entry
+        items: dict[str, RemoteItem] = {}
+        removed: dict[str, None] = {}
+        masters: dict[str, dict[str, Any] | None] = {}
+        exceptions: dict[str, list[dict[str, Any]]] = {}
+        for event_id, event in latest.items():
+            parent = event.get("recurringEventId")
+            if parent:
+                masters.setdefault(str(parent), None)
+                exceptions.setdefault(str(parent), []).append(event)
+            elif event.get("status") == "cancelled":
+                removed[event_id] = None
+            elif event.get("recurrence"):
+                masters[event_id] = event
+            elif full or overlaps(event, window):
+                items[event_id] = self._item(event, [], window)
+            else:
+                removed[event_id] = None  # moved out of the window
+        for master_id, master in masters.items():
+            if master_id in removed:
+                continue
+            if full and master is not None:
+                # A windowed full listing holds every exception inside the window.
+                item: RemoteItem | None = self._item(master, exceptions.get(master_id, []), window)
+            else:
+                item = self._series(calendar_id, master_id, master, window, PULL_POLICY)
+            if item is None:
+                removed[master_id] = None
+            else:
+                items[master_id] = item
+        return list(items.values()), [r for r in removed if r not in items]
+
+    def _item(
+        self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
+    ) -> RemoteItem:
+        event_id = str(event["id"])
+        members = [e for e in exceptions if e.get("recurringEventId") == event_id]
+        versions = {event_id: str(event.get("etag") or "")}
+        versions.update({str(e["id"]): str(e.get("etag") or "") for e in members})
+        return RemoteItem(
+            remote_id=event_id,
+            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            uid=str(event.get("iCalUID") or event_id),
+            ical=google_to_ical(event, members, window),
+            member_ids=tuple(sorted(str(e["id"]) for e in members)),
+        )
+
+    def _get(self, calendar_id: str, event_id: str, policy: RetryPolicy) -> dict[str, Any] | None:
+        try:
+            event = self._client.execute(
+                lambda s: s.events().get(calendarId=calendar_id, eventId=event_id), policy
+            )
+        except RemoteNotFound:
+            return None
+        if not event or event.get("status") == "cancelled":
+            return None
+        return dict(event)
+
+    def _listing(
+        self, calendar_id: str, master: Mapping[str, Any], policy: RetryPolicy
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """(fresh master, its exceptions) from `events.list(iCalUID=…)`."""
+        uid = master.get("iCalUID")
+        if not uid:
+            return dict(master), []
+        entries, _ = self._client.list_all(
+            lambda s, t: s.events().list(
+                calendarId=calendar_id,
+                iCalUID=uid,
+                showDeleted=True,
+                singleEvents=False,
+                maxResults=self._page_size,
+                pageToken=t,
+            ),
+            policy,
+        )
+        fresh: dict[str, Any] | None = dict(master)
+        found: list[dict[str, Any]] = []
+        for entry in entries:
+            if entry.get("id") == master.get("id"):
+                fresh = None if entry.get("status") == "cancelled" else entry
+            elif entry.get("recurringEventId") == master.get("id"):
+                found.append(entry)
+        return fresh, found
+
+    def _series(
+        self,
+        calendar_id: str,
+        master_id: str,
+        master: Mapping[str, Any] | None,
+        window: SyncWindow,
+        policy: RetryPolicy,
+    ) -> RemoteItem | None:
+        if master is None:
+            master = self._get(calendar_id, master_id, policy)
+            if master is None:
+                return None
+        fresh, found = self._listing(calendar_id, master, policy)
+        if fresh is None:
+            return None
+        return self._item(fresh, found, window)
+
+    def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
+        return self._fetch(calendar_id, remote_id, window, PULL_POLICY)
+
+    def _fetch(
+        self, calendar_id: str, remote_id: str, window: SyncWindow, policy: RetryPolicy
+    ) -> RemoteItem | None:
+        event = self._get(calendar_id, remote_id, policy)
+        if event is None:
+            return None
+        if event.get("recurringEventId"):
+            return self._series(calendar_id, str(event["recurringEventId"]), None, window, policy)
+        if event.get("recurrence"):
+            return self._series(calendar_id, remote_id, event, window, policy)
+        return self._item(event, [], window)
+
+    # --- C5 ----------------------------------------------------------------------------------
+    def create(
+        self, calendar_id: str, ical: str, idempotency_key: str, window: SyncWindow
+    ) -> RemoteItem:
+        wanted = ical_to_google(ical)
+        body = dict(wanted.master)
+        event_id = event_id_for(idempotency_key)
+        body["id"] = event_id
+        exdate = self._exdate_line(wanted.exdates, wanted.all_day)
+        if exdate and body.get("recurrence"):
+            body["recurrence"] = [*body["recurrence"], exdate]
+        try:
+            self._client.execute(
+                lambda s: s.events().insert(
+                    calendarId=calendar_id, body=body, conferenceDataVersion=1
+                ),
+                WRITE_POLICY,
+            )
+        except ProviderRefused as exc:
+            if exc.status != 409:
+                raise
+            # A retried create: the event with this id exists already (409 duplicate).
+            log.info("google: create retried with the same idempotency key; event exists")
+        if wanted.overrides and body.get("recurrence"):
+            self._apply_overrides(calendar_id, event_id, wanted.overrides, {}, {})
+        return self._canonical(calendar_id, event_id, window)
+
+    @staticmethod
+    def _exdate_line(keys: Sequence[str], all_day: bool) -> str | None:
+        values: list[dt.date] = []
+        for key in keys:
+            instant = dt.datetime.strptime(key[:8], "%Y%m%d")
+            if all_day and "T" not in key:
+                values.append(instant.date())
+            elif not all_day and "T" in key:
+                values.append(dt.datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC))
+        return date_line("EXDATE", values)
+
+    def update(
+        self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
+    ) -> RemoteItem:
+        wanted = ical_to_google(ical)
+        versions = versions_of(version)
+        current = self._get(calendar_id, remote_id, WRITE_POLICY)
+        if current is None:
+            raise RemoteNotFound("google", f"event {remote_id} no longer exists")
+        members: list[dict[str, Any]] = []
+        if current.get("recurrence"):
+            fresh, members = self._listing(calendar_id, current, WRITE_POLICY)
+            current = fresh or current
+        if version is not None:
+            # Every version the client saw is checked before anything is written, so a stale
+            # version writes nothing; the master write carries If-Match as well ("Events:
+            # patch"; a stale If-Match answers 412 conditionNotMet).
+            have = {str(current["id"]): str(current.get("etag") or "")}
+            have.update({str(m["id"]): str(m.get("etag") or "") for m in members})
+            expected = versions.get(remote_id)
+            stale = expected is None or any(have.get(k) != v for k, v in versions.items())
+            if stale:
+                raise PreconditionFailed(
+                    "google", f"event {remote_id} changed at the provider", "conditionNotMet", 412
+                )
+        body = dict(wanted.master)
+        if current.get("recurrence") or body.get("recurrence"):
+            body["recurrence"] = self._recurrence_lines(current, wanted.master)
+        diff = google_body_diff(current, body)
+        if diff:
+            if_match = versions.get(remote_id) if version is not None else None
+            self._client.execute(
+                patch_call(calendar_id, remote_id, diff), WRITE_POLICY, if_match=if_match
+            )
+        if body.get("recurrence"):
+            by_key = {original_key(m): m for m in members}
+            cancelled = {k for k, m in by_key.items() if k and m.get("status") == "cancelled"}
+            cancelled |= self._recurrence_exdates(current)
+            new_exdates = [k for k in wanted.exdates if k not in cancelled]
+            self._apply_overrides(
+                calendar_id,
+                remote_id,
+                wanted.overrides,
+                {k: m for k, m in by_key.items() if k and m.get("status") != "cancelled"},
+                versions if not diff else {},
+            )
+            self._cancel(calendar_id, remote_id, new_exdates)
+        return self._canonical(calendar_id, remote_id, window)
+
+    @staticmethod
+    def _recurrence_exdates(event: Mapping[str, Any]) -> set[str]:
+        zone = event_zone(event)
+        start = parse_edt(event.get("start"), zone)
+        if start is None:
+            return set()
+        rec = parse_recurrence(event.get("recurrence") or [], start)
+        return {instance_key(v) for v in rec.exdates}
+
+    def _recurrence_lines(self, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+        """The client's rule lines plus the EXDATE lines Google already has that the client
+        kept (new EXDATEs cancel instances instead, so exceptions are not rewritten)."""
+        lines = [str(x) for x in wanted.get("recurrence") or []]
+        if not lines:
+            return []
+        for line in current.get("recurrence") or []:
+            if str(line).upper().startswith("EXDATE"):
+                lines.append(str(line))
+        return lines
+
+    def _apply_overrides(
+        self,
+        calendar_id: str,
+        master_id: str,
+        overrides: Mapping[str, dict[str, Any]],
+        existing: Mapping[str, Mapping[str, Any]],
+        versions: Mapping[str, str],
+    ) -> None:
+        """RECURRENCE-ID overrides -> PATCH of the instance `<masterId>_<key>`."""
+        for key, wanted in sorted(overrides.items()):
+            current = existing.get(key)
+            instance_id = str(current["id"]) if current else f"{master_id}_{key}"
+            if current is not None:
+                body = google_body_diff(current, wanted)
+                if not body:
+                    continue
+            else:
+                body = dict(wanted)
+            try:
+                self._client.execute(
+                    patch_call(calendar_id, instance_id, body),
+                    WRITE_POLICY,
+                    if_match=versions.get(instance_id),
+                )
+            except RemoteNotFound:
+                log.info("google: no occurrence %s of a series; override not applied", key)
+
+    def _cancel(self, calendar_id: str, master_id: str, keys: Sequence[str]) -> None:
+        """New EXDATEs: deleting an instance makes a cancelled exception (guides/recurringevents)."""
+        for key in keys:
+            instance_id = f"{master_id}_{key}"
+            try:
+                self._client.execute(delete_call(calendar_id, instance_id), WRITE_POLICY)
+            except RemoteNotFound:
+                continue  # not an occurrence, or already cancelled
+
+    def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
+        if_match = versions_of(version).get(remote_id) if version is not None else None
+        try:
+            self._client.execute(
+                delete_call(calendar_id, remote_id), WRITE_POLICY, if_match=if_match
+            )
+        except RemoteNotFound:
+            return  # 404, or 410 deleted: already gone, the client's intent holds
+
+    def _canonical(self, calendar_id: str, event_id: str, window: SyncWindow) -> RemoteItem:
+        item = self._fetch(calendar_id, event_id, window, WRITE_POLICY)
+        if item is None:
+            raise RemoteNotFound("google", f"event {event_id} vanished right after the write")
+        return item
