@@ -1,0 +1,1 @@
+"""Exchange Web Services (EWS) calendar provider (exchangelib): account.py, provider.py, mapping."""

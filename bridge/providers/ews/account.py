@@ -1,0 +1,160 @@
+"""EWS connection settings and the exchangelib `Account` built from them (no autodiscover).
+
+What it does: holds an `EwsConfig` (fixed EWS URL, credentials, pinned server version and auth
+type), builds the exchangelib `Configuration` + `Account` for it without any probing request,
+and offers `test_connection` for the portal (one GetFolder on the Calendar, errors in plain
+words). The retry policy handed to exchangelib is fail-fast: back-off is the provider's job
+(bridge.providers.ews.errors), because exchangelib's fault-tolerant policy retries HTTP 401 as
+"server busy" (which would hide a changed password) and exchangelib caches one protocol, hence
+one policy, per endpoint and credentials.
+What it must not do: autodiscover, guess versions or auth types, or keep passwords anywhere
+but in the exchangelib credentials object.
+
+Vendor references: exchangelib 5.6 `Configuration`/`Account(autodiscover=False)`; Microsoft
+"EWS schema versions in Exchange" (RequestServerVersion per product) and "Authentication and
+EWS in Exchange" (NTLM and Basic on-premises; Exchange Online retired Basic).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from exchangelib import DELEGATE, Account, Configuration, Credentials, FailFast
+from exchangelib.errors import (
+    EWSError,
+    RateLimitError,
+    TransportError,
+    UnauthorizedError,
+)
+from exchangelib.ewsdatetime import UTC
+from exchangelib.protocol import BaseProtocol
+from exchangelib.transport import BASIC, NTLM
+from exchangelib.version import (
+    EXCHANGE_2013,
+    EXCHANGE_2013_SP1,
+    EXCHANGE_2016,
+    EXCHANGE_2019,
+    EXCHANGE_O365,
+    Build,
+    Version,
+)
+
+from bridge.errors import AuthFailed, ConfigError, ProviderError
+
+log = logging.getLogger(__name__)
+
+OFFICE365_EWS_URL = "https://outlook.office365.com/EWS/Exchange.asmx"
+
+VERSIONS: dict[str, Build] = {
+    "Exchange2013": EXCHANGE_2013,
+    "Exchange2013_SP1": EXCHANGE_2013_SP1,
+    "Exchange2016": EXCHANGE_2016,
+    "Exchange2019": EXCHANGE_2019,
+    "Office365": EXCHANGE_O365,
+}
+AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC}
+
+
+@dataclass(frozen=True)
+class EwsConfig:
+    """One EWS mailbox connection (all fields come from the portal's connection form)."""
+
+    ews_url: str  # e.g. https://mail.contoso.com/EWS/Exchange.asmx; Office 365: OFFICE365_EWS_URL
+    username: str  # DOMAIN\\user or UPN
+    password: str
+    email: str  # primary SMTP address of the mailbox
+    version: str = "Exchange2016"  # a key of VERSIONS
+    auth_type: str = "NTLM"  # NTLM | basic
+    ca_bundle: str | None = None
+
+    def __repr__(self) -> str:  # never print the password
+        return (
+            f"EwsConfig(ews_url={self.ews_url!r}, username={self.username!r}, "
+            f"email={self.email!r}, version={self.version!r}, auth_type={self.auth_type!r})"
+        )
+
+
+def build_for(config: EwsConfig) -> Build:
+    try:
+        return VERSIONS[config.version]
+    except KeyError:
+        raise ConfigError(
+            "version", f"unknown Exchange version {config.version!r} (one of {', '.join(VERSIONS)})"
+        ) from None
+
+
+def auth_type_for(config: EwsConfig) -> str:
+    try:
+        return AUTH_TYPES[config.auth_type.strip().lower()]
+    except KeyError:
+        raise ConfigError(
+            "auth_type", f"unknown authentication {config.auth_type!r} (NTLM or basic)"
+        ) from None
+
+
+class _CaBundleAdapter(requests.adapters.HTTPAdapter):
+    """An HTTPAdapter that verifies TLS against one CA bundle (set per process, see below)."""
+
+    ca_bundle: str | None = None
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self.ca_bundle and request.url.lower().startswith("https://"):
+            kwargs["verify"] = self.ca_bundle  # wins over REQUESTS_CA_BUNDLE (per-request value)
+        return super().send(request, **kwargs)
+
+
+def _install_ca_bundle(ca_bundle: str) -> None:
+    """exchangelib builds its sessions from one class-level adapter, so a custom CA is global:
+    the last configured bundle applies to every EWS connection of the process (documented
+    limitation; public CAs keep working through the default bundle when ca_bundle is None)."""
+    _CaBundleAdapter.ca_bundle = ca_bundle
+    BaseProtocol.HTTP_ADAPTER_CLS = _CaBundleAdapter
+
+
+def connect(config: EwsConfig) -> Account:
+    """The exchangelib Account for `config`: fixed endpoint, pinned version, no request sent."""
+    if not config.ews_url.lower().startswith(("http://", "https://")):
+        raise ConfigError("ews_url", f"{config.ews_url!r} is not an http(s) URL")
+    if "@" not in config.email:
+        raise ConfigError("email", f"{config.email!r} is not an email address")
+    if config.ews_url.lower().rstrip("/") == OFFICE365_EWS_URL.lower():
+        log.warning(
+            "EWS is legacy; Graph is recommended for Microsoft 365 mailboxes (%s)", config.email
+        )
+    if config.ca_bundle:
+        _install_ca_bundle(config.ca_bundle)
+    configuration = Configuration(
+        service_endpoint=config.ews_url,
+        credentials=Credentials(username=config.username, password=config.password),
+        auth_type=auth_type_for(config),
+        version=Version(build=build_for(config)),
+        retry_policy=FailFast(),
+    )
+    return Account(
+        primary_smtp_address=config.email,
+        config=configuration,
+        autodiscover=False,
+        access_type=DELEGATE,
+        default_timezone=UTC,
+    )
+
+
+def test_connection(config: EwsConfig) -> None:
+    """Raise AuthFailed/ProviderError in plain words unless the mailbox's calendar is readable."""
+    try:
+        account = connect(config)
+        _ = account.calendar  # one GetFolder(calendar)
+    except UnauthorizedError:
+        raise AuthFailed("wrong user name or password") from None
+    except RateLimitError as error:
+        raise ProviderError("ews", f"{config.ews_url} is busy: {error}") from None
+    except (TransportError, requests.RequestException, OSError) as error:
+        raise ProviderError("ews", f"cannot reach {config.ews_url}: {error}") from None
+    except EWSError as error:
+        raise ProviderError("ews", f"{config.ews_url} refused the mailbox: {error}") from None
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

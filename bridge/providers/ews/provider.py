@@ -1,0 +1,436 @@
+"""`CalendarProvider` for Exchange over EWS with exchangelib (C1 calendars, C5 writes, C6 pulls).
+
+Wire calls only; the conversion lives in bridge.providers.ews.mapping.
+- list_calendars: the distinguished Calendar folder and the calendar folders below it.
+- pull: SyncFolderItems (IdOnly) for every round until IncludesLastItemInRange, then GetItem in
+  batches for the created/updated ids (SyncFolderItems cannot return Body or Recurrence:
+  "Synchronize items by using EWS in Exchange"). A RecurringMaster is one resource with its
+  ModifiedOccurrences fetched by GetItem (overrides) and its DeletedOccurrences (EXDATE).
+  Nothing is returned before the last round arrived. Window: an item is kept when its iCalendar
+  enclosing range (bridge.ical.timerange; a series up to its last occurrence, open-ended series
+  forever) meets the window; in an incremental round an updated item that left the window is
+  reported removed. As with Graph, a cursor keeps its window while the sync window moved less
+  than WINDOW_TOLERANCE, and a full round (reset) starts after that, so items that drifted into
+  the window are listed.
+- create: EWS has no idempotency key, so the folder is searched for the UID first (FindItem
+  around the start) and an existing item is returned instead of a second one.
+- update/delete: a given version is checked against the item's current ChangeKey before
+  anything is written; UpdateItem uses ConflictResolution=NeverOverwrite with the ChangeKey, so
+  a race still ends in ErrorIrresolvableConflict -> PreconditionFailed. Overrides edit the
+  occurrence (found in ModifiedOccurrences or by a CalendarView around its original start);
+  new EXDATEs delete the occurrence.
+This module must not touch the store or the sync engine and must not enrich events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from exchangelib import Account, CalendarItem
+from exchangelib.ewsdatetime import EWSDateTime
+from exchangelib.folders import Calendar
+from exchangelib.items import (
+    ID_ONLY,
+    NEVER_OVERWRITE,
+    SEND_TO_ALL_AND_SAVE_COPY,
+    SEND_TO_CHANGED_AND_SAVE_COPY,
+    SEND_TO_NONE,
+)
+from exchangelib.properties import RecurringMasterItemId
+from exchangelib.services import SyncFolderItems
+
+from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.ical.timerange import enclosing_range
+from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.ews.account import EwsConfig, connect
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
+from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
+from bridge.providers.ews.mapping_read import plain
+from bridge.providers.ews.occurrences import OccurrenceWrites
+from bridge.providers.ews.sync import SyncCursor, SyncFolderItemsService
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound (syncfolderitems-operation)
+MAX_ROUNDS = 10_000
+FIELDS = (
+    "subject",
+    "body",
+    "start",
+    "end",
+    "is_all_day",
+    "location",
+    "organizer",
+    "required_attendees",
+    "optional_attendees",
+    "resources",
+    "recurrence",
+    "modified_occurrences",
+    "deleted_occurrences",
+    "first_occurrence",
+    "sensitivity",
+    "legacy_free_busy_status",
+    "categories",
+    "reminder_is_set",
+    "reminder_minutes_before_start",
+    "uid",
+    "last_modified_time",
+    "datetime_created",
+    "_start_timezone",
+    "_end_timezone",
+    "type",
+    "is_cancelled",
+    "importance",
+    "original_start",
+)
+_OCCURRENCE_TYPES = ("Occurrence", "Exception")
+
+
+def _parse_version(version: str | None) -> dict[str, str]:
+    try:
+        raw = json.loads(version) if version else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _in_window(ical: str, window: SyncWindow) -> bool:
+    start, end = enclosing_range(ical)
+    return start < window.end.timestamp() and end > window.start.timestamp()
+
+
+class EwsCalendarProvider(OccurrenceWrites):
+    """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
+
+    kind = ProviderKind.EWS
+
+    def __init__(
+        self,
+        config: EwsConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        account: Account | None = None,
+        max_changes: int = MAX_CHANGES,
+    ) -> None:
+        self._config = config
+        self._sleep = sleep
+        self._account = account
+        self._folders: dict[str, Any] = {}
+        self._max_changes = max_changes
+        self.request_count = 0
+
+    # --- plumbing ------------------------------------------------------------------------------
+    @property
+    def account(self) -> Account:
+        if self._account is None:
+            self._account = connect(self._config)
+        return self._account
+
+    def _call(self, operation: Callable[[], T], policy: Policy) -> T:
+        self.request_count += 1
+        return call(operation, policy, self._sleep)
+
+    def _folder(self, calendar_id: str) -> Any:
+        if calendar_id not in self._folders:
+            self.list_calendars()
+        if calendar_id not in self._folders:
+            raise RemoteNotFound("ews", f"calendar folder {calendar_id} does not exist", None, 404)
+        return self._folders[calendar_id]
+
+    def _get(self, ids: Sequence[Any], folder: Any, policy: Policy) -> list[Any]:
+        """GetItem for `ids` (ItemId tuples or BaseItemId objects); missing ones are left out."""
+        if not ids:
+            return []
+        wanted = [(i, None) if isinstance(i, str) else i for i in ids]
+        results = self._call(
+            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=FIELDS)),
+            policy,
+        )
+        items = []
+        for result in results:
+            if isinstance(result, Exception):
+                error = translate(result)
+                if isinstance(error, RemoteNotFound):
+                    continue
+                raise error
+            items.append(result)
+        return items
+
+    # --- C1 ------------------------------------------------------------------------------------
+    @property
+    def account_email(self) -> str:
+        return self._config.email
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        default = self._call(lambda: self.account.calendar, PULL_POLICY)
+        below = self._call(lambda: list(default.walk()), PULL_POLICY)
+        folders = [default] + [
+            f
+            for f in below
+            if isinstance(f, Calendar) or getattr(f, "folder_class", None) == "IPF.Appointment"
+        ]
+        result = []
+        for folder in folders:
+            self._folders[str(folder.id)] = folder
+            rights = getattr(folder, "effective_rights", None)
+            read_only = rights is not None and not (rights.create_contents or rights.modify)
+            result.append(
+                CalendarInfo(
+                    remote_id=str(folder.id),
+                    display_name=str(folder.name or "Calendar"),
+                    read_only=bool(read_only),
+                    owner_email=self._config.email,
+                    is_default=folder is default,
+                )
+            )
+        return result
+
+    # --- C6 ------------------------------------------------------------------------------------
+    def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
+        first_count = self.request_count
+        folder = self._folder(calendar_id)
+        state = SyncCursor.decode(cursor)
+        changes: tuple[list[str], list[str], str] | None = None
+        if state is not None and state.close_to(window):
+            try:
+                changes = self._sync_round(folder, state.state)
+                window = state.window
+            except CursorExpired:
+                # ErrorInvalidSyncStateData: start over ("Handling synchronization-related
+                # errors in EWS in Exchange").
+                log.info("ews sync state invalid for calendar %s: full round", calendar_id)
+        reset = changes is None
+        if changes is None:
+            changes = self._sync_round(folder, None)
+        upserts, deleted, sync_state = changes
+        items, removed = self._resolve(folder, upserts, deleted, window, reset)
+        return PullResult(
+            items=tuple(items),
+            removed=tuple(removed),
+            cursor=SyncCursor(sync_state, window).encode(),
+            reset=reset,
+            requests=self.request_count - first_count,
+        )
+
+    def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
+        """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
+        upserts: dict[str, None] = {}
+        deleted: dict[str, None] = {}
+        for _ in range(MAX_ROUNDS):
+            svc = SyncFolderItemsService(account=self.account)
+            current = state
+
+            def one_round(svc: Any = svc, current: str | None = current) -> list[Any]:
+                return list(
+                    svc.call(
+                        folder=folder,
+                        shape=ID_ONLY,
+                        additional_fields=set(),
+                        sync_state=current,
+                        ignore=None,
+                        max_changes_returned=self._max_changes,
+                        sync_scope="NormalItems",
+                    )
+                )
+
+            for element in self._call(one_round, PULL_POLICY):
+                if isinstance(element, Exception):
+                    raise translate(element)
+                change, obj = element
+                if change == SyncFolderItems.DELETE:
+                    upserts.pop(str(obj.id), None)
+                    deleted[str(obj.id)] = None
+                elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+                    deleted.pop(str(obj.id), None)
+                    upserts[str(obj.id)] = None
+            new_state = svc.sync_state
+            if svc.includes_last_item_in_range or not new_state or new_state == state:
+                return list(upserts), list(deleted), str(new_state or state or "")
+            state = new_state
+        raise CursorExpired("ews", "SyncFolderItems never reached the last item")
+
+    def _resolve(
+        self,
+        folder: Any,
+        upserts: list[str],
+        deleted: list[str],
+        window: SyncWindow,
+        reset: bool,
+    ) -> tuple[list[RemoteItem], list[str]]:
+        removed: dict[str, None] = dict.fromkeys(deleted)
+        fetched = self._get(upserts, folder, PULL_POLICY)
+        found = {str(i.id) for i in fetched}
+        removed.update(dict.fromkeys(i for i in upserts if i not in found))
+        masters = self._masters(fetched, folder, PULL_POLICY)
+        items: list[RemoteItem] = []
+        for item in self._items(masters, folder, PULL_POLICY):
+            if _in_window(item.ical, window):
+                removed.pop(item.remote_id, None)
+                items.append(item)
+            elif not reset:
+                removed[item.remote_id] = None  # moved out of the window
+        return items, [r for r in removed if r not in {i.remote_id for i in items}]
+
+    def _masters(self, fetched: Iterable[Any], folder: Any, policy: Policy) -> list[Any]:
+        """Singles and masters; occurrences/exceptions are replaced by their master."""
+        result: dict[str, Any] = {}
+        occurrences = []
+        for item in fetched:
+            if item.type in _OCCURRENCE_TYPES:
+                occurrences.append(RecurringMasterItemId(id=item.id, changekey=item.changekey))
+            else:
+                result[str(item.id)] = item
+        for master in self._get(occurrences, folder, policy):
+            result.setdefault(str(master.id), master)
+        return list(result.values())
+
+    def _items(self, masters: Sequence[Any], folder: Any, policy: Policy) -> list[RemoteItem]:
+        exception_ids = [
+            str(o.id) for m in masters for o in (m.modified_occurrences or []) if o.id is not None
+        ]
+        exceptions = {str(e.id): e for e in self._get(exception_ids, folder, policy)}
+        items = []
+        for master in masters:
+            own = [
+                exceptions[str(o.id)]
+                for o in master.modified_occurrences or []
+                if str(o.id) in exceptions
+            ]
+            versions = {str(master.id): str(master.changekey)}
+            versions.update({str(e.id): str(e.changekey) for e in own})
+            items.append(
+                RemoteItem(
+                    remote_id=str(master.id),
+                    version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+                    uid=str(master.uid or master.id),
+                    ical=ews_to_ical(master, own),
+                    member_ids=tuple(sorted(str(e.id) for e in own)),
+                )
+            )
+        return items
+
+    def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
+        return self._fetch(calendar_id, remote_id, PULL_POLICY)
+
+    def _fetch(self, calendar_id: str, remote_id: str, policy: Policy) -> RemoteItem | None:
+        folder = self._folder(calendar_id)
+        masters = self._masters(self._get([remote_id], folder, policy), folder, policy)
+        items = self._items(masters, folder, policy)
+        return items[0] if items else None
+
+    # --- C5 ------------------------------------------------------------------------------------
+    def create(
+        self, calendar_id: str, ical: str, idempotency_key: str, window: SyncWindow
+    ) -> RemoteItem:
+        wanted = ical_to_ews(ical)
+        folder = self._folder(calendar_id)
+        existing = self._find_uid(folder, wanted)
+        if existing is not None:
+            log.info("ews: UID %s already exists as %s; not created again", wanted.uid, existing)
+            return self._canonical(calendar_id, existing)
+        item = CalendarItem(account=self.account, folder=folder, uid=wanted.uid, **wanted.master)
+        send = SEND_TO_ALL_AND_SAVE_COPY if wanted.has_attendees else SEND_TO_NONE
+        self._call(lambda: item.save(send_meeting_invitations=send), WRITE_POLICY)
+        item_id = str(item.id)
+        if wanted.overrides or wanted.exdates:
+            self._apply_instances(folder, item_id, wanted)
+        return self._canonical(calendar_id, item_id)
+
+    def _find_uid(self, folder: Any, wanted: EwsWrite) -> str | None:
+        """The id of an item with the UID being created (a retried create), if any."""
+        start = wanted.master["start"]
+        if not isinstance(start, dt.datetime):
+            start = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
+        lo = EWSDateTime.from_datetime(plain(start) - dt.timedelta(days=2))
+        hi = EWSDateTime.from_datetime(plain(start) + dt.timedelta(days=2))
+        try:
+            found = self._call(
+                lambda: list(folder.filter(start__gte=lo, start__lte=hi).only("uid")),
+                WRITE_POLICY,
+            )
+        except BridgeError as error:  # a server without restrictions: list every UID
+            log.info("ews: restricted FindItem refused (%s); listing the folder", error)
+            found = self._call(lambda: list(folder.all().only("uid")), WRITE_POLICY)
+        for item in found:
+            if not isinstance(item, Exception) and item.uid == wanted.uid:
+                return str(item.id)
+        return None
+
+    def update(
+        self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
+    ) -> RemoteItem:
+        wanted = ical_to_ews(ical)
+        folder = self._folder(calendar_id)
+        current = self._one(remote_id, folder)
+        if version is not None:
+            expected = _parse_version(version).get(remote_id)
+            if expected is None or expected != str(current.changekey):
+                raise PreconditionFailed(
+                    "ews",
+                    f"item {remote_id} changed in Exchange since it was read",
+                    "ErrorIrresolvableConflict",
+                    412,
+                )
+        master = dict(wanted.master)
+        if current.type != "RecurringMaster" and master.get("recurrence") is None:
+            master.pop("recurrence", None)
+        changed = changed_fields(current, master)
+        if changed:
+            for name in changed:
+                setattr(current, name, master[name])
+            attendees_changed = any(n.endswith("attendees") or n == "resources" for n in changed)
+            send = SEND_TO_CHANGED_AND_SAVE_COPY if attendees_changed else SEND_TO_NONE
+            # A time move is an UpdateItem of the same ItemId: the item keeps its id (C5).
+            self._call(
+                lambda: current.save(
+                    update_fields=changed,
+                    conflict_resolution=NEVER_OVERWRITE,
+                    send_meeting_invitations=send,
+                ),
+                WRITE_POLICY,
+            )
+        if wanted.overrides or wanted.exdates:
+            self._apply_instances(folder, remote_id, wanted)
+        return self._canonical(calendar_id, remote_id)
+
+    def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
+        folder = self._folder(calendar_id)
+        try:
+            current = self._one(remote_id, folder)
+        except RemoteNotFound:
+            return  # already gone: the client's intent holds
+        if version is not None:
+            expected = _parse_version(version).get(remote_id)
+            if expected and expected != str(current.changekey):
+                raise PreconditionFailed(
+                    "ews",
+                    f"item {remote_id} changed in Exchange since it was read",
+                    "ErrorIrresolvableConflict",
+                    412,
+                )
+        try:
+            self._call(
+                lambda: current.delete(send_meeting_cancellations=SEND_TO_NONE), WRITE_POLICY
+            )
+        except RemoteNotFound:
+            return
+
+    def _one(self, item_id: str, folder: Any) -> Any:
+        items = self._get([item_id], folder, WRITE_POLICY)
+        if not items:
+            raise RemoteNotFound(
+                "ews", f"item {item_id} no longer exists", "ErrorItemNotFound", 404
+            )
+        return items[0]
+
+    def _canonical(self, calendar_id: str, item_id: str) -> RemoteItem:
+        item = self._fetch(calendar_id, item_id, WRITE_POLICY)
+        if item is None:
+            raise RemoteNotFound("ews", f"item {item_id} vanished right after the write")
+        return item
