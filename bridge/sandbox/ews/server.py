@@ -1,0 +1,218 @@
+"""The EWS sandbox server: a threaded HTTP/1.1 server (keep-alive, so NTLM's per-connection
+handshake works) on loopback serving `/EWS/Exchange.asmx` (SOAP, authenticated), the WSDL
+location clients probe, and `/_control` (JSON, unauthenticated).
+
+`EwsSandbox(state_dir).start()` seeds (or resumes) a mailbox and returns `EwsSandboxInfo`;
+`stop()` persists when a state dir is given (same ids, ChangeKeys, SyncStates; same port
+preferred on resume). This module wires the parts together and must not implement EWS semantics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bridge.sandbox.ews import control, persist
+from bridge.sandbox.ews.auth import Authenticator, ConnAuth
+from bridge.sandbox.ews.seed import seeded_store
+from bridge.sandbox.ews.service import EwsService
+from bridge.sandbox.ews.soap import ServerVersion
+
+EWS_PATH = "/ews/exchange.asmx"
+DOMAIN, USER, UPN, PASSWORD = "CONTOSO", "alex", "alex@contoso.example", "Sandbox-Passw0rd!"
+OWNER_NAME = "Alex Wilber"
+_WSDL = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n<wsdl:definitions '
+    b'xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" '
+    b'targetNamespace="http://schemas.microsoft.com/exchange/services/2006/messages"/>\n'
+)
+
+
+@dataclass(frozen=True)
+class EwsSandboxInfo:
+    ews_url: str
+    username: str
+    upn: str
+    password: str
+    version: str
+    control_url: str
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Microsoft-IIS/10.0"
+    sandbox: EwsSandbox  # set on the per-sandbox subclass
+
+    def setup(self) -> None:
+        super().setup()
+        self.conn_auth = ConnAuth()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str = "text/xml; charset=utf-8",
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-FEServer", "SANDBOX-EX01")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _authenticated(self) -> str | None:
+        result = self.sandbox.auth.check(self.headers.get("Authorization"), self.conn_auth)
+        if result.ok:
+            return result.user or "user"
+        self._send(401, b"401 - Unauthorized", "text/html", result.headers)
+        return None
+
+    def _control(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        raw = self._body()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            self._send(400, b'{"error":"BadJson"}', "application/json")
+            return
+        status, out = control.handle(
+            self.sandbox, method, parts.path, dict(parse_qsl(parts.query)), body
+        )
+        self._send(status, json.dumps(out, default=str).encode(), "application/json")
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        path = urlsplit(self.path).path
+        if path.startswith("/_control"):
+            self._control("POST")
+            return
+        if path.lower() != EWS_PATH:
+            self._body()
+            self._send(404, b"404 - Not Found", "text/html")
+            return
+        user = self._authenticated()
+        data = self._body()
+        if user is None:
+            return
+        status, payload = self.sandbox.service.handle(data, user)
+        self._send(status, payload)
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = urlsplit(self.path).path
+        if path.startswith("/_control"):
+            self._control("GET")
+            return
+        if path.lower() in (EWS_PATH, "/ews/services.wsdl", "/ews/exchange.asmx/wsdl"):
+            if self._authenticated() is None:
+                return
+            self._send(200, _WSDL)
+            return
+        self._send(404, b"404 - Not Found", "text/html")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.do_GET()
+
+
+class EwsSandbox:
+    """A stateful emulator of on-premises Exchange 2016 EWS for one mailbox (Alex Wilber)."""
+
+    def __init__(
+        self,
+        state_dir: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: bool = True,
+        bulk_events: int = 0,
+    ) -> None:
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.host, self.port = host, port
+        self.seed, self.bulk_events = seed, bulk_events
+        self.auth = Authenticator(DOMAIN, USER, UPN, PASSWORD, realm=host)
+        loaded = persist.load(self.state_dir) if self.state_dir is not None else None
+        if loaded is not None:
+            store = persist.store_from_json(loaded["store"])
+            self.auth.set_password(loaded.get("password", PASSWORD))
+            self.port = port or int(loaded.get("port", 0))
+        else:
+            store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        self.service = EwsService(store, OWNER_NAME, UPN, version=ServerVersion())
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.info: EwsSandboxInfo
+
+    def reseed(self, seed: bool, bulk_events: int) -> None:
+        store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        self.service.store = store
+        self.service.faults.clear()
+
+    def start(self) -> EwsSandboxInfo:
+        handler = type("EwsHandler", (_Handler,), {"sandbox": self})
+        try:
+            server = ThreadingHTTPServer((self.host, self.port), handler)
+        except OSError:
+            server = ThreadingHTTPServer((self.host, 0), handler)  # preferred port taken
+        server.daemon_threads = True
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="ews-sandbox", daemon=True
+        )
+        self._thread.start()
+        base = f"http://{self.host}:{self.port}"
+        self.info = EwsSandboxInfo(
+            ews_url=f"{base}/EWS/Exchange.asmx",
+            username=self.auth.down_level,
+            upn=UPN,
+            password=self.auth.password,
+            version="Exchange2016",
+            control_url=f"{base}/_control",
+        )
+        return self.info
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self.state_dir is not None:
+            with self.service.lock:
+                persist.save(
+                    self.state_dir,
+                    {
+                        "store": persist.store_to_json(self.service.store),
+                        "password": self.auth.password,
+                        "port": self.port,
+                    },
+                )
+
+    def request_count(self, operation: str | None = None) -> int:
+        with self.service.lock:
+            if operation is None:
+                return sum(self.service.counts.values())
+            return self.service.counts[operation]
