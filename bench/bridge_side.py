@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.demo import Demo, DemoInfo
-from bridge.model import CollectionKind, CollectionRecord
+from bridge.model import CollectionKind, CollectionRecord, ProviderKind
 from bridge.sync.engine import PullOutcome, SyncEngine
 
 GRAPH_PREFIX = "/v1.0"  # Graph calls; "/" also counts the sandbox's token endpoint
@@ -55,6 +55,7 @@ class BridgeUnderTest:
             refresh_interval_s=refresh_interval_s,
             bulk_events=events,
             background=False,
+            providers=(ProviderKind.GRAPH,),
         )
         self.info: DemoInfo | None = None
 

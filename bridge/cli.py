@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import os
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 from bridge import __version__, api, logs
 from bridge import settings as settings_mod
 from bridge.errors import BridgeError
+from bridge.model import ProviderKind
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -77,7 +79,7 @@ def _cmd_app_password(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_connect_graph(args: argparse.Namespace) -> int:
+def _cmd_connect_oauth(args: argparse.Namespace) -> int:
     """Consent in a browser, with a one-shot loopback listener catching the redirect."""
     bridge = _bridge(args)
     user = bridge.store.user_by_name(args.user)
@@ -98,16 +100,50 @@ def _cmd_connect_graph(args: argparse.Namespace) -> int:
 
     listener = http.server.HTTPServer(("127.0.0.1", args.listen_port), Catch)
     redirect = f"http://127.0.0.1:{listener.server_port}/"
-    url, pending = bridge.connections.begin_graph_consent(
-        user.id, redirect, write=not args.read_only
+    url, pending = bridge.connections.begin_consent(
+        ProviderKind(args.provider), user.id, redirect, write=not args.read_only
     )
     print(f"Open this URL in a browser and sign in:\n\n  {url}\n", flush=True)
     listener.handle_request()
-    conn = bridge.connections.complete_graph_consent(pending, answer)
+    conn = bridge.connections.complete_consent(pending, answer)
     bridge.sync_connection(conn.id)
     print(
         f"connected {conn.account}; {len(bridge.store.collections(connection_id=conn.id))} "
         "calendars mirrored"
+    )
+    return 0
+
+
+def _cmd_connect_exchange(args: argparse.Namespace) -> int:
+    """Exchange (EWS): the connection is tested before it is saved."""
+    import getpass
+
+    bridge = _bridge(args)
+    user = bridge.store.user_by_name(args.user)
+    if user is None:
+        print(f"no user {args.user!r}", file=sys.stderr)
+        return 1
+    url = args.ews_url or bridge.settings.ews.default_url
+    if "outlook.office365.com" in url:
+        print(
+            "note: Exchange Online over EWS is legacy; Microsoft 365 through Graph "
+            "(davbridge connect graph) is recommended.",
+            file=sys.stderr,
+        )
+    password = os.environ.get("DAVBRIDGE_EWS_PASSWORD") or getpass.getpass("Password: ")
+    conn = bridge.connections.connect_ews(
+        user.id,
+        url=url,
+        username=args.username,
+        password=password,
+        email=args.email or args.username,
+        version=args.version,
+        auth_type=args.auth_type,
+    )
+    bridge.sync_connection(conn.id)
+    print(
+        f"connected {conn.account}; "
+        f"{len(bridge.store.collections(connection_id=conn.id))} calendars mirrored"
     )
     return 0
 
@@ -160,11 +196,29 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
         dest="sub", required=True
     )
-    cg = with_config(c.add_parser("graph", help="Microsoft 365 through the Graph API"))
-    cg.add_argument("user")
-    cg.add_argument("--read-only", action="store_true")
-    cg.add_argument("--listen-port", type=int, default=0)
-    cg.set_defaults(func=_cmd_connect_graph)
+    for name, text in (
+        ("graph", "Microsoft 365 through the Graph API (recommended)"),
+        ("google", "Google Workspace / Google Calendar"),
+    ):
+        cg = with_config(c.add_parser(name, help=text))
+        cg.add_argument("user")
+        cg.add_argument("--read-only", action="store_true")
+        cg.add_argument("--listen-port", type=int, default=0)
+        cg.set_defaults(func=_cmd_connect_oauth, provider=name)
+    cx = with_config(
+        c.add_parser(
+            "exchange",
+            help="Exchange on-premises or Office 365 over "
+            "EWS (legacy); password from DAVBRIDGE_EWS_PASSWORD or a prompt",
+        )
+    )
+    cx.add_argument("user")
+    cx.add_argument("--username", required=True, help="DOMAIN\\user or UPN")
+    cx.add_argument("--email", help="primary SMTP address (default: the user name)")
+    cx.add_argument("--ews-url", help="EWS URL (default: [ews] default_url, Office 365)")
+    cx.add_argument("--version", help="Exchange2013 … Exchange2019, Office365")
+    cx.add_argument("--auth-type", choices=["NTLM", "basic"])
+    cx.set_defaults(func=_cmd_connect_exchange)
 
     ce = sub.add_parser("config-example", help="print the documented example configuration")
     ce.set_defaults(func=_cmd_config_example)

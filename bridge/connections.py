@@ -1,28 +1,23 @@
-"""Connected provider accounts: consent, encrypted credential storage, and building the
-provider object the sync engine uses for a connection.
+"""Connected provider accounts: consent (OAuth for Microsoft 365 and Google, credentials for
+Exchange), encrypted credential storage, and building the provider object the sync engine
+uses for a connection.
 
-Tokens only ever exist in plaintext in memory; at rest they are encrypted with SecretBox.
-Must not import radicale, and must not log secrets.
+Tokens and passwords exist in plaintext only in memory; at rest they are encrypted with
+SecretBox. Provider packages are imported when first needed. Must not import radicale, and
+must not log secrets.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from bridge.errors import ConfigError, NotFound
+from bridge.errors import BadInput, ConfigError, NotFound
 from bridge.model import ProviderKind
 from bridge.providers.base import CalendarProvider
-from bridge.providers.graph.auth import (
-    DELEGATED_SCOPES_READ,
-    DELEGATED_SCOPES_WRITE,
-    GraphAppConfig,
-    GraphAuth,
-)
-from bridge.providers.graph.http import GraphHttp
-from bridge.providers.graph.provider import GraphCalendarProvider
 from bridge.secrets import SecretBox
 from bridge.settings import Settings
 from bridge.store import Store
@@ -47,8 +42,10 @@ class Connections:
         self._providers: dict[int, CalendarProvider] = {}
         self._guard = threading.Lock()
 
-    # -- Microsoft 365 (Graph) ------------------------------------------------------------
-    def graph_config(self) -> GraphAppConfig:
+    # -- configuration of the OAuth applications ------------------------------------------
+    def graph_config(self) -> Any:
+        from bridge.providers.graph.auth import GraphAppConfig
+
         g = self.settings.graph
         if not g.client_id:
             raise ConfigError("graph.client_id", "no Azure app registration configured")
@@ -60,58 +57,177 @@ class Connections:
             ca_bundle=g.ca_bundle or None,
         )
 
-    def begin_graph_consent(
-        self, user_id: int, redirect_uri: str, write: bool = True, login_hint: str | None = None
-    ) -> tuple[str, PendingConsent]:
-        scopes = DELEGATED_SCOPES_WRITE if write else DELEGATED_SCOPES_READ
-        auth = GraphAuth(self.graph_config(), None, lambda _blob: None)
-        url, flow = auth.begin_consent(redirect_uri, scopes, login_hint)
-        return url, PendingConsent(user_id, ProviderKind.GRAPH, tuple(scopes), flow)
+    def google_config(self) -> Any:
+        from bridge.providers.google.auth import GoogleAppConfig
 
-    def complete_graph_consent(
+        g = self.settings.google
+        if not g.client_id:
+            raise ConfigError("google.client_id", "no Google OAuth client configured")
+        return GoogleAppConfig(
+            client_id=g.client_id,
+            client_secret=g.client_secret,
+            auth_uri=g.auth_uri,
+            token_uri=g.token_uri,
+            revoke_uri=g.revoke_uri,
+            calendar_api_base=g.calendar_api_base,
+            ca_bundle=g.ca_bundle or None,
+        )
+
+    def _oauth(
+        self,
+        kind: ProviderKind,
+        blob: str | None,
+        on_change: Callable[[str], None],
+        scopes: Sequence[str] | None,
+    ) -> Any:
+        """The provider's auth object (GraphAuth / GoogleAuth share the consent interface)."""
+        if kind is ProviderKind.GRAPH:
+            from bridge.providers.graph.auth import GraphAuth
+
+            return GraphAuth(self.graph_config(), blob, on_change, scopes=scopes)
+        if kind is ProviderKind.GOOGLE:
+            from bridge.providers.google.auth import GoogleAuth
+
+            return GoogleAuth(self.google_config(), blob, on_change, scopes=scopes)
+        raise BadInput(f"{kind.value} does not connect through OAuth")
+
+    @staticmethod
+    def scopes_for(kind: ProviderKind, write: bool) -> tuple[str, ...]:
+        """The least scopes that allow what the user ticked."""
+        if kind is ProviderKind.GRAPH:
+            from bridge.providers.graph import auth as graph_auth
+
+            return tuple(
+                graph_auth.DELEGATED_SCOPES_WRITE if write else graph_auth.DELEGATED_SCOPES_READ
+            )
+        from bridge.providers.google import auth as google_auth
+
+        return tuple(google_auth.SCOPES_WRITE if write else google_auth.SCOPES_READ)
+
+    # -- consent --------------------------------------------------------------------------
+    def begin_consent(
+        self,
+        kind: ProviderKind,
+        user_id: int,
+        redirect_uri: str,
+        write: bool = True,
+        login_hint: str | None = None,
+    ) -> tuple[str, PendingConsent]:
+        scopes = self.scopes_for(kind, write)
+        auth = self._oauth(kind, None, lambda _blob: None, scopes)
+        url, flow = auth.begin_consent(redirect_uri, scopes, login_hint)
+        return url, PendingConsent(user_id, kind, scopes, flow)
+
+    def complete_consent(
         self, pending: PendingConsent, auth_response: Mapping[str, str]
     ) -> ConnectionRow:
         holder: dict[str, str] = {}
-        auth = GraphAuth(self.graph_config(), None, lambda blob: holder.update(cache=blob))
+        auth = self._oauth(
+            pending.provider, None, lambda blob: holder.update(blob=blob), pending.scopes
+        )
         account = auth.complete_consent(dict(pending.flow), auth_response)
-        secret = self.box.encrypt(json.dumps({"msal_cache": holder.get("cache", "")}))
+        secret = self.box.encrypt(json.dumps({"token": holder.get("blob", "")}))
         settings = json.dumps({"scopes": list(pending.scopes), "mailbox": "me"})
         conn = self.store.create_connection(
-            pending.user_id, ProviderKind.GRAPH.value, account, settings, secret
+            pending.user_id, pending.provider.value, account, settings, secret
         )
-        with self._guard:
-            self._providers.pop(conn.id, None)
+        self.forget(conn.id)
         return conn
 
-    def _graph_provider(self, conn: ConnectionRow) -> CalendarProvider:
-        blob = json.loads(self.box.decrypt(conn.secret)) if conn.secret else {}
+    def connect_ews(
+        self,
+        user_id: int,
+        *,
+        url: str,
+        username: str,
+        password: str,
+        email: str,
+        version: str | None = None,
+        auth_type: str | None = None,
+    ) -> ConnectionRow:
+        """Exchange: test the credentials against the EWS URL first, then store them."""
+        from bridge.providers.ews.account import EwsConfig, test_connection
 
-        def save(serialized: str, conn_id: int = conn.id) -> None:
-            self.store.set_connection_secret(
-                conn_id, self.box.encrypt(json.dumps({"msal_cache": serialized}))
+        config = EwsConfig(
+            ews_url=url,
+            username=username,
+            password=password,
+            email=email,
+            version=version or self.settings.ews.default_version,
+            auth_type=auth_type or self.settings.ews.auth_type,
+            ca_bundle=self.settings.ews.ca_bundle or None,
+        )
+        test_connection(config)
+        settings = json.dumps(
+            {
+                "ews_url": url,
+                "username": username,
+                "email": email,
+                "version": config.version,
+                "auth_type": config.auth_type,
+            }
+        )
+        secret = self.box.encrypt(json.dumps({"password": password}))
+        conn = self.store.create_connection(
+            user_id, ProviderKind.EWS.value, email, settings, secret
+        )
+        self.forget(conn.id)
+        return conn
+
+    # -- providers ------------------------------------------------------------------------
+    def _build(self, conn: ConnectionRow) -> CalendarProvider:
+        kind = ProviderKind(conn.provider)
+        secret = json.loads(self.box.decrypt(conn.secret)) if conn.secret else {}
+        conn_settings = json.loads(conn.settings or "{}")
+        if kind is ProviderKind.EWS:
+            from bridge.providers.ews.account import EwsConfig
+            from bridge.providers.ews.provider import EwsCalendarProvider
+
+            return EwsCalendarProvider(
+                EwsConfig(
+                    ews_url=conn_settings["ews_url"],
+                    username=conn_settings["username"],
+                    password=secret.get("password", ""),
+                    email=conn_settings["email"],
+                    version=conn_settings.get("version", self.settings.ews.default_version),
+                    auth_type=conn_settings.get("auth_type", self.settings.ews.auth_type),
+                    ca_bundle=self.settings.ews.ca_bundle or None,
+                )
             )
 
-        config = self.graph_config()
-        conn_settings = json.loads(conn.settings or "{}")
-        auth = GraphAuth(
-            config, blob.get("msal_cache") or None, save, scopes=conn_settings.get("scopes") or None
-        )
-        mailbox = conn_settings.get("mailbox", "me")
-        return GraphCalendarProvider(GraphHttp(config, auth, mailbox=mailbox))
+        def save(blob: str, conn_id: int = conn.id) -> None:
+            self.store.set_connection_secret(conn_id, self.box.encrypt(json.dumps({"token": blob})))
 
-    # -- any provider ---------------------------------------------------------------------
+        token = secret.get("token") or secret.get("msal_cache") or None
+        auth = self._oauth(kind, token, save, conn_settings.get("scopes") or None)
+        if kind is ProviderKind.GRAPH:
+            from bridge.providers.graph.http import GraphHttp
+            from bridge.providers.graph.provider import GraphCalendarProvider
+
+            return GraphCalendarProvider(
+                GraphHttp(self.graph_config(), auth, mailbox=conn_settings.get("mailbox", "me"))
+            )
+        from bridge.providers.google.provider import GoogleCalendarProvider
+
+        return GoogleCalendarProvider(auth, self.google_config())
+
     def provider(self, connection_id: int) -> CalendarProvider:
         with self._guard:
             cached = self._providers.get(connection_id)
             if cached is not None:
                 return cached
         conn = self.store.connection(connection_id)
-        if conn.provider == ProviderKind.GRAPH.value:
-            provider = self._graph_provider(conn)
-        else:
-            raise NotFound(f"provider {conn.provider!r} is not available in this build")
+        try:
+            provider = self._build(conn)
+        except ValueError as exc:  # an unknown provider kind in the database
+            raise NotFound(f"provider {conn.provider!r} is not available: {exc}") from exc
         with self._guard:
             return self._providers.setdefault(connection_id, provider)
+
+    def forget(self, connection_id: int) -> None:
+        """Drop the cached provider object (after new consent or credentials)."""
+        with self._guard:
+            self._providers.pop(connection_id, None)
 
     def scopes(self, connection_id: int) -> Sequence[str]:
         conn = self.store.connection(connection_id)

@@ -45,6 +45,9 @@ class SyncSettings:
     window_days_back: int = _opt(183, "Events mirrored from this many days in the past.")
     window_days_forward: int = _opt(548, "Events mirrored up to this many days ahead.")
     background: bool = _opt(True, "Refresh collections in a background loop.")
+    discover_interval_s: float = _opt(
+        600.0, "How often each connection's list of calendars is refreshed (new ones appear)."
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,32 @@ class GraphSettings:
 
 
 @dataclass(frozen=True)
+class GoogleSettings:
+    client_id: str = _opt("", "OAuth client id (Google Cloud console, type Web application).")
+    client_secret: str = _opt("", "OAuth client secret.")
+    auth_uri: str = _opt("https://accounts.google.com/o/oauth2/v2/auth", "Authorization endpoint.")
+    token_uri: str = _opt("https://oauth2.googleapis.com/token", "Token endpoint.")
+    revoke_uri: str = _opt("https://oauth2.googleapis.com/revoke", "Token revocation endpoint.")
+    calendar_api_base: str = _opt(
+        "https://www.googleapis.com/calendar/v3/", "Calendar API v3 base URL."
+    )
+    ca_bundle: str = _opt("", "CA bundle (PEM) to verify TLS with; empty: system store.")
+
+
+@dataclass(frozen=True)
+class EwsSettings:
+    default_url: str = _opt(
+        "https://outlook.office365.com/EWS/Exchange.asmx",
+        "EWS URL offered when a user connects Exchange (Office 365 over EWS is legacy: use Graph).",
+    )
+    default_version: str = _opt(
+        "Exchange2016", "Exchange2013, Exchange2013_SP1, Exchange2016, Exchange2019 or Office365."
+    )
+    auth_type: str = _opt("NTLM", "NTLM or basic.")
+    ca_bundle: str = _opt("", "CA bundle (PEM) for the EWS server's TLS; empty: system store.")
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR.")
     format: str = _opt("json", "json (one object per line) or text.")
@@ -85,6 +114,8 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
     graph: GraphSettings = field(default_factory=GraphSettings)
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+    ews: EwsSettings = field(default_factory=EwsSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     @property

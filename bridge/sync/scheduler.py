@@ -61,9 +61,12 @@ class Refresher:
                 log.exception("background refresh failed")
 
     def start_loop(self, tick_s: float = 1.0) -> None:
+        discovered: dict[int, float] = {}
+
         def run() -> None:
             while not self._stop.wait(tick_s):
                 try:
+                    self._rediscover(discovered)
                     for coll in self.engine.store.collections():
                         if self.engine.is_stale(coll):
                             self.submit(coll.id)
@@ -72,6 +75,21 @@ class Refresher:
 
         self._loop = threading.Thread(target=run, name="refresh-loop", daemon=True)
         self._loop.start()
+
+    def _rediscover(self, last: dict[int, float]) -> None:
+        """Calendars created or removed at the provider appear/disappear (C1)."""
+        now = self.engine.clock()
+        for conn in self.engine.store.connections():
+            seen = last.setdefault(conn.id, now)  # the connection was discovered when made
+            if conn.status == "ok" and now - seen >= self.engine.settings.discover_interval_s:
+                last[conn.id] = now
+                self._pool.submit(self._discover, conn.id)
+
+    def _discover(self, connection_id: int) -> None:
+        try:
+            self.engine.discover_calendars(connection_id)
+        except Exception:  # recorded on the connection by the engine where it matters
+            log.exception("calendar discovery for connection %d failed", connection_id)
 
     def stop(self) -> None:
         self._stop.set()

@@ -196,3 +196,90 @@ def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.3) -> An
         if time.time() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(interval)
+
+
+class GoogleAdmin:
+    """The Google side: Calendar v3 through google-api-python-client, with the refresh token
+    the demo publishes in --info-json (an inspection grant on the sandbox)."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        import google_auth_httplib2
+        import httplib2
+        from google.oauth2.credentials import Credentials
+        from googleapiclient.discovery import build
+
+        g = info["google"]
+        creds = Credentials(
+            None,
+            refresh_token=g["refresh_token"],
+            token_uri=g["token_uri"],
+            client_id=g["client_id"],
+            client_secret=g["client_secret"],
+        )
+        http = google_auth_httplib2.AuthorizedHttp(
+            creds, http=httplib2.Http(ca_certs=g["ca_file"], timeout=30)
+        )
+        self.api = build(
+            "calendar",
+            "v3",
+            static_discovery=True,
+            http=http,
+            client_options={"api_endpoint": g["calendar_api_base"]},
+        )
+
+    def calendar_id(self, name: str) -> str:
+        items = self.api.calendarList().list().execute()["items"]
+        if name == "Calendar":
+            return next(c["id"] for c in items if c.get("primary"))
+        return next(c["id"] for c in items if c["summary"] == name)
+
+    def events(self, calendar: str, summary: str | None = None) -> list[dict[str, Any]]:
+        cid = self.calendar_id(calendar)
+        found: list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = (
+                self.api.events().list(calendarId=cid, pageToken=token, maxResults=2500).execute()
+            )
+            found += page.get("items", [])
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        return [
+            e
+            for e in found
+            if e.get("status") != "cancelled" and (summary is None or e.get("summary") == summary)
+        ]
+
+
+class EwsAdmin:
+    """The Exchange side: exchangelib with the sandbox mailbox's credentials."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        from exchangelib import (
+            DELEGATE,
+            NTLM,
+            Account,
+            Build,
+            Configuration,
+            Credentials,
+            Version,
+        )
+
+        e = info["ews"]
+        config = Configuration(
+            service_endpoint=e["ews_url"],
+            credentials=Credentials(e["username"], e["password"]),
+            auth_type=NTLM,
+            version=Version(build=Build(15, 1, 2507, 0)),
+        )
+        self.account = Account(e["upn"], config=config, autodiscover=False, access_type=DELEGATE)
+
+    def folder(self, name: str) -> Any:
+        if name == "Calendar":
+            return self.account.calendar
+        return next(f for f in self.account.calendar.children if f.name == name)
+
+    def items(self, calendar: str, subject: str | None = None) -> list[Any]:
+        items = list(self.folder(calendar).all())
+        return [i for i in items if subject is None or i.subject == subject]

@@ -50,6 +50,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # composition roots wire everything together
     "bridge.serve": ("bridge", "radicale_plugins"),
     "bridge.demo": ("bridge", "radicale_plugins"),
+    "bridge.demo_signin": (),
+    "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
     "bridge.cli": ("bridge", "radicale_plugins"),
     "bridge.__init__": (),
 }
