@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -82,14 +83,22 @@ def ews_sandbox() -> Iterator[tuple[EwsSandbox, EwsSandboxInfo]]:
         sandbox.stop()
 
 
-@pytest.fixture(params=["basic", "NTLM"])
-def ews(request: Any, ews_sandbox: tuple[EwsSandbox, EwsSandboxInfo]) -> Iterator[EwsHarness]:
-    _, info = ews_sandbox
+@contextmanager
+def fresh_harness(info: EwsSandboxInfo, auth_type: str) -> Iterator[EwsHarness]:
+    """A harness on a freshly reseeded mailbox; faults and the password restored afterwards."""
     control = EwsControl(info)
     control.call("POST", "/clear-faults")
     control.call("POST", "/reset", {"seed": True, "bulk_events": 0})
     control.call("POST", "/reset-log")
     now = dt.datetime.now(dt.UTC)
-    yield EwsHarness(info, control, request.param, SyncWindow.around(now, 180, 540))
-    control.call("POST", "/clear-faults")
-    control.call("POST", "/password", {"password": info.password})
+    try:
+        yield EwsHarness(info, control, auth_type, SyncWindow.around(now, 180, 540))
+    finally:
+        control.call("POST", "/clear-faults")
+        control.call("POST", "/password", {"password": info.password})
+
+
+@pytest.fixture(params=["basic", "NTLM"])
+def ews(request: Any, ews_sandbox: tuple[EwsSandbox, EwsSandboxInfo]) -> Iterator[EwsHarness]:
+    with fresh_harness(ews_sandbox[1], request.param) as harness:
+        yield harness

@@ -34,6 +34,7 @@ from bridge.providers.google.mapping_common import (
     instance_key,
     parse_edt,
     parse_rfc3339,
+    zone_of,
 )
 from bridge.providers.google.mapping_conference import add_conference
 from bridge.providers.google.mapping_recurrence import last_year, parse_recurrence
@@ -142,8 +143,12 @@ def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: _Zones) -> Eve
         vevent.add("CREATED", created)
     if updated:
         vevent.add("LAST-MODIFIED", updated)
-    start = parse_edt(event.get("start"), zone)
-    end = parse_edt(event.get("end"), zone)
+    # Each time in its own zone: a flight from New York to Berlin ends in Berlin time, and an
+    # occurrence moved to a Berlin afternoon starts in Berlin time (RECURRENCE-ID stays in the
+    # series' zone).
+    own = zone_of(event.get("start")) or zone
+    start = parse_edt(event.get("start"), own)
+    end = parse_edt(event.get("end"), zone_of(event.get("end")) or own)
     if start is not None:
         vevent.add("DTSTART", start)
         zones.note(start)
