@@ -1,9 +1,11 @@
 """EWS CalendarItem <-> iCalendar (SPEC C2): goldens, write mapping, update diff, errors.
 
-Golden pairs live in tests/golden/ews/<name>.xml (an EWS GetItem response: the first
-CalendarItem is the item or series master, the following ones its modified occurrences) and
-<name>.ics (expected bytes). The XML is parsed with exchangelib's own classes
-(CalendarItem.from_xml), so the input is exactly what the provider gets from exchangelib.
+Golden pairs live in tests/golden/ews/<name>.xml and <name>.ics (expected bytes). A GetItem
+response is one resource: its first CalendarItem is the item or series master, the following ones
+its modified occurrences. In a FindItem (RootFolder/Items) or SyncFolderItems (Changes/Create,
+Update) response every CalendarItem is its own resource; the .ics holds their VCALENDARs in
+order. The XML is parsed with exchangelib's own classes (CalendarItem.from_xml), so the input is
+exactly what the provider gets from exchangelib.
 Set DAVBRIDGE_REGEN_GOLDEN=1 to rewrite the .ics files; the regenerating run still fails.
 """
 
@@ -13,6 +15,7 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from exchangelib import errors as ews
@@ -42,21 +45,35 @@ TYPES = "{http://schemas.microsoft.com/exchange/services/2006/types}"
 MESSAGES = "{http://schemas.microsoft.com/exchange/services/2006/messages}"
 
 
-def _items(name: str) -> list[Any]:
-    root = to_xml((GOLDEN / f"{name}.xml").read_bytes()).getroot()
-    elems = [e for items in root.iter(f"{MESSAGES}Items") for e in items]
+LISTED = (f"{TYPES}Items", f"{TYPES}Create", f"{TYPES}Update")  # FindItem, SyncFolderItems
+
+
+def _calendar_items(root: Any, parents: tuple[str, ...]) -> list[Any]:
+    elems = [e for parent in root.iter(*parents) for e in parent]
     return [
         CalendarItem.from_xml(e, account=None) for e in elems if e.tag == f"{TYPES}CalendarItem"
     ]
 
 
+def _resources(name: str) -> list[list[Any]]:
+    """GetItem: one resource (master, exceptions...); FindItem/SyncFolderItems: one per item."""
+    root = to_xml((GOLDEN / f"{name}.xml").read_bytes()).getroot()
+    if any(True for _ in root.iter(f"{MESSAGES}Items")):
+        return [_calendar_items(root, (f"{MESSAGES}Items",))]
+    return [[item] for item in _calendar_items(root, LISTED)]
+
+
+def _items(name: str) -> list[Any]:
+    (items,) = _resources(name)
+    return items
+
+
 def _render(name: str) -> str:
-    master, *exceptions = _items(name)
-    return ews_to_ical(master, exceptions)
+    return "".join(ews_to_ical(master, exceptions) for master, *exceptions in _resources(name))
 
 
 def _events(text: str) -> list[Any]:
-    return [c for c in Calendar.from_ical(text).walk("VEVENT")]
+    return [c for cal in Calendar.from_ical(text, multiple=True) for c in cal.walk("VEVENT")]
 
 
 def test_golden_cases_exist_and_cite_sources() -> None:
@@ -121,6 +138,25 @@ def test_docs_master_without_start_uses_first_occurrence() -> None:
     event = _events(_render("docs_recurring_series_getitem_weekly_numbered"))[0]
     assert event["DTSTART"].dt == dt.datetime(2014, 3, 8, 21, 21, tzinfo=dt.UTC)
     assert "COUNT=10" in event["RRULE"].to_ical().decode()
+
+
+def test_docs_calendar_view_gives_one_event_per_item_at_the_page_times() -> None:
+    events = _events(_render("docs_finditem_calendarview_first_five"))
+    pacific = ZoneInfo("America/Los_Angeles")  # the page's console output is in Pacific time
+    shown = [(str(e["SUMMARY"]), e["DTSTART"].dt.astimezone(pacific)) for e in events]
+    assert shown[0] == (
+        "Contoso devs team meeting",
+        dt.datetime(2013, 8, 21, 12, 30, tzinfo=pacific),
+    )
+    assert shown[3] == ("Tennis at the club", dt.datetime(2013, 8, 22, 11, 0, tzinfo=pacific))
+    assert len(shown) == 5 and all("RRULE" not in e for e in events)
+
+
+def test_docs_sync_changes_map_created_and_updated_items_only() -> None:
+    events = _events(_render("docs_syncfolderitems_changes_calendar_shape"))
+    assert [str(e["UID"]) for e in events] == ["q04QAAAA==", "AQMkAD+", "Q04AAAAA=="]
+    assert events[0]["DTSTAMP"].dt == dt.datetime(2013, 8, 28, 16, 53, 35, tzinfo=dt.UTC)
+    assert str(events[2]["X-MICROSOFT-CDO-BUSYSTATUS"]) == "TENTATIVE"
 
 
 def test_round_trip_of_a_series_changes_nothing() -> None:
