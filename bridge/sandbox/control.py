@@ -22,8 +22,8 @@ as their owner can). `user` (UPN or id) selects a mailbox; default: the demo use
                                                       times?, skip?}  (skip=N: fail after N
                                                       matching requests, e.g. N delta pages)
   DELETE /_control/faults                            remove all fault rules
-  POST   /_control/delta/expire                      every delta/skip token -> 410
-                                                      syncStateNotFound
+  POST   /_control/delta/expire                      every delta/skip token (calendar and
+                                                      contacts) -> 410 syncStateNotFound
   POST   /_control/tokens/expire                     every access token expires now
   POST   /_control/tokens/lifetime                   {seconds} for new access tokens
   POST   /_control/tokens/revoke                     {user?} refresh tokens revoked (password
@@ -36,6 +36,7 @@ as their owner can). `user` (UPN or id) selects a mailbox; default: the demo use
   POST   /_control/reset                             {seed?: true, bulk_events?: 0}: wipe
                                                       calendars, events, delta state, faults and
                                                       log of the mailboxes; reseed the demo user
+  /_control/contacts/…                               contacts: see contacts_control.py
 This module must not implement Graph semantics itself; it calls the mailbox model.
 """
 
@@ -202,7 +203,8 @@ async def faults(request: web.Request) -> web.Response:
 
 
 async def delta_expire(request: web.Request) -> web.Response:
-    return web.json_response({"expired": _st(request).delta.expire_all()})
+    st = _st(request)
+    return web.json_response({"expired": st.delta.expire_all() + st.contacts.delta.expire_all()})
 
 
 async def tokens_expire(request: web.Request) -> web.Response:
@@ -274,10 +276,15 @@ def reset_state(st: SandboxState, seed: bool, bulk_events: int) -> None:
         if user.id != st.user_id:
             mb.add_calendar(user.id, "Calendar", is_default=True, hex_color="#0078d4")
     st.delta = DeltaStore()
+    st.contacts.clear()
     st.faults.clear()
     st.log.clear()
     if seed or bulk_events:
         apply_seed(mb, st.user_id, load_seed(bulk_events))
+    if seed:
+        from bridge.sandbox.contacts_seed import apply_contacts_seed
+
+        apply_contacts_seed(st.contacts, st.user_id)
     if not mb.calendars_of(st.user_id):
         mb.add_calendar(st.user_id, "Calendar", is_default=True, hex_color="#0078d4")
 
@@ -314,3 +321,6 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_control/requests/reset", requests_log)
     r.add_post("/_control/throttle", throttle)
     r.add_post("/_control/reset", reset)
+    from bridge.sandbox import contacts_control
+
+    contacts_control.add_routes(app)

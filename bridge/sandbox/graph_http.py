@@ -154,11 +154,23 @@ _CALENDAR_READ = {"calendars.read", "calendars.readwrite"}
 _CALENDAR_WRITE = {"calendars.readwrite"}
 
 
+# Contacts.Read / Contacts.ReadWrite likewise for /contacts and /contactFolders (contact-get.md,
+# user-post-contacts.md permission tables).
+_CONTACTS_READ = {"contacts.read", "contacts.readwrite"}
+_CONTACTS_WRITE = {"contacts.readwrite"}
+
+
 def check_permission(at: AccessToken, method: str, path: str) -> None:
-    if at.kind != "delegated" or not ("/calendar" in path or "/events" in path):
+    if at.kind != "delegated":
+        return
+    read = method in ("GET", "HEAD")
+    if "/contact" in path.lower():
+        needed = _CONTACTS_READ if read else _CONTACTS_WRITE
+    elif "/calendar" in path or "/events" in path:
+        needed = _CALENDAR_READ if read else _CALENDAR_WRITE
+    else:
         return
     granted = {s.lower() for s in at.scopes}
-    needed = _CALENDAR_READ if method in ("GET", "HEAD") else _CALENDAR_WRITE
     if not granted & needed:
         raise GraphError(
             403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."

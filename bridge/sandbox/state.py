@@ -1,8 +1,8 @@
 """The whole sandbox state in one object, shared by every route module.
 
-Holds the tenant, mailboxes, tokens, delta state, fault rules, throttling counters and the
-request log. All of it is touched only from the server's event loop thread. This module must not
-define HTTP routes; persistence is in persist.py.
+Holds the tenant, mailboxes, contacts, tokens, delta state, fault rules, throttling counters and
+the request log. All of it is touched only from the server's event loop thread. This module must
+not define HTTP routes; persistence is in persist.py.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.sandbox.contacts_model import ContactStore
 from bridge.sandbox.delta import DeltaStore
 from bridge.sandbox.mailbox import Mailboxes, new_guid
 from bridge.sandbox.throttle import Faults, Throttle
@@ -46,6 +47,7 @@ class SandboxState:
     faults: Faults = field(default_factory=Faults)
     throttle: Throttle = field(default_factory=Throttle)
     log: list[RequestRecord] = field(default_factory=list)
+    contacts: ContactStore = field(default_factory=ContactStore)
     latency: float = 0.0  # seconds added to every Graph request (control API)
     dirty: bool = False
 
@@ -72,6 +74,7 @@ class SandboxState:
             "mailboxes": self.mailboxes.to_json(),
             "tokens": self.tokens.to_json(),
             "delta": self.delta.to_json(),
+            "contacts": self.contacts.to_json(),
         }
 
     @classmethod
@@ -85,6 +88,7 @@ class SandboxState:
             admin_client_id=data["admin_client_id"],
             user_id=data["user_id"],
             port=int(data.get("port", 0)),
+            contacts=ContactStore.from_json(data.get("contacts", {})),
         )
 
 

@@ -26,8 +26,8 @@ from bridge.errors import AuthExpired, AuthFailed, ProviderBusy
 from bridge.providers.graph.transport import make_session
 
 PROVIDER = "graph"
-DELEGATED_SCOPES_READ: tuple[str, ...] = ("User.Read", "Calendars.Read")
-DELEGATED_SCOPES_WRITE: tuple[str, ...] = ("User.Read", "Calendars.ReadWrite")
+DELEGATED_SCOPES_READ: tuple[str, ...] = ("User.Read", "Calendars.Read", "Contacts.Read")
+DELEGATED_SCOPES_WRITE: tuple[str, ...] = ("User.Read", "Calendars.ReadWrite", "Contacts.ReadWrite")
 # Application permissions are requested as the resource's `.default` scope
 # (Microsoft identity platform docs: "client credentials flow", scope parameter).
 APP_ONLY_SCOPE = "https://graph.microsoft.com/.default"

@@ -1,0 +1,318 @@
+"""`ContactsProvider` for Microsoft 365 over Graph v1.0 (K1 address books, K2 pulls, K3 writes).
+
+- Address books: the default folder (`GET /me/contactFolders/contacts`, well-known name) plus
+  every folder under it, walked recursively (user-list-contactfolders.md,
+  contactfolder-list-childfolders.md); nested folders are named by path: "Clients / Europe".
+- Pulls: `GET /me/contactFolders/{id}/contacts/delta` (contact-delta.md), all pages (`Prefer:
+  odata.maxpagesize`), cursor `{"delta": deltaLink}`; an expired token (410 / syncStateNotFound,
+  delta-query-overview.md) gives a full round with reset=True. Graph contact JSON does not say
+  whether a contact has a photo, so every contact a pull returns costs one more request,
+  `GET /contacts/{id}/photo/$value` (404 ImageNotFound: none, profilephoto-get.md); delta only
+  returns changed contacts, so that cost is per change, not per contact and pull.
+- Writes: contacts have no transactionId, so a create is made idempotent here: the
+  idempotency key is stored in a single-value extended property (resources/
+  singlevaluelegacyextendedproperty.md, `String {GUID} Name davbridge-idempotency-key`) and a
+  create first looks for a contact carrying it (`$filter=singleValueExtendedProperties/Any(…)`,
+  singlevaluelegacyextendedproperty-get.md): one extra GET per create. Updates PATCH only the
+  vCard-expressible fields that changed, with `If-Match: W/"changeKey"` (contact-update.md);
+  a changed photo is PUT to `/photo/$value` (profilephoto-update.md). A photo removed by the
+  client is not removed at Graph, and TEL;TYPE=FAX/PAGER cannot be stored (no such property
+  in v1.0): both are logged, never an error.
+This module must not touch the store or the sync engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from bridge.errors import CursorExpired, PreconditionFailed, ProviderBusy, RemoteNotFound
+from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.graph.contacts_mapping import (
+    WantedContact,
+    contact_patch,
+    graph_to_vcard,
+    vcard_to_graph,
+)
+from bridge.providers.graph.http import (
+    PULL_POLICY,
+    WRITE_POLICY,
+    GraphHttp,
+    RetryPolicy,
+    error_for,
+    parse_retry_after,
+)
+from bridge.providers.graph.transport import make_session
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 200
+# A fixed property set GUID of davbridge's own (named property in the public-strings style).
+KEY_PROPERTY = "String {7b8e0c55-3f43-4a8e-9f3e-2a6d1b0c4e11} Name davbridge-idempotency-key"
+_RETRYABLE = frozenset({429, 502, 503, 504})
+
+
+def change_key(contact: Mapping[str, Any]) -> str:
+    if contact.get("changeKey"):
+        return str(contact["changeKey"])
+    return str(contact.get("@odata.etag") or "").removeprefix("W/").strip('"')
+
+
+def _if_match(key: str | None) -> dict[str, str]:
+    return {"If-Match": f'W/"{key}"'} if key else {}
+
+
+def _odata_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class GraphContactsProvider:
+    """Contact folders of one Graph mailbox (implements bridge.providers.base.ContactsProvider)."""
+
+    kind = ProviderKind.GRAPH
+
+    def __init__(
+        self,
+        http: GraphHttp,
+        page_size: int = PAGE_SIZE,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = http
+        self._email: str | None = None
+        self._prefer = {"Prefer": f"odata.maxpagesize={page_size}"}
+        self._sleep = sleep
+        self._raw_session = make_session(http.config.ca_bundle)
+
+    def _p(self, *segments: str) -> str:
+        return self._http.prefix + "".join("/" + quote(s, safe="") for s in segments)
+
+    @property
+    def account_email(self) -> str:
+        if self._email is None:
+            me = self._http.get(self._http.prefix, policy=PULL_POLICY) or {}
+            self._email = str(me.get("mail") or me.get("userPrincipalName") or "")
+        return self._email
+
+    # --- K1 ----------------------------------------------------------------------------------
+    def list_address_books(self) -> list[AddressBookInfo]:
+        default = self._http.get(self._p("contactFolders", "contacts"), policy=PULL_POLICY) or {}
+        books: list[AddressBookInfo] = []
+        top = self._http.get_all(self._p("contactFolders"), policy=PULL_POLICY)
+        self._walk(top, "", books)
+        books.sort(key=lambda b: b.display_name.lower())
+        first = AddressBookInfo(
+            str(default["id"]), str(default.get("displayName") or "Contacts"), is_default=True
+        )
+        return [first, *books]
+
+    def _walk(self, folders: list[dict[str, Any]], prefix: str, out: list[AddressBookInfo]) -> None:
+        for folder in folders:
+            name = prefix + str(folder.get("displayName") or folder["id"])
+            out.append(AddressBookInfo(str(folder["id"]), name))
+            children = self._http.get_all(
+                self._p("contactFolders", str(folder["id"]), "childFolders"), policy=PULL_POLICY
+            )
+            self._walk(children, name + " / ", out)
+
+    # --- K2 ----------------------------------------------------------------------------------
+    def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
+        before = self._http.request_count
+        link = _decode_cursor(cursor)
+        if link is not None:
+            try:
+                items, removed, delta_link = self._round(link)
+                return self._result(items, removed, delta_link, False, before)
+            except CursorExpired:
+                log.info("graph contacts delta token expired for %s: full resync", book_id)
+        start = self._p("contactFolders", book_id, "contacts", "delta")
+        items, _, delta_link = self._round(start)
+        return self._result(items, [], delta_link, True, before)
+
+    def _round(self, url: str) -> tuple[list[RemoteItem], list[str], str]:
+        """All pages of one delta round (all-or-nothing): upserts, removed ids, deltaLink."""
+        upserts: dict[str, dict[str, Any]] = {}
+        removed: dict[str, None] = {}
+        next_url: str | None = url
+        delta_link = ""
+        while next_url:
+            body = self._http.get(next_url, headers=self._prefer, policy=PULL_POLICY) or {}
+            for entry in body.get("value", []):
+                cid = str(entry.get("id") or "")
+                if not cid:
+                    continue
+                if "@removed" in entry:
+                    upserts.pop(cid, None)
+                    removed[cid] = None
+                else:
+                    removed.pop(cid, None)
+                    upserts[cid] = entry
+            next_url = body.get("@odata.nextLink")
+            delta_link = str(body.get("@odata.deltaLink") or delta_link)
+        items = [self._item(c, self._photo(cid, PULL_POLICY)) for cid, c in upserts.items()]
+        return items, list(removed), delta_link
+
+    def _result(
+        self, items: list[RemoteItem], removed: list[str], link: str, reset: bool, before: int
+    ) -> PullResult:
+        return PullResult(
+            tuple(items),
+            tuple(removed),
+            json.dumps({"delta": link}),
+            reset=reset,
+            requests=self._http.request_count - before,
+        )
+
+    def _item(self, contact: Mapping[str, Any], photo: bytes | None) -> RemoteItem:
+        cid = str(contact["id"])
+        return RemoteItem(cid, change_key(contact), cid, graph_to_vcard(contact, photo))
+
+    def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:
+        contact = self._get(remote_id, PULL_POLICY)
+        if contact is None or contact.get("parentFolderId") not in (None, book_id):
+            return None
+        return self._item(contact, self._photo(remote_id, PULL_POLICY))
+
+    def _get(self, remote_id: str, policy: RetryPolicy) -> dict[str, Any] | None:
+        try:
+            return self._http.get(self._p("contacts", remote_id), policy=policy) or {}
+        except RemoteNotFound:
+            return None
+
+    # --- K3 ----------------------------------------------------------------------------------
+    def create_contact(self, book_id: str, vcard: str, idempotency_key: str) -> RemoteItem:
+        wanted = vcard_to_graph(vcard)
+        _log_unstored(wanted)
+        contacts = self._p("contactFolders", book_id, "contacts")
+        flt = (
+            "singleValueExtendedProperties/Any(ep: ep/id eq "
+            f"{_odata_string(KEY_PROPERTY)} and ep/value eq {_odata_string(idempotency_key)})"
+        )
+        found = self._http.get_all(contacts, params={"$filter": flt}, policy=WRITE_POLICY)
+        photo: bytes | None = None
+        if found:  # a retry of a create that reached Graph: answer with what it made
+            contact = found[0]
+            photo = self._photo(str(contact["id"]), WRITE_POLICY)
+        else:
+            body = contact_patch({}, wanted)
+            body["singleValueExtendedProperties"] = [{"id": KEY_PROPERTY, "value": idempotency_key}]
+            contact = self._http.post(contacts, json=body, policy=WRITE_POLICY) or {}
+        cid = str(contact["id"])
+        if wanted.photo and photo != wanted.photo:
+            self._put_photo(cid, wanted.photo, None)
+            return self._canonical(cid, wanted.photo)
+        return self._item(contact, photo)
+
+    def update_contact(
+        self, book_id: str, remote_id: str, version: str | None, vcard: str
+    ) -> RemoteItem:
+        wanted = vcard_to_graph(vcard)
+        _log_unstored(wanted)
+        current = self._get(remote_id, WRITE_POLICY)
+        if current is None:
+            raise RemoteNotFound("graph", f"contact {remote_id} no longer exists")
+        key = change_key(current)
+        if version is not None and version != key:
+            # nothing is written for a stale version (contact-update.md If-Match semantics)
+            raise PreconditionFailed(
+                "graph", f"contact {remote_id} changed at Microsoft 365", None, 412
+            )
+        photo = self._photo(remote_id, WRITE_POLICY)
+        patch = contact_patch(current, wanted)
+        new_photo = wanted.photo if wanted.photo and wanted.photo != photo else None
+        if not patch and new_photo is None:
+            return self._item(current, photo)
+        if wanted.photo is None and photo is not None:
+            log.info("graph contact %s: the client dropped the photo; kept at Graph", remote_id)
+        if patch:
+            path = self._p("contacts", remote_id)
+            current = self._http.patch(path, json=patch, headers=_if_match(key)) or {}
+            key = change_key(current)
+        if new_photo is None:
+            return self._item(current, photo)
+        self._put_photo(remote_id, new_photo, key)
+        return self._canonical(remote_id, new_photo)
+
+    def delete_contact(self, book_id: str, remote_id: str, version: str | None) -> None:
+        try:
+            self._http.delete(
+                self._p("contacts", remote_id), headers=_if_match(version), policy=WRITE_POLICY
+            )
+        except RemoteNotFound:
+            return  # already gone: the client's intent holds
+
+    def _canonical(self, remote_id: str, photo: bytes | None) -> RemoteItem:
+        contact = self._get(remote_id, WRITE_POLICY)
+        if contact is None:
+            raise RemoteNotFound("graph", f"contact {remote_id} vanished right after the write")
+        return self._item(contact, photo)
+
+    # --- photos: raw bytes, outside GraphHttp's JSON calls -------------------------------------
+    def _photo(self, remote_id: str, policy: RetryPolicy) -> bytes | None:
+        try:
+            resp = self._raw("GET", self._photo_path(remote_id), policy)
+        except RemoteNotFound:
+            return None
+        return resp.content or None
+
+    def _put_photo(self, remote_id: str, data: bytes, key: str | None) -> None:
+        headers = {"Content-Type": "image/jpeg", **_if_match(key)}
+        self._raw("PUT", self._photo_path(remote_id), WRITE_POLICY, data, headers)
+
+    def _photo_path(self, remote_id: str) -> str:
+        return self._p("contacts", remote_id, "photo") + "/$value"
+
+    def _raw(
+        self,
+        method: str,
+        path: str,
+        policy: RetryPolicy,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """One non-JSON Graph call with GraphHttp's error mapping, 401 re-auth and retries."""
+        url, attempt, waited, reauthorized = self._http.url(path), 0, 0.0, False
+        while True:
+            attempt += 1
+            hdrs = {"Authorization": "Bearer " + self._http.auth.access_token(), **(headers or {})}
+            self._http.request_count += 1
+            try:
+                resp = self._raw_session.request(
+                    method, url, data=data, headers=hdrs, timeout=(10.0, 60.0)
+                )
+            except requests.RequestException as exc:
+                raise ProviderBusy("graph", f"{method} photo failed: {exc}", 5.0) from exc
+            if resp.status_code == 401 and not reauthorized:
+                reauthorized, attempt = True, attempt - 1
+                self._http.auth.invalidate()
+                continue
+            if resp.status_code in _RETRYABLE:
+                delay = parse_retry_after(resp.headers.get("Retry-After"))
+                delay = min(2.0 ** (attempt - 1), 30.0) if delay is None else delay
+                if attempt < policy.max_attempts and waited + delay <= policy.max_total_wait_s:
+                    self._sleep(delay)
+                    waited += delay
+                    continue
+            if resp.status_code >= 400:
+                raise error_for(resp)
+            return resp
+
+
+def _decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        link = json.loads(cursor).get("delta")
+    except (ValueError, AttributeError):
+        return None  # unknown cursor format: a full round repairs it
+    return str(link) if link else None
+
+
+def _log_unstored(wanted: WantedContact) -> None:
+    for what in wanted.unstored:
+        log.info("graph contacts cannot store %s (no such property in Graph v1.0)", what)

@@ -1,0 +1,121 @@
+"""Shared vocabulary of the Graph contact <-> vCard 3.0 mapping.
+
+The Graph side is resources/contact.md (v1.0); the vCard side follows the davbridge conventions
+(VERSION 3.0, PRODID -//davbridge//davbridge//EN, UID = Graph contact id, N, FN, NICKNAME,
+ORG:Company;Department, TITLE = jobTitle, EMAIL, TEL;TYPE=CELL|WORK|HOME, ADR;TYPE=WORK|HOME|OTHER,
+BDAY, NOTE, URL, CATEGORIES, PHOTO;ENCODING=b;TYPE=JPEG, REV).
+
+Birthdays: Graph stores a DateTimeOffset (resources/contact.md `birthday`, "always in UTC").
+Its calendar date is the UTC value rounded to the nearest day (12:00Z or later counts as the
+next day), so a local midnight stored from any zone between UTC−11 and UTC+12 reads as the
+intended day; the bridge writes 11:59Z, which reads back as the same day. A vCard birthday
+without a year (`--MM-DD`) is stored with the year 1604, the placeholder Apple clients use.
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+PRODID = "-//davbridge//davbridge//EN"
+NO_YEAR = 1604
+BIRTHDAY_TIME = "T11:59:00Z"
+ADDRESS_KEYS = ("street", "city", "state", "postalCode", "countryOrRegion")
+ADDRESS_FIELDS = (("businessAddress", "WORK"), ("homeAddress", "HOME"), ("otherAddress", "OTHER"))
+STRING_FIELDS = (
+    "displayName",
+    "givenName",
+    "middleName",
+    "surname",
+    "title",
+    "generation",
+    "nickName",
+    "companyName",
+    "department",
+    "jobTitle",
+    "mobilePhone",
+    "personalNotes",
+    "businessHomePage",
+)
+LIST_FIELDS = ("businessPhones", "homePhones", "categories")
+# Everything a vCard can carry. Other Graph properties (spouseName, manager, assistantName,
+# children, imAddresses, officeLocation, profession, fileAs, initials, yomi*) are never written.
+VCARD_FIELDS = (
+    *STRING_FIELDS,
+    *LIST_FIELDS,
+    "emailAddresses",
+    "birthday",
+    *(name for name, _ in ADDRESS_FIELDS),
+)
+
+
+def parse_utc(value: Any) -> dt.datetime | None:
+    """A Graph DateTimeOffset ("2017-09-04T15:54:02Z", up to 7 fractional digits) in UTC."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def birthday_date(value: Any) -> dt.date | None:
+    """The calendar date of a Graph `birthday` (see the module docstring)."""
+    parsed = parse_utc(value)
+    if parsed is None:
+        return None
+    return (parsed + dt.timedelta(hours=12)).date()
+
+
+def birthday_value(day: dt.date) -> str:
+    """The Graph `birthday` the bridge writes for a calendar date."""
+    return day.isoformat() + BIRTHDAY_TIME
+
+
+def escape_text(value: str) -> str:
+    """RFC 2426 §4 text escaping (backslash, comma, semicolon, newline)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(",", "\\,")
+        .replace(";", "\\;")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """RFC 2425 §5.8.1 folding at 75 octets, never inside a UTF-8 sequence; CRLF-terminated."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line + "\r\n"
+    parts: list[str] = []
+    start, limit = 0, 75
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:
+            end -= 1
+        parts.append(data[start:end].decode("utf-8"))
+        start, limit = end, 74  # continuation lines begin with one space
+    return "\r\n ".join(parts) + "\r\n"
+
+
+def text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def address_of(value: Any) -> dict[str, str]:
+    """A Graph physicalAddress with all five keys (missing ones as "")."""
+    raw = value if isinstance(value, dict) else {}
+    return {key: text(raw.get(key)) for key in ADDRESS_KEYS}
