@@ -37,8 +37,14 @@ SCOPES_READ: tuple[str, ...] = (
     "openid",
     "email",
     "https://www.googleapis.com/auth/calendar.readonly",
+    "https://www.googleapis.com/auth/contacts.readonly",
 )
-SCOPES_WRITE: tuple[str, ...] = ("openid", "email", "https://www.googleapis.com/auth/calendar")
+SCOPES_WRITE: tuple[str, ...] = (
+    "openid",
+    "email",
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/contacts",
+)
 HTTP_TIMEOUT_S = 30
 _TRANSIENT_RETRY_AFTER_S = 30.0
 # Token endpoint errors that need the user to authorize again (RFC 6749 §5.2; Google "Using
@@ -57,6 +63,7 @@ class GoogleAppConfig:
     revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     calendar_api_base: str = "https://www.googleapis.com/calendar/v3/"
     ca_bundle: str | None = None
+    people_api_base: str = "https://people.googleapis.com/"  # People API root (paths "v1/…")
 
 
 def make_http(config: GoogleAppConfig) -> httplib2.Http:

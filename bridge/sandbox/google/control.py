@@ -36,8 +36,9 @@ shared calendar (as its owner can) and may set `organizer`, `creator`, `iCalUID`
   GET    /_control/requests?since=&prefix=            [{method, path, query, status, ts}]
   POST   /_control/requests/reset
   POST   /_control/reset                              {seed?: true, bulk_events?: 0}: wipe
-                                                       calendars, events, faults and log (sync
-                                                       tokens -> 410); reseed
+                                                       calendars, events, contacts, faults and
+                                                       log (sync tokens -> 410/400); reseed
+  /_control/people…                                   contacts: see people_control.py
 This module must not implement Calendar semantics itself; it calls the store.
 """
 
@@ -49,8 +50,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.sandbox.google import people_control
 from bridge.sandbox.google.errors import ApiError, bad_request
 from bridge.sandbox.google.gateway import DEFAULT_REASONS, error_response
+from bridge.sandbox.google.people_seed import seed_people
 from bridge.sandbox.google.render import render_event, render_list_entry
 from bridge.sandbox.google.seed import seed_store
 from bridge.sandbox.google.state import STATE_KEY, GoogleState
@@ -224,6 +227,10 @@ def reset_state(st: GoogleState, seed: bool, bulk_events: int) -> None:
     st.log.clear()
     if seed or bulk_events:
         seed_store(store, bulk_events)
+    if seed and not bulk_events:
+        seed_people(st.people)
+    else:
+        st.people.reset()
     if store.user not in store.calendars:
         store.add_calendar(
             Calendar(
@@ -266,3 +273,4 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/_control/requests", requests_log)
     r.add_post("/_control/requests/reset", requests_log)
     r.add_post("/_control/reset", reset)
+    people_control.add_routes(app)

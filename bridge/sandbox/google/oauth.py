@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from aiohttp import web
 
+from bridge.sandbox.google.people_model import PEOPLE_SCOPES
 from bridge.sandbox.google.state import STATE_KEY, GoogleState
 from bridge.sandbox.google.tokens import EMAIL, KNOWN_SCOPES, PROFILE, normalize_scopes, pkce_ok
 
@@ -86,7 +87,7 @@ def _check_request(st: GoogleState, p: dict[str, str]) -> web.Response | None:
     scopes = normalize_scopes(p.get("scope", ""))
     if not scopes:
         return _page(400, "invalid_request", "Missing required parameter: scope")
-    unknown = [s for s in scopes if s not in KNOWN_SCOPES]
+    unknown = [s for s in scopes if s not in KNOWN_SCOPES and s not in PEOPLE_SCOPES]
     if unknown:
         return _page(400, "invalid_scope", f"Some requested scopes were invalid: {unknown}")
     if p.get("code_challenge") and p.get("code_challenge_method", "plain") not in ("S256", "plain"):

@@ -4,7 +4,8 @@
 `stop()` saves state (when a state dir is given) and shuts down; the next start resumes it (same
 ids, etags, tokens; the same port when free). With a state dir, state is also saved about once
 a second after changes. TLS material comes from bridge.sandbox.tls (shared CA layout).
-This module must not implement routes; oauth.py, calendar_routes.py and control.py do.
+This module must not implement routes; oauth.py, calendar_routes.py, people_routes.py and
+control.py do.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google import calendar_routes, control, gateway, oauth, persist
+from bridge.sandbox.google import (
+    calendar_routes,
+    control,
+    gateway,
+    oauth,
+    people_routes,
+    persist,
+)
 from bridge.sandbox.google.state import STATE_KEY, GoogleState, fresh_state
 from bridge.sandbox.tls import ensure_tls, server_context
 
@@ -42,7 +50,8 @@ class GoogleSandboxInfo:
     client_secret: str
     user: str  # "alex@contoso.example"
     user_password: str
-    inspect_refresh_token: str  # scope calendar, same client: lets tests use the real API
+    inspect_refresh_token: str  # scopes calendar + contacts, same client: tests use the real APIs
+    people_api_base: str = ""  # f"{base_url}/" (People API api_endpoint: paths start "v1/")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,6 +115,7 @@ class GoogleSandbox:
             user=st.user,
             user_password=st.passwords[st.user],
             inspect_refresh_token=st.inspect_refresh_token,
+            people_api_base=f"{base}/",
         )
         self._ready.clear()
         self._error = None
@@ -148,6 +158,7 @@ class GoogleSandbox:
         app[control.INFO_KEY] = lambda: self.info.to_json()
         oauth.add_routes(app)
         calendar_routes.add_routes(app)
+        people_routes.add_routes(app)
         control.add_routes(app)
         return app
 

@@ -1,6 +1,6 @@
 """The whole Google sandbox state in one object, shared by the route modules.
 
-Holds the Calendar store, OAuth clients and tokens, users and passwords, fault rules and the
+Holds the Calendar store, the People (contacts) store, OAuth clients and tokens, users and passwords, fault rules and the
 request log. Touched only from the server's event-loop thread (tests read `log` from outside).
 This module must not define HTTP routes; persist.py saves it.
 """
@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.sandbox.google.people_model import CONTACTS, PeopleStore
 from bridge.sandbox.google.store import Store
 from bridge.sandbox.google.tokens import CALENDAR, TokenStore
 from bridge.sandbox.throttle import Faults
@@ -40,6 +41,7 @@ class GoogleState:
     passwords: dict[str, str]  # user email -> password
     names: dict[str, str]  # user email -> display name
     inspect_refresh_token: str
+    people: PeopleStore = field(default_factory=lambda: PeopleStore(DEMO_USER))
     base_url: str = ""
     port: int = 0
     faults: Faults = field(default_factory=Faults)
@@ -64,6 +66,7 @@ class GoogleState:
             "names": self.names,
             "inspect_refresh_token": self.inspect_refresh_token,
             "port": self.port,
+            "people": self.people.to_json(),
         }
 
     @classmethod
@@ -76,6 +79,9 @@ class GoogleState:
             names=dict(data["names"]),
             inspect_refresh_token=data["inspect_refresh_token"],
             port=int(data.get("port", 0)),
+            people=PeopleStore.from_json(data["people"])
+            if data.get("people")
+            else PeopleStore(str(data["store"]["user"])),
         )
 
 
@@ -85,7 +91,8 @@ def fresh_state() -> GoogleState:
 
     tokens = TokenStore()
     client = tokens.add_client("davbridge")
-    grant = tokens.new_grant(client.client_id, DEMO_USER, [CALENDAR])
+    # the inspection grant (published in the demo's --info-json) reads and writes both APIs
+    grant = tokens.new_grant(client.client_id, DEMO_USER, [CALENDAR, CONTACTS])
     return GoogleState(
         store=Store(DEMO_USER, DEMO_NAME),
         tokens=tokens,
