@@ -22,6 +22,7 @@ as EWS operations, so ChangeKeys change and SyncFolderItems reports them.
   GET  /_control/log      {"requests": [...], "counts": {op: n}}
   POST /_control/reset-log
   POST /_control/reset    {"seed": true, "bulk_events": 0}  fresh mailbox (new ids)
+  GET|POST /_control/contacts…            contacts (see bridge.sandbox.ews.contacts_control)
 
 This module must not speak SOAP.
 """
@@ -31,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from bridge.sandbox.ews import edits, itemparse
+from bridge.sandbox.ews import contacts_control, edits, itemparse
 from bridge.sandbox.ews import recurrence as erec
 from bridge.sandbox.ews.auth import Authenticator
 from bridge.sandbox.ews.seed import graph_to_fields
@@ -116,6 +117,8 @@ def _dispatch(  # noqa: C901 - a flat route table
     sb: Controlled, svc: EwsService, method: str, action: str, query: dict[str, str], body: Json
 ) -> tuple[int, Any]:
     now = svc.now()
+    if action == "contacts" or action.startswith("contacts/"):
+        return contacts_control.handle(svc, method, action, query, body)
     if method == "GET" and action == "":
         return 200, {"doc": __doc__}
     if method == "GET" and action == "folders":

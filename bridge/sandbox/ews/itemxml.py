@@ -372,6 +372,10 @@ class RenderContext:
 
 
 def render(parent: ET.Element, v: View, ctx: RenderContext) -> ET.Element:
+    if v.item.data.get("ItemClass") == "IPM.Contact":
+        from bridge.sandbox.ews import contacts_xml  # contacts render as t:Contact
+
+        return contacts_xml.render(parent, v, ctx)
     node = sub(parent, "t:CalendarItem")
     shape = ctx.shape
     if shape.mime and ctx.mime is not None:

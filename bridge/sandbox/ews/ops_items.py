@@ -17,7 +17,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from bridge.sandbox.ews import itemxml, mime, restrict
+from bridge.sandbox.ews import contacts_model, itemxml, mime, restrict
 from bridge.sandbox.ews import recurrence as erec
 from bridge.sandbox.ews.itemxml import View
 from bridge.sandbox.ews.soap import (
@@ -31,6 +31,7 @@ from bridge.sandbox.ews.soap import (
     sub,
     success,
 )
+from bridge.sandbox.ews.store import CalItem
 
 if TYPE_CHECKING:
     from bridge.sandbox.ews.service import EwsService
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 def view_property(v: View, path: ET.Element, svc: EwsService) -> Any:
     """The value a Restriction / SortOrder sees for one property path."""
+    if contacts_model.is_contact(v.item):
+        return contacts_model.property_value(v.item, path)
     if local(path) == "ExtendedFieldURI":
         value = mime.extended_item_value(v, path, svc.store)
         if value is not None and path.get("PropertyType") in ("Integer", "Long", "Short"):
@@ -71,8 +74,14 @@ def _getter(v: View, svc: EwsService) -> restrict.Getter:
     return lambda path: view_property(v, path, svc)
 
 
+def _order(item: CalItem) -> tuple[dt.datetime, str, str]:
+    """Calendar items by start; contacts (no Start) by FileAs, like Outlook's contact list."""
+    start = item.data.get("Start") or dt.datetime.min.replace(tzinfo=dt.UTC)
+    return start, str(item.data.get("FileAs") or "").lower(), item.id
+
+
 def _views(svc: EwsService, folder_id: str, cal: ET.Element | None) -> list[View]:
-    items = sorted(svc.store.items_in(folder_id), key=lambda i: (i.data["Start"], i.id))
+    items = sorted(svc.store.items_in(folder_id), key=_order)
     if cal is None:
         return [View(i, None, i.data) for i in items]
     lo = parse_datetime(cal.get("StartDate", ""))
@@ -81,6 +90,8 @@ def _views(svc: EwsService, folder_id: str, cal: ET.Element | None) -> list[View
         raise EwsError("ErrorCalendarViewRangeTooBig", "EndDate is earlier than StartDate.")
     out: list[View] = []
     for item in items:
+        if "Start" not in item.data:  # contacts are not in a CalendarView
+            continue
         if item.data.get("Recurrence"):
             for index, _start in erec.expand(item, lo, hi):
                 v = itemxml.view_of(item, index)

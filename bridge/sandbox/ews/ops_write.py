@@ -6,6 +6,7 @@ AppendToItemField; ConflictResolution NeverOverwrite | AutoResolve | AlwaysOverw
 ChangeKey with NeverOverwrite fails with ErrorIrresolvableConflict; the response carries the new
 ItemId/ChangeKey and ConflictResults) and "DeleteItem operation" (ItemId, OccurrenceItemId,
 RecurringMasterItemId; SendMeetingCancellations). Meeting messages are not sent anywhere.
+Contacts (t:Contact, ItemClass IPM.Contact) branch to contacts_ops after the shared ChangeKey check.
 This module must not render whole items (itemxml does) nor know HTTP.
 """
 
@@ -15,7 +16,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from bridge.sandbox.ews import edits, itemparse
+from bridge.sandbox.ews import contacts_ops, edits, itemparse
 from bridge.sandbox.ews import recurrence as erec
 from bridge.sandbox.ews.itemxml import view_of
 from bridge.sandbox.ews.soap import EwsError, Request, error, local, m, sub, success, t
@@ -38,6 +39,11 @@ def create_item(svc: EwsService, req: Request) -> ET.Element:
     for elem in items if items is not None else []:
         try:
             folder = svc.folder_of(target) if target is not None else None
+            if local(elem) == "Contact":
+                contact = contacts_ops.create(svc, folder, elem)
+                node = sub(sub(success(msgs, "CreateItem"), "m:Items"), "t:Contact")
+                sub(node, "t:ItemId", Id=contact.id, ChangeKey=contact.change_key)
+                continue
             if folder is None:
                 folder = svc.store.distinguished("calendar")
             assert folder is not None
@@ -118,6 +124,13 @@ def update_item(svc: EwsService, req: Request) -> ET.Element:
                     "passed in the request does not match the current change key for the item.",
                 )
             updates = change.find(t("Updates"))
+            if contacts_ops.is_contact(item):
+                contacts_ops.update(svc, item, updates)
+                msg = success(msgs, "UpdateItem")
+                node = sub(sub(msg, "m:Items"), "t:Contact")
+                sub(node, "t:ItemId", Id=item.id, ChangeKey=item.change_key)
+                sub(sub(msg, "m:ConflictResults"), "t:Count", "0")
+                continue
             changes, rec_elem, rec_deleted = _changes(
                 updates if updates is not None else ET.Element("x"), current.data, tz
             )

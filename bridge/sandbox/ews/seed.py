@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from bridge.sandbox import recurrence as rec
-from bridge.sandbox.ews import edits, itemparse
+from bridge.sandbox.ews import contacts_seed, edits, itemparse
 from bridge.sandbox.ews import recurrence as erec
 from bridge.sandbox.ews.store import Fields, Store
 
@@ -165,4 +165,6 @@ def seeded_store(now: dt.datetime, seed: bool, bulk_events: int) -> tuple[Store,
     if not seed:
         return store, build_folders(store, "")
     demo = seedmod.demo_seed(now)
-    return store, apply(store, demo, now, False)
+    ids = apply(store, demo, now, False)
+    ids.update(contacts_seed.apply(store, ids, now))
+    return store, ids

@@ -1,0 +1,306 @@
+"""`ContactsProvider` for Exchange over EWS with exchangelib (SPEC K1 address books, K2, K3).
+
+Wire calls only; vCard conversion lives in contacts_mapping.py.
+- list_address_books: the distinguished Contacts folder (is_default) and every contacts folder
+  below it (FindFolder Deep), named by path below Contacts ("Clients / Europe").
+- pull_contacts: SyncFolderItems (IdOnly) rounds until IncludesLastItemInRange, then GetItem for
+  the created/updated ids ("Synchronize items by using EWS in Exchange"); nothing is returned
+  before the last round arrived. Cursor: JSON {"state": SyncState}. ErrorInvalidSyncStateData
+  ("Handling synchronization-related errors in EWS in Exchange") -> a full round, reset=True.
+- create_contact: EWS has no idempotency key, so the key is stored on the contact as a named
+  extended property (PublicStrings "davbridge-idempotency-key", page "ExtendedFieldURI") and
+  a create first looks for it (FindItem with an IsEqualTo restriction); a retry returns the
+  contact made by the first attempt.
+- update_contact: the given version (the ChangeKey) is compared with the contact's current
+  ChangeKey before anything is written (stale -> PreconditionFailed); only the changed writable
+  fields are saved (UpdateItem, ConflictResolution NeverOverwrite with the ChangeKey, so a race
+  still ends in ErrorIrresolvableConflict -> PreconditionFailed). A replaced email/phone/address
+  list is sent by exchangelib as SetItemField for the used keys and DeleteItemField for the
+  others ("UpdateItem operation", "SetItemField", "DeleteItemField", "IndexedFieldURI").
+- delete_contact: version check, then DeleteItem; an already deleted contact is fine.
+RemoteItem: remote_id = ItemId, version = ChangeKey, uid = ItemId.
+This module must not touch the store or the sync engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from exchangelib import Account, Contact
+from exchangelib.extended_properties import ExtendedProperty
+from exchangelib.items import ID_ONLY, NEVER_OVERWRITE
+from exchangelib.services import SyncFolderItems
+
+from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.ews.account import EwsConfig, connect
+from bridge.providers.ews.contacts_mapping import (
+    FIELDS,
+    changed_fields,
+    contact_to_vcard,
+    vcard_to_fields,
+)
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
+from bridge.providers.ews.sync import SyncFolderItemsService
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound
+MAX_ROUNDS = 10_000
+KEY_FIELD = "davbridge_key"
+
+
+class IdempotencyKey(ExtendedProperty):
+    """The bridge's create key on a contact (a named string property in PS_PUBLIC_STRINGS)."""
+
+    distinguished_property_set_id = "PublicStrings"
+    property_name = "davbridge-idempotency-key"
+    property_type = "String"
+
+
+def _register() -> None:
+    if KEY_FIELD not in {f.name for f in Contact.FIELDS}:
+        Contact.register(KEY_FIELD, IdempotencyKey)
+
+
+def _cursor(text: str | None) -> str | None:
+    try:
+        state = json.loads(text)["state"] if text else None
+    except (ValueError, KeyError, TypeError):
+        return None  # unknown cursor format: a full round repairs it
+    return str(state) if state else None
+
+
+class EwsContactsProvider:
+    """Contact folders of one EWS mailbox (implements bridge.providers.base.ContactsProvider)."""
+
+    kind = ProviderKind.EWS
+
+    def __init__(
+        self,
+        config: EwsConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        account: Account | None = None,
+        max_changes: int = MAX_CHANGES,
+    ) -> None:
+        _register()
+        self._config = config
+        self._sleep = sleep
+        self._account = account
+        self._folders: dict[str, Any] = {}
+        self._max_changes = max_changes
+        self.request_count = 0
+
+    @property
+    def account(self) -> Account:
+        if self._account is None:
+            self._account = connect(self._config)
+        return self._account
+
+    @property
+    def account_email(self) -> str:
+        return self._config.email
+
+    def _call(self, operation: Callable[[], T], policy: Policy) -> T:
+        self.request_count += 1
+        return call(operation, policy, self._sleep)
+
+    # --- K1 ------------------------------------------------------------------------------------
+    def list_address_books(self) -> list[AddressBookInfo]:
+        root = self._call(lambda: self.account.contacts, PULL_POLICY)
+        below = self._call(lambda: list(root.walk()), PULL_POLICY)
+        folders = [f for f in below if getattr(f, "folder_class", "") == "IPF.Contact"]
+        names = {str(root.id): ""}
+        by_id = {str(f.id): f for f in folders}
+
+        def path(folder: Any) -> str:
+            key = str(folder.id)
+            if key not in names:
+                parent = folder.parent_folder_id.id if folder.parent_folder_id else None
+                above = path(by_id[parent]) if parent in by_id else ""
+                names[key] = f"{above} / {folder.name}" if above else str(folder.name)
+            return names[key]
+
+        books = [AddressBookInfo(str(root.id), str(root.name or "Contacts"), is_default=True)]
+        self._folders = {str(root.id): root}
+        for folder in sorted(folders, key=path):
+            self._folders[str(folder.id)] = folder
+            rights = getattr(folder, "effective_rights", None)
+            read_only = rights is not None and not (rights.create_contents or rights.modify)
+            books.append(AddressBookInfo(str(folder.id), path(folder), read_only=bool(read_only)))
+        return books
+
+    def _folder(self, book_id: str) -> Any:
+        if book_id not in self._folders:
+            self.list_address_books()
+        if book_id not in self._folders:
+            raise RemoteNotFound("ews", f"contacts folder {book_id} does not exist", None, 404)
+        return self._folders[book_id]
+
+    # --- K2: reads -----------------------------------------------------------------------------
+    def _get(self, ids: Sequence[str], folder: Any, policy: Policy) -> list[Any]:
+        """GetItem for `ids`; missing ones (and non-contacts) are left out."""
+        if not ids:
+            return []
+        wanted = [(i, None) for i in ids]
+        results = self._call(
+            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=FIELDS)),
+            policy,
+        )
+        items = []
+        for result in results:
+            if isinstance(result, Exception):
+                error = translate(result)
+                if isinstance(error, RemoteNotFound):
+                    continue
+                raise error
+            if isinstance(result, Contact):
+                items.append(result)
+        return items
+
+    @staticmethod
+    def _remote(item: Any) -> RemoteItem:
+        return RemoteItem(
+            remote_id=str(item.id),
+            version=str(item.changekey),
+            uid=str(item.id),
+            ical=contact_to_vcard(item),
+        )
+
+    def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
+        first = self.request_count
+        folder = self._folder(book_id)
+        state = _cursor(cursor)
+        changes: tuple[list[str], list[str], str] | None = None
+        if state is not None:
+            try:
+                changes = self._sync_round(folder, state)
+            except CursorExpired:
+                log.info("ews sync state invalid for contacts %s: full round", book_id)
+        reset = changes is None
+        if changes is None:
+            changes = self._sync_round(folder, None)
+        upserts, deleted, sync_state = changes
+        fetched = self._get(upserts, folder, PULL_POLICY)
+        found = {str(i.id) for i in fetched}
+        removed = [*deleted, *(i for i in upserts if i not in found)]
+        return PullResult(
+            items=tuple(self._remote(i) for i in fetched),
+            removed=tuple(removed),
+            cursor=json.dumps({"state": sync_state}, sort_keys=True),
+            reset=reset,
+            requests=self.request_count - first,
+        )
+
+    def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
+        """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
+        upserts: dict[str, None] = {}
+        deleted: dict[str, None] = {}
+        for _ in range(MAX_ROUNDS):
+            svc = SyncFolderItemsService(account=self.account)
+
+            def one_round(svc: Any = svc, current: str | None = state) -> list[Any]:
+                return list(
+                    svc.call(
+                        folder=folder,
+                        shape=ID_ONLY,
+                        additional_fields=set(),
+                        sync_state=current,
+                        ignore=None,
+                        max_changes_returned=self._max_changes,
+                        sync_scope="NormalItems",
+                    )
+                )
+
+            for element in self._call(one_round, PULL_POLICY):
+                if isinstance(element, Exception):
+                    raise translate(element)
+                change, obj = element
+                if change == SyncFolderItems.DELETE:
+                    upserts.pop(str(obj.id), None)
+                    deleted[str(obj.id)] = None
+                elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+                    deleted.pop(str(obj.id), None)
+                    upserts[str(obj.id)] = None
+            new_state = svc.sync_state
+            if svc.includes_last_item_in_range or not new_state or new_state == state:
+                return list(upserts), list(deleted), str(new_state or state or "")
+            state = new_state
+        raise CursorExpired("ews", "SyncFolderItems never reached the last item")
+
+    def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:
+        items = self._get([remote_id], self._folder(book_id), PULL_POLICY)
+        return self._remote(items[0]) if items else None
+
+    # --- K3: writes ----------------------------------------------------------------------------
+    def _one(self, book_id: str, remote_id: str) -> Any:
+        items = self._get([remote_id], self._folder(book_id), WRITE_POLICY)
+        if not items:
+            raise RemoteNotFound("ews", f"contact {remote_id} no longer exists", None, 404)
+        return items[0]
+
+    def _find_key(self, folder: Any, key: str) -> str | None:
+        """The id of a contact made with this idempotency key (a retried create), if any."""
+        query = folder.filter(**{KEY_FIELD: key}).only("display_name")
+        try:
+            found = self._call(lambda: list(query), WRITE_POLICY)
+        except BridgeError as error:  # a server without restrictions: list every key
+            log.info("ews: restricted FindItem refused (%s); listing the folder", error)
+            found = self._call(lambda: list(folder.all().only(KEY_FIELD)), WRITE_POLICY)
+            found = [i for i in found if getattr(i, KEY_FIELD, None) == key]
+        ids = [str(i.id) for i in found if not isinstance(i, Exception)]
+        return ids[0] if ids else None
+
+    def create_contact(self, book_id: str, vcard: str, idempotency_key: str) -> RemoteItem:
+        fields = vcard_to_fields(vcard)
+        folder = self._folder(book_id)
+        existing = self._find_key(folder, idempotency_key)
+        if existing is not None:
+            log.info("ews: contact for key %s already exists as %s", idempotency_key, existing)
+            return self._remote(self._one(book_id, existing))
+        values = {k: v for k, v in fields.items() if v not in (None, [])}
+        item = Contact(account=self.account, folder=folder, **values)
+        setattr(item, KEY_FIELD, idempotency_key)
+        self._call(lambda: item.save(), WRITE_POLICY)
+        return self._remote(self._one(book_id, str(item.id)))
+
+    def _check(self, current: Any, version: str | None) -> None:
+        if version is not None and version != str(current.changekey):
+            raise PreconditionFailed(
+                "ews",
+                f"contact {current.id} changed in Exchange since it was read",
+                "ErrorIrresolvableConflict",
+                412,
+            )
+
+    def update_contact(
+        self, book_id: str, remote_id: str, version: str | None, vcard: str
+    ) -> RemoteItem:
+        wanted = vcard_to_fields(vcard)
+        current = self._one(book_id, remote_id)
+        self._check(current, version)
+        changed = changed_fields(current, wanted)
+        if changed:
+            for name in changed:
+                setattr(current, name, wanted[name])
+            self._call(
+                lambda: current.save(update_fields=changed, conflict_resolution=NEVER_OVERWRITE),
+                WRITE_POLICY,
+            )
+        return self._remote(self._one(book_id, remote_id))
+
+    def delete_contact(self, book_id: str, remote_id: str, version: str | None) -> None:
+        try:
+            current = self._one(book_id, remote_id)
+        except RemoteNotFound:
+            return  # already gone: the client's intent holds
+        self._check(current, version)
+        try:
+            self._call(lambda: current.delete(), WRITE_POLICY)
+        except RemoteNotFound:
+            return
