@@ -1,0 +1,207 @@
+"""CardDAV answers Radicale would give by scanning every card, given from the phone index:
+addressbook-query on TEL (RFC 6352 §8.6, §10.5) — how softphones such as Linphone search as
+the user types — and vCard 4.0 address data on request (RFC 6352 §10.4).
+
+`addressbook_query` takes only this request shape and returns None for anything else (Radicale
+then answers by scanning): prop = DAV:getetag and/or CR:address-data (whole card, version 3.0
+or 4.0); filter = one prop-filter name="TEL" holding only text-match elements (match-type
+equals | contains | starts-with, collation i;unicode-casemap / i;ascii-casemap / i;octet,
+negate-condition="no"); several text-matches under test="anyof" are a union; optional
+CR:limit/CR:nresults. Numbers are compared in E.164 form (bridge.contacts.phones), so
+"+49 30 1234567" equals "030 1234567"; search text with letters is left to Radicale.
+A truncated answer ends with a 507 response for the request-URI (RFC 6352 §8.6.1).
+
+`vcard4_answer` rewrites the address data of a multistatus Radicale produced when the
+request asked for version 4.0 (Radicale 3.9 with vobject < 1.0 serves 3.0 only).
+Imports only bridge.api and the stdlib.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import xml.etree.ElementTree as ET  # noqa: S405 - only Radicale's own output is parsed here
+from collections.abc import Callable
+from typing import Any
+from xml.sax.saxutils import escape
+
+from bridge import api
+
+DAV = "{DAV:}"
+CR = "{urn:ietf:params:xml:ns:carddav}"
+_PROPS = {f"{DAV}getetag", f"{CR}address-data"}
+_COLLATIONS = {None, "i;unicode-casemap", "i;ascii-casemap", "i;octet"}
+_MATCH_TYPES = {"equals", "contains", "starts-with"}
+_LETTERS = re.compile(r"[^\d\s()+./\-]")
+_UNLIMITED = 100_000
+_HEAD = "<?xml version='1.0' encoding='utf-8'?>\n"
+
+Response = tuple[int, dict[str, str], bytes, None]
+
+
+def wants_vcard4(root: Any) -> bool:
+    """Does a REPORT body ask for address data in vCard 4.0?"""
+    if root is None:
+        return False
+    return any(el.get("version") == "4.0" for el in root.iter(f"{CR}address-data"))
+
+
+def _address_data_version(prop: Any) -> str | None:
+    """ "3.0"/"4.0" for a whole-card address-data request, None when not servable here."""
+    data = prop.find(f"{CR}address-data")
+    if data is None:
+        return "3.0"
+    if len(data) or set(data.attrib) - {"content-type", "version"}:
+        return None
+    if data.get("content-type", "text/vcard") != "text/vcard":
+        return None
+    version = data.get("version", "3.0")
+    return version if version in ("3.0", "4.0") else None
+
+
+def _text_matches(root: Any) -> list[tuple[str, str]] | None:
+    """[(text, match-type)] of a TEL-only filter (a union), or None to decline."""
+    filters = root.findall(f"{CR}filter")
+    if len(filters) != 1 or filters[0].get("test", "anyof") not in ("anyof", "allof"):
+        return None
+    props = list(filters[0])
+    if len(props) != 1 or props[0].tag != f"{CR}prop-filter":
+        return None
+    prop_filter = props[0]
+    if prop_filter.get("name", "").upper() != "TEL":
+        return None
+    test = prop_filter.get("test", "anyof")
+    matches = list(prop_filter)
+    if not matches or test not in ("anyof", "allof"):
+        return None
+    found = []
+    for tm in matches:
+        if tm.tag != f"{CR}text-match" or len(tm):
+            return None
+        if tm.get("collation") not in _COLLATIONS or tm.get("negate-condition", "no") != "no":
+            return None
+        match_type = tm.get("match-type", "contains")
+        text = (tm.text or "").strip()
+        if match_type not in _MATCH_TYPES or not text or _LETTERS.search(text):
+            return None
+        digits = sum(ch.isdigit() for ch in text)
+        if digits == 0 or (match_type == "contains" and digits < 3):
+            return None  # the index needs 3 digits to search inside numbers: Radicale scans
+        found.append((text, match_type))
+    if test == "allof" and len(found) > 1:
+        return None
+    return found
+
+
+def _limit(root: Any) -> int:
+    """nresults; _UNLIMITED when absent, 0 when malformed (decline)."""
+    limit = root.find(f"{CR}limit")
+    if limit is None:
+        return _UNLIMITED
+    n = limit.find(f"{CR}nresults")
+    try:
+        value = int((n.text or "").strip()) if n is not None else 0
+    except ValueError:
+        return 0
+    return max(value, 0)
+
+
+def _collection(path: str, user: str) -> Any:
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or parts[0] != user or not user:
+        return None
+    coll = api.current().collection(user, parts[1])
+    if coll is None or coll.kind.value != "addressbook":
+        return None
+    return coll
+
+
+def _matching_hrefs(
+    user: str, coll: Any, searches: list[tuple[str, str]], wanted: int
+) -> tuple[list[str], bool]:
+    """Distinct hrefs (index order) of contacts matching any search, up to `wanted`, and
+    whether more exist. The index returns one row per number, so it is asked for more rows
+    until enough distinct contacts are found or it runs dry."""
+    bridge = api.current()
+    hrefs: dict[str, None] = {}
+    for text, match_type in searches:
+        rows = max(wanted + 1, 16)
+        while True:
+            found = bridge.find_by_phone(user, text, match_type, limit=rows, collection=coll)
+            for m in found:
+                hrefs.setdefault(m.href)
+            if len(found) < rows or len(hrefs) > wanted:
+                break
+            rows *= 4
+        if len(hrefs) > wanted:
+            break
+    ordered = list(hrefs)
+    return ordered[:wanted], len(ordered) > wanted
+
+
+def addressbook_query(
+    path: str, user: str, root: Any, base_prefix: str, authorized: Callable[[], bool]
+) -> Response | None:
+    """The answer to a TEL addressbook-query from the phone index, or None to decline."""
+    if root is None or root.tag != f"{CR}addressbook-query":
+        return None
+    if {child.tag for child in root} - {f"{DAV}prop", f"{CR}filter", f"{CR}limit"}:
+        return None
+    prop = root.find(f"{DAV}prop")
+    if prop is None:
+        return None
+    wanted = [p.tag for p in prop]
+    if not wanted or not set(wanted) <= _PROPS or any(len(p) for p in prop):
+        return None
+    version = _address_data_version(prop)
+    parsed = _text_matches(root)
+    limit = _limit(root)
+    if version is None or parsed is None or limit == 0:
+        return None
+    coll = _collection(path, user)
+    if coll is None or not authorized():
+        return None
+    bridge = api.current()
+    coll = bridge.fresh(coll)
+    hrefs, truncated = _matching_hrefs(user, coll, parsed, limit)
+    items = bridge.items_by_href(coll, hrefs)
+    prefix = urllib.parse.quote(f"{base_prefix}/{user}/{coll.name}/")
+    chunks = [_HEAD, '<multistatus xmlns="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav">']
+    for href in hrefs:
+        item = items.get(href)
+        if item is None:  # removed between the index read and now
+            continue
+        chunks.append(f"<response><href>{prefix}{urllib.parse.quote(href)}</href><propstat><prop>")
+        for tag in wanted:
+            if tag == f"{DAV}getetag":
+                chunks.append(f"<getetag>{escape(item.etag)}</getetag>")
+            else:
+                text = api.to_vcard4(item.text) if version == "4.0" else item.text
+                chunks.append(f"<CR:address-data>{escape(text)}</CR:address-data>")
+        chunks.append("</prop><status>HTTP/1.1 200 OK</status></propstat></response>")
+    if truncated:  # RFC 6352 §8.6.1 / RFC 5323 §5.17: the result was cut at nresults
+        chunks.append(
+            f"<response><href>{urllib.parse.quote(base_prefix + path)}</href>"
+            "<status>HTTP/1.1 507 Insufficient Storage</status>"
+            "<error><number-of-matches-within-limits /></error>"
+            "<responsedescription>Only part of the results were returned.</responsedescription>"
+            "</response>"
+        )
+    chunks.append("</multistatus>")
+    body = "".join(chunks).encode("utf-8")
+    return 207, {"Content-Type": "text/xml; charset=utf-8"}, body, None
+
+
+def vcard4_answer(answer: bytes) -> bytes:
+    """A multistatus with every CR:address-data converted to vCard 4.0."""
+    if b"address-data" not in answer:
+        return answer
+    root = ET.fromstring(answer)  # noqa: S314 - Radicale's own serialised answer
+    changed = False
+    for el in root.iter(f"{CR}address-data"):
+        if el.text and "VERSION:4.0" not in el.text:
+            el.text = api.to_vcard4(el.text)
+            changed = True
+    if not changed:
+        return answer
+    return _HEAD.encode() + ET.tostring(root, encoding="utf-8", xml_declaration=False)

@@ -1,0 +1,210 @@
+"""Caller lookup for PBXs and softphones (SPEC K4): `GET /lookup?number=…`, plus the
+credential check shared with the XML phonebooks.
+
+Credentials: HTTP Basic with the bridge user name and an app password (as DAV clients), or
+the organisation's `[contacts] lookup_token` as `Authorization: Bearer <token>` or `?token=`,
+which must name the user whose contacts are searched with `&user=` (the token never widens
+what one user can see). After 5 failed attempts from one address within a minute, further
+attempts get 429 with Retry-After until the minute is over. Answers: JSON by default, the
+first matching name as plain text with `Accept: text/plain` or `?format=text` (PBX caller-ID,
+e.g. Asterisk CURL()); 404 when nothing matches ("unknown" as text); 400 for a number that is
+not one. Numbers are compared in E.164 form in the user's default region.
+
+Imports only bridge.api and the stdlib; it keeps no state except the failure counter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import client
+from typing import Any
+
+from bridge import api
+
+REALM = "davbridge caller lookup"
+MAX_FAILURES = 5
+FAILURE_WINDOW_S = 60.0
+_MAX_DIGITS = 17
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def text_reply(status: int, text: str, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(
+        status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, text.encode()
+    )
+
+
+def json_reply(status: int, data: Any) -> Reply:
+    body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    return Reply(status, {"Content-Type": "application/json; charset=utf-8"}, body)
+
+
+def send(start_response: Callable[..., Any], reply: Reply, head: bool = False) -> list[bytes]:
+    headers = {**reply.headers, "Content-Length": str(len(reply.body))}
+    start_response(
+        f"{reply.status} {client.responses.get(reply.status, '')}", list(headers.items())
+    )
+    return [] if head else [reply.body]
+
+
+class _Failures:
+    """Failed credential checks per client address within a sliding minute."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, ip: str, now: float) -> list[float]:
+        times = [t for t in self._seen.get(ip, []) if now - t < FAILURE_WINDOW_S]
+        if times:
+            self._seen[ip] = times
+        else:
+            self._seen.pop(ip, None)
+        return times
+
+    def blocked_for(self, ip: str) -> float:
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(ip, now)
+            if len(times) < MAX_FAILURES:
+                return 0.0
+            return max(1.0, FAILURE_WINDOW_S - (now - times[0]))
+
+    def record(self, ip: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._seen[ip] = [*self._recent(ip, now), now]
+            if len(self._seen) > 10_000:  # bounded: forget the oldest addresses
+                for key in list(self._seen)[:1000]:
+                    del self._seen[key]
+
+
+failures = _Failures()
+
+
+def query_of(environ: dict[str, Any]) -> dict[str, str]:
+    return {
+        k: v[-1]
+        for k, v in urllib.parse.parse_qs(
+            environ.get("QUERY_STRING", ""), keep_blank_values=True
+        ).items()
+    }
+
+
+def _unauthorized(message: str) -> Reply:
+    challenge = f'Basic realm="{REALM}", charset="UTF-8"'
+    return text_reply(401, message, {"WWW-Authenticate": challenge})
+
+
+def authenticate(environ: dict[str, Any], query: dict[str, str]) -> str | Reply:
+    """The user whose contacts the request may read, or the refusal to send."""
+    ip = str(environ.get("REMOTE_ADDR", ""))
+    wait = failures.blocked_for(ip)
+    if wait:
+        return text_reply(
+            429, "Too many failed logins; try again later.", {"Retry-After": str(int(wait + 0.999))}
+        )
+    bridge = api.current()
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
+    scheme, _, credentials = header.partition(" ")
+    named = query.get("user", "")
+    if scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(credentials.strip()).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            user, password = "", ""
+        if not bridge.login(user, password):
+            failures.record(ip)
+            return _unauthorized("Wrong user name or app password.")
+        if named and named != user:
+            return text_reply(403, "An app password gives access to its own user's contacts only.")
+        return user
+    token = credentials.strip() if scheme.lower() == "bearer" else query.get("token", "")
+    if token:
+        expected = bridge.settings.contacts.lookup_token
+        if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+            failures.record(ip)
+            return _unauthorized("Wrong lookup token.")
+        if not named:
+            return text_reply(400, "The lookup token needs the user to search: add &user=<name>.")
+        if bridge.store.user_by_name(named) is None:
+            return text_reply(404, f"No user {named!r}.")
+        return named
+    return _unauthorized("Log in with your user name and app password, or a lookup token.")
+
+
+def _number_text(raw: str) -> str:
+    """A caller number as PBXs pass it: plain, or as a tel:/sip: URI."""
+    text = raw.strip()
+    if re.match(r"(?i)^(tel|sips?):", text):
+        text = text.split(":", 1)[1].split("@", 1)[0].split(";", 1)[0]
+    return text
+
+
+def _wants_text(environ: dict[str, Any], query: dict[str, str]) -> bool:
+    if query.get("format"):
+        return query["format"].lower() in ("text", "txt", "plain")
+    accept = str(environ.get("HTTP_ACCEPT", "")).lower()
+    return "text/plain" in accept and "json" not in accept
+
+
+def lookup(environ: dict[str, Any]) -> Reply:
+    """`GET /lookup?number=…`: who is calling."""
+    query = query_of(environ)
+    user = authenticate(environ, query)
+    if isinstance(user, Reply):
+        return user
+    as_text = _wants_text(environ, query)
+    number = _number_text(query.get("number", ""))
+    digits = re.sub(r"\D", "", number)
+    if not digits or len(digits) > _MAX_DIGITS or re.search(r"[A-Za-z]", number):
+        return text_reply(400, f"Not a phone number: {number!r} (use ?number=+4930123456).")
+    bridge = api.current()
+    found = bridge.find_by_phone(user, number, "equals", limit=50)
+    books = {c.id: c for c in bridge.collections_for(user)}
+    matches: list[dict[str, str]] = []
+    seen: set[tuple[int, str]] = set()
+    uids: dict[int, dict[str, Any]] = {}
+    for m in found:
+        key = (m.collection_id, m.href)
+        coll = books.get(m.collection_id)
+        if key in seen or coll is None:
+            continue
+        seen.add(key)
+        if m.collection_id not in uids:
+            hrefs = [x.href for x in found if x.collection_id == m.collection_id]
+            uids[m.collection_id] = bridge.items_by_href(coll, hrefs)
+        item = uids[m.collection_id].get(m.href)
+        matches.append(
+            {
+                "name": m.entry.name,
+                "organization": m.entry.org,
+                "type": m.entry.kind,
+                "number": m.entry.raw,
+                "address_book": coll.display_name,
+                "uid": item.uid if item is not None else "",
+            }
+        )
+    if as_text:
+        return text_reply(200, matches[0]["name"]) if matches else text_reply(404, "unknown")
+    data = {
+        "number": number,
+        "e164": api.e164_of(number, bridge.region_of(user)),
+        "matches": matches,
+    }
+    return json_reply(200 if matches else 404, data)
