@@ -14,8 +14,11 @@ from collections.abc import Sequence
 from cachetools import TTLCache
 
 from bridge.connections import Connections
+from bridge.contacts.directory import DirectoryCard, directory_card
+from bridge.contacts.phones import e164_of, phone_entries
+from bridge.contacts.vcard4 import to_vcard4
 from bridge.errors import BridgeError, ProviderBusy
-from bridge.model import CollectionRecord, ItemRecord
+from bridge.model import CollectionRecord, ItemRecord, PhoneMatch
 from bridge.secrets import SecretBox, hash_password, new_app_password, verify_password
 from bridge.settings import Settings
 from bridge.store import Store
@@ -26,7 +29,18 @@ from bridge.sync.writes import WriteThrough
 
 log = logging.getLogger("davbridge")
 
-__all__ = ["Bridge", "BridgeError", "ProviderBusy", "current", "install"]
+__all__ = [
+    "Bridge",
+    "BridgeError",
+    "DirectoryCard",
+    "ProviderBusy",
+    "current",
+    "directory_card",
+    "e164_of",
+    "install",
+    "phone_entries",
+    "to_vcard4",
+]
 
 
 class Bridge:
@@ -39,7 +53,13 @@ class Bridge:
 
         self.box = SecretBox.load(Path(key_file))
         self.connections = Connections(self.store, self.box, settings)
-        self.engine = SyncEngine(self.store, self.connections.provider, settings.sync)
+        self.engine = SyncEngine(
+            self.store,
+            self.connections.provider,
+            settings.sync,
+            contacts=self.connections.contacts_provider,
+            region_for=self._region_of_user,
+        )
         self.refresher = Refresher(self.engine)
         self.writes = WriteThrough(self.engine)
         self._logins: TTLCache[str, int] = TTLCache(maxsize=4096, ttl=120)
@@ -112,6 +132,38 @@ class Bridge:
     def sync(self, coll: CollectionRecord, token: str) -> tuple[str, list[str]]:
         return self.store.changes_since(coll.id, token)
 
+    # -- caller lookup (K4) ----------------------------------------------------------------
+    def region_of(self, username: str) -> str:
+        """The default region numbers without a country code are read in (E.164)."""
+        user = self.store.user_by_name(username)
+        region = self.store.user_region(user.id) if user else None
+        return region or self.settings.contacts.default_region
+
+    def find_by_phone(
+        self,
+        username: str,
+        text: str,
+        match: str = "equals",
+        limit: int = 50,
+        collection: CollectionRecord | None = None,
+    ) -> list[PhoneMatch]:
+        """Contacts of `username` whose numbers match `text` however it is written; answered
+        from the E.164 index. `match`: equals | starts-with | contains (RFC 6352 text-match)."""
+        from bridge.contacts.phones import plan_query
+
+        user = self.store.user_by_name(username)
+        if user is None:
+            return []
+        query = plan_query(text, match, self.region_of(username))
+        return self.store.phone_matches(
+            user.id,
+            exact=query.exact,
+            prefix=query.prefix,
+            contains=query.contains,
+            collection_id=collection.id if collection else None,
+            limit=limit,
+        )
+
     # -- DAV writes (write-through) -------------------------------------------------------
     def put(self, coll: CollectionRecord, href: str, text: str, conditional: bool) -> ItemRecord:
         existing = self.store.item(coll.id, href)
@@ -124,9 +176,14 @@ class Bridge:
         self.writes.delete(coll, existing, conditional)
 
     # -- lifecycle ------------------------------------------------------------------------
+    def _region_of_user(self, user_id: int) -> str:
+        return self.store.user_region(user_id) or self.settings.contacts.default_region
+
     def sync_connection(self, connection_id: int) -> None:
-        """Discover the connection's calendars and pull each now (waits)."""
-        for coll in self.engine.discover_calendars(connection_id):
+        """Discover the connection's calendars and address books and pull each now (waits)."""
+        colls = self.engine.discover_calendars(connection_id)
+        colls += self.engine.discover_address_books(connection_id)
+        for coll in colls:
             self.engine.refresh(coll.id)
 
     def start_background(self) -> None:

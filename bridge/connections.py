@@ -17,7 +17,7 @@ from typing import Any
 
 from bridge.errors import BadInput, ConfigError, NotFound
 from bridge.model import ProviderKind
-from bridge.providers.base import CalendarProvider
+from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.secrets import SecretBox
 from bridge.settings import Settings
 from bridge.store import Store
@@ -39,7 +39,7 @@ class Connections:
         self.store = store
         self.box = box
         self.settings = settings
-        self._providers: dict[int, CalendarProvider] = {}
+        self._providers: dict[int, tuple[CalendarProvider, ContactsProvider]] = {}
         self._guard = threading.Lock()
 
     # -- configuration of the OAuth applications ------------------------------------------
@@ -71,6 +71,7 @@ class Connections:
             revoke_uri=g.revoke_uri,
             calendar_api_base=g.calendar_api_base,
             ca_bundle=g.ca_bundle or None,
+            people_api_base=g.people_api_base,
         )
 
     def _oauth(
@@ -175,25 +176,26 @@ class Connections:
         return conn
 
     # -- providers ------------------------------------------------------------------------
-    def _build(self, conn: ConnectionRow) -> CalendarProvider:
+    def _build(self, conn: ConnectionRow) -> tuple[CalendarProvider, ContactsProvider]:
+        """The connection's calendar and contacts providers, sharing one auth object."""
         kind = ProviderKind(conn.provider)
         secret = json.loads(self.box.decrypt(conn.secret)) if conn.secret else {}
         conn_settings = json.loads(conn.settings or "{}")
         if kind is ProviderKind.EWS:
             from bridge.providers.ews.account import EwsConfig
+            from bridge.providers.ews.contacts import EwsContactsProvider
             from bridge.providers.ews.provider import EwsCalendarProvider
 
-            return EwsCalendarProvider(
-                EwsConfig(
-                    ews_url=conn_settings["ews_url"],
-                    username=conn_settings["username"],
-                    password=secret.get("password", ""),
-                    email=conn_settings["email"],
-                    version=conn_settings.get("version", self.settings.ews.default_version),
-                    auth_type=conn_settings.get("auth_type", self.settings.ews.auth_type),
-                    ca_bundle=self.settings.ews.ca_bundle or None,
-                )
+            config = EwsConfig(
+                ews_url=conn_settings["ews_url"],
+                username=conn_settings["username"],
+                password=secret.get("password", ""),
+                email=conn_settings["email"],
+                version=conn_settings.get("version", self.settings.ews.default_version),
+                auth_type=conn_settings.get("auth_type", self.settings.ews.auth_type),
+                ca_bundle=self.settings.ews.ca_bundle or None,
             )
+            return EwsCalendarProvider(config), EwsContactsProvider(config)
 
         def save(blob: str, conn_id: int = conn.id) -> None:
             self.store.set_connection_secret(conn_id, self.box.encrypt(json.dumps({"token": blob})))
@@ -201,28 +203,36 @@ class Connections:
         token = secret.get("token") or secret.get("msal_cache") or None
         auth = self._oauth(kind, token, save, conn_settings.get("scopes") or None)
         if kind is ProviderKind.GRAPH:
+            from bridge.providers.graph.contacts import GraphContactsProvider
             from bridge.providers.graph.http import GraphHttp
             from bridge.providers.graph.provider import GraphCalendarProvider
 
-            return GraphCalendarProvider(
-                GraphHttp(self.graph_config(), auth, mailbox=conn_settings.get("mailbox", "me"))
-            )
+            http = GraphHttp(self.graph_config(), auth, mailbox=conn_settings.get("mailbox", "me"))
+            return GraphCalendarProvider(http), GraphContactsProvider(http)
+        from bridge.providers.google.contacts import GoogleContactsProvider
         from bridge.providers.google.provider import GoogleCalendarProvider
 
-        return GoogleCalendarProvider(auth, self.google_config())
+        config = self.google_config()
+        return GoogleCalendarProvider(auth, config), GoogleContactsProvider(auth, config)
 
-    def provider(self, connection_id: int) -> CalendarProvider:
+    def _pair(self, connection_id: int) -> tuple[CalendarProvider, ContactsProvider]:
         with self._guard:
             cached = self._providers.get(connection_id)
             if cached is not None:
                 return cached
         conn = self.store.connection(connection_id)
         try:
-            provider = self._build(conn)
+            pair = self._build(conn)
         except ValueError as exc:  # an unknown provider kind in the database
             raise NotFound(f"provider {conn.provider!r} is not available: {exc}") from exc
         with self._guard:
-            return self._providers.setdefault(connection_id, provider)
+            return self._providers.setdefault(connection_id, pair)
+
+    def provider(self, connection_id: int) -> CalendarProvider:
+        return self._pair(connection_id)[0]
+
+    def contacts_provider(self, connection_id: int) -> ContactsProvider:
+        return self._pair(connection_id)[1]
 
     def forget(self, connection_id: int) -> None:
         """Drop the cached provider object (after new consent or credentials)."""

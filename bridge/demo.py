@@ -95,6 +95,8 @@ class Demo:
                 background=self.background,
                 discover_interval_s=max(3.0, 3 * self.refresh_interval_s),
             )
+            # the demo contacts are mostly German numbers ("030 1234567")
+            .replace("contacts", default_region="DE")
         )
         self.bridge = bridge = Bridge(settings)
         api.install(bridge)

@@ -56,6 +56,7 @@ class SandboxInfos:
                 token_uri=o.token_uri,
                 revoke_uri=o.revoke_uri,
                 calendar_api_base=o.calendar_api_base,
+                people_api_base=o.people_api_base,
                 ca_bundle=o.ca_file,
             )
         if self.ews is not None:
@@ -83,6 +84,7 @@ class SandboxInfos:
             o = self.google
             out["google"] = {
                 "calendar_api_base": o.calendar_api_base,
+                "people_api_base": o.people_api_base,
                 "token_uri": o.token_uri,
                 "auth_uri": o.auth_uri,
                 "client_id": o.client_id,

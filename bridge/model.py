@@ -50,6 +50,17 @@ class CalendarInfo:
 
 
 @dataclass(frozen=True)
+class AddressBookInfo:
+    """One provider contact folder / contact group the user can see (K1). Nested folders are
+    named by their path, e.g. "Clients / Europe"."""
+
+    remote_id: str
+    display_name: str
+    read_only: bool = False
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
 class RemoteItem:
     """One provider object as one DAV resource.
 
@@ -61,7 +72,7 @@ class RemoteItem:
     remote_id: str  # stable provider id of the resource (single event id or series master id)
     version: str  # opaque provider concurrency token(s) (Graph: JSON map id -> changeKey)
     uid: str  # iCalendar UID
-    ical: str  # VCALENDAR (or VCARD) text
+    ical: str  # VCALENDAR text for events, VCARD (3.0) text for contacts
     member_ids: tuple[str, ...] = ()  # provider ids folded into this resource (instances)
 
 
@@ -80,6 +91,27 @@ class PullResult:
     cursor: str
     reset: bool = False
     requests: int = 0  # provider HTTP requests this pull made (for economy figures)
+
+
+@dataclass(frozen=True)
+class PhoneEntry:
+    """One TEL of a mirrored contact as the caller-lookup index holds it (K4)."""
+
+    e164: str  # "+49301234567" (or the digits as written when not parseable)
+    national: str  # national significant number, digits only: "301234567"
+    raw: str  # as the provider stores it: "030 1234567"
+    kind: str  # cell, work, home, fax, other …
+    name: str  # the contact's FN
+    org: str  # the contact's organisation ("" when none)
+
+
+@dataclass(frozen=True)
+class PhoneMatch:
+    """A caller-lookup hit: which contact, which of its numbers."""
+
+    collection_id: int
+    href: str
+    entry: PhoneEntry
 
 
 @dataclass(frozen=True)

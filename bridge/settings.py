@@ -85,6 +85,7 @@ class GoogleSettings:
     calendar_api_base: str = _opt(
         "https://www.googleapis.com/calendar/v3/", "Calendar API v3 base URL."
     )
+    people_api_base: str = _opt("https://people.googleapis.com/", "People API v1 base URL.")
     ca_bundle: str = _opt("", "CA bundle (PEM) to verify TLS with; empty: system store.")
 
 
@@ -102,6 +103,20 @@ class EwsSettings:
 
 
 @dataclass(frozen=True)
+class ContactsSettings:
+    default_region: str = _opt(
+        "US",
+        "Region (ISO 3166 alpha-2) for numbers written without a country code; "
+        "each user can override it.",
+    )
+    lookup_token: str = _opt(
+        "",
+        "Organisation token for PBX caller lookup (/lookup, phonebooks) besides app "
+        "passwords; empty: app passwords only.",
+    )
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR.")
     format: str = _opt("json", "json (one object per line) or text.")
@@ -116,6 +131,7 @@ class Settings:
     graph: GraphSettings = field(default_factory=GraphSettings)
     google: GoogleSettings = field(default_factory=GoogleSettings)
     ews: EwsSettings = field(default_factory=EwsSettings)
+    contacts: ContactsSettings = field(default_factory=ContactsSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     @property

@@ -9,6 +9,7 @@ Imports only radicale and bridge.api (plus the standard library and defusedxml).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -26,12 +27,14 @@ from radicale import types as rtypes
 
 from bridge import api
 from bridge.api import BridgeError, ProviderBusy
-from radicale_plugins import fastpath
+from radicale_plugins import cardquery, fastpath, lookup, phonebooks
 from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
 
 _XML_METHODS = {"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL", "POST"}
+_VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" />'
+_VCARD4 = b'<CR:address-data-type content-type="text/vcard" version="4.0" />'
 
 
 def radicale_configuration(max_content_length: int) -> config.Configuration:
@@ -184,13 +187,27 @@ class BridgeApplication(Application):
             if fast is not None:
                 return self._compressed(environ, fast)
             environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
-        return super().do_PROPFIND(environ, base_prefix, path, user, *args)
+        status, headers, answer, xml = super().do_PROPFIND(environ, base_prefix, path, user, *args)
+        if isinstance(answer, bytes) and _VCARD3_ONLY in answer and _VCARD4 not in answer:
+            # Radicale 3.9 advertises 4.0 only with vobject >= 1.0; davbridge converts itself
+            answer = answer.replace(_VCARD3_ONLY, _VCARD3_ONLY + _VCARD4)
+        return status, headers, answer, xml
 
     def do_REPORT(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
         body = self._body(environ)
+        root = environ.get("davbridge.xml")
         if body:
+            card = cardquery.addressbook_query(
+                path,
+                user,
+                root,
+                base_prefix,
+                lambda: "r" in self._rights.authorization(user, set(), path),
+            )
+            if card is not None:
+                return self._compressed(environ, card)
             fast = fastpath.multiget(
                 path,
                 user,
@@ -200,7 +217,23 @@ class BridgeApplication(Application):
             )
             if fast is not None:
                 return self._compressed(environ, fast)
-        return super().do_REPORT(environ, base_prefix, path, user, *args)
+        status, headers, answer, xml = super().do_REPORT(environ, base_prefix, path, user, *args)
+        if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):
+            answer = cardquery.vcard4_answer(answer)  # RFC 6352 §10.4 version="4.0"
+        return status, headers, answer, xml
+
+    def do_GET(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        """vCard 4.0 for `Accept: text/vcard; version=4.0` (RFC 6350 §10.1, RFC 6352 §6.3.2)."""
+        status, headers, answer, xml = super().do_GET(environ, base_prefix, path, user, *args)
+        accept = environ.get("HTTP_ACCEPT", "").replace(" ", "").lower()
+        content_type = dict(headers).get("Content-Type", "")
+        if status == 200 and "version=4.0" in accept and content_type.startswith("text/vcard"):
+            text = answer.decode("utf-8") if isinstance(answer, bytes) else str(answer)
+            answer = api.to_vcard4(text).encode("utf-8")
+            headers = {**dict(headers), "Content-Length": str(len(answer))}
+        return status, headers, answer, xml
 
     def do_MKCALENDAR(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
@@ -235,12 +268,21 @@ def _plain(
 
 
 def make_wsgi(max_content_length: int) -> WSGIApp:
-    """The complete WSGI application: guards, /health, then Radicale."""
+    """The complete WSGI application: guards, /health, caller lookup (/lookup, /phonebook/…),
+    then Radicale."""
     dav = BridgeApplication(radicale_configuration(max_content_length))
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "")
+        if (path == "/lookup" or phonebooks.is_phonebook_path(path)) and method in ("GET", "HEAD"):
+            handler = lookup.lookup if path == "/lookup" else phonebooks.phonebook
+            began = time.perf_counter()
+            reply = handler(environ)
+            # Server-Timing (W3C): how long the server spent, for PBX operators and benchmarks
+            took = f"app;dur={(time.perf_counter() - began) * 1000:.3f}"
+            reply = dataclasses.replace(reply, headers={**reply.headers, "Server-Timing": took})
+            return lookup.send(start_response, reply, head=method == "HEAD")
         if path == "/health" and method in ("GET", "HEAD"):
             bridge = api.current()
             conns = bridge.store.connections()

@@ -50,7 +50,9 @@ def _collection(path: str, user: str) -> Any:
 
 
 def _content_type(component: str) -> str:
-    return f"text/calendar;charset=utf-8;component={component}"
+    """What Radicale reports as getcontenttype for an item of this component."""
+    mimetype = "text/vcard" if component == "VCARD" else "text/calendar"
+    return f"{mimetype};charset=utf-8;component={component}"
 
 
 def propfind_items(

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.model import (
+    AddressBookInfo,
+    CalendarInfo,
+    ProviderKind,
+    PullResult,
+    RemoteItem,
+    SyncWindow,
+)
 
 
 class CalendarProvider(Protocol):
@@ -59,3 +66,36 @@ class CalendarProvider(Protocol):
         ...
 
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None: ...
+
+
+class ContactsProvider(Protocol):
+    """Contact folders / groups of one connected account (K1–K3).
+
+    Same error contract as CalendarProvider. Contacts travel as vCard 3.0 text
+    (RemoteItem.ical), deterministic for the same provider state. `update_contact` changes
+    only the fields a vCard can express and the client changed, so provider fields the vCard
+    cannot carry are never erased (K3). A contact in several groups (Google labels) appears in
+    each group's address book with the same UID.
+    """
+
+    kind: ProviderKind
+
+    @property
+    def account_email(self) -> str: ...
+
+    def list_address_books(self) -> list[AddressBookInfo]: ...
+
+    def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
+        """Everything changed since `cursor` (None: full listing, reset=True); an expired
+        cursor is handled inside with a full listing (reset=True)."""
+        ...
+
+    def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None: ...
+
+    def create_contact(self, book_id: str, vcard: str, idempotency_key: str) -> RemoteItem: ...
+
+    def update_contact(
+        self, book_id: str, remote_id: str, version: str | None, vcard: str
+    ) -> RemoteItem: ...
+
+    def delete_contact(self, book_id: str, remote_id: str, version: str | None) -> None: ...

@@ -87,4 +87,25 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (collection_id, remote_id)
     ) WITHOUT ROWID;
     """,
+    # 3: caller lookup (K4): every TEL of every mirrored contact in E.164, indexed for equality
+    # and prefix (B-tree) and for substring search (FTS5 trigram), with what a lookup answers
+    """
+    CREATE TABLE phones (
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        href TEXT NOT NULL,
+        e164 TEXT NOT NULL,
+        national TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        org TEXT NOT NULL
+    );
+    CREATE INDEX phones_item ON phones (collection_id, href);
+    CREATE INDEX phones_e164 ON phones (e164);
+    CREATE INDEX phones_national ON phones (national);
+    CREATE VIRTUAL TABLE phones_digits USING fts5(
+        digits, collection_id UNINDEXED, href UNINDEXED, tokenize = 'trigram'
+    );
+    ALTER TABLE users ADD COLUMN region TEXT;
+    """,
 )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.errors import NotFound
-from bridge.model import CollectionKind, CollectionRecord, ItemRecord
+from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry, PhoneMatch
 from bridge.store.migrations import MIGRATIONS
 
 
@@ -36,6 +36,7 @@ class ItemDraft:
     start: int
     end: int
     members: tuple[str, ...] = ()
+    phones: tuple[PhoneEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -466,6 +467,61 @@ class Store:
             )
         ]
 
+    # -- caller lookup (K4) ----------------------------------------------------------------
+    def phone_matches(
+        self,
+        user_id: int,
+        *,
+        exact: Sequence[str] = (),
+        prefix: str | None = None,
+        contains: str | None = None,
+        collection_id: int | None = None,
+        limit: int = 50,
+    ) -> list[PhoneMatch]:
+        """Contacts whose numbers match, from the index (never a scan of the contacts).
+
+        `exact`: E.164 numbers or national digit strings; `prefix`: an E.164 prefix ("+4930");
+        `contains`: at least 3 digits found anywhere in the E.164 or national form.
+        """
+        cols = "p.collection_id, p.href, p.e164, p.national, p.raw, p.kind, p.name, p.org"
+        where: list[str] = ["c.user_id = ?"]
+        args: list[object] = [user_id]
+        if collection_id is not None:
+            where.append("p.collection_id = ?")
+            args.append(collection_id)
+        if exact:
+            marks = ",".join("?" * len(exact))
+            where.append(f"(p.e164 IN ({marks}) OR p.national IN ({marks}))")
+            args += [*exact, *exact]
+        elif prefix:
+            upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+            where.append("(p.e164 >= ? AND p.e164 < ?)")
+            args += [prefix, upper]
+        elif contains and len(contains) >= 3:
+            where.append(
+                "(p.collection_id, p.href) IN (SELECT collection_id, href FROM phones_digits "
+                "WHERE phones_digits MATCH ?) AND (instr(p.e164, ?) > 0 OR instr(p.national, ?) > 0)"
+            )
+            args += ['"' + contains + '"', contains, contains]
+        else:
+            return []
+        sql = (
+            f"SELECT {cols} FROM phones p JOIN collections c ON c.id = p.collection_id "
+            f"WHERE {' AND '.join(where)} ORDER BY p.name, p.href LIMIT ?"
+        )
+        return [
+            PhoneMatch(r[0], r[1], PhoneEntry(*r[2:]))
+            for r in self._db.execute(sql, (*args, limit))
+        ]
+
+    def user_region(self, user_id: int) -> str | None:
+        row = self._db.execute("SELECT region FROM users WHERE id = ?", (user_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_user_region(self, user_id: int, region: str | None) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE users SET region = ? WHERE id = ?", (region, user_id))
+
     def uid_aliases(self, collection_id: int) -> dict[str, str]:
         """remote id -> the UID a DAV client gave the item (when the provider chose another)."""
         return {
@@ -534,7 +590,27 @@ class Store:
             ),
         )
         self._set_members(db, collection_id, draft)
+        self._set_phones(db, collection_id, href, draft.phones)
         return True
+
+    def _set_phones(
+        self, db: sqlite3.Connection, collection_id: int, href: str, phones: Sequence[PhoneEntry]
+    ) -> None:
+        db.execute("DELETE FROM phones WHERE collection_id = ? AND href = ?", (collection_id, href))
+        db.execute(
+            "DELETE FROM phones_digits WHERE collection_id = ? AND href = ?", (collection_id, href)
+        )
+        db.executemany(
+            "INSERT INTO phones VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (collection_id, href, p.e164, p.national, p.raw, p.kind, p.name, p.org)
+                for p in phones
+            ],
+        )
+        db.executemany(
+            "INSERT INTO phones_digits (digits, collection_id, href) VALUES (?, ?, ?)",
+            [(p.e164.lstrip("+") + " " + p.national, collection_id, href) for p in phones],
+        )
 
     def _set_members(self, db: sqlite3.Connection, collection_id: int, draft: ItemDraft) -> None:
         db.execute(
@@ -562,6 +638,7 @@ class Store:
         db.execute(
             "DELETE FROM members WHERE collection_id = ? AND remote_id = ?", (collection_id, row[0])
         )
+        self._set_phones(db, collection_id, href, ())
 
     def apply_pull(
         self,

@@ -16,15 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.errors import AuthExpired, BridgeError, ProviderBusy
-from bridge.model import CalendarInfo, CollectionKind, CollectionRecord, SyncWindow
-from bridge.providers.base import CalendarProvider
+from bridge.model import (
+    AddressBookInfo,
+    CalendarInfo,
+    CollectionKind,
+    CollectionRecord,
+    PullResult,
+    SyncWindow,
+)
+from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.settings import SyncSettings
 from bridge.store import ItemDraft, Store
-from bridge.sync.items import draft_from_remote
+from bridge.sync.items import draft_from_contact, draft_from_remote
 
 log = logging.getLogger("davbridge.sync")
 
 ProviderFor = Callable[[int], CalendarProvider]
+ContactsFor = Callable[[int], ContactsProvider]
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str 
     return f"{name} — {PROVIDER_LABELS.get(provider, provider)}"
 
 
+def book_label(book: AddressBookInfo, provider: str) -> str:
+    """ "Contacts — Microsoft 365", "Clients / Europe — Exchange" …"""
+    return f"{book.display_name} — {PROVIDER_LABELS.get(provider, provider)}"
+
+
 class SyncEngine:
     """Pulls provider changes into the mirror; shared by the request path and the loop."""
 
@@ -60,9 +73,13 @@ class SyncEngine:
         providers: ProviderFor,
         settings: SyncSettings,
         clock: Callable[[], float] = time.time,
+        contacts: ContactsFor | None = None,
+        region_for: Callable[[int], str] = lambda _user_id: "US",
     ) -> None:
         self.store = store
         self.providers = providers
+        self.contacts = contacts
+        self.region_for = region_for
         self.settings = settings
         self.clock = clock
         self._locks: dict[int, threading.RLock] = {}
@@ -82,46 +99,66 @@ class SyncEngine:
             self.settings.window_days_forward,
         )
 
-    # -- calendars of a connection --------------------------------------------------------
+    # -- collections of a connection ------------------------------------------------------
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
         """Mirror the connection's calendar list (new ones appear, vanished ones go)."""
         conn = self.store.connection(connection_id)
-        provider = self.providers(connection_id)
         try:
-            calendars = provider.list_calendars()
+            calendars = self.providers(connection_id).list_calendars()
         except AuthExpired as exc:
             self.store.set_connection_status(connection_id, "reauth", exc.message)
             raise
-        existing = {
-            c.remote_id: c
-            for c in self.store.collections(connection_id=connection_id)
-            if c.kind is CollectionKind.CALENDAR
-        }
-        if not calendars and existing:
-            # A provider that suddenly lists nothing is a fault, not a mass deletion.
-            log.warning("provider listed no calendars; keeping %d", len(existing))
-            return list(existing.values())
-        result = []
+        wanted = []
         for cal in calendars:
             owner = (
                 cal.owner_email
-                if cal.owner_email and cal.owner_email.lower() != (conn.account.lower())
+                if cal.owner_email and cal.owner_email.lower() != conn.account.lower()
                 else None
             )
-            result.append(
-                self.store.upsert_collection(
-                    conn.user_id,
-                    connection_id,
-                    CollectionKind.CALENDAR,
-                    cal.remote_id,
-                    collection_label(cal, conn.account, conn.provider, owner),
-                    cal.color,
-                    cal.read_only,
-                    cal.owner_email,
-                )
+            label = collection_label(cal, conn.account, conn.provider, owner)
+            wanted.append((cal.remote_id, label, cal.color, cal.read_only, cal.owner_email))
+        return self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
+
+    def discover_address_books(self, connection_id: int) -> list[CollectionRecord]:
+        """Mirror the connection's contact folders / groups as address books (K1)."""
+        if self.contacts is None:
+            return []
+        conn = self.store.connection(connection_id)
+        try:
+            books = self.contacts(connection_id).list_address_books()
+        except AuthExpired as exc:
+            self.store.set_connection_status(connection_id, "reauth", exc.message)
+            raise
+        wanted: list[tuple[str, str, str | None, bool, str | None]] = [
+            (b.remote_id, book_label(b, conn.provider), None, b.read_only, None) for b in books
+        ]
+        return self._mirror_list(connection_id, CollectionKind.ADDRESSBOOK, wanted)
+
+    def _mirror_list(
+        self,
+        connection_id: int,
+        kind: CollectionKind,
+        wanted: list[tuple[str, str, str | None, bool, str | None]],
+    ) -> list[CollectionRecord]:
+        conn = self.store.connection(connection_id)
+        existing = {
+            c.remote_id: c
+            for c in self.store.collections(connection_id=connection_id)
+            if c.kind is kind
+        }
+        if not wanted and existing:
+            # A provider that suddenly lists nothing is a fault, not a mass deletion.
+            log.warning("provider listed no %ss; keeping %d", kind.value, len(existing))
+            return list(existing.values())
+        result = [
+            self.store.upsert_collection(
+                conn.user_id, connection_id, kind, remote_id, label, color, read_only, owner
             )
+            for remote_id, label, color, read_only, owner in wanted
+        ]
+        listed = {remote_id for remote_id, *_ in wanted}
         for remote_id, coll in existing.items():
-            if remote_id not in {c.remote_id for c in calendars}:
+            if remote_id not in listed:
                 self.store.delete_collection(coll.id)
         return result
 
@@ -131,6 +168,45 @@ class SyncEngine:
             self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s
         )
 
+    def _pull_calendar(
+        self, coll: CollectionRecord
+    ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
+        provider = self.providers(coll.connection_id)
+        window = self.window()
+        result = provider.pull(coll.remote_id, coll.cursor, window)
+        emails = [provider.account_email]
+        aliases = self.store.uid_aliases(coll.id)
+        drafts = {it.remote_id: draft_from_remote(it, emails, aliases) for it in result.items}
+        removed: set[str] = set()
+        requests = result.requests
+        refetch: set[str] = set()
+        for provider_id in result.removed:
+            resource = self.store.resource_for(coll.id, provider_id)
+            if resource == provider_id:
+                removed.add(provider_id)
+            elif resource is not None and resource not in drafts:
+                refetch.add(resource)
+        for resource in sorted(refetch - removed):
+            item = provider.fetch(coll.remote_id, resource, window)
+            requests += 1
+            if item is None:
+                removed.add(resource)
+            else:
+                drafts[resource] = draft_from_remote(item, emails, aliases)
+        return result, drafts, removed, requests
+
+    def _pull_contacts(
+        self, coll: CollectionRecord
+    ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
+        if self.contacts is None:
+            raise BridgeError("contacts are not available in this bridge")
+        provider = self.contacts(coll.connection_id)
+        result = provider.pull_contacts(coll.remote_id, coll.cursor)
+        region = self.region_for(coll.user_id)
+        aliases = self.store.uid_aliases(coll.id)
+        drafts = {it.remote_id: draft_from_contact(it, region, aliases) for it in result.items}
+        return result, drafts, set(result.removed), result.requests
+
     def refresh(self, collection_id: int) -> PullOutcome | None:
         """Pull one collection now (waits for a pull already running on it)."""
         if self.clock() < self._not_before.get(collection_id, 0.0):
@@ -138,31 +214,11 @@ class SyncEngine:
         with self.lock(collection_id):
             coll = self.store.collection(collection_id)
             began = time.monotonic()
-            provider = self.providers(coll.connection_id)
-            window = self.window()
             try:
-                result = provider.pull(coll.remote_id, coll.cursor, window)
-                emails = [provider.account_email]
-                aliases = self.store.uid_aliases(coll.id)
-                drafts: dict[str, ItemDraft] = {
-                    it.remote_id: draft_from_remote(it, emails, aliases) for it in result.items
-                }
-                removed: set[str] = set()
-                requests = result.requests
-                refetch: set[str] = set()
-                for provider_id in result.removed:
-                    resource = self.store.resource_for(coll.id, provider_id)
-                    if resource == provider_id:
-                        removed.add(provider_id)
-                    elif resource is not None and resource not in drafts:
-                        refetch.add(resource)
-                for resource in sorted(refetch - removed):
-                    item = provider.fetch(coll.remote_id, resource, window)
-                    requests += 1
-                    if item is None:
-                        removed.add(resource)
-                    else:
-                        drafts[resource] = draft_from_remote(item, emails, aliases)
+                if coll.kind is CollectionKind.ADDRESSBOOK:
+                    result, drafts, removed, requests = self._pull_contacts(coll)
+                else:
+                    result, drafts, removed, requests = self._pull_calendar(coll)
             except ProviderBusy as exc:
                 self._not_before[collection_id] = self.clock() + exc.retry_after
                 self.store.set_connection_status(
@@ -181,8 +237,9 @@ class SyncEngine:
                 log.warning("pull of collection %d failed: %s", coll.id, exc.message)
                 return None
             now = self.clock()
+            suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
             changed = self.store.apply_pull(
-                coll.id, drafts.values(), removed, result.cursor, result.reset, now
+                coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix=suffix
             )
             self.store.set_connection_status(coll.connection_id, "ok", None, synced_at=now)
             outcome = PullOutcome(

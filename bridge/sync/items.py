@@ -61,3 +61,41 @@ def draft_from_remote(
         end=end,
         members=item.member_ids,
     )
+
+
+#: A contact has no time: an enclosing range no time-range filter can exclude.
+ALL_TIME = (-62135596800, 253402300799)
+
+
+def draft_from_contact(
+    item: RemoteItem, region: str, aliases: Mapping[str, str] | None = None
+) -> ItemDraft:
+    """The mirror's copy of a provider contact, with its numbers for caller lookup (K4)."""
+    from bridge.contacts.phones import phone_entries
+
+    text = item.ical
+    uid = (aliases or {}).get(item.remote_id, item.uid)
+    if uid != item.uid:
+        text = _replace_vcard_uid(text, uid)
+    return ItemDraft(
+        uid=uid,
+        remote_id=item.remote_id,
+        version=item.version,
+        text=text,
+        component="VCARD",
+        start=ALL_TIME[0],
+        end=ALL_TIME[1],
+        phones=phone_entries(text, region),
+    )
+
+
+def _replace_vcard_uid(text: str, uid: str) -> str:
+    """The card with its UID line (and that line's folded continuations) replaced."""
+    out: list[str] = []
+    skipping = False
+    for line in text.split("\r\n"):
+        if skipping and line.startswith((" ", "\t")):
+            continue
+        skipping = line.upper().startswith("UID:")
+        out.append(f"UID:{uid}" if skipping else line)
+    return "\r\n".join(out)

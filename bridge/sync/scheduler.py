@@ -77,7 +77,7 @@ class Refresher:
         self._loop.start()
 
     def _rediscover(self, last: dict[int, float]) -> None:
-        """Calendars created or removed at the provider appear/disappear (C1)."""
+        """Calendars and address books created or removed at the provider appear/disappear."""
         now = self.engine.clock()
         for conn in self.engine.store.connections():
             seen = last.setdefault(conn.id, now)  # the connection was discovered when made
@@ -88,6 +88,7 @@ class Refresher:
     def _discover(self, connection_id: int) -> None:
         try:
             self.engine.discover_calendars(connection_id)
+            self.engine.discover_address_books(connection_id)
         except Exception:  # recorded on the connection by the engine where it matters
             log.exception("calendar discovery for connection %d failed", connection_id)
 

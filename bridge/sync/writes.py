@@ -18,9 +18,10 @@ import icalendar
 
 from bridge import joinlinks
 from bridge.errors import AuthExpired, BadInput, ReadOnly, RemoteNotFound
-from bridge.model import CollectionRecord, ItemRecord
+from bridge.model import CollectionKind, CollectionRecord, ItemRecord
+from bridge.providers.base import ContactsProvider
 from bridge.sync.engine import SyncEngine
-from bridge.sync.items import draft_from_remote
+from bridge.sync.items import draft_from_contact, draft_from_remote
 
 log = logging.getLogger("davbridge.sync")
 
@@ -47,6 +48,25 @@ def check_calendar_text(text: str) -> str:
             f"a calendar object resource holds exactly one UID (RFC 4791 §4.1); got {len(uids)}"
         )
     return uids.pop()
+
+
+def check_vcard_text(text: str) -> str:
+    """Validate a client's address object resource (RFC 6352 §5.1); returns its UID."""
+    import vobject
+
+    try:
+        cards = list(vobject.readComponents(text))
+    except Exception as exc:  # vobject raises many kinds; all mean "cannot parse"
+        raise BadInput(f"malformed vCard: {exc}") from exc
+    if len(cards) != 1 or cards[0].name != "VCARD":
+        raise BadInput("an address object resource holds exactly one VCARD (RFC 6352 §5.1)")
+    card = cards[0]
+    uid = str(card.uid.value).strip() if hasattr(card, "uid") else ""
+    if not uid:
+        raise BadInput("the vCard needs a UID")
+    if not hasattr(card, "fn") and not hasattr(card, "n"):
+        raise BadInput("the vCard needs a name (FN or N)")
+    return uid
 
 
 class WriteThrough:
@@ -83,9 +103,10 @@ class WriteThrough:
         if coll.read_only:
             raise ReadOnly(
                 self._provider_name(coll),
-                f"the calendar {coll.display_name!r} is "
-                "read-only at the provider; changes cannot be saved",
+                f"{coll.display_name!r} is read-only at the provider; changes cannot be saved",
             )
+        if coll.kind is CollectionKind.ADDRESSBOOK:
+            return self._put_contact(coll, href, text, existing, conditional)
         uid = check_calendar_text(text)
         upstream = joinlinks.strip(text)
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
@@ -109,19 +130,56 @@ class WriteThrough:
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
 
+    def _put_contact(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        existing: ItemRecord | None,
+        conditional: bool,
+    ) -> ItemRecord:
+        uid = check_vcard_text(text)
+        contacts = self._contacts(coll)
+        store = self.engine.store
+        with self.engine.lock(coll.id), self._reauth_guard(coll):
+            if existing is not None:
+                item = contacts.update_contact(
+                    coll.remote_id,
+                    existing.remote_id,
+                    existing.version if conditional else None,
+                    text,
+                )
+            else:
+                key = hashlib.sha256(f"{coll.id}:{coll.remote_id}:{uid}".encode()).hexdigest()
+                item = contacts.create_contact(coll.remote_id, text, key)
+            if item.uid != uid:
+                store.set_uid_alias(coll.id, item.remote_id, uid)
+            region = self.engine.region_for(coll.user_id)
+            draft = draft_from_contact(item, region, {item.remote_id: uid})
+            stored = store.put_item(coll.id, href, draft)
+        log.info("wrote %s/%s through to the provider", coll.name, href)
+        return stored
+
+    def _contacts(self, coll: CollectionRecord) -> ContactsProvider:
+        if self.engine.contacts is None:
+            raise BadInput("contacts are not available in this bridge")
+        return self.engine.contacts(coll.connection_id)
+
     def delete(self, coll: CollectionRecord, existing: ItemRecord, conditional: bool) -> None:
         if coll.read_only:
             raise ReadOnly(
                 self._provider_name(coll),
-                f"the calendar {coll.display_name!r} is "
-                "read-only at the provider; events cannot be deleted",
+                f"{coll.display_name!r} is read-only at the provider; nothing can be deleted",
             )
-        provider = self.engine.providers(coll.connection_id)
+        version = existing.version if conditional else None
         with self.engine.lock(coll.id), self._reauth_guard(coll):
             try:
-                provider.delete(
-                    coll.remote_id, existing.remote_id, existing.version if conditional else None
-                )
+                if coll.kind is CollectionKind.ADDRESSBOOK:
+                    self._contacts(coll).delete_contact(coll.remote_id, existing.remote_id, version)
+                else:
+                    self.engine.providers(coll.connection_id).delete(
+                        coll.remote_id, existing.remote_id, version
+                    )
             except RemoteNotFound:
                 log.info("%s/%s was already gone at the provider", coll.name, existing.href)
             self.engine.store.delete_item(coll.id, existing.href)

@@ -208,6 +208,7 @@ class GoogleAdmin:
         from google.oauth2.credentials import Credentials
         from googleapiclient.discovery import build
 
+        self.info = info
         g = info["google"]
         creds = Credentials(
             None,
@@ -226,6 +227,37 @@ class GoogleAdmin:
             http=http,
             client_options={"api_endpoint": g["calendar_api_base"]},
         )
+
+    def people_named(self, name: str) -> list[dict[str, Any]]:
+        """Google contacts (People API v1) whose display name is `name`."""
+        from googleapiclient.discovery import build
+
+        people = build(
+            "people",
+            "v1",
+            static_discovery=True,
+            http=self.api._http,
+            client_options={"api_endpoint": self.info["google"]["people_api_base"]},
+        )
+        found: list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = (
+                people.people()
+                .connections()
+                .list(
+                    resourceName="people/me",
+                    personFields="names,phoneNumbers",
+                    pageSize=1000,
+                    pageToken=token,
+                )
+                .execute()
+            )
+            found += page.get("connections", [])
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        return [p for p in found if any(n.get("displayName") == name for n in p.get("names", []))]
 
     def calendar_id(self, name: str) -> str:
         items = self.api.calendarList().list().execute()["items"]

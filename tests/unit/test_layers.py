@@ -17,11 +17,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.secrets": ("bridge.errors",),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
+    "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
     "bridge.store": ("bridge.store", "bridge.model", "bridge.errors"),
     "bridge.providers": ("bridge.providers", "bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
     "bridge.sync": (
         "bridge.sync",
+        "bridge.contacts",
         "bridge.store",
         "bridge.providers.base",
         "bridge.ical",
@@ -39,6 +41,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.errors",
     ),
     "bridge.api": (
+        "bridge.contacts",
         "bridge.connections",
         "bridge.sync",
         "bridge.store",

@@ -129,3 +129,38 @@ def test_reopening_keeps_data(tmp_path: Path) -> None:
     s1.create_user("x")
     s1.close()
     assert Store(tmp_path / "db.sqlite3").user_by_name("x") is not None
+
+
+def test_phone_index_answers_exact_prefix_and_contains_for_the_owner_only(
+    store: Store, coll_id: int
+) -> None:
+    from bridge.model import PhoneEntry
+
+    max_phones = (
+        PhoneEntry("+49301234567", "301234567", "030 1234567", "work", "Max Mustermann", "Contoso"),
+        PhoneEntry(
+            "+4915123456789", "15123456789", "+49 151 23456789", "cell", "Max Mustermann", ""
+        ),
+    )
+    card = ItemDraft(
+        uid="max",
+        remote_id="m",
+        version="1",
+        text="BEGIN:VCARD\r\nEND:VCARD\r\n",
+        component="VCARD",
+        start=0,
+        end=0,
+        phones=max_phones,
+    )
+    store.apply_pull(coll_id, [card], [], "c1", True, 1.0)
+    user = store.user_by_name("alex")
+    assert user is not None
+    hit = store.phone_matches(user.id, exact=["+49301234567"])
+    assert [(m.href, m.entry.kind) for m in hit] == [("max.ics", "work")]
+    assert store.phone_matches(user.id, exact=["301234567"])  # national form
+    assert len(store.phone_matches(user.id, prefix="+49")) == 2
+    assert [m.entry.kind for m in store.phone_matches(user.id, contains="151234")] == ["cell"]
+    other = store.create_user("eve")
+    assert store.phone_matches(other.id, exact=["+49301234567"]) == []
+    store.apply_pull(coll_id, [], ["m"], "c2", False, 2.0)  # deleted contact: gone from index
+    assert store.phone_matches(user.id, prefix="+49") == []
