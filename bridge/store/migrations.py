@@ -103,9 +103,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX phones_item ON phones (collection_id, href);
     CREATE INDEX phones_e164 ON phones (e164);
     CREATE INDEX phones_national ON phones (national);
-    CREATE VIRTUAL TABLE phones_digits USING fts5(
-        digits, collection_id UNINDEXED, href UNINDEXED, tokenize = 'trigram'
-    );
+    CREATE VIRTUAL TABLE phones_digits USING fts5(digits, tokenize = 'trigram');
     ALTER TABLE users ADD COLUMN region TEXT;
     """,
 )

@@ -499,8 +499,8 @@ class Store:
             args += [prefix, upper]
         elif contains and len(contains) >= 3:
             where.append(
-                "(p.collection_id, p.href) IN (SELECT collection_id, href FROM phones_digits "
-                "WHERE phones_digits MATCH ?) AND (instr(p.e164, ?) > 0 OR instr(p.national, ?) > 0)"
+                "p.rowid IN (SELECT rowid FROM phones_digits WHERE phones_digits MATCH ?) "
+                "AND (instr(p.e164, ?) > 0 OR instr(p.national, ?) > 0)"
             )
             args += ['"' + contains + '"', contains, contains]
         else:
@@ -596,21 +596,22 @@ class Store:
     def _set_phones(
         self, db: sqlite3.Connection, collection_id: int, href: str, phones: Sequence[PhoneEntry]
     ) -> None:
-        db.execute("DELETE FROM phones WHERE collection_id = ? AND href = ?", (collection_id, href))
+        # the substring index shares the rowids of `phones` (found through phones_item)
         db.execute(
-            "DELETE FROM phones_digits WHERE collection_id = ? AND href = ?", (collection_id, href)
+            "DELETE FROM phones_digits WHERE rowid IN "
+            "(SELECT rowid FROM phones WHERE collection_id = ? AND href = ?)",
+            (collection_id, href),
         )
-        db.executemany(
-            "INSERT INTO phones VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (collection_id, href, p.e164, p.national, p.raw, p.kind, p.name, p.org)
-                for p in phones
-            ],
-        )
-        db.executemany(
-            "INSERT INTO phones_digits (digits, collection_id, href) VALUES (?, ?, ?)",
-            [(p.e164.lstrip("+") + " " + p.national, collection_id, href) for p in phones],
-        )
+        db.execute("DELETE FROM phones WHERE collection_id = ? AND href = ?", (collection_id, href))
+        for p in phones:
+            rowid = db.execute(
+                "INSERT INTO phones VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (collection_id, href, p.e164, p.national, p.raw, p.kind, p.name, p.org),
+            ).lastrowid
+            db.execute(
+                "INSERT INTO phones_digits (rowid, digits) VALUES (?, ?)",
+                (rowid, p.e164.lstrip("+") + " " + p.national),
+            )
 
     def _set_members(self, db: sqlite3.Connection, collection_id: int, draft: ItemDraft) -> None:
         db.execute(
