@@ -55,5 +55,7 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
+        # let worker threads finish what they are writing before the trigger pipe goes
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._server.close()
         self._thread.join(timeout=5)
