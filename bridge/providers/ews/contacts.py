@@ -32,8 +32,7 @@ from typing import Any, TypeVar
 
 from exchangelib import Account, Contact
 from exchangelib.extended_properties import ExtendedProperty
-from exchangelib.items import ID_ONLY, NEVER_OVERWRITE
-from exchangelib.services import SyncFolderItems
+from exchangelib.items import NEVER_OVERWRITE
 
 from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
@@ -45,12 +44,11 @@ from bridge.providers.ews.contacts_mapping import (
     vcard_to_fields,
 )
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
-from bridge.providers.ews.sync import SyncFolderItemsService
+from bridge.providers.ews.sync import sync_changes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound
-MAX_ROUNDS = 10_000
 KEY_FIELD = "davbridge_key"
 
 
@@ -199,39 +197,14 @@ class EwsContactsProvider:
 
     def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
         """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
-        upserts: dict[str, None] = {}
-        deleted: dict[str, None] = {}
-        for _ in range(MAX_ROUNDS):
-            svc = SyncFolderItemsService(account=self.account)
-
-            def one_round(svc: Any = svc, current: str | None = state) -> list[Any]:
-                return list(
-                    svc.call(
-                        folder=folder,
-                        shape=ID_ONLY,
-                        additional_fields=set(),
-                        sync_state=current,
-                        ignore=None,
-                        max_changes_returned=self._max_changes,
-                        sync_scope="NormalItems",
-                    )
-                )
-
-            for element in self._call(one_round, PULL_POLICY):
-                if isinstance(element, Exception):
-                    raise translate(element)
-                change, obj = element
-                if change == SyncFolderItems.DELETE:
-                    upserts.pop(str(obj.id), None)
-                    deleted[str(obj.id)] = None
-                elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                    deleted.pop(str(obj.id), None)
-                    upserts[str(obj.id)] = None
-            new_state = svc.sync_state
-            if svc.includes_last_item_in_range or not new_state or new_state == state:
-                return list(upserts), list(deleted), str(new_state or state or "")
-            state = new_state
-        raise CursorExpired("ews", "SyncFolderItems never reached the last item")
+        return sync_changes(
+            self.account,
+            folder,
+            state,
+            self._max_changes,
+            lambda op: self._call(op, PULL_POLICY),
+            translate,
+        )
 
     def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:
         items = self._get([remote_id], self._folder(book_id), PULL_POLICY)

@@ -35,14 +35,12 @@ from exchangelib import Account, CalendarItem
 from exchangelib.ewsdatetime import EWSDateTime
 from exchangelib.folders import Calendar
 from exchangelib.items import (
-    ID_ONLY,
     NEVER_OVERWRITE,
     SEND_TO_ALL_AND_SAVE_COPY,
     SEND_TO_CHANGED_AND_SAVE_COPY,
     SEND_TO_NONE,
 )
 from exchangelib.properties import RecurringMasterItemId
-from exchangelib.services import SyncFolderItems
 
 from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.ical.timerange import enclosing_range
@@ -52,13 +50,12 @@ from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call,
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
 from bridge.providers.ews.mapping_read import plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
-from bridge.providers.ews.sync import SyncCursor, SyncFolderItemsService
+from bridge.providers.ews.sync import SyncCursor, sync_changes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound (syncfolderitems-operation)
-MAX_ROUNDS = 10_000
 FIELDS = (
     "subject",
     "body",
@@ -220,40 +217,14 @@ class EwsCalendarProvider(OccurrenceWrites):
 
     def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
         """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
-        upserts: dict[str, None] = {}
-        deleted: dict[str, None] = {}
-        for _ in range(MAX_ROUNDS):
-            svc = SyncFolderItemsService(account=self.account)
-            current = state
-
-            def one_round(svc: Any = svc, current: str | None = current) -> list[Any]:
-                return list(
-                    svc.call(
-                        folder=folder,
-                        shape=ID_ONLY,
-                        additional_fields=set(),
-                        sync_state=current,
-                        ignore=None,
-                        max_changes_returned=self._max_changes,
-                        sync_scope="NormalItems",
-                    )
-                )
-
-            for element in self._call(one_round, PULL_POLICY):
-                if isinstance(element, Exception):
-                    raise translate(element)
-                change, obj = element
-                if change == SyncFolderItems.DELETE:
-                    upserts.pop(str(obj.id), None)
-                    deleted[str(obj.id)] = None
-                elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                    deleted.pop(str(obj.id), None)
-                    upserts[str(obj.id)] = None
-            new_state = svc.sync_state
-            if svc.includes_last_item_in_range or not new_state or new_state == state:
-                return list(upserts), list(deleted), str(new_state or state or "")
-            state = new_state
-        raise CursorExpired("ews", "SyncFolderItems never reached the last item")
+        return sync_changes(
+            self.account,
+            folder,
+            state,
+            self._max_changes,
+            lambda op: self._call(op, PULL_POLICY),
+            translate,
+        )
 
     def _resolve(
         self,

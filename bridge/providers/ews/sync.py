@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from exchangelib.items import ID_ONLY
 from exchangelib.services import SyncFolderItems
 from exchangelib.services.sync_folder_hierarchy import SyncFolder
 
+from bridge.errors import CursorExpired
 from bridge.model import SyncWindow
 
 # The sync window moves by a day each day; a cursor keeps its window until it is this far off.
@@ -65,3 +68,55 @@ class SyncCursor:
             abs(self.window.start - window.start) <= WINDOW_TOLERANCE
             and abs(self.window.end - window.end) <= WINDOW_TOLERANCE
         )
+
+
+MAX_ROUNDS = 10_000
+
+#: How a provider runs one EWS call under its retry policy: call(operation) -> result.
+Runner = Callable[[Callable[[], list[Any]]], list[Any]]
+
+
+def sync_changes(
+    account: Any,
+    folder: Any,
+    state: str | None,
+    max_changes: int,
+    run: Runner,
+    translate: Callable[[Exception], Exception],
+) -> tuple[list[str], list[str], str]:
+    """All SyncFolderItems rounds until IncludesLastItemInRange (ids only), nothing applied
+    before the last: (changed ids, deleted ids, new state). Several changes to one item since
+    `state` end as one entry, its last (how-to-synchronize-items-by-using-ews-in-exchange.md)."""
+    upserts: dict[str, None] = {}
+    deleted: dict[str, None] = {}
+    for _ in range(MAX_ROUNDS):
+        svc = SyncFolderItemsService(account=account)
+
+        def one_round(svc: Any = svc, current: str | None = state) -> list[Any]:
+            return list(
+                svc.call(
+                    folder=folder,
+                    shape=ID_ONLY,
+                    additional_fields=set(),
+                    sync_state=current,
+                    ignore=None,
+                    max_changes_returned=max_changes,
+                    sync_scope="NormalItems",
+                )
+            )
+
+        for element in run(one_round):
+            if isinstance(element, Exception):
+                raise translate(element)
+            change, obj = element
+            if change == SyncFolderItems.DELETE:
+                upserts.pop(str(obj.id), None)
+                deleted[str(obj.id)] = None
+            elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+                deleted.pop(str(obj.id), None)
+                upserts[str(obj.id)] = None
+        new_state = svc.sync_state
+        if svc.includes_last_item_in_range or not new_state or new_state == state:
+            return list(upserts), list(deleted), str(new_state or state or "")
+        state = new_state
+    raise CursorExpired("ews", "SyncFolderItems never reached the last item")
