@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -289,6 +290,16 @@ def test_vdirsyncer_two_way_carddav_sync(demo: RunningDemo, tmp_path: Path) -> N
 
     # local edit: add a phone number; a field vCard cannot carry stays at the provider
     graph.json("PATCH", f"/contacts/{made[0]['id']}", json={"spouseName": "Jan"})
+    # The provider's change key moved; until the mirror has pulled again a client edit would
+    # (rightly) get 412. Wait for a pull that started after the change, as a client would sync.
+    changed_at = time.time()
+
+    def pulled_since() -> bool:
+        health = requests.get(demo.url + "health", timeout=10).json()
+        graph_conn = next(c for c in health["connections"] if c["provider"] == "graph")
+        return bool(graph_conn["last_sync"] and graph_conn["last_sync"] > changed_at + 2.5)
+
+    wait_for(pulled_since, timeout=30)
     vds.run("sync")
     path = vds.find(folder, "FN:Lena Lokal")[0]
     path.write_text(
