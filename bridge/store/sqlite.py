@@ -487,7 +487,9 @@ class Store:
         where: list[str] = ["c.user_id = ?"]
         args: list[object] = [user_id]
         if collection_id is not None:
-            where.append("p.collection_id = ?")
+            # unary + keeps SQLite from choosing the per-collection index (a scan of the whole
+            # address book) over the number indexes
+            where.append("+p.collection_id = ?")
             args.append(collection_id)
         if exact:
             marks = ",".join("?" * len(exact))
