@@ -8,21 +8,32 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from cachetools import TTLCache
 
-from bridge.connections import Connections
+from bridge.connections import Connections, Revocation
 from bridge.contacts.directory import DirectoryCard, directory_card
 from bridge.contacts.phones import e164_of, phone_entries
 from bridge.contacts.vcard4 import to_vcard4
-from bridge.errors import BridgeError, ProviderBusy
+from bridge.errors import BadInput, BridgeError, ConfigError, NotFound, ProviderBusy
 from bridge.model import CollectionRecord, ItemRecord, PhoneMatch
-from bridge.secrets import SecretBox, hash_password, new_app_password, verify_password
+from bridge.secrets import (
+    SecretBox,
+    generate_key,
+    hash_password,
+    new_app_password,
+    read_key_file,
+    verify_password,
+    write_key_file,
+)
 from bridge.settings import Settings
 from bridge.store import Store
-from bridge.store.sqlite import UserRow
+from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.engine import SyncEngine
 from bridge.sync.scheduler import Refresher
 from bridge.sync.writes import WriteThrough
@@ -32,6 +43,8 @@ log = logging.getLogger("davbridge")
 __all__ = [
     "Bridge",
     "BridgeError",
+    "ConnectionStatus",
+    "Revocation",
     "DirectoryCard",
     "ProviderBusy",
     "current",
@@ -43,15 +56,44 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """One connection as a status page or `davbridge connection list` shows it (A2)."""
+
+    id: int
+    account: str
+    provider: str
+    permissions: dict[str, bool]
+    calendars_enabled: bool
+    contacts_enabled: bool
+    status: str
+    last_sync: float | None
+    error: str | None
+
+    @staticmethod
+    def of(conn: ConnectionRow) -> ConnectionStatus:
+        policy = conn.policy
+        return ConnectionStatus(
+            id=conn.id,
+            account=conn.account,
+            provider=conn.provider,
+            permissions=policy.permissions(),
+            calendars_enabled=policy.calendars_enabled,
+            contacts_enabled=policy.contacts_enabled,
+            status=conn.status,
+            last_sync=conn.last_sync,
+            error=conn.error,
+        )
+
+
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.database_path)
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
-        from pathlib import Path
-
-        self.box = SecretBox.load(Path(key_file))
+        self.key_file = Path(key_file)
+        self.box = SecretBox.load(self.key_file)
         self.connections = Connections(self.store, self.box, settings)
         self.engine = SyncEngine(
             self.store,
@@ -74,6 +116,25 @@ class Bridge:
         password = new_app_password()
         self.store.add_app_password(user.id, label, hash_password(password))
         return password
+
+    def list_app_passwords(self, username: str) -> list[tuple[int, str, float, float | None]]:
+        """(id, label, created, last used) of each of the user's app passwords (A6)."""
+        user = self._user(username)
+        return [(p.id, p.label, p.created, p.last_used) for p in self.store.app_passwords(user.id)]
+
+    def revoke_app_password(self, username: str, password_id: int) -> None:
+        """Delete an app password; it stops working at once (the login cache is emptied)."""
+        user = self._user(username)
+        if not self.store.delete_app_password(user.id, password_id):
+            raise NotFound(f"user {username!r} has no app password {password_id}")
+        with self._login_guard:
+            self._logins.clear()
+
+    def _user(self, username: str) -> UserRow:
+        user = self.store.user_by_name(username)
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        return user
 
     def login(self, username: str, password: str) -> bool:
         """Check DAV credentials (user name + app password). Successful logins are cached
@@ -98,12 +159,22 @@ class Bridge:
 
     # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
     def collections_for(self, username: str) -> list[CollectionRecord]:
+        """The user's collections clients see: those of connections switched off or not
+        permitted for the kind are left out (A1, A4)."""
         user = self.store.user_by_name(username)
-        return self.store.collections(user_id=user.id) if user else []
+        if user is None:
+            return []
+        policies = {c.id: c.policy for c in self.store.connections(user.id)}
+        return [
+            coll
+            for coll in self.store.collections(user_id=user.id)
+            if coll.connection_id in policies and policies[coll.connection_id].shows(coll.kind)
+        ]
 
     def collection(self, username: str, name: str) -> CollectionRecord | None:
         user = self.store.user_by_name(username)
-        return self.store.collection_by_name(user.id, name) if user else None
+        coll = self.store.collection_by_name(user.id, name) if user else None
+        return coll if coll is not None and self.engine.wanted(coll) else None
 
     def fresh(self, coll: CollectionRecord) -> CollectionRecord:
         """The collection after a refresh if it was stale (bounded wait)."""
@@ -155,7 +226,7 @@ class Bridge:
         if user is None:
             return []
         query = plan_query(text, match, self.region_of(username))
-        return self.store.phone_matches(
+        found = self.store.phone_matches(
             user.id,
             exact=query.exact,
             prefix=query.prefix,
@@ -163,6 +234,8 @@ class Bridge:
             collection_id=collection.id if collection else None,
             limit=limit,
         )
+        visible = {c.id for c in self.collections_for(username)}
+        return [m for m in found if m.collection_id in visible]
 
     # -- DAV writes (write-through) -------------------------------------------------------
     def put(self, coll: CollectionRecord, href: str, text: str, conditional: bool) -> ItemRecord:
@@ -174,6 +247,99 @@ class Bridge:
         if existing is None:
             raise BridgeError(f"no item {href}")
         self.writes.delete(coll, existing, conditional)
+
+    # -- connections (A2, A4, A5) ------------------------------------------------------------
+    def _connection_of(self, username: str, connection_id: int) -> ConnectionRow:
+        user = self._user(username)
+        conn = self.store.connection(connection_id)
+        if conn.user_id != user.id:
+            raise NotFound(f"user {username!r} has no connection {connection_id}")
+        return conn
+
+    def connection_statuses(self, username: str) -> list[ConnectionStatus]:
+        """What a status page shows for each of the user's connections (A2)."""
+        user = self._user(username)
+        return [ConnectionStatus.of(c) for c in self.store.connections(user.id)]
+
+    def set_toggle(self, username: str, connection_id: int, kind: str, on: bool) -> ConnectionRow:
+        """Switch a connection's calendars or contacts on or off (A4). Off hides its
+        collections from clients and stops pulling them; the mirror and the consent stay, so
+        switching on again needs no new consent."""
+        conn = self._connection_of(username, connection_id)
+        if kind not in ("calendars", "contacts"):
+            raise BadInput(f"toggle {kind!r}: expected 'calendars' or 'contacts'")
+        policy = replace(conn.policy, **{f"{kind}_enabled": on})
+        updated = self.connections.set_policy(conn.id, policy)
+        if on:
+            self._sync_quietly(conn.id)
+        return updated
+
+    def _sync_quietly(self, connection_id: int) -> None:
+        try:
+            self.sync_connection(connection_id)
+        except BridgeError as exc:  # recorded on the connection; the toggle itself holds
+            log.warning("sync of connection %d after a change failed: %s", connection_id, exc)
+
+    def delete_connection(self, username: str, connection_id: int) -> Revocation:
+        """Delete a connection (A5): revoke the grant where the provider allows, erase its
+        secret and everything mirrored from it; its collections disappear from clients."""
+        conn = self._connection_of(username, connection_id)
+        revocation = self.connections.revoke(conn.id)
+        colls = self.store.collections(connection_id=conn.id)
+        for coll in colls:  # wait for pulls in flight
+            self.engine.lock(coll.id).acquire()
+        try:
+            self.store.delete_connection(conn.id)
+        finally:
+            for coll in colls:
+                self.engine.lock(coll.id).release()
+        self.connections.forget(conn.id)
+        log.info("deleted connection %d (%s): %s", conn.id, conn.provider, revocation.note)
+        return revocation
+
+    # -- key rotation ---------------------------------------------------------------------
+    def _secret_files(self) -> list[Path]:
+        """Secrets kept beside the database: the demo's app password (in the demo's data
+        directory, the parent of the bridge's)."""
+        data = self.settings.data_dir
+        return [
+            p
+            for p in (data / "demo-password.enc", data.parent / "demo-password.enc")
+            if p.is_file()
+        ]
+
+    def reencrypt_secrets(self, box: SecretBox) -> int:
+        """Re-encrypt every stored secret under `box`'s newest key (which must be able to
+        read them through one of its keys); returns how many were re-encrypted."""
+        rotated = {
+            c.id: box.rotate(c.secret) for c in self.store.connections() if c.secret is not None
+        }
+        for path in self._secret_files():
+            tmp = path.with_name(path.name + ".new")
+            tmp.write_bytes(box.rotate(path.read_bytes()))
+            tmp.chmod(0o600)
+            os.replace(tmp, path)
+        self.store.replace_secrets(rotated)
+        self.box = self.connections.box = box
+        return len(rotated) + len(self._secret_files())
+
+    def rotate_key(self, drop_old: bool = False) -> int:
+        """Put a new key in front of the key file, then re-encrypt every secret under it.
+        The key file is written first (new key, then the old ones), so a crash at any point
+        leaves every secret readable. `drop_old` removes the old keys afterwards (only when no
+        other process still writes secrets with them)."""
+        if os.environ.get("DAVBRIDGE_SECRET_KEY"):
+            raise ConfigError(
+                "DAVBRIDGE_SECRET_KEY", "the key comes from the environment; rotate it there"
+            )
+        old = read_key_file(self.key_file)
+        keys = [generate_key(), *old]
+        write_key_file(self.key_file, keys)
+        count = self.reencrypt_secrets(SecretBox(keys))
+        if drop_old:
+            write_key_file(self.key_file, keys[:1])
+            self.box = self.connections.box = SecretBox(keys[:1])
+        return count
 
     # -- lifecycle ------------------------------------------------------------------------
     def _region_of_user(self, user_id: int) -> str:

@@ -79,6 +79,94 @@ def _cmd_app_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_app_password_list(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    rows = bridge.list_app_passwords(args.user)
+    if not rows:
+        print(f"{args.user} has no app passwords")
+    for pw_id, label, created, last_used in rows:
+        print(f"{pw_id:>4}  {label:<20} created {_when(created)}  last used {_when(last_used)}")
+    return 0
+
+
+def _cmd_app_password_revoke(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    bridge.revoke_app_password(args.user, args.id)
+    print(f"revoked app password {args.id} of {args.user}")
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "never"
+
+
+def _cmd_connection_list(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    rows = bridge.connection_statuses(args.user)
+    if not rows:
+        print(f"{args.user} has no connections")
+    for c in rows:
+        perms = ", ".join(k.replace("_", " ") for k, v in c.permissions.items() if v) or "none"
+        toggles = (
+            f"calendars {'on' if c.calendars_enabled else 'off'}, "
+            f"contacts {'on' if c.contacts_enabled else 'off'}"
+        )
+        status = {"ok": "ok", "reauth": "needs re-authorization", "error": "error"}.get(
+            c.status, c.status
+        )
+        print(f"{c.id:>4}  {c.provider:<6} {c.account}")
+        print(f"      permissions: {perms}")
+        print(f"      {toggles}")
+        print(f"      status: {status}; last sync {_when(c.last_sync)}")
+        if c.error:
+            print(f"      error: {c.error}")
+    return 0
+
+
+def _cmd_connection_toggle(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    bridge.set_toggle(args.user, args.id, args.kind, args.state == "on")
+    print(f"connection {args.id}: {args.kind} {args.state}")
+    return 0
+
+
+def _cmd_connection_delete(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    revocation = bridge.delete_connection(args.user, args.id)
+    print(f"deleted connection {args.id}: {revocation.note}")
+    return 0
+
+
+def _cmd_rotate_key(args: argparse.Namespace) -> int:
+    bridge = _bridge(args)
+    if os.environ.get("DAVBRIDGE_SECRET_KEY"):
+        if args.reencrypt:
+            count = bridge.reencrypt_secrets(bridge.box)
+            print(f"re-encrypted {count} secrets under the first key of DAVBRIDGE_SECRET_KEY")
+            return 0
+        from bridge.secrets import generate_key
+
+        new = generate_key().decode()
+        print(
+            "The key comes from DAVBRIDGE_SECRET_KEY, so nothing was written. To rotate:\n"
+            f"  1. set DAVBRIDGE_SECRET_KEY={new},<the current value> (new key first)\n"
+            "     for davbridge and for this command;\n"
+            "  2. run `davbridge rotate-key --reencrypt` (re-encrypts every secret under it);\n"
+            f"  3. then DAVBRIDGE_SECRET_KEY={new} alone is enough."
+        )
+        return 0
+    if args.reencrypt:
+        count = bridge.reencrypt_secrets(bridge.box)
+        print(f"re-encrypted {count} secrets under the newest key of {bridge.key_file}")
+        return 0
+    count = bridge.rotate_key(drop_old=args.drop_old)
+    kept = "" if args.drop_old else " (old keys kept after it; --drop-old removes them)"
+    print(f"new key written to {bridge.key_file}{kept}; {count} secrets re-encrypted")
+    return 0
+
+
 def _cmd_connect_oauth(args: argparse.Namespace) -> int:
     """Consent in a browser, with a one-shot loopback listener catching the redirect."""
     bridge = _bridge(args)
@@ -101,7 +189,11 @@ def _cmd_connect_oauth(args: argparse.Namespace) -> int:
     listener = http.server.HTTPServer(("127.0.0.1", args.listen_port), Catch)
     redirect = f"http://127.0.0.1:{listener.server_port}/"
     url, pending = bridge.connections.begin_consent(
-        ProviderKind(args.provider), user.id, redirect, write=not args.read_only
+        ProviderKind(args.provider),
+        user.id,
+        redirect,
+        write=not args.read_only,
+        contacts=not args.no_contacts,
     )
     print(f"Open this URL in a browser and sign in:\n\n  {url}\n", flush=True)
     listener.handle_request()
@@ -192,6 +284,37 @@ def parser() -> argparse.ArgumentParser:
     aa.add_argument("user")
     aa.add_argument("--label", default="device")
     aa.set_defaults(func=_cmd_app_password)
+    al = with_config(a.add_parser("list", help="list a user's app passwords"))
+    al.add_argument("user")
+    al.set_defaults(func=_cmd_app_password_list)
+    ar = with_config(a.add_parser("revoke", help="revoke an app password (stops at once)"))
+    ar.add_argument("user")
+    ar.add_argument("id", type=int)
+    ar.set_defaults(func=_cmd_app_password_revoke)
+
+    cn = sub.add_parser("connection", help="manage connected accounts").add_subparsers(
+        dest="sub", required=True
+    )
+    cl = with_config(cn.add_parser("list", help="connections with permissions and status"))
+    cl.add_argument("user")
+    cl.set_defaults(func=_cmd_connection_list)
+    ct = with_config(cn.add_parser("toggle", help="switch calendars or contacts on or off"))
+    ct.add_argument("user")
+    ct.add_argument("id", type=int)
+    ct.add_argument("kind", choices=["calendars", "contacts"])
+    ct.add_argument("state", choices=["on", "off"])
+    ct.set_defaults(func=_cmd_connection_toggle)
+    cd = with_config(cn.add_parser("delete", help="revoke and erase a connection"))
+    cd.add_argument("user")
+    cd.add_argument("id", type=int)
+    cd.set_defaults(func=_cmd_connection_delete)
+
+    rk = with_config(
+        sub.add_parser("rotate-key", help="new encryption key; re-encrypt every stored secret")
+    )
+    rk.add_argument("--drop-old", action="store_true", help="remove the old keys afterwards")
+    rk.add_argument("--reencrypt", action="store_true", help="only re-encrypt under the newest key")
+    rk.set_defaults(func=_cmd_rotate_key)
 
     c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
         dest="sub", required=True
@@ -202,7 +325,8 @@ def parser() -> argparse.ArgumentParser:
     ):
         cg = with_config(c.add_parser(name, help=text))
         cg.add_argument("user")
-        cg.add_argument("--read-only", action="store_true")
+        cg.add_argument("--read-only", action="store_true", help="calendars read-only")
+        cg.add_argument("--no-contacts", action="store_true", help="do not sync contacts")
         cg.add_argument("--listen-port", type=int, default=0)
         cg.set_defaults(func=_cmd_connect_oauth, provider=name)
     cx = with_config(

@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bridge.errors import BadInput, ConfigError, NotFound
+from bridge.errors import BadInput, BridgeError, ConfigError, NotFound
 from bridge.model import ProviderKind
 from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.secrets import SecretBox
 from bridge.settings import Settings
 from bridge.store import Store
-from bridge.store.sqlite import ConnectionRow
+from bridge.store.sqlite import ConnectionPolicy, ConnectionRow
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,15 @@ class PendingConsent:
     provider: ProviderKind
     scopes: tuple[str, ...]
     flow: Mapping[str, object]
+    policy: ConnectionPolicy = ConnectionPolicy()
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """What happened to a connection's grant at the provider when it was deleted (A5)."""
+
+    revoked: bool
+    note: str
 
 
 class Connections:
@@ -93,17 +102,31 @@ class Connections:
         raise BadInput(f"{kind.value} does not connect through OAuth")
 
     @staticmethod
-    def scopes_for(kind: ProviderKind, write: bool) -> tuple[str, ...]:
-        """The least scopes that allow what the user ticked."""
+    def scopes_for(
+        kind: ProviderKind, write: bool, *, contacts: bool = True, calendars: bool = True
+    ) -> tuple[str, ...]:
+        """The least scopes that allow what the user ticked: calendars read or read-write,
+        contacts only when they are synced (read-write together with write, as CardDAV
+        clients may edit them). Graph "Microsoft Graph permissions reference"; Google
+        "Choose Google Calendar API scopes" / "People API scopes"."""
         if kind is ProviderKind.GRAPH:
             from bridge.providers.graph import auth as graph_auth
 
+            graph = graph_auth.DELEGATED_SCOPES_WRITE if write else graph_auth.DELEGATED_SCOPES_READ
             return tuple(
-                graph_auth.DELEGATED_SCOPES_WRITE if write else graph_auth.DELEGATED_SCOPES_READ
+                s
+                for s in graph
+                if (calendars or not s.startswith("Calendars."))
+                and (contacts or not s.startswith("Contacts."))
             )
         from bridge.providers.google import auth as google_auth
 
-        return tuple(google_auth.SCOPES_WRITE if write else google_auth.SCOPES_READ)
+        google = google_auth.SCOPES_WRITE if write else google_auth.SCOPES_READ
+        return tuple(
+            s
+            for s in google
+            if (calendars or "/auth/calendar" not in s) and (contacts or "/auth/contacts" not in s)
+        )
 
     # -- consent --------------------------------------------------------------------------
     def begin_consent(
@@ -113,11 +136,37 @@ class Connections:
         redirect_uri: str,
         write: bool = True,
         login_hint: str | None = None,
+        *,
+        contacts: bool = True,
+        calendars: bool = True,
     ) -> tuple[str, PendingConsent]:
-        scopes = self.scopes_for(kind, write)
+        """Start consent for the ticked permissions (A1): read calendars (`calendars`), write
+        calendars (`write`), sync contacts (`contacts`)."""
+        scopes = self.scopes_for(kind, write, contacts=contacts, calendars=calendars)
         auth = self._oauth(kind, None, lambda _blob: None, scopes)
         url, flow = auth.begin_consent(redirect_uri, scopes, login_hint)
-        return url, PendingConsent(user_id, kind, scopes, flow)
+        policy = ConnectionPolicy(
+            read_calendars=calendars, write_calendars=write and calendars, sync_contacts=contacts
+        )
+        return url, PendingConsent(user_id, kind, scopes, flow, policy)
+
+    def _existing(self, user_id: int, provider: str, account: str) -> ConnectionRow | None:
+        for conn in self.store.connections(user_id):
+            if conn.provider == provider and conn.account.lower() == account.lower():
+                return conn
+        return None
+
+    def _with_toggles(
+        self, user_id: int, provider: str, account: str, policy: ConnectionPolicy
+    ) -> ConnectionPolicy:
+        """A re-consent (A3) keeps the connection's on/off toggles."""
+        old = self._existing(user_id, provider, account)
+        if old is None:
+            return policy
+        was = old.policy
+        return replace(
+            policy, calendars_enabled=was.calendars_enabled, contacts_enabled=was.contacts_enabled
+        )
 
     def complete_consent(
         self, pending: PendingConsent, auth_response: Mapping[str, str]
@@ -128,7 +177,10 @@ class Connections:
         )
         account = auth.complete_consent(dict(pending.flow), auth_response)
         secret = self.box.encrypt(json.dumps({"token": holder.get("blob", "")}))
-        settings = json.dumps({"scopes": list(pending.scopes), "mailbox": "me"})
+        policy = self._with_toggles(
+            pending.user_id, pending.provider.value, account, pending.policy
+        )
+        settings = policy.into(json.dumps({"scopes": list(pending.scopes), "mailbox": "me"}))
         conn = self.store.create_connection(
             pending.user_id, pending.provider.value, account, settings, secret
         )
@@ -145,8 +197,10 @@ class Connections:
         email: str,
         version: str | None = None,
         auth_type: str | None = None,
+        permissions: ConnectionPolicy | None = None,
     ) -> ConnectionRow:
-        """Exchange: test the credentials against the EWS URL first, then store them."""
+        """Exchange: test the credentials against the EWS URL first, then store them.
+        `permissions`: what the user ticked (EWS has no scopes; the bridge enforces them)."""
         from bridge.providers.ews.account import EwsConfig, test_connection
 
         config = EwsConfig(
@@ -159,14 +213,19 @@ class Connections:
             ca_bundle=self.settings.ews.ca_bundle or None,
         )
         test_connection(config)
-        settings = json.dumps(
-            {
-                "ews_url": url,
-                "username": username,
-                "email": email,
-                "version": config.version,
-                "auth_type": config.auth_type,
-            }
+        policy = self._with_toggles(
+            user_id, ProviderKind.EWS.value, email, permissions or ConnectionPolicy()
+        )
+        settings = policy.into(
+            json.dumps(
+                {
+                    "ews_url": url,
+                    "username": username,
+                    "email": email,
+                    "version": config.version,
+                    "auth_type": config.auth_type,
+                }
+            )
         )
         secret = self.box.encrypt(json.dumps({"password": password}))
         conn = self.store.create_connection(
@@ -238,6 +297,37 @@ class Connections:
         """Drop the cached provider object (after new consent or credentials)."""
         with self._guard:
             self._providers.pop(connection_id, None)
+
+    def set_policy(self, connection_id: int, policy: ConnectionPolicy) -> ConnectionRow:
+        """Store what the connection may do and which halves are on (no new consent)."""
+        conn = self.store.connection(connection_id)
+        self.store.set_connection_settings(connection_id, policy.into(conn.settings))
+        return self.store.connection(connection_id)
+
+    def revoke(self, connection_id: int) -> Revocation:
+        """Revoke the connection's grant at the provider where it has an endpoint for it."""
+        conn = self.store.connection(connection_id)
+        kind = ProviderKind(conn.provider)
+        if kind is ProviderKind.GRAPH:
+            return Revocation(
+                False,
+                "Microsoft 365 has no endpoint to revoke one app's grant; the tokens were "
+                "erased here (the user or an admin can remove the app under My Apps / "
+                "Enterprise applications)",
+            )
+        if kind is ProviderKind.EWS:
+            return Revocation(False, "Exchange uses a password, nothing to revoke; it was erased")
+        secret = json.loads(self.box.decrypt(conn.secret)) if conn.secret else {}
+        token = secret.get("token")
+        if not token:
+            return Revocation(False, "no token was stored")
+        settings = json.loads(conn.settings or "{}")
+        auth = self._oauth(kind, token, lambda _blob: None, settings.get("scopes") or None)
+        try:
+            auth.revoke()  # Google "Using OAuth 2.0 to Access Google APIs": revoking a token
+        except BridgeError as exc:
+            return Revocation(False, f"revocation at Google failed ({exc.message}); erased here")
+        return Revocation(True, "the grant was revoked at Google")
 
     def scopes(self, connection_id: int) -> Sequence[str]:
         conn = self.store.connection(connection_id)

@@ -29,6 +29,7 @@ class SecretBox:
     def __init__(self, keys: list[bytes]) -> None:
         if not keys:
             raise ConfigError("secrets.key_file", "no encryption key")
+        self.keys: tuple[bytes, ...] = tuple(keys)
         try:
             self._fernet = MultiFernet([Fernet(k) for k in keys])
         except ValueError as exc:
@@ -44,8 +45,7 @@ class SecretBox:
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(Fernet.generate_key() + b"\n")
-        lines = key_file.read_bytes().split()
-        return SecretBox([line.strip() for line in lines if line.strip()])
+        return SecretBox(read_key_file(key_file))
 
     def encrypt(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode("utf-8"))
@@ -61,6 +61,28 @@ class SecretBox:
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt with the newest key."""
         return self._fernet.rotate(token)
+
+
+def generate_key() -> bytes:
+    return Fernet.generate_key()
+
+
+def read_key_file(key_file: Path) -> list[bytes]:
+    """The keys in a key file, newest first (one per line)."""
+    return [line.strip() for line in key_file.read_bytes().split() if line.strip()]
+
+
+def write_key_file(key_file: Path, keys: list[bytes]) -> None:
+    """Replace the key file atomically (a crash leaves the old or the new file, never half),
+    readable by the owner only."""
+    SecretBox(keys)  # refuse to write anything that is not a valid key list
+    tmp = key_file.with_name(key_file.name + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(b"".join(k + b"\n" for k in keys))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, key_file)
 
 
 def hash_password(password: str) -> str:

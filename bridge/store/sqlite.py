@@ -9,6 +9,7 @@ Must not import providers, sync or radicale.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import sqlite3
@@ -47,6 +48,55 @@ class UserRow:
 
 
 @dataclass(frozen=True)
+class ConnectionPolicy:
+    """What the user allowed a connection to do (A1) and which halves are switched on (A4).
+
+    Kept in the connection's settings JSON: `permissions` = {read_calendars, write_calendars,
+    sync_contacts}, plus `calendars_enabled` / `contacts_enabled`; anything missing is true
+    (connections made before permissions existed may do everything).
+    """
+
+    read_calendars: bool = True
+    write_calendars: bool = True
+    sync_contacts: bool = True
+    calendars_enabled: bool = True
+    contacts_enabled: bool = True
+
+    @staticmethod
+    def parse(settings: str) -> ConnectionPolicy:
+        data = json.loads(settings or "{}")
+        perms = data.get("permissions") or {}
+        return ConnectionPolicy(
+            read_calendars=bool(perms.get("read_calendars", True)),
+            write_calendars=bool(perms.get("write_calendars", True)),
+            sync_contacts=bool(perms.get("sync_contacts", True)),
+            calendars_enabled=bool(data.get("calendars_enabled", True)),
+            contacts_enabled=bool(data.get("contacts_enabled", True)),
+        )
+
+    def permissions(self) -> dict[str, bool]:
+        return {
+            "read_calendars": self.read_calendars,
+            "write_calendars": self.write_calendars,
+            "sync_contacts": self.sync_contacts,
+        }
+
+    def into(self, settings: str) -> str:
+        """`settings` (JSON) with this policy written into it, other keys kept."""
+        data = json.loads(settings or "{}")
+        data["permissions"] = self.permissions()
+        data["calendars_enabled"] = self.calendars_enabled
+        data["contacts_enabled"] = self.contacts_enabled
+        return json.dumps(data)
+
+    def shows(self, kind: CollectionKind) -> bool:
+        """Whether collections of `kind` are served to clients and pulled."""
+        if kind is CollectionKind.ADDRESSBOOK:
+            return self.sync_contacts and self.contacts_enabled
+        return self.read_calendars and self.calendars_enabled
+
+
+@dataclass(frozen=True)
 class ConnectionRow:
     id: int
     user_id: int
@@ -57,6 +107,18 @@ class ConnectionRow:
     status: str
     error: str | None
     last_sync: float | None
+
+    @property
+    def policy(self) -> ConnectionPolicy:
+        return ConnectionPolicy.parse(self.settings)
+
+
+@dataclass(frozen=True)
+class AppPasswordRow:
+    id: int
+    label: str
+    created: float
+    last_used: float | None
 
 
 def etag_of(text: str) -> str:
@@ -216,6 +278,24 @@ class Store:
             )
         ]
 
+    def app_passwords(self, user_id: int) -> list[AppPasswordRow]:
+        return [
+            AppPasswordRow(*r)
+            for r in self._db.execute(
+                "SELECT id, label, created, last_used FROM app_passwords WHERE user_id = ? "
+                "ORDER BY id",
+                (user_id,),
+            )
+        ]
+
+    def delete_app_password(self, user_id: int, password_id: int) -> bool:
+        """Remove one of the user's app passwords; False when it does not exist."""
+        with self._tx() as db:
+            cur = db.execute(
+                "DELETE FROM app_passwords WHERE id = ? AND user_id = ?", (password_id, user_id)
+            )
+            return cur.rowcount > 0
+
     def touch_app_password(self, password_id: int) -> None:
         with self._tx() as db:
             db.execute(
@@ -259,6 +339,31 @@ class Store:
     def set_connection_secret(self, connection_id: int, secret: bytes) -> None:
         with self._tx() as db:
             db.execute("UPDATE connections SET secret = ? WHERE id = ?", (secret, connection_id))
+
+    def set_connection_settings(self, connection_id: int, settings: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE connections SET settings = ? WHERE id = ?", (settings, connection_id)
+            )
+
+    def replace_secrets(self, secrets_by_id: dict[int, bytes]) -> None:
+        """Store re-encrypted secrets of several connections in one transaction."""
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE connections SET secret = ? WHERE id = ?",
+                [(secret, conn_id) for conn_id, secret in secrets_by_id.items()],
+            )
+
+    def delete_connection(self, connection_id: int) -> None:
+        """Erase a connection with its secret and everything mirrored from it (A5)."""
+        with self._tx() as db:
+            # phones_digits (FTS) shares rowids with phones and has no foreign key
+            db.execute(
+                "DELETE FROM phones_digits WHERE rowid IN (SELECT p.rowid FROM phones p "
+                "JOIN collections c ON c.id = p.collection_id WHERE c.connection_id = ?)",
+                (connection_id,),
+            )
+            db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
     def set_connection_status(
         self, connection_id: int, status: str, error: str | None, synced_at: float | None = None
@@ -356,6 +461,11 @@ class Store:
 
     def delete_collection(self, collection_id: int) -> None:
         with self._tx() as db:
+            db.execute(
+                "DELETE FROM phones_digits WHERE rowid IN "
+                "(SELECT rowid FROM phones WHERE collection_id = ?)",
+                (collection_id,),
+            )
             db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
 
     def mark_refreshed(self, collection_id: int, at: float) -> None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.errors import AuthExpired, BridgeError, ProviderBusy
+from bridge.errors import AuthExpired, BridgeError, NotFound, ProviderBusy
 from bridge.model import (
     AddressBookInfo,
     CalendarInfo,
@@ -100,9 +100,20 @@ class SyncEngine:
         )
 
     # -- collections of a connection ------------------------------------------------------
+    def wanted(self, coll: CollectionRecord) -> bool:
+        """Whether the collection's connection lets it be served and pulled (A1, A4)."""
+        try:
+            return self.store.connection(coll.connection_id).policy.shows(coll.kind)
+        except NotFound:  # the connection was deleted meanwhile
+            return False
+
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
-        """Mirror the connection's calendar list (new ones appear, vanished ones go)."""
+        """Mirror the connection's calendar list (new ones appear, vanished ones go).
+        Nothing is listed while calendars are not permitted or switched off (the mirror is
+        kept as it was, so switching on again serves it at once)."""
         conn = self.store.connection(connection_id)
+        if not conn.policy.shows(CollectionKind.CALENDAR):
+            return []
         try:
             calendars = self.providers(connection_id).list_calendars()
         except AuthExpired as exc:
@@ -124,6 +135,8 @@ class SyncEngine:
         if self.contacts is None:
             return []
         conn = self.store.connection(connection_id)
+        if not conn.policy.shows(CollectionKind.ADDRESSBOOK):
+            return []
         try:
             books = self.contacts(connection_id).list_address_books()
         except AuthExpired as exc:
@@ -212,7 +225,12 @@ class SyncEngine:
         if self.clock() < self._not_before.get(collection_id, 0.0):
             return None
         with self.lock(collection_id):
-            coll = self.store.collection(collection_id)
+            try:
+                coll = self.store.collection(collection_id)
+            except NotFound:  # deleted with its connection (A5)
+                return None
+            if not self.wanted(coll):
+                return None
             began = time.monotonic()
             try:
                 if coll.kind is CollectionKind.ADDRESSBOOK:

@@ -39,7 +39,7 @@ class Refresher:
 
     def ensure_fresh(self, coll: CollectionRecord) -> None:
         """Refresh a stale collection, waiting at most request_refresh_timeout_s."""
-        if not self.engine.is_stale(coll):
+        if not self.engine.is_stale(coll) or not self.engine.wanted(coll):
             return
         fut = self.submit(coll.id)
         try:
@@ -52,7 +52,9 @@ class Refresher:
     def refresh_all(self) -> None:
         """One pass: refresh every stale collection (waits for them)."""
         futures = [
-            self.submit(c.id) for c in self.engine.store.collections() if self.engine.is_stale(c)
+            self.submit(c.id)
+            for c in self.engine.store.collections()
+            if self.engine.is_stale(c) and self.engine.wanted(c)
         ]
         for fut in futures:
             try:
@@ -68,7 +70,7 @@ class Refresher:
                 try:
                     self._rediscover(discovered)
                     for coll in self.engine.store.collections():
-                        if self.engine.is_stale(coll):
+                        if self.engine.is_stale(coll) and self.engine.wanted(coll):
                             self.submit(coll.id)
                 except Exception:
                     log.exception("refresh loop pass failed")

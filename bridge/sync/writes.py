@@ -20,7 +20,7 @@ from bridge import joinlinks
 from bridge.errors import AuthExpired, BadInput, ReadOnly, RemoteNotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
-from bridge.sync.engine import SyncEngine
+from bridge.sync.engine import PROVIDER_LABELS, SyncEngine
 from bridge.sync.items import draft_from_contact, draft_from_remote
 
 log = logging.getLogger("davbridge.sync")
@@ -91,6 +91,19 @@ class WriteThrough:
                 exc.status,
             ) from exc
 
+    def _check_permitted(self, coll: CollectionRecord) -> None:
+        """Calendar writes need the connection's write_calendars permission (A1)."""
+        if coll.kind is not CollectionKind.CALENDAR:
+            return
+        conn = self.engine.store.connection(coll.connection_id)
+        if not conn.policy.write_calendars:
+            label = PROVIDER_LABELS.get(conn.provider, conn.provider)
+            raise ReadOnly(
+                conn.provider,
+                f"writing calendars is not permitted for this {label} connection; "
+                "change its permissions",
+            )
+
     def put(
         self,
         coll: CollectionRecord,
@@ -100,6 +113,7 @@ class WriteThrough:
         conditional: bool,
     ) -> ItemRecord:
         """Create or update at the provider, then mirror its canonical copy."""
+        self._check_permitted(coll)
         if coll.read_only:
             raise ReadOnly(
                 self._provider_name(coll),
@@ -166,6 +180,7 @@ class WriteThrough:
         return self.engine.contacts(coll.connection_id)
 
     def delete(self, coll: CollectionRecord, existing: ItemRecord, conditional: bool) -> None:
+        self._check_permitted(coll)
         if coll.read_only:
             raise ReadOnly(
                 self._provider_name(coll),
