@@ -1,0 +1,399 @@
+"""The mirror: collections and items with per-collection change sequences and tombstones
+(sync tokens are `<prefix>-<seq>`, RFC 6578), written in one transaction per pull.
+
+Must not import providers, sync or radicale."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+
+from bridge.errors import NotFound
+from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
+from bridge.store.base import StoreBase
+from bridge.store.rows import (
+    _COLLECTION_COLS,
+    _ITEM_COLS,
+    ItemDraft,
+    _collection,
+    _item,
+    _slug,
+    etag_of,
+    href_for_uid,
+)
+
+
+class MirrorStore(StoreBase):
+    # -- collections ----------------------------------------------------------------------
+    def upsert_collection(
+        self,
+        user_id: int,
+        connection_id: int,
+        kind: CollectionKind,
+        remote_id: str,
+        display_name: str,
+        color: str | None,
+        read_only: bool,
+        owner: str | None,
+    ) -> CollectionRecord:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT id FROM collections WHERE connection_id = ? AND kind = ? AND remote_id = ?",
+                (connection_id, kind.value, remote_id),
+            ).fetchone()
+            if row:
+                db.execute(
+                    "UPDATE collections SET display_name = ?, color = ?, read_only = ?, "
+                    "owner = ? WHERE id = ?",
+                    (display_name, color, int(read_only), owner, row[0]),
+                )
+                coll_id = row[0]
+            else:
+                base = _slug(display_name.replace("Microsoft 365", "m365"))
+                name, n = base, 1
+                while db.execute(
+                    "SELECT 1 FROM collections WHERE user_id = ? AND name = ?", (user_id, name)
+                ).fetchone():
+                    n += 1
+                    name = f"{base}-{n}"
+                cur = db.execute(
+                    "INSERT INTO collections (user_id, connection_id, kind, name, remote_id, "
+                    "display_name, color, read_only, owner, token_prefix) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        user_id,
+                        connection_id,
+                        kind.value,
+                        name,
+                        remote_id,
+                        display_name,
+                        color,
+                        int(read_only),
+                        owner,
+                        secrets.token_hex(6),
+                    ),
+                )
+                coll_id = cur.lastrowid
+        return self.collection(int(coll_id or 0))
+
+    def collection(self, collection_id: int) -> CollectionRecord:
+        row = self._db.execute(
+            f"SELECT {_COLLECTION_COLS} FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no collection {collection_id}")
+        return _collection(row)
+
+    def collection_by_name(self, user_id: int, name: str) -> CollectionRecord | None:
+        row = self._db.execute(
+            f"SELECT {_COLLECTION_COLS} FROM collections WHERE user_id = ? AND name = ?",
+            (user_id, name),
+        ).fetchone()
+        return _collection(row) if row else None
+
+    def collections(
+        self, user_id: int | None = None, connection_id: int | None = None
+    ) -> list[CollectionRecord]:
+        sql, args = f"SELECT {_COLLECTION_COLS} FROM collections WHERE 1=1", []
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            args.append(user_id)
+        if connection_id is not None:
+            sql += " AND connection_id = ?"
+            args.append(connection_id)
+        return [_collection(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
+    def delete_collection(self, collection_id: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM phones_digits WHERE rowid IN "
+                "(SELECT rowid FROM phones WHERE collection_id = ?)",
+                (collection_id,),
+            )
+            db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+
+    def mark_refreshed(self, collection_id: int, at: float) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE collections SET refreshed_at = ? WHERE id = ?", (at, collection_id))
+
+    def sync_token(self, collection_id: int) -> str:
+        row = self._db.execute(
+            "SELECT token_prefix, seq FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no collection {collection_id}")
+        return f"{row[0]}-{row[1]}"
+
+    # -- items: reads ---------------------------------------------------------------------
+    def items(self, collection_id: int) -> list[ItemRecord]:
+        return [
+            _item(r)
+            for r in self._db.execute(
+                f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
+                "ORDER BY href",
+                (collection_id,),
+            )
+        ]
+
+    def item_texts(self, collection_id: int) -> list[tuple[str, str, str, str]]:
+        """(href, etag, component, text) of every live item: the lean read for bulk answers."""
+        return self._db.execute(
+            "SELECT href, etag, component, text FROM items WHERE collection_id = ? AND "
+            "deleted = 0 ORDER BY href",
+            (collection_id,),
+        ).fetchall()
+
+    def item_blobs(self, collection_id: int) -> list[tuple[str, str, bytes]]:
+        """(href, etag, UTF-8 text) of every live item, text never decoded (bulk answers)."""
+        return self._db.execute(
+            "SELECT href, etag, CAST(text AS BLOB) FROM items WHERE collection_id = ? AND "
+            "deleted = 0 ORDER BY href",
+            (collection_id,),
+        ).fetchall()
+
+    def items_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
+        found: dict[str, ItemRecord] = {}
+        unique = list(dict.fromkeys(hrefs))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
+                f"AND href IN ({marks})",
+                (collection_id, *chunk),
+            ):
+                found[r[1]] = _item(r)
+        return found
+
+    def item(self, collection_id: int, href: str) -> ItemRecord | None:
+        return self.items_by_href(collection_id, [href]).get(href)
+
+    def item_by_uid(self, collection_id: int, uid: str) -> ItemRecord | None:
+        row = self._db.execute(
+            f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND uid = ? AND deleted = 0",
+            (collection_id, uid),
+        ).fetchone()
+        return _item(row) if row else None
+
+    def item_by_remote_id(self, collection_id: int, remote_id: str) -> ItemRecord | None:
+        row = self._db.execute(
+            f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND "
+            "remote_id = ? AND deleted = 0",
+            (collection_id, remote_id),
+        ).fetchone()
+        return _item(row) if row else None
+
+    def resource_for(self, collection_id: int, provider_id: str) -> str | None:
+        """The remote id of the live resource `provider_id` is (or is a member of)."""
+        if self.item_by_remote_id(collection_id, provider_id):
+            return provider_id
+        row = self._db.execute(
+            "SELECT remote_id FROM members WHERE collection_id = ? AND member_id = ?",
+            (collection_id, provider_id),
+        ).fetchone()
+        return row[0] if row else None
+
+    def changes_since(self, collection_id: int, token: str) -> tuple[str, list[str]]:
+        """(current token, hrefs changed or deleted after `token`). ValueError: bad token."""
+        row = self._db.execute(
+            "SELECT token_prefix, seq FROM collections WHERE id = ?", (collection_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no collection {collection_id}")
+        prefix, seq = row
+        current = f"{prefix}-{seq}"
+        if not token:
+            return current, [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT href FROM items WHERE collection_id = ? AND deleted = 0 ORDER BY href",
+                    (collection_id,),
+                )
+            ]
+        old_prefix, _, old_seq = token.rpartition("-")
+        if old_prefix != prefix or not old_seq.isdigit() or int(old_seq) > seq:
+            raise ValueError(f"sync token {token!r} is not valid for this collection")
+        return current, [
+            r[0]
+            for r in self._db.execute(
+                "SELECT href FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq",
+                (collection_id, int(old_seq)),
+            )
+        ]
+
+    # -- items: writes --------------------------------------------------------------------
+    def _bump(self, db: sqlite3.Connection, collection_id: int) -> int:
+        return int(
+            db.execute(
+                "UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq", (collection_id,)
+            ).fetchone()[0]
+        )
+
+    def _write(
+        self, db: sqlite3.Connection, collection_id: int, href: str, draft: ItemDraft
+    ) -> bool:
+        """Upsert one item at `href`; True when the served bytes changed."""
+        etag = etag_of(draft.text)
+        old = db.execute(
+            "SELECT etag, deleted, version, remote_id FROM items WHERE "
+            "collection_id = ? AND href = ?",
+            (collection_id, href),
+        ).fetchone()
+        if old and old[0] == etag and not old[1]:
+            if old[2] != draft.version or old[3] != draft.remote_id:
+                db.execute(
+                    "UPDATE items SET version = ?, remote_id = ? WHERE collection_id = ? "
+                    "AND href = ?",
+                    (draft.version, draft.remote_id, collection_id, href),
+                )
+            self._set_members(db, collection_id, draft)
+            return False
+        seq = self._bump(db, collection_id)
+        db.execute(
+            "INSERT INTO items (collection_id, href, uid, remote_id, version, etag, text, "
+            'component, start, "end", seq, deleted, modified) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (collection_id, href) "
+            "DO UPDATE SET uid = excluded.uid, remote_id = excluded.remote_id, "
+            "version = excluded.version, etag = excluded.etag, text = excluded.text, "
+            'component = excluded.component, start = excluded.start, "end" = excluded."end", '
+            "seq = excluded.seq, deleted = 0, modified = excluded.modified",
+            (
+                collection_id,
+                href,
+                draft.uid,
+                draft.remote_id,
+                draft.version,
+                etag,
+                draft.text,
+                draft.component,
+                draft.start,
+                draft.end,
+                seq,
+                time.time(),
+            ),
+        )
+        self._set_members(db, collection_id, draft)
+        self._set_phones(db, collection_id, href, draft.phones)
+        return True
+
+    def _set_phones(
+        self, db: sqlite3.Connection, collection_id: int, href: str, phones: Sequence[PhoneEntry]
+    ) -> None:
+        # the substring index shares the rowids of `phones` (found through phones_item)
+        db.execute(
+            "DELETE FROM phones_digits WHERE rowid IN "
+            "(SELECT rowid FROM phones WHERE collection_id = ? AND href = ?)",
+            (collection_id, href),
+        )
+        db.execute("DELETE FROM phones WHERE collection_id = ? AND href = ?", (collection_id, href))
+        for p in phones:
+            rowid = db.execute(
+                "INSERT INTO phones VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (collection_id, href, p.e164, p.national, p.raw, p.kind, p.name, p.org),
+            ).lastrowid
+            db.execute(
+                "INSERT INTO phones_digits (rowid, digits) VALUES (?, ?)",
+                (rowid, p.e164.lstrip("+") + " " + p.national),
+            )
+
+    def _set_members(self, db: sqlite3.Connection, collection_id: int, draft: ItemDraft) -> None:
+        db.execute(
+            "DELETE FROM members WHERE collection_id = ? AND remote_id = ?",
+            (collection_id, draft.remote_id),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
+            [(collection_id, m, draft.remote_id) for m in draft.members if m != draft.remote_id],
+        )
+
+    def _tombstone(self, db: sqlite3.Connection, collection_id: int, href: str) -> None:
+        row = db.execute(
+            "SELECT remote_id FROM items WHERE collection_id = ? AND href = ? AND deleted = 0",
+            (collection_id, href),
+        ).fetchone()
+        if row is None:
+            return
+        seq = self._bump(db, collection_id)
+        db.execute(
+            "UPDATE items SET deleted = 1, text = NULL, seq = ?, modified = ? "
+            "WHERE collection_id = ? AND href = ?",
+            (seq, time.time(), collection_id, href),
+        )
+        db.execute(
+            "DELETE FROM members WHERE collection_id = ? AND remote_id = ?", (collection_id, row[0])
+        )
+        self._set_phones(db, collection_id, href, ())
+
+    def apply_pull(
+        self,
+        collection_id: int,
+        upserts: Iterable[ItemDraft],
+        removed_remote_ids: Iterable[str],
+        cursor: str | None,
+        reset: bool,
+        refreshed_at: float,
+        suffix: str = ".ics",
+    ) -> int:
+        """Apply one pull in one transaction; returns how many items changed."""
+        changed = 0
+        with self._tx() as db:
+            href_of = {
+                r[0]: r[1]
+                for r in db.execute(
+                    "SELECT remote_id, href FROM items WHERE collection_id = ? AND deleted = 0",
+                    (collection_id,),
+                )
+            }
+            seen: set[str] = set()
+            for draft in upserts:
+                seen.add(draft.remote_id)
+                href = href_of.get(draft.remote_id)
+                if href is None:
+                    href = href_for_uid(draft.uid, suffix)
+                    n = 1
+                    while True:
+                        clash = db.execute(
+                            "SELECT remote_id, deleted FROM items WHERE "
+                            "collection_id = ? AND href = ?",
+                            (collection_id, href),
+                        ).fetchone()
+                        if clash is None or clash[1] or clash[0] == draft.remote_id:
+                            break
+                        n += 1
+                        href = href_for_uid(f"{draft.uid}-{n}", suffix)
+                    href_of[draft.remote_id] = href
+                changed += self._write(db, collection_id, href, draft)
+            gone = set(removed_remote_ids)
+            if reset:
+                gone |= set(href_of) - seen
+            for remote_id in gone - seen:
+                href = href_of.get(remote_id)
+                if href is not None:
+                    self._tombstone(db, collection_id, href)
+                    changed += 1
+            db.execute(
+                "UPDATE collections SET cursor = ?, refreshed_at = ? WHERE id = ?",
+                (cursor, refreshed_at, collection_id),
+            )
+        return changed
+
+    def put_item(self, collection_id: int, href: str, draft: ItemDraft) -> ItemRecord:
+        """Store the provider's canonical copy after a write-through."""
+        with self._tx() as db:
+            other = db.execute(
+                "SELECT href FROM items WHERE collection_id = ? AND remote_id = ? "
+                "AND deleted = 0 AND href != ?",
+                (collection_id, draft.remote_id, href),
+            ).fetchone()
+            if other:  # the same provider object under another name: keep one resource
+                self._tombstone(db, collection_id, other[0])
+            self._write(db, collection_id, href, draft)
+        item = self.item(collection_id, href)
+        assert item is not None
+        return item
+
+    def delete_item(self, collection_id: int, href: str) -> None:
+        with self._tx() as db:
+            self._tombstone(db, collection_id, href)

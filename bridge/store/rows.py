@@ -1,0 +1,170 @@
+"""Row types the store hands out and takes in, and the small pure helpers that shape
+them (ETags, resource names). Must not do I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
+
+
+@dataclass(frozen=True)
+class ItemDraft:
+    """What the sync engine hands the store for one item entering the mirror."""
+
+    uid: str
+    remote_id: str
+    version: str
+    text: str
+    component: str
+    start: int
+    end: int
+    members: tuple[str, ...] = ()
+    phones: tuple[PhoneEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class ConnectionPolicy:
+    """What the user allowed a connection to do (A1) and which halves are switched on (A4).
+
+    Kept in the connection's settings JSON: `permissions` = {read_calendars, write_calendars,
+    sync_contacts}, plus `calendars_enabled` / `contacts_enabled`; anything missing is true
+    (connections made before permissions existed may do everything).
+    """
+
+    read_calendars: bool = True
+    write_calendars: bool = True
+    sync_contacts: bool = True
+    calendars_enabled: bool = True
+    contacts_enabled: bool = True
+
+    @staticmethod
+    def parse(settings: str) -> ConnectionPolicy:
+        data = json.loads(settings or "{}")
+        perms = data.get("permissions") or {}
+        return ConnectionPolicy(
+            read_calendars=bool(perms.get("read_calendars", True)),
+            write_calendars=bool(perms.get("write_calendars", True)),
+            sync_contacts=bool(perms.get("sync_contacts", True)),
+            calendars_enabled=bool(data.get("calendars_enabled", True)),
+            contacts_enabled=bool(data.get("contacts_enabled", True)),
+        )
+
+    def permissions(self) -> dict[str, bool]:
+        return {
+            "read_calendars": self.read_calendars,
+            "write_calendars": self.write_calendars,
+            "sync_contacts": self.sync_contacts,
+        }
+
+    def into(self, settings: str) -> str:
+        """`settings` (JSON) with this policy written into it, other keys kept."""
+        data = json.loads(settings or "{}")
+        data["permissions"] = self.permissions()
+        data["calendars_enabled"] = self.calendars_enabled
+        data["contacts_enabled"] = self.contacts_enabled
+        return json.dumps(data)
+
+    def shows(self, kind: CollectionKind) -> bool:
+        """Whether collections of `kind` are served to clients and pulled."""
+        if kind is CollectionKind.ADDRESSBOOK:
+            return self.sync_contacts and self.contacts_enabled
+        return self.read_calendars and self.calendars_enabled
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    id: int
+    user_id: int
+    provider: str
+    account: str
+    settings: str
+    secret: bytes | None
+    status: str
+    error: str | None
+    last_sync: float | None
+
+    @property
+    def policy(self) -> ConnectionPolicy:
+        return ConnectionPolicy.parse(self.settings)
+
+
+@dataclass(frozen=True)
+class AppPasswordRow:
+    id: int
+    label: str
+    created: float
+    last_used: float | None
+
+
+def etag_of(text: str) -> str:
+    """The ETag of served bytes: changes exactly when the text changes."""
+    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+_SAFE_HREF = re.compile(r"^[A-Za-z0-9@._+-]{1,120}$")
+
+
+def href_for_uid(uid: str, suffix: str) -> str:
+    """A stable resource name for an item that entered from the provider."""
+    base = uid if _SAFE_HREF.match(uid) else hashlib.sha256(uid.encode()).hexdigest()[:40]
+    return base + suffix
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:48] or "collection"
+
+
+_COLLECTION_COLS = (
+    "id, user_id, connection_id, kind, name, remote_id, display_name, color, "
+    "read_only, owner, seq, cursor, refreshed_at"
+)
+_ITEM_COLS = (
+    'collection_id, href, uid, remote_id, version, etag, text, component, start, "end", seq'
+)
+
+
+def _collection(row: sqlite3.Row) -> CollectionRecord:
+    return CollectionRecord(
+        id=row[0],
+        user_id=row[1],
+        connection_id=row[2],
+        kind=CollectionKind(row[3]),
+        name=row[4],
+        remote_id=row[5],
+        display_name=row[6],
+        color=row[7],
+        read_only=bool(row[8]),
+        owner=row[9],
+        seq=row[10],
+        cursor=row[11],
+        refreshed_at=row[12],
+    )
+
+
+def _item(row: sqlite3.Row) -> ItemRecord:
+    return ItemRecord(
+        collection_id=row[0],
+        href=row[1],
+        uid=row[2],
+        remote_id=row[3],
+        version=row[4],
+        etag=row[5],
+        text=row[6],
+        component=row[7],
+        start=row[8],
+        end=row[9],
+        seq=row[10],
+    )
