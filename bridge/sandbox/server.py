@@ -8,13 +8,8 @@ routes; identity.py, graph_routes.py and control.py do.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import errno
 import logging
-import socket
 import tempfile
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.sandbox import control, graph_http, graph_routes, identity, persist
+from bridge.sandbox.apphost import AppHost, bind
 from bridge.sandbox.state import DEMO_PASSWORD, STATE_KEY, SandboxState, fresh_state
 from bridge.sandbox.tls import ensure_tls, server_context
 
@@ -62,12 +58,7 @@ class Sandbox:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._host = AppHost("graph-sandbox")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state: SandboxState | None = None
         self._info: SandboxInfo | None = None
@@ -93,7 +84,7 @@ class Sandbox:
 
             reset_state(st, self.seed, self.bulk_events)
         self.state = st
-        sock = self._bind(st.port)
+        sock = bind(self.host, self.port, st.port)
         port = sock.getsockname()[1]
         st.port = port
         st.base_url = f"https://{self.host}:{port}"
@@ -112,36 +103,9 @@ class Sandbox:
             user_password=st.mailboxes.users[st.user_id].password or DEMO_PASSWORD,
             redirect_uris=REDIRECT_URIS,
         )
-        ssl_ctx = server_context(tls)
-        self._thread = threading.Thread(
-            target=self._run, args=(sock, ssl_ctx), name="graph-sandbox", daemon=True
-        )
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise RuntimeError("sandbox failed to start") from self._error
+        self._host.start(self.build_app, sock, server_context(tls), self._autosave)
         self._save()
         return self._info
-
-    def _bind(self, saved_port: int) -> socket.socket:
-        """Bind the requested port, else the port of the saved state, else any free port."""
-        candidates = [self.port] if self.port else ([saved_port] if saved_port else []) + [0]
-        last: OSError | None = None
-        for port in candidates:
-            sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((self.host, port))
-            except OSError as exc:
-                sock.close()
-                last = exc
-                if exc.errno != errno.EADDRINUSE:
-                    raise
-                continue
-            sock.listen(128)
-            sock.setblocking(False)
-            return sock
-        raise last or OSError("no port")
 
     def build_app(self) -> web.Application:
         assert self.state is not None
@@ -155,51 +119,18 @@ class Sandbox:
         control.add_routes(app)
         return app
 
-    def _run(self, sock: socket.socket, ssl_ctx: Any) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve(sock, ssl_ctx))
-        except BaseException as exc:  # noqa: BLE001 - reported to start()
-            self._error = exc
-            self._ready.set()
-        finally:
-            loop.close()
-
-    async def _serve(self, sock: socket.socket, ssl_ctx: Any) -> None:
-        self._stop = asyncio.Event()
-        self._runner = web.AppRunner(
-            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        site = web.SockSite(self._runner, sock, ssl_context=ssl_ctx)
-        await site.start()
-        self._ready.set()
-        saver = asyncio.create_task(self._autosave())
-        await self._stop.wait()
-        saver.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await saver
-        await self._runner.cleanup()
-
-    async def _autosave(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            if self.state is not None and self.state.dirty and self.state_dir is not None:
-                self.state.dirty = False
-                self._save()
+    def _autosave(self) -> None:
+        if self.state is not None and self.state.dirty and self.state_dir is not None:
+            self.state.dirty = False
+            self._save()
 
     def _save(self) -> None:
         if self.state_dir is not None and self.state is not None:
             persist.save(self.state_dir, self.state)
 
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(15)
+        self._host.stop()
         self._save()
-        self._thread = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -10,19 +10,15 @@ control.py do.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import errno
 import logging
-import socket
 import tempfile
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from bridge.sandbox.apphost import AppHost, bind
 from bridge.sandbox.google import (
     calendar_routes,
     control,
@@ -69,11 +65,7 @@ class GoogleSandbox:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._host = AppHost("google-sandbox")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state: GoogleState | None = None
         self._info: GoogleSandboxInfo | None = None
@@ -96,7 +88,7 @@ class GoogleSandbox:
             st = fresh_state()
             control.reset_state(st, self.seed, self.bulk_events)
         self.state = st
-        sock = self._bind(st.port)
+        sock = bind(self.host, self.port, st.port)
         port = sock.getsockname()[1]
         st.port = port
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -117,37 +109,10 @@ class GoogleSandbox:
             inspect_refresh_token=st.inspect_refresh_token,
             people_api_base=f"{base}/",
         )
-        self._ready.clear()
-        self._error = None
-        self._thread = threading.Thread(
-            target=self._run, args=(sock, server_context(tls)), name="google-sandbox", daemon=True
-        )
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise RuntimeError("google sandbox failed to start") from self._error
+        self._host = AppHost("google-sandbox")
+        self._host.start(self.build_app, sock, server_context(tls), self._autosave)
         self._save()
         return self._info
-
-    def _bind(self, saved_port: int) -> socket.socket:
-        """Bind the requested port, else the port of the saved state, else any free port."""
-        candidates = [self.port] if self.port else ([saved_port] if saved_port else []) + [0]
-        last: OSError | None = None
-        for port in candidates:
-            sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((self.host, port))
-            except OSError as exc:
-                sock.close()
-                last = exc
-                if exc.errno != errno.EADDRINUSE:
-                    raise
-                continue
-            sock.listen(128)
-            sock.setblocking(False)
-            return sock
-        raise last or OSError("no port")
 
     def build_app(self) -> web.Application:
         assert self.state is not None
@@ -162,50 +127,18 @@ class GoogleSandbox:
         control.add_routes(app)
         return app
 
-    def _run(self, sock: socket.socket, ssl_ctx: Any) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve(sock, ssl_ctx))
-        except BaseException as exc:  # noqa: BLE001 - reported to start()
-            self._error = exc
-            self._ready.set()
-        finally:
-            loop.close()
-
-    async def _serve(self, sock: socket.socket, ssl_ctx: Any) -> None:
-        self._stop = asyncio.Event()
-        runner = web.AppRunner(
-            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
-        await runner.setup()
-        await web.SockSite(runner, sock, ssl_context=ssl_ctx).start()
-        self._ready.set()
-        saver = asyncio.create_task(self._autosave())
-        await self._stop.wait()
-        saver.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await saver
-        await runner.cleanup()
-
-    async def _autosave(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            if self.state is not None and self.state.dirty and self.state_dir is not None:
-                self.state.dirty = False
-                self._save()
+    def _autosave(self) -> None:
+        if self.state is not None and self.state.dirty and self.state_dir is not None:
+            self.state.dirty = False
+            self._save()
 
     def _save(self) -> None:
         if self.state_dir is not None and self.state is not None:
             persist.save(self.state_dir, self.state)
 
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(15)
+        self._host.stop()
         self._save()
-        self._thread = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
