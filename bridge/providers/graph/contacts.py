@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
-from bridge.errors import CursorExpired, PreconditionFailed, ProviderBusy, RemoteNotFound
+from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
 from bridge.providers.graph.contacts_mapping import (
     WantedContact,
@@ -45,17 +42,13 @@ from bridge.providers.graph.http import (
     WRITE_POLICY,
     GraphHttp,
     RetryPolicy,
-    error_for,
-    parse_retry_after,
 )
-from bridge.providers.graph.transport import make_session
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
 # A fixed property set GUID of davbridge's own (named property in the public-strings style).
 KEY_PROPERTY = "String {7b8e0c55-3f43-4a8e-9f3e-2a6d1b0c4e11} Name davbridge-idempotency-key"
-_RETRYABLE = frozenset({429, 502, 503, 504})
 
 
 def change_key(contact: Mapping[str, Any]) -> str:
@@ -77,17 +70,10 @@ class GraphContactsProvider:
 
     kind = ProviderKind.GRAPH
 
-    def __init__(
-        self,
-        http: GraphHttp,
-        page_size: int = PAGE_SIZE,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, http: GraphHttp, page_size: int = PAGE_SIZE) -> None:
         self._http = http
         self._email: str | None = None
         self._prefer = {"Prefer": f"odata.maxpagesize={page_size}"}
-        self._sleep = sleep
-        self._raw_session = make_session(http.config.ca_bundle)
 
     def _p(self, *segments: str) -> str:
         return self._http.prefix + "".join("/" + quote(s, safe="") for s in segments)
@@ -255,52 +241,20 @@ class GraphContactsProvider:
     # --- photos: raw bytes, outside GraphHttp's JSON calls -------------------------------------
     def _photo(self, remote_id: str, policy: RetryPolicy) -> bytes | None:
         try:
-            resp = self._raw("GET", self._photo_path(remote_id), policy)
+            return (
+                self._http.request_bytes("GET", self._photo_path(remote_id), policy=policy) or None
+            )
         except RemoteNotFound:
             return None
-        return resp.content or None
 
     def _put_photo(self, remote_id: str, data: bytes, key: str | None) -> None:
         headers = {"Content-Type": "image/jpeg", **_if_match(key)}
-        self._raw("PUT", self._photo_path(remote_id), WRITE_POLICY, data, headers)
+        self._http.request_bytes(
+            "PUT", self._photo_path(remote_id), data=data, headers=headers, policy=WRITE_POLICY
+        )
 
     def _photo_path(self, remote_id: str) -> str:
         return self._p("contacts", remote_id, "photo") + "/$value"
-
-    def _raw(
-        self,
-        method: str,
-        path: str,
-        policy: RetryPolicy,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        """One non-JSON Graph call with GraphHttp's error mapping, 401 re-auth and retries."""
-        url, attempt, waited, reauthorized = self._http.url(path), 0, 0.0, False
-        while True:
-            attempt += 1
-            hdrs = {"Authorization": "Bearer " + self._http.auth.access_token(), **(headers or {})}
-            self._http.request_count += 1
-            try:
-                resp = self._raw_session.request(
-                    method, url, data=data, headers=hdrs, timeout=(10.0, 60.0)
-                )
-            except requests.RequestException as exc:
-                raise ProviderBusy("graph", f"{method} photo failed: {exc}", 5.0) from exc
-            if resp.status_code == 401 and not reauthorized:
-                reauthorized, attempt = True, attempt - 1
-                self._http.auth.invalidate()
-                continue
-            if resp.status_code in _RETRYABLE:
-                delay = parse_retry_after(resp.headers.get("Retry-After"))
-                delay = min(2.0 ** (attempt - 1), 30.0) if delay is None else delay
-                if attempt < policy.max_attempts and waited + delay <= policy.max_total_wait_s:
-                    self._sleep(delay)
-                    waited += delay
-                    continue
-            if resp.status_code >= 400:
-                raise error_for(resp)
-            return resp
 
 
 def _decode_cursor(cursor: str | None) -> str | None:

@@ -196,6 +196,7 @@ class GraphHttp:
         json: Any,
         headers: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
+        data: bytes | None = None,
     ) -> requests.Response:
         hdrs = {"Authorization": "Bearer " + self.auth.access_token(), "Accept": "application/json"}
         if headers:
@@ -206,6 +207,7 @@ class GraphHttp:
                 method,
                 url,
                 json=json,
+                data=data,
                 headers=hdrs,
                 params=params,
                 timeout=_TIMEOUT,
@@ -223,6 +225,45 @@ class GraphHttp:
         policy: RetryPolicy = PULL_POLICY,
     ) -> dict[str, Any] | None:
         """One logical call: retried within `policy`; the JSON body (None when empty)."""
+        resp = self._exchange(method, path_or_url, json, None, headers, params, policy)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            body = resp.json()
+        except ValueError as exc:
+            raise ProviderError(
+                PROVIDER, f"{method} answered non-JSON", None, resp.status_code
+            ) from exc
+        return body if isinstance(body, dict) else {"value": body}
+
+    def request_bytes(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        policy: RetryPolicy = PULL_POLICY,
+    ) -> bytes:
+        """A call whose body is not JSON (photos, profilephoto-get.md): same retries, error
+        mapping, re-authorization and per-mailbox concurrency limit as `request`."""
+        resp = self._exchange(
+            method, path_or_url, None, data, {"Accept": "*/*", **(headers or {})}, None, policy
+        )
+        return resp.content
+
+    def _exchange(
+        self,
+        method: str,
+        path_or_url: str,
+        json: Any,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        policy: RetryPolicy,
+    ) -> requests.Response:
+        """Send until a final answer: retried within `policy`, 401 re-authorized once, errors
+        raised as bridge errors; returns the successful response."""
         url = self.url(path_or_url)
         attempt = 0
         waited = 0.0
@@ -230,7 +271,7 @@ class GraphHttp:
         while True:
             attempt += 1
             try:
-                resp = self._send(method, url, json, headers, params)
+                resp = self._send(method, url, json, headers, params, data)
             except requests.RequestException as exc:
                 delay = min(2.0 ** (attempt - 1), 30.0)
                 if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
@@ -257,13 +298,7 @@ class GraphHttp:
                 continue
             if status >= 400:
                 raise error_for(resp)
-            if status == 204 or not resp.content:
-                return None
-            try:
-                body = resp.json()
-            except ValueError as exc:
-                raise ProviderError(PROVIDER, f"{method} answered non-JSON", None, status) from exc
-            return body if isinstance(body, dict) else {"value": body}
+            return resp
 
     def get(
         self,
