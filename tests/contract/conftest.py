@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 
+from bridge.demo_signin import sign_in_at
 from bridge.model import SyncWindow
 from bridge.providers.graph.auth import DELEGATED_SCOPES_WRITE, GraphAppConfig, GraphAuth
 from bridge.providers.graph.http import GraphHttp
@@ -24,32 +23,6 @@ from bridge.providers.graph.provider import GraphCalendarProvider
 from bridge.sandbox.server import Sandbox, SandboxInfo
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
-
-
-class _FormParser(HTMLParser):
-    """The first <form> of a page: its action and its inputs' names/values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.method = "get"
-        self.fields: dict[str, str] = {}
-        self._in_form = False
-        self._done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self._done:
-            self._in_form = True
-            self.action = values.get("action", "")
-            self.method = values.get("method", "get").lower()
-        elif tag == "input" and self._in_form and values.get("name"):
-            self.fields[values["name"]] = values.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._in_form:
-            self._in_form = False
-            self._done = True
 
 
 class Control:
@@ -123,20 +96,7 @@ def consent(info: SandboxInfo, scopes: tuple[str, ...] = DELEGATED_SCOPES_WRITE)
     connection = Connection(config, "")
     auth = GraphAuth(config, None, connection.blobs.append)
     url, flow = auth.begin_consent(REDIRECT_URI, scopes, login_hint=info.user)
-    page = requests.get(url, verify=info.ca_file, timeout=10)
-    assert page.status_code == 200
-    form = _FormParser()
-    form.feed(page.text)
-    assert form.action is not None, "no sign-in form on the authorize page"
-    fields = {**form.fields, "username": info.user, "password": info.user_password}
-    action = urljoin(url, form.action) if form.action else url.split("?")[0]
-    resp = requests.post(
-        action, data=fields, verify=info.ca_file, allow_redirects=False, timeout=10
-    )
-    assert resp.status_code == 302, resp.text
-    location = resp.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    query = sign_in_at(url, info.user, info.user_password, REDIRECT_URI, info.ca_file)
     connection.username = auth.complete_consent(flow, query)
     assert connection.blobs, "the token cache was never handed over for storage"
     return connection

@@ -11,43 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 
+from bridge.demo_signin import sign_in_at
 from bridge.model import SyncWindow
 from bridge.providers.google.auth import SCOPES_WRITE, GoogleAppConfig, GoogleAuth
 from bridge.providers.google.provider import GoogleCalendarProvider
 from bridge.sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
 
 REDIRECT_URI = "http://127.0.0.1:8765/oauth2callback"
-
-
-class _FormParser(HTMLParser):
-    """The first <form> of a page: its action and its inputs' names/values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self._in_form = False
-        self._done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self._done:
-            self._in_form = True
-            self.action = values.get("action", "")
-        elif tag == "input" and self._in_form and values.get("name"):
-            self.fields[values["name"]] = values.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._in_form:
-            self._in_form = False
-            self._done = True
 
 
 class Control:
@@ -112,23 +87,7 @@ def app_config(info: GoogleSandboxInfo) -> GoogleAppConfig:
 
 def sign_in(info: GoogleSandboxInfo, url: str) -> dict[str, str]:
     """What a user does in the browser: open the URL, sign in; returns the redirect's query."""
-    page = requests.get(url, verify=info.ca_file, timeout=10)
-    assert page.status_code == 200, page.text
-    form = _FormParser()
-    form.feed(page.text)
-    assert form.action is not None, "no sign-in form on the authorize page"
-    fields = {**form.fields, "username": info.user, "password": info.user_password}
-    resp = requests.post(
-        urljoin(url, form.action),
-        data=fields,
-        verify=info.ca_file,
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert resp.status_code == 302, resp.text
-    location = resp.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    return sign_in_at(url, info.user, info.user_password, REDIRECT_URI, info.ca_file)
 
 
 def consent(info: GoogleSandboxInfo, scopes: tuple[str, ...] = SCOPES_WRITE) -> Connection:
