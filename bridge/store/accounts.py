@@ -5,6 +5,7 @@ Must not import providers, sync or radicale."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from bridge.errors import NotFound
 from bridge.store.base import StoreBase
@@ -16,29 +17,87 @@ from bridge.store.rows import (
 
 
 class AccountsStore(StoreBase):
-    # -- users and app passwords ----------------------------------------------------------
-    def create_user(self, name: str, email: str | None = None) -> UserRow:
+    # -- users ----------------------------------------------------------------------------
+    _USER = "id, name, email, is_admin, group_id, password_hash IS NOT NULL, sign_ins"
+
+    @staticmethod
+    def _user_row(row: Any) -> UserRow:
+        uid, name, email, is_admin, group_id, has_password, sign_ins = row
+        return UserRow(uid, name, email, bool(is_admin), group_id, bool(has_password), sign_ins)
+
+    def create_user(
+        self,
+        name: str,
+        email: str | None = None,
+        password_hash: str | None = None,
+        is_admin: bool = False,
+    ) -> UserRow:
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO users (name, email, created) VALUES (?, ?, ?)",
-                (name, email, time.time()),
+                "INSERT INTO users (name, email, created, password_hash, is_admin) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, email, time.time(), password_hash, int(is_admin)),
             )
-            return UserRow(int(cur.lastrowid or 0), name, email)
+            user_id = int(cur.lastrowid or 0)
+        return self.user(user_id)
 
     def user_by_name(self, name: str) -> UserRow | None:
+        row = self._db.execute(f"SELECT {self._USER} FROM users WHERE name = ?", (name,)).fetchone()
+        return self._user_row(row) if row else None
+
+    def user_by_email(self, email: str) -> UserRow | None:
+        """The (oldest) user with this email address, compared case-insensitively."""
         row = self._db.execute(
-            "SELECT id, name, email FROM users WHERE name = ?", (name,)
+            f"SELECT {self._USER} FROM users WHERE lower(email) = lower(?) ORDER BY id LIMIT 1",
+            (email,),
         ).fetchone()
-        return UserRow(*row) if row else None
+        return self._user_row(row) if row else None
 
     def user(self, user_id: int) -> UserRow:
         row = self._db.execute(
-            "SELECT id, name, email FROM users WHERE id = ?", (user_id,)
+            f"SELECT {self._USER} FROM users WHERE id = ?", (user_id,)
         ).fetchone()
         if row is None:
             raise NotFound(f"no user {user_id}")
-        return UserRow(*row)
+        return self._user_row(row)
 
+    def users(self) -> list[UserRow]:
+        return [
+            self._user_row(r)
+            for r in self._db.execute(f"SELECT {self._USER} FROM users ORDER BY name")
+        ]
+
+    def user_password_hash(self, user_id: int) -> str | None:
+        """The portal password's scrypt hash (never leaves the store but to be verified)."""
+        row = self._db.execute(
+            "SELECT password_hash FROM users WHERE id = ?", (user_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def set_user_password_hash(self, user_id: int, password_hash: str | None) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+    def set_user_admin(self, user_id: int, is_admin: bool) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE users SET is_admin = ? WHERE id = ?", (int(is_admin), user_id))
+
+    def set_user_group(self, user_id: int, group_id: int | None) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE users SET group_id = ? WHERE id = ?", (group_id, user_id))
+
+    def count_sign_in(self, user_id: int) -> int:
+        """Add one to the user's portal sign-ins; the new count."""
+        with self._tx() as db:
+            row = db.execute(
+                "UPDATE users SET sign_ins = sign_ins + 1 WHERE id = ? RETURNING sign_ins",
+                (user_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no user {user_id}")
+        return int(row[0])
+
+    # -- app passwords ----------------------------------------------------------------------
     def add_app_password(self, user_id: int, label: str, password_hash: str) -> int:
         with self._tx() as db:
             cur = db.execute(

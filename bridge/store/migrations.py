@@ -106,4 +106,32 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIRTUAL TABLE phones_digits USING fts5(digits, tokenize = 'trigram');
     ALTER TABLE users ADD COLUMN region TEXT;
     """,
+    # 4: the web portal (issue 5): local portal passwords, admins, groups with policy overrides
+    # (P6), the organisation policy (one row) and server-side portal sessions (token sha256 only)
+    """
+    CREATE TABLE groups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        overrides TEXT NOT NULL DEFAULT '{}'
+    );
+    ALTER TABLE users ADD COLUMN password_hash TEXT;
+    ALTER TABLE users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL;
+    ALTER TABLE users ADD COLUMN sign_ins INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX users_group ON users (group_id);
+    CREATE INDEX users_email ON users (lower(email));
+    CREATE TABLE org_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        policy TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE portal_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created REAL NOT NULL,
+        expires REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX portal_sessions_expires ON portal_sessions (expires);
+    CREATE INDEX portal_sessions_user ON portal_sessions (user_id);
+    """,
 )

@@ -29,9 +29,34 @@ class ItemDraft:
 
 @dataclass(frozen=True)
 class UserRow:
+    """A bridge user; the portal columns (migration 4) have defaults so that code that only
+    knows id, name and email keeps working. The password hash is never part of it."""
+
     id: int
     name: str
     email: str | None
+    is_admin: bool = False
+    group_id: int | None = None
+    has_password: bool = False
+    sign_ins: int = 0
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    id: int
+    name: str
+    overrides: str  # JSON object: policy setting -> value (P6)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A portal session; only the sha256 of its token is stored."""
+
+    token_hash: str
+    user_id: int | None
+    csrf: str
+    created: float
+    expires: float
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""SQLite implementation of the store (the embedded default, R1): accounts, the mirror and the
-caller-lookup index, each in its own module, combined here.
+"""SQLite implementation of the store (the embedded default, R1): accounts, the mirror, the
+caller-lookup index and the organisation (groups, policy, portal sessions), each in its own
+module, combined here.
 
 Must not import providers, sync or radicale.
 """
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 from bridge.store.accounts import AccountsStore
 from bridge.store.mirror import MirrorStore
+from bridge.store.org import OrgStore
 from bridge.store.phones import PhonesStore
 from bridge.store.rows import (
     AppPasswordRow,
     ConnectionPolicy,
     ConnectionRow,
+    GroupRow,
     ItemDraft,
+    SessionRow,
     UserRow,
     etag_of,
     href_for_uid,
@@ -23,7 +27,9 @@ __all__ = [
     "AppPasswordRow",
     "ConnectionPolicy",
     "ConnectionRow",
+    "GroupRow",
     "ItemDraft",
+    "SessionRow",
     "Store",
     "UserRow",
     "etag_of",
@@ -31,5 +37,5 @@ __all__ = [
 ]
 
 
-class Store(AccountsStore, MirrorStore, PhonesStore):
+class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore):
     """The mirror and state database."""
