@@ -10,6 +10,7 @@ must not log secrets.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +23,8 @@ from bridge.secrets import SecretBox
 from bridge.settings import Settings
 from bridge.store import Store
 from bridge.store.sqlite import ConnectionPolicy, ConnectionRow
+
+log = logging.getLogger("davbridge")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Connections:
         self.settings = settings
         self._providers: dict[int, tuple[CalendarProvider, ContactsProvider]] = {}
         self._guard = threading.Lock()
+        self._app_only: Any = None  # one AppOnlyAuth (client credentials) for every mailbox
 
     # -- configuration of the OAuth applications ------------------------------------------
     def graph_config(self) -> Any:
@@ -169,13 +173,28 @@ class Connections:
         )
 
     def complete_consent(
-        self, pending: PendingConsent, auth_response: Mapping[str, str]
+        self,
+        pending: PendingConsent,
+        auth_response: Mapping[str, str],
+        check_account: Callable[[str], None] | None = None,
     ) -> ConnectionRow:
+        """Redeem the authorization response (state checked by msal / oauthlib) and store the
+        connection. `check_account` may refuse the consented account (raises) before anything
+        is stored."""
         holder: dict[str, str] = {}
         auth = self._oauth(
             pending.provider, None, lambda blob: holder.update(blob=blob), pending.scopes
         )
         account = auth.complete_consent(dict(pending.flow), auth_response)
+        if check_account is not None:
+            try:
+                check_account(account)
+            except BridgeError:
+                # Refused (P4): the fresh grant is dropped, nothing is stored. Google can revoke
+                # it ("Using OAuth 2.0 to Access Google APIs": revoking a token); Microsoft 365
+                # has no endpoint for that, the tokens only ever lived in memory.
+                self._discard(pending.provider, holder.get("blob"), pending.scopes)
+                raise
         secret = self.box.encrypt(json.dumps({"token": holder.get("blob", "")}))
         policy = self._with_toggles(
             pending.user_id, pending.provider.value, account, pending.policy
@@ -186,6 +205,14 @@ class Connections:
         )
         self.forget(conn.id)
         return conn
+
+    def _discard(self, kind: ProviderKind, blob: str | None, scopes: Sequence[str]) -> None:
+        if kind is not ProviderKind.GOOGLE or not blob:
+            return
+        try:
+            self._oauth(kind, blob, lambda _blob: None, scopes).revoke()
+        except BridgeError as exc:  # best effort: the token is forgotten either way
+            log.info("revoking a refused Google grant failed: %s", exc.message)
 
     def connect_ews(
         self,
@@ -198,9 +225,12 @@ class Connections:
         version: str | None = None,
         auth_type: str | None = None,
         permissions: ConnectionPolicy | None = None,
+        service: str | None = None,
     ) -> ConnectionRow:
         """Exchange: test the credentials against the EWS URL first, then store them.
-        `permissions`: what the user ticked (EWS has no scopes; the bridge enforces them)."""
+        `permissions`: what the user ticked (EWS has no scopes; the bridge enforces them).
+        `service`: "exchange" or "microsoft365" (a Microsoft 365 mailbox over EWS), kept for
+        the status page."""
         from bridge.providers.ews.account import EwsConfig, test_connection
 
         config = EwsConfig(
@@ -224,12 +254,47 @@ class Connections:
                     "email": email,
                     "version": config.version,
                     "auth_type": config.auth_type,
+                    **({"service": service} if service else {}),
                 }
             )
         )
         secret = self.box.encrypt(json.dumps({"password": password}))
         conn = self.store.create_connection(
             user_id, ProviderKind.EWS.value, email, settings, secret
+        )
+        self.forget(conn.id)
+        return conn
+
+    # -- application permissions (P3 "admin") --------------------------------------------
+    def app_only_auth(self) -> Any:
+        """The organisation's client-credentials token source for Graph application
+        permissions, shared by every app-only connection (its client secret is in settings)."""
+        from bridge.providers.graph.auth import AppOnlyAuth
+
+        with self._guard:
+            if self._app_only is None:
+                self._app_only = AppOnlyAuth(self.graph_config())
+            return self._app_only
+
+    def app_only_provider(self, mailbox: str) -> CalendarProvider:
+        """A Graph calendar provider for `mailbox` through the application permission."""
+        from bridge.providers.graph.http import GraphHttp
+        from bridge.providers.graph.provider import GraphCalendarProvider
+
+        return GraphCalendarProvider(
+            GraphHttp(self.graph_config(), self.app_only_auth(), mailbox=mailbox)
+        )
+
+    def connect_app_only(
+        self, user_id: int, email: str, permissions: ConnectionPolicy
+    ) -> ConnectionRow:
+        """A Microsoft 365 connection the administrator set up for `email`'s mailbox (P3): the
+        bridge reaches /users/{email} with the organisation's application permission, so no
+        token or password of the user is stored. Toggles of an existing one are kept."""
+        policy = self._with_toggles(user_id, ProviderKind.GRAPH.value, email, permissions)
+        settings = policy.into(json.dumps({"app_only": True, "mailbox": email}))
+        conn = self.store.create_connection(
+            user_id, ProviderKind.GRAPH.value, email, settings, None
         )
         self.forget(conn.id)
         return conn
@@ -259,6 +324,14 @@ class Connections:
         def save(blob: str, conn_id: int = conn.id) -> None:
             self.store.set_connection_secret(conn_id, self.box.encrypt(json.dumps({"token": blob})))
 
+        if kind is ProviderKind.GRAPH and conn_settings.get("app_only"):
+            from bridge.providers.graph.contacts import GraphContactsProvider
+            from bridge.providers.graph.http import GraphHttp
+            from bridge.providers.graph.provider import GraphCalendarProvider
+
+            mailbox = str(conn_settings.get("mailbox") or conn.account)
+            http = GraphHttp(self.graph_config(), self.app_only_auth(), mailbox=mailbox)
+            return GraphCalendarProvider(http), GraphContactsProvider(http)
         token = secret.get("token") or secret.get("msal_cache") or None
         auth = self._oauth(kind, token, save, conn_settings.get("scopes") or None)
         if kind is ProviderKind.GRAPH:
@@ -308,6 +381,13 @@ class Connections:
         """Revoke the connection's grant at the provider where it has an endpoint for it."""
         conn = self.store.connection(connection_id)
         kind = ProviderKind(conn.provider)
+        if kind is ProviderKind.GRAPH and json.loads(conn.settings or "{}").get("app_only"):
+            return Revocation(
+                False,
+                "this connection used the organisation's application permission; nothing of "
+                "the user was stored. The permission itself stays until an administrator "
+                "removes it from the app registration in Microsoft Entra ID",
+            )
         if kind is ProviderKind.GRAPH:
             return Revocation(
                 False,

@@ -112,6 +112,10 @@ def _user_tokens(
             "uti": secrets.token_urlsafe(16),
             "rh": "0.sandbox",
         }
+        if "email" in scopes:
+            # id-token-claims-reference.md: on the v2.0 endpoint the `email` OpenID Connect
+            # scope adds the user's address (the sandbox's mail address is the UPN)
+            id_claims["email"] = user.upn
         if nonce:
             id_claims["nonce"] = nonce
         body["id_token"] = unsigned_jwt(id_claims)
@@ -273,12 +277,12 @@ def _grant_client_credentials(
             500011,
             f"The resource principal named {scopes[0]} was not found in the tenant.",
         )
-    app = st.tokens.apps[client_id]
-    roles = (
-        ["Calendars.ReadWrite", "Contacts.ReadWrite", "User.Read.All"]
-        if app.kind == "application"
-        else []
-    )
+    # One app registration may hold delegated AND application permissions ("Application and
+    # delegated permissions for access tokens in the Microsoft identity platform": both are
+    # configured on the same App registration page; application permissions work once an admin
+    # granted consent). The tenant emulated here has admin consent for the bridge's
+    # registration as well as for the separate admin app, so both get the roles.
+    roles = ["Calendars.ReadWrite", "Contacts.ReadWrite", "User.Read.All"]
     now = int(time.time())
     claims = {
         "aud": "https://graph.microsoft.com",

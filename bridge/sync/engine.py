@@ -27,12 +27,16 @@ from bridge.model import (
 from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.settings import SyncSettings
 from bridge.store import ItemDraft, Store
+from bridge.store.rows import ConnectionPolicy, ConnectionRow
+from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 
 log = logging.getLogger("davbridge.sync")
 
 ProviderFor = Callable[[int], CalendarProvider]
 ContactsFor = Callable[[int], ContactsProvider]
+# The error recorded on a connection while its provider asks the bridge to wait (status "ok").
+BUSY_PREFIX = "provider busy, retrying: "
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,10 @@ class SyncEngine:
         clock: Callable[[], float] = time.time,
         contacts: ContactsFor | None = None,
         region_for: Callable[[int], str] = lambda _user_id: "US",
+        policy_for: PolicyFor | None = None,
     ) -> None:
         self.store = store
+        self.policy_for = policy_for
         self.providers = providers
         self.contacts = contacts
         self.region_for = region_for
@@ -99,20 +105,34 @@ class SyncEngine:
             self.settings.window_days_forward,
         )
 
+    def retry_at(self, collection_id: int) -> float | None:
+        """When a throttled collection may be pulled again (the provider's Retry-After)."""
+        at = self._not_before.get(collection_id)
+        return at if at is not None and at > self.clock() else None
+
     # -- collections of a connection ------------------------------------------------------
+    def limits_for(self, user_id: int) -> OrgLimits | None:
+        """The user's effective organisation policy (P1, P5), if the bridge has one."""
+        return self.policy_for(user_id) if self.policy_for is not None else None
+
+    def effective_policy(self, conn: ConnectionRow) -> ConnectionPolicy:
+        """What the connection may do: the user's grant narrowed by the policy (A1, P1, P5)."""
+        return clamp(self.limits_for(conn.user_id), conn.policy)
+
     def wanted(self, coll: CollectionRecord) -> bool:
-        """Whether the collection's connection lets it be served and pulled (A1, A4)."""
+        """Whether the collection's connection lets it be served and pulled (A1, A4, P1, P5)."""
         try:
-            return self.store.connection(coll.connection_id).policy.shows(coll.kind)
+            conn = self.store.connection(coll.connection_id)
         except NotFound:  # the connection was deleted meanwhile
             return False
+        return self.effective_policy(conn).shows(coll.kind)
 
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
         """Mirror the connection's calendar list (new ones appear, vanished ones go).
         Nothing is listed while calendars are not permitted or switched off (the mirror is
         kept as it was, so switching on again serves it at once)."""
         conn = self.store.connection(connection_id)
-        if not conn.policy.shows(CollectionKind.CALENDAR):
+        if not self.effective_policy(conn).shows(CollectionKind.CALENDAR):
             return []
         try:
             calendars = self.providers(connection_id).list_calendars()
@@ -135,7 +155,7 @@ class SyncEngine:
         if self.contacts is None:
             return []
         conn = self.store.connection(connection_id)
-        if not conn.policy.shows(CollectionKind.ADDRESSBOOK):
+        if not self.effective_policy(conn).shows(CollectionKind.ADDRESSBOOK):
             return []
         try:
             books = self.contacts(connection_id).list_address_books()
@@ -240,7 +260,7 @@ class SyncEngine:
             except ProviderBusy as exc:
                 self._not_before[collection_id] = self.clock() + exc.retry_after
                 self.store.set_connection_status(
-                    coll.connection_id, "ok", f"provider busy, retrying: {exc.message}"
+                    coll.connection_id, "ok", BUSY_PREFIX + exc.message
                 )
                 log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
                 return None

@@ -20,6 +20,7 @@ from bridge import joinlinks
 from bridge.errors import AuthExpired, BadInput, ReadOnly, RemoteNotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
+from bridge.sync.enforcement import check_write
 from bridge.sync.engine import PROVIDER_LABELS, SyncEngine
 from bridge.sync.items import draft_from_contact, draft_from_remote
 
@@ -92,10 +93,12 @@ class WriteThrough:
             ) from exc
 
     def _check_permitted(self, coll: CollectionRecord) -> None:
-        """Calendar writes need the connection's write_calendars permission (A1)."""
+        """Writes must be allowed by the user's organisation policy (P1, P5: PolicyRefused),
+        and calendar writes need the connection's write_calendars permission (A1)."""
+        conn = self.engine.store.connection(coll.connection_id)
+        check_write(self.engine.limits_for(conn.user_id), coll.kind)
         if coll.kind is not CollectionKind.CALENDAR:
             return
-        conn = self.engine.store.connection(coll.connection_id)
         if not conn.policy.write_calendars:
             label = PROVIDER_LABELS.get(conn.provider, conn.provider)
             raise ReadOnly(

@@ -1,0 +1,167 @@
+"""A connection as the user sees it on their profile page and in `davbridge connection list`
+(A2): which service, what the bridge may do, when it last and next syncs, and what is wrong in
+plain words.
+
+Pure: it reads a connection row plus facts handed in (effective permissions, policy, sync
+times) and words them. It must not query the store or call a provider.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bridge.model import CollectionKind
+from bridge.store.rows import ConnectionPolicy, ConnectionRow
+from bridge.sync.engine import BUSY_PREFIX
+
+SERVICE_OF_PROVIDER = {"graph": "microsoft365", "google": "google", "ews": "exchange"}
+LABELS = {"microsoft365": "Microsoft 365", "google": "Google", "exchange": "Exchange"}
+EWS_MICROSOFT365_LABEL = "Microsoft 365 (EWS, legacy)"
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """One connection as a status page or `davbridge connection list` shows it (A2).
+
+    `permissions` are what the bridge may do now: the user's grant narrowed by the
+    administrator's policy (P5). `managed`: set up by the administrator with application
+    permissions (P3); the user cannot change its permissions, re-authorize or delete it.
+    `error` is the provider's raw message (for administrators); `problem` the plain words."""
+
+    id: int
+    account: str
+    provider: str  # "graph" | "google" | "ews"
+    service: str  # "microsoft365" | "google" | "exchange"
+    label: str  # "Microsoft 365", "Google", "Exchange", "Microsoft 365 (EWS, legacy)"
+    permissions: dict[str, bool]
+    calendars_enabled: bool
+    contacts_enabled: bool
+    status: str  # "ok" | "reauth" | "error" | "off"
+    last_sync: float | None
+    next_sync: float | None = None
+    problem: str | None = None
+    needs_reauth: bool = False
+    managed: bool = False
+    error: str | None = None
+
+    @staticmethod
+    def of(
+        conn: ConnectionRow,
+        effective: ConnectionPolicy | None = None,
+        *,
+        enabled: bool = True,
+        next_sync: float | None = None,
+        retry_at: float | None = None,
+        now: float | None = None,
+    ) -> ConnectionStatus:
+        """The status of `conn`; `effective`: its permissions under the policy (default: its
+        own), `enabled`: the integration is on for its user (P1), `retry_at`: when a throttled
+        provider may be asked again."""
+        policy = effective or conn.policy
+        settings = json.loads(conn.settings or "{}")
+        service, label = service_of(conn.provider, settings)
+        managed = bool(settings.get("app_only"))
+        shows = policy.shows(CollectionKind.CALENDAR) or policy.shows(CollectionKind.ADDRESSBOOK)
+        if not enabled or not shows:
+            status = "off"
+        elif conn.status in ("reauth", "error"):
+            status = conn.status
+        else:
+            status = "ok"
+        words = _problem(conn, settings, label, status, enabled, policy, retry_at, now)
+        return ConnectionStatus(
+            id=conn.id,
+            account=conn.account,
+            provider=conn.provider,
+            service=service,
+            label=label,
+            permissions=policy.permissions(),
+            calendars_enabled=policy.calendars_enabled,
+            contacts_enabled=policy.contacts_enabled,
+            status=status,
+            last_sync=conn.last_sync,
+            next_sync=None if status in ("off", "reauth") else next_sync,
+            problem=words,
+            needs_reauth=status == "reauth" and not managed,
+            managed=managed,
+            error=conn.error,
+        )
+
+
+def service_of(provider: str, settings: dict[str, object]) -> tuple[str, str]:
+    """(service, label) of a connection: an EWS connection to a Microsoft 365 mailbox is
+    "Microsoft 365 (EWS, legacy)"."""
+    if provider == "ews" and settings.get("service") == "microsoft365":
+        return "microsoft365", EWS_MICROSOFT365_LABEL
+    service = SERVICE_OF_PROVIDER.get(provider, provider)
+    return service, LABELS.get(service, provider)
+
+
+def when(ts: float, now: float | None = None) -> str:
+    """A time in the server's local time: "14:05", or "2026-03-02 14:05" on another day."""
+    today = time.strftime("%Y-%m-%d", time.localtime(now if now is not None else time.time()))
+    day = time.strftime("%Y-%m-%d", time.localtime(ts))
+    return time.strftime("%H:%M" if day == today else "%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def _where(provider: str, settings: dict[str, object], label: str) -> str:
+    url = settings.get("ews_url")
+    if provider == "ews" and isinstance(url, str) and url:
+        return f"{label} at {urlsplit(url).netloc or url}"
+    return label
+
+
+def _problem(
+    conn: ConnectionRow,
+    settings: dict[str, object],
+    label: str,
+    status: str,
+    enabled: bool,
+    policy: ConnectionPolicy,
+    retry_at: float | None,
+    now: float | None,
+) -> str | None:
+    if not enabled:
+        return (
+            "Your administrator has switched the calendar and contacts integration off: nothing "
+            "is synchronised and your devices see none of this connection's calendars."
+        )
+    if status == "reauth":
+        if settings.get("app_only"):
+            return (
+                f"{label} no longer accepts the organisation's application permission. Calendars "
+                "still show the last synced data; ask your administrator to renew it."
+            )
+        why = (
+            "the password was changed or is wrong"
+            if conn.provider == "ews"
+            else "the grant was revoked or has expired"
+        )
+        return (
+            f"{label} no longer accepts the bridge's access ({why}). Calendars still show the "
+            "last synced data; changes from your devices are refused until you re-authorize."
+        )
+    error = conn.error or ""
+    later = f"next try at {when(retry_at, now)}" if retry_at else "it tries again shortly"
+    unreachable = "cannot reach" in error or "unreachable" in error
+    where = _where(conn.provider, settings, label)
+    if error.startswith(BUSY_PREFIX) and status == "ok":
+        if unreachable:
+            return f"The bridge cannot reach {where}; {later}. Calendars show the last synced data."
+        return f"{label} asked the bridge to slow down; {later}."
+    if status == "error":
+        if unreachable:
+            return f"The bridge cannot reach {where}. Calendars show the last synced data."
+        return (
+            f"The last sync with {label} failed ({error or 'no reason given'}). Calendars show "
+            "the last synced data."
+        )
+    if conn.policy.write_calendars and not policy.write_calendars and policy.read_calendars:
+        return (
+            "Your administrator allows calendars to be read only: changes from your devices "
+            "are refused."
+        )
+    return None
