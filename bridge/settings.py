@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge.errors import ConfigError
 
@@ -116,6 +117,46 @@ class ContactsSettings:
     )
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    host: str = _opt("127.0.0.1", "Address the web portal listens on.")
+    port: int = _opt(5233, "TCP port of the web portal.")
+    public_url: str = _opt(
+        "",
+        "URL browsers use for the portal, when behind a proxy (default http://host:port/); "
+        "must be https unless the portal is only reachable on this machine.",
+    )
+    session_hours: int = _opt(12, "A portal sign-in lasts this many hours.")
+
+    def __post_init__(self) -> None:
+        # session cookies are Secure and carry passwords' worth of access: plain http only on
+        # the loopback interface, where nothing crosses a network
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError("portal.public_url", f"not an http(s) URL: {self.url!r}")
+        loopback = parts.hostname in _LOOPBACK_HOSTS or parts.hostname.startswith("127.")
+        if parts.scheme != "https" and not loopback:
+            raise ConfigError(
+                "portal.public_url",
+                f"{self.url} is not https: browsers would send sign-ins in the clear; set "
+                "portal.public_url to the https URL of your proxy (plain http is allowed on "
+                "127.0.0.1 only)",
+            )
+        if self.session_hours < 1:
+            raise ConfigError("portal.session_hours", "must be at least 1")
+
+    @property
+    def url(self) -> str:
+        """Where browsers reach the portal, ending with "/"."""
+        if self.public_url:
+            return self.public_url.rstrip("/") + "/"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+
 @dataclass(frozen=True)
 class LogSettings:
     level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR.")
@@ -132,6 +173,7 @@ class Settings:
     google: GoogleSettings = field(default_factory=GoogleSettings)
     ews: EwsSettings = field(default_factory=EwsSettings)
     contacts: ContactsSettings = field(default_factory=ContactsSettings)
+    portal: PortalSettings = field(default_factory=PortalSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     @property

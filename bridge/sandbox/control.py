@@ -37,6 +37,8 @@ as their owner can). `user` (UPN or id) selects a mailbox; default: the demo use
                                                       calendars, events, delta state, faults and
                                                       log of the mailboxes; reseed the demo user
   /_control/contacts/…                               contacts: see contacts_control.py
+  GET|POST /_control/users                           identities: see users_control.py
+  GET    /_control/issued                            test-only: see issued_control.py
 This module must not implement Graph semantics itself; it calls the mailbox model.
 """
 
@@ -321,6 +323,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_control/requests/reset", requests_log)
     r.add_post("/_control/throttle", throttle)
     r.add_post("/_control/reset", reset)
-    from bridge.sandbox import contacts_control
+    from bridge.sandbox import contacts_control, issued_control, users_control
 
     contacts_control.add_routes(app)
+    users_control.add_routes(app)
+    issued_control.add_routes(app)  # test-only: the secrets issued (GET /_control/issued)

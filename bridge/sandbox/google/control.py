@@ -38,7 +38,12 @@ shared calendar (as its owner can) and may set `organizer`, `creator`, `iCalUID`
   POST   /_control/reset                              {seed?: true, bulk_events?: 0}: wipe
                                                        calendars, events, contacts, faults and
                                                        log (sync tokens -> 410/400); reseed
+  GET    /_control/users                              [{email, name}]
+  POST   /_control/users                              {email, name, password} -> 201 {email,
+                                                       name}: an account that can sign in
+                                                       (OAuth / OpenID Connect); 400 if taken
   /_control/people…                                   contacts: see people_control.py
+  GET    /_control/issued                             test-only: see issued_control.py
 This module must not implement Calendar semantics itself; it calls the store.
 """
 
@@ -218,6 +223,29 @@ async def requests_log(request: web.Request) -> web.Response:
     )
 
 
+async def users(request: web.Request) -> web.Response:
+    st = _st(request)
+    if request.method == "GET":
+        return web.json_response(
+            [{"email": e, "name": st.names.get(e, e)} for e in sorted(st.passwords)]
+        )
+    body = await _body(request)
+    email, name, password = (body.get(k) for k in ("email", "name", "password"))
+    if (
+        not isinstance(email, str)
+        or "@" not in email
+        or not isinstance(password, str)
+        or not password
+    ):
+        raise bad_request("email and password are required.")
+    email = email.strip().lower()
+    if email in st.passwords:
+        raise bad_request("That account already exists.")
+    st.passwords[email] = password
+    st.names[email] = name.strip() if isinstance(name, str) and name.strip() else email
+    return web.json_response({"email": email, "name": st.names[email]}, status=201)
+
+
 def reset_state(st: GoogleState, seed: bool, bulk_events: int) -> None:
     store = st.store
     store.calendars.clear()
@@ -273,4 +301,9 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/_control/requests", requests_log)
     r.add_post("/_control/requests/reset", requests_log)
     r.add_post("/_control/reset", reset)
+    r.add_route("GET", "/_control/users", users)
+    r.add_route("POST", "/_control/users", users)
     people_control.add_routes(app)
+    from bridge.sandbox.google import issued_control
+
+    issued_control.add_routes(app)  # test-only: the secrets issued (GET /_control/issued)

@@ -134,6 +134,7 @@ async def authorize_post(request: web.Request) -> web.Response:
         p.get("access_type") == "offline",
         p.get("code_challenge") or None,
         p.get("code_challenge_method", "plain"),
+        nonce=p.get("nonce") or None,
     )
     st.dirty = True
     query: dict[str, str] = {}
@@ -174,8 +175,11 @@ def user_sub(user: str) -> str:
     return str(int(hashlib.sha256(user.encode()).hexdigest()[:15], 16) + 10**20)
 
 
-def id_token(st: GoogleState, client_id: str, user: str, scopes: list[str]) -> str:
-    """An unsigned (alg none) OpenID Connect ID token with Google's claims."""
+def id_token(
+    st: GoogleState, client_id: str, user: str, scopes: list[str], nonce: str | None = None
+) -> str:
+    """An unsigned (alg none) OpenID Connect ID token with Google's claims ("OpenID Connect":
+    the `nonce` of the authentication request is echoed; `email_verified` beside `email`)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": "https://accounts.google.com",
@@ -190,11 +194,18 @@ def id_token(st: GoogleState, client_id: str, user: str, scopes: list[str]) -> s
         claims.update(email=user, email_verified=True)
     if PROFILE in scopes:
         claims["name"] = st.names.get(user, user)
+    if nonce:
+        claims["nonce"] = nonce
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
 
 
 def _token_body(
-    st: GoogleState, client_id: str, user: str, scopes: list[str], refresh: str | None
+    st: GoogleState,
+    client_id: str,
+    user: str,
+    scopes: list[str],
+    refresh: str | None,
+    nonce: str | None = None,
 ) -> dict[str, Any]:
     tok = st.tokens.issue_access(client_id, user, scopes, refresh)
     body: dict[str, Any] = {
@@ -204,7 +215,7 @@ def _token_body(
         "token_type": "Bearer",
     }
     if "openid" in scopes:
-        body["id_token"] = id_token(st, client_id, user, scopes)
+        body["id_token"] = id_token(st, client_id, user, scopes, nonce)
     return body
 
 
@@ -232,7 +243,7 @@ async def token(request: web.Request) -> web.Response:
         refresh = None
         if code.offline:
             refresh = st.tokens.new_grant(client_id, code.user, code.scopes).refresh_token
-        body = _token_body(st, client_id, code.user, code.scopes, refresh)
+        body = _token_body(st, client_id, code.user, code.scopes, refresh, code.nonce)
         if refresh:
             body["refresh_token"] = refresh
         return web.json_response(body)

@@ -87,6 +87,7 @@ class AuthCode:
     method: str
     expires_at: float
     used: bool = False
+    nonce: str | None = None  # OpenID Connect: echoed in the id_token of this code
 
 
 @dataclass
@@ -112,6 +113,7 @@ class TokenStore:
         offline: bool,
         challenge: str | None,
         method: str,
+        nonce: str | None = None,
     ) -> str:
         code = "4/0A" + secrets.token_urlsafe(40)
         self.codes[code] = AuthCode(
@@ -124,6 +126,7 @@ class TokenStore:
             challenge,
             method,
             time.time() + CODE_LIFETIME,
+            nonce=nonce,
         )
         return code
 
