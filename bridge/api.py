@@ -11,17 +11,32 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from cachetools import TTLCache
 
-from bridge.connections import Connections, Revocation
+from bridge.administration import Administration, GroupRecord, SessionRecord, UserRecord
+from bridge.connections import Connections, PendingConsent, Revocation
 from bridge.contacts.directory import DirectoryCard, directory_card
 from bridge.contacts.phones import e164_of, phone_entries
 from bridge.contacts.vcard4 import to_vcard4
-from bridge.errors import BadInput, BridgeError, ConfigError, NotFound, ProviderBusy
+from bridge.errors import (
+    AuthExpired,
+    AuthFailed,
+    BadInput,
+    BridgeError,
+    ConfigError,
+    Forbidden,
+    NotFound,
+    PolicyRefused,
+    ProviderBusy,
+    ProviderError,
+    TooManyAttempts,
+)
 from bridge.model import CollectionRecord, ItemRecord, PhoneMatch
+from bridge.onboarding import ConnectionStatus, Onboarding
+from bridge.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
 from bridge.secrets import (
     SecretBox,
     generate_key,
@@ -32,6 +47,7 @@ from bridge.secrets import (
     write_key_file,
 )
 from bridge.settings import Settings
+from bridge.signin import Identity, SignIn
 from bridge.store import Store
 from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.engine import SyncEngine
@@ -41,10 +57,28 @@ from bridge.sync.writes import WriteThrough
 log = logging.getLogger("davbridge")
 
 __all__ = [
+    "INHERIT",
+    "POLICY_FIELDS",
+    "SERVICES",
+    "AuthExpired",
+    "AuthFailed",
+    "BadInput",
     "Bridge",
     "BridgeError",
     "ConnectionStatus",
+    "Forbidden",
+    "GroupRecord",
+    "Identity",
+    "NotFound",
+    "PendingConsent",
+    "Policy",
+    "PolicyRefused",
+    "ProviderError",
     "Revocation",
+    "SessionRecord",
+    "TooManyAttempts",
+    "UserRecord",
+    "parse_policy_form",
     "DirectoryCard",
     "ProviderBusy",
     "current",
@@ -54,36 +88,6 @@ __all__ = [
     "phone_entries",
     "to_vcard4",
 ]
-
-
-@dataclass(frozen=True)
-class ConnectionStatus:
-    """One connection as a status page or `davbridge connection list` shows it (A2)."""
-
-    id: int
-    account: str
-    provider: str
-    permissions: dict[str, bool]
-    calendars_enabled: bool
-    contacts_enabled: bool
-    status: str
-    last_sync: float | None
-    error: str | None
-
-    @staticmethod
-    def of(conn: ConnectionRow) -> ConnectionStatus:
-        policy = conn.policy
-        return ConnectionStatus(
-            id=conn.id,
-            account=conn.account,
-            provider=conn.provider,
-            permissions=policy.permissions(),
-            calendars_enabled=policy.calendars_enabled,
-            contacts_enabled=policy.contacts_enabled,
-            status=conn.status,
-            last_sync=conn.last_sync,
-            error=conn.error,
-        )
 
 
 class Bridge:
@@ -104,6 +108,12 @@ class Bridge:
         )
         self.refresher = Refresher(self.engine)
         self.writes = WriteThrough(self.engine)
+        self.admin = Administration(self.store, settings)
+        self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
+        self.signin = SignIn(settings)
+        self.onboarding = Onboarding(
+            self.store, self.connections, self.engine, settings, self.admin.policy_for
+        )
         self._logins: TTLCache[str, int] = TTLCache(maxsize=4096, ttl=120)
         self._login_guard = threading.Lock()
 
@@ -136,25 +146,46 @@ class Bridge:
             raise NotFound(f"no user {username!r}")
         return user
 
-    def login(self, username: str, password: str) -> bool:
+    def login_blocked_for(self, client: str) -> float:
+        """Seconds a DAV/lookup login from `client` must wait after repeated failures (A6);
+        0 when it may try now. App passwords are long random strings, so guessing is
+        throttled per client address only: nobody can lock a user's devices out by failing
+        on purpose with their user name."""
+        return self.admin.throttle.retry_after(f"client:{client}") if client else 0.0
+
+    def login_wait(self, username: str, password: str, client: str) -> float:
+        """`login_blocked_for`, except that credentials which logged in a moment ago are not
+        held up (a device keeps working while another one behind the same address fails)."""
+        digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+        with self._login_guard:
+            if digest in self._logins:
+                return 0.0
+        return self.login_blocked_for(client)
+
+    def login(self, username: str, password: str, client: str = "") -> bool:
         """Check DAV credentials (user name + app password). Successful logins are cached
-        briefly by a digest so that every request does not pay for the slow hash."""
+        briefly by a digest so that every request does not pay for the slow hash. Failures
+        count towards the throttle of the client address."""
         if not username or not password:
             return False
         digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
         with self._login_guard:
             if digest in self._logins:
                 return True
-        user = self.store.user_by_name(username)
-        if user is None:
-            verify_password(password, hash_password("timing-equaliser"))
+        if self.login_blocked_for(client):
             return False
-        for pw_id, stored in self.store.app_password_hashes(user.id):
-            if verify_password(password, stored):
-                self.store.touch_app_password(pw_id)
-                with self._login_guard:
-                    self._logins[digest] = user.id
-                return True
+        user = self.store.user_by_name(username)
+        if user is not None:
+            for pw_id, stored in self.store.app_password_hashes(user.id):
+                if verify_password(password, stored):
+                    self.store.touch_app_password(pw_id)
+                    with self._login_guard:
+                        self._logins[digest] = user.id
+                    return True
+        else:
+            verify_password(password, hash_password("timing-equaliser"))
+        if client:
+            self.admin.throttle.failed(f"client:{client}")
         return False
 
     # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
@@ -164,7 +195,7 @@ class Bridge:
         user = self.store.user_by_name(username)
         if user is None:
             return []
-        policies = {c.id: c.policy for c in self.store.connections(user.id)}
+        policies = {c.id: self.engine.effective_policy(c) for c in self.store.connections(user.id)}
         return [
             coll
             for coll in self.store.collections(user_id=user.id)
@@ -258,8 +289,7 @@ class Bridge:
 
     def connection_statuses(self, username: str) -> list[ConnectionStatus]:
         """What a status page shows for each of the user's connections (A2)."""
-        user = self._user(username)
-        return [ConnectionStatus.of(c) for c in self.store.connections(user.id)]
+        return self.onboarding.statuses(username)
 
     def set_toggle(self, username: str, connection_id: int, kind: str, on: bool) -> ConnectionRow:
         """Switch a connection's calendars or contacts on or off (A4). Off hides its
@@ -284,6 +314,7 @@ class Bridge:
         """Delete a connection (A5): revoke the grant where the provider allows, erase its
         secret and everything mirrored from it; its collections disappear from clients."""
         conn = self._connection_of(username, connection_id)
+        self.onboarding.check_deletable(username, conn.id)
         revocation = self.connections.revoke(conn.id)
         colls = self.store.collections(connection_id=conn.id)
         for coll in colls:  # wait for pulls in flight

@@ -122,3 +122,28 @@ class AuthFailed(BridgeError):
     """A DAV/portal login failed."""
 
     http_status = 401
+
+
+class Forbidden(BridgeError):
+    """The signed-in user may not do this (another user's object, an admin-only action)."""
+
+    http_status = 403
+
+
+class PolicyRefused(Forbidden):
+    """An organisation or group setting (P1–P7) forbids the action; `setting` names it and the
+    message says in plain words what is not allowed and whom to ask."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class TooManyAttempts(BridgeError):
+    """Repeated failed logins: refused until `retry_after` seconds have passed."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

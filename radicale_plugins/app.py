@@ -9,6 +9,8 @@ Imports only radicale and bridge.api (plus the standard library and defusedxml).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import io
 import json
@@ -258,13 +260,31 @@ def _plain(
     status: int,
     body: str,
     content_type: str = "text/plain; charset=utf-8",
+    headers: dict[str, str] | None = None,
 ) -> list[bytes]:
     data = body.encode("utf-8")
     start_response(
         f"{status} {client.responses.get(status, '')}",
-        [("Content-Type", content_type), ("Content-Length", str(len(data)))],
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(data))),
+            *(headers or {}).items(),
+        ],
     )
     return [data]
+
+
+def _login_wait(environ: dict[str, Any]) -> float:
+    """Seconds a request with Basic credentials must wait because its client address failed
+    too often (A6); 0 for requests without credentials, not locked, or logged in just now."""
+    scheme, _, credentials = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
+    if scheme.lower() != "basic":
+        return 0.0
+    try:
+        user, _, password = base64.b64decode(credentials.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        user, password = "", ""
+    return api.current().login_wait(user, password, str(environ.get("REMOTE_ADDR", "")))
 
 
 def make_wsgi(max_content_length: int) -> WSGIApp:
@@ -302,6 +322,14 @@ def make_wsgi(max_content_length: int) -> WSGIApp:
                 }
             )
             return _plain(start_response, 200, body, "application/json")
+        wait = _login_wait(environ)
+        if wait:
+            return _plain(
+                start_response,
+                429,
+                "Too many failed logins; try again later.",
+                headers={"Retry-After": str(int(wait + 0.999))},
+            )
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > max_content_length:
             return _plain(

@@ -4,13 +4,14 @@ credential check shared with the XML phonebooks.
 Credentials: HTTP Basic with the bridge user name and an app password (as DAV clients), or
 the organisation's `[contacts] lookup_token` as `Authorization: Bearer <token>` or `?token=`,
 which must name the user whose contacts are searched with `&user=` (the token never widens
-what one user can see). After 5 failed attempts from one address within a minute, further
-attempts get 429 with Retry-After until the minute is over. Answers: JSON by default, the
+what one user can see). Failed attempts count towards the bridge's login throttle (per user
+name and per client address, shared with DAV and portal logins); while locked, attempts get 429
+with Retry-After. Answers: JSON by default, the
 first matching name as plain text with `Accept: text/plain` or `?format=text` (PBX caller-ID,
 e.g. Asterisk CURL()); 404 when nothing matches ("unknown" as text); 400 for a number that is
 not one. Numbers are compared in E.164 form in the user's default region.
 
-Imports only bridge.api and the stdlib; it keeps no state except the failure counter.
+Imports only bridge.api and the stdlib; it keeps no state.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import binascii
 import hmac
 import json
 import re
-import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +30,6 @@ from typing import Any
 from bridge import api
 
 REALM = "davbridge caller lookup"
-MAX_FAILURES = 5
-FAILURE_WINDOW_S = 60.0
 _MAX_DIGITS = 17
 
 
@@ -62,41 +59,6 @@ def send(start_response: Callable[..., Any], reply: Reply, head: bool = False) -
     return [] if head else [reply.body]
 
 
-class _Failures:
-    """Failed credential checks per client address within a sliding minute."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, ip: str, now: float) -> list[float]:
-        times = [t for t in self._seen.get(ip, []) if now - t < FAILURE_WINDOW_S]
-        if times:
-            self._seen[ip] = times
-        else:
-            self._seen.pop(ip, None)
-        return times
-
-    def blocked_for(self, ip: str) -> float:
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(ip, now)
-            if len(times) < MAX_FAILURES:
-                return 0.0
-            return max(1.0, FAILURE_WINDOW_S - (now - times[0]))
-
-    def record(self, ip: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._seen[ip] = [*self._recent(ip, now), now]
-            if len(self._seen) > 10_000:  # bounded: forget the oldest addresses
-                for key in list(self._seen)[:1000]:
-                    del self._seen[key]
-
-
-failures = _Failures()
-
-
 def query_of(environ: dict[str, Any]) -> dict[str, str]:
     return {
         k: v[-1]
@@ -114,22 +76,23 @@ def _unauthorized(message: str) -> Reply:
 def authenticate(environ: dict[str, Any], query: dict[str, str]) -> str | Reply:
     """The user whose contacts the request may read, or the refusal to send."""
     ip = str(environ.get("REMOTE_ADDR", ""))
-    wait = failures.blocked_for(ip)
-    if wait:
-        return text_reply(
-            429, "Too many failed logins; try again later.", {"Retry-After": str(int(wait + 0.999))}
-        )
     bridge = api.current()
     header = str(environ.get("HTTP_AUTHORIZATION", ""))
     scheme, _, credentials = header.partition(" ")
     named = query.get("user", "")
+    user, password = "", ""
     if scheme.lower() == "basic":
         try:
             user, _, password = base64.b64decode(credentials.strip()).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             user, password = "", ""
-        if not bridge.login(user, password):
-            failures.record(ip)
+    wait = bridge.login_blocked_for(ip)
+    if wait:
+        return text_reply(
+            429, "Too many failed logins; try again later.", {"Retry-After": str(int(wait + 0.999))}
+        )
+    if scheme.lower() == "basic":
+        if not bridge.login(user, password, ip):
             return _unauthorized("Wrong user name or app password.")
         if named and named != user:
             return text_reply(403, "An app password gives access to its own user's contacts only.")
@@ -138,7 +101,7 @@ def authenticate(environ: dict[str, Any], query: dict[str, str]) -> str | Reply:
     if token:
         expected = bridge.settings.contacts.lookup_token
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-            failures.record(ip)
+            bridge.admin.throttle.failed(f"client:{ip}")
             return _unauthorized("Wrong lookup token.")
         if not named:
             return text_reply(400, "The lookup token needs the user to search: add &user=<name>.")

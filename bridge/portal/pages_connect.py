@@ -1,0 +1,200 @@
+"""Connecting a service (A1): the choice of service and permissions the policy allows, the
+OAuth redirect (Microsoft 365 via Graph, Google) and its callback, and the Exchange form
+(also Microsoft 365 via EWS when the administrator chose the legacy API).
+
+The policy is shown (forbidden permissions disabled, with the reason) but enforced by
+bridge.onboarding: a crafted POST is refused there (PolicyRefused, 403). Must not store
+anything itself, nor log or re-show a password.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bridge.api import AuthFailed, BadInput, BridgeError, PolicyRefused, ProviderError
+from bridge.portal.context import (
+    blocking,
+    form_of,
+    notify,
+    portal_of,
+    redirect,
+    render,
+    session_key,
+    state_of,
+    user_of,
+)
+from bridge.portal.render import permission_words, service_label
+
+routes = web.RouteTableDef()
+
+EWS_VERSIONS = ("Exchange2013", "Exchange2013_SP1", "Exchange2016", "Exchange2019", "Office365")
+LEGACY = (
+    "EWS is legacy; Microsoft recommends Graph. Microsoft is retiring EWS for Exchange Online, "
+    "so use it only if your administrator asks you to."
+)
+EXPIRED_LINK = "This sign-in link has expired or was not started here. Start again."
+
+
+def uses_exchange_form(service: str, policy: Any) -> bool:
+    return service == "exchange" or (service == "microsoft365" and policy.microsoft_api == "ews")
+
+
+def label_of(service: str, policy: Any) -> str:
+    if service == "microsoft365" and policy.microsoft_api == "ews":
+        return "Microsoft 365 (EWS, legacy)"
+    return service_label(service)
+
+
+def refusal(check: Any, **kwargs: Any) -> str:
+    """The policy's plain-words reason, or "" when `check` passes."""
+    try:
+        check(**kwargs)
+    except PolicyRefused as exc:
+        return str(exc)
+    return ""
+
+
+def granted_notice(status: Any) -> str:
+    words = ", ".join(permission_words(status.permissions)) or "nothing yet"
+    return f"Connected {status.label} ({status.account}): {words}."
+
+
+@routes.get("/connect")
+async def connect_page(request: web.Request) -> web.StreamResponse:
+    user = user_of(request)
+    bridge = portal_of(request).bridge
+    services = await blocking(request, bridge.onboarding.services_for, user.name)
+    policy = await blocking(request, bridge.admin.policy_for, user.id)
+    return render(
+        request,
+        "connect.html",
+        title="Connect calendar and contacts",
+        services=[(s, label_of(s, policy)) for s in services],
+        off=refusal(policy.check_enabled),
+        managed=policy.setup == "admin" and policy.enabled,
+        write_reason=refusal(policy.check_permissions, write=True, contacts=False),
+        contacts_reason=refusal(policy.check_permissions, write=False, contacts=True),
+    )
+
+
+@routes.post("/connect")
+async def connect_start(request: web.Request) -> web.StreamResponse:
+    user = user_of(request)
+    portal = portal_of(request)
+    bridge = portal.bridge
+    form = await form_of(request)
+    service = form.get("service", "")
+    write = form.get("write_calendars") == "1"
+    contacts = form.get("sync_contacts") == "1"
+    calendars = form.get("read_calendars") == "1" or write
+    policy = await blocking(request, bridge.admin.policy_for, user.id)
+    if uses_exchange_form(service, policy):
+        policy.check_service(service)
+        policy.check_permissions(write=write, contacts=contacts)
+        query = f"service={service}&write_calendars={int(write)}&sync_contacts={int(contacts)}"
+        return redirect(f"/connect/exchange?{query}")
+    url, pending = await blocking(
+        request,
+        bridge.onboarding.begin_connect,
+        user.name,
+        service,
+        write=write,
+        contacts=contacts,
+        calendars=calendars,
+        redirect_uri=portal.redirect_uri("connect/callback"),
+    )
+    portal.flows.put(session_key(request), state_of(url), "connect", pending)
+    return web.Response(status=303, headers={"Location": url})
+
+
+@routes.get("/connect/callback")
+async def connect_callback(request: web.Request) -> web.StreamResponse:
+    portal = portal_of(request)
+    state = request.query.get("state", "")
+    pending = portal.flows.pop(session_key(request), state, "connect") if state else None
+    if pending is None:
+        raise BadInput(EXPIRED_LINK)
+    response = {k: v for k, v in request.query.items()}
+    status = await blocking(request, portal.bridge.onboarding.complete_connect, pending, response)
+    notify(request, granted_notice(status))
+    return redirect("/")
+
+
+def exchange_page(
+    request: web.Request, status: int, values: dict[str, str], error: str = ""
+) -> web.Response:
+    service = values.get("service", "exchange")
+    legacy = service == "microsoft365" or "office365.com" in values.get("url", "")
+    return render(
+        request,
+        "connect_exchange.html",
+        status,
+        title=f"Connect {service_label(service)} (Exchange Web Services)",
+        v=values,
+        versions=EWS_VERSIONS,
+        legacy=LEGACY if legacy else "",
+        error=error,
+    )
+
+
+@routes.get("/connect/exchange")
+async def exchange_form(request: web.Request) -> web.StreamResponse:
+    user = user_of(request)
+    bridge = portal_of(request).bridge
+    service = request.query.get("service", "exchange")
+    policy = await blocking(request, bridge.admin.policy_for, user.id)
+    if not uses_exchange_form(service, policy):
+        raise BadInput(f"{service_label(service)} is not connected with the Exchange form.")
+    policy.check_service(service)
+    ews = bridge.settings.ews
+    values = {
+        "service": service,
+        "login": "",
+        "email": "",
+        "url": ews.default_url,
+        "version": ews.default_version,
+        "write_calendars": request.query.get("write_calendars", "1"),
+        "sync_contacts": request.query.get("sync_contacts", "1"),
+    }
+    return exchange_page(request, 200, values)
+
+
+@routes.post("/connect/exchange")
+async def exchange_connect(request: web.Request) -> web.StreamResponse:
+    user = user_of(request)
+    portal = portal_of(request)
+    form = await form_of(request)
+    fields = ("service", "login", "email", "url", "version", "write_calendars", "sync_contacts")
+    values = {k: form.get(k, "").strip() for k in fields}
+    values["write_calendars"] = "1" if values["write_calendars"] == "1" else "0"
+    values["sync_contacts"] = "1" if values["sync_contacts"] == "1" else "0"
+    login, email = values["login"], values["email"] or values["login"]
+    if not login or not form.get("password") or not values["url"] or "@" not in email:
+        error = "Fill in the user name (or UPN), the email address, the password and the EWS URL."
+        return exchange_page(request, 400, values, error)
+    try:
+        status = await blocking(
+            request,
+            portal.bridge.onboarding.connect_exchange,
+            user.name,
+            values["service"] or "exchange",
+            url=values["url"],
+            login=login,
+            password=form.get("password", ""),
+            email=email,
+            version=values["version"],
+            write=values["write_calendars"] == "1",
+            contacts=values["sync_contacts"] == "1",
+        )
+    except PolicyRefused:
+        raise
+    except (AuthFailed, BadInput) as exc:
+        return exchange_page(request, 400, values, str(exc))
+    except ProviderError as exc:
+        return exchange_page(request, 502, values, str(exc))
+    except BridgeError as exc:
+        return exchange_page(request, 400, values, str(exc))
+    notify(request, granted_notice(status))
+    return redirect("/")

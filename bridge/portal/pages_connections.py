@@ -1,0 +1,155 @@
+"""The user's own connections: the profile/status page (A2), one connection's page with its
+permissions (A3), toggles (A4), re-authorization and deletion (A5).
+
+A connection id that is not the signed-in user's is answered 404, exactly like one that does
+not exist. Must not decide policy (bridge.onboarding does) nor talk to providers directly.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bridge.api import BadInput, ConnectionStatus, Forbidden
+from bridge.portal.context import (
+    blocking,
+    form_of,
+    notify,
+    portal_of,
+    redirect,
+    render,
+    session_key,
+    state_of,
+    user_of,
+)
+from bridge.portal.render import permission_words
+
+routes = web.RouteTableDef()
+
+MANAGED = "Your administrator set up this connection for you; only they can change or delete it."
+
+
+@routes.get("/")
+async def profile(request: web.Request) -> web.StreamResponse:
+    user = user_of(request)
+    statuses = await blocking(request, portal_of(request).bridge.onboarding.statuses, user.name)
+    return render(request, "profile.html", title="Your calendars", connections=statuses)
+
+
+async def own_connection(request: web.Request) -> ConnectionStatus:
+    """The signed-in user's connection named in the path; NotFound (404) otherwise."""
+    user = user_of(request)
+    try:
+        connection_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    statuses = await blocking(request, portal_of(request).bridge.onboarding.statuses, user.name)
+    for status in statuses:
+        if status.id == connection_id:
+            return status
+    raise web.HTTPNotFound()
+
+
+async def allowed_permissions(request: web.Request) -> tuple[bool, bool]:
+    """(write calendars allowed, contacts allowed) by the user's effective policy (P5)."""
+    user = user_of(request)
+    policy = await blocking(request, portal_of(request).bridge.admin.policy_for, user.id)
+    return policy.allow_write_calendars, policy.allow_contacts
+
+
+@routes.get("/connections/{id}")
+async def connection_page(request: web.Request) -> web.StreamResponse:
+    status = await own_connection(request)
+    allow_write, allow_contacts = await allowed_permissions(request)
+    return render(
+        request,
+        "connection.html",
+        title=f"{status.label} — {status.account}",
+        c=status,
+        allow_write=allow_write,
+        allow_contacts=allow_contacts,
+    )
+
+
+@routes.post("/connections/{id}/permissions")
+async def change_permissions(request: web.Request) -> web.StreamResponse:
+    status = await own_connection(request)
+    if status.managed:
+        raise Forbidden(MANAGED)
+    form = await form_of(request)
+    portal = portal_of(request)
+    answer = await blocking(
+        request,
+        portal.bridge.onboarding.change_permissions,
+        user_of(request).name,
+        status.id,
+        write=form.get("write_calendars") == "1",
+        contacts=form.get("sync_contacts") == "1",
+        redirect_uri=portal.redirect_uri("connect/callback"),
+    )
+    if answer is None:
+        changed = await own_connection(request)
+        words = ", ".join(permission_words(changed.permissions)) or "nothing"
+        notify(request, f"Permissions changed: {words}.")
+        return redirect(f"/connections/{status.id}")
+    url, pending = answer
+    portal.flows.put(session_key(request), state_of(url), "connect", pending)
+    return web.Response(status=303, headers={"Location": url})
+
+
+@routes.post("/connections/{id}/toggle")
+async def toggle(request: web.Request) -> web.StreamResponse:
+    status = await own_connection(request)
+    form = await form_of(request)
+    kind = form.get("kind", "")
+    if kind not in ("calendars", "contacts") or form.get("on") not in ("0", "1"):
+        raise BadInput("Choose calendars or contacts, on or off.")
+    on = form["on"] == "1"
+    portal = portal_of(request)
+    await blocking(request, portal.bridge.set_toggle, user_of(request).name, status.id, kind, on)
+    state = "on" if on else "off"
+    notify(request, f"{kind.capitalize()} of {status.account}: {state}.")
+    return redirect("/" if form.get("back") == "profile" else f"/connections/{status.id}")
+
+
+@routes.post("/connections/{id}/reauthorize")
+async def reauthorize(request: web.Request) -> web.StreamResponse:
+    status = await own_connection(request)
+    portal = portal_of(request)
+    onboarding = portal.bridge.onboarding
+    username = user_of(request).name
+    if status.provider == "ews":
+        form = await form_of(request)
+        password = form.get("password", "")
+        if not password:
+            raise BadInput("Type the Exchange password to re-authorize.")
+        await blocking(request, onboarding.reauthorize_exchange, username, status.id, password)
+        notify(request, f"Re-authorized {status.account}.")
+        return redirect("/")
+    redirect_uri = portal.redirect_uri("connect/callback")
+    url, pending = await blocking(
+        request, onboarding.begin_reauthorize, username, status.id, redirect_uri
+    )
+    portal.flows.put(session_key(request), state_of(url), "connect", pending)
+    return web.Response(status=303, headers={"Location": url})
+
+
+@routes.get("/connections/{id}/delete")
+async def delete_confirm(request: web.Request) -> web.StreamResponse:
+    status = await own_connection(request)
+    if status.managed:
+        raise Forbidden(MANAGED)
+    return render(request, "connection_delete.html", title="Delete connection", c=status)
+
+
+@routes.post("/connections/{id}/delete")
+async def delete(request: web.Request) -> web.StreamResponse:
+    status = await own_connection(request)
+    if status.managed:
+        raise Forbidden(MANAGED)
+    portal = portal_of(request)
+    revocation = await blocking(
+        request, portal.bridge.delete_connection, user_of(request).name, status.id
+    )
+    return render(
+        request, "connection_deleted.html", title="Connection deleted", c=status, r=revocation
+    )
