@@ -14,7 +14,7 @@ import threading
 import urllib.parse
 from pathlib import Path
 
-from bridge import __version__, api, logs
+from bridge import __version__, api, cli_users, logs
 from bridge import settings as settings_mod
 from bridge.errors import BridgeError
 from bridge.model import ProviderKind
@@ -30,6 +30,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.port,
         Path(args.info_json) if args.info_json else None,
         args.refresh_interval,
+        args.portal_port,
     )
 
 
@@ -42,29 +43,22 @@ def _bridge(args: argparse.Namespace) -> api.Bridge:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from bridge.serve import HttpServer
+    from bridge.serve import HttpServer, start_portal
 
     bridge = _bridge(args)
     s = bridge.settings.server
     server = HttpServer(bridge, s.host, s.port).start()
+    portal = start_portal(bridge)
     bridge.start_background()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"davbridge {__version__} serving on {server.url}", flush=True)
+    print(f"web portal on {portal.url}", flush=True)
     stop.wait()
+    portal.stop()
     server.stop()
     bridge.close()
-    return 0
-
-
-def _cmd_user_add(args: argparse.Namespace) -> int:
-    bridge = _bridge(args)
-    if bridge.store.user_by_name(args.name):
-        print(f"user {args.name!r} exists", file=sys.stderr)
-        return 1
-    bridge.store.create_user(args.name, args.email)
-    print(f"created user {args.name}")
     return 0
 
 
@@ -256,6 +250,12 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--port", type=int, default=5232)
     d.add_argument("--info-json", help="write URLs and credentials as JSON to this file")
     d.add_argument(
+        "--portal-port",
+        type=int,
+        default=None,
+        help="TCP port of the web portal (default: the DAV port + 1; 0: any free port)",
+    )
+    d.add_argument(
         "--refresh-interval",
         type=float,
         default=10.0,
@@ -271,11 +271,7 @@ def parser() -> argparse.ArgumentParser:
     s = with_config(sub.add_parser("serve", help="run the bridge with a configuration file"))
     s.set_defaults(func=_cmd_serve)
 
-    u = sub.add_parser("user", help="manage bridge users").add_subparsers(dest="sub", required=True)
-    ua = with_config(u.add_parser("add", help="create a bridge user"))
-    ua.add_argument("name")
-    ua.add_argument("--email")
-    ua.set_defaults(func=_cmd_user_add)
+    cli_users.add_commands(sub, with_config, _bridge)
 
     a = sub.add_parser("app-password", help="manage app passwords").add_subparsers(
         dest="sub", required=True

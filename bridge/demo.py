@@ -1,6 +1,8 @@
 """`davbridge demo` (R1): the provider sandboxes, the bridge and a demo user with Microsoft 365,
 Google and Exchange connected, all on loopback.
 
+The web portal runs beside the DAV server; the demo user is an administrator there with a
+generated portal password (kept encrypted in the data dir, so every start prints the same one).
 Microsoft 365 and Google are connected through the real OAuth 2.0 authorization code + PKCE
 flows against the sandbox authorities (msal, google-auth-oauthlib) and Exchange through
 exchangelib with the sandbox's EWS URL — the code paths real tenants use; only the person
@@ -24,7 +26,8 @@ from bridge.demo_sandboxes import DemoSandboxes, SandboxInfos
 from bridge.demo_signin import sign_in_at
 from bridge.errors import AuthExpired, BridgeError
 from bridge.model import ProviderKind
-from bridge.serve import HttpServer
+from bridge.secrets import hash_password, new_app_password
+from bridge.serve import HttpServer, PortalServerLike, start_portal
 from bridge.settings import Settings
 
 log = logging.getLogger("davbridge.demo")
@@ -41,6 +44,8 @@ class DemoInfo:
     username: str
     password: str
     sandboxes: SandboxInfos
+    portal_url: str = ""  # empty when the portal was not started
+    portal_password: str = ""  # the demo user's portal sign-in password
 
     @property
     def sandbox(self) -> Any:
@@ -52,6 +57,8 @@ class DemoInfo:
             "dav_url": self.dav_url,
             "username": self.username,
             "password": self.password,
+            "portal_url": self.portal_url,
+            "portal_password": self.portal_password,
             **self.sandboxes.as_json(),
         }
 
@@ -68,10 +75,14 @@ class Demo:
         bulk_events: int = 0,
         background: bool = True,
         providers: tuple[ProviderKind, ...] = ALL_PROVIDERS,
+        portal_port: int | None = None,
     ) -> None:
+        """`portal_port`: where the web portal listens (0: any free port); None: no portal."""
         self.data_dir = data_dir
         self.host = host
         self.port = port
+        self.portal_port = portal_port
+        self.portal: PortalServerLike | None = None
         self.refresh_interval_s = refresh_interval_s
         self.background = background
         self.sandboxes = DemoSandboxes(data_dir, providers, bulk_events)
@@ -101,12 +112,39 @@ class Demo:
         self.bridge = bridge = Bridge(settings)
         api.install(bridge)
         self.server = HttpServer(bridge, self.host, self.port).start()
+        portal_password = self._portal_user(bridge, infos.primary_user)
         user = bridge.ensure_user(DEMO_USER, email=infos.primary_user)
         password = self._app_password(bridge, user)
         for kind in self.sandboxes.providers:
             self._connect(bridge, user.id, kind, infos)
+        if self.portal_port is not None:
+            self.portal = start_portal(bridge, self.host, self.portal_port, self.server.url)
         bridge.start_background()
-        return DemoInfo(self.server.url, DEMO_USER, password, infos)
+        portal_url = self.portal.url if self.portal is not None else ""
+        return DemoInfo(self.server.url, DEMO_USER, password, infos, portal_url, portal_password)
+
+    def _portal_user(self, bridge: Bridge, email: str | None) -> str:
+        """The demo user as a portal administrator with a password, generated once and kept
+        encrypted beside the app password. Done on the store directly: this bootstraps the
+        first administrator, whom no other administrator could appoint."""
+        path = self.data_dir / "demo-portal-password.enc"
+        fresh = not path.exists()
+        if fresh:
+            password = new_app_password()
+            path.write_bytes(bridge.box.encrypt(password))
+            path.chmod(0o600)
+        else:
+            password = bridge.box.decrypt(path.read_bytes())
+        store = bridge.store
+        user = store.user_by_name(DEMO_USER)
+        if user is None:
+            store.create_user(DEMO_USER, email, hash_password(password), is_admin=True)
+            return password
+        if not user.is_admin:
+            store.set_user_admin(user.id, True)
+        if fresh or not user.has_password:
+            store.set_user_password_hash(user.id, hash_password(password))
+        return password
 
     def _app_password(self, bridge: Bridge, user: Any) -> str:
         """The demo's app password, kept encrypted in the data dir so a restart can print it."""
@@ -153,6 +191,9 @@ class Demo:
         bridge.sync_connection(conn.id)
 
     def stop(self) -> None:
+        if self.portal is not None:
+            self.portal.stop()
+            self.portal = None
         if self.server is not None:
             self.server.stop()
         if self.bridge is not None:
@@ -162,9 +203,17 @@ class Demo:
 
 
 def run(
-    data_dir: Path, host: str, port: int, info_json: Path | None, refresh_interval_s: float
+    data_dir: Path,
+    host: str,
+    port: int,
+    info_json: Path | None,
+    refresh_interval_s: float,
+    portal_port: int | None = None,
 ) -> int:
-    demo = Demo(data_dir, host, port, refresh_interval_s)
+    """`portal_port` None: the DAV port + 1 (any free port when the DAV port is 0)."""
+    if portal_port is None:
+        portal_port = port + 1 if port else 0
+    demo = Demo(data_dir, host, port, refresh_interval_s, portal_port=portal_port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -187,6 +236,8 @@ Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
   Server URL : {info.dav_url}
   User name  : {info.username}
   Password   : {info.password}
+
+Web portal: {info.portal_url}  (user {info.username}, password {info.portal_password})
 
 Health: {info.dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
 """,

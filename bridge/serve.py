@@ -1,4 +1,5 @@
-"""Running the HTTP server: the DAV application (Radicale + plugins) on waitress.
+"""Running the servers: the DAV application (Radicale + plugins) on waitress, and the web
+portal (bridge.portal, aiohttp on its own thread) beside it.
 
 This is a composition root: it may import radicale_plugins. It holds no business logic.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from typing import Protocol
 
 from waitress.server import create_server
 
@@ -59,3 +61,32 @@ class HttpServer:
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._server.close()
         self._thread.join(timeout=5)
+
+
+class PortalServerLike(Protocol):
+    """What the composition roots use of bridge.portal.server.PortalServer."""
+
+    @property
+    def url(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+def start_portal(
+    bridge: Bridge, host: str | None = None, port: int | None = None, dav_url: str = ""
+) -> PortalServerLike:
+    """The web portal on its own thread; host and port default to the [portal] settings
+    (port 0: any free port; `.url` tells which). `dav_url`: what the portal tells users to
+    type into their clients (default: from the [server] settings)."""
+    from bridge.portal.server import PortalServer
+
+    p = bridge.settings.portal
+    server = PortalServer(
+        bridge,
+        p.host if host is None else host,
+        p.port if port is None else port,
+        public_url=p.public_url,
+        dav_url=dav_url,
+    ).start()
+    log.info("web portal on %s", server.url)
+    return server

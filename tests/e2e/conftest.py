@@ -118,7 +118,10 @@ class RunningDemo:
         return self.info["username"], self.info["password"]
 
 
-def start_demo(data_dir: Path, port: int, refresh: float = 1.0) -> RunningDemo:
+def start_demo(
+    data_dir: Path, port: int, refresh: float = 1.0, portal_port: int = 0
+) -> RunningDemo:
+    """`portal_port` 0: the web portal on any free port (info["portal_url"] says which)."""
     info_path = data_dir / "info.json"
     if info_path.exists():
         info_path.unlink()
@@ -138,6 +141,8 @@ def start_demo(data_dir: Path, port: int, refresh: float = 1.0) -> RunningDemo:
                 str(info_path),
                 "--refresh-interval",
                 str(refresh),
+                "--portal-port",
+                str(portal_port),
                 "--log-level",
                 "INFO",
             ],
