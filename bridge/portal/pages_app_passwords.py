@@ -1,11 +1,16 @@
 """App passwords (A6): the signed-in user's list (label, created, last used), creating one
-(its plaintext shown once, on the answer page only, with what to type into the client) and
-revoking one.
+(its plaintext shown once, with what to type into the client) and revoking one.
+
+Creating answers with a redirect to a one-time page (post/redirect/get): the plaintext waits in
+portal memory for that page only, so reloading it neither shows the password again nor makes
+a second one.
 
 Must not keep or log the plaintext; only the user's own passwords are listed or revoked.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from aiohttp import web
 
@@ -17,8 +22,11 @@ from bridge.portal.context import (
     portal_of,
     redirect,
     render,
+    session_key,
     user_of,
 )
+
+CREATED = "app-password"
 
 routes = web.RouteTableDef()
 
@@ -46,16 +54,29 @@ async def create(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     row = await blocking(request, bridge.ensure_user, user.name)
     password = await blocking(request, bridge.new_app_password, row, label)
-    response = render(
+    ticket = secrets.token_urlsafe(16)
+    portal.flows.put(session_key(request), ticket, CREATED, (label, password))
+    return redirect(f"/app-passwords/created?ticket={ticket}")
+
+
+@routes.get("/app-passwords/created")
+async def created(request: web.Request) -> web.StreamResponse:
+    """The new password, once; afterwards (reload, back button) only a pointer to the list."""
+    portal = portal_of(request)
+    shown = portal.flows.pop(session_key(request), request.query.get("ticket", ""), CREATED)
+    if not isinstance(shown, tuple):
+        notify(request, "An app password is shown only once. Create a new one if you missed it.")
+        return redirect("/app-passwords")
+    label, password = shown
+    return render(
         request,
         "app_password_created.html",
         title="New app password",
         label=label,
         password=password,
         dav_url=portal.dav_url,
-        username=user.name,
+        username=user_of(request).name,
     )
-    return response
 
 
 @routes.post("/app-passwords/{id}/revoke")

@@ -42,6 +42,7 @@ def make_env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["ago"] = human_time
+    env.filters["due"] = due_time
     env.filters["exact"] = exact_time
     env.globals["permission_words"] = permission_words
     env.globals["service_label"] = service_label
@@ -64,6 +65,14 @@ def human_time(when: float | None, now: float | None = None, none: str = "never"
             words = f"{count} {unit}{'' if count == 1 else 's'}"
             return f"{words} ago" if delta < 0 else f"in {words}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def due_time(when: float, now: float | None = None) -> str:
+    """A time something is expected: 'in 2 minutes', or 'due now' once it has passed (a
+    planned sync is never described in the past tense)."""
+    if when <= (time.time() if now is None else now):
+        return "due now"
+    return human_time(when, now)
 
 
 def exact_time(when: float | None) -> str:

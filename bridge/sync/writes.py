@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import icalendar
 
 from bridge import joinlinks
-from bridge.errors import AuthExpired, BadInput, ReadOnly, RemoteNotFound
+from bridge.errors import AuthExpired, BadInput, Forbidden, ReadOnly, RemoteNotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
 from bridge.sync.enforcement import check_write
@@ -101,10 +101,9 @@ class WriteThrough:
             return
         if not conn.policy.write_calendars:
             label = PROVIDER_LABELS.get(conn.provider, conn.provider)
-            raise ReadOnly(
-                conn.provider,
-                f"writing calendars is not permitted for this {label} connection; "
-                "change its permissions",
+            raise Forbidden(
+                f"Writing calendars is not permitted for this {label} connection; "
+                "change its permissions in the portal."
             )
 
     def put(

@@ -119,7 +119,7 @@ def test_write_refused_without_write_permission(running: tuple[Demo, DemoInfo]) 
     try:
         r = dav(info, "PUT", calendar + "perm-test-1.ics", data=body.encode())
         assert r.status_code == 403
-        assert "writing calendars is not permitted for this Microsoft 365 connection" in r.text
+        assert "Writing calendars is not permitted for this Microsoft 365 connection" in r.text
         r = dav(info, "GET", calendar + "perm-test-1.ics")
         assert r.status_code == 404
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bridge.portal.render import human_time
+from bridge.portal.render import due_time, human_time
 from tests.portal.conftest import Browser, Running, new_user, signed_in
 
 
@@ -53,6 +53,9 @@ def test_app_password_is_shown_once_then_listed_without_the_secret(running: Runn
     for words in ("Server URL", "User name", "Password", running.info.dav_url, name):
         assert words in created.text
     assert running.bridge.login(name, secret)  # it works for DAV clients
+    again = browser.get(created.url)  # a reload neither shows it again nor makes another
+    assert again.status_code == 200 and secret not in again.text and "only once" in again.text
+    assert len(running.bridge.list_app_passwords(name)) == 1
     listing = browser.get("/app-passwords")
     assert "Thunderbird at home" in listing.text and secret not in listing.text
     assert "never" not in listing.text  # created and last used (by the login above): just now
@@ -162,6 +165,8 @@ def test_human_times() -> None:
     assert human_time(now + 120, now) == "in 2 minutes"
     assert human_time(now - 3600, now) == "1 hour ago"
     assert human_time(now - 3 * 86400, now) == "3 days ago"
+    # a planned sync is never "3 minutes ago"
+    assert due_time(now - 180, now) == "due now" and due_time(now + 120, now) == "in 2 minutes"
 
 
 def test_a_connection_needing_reauthorization_shows_the_problem_and_a_button() -> None:

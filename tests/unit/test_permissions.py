@@ -11,7 +11,7 @@ import pytest
 
 from bridge.api import Bridge
 from bridge.connections import Connections
-from bridge.errors import NotFound, ReadOnly
+from bridge.errors import Forbidden, NotFound
 from bridge.model import (
     AddressBookInfo,
     CalendarInfo,
@@ -103,11 +103,11 @@ def test_without_write_permission_writes_are_refused_with_a_reason(bridge: Bridg
     perms = {"read_calendars": True, "write_calendars": False, "sync_contacts": True}
     _, fake = connect(bridge, {"permissions": perms})
     cal = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.CALENDAR)
-    with pytest.raises(ReadOnly) as err:
+    with pytest.raises(Forbidden) as err:
         bridge.put(cal, "new.ics", EVENT.format(uid="new"), conditional=False)
     assert err.value.http_status == 403
-    assert "writing calendars is not permitted for this Microsoft 365 connection" in str(err.value)
-    with pytest.raises(ReadOnly):
+    assert "Writing calendars is not permitted for this Microsoft 365 connection" in str(err.value)
+    with pytest.raises(Forbidden):
         bridge.delete(cal, "ev-1.ics", conditional=False)
     assert fake.written == []
     assert bridge.store.item(cal.id, "ev-1.ics") is not None
