@@ -24,8 +24,7 @@ BridgeOf = Callable[[argparse.Namespace], api.Bridge]
 
 
 def _admin(bridge_of: BridgeOf, args: argparse.Namespace) -> Administration:
-    bridge = bridge_of(args)
-    return Administration(bridge.store, bridge.settings)
+    return bridge_of(args).admin
 
 
 def _interactive() -> bool:
@@ -56,7 +55,8 @@ def _read_password(args: argparse.Namespace, *, required: bool) -> str | None:
 
 
 def _user_add(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
-    admin = _admin(bridge_of, args)
+    bridge = bridge_of(args)
+    admin = bridge.admin
     if admin.user_by_name(args.name):
         print(f"user {args.name!r} exists", file=sys.stderr)
         return 1
@@ -65,6 +65,10 @@ def _user_add(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     role = "administrator" if user.is_admin else "user"
     how = "a portal password" if user.has_password else "no portal password"
     print(f"created {role} {args.name} with {how}")
+    # P3 "administrator once for everyone": the new user's Microsoft 365 is connected now
+    managed = bridge.onboarding.ensure_managed_connection(user.id)
+    if managed is not None:
+        print(f"connected {managed.label} ({managed.account}) with the organisation's permission")
     return 0
 
 

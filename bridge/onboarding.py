@@ -1,7 +1,8 @@
 """Connecting calendars and contacts under the organisation's policy (A1–A3, P1–P5): every
 check is made before anything is sent to a provider; the connected account's domain is checked
-before anything is stored; connections the administrator sets up with application permissions
-(P3) are made here too. Also the status page's view of each connection (A2).
+before anything is stored; what the user ticked must make sense (writing calendars needs
+reading them); connections the administrator sets up with application permissions (P3) are
+made here too. Also the status page's view of each connection (A2).
 
 It decides and orchestrates; consent, credentials and storage are bridge/connections.py's, the
 policy values and their wording bridge/policy.py's. Must not import radicale or the portal, and
@@ -20,14 +21,11 @@ from bridge.errors import (
     AuthExpired,
     BadInput,
     BridgeError,
-    Forbidden,
     NotFound,
     PolicyRefused,
     ProviderBusy,
-    ProviderError,
-    ReadOnly,
-    RemoteNotFound,
 )
+from bridge.managed import AppPermissions, is_managed
 from bridge.model import ProviderKind
 from bridge.policy import Policy
 from bridge.settings import Settings
@@ -45,10 +43,17 @@ MANAGED_MESSAGE = (
     "Your administrator connects Microsoft 365 for everyone; there is nothing to set up "
     "yourself, and its permissions are managed by your administrator."
 )
-_APP_PERMISSIONS = "Calendars.ReadWrite, Contacts.ReadWrite and User.Read.All"
+NOTHING_TICKED = (
+    "Tick at least one of \u201cread calendars\u201d and \u201csync contacts\u201d: "
+    "otherwise the bridge has nothing to do."
+)
+WRITE_NEEDS_READ = (
+    "\u201cWrite calendars\u201d needs \u201cread calendars\u201d: tick read calendars "
+    "too, or untick write calendars."
+)
 
 
-class Onboarding:
+class Onboarding(AppPermissions):
     def __init__(
         self,
         store: Store,
@@ -81,10 +86,6 @@ class Onboarding:
             raise NotFound(f"user {username!r} has no connection {connection_id}")
         return user, conn
 
-    @staticmethod
-    def _managed(conn: ConnectionRow) -> bool:
-        return bool(json.loads(conn.settings or "{}").get("app_only"))
-
     # -- what may be connected ----------------------------------------------------------------
     def services_for(self, username: str) -> tuple[str, ...]:
         """Services the user may connect themselves: the policy's (default first), without
@@ -96,6 +97,26 @@ class Onboarding:
         policy.check_service(service)  # P1, P2 (BadInput for an unknown service)
         if service == "microsoft365" and policy.setup == "admin":
             raise PolicyRefused("setup", MANAGED_MESSAGE)  # P3
+
+    @staticmethod
+    def _check_ticks(*, calendars: bool, write: bool, contacts: bool) -> None:
+        """What the user ticked must make sense (A1): writing calendars needs reading them,
+        and a connection must read calendars or sync contacts (BadInput, 400)."""
+        if write and not calendars:
+            raise BadInput(WRITE_NEEDS_READ)
+        if not (calendars or contacts):
+            raise BadInput(NOTHING_TICKED)
+
+    def check_connect(
+        self, username: str, service: str, *, write: bool, contacts: bool, calendars: bool = True
+    ) -> None:
+        """Every check of a connect without sending anything anywhere: P1, P2 (service), P3,
+        P5 (permissions), then the ticks themselves. The portal calls it before showing the
+        Exchange form; `begin_connect` and `connect_exchange` make the same checks."""
+        policy = self.policy_for(self._user(username).id)
+        self._check_service(policy, service)
+        policy.check_permissions(write=write, contacts=contacts)
+        self._check_ticks(calendars=calendars, write=write, contacts=contacts)
 
     @staticmethod
     def _oauth_kind(policy: Policy, service: str) -> ProviderKind:
@@ -123,8 +144,7 @@ class Onboarding:
         self._check_service(policy, service)
         kind = self._oauth_kind(policy, service)
         policy.check_permissions(write=write, contacts=contacts)  # P5
-        if not (calendars or contacts):
-            raise BadInput("tick at least one of read calendars and sync contacts")
+        self._check_ticks(calendars=calendars, write=write, contacts=contacts)
         return self.connections.begin_consent(
             kind, user.id, redirect_uri, write=write, contacts=contacts, calendars=calendars
         )
@@ -173,10 +193,12 @@ class Onboarding:
         version: str,
         write: bool,
         contacts: bool,
+        calendars: bool = True,
     ) -> ConnectionStatus:
         """Exchange, or Microsoft 365 when the administrator chose EWS: P1, P2, P3, P4 (the
-        mailbox's address) and P5 first, then the connection is tested (AuthFailed "wrong user
-        name or password", ProviderError "cannot reach …") and stored, then synced once."""
+        mailbox's address), P5 and the ticks first, then the connection is tested (AuthFailed
+        "wrong user name or password", ProviderError "cannot reach …") and stored, then synced
+        once."""
         user = self._user(username)
         policy = self.policy_for(user.id)
         self._check_service(policy, service)
@@ -189,6 +211,7 @@ class Onboarding:
                 "use the Microsoft sign-in instead of the Exchange form.",
             )
         policy.check_permissions(write=write, contacts=contacts)
+        self._check_ticks(calendars=calendars, write=write, contacts=contacts)
         policy.check_domain(email)
         conn = self.connections.connect_ews(
             user.id,
@@ -197,7 +220,9 @@ class Onboarding:
             password=password,
             email=email,
             version=version or None,
-            permissions=ConnectionPolicy(write_calendars=write, sync_contacts=contacts),
+            permissions=ConnectionPolicy(
+                read_calendars=calendars, write_calendars=write, sync_contacts=contacts
+            ),
             service=service,
         )
         self._sync_quietly(conn.id)
@@ -205,25 +230,42 @@ class Onboarding:
 
     # -- changing a connection (A2, A3) -----------------------------------------------------
     def change_permissions(
-        self, username: str, connection_id: int, *, write: bool, contacts: bool, redirect_uri: str
+        self,
+        username: str,
+        connection_id: int,
+        *,
+        write: bool,
+        contacts: bool,
+        redirect_uri: str,
+        calendars: bool = True,
     ) -> tuple[str, PendingConsent] | None:
         """New permissions (A3): OAuth connections re-consent with the new least scopes (the
         URL and pending consent are returned; the toggles are kept on completion); Exchange
-        ones change at once (None). P1 and P5 are checked; managed connections are refused."""
+        ones change at once (None) and are synced, so calendars turned on appear at once.
+        P1, P5 and the ticks are checked; managed connections are refused."""
         user, conn = self._own(username, connection_id)
         policy = self.policy_for(user.id)
         policy.check_enabled()
-        if self._managed(conn):
+        if is_managed(conn):
             raise PolicyRefused("setup", MANAGED_MESSAGE)
         policy.check_permissions(write=write, contacts=contacts)
+        self._check_ticks(calendars=calendars, write=write, contacts=contacts)
         kind = ProviderKind(conn.provider)
         if kind is ProviderKind.EWS:
-            new = replace(conn.policy, write_calendars=write, sync_contacts=contacts)
+            new = replace(
+                conn.policy, read_calendars=calendars, write_calendars=write, sync_contacts=contacts
+            )
             self.connections.set_policy(conn.id, new)
             self._sync_quietly(conn.id)
             return None
         return self.connections.begin_consent(
-            kind, user.id, redirect_uri, write=write, login_hint=conn.account, contacts=contacts
+            kind,
+            user.id,
+            redirect_uri,
+            write=write,
+            login_hint=conn.account,
+            contacts=contacts,
+            calendars=calendars,
         )
 
     def begin_reauthorize(
@@ -234,7 +276,7 @@ class Onboarding:
         user, conn = self._own(username, connection_id)
         if conn.provider == ProviderKind.EWS.value:
             raise BadInput("an Exchange connection is re-authorized with its new password")
-        if self._managed(conn):
+        if is_managed(conn):
             raise PolicyRefused("setup", MANAGED_MESSAGE)
         policy = self.policy_for(user.id)
         self._check_service(policy, service_of(conn.provider, {})[0])
@@ -280,7 +322,7 @@ class Onboarding:
         """Refuse deleting a connection the administrator manages (P3); NotFound for another
         user's. The lead calls it at the top of Bridge.delete_connection."""
         _, conn = self._own(username, connection_id)
-        if self._managed(conn):
+        if is_managed(conn):
             raise PolicyRefused("setup", MANAGED_MESSAGE)
 
     # -- status (A2) ---------------------------------------------------------------------------
@@ -312,76 +354,6 @@ class Onboarding:
     def statuses(self, username: str) -> list[ConnectionStatus]:
         user = self._user(username)
         return [self.status(c.id) for c in self.store.connections(user.id)]
-
-    # -- application permissions (P3 "admin") -------------------------------------------------
-    def enable_app_permissions(self, actor: str) -> int:
-        """The administrator's "set up for everyone": prove the configured Graph app's
-        application permission reads the actor's own mailbox, then give every user whose
-        effective policy says setup="admin" a managed connection. Returns how many have one."""
-        admin = self._user(actor)
-        if not admin.is_admin:
-            raise Forbidden("only an administrator can set up Microsoft 365 for everyone")
-        if not admin.email:
-            raise BadInput("your user has no email address to test the application permission")
-        self._probe(admin.email, strict=True)
-        count = 0
-        for user in self.store.users():
-            if self.ensure_managed_connection(user.id) is not None:
-                count += 1
-        return count
-
-    def _probe(self, email: str, strict: bool) -> bool:
-        """Whether the application permission reaches `email`'s mailbox; with `strict` the
-        reason it does not is raised in plain words."""
-        try:
-            provider = self.connections.app_only_provider(email)
-            return bool(provider.account_email)  # GET /users/{upn}
-        except AuthExpired as exc:
-            reason = (
-                "Microsoft 365 refused the bridge's application credentials (graph.client_id / "
-                f"graph.client_secret): {exc.message}"
-            )
-        except ReadOnly as exc:
-            reason = (
-                "the app registration lacks admin-consented application permissions "
-                f"({_APP_PERMISSIONS}) in Microsoft Entra ID: {exc.message}"
-            )
-        except RemoteNotFound:
-            reason = f"there is no mailbox {email} in the Microsoft 365 tenant"
-        except ProviderBusy as exc:
-            reason = f"Microsoft 365 cannot be reached now, try again later: {exc.message}"
-        except ProviderError as exc:
-            reason = f"Microsoft 365 refused: {exc.message}"
-        if strict:
-            raise ProviderError("graph", reason)
-        log.warning("no managed connection for a mailbox: %s", reason)
-        return False
-
-    def ensure_managed_connection(self, user_id: int) -> ConnectionStatus | None:
-        """When the user's effective policy has setup="admin" (and the integration on,
-        Microsoft 365 offered, their email's domain allowed): their Graph connection through
-        the application permission, made once (idempotent). No secret of the user is stored;
-        permissions are bounded by P5 through the policy clamp. Otherwise None."""
-        policy = self.policy_for(user_id)
-        if not policy.enabled or policy.setup != "admin" or "microsoft365" not in policy.services():
-            return None
-        email = self.store.user(user_id).email
-        if not email:
-            return None
-        try:
-            policy.check_domain(email)
-        except PolicyRefused:
-            return None
-        for conn in self.store.connections(user_id):
-            same = conn.provider == "graph" and conn.account.lower() == email.lower()
-            if same and self._managed(conn):
-                return self.status(conn.id)
-        if not self._probe(email, strict=False):
-            return None
-        conn = self.connections.connect_app_only(user_id, email, ConnectionPolicy())
-        log.info("managed Microsoft 365 connection %d for user %d", conn.id, user_id)
-        self._sync_quietly(conn.id)
-        return self.status(conn.id)
 
     # -- syncing ------------------------------------------------------------------------------
     def _sync_quietly(self, connection_id: int) -> None:

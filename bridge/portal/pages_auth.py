@@ -99,6 +99,9 @@ async def signin_callback(request: web.Request) -> web.StreamResponse:
     flow = portal.flows.pop(session_key(request), state, f"signin:{provider}") if state else None
     if flow is None or request[SESSION] is None:
         raise BadInput(EXPIRED_LINK)
+    if request.query.get("error"):  # the person cancelled at the provider (RFC 6749 §4.1.2.1)
+        label = "Microsoft" if provider == "microsoft" else "Google"
+        return signin_page(request, 401, f"Signing in with {label} was cancelled or refused.")
     response = {k: v for k, v in request.query.items()}
     identity = await blocking(request, portal.bridge.signin.complete, provider, flow, response)
     try:

@@ -10,10 +10,18 @@ anything itself, nor log or re-show a password.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bridge.api import AuthFailed, BadInput, BridgeError, PolicyRefused, ProviderError
+from bridge.api import (
+    AuthFailed,
+    BadInput,
+    BridgeError,
+    PendingConsent,
+    PolicyRefused,
+    ProviderError,
+)
 from bridge.portal.context import (
     blocking,
     form_of,
@@ -34,6 +42,7 @@ LEGACY = (
     "EWS is legacy; Microsoft recommends Graph. Microsoft is retiring EWS for Exchange Online, "
     "so use it only if your administrator asks you to."
 )
+TICKS = ("read_calendars", "write_calendars", "sync_contacts")
 EXPIRED_LINK = "This sign-in link has expired or was not started here. Start again."
 
 
@@ -86,14 +95,28 @@ async def connect_start(request: web.Request) -> web.StreamResponse:
     bridge = portal.bridge
     form = await form_of(request)
     service = form.get("service", "")
+    calendars = form.get("read_calendars") == "1"
     write = form.get("write_calendars") == "1"
     contacts = form.get("sync_contacts") == "1"
-    calendars = form.get("read_calendars") == "1" or write
     policy = await blocking(request, bridge.admin.policy_for, user.id)
     if uses_exchange_form(service, policy):
-        policy.check_service(service)
-        policy.check_permissions(write=write, contacts=contacts)
-        query = f"service={service}&write_calendars={int(write)}&sync_contacts={int(contacts)}"
+        await blocking(
+            request,
+            bridge.onboarding.check_connect,
+            user.name,
+            service,
+            write=write,
+            contacts=contacts,
+            calendars=calendars,
+        )
+        query = urlencode(
+            {
+                "service": service,
+                "read_calendars": int(calendars),
+                "write_calendars": int(write),
+                "sync_contacts": int(contacts),
+            }
+        )
         return redirect(f"/connect/exchange?{query}")
     url, pending = await blocking(
         request,
@@ -116,6 +139,11 @@ async def connect_callback(request: web.Request) -> web.StreamResponse:
     pending = portal.flows.pop(session_key(request), state, "connect") if state else None
     if pending is None:
         raise BadInput(EXPIRED_LINK)
+    if request.query.get("error"):  # declined at the provider (RFC 6749 §4.1.2.1)
+        google = isinstance(pending, PendingConsent) and pending.provider.value == "google"
+        label = "Google" if google else "Microsoft 365"
+        notify(request, f"{label} was not connected: access was not granted at its sign-in page.")
+        return redirect("/connect")
     response = {k: v for k, v in request.query.items()}
     status = await blocking(request, portal.bridge.onboarding.complete_connect, pending, response)
     notify(request, granted_notice(status))
@@ -155,6 +183,7 @@ async def exchange_form(request: web.Request) -> web.StreamResponse:
         "email": "",
         "url": ews.default_url,
         "version": ews.default_version,
+        "read_calendars": request.query.get("read_calendars", "1"),
         "write_calendars": request.query.get("write_calendars", "1"),
         "sync_contacts": request.query.get("sync_contacts", "1"),
     }
@@ -166,10 +195,9 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     portal = portal_of(request)
     form = await form_of(request)
-    fields = ("service", "login", "email", "url", "version", "write_calendars", "sync_contacts")
-    values = {k: form.get(k, "").strip() for k in fields}
-    values["write_calendars"] = "1" if values["write_calendars"] == "1" else "0"
-    values["sync_contacts"] = "1" if values["sync_contacts"] == "1" else "0"
+    values = {k: form.get(k, "").strip() for k in ("service", "login", "email", "url", "version")}
+    for tick in TICKS:  # an unticked checkbox is not sent at all
+        values[tick] = "1" if form.get(tick) == "1" else "0"
     login, email = values["login"], values["email"] or values["login"]
     if not login or not form.get("password") or not values["url"] or "@" not in email:
         error = "Fill in the user name (or UPN), the email address, the password and the EWS URL."
@@ -187,6 +215,7 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
             version=values["version"],
             write=values["write_calendars"] == "1",
             contacts=values["sync_contacts"] == "1",
+            calendars=values["read_calendars"] == "1",
         )
     except PolicyRefused:
         raise

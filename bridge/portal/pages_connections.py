@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.api import BadInput, ConnectionStatus, Forbidden
+from bridge.api import AuthFailed, BadInput, ConnectionStatus, Forbidden
 from bridge.portal.context import (
     blocking,
     form_of,
@@ -56,18 +56,25 @@ async def allowed_permissions(request: web.Request) -> tuple[bool, bool]:
     return policy.allow_write_calendars, policy.allow_contacts
 
 
-@routes.get("/connections/{id}")
-async def connection_page(request: web.Request) -> web.StreamResponse:
-    status = await own_connection(request)
+async def connection_view(
+    request: web.Request, status: ConnectionStatus, code: int = 200, error: str = ""
+) -> web.Response:
     allow_write, allow_contacts = await allowed_permissions(request)
     return render(
         request,
         "connection.html",
+        code,
         title=f"{status.label} — {status.account}",
         c=status,
         allow_write=allow_write,
         allow_contacts=allow_contacts,
+        error=error,
     )
+
+
+@routes.get("/connections/{id}")
+async def connection_page(request: web.Request) -> web.StreamResponse:
+    return await connection_view(request, await own_connection(request))
 
 
 @routes.post("/connections/{id}/permissions")
@@ -84,6 +91,7 @@ async def change_permissions(request: web.Request) -> web.StreamResponse:
         status.id,
         write=form.get("write_calendars") == "1",
         contacts=form.get("sync_contacts") == "1",
+        calendars=form.get("read_calendars") == "1",
         redirect_uri=portal.redirect_uri("connect/callback"),
     )
     if answer is None:
@@ -122,7 +130,10 @@ async def reauthorize(request: web.Request) -> web.StreamResponse:
         password = form.get("password", "")
         if not password:
             raise BadInput("Type the Exchange password to re-authorize.")
-        await blocking(request, onboarding.reauthorize_exchange, username, status.id, password)
+        try:
+            await blocking(request, onboarding.reauthorize_exchange, username, status.id, password)
+        except AuthFailed as exc:  # the connection page again: nothing was changed
+            return await connection_view(request, await own_connection(request), 400, str(exc))
         notify(request, f"Re-authorized {status.account}.")
         return redirect("/")
     redirect_uri = portal.redirect_uri("connect/callback")

@@ -95,7 +95,8 @@ _FORM = """<!doctype html><html><head><meta charset="utf-8"><title>Sign in to yo
 <form method="post" action="{action}">{hidden}
 <label>Email <input name="username" type="email" value="{login_hint}"></label><br>
 <label>Password <input name="password" type="password"></label><br>
-<button type="submit">Sign in</button></form></body></html>"""
+<button type="submit">Sign in</button>
+<button type="submit" name="cancel" value="1" formnovalidate>Cancel</button></form></body></html>"""
 
 _AUTH_PARAMS = (
     "client_id",
@@ -220,6 +221,12 @@ async def authorize(request: web.Request) -> web.Response:
     problem = _check_authorize(st, tenant, params)
     if problem is not None:
         return problem
+    if request.method == "POST" and params.get("cancel"):
+        # the user declines: an error response to the redirect URI (RFC 6749 §4.1.2.1;
+        # Entra ID "AADSTS65004: User declined to consent to access the app.")
+        return _auth_error(
+            params, "access_denied", 65004, "User declined to consent to access the app."
+        )
     if request.method == "GET" or "username" not in params:
         return _form(st, tenant, params)
     user = check_password(st, params.get("username", ""), params.get("password", ""))

@@ -50,7 +50,8 @@ class Identity:
 
 
 class Sandboxes:
-    """The provider side of the running demo: add identities, revoke grants."""
+    """The provider side of the running demo: add identities (Microsoft 365, Google, Exchange),
+    revoke grants, change an Exchange password."""
 
     def __init__(self, info: dict[str, Any]) -> None:
         self.graph = info["sandbox"]
@@ -77,6 +78,24 @@ class Sandboxes:
         body = {"email": who.email, "name": "Test " + who.email, "password": who.password}
         self._control(self.google, "/users", body)
         return who
+
+    def _ews_control(self, path: str, body: dict[str, Any]) -> Any:
+        r = self.http.post(self.ews["control_url"] + path, json=body, timeout=30)  # plain http
+        assert r.status_code < 300, (r.status_code, r.text)
+        return r.json() if r.content else None
+
+    def add_exchange(self) -> Identity:
+        """An account of the Exchange sandbox's domain with an empty mailbox of its own (so
+        changing its password leaves the demo's own Exchange connection alone)."""
+        who = Identity(f"x{uuid.uuid4().hex[:8]}@contoso.example")
+        body = {"upn": who.email, "display_name": "Test " + who.email, "password": who.password}
+        self._ews_control("/users", body)
+        return who
+
+    def change_exchange_password(self, who: Identity, password: str) -> Identity:
+        """The person changed their Exchange password (the old one is refused from now on)."""
+        self._ews_control("/users/password", {"upn": who.email, "password": password})
+        return Identity(who.email, password)
 
     def revoke(self, service: str, who: Identity) -> None:
         """The user's grant is revoked at the provider (as a password change does) and every
@@ -183,6 +202,18 @@ def connect_oauth(
     expect(page.get_by_role("status")).to_contain_text(
         f"Connected {SERVICE_LABELS[service]} ({who.email})"
     )
+
+
+def connect_exchange(page: Page, portal: Portal, who: Identity) -> None:
+    """Connect Exchange: Connect page (read and write calendars), then the Exchange form with
+    the UPN and password (the EWS URL is pre-filled), back on the profile with the notice."""
+    choose_service(page, portal, "exchange")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Exchange Web Services")
+    page.get_by_label("User name or UPN").fill(who.email)
+    page.get_by_label("Password").fill(who.password)
+    page.get_by_role("button", name="Test and connect").click()
+    expect(page).to_have_url(portal.url)
+    expect(page.get_by_role("status")).to_contain_text(f"Connected Exchange ({who.email})")
 
 
 def card(page: Page, label: str, account: str) -> Any:

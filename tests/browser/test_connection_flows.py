@@ -1,7 +1,7 @@
 """One connection's life in a real browser: its status (A2), re-authorization after the
-provider revoked the grant, the calendars switch (A4), changing permissions with a new
-consent (A3) and deletion (A5) — each checked both on the pages and with a calendar app
-(DAV with an app password), as the user would notice it."""
+provider revoked the grant or the Exchange password changed, the calendars switch (A4),
+changing permissions with a new consent (A3) and deletion (A5) — each checked both on the pages
+and with a calendar app (DAV with an app password), as the user would notice it."""
 
 from __future__ import annotations
 
@@ -12,13 +12,18 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from tests.browser.conftest import Portal
+from tests.browser.conftest import Portal, sign_in
 from tests.browser.flows import (
+    PASSWORD,
     SERVICE_LABELS,
+    DavClient,
     Sandboxes,
     at_provider_sign_in,
     card,
+    connect_exchange,
     connected,
+    create_app_password,
+    local_user,
     open_connection,
     open_page,
     sandboxes,
@@ -149,3 +154,53 @@ def test_delete_asks_first_then_the_connection_and_its_calendars_are_gone(
     expect(card(page, "Google", who.email)).to_have_count(0)
     expect(page.get_by_text("No calendar or contacts service is connected yet.")).to_be_visible()
     assert dav.calendars() == {}
+
+
+def test_exchange_password_change_needs_reauthorization_with_the_new_password(
+    portal: Portal, sandboxes: Sandboxes, open_page: Callable[[], Page]
+) -> None:
+    who = sandboxes.add_exchange()  # its own account: the demo's Exchange connection is untouched
+    page = open_page()
+    sign_in(page, portal, local_user(portal), PASSWORD)
+    connect_exchange(page, portal, who)
+    dav = DavClient(portal, *create_app_password(page, portal, "Calendar app"))
+    wait_until(dav.calendars, "the Exchange calendars are served")
+    calendar = dav.calendar("— Exchange")
+    assert dav.put_event(calendar, "Written before the password change").status_code == 201
+    (kept,) = dav.hrefs(calendar)
+
+    who = sandboxes.change_exchange_password(who, "Changed-Passw0rd!")
+    section = card(page, "Exchange", who.email)
+
+    def flagged() -> bool:  # the demo syncs every second
+        page.goto(portal.url)
+        return "needs re-authorization" in section.locator("dd.status").inner_text()
+
+    wait_until(flagged, "the profile shows the Exchange connection needs re-authorization")
+    expect(section.get_by_role("alert")).to_contain_text(
+        "Exchange no longer accepts the bridge's access (the password was changed or is wrong)"
+    )
+    expect(section.get_by_role("button", name="Re-authorize")).to_be_visible()
+    shot(page, "exchange-reauth", section)
+    last = dav.request("GET", kept)  # clients keep reading the last synced data
+    assert last.status_code == 200 and "Written before the password change" in last.text
+    refused = dav.put_event(calendar, "Written after the password change")
+    assert refused.status_code == 403, refused.text
+    assert "needs re-authorization; changes cannot be saved" in refused.text, refused.text
+
+    password = section.get_by_label(f"Exchange password for {who.email}")
+    password.fill("Not-the-new-0ne!")
+    section.get_by_role("button", name="Re-authorize").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Exchange {who.email}")
+    expect(page.locator("#reauth-error")).to_have_text("wrong user name or password")
+    expect(page.locator("dd.status")).to_have_text("needs re-authorization")  # nothing changed
+    assert dav.put_event(calendar, "Still refused").status_code == 403
+
+    page.get_by_label(f"Exchange password for {who.email}").fill(who.password)
+    page.get_by_role("button", name="Re-authorize").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Re-authorized {who.email}.")
+    expect(section.locator("dd.status")).to_have_text("working")
+    expect(section.get_by_role("button", name="Re-authorize")).to_have_count(0)
+    after = dav.put_event(calendar, "Written after re-authorizing")
+    assert after.status_code == 201, after.text
+    assert len(dav.hrefs(calendar)) == 2

@@ -89,6 +89,7 @@ def connect_exchange(browser: PortalUser, ews: dict[str, Any]) -> requests.Respo
             "password": ews["password"],
             "url": ews["ews_url"],
             "version": ews["version"],
+            "read_calendars": "1",
             "write_calendars": "1",
             "sync_contacts": "1",
         },

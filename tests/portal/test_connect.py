@@ -6,7 +6,11 @@ with its connection test; the policy shown and enforced (P5)."""
 from __future__ import annotations
 
 import html
+import re
 import urllib.parse
+import xml.etree.ElementTree as ET
+
+import requests
 
 from bridge.demo import sign_in_at
 from bridge.model import ProviderKind
@@ -121,6 +125,7 @@ def test_exchange_form_tests_the_connection_and_keeps_the_values(running: Runnin
         "email": ews.upn,
         "url": ews.ews_url,
         "version": "Exchange2016",
+        "read_calendars": "1",
     }
     wrong = browser.post("/connect/exchange", {**fields, "password": "Wrong-Pa55word!"})
     assert wrong.status_code == 400
@@ -147,3 +152,133 @@ def test_microsoft365_over_ews_shows_the_legacy_notice(running: Running) -> None
     form = browser.post("/connect", {"service": "microsoft365", "read_calendars": "1"})
     assert "/connect/exchange?service=microsoft365" in form.url
     assert "EWS is legacy; Microsoft recommends Graph" in form.text
+
+
+def exchange_fields(running: Running, **ticks: str) -> dict[str, str]:
+    ews = running.info.sandboxes.ews
+    assert ews is not None
+    return {
+        "service": "exchange",
+        "login": ews.username,
+        "email": ews.upn,
+        "url": ews.ews_url,
+        "version": "Exchange2016",
+        "password": ews.password,
+        **ticks,
+    }
+
+
+def test_read_calendars_is_a_real_choice_and_write_needs_it(running: Running) -> None:
+    name = new_user(running)
+    browser = signed_in(running, name)
+    page = browser.get("/connect").text
+    assert 'name="read_calendars" id="f-read_calendars" value="1" checked>' in page
+    form = browser.post("/connect", {"service": "exchange", "sync_contacts": "1"})
+    assert form.status_code == 200 and "read_calendars=0" in form.url
+    assert 'name="read_calendars" id="f-read_calendars" value="1">' in form.text  # unticked
+    requests_before = running.demo.sandboxes.ews.request_count()
+    for crafted in (
+        browser.post("/connect", {"service": "google", "write_calendars": "1"}),
+        browser.post("/connect", {"service": "exchange", "write_calendars": "1"}),
+        browser.post("/connect/exchange", exchange_fields(running, write_calendars="1")),
+    ):
+        assert crafted.status_code == 400, crafted.text
+        assert "needs \u201cread calendars\u201d" in html.unescape(crafted.text)
+    nothing = browser.post("/connect", {"service": "google"})
+    assert nothing.status_code == 400 and "Tick at least one of" in nothing.text
+    assert running.demo.sandboxes.ews.request_count() == requests_before
+    assert running.bridge.onboarding.statuses(name) == []
+
+
+def test_contacts_only_exchange_serves_address_books_and_no_calendars(running: Running) -> None:
+    name = new_user(running)
+    browser = signed_in(running, name)
+    ok = browser.post("/connect/exchange", exchange_fields(running, sync_contacts="1"))
+    assert ok.status_code == 200 and ok.url == running.url, ok.text
+    ews = running.info.sandboxes.ews
+    assert ews is not None
+    assert f"Connected Exchange ({ews.upn}): sync contacts." in ok.text
+    assert "<dt>Calendars</dt><dd>not synchronised (not permitted)</dd>" in ok.text
+    (status,) = running.bridge.onboarding.statuses(name)
+    connection = browser.get(f"/connections/{status.id}").text
+    assert "Calendars are not synchronised: this connection has no permission" in connection
+    assert "Switch calendars" not in connection and "Switch contacts off" in connection
+    assert 'name="read_calendars" id="f-read_calendars" value="1">' in connection
+
+    created = browser.post("/app-passwords", {"label": "Contacts app"})
+    secret = re.search(r'<code class="secret">([^<]+)</code>', created.text)
+    assert secret is not None
+    home = requests.request(
+        "PROPFIND",
+        f"{running.info.dav_url}{name}/",
+        auth=(name, html.unescape(secret.group(1))),
+        headers={"Depth": "1"},
+        data=PROPS,
+        timeout=30,
+    )
+    assert home.status_code == 207, home.text
+    kinds = collection_kinds(home.content)
+    assert "addressbook" in kinds and "calendar" not in kinds, kinds
+
+    # calendars turned on later: Exchange applies it at once (no consent page)
+    on = browser.post(
+        f"/connections/{status.id}/permissions", {"read_calendars": "1", "sync_contacts": "1"}
+    )
+    assert on.status_code == 200 and "Permissions changed: read calendars, sync contacts." in (
+        on.text
+    )
+    assert "Switch calendars off" in on.text
+    again = requests.request(
+        "PROPFIND",
+        f"{running.info.dav_url}{name}/",
+        auth=(name, html.unescape(secret.group(1))),
+        headers={"Depth": "1"},
+        data=PROPS,
+        timeout=30,
+    )
+    assert "calendar" in collection_kinds(again.content)
+
+
+PROPS = (
+    '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop>'
+    "</d:propfind>"
+)
+
+
+def collection_kinds(body: bytes) -> list[str]:
+    """The resource types (calendar, addressbook) of the collections in a PROPFIND answer."""
+    tree = ET.fromstring(body)
+    return [
+        el.tag.rsplit("}", 1)[-1]
+        for rtype in tree.iter("{DAV:}resourcetype")
+        for el in rtype
+        if el.tag.rsplit("}", 1)[-1] in ("calendar", "addressbook")
+    ]
+
+
+def decline_at(auth_url: str, ca_file: str) -> dict[str, str]:
+    """Press Cancel at the sandbox's sign-in page; the redirect's query comes back."""
+    parts = urllib.parse.urlsplit(auth_url)
+    form = dict(urllib.parse.parse_qsl(parts.query))
+    r = requests.post(
+        f"{parts.scheme}://{parts.netloc}{parts.path}",
+        data={**form, "cancel": "1"},
+        allow_redirects=False,
+        verify=ca_file,
+        timeout=30,
+    )
+    assert r.status_code in (302, 303), r.text
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.headers["Location"]).query))
+
+
+def test_declining_at_the_provider_connects_nothing_and_says_so(running: Running) -> None:
+    name = new_user(running)
+    browser = signed_in(running, name)
+    auth_url = start_google(browser, write=False)
+    _, _, ca_file = running.info.sandboxes.credentials(ProviderKind.GOOGLE)
+    answer = decline_at(auth_url, ca_file)
+    assert answer["error"] == "access_denied" and "code" not in answer
+    page = browser.get("/connect/callback?" + urllib.parse.urlencode(answer))
+    assert page.status_code == 200 and page.url == running.url + "connect"
+    assert "Google was not connected: access was not granted" in page.text
+    assert running.bridge.onboarding.statuses(name) == []

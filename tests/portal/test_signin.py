@@ -129,3 +129,17 @@ def test_sign_in_with_microsoft_through_the_sandbox(running: Running) -> None:
     # the demo user's email is the sandbox account's: that user is signed in
     assert '<strong class="username">demo</strong>' in page.text
     assert browser.cookie != before
+
+
+def test_cancelling_the_microsoft_sign_in_signs_nobody_in(running: Running) -> None:
+    from tests.portal.test_connect import decline_at
+
+    _, _, ca_file = running.info.sandboxes.credentials(ProviderKind.GRAPH)
+    browser = Browser(running.url)
+    browser.get("/signin")
+    start = browser.get("/signin/microsoft", follow=False)
+    answer = decline_at(start.headers["Location"], ca_file)
+    assert answer["error"] == "access_denied" and "AADSTS65004" in answer["error_description"]
+    page = browser.get("/signin/microsoft/callback?" + urllib.parse.urlencode(answer))
+    assert page.status_code == 401 and "Signing in with Microsoft was cancelled" in page.text
+    assert browser.get("/", follow=False).status_code == 303  # still signed out

@@ -51,7 +51,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.errors",
     ),
     "bridge.statuses": ("bridge.store", "bridge.sync", "bridge.model", "bridge.errors"),
+    "bridge.managed": (
+        "bridge.connections",
+        "bridge.statuses",
+        "bridge.policy",
+        "bridge.store",
+        "bridge.errors",
+    ),
     "bridge.onboarding": (
+        "bridge.managed",
         "bridge.connections",
         "bridge.statuses",
         "bridge.policy",

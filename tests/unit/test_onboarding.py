@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -440,3 +441,115 @@ def test_policy_changed_after_connecting_is_enforced(world: World) -> None:
     assert off.problem is not None and "switched the calendar and contacts integration off" in (
         off.problem
     )
+
+
+# -- read calendars is a real choice (A1) -------------------------------------------------------
+CONTACTS_ONLY_SCOPES = {
+    "microsoft365": ("User.Read", "Contacts.Read"),
+    "google": ("openid", "email", "https://www.googleapis.com/auth/contacts.readonly"),
+}
+
+
+@pytest.mark.parametrize("service", ["microsoft365", "google"])
+def test_contacts_only_consent_asks_for_the_least_scopes_and_calendars_come_later(
+    world: World, service: str
+) -> None:
+    kind = ProviderKind.GRAPH if service == "microsoft365" else ProviderKind.GOOGLE
+    url, pending = world.onboarding.begin_connect(
+        "alex", service, calendars=False, write=False, contacts=True, redirect_uri=REDIRECT
+    )
+    assert pending.scopes == CONTACTS_ONLY_SCOPES[service]
+    asked = " ".join(parse_qs(urlsplit(url).query)["scope"]).split()
+    assert not any("alendar" in s for s in asked), asked  # nothing about calendars is asked
+    status = world.onboarding.complete_connect(pending, world.sign_in(url, kind))
+    assert status.permissions == {
+        "read_calendars": False,
+        "write_calendars": False,
+        "sync_contacts": True,
+    }
+    assert status.status == "ok" and status.problem is None
+    kinds = {c.kind for c in world.bridge.store.collections(connection_id=status.id)}
+    assert kinds == {CollectionKind.ADDRESSBOOK}
+    # turning calendars on later is a new consent with the calendar scope added
+    answer = world.onboarding.change_permissions(
+        "alex", status.id, calendars=True, write=False, contacts=True, redirect_uri=REDIRECT
+    )
+    assert answer is not None
+    url, again = answer
+    assert set(again.scopes) == set(CONTACTS_ONLY_SCOPES[service]) | {
+        "Calendars.Read" if service == "microsoft365" else SCOPES_READ_CALENDAR
+    }
+    done = world.onboarding.complete_connect(again, world.sign_in(url, kind))
+    assert done.id == status.id and done.permissions["read_calendars"]
+    kinds = {c.kind for c in world.bridge.store.collections(connection_id=status.id)}
+    assert kinds == {CollectionKind.ADDRESSBOOK, CollectionKind.CALENDAR}
+
+
+SCOPES_READ_CALENDAR = "https://www.googleapis.com/auth/calendar.readonly"
+WRITE_WITHOUT_READ = "\u201cWrite calendars\u201d needs \u201cread calendars\u201d"
+
+
+@pytest.mark.parametrize("how", ["microsoft365", "google", "exchange", "check"])
+def test_write_without_read_is_refused_before_anything_is_sent(world: World, how: str) -> None:
+    before = world.sb.requests()
+    ticks: dict[str, Any] = {"calendars": False, "write": True, "contacts": True}
+    with pytest.raises(BadInput) as err:
+        if how == "exchange":
+            world.connect_exchange(**ticks)
+        elif how == "check":
+            world.onboarding.check_connect("alex", "exchange", **ticks)
+        else:
+            world.onboarding.begin_connect("alex", how, redirect_uri=REDIRECT, **ticks)
+    assert err.value.http_status == 400 and err.value.message.startswith(WRITE_WITHOUT_READ)
+    with pytest.raises(BadInput, match="Tick at least one of"):
+        world.onboarding.begin_connect(
+            "alex", "google", calendars=False, write=False, contacts=False, redirect_uri=REDIRECT
+        )
+    assert world.sb.requests() == before
+    assert world.stored() == (0, 0)
+
+
+def test_policy_checks_still_apply_to_a_contacts_only_connection(world: World) -> None:
+    world.set_policy("alex", Policy(allow_contacts=False))
+    before = world.sb.requests()
+    for service in ("microsoft365", "google"):
+        with pytest.raises(PolicyRefused) as err:
+            world.onboarding.begin_connect(
+                "alex", service, calendars=False, write=False, contacts=True, redirect_uri=REDIRECT
+            )
+        assert err.value.setting == "allow_contacts"
+    with pytest.raises(PolicyRefused):
+        world.connect_exchange(calendars=False, write=False, contacts=True)
+    world.set_policy("alex", Policy(allow_write_calendars=False))  # P5 is checked first
+    with pytest.raises(PolicyRefused):
+        world.onboarding.check_connect(
+            "alex", "exchange", calendars=False, write=True, contacts=True
+        )
+    assert world.sb.requests() == before
+    assert world.stored() == (0, 0)
+
+
+def test_exchange_contacts_only_then_calendars_turned_on_at_once(world: World) -> None:
+    status = world.connect_exchange(calendars=False, write=False, contacts=True)
+    assert not status.permissions["read_calendars"] and status.permissions["sync_contacts"]
+    kinds = {c.kind for c in world.bridge.store.collections(connection_id=status.id)}
+    assert kinds == {CollectionKind.ADDRESSBOOK}
+    with pytest.raises(BadInput):  # a crafted change: write without read
+        world.onboarding.change_permissions(
+            "alex", status.id, calendars=False, write=True, contacts=True, redirect_uri=REDIRECT
+        )
+    assert not world.onboarding.status(status.id).permissions["write_calendars"]
+    assert (
+        world.onboarding.change_permissions(
+            "alex", status.id, calendars=True, write=False, contacts=True, redirect_uri=REDIRECT
+        )
+        is None
+    )
+    now = world.onboarding.status(status.id)
+    assert now.permissions["read_calendars"] and not now.permissions["write_calendars"]
+    calendars = [
+        c
+        for c in world.bridge.store.collections(connection_id=status.id)
+        if c.kind is CollectionKind.CALENDAR
+    ]
+    assert calendars and any(world.bridge.items(c) for c in calendars)

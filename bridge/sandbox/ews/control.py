@@ -23,6 +23,8 @@ as EWS operations, so ChangeKeys change and SyncFolderItems reports them.
   POST /_control/reset-log
   POST /_control/reset    {"seed": true, "bulk_events": 0}  fresh mailbox (new ids)
   GET|POST /_control/contacts…            contacts (see bridge.sandbox.ews.contacts_control)
+  GET|POST /_control/users…               more accounts, each with a mailbox; their passwords
+                                          (see bridge.sandbox.ews.users_control)
 
 This module must not speak SOAP.
 """
@@ -32,9 +34,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from bridge.sandbox.ews import contacts_control, edits, itemparse
+from bridge.sandbox.ews import contacts_control, edits, itemparse, users_control
 from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.auth import Authenticator
 from bridge.sandbox.ews.seed import graph_to_fields
 from bridge.sandbox.ews.service import EwsService, FaultRule
 from bridge.sandbox.ews.soap import EwsError, fmt_datetime
@@ -43,10 +44,7 @@ from bridge.sandbox.ews.store import Fields
 Json = dict[str, Any]
 
 
-class Controlled(Protocol):
-    service: EwsService
-    auth: Authenticator
-
+class Controlled(users_control.Accounts, Protocol):
     def reseed(self, seed: bool, bulk_events: int) -> None: ...
 
 
@@ -119,6 +117,8 @@ def _dispatch(  # noqa: C901 - a flat route table
     now = svc.now()
     if action == "contacts" or action.startswith("contacts/"):
         return contacts_control.handle(svc, method, action, query, body)
+    if action == "users" or action.startswith("users/"):
+        return users_control.handle(sb, method, action, body)
     if method == "GET" and action == "":
         return 200, {"doc": __doc__}
     if method == "GET" and action == "folders":

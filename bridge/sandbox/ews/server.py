@@ -1,6 +1,8 @@
 """The EWS sandbox server: a threaded HTTP/1.1 server (keep-alive, so NTLM's per-connection
 handshake works) on loopback serving `/EWS/Exchange.asmx` (SOAP, authenticated), the WSDL
-location clients probe, and `/_control` (JSON, unauthenticated).
+location clients probe, and `/_control` (JSON, unauthenticated). Each account (the sandbox's
+own, plus those added through `/_control/users`) has its own mailbox; a request is served from
+the mailbox of the account it authenticated as.
 
 `EwsSandbox(state_dir).start()` seeds (or resumes) a mailbox and returns `EwsSandboxInfo`;
 `stop()` persists when a state dir is given (same ids, ChangeKeys, SyncStates; same port
@@ -23,6 +25,7 @@ from bridge.sandbox.ews.auth import Authenticator, ConnAuth
 from bridge.sandbox.ews.seed import seeded_store
 from bridge.sandbox.ews.service import EwsService
 from bridge.sandbox.ews.soap import ServerVersion
+from bridge.sandbox.ews.store import Store
 
 EWS_PATH = "/ews/exchange.asmx"
 DOMAIN, USER, UPN, PASSWORD = "CONTOSO", "alex", "alex@contoso.example", "Sandbox-Passw0rd!"
@@ -120,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         data = self._body()
         if user is None:
             return
-        status, payload = self.sandbox.service.handle(data, user)
+        status, payload = self.sandbox.service_for(user).handle(data, user)
         self._send(status, payload)
 
     def do_GET(self) -> None:  # noqa: N802
@@ -162,9 +165,40 @@ class EwsSandbox:
         else:
             store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
         self.service = EwsService(store, OWNER_NAME, UPN, version=ServerVersion())
+        self.mailboxes: dict[str, EwsService] = {}  # added accounts: lower-case UPN -> mailbox
+        for account in (loaded or {}).get("accounts", ()):
+            self.add_account(
+                account["user"],
+                account["upn"],
+                account["display_name"],
+                account["password"],
+                store=persist.store_from_json(account["store"]),
+            )
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.info: EwsSandboxInfo
+
+    def add_account(
+        self,
+        user: str,
+        upn: str,
+        display_name: str,
+        password: str,
+        seed: bool = False,
+        store: Store | None = None,
+    ) -> EwsService:
+        """Another account of the domain with its own mailbox (empty folders, or the demo
+        data with `seed`); ValueError when the user name or UPN is taken."""
+        self.auth.add_account(user, upn, password)
+        if store is None:
+            store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, 0)
+        service = EwsService(store, display_name, upn, version=ServerVersion())
+        self.mailboxes[upn.lower()] = service
+        return service
+
+    def service_for(self, user: str) -> EwsService:
+        """The mailbox of the account a request authenticated as."""
+        return self.mailboxes.get(self.auth.account_of(user), self.service)
 
     def reseed(self, seed: bool, bulk_events: int) -> None:
         store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
@@ -208,6 +242,18 @@ class EwsSandbox:
                         "store": persist.store_to_json(self.service.store),
                         "password": self.auth.password,
                         "port": self.port,
+                        "accounts": [
+                            {
+                                "user": login.user,
+                                "upn": login.upn,
+                                "display_name": svc.owner_name,
+                                "password": login.password,
+                                "store": persist.store_to_json(svc.store),
+                            }
+                            for login, svc in (
+                                (self.auth.others[key], svc) for key, svc in self.mailboxes.items()
+                            )
+                        ],
                     },
                 )
 

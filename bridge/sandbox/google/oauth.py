@@ -49,7 +49,8 @@ _FORM = """<!doctype html><html><head><meta charset="utf-8"><title>Sign in - Goo
 <form method="post" action="/o/oauth2/v2/auth">{hidden}
 <label>Email <input name="username" type="email" value="{login_hint}"></label><br>
 <label>Password <input name="password" type="password"></label><br>
-<button type="submit">Next</button></form></body></html>"""
+<button type="submit">Next</button>
+<button type="submit" name="cancel" value="1" formnovalidate>Cancel</button></form></body></html>"""
 
 
 def _st(request: web.Request) -> GoogleState:
@@ -122,6 +123,12 @@ async def authorize_post(request: web.Request) -> web.Response:
     bad = _check_request(st, p)
     if bad is not None:
         return bad
+    if p.get("cancel"):
+        # the user denies access: "error=access_denied" to the redirect URI (Google "Using
+        # OAuth 2.0 for Web Server Applications", handle the OAuth 2.0 server response)
+        denied = {"error": "access_denied", **({"state": p["state"]} if "state" in p else {})}
+        sep = "&" if "?" in p["redirect_uri"] else "?"
+        raise web.HTTPFound(f"{p['redirect_uri']}{sep}{urlencode(denied)}")
     user = p.get("username", "").strip().lower()
     if user not in st.passwords or st.passwords[user] != p.get("password", ""):
         return _form(st, p, "Wrong password. Try again or click Forgot password to reset it.")
