@@ -138,6 +138,9 @@ def shot(page: Page, name: str, top: Locator | None = None) -> None:
 
 # -- at a provider's sign-in page -----------------------------------------------------------
 
+# the sandbox sign-in pages' submit button (they also have Cancel)
+SUBMIT = re.compile(r"^(Sign in|Next)$")
+
 
 def at_provider_sign_in(page: Page, portal: Portal, who: Identity) -> None:
     """Type the account's email and password at the sandbox sign-in page (not the portal)."""
@@ -145,7 +148,7 @@ def at_provider_sign_in(page: Page, portal: Portal, who: Identity) -> None:
     assert not page.url.startswith(portal.url), page.url
     page.get_by_label("Email").fill(who.email)
     page.get_by_label("Password").fill(who.password)
-    page.get_by_role("button").click()
+    page.get_by_role("button", name=SUBMIT).click()
     expect(page).to_have_url(re.compile("^" + re.escape(portal.url)))
 
 

@@ -14,6 +14,7 @@ from playwright.sync_api import APIResponse, Page, expect
 
 from tests.browser.conftest import Portal
 from tests.browser.flows import (
+    SUBMIT,
     Sandboxes,
     card,
     open_page,
@@ -64,7 +65,7 @@ def test_allowed_domains_refuse_another_domain_with_a_clear_message(
     page.get_by_role("link", name="Sign in with Microsoft").click()
     page.get_by_label("Email").fill(stranger.email)
     page.get_by_label("Password").fill(stranger.password)
-    page.get_by_role("button").click()
+    page.get_by_role("button", name=SUBMIT).click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("fabrikam.example")
     expect(alert).to_contain_text("contoso.example")

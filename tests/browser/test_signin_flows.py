@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import Portal
 from tests.browser.flows import (
     PASSWORD,
+    SUBMIT,
     Sandboxes,
     at_provider_sign_in,
     local_user,
@@ -94,7 +95,7 @@ def test_wrong_password_at_the_provider_does_not_sign_in(
     page.get_by_role("link", name="Sign in with Microsoft").click()
     page.get_by_label("Email").fill(who.email)
     page.get_by_label("Password").fill("wrong")
-    page.get_by_role("button").click()
+    page.get_by_role("button", name=SUBMIT).click()
     expect(page.get_by_text("Your account or password is incorrect.")).to_be_visible()
     page.goto(portal.url)
     expect(page).to_have_url(portal.at("signin"))

@@ -257,11 +257,11 @@ username = "{user}"
 password = "{password}"
 """)
 
-    def run(self, *args: str) -> str:
+    def run(self, *args: str, check: bool = True) -> str:
         exe = shutil.which("vdirsyncer", path=str(Path(sys.executable).parent)) or "vdirsyncer"
         env = {**os.environ, "VDIRSYNCER_CONFIG": str(self.config)}
         proc = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.returncode == 0 or not check, proc.stdout + proc.stderr
         return proc.stdout + proc.stderr
 
     def find(self, folder: str, text: str) -> list[Path]:
@@ -313,7 +313,9 @@ def test_vdirsyncer_two_way_carddav_sync(demo: RunningDemo, tmp_path: Path) -> N
     # provider-side delete -> local
     graph.json("DELETE", f"/contacts/{made[0]['id']}")
     wait_for(
-        lambda: (vds.run("sync"), not vds.find(folder, "FN:Lena Lokal"))[1],
+        # a sync racing the background pull that removes the card may fail (the card vanished
+        # between vdirsyncer's listing and its fetch); as a periodic client, try again
+        lambda: (vds.run("sync", check=False), not vds.find(folder, "FN:Lena Lokal"))[1],
         timeout=30,
         interval=1.5,
     )
