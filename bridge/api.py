@@ -281,11 +281,7 @@ class Bridge:
 
     # -- connections (A2, A4, A5) ------------------------------------------------------------
     def _connection_of(self, username: str, connection_id: int) -> ConnectionRow:
-        user = self._user(username)
-        conn = self.store.connection(connection_id)
-        if conn.user_id != user.id:
-            raise NotFound(f"user {username!r} has no connection {connection_id}")
-        return conn
+        return self.onboarding.own(username, connection_id)[1]
 
     def connection_statuses(self, username: str) -> list[ConnectionStatus]:
         """What a status page shows for each of the user's connections (A2)."""

@@ -75,7 +75,7 @@ class Onboarding(AppPermissions):
             raise NotFound(f"no user {username!r}")
         return user
 
-    def _own(self, username: str, connection_id: int) -> tuple[UserRow, ConnectionRow]:
+    def own(self, username: str, connection_id: int) -> tuple[UserRow, ConnectionRow]:
         """The user's connection; another user's is NotFound (its existence is not revealed)."""
         user = self._user(username)
         try:
@@ -243,7 +243,7 @@ class Onboarding(AppPermissions):
         URL and pending consent are returned; the toggles are kept on completion); Exchange
         ones change at once (None) and are synced, so calendars turned on appear at once.
         P1, P5 and the ticks are checked; managed connections are refused."""
-        user, conn = self._own(username, connection_id)
+        user, conn = self.own(username, connection_id)
         policy = self.policy_for(user.id)
         policy.check_enabled()
         if is_managed(conn):
@@ -273,7 +273,7 @@ class Onboarding(AppPermissions):
     ) -> tuple[str, PendingConsent]:
         """Sign in again at the provider (A2) with the connection's permissions (narrowed by
         today's policy), the account as login hint; complete with `complete_connect`."""
-        user, conn = self._own(username, connection_id)
+        user, conn = self.own(username, connection_id)
         if conn.provider == ProviderKind.EWS.value:
             raise BadInput("an Exchange connection is re-authorized with its new password")
         if is_managed(conn):
@@ -296,7 +296,7 @@ class Onboarding(AppPermissions):
     ) -> ConnectionStatus:
         """A changed Exchange password (A2): tested first (AuthFailed when wrong), then stored
         in place of the old one; permissions and toggles are kept; then synced."""
-        user, conn = self._own(username, connection_id)
+        user, conn = self.own(username, connection_id)
         if conn.provider != ProviderKind.EWS.value:
             raise BadInput("only Exchange connections are re-authorized with a password")
         settings = json.loads(conn.settings or "{}")
@@ -321,7 +321,7 @@ class Onboarding(AppPermissions):
     def check_deletable(self, username: str, connection_id: int) -> None:
         """Refuse deleting a connection the administrator manages (P3); NotFound for another
         user's. The lead calls it at the top of Bridge.delete_connection."""
-        _, conn = self._own(username, connection_id)
+        _, conn = self.own(username, connection_id)
         if is_managed(conn):
             raise PolicyRefused("setup", MANAGED_MESSAGE)
 
