@@ -34,7 +34,13 @@ from bridge.errors import (
     ProviderError,
     TooManyAttempts,
 )
-from bridge.model import CollectionRecord, ItemRecord, PhoneMatch
+from bridge.model import (
+    CollectionChange,
+    CollectionKind,
+    CollectionRecord,
+    ItemRecord,
+    PhoneMatch,
+)
 from bridge.onboarding import ConnectionStatus, Onboarding
 from bridge.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
 from bridge.secrets import (
@@ -50,6 +56,7 @@ from bridge.settings import Settings
 from bridge.signin import Identity, SignIn
 from bridge.store import Store
 from bridge.store.sqlite import ConnectionRow, UserRow
+from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.engine import SyncEngine
 from bridge.sync.scheduler import Refresher
 from bridge.sync.writes import WriteThrough
@@ -65,6 +72,10 @@ __all__ = [
     "BadInput",
     "Bridge",
     "BridgeError",
+    "ChangeOutcome",
+    "CollectionChange",
+    "CollectionKind",
+    "CollectionRecord",
     "ConnectionStatus",
     "Forbidden",
     "GroupRecord",
@@ -108,6 +119,7 @@ class Bridge:
         )
         self.refresher = Refresher(self.engine)
         self.writes = WriteThrough(self.engine)
+        self.collection_admin = CollectionAdmin(self.engine)
         self.admin = Administration(self.store, settings)
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
@@ -278,6 +290,20 @@ class Bridge:
         if existing is None:
             raise BridgeError(f"no item {href}")
         self.writes.delete(coll, existing, conditional)
+
+    # -- collections managed from clients (MKCALENDAR, MKCOL, PROPPATCH, DELETE) -----------
+    def create_collection(
+        self, username: str, name: str, kind: CollectionKind, change: CollectionChange
+    ) -> CollectionRecord:
+        return self.collection_admin.create(self._user(username).id, name, kind, change)
+
+    def change_collection(
+        self, coll: CollectionRecord, change: CollectionChange, unknown: list[str]
+    ) -> ChangeOutcome:
+        return self.collection_admin.change(coll, change, unknown)
+
+    def delete_collection(self, coll: CollectionRecord) -> None:
+        self.collection_admin.delete(coll)
 
     # -- connections (A2, A4, A5) ------------------------------------------------------------
     def _connection_of(self, username: str, connection_id: int) -> ConnectionRow:

@@ -77,6 +77,13 @@ class ReadOnly(ProviderError):
     http_status = 403
 
 
+class ProviderConflict(ProviderError):
+    """The provider holds something that clashes with the request (a UID used elsewhere in
+    the mailbox, a calendar name already taken): 409 Conflict."""
+
+    http_status = 409
+
+
 class PreconditionFailed(ProviderError):
     """The item changed at the provider since the client last saw it (stale ETag/changeKey)."""
 

@@ -61,6 +61,16 @@ class AddressBookInfo:
 
 
 @dataclass(frozen=True)
+class CollectionChange:
+    """What a client asks of a calendar or address book it creates (MKCALENDAR / extended
+    MKCOL) or changes (PROPPATCH): None leaves a property as it is."""
+
+    display_name: str | None = None
+    color: str | None = None  # "#RRGGBB"
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class RemoteItem:
     """One provider object as one DAV resource.
 

@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import time
+import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable, Iterable
 from http import client
@@ -23,13 +24,13 @@ from typing import Any
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
-from radicale import Application, config
+from radicale import Application, config, httputils, xmlutils
 from radicale import item as radicale_item
 from radicale import types as rtypes
 
 from bridge import api
 from bridge.api import BridgeError, ProviderBusy
-from radicale_plugins import cardquery, fastpath, lookup, phonebooks
+from radicale_plugins import cardquery, collections, fastpath, lookup, phonebooks
 from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
@@ -237,19 +238,66 @@ class BridgeApplication(Application):
             headers = {**dict(headers), "Content-Length": str(len(answer))}
         return status, headers, answer, xml
 
+    def _creating(
+        self,
+        method: Callable[..., rtypes.WSGIResponse],
+        environ: rtypes.WSGIEnviron,
+        base_prefix: str,
+        path: str,
+        user: str,
+        *args: Any,
+    ) -> rtypes.WSGIResponse:
+        """MKCALENDAR / extended MKCOL: made at the provider by storage.create_collection;
+        a to-do or journal calendar is refused first (403 supported-calendar-component)."""
+        props = xmlutils.props_from_request(environ.get("davbridge.xml"))
+        refusal = collections.component_refusal(props)
+        if refusal is not None:
+            return self._precondition(client.FORBIDDEN, "C:supported-calendar-component", refusal)
+        try:
+            return method(environ, base_prefix, path, user, *args)
+        except BridgeError as exc:
+            return _error_response(exc)
+
+    @staticmethod
+    def _precondition(status: int, condition: str, message: str) -> rtypes.WSGIResponse:
+        """RFC 4918 §16 error body naming the failed precondition, with the reason."""
+        root = ET.Element(xmlutils.make_clark("D:error"))
+        ET.SubElement(root, xmlutils.make_clark(condition))
+        ET.SubElement(root, "{http://davbridge.org/ns/}reason").text = message
+        body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        return status, {"Content-Type": "application/xml; charset=utf-8"}, body, None
+
     def do_MKCALENDAR(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        return _text_response(
-            client.FORBIDDEN,
-            "Calendars are created at the provider "
-            "(Outlook, Google Calendar); they appear here automatically.",
-        )
+        parent = super().do_MKCALENDAR
+        return self._creating(parent, environ, base_prefix, path, user, *args)
 
     def do_MKCOL(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        return self.do_MKCALENDAR(environ, base_prefix, path, user, *args)
+        parent = super().do_MKCOL
+        return self._creating(parent, environ, base_prefix, path, user, *args)
+
+    def do_PROPPATCH(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        """RFC 4918 §9.2 on the user's principal and collections, mapped to the provider."""
+        parts = path.strip("/").split("/")
+        if not user or parts[0] != user or len(parts) > 2:
+            return super().do_PROPPATCH(environ, base_prefix, path, user, *args)
+        coll = api.current().collection(user, parts[1]) if len(parts) == 2 else None
+        if len(parts) == 2 and coll is None:
+            return _text_response(client.NOT_FOUND, f"No collection {parts[1]!r}.")
+        props = xmlutils.props_from_request(environ.get("davbridge.xml"))
+        href = xmlutils.make_href(base_prefix, "/" + "/".join(parts) + "/")
+        try:
+            answer = collections.proppatch(href, coll, props)
+        except BridgeError as exc:
+            return _error_response(exc)
+        body = ET.tostring(answer, encoding="utf-8", xml_declaration=True)
+        headers = {"Content-Type": "application/xml; charset=utf-8", "DAV": httputils.DAV_HEADERS}
+        return client.MULTI_STATUS, headers, body, None
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -34,6 +34,7 @@ class Rights(BaseRights):
         if granted is None:
             coll = api.current().collection(user, parts[1])
             if coll is None:
-                return "r"  # lets the request reach a clean 404
+                # a clean 404 for reads; "w" lets MKCALENDAR/MKCOL create it (issue 11)
+                return "rw"
             granted = _cache[key] = "r" if coll.read_only else "rw"
         return granted

@@ -23,6 +23,7 @@ from radicale import pathutils, types
 from radicale.storage import BaseCollection, BaseStorage
 
 from bridge import api
+from radicale_plugins import collections
 
 TOKEN_PREFIX = "http://davbridge.org/ns/sync/"  # noqa: S105 - a URI, not a secret
 
@@ -169,7 +170,8 @@ class MirrorCollection(BaseCollection):
         return meta if key is None else meta.get(key)
 
     def set_meta(self, props: Mapping[str, str]) -> None:
-        raise ValueError("calendar properties are managed at the provider")
+        # PROPPATCH is answered by radicale_plugins.collections (per-property statuses)
+        raise ValueError("calendar properties are changed through PROPPATCH at the provider")
 
     def upload(self, href: str, item: radicale_item.Item) -> Any:
         bridge = api.current()
@@ -181,8 +183,9 @@ class MirrorCollection(BaseCollection):
         return new_item, None
 
     def delete(self, href: str | None = None) -> None:
-        if href is None:
-            raise ValueError("calendars are deleted at the provider, not over DAV")
+        if href is None:  # the collection itself: deleted at the provider (issue 11)
+            api.current().delete_collection(self.record)
+            return
         api.current().delete(self.record, href, conditional=bool(_state().get("if_match")))
 
     @property
@@ -243,7 +246,11 @@ class Storage(BaseStorage):
         sane = pathutils.strip_path(href)
         if "/" not in sane and not props and not items:  # the principal always exists
             return RootCollection(sane), {}, []
-        raise ValueError("calendars are created at the provider, not over DAV")
+        parts = sane.split("/")
+        if len(parts) == 2 and props and not items:  # MKCALENDAR / extended MKCOL
+            record = collections.create(parts[0], parts[1], props)
+            return MirrorCollection(parts[0], record)
+        raise ValueError("only calendars and address books can be created here")
 
     @types.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:

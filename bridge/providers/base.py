@@ -7,11 +7,12 @@ the sync engine, once, when an item enters the mirror).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bridge.model import (
     AddressBookInfo,
     CalendarInfo,
+    CollectionChange,
     ProviderKind,
     PullResult,
     RemoteItem,
@@ -99,3 +100,32 @@ class ContactsProvider(Protocol):
     ) -> RemoteItem: ...
 
     def delete_contact(self, book_id: str, remote_id: str, version: str | None) -> None: ...
+
+
+@runtime_checkable
+class CalendarCollections(Protocol):
+    """Calendars managed from DAV clients (MKCALENDAR, PROPPATCH, DELETE; issue 11).
+
+    `calendar_fields` names what the provider can set: "name", "color", "description".
+    Errors as for CalendarProvider; a calendar the account may not change -> ReadOnly.
+    """
+
+    calendar_fields: frozenset[str]
+
+    def create_calendar(self, change: CollectionChange) -> CalendarInfo: ...
+
+    def change_calendar(self, remote_id: str, change: CollectionChange) -> None: ...
+
+    def delete_calendar(self, remote_id: str) -> None: ...
+
+
+@runtime_checkable
+class AddressBookCollections(Protocol):
+    """Contact folders / groups managed from CardDAV clients (extended MKCOL, PROPPATCH of the
+    name, DELETE). The default folder (My Contacts) is never changed here."""
+
+    def create_address_book(self, display_name: str) -> AddressBookInfo: ...
+
+    def rename_address_book(self, remote_id: str, display_name: str) -> None: ...
+
+    def delete_address_book(self, remote_id: str) -> None: ...

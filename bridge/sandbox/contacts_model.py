@@ -128,6 +128,22 @@ class ContactStore:
         self.folders[folder.id] = folder
         return folder
 
+    def rename_folder(self, folder: ContactFolder, name: str) -> ContactFolder:
+        """contactfolder-update.md: displayName (a distinguished folder keeps its name)."""
+        name = name.strip()
+        if not name:
+            raise GraphError(400, "ErrorInvalidRequest", "The property 'displayName' is required.")
+        if folder.is_default:
+            raise GraphError(403, "ErrorAccessDenied", "Access is denied.")
+        parent = self.folders.get(folder.parent_id)
+        siblings = self.children(parent) if parent is not None else []
+        if any(f is not folder and f.display_name.lower() == name.lower() for f in siblings):
+            raise GraphError(
+                409, "ErrorFolderExists", "A folder with the specified name already exists."
+            )
+        folder.display_name = name
+        return folder
+
     def delete_folder(self, folder: ContactFolder) -> None:
         if folder.is_default:
             raise GraphError(

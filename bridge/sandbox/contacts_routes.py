@@ -2,7 +2,8 @@
 
   GET|POST   /contactFolders                          user-list-contactfolders.md (the folders
                                                       in the default Contacts folder)
-  GET|DELETE /contactFolders/{id}                     contactfolder-get.md; `contacts` = default
+  GET|PATCH|DELETE /contactFolders/{id}               contactfolder-get.md, contactfolder-update.md
+                                                      (displayName); `contacts` = default
   GET|POST   /contactFolders/{id}[/childFolders/{id}…]/childFolders
                                                       contactfolder-list-childfolders.md
   GET|POST   /contacts, …/contactFolders/{id}[/childFolders/{id}…]/contacts
@@ -153,7 +154,7 @@ async def dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespons
             folder, path, i = child, f"{path}/childFolders/{parts[i + 1]}", i + 2
         rest = parts[i:]
         if not rest:
-            return _folder_item(ctx, method, folder)
+            return await _folder_item(ctx, method, folder)
         if [r.lower() for r in rest] == ["childfolders"]:
             return await _folders(ctx, method, folder, path + "/childFolders")
         if rest[0].lower() != "contacts":
@@ -188,8 +189,13 @@ async def _folders(ctx: Ctx, method: str, parent: ContactFolder, path: str) -> w
     raise GraphError(405, "ErrorInvalidRequest", "Method not allowed.")
 
 
-def _folder_item(ctx: Ctx, method: str, folder: ContactFolder) -> web.Response:
+async def _folder_item(ctx: Ctx, method: str, folder: ContactFolder) -> web.Response:
     if method == "GET":
+        return ctx.respond(folder.render())
+    if method == "PATCH":
+        body = await _body(ctx.request)
+        ctx.st.contacts.rename_folder(folder, str(body.get("displayName") or ""))
+        ctx.st.dirty = True
         return ctx.respond(folder.render())
     if method == "DELETE":
         ctx.st.contacts.delete_folder(folder)

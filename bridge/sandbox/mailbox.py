@@ -200,6 +200,10 @@ class Mailboxes:
             attr = mapping.get(key, key)
             if attr in ("name", "hex_color", "color", "can_edit", "owner_name", "owner_address"):
                 setattr(cal, attr, value)
+        if "color" in patch and "hexColor" not in patch:
+            # calendar.md: hexColor is read-only and reflects a colour the user chose; a colour
+            # set through `color` replaces it
+            cal.hex_color = ""
         cal.change_key = new_change_key()
         return cal
 

@@ -37,7 +37,11 @@ class MirrorStore(StoreBase):
         color: str | None,
         read_only: bool,
         owner: str | None,
+        name: str | None = None,
     ) -> CollectionRecord:
+        """Insert or update by (connection, kind, remote id). A new collection is named
+        `name` when given (the path segment a client chose in MKCALENDAR/MKCOL), else a slug
+        of its display name made unique among the user's collections."""
         with self._tx() as db:
             row = db.execute(
                 "SELECT id FROM collections WHERE connection_id = ? AND kind = ? AND remote_id = ?",
@@ -51,7 +55,7 @@ class MirrorStore(StoreBase):
                 )
                 coll_id = row[0]
             else:
-                base = _slug(display_name.replace("Microsoft 365", "m365"))
+                base = name or _slug(display_name.replace("Microsoft 365", "m365"))
                 name, n = base, 1
                 while db.execute(
                     "SELECT 1 FROM collections WHERE user_id = ? AND name = ?", (user_id, name)

@@ -37,6 +37,7 @@ from exchangelib.items import NEVER_OVERWRITE
 from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
 from bridge.providers.ews.account import EwsConfig, connect
+from bridge.providers.ews.collections import EwsContactFolders
 from bridge.providers.ews.contacts_mapping import (
     FIELDS,
     changed_fields,
@@ -73,7 +74,7 @@ def _cursor(text: str | None) -> str | None:
     return str(state) if state else None
 
 
-class EwsContactsProvider:
+class EwsContactsProvider(EwsContactFolders):
     """Contact folders of one EWS mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.EWS
@@ -110,6 +111,7 @@ class EwsContactsProvider:
 
     # --- K1 ------------------------------------------------------------------------------------
     def list_address_books(self) -> list[AddressBookInfo]:
+        self.account.root.clear_cache()  # folders made in Outlook appear without a restart
         root = self._call(lambda: self.account.contacts, PULL_POLICY)
         below = self._call(lambda: list(root.walk()), PULL_POLICY)
         folders = [f for f in below if getattr(f, "folder_class", "") == "IPF.Contact"]

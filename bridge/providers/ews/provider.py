@@ -42,10 +42,17 @@ from exchangelib.items import (
 )
 from exchangelib.properties import RecurringMasterItemId
 
-from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import (
+    BridgeError,
+    CursorExpired,
+    PreconditionFailed,
+    ProviderConflict,
+    RemoteNotFound,
+)
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.ews.account import EwsConfig, connect
+from bridge.providers.ews.collections import EwsCalendarFolders
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
 from bridge.providers.ews.mapping_read import plain
@@ -102,7 +109,7 @@ def _in_window(ical: str, window: SyncWindow) -> bool:
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
-class EwsCalendarProvider(OccurrenceWrites):
+class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
     """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.EWS
@@ -165,6 +172,9 @@ class EwsCalendarProvider(OccurrenceWrites):
         return self._config.email
 
     def list_calendars(self) -> list[CalendarInfo]:
+        # exchangelib caches the folder hierarchy for the Account's lifetime; without clearing
+        # it a calendar made in Outlook would appear only after a restart (C1, issue 11).
+        self.account.root.clear_cache()
         default = self._call(lambda: self.account.calendar, PULL_POLICY)
         below = self._call(lambda: list(default.walk()), PULL_POLICY)
         folders = [default] + [
@@ -307,7 +317,25 @@ class EwsCalendarProvider(OccurrenceWrites):
             return self._canonical(calendar_id, existing)
         item = CalendarItem(account=self.account, folder=folder, uid=wanted.uid, **wanted.master)
         send = SEND_TO_ALL_AND_SAVE_COPY if wanted.has_attendees else SEND_TO_NONE
-        self._call(lambda: item.save(send_meeting_invitations=send), WRITE_POLICY)
+        try:
+            self._call(lambda: item.save(send_meeting_invitations=send), WRITE_POLICY)
+        except BridgeError as error:
+            if "ErrorDuplicateUID" not in f"{getattr(error, 'code', '')} {error.message}":
+                raise
+            # The UID lives on an item the start-time search did not reach (one that left
+            # the sync window, or moved): Exchange keeps one item per UID, so that item is
+            # the one the client means; it is updated to what the client sent (issue 11).
+            found = self._find_uid_anywhere(folder, wanted.uid)
+            if found is None:
+                raise ProviderConflict(
+                    "ews",
+                    f"Exchange already has an item with the UID {wanted.uid} in another "
+                    "folder; it cannot be created in this calendar",
+                    "ErrorDuplicateUID",
+                    409,
+                ) from error
+            log.info("ews: UID %s exists outside the window as %s; updating it", wanted.uid, found)
+            return self.update(calendar_id, found, None, ical, window)
         item_id = str(item.id)
         if wanted.overrides or wanted.exdates:
             self._apply_instances(folder, item_id, wanted)
@@ -330,6 +358,15 @@ class EwsCalendarProvider(OccurrenceWrites):
             found = self._call(lambda: list(folder.all().only("uid")), WRITE_POLICY)
         for item in found:
             if not isinstance(item, Exception) and item.uid == wanted.uid:
+                return str(item.id)
+        return None
+
+    def _find_uid_anywhere(self, folder: Any, uid: str) -> str | None:
+        """The id of the item with `uid` anywhere in the folder (FindItem without a
+        CalendarView lists single items and series masters, whatever their dates)."""
+        found = self._call(lambda: list(folder.all().only("uid")), WRITE_POLICY)
+        for item in found:
+            if not isinstance(item, Exception) and item.uid == uid:
                 return str(item.id)
         return None
 

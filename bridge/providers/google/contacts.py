@@ -29,6 +29,7 @@ from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import PULL_POLICY, WRITE_POLICY
+from bridge.providers.google.collections import GoogleContactGroups
 from bridge.providers.google.contacts_client import PeopleClient
 from bridge.providers.google.contacts_mapping import (
     IDEMPOTENCY_KEY,
@@ -52,7 +53,7 @@ PAGE_SIZE = 1000  # connections.list pageSize upper bound
 PHOTO_CACHE = 256
 
 
-class GoogleContactsProvider:
+class GoogleContactsProvider(GoogleContactGroups):
     """Contacts of one Google account (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.GOOGLE

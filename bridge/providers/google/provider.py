@@ -31,6 +31,7 @@ from bridge.providers.google.client import (
     CalendarClient,
     RetryPolicy,
 )
+from bridge.providers.google.collections import GoogleCalendarCollections
 from bridge.providers.google.mapping import google_body_diff, google_to_ical, ical_to_google
 from bridge.providers.google.mapping_common import (
     event_zone,
@@ -55,7 +56,7 @@ from bridge.providers.google.provider_support import (
 log = logging.getLogger(__name__)
 
 
-class GoogleCalendarProvider:
+class GoogleCalendarProvider(GoogleCalendarCollections):
     """Calendars of one Google account (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GOOGLE
@@ -300,8 +301,21 @@ class GoogleCalendarProvider:
         except ProviderRefused as exc:
             if exc.status != 409:
                 raise
-            # A retried create: the event with this id exists already (409 duplicate).
-            log.info("google: create retried with the same idempotency key; event exists")
+            # The id exists already: a retried create, or an event deleted before — Google
+            # keeps a deleted event as status "cancelled" under its id, and insert refuses
+            # the id for good. Updating it with status "confirmed" revives it with what the
+            # client sent now (PROVIDERS.md; events.update replaces the whole resource).
+            log.info("google: event id %s exists; updating it to the client's copy", event_id)
+            revived = {**body, "status": "confirmed"}
+            self._client.execute(
+                lambda s: s.events().update(
+                    calendarId=calendar_id,
+                    eventId=event_id,
+                    body=revived,
+                    conferenceDataVersion=1,
+                ),
+                WRITE_POLICY,
+            )
         if wanted.overrides and body.get("recurrence"):
             self._apply_overrides(calendar_id, event_id, wanted.overrides, {}, {})
         return self._canonical(calendar_id, event_id, window)

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.graph.collections import GraphContactFolders
 from bridge.providers.graph.contacts_mapping import (
     WantedContact,
     contact_patch,
@@ -65,7 +66,7 @@ def _odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class GraphContactsProvider:
+class GraphContactsProvider(GraphContactFolders):
     """Contact folders of one Graph mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.GRAPH

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.graph.collections import GraphCalendarCollections
 from bridge.providers.graph.http import PULL_POLICY, WRITE_POLICY, GraphHttp
 from bridge.providers.graph.mapping import (
     GraphWrite,
@@ -125,7 +126,7 @@ class _Cursor:
         )
 
 
-class GraphCalendarProvider:
+class GraphCalendarProvider(GraphCalendarCollections):
     """Calendars of one Graph mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GRAPH

@@ -64,9 +64,16 @@ class EwsService:
         self.faults: list[FaultRule] = []
         self.log: list[dict[str, Any]] = []
         self.handlers: dict[str, Handler] = {}
-        from bridge.sandbox.ews import ops_folders, ops_items, ops_misc, ops_sync, ops_write
+        from bridge.sandbox.ews import (
+            ops_folder_update,
+            ops_folders,
+            ops_items,
+            ops_misc,
+            ops_sync,
+            ops_write,
+        )
 
-        for module in (ops_folders, ops_items, ops_write, ops_sync, ops_misc):
+        for module in (ops_folders, ops_folder_update, ops_items, ops_write, ops_sync, ops_misc):
             self.handlers.update(module.HANDLERS)
 
     # ---- entry point ----------------------------------------------------------------------

@@ -310,6 +310,40 @@ class PeopleStore:
         self.groups[grp.id] = grp
         return grp
 
+    def rename_group(self, grp: Group, name: str, etag: str) -> Group:
+        """contactGroups.update of a user group's name (a stale etag: FAILED_PRECONDITION)."""
+        if etag and etag != grp.etag:
+            raise PeopleError(400, "failedPrecondition", "Request etag does not match the group's.")
+        name = name.strip()
+        if not name:
+            raise invalid("Contact group name must not be empty.")
+        if any(
+            g.name == name
+            and g is not grp
+            and not g.deleted
+            and g.group_type == "USER_CONTACT_GROUP"
+            for g in self.groups.values()
+        ):
+            raise PeopleError(409, "alreadyExists", "Contact group name already exists.")
+        grp.name = name
+        grp.etag = self._group_etag()
+        grp.update_time = fmt_time(self.clock())
+        return grp
+
+    def delete_group(self, grp: Group, delete_contacts: bool) -> None:
+        """contactGroups.delete: members lose the label (or are deleted with deleteContacts)."""
+        for contact in self.live():
+            if grp.id not in contact.groups:
+                continue
+            if delete_contacts:
+                self.delete(contact)
+                continue
+            contact.groups.remove(grp.id)
+            if not contact.groups:
+                contact.groups.append("myContacts")
+            self._bump(contact)
+        grp.deleted = True
+
     def modify_members(
         self, grp: Group, add: list[str], remove: list[str]
     ) -> tuple[list[str], list[str]]:

@@ -20,10 +20,12 @@ from aiohttp import web
 
 from bridge.sandbox.apphost import AppHost, bind
 from bridge.sandbox.google import (
+    calendar_admin_routes,
     calendar_routes,
     control,
     gateway,
     oauth,
+    people_group_admin,
     people_routes,
     persist,
 )
@@ -124,6 +126,8 @@ class GoogleSandbox:
         oauth.add_routes(app)
         calendar_routes.add_routes(app)
         people_routes.add_routes(app)
+        people_group_admin.add_routes(app)
+        calendar_admin_routes.add_routes(app)
         control.add_routes(app)
         return app
 

@@ -1,0 +1,75 @@
+"""Calendar and contacts folders managed from DAV clients, for Exchange over EWS (issue 11).
+
+CreateFolder makes a CalendarFolder below the default Calendar (as Outlook's "New Calendar"
+does) or a ContactsFolder below the default Contacts folder; UpdateFolder (SetFolderField
+folder:DisplayName) renames; DeleteFolder removes a folder (web-service-reference
+"CreateFolder operation", "UpdateFolder operation", "DeleteFolder operation"). Exchange folders
+have no colour or description that other clients share: only "name" is in `calendar_fields`.
+Wire calls only (mixins over the providers' `account`, `_call` and `_folder`); no store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from exchangelib import Account
+from exchangelib.folders import Calendar, Contacts
+
+from bridge.model import AddressBookInfo, CalendarInfo, CollectionChange
+from bridge.providers.ews.errors import WRITE_POLICY, Policy
+
+T = TypeVar("T")
+
+
+class _EwsFolders:
+    account: Account
+    _call: Callable[[Callable[[], Any], Policy], Any]
+    _folder: Callable[[str], Any]
+
+    def _rename(self, remote_id: str, display_name: str) -> None:
+        folder = self._folder(remote_id)
+        folder.name = display_name
+        self._call(lambda: folder.save(update_fields=["name"]), WRITE_POLICY)
+
+    def _delete(self, remote_id: str) -> None:
+        folder = self._folder(remote_id)
+        self._call(lambda: folder.delete(), WRITE_POLICY)
+        self.account.root.clear_cache()
+
+
+class EwsCalendarFolders(_EwsFolders):
+    """Implements bridge.providers.base.CalendarCollections for EwsCalendarProvider."""
+
+    calendar_fields = frozenset({"name"})
+
+    def create_calendar(self, change: CollectionChange) -> CalendarInfo:
+        parent = self._call(lambda: self.account.calendar, WRITE_POLICY)
+        folder = Calendar(parent=parent, name=change.display_name or "Calendar")
+        self._call(lambda: folder.save(), WRITE_POLICY)
+        self.account.root.clear_cache()
+        return CalendarInfo(str(folder.id), str(folder.name))
+
+    def change_calendar(self, remote_id: str, change: CollectionChange) -> None:
+        if change.display_name is not None:
+            self._rename(remote_id, change.display_name)
+
+    def delete_calendar(self, remote_id: str) -> None:
+        self._delete(remote_id)
+
+
+class EwsContactFolders(_EwsFolders):
+    """Implements bridge.providers.base.AddressBookCollections for EwsContactsProvider."""
+
+    def create_address_book(self, display_name: str) -> AddressBookInfo:
+        parent = self._call(lambda: self.account.contacts, WRITE_POLICY)
+        folder = Contacts(parent=parent, name=display_name)
+        self._call(lambda: folder.save(), WRITE_POLICY)
+        self.account.root.clear_cache()
+        return AddressBookInfo(str(folder.id), str(folder.name))
+
+    def rename_address_book(self, remote_id: str, display_name: str) -> None:
+        self._rename(remote_id, display_name)
+
+    def delete_address_book(self, remote_id: str) -> None:
+        self._delete(remote_id)
