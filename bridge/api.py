@@ -243,6 +243,10 @@ class Bridge:
     def has_uid(self, coll: CollectionRecord, uid: str) -> bool:
         return self.store.item_by_uid(coll.id, uid) is not None
 
+    def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
+        item = self.store.item_by_uid(coll.id, uid)
+        return item.href if item is not None else None
+
     def sync(self, coll: CollectionRecord, token: str) -> tuple[str, list[str]]:
         return self.store.changes_since(coll.id, token)
 

@@ -101,7 +101,8 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        problem = self._malformed(self._body(environ))
+        body = self._body(environ)
+        problem = self._malformed(body)
         if problem is not None:
             return _text_response(client.BAD_REQUEST, problem)
         state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
@@ -114,7 +115,40 @@ class BridgeApplication(Application):
             request_state.reset(token)
         if state.get("stored_differs") and status in (client.CREATED, client.NO_CONTENT):
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
+        raw = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
+        if status == client.CONFLICT and b"no-uid-conflict" in raw:
+            conflict = self._uid_conflict(base_prefix, path, user, body)
+            return conflict or (status, headers, answer, xml)
         return status, headers, answer, xml
+
+    def _uid_conflict(
+        self, base_prefix: str, path: str, user: str, body: bytes
+    ) -> rtypes.WSGIResponse | None:
+        """RFC 4791 §5.3.2.1 / RFC 6352 §6.3.2.1: the precondition names, in a DAV:href, the
+        resource that already holds the UID (Radicale's answer leaves it out)."""
+        parts = path.strip("/").split("/")
+        bridge = api.current()
+        coll = bridge.collection(user, parts[1]) if len(parts) == 3 else None
+        if coll is None:
+            return None
+        try:
+            component = radicale_item.read_components(body.decode("utf-8"))[0]
+            uid = radicale_item.get_uid_from_object(component)
+        except Exception:  # vobject raises many kinds; the plain answer stays then
+            return None
+        href = bridge.href_of_uid(coll, uid)
+        if href is None:
+            return None
+        condition = (
+            "CR:no-uid-conflict" if coll.kind.value == "addressbook" else "C:no-uid-conflict"
+        )
+        root = ET.Element(xmlutils.make_clark("D:error"))
+        holder = ET.SubElement(root, xmlutils.make_clark(condition))
+        ET.SubElement(holder, xmlutils.make_clark("D:href")).text = xmlutils.make_href(
+            base_prefix, f"/{parts[0]}/{parts[1]}/{href}"
+        )
+        body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        return client.CONFLICT, {"Content-Type": "application/xml; charset=utf-8"}, body, None
 
     def do_DELETE(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
