@@ -134,4 +134,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX portal_sessions_expires ON portal_sessions (expires);
     CREATE INDEX portal_sessions_user ON portal_sessions (user_id);
     """,
+    # 5: items a DAV client wrote (issue 11): the sync window never drops them while the
+    # provider still has them
+    """
+    ALTER TABLE items ADD COLUMN written INTEGER NOT NULL DEFAULT 0;
+    """,
 )

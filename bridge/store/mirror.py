@@ -321,7 +321,7 @@ class MirrorStore(StoreBase):
             return
         seq = self._bump(db, collection_id)
         db.execute(
-            "UPDATE items SET deleted = 1, text = NULL, seq = ?, modified = ? "
+            "UPDATE items SET deleted = 1, text = NULL, seq = ?, modified = ?, written = 0 "
             "WHERE collection_id = ? AND href = ?",
             (seq, time.time(), collection_id, href),
         )
@@ -394,9 +394,24 @@ class MirrorStore(StoreBase):
             if other:  # the same provider object under another name: keep one resource
                 self._tombstone(db, collection_id, other[0])
             self._write(db, collection_id, href, draft)
+            db.execute(
+                "UPDATE items SET written = 1 WHERE collection_id = ? AND href = ?",
+                (collection_id, href),
+            )
         item = self.item(collection_id, href)
         assert item is not None
         return item
+
+    def written_outside(self, collection_id: int, start: int, end: int) -> set[str]:
+        """Remote ids of live items a DAV client wrote whose time range lies entirely
+        outside [start, end) (unix seconds): the sync window does not list them, yet they
+        stay served while the provider has them (issue 11)."""
+        rows = self._db.execute(
+            "SELECT remote_id FROM items WHERE collection_id = ? AND deleted = 0 AND written = 1 "
+            'AND ("end" <= ? OR start >= ?)',
+            (collection_id, start, end),
+        )
+        return {r[0] for r in rows}
 
     def delete_item(self, collection_id: int, href: str) -> None:
         with self._tx() as db:

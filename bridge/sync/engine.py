@@ -219,12 +219,21 @@ class SyncEngine:
                 removed.add(provider_id)
             elif resource is not None and resource not in drafts:
                 refetch.add(resource)
-        for resource in sorted(refetch - removed):
+        refetch -= removed
+        # What a client wrote outside the window is not listed by a windowed pull (and an
+        # incremental one may report it "removed" when it leaves the window): it stays in the
+        # mirror as long as the provider still has it (issue 11, point 3).
+        outside = self.store.written_outside(
+            coll.id, int(window.start.timestamp()), int(window.end.timestamp())
+        )
+        kept = {rid for rid in outside if rid in removed or (result.reset and rid not in drafts)}
+        for resource in sorted(refetch | kept):
             item = provider.fetch(coll.remote_id, resource, window)
             requests += 1
             if item is None:
                 removed.add(resource)
             else:
+                removed.discard(resource)
                 drafts[resource] = draft_from_remote(item, emails, aliases)
         return result, drafts, removed, requests
 
