@@ -58,6 +58,7 @@ from bridge.store import Store
 from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.engine import SyncEngine
+from bridge.sync.outside import OutsideWindow
 from bridge.sync.scheduler import Refresher
 from bridge.sync.writes import WriteThrough
 
@@ -120,6 +121,7 @@ class Bridge:
         self.refresher = Refresher(self.engine)
         self.writes = WriteThrough(self.engine)
         self.collection_admin = CollectionAdmin(self.engine)
+        self.outside_window = OutsideWindow(self.engine)
         self.admin = Administration(self.store, settings)
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
@@ -242,6 +244,12 @@ class Bridge:
 
     def has_uid(self, coll: CollectionRecord, uid: str) -> bool:
         return self.store.item_by_uid(coll.id, uid) is not None
+
+    def items_outside_window(
+        self, coll: CollectionRecord, start: int, end: int
+    ) -> list[ItemRecord]:
+        """Provider items in [start, end) beyond the sync window (bounded wait, cached)."""
+        return self.outside_window.items(coll, start, end)
 
     def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
         item = self.store.item_by_uid(coll.id, uid)

@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import hashlib
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from email.utils import formatdate
@@ -20,6 +21,7 @@ from typing import Any, overload
 
 from radicale import item as radicale_item
 from radicale import pathutils, types
+from radicale.item import filter as radicale_filter
 from radicale.storage import BaseCollection, BaseStorage
 
 from bridge import api
@@ -126,6 +128,22 @@ class MirrorCollection(BaseCollection):
 
     def has_uid(self, uid: str) -> bool:
         return api.current().has_uid(self.record, uid)
+
+    def get_filtered(
+        self, filters: Iterable[ET.Element]
+    ) -> Iterable[tuple[radicale_item.Item, bool]]:
+        """The mirror's matches, plus what the provider has in the part of a bounded
+        time-range query beyond the sync window (issue 11); those are always re-checked by
+        Radicale's full filter (`False`)."""
+        filters = list(filters)
+        yield from super().get_filtered(filters)
+        if not self.tag:
+            return
+        tag, start, end, _ = radicale_filter.simplify_prefilters(filters, self.tag)
+        if tag not in (None, "VEVENT"):
+            return
+        for rec in api.current().items_outside_window(self.record, start, end):
+            yield self._to_item(rec), False
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         """RFC 6578: tokens are the collection's change sequence; deletions included."""

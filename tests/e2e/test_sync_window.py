@@ -12,7 +12,7 @@ import caldav
 import pytest
 import requests
 
-from tests.e2e.conftest import GraphAdmin, RunningDemo
+from tests.e2e.conftest import EwsAdmin, GoogleAdmin, GraphAdmin, RunningDemo
 from tests.e2e.test_caldav_client import event_ics
 
 SUFFIXES = {"m365": " — Microsoft 365", "google": " — Google", "exchange": " — Exchange"}
@@ -67,3 +67,57 @@ def test_an_event_written_far_outside_the_window_stays_served(
     found = cal.search(event=True, start=start, end=start + dt.timedelta(hours=2))
     assert uid in [str(e.icalendar_component["UID"]) for e in found]
     saved.delete()
+
+
+def _create_at_provider(demo: RunningDemo, service: str, summary: str, start: dt.datetime) -> None:
+    end = start + dt.timedelta(hours=1)
+    if service == "m365":
+        graph = GraphAdmin(demo.info)
+        body = {
+            "subject": summary,
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {"dateTime": end.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        }
+        graph.json("POST", f"/calendars/{graph.calendar_id('Projects')}/events", json=body)
+    elif service == "google":
+        google = GoogleAdmin(demo.info)
+        google.api.events().insert(
+            calendarId=google.calendar_id("Projects"),
+            body={
+                "summary": summary,
+                "start": {"dateTime": start.isoformat()},
+                "end": {"dateTime": end.isoformat()},
+            },
+        ).execute()
+    else:
+        from exchangelib import CalendarItem, EWSDateTime
+
+        CalendarItem(
+            folder=EwsAdmin(demo.info).folder("Projects"),
+            subject=summary,
+            start=EWSDateTime.from_datetime(start),
+            end=EWSDateTime.from_datetime(end),
+        ).save()
+
+
+@pytest.mark.parametrize("service", ["m365", "google", "exchange"])
+def test_a_time_range_query_beyond_the_window_is_answered_from_the_provider(
+    demo: RunningDemo, client: caldav.DAVClient, service: str
+) -> None:
+    summary = f"Archive {uuid.uuid4().hex[:8]}"
+    start = dt.datetime(2003, 5, 6, 10, tzinfo=dt.UTC)
+    _create_at_provider(demo, service, summary, start)
+    cal = next(
+        c
+        for c in client.principal().get_calendars()
+        if c.get_display_name() == "Projects" + SUFFIXES[service]
+    )
+    found = cal.search(
+        event=True, start=start - dt.timedelta(days=1), end=start + dt.timedelta(days=1)
+    )
+    assert summary in [str(e.icalendar_component["SUMMARY"]) for e in found]
+    # the window itself is unchanged: a sync-collection client does not get the old event
+    assert summary not in {
+        str(o.icalendar_component.get("SUMMARY"))
+        for o in cal.objects_by_sync_token(load_objects=True)
+    }

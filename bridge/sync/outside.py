@@ -1,0 +1,112 @@
+"""Time-range queries that reach outside the sync window, answered from the provider
+(issue 11, point 3): the mirror holds the window (plus what clients wrote), so a
+calendar-query (RFC 4791 §7.8) over older or later dates would otherwise come back silently
+empty.
+
+The parts of the asked range outside the window are listed at the provider with the same
+windowed full listing a pull uses (`CalendarProvider.pull(cursor=None, window=part)`), bounded
+by a timeout and cached for a short while per (collection, range). Items the mirror already
+serves are left out (the mirror's copy wins). Nothing here enters the mirror: these answers are
+not part of sync-collection and have no resource a client can GET later. Unbounded queries
+are not sent to the provider (they would list a calendar's whole history).
+A failure or timeout answers with nothing extra (the mirror's part is still served).
+Must not import radicale or any concrete provider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from cachetools import TTLCache
+
+from bridge.errors import BridgeError
+from bridge.model import CollectionKind, CollectionRecord, ItemRecord, SyncWindow
+from bridge.store.rows import etag_of, href_for_uid
+from bridge.sync.engine import SyncEngine
+from bridge.sync.items import draft_from_remote
+
+log = logging.getLogger("davbridge.sync")
+
+TIMEOUT_S = 8.0  # how long a query may wait for the provider
+CACHE_S = 60.0  # how long an answer is reused for the same collection and range
+MAX_SPAN = dt.timedelta(days=3 * 366)  # the part of a range looked up outside the window
+
+
+class OutsideWindow:
+    def __init__(self, engine: SyncEngine) -> None:
+        self.engine = engine
+        self._cache: TTLCache[tuple[int, int, int], list[ItemRecord]] = TTLCache(
+            maxsize=256, ttl=CACHE_S
+        )
+        self._guard = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="outside-window")
+
+    def parts(self, start: int, end: int) -> list[SyncWindow]:
+        """The pieces of [start, end) (unix seconds) outside the sync window, each at most
+        MAX_SPAN long (its end nearest the window is kept)."""
+        window = self.engine.window()
+        lo = dt.datetime.fromtimestamp(max(start, 0), dt.UTC)
+        hi = dt.datetime.fromtimestamp(min(end, 4102444800), dt.UTC)  # 2100-01-01
+        pieces = []
+        if lo < window.start:
+            until = min(hi, window.start)
+            pieces.append(SyncWindow(max(lo, until - MAX_SPAN), until))
+        if hi > window.end:
+            since = max(lo, window.end)
+            pieces.append(SyncWindow(since, min(hi, since + MAX_SPAN)))
+        return [p for p in pieces if p.start < p.end]
+
+    def items(self, coll: CollectionRecord, start: int, end: int) -> list[ItemRecord]:
+        """Provider items of `coll` in [start, end) that the mirror does not serve."""
+        if coll.kind is not CollectionKind.CALENDAR or start <= 0 or end >= 4102444800:
+            return []
+        pieces = self.parts(start, end)
+        if not pieces:
+            return []
+        key = (coll.id, start, end)
+        with self._guard:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        future = self._pool.submit(self._list, coll, pieces)
+        try:
+            found = future.result(timeout=TIMEOUT_S)
+        except FutureTimeout:
+            log.warning("provider listing outside the window timed out for collection %d", coll.id)
+            return []
+        except BridgeError as exc:
+            log.warning("provider listing outside the window failed: %s", exc.message)
+            return []
+        with self._guard:
+            self._cache[key] = found
+        return found
+
+    def _list(self, coll: CollectionRecord, pieces: list[SyncWindow]) -> list[ItemRecord]:
+        provider = self.engine.providers(coll.connection_id)
+        served = {it.remote_id for it in self.engine.store.items(coll.id)}
+        aliases = self.engine.store.uid_aliases(coll.id)
+        found: dict[str, ItemRecord] = {}
+        for piece in pieces:
+            result = provider.pull(coll.remote_id, None, piece)
+            for item in result.items:
+                if item.remote_id in served or item.remote_id in found:
+                    continue
+                draft = draft_from_remote(item, [provider.account_email], aliases)
+                found[item.remote_id] = ItemRecord(
+                    collection_id=coll.id,
+                    href=href_for_uid(draft.uid, ".ics"),
+                    uid=draft.uid,
+                    remote_id=draft.remote_id,
+                    version=draft.version,
+                    etag=etag_of(draft.text),
+                    text=draft.text,
+                    component=draft.component,
+                    start=draft.start,
+                    end=draft.end,
+                    seq=0,
+                )
+        return list(found.values())
