@@ -62,6 +62,7 @@ def run_tester(info: DemoInfo) -> dict[str, str]:
     return grades(json.loads(done.stdout))
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("service", SERVICES)
 def test_caldav_server_tester_finds_the_expected_features(
     running: tuple[Bridge, DemoInfo], service: str
