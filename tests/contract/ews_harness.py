@@ -30,9 +30,6 @@ class EwsControl:
         self.info = info
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        # EWS ids are base64: a "+" in a query value would arrive as a space
-        route, _, query = path.partition("?")
-        path = route + ("?" + query.replace("+", "%2B") if query else "")
         resp = requests.request(method, self.info.control_url + path, json=body, timeout=10)
         assert resp.status_code < 300, f"{method} {path}: {resp.status_code} {resp.text}"
         return resp.json() if resp.content else None
