@@ -29,7 +29,10 @@ SERVICES = ("microsoft365", "google", "exchange")
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, DemoInfo]]:
-    demo = Demo(tmp_path_factory.mktemp("peer"), port=free_port(), refresh_interval_s=1.0)
+    # no background loop: the tester changes nothing at the provider behind the bridge
+    demo = Demo(
+        tmp_path_factory.mktemp("peer"), port=free_port(), refresh_interval_s=60.0, background=False
+    )
     info = demo.start()
     assert demo.bridge is not None
     yield demo.bridge, info
