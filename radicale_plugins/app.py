@@ -65,10 +65,11 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
 def _text_response(
     status: int, message: str, headers: dict[str, str] | None = None
 ) -> rtypes.WSGIResponse:
+    # bytes, not str: Radicale appends "; charset=…" to a str answer's Content-Type
     return (
         status,
         {"Content-Type": "text/plain; charset=utf-8", **(headers or {})},
-        message + "\n",
+        (message + "\n").encode("utf-8"),
         None,
     )
 
@@ -105,6 +106,11 @@ class BridgeApplication(Application):
         problem = self._malformed(body)
         if problem is not None:
             return _text_response(client.BAD_REQUEST, problem)
+        unsupported = collections.unsupported_component(path, user, body)
+        if unsupported is not None:
+            return self._precondition(
+                client.FORBIDDEN, "C:supported-calendar-component", unsupported
+            )
         state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
         token = request_state.set(state)
         try:

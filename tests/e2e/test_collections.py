@@ -233,3 +233,29 @@ def test_a_uid_clash_within_a_calendar_names_the_existing_resource(
     assert "no-uid-conflict" in answer.text
     # RFC 4791 §5.3.2.1: the precondition names the resource that already has the UID
     assert "/" + uid + ".ics</" in answer.text.replace("%40", "@")
+
+
+@pytest.mark.parametrize("component", ["VTODO", "VJOURNAL"])
+def test_a_todo_or_journal_put_into_an_event_calendar_names_the_precondition(
+    demo: RunningDemo, http: requests.Session, component: str
+) -> None:
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        f"BEGIN:{component}\r\nUID:{uuid.uuid4()}\r\nDTSTAMP:20260101T000000Z\r\n"
+        f"SUMMARY:Water the plants\r\nEND:{component}\r\nEND:VCALENDAR\r\n"
+    )
+    answer = http.put(
+        demo.url + "demo/projects-m365/plants.ics",
+        data=body,
+        headers={"Content-Type": "text/calendar"},
+    )
+    assert answer.status_code == 403
+    assert "supported-calendar-component" in answer.text
+    assert answer.headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert http.get(demo.url + "demo/projects-m365/plants.ics").status_code == 404
+
+
+def test_plain_text_refusals_carry_one_charset(demo: RunningDemo, http: requests.Session) -> None:
+    answer = http.delete(demo.url + "demo/calendar-google/")
+    assert answer.status_code == 403
+    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
