@@ -35,7 +35,7 @@ class _EwsFolders:
     def _delete(self, remote_id: str) -> None:
         folder = self._folder(remote_id)
         self._call(lambda: folder.delete(), WRITE_POLICY)
-        self.account.root.clear_cache()
+        self._call(lambda: self.account.root.clear_cache(), WRITE_POLICY)
 
 
 class EwsCalendarFolders(_EwsFolders):
@@ -47,7 +47,7 @@ class EwsCalendarFolders(_EwsFolders):
         parent = self._call(lambda: self.account.calendar, WRITE_POLICY)
         folder = Calendar(parent=parent, name=change.display_name or "Calendar")
         self._call(lambda: folder.save(), WRITE_POLICY)
-        self.account.root.clear_cache()
+        self._call(lambda: self.account.root.clear_cache(), WRITE_POLICY)
         return CalendarInfo(str(folder.id), str(folder.name))
 
     def change_calendar(self, remote_id: str, change: CollectionChange) -> None:
@@ -65,7 +65,7 @@ class EwsContactFolders(_EwsFolders):
         parent = self._call(lambda: self.account.contacts, WRITE_POLICY)
         folder = Contacts(parent=parent, name=display_name)
         self._call(lambda: folder.save(), WRITE_POLICY)
-        self.account.root.clear_cache()
+        self._call(lambda: self.account.root.clear_cache(), WRITE_POLICY)
         return AddressBookInfo(str(folder.id), str(folder.name))
 
     def rename_address_book(self, remote_id: str, display_name: str) -> None:

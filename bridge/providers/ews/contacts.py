@@ -111,7 +111,9 @@ class EwsContactsProvider(EwsContactFolders):
 
     # --- K1 ------------------------------------------------------------------------------------
     def list_address_books(self) -> list[AddressBookInfo]:
-        self.account.root.clear_cache()  # folders made in Outlook appear without a restart
+        self._call(
+            lambda: self.account.root.clear_cache(), PULL_POLICY
+        )  # folders made in Outlook appear without a restart
         root = self._call(lambda: self.account.contacts, PULL_POLICY)
         below = self._call(lambda: list(root.walk()), PULL_POLICY)
         folders = [f for f in below if getattr(f, "folder_class", "") == "IPF.Contact"]

@@ -174,7 +174,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
     def list_calendars(self) -> list[CalendarInfo]:
         # exchangelib caches the folder hierarchy for the Account's lifetime; without clearing
         # it a calendar made in Outlook would appear only after a restart (C1, issue 11).
-        self.account.root.clear_cache()
+        self._call(lambda: self.account.root.clear_cache(), PULL_POLICY)
         default = self._call(lambda: self.account.calendar, PULL_POLICY)
         below = self._call(lambda: list(default.walk()), PULL_POLICY)
         folders = [default] + [
