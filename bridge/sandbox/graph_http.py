@@ -64,7 +64,12 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     status = 500
     try:
         rule = st.faults.check(request.method, request.path_qs)
-        if rule is not None:
+        if rule is not None and rule.delay_ms > 0:
+            try:
+                resp = await handler(request)
+            finally:
+                await asyncio.sleep(rule.delay_ms / 1000.0)
+        elif rule is not None:
             headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
             if path.startswith("/v1.0"):
                 raise GraphError(rule.status, rule.code, rule.message, headers)
