@@ -11,7 +11,6 @@ This module must not implement endpoints.
 from __future__ import annotations
 
 import asyncio
-
 from typing import Any
 
 from aiohttp import web

@@ -1,0 +1,253 @@
+"""Seeded fuzzing of a running `davbridge demo` (issue 9, point 6): request paths and headers,
+iCalendar and vCard PUTs, WebDAV/CalDAV/CardDAV XML (PROPFIND, REPORT, PROPPATCH) and broken
+credentials, about 2,000 generated requests in all.
+
+Invariants, checked on every answer: never a 5xx (there are no injected faults here, so not even
+a 503), every answer within 5 s, and /health answers within 1 s throughout (a poller runs beside
+the fuzzer). Requests that must be rejected change nothing: the providers' items (through the
+sandboxes' control APIs) and the mirror's collections (sync token, ctag, members and ETags) are
+the same before and after such a batch. Accepted writes are read back, deleted, and then the
+provider and the mirror's members are back to where they were.
+
+Hypothesis runs derandomized (fixed seed, no example database), so CI always sends the same
+requests; a failing run lists every distinct finding with the exact request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo
+from tests.fuzz import strategies as gen
+from tests.fuzz.harness import (
+    HEALTH_BUDGET_S,
+    Harness,
+    HealthPoller,
+    mirror_snapshot,
+    provider_snapshot,
+)
+from tests.fuzz.strategies import Probe
+
+
+def fuzz_settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    """One demo for the whole fuzz module (the fuzzer must not disturb other tests' data)."""
+    # refresh only on demand: requests answer from the mirror without waiting on a pull
+    running = start_demo(tmp_path_factory.mktemp("fuzz"), free_port(), refresh=3600.0)
+    yield running
+    assert stop_demo(running) == 0, running.log.read_text()
+
+
+@pytest.fixture(scope="module")
+def health(demo: RunningDemo) -> Iterator[HealthPoller]:
+    with HealthPoller(demo) as poller:
+        yield poller
+
+
+@pytest.fixture
+def fuzz(demo: RunningDemo, health: HealthPoller) -> Iterator[Harness]:
+    harness = Harness(demo)
+    yield harness
+    findings = harness.distinct()
+    assert not findings, f"{len(findings)} distinct findings in {harness.sent} requests:\n" + (
+        "\n".join(f.report() for f in findings)
+    )
+    assert not health.failures, health.failures[:5]
+    assert health.polls > 0 and health.worst < HEALTH_BUDGET_S, health.worst
+
+
+def generate(strategy: st.SearchStrategy[Any], examples: int) -> list[Any]:
+    """The same `examples` values on every run (derandomized), generated before sending so the
+    requests can go out several at a time."""
+    made: list[Any] = []
+
+    @fuzz_settings(examples)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        made.append(value)
+
+    collect()
+    return made
+
+
+def unchanged(demo: RunningDemo) -> tuple[dict[str, Any], dict[str, Any]]:
+    return provider_snapshot(demo), mirror_snapshot(demo)
+
+
+# -- paths and headers ------------------------------------------------------------------------
+
+READS = ("GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT")
+REJECTED_WRITES = (
+    "PUT",
+    "DELETE",
+    "MOVE",
+    "COPY",
+    "MKCOL",
+    "MKCALENDAR",
+    "PROPPATCH",
+    "LOCK",
+    "UNLOCK",
+    "POST",
+    "PATCH",
+    "ACL",
+    "TRACE",
+    "FOO",
+)
+
+
+@st.composite
+def path_probes(draw: st.DrawFn) -> Probe:
+    # mostly reads: every refused write costs a second (Radicale's delay after 401/403)
+    method = draw(st.sampled_from(READS * 3 + REJECTED_WRITES))
+    path = draw(gen.paths())
+    if method in REJECTED_WRITES and (path.rstrip("/").count("/") <= 2 or path.endswith("/")):
+        # never DELETE/MOVE a real collection: a write must land below one, on a made-up name
+        path = path.rstrip("/") + "/fuzz-no-such-item"
+    body = b""
+    if method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        body = draw(st.sampled_from((b"", b"not a calendar", b"<x/>", b"BEGIN:VCALENDAR\r\n")))
+    return Probe(method, path, draw(gen.headers()), body)
+
+
+def test_paths_and_headers(demo: RunningDemo, fuzz: Harness) -> None:
+    probes = generate(path_probes(), 700)
+    before = unchanged(demo)
+    fuzz.send_all(probes)
+    assert unchanged(demo) == before
+
+
+# -- XML bodies -------------------------------------------------------------------------------
+
+_WRITABLE_PROPS = {"displayname", "calendar-color", "calendar-description"}
+
+
+def _protected_only(node: gen.Node) -> gen.Node:
+    name = "getetag" if node.name in _WRITABLE_PROPS else node.name
+    return gen.Node(
+        node.ns, name, node.attrs, node.text, tuple(map(_protected_only, node.children))
+    )
+
+
+@st.composite
+def xml_probes(draw: st.DrawFn) -> Probe:
+    method = draw(st.sampled_from(("PROPFIND",) * 4 + ("REPORT",) * 4 + ("PROPPATCH",)))
+    target = draw(
+        st.sampled_from(("/demo/", *gen.CALENDARS, *gen.ADDRESSBOOKS, *gen.READ_ONLY, "/"))
+    )
+    if draw(st.integers(0, 9)) == 0:
+        body = draw(st.sampled_from(gen.HOSTILE_XML))
+    else:
+        root = draw(
+            st.sampled_from(
+                (
+                    (gen.DAV, "propfind"),
+                    (gen.CALDAV, "calendar-query"),
+                    (gen.CALDAV, "calendar-multiget"),
+                    (gen.CARDDAV, "addressbook-query"),
+                    (gen.CARDDAV, "addressbook-multiget"),
+                    (gen.DAV, "sync-collection"),
+                    (gen.DAV, "propertyupdate"),
+                    (gen.CALDAV, "free-busy-query"),
+                    (gen.DAV, "prop"),
+                    ("urn:x-fuzz", "propfind"),
+                )
+            )
+        )
+        node = draw(st.none() | gen.nodes())
+        if method == "PROPPATCH" and node is not None:
+            node = _protected_only(node)
+        body = gen.document(root[0], root[1], node)
+    depth = draw(st.sampled_from(("0", "1", "infinity", None)))
+    headers = (("Content-Type", "application/xml; charset=utf-8"),)
+    if depth is not None:
+        headers += (("Depth", depth),)
+    return Probe(method, target, headers, body)
+
+
+def test_webdav_xml(demo: RunningDemo, fuzz: Harness) -> None:
+    probes = generate(xml_probes(), 600)
+    before = unchanged(demo)
+    fuzz.send_all(probes)
+    assert unchanged(demo) == before
+
+
+# -- iCalendar and vCard PUTs -----------------------------------------------------------------
+
+
+@st.composite
+def put_probes(draw: st.DrawFn, kind: str) -> Probe:
+    n = draw(st.integers(0, 999_999))  # a fixed-length UID: the same draws on replay
+    uid = f"fuzz-{kind}-{n:06d}"
+    collections = gen.CALENDARS if kind == "ics" else gen.ADDRESSBOOKS
+    href = collections[n % len(collections)] + f"{uid}.{kind}"
+    data = draw(st.data())
+    body = gen.icalendar(data, uid) if kind == "ics" else gen.vcard(data, uid)
+    ctype = "text/calendar; charset=utf-8" if kind == "ics" else "text/vcard; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = (("Content-Type", ctype),)
+    if draw(st.integers(0, 7)) == 0:
+        headers = draw(gen.headers())
+    return Probe("PUT", href, headers, body)
+
+
+def put_and_clean(demo: RunningDemo, fuzz: Harness, examples: int, kind: str) -> None:
+    """PUT generated bodies; read back and finally delete whatever was accepted; then the
+    provider items and the mirror's members are what they were before."""
+    probes = list({p.path: p for p in generate(put_probes(kind), examples)}.values())
+    prov_before, mirror_before = unchanged(demo)
+    answers = fuzz.send_all(probes)
+    accepted = [
+        p.path
+        for p, r in zip(probes, answers, strict=True)
+        if r is not None and r.status_code < 300
+    ]
+    for back in fuzz.send_all([Probe("GET", href) for href in accepted]):
+        assert back is None or back.status_code == 200, back.url
+    for gone in fuzz.send_all([Probe("DELETE", href) for href in accepted]):
+        assert gone is None or gone.status_code in (200, 204), (gone.url, gone.status_code)
+    prov_after, mirror_after = unchanged(demo)
+    assert prov_after == prov_before
+    assert {h: m for h, (_, _, m) in mirror_after.items()} == {
+        h: m for h, (_, _, m) in mirror_before.items()
+    }
+
+
+def test_icalendar_puts(demo: RunningDemo, fuzz: Harness) -> None:
+    put_and_clean(demo, fuzz, 400, "ics")
+
+
+def test_vcard_puts(demo: RunningDemo, fuzz: Harness) -> None:
+    put_and_clean(demo, fuzz, 300, "vcf")
+
+
+# -- credentials (last: failures feed the login throttle) -------------------------------------
+
+
+def test_broken_credentials(demo: RunningDemo, fuzz: Harness) -> None:
+    probes = generate(
+        st.builds(
+            lambda auth, path: Probe("PROPFIND", path, (("Depth", "0"),), authorization=auth),
+            gen.bad_credentials(),
+            st.sampled_from(("/demo/", gen.CALENDARS[0], "/lookup")),
+        ),
+        40,
+    )
+    before = unchanged(demo)
+    for r in fuzz.send_all(probes):
+        assert r is None or r.status_code in (400, 401, 403, 404, 429), (r.url, r.status_code)
+    assert unchanged(demo) == before
