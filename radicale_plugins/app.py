@@ -9,11 +9,8 @@ Imports only radicale and bridge.api (plus the standard library and defusedxml).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import io
-import json
 import logging
 import time
 import zlib
@@ -21,18 +18,28 @@ from collections.abc import Callable, Iterable
 from http import client
 from typing import Any
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
 from radicale import Application, config
-from radicale import item as radicale_item
 from radicale import types as rtypes
 
 from bridge import api
 from bridge.api import BridgeError, ProviderBusy
-from radicale_plugins import cardquery, fastpath, lookup, phonebooks
+from radicale_plugins import (
+    cardquery,
+    fastpath,
+    guards,
+    health,
+    hrefs,
+    lookup,
+    phonebooks,
+    putcheck,
+    reasons,
+)
+from radicale_plugins.refusals import Refusal, unauthorized
 from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
+
+REALM = "davbridge - use your app password"
 
 _XML_METHODS = {"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL", "POST"}
 _VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" />'
@@ -48,7 +55,7 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
                 "type": "radicale_plugins.auth",
                 "delay": "1",
                 "cache_logins": "False",
-                "realm": "davbridge - use your app password",
+                "realm": REALM,
             },
             "rights": {"type": "radicale_plugins.rights"},
             "storage": {"type": "radicale_plugins.storage"},
@@ -64,12 +71,7 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
 def _text_response(
     status: int, message: str, headers: dict[str, str] | None = None
 ) -> rtypes.WSGIResponse:
-    return (
-        status,
-        {"Content-Type": "text/plain; charset=utf-8", **(headers or {})},
-        message + "\n",
-        None,
-    )
+    return Refusal(status, message, headers=headers or {}).as_radicale()
 
 
 def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
@@ -79,8 +81,42 @@ def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
     return _text_response(exc.http_status, exc.message, headers)
 
 
+def _with_dropped(environ: rtypes.WSGIEnviron, response: Any) -> Any:
+    """A multiget answer with a 404 for each href the guard took out (guards.multiget_hrefs)."""
+    dropped = environ.get("davbridge.dropped_hrefs")
+    status, headers, answer, xml = response
+    if not dropped or status != 207:
+        return response
+    data = answer.encode("utf-8") if isinstance(answer, str) else answer
+    return status, headers, guards.with_missing(data, dropped), xml
+
+
+def _collection_delete_refusal(path: str, user: str) -> rtypes.WSGIResponse | None:
+    """DELETE of a whole calendar or address book (or of the principal): refused with the
+    reason until collections can be deleted at the provider."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) > 2 or (parts and parts[0] != user):
+        return None
+    what = "your principal" if len(parts) < 2 else f"the collection {parts[-1]!r}"
+    return _text_response(
+        client.FORBIDDEN,
+        f"Deleting {what} over DAV is not supported; delete calendars and address books "
+        "at the provider (Outlook, Google Calendar), and they disappear here.",
+    )
+
+
 class BridgeApplication(Application):
     """Radicale's application with write-through error mapping."""
+
+    def _handle_request(self, environ: rtypes.WSGIEnviron) -> Any:
+        """Radicale's answer, with its reason written into generic refusals (reasons.py)."""
+        token = reasons.begin()
+        try:
+            status_text, headers, answers = super()._handle_request(environ)
+        finally:
+            found = reasons.end(token)
+        headers, answers = reasons.explained(status_text, list(headers), list(answers), found)
+        return status_text, headers, answers
 
     def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
         parts = path.strip("/").split("/")
@@ -100,9 +136,9 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        problem = self._malformed(self._body(environ))
+        problem = self._put_refusal(environ, path, user)
         if problem is not None:
-            return _text_response(client.BAD_REQUEST, problem)
+            return problem.as_radicale()
         state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
         token = request_state.set(state)
         try:
@@ -118,7 +154,7 @@ class BridgeApplication(Application):
     def do_DELETE(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        refusal = self._read_only_refusal(path, user)
+        refusal = self._read_only_refusal(path, user) or _collection_delete_refusal(path, user)
         if refusal is not None:
             return refusal
         token = request_state.set({"if_match": bool(environ.get("HTTP_IF_MATCH"))})
@@ -129,20 +165,21 @@ class BridgeApplication(Application):
         finally:
             request_state.reset(token)
 
-    @staticmethod
-    def _malformed(body: bytes) -> str | None:
-        """What is wrong with a PUT body Radicale's parser would refuse with a bare 400."""
-        if not body:
+    @classmethod
+    def _put_refusal(cls, environ: rtypes.WSGIEnviron, path: str, user: str) -> Refusal | None:
+        """What is wrong with a PUT into one of the user's collections (radicale_plugins.putcheck);
+        None when it may go on (or Radicale will refuse it for another reason)."""
+        parts = path.strip("/").split("/")
+        if len(parts) != 3 or parts[0] != user:
             return None
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return f"The body is not UTF-8 text (byte {exc.start})."
-        try:
-            radicale_item.read_components(text)
-        except Exception as exc:  # vobject raises many kinds; all mean "cannot parse"
-            return f"Malformed iCalendar/vCard data: {exc}"
-        return None
+        coll = api.current().collection(user, parts[1])
+        if coll is None:
+            return None
+        return putcheck.put_refusal(
+            cls._body(environ),
+            str(environ.get("CONTENT_TYPE", "")),
+            calendar=coll.kind.value == "calendar",
+        )
 
     @staticmethod
     def _body(environ: rtypes.WSGIEnviron) -> bytes:
@@ -209,7 +246,7 @@ class BridgeApplication(Application):
                 lambda: "r" in self._rights.authorization(user, set(), path),
             )
             if card is not None:
-                return self._compressed(environ, card)
+                return self._compressed(environ, _with_dropped(environ, card))
             fast = fastpath.multiget(
                 path,
                 user,
@@ -218,8 +255,10 @@ class BridgeApplication(Application):
                 lambda: "r" in self._rights.authorization(user, set(), path),
             )
             if fast is not None:
-                return self._compressed(environ, fast)
-        status, headers, answer, xml = super().do_REPORT(environ, base_prefix, path, user, *args)
+                return self._compressed(environ, _with_dropped(environ, fast))
+        status, headers, answer, xml = _with_dropped(
+            environ, super().do_REPORT(environ, base_prefix, path, user, *args)
+        )
         if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):
             answer = cardquery.vcard4_answer(answer)  # RFC 6352 §10.4 version="4.0"
         return status, headers, answer, xml
@@ -258,43 +297,108 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def _plain(
     start_response: Callable[..., Any],
     status: int,
-    body: str,
-    content_type: str = "text/plain; charset=utf-8",
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str],
+    body: bytes,
 ) -> list[bytes]:
-    data = body.encode("utf-8")
     start_response(
         f"{status} {client.responses.get(status, '')}",
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(data))),
-            *(headers or {}).items(),
-        ],
+        [*headers.items(), ("Content-Length", str(len(body)))],
     )
-    return [data]
+    return [body]
 
 
-def _login_wait(environ: dict[str, Any]) -> float:
-    """Seconds a request with Basic credentials must wait because its client address failed
-    too often (A6); 0 for requests without credentials, not locked, or logged in just now."""
-    scheme, _, credentials = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
-    if scheme.lower() != "basic":
-        return 0.0
-    try:
-        user, _, password = base64.b64decode(credentials.strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        user, password = "", ""
-    return api.current().login_wait(user, password, str(environ.get("REMOTE_ADDR", "")))
+def _login(environ: dict[str, Any]) -> Refusal | None:
+    """Check Basic credentials before Radicale does (Radicale would answer malformed ones with
+    a 500): refusals are 401 (wrong or malformed) or 429 (too many failures, wrong
+    credential); a correct credential goes on to Radicale through the auth plugin's external
+    login, so Radicale never decodes the header itself."""
+    credentials = guards.basic_credentials(str(environ.get("HTTP_AUTHORIZATION", "")), REALM)
+    if credentials is None:
+        return None
+    if isinstance(credentials, Refusal):
+        return credentials
+    addr = str(environ.get("REMOTE_ADDR", ""))
+    outcome = api.current().check_login(credentials.user, credentials.password, addr)
+    if outcome.retry_after:
+        return Refusal(
+            429,
+            f"Too many failed logins; try again in {outcome.retry_after} seconds.",
+            headers={"Retry-After": str(outcome.retry_after)},
+        )
+    if not outcome.ok:
+        return unauthorized("Wrong user name or app password.", REALM)
+    environ["davbridge.login"] = (credentials.user, credentials.password)
+    return None
+
+
+def _body_refusal(environ: dict[str, Any], method: str, max_content_length: int) -> Refusal | None:
+    """Buffer and check the request body: size (413, normally already answered by the HTTP
+    server before the body is read), charset (415), XML (400/403)."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length > max_content_length:
+        return Refusal(
+            413,
+            f"The request body of {length} bytes exceeds the limit of "
+            f"{max_content_length} bytes ([server] max_content_length).",
+        )
+    refusal = guards.charset_refusal(str(environ.get("CONTENT_TYPE", "")))
+    if refusal is not None:
+        return refusal
+    if method == "PUT" and length:  # bounded above; buffered so it can be checked
+        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
+    if method not in _XML_METHODS or not length:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    root = guards.parse_xml(body, method)
+    if isinstance(root, Refusal):
+        return root
+    if root is None:
+        return None
+    if method == "REPORT":
+        refusal = guards.range_refusal(root)
+        if refusal is not None:
+            return refusal
+        trimmed = guards.multiget_hrefs(root, str(environ.get("HTTP_HOST", "")))
+        if trimmed is not None:
+            body = trimmed.body
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ["davbridge.dropped_hrefs"] = trimmed.dropped
+    environ["davbridge.xml"] = root
+    return None
+
+
+def _without_body_for_head(app: WSGIApp) -> WSGIApp:
+    """HEAD answers carry the headers GET would and never a body (RFC 9110 §9.3.2): a body
+    after a HEAD answer would be read as the start of the next answer on a kept-alive
+    connection."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        result = app(environ, start_response)
+        if str(environ.get("REQUEST_METHOD", "")).upper() != "HEAD":
+            return result
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        return []
+
+    return wrapped
 
 
 def make_wsgi(max_content_length: int) -> WSGIApp:
-    """The complete WSGI application: guards, /health, caller lookup (/lookup, /phonebook/…),
-    then Radicale."""
+    """The complete WSGI application: path and header guards, /health, caller lookup
+    (/lookup, /phonebook/…), login, body guards, then Radicale."""
     dav = BridgeApplication(radicale_configuration(max_content_length))
+    reasons.install()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = environ.get("PATH_INFO", "")
+        try:
+            path = hrefs.path_info(environ.get("PATH_INFO", ""))
+        except hrefs.BadHref as exc:
+            return Refusal(400, str(exc)).send(start_response)
+        environ["PATH_INFO"] = path
         if (path == "/lookup" or phonebooks.is_phonebook_path(path)) and method in ("GET", "HEAD"):
             handler = lookup.lookup if path == "/lookup" else phonebooks.phonebook
             began = time.perf_counter()
@@ -304,54 +408,12 @@ def make_wsgi(max_content_length: int) -> WSGIApp:
             reply = dataclasses.replace(reply, headers={**reply.headers, "Server-Timing": took})
             return lookup.send(start_response, reply, head=method == "HEAD")
         if path == "/health" and method in ("GET", "HEAD"):
-            bridge = api.current()
-            conns = bridge.store.connections()
-            body = json.dumps(
-                {
-                    "status": "ok",
-                    "time": time.time(),
-                    "connections": [
-                        {
-                            "id": c.id,
-                            "provider": c.provider,
-                            "status": c.status,
-                            "last_sync": c.last_sync,
-                        }
-                        for c in conns
-                    ],
-                }
-            )
-            return _plain(start_response, 200, body, "application/json")
-        wait = _login_wait(environ)
-        if wait:
-            return _plain(
-                start_response,
-                429,
-                "Too many failed logins; try again later.",
-                headers={"Retry-After": str(int(wait + 0.999))},
-            )
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > max_content_length:
-            return _plain(
-                start_response,
-                413,
-                f"The request body of {length} bytes exceeds "
-                f"the limit of {max_content_length} bytes.",
-            )
-        if method == "PUT" and length:  # bounded above; buffered so it can be checked
-            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
-        if method in _XML_METHODS and length:
-            body = environ["wsgi.input"].read(length)
-            try:
-                if body.strip():
-                    environ["davbridge.xml"] = SafeET.fromstring(body)
-            except DefusedXmlException:
-                return _plain(
-                    start_response, 400, "XML with DTDs or entity declarations is refused."
-                )
-            except SafeET.ParseError as exc:
-                return _plain(start_response, 400, f"Malformed XML request body: {exc}")
-            environ["wsgi.input"] = io.BytesIO(body)
+            return _plain(start_response, *health.answer(environ))
+        refusal = _login(environ) or _body_refusal(environ, method, max_content_length)
+        if refusal is None and method == "MOVE":
+            refusal = guards.destination_refusal(environ, path)
+        if refusal is not None:
+            return refusal.send(start_response)
         return dav(environ, start_response)
 
-    return app
+    return _without_body_for_head(app)

@@ -42,6 +42,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "bridge.policy": ("bridge.errors",),
     "bridge.throttle": ("bridge.errors",),
+    "bridge.dav_logins": ("bridge.throttle", "bridge.errors"),
+    "bridge.http_linger": (),
     "bridge.administration": (
         "bridge.policy",
         "bridge.throttle",
