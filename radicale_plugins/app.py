@@ -61,6 +61,7 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
             "storage": {"type": "radicale_plugins.storage"},
             "web": {"type": "none"},
             "logging": {"level": "warning", "mask_passwords": "True"},
+            "reporting": {"max_expand_occurrence": str(guards.MAX_INSTANCES_PER_EXPANSION)},
         },
         "davbridge",
         privileged=True,
@@ -145,6 +146,8 @@ class BridgeApplication(Application):
             status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
         except BridgeError as exc:
             return _error_response(exc)
+        except OverflowError as exc:  # a date the provider mapping cannot represent
+            return _text_response(client.BAD_REQUEST, f"A date is out of range: {exc}.")
         finally:
             request_state.reset(token)
         if state.get("stored_differs") and status in (client.CREATED, client.NO_CONTENT):

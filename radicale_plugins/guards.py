@@ -40,9 +40,9 @@ from radicale_plugins.refusals import CALDAV, CARDDAV, DAV, Refusal
 
 #: Deepest XML element nesting accepted in a request body (real clients stay below 10).
 MAX_XML_DEPTH = 64
-#: Years an expansion or time range of a query may reach (RFC 5545 allows 0000–9999;
+#: Years an event, an expansion or a query time range may reach (RFC 5545 allows 0000–9999;
 #: the providers and Python's datetime do not).
-ACCEPTED_YEARS = (1900, 2200)
+ACCEPTED_YEARS = (1601, 2200)
 #: Instances of one recurring event a single `expand` may produce.
 MAX_INSTANCES_PER_EXPANSION = 2000
 
@@ -178,16 +178,15 @@ def _utc(stamp: str) -> dt.datetime | None:
 
 
 def range_refusal(root: Element) -> Refusal | None:
-    """expand / limit-recurrence-set / time-range bounds that are malformed or outside the
-    accepted years."""
+    """expand / limit-recurrence-set / limit-freebusy-set bounds that are malformed or outside
+    the accepted years (a time-range filter alone is harmless: clients ask from year 1 to
+    mean "everything")."""
     low, high = ACCEPTED_YEARS
-    for name in ("expand", "limit-recurrence-set", "limit-freebusy-set", "time-range"):
+    for name in ("expand", "limit-recurrence-set", "limit-freebusy-set"):
         for element in root.iter(f"{{{CALDAV}}}{name}"):
             for attribute in ("start", "end"):
                 stamp = element.get(attribute)
                 if stamp is None:
-                    if name == "time-range":
-                        continue
                     return Refusal(
                         400, f"CALDAV:{name} needs both start and end (RFC 4791 §9.6.5)."
                     )

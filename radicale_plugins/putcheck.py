@@ -9,6 +9,8 @@ mirror, as the status and precondition the RFCs define:
   403 with CALDAV:valid-calendar-object-resource (RFC 4791 §4.1) or valid-address-data;
 - a component the calendar does not hold (VTODO in an event calendar): 403 with
   CALDAV:supported-calendar-component;
+- dates outside the accepted years (`guards.ACCEPTED_YEARS`): 403 with CALDAV:min-date-time or
+  max-date-time — no provider takes year 1 or 9999;
 - dates or durations beyond what can be represented (DURATION:P99999999W): 400 with
   valid-calendar-data — Radicale would report that overflow as 412, which is for failed
   preconditions (If-Match) only (RFC 9110 §15.5.13).
@@ -20,9 +22,11 @@ radicale_plugins and the standard library.
 from __future__ import annotations
 
 import codecs
+from typing import Any
 
 from radicale import item as radicale_item
 
+from radicale_plugins.guards import ACCEPTED_YEARS
 from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal
 
 _CALENDAR_TYPES = {"text/calendar"}
@@ -30,6 +34,7 @@ _CARD_TYPES = {"text/vcard", "text/x-vcard", "text/directory"}
 #: Components an event calendar holds besides VEVENT (time zones travel with events).
 _CALENDAR_COMPONENTS = {"VEVENT", "VTIMEZONE"}
 MAX_RRULE_OCCURRENCES = 10000
+_DATE_PROPERTIES = ("dtstart", "dtend", "due", "recurrence_id", "exdate", "rdate")
 
 
 def _charset(content_type: str) -> str:
@@ -42,6 +47,27 @@ def _charset(content_type: str) -> str:
             except LookupError:
                 return "utf-8"  # refused earlier (guards.charset_refusal)
     return "utf-8"
+
+
+def _years_refusal(calendar: Any) -> Refusal | None:
+    """403 CALDAV:min-date-time / max-date-time (RFC 4791 §5.3.2.1) for a date outside the
+    accepted years: no provider stores year 1 or 9999, and a write that can never succeed
+    must not reach one (it would come back as a provider error, or a retry-later)."""
+    low, high = ACCEPTED_YEARS
+    for component in calendar.components():
+        for name in _DATE_PROPERTIES:
+            for line in component.contents.get(name, []):
+                values = line.value if isinstance(line.value, list) else [line.value]
+                for value in values:
+                    year = getattr(value, "year", None)
+                    if isinstance(year, int) and not low <= year <= high:
+                        return Refusal(
+                            403,
+                            f"{name.upper().replace('_', '-')} {value} is outside the "
+                            f"accepted years {low}–{high}.",
+                            (CALDAV, "min-date-time" if year < low else "max-date-time"),
+                        )
+    return None
 
 
 def put_refusal(body: bytes, content_type: str, calendar: bool) -> Refusal | None:
@@ -87,6 +113,10 @@ def put_refusal(body: bytes, content_type: str, calendar: bool) -> Refusal | Non
                 f"This calendar holds events (VEVENT) only, not {', '.join(sorted(unsupported))}.",
                 (CALDAV, "supported-calendar-component"),
             )
+    if calendar:
+        refusal = _years_refusal(components[0])
+        if refusal is not None:
+            return refusal
     try:
         radicale_item.check_and_sanitize_items(
             components,
