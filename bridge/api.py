@@ -27,6 +27,7 @@ from bridge.errors import (
     Forbidden,
     NotFound,
     PolicyRefused,
+    PreconditionFailed,
     ProviderBusy,
     ProviderError,
     TooManyAttempts,
@@ -86,6 +87,19 @@ __all__ = [
     "phone_entries",
     "to_vcard4",
 ]
+
+
+def _check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1: If-Match fails unless it is * or the current ETag."""
+    if not if_match or if_match.strip() == "*":
+        return
+    if existing is None or existing.etag not in {e.strip() for e in if_match.split(",")}:
+        raise PreconditionFailed(
+            "davbridge",
+            "the item changed since your copy was read (If-Match does not match its ETag)",
+            "If-Match",
+            412,
+        )
 
 
 class Bridge:
@@ -249,14 +263,28 @@ class Bridge:
         return [m for m in found if m.collection_id in visible]
 
     # -- DAV writes (write-through) -------------------------------------------------------
-    def put(self, coll: CollectionRecord, href: str, text: str, conditional: bool) -> ItemRecord:
+    def put(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        conditional: bool,
+        if_match: str | None = None,
+    ) -> ItemRecord:
+        """`if_match`: the client's If-Match, checked against the same mirror row whose
+        provider version makes the write conditional (a refresh in between cannot turn a
+        stale edit into a successful one)."""
         existing = self.store.item(coll.id, href)
+        _check_if_match(existing, if_match)
         return self.writes.put(coll, href, text, existing, conditional)
 
-    def delete(self, coll: CollectionRecord, href: str, conditional: bool) -> None:
+    def delete(
+        self, coll: CollectionRecord, href: str, conditional: bool, if_match: str | None = None
+    ) -> None:
         existing = self.store.item(coll.id, href)
         if existing is None:
             raise BridgeError(f"no item {href}")
+        _check_if_match(existing, if_match)
         self.writes.delete(coll, existing, conditional)
 
     # -- connections (A2, A4, A5) ------------------------------------------------------------

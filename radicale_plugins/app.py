@@ -140,7 +140,10 @@ class BridgeApplication(Application):
         problem = self._put_refusal(environ, path, user)
         if problem is not None:
             return problem.as_radicale()
-        state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
+        state: dict[str, Any] = {
+            "if_match": bool(environ.get("HTTP_IF_MATCH")),
+            "if_match_etag": environ.get("HTTP_IF_MATCH"),
+        }
         token = request_state.set(state)
         try:
             status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
@@ -160,7 +163,12 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user) or _collection_delete_refusal(path, user)
         if refusal is not None:
             return refusal
-        token = request_state.set({"if_match": bool(environ.get("HTTP_IF_MATCH"))})
+        token = request_state.set(
+            {
+                "if_match": bool(environ.get("HTTP_IF_MATCH")),
+                "if_match_etag": environ.get("HTTP_IF_MATCH"),
+            }
+        )
         try:
             return super().do_DELETE(environ, base_prefix, path, user, *args)
         except BridgeError as exc:

@@ -178,33 +178,45 @@ def _utc(stamp: str) -> dt.datetime | None:
 
 
 def range_refusal(root: Element) -> Refusal | None:
-    """expand / limit-recurrence-set / limit-freebusy-set bounds that are malformed or outside
-    the accepted years (a time-range filter alone is harmless: clients ask from year 1 to
-    mean "everything")."""
+    """expand / limit-recurrence-set / limit-freebusy-set bounds (and a free-busy-query's
+    time-range, which it requires) that are missing, malformed or outside the accepted years.
+    A calendar-query time-range filter alone is left alone: clients ask from year 1 to mean
+    "everything", and filtering does not expand."""
     low, high = ACCEPTED_YEARS
-    for name in ("expand", "limit-recurrence-set", "limit-freebusy-set"):
-        for element in root.iter(f"{{{CALDAV}}}{name}"):
-            for attribute in ("start", "end"):
-                stamp = element.get(attribute)
-                if stamp is None:
-                    return Refusal(
-                        400, f"CALDAV:{name} needs both start and end (RFC 4791 §9.6.5)."
-                    )
-                when = _utc(stamp)
-                if when is None:
-                    return Refusal(
-                        400,
-                        f"CALDAV:{name} {attribute}={stamp!r} is not a UTC date-time "
-                        "like 20260101T000000Z.",
-                        (CALDAV, "valid-filter"),
-                    )
-                if not low <= when.year <= high:
-                    return Refusal(
-                        403,
-                        f"CALDAV:{name} {attribute}={stamp} is outside the accepted years "
-                        f"{low}–{high}.",
-                        (CALDAV, "min-date-time" if when.year < low else "max-date-time"),
-                    )
+    bounded = [
+        (name, element)
+        for name in ("expand", "limit-recurrence-set", "limit-freebusy-set")
+        for element in root.iter(f"{{{CALDAV}}}{name}")
+    ]
+    if root.tag == f"{{{CALDAV}}}free-busy-query":
+        span = root.find(f"{{{CALDAV}}}time-range")
+        if span is None or span.get("start") is None:
+            return Refusal(
+                400, "CALDAV:free-busy-query needs a time-range with a start (RFC 4791 §7.10)."
+            )
+        bounded.append(("time-range", span))
+    for name, element in bounded:
+        for attribute in ("start", "end"):
+            stamp = element.get(attribute)
+            if stamp is None:
+                if name == "time-range":
+                    continue
+                return Refusal(400, f"CALDAV:{name} needs both start and end (RFC 4791 §9.6.5).")
+            when = _utc(stamp)
+            if when is None:
+                return Refusal(
+                    400,
+                    f"CALDAV:{name} {attribute}={stamp!r} is not a UTC date-time "
+                    "like 20260101T000000Z.",
+                    (CALDAV, "valid-filter"),
+                )
+            if not low <= when.year <= high:
+                return Refusal(
+                    403,
+                    f"CALDAV:{name} {attribute}={stamp} is outside the accepted years "
+                    f"{low}–{high}.",
+                    (CALDAV, "min-date-time" if when.year < low else "max-date-time"),
+                )
     return None
 
 

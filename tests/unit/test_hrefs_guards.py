@@ -177,3 +177,11 @@ def test_put_bodies_are_checked_against_the_calendar(
     assert kind.count("charset") == 1
     if refusal.condition:
         assert kind.startswith("application/xml") and b"<D:error" in data
+
+
+def test_free_busy_query_needs_a_time_range() -> None:
+    body = f'<C:free-busy-query xmlns:C="{CALDAV}"></C:free-busy-query>'.encode()
+    root = guards.parse_xml(body, "REPORT")
+    assert not isinstance(root, Refusal) and root is not None
+    refusal = guards.range_refusal(root)
+    assert refusal is not None and refusal.status == 400 and "time-range" in refusal.message
