@@ -26,7 +26,7 @@ LINGER_BYTES = 256 * 1024 * 1024
 LINGER_S = 20.0
 
 
-class LingeringChannel(HTTPChannel):  # type: ignore[misc]
+class LingeringChannel(HTTPChannel):
     _linger_wanted = False
     _lingering = False
     _linger_until = 0.0

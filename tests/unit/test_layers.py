@@ -76,6 +76,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.portal": ("bridge.api", "bridge.portal"),
     "bridge.api": (
         "bridge.administration",
+        "bridge.dav_logins",
         "bridge.onboarding",
         "bridge.policy",
         "bridge.signin",
