@@ -1,10 +1,12 @@
 """The DAV application: Radicale with davbridge's plugins, plus what Radicale lacks for a
 write-through bridge — provider errors mapped to meaningful statuses with a readable body
 (403 read-only, 412 changed meanwhile, 400 invalid, 503 + Retry-After when throttled),
-no ETag on a PUT whose stored copy differs from what was sent (RFC 4791 §5.3.4), body size
-limits (413) and XML bomb refusal before any parsing, and a /health endpoint.
+no ETag on a PUT whose stored copy differs from what was sent (RFC 4791 §5.3.4), PUT bodies
+checked before anything is written (putcheck), Radicale's own reasons written into its
+generic refusals (reasons), and /health, /lookup and /phonebook beside DAV. What is checked
+before Radicale sees a request (credentials, size, charset, paths, XML) is in front and guards.
 
-Imports only radicale and bridge.api (plus the standard library and defusedxml).
+Imports only radicale and bridge.api (plus radicale_plugins and the standard library).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bridge.api import BridgeError, ProviderBusy
 from radicale_plugins import (
     cardquery,
     fastpath,
+    front,
     guards,
     health,
     hrefs,
@@ -34,14 +37,12 @@ from radicale_plugins import (
     putcheck,
     reasons,
 )
-from radicale_plugins.refusals import Refusal, unauthorized
+from radicale_plugins.refusals import Refusal
 from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
 
-REALM = "davbridge - use your app password"
 
-_XML_METHODS = {"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL", "POST"}
 _VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" />'
 _VCARD4 = b'<CR:address-data-type content-type="text/vcard" version="4.0" />'
 
@@ -50,12 +51,17 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
     configuration = config.load()
     configuration.update(
         {
-            "server": {"max_content_length": str(max_content_length)},
+            "server": {
+                "max_content_length": str(max_content_length),
+                # Radicale reports a resource over max_resource_size as 412; davbridge's
+                # limit is the body size (413), so this one must never be the smaller
+                "max_resource_size": str(2 * max_content_length + 1_000_000),
+            },
             "auth": {
                 "type": "radicale_plugins.auth",
                 "delay": "1",
                 "cache_logins": "False",
-                "realm": REALM,
+                "realm": front.REALM,
             },
             "rights": {"type": "radicale_plugins.rights"},
             "storage": {"type": "radicale_plugins.storage"},
@@ -98,6 +104,8 @@ def _collection_delete_refusal(path: str, user: str) -> rtypes.WSGIResponse | No
     parts = [p for p in path.strip("/").split("/") if p]
     if len(parts) > 2 or (parts and parts[0] != user):
         return None
+    if len(parts) == 2 and api.current().collection(user, parts[1]) is None:
+        return None  # nothing there: Radicale answers 404
     what = "your principal" if len(parts) < 2 else f"the collection {parts[-1]!r}"
     return _text_response(
         client.FORBIDDEN,
@@ -302,102 +310,7 @@ class BridgeApplication(Application):
         return self.do_MKCALENDAR(environ, base_prefix, path, user, *args)
 
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _plain(
-    start_response: Callable[..., Any],
-    status: int,
-    headers: dict[str, str],
-    body: bytes,
-) -> list[bytes]:
-    start_response(
-        f"{status} {client.responses.get(status, '')}",
-        [*headers.items(), ("Content-Length", str(len(body)))],
-    )
-    return [body]
-
-
-def _login(environ: dict[str, Any]) -> Refusal | None:
-    """Check Basic credentials before Radicale does (Radicale would answer malformed ones with
-    a 500): refusals are 401 (wrong or malformed) or 429 (too many failures, wrong
-    credential); a correct credential goes on to Radicale through the auth plugin's external
-    login, so Radicale never decodes the header itself."""
-    credentials = guards.basic_credentials(str(environ.get("HTTP_AUTHORIZATION", "")), REALM)
-    if credentials is None:
-        return None
-    if isinstance(credentials, Refusal):
-        return credentials
-    addr = str(environ.get("REMOTE_ADDR", ""))
-    outcome = api.current().check_login(credentials.user, credentials.password, addr)
-    if outcome.retry_after:
-        return Refusal(
-            429,
-            f"Too many failed logins; try again in {outcome.retry_after} seconds.",
-            headers={"Retry-After": str(outcome.retry_after)},
-        )
-    if not outcome.ok:
-        return unauthorized("Wrong user name or app password.", REALM)
-    environ["davbridge.login"] = (credentials.user, credentials.password)
-    return None
-
-
-def _body_refusal(environ: dict[str, Any], method: str, max_content_length: int) -> Refusal | None:
-    """Buffer and check the request body: size (413, normally already answered by the HTTP
-    server before the body is read), charset (415), XML (400/403)."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    if length > max_content_length:
-        return Refusal(
-            413,
-            f"The request body of {length} bytes exceeds the limit of "
-            f"{max_content_length} bytes ([server] max_content_length).",
-        )
-    refusal = guards.charset_refusal(str(environ.get("CONTENT_TYPE", "")))
-    if refusal is not None:
-        return refusal
-    if method == "PUT" and length:  # bounded above; buffered so it can be checked
-        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
-    if method not in _XML_METHODS or not length:
-        return None
-    body = environ["wsgi.input"].read(length)
-    environ["wsgi.input"] = io.BytesIO(body)
-    root = guards.parse_xml(body, method)
-    if isinstance(root, Refusal):
-        return root
-    if root is None:
-        return None
-    if method == "REPORT":
-        refusal = guards.range_refusal(root)
-        if refusal is not None:
-            return refusal
-        trimmed = guards.multiget_hrefs(root, str(environ.get("HTTP_HOST", "")))
-        if trimmed is not None:
-            body = trimmed.body
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
-            environ["davbridge.dropped_hrefs"] = trimmed.dropped
-    environ["davbridge.xml"] = root
-    return None
-
-
-def _without_body_for_head(app: WSGIApp) -> WSGIApp:
-    """HEAD answers carry the headers GET would and never a body (RFC 9110 §9.3.2): a body
-    after a HEAD answer would be read as the start of the next answer on a kept-alive
-    connection."""
-
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        result = app(environ, start_response)
-        if str(environ.get("REQUEST_METHOD", "")).upper() != "HEAD":
-            return result
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-        return []
-
-    return wrapped
-
-
-def make_wsgi(max_content_length: int) -> WSGIApp:
+def make_wsgi(max_content_length: int) -> front.WSGIApp:
     """The complete WSGI application: path and header guards, /health, caller lookup
     (/lookup, /phonebook/…), login, body guards, then Radicale."""
     dav = BridgeApplication(radicale_configuration(max_content_length))
@@ -419,12 +332,12 @@ def make_wsgi(max_content_length: int) -> WSGIApp:
             reply = dataclasses.replace(reply, headers={**reply.headers, "Server-Timing": took})
             return lookup.send(start_response, reply, head=method == "HEAD")
         if path == "/health" and method in ("GET", "HEAD"):
-            return _plain(start_response, *health.answer(environ))
-        refusal = _login(environ) or _body_refusal(environ, method, max_content_length)
+            return front.plain(start_response, *health.answer(environ))
+        refusal = front.login(environ) or front.body_refusal(environ, method, max_content_length)
         if refusal is None and method == "MOVE":
             refusal = guards.destination_refusal(environ, path)
         if refusal is not None:
             return refusal.send(start_response)
         return dav(environ, start_response)
 
-    return _without_body_for_head(app)
+    return front.without_body_for_head(app)
