@@ -175,7 +175,13 @@ class MirrorCollection(BaseCollection):
         bridge = api.current()
         state = _state()
         text = item.serialize()
-        stored = bridge.put(self.record, href, text, conditional=bool(state.get("if_match")))
+        stored = bridge.put(
+            self.record,
+            href,
+            text,
+            conditional=bool(state.get("if_match")),
+            if_match=state.get("if_match_etag"),
+        )
         state["stored_differs"] = stored.text != text
         new_item = self._to_item(stored)
         return new_item, None
@@ -183,7 +189,13 @@ class MirrorCollection(BaseCollection):
     def delete(self, href: str | None = None) -> None:
         if href is None:
             raise ValueError("calendars are deleted at the provider, not over DAV")
-        api.current().delete(self.record, href, conditional=bool(_state().get("if_match")))
+        state = _state()
+        api.current().delete(
+            self.record,
+            href,
+            conditional=bool(state.get("if_match")),
+            if_match=state.get("if_match_etag"),
+        )
 
     @property
     def last_modified(self) -> str:
@@ -191,6 +203,10 @@ class MirrorCollection(BaseCollection):
 
 
 class Storage(BaseStorage):
+    # hrefs are SQLite text: any UTF-8 name round-trips (Radicale then validates paths with
+    # its "minimal" rules instead of refusing everything beyond Latin-1)
+    _supports_unicode = True
+
     def discover(
         self,
         path: str,

@@ -42,6 +42,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "bridge.policy": ("bridge.errors",),
     "bridge.throttle": ("bridge.errors",),
+    "bridge.dav_logins": ("bridge.throttle", "bridge.errors"),
+    "bridge.http_linger": (),
     "bridge.administration": (
         "bridge.policy",
         "bridge.throttle",
@@ -74,6 +76,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.portal": ("bridge.api", "bridge.portal"),
     "bridge.api": (
         "bridge.administration",
+        "bridge.dav_logins",
         "bridge.onboarding",
         "bridge.policy",
         "bridge.signin",

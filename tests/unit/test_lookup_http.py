@@ -381,12 +381,33 @@ def test_lookup_needs_credentials(env: Env) -> None:
     assert lookup(env, "number=030 1234567&user=bob")[0] == 403
 
 
-def test_failed_logins_are_throttled_per_address(env: Env) -> None:
-    for _ in range(5):
-        assert lookup(env, "number=1234", password="wrong", ip="10.9.9.9")[0] == 401
-    status, headers, _ = lookup(env, "number=1234", ip="10.9.9.9")
+def test_guessing_is_throttled_but_a_correct_password_still_works(env: Env) -> None:
+    answers = [
+        lookup(env, "number=1234", user="carol", password=f"wrong-{n}", ip="10.9.9.9")
+        for n in range(5)
+    ]
+    assert [a[0] for a in answers] == [401, 401, 401, 401, 429]  # the 5th locks
+    status, headers, _ = lookup(env, "number=1", user="carol", password="wrong-5", ip="10.9.9.9")
     assert status == 429 and int(headers["Retry-After"]) >= 1
+    assert lookup(env, "number=030 1234567", user="carol", ip="10.9.9.9")[0] in (200, 404)
     assert lookup(env, "number=030 1234567", ip="10.9.9.10")[0] == 200  # others unaffected
+
+
+def test_a_stale_password_repeated_does_not_lock_anyone(env: Env) -> None:
+    for _ in range(12):
+        assert lookup(env, "number=1234", password="stale", ip="10.9.9.11")[0] == 401
+    assert lookup(env, "number=1234", password="another", ip="10.9.9.11")[0] == 401
+
+
+def test_malformed_basic_credentials_are_401_with_the_reason(env: Env) -> None:
+    for raw in (b"alice", "alïce:pässword".encode("latin-1"), "ä".encode()):
+        header = {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        status, _, body = env.call("GET", "/lookup?number=1234", user=None, headers=header)
+        assert status == 401, body
+    status, _, body = env.call(
+        "GET", "/lookup?number=1", user=None, headers={"Authorization": "Basic ä"}
+    )
+    assert status == 401 and b"not base64" in body
 
 
 def test_lookup_token_names_the_user(env: Env) -> None:
