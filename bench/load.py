@@ -146,7 +146,10 @@ class Client(threading.Thread):
         if r is not None:
             root = ET.fromstring(r.content)
             found = [h.text or "" for h in root.findall("d:response/d:href", NS)]
-            self.hrefs = [h for h in found if not h.endswith("/")]
+            # other clients' events may vanish at any moment: GET only seeded ones and our own
+            self.hrefs = [
+                h for h in found if not h.endswith("/") and ("/load-" not in h or h in self.created)
+            ]
 
     def multiget(self) -> None:
         picked = self.rng.sample(self.hrefs, min(10, len(self.hrefs)))
@@ -171,9 +174,11 @@ class Client(threading.Thread):
         r = self.call("put", "PUT", href, body, **{"Content-Type": "text/calendar; charset=utf-8"})
         if r is not None:
             self.created.append(href)
+            self.hrefs.append(href)
 
     def delete(self) -> None:
         href = self.created.pop(self.rng.randrange(len(self.created)))
+        self.hrefs = [h for h in self.hrefs if h != href]
         self.call("delete", "DELETE", href)
 
 

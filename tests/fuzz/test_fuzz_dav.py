@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo
+from tests.e2e.conftest import RunningDemo
 from tests.fuzz import strategies as gen
 from tests.fuzz.harness import (
     HEALTH_BUDGET_S,
@@ -44,21 +44,6 @@ def fuzz_settings(examples: int) -> settings:
         print_blob=False,
         suppress_health_check=list(HealthCheck),
     )
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
-    """One demo for the whole fuzz module (the fuzzer must not disturb other tests' data)."""
-    # refresh only on demand: requests answer from the mirror without waiting on a pull
-    running = start_demo(tmp_path_factory.mktemp("fuzz"), free_port(), refresh=3600.0)
-    yield running
-    assert stop_demo(running) == 0, running.log.read_text()
-
-
-@pytest.fixture(scope="module")
-def health(demo: RunningDemo) -> Iterator[HealthPoller]:
-    with HealthPoller(demo) as poller:
-        yield poller
 
 
 @pytest.fixture
@@ -276,4 +261,63 @@ def test_broken_credentials(demo: RunningDemo, fuzz: Harness) -> None:
     before = unchanged(demo)
     for r in fuzz.send_all(probes):
         assert r is None or r.status_code in (400, 401, 403, 404, 429), (r.url, r.status_code)
+    assert unchanged(demo) == before
+
+
+# -- what the fuzzer found, minimised (also in FINDINGS-http.md): each must be a clear 4xx ------
+
+FOUND = (
+    Probe("POST", "/x", (("Content-Type", "text/calendar; charset="),)),
+    Probe(
+        "REPORT",
+        "/demo/team-holidays-google/",
+        (("Content-Type", "text/calendar; charset=x-unknown-charset"),),
+        b"<x/>",
+    ),
+    Probe("MOVE", "/demo/x/p", (("Content-Type", "text/xml; charset=nope"),), b"a"),
+    Probe(
+        "OPTIONS",
+        "/demo/contacts-exchange/a",
+        (("Content-Type", "text/calendar; charset=x-unknown-charset"),),
+    ),
+    Probe(
+        "PUT",
+        "/demo/projects-m365/fuzz-found.ics",
+        (("Content-Type", "text/calendar; charset="),),
+        b"BEGIN:VCALENDAR\r\n",
+    ),
+    Probe(
+        "PROPFIND",
+        "/demo/projects-google/",
+        (("Depth", "0"),),
+        b'<?xml version="1.0"?><n0:addressbook-multiget '
+        b'xmlns:n0="urn:ietf:params:xml:ns:carddav"/>',
+    ),
+    Probe(
+        "REPORT",
+        "/demo/projects-google/",
+        (("Depth", "1"),),
+        b'<?xml version="1.0"?><C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        b"</C:free-busy-query>",
+    ),
+    Probe("DELETE", "/demo/contacts-m365/x/.."),
+    Probe("DELETE", "/demo/contacts-m365/r%C3%BD%C2%BF/.."),
+    Probe("PROPFIND", "/demo/projects-m365/", (("Depth", "0"),), b'<propfind xmlns="DAV:"/>'),
+    Probe(
+        "PROPFIND",
+        "/demo/",
+        (("Depth", "0"),),
+        b'<?xml version="1.0" encoding="ebcdic-xx"?><propfind xmlns="DAV:"/>',
+    ),
+    Probe("PROPFIND", "/demo/", (("Depth", "0"),), authorization="Basic ZA=="),
+    Probe("PROPFIND", "/demo/", (("Depth", "0"),), authorization="Basic "),
+)
+
+
+def test_found_requests_get_a_clear_4xx_and_change_nothing(
+    demo: RunningDemo, fuzz: Harness
+) -> None:
+    before = unchanged(demo)
+    for probe, r in zip(FOUND, fuzz.send_all(list(FOUND), workers=1), strict=True):
+        assert r is not None and 400 <= r.status_code < 500, (probe.describe(), r)
     assert unchanged(demo) == before
