@@ -55,10 +55,10 @@ def fuzz(demo: RunningDemo, health: HealthPoller) -> Iterator[Harness]:
         "\n".join(f.report() for f in findings)
     )
     assert not health.failures, health.failures[:5]
-    # /health within 1 s: at most 1% of polls over (a 2-core CI box has hiccups), none over
-    # the 5 s budget — a stall of the server shows as a run of slow polls or one very slow one
+    # /health within 1 s: at most 1% of polls (or 2) over it, as a shared 2-core box has
+    # hiccups, and none over the 5 s budget — a stalled server shows as a run of slow polls
     slow = [t for t in health.times if t >= HEALTH_BUDGET_S]
-    assert health.polls > 0 and len(slow) <= health.polls // 100, (len(slow), health.polls)
+    assert health.polls > 0 and len(slow) <= max(2, health.polls // 100), (slow, health.polls)
     assert max(health.times) < RESPONSE_BUDGET_S, max(health.times)
     health.times.clear()
     health.polls = 0
