@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import xml.etree.ElementTree as ET
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,7 @@ from bridge.sandbox.ews.soap import (
 from bridge.sandbox.ews.store import CalItem, Folder, Store, looks_like_id, parse_occurrence_id
 
 Handler = Callable[["EwsService", Request], ET.Element]
+LOG_LIMIT = 50_000
 
 
 @dataclass
@@ -65,7 +66,9 @@ class EwsService:
         self.lock = threading.RLock()
         self.counts: Counter[str] = Counter()
         self.faults: list[FaultRule] = []
-        self.log: list[dict[str, Any]] = []
+        # the latest requests only (as the Graph and Google sandboxes keep): a long-running
+        # demo must not grow without bound
+        self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.handlers: dict[str, Handler] = {}
         from bridge.sandbox.ews import ops_folders, ops_items, ops_misc, ops_sync, ops_write
 
