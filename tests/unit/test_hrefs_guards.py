@@ -209,3 +209,9 @@ def test_radicales_generic_refusals_get_its_logged_reason() -> None:
     assert gzip.decompress(body[0]).startswith(b"Conflict in the request.: ")
     _, body = reasons.explained("207 Multi-Status", [], [b"Bad Request"], found)
     assert body == [b"Bad Request"]  # only refusals are rewritten
+
+
+def test_an_unknown_encoding_in_the_xml_declaration_is_400() -> None:
+    body = b'<?xml version="1.0" encoding="ebcdic-xx"?><propfind xmlns="DAV:"/>'
+    refusal = guards.parse_xml(body, "PROPFIND")
+    assert isinstance(refusal, Refusal) and refusal.status == 400 and "ebcdic-xx" in refusal.message
