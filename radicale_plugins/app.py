@@ -56,10 +56,14 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
                 # Radicale reports a resource over max_resource_size as 412; davbridge's
                 # limit is the body size (413), so this one must never be the smaller
                 "max_resource_size": str(2 * max_content_length + 1_000_000),
+                "delay_on_error": "0",
             },
             "auth": {
                 "type": "radicale_plugins.auth",
-                "delay": "1",
+                # no sleeping worker threads: wrong credentials never reach Radicale (front.login
+                # answers them, paced by bridge.dav_logins), and Radicale would otherwise also
+                # hold every authenticated 403 and anonymous 401 for ~1 s
+                "delay": "0",
                 "cache_logins": "False",
                 "realm": front.REALM,
             },

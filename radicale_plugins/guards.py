@@ -144,6 +144,8 @@ def parse_xml(body: bytes, method: str) -> Element | Refusal | None:
         return Refusal(400, "XML with DTDs or entity declarations is refused.")
     except SafeET.ParseError as exc:
         return Refusal(400, f"Malformed XML request body: {exc}")
+    except (LookupError, ValueError) as exc:  # e.g. encoding="ebcdic-xx" in the declaration
+        return Refusal(400, f"The XML body cannot be decoded: {exc}")
     if root is None:
         return Refusal(400, "The XML body has no root element.")
     return _root_refusal(root, method) or root

@@ -131,6 +131,10 @@ def test_root_elements_must_be_the_methods_own(demo: RunningDemo, unchanged: Non
     foo = '<?xml version="1.0"?><d:foo xmlns:d="DAV:"/>'
     assert_refused(call(demo, "PROPFIND", CAL, foo, Depth="0"), 400, "propfind", "foo")
     assert_refused(call(demo, "PROPPATCH", CAL, foo), 400, "propertyupdate", "foo")
+    empty = '<propfind xmlns="DAV:"/>'
+    assert_refused(call(demo, "PROPFIND", CAL, empty, Depth="0"), 400, "prop, allprop or propname")
+    ebcdic = '<?xml version="1.0" encoding="ebcdic-xx"?><propfind xmlns="DAV:"/>'
+    assert_refused(call(demo, "PROPFIND", CAL, ebcdic, Depth="0"), 400, "ebcdic-xx")
     r = call(demo, "REPORT", CAL, foo, Depth="1")
     assert_refused(r, 403, "supported-report", "foo")
     assert r.headers["Content-Type"].startswith("application/xml")

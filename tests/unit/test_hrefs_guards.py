@@ -185,3 +185,33 @@ def test_free_busy_query_needs_a_time_range() -> None:
     assert not isinstance(root, Refusal) and root is not None
     refusal = guards.range_refusal(root)
     assert refusal is not None and refusal.status == 400 and "time-range" in refusal.message
+
+
+def test_radicales_generic_refusals_get_its_logged_reason() -> None:
+    import gzip
+    import logging
+
+    from radicale_plugins import reasons
+
+    reasons.install()
+    token = reasons.begin()
+    logging.getLogger("radicale").warning("Bad REPORT request on %r: %s", "/a/b/", "limit hit")
+    found = reasons.end(token)
+    headers, body = reasons.explained(
+        "400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")], [b"Bad Request"], found
+    )
+    assert body == [b"Bad Request: Bad REPORT request on '/a/b/': limit hit\n"]
+    assert ("Content-Length", str(len(body[0]))) in headers
+    zipped = [("Content-Encoding", "gzip")]
+    _, body = reasons.explained(
+        "409 Conflict", zipped, [gzip.compress(b"Conflict in the request.")], []
+    )
+    assert gzip.decompress(body[0]).startswith(b"Conflict in the request.: ")
+    _, body = reasons.explained("207 Multi-Status", [], [b"Bad Request"], found)
+    assert body == [b"Bad Request"]  # only refusals are rewritten
+
+
+def test_an_unknown_encoding_in_the_xml_declaration_is_400() -> None:
+    body = b'<?xml version="1.0" encoding="ebcdic-xx"?><propfind xmlns="DAV:"/>'
+    refusal = guards.parse_xml(body, "PROPFIND")
+    assert isinstance(refusal, Refusal) and refusal.status == 400 and "ebcdic-xx" in refusal.message

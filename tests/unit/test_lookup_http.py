@@ -28,6 +28,7 @@ from radicale_plugins import app as dav_app
 from radicale_plugins import cardquery
 
 TOKEN = "org-lookup-token-123"  # noqa: S105 - a test value
+HEALTH_TOKEN = "monitoring-token-456"  # noqa: S105 - a test value
 D, CR = "{DAV:}", "{urn:ietf:params:xml:ns:carddav}"
 
 
@@ -147,6 +148,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         .replace("store", data_dir=str(data))
         .replace("sync", background=False)
         .replace("contacts", lookup_token=TOKEN)
+        .replace("server", health_token=HEALTH_TOKEN)
     )
     bridge = api.Bridge(settings)
     api.install(bridge)
@@ -479,3 +481,21 @@ def test_phonebooks_need_credentials_and_stay_per_user(env: Env) -> None:
     assert [e.findtext("Name") for e in root] == ["Bob's Secret"]
     assert env.call("GET", "/phonebook/nope/yealink.xml")[0] == 404
     assert env.call("GET", "/phonebook/cisco.xml")[0] == 404
+
+
+# -- /health ------------------------------------------------------------------------------------
+def test_health_tells_strangers_only_ok_or_degraded(env: Env) -> None:
+    status, headers, body = env.call("GET", "/health", user=None)
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    status, headers, body = env.call("HEAD", "/health", user=None)
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
+
+
+def test_health_details_need_the_monitoring_token_or_an_admin(env: Env) -> None:
+    bearer = {"Authorization": f"Bearer {HEALTH_TOKEN}"}
+    status, _, body = env.call("GET", "/health", user=None, headers=bearer)
+    assert status == 200 and len(json.loads(body)["connections"]) == 3
+    status, _, body = env.call("GET", "/health", user=None, headers={"Authorization": "Bearer x"})
+    assert status == 401 and b"monitoring token" in body
+    status, _, body = env.call("GET", "/health")  # alice is not an administrator
+    assert status == 403 and b"administrators" in body
