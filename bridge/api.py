@@ -10,8 +10,8 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cachetools import TTLCache
@@ -34,6 +34,7 @@ from bridge.errors import (
     ProviderError,
     TooManyAttempts,
 )
+from bridge.files import private_dir
 from bridge.model import CollectionRecord, ItemRecord, PhoneMatch
 from bridge.onboarding import ConnectionStatus, Onboarding
 from bridge.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
@@ -90,10 +91,21 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class SyncProgress:
+    """How far a connection's first sync got: `current` is the collection being pulled
+    (empty when finished), `items` the events and contacts mirrored so far."""
+
+    current: str
+    done: int
+    total: int
+    items: int
+
+
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
         self.store = Store(settings.database_path)
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)
@@ -372,12 +384,23 @@ class Bridge:
     def _region_of_user(self, user_id: int) -> str:
         return self.store.user_region(user_id) or self.settings.contacts.default_region
 
-    def sync_connection(self, connection_id: int) -> None:
-        """Discover the connection's calendars and address books and pull each now (waits)."""
+    def sync_connection(
+        self, connection_id: int, progress: Callable[[SyncProgress], None] | None = None
+    ) -> None:
+        """Discover the connection's calendars and address books and pull each now (waits).
+        `progress` hears after discovery and after each collection how far the sync got."""
         colls = self.engine.discover_calendars(connection_id)
         colls += self.engine.discover_address_books(connection_id)
+        done: list[CollectionRecord] = []
+        items = 0
         for coll in colls:
-            self.engine.refresh(coll.id)
+            if progress is not None:
+                progress(SyncProgress(coll.display_name, len(done), len(colls), items))
+            outcome = self.engine.refresh(coll.id)
+            items += outcome.changed if outcome is not None else 0
+            done.append(coll)
+        if progress is not None:
+            progress(SyncProgress("", len(done), len(colls), items))
 
     def start_background(self) -> None:
         if self.settings.sync.background:

@@ -25,7 +25,7 @@ from bridge.api import Bridge
 from bridge.demo_sandboxes import DemoSandboxes, SandboxInfos
 from bridge.demo_signin import sign_in_at
 from bridge.errors import AuthExpired, BridgeError
-from bridge.model import ProviderKind
+from bridge.model import CollectionKind, ProviderKind
 from bridge.secrets import hash_password, new_app_password
 from bridge.serve import HttpServer, PortalServerLike, start_portal
 from bridge.settings import Settings
@@ -202,6 +202,23 @@ class Demo:
         self.sandboxes.stop()
 
 
+def banner_counts(bridge: Bridge | None) -> str:
+    """ "3 connected services (Microsoft 365, Google, Exchange sandboxes), 9 calendars,
+    11 address books": calendars and address books counted apart."""
+    colls = bridge.store.collections() if bridge else []
+    conns = bridge.store.connections() if bridge else []
+    calendars = sum(1 for c in colls if c.kind is CollectionKind.CALENDAR)
+    books = len(colls) - calendars
+
+    def n(count: int, noun: str) -> str:
+        return f"{count} {noun}" + ("" if count == 1 else "s")
+
+    return (
+        f"{n(len(conns), 'connected service')} (Microsoft 365, Google, Exchange sandboxes), "
+        f"{n(calendars, 'calendar')}, {n(books, 'address book')}"
+    )
+
+
 def run(
     data_dir: Path,
     host: str,
@@ -225,12 +242,9 @@ def run(
     if info_json is not None:
         info_json.write_text(json.dumps(info.as_json(), indent=2))
         info_json.chmod(0o600)
-    colls = demo.bridge.store.collections() if demo.bridge else []
-    conns = demo.bridge.store.connections() if demo.bridge else []
     print(
         f"""
-davbridge demo is running: {len(conns)} connected services (Microsoft 365, Google, Exchange
-sandboxes), {len(colls)} calendars.
+davbridge demo is running: {banner_counts(demo.bridge)}.
 
 Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
   Server URL : {info.dav_url}

@@ -43,7 +43,11 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
     configuration = config.load()
     configuration.update(
         {
-            "server": {"max_content_length": str(max_content_length)},
+            # Radicale warns at every start unless a resource fits in 80% of a request body
+            "server": {
+                "max_content_length": str(max_content_length),
+                "max_resource_size": str(int(max_content_length * 0.8)),
+            },
             "auth": {
                 "type": "radicale_plugins.auth",
                 "delay": "1",

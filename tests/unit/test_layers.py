@@ -11,15 +11,23 @@ ROOT = Path(__file__).parents[2]
 ALLOWED: dict[str, tuple[str, ...]] = {
     "radicale_plugins": ("bridge.api", "radicale_plugins"),
     "bridge.model": (),
-    "bridge.errors": (),
+    "bridge.errors": ("bridge.plainwords",),
+    "bridge.plainwords": (),
     "bridge.logs": (),
+    "bridge.files": (),
     "bridge.settings": ("bridge.errors",),
-    "bridge.secrets": ("bridge.errors",),
+    "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
     "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
-    "bridge.store": ("bridge.store", "bridge.model", "bridge.errors"),
-    "bridge.providers": ("bridge.providers", "bridge.ical", "bridge.model", "bridge.errors"),
+    "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
+    "bridge.providers": (
+        "bridge.providers",
+        "bridge.ical",
+        "bridge.model",
+        "bridge.errors",
+        "bridge.plainwords",
+    ),
     "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
     "bridge.sync": (
         "bridge.sync",
@@ -73,6 +81,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # the web portal reaches the bridge only through its facade (DESIGN.md)
     "bridge.portal": ("bridge.api", "bridge.portal"),
     "bridge.api": (
+        "bridge.files",
         "bridge.administration",
         "bridge.onboarding",
         "bridge.policy",
@@ -93,6 +102,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
     "bridge.cli": ("bridge", "radicale_plugins"),
     "bridge.cli_users": ("bridge",),
+    "bridge.check": ("bridge",),
     "bridge.__init__": (),
 }
 

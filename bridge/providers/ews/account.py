@@ -43,6 +43,7 @@ from exchangelib.version import (
 )
 
 from bridge.errors import AuthFailed, ConfigError, ProviderError
+from bridge.plainwords import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +151,17 @@ def test_connection(config: EwsConfig) -> None:
     except UnauthorizedError:
         raise AuthFailed("wrong user name or password") from None
     except RateLimitError as error:
-        raise ProviderError("ews", f"{config.ews_url} is busy: {error}") from None
+        raise ProviderError(
+            "ews", f"{config.ews_url} is busy: try again in {error.wait:.0f} s"
+        ) from None
     except (TransportError, requests.RequestException, OSError) as error:
-        raise ProviderError("ews", f"cannot reach {config.ews_url}: {error}") from None
+        raise ProviderError("ews", unreachable(config.ews_url, error)) from None
     except EWSError as error:
-        raise ProviderError("ews", f"{config.ews_url} refused the mailbox: {error}") from None
+        raise ProviderError(
+            "ews",
+            f"{config.ews_url} refused the mailbox ({type(error).__name__}): check the email "
+            "address and that EWS is enabled for this mailbox",
+        ) from None
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

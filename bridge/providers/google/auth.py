@@ -31,6 +31,7 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from bridge.errors import AuthExpired, AuthFailed, ProviderBusy
+from bridge.plainwords import unreachable
 
 PROVIDER = "google"
 SCOPES_READ: tuple[str, ...] = (
@@ -242,7 +243,7 @@ class GoogleAuth:
         except OAuth2Error as exc:
             raise AuthFailed(f"Google refused the code: {exc.error}: {exc.description}") from exc
         except Exception as exc:  # requests errors, malformed JSON
-            raise AuthFailed(f"token endpoint failed: {type(exc).__name__}: {exc}") from exc
+            raise AuthFailed(unreachable(self._config.token_uri, exc)) from exc
 
     def _email_from_id_token(self, id_token: Any) -> str | None:
         """The `email` claim. The id_token came straight from the token endpoint over TLS, which
@@ -312,7 +313,9 @@ class GoogleAuth:
                     )
                 except (OSError, httplib2.HttpLib2Error) as exc:
                     raise ProviderBusy(
-                        PROVIDER, f"revoke endpoint unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                        PROVIDER,
+                        unreachable(self._config.revoke_uri, exc),
+                        _TRANSIENT_RETRY_AFTER_S,
                     ) from exc
                 # 400 invalid_token: already revoked or expired, which is what we want.
                 if resp.status >= 500:

@@ -34,6 +34,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.plainwords import unreachable
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth, make_http, refresh_error
 
 PROVIDER = "google"
@@ -172,7 +173,9 @@ class CalendarClient:
                     raise refresh_error(exc) from exc
                 except (OSError, httplib2.HttpLib2Error) as exc:
                     wait = self._backoff(attempt)
-                    failure = ProviderBusy(PROVIDER, f"Google unreachable: {exc}", wait)
+                    failure = ProviderBusy(
+                        PROVIDER, unreachable(self._config.calendar_api_base, exc), wait
+                    )
             if attempt >= policy.max_attempts or waited + wait > policy.max_total_wait_s:
                 raise failure
             self._sleep(wait)

@@ -30,6 +30,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.plainwords import unreachable
 from bridge.providers.graph.auth import GraphAppConfig
 from bridge.providers.graph.transport import make_session
 
@@ -275,7 +276,7 @@ class GraphHttp:
             except requests.RequestException as exc:
                 delay = min(2.0 ** (attempt - 1), 30.0)
                 if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
-                    raise ProviderBusy(PROVIDER, f"{method} failed: {exc}", delay) from exc
+                    raise ProviderBusy(PROVIDER, unreachable(url, exc), delay) from exc
                 self._sleep(delay)
                 waited += delay
                 continue
