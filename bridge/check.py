@@ -262,6 +262,11 @@ def _get(
     return requests.request(method, url, data=data, verify=verify, timeout=_TIMEOUT_S)
 
 
+def _now() -> float:
+    """This machine's clock (a seam for tests: the sandboxes share the process's clock)."""
+    return time.time()
+
+
 def _skew(topic: str, response: requests.Response) -> list[Finding]:
     date = response.headers.get("Date")
     if not date:
@@ -270,7 +275,7 @@ def _skew(topic: str, response: requests.Response) -> list[Finding]:
         theirs = email.utils.parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError):
         return []
-    skew = time.time() - theirs
+    skew = _now() - theirs
     if abs(skew) > MAX_SKEW_S:
         return [
             Finding(
@@ -324,7 +329,6 @@ def _graph(settings: Settings) -> list[Finding]:
             )
         )
         return found
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(g.graph_base_url))
     try:
         answer = _get(
             token_endpoint,
@@ -334,7 +338,7 @@ def _graph(settings: Settings) -> list[Finding]:
                 "grant_type": "client_credentials",
                 "client_id": g.client_id,
                 "client_secret": g.client_secret,
-                "scope": f"{origin}/.default",
+                "scope": "https://graph.microsoft.com/.default",  # what the bridge asks for
             },
         )
     except requests.RequestException as exc:
