@@ -303,6 +303,26 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if any(f.level == "error" for f in findings) else 0
 
 
+def _cmd_health(args: argparse.Namespace) -> int:
+    """Exit 0 when the configured server answers GET /health with 200 (container healthcheck)."""
+    import urllib.error
+    import urllib.request
+
+    s = _settings(args).server
+    host = "127.0.0.1" if s.host in ("0.0.0.0", "") else ("::1" if s.host == "::" else s.host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{s.port}/health"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as resp:  # noqa: S310 - our own URL
+            healthy = resp.status == 200
+    except (urllib.error.URLError, OSError) as exc:
+        from bridge.plainwords import unreachable
+
+        print(f"davbridge: {unreachable(url, exc)}", file=sys.stderr)
+        return 1
+    print(f"{url}: {'ok' if healthy else 'not healthy'}")
+    return 0 if healthy else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="davbridge",
@@ -365,6 +385,11 @@ def parser() -> argparse.ArgumentParser:
     )
     ck.add_argument("--offline", action="store_true", help="skip the checks that reach the network")
     ck.set_defaults(func=_cmd_check)
+
+    he = with_config(
+        sub.add_parser("health", help="exit 0 when the running server answers /health")
+    )
+    he.set_defaults(func=_cmd_health)
 
     cli_users.add_commands(sub, with_config, _bridge)
 

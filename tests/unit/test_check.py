@@ -71,8 +71,9 @@ def test_unreachable_and_untrusted_endpoints_in_plain_words(configured: Settings
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]  # bound but not listening: refused
         found = check.providers(
-            configured.replace("ews", default_url=f"http://127.0.0.1:{closed}/EWS/Exchange.asmx")
-            .replace("google", ca_bundle="")  # the sandbox's own CA is not in the system store
+            configured.replace(
+                "ews", default_url=f"http://127.0.0.1:{closed}/EWS/Exchange.asmx"
+            ).replace("google", ca_bundle="")  # the sandbox's own CA is not in the system store
         )
     (ews,) = of(found, "Exchange")
     assert ews[0] == ERROR
