@@ -1,4 +1,4 @@
-"""The organisation's integration policy (SPEC P1–P7) as a value: what it allows, the checks that
+"""The organisation's integration policy (P1–P7) as a value: what it allows, the checks that
 refuse in plain words, group overrides (P6) and parsing of the admin portal's forms.
 
 Pure: no I/O, no store, no clock. It must not decide *who* the policy applies to (that is

@@ -1,4 +1,5 @@
-"""The dependency rules of DESIGN.md, checked by walking every import (ast)."""
+"""The dependency rules between the packages (the table below), checked by walking every
+import (ast)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.errors",
     ),
     "bridge.signin": ("bridge.providers", "bridge.settings", "bridge.errors"),
-    # the web portal reaches the bridge only through its facade (DESIGN.md)
+    # the web portal reaches the bridge only through its facade (bridge.api is its facade)
     "bridge.portal": ("bridge.api", "bridge.portal"),
     "bridge.api": (
         "bridge.files",

@@ -1,4 +1,4 @@
-"""`ContactsProvider` for Exchange over EWS with exchangelib (SPEC K1 address books, K2, K3).
+"""`ContactsProvider` for Exchange over EWS with exchangelib (K1 address books, K2, K3).
 
 Wire calls only; vCard conversion lives in contacts_mapping.py.
 - list_address_books: the distinguished Contacts folder (is_default) and every contacts folder

@@ -1,4 +1,4 @@
-"""exchangelib `Contact` <-> vCard 3.0 (SPEC K2/K3), the field diff for write-back.
+"""exchangelib `Contact` <-> vCard 3.0 (K2/K3), the field diff for write-back.
 
 Read (`contact_to_vcard`): UID = the EWS ItemId; FN = DisplayName (else given/middle/surname,
 company, first email); N = Surname;GivenName;MiddleName;CompleteName.Title;Generation; ORG =

@@ -156,7 +156,7 @@ class CalendarClient:
             with self._lock:
                 request = make(self.service)
                 if if_match:
-                    # googleapiclient never sends If-Match itself (PROVIDERS.md).
+                    # googleapiclient never sends If-Match itself (its HttpRequest sends only the headers given).
                     request.headers["If-Match"] = if_match
                 self.request_count += 1
                 try:

@@ -2,7 +2,7 @@
 
 What it does: reuses `CalendarClient`'s retry/backoff and error mapping with a `people` v1
 service built from the bundled discovery document (`api_endpoint` = the bare People root; paths
-start "v1/", PROVIDERS.md), and refines the People API's 400 answers that mean something else:
+start "v1/"), and refines the People API's 400 answers that mean something else:
 FAILED_PRECONDITION with ErrorInfo reason EXPIRED_SYNC_TOKEN (people.connections.list: "Sync
 token is expired") -> CursorExpired, and reason `failedPrecondition` on a write (updateContact:
 "person.etag is different") -> PreconditionFailed. Downloads photo bytes from their URL.

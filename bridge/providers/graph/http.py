@@ -128,7 +128,7 @@ def error_for(resp: requests.Response) -> ProviderError:
     if status == 404:
         return RemoteNotFound(PROVIDER, message, code, status)
     if status == 412 or (status == 409 and code == "ErrorIrresolvableConflict"):
-        # event-update.md / PROVIDERS.md: a stale If-Match answers 412 ErrorIrresolvableConflict.
+        # event-update.md: a stale If-Match answers 412 ErrorIrresolvableConflict.
         return PreconditionFailed(PROVIDER, message, code, status)
     if status >= 500 or status == 429:
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))

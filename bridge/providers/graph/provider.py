@@ -76,7 +76,7 @@ def _parse_utc(value: str) -> dt.datetime | None:
 
 
 def change_key(event: Mapping[str, Any]) -> str:
-    """An event's changeKey; `@odata.etag` is W/"<changeKey>" (PROVIDERS.md)."""
+    """An event's changeKey; `@odata.etag` is W/"<changeKey>" (Graph event resource docs)."""
     if event.get("changeKey"):
         return str(event["changeKey"])
     etag = str(event.get("@odata.etag") or "")
