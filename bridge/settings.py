@@ -101,11 +101,13 @@ class GoogleSettings:
 @dataclass(frozen=True)
 class EwsSettings:
     default_url: str = _opt(
-        "https://outlook.office365.com/EWS/Exchange.asmx",
-        "EWS URL offered when a user connects Exchange (Office 365 over EWS is legacy: use Graph).",
+        "",
+        "EWS URL of your Exchange Server, offered when a user connects Exchange "
+        "(https://mail.example.com/EWS/Exchange.asmx). Exchange Online no longer serves EWS "
+        "to davbridge: connect Microsoft 365 through Graph.",
     )
     default_version: str = _opt(
-        "Exchange2016", "Exchange2013, Exchange2013_SP1, Exchange2016, Exchange2019 or Office365."
+        "Exchange2016", "Exchange2013, Exchange2013_SP1, Exchange2016 or Exchange2019."
     )
     auth_type: str = _opt("NTLM", "NTLM or basic.")
     ca_bundle: str = _opt("", "CA bundle (PEM) for the EWS server's TLS; empty: system store.")
