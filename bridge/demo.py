@@ -202,6 +202,16 @@ class Demo:
         self.sandboxes.stop()
 
 
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def reachable(url: str) -> str:
+    """`url` as a person can open it: a wildcard listening address becomes localhost."""
+    for wildcard in ("//0.0.0.0:", "//[::]:"):
+        url = url.replace(wildcard, "//localhost:")
+    return url
+
+
 def banner_counts(bridge: Bridge | None) -> str:
     """ "3 connected services (Microsoft 365, Google, Exchange sandboxes), 9 calendars,
     11 address books": calendars and address books counted apart."""
@@ -242,18 +252,26 @@ def run(
     if info_json is not None:
         info_json.write_text(json.dumps(info.as_json(), indent=2))
         info_json.chmod(0o600)
+    dav_url, portal_url = reachable(info.dav_url), reachable(info.portal_url)
+    everywhere = (
+        "\nListening on every interface: use this machine's name or address instead of "
+        "localhost from elsewhere.\nOnly CalDAV/CardDAV is reachable from elsewhere: the "
+        "sandboxes' sign-in pages stay on 127.0.0.1.\n"
+        if host in WILDCARDS
+        else ""
+    )
     print(
         f"""
 davbridge demo is running: {banner_counts(demo.bridge)}.
-
+{everywhere}
 Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
-  Server URL : {info.dav_url}
+  Server URL : {dav_url}
   User name  : {info.username}
   Password   : {info.password}
 
-Web portal: {info.portal_url}  (user {info.username}, password {info.portal_password})
+Web portal: {portal_url}  (user {info.username}, password {info.portal_password})
 
-Health: {info.dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
+Health: {dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
 """,
         flush=True,
     )

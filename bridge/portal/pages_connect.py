@@ -220,8 +220,8 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
     except (AuthFailed, BadInput) as exc:
         return exchange_page(request, 400, values, str(exc))
     except ProviderError as exc:  # a refusal of what was typed is the user's to fix: 4xx
-        status = exc.http_status if 400 <= exc.http_status < 500 else 502
-        return exchange_page(request, status, values, str(exc))
+        code = exc.http_status if 400 <= exc.http_status < 500 else 502
+        return exchange_page(request, code, values, str(exc))
     except BridgeError as exc:
         return exchange_page(request, 400, values, str(exc))
     notify(request, granted_notice(status))
