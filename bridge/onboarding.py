@@ -29,7 +29,7 @@ from bridge.managed import AppPermissions, is_managed
 from bridge.model import ProviderKind
 from bridge.policy import Policy
 from bridge.settings import Settings
-from bridge.statuses import ConnectionStatus, service_of
+from bridge.statuses import ConnectionStatus, first_sync_words, service_of
 from bridge.store import Store
 from bridge.store.rows import ConnectionPolicy, ConnectionRow, UserRow
 from bridge.sync.enforcement import clamp
@@ -328,9 +328,18 @@ class Onboarding(AppPermissions):
         policy = self.policy_for(conn.user_id)
         effective = clamp(policy, conn.policy)
         retry, due = None, []
-        for coll in self.store.collections(connection_id=conn.id):
-            if not effective.shows(coll.kind):
-                continue
+        shown = [
+            c for c in self.store.collections(connection_id=conn.id) if effective.shows(c.kind)
+        ]
+        pulled = [c for c in shown if c.refreshed_at is not None]
+        progress = (
+            first_sync_words(
+                len(pulled), len(shown), sum(len(self.store.items(c.id)) for c in pulled)
+            )
+            if len(pulled) < len(shown)  # counting items only while a first sync runs
+            else None
+        )
+        for coll in shown:
             at = self.engine.retry_at(coll.id)
             retry = min(retry, at) if retry is not None and at is not None else (retry or at)
             fresh = (
@@ -346,6 +355,7 @@ class Onboarding(AppPermissions):
             next_sync=min(due) if due else None,
             retry_at=retry,
             now=self.engine.clock(),
+            first_sync=progress,
         )
 
     def statuses(self, username: str) -> list[ConnectionStatus]:
