@@ -12,8 +12,10 @@ A composition root: may import everything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
@@ -94,6 +96,11 @@ class Demo:
         """The Microsoft 365 sandbox object."""
         return self.sandboxes.graph
 
+    @property
+    def config_path(self) -> Path:
+        """The configuration the demo writes for the admin commands (`--config`)."""
+        return self.data_dir / "davbridge.toml"
+
     def start(self) -> DemoInfo:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         infos = self.sandboxes.start()
@@ -110,6 +117,7 @@ class Demo:
             .replace("contacts", default_region="DE")
         )
         self.bridge = bridge = Bridge(settings)
+        write_config(self.config_path, settings, bridge.key_file)
         api.install(bridge)
         self.server = HttpServer(bridge, self.host, self.port).start()
         portal_password = self._portal_user(bridge, infos.primary_user)
@@ -203,6 +211,29 @@ class Demo:
 
 
 WILDCARDS = ("0.0.0.0", "::", "")
+# no provider sections: those would put the sandboxes' client secrets in plain text on disk
+_CONFIG_SECTIONS = ("store", "secrets", "contacts")
+
+
+def write_config(path: Path, settings: Settings, key_file: Path) -> None:
+    """A configuration for `davbridge user … --config PATH` against this demo: its database and
+    its key (owner-only)."""
+    settings = settings.replace("secrets", key_file=str(key_file.resolve()))
+    lines = ["# written by `davbridge demo` at every start: the admin commands' --config", ""]
+    for section in _CONFIG_SECTIONS:
+        current, default = getattr(settings, section), getattr(Settings(), section)
+        changed = [
+            f.name
+            for f in dataclasses.fields(current)
+            if getattr(current, f.name) != getattr(default, f.name)
+        ]
+        if changed:
+            lines.append(f"[{section}]")
+            lines += [f"{name} = {json.dumps(getattr(current, name))}" for name in changed]
+            lines.append("")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines))
 
 
 def reachable(url: str) -> str:
@@ -271,6 +302,7 @@ Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
 
 Web portal: {portal_url}  (user {info.username}, password {info.portal_password})
 
+Admin commands: davbridge user list --config {demo.config_path}
 Health: {dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
 """,
         flush=True,
