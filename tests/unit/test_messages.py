@@ -136,3 +136,14 @@ def test_graph_failures_in_plain_words() -> None:
     message = err.value.message
     assert f"could not reach http://127.0.0.1:{port}: connection refused" in message
     assert not REPR.search(message)
+
+
+def test_google_token_refresh_failures_in_plain_words() -> None:
+    from google.auth import exceptions as gexc
+
+    from bridge.providers.google.auth import refresh_error
+
+    error = refresh_error(gexc.TransportError(real_connection_error()))
+    assert isinstance(error, BridgeError)
+    assert "could not reach Google's token endpoint: connection refused" in error.message
+    assert not REPR.search(error.message)

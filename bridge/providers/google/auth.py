@@ -31,7 +31,7 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from bridge.errors import AuthExpired, AuthFailed, ProviderBusy
-from bridge.plainwords import unreachable
+from bridge.plainwords import reason, unreachable
 
 PROVIDER = "google"
 SCOPES_READ: tuple[str, ...] = (
@@ -92,7 +92,11 @@ def refresh_error(exc: Exception) -> Exception:
         if code or "necessary fields" in text:  # no refresh token at all
             return AuthExpired(PROVIDER, f"authorize the connection again: {text}", code)
         return ProviderBusy(PROVIDER, f"token refresh failed: {text}", _TRANSIENT_RETRY_AFTER_S)
-    return ProviderBusy(PROVIDER, f"token endpoint unreachable: {text}", _TRANSIENT_RETRY_AFTER_S)
+    return ProviderBusy(
+        PROVIDER,
+        f"could not reach Google's token endpoint: {reason(exc)} — check the URL and the firewall",
+        _TRANSIENT_RETRY_AFTER_S,
+    )
 
 
 class _Credentials(Credentials):
