@@ -220,6 +220,9 @@ def test_the_entrypoint_serves_dav_and_the_portal(
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     assert lines, out
     assert all(json.loads(ln)["level"] in ("info", "warning") for ln in lines), out
-    assert "max_resource_size" not in out
+    assert "max_resource_size" not in out  # Radicale's start-up warning is gone
+    # serve runs the offline checks at start: no provider configured is said, as a warning
+    warnings = [json.loads(ln)["msg"] for ln in lines if json.loads(ln)["level"] == "warning"]
+    assert any("neither Microsoft 365 nor Google is configured" in w for w in warnings), out
     assert (tmp_path / "data").stat().st_mode & 0o077 == 0
     assert (tmp_path / "keys" / "secret.key").stat().st_mode & 0o077 == 0
