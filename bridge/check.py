@@ -10,7 +10,8 @@ secret; login.microsoftonline.com error codes AADSTS700016 / 7000215 / 90002 nam
 learn.microsoft.com/entra/identity-platform/reference-error-codes), Google's token endpoint (an
 authorization-code request with a made-up code answers `invalid_grant` for a known client and
 `invalid_client` otherwise: RFC 6749 §5.2), the EWS URL (401 means it answers), TLS
-verification, and the clock against the providers' `Date` headers (tokens carry times; more
+verification, the public URLs (through the proxy, when set), and the clock against the
+providers' `Date` headers (tokens carry times; more
 than a few minutes of skew breaks sign-ins).
 
 A composition root's helper: reads settings and files, opens sockets; changes nothing.
@@ -245,8 +246,38 @@ def _ports(settings: Settings) -> list[Finding]:
 
 
 # -- network checks -----------------------------------------------------------------------
-def providers(settings: Settings) -> list[Finding]:
+def reachability(settings: Settings) -> list[Finding]:
+    """Whether the public URLs answer from here (through the proxy, with its certificate)."""
     found: list[Finding] = []
+    for what, url in (
+        ("DAV", settings.server.public_url),
+        ("portal", settings.portal.public_url),
+    ):
+        if not url:
+            continue
+        probe = url.rstrip("/") + ("/health" if what == "DAV" else "/signin")
+        try:
+            resp = _get(probe, "")
+        except requests.exceptions.SSLError as exc:
+            found.append(Finding(ERROR, "public URL", unreachable(probe, exc)))
+            continue
+        except requests.RequestException as exc:
+            found.append(
+                Finding(
+                    WARNING,
+                    "public URL",
+                    f"{unreachable(probe, exc)}; is davbridge serve running and the proxy "
+                    "forwarding to it?",
+                )
+            )
+            continue
+        level = OK if resp.status_code < 500 else WARNING
+        found.append(Finding(level, "public URL", f"{probe} answers {resp.status_code}"))
+    return found
+
+
+def providers(settings: Settings) -> list[Finding]:
+    found: list[Finding] = reachability(settings)
     if settings.graph.client_id:
         found += _graph(settings)
     if settings.google.client_id:

@@ -150,3 +150,16 @@ def test_the_command_prints_findings_and_fails_on_errors(
     assert "FAIL  Microsoft 365: the client secret is wrong" in out
     assert f"ok    configuration: {conf} is valid" in out
     assert not (tmp_path / "data").exists()  # checking creates nothing
+
+
+def test_public_urls_are_probed(configured: Settings) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+        found = check.reachability(
+            configured.replace("server", public_url=f"http://127.0.0.1:{closed}/")
+        )
+    ((level, message),) = of(found, "public URL")
+    assert level == WARNING
+    assert f"could not reach http://127.0.0.1:{closed}: connection refused" in message
+    assert "is davbridge serve running" in message
