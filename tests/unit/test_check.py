@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge import check, cli, settings
+from bridge import check, check_providers, cli, settings
 from bridge.check import ERROR, OK, WARNING, Finding
 from bridge.demo_sandboxes import SandboxInfos
 from bridge.sandbox.ews.server import EwsSandbox
@@ -40,7 +40,7 @@ def levels(findings: list[Finding], topic: str) -> set[str]:
 
 
 def test_a_correct_setup_passes(configured: Settings) -> None:
-    found = check.providers(configured)
+    found = check_providers.providers(configured)
     for topic in ("Microsoft 365", "Google", "Exchange"):
         assert levels(found, topic) == {OK}, of(found, topic)
     messages = " ".join(m for _, m in of(found, "Microsoft 365"))
@@ -49,19 +49,19 @@ def test_a_correct_setup_passes(configured: Settings) -> None:
 
 
 def test_a_wrong_microsoft_secret_is_named(configured: Settings) -> None:
-    found = check.providers(configured.replace("graph", client_secret="not-the-secret"))
+    found = check_providers.providers(configured.replace("graph", client_secret="not-the-secret"))
     (error,) = [m for level, m in of(found, "Microsoft 365") if level == ERROR]
     assert "client secret is wrong" in error and "Certificates & secrets" in error
 
 
 def test_an_unknown_microsoft_client_is_named(configured: Settings) -> None:
-    found = check.providers(configured.replace("graph", client_id="00000000-dead-beef"))
+    found = check_providers.providers(configured.replace("graph", client_id="00000000-dead-beef"))
     (error,) = [m for level, m in of(found, "Microsoft 365") if level == ERROR]
     assert "client id is not registered" in error
 
 
 def test_an_unknown_google_client_is_named(configured: Settings) -> None:
-    found = check.providers(configured.replace("google", client_id="nobody.apps"))
+    found = check_providers.providers(configured.replace("google", client_id="nobody.apps"))
     (error,) = [m for level, m in of(found, "Google") if level == ERROR]
     assert "client_id" in error and "Credentials" in error
 
@@ -70,7 +70,7 @@ def test_unreachable_and_untrusted_endpoints_in_plain_words(configured: Settings
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]  # bound but not listening: refused
-        found = check.providers(
+        found = check_providers.providers(
             configured.replace(
                 "ews", default_url=f"http://127.0.0.1:{closed}/EWS/Exchange.asmx"
             ).replace("google", ca_bundle="")  # the sandbox's own CA is not in the system store
@@ -87,15 +87,15 @@ def test_unreachable_and_untrusted_endpoints_in_plain_words(configured: Settings
 
 
 def test_clock_skew_is_reported(configured: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = check._now
-    monkeypatch.setattr(check, "_now", lambda: real() + 3600)
-    found = check.providers(configured)
+    real = check_providers._now
+    monkeypatch.setattr(check_providers, "_now", lambda: real() + 3600)
+    found = check_providers.providers(configured)
     skew = [m for level, m in of(found, "Google") if level == ERROR]
     assert skew and "ahead of" in skew[0] and "NTP" in skew[0], found
 
 
 def test_exchange_online_is_not_offered_as_working(configured: Settings) -> None:
-    found = check.providers(
+    found = check_providers.providers(
         configured.replace("ews", default_url="https://outlook.office365.com/EWS/Exchange.asmx")
     )
     ((level, message),) = of(found, "Exchange")
@@ -156,7 +156,7 @@ def test_public_urls_are_probed(configured: Settings) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-        found = check.reachability(
+        found = check_providers.reachability(
             configured.replace("server", public_url=f"http://127.0.0.1:{closed}/")
         )
     ((level, message),) = of(found, "public URL")

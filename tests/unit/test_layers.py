@@ -103,7 +103,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
     "bridge.cli": ("bridge", "radicale_plugins"),
     "bridge.cli_users": ("bridge",),
+    "bridge.cli_connect": ("bridge",),
     "bridge.check": ("bridge",),
+    "bridge.check_providers": ("bridge",),
     "bridge.__init__": (),
 }
 
