@@ -25,8 +25,6 @@ from bridge.files import loose
 from bridge.settings import Settings
 
 OK, WARNING, ERROR = "ok", "warning", "error"
-MAX_SKEW_S = 120.0
-_TIMEOUT_S = 10.0
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
