@@ -481,3 +481,37 @@ def apply(rendered: str, stored: str | None) -> tuple[str, str | None]:
     if overlay is None:
         return rendered, None
     return merge(rendered, overlay), overlay.uid
+
+
+def precheck(client: str, limit: int = OVERLAY_MAX_BYTES) -> None:
+    """Refuse before anything is written when the client's X- properties alone (which no
+    provider has fields for) exceed the bound."""
+    _, mine = _units(client)
+    units = {
+        key: UnitOverlay(
+            tuple(
+                line.text
+                for line in unit.lines()
+                if line.name.startswith("X-") and _stored(line.name)
+            )
+        )
+        for key, unit in mine.items()
+    }
+    encode(Overlay(None, {k: u for k, u in units.items() if not u.empty()}), limit)
+
+
+def for_write(client: str, raw: str, limit: int = OVERLAY_MAX_BYTES) -> str:
+    """The encoded overlay to store after a write: `client` against the provider's raw
+    rendering `raw`. Past the bound, the client's re-spellings (groups, then parameters) are
+    given up first — extra properties were checked by `precheck` before the write."""
+    found = compute(client, raw)
+    try:
+        return encode(found, limit)
+    except OverlayTooLarge:
+        pass
+    lean = {k: UnitOverlay(u.extra, u.params, ()) for k, u in found.units.items()}
+    try:
+        return encode(Overlay(found.uid, lean, found.cancelled), limit)
+    except OverlayTooLarge:
+        bare = {k: UnitOverlay(u.extra) for k, u in found.units.items()}
+        return encode(Overlay(found.uid, bare, found.cancelled), limit)

@@ -47,6 +47,7 @@ class EventSpec:
 class ProviderHarness(Protocol):
     name: str
     window: SyncWindow
+    overlay_field: str  # how the provider's extension field holding the overlay is named
     sleeps: list[float]  # every wait the provider's retry policy asked for
     structured_conference: frozenset[str]  # conference kinds the provider stores as data
 
@@ -131,6 +132,7 @@ class GraphAdapter:
     def __init__(self, h: graph.Harness) -> None:
         self.h = h
         self.window = h.window
+        self.overlay_field = "davbridge.overlay"
         self.sleeps = h.sleeps
 
     def provider(self) -> CalendarProvider:
@@ -214,6 +216,7 @@ class GoogleAdapter:
     def __init__(self, h: google.Harness) -> None:
         self.h = h
         self.window = h.window
+        self.overlay_field = "davbridge.o0"
         self.sleeps = h.sleeps
 
     def _events(self, cal: str, *rest: str) -> str:
@@ -324,6 +327,7 @@ class EwsAdapter:
     def __init__(self, h: ews.EwsHarness) -> None:
         self.h = h
         self.window = h.window
+        self.overlay_field = "davbridge.overlay"
         self.sleeps = h.sleeps
 
     def provider(self) -> CalendarProvider:
