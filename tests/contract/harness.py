@@ -181,7 +181,8 @@ class GraphAdapter:
 
     def writes_since(self, mark: Any) -> int:
         log = self.h.control.call("GET", f"/requests?since={mark}&prefix=/v1.0")
-        return sum(r["method"] != "GET" and r["status"] < 300 for r in log)
+        # `since` is inclusive: the marked request itself (possibly a write) is not "since".
+        return sum(r["method"] != "GET" and r["status"] < 300 and r["ts"] > mark for r in log)
 
     def expire_cursors(self) -> None:
         self.h.control.call("POST", "/delta/expire")
@@ -282,7 +283,8 @@ class GoogleAdapter:
 
     def writes_since(self, mark: Any) -> int:
         log = self.h.control.call("GET", f"/requests?since={mark}&prefix=/calendar/v3")
-        return sum(r["method"] != "GET" and r["status"] < 300 for r in log)
+        # `since` is inclusive: the marked request itself (possibly a write) is not "since".
+        return sum(r["method"] != "GET" and r["status"] < 300 and r["ts"] > mark for r in log)
 
     def expire_cursors(self) -> None:
         self.h.control.call("POST", "/sync/expire")
