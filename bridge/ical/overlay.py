@@ -272,9 +272,7 @@ def merge(rendered: str, overlay: Overlay | None) -> str:
 def _replace(block: Block, replaced: dict[int, Block]) -> Block:
     if id(block) in replaced:
         return replaced[id(block)]
-    children = tuple(
-        replaced.get(id(c), c) if isinstance(c, Block) else c for c in block.children
-    )
+    children = tuple(replaced.get(id(c), c) if isinstance(c, Block) else c for c in block.children)
     return Block(block.name, children)
 
 

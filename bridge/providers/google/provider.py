@@ -41,11 +41,11 @@ from bridge.providers.google.mapping_common import (
 )
 from bridge.providers.google.mapping_recurrence import date_line, parse_recurrence
 from bridge.providers.google.provider_support import (
+    OVERLAY_PREFIX,
     PAGE_SIZE,
     WRITERS,
     Cursor,
     delete_call,
-    OVERLAY_PREFIX,
     event_id_for,
     iso_z,
     overlaps,

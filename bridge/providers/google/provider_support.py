@@ -28,6 +28,7 @@ WRITERS = ("owner", "writer")
 # "davbridge.o0", "davbridge.o1", … — well inside Google's 44-character key limit.
 OVERLAY_PREFIX = "davbridge.o"
 
+
 def iso_z(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

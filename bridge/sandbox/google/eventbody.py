@@ -284,7 +284,9 @@ def extended_properties(raw: Any) -> dict[str, dict[str, str]]:
         if values is None:
             continue
         if not isinstance(values, dict):
-            raise bad_request("Invalid extendedProperties.", "invalid", f"extendedProperties.{scope}")
+            raise bad_request(
+                "Invalid extendedProperties.", "invalid", f"extendedProperties.{scope}"
+            )
         kept: dict[str, str] = {}
         for key, value in values.items():
             if value is None or len(str(key)) > EXT_KEY_CHARS:
