@@ -184,10 +184,8 @@ def compute(client: str, canonical: str) -> Overlay:
     """What `canonical` (the provider's raw rendering after the write) lost of `client`."""
     _, mine = _units(client)
     _, theirs = _units(canonical)
-    versions = {
-        (u.first("VERSION").value if u.first("VERSION") else "") for u in [*mine.values()][:1]
-    } | {(u.first("VERSION").value if u.first("VERSION") else "") for u in [*theirs.values()][:1]}
-    same_form = len(versions) <= 1  # a vCard 4.0 PUT served as 3.0: keep only extra lines
+    # a vCard 4.0 PUT served as 3.0: only whole extra lines are kept, no 4.0 spellings
+    same_form = _version(mine) == _version(theirs)
     units: dict[str, UnitOverlay] = {}
     cancelled: list[tuple[str, str]] = []
     for key, unit in mine.items():
@@ -203,6 +201,11 @@ def compute(client: str, canonical: str) -> Overlay:
     client_uid, provider_uid = _uid(mine), _uid(theirs)
     uid = client_uid if client_uid and client_uid != provider_uid else None
     return Overlay(uid, units, tuple(cancelled))
+
+
+def _version(units: dict[str, Block]) -> str:
+    line = next(iter(units.values())).first("VERSION") if units else None
+    return line.value.strip() if line is not None else ""
 
 
 def _unit_overlay(mine: Block, theirs: Block, same_form: bool) -> UnitOverlay:
@@ -312,9 +315,9 @@ def _merge_unit(unit: Block, found: UnitOverlay | None, uid: str | None) -> Bloc
         key = kind or _group(line_name)
         if key in names_before:
             continue  # the provider renders this property now: its value wins
-        child = _as_child(kind, text) if kind else Line(line_name, text)
-        if child is not None:
-            children.append(child)
+        extra = _as_child(kind, text) if kind else Line(line_name, text)
+        if extra is not None:
+            children.append(extra)
     return Block(unit.name, tuple(children))
 
 
