@@ -37,37 +37,40 @@ def _series(start: dt.datetime) -> str:
     §3.8.1.11 STATUS; X-APPLE-STRUCTURED-LOCATION as in github.com/collective/icalendar
     issue #116)."""
     third = start + dt.timedelta(days=2)
-    return "\r\n".join(
-        [
-            "BEGIN:VCALENDAR",
-            "VERSION:2.0",
-            "PRODID:-//Apple Inc.//macOS 14.5//EN",
-            "BEGIN:VEVENT",
-            "UID:6B2E8A51-0D4C-4C6B-9E0A-OVERLAY-1",
-            "DTSTAMP:20250101T000000Z",
-            f"DTSTART:{_z(start)}",
-            "DURATION:PT45M",
-            "RRULE:FREQ=DAILY;COUNT=4",
-            "SUMMARY:Overlay standup",
-            "SEQUENCE:2",
-            "RELATED-TO;RELTYPE=PARENT:parent-of-overlay-1",
-            "CATEGORIES:Work",
-            "X-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC",
-            "X-APPLE-STRUCTURED-LOCATION;VALUE=URI;X-ADDRESS=367 George Street Sydney;"
-            "X-APPLE-RADIUS=72;X-TITLE=367 George Street:geo:-33.868900,151.207000",
-            "END:VEVENT",
-            "BEGIN:VEVENT",
-            "UID:6B2E8A51-0D4C-4C6B-9E0A-OVERLAY-1",
-            "DTSTAMP:20250101T000000Z",
-            f"RECURRENCE-ID:{_z(third)}",
-            f"DTSTART:{_z(third)}",
-            "DURATION:PT45M",
-            "SUMMARY:Overlay standup",
-            "STATUS:CANCELLED",
-            "END:VEVENT",
-            "END:VCALENDAR",
-        ]
-    ) + "\r\n"
+    return (
+        "\r\n".join(
+            [
+                "BEGIN:VCALENDAR",
+                "VERSION:2.0",
+                "PRODID:-//Apple Inc.//macOS 14.5//EN",
+                "BEGIN:VEVENT",
+                "UID:6B2E8A51-0D4C-4C6B-9E0A-OVERLAY-1",
+                "DTSTAMP:20250101T000000Z",
+                f"DTSTART:{_z(start)}",
+                "DURATION:PT45M",
+                "RRULE:FREQ=DAILY;COUNT=4",
+                "SUMMARY:Overlay standup",
+                "SEQUENCE:2",
+                "RELATED-TO;RELTYPE=PARENT:parent-of-overlay-1",
+                "CATEGORIES:Work",
+                "X-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC",
+                "X-APPLE-STRUCTURED-LOCATION;VALUE=URI;X-ADDRESS=367 George Street Sydney;"
+                "X-APPLE-RADIUS=72;X-TITLE=367 George Street:geo:-33.868900,151.207000",
+                "END:VEVENT",
+                "BEGIN:VEVENT",
+                "UID:6B2E8A51-0D4C-4C6B-9E0A-OVERLAY-1",
+                "DTSTAMP:20250101T000000Z",
+                f"RECURRENCE-ID:{_z(third)}",
+                f"DTSTART:{_z(third)}",
+                "DURATION:PT45M",
+                "SUMMARY:Overlay standup",
+                "STATUS:CANCELLED",
+                "END:VEVENT",
+                "END:VCALENDAR",
+            ]
+        )
+        + "\r\n"
+    )
 
 
 KEPT = (
@@ -122,7 +125,9 @@ def test_a_provider_side_change_wins_over_the_client_spelling(contract: Provider
     start = dt.datetime.now(UTC).replace(hour=14, minute=0, second=0, microsecond=0)
     start += dt.timedelta(days=4)
     single = _series(start).replace("RRULE:FREQ=DAILY;COUNT=4\r\n", "")
-    single = single[: single.index("BEGIN:VEVENT", single.index("END:VEVENT"))] + "END:VCALENDAR\r\n"
+    single = (
+        single[: single.index("BEGIN:VEVENT", single.index("END:VEVENT"))] + "END:VCALENDAR\r\n"
+    )
     created = provider.create(cal, single, "key-overlay-2", h.window)
     assert "DURATION:PT45M" in unfold(created.ical)
     h.rename(cal, created.remote_id, "Renamed at the provider")
