@@ -63,13 +63,18 @@ def lost(sent: str, got: str, also: frozenset[str] = frozenset()) -> list[str]:
             missing.append(f"component {unit.name} {key!r}")
             continue
 
-        have = {line.text for line in other.lines()} | {b.text() for b in other.blocks()}
+        have = {line.text for line in other.lines()} | {_key(b) for b in other.blocks()}
         for line in unit.lines():
             if line.name in NORMALISED or line.name in also:
                 continue
             if line.text not in have:
                 missing.append(line.text)
         for block in unit.blocks():
-            if block.text() not in have:
+            if _key(block) not in have:
                 missing.append(block.text())
     return missing
+
+
+def _key(block: Block) -> str:
+    """A VALARM compared by its lines, in any order."""
+    return "\n".join(sorted(line.text for line in block.lines()))
