@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the `books` fixture is imported from test_contacts)
 """GET after PUT through `davbridge demo` (SPEC C10, issue 10 point 2): events and vCards
 as Apple Calendar/Contacts, Thunderbird, Evolution and DAVx5 send them
 (tests/fixtures/clients/README.md cites each source) come back from every service with every
