@@ -15,9 +15,9 @@ import requests
 import vobject
 
 from tests.contract.test_overlay_clients import CARDS, EVENTS
-from tests.e2e.conftest import RunningDemo
+from tests.e2e.conftest import GoogleAdmin, RunningDemo
 from tests.e2e.test_contacts import books  # noqa: F401  (fixture)
-from tests.overlay_check import client_text, lost
+from tests.overlay_check import client_text, day, lost
 
 LABELS = ("Microsoft 365", "Google", "Exchange")
 
@@ -74,3 +74,29 @@ def test_client_vcards_come_back_whole(
         got = _put_get(demo, f"{path}{uid}.vcf", sent, "text/vcard")
         as_parsed = vobject.readOne(sent).serialize()
         assert lost(as_parsed, got) == [], (label, name, got)
+
+
+def test_past_the_overlay_bound_nothing_is_written(demo: RunningDemo) -> None:
+    import secrets
+
+    from bridge.ical.overlay import OVERLAY_MAX_BYTES
+
+    path = _calendars(demo)["Projects — Google"]
+    uid = f"overlay-bound-{uuid.uuid4().hex[:8]}"
+    noise = "".join(f"X-NOISE-{i}:{secrets.token_hex(40)}\r\n" for i in range(400))
+    sent = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{day(5)}T090000Z\r\n"
+        f"DTEND:{day(5)}T100000Z\r\nSUMMARY:Too much\r\n{noise}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    url = demo.url.rstrip("/") + f"{path}{uid}.ics"
+    r = requests.put(
+        url,
+        data=sent.encode(),
+        auth=demo.auth,
+        headers={"Content-Type": "text/calendar"},
+        timeout=60,
+    )
+    assert r.status_code == 400 and str(OVERLAY_MAX_BYTES) in r.text
+    assert requests.get(url, auth=demo.auth, timeout=60).status_code == 404
+    assert GoogleAdmin(demo.info).events("Projects", "Too much") == []  # nothing at Google

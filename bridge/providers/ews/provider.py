@@ -19,6 +19,9 @@ Wire calls only; the conversion lives in bridge.providers.ews.mapping.
   a race still ends in ErrorIrresolvableConflict -> PreconditionFailed. Overrides edit the
   occurrence (found in ModifiedOccurrences or by a CalendarView around its original start);
   new EXDATEs delete the occurrence.
+- Lossless overlay (SPEC C10): after a write, what Exchange could not hold of the client's text
+  is stored in a named extended property (overlay_field.py) and merged back on every read; the
+  client's UID is Exchange's own (set on create).
 This module must not touch the store or the sync engine and must not enrich events.
 """
 

@@ -10,6 +10,9 @@ A series is one resource: when an exception or master changed, the whole series 
 occurrences of a recurring event share its iCalUID, so this one listing returns the master and
 every exception (cancelled ones too), which `events.instances` cannot tell apart from plain
 occurrences.
+Lossless overlay (SPEC C10): after a write, what Google could not hold of the client's text
+(its UID included: `iCalUID` and `id` are not both given on insert, per the Events resource) is
+stored in the master's `extendedProperties.private` and merged back on every read.
 This module must not touch the store or the sync engine and must not enrich events.
 """
 

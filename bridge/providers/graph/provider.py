@@ -4,6 +4,8 @@ Wire calls only: it asks `GraphHttp` for JSON and `mapping` for the conversion b
 events and iCalendar. Pulls use `calendarView/delta` (Graph docs "Get incremental changes to
 events in a calendar view", event-delta.md) and fold a series' expanded instances back into one
 resource with its master (`GET /events/{id}` + `/instances`, event-list-instances.md).
+Lossless overlay (SPEC C10): after a write, what Graph could not hold of the client's text is
+stored in the event's extended properties (overlay_props.py) and merged back on every read.
 This module must not touch the store or the sync engine and must not enrich events.
 """
 
