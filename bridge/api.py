@@ -30,6 +30,7 @@ from bridge.errors import (
     Forbidden,
     NotFound,
     PolicyRefused,
+    PreconditionFailed,
     ProviderBusy,
     ProviderError,
     TooManyAttempts,
@@ -281,14 +282,25 @@ class Bridge:
         return [m for m in found if m.collection_id in visible]
 
     # -- DAV writes (write-through) -------------------------------------------------------
-    def put(self, coll: CollectionRecord, href: str, text: str, conditional: bool) -> ItemRecord:
+    def put(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        conditional: bool,
+        if_match: str | None = None,
+    ) -> ItemRecord:
         existing = self.store.item(coll.id, href)
+        check_if_match(existing, if_match)
         return self.writes.put(coll, href, text, existing, conditional)
 
-    def delete(self, coll: CollectionRecord, href: str, conditional: bool) -> None:
+    def delete(
+        self, coll: CollectionRecord, href: str, conditional: bool, if_match: str | None = None
+    ) -> None:
         existing = self.store.item(coll.id, href)
         if existing is None:
             raise BridgeError(f"no item {href}")
+        check_if_match(existing, if_match)
         self.writes.delete(coll, existing, conditional)
 
     # -- connections (A2, A4, A5) ------------------------------------------------------------
@@ -424,3 +436,17 @@ def current() -> Bridge:
     if _current is None:
         raise RuntimeError("davbridge is not initialised (bridge.api.install was not called)")
     return _current
+
+
+def check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1 against the mirror as it is now: the DAV layer compared If-Match a
+    moment earlier, and a background refresh may have brought a provider-side change since;
+    the write would then go out with the newer provider version and overwrite that change."""
+    if not if_match or existing is None:
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if "*" in tags or existing.etag in tags:
+        return
+    raise PreconditionFailed(
+        "davbridge", f"{existing.href} changed since the client read it", None, 412
+    )

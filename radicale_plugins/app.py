@@ -107,7 +107,10 @@ class BridgeApplication(Application):
         problem = self._malformed(self._body(environ))
         if problem is not None:
             return _text_response(client.BAD_REQUEST, problem)
-        state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
+        state: dict[str, Any] = {
+            "if_match": bool(environ.get("HTTP_IF_MATCH")),
+            "if_match_value": environ.get("HTTP_IF_MATCH"),
+        }
         token = request_state.set(state)
         try:
             status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
@@ -125,7 +128,12 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        token = request_state.set({"if_match": bool(environ.get("HTTP_IF_MATCH"))})
+        token = request_state.set(
+            {
+                "if_match": bool(environ.get("HTTP_IF_MATCH")),
+                "if_match_value": environ.get("HTTP_IF_MATCH"),
+            }
+        )
         try:
             return super().do_DELETE(environ, base_prefix, path, user, *args)
         except BridgeError as exc:
