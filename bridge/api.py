@@ -89,19 +89,6 @@ __all__ = [
 ]
 
 
-def _check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
-    """RFC 9110 §13.1.1: If-Match fails unless it is * or the current ETag."""
-    if not if_match or if_match.strip() == "*":
-        return
-    if existing is None or existing.etag not in {e.strip() for e in if_match.split(",")}:
-        raise PreconditionFailed(
-            "davbridge",
-            "the item changed since your copy was read (If-Match does not match its ETag)",
-            "If-Match",
-            412,
-        )
-
-
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -271,11 +258,8 @@ class Bridge:
         conditional: bool,
         if_match: str | None = None,
     ) -> ItemRecord:
-        """`if_match`: the client's If-Match, checked against the same mirror row whose
-        provider version makes the write conditional (a refresh in between cannot turn a
-        stale edit into a successful one)."""
         existing = self.store.item(coll.id, href)
-        _check_if_match(existing, if_match)
+        check_if_match(existing, if_match)
         return self.writes.put(coll, href, text, existing, conditional)
 
     def delete(
@@ -284,7 +268,7 @@ class Bridge:
         existing = self.store.item(coll.id, href)
         if existing is None:
             raise BridgeError(f"no item {href}")
-        _check_if_match(existing, if_match)
+        check_if_match(existing, if_match)
         self.writes.delete(coll, existing, conditional)
 
     # -- connections (A2, A4, A5) ------------------------------------------------------------
@@ -409,3 +393,17 @@ def current() -> Bridge:
     if _current is None:
         raise RuntimeError("davbridge is not initialised (bridge.api.install was not called)")
     return _current
+
+
+def check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1 against the mirror as it is now: the DAV layer compared If-Match a
+    moment earlier, and a background refresh may have brought a provider-side change since;
+    the write would then go out with the newer provider version and overwrite that change."""
+    if not if_match or existing is None:
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if "*" in tags or existing.etag in tags:
+        return
+    raise PreconditionFailed(
+        "davbridge", f"{existing.href} changed since the client read it", None, 412
+    )

@@ -40,6 +40,20 @@ class PayloadTooLarge(BadInput):
         self.limit = limit
 
 
+class OverlayTooLarge(BadInput):
+    """What a client sent that the provider has no field for exceeds the overlay bound
+    (`bridge.ical.overlay.OVERLAY_MAX_BYTES`, SPEC C10): refused, nothing written."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"this item carries {size} bytes (compressed) of properties the provider has no "
+            f"field for; davbridge keeps at most {limit} bytes of them per item (remove some "
+            "X- properties or parameters)"
+        )
+        self.size = size
+        self.limit = limit
+
+
 class NotFound(BridgeError):
     http_status = 404
 

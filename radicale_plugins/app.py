@@ -154,7 +154,7 @@ class BridgeApplication(Application):
             return problem.as_radicale()
         state: dict[str, Any] = {
             "if_match": bool(environ.get("HTTP_IF_MATCH")),
-            "if_match_etag": environ.get("HTTP_IF_MATCH"),
+            "if_match_value": environ.get("HTTP_IF_MATCH"),
         }
         token = request_state.set(state)
         try:
@@ -178,7 +178,7 @@ class BridgeApplication(Application):
         token = request_state.set(
             {
                 "if_match": bool(environ.get("HTTP_IF_MATCH")),
-                "if_match_etag": environ.get("HTTP_IF_MATCH"),
+                "if_match_value": environ.get("HTTP_IF_MATCH"),
             }
         )
         try:
