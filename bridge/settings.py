@@ -31,6 +31,11 @@ class ServerSettings:
     max_content_length: int = _opt(10_000_000, "Largest request body accepted, bytes (413 above).")
     threads: int = _opt(8, "Worker threads serving DAV requests.")
     public_url: str = _opt("", "URL clients use, when behind a proxy (default http://host:port/).")
+    health_token: str = _opt(
+        "",
+        "Monitoring token: `Authorization: Bearer <token>` on /health shows each connection's "
+        "status (without it, or an administrator's credentials, /health says only ok/degraded).",
+    )
 
 
 @dataclass(frozen=True)
