@@ -13,7 +13,8 @@ Radicale (whose answer would be a traceback and a 500) or the provider sees it.
 - calendar-query/multiget `expand` and `limit-recurrence-set` ranges inside the accepted years.
 - multiget hrefs that cannot name anything here (empty, another server, not UTF-8, dot
   segments) are taken out of the request and answered 404 each in the multistatus.
-- MOVE: a Destination on another server, or into another collection, is a 403 with the reason.
+- MOVE: a Destination on another server, into another collection or a rename is a 403 with
+  the reason (the mirror cannot move items; the provider names them).
 
 Imports radicale_plugins and the standard library only; it knows nothing of users or
 providers and changes nothing.
@@ -272,8 +273,8 @@ def with_missing(answer: bytes, dropped: tuple[str, ...]) -> bytes:
 
 
 def destination_refusal(environ: dict[str, Any], path: str) -> Refusal | None:
-    """MOVE/COPY: a Destination on another server, or outside the source's collection
-    (the provider cannot move items between its calendars through DAV)."""
+    """MOVE: a Destination on another server (403, not Radicale's 502), into another
+    collection or a rename within one (403: the storage cannot move items; RFC 4918 §9.9.4)."""
     destination = str(environ.get("HTTP_DESTINATION", ""))
     if not destination:
         return Refusal(400, "MOVE needs a Destination header (RFC 4918 §10.3).")
@@ -297,4 +298,8 @@ def destination_refusal(environ: dict[str, Any], path: str) -> Refusal | None:
             "Moving an item into another calendar or address book is not supported: "
             "copy it there (PUT) and delete the original.",
         )
-    return None
+    return Refusal(
+        403,
+        "Renaming an item (MOVE) is not supported: the provider keeps its own names. "
+        "PUT it under the new name and delete the original.",
+    )

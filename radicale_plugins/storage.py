@@ -180,7 +180,7 @@ class MirrorCollection(BaseCollection):
             href,
             text,
             conditional=bool(state.get("if_match")),
-            if_match=state.get("if_match_etag"),
+            if_match=state.get("if_match_value"),
         )
         state["stored_differs"] = stored.text != text
         new_item = self._to_item(stored)
@@ -194,7 +194,7 @@ class MirrorCollection(BaseCollection):
             self.record,
             href,
             conditional=bool(state.get("if_match")),
-            if_match=state.get("if_match_etag"),
+            if_match=state.get("if_match_value"),
         )
 
     @property

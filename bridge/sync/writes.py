@@ -18,6 +18,7 @@ import icalendar
 
 from bridge import joinlinks
 from bridge.errors import AuthExpired, BadInput, Forbidden, ReadOnly, RemoteNotFound
+from bridge.ical import overlay
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
 from bridge.sync.enforcement import check_write
@@ -125,6 +126,7 @@ class WriteThrough:
             return self._put_contact(coll, href, text, existing, conditional)
         uid = check_calendar_text(text)
         upstream = joinlinks.strip(text)
+        overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         window = self.engine.window()
         with self.engine.lock(coll.id), self._reauth_guard(coll):
@@ -155,6 +157,7 @@ class WriteThrough:
         conditional: bool,
     ) -> ItemRecord:
         uid = check_vcard_text(text)
+        overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
         contacts = self._contacts(coll)
         store = self.engine.store
         with self.engine.lock(coll.id), self._reauth_guard(coll):

@@ -323,6 +323,8 @@ def test_move_elsewhere_is_403_with_the_reason(demo: RunningDemo, unchanged: Non
     assert_refused(r, 403, "another server")
     target = demo.url.rstrip("/") + "/demo/projects-m365/moved.ics"
     assert_refused(call(demo, "MOVE", source, Destination=target), 403, "another calendar")
+    renamed = demo.url.rstrip("/") + source.removesuffix(".ics") + "-renamed.ics"
+    assert_refused(call(demo, "MOVE", source, Destination=renamed), 403, "renaming")
 
 
 # -- bodies over the limit -------------------------------------------------------------------------
