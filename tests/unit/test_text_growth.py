@@ -26,11 +26,11 @@ MAX_INPUT = 10_000_000
 RATIO = 2.5
 
 
-def _cpu(run: Callable[[], object], repeat: int = 3) -> float:
+def _cpu(work: Callable[[str], object], text: str, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
         began = time.process_time()
-        run()
+        work(text)
         best = min(best, time.process_time() - began)
     return best
 
@@ -39,16 +39,10 @@ def growth(work: Callable[[str], object], make: Callable[[int], str]) -> tuple[f
     """time(2n) / time(n), best of 3, for the smallest n (≥ 16 KB, doubling) where one run
     takes ≥ 30 ms, 2n ≤ 10 MB."""
     n = 16_000
-    while 4 * n <= MAX_INPUT:
-        probe = make(n)
-        if _cpu(lambda: work(probe), repeat=1) >= 0.03:
-            break
+    while 4 * n <= MAX_INPUT and _cpu(work, make(n), repeat=1) < 0.03:
         n *= 2
-    small_input = make(n)
-    small = _cpu(lambda: work(small_input))
-    del small_input
-    big_input = make(2 * n)
-    big = _cpu(lambda: work(big_input))
+    small = _cpu(work, make(n))
+    big = _cpu(work, make(2 * n))
     return big / max(small, 0.005), n
 
 
