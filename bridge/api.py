@@ -6,6 +6,7 @@ of model records. Adapters must go through it, never around it. It must not impo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -26,8 +27,10 @@ from bridge.errors import (
     AuthFailed,
     BadInput,
     BridgeError,
+    Busy,
     ConfigError,
     Forbidden,
+    LimitExceeded,
     NotFound,
     PolicyRefused,
     ProviderBusy,
@@ -80,6 +83,8 @@ __all__ = [
     "UserRecord",
     "parse_policy_form",
     "DirectoryCard",
+    "Busy",
+    "LimitExceeded",
     "ProviderBusy",
     "current",
     "directory_card",
@@ -95,6 +100,7 @@ class Bridge:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.database_path)
+        self.store.lock_timeout_s = settings.server.lock_timeout_seconds
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)
         self.box = SecretBox.load(self.key_file)
@@ -105,9 +111,11 @@ class Bridge:
             settings.sync,
             contacts=self.connections.contacts_provider,
             region_for=self._region_of_user,
+            limits=settings.limits,
+            lock_timeout_s=settings.server.lock_timeout_seconds,
         )
         self.refresher = Refresher(self.engine)
-        self.writes = WriteThrough(self.engine)
+        self.writes = WriteThrough(self.engine, settings.server.write_budget_seconds)
         self.admin = Administration(self.store, settings)
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
@@ -313,13 +321,10 @@ class Bridge:
         self.onboarding.check_deletable(username, conn.id)
         revocation = self.connections.revoke(conn.id)
         colls = self.store.collections(connection_id=conn.id)
-        for coll in colls:  # wait for pulls in flight
-            self.engine.lock(coll.id).acquire()
-        try:
-            self.store.delete_connection(conn.id)
-        finally:
+        with contextlib.ExitStack() as held:  # wait (bounded) for pulls and writes in flight
             for coll in colls:
-                self.engine.lock(coll.id).release()
+                held.enter_context(self.engine.locked(coll.id))
+            self.store.delete_connection(conn.id)
         self.connections.forget(conn.id)
         log.info("deleted connection %d (%s): %s", conn.id, conn.provider, revocation.note)
         return revocation
@@ -385,6 +390,7 @@ class Bridge:
 
     def close(self) -> None:
         self.refresher.stop()
+        self.writes.close()
         self.store.close()
 
 

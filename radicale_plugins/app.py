@@ -28,7 +28,7 @@ from radicale import item as radicale_item
 from radicale import types as rtypes
 
 from bridge import api
-from bridge.api import BridgeError, ProviderBusy
+from bridge.api import BridgeError, Busy
 from radicale_plugins import cardquery, fastpath, lookup, phonebooks
 from radicale_plugins.storage import request_state
 
@@ -74,7 +74,7 @@ def _text_response(
 
 def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
     headers: dict[str, str] = {}
-    if isinstance(exc, ProviderBusy):
+    if isinstance(exc, Busy):  # throttled provider, busy collection, write budget spent
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
     return _text_response(exc.http_status, exc.message, headers)
 
