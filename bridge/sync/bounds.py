@@ -31,16 +31,23 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _dt(prop: Any) -> Any:
+    try:
+        return getattr(prop, "dt", None)
+    except Exception:  # icalendar 7's vBroken raises on .dt: unreadable, not out of range
+        return None
+
+
 def _dates(component: Any) -> Iterator[tuple[str, dt.date]]:
     for name in _DATE_PROPERTIES:
-        prop = component.get(name)
-        value = getattr(prop, "dt", None)
+        value = _dt(component.get(name))
         if isinstance(value, dt.date):
             yield name, value
     for name in _DATE_LISTS:
         for prop in _as_list(component.get(name)):
             for entry in getattr(prop, "dts", ()):
-                value = entry.dt[0] if isinstance(entry.dt, tuple) else entry.dt
+                value = _dt(entry)
+                value = value[0] if isinstance(value, tuple) else value
                 if isinstance(value, dt.date):
                     yield name, value
     rrule = component.get("RRULE")
