@@ -39,11 +39,18 @@ _VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" /
 _VCARD4 = b'<CR:address-data-type content-type="text/vcard" version="4.0" />'
 
 
-def radicale_configuration(max_content_length: int) -> config.Configuration:
+def radicale_configuration(
+    max_content_length: int, max_occurrences: int = 10_000
+) -> config.Configuration:
     configuration = config.load()
+    occurrences = str(max_occurrences)  # [limits] instances_per_expansion (issue 9)
     configuration.update(
         {
             "server": {"max_content_length": str(max_content_length)},
+            "reporting": {
+                "max_expand_occurrence": occurrences,
+                "max_freebusy_occurrence": occurrences,
+            },
             "auth": {
                 "type": "radicale_plugins.auth",
                 "delay": "1",
@@ -287,10 +294,10 @@ def _login_wait(environ: dict[str, Any]) -> float:
     return api.current().login_wait(user, password, str(environ.get("REMOTE_ADDR", "")))
 
 
-def make_wsgi(max_content_length: int) -> WSGIApp:
+def make_wsgi(max_content_length: int, max_occurrences: int = 10_000) -> WSGIApp:
     """The complete WSGI application: guards, /health, caller lookup (/lookup, /phonebook/…),
     then Radicale."""
-    dav = BridgeApplication(radicale_configuration(max_content_length))
+    dav = BridgeApplication(radicale_configuration(max_content_length, max_occurrences))
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
