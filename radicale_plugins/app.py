@@ -46,7 +46,11 @@ def radicale_configuration(
     occurrences = str(max_occurrences)  # [limits] instances_per_expansion (issue 9)
     configuration.update(
         {
-            "server": {"max_content_length": str(max_content_length)},
+            # Radicale warns at every start unless a resource fits in 80% of a request body
+            "server": {
+                "max_content_length": str(max_content_length),
+                "max_resource_size": str(int(max_content_length * 0.8)),
+            },
             "reporting": {
                 "max_expand_occurrence": occurrences,
                 "max_freebusy_occurrence": occurrences,
@@ -110,7 +114,10 @@ class BridgeApplication(Application):
         problem = self._malformed(self._body(environ))
         if problem is not None:
             return _text_response(client.BAD_REQUEST, problem)
-        state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
+        state: dict[str, Any] = {
+            "if_match": bool(environ.get("HTTP_IF_MATCH")),
+            "if_match_value": environ.get("HTTP_IF_MATCH"),
+        }
         token = request_state.set(state)
         try:
             status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
@@ -128,7 +135,12 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        token = request_state.set({"if_match": bool(environ.get("HTTP_IF_MATCH"))})
+        token = request_state.set(
+            {
+                "if_match": bool(environ.get("HTTP_IF_MATCH")),
+                "if_match_value": environ.get("HTTP_IF_MATCH"),
+            }
+        )
         try:
             return super().do_DELETE(environ, base_prefix, path, user, *args)
         except BridgeError as exc:

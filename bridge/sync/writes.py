@@ -22,6 +22,7 @@ import icalendar
 
 from bridge import joinlinks
 from bridge.errors import AuthExpired, BadInput, Busy, Forbidden, ReadOnly, RemoteNotFound
+from bridge.ical import overlay
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
 from bridge.settings import LimitsSettings
@@ -176,6 +177,7 @@ class WriteThrough:
         conditional: bool,
     ) -> ItemRecord:
         upstream = joinlinks.strip(text)
+        overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         window = self.engine.window()
         with self._locked(coll), self._reauth_guard(coll):
@@ -208,6 +210,7 @@ class WriteThrough:
         conditional: bool,
     ) -> ItemRecord:
         uid = check_vcard_text(text, self.engine.limits)
+        overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
         return self._within_budget(
             lambda: self._put_card(coll, href, text, uid, existing, conditional)
         )
