@@ -41,6 +41,11 @@ class ServerSettings:
         "Longest a request waits for a collection busy with another write or pull (503 + "
         "Retry-After after that); also SQLite's busy timeout.",
     )
+    health_token: str = _opt(
+        "",
+        "Monitoring token: `Authorization: Bearer <token>` on /health shows each connection's "
+        "status (without it, or an administrator's credentials, /health says only ok/degraded).",
+    )
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,7 @@ class LimitsSettings:
         "same rule as attendees.",
     )
     instances_per_expansion: int = _opt(
-        10_000,
+        2_000,
         "Most occurrences one recurrence expansion produces (time ranges of recurring "
         "events; CalDAV expand).",
     )
