@@ -6,6 +6,7 @@ of model records. Adapters must go through it, never around it. It must not impo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -23,8 +24,10 @@ from bridge.errors import (
     AuthFailed,
     BadInput,
     BridgeError,
+    Busy,
     ConfigError,
     Forbidden,
+    LimitExceeded,
     NotFound,
     PolicyRefused,
     PreconditionFailed,
@@ -80,6 +83,8 @@ __all__ = [
     "UserRecord",
     "parse_policy_form",
     "DirectoryCard",
+    "Busy",
+    "LimitExceeded",
     "ProviderBusy",
     "current",
     "directory_card",
@@ -106,6 +111,7 @@ class Bridge:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
         self.store = Store(settings.database_path)
+        self.store.lock_timeout_s = settings.server.lock_timeout_seconds
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)
         self.box = SecretBox.load(self.key_file)
@@ -116,9 +122,11 @@ class Bridge:
             settings.sync,
             contacts=self.connections.contacts_provider,
             region_for=self._region_of_user,
+            limits=settings.limits,
+            lock_timeout_s=settings.server.lock_timeout_seconds,
         )
         self.refresher = Refresher(self.engine)
-        self.writes = WriteThrough(self.engine)
+        self.writes = WriteThrough(self.engine, settings.server.write_budget_seconds)
         self.admin = Administration(self.store, settings)
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
@@ -317,13 +325,10 @@ class Bridge:
         self.onboarding.check_deletable(username, conn.id)
         revocation = self.connections.revoke(conn.id)
         colls = self.store.collections(connection_id=conn.id)
-        for coll in colls:  # wait for pulls in flight
-            self.engine.lock(coll.id).acquire()
-        try:
-            self.store.delete_connection(conn.id)
-        finally:
+        with contextlib.ExitStack() as held:  # wait (bounded) for pulls and writes in flight
             for coll in colls:
-                self.engine.lock(coll.id).release()
+                held.enter_context(self.engine.locked(coll.id))
+            self.store.delete_connection(conn.id)
         self.connections.forget(conn.id)
         log.info("deleted connection %d (%s): %s", conn.id, conn.provider, revocation.note)
         return revocation
@@ -400,6 +405,7 @@ class Bridge:
 
     def close(self) -> None:
         self.refresher.stop()
+        self.writes.close()
         self.store.close()
 
 

@@ -26,7 +26,7 @@ class HttpServer:
     def __init__(self, bridge: Bridge, host: str, port: int) -> None:
         s = bridge.settings.server
         self._server = create_server(
-            make_wsgi(s.max_content_length),
+            make_wsgi(s.max_content_length, bridge.settings.limits.instances_per_expansion),
             host=host,
             port=port,
             threads=s.threads,

@@ -24,7 +24,7 @@ from radicale import Application, config
 from radicale import types as rtypes
 
 from bridge import api
-from bridge.api import BridgeError, ProviderBusy
+from bridge.api import BridgeError, Busy
 from radicale_plugins import (
     cardquery,
     fastpath,
@@ -47,7 +47,9 @@ _VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" /
 _VCARD4 = b'<CR:address-data-type content-type="text/vcard" version="4.0" />'
 
 
-def radicale_configuration(max_content_length: int) -> config.Configuration:
+def radicale_configuration(
+    max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
+) -> config.Configuration:
     configuration = config.load()
     configuration.update(
         {
@@ -73,7 +75,11 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
             "storage": {"type": "radicale_plugins.storage"},
             "web": {"type": "none"},
             "logging": {"level": "warning", "mask_passwords": "True"},
-            "reporting": {"max_expand_occurrence": str(guards.MAX_INSTANCES_PER_EXPANSION)},
+            # [limits] instances_per_expansion (issue 9)
+            "reporting": {
+                "max_expand_occurrence": str(max_occurrences),
+                "max_freebusy_occurrence": str(max_occurrences),
+            },
         },
         "davbridge",
         privileged=True,
@@ -89,7 +95,7 @@ def _text_response(
 
 def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
     headers: dict[str, str] = {}
-    if isinstance(exc, ProviderBusy):
+    if isinstance(exc, Busy):  # throttled provider, busy collection, write budget spent
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
     return _text_response(exc.http_status, exc.message, headers)
 
@@ -316,10 +322,12 @@ class BridgeApplication(Application):
         return self.do_MKCALENDAR(environ, base_prefix, path, user, *args)
 
 
-def make_wsgi(max_content_length: int) -> front.WSGIApp:
+def make_wsgi(
+    max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
+) -> front.WSGIApp:
     """The complete WSGI application: path and header guards, /health, caller lookup
     (/lookup, /phonebook/…), login, body guards, then Radicale."""
-    dav = BridgeApplication(radicale_configuration(max_content_length))
+    dav = BridgeApplication(radicale_configuration(max_content_length, max_occurrences))
     reasons.install()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
