@@ -163,6 +163,11 @@ class Bridge:
             raise NotFound(f"no user {username!r}")
         return user
 
+    def accepted_years(self) -> tuple[int, int]:
+        """The years a client may write or query ([limits] min_year, max_year)."""
+        limits = self.settings.limits
+        return limits.min_year, limits.max_year
+
     def check_login(self, username: str, password: str, client: str = "") -> LoginOutcome:
         """Check DAV/lookup/phonebook credentials (user name + app password) from the client
         address `client`: the user, or why not (wrong: 401; too many failures: 429 with

@@ -169,8 +169,10 @@ class LimitsSettings:
         "Most occurrences one recurrence expansion produces (time ranges of recurring "
         "events; CalDAV expand).",
     )
-    min_year: int = _opt(1900, "Earliest year a client may write an event in (403 before).")
-    max_year: int = _opt(2200, "Latest year a client may write an event in (403 after).")
+    min_year: int = _opt(
+        1601, "Earliest year a client may write or expand an event in (403 before)."
+    )
+    max_year: int = _opt(2200, "Latest year a client may write or expand an event in (403 after).")
 
     def __post_init__(self) -> None:
         for name in (

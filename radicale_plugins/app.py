@@ -210,6 +210,7 @@ class BridgeApplication(Application):
             cls._body(environ),
             str(environ.get("CONTENT_TYPE", "")),
             calendar=coll.kind.value == "calendar",
+            years=api.current().accepted_years(),
         )
 
     @staticmethod

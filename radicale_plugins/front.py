@@ -90,7 +90,7 @@ def body_refusal(environ: dict[str, Any], method: str, max_content_length: int) 
     if root is None:
         return None
     if method == "REPORT":
-        refusal = guards.range_refusal(root)
+        refusal = guards.range_refusal(root, api.current().accepted_years())
         if refusal is not None:
             return refusal
         trimmed = guards.multiget_hrefs(root, str(environ.get("HTTP_HOST", "")))

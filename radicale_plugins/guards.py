@@ -41,8 +41,9 @@ from radicale_plugins.refusals import CALDAV, CARDDAV, DAV, Refusal
 
 #: Deepest XML element nesting accepted in a request body (real clients stay below 10).
 MAX_XML_DEPTH = 64
-#: Years an event, an expansion or a query time range may reach (RFC 5545 allows 0000–9999;
-#: the providers and Python's datetime do not).
+#: Years an event, an expansion or a query time range may reach when no [limits] are given
+#: (RFC 5545 allows 0000–9999; the providers and Python's datetime do not). The running server
+#: passes [limits] min_year / max_year.
 ACCEPTED_YEARS = (1601, 2200)
 #: Instances of one recurring event a single `expand` may produce.
 MAX_INSTANCES_PER_EXPANSION = 2000
@@ -180,12 +181,12 @@ def _utc(stamp: str) -> dt.datetime | None:
         return None
 
 
-def range_refusal(root: Element) -> Refusal | None:
+def range_refusal(root: Element, years: tuple[int, int] = ACCEPTED_YEARS) -> Refusal | None:
     """expand / limit-recurrence-set / limit-freebusy-set bounds (and a free-busy-query's
     time-range, which it requires) that are missing, malformed or outside the accepted years.
     A calendar-query time-range filter alone is left alone: clients ask from year 1 to mean
     "everything", and filtering does not expand."""
-    low, high = ACCEPTED_YEARS
+    low, high = years
     bounded = [
         (name, element)
         for name in ("expand", "limit-recurrence-set", "limit-freebusy-set")
@@ -217,7 +218,7 @@ def range_refusal(root: Element) -> Refusal | None:
                 return Refusal(
                     403,
                     f"CALDAV:{name} {attribute}={stamp} is outside the accepted years "
-                    f"{low}–{high}.",
+                    f"{low}–{high} ([limits] min_year / max_year).",
                     (CALDAV, "min-date-time" if when.year < low else "max-date-time"),
                 )
     return None

@@ -9,7 +9,7 @@ mirror, as the status and precondition the RFCs define:
   403 with CALDAV:valid-calendar-object-resource (RFC 4791 §4.1) or valid-address-data;
 - a component the calendar does not hold (VTODO in an event calendar): 403 with
   CALDAV:supported-calendar-component;
-- dates outside the accepted years (`guards.ACCEPTED_YEARS`): 403 with CALDAV:min-date-time or
+- dates outside the accepted years ([limits] min_year / max_year): 403 with CALDAV:min-date-time or
   max-date-time — no provider takes year 1 or 9999;
 - dates or durations beyond what can be represented (DURATION:P99999999W): 400 with
   valid-calendar-data — Radicale would report that overflow as 412, which is for failed
@@ -49,11 +49,17 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
-def _years_refusal(calendar: Any) -> Refusal | None:
+def _limit_named(year: int, low: int, high: int) -> str:
+    return (
+        f"limit: [limits] min_year = {low}" if year < low else f"limit: [limits] max_year = {high}"
+    )
+
+
+def _years_refusal(calendar: Any, years: tuple[int, int]) -> Refusal | None:
     """403 CALDAV:min-date-time / max-date-time (RFC 4791 §5.3.2.1) for a date outside the
     accepted years: no provider stores year 1 or 9999, and a write that can never succeed
     must not reach one (it would come back as a provider error, or a retry-later)."""
-    low, high = ACCEPTED_YEARS
+    low, high = years
     for component in calendar.components():
         for name in _DATE_PROPERTIES:
             for line in component.contents.get(name, []):
@@ -64,13 +70,16 @@ def _years_refusal(calendar: Any) -> Refusal | None:
                         return Refusal(
                             403,
                             f"{name.upper().replace('_', '-')} {value} is outside the "
-                            f"accepted years {low}–{high}.",
+                            f"accepted years {low}–{high} "
+                            f"({_limit_named(year, low, high)}).",
                             (CALDAV, "min-date-time" if year < low else "max-date-time"),
                         )
     return None
 
 
-def put_refusal(body: bytes, content_type: str, calendar: bool) -> Refusal | None:
+def put_refusal(
+    body: bytes, content_type: str, calendar: bool, years: tuple[int, int] = ACCEPTED_YEARS
+) -> Refusal | None:
     """None when the body may be stored in a calendar (`calendar`) or an address book."""
     namespace = CALDAV if calendar else CARDDAV
     what = "calendar" if calendar else "address"
@@ -114,7 +123,7 @@ def put_refusal(body: bytes, content_type: str, calendar: bool) -> Refusal | Non
                 (CALDAV, "supported-calendar-component"),
             )
     if calendar:
-        refusal = _years_refusal(components[0])
+        refusal = _years_refusal(components[0], years)
         if refusal is not None:
             return refusal
     try:

@@ -111,10 +111,9 @@ def test_a_held_collection_answers_503_with_retry_after(
 
 def test_a_write_past_a_limit_is_403_naming_it(env: tuple[api.Bridge, Client, str]) -> None:
     _, client, path = env
-    # 1800: storable by the providers (the HTTP guard allows 1601–2200), before min_year
-    status, _, body = client.call("PUT", path + "old.ics", event("old", year=1800))
+    status, _, body = client.call("PUT", path + "old.ics", event("old", year=1500))
     assert status == 403
-    assert "[limits] min_year = 1900" in body
+    assert "[limits] min_year = 1601" in body
 
 
 def test_expand_past_instances_per_expansion_is_refused(

@@ -141,7 +141,7 @@ def test_client_writes_past_a_limit_get_403_naming_it(bridge: Bridge) -> None:
     cal = collection(bridge, CollectionKind.CALENDAR)
     cases = {
         "attendees_per_event = 20": event("a", MANY_ATTENDEES),
-        "min_year = 1900": event("b", year=1),
+        "min_year = 1601": event("b", year=1),
         "max_year = 2200": event("c", year=9999),
         "description_chars = 100000": event("d", "DESCRIPTION:" + "y" * 100_001 + "\r\n"),
     }
