@@ -6,34 +6,36 @@ of model records. Adapters must go through it, never around it. It must not impo
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
 import os
-import threading
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-from cachetools import TTLCache
 
 from bridge.administration import Administration, GroupRecord, SessionRecord, UserRecord
 from bridge.connections import Connections, PendingConsent, Revocation
 from bridge.contacts.directory import DirectoryCard, directory_card
 from bridge.contacts.phones import e164_of, phone_entries
 from bridge.contacts.vcard4 import to_vcard4
+from bridge.dav_logins import DavLogins, LoginOutcome
 from bridge.errors import (
     AuthExpired,
     AuthFailed,
     BadInput,
     BridgeError,
+    Busy,
     ConfigError,
     Forbidden,
+    LimitExceeded,
     NotFound,
     PolicyRefused,
+    PreconditionFailed,
     ProviderBusy,
     ProviderError,
     TooManyAttempts,
 )
+from bridge.files import private_dir
 from bridge.model import (
     CollectionChange,
     CollectionKind,
@@ -78,6 +80,7 @@ __all__ = [
     "CollectionKind",
     "CollectionRecord",
     "ConnectionStatus",
+    "LoginOutcome",
     "Forbidden",
     "GroupRecord",
     "Identity",
@@ -92,6 +95,8 @@ __all__ = [
     "UserRecord",
     "parse_policy_form",
     "DirectoryCard",
+    "Busy",
+    "LimitExceeded",
     "ProviderBusy",
     "current",
     "directory_card",
@@ -102,11 +107,23 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class SyncProgress:
+    """How far a connection's first sync got: `current` is the collection being pulled
+    (empty when finished), `items` the events and contacts mirrored so far."""
+
+    current: str
+    done: int
+    total: int
+    items: int
+
+
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
         self.store = Store(settings.database_path)
+        self.store.lock_timeout_s = settings.server.lock_timeout_seconds
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)
         self.box = SecretBox.load(self.key_file)
@@ -117,9 +134,11 @@ class Bridge:
             settings.sync,
             contacts=self.connections.contacts_provider,
             region_for=self._region_of_user,
+            limits=settings.limits,
+            lock_timeout_s=settings.server.lock_timeout_seconds,
         )
         self.refresher = Refresher(self.engine)
-        self.writes = WriteThrough(self.engine)
+        self.writes = WriteThrough(self.engine, settings.server.write_budget_seconds)
         self.collection_admin = CollectionAdmin(self.engine)
         self.outside_window = OutsideWindow(self.engine)
         self.admin = Administration(self.store, settings)
@@ -128,8 +147,7 @@ class Bridge:
         self.onboarding = Onboarding(
             self.store, self.connections, self.engine, settings, self.admin.policy_for
         )
-        self._logins: TTLCache[str, int] = TTLCache(maxsize=4096, ttl=120)
-        self._login_guard = threading.Lock()
+        self.dav_logins = DavLogins(self._app_password_matches)
 
     # -- users ----------------------------------------------------------------------------
     def ensure_user(self, name: str, email: str | None = None) -> UserRow:
@@ -151,8 +169,7 @@ class Bridge:
         user = self._user(username)
         if not self.store.delete_app_password(user.id, password_id):
             raise NotFound(f"user {username!r} has no app password {password_id}")
-        with self._login_guard:
-            self._logins.clear()
+        self.dav_logins.forget_successes()
 
     def _user(self, username: str) -> UserRow:
         user = self.store.user_by_name(username)
@@ -160,46 +177,35 @@ class Bridge:
             raise NotFound(f"no user {username!r}")
         return user
 
-    def login_blocked_for(self, client: str) -> float:
-        """Seconds a DAV/lookup login from `client` must wait after repeated failures (A6);
-        0 when it may try now. App passwords are long random strings, so guessing is
-        throttled per client address only: nobody can lock a user's devices out by failing
-        on purpose with their user name."""
-        return self.admin.throttle.retry_after(f"client:{client}") if client else 0.0
+    def accepted_years(self) -> tuple[int, int]:
+        """The years a client may write or query ([limits] min_year, max_year)."""
+        limits = self.settings.limits
+        return limits.min_year, limits.max_year
 
-    def login_wait(self, username: str, password: str, client: str) -> float:
-        """`login_blocked_for`, except that credentials which logged in a moment ago are not
-        held up (a device keeps working while another one behind the same address fails)."""
-        digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-        with self._login_guard:
-            if digest in self._logins:
-                return 0.0
-        return self.login_blocked_for(client)
+    def check_login(self, username: str, password: str, client: str = "") -> LoginOutcome:
+        """Check DAV/lookup/phonebook credentials (user name + app password) from the client
+        address `client`: the user, or why not (wrong: 401; too many failures: 429 with
+        `retry_after`). See bridge.dav_logins for how failures are counted and paced; a
+        correct credential is never refused because of other clients' failures."""
+        return self.dav_logins.check(username, password, client)
 
     def login(self, username: str, password: str, client: str = "") -> bool:
-        """Check DAV credentials (user name + app password). Successful logins are cached
-        briefly by a digest so that every request does not pay for the slow hash. Failures
-        count towards the throttle of the client address."""
-        if not username or not password:
-            return False
-        digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-        with self._login_guard:
-            if digest in self._logins:
-                return True
-        if self.login_blocked_for(client):
-            return False
+        return self.check_login(username, password, client).ok
+
+    def lookup_token_failed(self, client: str, token: str) -> None:
+        """A wrong `[contacts] lookup_token` counts against the client address."""
+        self.dav_logins.secret_failed(client, token)
+
+    def _app_password_matches(self, username: str, password: str) -> bool:
+        """The slow check (scrypt) of an app password; touches its last-use time."""
         user = self.store.user_by_name(username)
         if user is not None:
             for pw_id, stored in self.store.app_password_hashes(user.id):
                 if verify_password(password, stored):
                     self.store.touch_app_password(pw_id)
-                    with self._login_guard:
-                        self._logins[digest] = user.id
                     return True
         else:
             verify_password(password, hash_password("timing-equaliser"))
-        if client:
-            self.admin.throttle.failed(f"client:{client}")
         return False
 
     # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
@@ -293,14 +299,25 @@ class Bridge:
         return [m for m in found if m.collection_id in visible]
 
     # -- DAV writes (write-through) -------------------------------------------------------
-    def put(self, coll: CollectionRecord, href: str, text: str, conditional: bool) -> ItemRecord:
+    def put(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        conditional: bool,
+        if_match: str | None = None,
+    ) -> ItemRecord:
         existing = self.store.item(coll.id, href)
+        check_if_match(existing, if_match)
         return self.writes.put(coll, href, text, existing, conditional)
 
-    def delete(self, coll: CollectionRecord, href: str, conditional: bool) -> None:
+    def delete(
+        self, coll: CollectionRecord, href: str, conditional: bool, if_match: str | None = None
+    ) -> None:
         existing = self.store.item(coll.id, href)
         if existing is None:
             raise BridgeError(f"no item {href}")
+        check_if_match(existing, if_match)
         self.writes.delete(coll, existing, conditional)
 
     # -- collections managed from clients (MKCALENDAR, MKCOL, PROPPATCH, DELETE) -----------
@@ -351,13 +368,10 @@ class Bridge:
         self.onboarding.check_deletable(username, conn.id)
         revocation = self.connections.revoke(conn.id)
         colls = self.store.collections(connection_id=conn.id)
-        for coll in colls:  # wait for pulls in flight
-            self.engine.lock(coll.id).acquire()
-        try:
-            self.store.delete_connection(conn.id)
-        finally:
+        with contextlib.ExitStack() as held:  # wait (bounded) for pulls and writes in flight
             for coll in colls:
-                self.engine.lock(coll.id).release()
+                held.enter_context(self.engine.locked(coll.id))
+            self.store.delete_connection(conn.id)
         self.connections.forget(conn.id)
         log.info("deleted connection %d (%s): %s", conn.id, conn.provider, revocation.note)
         return revocation
@@ -410,12 +424,23 @@ class Bridge:
     def _region_of_user(self, user_id: int) -> str:
         return self.store.user_region(user_id) or self.settings.contacts.default_region
 
-    def sync_connection(self, connection_id: int) -> None:
-        """Discover the connection's calendars and address books and pull each now (waits)."""
+    def sync_connection(
+        self, connection_id: int, progress: Callable[[SyncProgress], None] | None = None
+    ) -> None:
+        """Discover the connection's calendars and address books and pull each now (waits).
+        `progress` hears after discovery and after each collection how far the sync got."""
         colls = self.engine.discover_calendars(connection_id)
         colls += self.engine.discover_address_books(connection_id)
+        done: list[CollectionRecord] = []
+        items = 0
         for coll in colls:
-            self.engine.refresh(coll.id)
+            if progress is not None:
+                progress(SyncProgress(coll.display_name, len(done), len(colls), items))
+            outcome = self.engine.refresh(coll.id)
+            items += outcome.changed if outcome is not None else 0
+            done.append(coll)
+        if progress is not None:
+            progress(SyncProgress("", len(done), len(colls), items))
 
     def start_background(self) -> None:
         if self.settings.sync.background:
@@ -423,6 +448,7 @@ class Bridge:
 
     def close(self) -> None:
         self.refresher.stop()
+        self.writes.close()
         self.store.close()
 
 
@@ -439,3 +465,17 @@ def current() -> Bridge:
     if _current is None:
         raise RuntimeError("davbridge is not initialised (bridge.api.install was not called)")
     return _current
+
+
+def check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1 against the mirror as it is now: the DAV layer compared If-Match a
+    moment earlier, and a background refresh may have brought a provider-side change since;
+    the write would then go out with the newer provider version and overwrite that change."""
+    if not if_match or existing is None:
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if "*" in tags or existing.etag in tags:
+        return
+    raise PreconditionFailed(
+        "davbridge", f"{existing.href} changed since the client read it", None, 412
+    )

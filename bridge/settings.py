@@ -1,8 +1,10 @@
 """Typed configuration: a TOML file plus `DAVBRIDGE_<SECTION>_<KEY>` environment overrides.
 
 Every option has its default and help text beside it (the schema is the documentation; the
-example in config/davbridge.example.toml is generated from it). This module must not import
-anything from the bridge but `errors`, and does no I/O beyond reading the file it is given.
+example in config/davbridge.example.toml is generated from it). `discover` finds the file:
+--config, else DAVBRIDGE_CONFIG, else /etc/davbridge/davbridge.toml. This module must not import
+anything from the bridge but `errors`, and does no I/O beyond finding and reading that file
+(and looking whether a key file exists).
 """
 
 from __future__ import annotations
@@ -29,11 +31,30 @@ class ServerSettings:
     max_content_length: int = _opt(10_000_000, "Largest request body accepted, bytes (413 above).")
     threads: int = _opt(8, "Worker threads serving DAV requests.")
     public_url: str = _opt("", "URL clients use, when behind a proxy (default http://host:port/).")
+    write_budget_seconds: float = _opt(
+        25.0,
+        "Longest a client's PUT/DELETE waits for the provider (throttling included); past it "
+        "the client gets 503 + Retry-After and may safely retry.",
+    )
+    lock_timeout_seconds: float = _opt(
+        10.0,
+        "Longest a request waits for a collection busy with another write or pull (503 + "
+        "Retry-After after that); also SQLite's busy timeout.",
+    )
+    health_token: str = _opt(
+        "",
+        "Monitoring token: `Authorization: Bearer <token>` on /health shows each connection's "
+        "status (without it, or an administrator's credentials, /health says only ok/degraded).",
+    )
 
 
 @dataclass(frozen=True)
 class StoreSettings:
-    data_dir: str = _opt("./davbridge-data", "Directory for the SQLite mirror and key file.")
+    data_dir: str = _opt(
+        "/var/lib/davbridge",
+        "Directory for the SQLite mirror (created 0700, files 0600); relative paths are taken "
+        "from the working directory.",
+    )
     database: str = _opt("", "SQLite file path (default <data_dir>/davbridge.sqlite3).")
 
 
@@ -55,8 +76,10 @@ class SyncSettings:
 class SecretsSettings:
     key_file: str = _opt(
         "",
-        "File holding the Fernet key for secrets at rest "
-        "(default <data_dir>/secret.key; env DAVBRIDGE_SECRET_KEY wins).",
+        "File holding the Fernet key for secrets at rest, created 0600 on first start when "
+        "missing (default: secret.key beside the configuration file, e.g. "
+        "/etc/davbridge/secret.key, so it is not in the data directory it protects; "
+        "env DAVBRIDGE_SECRET_KEY wins).",
     )
 
 
@@ -93,11 +116,13 @@ class GoogleSettings:
 @dataclass(frozen=True)
 class EwsSettings:
     default_url: str = _opt(
-        "https://outlook.office365.com/EWS/Exchange.asmx",
-        "EWS URL offered when a user connects Exchange (Office 365 over EWS is legacy: use Graph).",
+        "",
+        "EWS URL of your Exchange Server, offered when a user connects Exchange "
+        "(https://mail.example.com/EWS/Exchange.asmx). Exchange Online no longer serves EWS "
+        "to davbridge: connect Microsoft 365 through Graph.",
     )
     default_version: str = _opt(
-        "Exchange2016", "Exchange2013, Exchange2013_SP1, Exchange2016, Exchange2019 or Office365."
+        "Exchange2016", "Exchange2013, Exchange2013_SP1, Exchange2016 or Exchange2019."
     )
     auth_type: str = _opt("NTLM", "NTLM or basic.")
     ca_bundle: str = _opt("", "CA bundle (PEM) for the EWS server's TLS; empty: system store.")
@@ -115,6 +140,52 @@ class ContactsSettings:
         "Organisation token for PBX caller lookup (/lookup, phonebooks) besides app "
         "passwords; empty: app passwords only.",
     )
+
+
+@dataclass(frozen=True)
+class LimitsSettings:
+    description_chars: int = _opt(
+        1_000_000,
+        "Longest DESCRIPTION / X-ALT-DESC (characters) enrichment reads and the mirror keeps; "
+        "a provider event's longer one is served shortened, a client's is refused (403).",
+    )
+    tels_per_contact: int = _opt(
+        200,
+        "TEL numbers of one contact indexed for caller lookup; a client's card with more is "
+        "refused (403), a provider's is served whole with the first ones indexed.",
+    )
+    attendees_per_event: int = _opt(
+        2_000,
+        "ATTENDEEs per event; a provider event with more is served with the first ones, a "
+        "client's is refused (403).",
+    )
+    components_per_resource: int = _opt(
+        1_000,
+        "Components (series master and overridden occurrences) per calendar resource; the "
+        "same rule as attendees.",
+    )
+    instances_per_expansion: int = _opt(
+        2_000,
+        "Most occurrences one recurrence expansion produces (time ranges of recurring "
+        "events; CalDAV expand).",
+    )
+    min_year: int = _opt(
+        1601, "Earliest year a client may write or expand an event in (403 before)."
+    )
+    max_year: int = _opt(2200, "Latest year a client may write or expand an event in (403 after).")
+
+    def __post_init__(self) -> None:
+        for name in (
+            "description_chars",
+            "tels_per_contact",
+            "attendees_per_event",
+            "components_per_resource",
+            "instances_per_expansion",
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"limits.{name}", "must be at least 1")
+        if not 1 <= self.min_year <= self.max_year <= 9999:
+            raise ConfigError("limits.min_year", "need 1 <= min_year <= max_year <= 9999")
 
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -173,6 +244,7 @@ class Settings:
     google: GoogleSettings = field(default_factory=GoogleSettings)
     ews: EwsSettings = field(default_factory=EwsSettings)
     contacts: ContactsSettings = field(default_factory=ContactsSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
@@ -218,17 +290,44 @@ def _coerce(section: str, key: str, kind: Any, value: Any) -> Any:
     raise ConfigError(f"{section}.{key}", f"expected {target.__name__}, got {value!r}")
 
 
+DEFAULT_CONFIG = Path("/etc/davbridge/davbridge.toml")
+
+
+def discover(given: str | Path | None, env: dict[str, str] | None = None) -> Path:
+    """The configuration file to use: `given` (--config), else $DAVBRIDGE_CONFIG, else
+    /etc/davbridge/davbridge.toml when it exists; otherwise a ConfigError saying how to make
+    one. Nothing falls back silently to a directory of its own."""
+    env = dict(os.environ) if env is None else env
+    if given:
+        return Path(given)
+    if env.get("DAVBRIDGE_CONFIG"):
+        return Path(env["DAVBRIDGE_CONFIG"])
+    if DEFAULT_CONFIG.is_file():
+        return DEFAULT_CONFIG
+    raise ConfigError(
+        "config",
+        f"no configuration file: pass --config FILE, set DAVBRIDGE_CONFIG, or create "
+        f"{DEFAULT_CONFIG} (`davbridge config-example > davbridge.toml` writes a documented "
+        "one to edit; `davbridge demo` needs none)",
+    )
+
+
 def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Settings from `path` (TOML) with environment overrides; unknown keys are errors."""
+    """Settings from `path` (TOML) with environment overrides; unknown keys are errors.
+    Loaded from a file, the key file defaults to secret.key beside it (or, when only that
+    exists, to the <data_dir>/secret.key of earlier versions)."""
     env = dict(os.environ) if env is None else env
     raw: dict[str, Any] = {}
     if path is not None:
         try:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ConfigError("config", f"file not found: {path}") from exc
+            raise ConfigError(
+                "config",
+                f"configuration file not found: {path} (check --config or DAVBRIDGE_CONFIG)",
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("config", f"{path}: {exc}") from exc
+            raise ConfigError("config", f"{path} is not valid TOML: {exc}") from exc
     sections: dict[str, Any] = {}
     for sec_field in dataclasses.fields(Settings):
         section_cls: Any = sec_field.default_factory
@@ -248,7 +347,15 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> S
         sections[sec_field.name] = section_cls(**values)
     if raw:
         raise ConfigError(next(iter(raw)), "unknown section")
-    return Settings(**sections)
+    loaded = Settings(**sections)
+    if path is not None and not loaded.secrets.key_file:
+        beside = Path(path).resolve().parent / "secret.key"
+        # installations from before this default keep their key where it is (`davbridge
+        # check` says to move it) rather than getting a new one that decrypts nothing
+        legacy = loaded.data_dir / "secret.key"
+        chosen = legacy if legacy.exists() and not beside.exists() else beside
+        loaded = loaded.replace("secrets", key_file=str(chosen))
+    return loaded
 
 
 def example_toml() -> str:

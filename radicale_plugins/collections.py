@@ -13,7 +13,6 @@ Imports only radicale and bridge.api; keeps no state.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from http import client
@@ -62,25 +61,6 @@ def component_refusal(props: Mapping[str, str | None]) -> str | None:
             f"{', '.join(sorted(wanted))} cannot be stored."
         )
     return None
-
-
-_BEGIN = re.compile(rb"^BEGIN:(VTODO|VJOURNAL|VFREEBUSY)\r?$", re.MULTILINE | re.IGNORECASE)
-
-
-def unsupported_component(path: str, user: str, body: bytes) -> str | None:
-    """RFC 4791 §5.3.2.1 precondition (CALDAV:supported-calendar-component) for a PUT into one
-    of the user's calendars: why its components cannot be stored (None: they can)."""
-    parts = path.strip("/").split("/")
-    found = {m.group(1).decode().upper() for m in _BEGIN.finditer(body)}
-    if len(parts) != 3 or parts[0] != user or not found:
-        return None
-    coll = api.current().collection(user, parts[1])
-    if coll is None or coll.kind is not api.CollectionKind.CALENDAR:
-        return None
-    return (
-        "This calendar holds events (VEVENT) only; "
-        f"{', '.join(sorted(found))} cannot be stored here."
-    )
 
 
 def create(username: str, name: str, props: Mapping[str, str | None]) -> api.CollectionRecord:

@@ -195,7 +195,13 @@ class MirrorCollection(BaseCollection):
         bridge = api.current()
         state = _state()
         text = item.serialize()
-        stored = bridge.put(self.record, href, text, conditional=bool(state.get("if_match")))
+        stored = bridge.put(
+            self.record,
+            href,
+            text,
+            conditional=bool(state.get("if_match")),
+            if_match=state.get("if_match_value"),
+        )
         state["stored_differs"] = stored.text != text
         new_item = self._to_item(stored)
         return new_item, None
@@ -204,7 +210,13 @@ class MirrorCollection(BaseCollection):
         if href is None:  # the collection itself: deleted at the provider (issue 11)
             api.current().delete_collection(self.record)
             return
-        api.current().delete(self.record, href, conditional=bool(_state().get("if_match")))
+        state = _state()
+        api.current().delete(
+            self.record,
+            href,
+            conditional=bool(state.get("if_match")),
+            if_match=state.get("if_match_value"),
+        )
 
     @property
     def last_modified(self) -> str:
@@ -212,6 +224,10 @@ class MirrorCollection(BaseCollection):
 
 
 class Storage(BaseStorage):
+    # hrefs are SQLite text: any UTF-8 name round-trips (Radicale then validates paths with
+    # its "minimal" rules instead of refusing everything beyond Latin-1)
+    _supports_unicode = True
+
     def discover(
         self,
         path: str,

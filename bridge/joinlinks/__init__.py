@@ -1,4 +1,4 @@
-"""Join-link detection and enrichment (SPEC C3): pure functions over iCalendar text, no I/O.
+"""Join-link detection and enrichment (C3): pure functions over iCalendar text, no I/O.
 
 `enrich(ical, account_emails)` adds the properties below to every VEVENT (master and each
 RECURRENCE-ID override); `strip(ical)` removes them again from client-submitted text;

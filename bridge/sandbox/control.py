@@ -13,6 +13,7 @@ as their owner can). `user` (UPN or id) selects a mailbox; default: the demo use
   PATCH  /_control/calendars/{id}                    {name?, hexColor?, color?, canEdit?}
   DELETE /_control/calendars/{id}
   GET    /_control/calendars/{id}/events             stored events: singles and series masters
+                                                      (with every singleValueExtendedProperty)
   POST   /_control/calendars/{id}/events             Graph event body -> 201 event
   GET|PATCH|DELETE /_control/events/{id}             any id: single, master, occurrence (PATCH
                                                       makes an exception, DELETE cancels it)
@@ -20,7 +21,9 @@ as their owner can). `user` (UPN or id) selects a mailbox; default: the demo use
   GET    /_control/faults   POST /_control/faults    {match: regex on "METHOD /path?query",
                                                       status, code?, message?, retry_after?,
                                                       times?, skip?}  (skip=N: fail after N
-                                                      matching requests, e.g. N delta pages)
+                                                      matching requests, e.g. N delta pages;
+                                                      delay_ms=N: no failure, the request is
+                                                      served and its answer held N ms)
   DELETE /_control/faults                            remove all fault rules
   POST   /_control/delta/expire                      every delta/skip token (calendar and
                                                       contacts) -> 410 syncStateNotFound
@@ -52,6 +55,8 @@ from aiohttp import web
 
 from bridge.sandbox import identity
 from bridge.sandbox.delta import DeltaStore
+from bridge.sandbox.eventprops import EXTENDED_KEY
+from bridge.sandbox.extprops import expanded
 from bridge.sandbox.gerrors import GraphError
 from bridge.sandbox.graph_http import error_response
 from bridge.sandbox.mailbox import Calendar, Instance, User
@@ -145,7 +150,10 @@ async def calendar_events(request: web.Request) -> web.StreamResponse:
     mb = st.mailboxes
     if request.method == "GET":
         rows = [
-            render_event(mb, mb.resolve(cal.owner_user_id, e.id))
+            {
+                **render_event(mb, mb.resolve(cal.owner_user_id, e.id)),
+                "singleValueExtendedProperties": expanded(e.props.get(EXTENDED_KEY, {}), None),
+            }
             for e in mb.events.values()
             if e.calendar_id == cal.id
         ]

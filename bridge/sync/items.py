@@ -7,16 +7,29 @@ Must not do I/O.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 
 import icalendar
+from cachetools import TTLCache
 
 from bridge import joinlinks
+from bridge.ical.limits import ItemLimits, limit_provider_text
 from bridge.ical.timerange import enclosing_range
 from bridge.model import RemoteItem
 from bridge.store import ItemDraft
 
 _COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL", "VCARD")
+log = logging.getLogger("davbridge.sync")
+# (remote id, version) of provider items already logged as past a limit: logged once each
+_LOGGED: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=10_000, ttl=7 * 86400)
+
+
+def _log_once(item: RemoteItem, what: str) -> None:
+    key = (item.remote_id, item.version)
+    if key not in _LOGGED:
+        _LOGGED[key] = True
+        log.warning("provider item %s is past a limit and served shortened: %s", item.uid, what)
 
 
 def main_component(text: str) -> str:
@@ -43,13 +56,20 @@ def with_uid(item: RemoteItem, uid: str) -> RemoteItem:
 
 
 def draft_from_remote(
-    item: RemoteItem, account_emails: Sequence[str], aliases: Mapping[str, str] | None = None
+    item: RemoteItem,
+    account_emails: Sequence[str],
+    aliases: Mapping[str, str] | None = None,
+    limits: ItemLimits | None = None,
 ) -> ItemDraft:
-    """The mirror's copy of a provider calendar item: enriched, with its time range."""
+    """The mirror's copy of a provider calendar item: within `limits` (what is past them is
+    left out, logged once), enriched, with its time range."""
     alias = (aliases or {}).get(item.remote_id)
     if alias is not None:
         item = with_uid(item, alias)
-    text = joinlinks.enrich(item.ical, account_emails)
+    bounded, exceeded = limit_provider_text(item.ical, limits or ItemLimits())
+    if exceeded:
+        _log_once(item, "; ".join(e.describe() for e in exceeded))
+    text = joinlinks.enrich(bounded, account_emails)
     start, end = enclosing_range(text)
     return ItemDraft(
         uid=item.uid,
@@ -68,15 +88,22 @@ ALL_TIME = (-62135596800, 253402300799)
 
 
 def draft_from_contact(
-    item: RemoteItem, region: str, aliases: Mapping[str, str] | None = None
+    item: RemoteItem,
+    region: str,
+    aliases: Mapping[str, str] | None = None,
+    max_tels: int | None = None,
 ) -> ItemDraft:
-    """The mirror's copy of a provider contact, with its numbers for caller lookup (K4)."""
-    from bridge.contacts.phones import phone_entries
+    """The mirror's copy of a provider contact, with its numbers for caller lookup (K4):
+    the first `max_tels` are indexed (the card is served whole; more is logged once)."""
+    from bridge.contacts.phones import phone_entries, tel_count
 
     text = item.ical
     uid = (aliases or {}).get(item.remote_id, item.uid)
     if uid != item.uid:
         text = _replace_vcard_uid(text, uid)
+    phones = phone_entries(text, region, max_tels)
+    if max_tels is not None and len(phones) >= max_tels and tel_count(text) > max_tels:
+        _log_once(item, f"[limits] tels_per_contact = {max_tels} (the contact has more)")
     return ItemDraft(
         uid=uid,
         remote_id=item.remote_id,
@@ -85,7 +112,7 @@ def draft_from_contact(
         component="VCARD",
         start=ALL_TIME[0],
         end=ALL_TIME[1],
-        phones=phone_entries(text, region),
+        phones=phones,
     )
 
 
