@@ -111,6 +111,10 @@ def path_probes(draw: st.DrawFn) -> Probe:
     if method in REJECTED_WRITES and (path.rstrip("/").count("/") <= 2 or path.endswith("/")):
         # never DELETE/MOVE a real collection: a write must land below one, on a made-up name
         path = path.rstrip("/") + "/fuzz-no-such-item"
+    if method in ("MKCOL", "MKCALENDAR") and path.strip("/").count("/") < 2:
+        # a new calendar or address book under the principal is a real write at the provider
+        # (issue 11, tests/e2e/test_collections.py); fuzzed ones go below a collection
+        path = gen.CALENDARS[0].rstrip("/") + "/" + path.strip("/").replace("/", "-")
     body = b""
     if method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
         body = draw(st.sampled_from((b"", b"not a calendar", b"<x/>", b"BEGIN:VCALENDAR\r\n")))
