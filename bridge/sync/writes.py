@@ -124,8 +124,8 @@ class WriteThrough:
         if coll.kind is CollectionKind.ADDRESSBOOK:
             return self._put_contact(coll, href, text, existing, conditional)
         uid = check_calendar_text(text)
-        upstream = joinlinks.strip(text)
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
+        upstream = self._without_enrichment(coll, text, existing)
         window = self.engine.window()
         with self.engine.lock(coll.id), self._reauth_guard(coll):
             if existing is not None:
@@ -141,10 +141,34 @@ class WriteThrough:
                 item = provider.create(coll.remote_id, upstream, key, window)
             if item.uid != uid:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
-            draft = draft_from_remote(item, [provider.account_email], {item.remote_id: uid})
+            options = self.engine.enrich_options(coll.user_id)
+            draft = draft_from_remote(
+                item, [provider.account_email], {item.remote_id: uid}, options
+            )
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
+
+    def _without_enrichment(
+        self, coll: CollectionRecord, text: str, existing: ItemRecord | None
+    ) -> str:
+        """The client's text without what the bridge added (DESIGN: enrichment happens once).
+
+        The mirror's record of what enrichment added to this item is applied first: it compares
+        the client's values with what the bridge served and restores the provider's own values,
+        so it works whatever bookkeeping the client dropped or re-serialised. The marker-based
+        strip() then removes our named properties and blocks, and covers items mirrored before
+        records existed and copies PUT to a new name.
+        """
+        if existing is None:
+            return joinlinks.strip(text)
+        record = self.engine.store.enrichment(coll.id, existing.href)
+        if record is not None:
+            try:
+                text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
+            except ValueError:
+                log.warning("unreadable enrichment record for %s/%s", coll.name, existing.href)
+        return joinlinks.strip(text)
 
     def _put_contact(
         self,
