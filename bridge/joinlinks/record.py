@@ -59,7 +59,7 @@ class Change:
 
 @dataclass(frozen=True)
 class VeventChanges:
-    key: str  # normalised RECURRENCE-ID value, "" for the master / a single event
+    key: str  # "UID|RECURRENCE-ID" (normalised), "UID|" for the master / a single event
     changes: tuple[Change, ...]
 
 
@@ -101,11 +101,14 @@ class Enrichment:
 
 
 def vevent_key(lines: Iterable[ContentLine]) -> str:
-    """The RECURRENCE-ID value of a VEVENT, as a key ("" for none)."""
+    """UID and RECURRENCE-ID value of a VEVENT, as a key ("uid|" for a master)."""
+    uid = rid = ""
     for line in lines:
-        if line.name == "RECURRENCE-ID":
-            return line.value.strip().upper().rstrip("Z")
-    return ""
+        if line.name == "RECURRENCE-ID" and not rid:
+            rid = line.value.strip().upper().rstrip("Z")
+        elif line.name == "UID" and not uid:
+            uid = line.value.strip()
+    return f"{uid}|{rid}"
 
 
 def normalise(text: str) -> str:
@@ -163,6 +166,17 @@ def _without_affixes(text: str, affixes: Sequence[Change]) -> tuple[str, bool]:
     return body, touched
 
 
+def _match(seen: str, pool: Sequence[str]) -> str | None:
+    """The recorded value the client's `seen` value stands for: equal, or cut at its first
+    comma (vobject reads an unknown property's value as a comma-separated list and keeps the
+    first item, e.g. CONFERENCE:tel:+1646…,,855…# comes back as tel:+1646…)."""
+    if seen in pool:
+        return seen
+    if seen and "," not in seen:
+        return next((v for v in pool if "," in v and v.split(",", 1)[0].strip() == seen), None)
+    return None
+
+
 def remove_from_vevent(block: Sequence[str], record: Enrichment) -> list[str]:
     """One client VEVENT (unfolded lines) without what `record` says enrich() added."""
     indices = direct_properties(block)
@@ -187,8 +201,9 @@ def remove_from_vevent(block: Sequence[str], record: Enrichment) -> list[str]:
             continue
         seen = _seen(line)
         pool = added.get(line.name)
-        if pool and seen in pool:
-            pool.remove(seen)
+        match = _match(seen, pool or [])
+        if match is not None and pool is not None:
+            pool.remove(match)
             continue
         hit = next(
             (c for c in replaced.get(line.name, ()) if normalise(unescape_text(c.value)) == seen),

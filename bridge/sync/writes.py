@@ -18,6 +18,9 @@ import icalendar
 
 from bridge import joinlinks
 from bridge.errors import AuthExpired, BadInput, Forbidden, ReadOnly, RemoteNotFound
+from bridge.ical.compare import same_content
+from bridge.joinlinks.kept import restore_dropped_x
+from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
 from bridge.sync.enforcement import check_write
@@ -125,10 +128,21 @@ class WriteThrough:
             return self._put_contact(coll, href, text, existing, conditional)
         uid = check_calendar_text(text)
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
-        upstream = self._without_enrichment(coll, text, existing)
+        record = None if existing is None else store.enrichment(coll.id, existing.href)
+        upstream = self._without_enrichment(coll, text, existing, record)
         window = self.engine.window()
         with self.engine.lock(coll.id), self._reauth_guard(coll):
             if existing is not None:
+                provider_text = self._provider_text(existing, record)
+                upstream = restore_dropped_x(upstream, provider_text)
+                if same_content(upstream, provider_text):
+                    # nothing the provider holds changed: no call, so nothing can be lost
+                    log.info("%s/%s: unchanged, not written to the provider", coll.name, href)
+                    return existing
+                if has_redactions(upstream):
+                    current = provider.fetch(coll.remote_id, existing.remote_id, window)
+                    if current is not None:
+                        upstream = restore_redacted(upstream, current.ical)
                 item = provider.update(
                     coll.remote_id,
                     existing.remote_id,
@@ -149,8 +163,23 @@ class WriteThrough:
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
 
+    @staticmethod
+    def _provider_text(existing: ItemRecord, record: str | None) -> str:
+        """The provider's own text of a mirrored item: the served text without enrichment."""
+        text = existing.text or ""
+        if record is not None:
+            try:
+                text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
+            except ValueError:
+                pass
+        return joinlinks.strip(text)
+
     def _without_enrichment(
-        self, coll: CollectionRecord, text: str, existing: ItemRecord | None
+        self,
+        coll: CollectionRecord,
+        text: str,
+        existing: ItemRecord | None,
+        record: str | None,
     ) -> str:
         """The client's text without what the bridge added (DESIGN: enrichment happens once).
 
@@ -160,10 +189,7 @@ class WriteThrough:
         strip() then removes our named properties and blocks, and covers items mirrored before
         records existed and copies PUT to a new name.
         """
-        if existing is None:
-            return joinlinks.strip(text)
-        record = self.engine.store.enrichment(coll.id, existing.href)
-        if record is not None:
+        if existing is not None and record is not None:
             try:
                 text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
             except ValueError:
