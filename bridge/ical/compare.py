@@ -37,9 +37,38 @@ def _signature(component: icalendar.cal.Component) -> Signature:
     return (str(component.name), tuple(sorted(props)), children)
 
 
+def _lines(text: str) -> list[str]:
+    """Unfolded content lines (RFC 5545 §3.1), blank lines dropped."""
+    out: list[str] = []
+    for physical in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if physical[:1] in (" ", "\t") and out:
+            out[-1] += physical[1:]
+        elif physical.strip():
+            out.append(physical)
+    return out
+
+
+def _quick(text: str) -> list[str]:
+    """A cheap canonical form: unfolded lines, DTSTAMP/PRODID dropped, sorted per component."""
+    out: list[str] = []
+    block: list[str] = []
+    for line in _lines(text):
+        name = line.split(";", 1)[0].split(":", 1)[0].upper()
+        if name in _IGNORED:
+            continue
+        if name in ("BEGIN", "END"):
+            out.extend(sorted(block))
+            block = []
+            out.append(line.upper())
+        else:
+            block.append(line)
+    out.extend(sorted(block))
+    return out
+
+
 def same_content(a: str, b: str) -> bool:
     """True when `a` and `b` hold the same components, properties, parameters and values."""
-    if a == b:
+    if a == b or _quick(a) == _quick(b):
         return True
     try:
         first = icalendar.Calendar.from_ical(a)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import icalendar
 
@@ -168,10 +168,8 @@ class WriteThrough:
         """The provider's own text of a mirrored item: the served text without enrichment."""
         text = existing.text or ""
         if record is not None:
-            try:
+            with suppress(ValueError):  # an unreadable record: strip() alone
                 text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
-            except ValueError:
-                pass
         return joinlinks.strip(text)
 
     def _without_enrichment(

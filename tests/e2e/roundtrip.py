@@ -68,8 +68,7 @@ def graph_events(graph: GraphAdmin) -> dict[str, Any]:
         base = f"{graph.base}/users/{graph.user}/calendars/{cal['id']}"
         for url in (
             f"{base}/events?$top=500",
-            f"{base}/calendarView?startDateTime={lo}T00:00:00Z&endDateTime={hi}T00:00:00Z"
-            "&$top=500",
+            f"{base}/calendarView?startDateTime={lo}T00:00:00Z&endDateTime={hi}T00:00:00Z&$top=500",
         ):
             next_url: str | None = url
             while next_url:
@@ -115,7 +114,11 @@ def ews_items(info: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-CALDAV_NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav", "cs": "http://calendarserver.org/ns/"}
+CALDAV_NS = {
+    "d": "DAV:",
+    "c": "urn:ietf:params:xml:ns:caldav",
+    "cs": "http://calendarserver.org/ns/",
+}
 
 
 def collections(demo: RunningDemo, home: str, suffix: str, kind: str) -> dict[str, str]:
@@ -148,8 +151,7 @@ def collections(demo: RunningDemo, home: str, suffix: str, kind: str) -> dict[st
 def resources(demo: RunningDemo, path: str) -> dict[str, str]:
     """href -> text of every resource of a collection (one REPORT / PROPFIND + GETs)."""
     body = (
-        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop>'
-        "</d:propfind>"
+        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
     )
     r = requests.request(
         "PROPFIND",
@@ -249,4 +251,24 @@ def ews_contacts(info: dict[str, Any]) -> dict[str, Any]:
         ).json()
         for contact in contacts:
             found[contact["id"]] = clean(contact)
+    return found
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> set[tuple[str, str]]:
+    """(item key, dotted field path) of every leaf that differs, items added or removed
+    as (key, "")."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(key: str, path: str, b: Any, a: Any) -> None:
+        if isinstance(b, dict) and isinstance(a, dict):
+            for field in set(b) | set(a):
+                walk(key, f"{path}.{field}" if path else field, b.get(field), a.get(field))
+        elif b != a:
+            found.add((key, path))
+
+    for key in set(before) | set(after):
+        if key not in before or key not in after:
+            found.add((key, ""))
+        else:
+            walk(key, "", before[key], after[key])
     return found
