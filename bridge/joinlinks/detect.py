@@ -215,9 +215,7 @@ def _key(link: zoom.ZoomLink | None) -> str:
     return link.meeting_id or link.join_url or ""
 
 
-def _segments(
-    texts: Sequence[str], links: Sequence[zoom.ZoomLink | None]
-) -> dict[str, list[str]]:
+def _segments(texts: Sequence[str], links: Sequence[zoom.ZoomLink | None]) -> dict[str, list[str]]:
     """Each meeting's share of the texts: from a mention of its join URL up to the next mention
     of another meeting (text before the first mention belongs to that first meeting). A text
     that mentions no Zoom meeting belongs to the primary (the first of `links`)."""
