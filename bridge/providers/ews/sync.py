@@ -115,11 +115,12 @@ def sync_changes(
             if change == SyncFolderItems.DELETE:
                 upserts.pop(str(obj.id), None)
                 deleted[str(obj.id)] = None
-            elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                if isinstance(obj, item_type):
-                    item_id = str(getattr(obj, "id", ""))
-                    deleted.pop(item_id, None)
-                    upserts[item_id] = None
+            elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE) and isinstance(
+                obj, item_type
+            ):
+                item_id = str(getattr(obj, "id", ""))
+                deleted.pop(item_id, None)
+                upserts[item_id] = None
         new_state = svc.sync_state
         if svc.includes_last_item_in_range or not new_state or new_state == state:
             return list(upserts), list(deleted), str(new_state or state or "")
