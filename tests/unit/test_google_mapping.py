@@ -20,10 +20,10 @@ from googleapiclient.errors import HttpError
 from icalendar import Calendar
 
 from bridge.errors import (
-    IncompleteItem,
     AuthExpired,
     BadInput,
     CursorExpired,
+    IncompleteItem,
     PreconditionFailed,
     ProviderBusy,
     ProviderRefused,
