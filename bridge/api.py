@@ -270,9 +270,11 @@ class Bridge:
         return [m for m in found if m.collection_id in visible]
 
     # -- DAV writes (write-through) -------------------------------------------------------
-    def put(self, coll: CollectionRecord, href: str, text: str, conditional: bool) -> ItemRecord:
+    def put(
+        self, coll: CollectionRecord, href: str, text: str, conditional: bool, if_match: str = ""
+    ) -> ItemRecord:
         existing = self.store.item(coll.id, href)
-        return self.writes.put(coll, href, text, existing, conditional)
+        return self.writes.put(coll, href, text, existing, conditional, if_match)
 
     def delete(self, coll: CollectionRecord, href: str, conditional: bool) -> None:
         existing = self.store.item(coll.id, href)

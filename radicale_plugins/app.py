@@ -103,7 +103,9 @@ class BridgeApplication(Application):
         problem = self._malformed(self._body(environ))
         if problem is not None:
             return _text_response(client.BAD_REQUEST, problem)
-        state: dict[str, Any] = {"if_match": bool(environ.get("HTTP_IF_MATCH"))}
+        # the header itself: the write checks it again under the collection's lock (a pull
+        # may refresh the item between Radicale's check and the write)
+        state: dict[str, Any] = {"if_match": str(environ.get("HTTP_IF_MATCH") or "")}
         token = request_state.set(state)
         try:
             status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)

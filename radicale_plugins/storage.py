@@ -175,7 +175,8 @@ class MirrorCollection(BaseCollection):
         bridge = api.current()
         state = _state()
         text = item.serialize()
-        stored = bridge.put(self.record, href, text, conditional=bool(state.get("if_match")))
+        if_match = str(state.get("if_match") or "")
+        stored = bridge.put(self.record, href, text, conditional=bool(if_match), if_match=if_match)
         state["stored_differs"] = stored.text != text
         new_item = self._to_item(stored)
         return new_item, None

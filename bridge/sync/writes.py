@@ -17,7 +17,14 @@ from contextlib import contextmanager, suppress
 import icalendar
 
 from bridge import joinlinks
-from bridge.errors import AuthExpired, BadInput, Forbidden, ReadOnly, RemoteNotFound
+from bridge.errors import (
+    AuthExpired,
+    BadInput,
+    Forbidden,
+    PreconditionFailed,
+    ReadOnly,
+    RemoteNotFound,
+)
 from bridge.ical.compare import same_content
 from bridge.joinlinks.kept import restore_dropped_x
 from bridge.joinlinks.redacted import has_redactions, restore_redacted
@@ -73,6 +80,12 @@ def check_vcard_text(text: str) -> str:
     return uid
 
 
+def _etag_matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 §13.1.1 If-Match against the mirror's current ETag ("" or * always match)."""
+    wanted = [tag.strip().removeprefix("W/") for tag in if_match.split(",") if tag.strip()]
+    return not wanted or "*" in wanted or etag in wanted
+
+
 class WriteThrough:
     def __init__(self, engine: SyncEngine) -> None:
         self.engine = engine
@@ -116,8 +129,10 @@ class WriteThrough:
         text: str,
         existing: ItemRecord | None,
         conditional: bool,
+        if_match: str = "",
     ) -> ItemRecord:
-        """Create or update at the provider, then mirror its canonical copy."""
+        """Create or update at the provider, then mirror its canonical copy. `if_match`: the
+        client's If-Match header, checked again against the mirror under the lock."""
         self._check_permitted(coll)
         if coll.read_only:
             raise ReadOnly(
@@ -132,6 +147,10 @@ class WriteThrough:
         upstream = self._without_enrichment(coll, text, existing, record)
         window = self.engine.window()
         with self.engine.lock(coll.id), self._reauth_guard(coll):
+            if existing is not None and not _etag_matches(if_match, existing.etag):
+                raise PreconditionFailed(
+                    self._provider_name(coll), "the event changed since the client read it"
+                )
             if existing is not None:
                 provider_text = self._provider_text(existing, record)
                 upstream = restore_dropped_x(upstream, provider_text)
