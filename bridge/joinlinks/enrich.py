@@ -209,6 +209,7 @@ class _Visible:
         self.affixed: dict[int, tuple[str, str]] = {}
         self.tokens: list[str] = []
         self.placeholder: str | None = None
+        self.placeholder_raw = ""  # as the provider wrote it (strip() restores it exactly)
 
     def _index(self, name: str) -> int | None:
         return next((i for i, line in self.parsed.items() if line.name == name), None)
@@ -243,6 +244,7 @@ class _Visible:
                 self.replaced[index] = with_value(self.parsed[index], value)
             elif name == "LOCATION" and visible.is_placeholder(self.parsed[index].text):
                 self.placeholder = self.parsed[index].text.strip()
+                self.placeholder_raw = self.parsed[index].value
                 self.replaced[index] = with_value(self.parsed[index], value)
                 self.tokens.append("LOCATION-PLACEHOLDER")
         new.append(build_line(props.DAVBRIDGE_FILLED, (), ",".join(filled) or "NONE"))
@@ -290,7 +292,7 @@ class _Visible:
         if self.tokens:
             out.append(build_line(props.DAVBRIDGE_VISIBLE, (), ",".join(self.tokens)))
         if self.placeholder:
-            out.append(build_line(props.DAVBRIDGE_LOCATION, (), escape_text(self.placeholder)))
+            out.append(build_line(props.DAVBRIDGE_LOCATION, (), self.placeholder_raw))
         return out
 
 
