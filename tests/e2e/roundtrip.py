@@ -5,6 +5,7 @@ client variants (raw bytes; Radicale's vobject parse; SyncEvolution's dropped X-
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -172,12 +173,25 @@ def resources(demo: RunningDemo, path: str) -> dict[str, str]:
     ]
 
     def get(href: str) -> tuple[str, str]:
-        got = requests.get(demo.url.rstrip("/") + href, auth=demo.auth, timeout=60)
+        got = _session(demo).get(demo.url.rstrip("/") + href, timeout=60)
         assert got.status_code == 200, (href, got.status_code)
         return href, got.text
 
     with ThreadPoolExecutor(4) as pool:
         return dict(pool.map(get, hrefs))
+
+
+_local = threading.local()
+
+
+def _session(demo: RunningDemo) -> requests.Session:
+    """One keep-alive session per worker thread."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.auth = demo.auth
+        _local.session = session
+    return session
 
 
 def put_all(
@@ -187,7 +201,7 @@ def put_all(
 
     def put(item: tuple[str, str]) -> tuple[str, int]:
         href, text = item
-        r = requests.put(
+        r = _session(demo).put(
             demo.url.rstrip("/") + href,
             data=text.encode("utf-8"),
             headers={"Content-Type": content_type},
