@@ -1,25 +1,38 @@
-# davbridge: CalDAV/CardDAV bridge for Microsoft 365, Google and Exchange.
-# Build: docker build -t davbridge .
-# Run:   docker run -p 5232:5232 -v davbridge-data:/data -e DAVBRIDGE_GRAPH_CLIENT_ID=… \
-#          -e DAVBRIDGE_GRAPH_CLIENT_SECRET=… -e DAVBRIDGE_SECRET_KEY=… davbridge
-# Demo:  docker run -p 5232:5232 davbridge demo --host 0.0.0.0
-FROM python:3.11-slim AS build
+# davbridge: CalDAV/CardDAV for Microsoft 365, Google and Exchange, with its web portal.
+# Build:   docker build -t davbridge .
+# Deploy:  deploy/compose.yaml runs it behind Caddy (TLS) — see README "Deploy with Docker".
+# Ports:   5232 CalDAV/CardDAV (+ /health), 5233 web portal; both plain http for the proxy.
+# Volumes: /data (SQLite mirror), /keys (encryption key; or set DAVBRIDGE_SECRET_KEY).
+# Every setting is an environment variable DAVBRIDGE_<SECTION>_<OPTION> (README lists them);
+# the portal needs DAVBRIDGE_PORTAL_PUBLIC_URL, the https URL browsers use.
+# Demo:    docker run --rm -p 5232:5232 davbridge demo --host 0.0.0.0
+#          (CalDAV/CardDAV only: the sandboxes' sign-in pages stay inside the container)
+FROM python:3.11.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bridge ./bridge
 COPY radicale_plugins ./radicale_plugins
 RUN pip install --no-cache-dir --prefix=/install .
 
-FROM python:3.11-slim
-RUN useradd --system --home-dir /data --create-home davbridge
+FROM python:3.11.11-slim-bookworm
+RUN useradd --system --uid 10001 --home-dir /data --create-home davbridge \
+    && install -d -o davbridge -g davbridge -m 0700 /keys \
+    && chmod 0700 /data
 COPY --from=build /install /usr/local
 COPY config/davbridge.example.toml /etc/davbridge/davbridge.toml
-ENV DAVBRIDGE_SERVER_HOST=0.0.0.0 \
+ENV DAVBRIDGE_CONFIG=/etc/davbridge/davbridge.toml \
+    DAVBRIDGE_SERVER_HOST=0.0.0.0 \
+    DAVBRIDGE_SERVER_PORT=5232 \
+    DAVBRIDGE_PORTAL_HOST=0.0.0.0 \
+    DAVBRIDGE_PORTAL_PORT=5233 \
     DAVBRIDGE_STORE_DATA_DIR=/data \
-    DAVBRIDGE_LOG_FORMAT=json
+    DAVBRIDGE_SECRETS_KEY_FILE=/keys/secret.key \
+    DAVBRIDGE_LOG_FORMAT=json \
+    PYTHONUNBUFFERED=1
 USER davbridge
-VOLUME ["/data"]
-EXPOSE 5232
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5232/health').status == 200 else 1)"
+VOLUME ["/data", "/keys"]
+EXPOSE 5232 5233
+# `davbridge health` asks GET /health on the configured [server] port
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD ["davbridge", "health"]
 ENTRYPOINT ["davbridge"]
-CMD ["serve", "--config", "/etc/davbridge/davbridge.toml"]
+CMD ["serve"]

@@ -10,8 +10,8 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cachetools import TTLCache
@@ -30,10 +30,12 @@ from bridge.errors import (
     Forbidden,
     NotFound,
     PolicyRefused,
+    PreconditionFailed,
     ProviderBusy,
     ProviderError,
     TooManyAttempts,
 )
+from bridge.files import private_dir
 from bridge.model import CollectionRecord, ItemRecord, PhoneMatch
 from bridge.onboarding import ConnectionStatus, Onboarding
 from bridge.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
@@ -91,10 +93,21 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class SyncProgress:
+    """How far a connection's first sync got: `current` is the collection being pulled
+    (empty when finished), `items` the events and contacts mirrored so far."""
+
+    current: str
+    done: int
+    total: int
+    items: int
+
+
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
         self.store = Store(settings.database_path)
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)
@@ -271,15 +284,25 @@ class Bridge:
 
     # -- DAV writes (write-through) -------------------------------------------------------
     def put(
-        self, coll: CollectionRecord, href: str, text: str, conditional: bool, if_match: str = ""
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        conditional: bool,
+        if_match: str | None = None,
     ) -> ItemRecord:
         existing = self.store.item(coll.id, href)
-        return self.writes.put(coll, href, text, existing, conditional, if_match)
+        check_if_match(existing, if_match)
+        # checked again under the collection's lock: a pull may refresh the item meanwhile
+        return self.writes.put(coll, href, text, existing, conditional, if_match or "")
 
-    def delete(self, coll: CollectionRecord, href: str, conditional: bool) -> None:
+    def delete(
+        self, coll: CollectionRecord, href: str, conditional: bool, if_match: str | None = None
+    ) -> None:
         existing = self.store.item(coll.id, href)
         if existing is None:
             raise BridgeError(f"no item {href}")
+        check_if_match(existing, if_match)
         self.writes.delete(coll, existing, conditional)
 
     # -- connections (A2, A4, A5) ------------------------------------------------------------
@@ -385,12 +408,23 @@ class Bridge:
     def _region_of_user(self, user_id: int) -> str:
         return self.store.user_region(user_id) or self.settings.contacts.default_region
 
-    def sync_connection(self, connection_id: int) -> None:
-        """Discover the connection's calendars and address books and pull each now (waits)."""
+    def sync_connection(
+        self, connection_id: int, progress: Callable[[SyncProgress], None] | None = None
+    ) -> None:
+        """Discover the connection's calendars and address books and pull each now (waits).
+        `progress` hears after discovery and after each collection how far the sync got."""
         colls = self.engine.discover_calendars(connection_id)
         colls += self.engine.discover_address_books(connection_id)
+        done: list[CollectionRecord] = []
+        items = 0
         for coll in colls:
-            self.engine.refresh(coll.id)
+            if progress is not None:
+                progress(SyncProgress(coll.display_name, len(done), len(colls), items))
+            outcome = self.engine.refresh(coll.id)
+            items += outcome.changed if outcome is not None else 0
+            done.append(coll)
+        if progress is not None:
+            progress(SyncProgress("", len(done), len(colls), items))
 
     def start_background(self) -> None:
         if self.settings.sync.background:
@@ -414,3 +448,17 @@ def current() -> Bridge:
     if _current is None:
         raise RuntimeError("davbridge is not initialised (bridge.api.install was not called)")
     return _current
+
+
+def check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1 against the mirror as it is now: the DAV layer compared If-Match a
+    moment earlier, and a background refresh may have brought a provider-side change since;
+    the write would then go out with the newer provider version and overwrite that change."""
+    if not if_match or existing is None:
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if "*" in tags or existing.etag in tags:
+        return
+    raise PreconditionFailed(
+        "davbridge", f"{existing.href} changed since the client read it", None, 412
+    )

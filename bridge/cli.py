@@ -1,23 +1,30 @@
-"""The `davbridge` command line: demo, serve, users and app passwords, connecting accounts.
+"""davbridge: your Microsoft 365, Google and Exchange calendars and contacts over CalDAV and
+CardDAV, with a web portal where users connect their accounts and make app passwords.
 
-A composition root; every subcommand is a thin call into bridge.api / bridge.demo.
+Start with `davbridge demo` (no configuration; everything on this machine). For real accounts:
+`davbridge config-example > /etc/davbridge/davbridge.toml`, edit it, `davbridge check`, then
+`davbridge serve`. Commands find their configuration in --config, else $DAVBRIDGE_CONFIG, else
+/etc/davbridge/davbridge.toml.
 """
+
+# A composition root; every subcommand is a thin call into bridge.api / bridge.demo.
 
 from __future__ import annotations
 
 import argparse
-import http.server
+import logging
 import os
 import signal
 import sys
 import threading
-import urllib.parse
 from pathlib import Path
 
-from bridge import __version__, api, cli_users, logs
+from bridge import __version__, api, cli_connect, cli_users, logs
 from bridge import settings as settings_mod
-from bridge.errors import BridgeError
-from bridge.model import ProviderKind
+from bridge.errors import BridgeError, ConfigError
+from bridge.files import restrict_umask
+
+log = logging.getLogger("davbridge")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -34,18 +41,47 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+# commands that only read: on a data directory that does not exist they say so instead of
+# creating an empty one (which would hide a wrong --config)
+_READ_ONLY = {"list", "check"}
+
+
+def _settings(args: argparse.Namespace) -> settings_mod.Settings:
+    return settings_mod.load(settings_mod.discover(args.config))
+
+
 def _bridge(args: argparse.Namespace) -> api.Bridge:
-    settings = settings_mod.load(args.config)
-    logs.setup(settings.log.level, settings.log.format)
+    path = settings_mod.discover(args.config)
+    settings = settings_mod.load(path)
+    logs.setup(settings.log.level, settings.log.format if args.command == "serve" else "text")
+    if not settings.database_path.exists():
+        if getattr(args, "sub", None) in _READ_ONLY:
+            raise ConfigError(
+                "store.data_dir",
+                f"there is no database at {settings.database_path} (configuration {path}): is "
+                "this the configuration `davbridge serve` uses? Nothing was created",
+            )
+        if args.command != "serve":
+            print(
+                f"davbridge: creating the database {settings.database_path} (configuration {path})",
+                file=sys.stderr,
+            )
     bridge = api.Bridge(settings)
     api.install(bridge)
     return bridge
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from bridge import check
     from bridge.serve import HttpServer, start_portal
 
     bridge = _bridge(args)
+    config_path = settings_mod.discover(args.config)
+    for finding in check.cheap(bridge.settings, config_path):
+        if finding.level != check.OK:
+            log.warning(
+                "%s: %s (run `davbridge check` for the full list)", finding.topic, finding.message
+            )
     s = bridge.settings.server
     server = HttpServer(bridge, s.host, s.port).start()
     portal = start_portal(bridge)
@@ -161,93 +197,70 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_connect_oauth(args: argparse.Namespace) -> int:
-    """Consent in a browser, with a one-shot loopback listener catching the redirect."""
-    bridge = _bridge(args)
-    user = bridge.store.user_by_name(args.user)
-    if user is None:
-        print(f"no user {args.user!r}", file=sys.stderr)
-        return 1
-    answer: dict[str, str] = {}
-
-    class Catch(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - stdlib API
-            answer.update(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"davbridge: you can close this window.")
-
-        def log_message(self, *args: object) -> None:
-            return
-
-    listener = http.server.HTTPServer(("127.0.0.1", args.listen_port), Catch)
-    redirect = f"http://127.0.0.1:{listener.server_port}/"
-    url, pending = bridge.connections.begin_consent(
-        ProviderKind(args.provider),
-        user.id,
-        redirect,
-        write=not args.read_only,
-        contacts=not args.no_contacts,
-    )
-    print(f"Open this URL in a browser and sign in:\n\n  {url}\n", flush=True)
-    listener.handle_request()
-    conn = bridge.connections.complete_consent(pending, answer)
-    bridge.sync_connection(conn.id)
-    print(
-        f"connected {conn.account}; {len(bridge.store.collections(connection_id=conn.id))} "
-        "calendars mirrored"
-    )
-    return 0
-
-
-def _cmd_connect_exchange(args: argparse.Namespace) -> int:
-    """Exchange (EWS): the connection is tested before it is saved."""
-    import getpass
-
-    bridge = _bridge(args)
-    user = bridge.store.user_by_name(args.user)
-    if user is None:
-        print(f"no user {args.user!r}", file=sys.stderr)
-        return 1
-    url = args.ews_url or bridge.settings.ews.default_url
-    if "outlook.office365.com" in url:
-        print(
-            "note: Exchange Online over EWS is legacy; Microsoft 365 through Graph "
-            "(davbridge connect graph) is recommended.",
-            file=sys.stderr,
-        )
-    password = os.environ.get("DAVBRIDGE_EWS_PASSWORD") or getpass.getpass("Password: ")
-    conn = bridge.connections.connect_ews(
-        user.id,
-        url=url,
-        username=args.username,
-        password=password,
-        email=args.email or args.username,
-        version=args.version,
-        auth_type=args.auth_type,
-    )
-    bridge.sync_connection(conn.id)
-    print(
-        f"connected {conn.account}; "
-        f"{len(bridge.store.collections(connection_id=conn.id))} calendars mirrored"
-    )
-    return 0
-
-
 def _cmd_config_example(args: argparse.Namespace) -> int:
     print(settings_mod.example_toml())
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="davbridge", description=__doc__)
-    p.add_argument("--version", action="version", version=f"davbridge {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+def _cmd_new_key(args: argparse.Namespace) -> int:
+    from bridge.secrets import generate_key
 
-    d = sub.add_parser("demo", help="run the bridge against the bundled provider sandbox")
-    d.add_argument("--data-dir", default="./davbridge-demo")
-    d.add_argument("--host", default="127.0.0.1")
-    d.add_argument("--port", type=int, default=5232)
+    print(generate_key().decode())
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from bridge import check
+
+    path = settings_mod.discover(args.config)
+    settings = settings_mod.load(path)
+    findings = check.run_all(settings, path, network=not args.offline)
+    print(check.render(findings))
+    return 1 if any(f.level == "error" for f in findings) else 0
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    """Exit 0 when the configured server answers GET /health with 200 (container healthcheck)."""
+    import urllib.error
+    import urllib.request
+
+    s = _settings(args).server
+    host = "127.0.0.1" if s.host in ("0.0.0.0", "") else ("::1" if s.host == "::" else s.host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{s.port}/health"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as resp:  # noqa: S310 - our own URL
+            healthy = resp.status == 200
+    except (urllib.error.URLError, OSError) as exc:
+        from bridge.plainwords import unreachable
+
+        print(f"davbridge: {unreachable(url, exc)}", file=sys.stderr)
+        return 1
+    print(f"{url}: {'ok' if healthy else 'not healthy'}")
+    return 0 if healthy else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="davbridge",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"davbridge {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser(
+        "demo",
+        help="try it: sandboxes of Microsoft 365, Google and Exchange with a demo user, "
+        "no configuration needed",
+    )
+    d.add_argument(
+        "--data-dir",
+        default="./davbridge-demo",
+        help="where the demo keeps its data, key and sandbox state (default ./davbridge-demo; "
+        "starting again on it resumes)",
+    )
+    d.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    d.add_argument("--port", type=int, default=5232, help="TCP port of CalDAV/CardDAV (5232)")
     d.add_argument("--info-json", help="write URLs and credentials as JSON to this file")
     d.add_argument(
         "--portal-port",
@@ -261,48 +274,71 @@ def parser() -> argparse.ArgumentParser:
         default=10.0,
         help="seconds before a collection is refreshed (default 10)",
     )
-    d.add_argument("--log-level", default="INFO")
+    d.add_argument(
+        "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
+    )
     d.set_defaults(func=_cmd_demo)
 
     def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sp.add_argument("--config", help="TOML configuration file (see config/)")
+        sp.add_argument(
+            "--config",
+            help="configuration file (default: $DAVBRIDGE_CONFIG, else "
+            "/etc/davbridge/davbridge.toml; `davbridge config-example` prints one)",
+        )
         return sp
 
-    s = with_config(sub.add_parser("serve", help="run the bridge with a configuration file"))
+    s = with_config(
+        sub.add_parser("serve", help="run CalDAV/CardDAV and the web portal for real accounts")
+    )
     s.set_defaults(func=_cmd_serve)
+
+    ck = with_config(
+        sub.add_parser(
+            "check",
+            help="check the configuration, files, database, providers, TLS, clock and ports; "
+            "print what to fix",
+        )
+    )
+    ck.add_argument("--offline", action="store_true", help="skip the checks that reach the network")
+    ck.set_defaults(func=_cmd_check)
+
+    he = with_config(
+        sub.add_parser("health", help="exit 0 when the running server answers /health")
+    )
+    he.set_defaults(func=_cmd_health)
 
     cli_users.add_commands(sub, with_config, _bridge)
 
     a = sub.add_parser("app-password", help="manage app passwords").add_subparsers(
-        dest="sub", required=True
+        dest="sub", required=True, metavar="ACTION"
     )
     aa = with_config(a.add_parser("add", help="create an app password (printed once)"))
-    aa.add_argument("user")
-    aa.add_argument("--label", default="device")
+    aa.add_argument("user", help="bridge user name")
+    aa.add_argument("--label", default="device", help="name of the device (default: device)")
     aa.set_defaults(func=_cmd_app_password)
     al = with_config(a.add_parser("list", help="list a user's app passwords"))
-    al.add_argument("user")
+    al.add_argument("user", help="bridge user name")
     al.set_defaults(func=_cmd_app_password_list)
     ar = with_config(a.add_parser("revoke", help="revoke an app password (stops at once)"))
-    ar.add_argument("user")
-    ar.add_argument("id", type=int)
+    ar.add_argument("user", help="bridge user name")
+    ar.add_argument("id", type=int, help="number shown by `app-password list`")
     ar.set_defaults(func=_cmd_app_password_revoke)
 
     cn = sub.add_parser("connection", help="manage connected accounts").add_subparsers(
-        dest="sub", required=True
+        dest="sub", required=True, metavar="ACTION"
     )
     cl = with_config(cn.add_parser("list", help="connections with permissions and status"))
-    cl.add_argument("user")
+    cl.add_argument("user", help="bridge user name")
     cl.set_defaults(func=_cmd_connection_list)
     ct = with_config(cn.add_parser("toggle", help="switch calendars or contacts on or off"))
-    ct.add_argument("user")
-    ct.add_argument("id", type=int)
-    ct.add_argument("kind", choices=["calendars", "contacts"])
-    ct.add_argument("state", choices=["on", "off"])
+    ct.add_argument("user", help="bridge user name")
+    ct.add_argument("id", type=int, help="number shown by `connection list`")
+    ct.add_argument("kind", choices=["calendars", "contacts"], help="what to switch")
+    ct.add_argument("state", choices=["on", "off"], help="on or off")
     ct.set_defaults(func=_cmd_connection_toggle)
     cd = with_config(cn.add_parser("delete", help="revoke and erase a connection"))
-    cd.add_argument("user")
-    cd.add_argument("id", type=int)
+    cd.add_argument("user", help="bridge user name")
+    cd.add_argument("id", type=int, help="number shown by `connection list`")
     cd.set_defaults(func=_cmd_connection_delete)
 
     rk = with_config(
@@ -311,34 +347,13 @@ def parser() -> argparse.ArgumentParser:
     rk.add_argument("--drop-old", action="store_true", help="remove the old keys afterwards")
     rk.add_argument("--reencrypt", action="store_true", help="only re-encrypt under the newest key")
     rk.set_defaults(func=_cmd_rotate_key)
+    nk = sub.add_parser(
+        "new-key",
+        help="print a new encryption key (for [secrets] key_file or DAVBRIDGE_SECRET_KEY)",
+    )
+    nk.set_defaults(func=_cmd_new_key)
 
-    c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
-        dest="sub", required=True
-    )
-    for name, text in (
-        ("graph", "Microsoft 365 through the Graph API (recommended)"),
-        ("google", "Google Workspace / Google Calendar"),
-    ):
-        cg = with_config(c.add_parser(name, help=text))
-        cg.add_argument("user")
-        cg.add_argument("--read-only", action="store_true", help="calendars read-only")
-        cg.add_argument("--no-contacts", action="store_true", help="do not sync contacts")
-        cg.add_argument("--listen-port", type=int, default=0)
-        cg.set_defaults(func=_cmd_connect_oauth, provider=name)
-    cx = with_config(
-        c.add_parser(
-            "exchange",
-            help="Exchange on-premises or Office 365 over "
-            "EWS (legacy); password from DAVBRIDGE_EWS_PASSWORD or a prompt",
-        )
-    )
-    cx.add_argument("user")
-    cx.add_argument("--username", required=True, help="DOMAIN\\user or UPN")
-    cx.add_argument("--email", help="primary SMTP address (default: the user name)")
-    cx.add_argument("--ews-url", help="EWS URL (default: [ews] default_url, Office 365)")
-    cx.add_argument("--version", help="Exchange2013 … Exchange2019, Office365")
-    cx.add_argument("--auth-type", choices=["NTLM", "basic"])
-    cx.set_defaults(func=_cmd_connect_exchange)
+    cli_connect.add_commands(sub, with_config, _bridge)
 
     ce = sub.add_parser("config-example", help="print the documented example configuration")
     ce.set_defaults(func=_cmd_config_example)
@@ -347,11 +362,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    restrict_umask()  # everything written from here on: owner only (0600 / 0700)
     try:
         return int(args.func(args))
     except BridgeError as exc:
         print(f"davbridge: {exc.message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -162,7 +162,9 @@ def add_commands(
     def run(command: Callable[[BridgeOf, argparse.Namespace], int]) -> Callable[..., int]:
         return functools.partial(command, bridge_of)
 
-    u = sub.add_parser("user", help="manage bridge users").add_subparsers(dest="sub", required=True)
+    u = sub.add_parser("user", help="manage bridge users").add_subparsers(
+        dest="sub", required=True, metavar="ACTION"
+    )
     ua = with_config(
         u.add_parser(
             "add",
@@ -170,22 +172,22 @@ def add_commands(
             "without one they sign in with Microsoft or Google only)",
         )
     )
-    ua.add_argument("name")
-    ua.add_argument("--email")
+    ua.add_argument("name", help="user name (what DAV clients and the portal sign in with)")
+    ua.add_argument("--email", help="email address; matches their Microsoft or Google sign-in")
     ua.add_argument("--admin", action="store_true", help="may change the organisation settings")
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     ua.set_defaults(func=run(_user_add))
     up = with_config(u.add_parser("passwd", help="set a user's portal password"))
-    up.add_argument("name")
+    up.add_argument("name", help="bridge user name")
     up.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     up.set_defaults(func=run(_user_passwd))
     ul = with_config(u.add_parser("list", help="list users"))
     ul.set_defaults(func=run(_user_list))
 
     g = sub.add_parser("group", help="manage groups and their policy overrides (P6)")
-    gs = g.add_subparsers(dest="sub", required=True)
+    gs = g.add_subparsers(dest="sub", required=True, metavar="ACTION")
     ga = with_config(gs.add_parser("add", help="create a group"))
-    ga.add_argument("name")
+    ga.add_argument("name", help="group name")
     ga.set_defaults(func=run(_group_add))
     gset = with_config(
         gs.add_parser(
@@ -194,12 +196,14 @@ def add_commands(
             "an override; keys: " + ", ".join(FIELDS_BY_NAME) + ")",
         )
     )
-    gset.add_argument("name")
-    gset.add_argument("settings", nargs="+", metavar="KEY=VALUE")
+    gset.add_argument("name", help="group name")
+    gset.add_argument(
+        "settings", nargs="+", metavar="KEY=VALUE", help="a setting and its value, or KEY=inherit"
+    )
     gset.set_defaults(func=run(_group_set))
     gm = with_config(gs.add_parser("member", help="put a user into a group"))
-    gm.add_argument("name")
-    gm.add_argument("user")
+    gm.add_argument("name", help="group name")
+    gm.add_argument("user", help="bridge user name")
     gm.set_defaults(func=run(_group_member))
     gl = with_config(gs.add_parser("list", help="groups with overrides and members"))
     gl.set_defaults(func=run(_group_list))

@@ -12,8 +12,10 @@ A composition root: may import everything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from bridge.api import Bridge
 from bridge.demo_sandboxes import DemoSandboxes, SandboxInfos
 from bridge.demo_signin import sign_in_at
 from bridge.errors import AuthExpired, BridgeError
-from bridge.model import ProviderKind
+from bridge.model import CollectionKind, ProviderKind
 from bridge.secrets import hash_password, new_app_password
 from bridge.serve import HttpServer, PortalServerLike, start_portal
 from bridge.settings import Settings
@@ -94,6 +96,11 @@ class Demo:
         """The Microsoft 365 sandbox object."""
         return self.sandboxes.graph
 
+    @property
+    def config_path(self) -> Path:
+        """The configuration the demo writes for the admin commands (`--config`)."""
+        return self.data_dir / "davbridge.toml"
+
     def start(self) -> DemoInfo:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         infos = self.sandboxes.start()
@@ -110,6 +117,7 @@ class Demo:
             .replace("contacts", default_region="DE")
         )
         self.bridge = bridge = Bridge(settings)
+        write_config(self.config_path, settings, bridge.key_file)
         api.install(bridge)
         self.server = HttpServer(bridge, self.host, self.port).start()
         portal_password = self._portal_user(bridge, infos.primary_user)
@@ -202,6 +210,56 @@ class Demo:
         self.sandboxes.stop()
 
 
+WILDCARDS = ("0.0.0.0", "::", "")
+# no provider sections: those would put the sandboxes' client secrets in plain text on disk
+_CONFIG_SECTIONS = ("store", "secrets", "contacts")
+
+
+def write_config(path: Path, settings: Settings, key_file: Path) -> None:
+    """A configuration for `davbridge user … --config PATH` against this demo: its database and
+    its key (owner-only)."""
+    settings = settings.replace("secrets", key_file=str(key_file.resolve()))
+    lines = ["# written by `davbridge demo` at every start: the admin commands' --config", ""]
+    for section in _CONFIG_SECTIONS:
+        current, default = getattr(settings, section), getattr(Settings(), section)
+        changed = [
+            f.name
+            for f in dataclasses.fields(current)
+            if getattr(current, f.name) != getattr(default, f.name)
+        ]
+        if changed:
+            lines.append(f"[{section}]")
+            lines += [f"{name} = {json.dumps(getattr(current, name))}" for name in changed]
+            lines.append("")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines))
+
+
+def reachable(url: str) -> str:
+    """`url` as a person can open it: a wildcard listening address becomes localhost."""
+    for wildcard in ("//0.0.0.0:", "//[::]:"):
+        url = url.replace(wildcard, "//localhost:")
+    return url
+
+
+def banner_counts(bridge: Bridge | None) -> str:
+    """ "3 connected services (Microsoft 365, Google, Exchange sandboxes), 9 calendars,
+    11 address books": calendars and address books counted apart."""
+    colls = bridge.store.collections() if bridge else []
+    conns = bridge.store.connections() if bridge else []
+    calendars = sum(1 for c in colls if c.kind is CollectionKind.CALENDAR)
+    books = len(colls) - calendars
+
+    def n(count: int, noun: str) -> str:
+        return f"{count} {noun}" + ("" if count == 1 else "s")
+
+    return (
+        f"{n(len(conns), 'connected service')} (Microsoft 365, Google, Exchange sandboxes), "
+        f"{n(calendars, 'calendar')}, {n(books, 'address book')}"
+    )
+
+
 def run(
     data_dir: Path,
     host: str,
@@ -225,21 +283,27 @@ def run(
     if info_json is not None:
         info_json.write_text(json.dumps(info.as_json(), indent=2))
         info_json.chmod(0o600)
-    colls = demo.bridge.store.collections() if demo.bridge else []
-    conns = demo.bridge.store.connections() if demo.bridge else []
+    dav_url, portal_url = reachable(info.dav_url), reachable(info.portal_url)
+    everywhere = (
+        "\nListening on every interface: use this machine's name or address instead of "
+        "localhost from elsewhere.\nOnly CalDAV/CardDAV is reachable from elsewhere: the "
+        "sandboxes' sign-in pages stay on 127.0.0.1.\n"
+        if host in WILDCARDS
+        else ""
+    )
     print(
         f"""
-davbridge demo is running: {len(conns)} connected services (Microsoft 365, Google, Exchange
-sandboxes), {len(colls)} calendars.
-
+davbridge demo is running: {banner_counts(demo.bridge)}.
+{everywhere}
 Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
-  Server URL : {info.dav_url}
+  Server URL : {dav_url}
   User name  : {info.username}
   Password   : {info.password}
 
-Web portal: {info.portal_url}  (user {info.username}, password {info.portal_password})
+Web portal: {portal_url}  (user {info.username}, password {info.portal_password})
 
-Health: {info.dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
+Admin commands: davbridge user list --config {demo.config_path}
+Health: {dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
 """,
         flush=True,
     )

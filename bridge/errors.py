@@ -1,10 +1,14 @@
 """The one error tree of davbridge. Errors carry the data a caller needs to act on them.
 
 `http_status` is what a DAV client should see when the error reaches the request path.
-This module must not import anything from the bridge.
+Messages are for people (CLI, portal, DAV error bodies): they say what failed and what to do,
+and never carry an exception repr or object address (scrubbed here as a last safety net).
+This module must not import anything from the bridge but bridge.plainwords.
 """
 
 from __future__ import annotations
+
+from bridge.plainwords import scrub
 
 
 class BridgeError(Exception):
@@ -13,6 +17,7 @@ class BridgeError(Exception):
     http_status = 500
 
     def __init__(self, message: str) -> None:
+        message = scrub(message)
         super().__init__(message)
         self.message = message
 
@@ -36,6 +41,20 @@ class PayloadTooLarge(BadInput):
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"request body of {size} bytes exceeds the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
+class OverlayTooLarge(BadInput):
+    """What a client sent that the provider has no field for exceeds the overlay bound
+    (`bridge.ical.overlay.OVERLAY_MAX_BYTES`, C10): refused, nothing written."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"this item carries {size} bytes (compressed) of properties the provider has no "
+            f"field for; davbridge keeps at most {limit} bytes of them per item (remove some "
+            "X- properties or parameters)"
+        )
         self.size = size
         self.limit = limit
 

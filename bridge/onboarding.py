@@ -29,7 +29,7 @@ from bridge.managed import AppPermissions, is_managed
 from bridge.model import ProviderKind
 from bridge.policy import Policy
 from bridge.settings import Settings
-from bridge.statuses import ConnectionStatus, service_of
+from bridge.statuses import ConnectionStatus, first_sync_words, service_of
 from bridge.store import Store
 from bridge.store.rows import ConnectionPolicy, ConnectionRow, UserRow
 from bridge.sync.enforcement import clamp
@@ -122,7 +122,7 @@ class Onboarding(AppPermissions):
     def _oauth_kind(policy: Policy, service: str) -> ProviderKind:
         if service == "google":
             return ProviderKind.GOOGLE
-        if service == "microsoft365" and policy.microsoft_api == "graph":
+        if service == "microsoft365":
             return ProviderKind.GRAPH
         raise BadInput(f"{service} is connected with the Exchange form (user name and password)")
 
@@ -159,8 +159,6 @@ class Onboarding(AppPermissions):
         policy = self.policy_for(pending.user_id)
         service = "microsoft365" if pending.provider is ProviderKind.GRAPH else "google"
         self._check_service(policy, service)
-        if self._oauth_kind(policy, service) is not pending.provider:
-            raise PolicyRefused("microsoft_api", "Your administrator changed how to connect")
         perms = pending.policy
         policy.check_permissions(write=perms.write_calendars, contacts=perms.sync_contacts)
         least = Connections.scopes_for(
@@ -195,7 +193,7 @@ class Onboarding(AppPermissions):
         contacts: bool,
         calendars: bool = True,
     ) -> ConnectionStatus:
-        """Exchange, or Microsoft 365 when the administrator chose EWS: P1, P2, P3, P4 (the
+        """Exchange Server over EWS: P1, P2, P3, P4 (the
         mailbox's address), P5 and the ticks first, then the connection is tested (AuthFailed
         "wrong user name or password", ProviderError "cannot reach …") and stored, then synced
         once."""
@@ -204,11 +202,10 @@ class Onboarding(AppPermissions):
         self._check_service(policy, service)
         if service == "google":
             raise BadInput("Google is connected through Google's sign-in page")
-        if service == "microsoft365" and policy.microsoft_api != "ews":
-            raise PolicyRefused(
-                "microsoft_api",
-                "Your administrator connects Microsoft 365 through the Graph API (recommended); "
-                "use the Microsoft sign-in instead of the Exchange form.",
+        if service == "microsoft365":
+            raise BadInput(
+                "Microsoft 365 is connected through the Microsoft sign-in: Exchange Online no "
+                "longer serves Exchange Web Services to davbridge."
             )
         policy.check_permissions(write=write, contacts=contacts)
         self._check_ticks(calendars=calendars, write=write, contacts=contacts)
@@ -331,9 +328,18 @@ class Onboarding(AppPermissions):
         policy = self.policy_for(conn.user_id)
         effective = clamp(policy, conn.policy)
         retry, due = None, []
-        for coll in self.store.collections(connection_id=conn.id):
-            if not effective.shows(coll.kind):
-                continue
+        shown = [
+            c for c in self.store.collections(connection_id=conn.id) if effective.shows(c.kind)
+        ]
+        pulled = [c for c in shown if c.refreshed_at is not None]
+        progress = (
+            first_sync_words(
+                len(pulled), len(shown), sum(len(self.store.items(c.id)) for c in pulled)
+            )
+            if len(pulled) < len(shown)  # counting items only while a first sync runs
+            else None
+        )
+        for coll in shown:
             at = self.engine.retry_at(coll.id)
             retry = min(retry, at) if retry is not None and at is not None else (retry or at)
             fresh = (
@@ -349,6 +355,7 @@ class Onboarding(AppPermissions):
             next_sync=min(due) if due else None,
             retry_at=retry,
             now=self.engine.clock(),
+            first_sync=progress,
         )
 
     def statuses(self, username: str) -> list[ConnectionStatus]:

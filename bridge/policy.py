@@ -1,4 +1,4 @@
-"""The organisation's integration policy (SPEC P1–P7) as a value: what it allows, the checks that
+"""The organisation's integration policy (P1–P7) as a value: what it allows, the checks that
 refuse in plain words, group overrides (P6) and parsing of the admin portal's forms.
 
 Pure: no I/O, no store, no clock. It must not decide *who* the policy applies to (that is
@@ -26,7 +26,11 @@ SERVICE_LABELS: Mapping[str, str] = {
     "google": "Google",
     "exchange": "Exchange",
 }
-MICROSOFT_APIS: tuple[str, ...] = ("graph", "ews")
+# Settings that existed once and are ignored when read back from the database: P2's
+# "Microsoft 365 through EWS" (Exchange Online blocks EWS from 1 October 2026 and ends it on
+# 1 April 2027, and never accepted the password sign-in davbridge's EWS uses since 2022), so
+# Microsoft 365 is always connected through Graph.
+RETIRED_SETTINGS: frozenset[str] = frozenset({"microsoft_api"})
 SETUPS: tuple[str, ...] = ("user", "admin")
 CONNECT_PROMPTS: tuple[str, ...] = ("never", "first", "every")
 
@@ -70,7 +74,6 @@ class Policy:
     enabled: bool = True  # P1 integration on/off
     default_service: str = "microsoft365"  # P2
     force_service: bool = False  # P2: only the default service is offered and accepted
-    microsoft_api: str = "graph"  # P2: "graph" (recommended) | "ews" (legacy)
     setup: str = "user"  # P3: "user" (own OAuth consent) | "admin" (application permissions)
     allowed_domains: tuple[str, ...] = ()  # P4: empty = any
     allow_write_calendars: bool = True  # P5
@@ -159,6 +162,8 @@ class Policy:
         BadInput on an unknown setting or a value of the wrong kind."""
         changes: dict[str, object] = {}
         for key, value in overrides.items():
+            if key in RETIRED_SETTINGS:
+                continue
             f = FIELDS_BY_NAME.get(key)
             if f is None:
                 raise BadInput(f"unknown setting {key!r}")
@@ -241,13 +246,6 @@ POLICY_FIELDS: tuple[PolicyField, ...] = (
         "Only the default service",
         "Users can connect only the default service; the others are hidden and refused.",
         "bool",
-    ),
-    PolicyField(
-        "microsoft_api",
-        "Microsoft 365 through",
-        "How the bridge talks to Microsoft 365. Graph is recommended; EWS is legacy.",
-        "choice",
-        (("graph", "Graph API (recommended)"), ("ews", "Exchange Web Services (legacy)")),
     ),
     PolicyField(
         "setup",

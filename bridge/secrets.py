@@ -1,7 +1,9 @@
 """Secrets at rest: Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) for provider tokens
 and passwords, and salted slow hashes (scrypt) for app passwords.
 
-The key comes from DAVBRIDGE_SECRET_KEY, else a key file (created 0600 on first use).
+The key comes from DAVBRIDGE_SECRET_KEY, else a key file (created 0600 on first use, in a 0700
+directory when it has to make one). `davbridge serve` keeps that file beside its configuration,
+outside the data directory, so a copy of the data alone cannot be decrypted.
 Several keys may be given, newest first, separated by commas: decryption tries each
 (MultiFernet), so `davbridge rotate-key` can re-encrypt without downtime.
 This module must never log or return plaintext anywhere but to its caller.
@@ -19,6 +21,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bridge.errors import ConfigError
+from bridge.files import PRIVATE_DIR, PRIVATE_FILE
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -40,12 +43,22 @@ class SecretBox:
         env = dict(os.environ) if env is None else env
         if env.get("DAVBRIDGE_SECRET_KEY"):
             return SecretBox([k.strip().encode() for k in env["DAVBRIDGE_SECRET_KEY"].split(",")])
-        if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(Fernet.generate_key() + b"\n")
-        return SecretBox(read_key_file(key_file))
+        try:
+            if not key_file.exists():
+                key_file.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(Fernet.generate_key() + b"\n")
+            return SecretBox(read_key_file(key_file))
+        except OSError as exc:
+            raise ConfigError(
+                "secrets.key_file",
+                f"cannot {'read' if key_file.exists() else 'create'} the key file {key_file} "
+                f"({exc.strerror or 'not allowed'}): create it once as its owner with "
+                f"`davbridge new-key > {key_file} && chmod 600 {key_file}` (and chown it to the "
+                "user davbridge runs as), or set [secrets] key_file to a path that user may "
+                "write, or give the key in DAVBRIDGE_SECRET_KEY",
+            ) from exc
 
     def encrypt(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode("utf-8"))

@@ -1,8 +1,10 @@
 """Typed configuration: a TOML file plus `DAVBRIDGE_<SECTION>_<KEY>` environment overrides.
 
 Every option has its default and help text beside it (the schema is the documentation; the
-example in config/davbridge.example.toml is generated from it). This module must not import
-anything from the bridge but `errors`, and does no I/O beyond reading the file it is given.
+example in config/davbridge.example.toml is generated from it). `discover` finds the file:
+--config, else DAVBRIDGE_CONFIG, else /etc/davbridge/davbridge.toml. This module must not import
+anything from the bridge but `errors`, and does no I/O beyond finding and reading that file
+(and looking whether a key file exists).
 """
 
 from __future__ import annotations
@@ -33,7 +35,11 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class StoreSettings:
-    data_dir: str = _opt("./davbridge-data", "Directory for the SQLite mirror and key file.")
+    data_dir: str = _opt(
+        "/var/lib/davbridge",
+        "Directory for the SQLite mirror (created 0700, files 0600); relative paths are taken "
+        "from the working directory.",
+    )
     database: str = _opt("", "SQLite file path (default <data_dir>/davbridge.sqlite3).")
 
 
@@ -55,8 +61,10 @@ class SyncSettings:
 class SecretsSettings:
     key_file: str = _opt(
         "",
-        "File holding the Fernet key for secrets at rest "
-        "(default <data_dir>/secret.key; env DAVBRIDGE_SECRET_KEY wins).",
+        "File holding the Fernet key for secrets at rest, created 0600 on first start when "
+        "missing (default: secret.key beside the configuration file, e.g. "
+        "/etc/davbridge/secret.key, so it is not in the data directory it protects; "
+        "env DAVBRIDGE_SECRET_KEY wins).",
     )
 
 
@@ -93,11 +101,13 @@ class GoogleSettings:
 @dataclass(frozen=True)
 class EwsSettings:
     default_url: str = _opt(
-        "https://outlook.office365.com/EWS/Exchange.asmx",
-        "EWS URL offered when a user connects Exchange (Office 365 over EWS is legacy: use Graph).",
+        "",
+        "EWS URL of your Exchange Server, offered when a user connects Exchange "
+        "(https://mail.example.com/EWS/Exchange.asmx). Exchange Online no longer serves EWS "
+        "to davbridge: connect Microsoft 365 through Graph.",
     )
     default_version: str = _opt(
-        "Exchange2016", "Exchange2013, Exchange2013_SP1, Exchange2016, Exchange2019 or Office365."
+        "Exchange2016", "Exchange2013, Exchange2013_SP1, Exchange2016 or Exchange2019."
     )
     auth_type: str = _opt("NTLM", "NTLM or basic.")
     ca_bundle: str = _opt("", "CA bundle (PEM) for the EWS server's TLS; empty: system store.")
@@ -218,17 +228,44 @@ def _coerce(section: str, key: str, kind: Any, value: Any) -> Any:
     raise ConfigError(f"{section}.{key}", f"expected {target.__name__}, got {value!r}")
 
 
+DEFAULT_CONFIG = Path("/etc/davbridge/davbridge.toml")
+
+
+def discover(given: str | Path | None, env: dict[str, str] | None = None) -> Path:
+    """The configuration file to use: `given` (--config), else $DAVBRIDGE_CONFIG, else
+    /etc/davbridge/davbridge.toml when it exists; otherwise a ConfigError saying how to make
+    one. Nothing falls back silently to a directory of its own."""
+    env = dict(os.environ) if env is None else env
+    if given:
+        return Path(given)
+    if env.get("DAVBRIDGE_CONFIG"):
+        return Path(env["DAVBRIDGE_CONFIG"])
+    if DEFAULT_CONFIG.is_file():
+        return DEFAULT_CONFIG
+    raise ConfigError(
+        "config",
+        f"no configuration file: pass --config FILE, set DAVBRIDGE_CONFIG, or create "
+        f"{DEFAULT_CONFIG} (`davbridge config-example > davbridge.toml` writes a documented "
+        "one to edit; `davbridge demo` needs none)",
+    )
+
+
 def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Settings from `path` (TOML) with environment overrides; unknown keys are errors."""
+    """Settings from `path` (TOML) with environment overrides; unknown keys are errors.
+    Loaded from a file, the key file defaults to secret.key beside it (or, when only that
+    exists, to the <data_dir>/secret.key of earlier versions)."""
     env = dict(os.environ) if env is None else env
     raw: dict[str, Any] = {}
     if path is not None:
         try:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ConfigError("config", f"file not found: {path}") from exc
+            raise ConfigError(
+                "config",
+                f"configuration file not found: {path} (check --config or DAVBRIDGE_CONFIG)",
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("config", f"{path}: {exc}") from exc
+            raise ConfigError("config", f"{path} is not valid TOML: {exc}") from exc
     sections: dict[str, Any] = {}
     for sec_field in dataclasses.fields(Settings):
         section_cls: Any = sec_field.default_factory
@@ -248,7 +285,15 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> S
         sections[sec_field.name] = section_cls(**values)
     if raw:
         raise ConfigError(next(iter(raw)), "unknown section")
-    return Settings(**sections)
+    loaded = Settings(**sections)
+    if path is not None and not loaded.secrets.key_file:
+        beside = Path(path).resolve().parent / "secret.key"
+        # installations from before this default keep their key where it is (`davbridge
+        # check` says to move it) rather than getting a new one that decrypts nothing
+        legacy = loaded.data_dir / "secret.key"
+        chosen = legacy if legacy.exists() and not beside.exists() else beside
+        loaded = loaded.replace("secrets", key_file=str(chosen))
+    return loaded
 
 
 def example_toml() -> str:

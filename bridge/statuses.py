@@ -46,6 +46,7 @@ class ConnectionStatus:
     needs_reauth: bool = False
     managed: bool = False
     error: str | None = None
+    first_sync: str | None = None  # "First sync: 2 of 5 … done, 130 items so far" while it runs
 
     @staticmethod
     def of(
@@ -56,6 +57,7 @@ class ConnectionStatus:
         next_sync: float | None = None,
         retry_at: float | None = None,
         now: float | None = None,
+        first_sync: str | None = None,
     ) -> ConnectionStatus:
         """The status of `conn`; `effective`: its permissions under the policy (default: its
         own), `enabled`: the integration is on for its user (P1), `retry_at`: when a throttled
@@ -88,6 +90,7 @@ class ConnectionStatus:
             needs_reauth=status == "reauth" and not managed,
             managed=managed,
             error=conn.error,
+            first_sync=first_sync if status == "ok" else None,
         )
 
 
@@ -98,6 +101,17 @@ def service_of(provider: str, settings: dict[str, object]) -> tuple[str, str]:
         return "microsoft365", EWS_MICROSOFT365_LABEL
     service = SERVICE_OF_PROVIDER.get(provider, provider)
     return service, LABELS.get(service, provider)
+
+
+def first_sync_words(done: int, total: int, items: int) -> str | None:
+    """Progress of a connection's first sync, or None when every collection was pulled once."""
+    if done >= total:
+        return None
+    noun = "calendar or address book" if total == 1 else "calendars and address books"
+    return (
+        f"First sync running: {done} of {total} {noun} done, {items} "
+        f"item{'' if items == 1 else 's'} so far."
+    )
 
 
 def when(ts: float, now: float | None = None) -> str:
@@ -146,7 +160,7 @@ def _problem(
         )
     error = conn.error or ""
     later = f"next try at {when(retry_at, now)}" if retry_at else "it tries again shortly"
-    unreachable = "cannot reach" in error or "unreachable" in error
+    unreachable = any(w in error for w in ("could not reach", "cannot reach", "unreachable"))
     where = _where(conn.provider, settings, label)
     if error.startswith(BUSY_PREFIX) and status == "ok":
         if unreachable:

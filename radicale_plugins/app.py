@@ -43,7 +43,11 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
     configuration = config.load()
     configuration.update(
         {
-            "server": {"max_content_length": str(max_content_length)},
+            # Radicale warns at every start unless a resource fits in 80% of a request body
+            "server": {
+                "max_content_length": str(max_content_length),
+                "max_resource_size": str(int(max_content_length * 0.8)),
+            },
             "auth": {
                 "type": "radicale_plugins.auth",
                 "delay": "1",
@@ -103,9 +107,10 @@ class BridgeApplication(Application):
         problem = self._malformed(self._body(environ))
         if problem is not None:
             return _text_response(client.BAD_REQUEST, problem)
-        # the header itself: the write checks it again under the collection's lock (a pull
-        # may refresh the item between Radicale's check and the write)
-        state: dict[str, Any] = {"if_match": str(environ.get("HTTP_IF_MATCH") or "")}
+        state: dict[str, Any] = {
+            "if_match": bool(environ.get("HTTP_IF_MATCH")),
+            "if_match_value": environ.get("HTTP_IF_MATCH"),
+        }
         token = request_state.set(state)
         try:
             status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
@@ -123,7 +128,12 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        token = request_state.set({"if_match": bool(environ.get("HTTP_IF_MATCH"))})
+        token = request_state.set(
+            {
+                "if_match": bool(environ.get("HTTP_IF_MATCH")),
+                "if_match_value": environ.get("HTTP_IF_MATCH"),
+            }
+        )
         try:
             return super().do_DELETE(environ, base_prefix, path, user, *args)
         except BridgeError as exc:

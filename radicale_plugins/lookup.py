@@ -1,4 +1,4 @@
-"""Caller lookup for PBXs and softphones (SPEC K4): `GET /lookup?number=…`, plus the
+"""Caller lookup for PBXs and softphones (K4): `GET /lookup?number=…`, plus the
 credential check shared with the XML phonebooks.
 
 Credentials: HTTP Basic with the bridge user name and an app password (as DAV clients), or

@@ -1,4 +1,4 @@
-"""XML phonebooks for desk phones (SPEC K4), from the user's mirrored address books.
+"""XML phonebooks for desk phones (K4), from the user's mirrored address books.
 
 URLs (same credentials as /lookup: user + app password, or lookup token with &user=):
   /phonebook/{format}.xml              all the user's address books merged (a contact in

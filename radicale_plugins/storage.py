@@ -175,8 +175,13 @@ class MirrorCollection(BaseCollection):
         bridge = api.current()
         state = _state()
         text = item.serialize()
-        if_match = str(state.get("if_match") or "")
-        stored = bridge.put(self.record, href, text, conditional=bool(if_match), if_match=if_match)
+        stored = bridge.put(
+            self.record,
+            href,
+            text,
+            conditional=bool(state.get("if_match")),
+            if_match=state.get("if_match_value"),
+        )
         state["stored_differs"] = stored.text != text
         new_item = self._to_item(stored)
         return new_item, None
@@ -184,7 +189,13 @@ class MirrorCollection(BaseCollection):
     def delete(self, href: str | None = None) -> None:
         if href is None:
             raise ValueError("calendars are deleted at the provider, not over DAV")
-        api.current().delete(self.record, href, conditional=bool(_state().get("if_match")))
+        state = _state()
+        api.current().delete(
+            self.record,
+            href,
+            conditional=bool(state.get("if_match")),
+            if_match=state.get("if_match_value"),
+        )
 
     @property
     def last_modified(self) -> str:

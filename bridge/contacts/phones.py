@@ -1,4 +1,4 @@
-"""Phone numbers of contacts in E.164 form for caller lookup (SPEC K4), and search plans.
+"""Phone numbers of contacts in E.164 form for caller lookup (K4), and search plans.
 
 `phone_entries` turns every TEL of a vCard into an index entry; `plan_query` turns what a
 client searches for (a whole number however written, or the digits typed so far) into a query

@@ -1,4 +1,4 @@
-"""Join-link detection and enrichment (SPEC C3): pure functions over iCalendar text, no I/O.
+"""Join-link detection and enrichment (C3): pure functions over iCalendar text, no I/O.
 
 `enrich(ical, account_emails, options)` adds the properties below to every VEVENT (master and
 each RECURRENCE-ID override); `enrich_with_record()` also returns the record of exactly what it

@@ -105,7 +105,7 @@ class Detection:
 
     @property
     def primary_join_url(self) -> str | None:
-        """Zoom first (SPEC C3), else the first detected service's URL."""
+        """Zoom first (C3), else the first detected service's URL."""
         if self.zoom is not None and self.zoom.join_url:
             return self.zoom.join_url
         return self.conferences[0].uri if self.conferences else None

@@ -1,4 +1,4 @@
-"""enrich(): add join-link metadata to every VEVENT of a provider's VCALENDAR text (SPEC C3).
+"""enrich(): add join-link metadata to every VEVENT of a provider's VCALENDAR text (C3).
 
 Deterministic (the output is a function of the input text and the account addresses only) and
 idempotent: the input is first passed through strip(), so enrich(enrich(x)) == enrich(x) and

@@ -38,21 +38,19 @@ from bridge.portal.render import permission_words, service_label
 routes = web.RouteTableDef()
 
 EWS_VERSIONS = ("Exchange2013", "Exchange2013_SP1", "Exchange2016", "Exchange2019", "Office365")
-LEGACY = (
-    "EWS is legacy; Microsoft recommends Graph. Microsoft is retiring EWS for Exchange Online, "
-    "so use it only if your administrator asks you to."
+EXCHANGE_ONLINE = (
+    "This form is for Exchange Server in your organisation. Exchange Online (Microsoft 365) "
+    "no longer serves Exchange Web Services to davbridge: connect Microsoft 365 instead."
 )
 TICKS = ("read_calendars", "write_calendars", "sync_contacts")
 EXPIRED_LINK = "This sign-in link has expired or was not started here. Start again."
 
 
 def uses_exchange_form(service: str, policy: Any) -> bool:
-    return service == "exchange" or (service == "microsoft365" and policy.microsoft_api == "ews")
+    return service == "exchange"
 
 
 def label_of(service: str, policy: Any) -> str:
-    if service == "microsoft365" and policy.microsoft_api == "ews":
-        return "Microsoft 365 (EWS, legacy)"
     return service_label(service)
 
 
@@ -154,7 +152,7 @@ def exchange_page(
     request: web.Request, status: int, values: dict[str, str], error: str = ""
 ) -> web.Response:
     service = values.get("service", "exchange")
-    legacy = service == "microsoft365" or "office365.com" in values.get("url", "")
+    online = "office365.com" in values.get("url", "")
     return render(
         request,
         "connect_exchange.html",
@@ -162,7 +160,7 @@ def exchange_page(
         title=f"Connect {service_label(service)} (Exchange Web Services)",
         v=values,
         versions=EWS_VERSIONS,
-        legacy=LEGACY if legacy else "",
+        legacy=EXCHANGE_ONLINE if online else "",
         error=error,
     )
 
@@ -221,8 +219,9 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
         raise
     except (AuthFailed, BadInput) as exc:
         return exchange_page(request, 400, values, str(exc))
-    except ProviderError as exc:
-        return exchange_page(request, 502, values, str(exc))
+    except ProviderError as exc:  # a refusal of what was typed is the user's to fix: 4xx
+        code = exc.http_status if 400 <= exc.http_status < 500 else 502
+        return exchange_page(request, code, values, str(exc))
     except BridgeError as exc:
         return exchange_page(request, 400, values, str(exc))
     notify(request, granted_notice(status))

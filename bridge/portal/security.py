@@ -4,7 +4,8 @@ on every POST, the Origin/Referer same-origin check, sign-in required outside /s
 the security headers on every answer.
 
 OWASP Cross-Site Request Forgery Prevention Cheat Sheet: synchronizer token + origin check;
-OWASP Session Management Cheat Sheet: HttpOnly, Secure, SameSite, renew the id at sign-in.
+OWASP Session Management Cheat Sheet: HttpOnly, Secure (whenever the portal is reached over
+https), SameSite, renew the id at sign-in.
 Must not render pages (raises errors the error middleware renders) nor log tokens.
 """
 
@@ -31,7 +32,17 @@ from bridge.portal.context import (
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# what went wrong with a form's CSRF token, named apart (only an ended session "expired")
 FORM_EXPIRED = "The form expired; reload the page and try again."
+NO_COOKIE = (
+    "Your browser did not send the portal's session cookie with this form, so it cannot be "
+    "accepted: allow cookies for this site, reload the page and try again."
+)
+MISSING_CSRF = "The form did not carry its security token; reload the page and try again."
+OTHER_SESSION = (
+    "The form belongs to another sign-in (it was loaded before you signed in or out); "
+    "reload the page and try again."
+)
 CROSS_SITE = "This form was sent from another site; the portal only accepts its own forms."
 
 PUBLIC_PREFIXES = ("/signin", "/static/")
@@ -120,12 +131,24 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise Forbidden(CROSS_SITE)
         form = await form_of(request)
         sent = form.get("csrf", "")
-        if session is None or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-            raise Forbidden(FORM_EXPIRED)
+        if session is None:
+            raise Forbidden(FORM_EXPIRED if token else NO_COOKIE)
+        if not sent:
+            raise Forbidden(MISSING_CSRF)
+        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            raise Forbidden(OTHER_SESSION)
     unmatched = request.match_info.http_exception is not None
     if request[USER] is None and not is_public(request.path) and not unmatched:
         return web.Response(status=303, headers={"Location": "/signin"})
     return await handler(request)
+
+
+def cookie_secure(request: web.Request, portal: Portal) -> bool:
+    """`Secure` whenever browsers reach the portal over https: its public URL is https (behind
+    a TLS proxy; the settings allow plain http on loopback only) or this request came over
+    TLS. Not on plain-http loopback, where a Secure cookie would not be sent back by clients
+    such as Python's requests (RFC 6265bis 5.8.3: Secure cookies only to "secure" channels)."""
+    return portal.https or request.secure
 
 
 def headers_middleware_for(portal: Portal) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -147,18 +170,19 @@ def headers_middleware_for(portal: Portal) -> Callable[..., Awaitable[web.Stream
         else:
             h["Cache-Control"] = "no-store"
         new_token = request.get(NEW_TOKEN)
+        secure = cookie_secure(request, portal)
         if new_token:
             response.set_cookie(
                 portal.cookie_name,
                 new_token,
                 path="/",
                 httponly=True,
-                secure=True,
+                secure=secure,
                 samesite="Lax",
             )
         elif request.get(CLEAR_COOKIE):
             response.del_cookie(
-                portal.cookie_name, path="/", secure=True, httponly=True, samesite="Lax"
+                portal.cookie_name, path="/", secure=secure, httponly=True, samesite="Lax"
             )
         return response
 

@@ -1,1 +1,1 @@
-"""Local emulator of the Microsoft Graph calendar API (the provider sandbox, SPEC R1)."""
+"""Local emulator of the Microsoft Graph calendar API (the provider sandbox, R1)."""

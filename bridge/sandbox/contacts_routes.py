@@ -23,13 +23,12 @@ This module must not hold state; it reads and writes SandboxState.contacts.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bridge.sandbox import gtime
+from bridge.sandbox import extprops, gtime
 from bridge.sandbox.contacts_delta import DEFAULT_PAGE_SIZE
 from bridge.sandbox.contacts_model import Contact, ContactFolder
 from bridge.sandbox.contacts_props import select
@@ -37,24 +36,6 @@ from bridge.sandbox.gerrors import GraphError, bad_request, not_found
 
 if TYPE_CHECKING:
     from bridge.sandbox.graph_routes import Ctx
-
-_OSTR = r"'((?:[^']|'')*)'"
-_FILTER_EXT = re.compile(
-    r"^\s*singleValueExtendedProperties/any\(\s*(\w+)\s*:\s*\1/id\s+eq\s+"
-    + _OSTR
-    + r"\s+and\s+\1/value\s+eq\s+"
-    + _OSTR
-    + r"\s*\)\s*$",
-    re.IGNORECASE,
-)
-_EXPAND_EXT = re.compile(
-    r"^\s*singleValueExtendedProperties(?:\(\s*\$filter\s*=\s*id\s+eq\s+" + _OSTR + r"\s*\))?\s*$",
-    re.IGNORECASE,
-)
-
-
-def _unquote(text: str) -> str:
-    return text.replace("''", "'")
 
 
 def _url(ctx: Ctx, path: str, params: dict[str, str]) -> str:
@@ -87,25 +68,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _expand_filter(ctx: Ctx) -> tuple[bool, str | None]:
-    expand = ctx.query.get("$expand")
-    if not expand:
-        return False, None
-    m = _EXPAND_EXT.match(expand)
-    if m is None:
-        raise bad_request(f"Parsing OData Select and Expand failed: {expand}", "BadRequest")
-    return True, _unquote(m.group(1)) if m.group(1) is not None else None
-
-
 def _contact_json(ctx: Ctx, contact: Contact) -> dict[str, Any]:
     out = select(contact.render(), ctx.query.get("$select"))
-    expand, prop_id = _expand_filter(ctx)
+    expand, prop_id = extprops.expand_filter(ctx.query)
     if expand:
-        out["singleValueExtendedProperties"] = [
-            {"id": k, "value": v}
-            for k, v in sorted(contact.ext.items())
-            if prop_id is None or k.lower() == prop_id.lower()
-        ]
+        out[extprops.EXTENDED] = extprops.expanded(contact.ext, prop_id)
     return out
 
 
@@ -204,13 +171,13 @@ async def _collection(ctx: Ctx, method: str, folder: ContactFolder, path: str) -
         contacts = store.contacts_in(folder)
         flt = ctx.query.get("$filter")
         if flt:
-            m = _FILTER_EXT.match(flt)
-            if m is None:
+            found = extprops.parse_filter(flt)
+            if found is None:
                 raise bad_request(
                     "The sandbox supports only singleValueExtendedProperties/Any(...) filters.",
                     "ErrorInvalidUrlQueryFilter",
                 )
-            contacts = store.find_by_extended(folder, _unquote(m.group(2)), _unquote(m.group(3)))
+            contacts = store.find_by_extended(folder, *found)
         return _paged(ctx, [_contact_json(ctx, c) for c in contacts], path)
     if method == "POST":
         contact = store.create(folder, await _body(ctx.request))

@@ -13,6 +13,7 @@ as their owner can). `user` (UPN or id) selects a mailbox; default: the demo use
   PATCH  /_control/calendars/{id}                    {name?, hexColor?, color?, canEdit?}
   DELETE /_control/calendars/{id}
   GET    /_control/calendars/{id}/events             stored events: singles and series masters
+                                                      (with every singleValueExtendedProperty)
   POST   /_control/calendars/{id}/events             Graph event body -> 201 event
   GET|PATCH|DELETE /_control/events/{id}             any id: single, master, occurrence (PATCH
                                                       makes an exception, DELETE cancels it)
@@ -52,6 +53,8 @@ from aiohttp import web
 
 from bridge.sandbox import identity
 from bridge.sandbox.delta import DeltaStore
+from bridge.sandbox.eventprops import EXTENDED_KEY
+from bridge.sandbox.extprops import expanded
 from bridge.sandbox.gerrors import GraphError
 from bridge.sandbox.graph_http import error_response
 from bridge.sandbox.mailbox import Calendar, Instance, User
@@ -145,7 +148,10 @@ async def calendar_events(request: web.Request) -> web.StreamResponse:
     mb = st.mailboxes
     if request.method == "GET":
         rows = [
-            render_event(mb, mb.resolve(cal.owner_user_id, e.id))
+            {
+                **render_event(mb, mb.resolve(cal.owner_user_id, e.id)),
+                "singleValueExtendedProperties": expanded(e.props.get(EXTENDED_KEY, {}), None),
+            }
             for e in mb.events.values()
             if e.calendar_id == cal.id
         ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.sandbox import gtime, recurrence
+from bridge.sandbox import extprops, gtime, recurrence
 from bridge.sandbox.gerrors import bad_request
 
 # properties a client may write on an event (resources/event.md, writable ones we model)
@@ -64,9 +64,20 @@ def event_times(props: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
     return gtime.to_aware(ls, start.get("timeZone")), gtime.to_aware(le, end.get("timeZone"))
 
 
+# where an event's single-value extended properties are kept among its stored props
+EXTENDED_KEY = "_extended"
+
+
 def validate_props(body: dict[str, Any]) -> dict[str, Any]:
-    """Keep writable properties and check the values Graph checks (user-post-events.md)."""
+    """Keep writable properties and check the values Graph checks (user-post-events.md).
+    `body` is the stored props merged with the client's body: extended properties written in
+    `singleValueExtendedProperties` are merged into the stored ones (extprops.py)."""
     props = {k: v for k, v in body.items() if k in WRITABLE}
+    ext = dict(body.get(EXTENDED_KEY) or {})
+    if extprops.EXTENDED in body:
+        ext = extprops.merged(ext, extprops.parse_written(body[extprops.EXTENDED]))
+    if ext:
+        props[EXTENDED_KEY] = ext
     for key, allowed in ENUMS.items():
         if key in props and props[key] is not None and props[key] not in allowed:
             raise bad_request(f"Invalid value '{props[key]}' for property '{key}'.")

@@ -24,7 +24,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bridge.sandbox import delta as deltamod
-from bridge.sandbox import gtime
+from bridge.sandbox import extprops, gtime
+from bridge.sandbox.eventprops import EXTENDED_KEY
 from bridge.sandbox.gerrors import GraphError, access_denied, bad_request, not_found
 from bridge.sandbox.graph_http import authenticate, mailbox_slot
 from bridge.sandbox.mailbox import Calendar, Instance, Mailboxes, User
@@ -58,7 +59,13 @@ class Ctx:
         return base + "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
 
     def event_json(self, inst: Instance) -> dict[str, Any]:
-        return render_event(self.mb, inst, self.zone)
+        out = render_event(self.mb, inst, self.zone)
+        expand, prop_id = extprops.expand_filter(self.query)
+        if expand:  # extended properties live on the item (single event / series master)
+            own = inst.kind in ("singleInstance", "seriesMaster")
+            values = inst.event.props.get(EXTENDED_KEY, {}) if own else {}
+            out[extprops.EXTENDED] = extprops.expanded(values, prop_id)
+        return out
 
     def respond(
         self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
@@ -285,6 +292,15 @@ async def _events_collection(ctx: Ctx, method: str, cal: Calendar, path: str) ->
             (e for e in ctx.mb.events.values() if e.calendar_id == cal.id),
             key=lambda e: (e.created, e.id),
         )
+        flt = ctx.query.get("$filter")
+        if flt:  # singlevaluelegacyextendedproperty-get.md: items whose property has a value
+            wanted = extprops.parse_filter(flt)
+            if wanted is None:
+                raise bad_request(
+                    "The sandbox supports only singleValueExtendedProperties/Any(...) filters.",
+                    "ErrorInvalidUrlQueryFilter",
+                )
+            events = [e for e in events if extprops.matches(e.props.get(EXTENDED_KEY, {}), *wanted)]
         rows = [ctx.event_json(ctx.mb.resolve(ctx.user.id, e.id)) for e in events]
         return _paged(ctx, rows, path)
     if method == "POST":
@@ -366,6 +382,8 @@ def _delta(ctx: Ctx, cal: Calendar, path: str) -> web.Response:
     else:
         if "$select" in q:  # event-delta.md: $select is not supported
             raise bad_request("$select is not supported with delta.", "ErrorInvalidParameter")
+        if "$expand" in q:  # event-delta.md "OData query parameters": $expand is not supported
+            raise bad_request("$expand is not supported with delta.", "ErrorInvalidParameter")
         lo, hi = ctx.window()
         rnd, pos = store.start_round(ctx.mb, ctx.user.id, cal, lo, hi), 0
     page = store.page(rnd, pos, size)

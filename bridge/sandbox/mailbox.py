@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.sandbox import gtime, recurrence
-from bridge.sandbox.eventprops import event_times, validate_props
+from bridge.sandbox.eventprops import EXTENDED_KEY, event_times, validate_props
 from bridge.sandbox.gerrors import GraphError, access_denied, bad_request, not_found
 
 _OCC_PREFIX = "AAMkOC"
@@ -225,7 +225,7 @@ class Mailboxes:
             existing = self.transactions.get(f"{cal.id}|{txid}")
             if existing and existing in self.events:
                 return self.events[existing], False
-        props = validate_props(body)
+        props = validate_props({k: v for k, v in body.items() if k != EXTENDED_KEY})
         user = self.users[cal.owner_user_id]
         props.setdefault(
             "organizer",
@@ -292,7 +292,7 @@ class Mailboxes:
     def update(self, inst: Instance, patch: dict[str, Any]) -> Instance:
         ev = inst.event
         # event.md transactionId: it cannot be changed after the event is created
-        patch = {k: v for k, v in patch.items() if k != "transactionId"}
+        patch = {k: v for k, v in patch.items() if k not in ("transactionId", EXTENDED_KEY)}
         if inst.kind in ("occurrence", "exception"):
             assert inst.key is not None
             if "recurrence" in patch and patch["recurrence"]:

@@ -1,4 +1,4 @@
-"""Seed data of the Microsoft Graph sandbox (SPEC R1): the sample mailbox the demo and tests start
+"""Seed data of the Microsoft Graph sandbox (R1): the sample mailbox the demo and tests start
 with, and a bulk mailbox for benchmarks.
 
 A seed is a user, calendars, and an ordered list of Graph request bodies (event creations, then

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bridge.files import private_file
 from bridge.store.migrations import MIGRATIONS
 
 
@@ -18,7 +19,7 @@ class StoreBase:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 in a 0700 directory; SQLite gives -wal/-shm the same mode
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._migrate()

@@ -31,6 +31,7 @@ from bridge.store import ItemDraft, Store
 from bridge.store.rows import ConnectionPolicy, ConnectionRow
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
+from bridge.sync.tally import PullTally
 
 log = logging.getLogger("davbridge.sync")
 
@@ -89,6 +90,7 @@ class SyncEngine:
         self.region_for = region_for
         self.settings = settings
         self.clock = clock
+        self.tally = PullTally()
         self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self._not_before: dict[int, float] = {}  # collection id -> earliest retry (Retry-After)
@@ -291,7 +293,10 @@ class SyncEngine:
             outcome = PullOutcome(
                 coll.id, changed, requests, result.reset, time.monotonic() - began
             )
-            log.info(
+            self.tally.add(outcome)
+            # a quiet steady state: idle pulls are summed up by the refresher's periodic summary
+            log.log(
+                logging.INFO if changed or result.reset else logging.DEBUG,
                 "pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
                 coll.id,
                 changed,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -62,12 +63,19 @@ class Refresher:
             except Exception:
                 log.exception("background refresh failed")
 
-    def start_loop(self, tick_s: float = 1.0) -> None:
+    def start_loop(self, tick_s: float = 1.0, summary_every_s: float = 600.0) -> None:
+        """Refresh stale collections every tick; every `summary_every_s` log one line of what
+        the pulls did (per-pull lines are DEBUG unless something changed)."""
         discovered: dict[int, float] = {}
+        last_summary = [time.monotonic()]
 
         def run() -> None:
             while not self._stop.wait(tick_s):
                 try:
+                    if time.monotonic() - last_summary[0] >= summary_every_s:
+                        snap = self.engine.tally.take()
+                        log.info(snap.describe((time.monotonic() - last_summary[0]) / 60))
+                        last_summary[0] = time.monotonic()
                     self._rediscover(discovered)
                     for coll in self.engine.store.collections():
                         if self.engine.is_stale(coll) and self.engine.wanted(coll):

@@ -25,6 +25,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.ical import overlay
 from bridge.ical.compare import same_content
 from bridge.joinlinks.kept import restore_dropped_x
 from bridge.joinlinks.redacted import has_redactions, restore_redacted
@@ -145,6 +146,7 @@ class WriteThrough:
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         record = None if existing is None else store.enrichment(coll.id, existing.href)
         upstream = self._without_enrichment(coll, text, existing, record)
+        overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
         with self.engine.lock(coll.id), self._reauth_guard(coll):
             if existing is not None and not _etag_matches(if_match, existing.etag):
@@ -222,6 +224,7 @@ class WriteThrough:
         conditional: bool,
     ) -> ItemRecord:
         uid = check_vcard_text(text)
+        overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
         contacts = self._contacts(coll)
         store = self.engine.store
         with self.engine.lock(coll.id), self._reauth_guard(coll):

@@ -123,7 +123,7 @@ def control(sandbox: SandboxInfo) -> Control:
 
 @pytest.fixture()
 def harness(sandbox: SandboxInfo, control: Control, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    # The configured CA bundle must win over the environment's (PROVIDERS.md).
+    # The configured CA bundle must win over the environment's (requests docs, Advanced Usage: SSL Cert Verification).
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
     connection = consent(sandbox)
     now = dt.datetime.now(dt.UTC)

@@ -116,7 +116,8 @@ class GraphContacts:
 
     def writes_since(self, mark: Any) -> int:
         log = self.control.call("GET", f"/requests?since={mark}&prefix=/v1.0")
-        return sum(r["method"] != "GET" and r["status"] < 300 for r in log)
+        # `since` is inclusive: the marked request itself (possibly a write) is not "since".
+        return sum(r["method"] != "GET" and r["status"] < 300 and r["ts"] > mark for r in log)
 
 
 class GoogleContacts:
@@ -183,7 +184,10 @@ class GoogleContacts:
 
     def writes_since(self, mark: Any) -> int:
         log = self.control.call("GET", f"/requests?since={mark}&prefix=/v1/")
-        return sum(r["method"] not in ("GET", "HEAD") and r["status"] < 300 for r in log)
+        # `since` is inclusive: the marked request itself (possibly a write) is not "since".
+        return sum(
+            r["method"] not in ("GET", "HEAD") and r["status"] < 300 and r["ts"] > mark for r in log
+        )
 
 
 class EwsContacts:

@@ -122,7 +122,7 @@ def google_control_fixture(google_sandbox: GoogleSandboxInfo) -> Control:
 def gh_fixture(
     google_sandbox: GoogleSandboxInfo, google_control: Control, monkeypatch: pytest.MonkeyPatch
 ) -> Harness:
-    # The configured CA bundle must win over the environment's (PROVIDERS.md).
+    # The configured CA bundle must win over the environment's (requests docs, Advanced Usage: SSL Cert Verification).
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
     connection = consent(google_sandbox)
     now = dt.datetime.now(dt.UTC)

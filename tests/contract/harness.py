@@ -47,6 +47,7 @@ class EventSpec:
 class ProviderHarness(Protocol):
     name: str
     window: SyncWindow
+    overlay_field: str  # how the provider's extension field holding the overlay is named
     sleeps: list[float]  # every wait the provider's retry policy asked for
     structured_conference: frozenset[str]  # conference kinds the provider stores as data
 
@@ -131,6 +132,7 @@ class GraphAdapter:
     def __init__(self, h: graph.Harness) -> None:
         self.h = h
         self.window = h.window
+        self.overlay_field = "davbridge.overlay"
         self.sleeps = h.sleeps
 
     def provider(self) -> CalendarProvider:
@@ -179,7 +181,8 @@ class GraphAdapter:
 
     def writes_since(self, mark: Any) -> int:
         log = self.h.control.call("GET", f"/requests?since={mark}&prefix=/v1.0")
-        return sum(r["method"] != "GET" and r["status"] < 300 for r in log)
+        # `since` is inclusive: the marked request itself (possibly a write) is not "since".
+        return sum(r["method"] != "GET" and r["status"] < 300 and r["ts"] > mark for r in log)
 
     def expire_cursors(self) -> None:
         self.h.control.call("POST", "/delta/expire")
@@ -214,6 +217,7 @@ class GoogleAdapter:
     def __init__(self, h: google.Harness) -> None:
         self.h = h
         self.window = h.window
+        self.overlay_field = "davbridge.o0"
         self.sleeps = h.sleeps
 
     def _events(self, cal: str, *rest: str) -> str:
@@ -279,7 +283,8 @@ class GoogleAdapter:
 
     def writes_since(self, mark: Any) -> int:
         log = self.h.control.call("GET", f"/requests?since={mark}&prefix=/calendar/v3")
-        return sum(r["method"] != "GET" and r["status"] < 300 for r in log)
+        # `since` is inclusive: the marked request itself (possibly a write) is not "since".
+        return sum(r["method"] != "GET" and r["status"] < 300 and r["ts"] > mark for r in log)
 
     def expire_cursors(self) -> None:
         self.h.control.call("POST", "/sync/expire")
@@ -324,6 +329,7 @@ class EwsAdapter:
     def __init__(self, h: ews.EwsHarness) -> None:
         self.h = h
         self.window = h.window
+        self.overlay_field = "davbridge.overlay"
         self.sleeps = h.sleeps
 
     def provider(self) -> CalendarProvider:

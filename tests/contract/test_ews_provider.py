@@ -125,4 +125,7 @@ def test_portal_connection_check_speaks_plain_words(ews: EwsHarness) -> None:
     closed = replace(ews.config, ews_url="http://127.0.0.1:9/EWS/Exchange.asmx")
     with pytest.raises(ProviderError) as unreachable:
         test_connection(closed)
-    assert "cannot reach http://127.0.0.1:9/EWS/Exchange.asmx" in unreachable.value.message
+    assert unreachable.value.message == (
+        "ews: could not reach http://127.0.0.1:9: connection refused — check the URL and the "
+        "firewall"
+    )

@@ -69,7 +69,7 @@ def make_provider(
 def gc_fixture(
     google_sandbox: GoogleSandboxInfo, google_control: Control, monkeypatch: pytest.MonkeyPatch
 ) -> ContactsHarness:
-    # The configured CA bundle must win over the environment's (PROVIDERS.md).
+    # The configured CA bundle must win over the environment's (requests docs, Advanced Usage: SSL Cert Verification).
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
     sleeps: list[float] = []
     provider = make_provider(google_sandbox, ("openid", "email", CONTACTS), sleeps)

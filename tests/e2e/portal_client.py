@@ -43,9 +43,11 @@ class PortalUser(Browser):
 
 def add_bridge_user(demo: RunningDemo, name: str, email: str, password: str) -> None:
     """`davbridge user add NAME --email … --password-stdin`, as the operator runs it."""
-    env = {**os.environ, "DAVBRIDGE_STORE_DATA_DIR": str(demo.data_dir / "bridge")}
+    config = str(demo.data_dir / "davbridge.toml")  # written by the demo for these commands
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAVBRIDGE_")}
     done = subprocess.run(
-        [*davbridge_command(), "user", "add", name, "--email", email, "--password-stdin"],
+        [*davbridge_command(), "user", "add", name, "--email", email, "--password-stdin"]
+        + ["--config", config],
         input=password + "\n",
         capture_output=True,
         text=True,

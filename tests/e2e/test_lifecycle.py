@@ -127,7 +127,7 @@ ca_bundle = "{info.ca_file}"
         requests.get(redirect + "?" + urllib.parse.urlencode(answer), timeout=30)
         out, _ = connect.communicate(timeout=120)
         assert connect.returncode == 0, out
-        assert "calendars mirrored" in out
+        assert "calendars and" in out and "mirrored" in out and "items so far)" in out, out
 
         server = subprocess.Popen(
             [*davbridge_command(), "serve", "--config", str(config)],

@@ -289,3 +289,16 @@ def test_the_scan_sees_the_flow_it_searched(flow: Flow) -> None:
     assert b"Laptop" in database  # the app password's label
     log = flow.demo.log.read_bytes()
     assert b"portal listening on" in log and b"pulled collection" in log
+
+
+def test_everything_the_demo_wrote_is_owner_only(flow: Flow) -> None:
+    """Directories 0700 and files 0600: the mirror and its -wal/-shm, the key, the demo's
+    passwords, the sandboxes' state (the log is the test harness's own file)."""
+    root = flow.demo.data_dir
+    loose = [
+        f"{path.relative_to(root)} {oct(path.stat().st_mode & 0o777)}"
+        for path in [root, *root.rglob("*")]
+        if path != flow.demo.log and path.stat().st_mode & 0o077
+    ]
+    assert loose == []
+    assert (root / "bridge" / "secret.key").exists()  # the demo keeps its key in its data dir

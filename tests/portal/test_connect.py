@@ -141,17 +141,24 @@ def test_exchange_form_tests_the_connection_and_keeps_the_values(running: Runnin
     assert f"Connected Exchange ({ews.upn}): read calendars." in ok.text
 
 
-def test_microsoft365_over_ews_shows_the_legacy_notice(running: Running) -> None:
-    admin = running.bridge.admin
-    group = admin.create_group("demo", f"ews-{new_user(running)}")
-    admin.set_group_overrides("demo", group.id, {"microsoft_api": "ews"})
+def test_microsoft365_is_not_offered_over_ews(running: Running) -> None:
+    """Exchange Online no longer serves EWS to davbridge: the Exchange form is for Exchange
+    Server only, and an Exchange Online URL is refused with the reason, nothing sent."""
     name = new_user(running)
-    admin.set_user_group("demo", name, group.id)
     browser = signed_in(running, name)
-    assert "Microsoft 365 (EWS, legacy)" in browser.get("/connect").text
-    form = browser.post("/connect", {"service": "microsoft365", "read_calendars": "1"})
-    assert "/connect/exchange?service=microsoft365" in form.url
-    assert "EWS is legacy; Microsoft recommends Graph" in form.text
+    assert "legacy" not in browser.get("/connect").text
+    assert browser.get("/connect/exchange?service=microsoft365").status_code == 400
+    requests_before = running.demo.sandboxes.ews.request_count()
+    online = {
+        **exchange_fields(running, read_calendars="1"),
+        "url": "https://outlook.office365.com/EWS/Exchange.asmx",
+    }
+    r = browser.post("/connect/exchange", online)
+    assert r.status_code == 400
+    alert = r.text.split('role="alert">')[-1].split("<")[0]
+    assert "1 April 2027" in alert and "connect microsoft 365 instead" in alert.lower(), alert
+    assert running.demo.sandboxes.ews.request_count() == requests_before
+    assert running.bridge.onboarding.statuses(name) == []
 
 
 def exchange_fields(running: Running, **ticks: str) -> dict[str, str]:

@@ -13,9 +13,16 @@ def labels(running: Running, name: str) -> list[str]:
     return [label for _, label, _, _ in running.bridge.list_app_passwords(name)]
 
 
-@pytest.mark.parametrize("token", [None, "", "forged-token"])
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        (None, "The form did not carry its security token; reload the page"),
+        ("", "The form did not carry its security token; reload the page"),
+        ("forged-token", "The form belongs to another sign-in"),
+    ],
+)
 def test_post_without_the_right_csrf_token_is_refused_and_changes_nothing(
-    running: Running, token: str | None
+    running: Running, token: str | None, says: str
 ) -> None:
     name = new_user(running)
     browser = signed_in(running, name)
@@ -24,7 +31,23 @@ def test_post_without_the_right_csrf_token_is_refused_and_changes_nothing(
         data["csrf"] = token
     r = browser.request("POST", "/app-passwords", data=data)
     assert r.status_code == 403
-    assert "The form expired; reload the page and try again." in r.text
+    assert says in r.text and "expired" not in r.text
+    assert labels(running, name) == []
+
+
+def test_form_expired_only_when_the_session_ended(running: Running) -> None:
+    name = new_user(running)
+    browser = signed_in(running, name)
+    csrf = browser.csrf
+    browser.post("/signout", follow=False)
+    stale = Browser(running.url)
+    stale.cookie = "a-session-that-ended"
+    r = stale.request("POST", "/app-passwords", data={"csrf": csrf, "label": "x"})
+    assert r.status_code == 403 and "The form expired; reload the page" in r.text
+    cookieless = Browser(running.url)
+    r = cookieless.request("POST", "/app-passwords", data={"csrf": csrf, "label": "x"})
+    assert r.status_code == 403
+    assert "session cookie with this form" in r.text and "expired" not in r.text
     assert labels(running, name) == []
 
 

@@ -20,7 +20,7 @@ SCOPES = ["Calendars.ReadWrite"]
 
 @pytest.fixture(autouse=True)
 def _no_ca_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    # requests gives REQUESTS_CA_BUNDLE precedence over verify= (PROVIDERS.md)
+    # requests gives REQUESTS_CA_BUNDLE precedence over verify= (requests docs, Advanced Usage: SSL Cert Verification)
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
 

@@ -25,7 +25,7 @@ READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 
 @pytest.fixture(autouse=True)
 def _no_ca_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    # requests gives REQUESTS_CA_BUNDLE precedence over a session's verify (PROVIDERS.md)
+    # requests gives REQUESTS_CA_BUNDLE precedence over a session's verify (requests docs, Advanced Usage: SSL Cert Verification)
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
 

@@ -1,4 +1,4 @@
-"""The code stays ruff-clean, ruff-formatted and mypy-clean (DEVELOPERS.md style rules)."""
+"""The code stays ruff-clean, ruff-formatted and mypy-clean (settings in pyproject.toml)."""
 
 from __future__ import annotations
 

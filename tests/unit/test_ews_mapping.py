@@ -267,7 +267,7 @@ def test_connect_pins_version_and_auth_without_any_request(caplog: Any) -> None:
     )
     with caplog.at_level("WARNING"):
         account = connect(config)  # no server exists: connect must not send anything
-    assert "EWS is legacy; Graph is recommended" in caplog.text
+    assert "Exchange Online no longer serves Exchange Web Services" in caplog.text
     assert account.protocol.config.version.build == VERSIONS["Office365"]
     assert account.protocol.config.auth_type == "basic"
     assert "pw" not in repr(config)

@@ -68,9 +68,9 @@ def test_overrides_and_rdates_widen_the_range() -> None:
 
 def test_huge_count_is_not_expanded() -> None:
     text = _cal("DTSTART:20240610T080000Z\r\nRRULE:FREQ=SECONDLY;COUNT=100000000\r\n")
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time: expanding 10^8 instances would take minutes
     assert enclosing_range(text)[1] == MAX_TS
-    assert time.perf_counter() - began < 1
+    assert time.process_time() - began < 5
 
 
 def test_no_dtstart_means_everything() -> None:

@@ -1,4 +1,5 @@
-"""The dependency rules of DESIGN.md, checked by walking every import (ast)."""
+"""The dependency rules between the packages (the table below), checked by walking every
+import (ast)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,23 @@ ROOT = Path(__file__).parents[2]
 ALLOWED: dict[str, tuple[str, ...]] = {
     "radicale_plugins": ("bridge.api", "radicale_plugins"),
     "bridge.model": (),
-    "bridge.errors": (),
+    "bridge.errors": ("bridge.plainwords",),
+    "bridge.plainwords": (),
     "bridge.logs": (),
+    "bridge.files": (),
     "bridge.settings": ("bridge.errors",),
-    "bridge.secrets": ("bridge.errors",),
+    "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
     "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
-    "bridge.store": ("bridge.store", "bridge.model", "bridge.errors"),
-    "bridge.providers": ("bridge.providers", "bridge.ical", "bridge.model", "bridge.errors"),
+    "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
+    "bridge.providers": (
+        "bridge.providers",
+        "bridge.ical",
+        "bridge.model",
+        "bridge.errors",
+        "bridge.plainwords",
+    ),
     "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
     "bridge.sync": (
         "bridge.sync",
@@ -70,9 +79,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.errors",
     ),
     "bridge.signin": ("bridge.providers", "bridge.settings", "bridge.errors"),
-    # the web portal reaches the bridge only through its facade (DESIGN.md)
+    # the web portal reaches the bridge only through its facade (bridge.api is its facade)
     "bridge.portal": ("bridge.api", "bridge.portal"),
     "bridge.api": (
+        "bridge.files",
         "bridge.administration",
         "bridge.onboarding",
         "bridge.policy",
@@ -93,6 +103,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
     "bridge.cli": ("bridge", "radicale_plugins"),
     "bridge.cli_users": ("bridge",),
+    "bridge.cli_connect": ("bridge",),
+    "bridge.check": ("bridge",),
+    "bridge.check_providers": ("bridge",),
     "bridge.__init__": (),
 }
 

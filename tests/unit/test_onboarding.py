@@ -23,7 +23,7 @@ from bridge.demo_signin import sign_in_at
 from bridge.errors import AuthFailed, BadInput, Forbidden, PolicyRefused, ProviderError
 from bridge.model import CollectionKind, ProviderKind
 from bridge.onboarding import Onboarding
-from bridge.policy import Policy
+from bridge.policy import Policy, policy_from_dict
 from bridge.sandbox.ews.server import EwsSandbox
 from bridge.sandbox.google.server import GoogleSandbox
 from bridge.sandbox.server import Sandbox
@@ -172,7 +172,6 @@ EXCHANGE_REFUSALS = [
     (Policy(default_service="google", force_service=True), "exchange", "force_service"),
     (Policy(allowed_domains=("fabrikam.example",)), "exchange", "allowed_domains"),
     (Policy(allow_contacts=False), "exchange", "allow_contacts"),
-    (Policy(microsoft_api="graph"), "microsoft365", "microsoft_api"),
 ]
 
 
@@ -197,11 +196,25 @@ def test_services_offered_follow_the_policy(world: World) -> None:
     assert world.onboarding.services_for("alex") == ("google", "exchange")
     world.set_policy("alex", Policy(enabled=False))
     assert world.onboarding.services_for("alex") == ()
-    world.set_policy("alex", Policy(microsoft_api="ews"))
-    with pytest.raises(BadInput):  # Microsoft 365 over EWS uses the Exchange form
-        world.onboarding.begin_connect(
-            "alex", "microsoft365", write=False, contacts=False, redirect_uri=REDIRECT
-        )
+
+
+def test_microsoft365_is_never_connected_over_ews(world: World) -> None:
+    """Exchange Online no longer serves EWS to davbridge: the Exchange form refuses Microsoft
+    365 and an Exchange Online URL before anything is sent, and a setting stored by an older
+    version that chose EWS is ignored (Microsoft 365 goes through Graph)."""
+    before = world.sb.requests()
+    with pytest.raises(BadInput) as err:
+        world.connect_exchange(service="microsoft365")
+    assert "Microsoft sign-in" in err.value.message
+    with pytest.raises(ProviderError) as refused:
+        world.connect_exchange(url="https://outlook.office365.com/EWS/Exchange.asmx")
+    assert "1 April 2027" in refused.value.message and "Microsoft 365" in refused.value.message
+    assert world.sb.requests() == before and world.stored() == (0, 0)
+    world.set_policy("alex", policy_from_dict({"microsoft_api": "ews"}))
+    url, pending = world.onboarding.begin_connect(
+        "alex", "microsoft365", write=False, contacts=False, redirect_uri=REDIRECT
+    )
+    assert pending.provider is ProviderKind.GRAPH
 
 
 def test_a_crafted_consent_for_more_than_allowed_is_refused_and_nothing_stored(

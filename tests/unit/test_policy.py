@@ -127,7 +127,6 @@ def test_international_domains_match_their_idna_form() -> None:
     "kwargs",
     [
         {"default_service": "icloud"},
-        {"microsoft_api": "soap"},
         {"setup": "everyone"},
         {"connect_prompt": "always"},
         {"enabled": "yes"},
@@ -205,7 +204,6 @@ def test_org_form_missing_checkboxes_are_false() -> None:
         enabled=True,
         default_service="google",
         force_service=False,
-        microsoft_api="ews",
         setup="user",
         allowed_domains=("contoso.example", "fabrikam.example"),
         allow_write_calendars=False,
@@ -227,7 +225,6 @@ def test_org_form_empty_domains_means_any() -> None:
         {"connect_prompt": "<script>"},
         {"enabled": "maybe"},
         {"allowed_domains": "contoso.example evil@fabrikam.example"},
-        {"microsoft_api": ""},
     ],
 )
 def test_org_form_crafted_values_are_bad_input(crafted: dict[str, str]) -> None:
@@ -273,6 +270,13 @@ def test_group_form_crafted_value_is_bad_input() -> None:
 def test_fields_describe_values_in_plain_words() -> None:
     by_name = {f.name: f for f in POLICY_FIELDS}
     assert by_name["allowed_domains"].describe([]) == "any domain"
-    assert by_name["microsoft_api"].describe("graph") == "Graph API (recommended)"
+    assert by_name["setup"].describe("admin") == "The administrator, once for everyone"
     assert by_name["enabled"].describe(False) == "no"
     assert [f.name for f in POLICY_FIELDS] == list(Policy().as_dict())
+
+
+def test_the_retired_microsoft365_over_ews_setting_is_ignored_when_read_back() -> None:
+    """Stored by an earlier version: Exchange Online no longer serves EWS, so Microsoft 365 is
+    always connected through Graph and the old choice is neither offered nor an error."""
+    assert policy_from_dict({"microsoft_api": "ews", "setup": "admin"}) == Policy(setup="admin")
+    assert "microsoft_api" not in {f.name for f in POLICY_FIELDS}

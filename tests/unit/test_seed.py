@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -450,10 +449,8 @@ def test_recurring_series_kinds() -> None:
     assert types == set(PATTERN_FIELDS)
 
 
-def test_bulk_seed_is_fast_unique_and_valid() -> None:
-    began = time.perf_counter()
+def test_bulk_seed_is_unique_and_valid() -> None:
     seed = bulk_seed(10_000, NOW)
-    assert time.perf_counter() - began < 1.0
     assert len(seed.calendars) == 1
     cal = seed.calendars[0]
     assert cal.name == "Load test" and cal.can_edit and cal.is_default

@@ -33,7 +33,53 @@ def test_bad_value_is_a_clear_error() -> None:
 def test_example_config_loads_back(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(settings.example_toml())
-    assert settings.load(cfg, {}) == settings.Settings()
+    loaded = settings.load(cfg, {})
+    assert loaded.replace("secrets", key_file="") == settings.Settings()
+    # from a file, the key sits beside it, not in the data directory it protects
+    assert loaded.secrets.key_file == str(tmp_path.resolve() / "secret.key")
+
+
+def test_configuration_is_discovered_or_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = tmp_path / "given.toml"
+    from_env = tmp_path / "env.toml"
+    assert settings.discover(str(given), {"DAVBRIDGE_CONFIG": str(from_env)}) == given
+    assert settings.discover(None, {"DAVBRIDGE_CONFIG": str(from_env)}) == from_env
+    default = tmp_path / "etc" / "davbridge.toml"
+    monkeypatch.setattr(settings, "DEFAULT_CONFIG", default)
+    with pytest.raises(ConfigError) as missing:
+        settings.discover(None, {})
+    assert "--config" in missing.value.message and "DAVBRIDGE_CONFIG" in missing.value.message
+    assert "davbridge config-example" in missing.value.message
+    default.parent.mkdir()
+    default.write_text("")
+    assert settings.discover(None, {}) == default
+
+
+def test_configured_key_file_wins(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[secrets]\nkey_file = "{tmp_path / "keys" / "k"}"\n')
+    assert settings.load(cfg, {}).secrets.key_file == str(tmp_path / "keys" / "k")
+
+
+def test_a_key_left_in_the_data_directory_by_earlier_versions_keeps_working(
+    tmp_path: Path,
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[store]\ndata_dir = "{tmp_path / "data"}"\n')
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret.key").write_text("old\n")
+    assert settings.load(cfg, {}).secrets.key_file == str(tmp_path / "data" / "secret.key")
+
+
+def test_uncreatable_key_file_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")  # a key "directory" that is a file: even root fails
+    with pytest.raises(ConfigError) as err:
+        SecretBox.load(tmp_path / "a-file" / "secret.key", env={})
+    assert "davbridge new-key" in err.value.message
+    assert "DAVBRIDGE_SECRET_KEY" in err.value.message
+    assert "Errno" not in err.value.message
 
 
 def test_shipped_example_matches_schema() -> None:

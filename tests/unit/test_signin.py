@@ -29,7 +29,7 @@ REDIRECT = "http://127.0.0.1:5233/signin/callback"
 @pytest.fixture(scope="module")
 def sandboxes() -> Iterator[tuple[Sandbox, GoogleSandbox]]:
     with pytest.MonkeyPatch.context() as mp:
-        # requests gives REQUESTS_CA_BUNDLE precedence over verify= (PROVIDERS.md)
+        # requests gives REQUESTS_CA_BUNDLE precedence over verify= (requests docs, Advanced Usage: SSL Cert Verification)
         mp.delenv("REQUESTS_CA_BUNDLE", raising=False)
         mp.delenv("CURL_CA_BUNDLE", raising=False)
         graph, google = Sandbox(None, seed=False), GoogleSandbox(None, seed=False)

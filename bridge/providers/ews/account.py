@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from exchangelib import DELEGATE, Account, Configuration, Credentials, FailFast
@@ -42,7 +43,8 @@ from exchangelib.version import (
     Version,
 )
 
-from bridge.errors import AuthFailed, ConfigError, ProviderError
+from bridge.errors import AuthFailed, ConfigError, ProviderError, ProviderRefused
+from bridge.plainwords import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +116,31 @@ def _install_ca_bundle(ca_bundle: str) -> None:
     BaseProtocol.HTTP_ADAPTER_CLS = _CaBundleAdapter
 
 
+EXCHANGE_ONLINE_RETIRED = (
+    "Exchange Online no longer serves Exchange Web Services to davbridge: Microsoft blocks EWS "
+    "in Exchange Online from 1 October 2026 and ends it on 1 April 2027, and Exchange Online "
+    "refuses the password sign-in davbridge's EWS connections use. Connect Microsoft 365 "
+    "instead (through Microsoft Graph)"
+)
+
+
+def is_exchange_online(url: str) -> bool:
+    """Whether `url` is Exchange Online's EWS endpoint (outlook.office365.com and its sovereign
+    cloud siblings) rather than an Exchange Server's."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("outlook.office365.com", "outlook.office.com") or host.endswith(
+        (".office365.com", ".office365.us", ".partner.outlook.cn")
+    )
+
+
 def connect(config: EwsConfig) -> Account:
     """The exchangelib Account for `config`: fixed endpoint, pinned version, no request sent."""
     if not config.ews_url.lower().startswith(("http://", "https://")):
         raise ConfigError("ews_url", f"{config.ews_url!r} is not an http(s) URL")
     if "@" not in config.email:
         raise ConfigError("email", f"{config.email!r} is not an email address")
-    if config.ews_url.lower().rstrip("/") == OFFICE365_EWS_URL.lower():
-        log.warning(
-            "EWS is legacy; Graph is recommended for Microsoft 365 mailboxes (%s)", config.email
-        )
+    if is_exchange_online(config.ews_url):
+        log.warning("%s (%s)", EXCHANGE_ONLINE_RETIRED, config.email)
     if config.ca_bundle:
         _install_ca_bundle(config.ca_bundle)
     configuration = Configuration(
@@ -143,18 +160,27 @@ def connect(config: EwsConfig) -> Account:
 
 
 def test_connection(config: EwsConfig) -> None:
-    """Raise AuthFailed/ProviderError in plain words unless the mailbox's calendar is readable."""
+    """Raise AuthFailed/ProviderError in plain words unless the mailbox's calendar is readable.
+    Exchange Online is refused before anything is sent."""
+    if is_exchange_online(config.ews_url):
+        raise ProviderRefused("ews", EXCHANGE_ONLINE_RETIRED)
     try:
         account = connect(config)
         _ = account.calendar  # one GetFolder(calendar)
     except UnauthorizedError:
         raise AuthFailed("wrong user name or password") from None
     except RateLimitError as error:
-        raise ProviderError("ews", f"{config.ews_url} is busy: {error}") from None
+        raise ProviderError(
+            "ews", f"{config.ews_url} is busy: try again in {error.wait:.0f} s"
+        ) from None
     except (TransportError, requests.RequestException, OSError) as error:
-        raise ProviderError("ews", f"cannot reach {config.ews_url}: {error}") from None
+        raise ProviderError("ews", unreachable(config.ews_url, error)) from None
     except EWSError as error:
-        raise ProviderError("ews", f"{config.ews_url} refused the mailbox: {error}") from None
+        raise ProviderError(
+            "ews",
+            f"{config.ews_url} refused the mailbox ({type(error).__name__}): check the email "
+            "address and that EWS is enabled for this mailbox",
+        ) from None
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

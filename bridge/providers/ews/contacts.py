@@ -1,4 +1,4 @@
-"""`ContactsProvider` for Exchange over EWS with exchangelib (SPEC K1 address books, K2, K3).
+"""`ContactsProvider` for Exchange over EWS with exchangelib (K1 address books, K2, K3).
 
 Wire calls only; vCard conversion lives in contacts_mapping.py.
 - list_address_books: the distinguished Contacts folder (is_default) and every contacts folder
@@ -18,7 +18,10 @@ Wire calls only; vCard conversion lives in contacts_mapping.py.
   list is sent by exchangelib as SetItemField for the used keys and DeleteItemField for the
   others ("UpdateItem operation", "SetItemField", "DeleteItemField", "IndexedFieldURI").
 - delete_contact: version check, then DeleteItem; an already deleted contact is fine.
-RemoteItem: remote_id = ItemId, version = ChangeKey, uid = ItemId.
+- Lossless overlay (C10): what Exchange could not hold of the client's vCard (its UID, X-
+  properties, TYPE parameters …) is kept in a named extended property (overlay_field.py),
+  written after a write when it changed (UpdateItem) and read with every GetItem.
+RemoteItem: remote_id = ItemId, version = ChangeKey, uid = the client's UID (overlay) or ItemId.
 This module must not touch the store or the sync engine.
 """
 
@@ -35,7 +38,9 @@ from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.items import NEVER_OVERWRITE
 
 from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.ews import overlay_field
 from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.contacts_mapping import (
     FIELDS,
@@ -50,6 +55,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound
 KEY_FIELD = "davbridge_key"
+_FIELDS = (*FIELDS, overlay_field.FIELD)
 
 
 class IdempotencyKey(ExtendedProperty):
@@ -147,7 +153,7 @@ class EwsContactsProvider:
             return []
         wanted = [(i, None) for i in ids]
         results = self._call(
-            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=FIELDS)),
+            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=_FIELDS)),
             policy,
         )
         items = []
@@ -163,12 +169,28 @@ class EwsContactsProvider:
 
     @staticmethod
     def _remote(item: Any) -> RemoteItem:
+        text, client_uid = overlay.apply(contact_to_vcard(item), overlay_field.stored(item))
         return RemoteItem(
             remote_id=str(item.id),
             version=str(item.changekey),
-            uid=str(item.id),
-            ical=contact_to_vcard(item),
+            uid=client_uid or str(item.id),
+            ical=text,
         )
+
+    def _keep_overlay(self, book_id: str, item_id: str, vcard: str) -> RemoteItem:
+        """After a write: Exchange's copy, with what it could not hold of `vcard` written to
+        the contact's overlay property (one UpdateItem, only when it changed)."""
+        item = self._one(book_id, item_id)
+        wanted = overlay.for_write(vcard, contact_to_vcard(item))
+        if wanted != overlay_field.stored(item):
+            setattr(item, overlay_field.FIELD, wanted or None)
+            self._call(
+                lambda: item.save(
+                    update_fields=[overlay_field.FIELD], conflict_resolution=NEVER_OVERWRITE
+                ),
+                WRITE_POLICY,
+            )
+        return self._remote(item)
 
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         first = self.request_count
@@ -241,7 +263,7 @@ class EwsContactsProvider:
         item = Contact(account=self.account, folder=folder, **values)
         setattr(item, KEY_FIELD, idempotency_key)
         self._call(lambda: item.save(), WRITE_POLICY)
-        return self._remote(self._one(book_id, str(item.id)))
+        return self._keep_overlay(book_id, str(item.id), vcard)
 
     def _check(self, current: Any, version: str | None) -> None:
         if version is not None and version != str(current.changekey):
@@ -266,7 +288,7 @@ class EwsContactsProvider:
                 lambda: current.save(update_fields=changed, conflict_resolution=NEVER_OVERWRITE),
                 WRITE_POLICY,
             )
-        return self._remote(self._one(book_id, remote_id))
+        return self._keep_overlay(book_id, remote_id, vcard)
 
     def delete_contact(self, book_id: str, remote_id: str, version: str | None) -> None:
         try:

@@ -1,4 +1,4 @@
-"""exchangelib `Contact` <-> vCard 3.0 (SPEC K2/K3), the field diff for write-back.
+"""exchangelib `Contact` <-> vCard 3.0 (K2/K3), the field diff for write-back.
 
 Read (`contact_to_vcard`): UID = the EWS ItemId; FN = DisplayName (else given/middle/surname,
 company, first email); N = Surname;GivenName;MiddleName;CompleteName.Title;Generation; ORG =
@@ -198,10 +198,14 @@ def card_to_fields(card: Card) -> dict[str, Any]:
     free = [k for k, _ in PHONES]
     phones = []
     for types, number in card.tels:
-        label = _take(
-            free, _phone_slots(types), "phone numbers of these types", "fixed phone slots"
-        )
-        phones.append(PhoneNumber(label=label, phone_number=number))
+        slot = next((s for s in _phone_slots(types) if s in free), None)
+        if slot is None:
+            # Exchange's phone slots are fixed: a number with no free slot of its kind is not
+            # stored in a field — the lossless overlay keeps it, so the client still gets it
+            # back (C10; contacts.py).
+            continue
+        free.remove(slot)
+        phones.append(PhoneNumber(label=slot, phone_number=number))
     free = [k for k, _ in ADDRESS_SLOTS]
     adrs = []
     for kind, (street, city, region, postal, country) in card.adrs:

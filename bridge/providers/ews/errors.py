@@ -33,6 +33,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.plainwords import reason, scrub
 
 T = TypeVar("T")
 PROVIDER = "ews"
@@ -60,7 +61,7 @@ def translate(error: BaseException) -> BridgeError:
     """The bridge error for an exchangelib/requests error (returned, not raised)."""
     if isinstance(error, BridgeError):
         return error
-    message = str(error) or _code(error)
+    message = scrub(str(error)) or _code(error)
     if isinstance(error, ews.UnauthorizedError):
         return AuthExpired(
             PROVIDER,
@@ -93,7 +94,11 @@ def translate(error: BaseException) -> BridgeError:
     if isinstance(error, _TRANSIENT):
         return ProviderBusy(PROVIDER, f"Exchange failed: {message}", DEFAULT_BACKOFF, _code(error))
     if isinstance(error, requests.RequestException | ConnectionError | ews.ErrorTimeoutExpired):
-        return ProviderBusy(PROVIDER, f"cannot reach Exchange: {message}", DEFAULT_BACKOFF)
+        return ProviderBusy(
+            PROVIDER,
+            f"could not reach Exchange: {reason(error)} — check the EWS URL and the firewall",
+            DEFAULT_BACKOFF,
+        )
     if isinstance(error, ews.ResponseMessageError):
         return ProviderRefused(PROVIDER, f"Exchange refused the request: {message}", _code(error))
     return ProviderError(PROVIDER, f"Exchange failed: {message}", _code(error))

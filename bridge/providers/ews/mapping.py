@@ -1,4 +1,4 @@
-"""The EWS <-> iCalendar conversion the EWS provider calls (SPEC C2): pure, no I/O.
+"""The EWS <-> iCalendar conversion the EWS provider calls (C2): pure, no I/O.
 
 What it does: re-exports `ews_to_ical` (exchangelib CalendarItem + its exception items -> one
 deterministic VCALENDAR), `ical_to_ews` (client VCALENDAR -> `EwsWrite`: master fields,

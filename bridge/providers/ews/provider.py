@@ -19,6 +19,9 @@ Wire calls only; the conversion lives in bridge.providers.ews.mapping.
   a race still ends in ErrorIrresolvableConflict -> PreconditionFailed. Overrides edit the
   occurrence (found in ModifiedOccurrences or by a CalendarView around its original start);
   new EXDATEs delete the occurrence.
+- Lossless overlay (C10): after a write, what Exchange could not hold of the client's text
+  is stored in a named extended property (overlay_field.py) and merged back on every read; the
+  client's UID is Exchange's own (set on create).
 This module must not touch the store or the sync engine and must not enrich events.
 """
 
@@ -49,8 +52,10 @@ from bridge.errors import (
     PreconditionFailed,
     RemoteNotFound,
 )
+from bridge.ical import overlay
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.ews import overlay_field
 from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
@@ -91,6 +96,7 @@ FIELDS = (
     "is_cancelled",
     "importance",
     "original_start",
+    overlay_field.FIELD,
 )
 _OCCURRENCE_TYPES = ("Occurrence", "Exception")
 
@@ -282,23 +288,24 @@ class EwsCalendarProvider(OccurrenceWrites):
                 for o in master.modified_occurrences or []
                 if str(o.id) in exceptions
             ]
-            versions = {str(master.id): str(master.changekey)}
-            versions.update({str(e.id): str(e.changekey) for e in own})
             try:
-                ical = ews_to_ical(master, own)
+                items.append(self._item(master, own))
             except IncompleteItem as exc:
                 log.warning("skipped an Exchange item: %s", exc)
-                continue
-            items.append(
-                RemoteItem(
-                    remote_id=str(master.id),
-                    version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
-                    uid=str(master.uid or master.id),
-                    ical=ical,
-                    member_ids=tuple(sorted(str(e.id) for e in own)),
-                )
-            )
         return items
+
+    @staticmethod
+    def _item(master: Any, own: Sequence[Any]) -> RemoteItem:
+        versions = {str(master.id): str(master.changekey)}
+        versions.update({str(e.id): str(e.changekey) for e in own})
+        text, client_uid = overlay.apply(ews_to_ical(master, own), overlay_field.stored(master))
+        return RemoteItem(
+            remote_id=str(master.id),
+            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            uid=client_uid or str(master.uid or master.id),
+            ical=text,
+            member_ids=tuple(sorted(str(e.id) for e in own)),
+        )
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
         return self._fetch(calendar_id, remote_id, PULL_POLICY)
@@ -318,14 +325,14 @@ class EwsCalendarProvider(OccurrenceWrites):
         existing = self._find_uid(folder, wanted)
         if existing is not None:
             log.info("ews: UID %s already exists as %s; not created again", wanted.uid, existing)
-            return self._canonical(calendar_id, existing)
+            return self._canonical(calendar_id, existing, ical)
         item = CalendarItem(account=self.account, folder=folder, uid=wanted.uid, **wanted.master)
         send = SEND_TO_ALL_AND_SAVE_COPY if wanted.has_attendees else SEND_TO_NONE
         self._call(lambda: item.save(send_meeting_invitations=send), WRITE_POLICY)
         item_id = str(item.id)
         if wanted.overrides or wanted.exdates:
             self._apply_instances(folder, item_id, wanted)
-        return self._canonical(calendar_id, item_id)
+        return self._canonical(calendar_id, item_id, ical)
 
     def _find_uid(self, folder: Any, wanted: EwsWrite) -> str | None:
         """The id of an item with the UID being created (a retried create), if any."""
@@ -382,7 +389,7 @@ class EwsCalendarProvider(OccurrenceWrites):
             )
         if wanted.overrides or wanted.exdates:
             self._apply_instances(folder, remote_id, wanted)
-        return self._canonical(calendar_id, remote_id)
+        return self._canonical(calendar_id, remote_id, ical)
 
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
         folder = self._folder(calendar_id)
@@ -414,8 +421,25 @@ class EwsCalendarProvider(OccurrenceWrites):
             )
         return items[0]
 
-    def _canonical(self, calendar_id: str, item_id: str) -> RemoteItem:
-        item = self._fetch(calendar_id, item_id, WRITE_POLICY)
-        if item is None:
+    def _canonical(self, calendar_id: str, item_id: str, client: str) -> RemoteItem:
+        """Exchange's copy after a write, with the overlay of what it could not hold written to
+        the item's extended property (one UpdateItem, only when it changed; C10)."""
+        folder = self._folder(calendar_id)
+        masters = self._masters(self._get([item_id], folder, WRITE_POLICY), folder, WRITE_POLICY)
+        if not masters:
             raise RemoteNotFound("ews", f"item {item_id} vanished right after the write")
-        return item
+        master = masters[0]
+        ids = [str(o.id) for o in master.modified_occurrences or [] if o.id is not None]
+        own = self._get(ids, folder, WRITE_POLICY)
+        wanted = overlay.for_write(client, ews_to_ical(master, own))
+        if wanted != overlay_field.stored(master):
+            setattr(master, overlay_field.FIELD, wanted or None)
+            self._call(
+                lambda: master.save(
+                    update_fields=[overlay_field.FIELD],
+                    conflict_resolution=NEVER_OVERWRITE,
+                    send_meeting_invitations=SEND_TO_NONE,
+                ),
+                WRITE_POLICY,
+            )
+        return self._item(master, own)

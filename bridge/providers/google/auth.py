@@ -31,6 +31,7 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from bridge.errors import AuthExpired, AuthFailed, ProviderBusy
+from bridge.plainwords import reason, unreachable
 
 PROVIDER = "google"
 SCOPES_READ: tuple[str, ...] = (
@@ -91,7 +92,11 @@ def refresh_error(exc: Exception) -> Exception:
         if code or "necessary fields" in text:  # no refresh token at all
             return AuthExpired(PROVIDER, f"authorize the connection again: {text}", code)
         return ProviderBusy(PROVIDER, f"token refresh failed: {text}", _TRANSIENT_RETRY_AFTER_S)
-    return ProviderBusy(PROVIDER, f"token endpoint unreachable: {text}", _TRANSIENT_RETRY_AFTER_S)
+    return ProviderBusy(
+        PROVIDER,
+        f"could not reach Google's token endpoint: {reason(exc)} — check the URL and the firewall",
+        _TRANSIENT_RETRY_AFTER_S,
+    )
 
 
 class _Credentials(Credentials):
@@ -242,7 +247,7 @@ class GoogleAuth:
         except OAuth2Error as exc:
             raise AuthFailed(f"Google refused the code: {exc.error}: {exc.description}") from exc
         except Exception as exc:  # requests errors, malformed JSON
-            raise AuthFailed(f"token endpoint failed: {type(exc).__name__}: {exc}") from exc
+            raise AuthFailed(unreachable(self._config.token_uri, exc)) from exc
 
     def _email_from_id_token(self, id_token: Any) -> str | None:
         """The `email` claim. The id_token came straight from the token endpoint over TLS, which
@@ -312,7 +317,9 @@ class GoogleAuth:
                     )
                 except (OSError, httplib2.HttpLib2Error) as exc:
                     raise ProviderBusy(
-                        PROVIDER, f"revoke endpoint unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                        PROVIDER,
+                        unreachable(self._config.revoke_uri, exc),
+                        _TRANSIENT_RETRY_AFTER_S,
                     ) from exc
                 # 400 invalid_token: already revoked or expired, which is what we want.
                 if resp.status >= 500:

@@ -34,6 +34,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.plainwords import unreachable
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth, make_http, refresh_error
 
 PROVIDER = "google"
@@ -155,7 +156,7 @@ class CalendarClient:
             with self._lock:
                 request = make(self.service)
                 if if_match:
-                    # googleapiclient never sends If-Match itself (PROVIDERS.md).
+                    # googleapiclient never sends If-Match itself (its HttpRequest sends only the headers given).
                     request.headers["If-Match"] = if_match
                 self.request_count += 1
                 try:
@@ -172,7 +173,9 @@ class CalendarClient:
                     raise refresh_error(exc) from exc
                 except (OSError, httplib2.HttpLib2Error) as exc:
                     wait = self._backoff(attempt)
-                    failure = ProviderBusy(PROVIDER, f"Google unreachable: {exc}", wait)
+                    failure = ProviderBusy(
+                        PROVIDER, unreachable(self._config.calendar_api_base, exc), wait
+                    )
             if attempt >= policy.max_attempts or waited + wait > policy.max_total_wait_s:
                 raise failure
             self._sleep(wait)

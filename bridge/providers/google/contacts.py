@@ -26,18 +26,21 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import PULL_POLICY, WRITE_POLICY
 from bridge.providers.google.contacts_client import PeopleClient
 from bridge.providers.google.contacts_mapping import (
     IDEMPOTENCY_KEY,
+    client_data_with,
     client_value,
     create_body,
     groups_of,
     is_deleted,
     person_to_card,
     photo_url,
+    stored_overlay,
     update_body,
 )
 from bridge.providers.google.contacts_vcard import parse, render
@@ -175,11 +178,38 @@ class GoogleContactsProvider:
 
     def _item(self, person: dict[str, Any]) -> RemoteItem:
         card = person_to_card(person, self._photo(person))
+        text, _ = overlay.apply(render(card), stored_overlay(person))
         return RemoteItem(
             remote_id=str(person["resourceName"]),
             version=str(person.get("etag") or ""),
             uid=card.uid,
-            ical=render(card),
+            ical=text,
+        )
+
+    def _keep_overlay(self, person: dict[str, Any], vcard: str) -> dict[str, Any]:
+        """After a write: what Google could not hold of `vcard` goes into the person's
+        clientData (one updateContact, only when it changed; C10). People API reference,
+        Person.clientData: "arbitrary client data that is populated by clients"."""
+        raw = render(person_to_card(person, self._photo(person)))
+        wanted = overlay.for_write(vcard, raw)
+        if wanted == stored_overlay(person):
+            return person
+        remote_id = str(person["resourceName"])
+        body = {
+            "resourceName": remote_id,
+            "etag": person.get("etag"),
+            "clientData": client_data_with(person, wanted),
+        }
+        return dict(
+            self._client.call(
+                lambda s: s.people().updateContact(
+                    resourceName=remote_id,
+                    updatePersonFields="clientData",
+                    personFields=PERSON_FIELDS,
+                    body=body,
+                ),
+                WRITE_POLICY,
+            )
         )
 
     # --- K3 -------------------------------------------------------------------------------------
@@ -199,7 +229,7 @@ class GoogleContactsProvider:
         person = dict(person)
         if card.photo:
             person = self._set_photo(str(person["resourceName"]), card.photo) or person
-        return self._item(person)
+        return self._item(self._keep_overlay(person, vcard))
 
     def _find_created(self, key: str) -> dict[str, Any] | None:
         """The contact an earlier create with `key` made (clientData is private to this app)."""
@@ -255,7 +285,7 @@ class GoogleContactsProvider:
                     ).get("person")
                     or person
                 )
-        return self._item(person)
+        return self._item(self._keep_overlay(person, vcard))
 
     def _set_photo(self, remote_id: str, data: bytes) -> dict[str, Any] | None:
         body = {"photoBytes": base64.b64encode(data).decode(), "personFields": PERSON_FIELDS}

@@ -2,7 +2,7 @@
 
 What it does: reuses `CalendarClient`'s retry/backoff and error mapping with a `people` v1
 service built from the bundled discovery document (`api_endpoint` = the bare People root; paths
-start "v1/", PROVIDERS.md), and refines the People API's 400 answers that mean something else:
+start "v1/"), and refines the People API's 400 answers that mean something else:
 FAILED_PRECONDITION with ErrorInfo reason EXPIRED_SYNC_TOKEN (people.connections.list: "Sync
 token is expired") -> CursorExpired, and reason `failedPrecondition` on a write (updateContact:
 "person.etag is different") -> PreconditionFailed. Downloads photo bytes from their URL.
@@ -28,6 +28,7 @@ from bridge.errors import (
     ProviderRefused,
     RemoteNotFound,
 )
+from bridge.plainwords import unreachable
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth, make_http
 from bridge.providers.google.client import CalendarClient, RetryPolicy
 
@@ -100,7 +101,7 @@ class PeopleClient(CalendarClient):
         try:
             resp, content = make_http(self._people_config).request(url, "GET")
         except (OSError, httplib2.HttpLib2Error) as exc:
-            raise ProviderBusy(PROVIDER, f"photo download failed: {exc}", 5.0) from exc
+            raise ProviderBusy(PROVIDER, unreachable(url, exc), 5.0) from exc
         if resp.status == 404:
             raise RemoteNotFound(PROVIDER, "photo not found", "notFound", 404)
         if resp.status >= 400:

@@ -17,6 +17,7 @@ import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bridge.ical import overlay
 from bridge.providers.google.contacts_vcard import Adr, Bday, Card, Name
 
 UID_KEY = "davbridge-uid"  # clientData key holding the UID a CardDAV client chose
@@ -130,6 +131,28 @@ def client_value(person: Person, key: str) -> str | None:
         if item.get("key") == key and item.get("value"):
             return str(item["value"])
     return None
+
+
+OVERLAY_PREFIX = "davbridge.o"  # clientData keys of the lossless overlay's chunks (C10)
+
+
+def stored_overlay(person: Person) -> str:
+    """The overlay text kept in the person's clientData ("" for none)."""
+    values = {str(e.get("key")): e.get("value") for e in _entries(person, "clientData")}
+    return overlay.from_keyed(values, OVERLAY_PREFIX)
+
+
+def client_data_with(person: Person, text: str) -> list[dict[str, Any]]:
+    """The person's clientData with the overlay chunks replaced by `text` (the array is
+    replaced as a whole by updateContact, so every other entry is carried along)."""
+    kept = [
+        dict(e)
+        for e in _entries(person, "clientData")
+        if not str(e.get("key", "")).startswith(OVERLAY_PREFIX)
+    ]
+    kept = [{k: v for k, v in e.items() if k != "metadata"} for e in kept]
+    chunks = overlay.keyed_chunks(text, OVERLAY_PREFIX)
+    return kept + [{"key": k, "value": v} for k, v in chunks.items() if v]
 
 
 def contact_uid(person: Person) -> str:

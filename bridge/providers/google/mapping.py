@@ -1,4 +1,4 @@
-"""The Google <-> iCalendar conversion the Google provider calls (SPEC C2): pure, no I/O.
+"""The Google <-> iCalendar conversion the Google provider calls (C2): pure, no I/O.
 
 What it does: re-exports `google_to_ical` (event + exceptions -> one deterministic VCALENDAR),
 `ical_to_google` (client VCALENDAR -> `GoogleWrite`) and `google_body_diff` (the fields an

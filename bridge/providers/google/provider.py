@@ -10,6 +10,9 @@ A series is one resource: when an exception or master changed, the whole series 
 occurrences of a recurring event share its iCalUID, so this one listing returns the master and
 every exception (cancelled ones too), which `events.instances` cannot tell apart from plain
 occurrences.
+Lossless overlay (C10): after a write, what Google could not hold of the client's text
+(its UID included: `iCalUID` and `id` are not both given on insert, per the Events resource) is
+stored in the master's `extendedProperties.private` and merged back on every read.
 This module must not touch the store or the sync engine and must not enrich events.
 """
 
@@ -29,6 +32,7 @@ from bridge.errors import (
     ProviderRefused,
     RemoteNotFound,
 )
+from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import (
@@ -46,6 +50,7 @@ from bridge.providers.google.mapping_common import (
 )
 from bridge.providers.google.mapping_recurrence import date_line, parse_recurrence
 from bridge.providers.google.provider_support import (
+    OVERLAY_PREFIX,
     PAGE_SIZE,
     WRITERS,
     Cursor,
@@ -183,7 +188,7 @@ class GoogleCalendarProvider:
             elif event.get("recurrence"):
                 masters[event_id] = event
             elif full or overlaps(event, window):
-                single = self._item(event, [], window)
+                single = self._item_or_skip(event, [], window)
                 if single is not None:
                     items[event_id] = single
             else:
@@ -193,7 +198,7 @@ class GoogleCalendarProvider:
                 continue
             if full and master is not None:
                 # A windowed full listing holds every exception inside the window.
-                item: RemoteItem | None = self._item(master, exceptions.get(master_id, []), window)
+                item = self._item_or_skip(master, exceptions.get(master_id, []), window)
             else:
                 item = self._series(calendar_id, master_id, master, window, PULL_POLICY)
             if item is None:
@@ -202,17 +207,17 @@ class GoogleCalendarProvider:
                 items[master_id] = item
         return list(items.values()), [r for r in removed if r not in items]
 
-    def _item(
+    def _item_or_skip(
         self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
     ) -> RemoteItem | None:
         """The item, or None (logged) when Google gave too little for a valid resource."""
         try:
-            return self._build(event, exceptions, window)
+            return self._item(event, exceptions, window)
         except IncompleteItem as exc:
             log.warning("skipped a Google event: %s", exc)
             return None
 
-    def _build(
+    def _item(
         self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
     ) -> RemoteItem:
         if not event.get("id"):
@@ -221,11 +226,15 @@ class GoogleCalendarProvider:
         members = [e for e in exceptions if e.get("recurringEventId") == event_id]
         versions = {event_id: str(event.get("etag") or "")}
         versions.update({str(e["id"]): str(e.get("etag") or "") for e in members})
+        # The lossless overlay lives in the master's private extended properties (C10).
+        text, client_uid = overlay.apply(
+            google_to_ical(event, members, window), _stored_overlay(event)
+        )
         return RemoteItem(
             remote_id=event_id,
             version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
-            uid=str(event.get("iCalUID") or event_id),
-            ical=google_to_ical(event, members, window),
+            uid=client_uid or str(event.get("iCalUID") or event_id),
+            ical=text,
             member_ids=tuple(sorted(str(e["id"]) for e in members)),
         )
 
@@ -275,6 +284,16 @@ class GoogleCalendarProvider:
         window: SyncWindow,
         policy: RetryPolicy,
     ) -> RemoteItem | None:
+        parts = self._series_parts(calendar_id, master_id, master, policy)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+
+    def _series_parts(
+        self,
+        calendar_id: str,
+        master_id: str,
+        master: Mapping[str, Any] | None,
+        policy: RetryPolicy,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         if master is None:
             master = self._get(calendar_id, master_id, policy)
             if master is None:
@@ -282,7 +301,7 @@ class GoogleCalendarProvider:
         fresh, found = self._listing(calendar_id, master, policy)
         if fresh is None:
             return None
-        return self._item(fresh, found, window)
+        return fresh, found
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
         return self._fetch(calendar_id, remote_id, window, PULL_POLICY)
@@ -290,14 +309,21 @@ class GoogleCalendarProvider:
     def _fetch(
         self, calendar_id: str, remote_id: str, window: SyncWindow, policy: RetryPolicy
     ) -> RemoteItem | None:
+        parts = self._parts(calendar_id, remote_id, policy)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+
+    def _parts(
+        self, calendar_id: str, remote_id: str, policy: RetryPolicy
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """(master or single event, its exceptions) as Google holds them now."""
         event = self._get(calendar_id, remote_id, policy)
         if event is None:
             return None
         if event.get("recurringEventId"):
-            return self._series(calendar_id, str(event["recurringEventId"]), None, window, policy)
+            return self._series_parts(calendar_id, str(event["recurringEventId"]), None, policy)
         if event.get("recurrence"):
-            return self._series(calendar_id, remote_id, event, window, policy)
-        return self._item(event, [], window)
+            return self._series_parts(calendar_id, remote_id, event, policy)
+        return event, []
 
     # --- C5 ----------------------------------------------------------------------------------
     def create(
@@ -324,7 +350,7 @@ class GoogleCalendarProvider:
             log.info("google: create retried with the same idempotency key; event exists")
         if wanted.overrides and body.get("recurrence"):
             self._apply_overrides(calendar_id, event_id, wanted.overrides, {}, {})
-        return self._canonical(calendar_id, event_id, window)
+        return self._canonical(calendar_id, event_id, window, ical)
 
     @staticmethod
     def _exdate_line(keys: Sequence[str], all_day: bool) -> str | None:
@@ -383,7 +409,7 @@ class GoogleCalendarProvider:
                 versions if not diff else {},
             )
             self._cancel(calendar_id, remote_id, new_exdates)
-        return self._canonical(calendar_id, remote_id, window)
+        return self._canonical(calendar_id, remote_id, window, ical)
 
     @staticmethod
     def _recurrence_exdates(event: Mapping[str, Any]) -> set[str]:
@@ -450,8 +476,31 @@ class GoogleCalendarProvider:
         except RemoteNotFound:
             return  # 404, or 410 deleted: already gone, the client's intent holds
 
-    def _canonical(self, calendar_id: str, event_id: str, window: SyncWindow) -> RemoteItem:
-        item = self._fetch(calendar_id, event_id, window, WRITE_POLICY)
-        if item is None:
+    def _canonical(
+        self, calendar_id: str, event_id: str, window: SyncWindow, client: str
+    ) -> RemoteItem:
+        """Google's copy after a write, with the overlay of what it could not hold stored in
+        the master's `extendedProperties.private` (one PATCH, only when it changed; the
+        "Extended properties" guide: patch, null removes a key)."""
+        parts = self._parts(calendar_id, event_id, WRITE_POLICY)
+        if parts is None:
             raise RemoteNotFound("google", f"event {event_id} vanished right after the write")
-        return item
+        master, members = parts
+        wanted = overlay.for_write(client, google_to_ical(master, members, window))
+        stored = _stored_overlay(master)
+        if wanted != stored:
+            old_count = len(overlay.chunks(stored))
+            private = overlay.keyed_chunks(wanted, OVERLAY_PREFIX, old_count)
+            patched = self._client.execute(
+                patch_call(
+                    calendar_id, str(master["id"]), {"extendedProperties": {"private": private}}
+                ),
+                WRITE_POLICY,
+            )
+            master = dict(patched or master)
+        return self._item(master, members, window)
+
+
+def _stored_overlay(event: Mapping[str, Any]) -> str:
+    private = (event.get("extendedProperties") or {}).get("private")
+    return overlay.from_keyed(private if isinstance(private, dict) else None, OVERLAY_PREFIX)

@@ -24,6 +24,11 @@ PAGE_SIZE = 2500  # maxResults upper bound (events.list)
 WRITERS = ("owner", "writer")
 
 
+# Keys of the lossless overlay's chunks in an event's extendedProperties.private (C10):
+# "davbridge.o0", "davbridge.o1", … — well inside Google's 44-character key limit.
+OVERLAY_PREFIX = "davbridge.o"
+
+
 def iso_z(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -23,6 +23,7 @@ import msal
 import requests
 
 from bridge.errors import AuthExpired, AuthFailed, ProviderBusy
+from bridge.plainwords import unreachable
 from bridge.providers.graph.transport import make_session
 
 PROVIDER = "graph"
@@ -102,7 +103,7 @@ class _LazyMsalApp:
                     self._app_obj = _build_app(self._config, self._cache)
                 except (requests.RequestException, ValueError) as exc:
                     raise ProviderBusy(
-                        PROVIDER, f"identity platform unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                        PROVIDER, unreachable(self._config.authority, exc), _TRANSIENT_RETRY_AFTER_S
                     ) from exc
             return self._app_obj
 
@@ -201,7 +202,7 @@ class GraphAuth(_LazyMsalApp):
                 )
             except requests.RequestException as exc:
                 raise ProviderBusy(
-                    PROVIDER, f"token endpoint unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                    PROVIDER, unreachable(self._config.authority, exc), _TRANSIENT_RETRY_AFTER_S
                 ) from exc
             finally:
                 self._persist()
@@ -251,7 +252,7 @@ class AppOnlyAuth(_LazyMsalApp):
                 result = self._app.acquire_token_for_client([APP_ONLY_SCOPE])
             except requests.RequestException as exc:
                 raise ProviderBusy(
-                    PROVIDER, f"token endpoint unreachable: {exc}", _TRANSIENT_RETRY_AFTER_S
+                    PROVIDER, unreachable(self._config.authority, exc), _TRANSIENT_RETRY_AFTER_S
                 ) from exc
             if "error" in result:
                 if str(result["error"]) in _REAUTH_ERRORS:

@@ -17,7 +17,12 @@
   vCard-expressible fields that changed, with `If-Match: W/"changeKey"` (contact-update.md);
   a changed photo is PUT to `/photo/$value` (profilephoto-update.md). A photo removed by the
   client is not removed at Graph, and TEL;TYPE=FAX/PAGER cannot be stored (no such property
-  in v1.0): both are logged, never an error.
+  in v1.0): both are logged, never an error — the fax/pager number itself is kept in the
+  overlay below, so the client gets it back.
+- Lossless overlay (C10): what Graph could not hold of the client's vCard (its UID, X-
+  properties, TYPE/PREF parameters, fax numbers …) is kept in a single-value extended property
+  (overlay_props.py), written by one PATCH after a write when it changed, expanded on GET, and
+  for delta rounds (no `$expand` there) read by one filtered listing of the folder.
 This module must not touch the store or the sync engine.
 """
 
@@ -30,7 +35,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.graph import overlay_props
 from bridge.providers.graph.contacts_mapping import (
     WantedContact,
     contact_patch,
@@ -112,15 +119,15 @@ class GraphContactsProvider:
         link = _decode_cursor(cursor)
         if link is not None:
             try:
-                items, removed, delta_link = self._round(link)
+                items, removed, delta_link = self._round(link, book_id)
                 return self._result(items, removed, delta_link, False, before)
             except CursorExpired:
                 log.info("graph contacts delta token expired for %s: full resync", book_id)
         start = self._p("contactFolders", book_id, "contacts", "delta")
-        items, _, delta_link = self._round(start)
+        items, _, delta_link = self._round(start, book_id)
         return self._result(items, [], delta_link, True, before)
 
-    def _round(self, url: str) -> tuple[list[RemoteItem], list[str], str]:
+    def _round(self, url: str, book_id: str) -> tuple[list[RemoteItem], list[str], str]:
         """All pages of one delta round (all-or-nothing): upserts, removed ids, deltaLink."""
         upserts: dict[str, dict[str, Any]] = {}
         removed: dict[str, None] = {}
@@ -140,8 +147,22 @@ class GraphContactsProvider:
                     upserts[cid] = entry
             next_url = body.get("@odata.nextLink")
             delta_link = str(body.get("@odata.deltaLink") or delta_link)
-        items = [self._item(c, self._photo(cid, PULL_POLICY)) for cid, c in upserts.items()]
+        kept = self._overlays(book_id) if upserts else {}
+        items = [
+            self._item(c, self._photo(cid, PULL_POLICY), kept.get(cid, ""))
+            for cid, c in upserts.items()
+        ]
         return items, list(removed), delta_link
+
+    def _overlays(self, book_id: str) -> dict[str, str]:
+        """{contact id: stored overlay} of the folder's contacts that carry one."""
+        found = self._http.get_all(
+            self._p("contactFolders", book_id, "contacts"),
+            params=overlay_props.WITH_OVERLAY,
+            headers=self._prefer,
+            policy=PULL_POLICY,
+        )
+        return {str(c["id"]): overlay_props.stored(c) or "" for c in found if c.get("id")}
 
     def _result(
         self, items: list[RemoteItem], removed: list[str], link: str, reset: bool, before: int
@@ -154,9 +175,31 @@ class GraphContactsProvider:
             requests=self._http.request_count - before,
         )
 
-    def _item(self, contact: Mapping[str, Any], photo: bytes | None) -> RemoteItem:
+    def _item(
+        self, contact: Mapping[str, Any], photo: bytes | None, kept: str | None = None
+    ) -> RemoteItem:
         cid = str(contact["id"])
-        return RemoteItem(cid, change_key(contact), cid, graph_to_vcard(contact, photo))
+        stored = kept if kept is not None else overlay_props.stored(contact)
+        text, client_uid = overlay.apply(graph_to_vcard(contact, photo), stored)
+        return RemoteItem(cid, change_key(contact), client_uid or cid, text)
+
+    def _keep_overlay(self, cid: str, photo: bytes | None, vcard: str) -> RemoteItem:
+        """After a write: Graph's copy, with what it could not hold of `vcard` written to the
+        contact's overlay property (one PATCH, only when it changed)."""
+        contact = self._get(cid, WRITE_POLICY)
+        if contact is None:
+            raise RemoteNotFound("graph", f"contact {cid} vanished right after the write")
+        wanted = overlay.for_write(vcard, graph_to_vcard(contact, photo))
+        if wanted != (overlay_props.stored(contact) or ""):
+            path = self._p("contacts", cid)
+            patched = self._http.patch(path, json=overlay_props.written(wanted)) or contact
+            contact = {
+                **patched,
+                "singleValueExtendedProperties": [
+                    {"id": overlay_props.OVERLAY_ID, "value": wanted}
+                ],
+            }
+        return self._item(contact, photo)
 
     def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:
         contact = self._get(remote_id, PULL_POLICY)
@@ -165,8 +208,16 @@ class GraphContactsProvider:
         return self._item(contact, self._photo(remote_id, PULL_POLICY))
 
     def _get(self, remote_id: str, policy: RetryPolicy) -> dict[str, Any] | None:
+        """One contact with its overlay property expanded (overlay_props.py)."""
         try:
-            return self._http.get(self._p("contacts", remote_id), policy=policy) or {}
+            return (
+                self._http.get(
+                    self._p("contacts", remote_id),
+                    params=overlay_props.EXPAND_OVERLAY,
+                    policy=policy,
+                )
+                or {}
+            )
         except RemoteNotFound:
             return None
 
@@ -191,8 +242,8 @@ class GraphContactsProvider:
         cid = str(contact["id"])
         if wanted.photo and photo != wanted.photo:
             self._put_photo(cid, wanted.photo, None)
-            return self._canonical(cid, wanted.photo)
-        return self._item(contact, photo)
+            photo = wanted.photo
+        return self._keep_overlay(cid, photo, vcard)
 
     def update_contact(
         self, book_id: str, remote_id: str, version: str | None, vcard: str
@@ -212,17 +263,17 @@ class GraphContactsProvider:
         patch = contact_patch(current, wanted)
         new_photo = wanted.photo if wanted.photo and wanted.photo != photo else None
         if not patch and new_photo is None:
-            return self._item(current, photo)
+            return self._keep_overlay(remote_id, photo, vcard)
         if wanted.photo is None and photo is not None:
             log.info("graph contact %s: the client dropped the photo; kept at Graph", remote_id)
         if patch:
             path = self._p("contacts", remote_id)
             current = self._http.patch(path, json=patch, headers=_if_match(key)) or {}
             key = change_key(current)
-        if new_photo is None:
-            return self._item(current, photo)
-        self._put_photo(remote_id, new_photo, key)
-        return self._canonical(remote_id, new_photo)
+        if new_photo is not None:
+            self._put_photo(remote_id, new_photo, key)
+            photo = new_photo
+        return self._keep_overlay(remote_id, photo, vcard)
 
     def delete_contact(self, book_id: str, remote_id: str, version: str | None) -> None:
         try:
@@ -231,12 +282,6 @@ class GraphContactsProvider:
             )
         except RemoteNotFound:
             return  # already gone: the client's intent holds
-
-    def _canonical(self, remote_id: str, photo: bytes | None) -> RemoteItem:
-        contact = self._get(remote_id, WRITE_POLICY)
-        if contact is None:
-            raise RemoteNotFound("graph", f"contact {remote_id} vanished right after the write")
-        return self._item(contact, photo)
 
     # --- photos: raw bytes, outside GraphHttp's JSON calls -------------------------------------
     def _photo(self, remote_id: str, policy: RetryPolicy) -> bytes | None:

@@ -30,6 +30,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.plainwords import unreachable
 from bridge.providers.graph.auth import GraphAppConfig
 from bridge.providers.graph.transport import make_session
 
@@ -127,7 +128,7 @@ def error_for(resp: requests.Response) -> ProviderError:
     if status == 404:
         return RemoteNotFound(PROVIDER, message, code, status)
     if status == 412 or (status == 409 and code == "ErrorIrresolvableConflict"):
-        # event-update.md / PROVIDERS.md: a stale If-Match answers 412 ErrorIrresolvableConflict.
+        # event-update.md: a stale If-Match answers 412 ErrorIrresolvableConflict.
         return PreconditionFailed(PROVIDER, message, code, status)
     if status >= 500 or status == 429:
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
@@ -275,7 +276,7 @@ class GraphHttp:
             except requests.RequestException as exc:
                 delay = min(2.0 ** (attempt - 1), 30.0)
                 if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
-                    raise ProviderBusy(PROVIDER, f"{method} failed: {exc}", delay) from exc
+                    raise ProviderBusy(PROVIDER, unreachable(url, exc), delay) from exc
                 self._sleep(delay)
                 waited += delay
                 continue

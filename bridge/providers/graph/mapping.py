@@ -1,4 +1,4 @@
-"""The Graph <-> iCalendar conversion the Graph provider calls (SPEC C2): pure, no I/O.
+"""The Graph <-> iCalendar conversion the Graph provider calls (C2): pure, no I/O.
 
 What it does: re-exports the three conversions and the write plan type:
 `graph_to_ical` (Graph event JSON + listed instances -> one deterministic VCALENDAR),

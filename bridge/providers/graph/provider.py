@@ -4,6 +4,8 @@ Wire calls only: it asks `GraphHttp` for JSON and `mapping` for the conversion b
 events and iCalendar. Pulls use `calendarView/delta` (Graph docs "Get incremental changes to
 events in a calendar view", event-delta.md) and fold a series' expanded instances back into one
 resource with its master (`GET /events/{id}` + `/instances`, event-list-instances.md).
+Lossless overlay (C10): after a write, what Graph could not hold of the client's text is
+stored in the event's extended properties (overlay_props.py) and merged back on every read.
 This module must not touch the store or the sync engine and must not enrich events.
 """
 
@@ -19,7 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
+from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.graph import overlay_props
 from bridge.providers.graph.http import PULL_POLICY, WRITE_POLICY, GraphHttp
 from bridge.providers.graph.mapping import (
     GraphWrite,
@@ -76,7 +80,7 @@ def _parse_utc(value: str) -> dt.datetime | None:
 
 
 def change_key(event: Mapping[str, Any]) -> str:
-    """An event's changeKey; `@odata.etag` is W/"<changeKey>" (PROVIDERS.md)."""
+    """An event's changeKey; `@odata.etag` is W/"<changeKey>" (Graph event resource docs)."""
     if event.get("changeKey"):
         return str(event["changeKey"])
     etag = str(event.get("@odata.etag") or "")
@@ -192,7 +196,7 @@ class GraphCalendarProvider:
             entries, delta_link = self._delta_round(
                 self._p("calendars", calendar_id, "calendarView", "delta"), window
             )
-        items, removed = self._fold(entries, window)
+        items, removed = self._fold(calendar_id, entries, window)
         return PullResult(
             items=tuple(items),
             removed=tuple(removed),
@@ -224,7 +228,7 @@ class GraphCalendarProvider:
         raise CursorExpired("graph", "delta round ended without a deltaLink")
 
     def _fold(
-        self, entries: Sequence[dict[str, Any]], window: SyncWindow
+        self, calendar_id: str, entries: Sequence[dict[str, Any]], window: SyncWindow
     ) -> tuple[list[RemoteItem], list[str]]:
         upserts: dict[str, dict[str, Any]] = {}
         removed: dict[str, None] = {}
@@ -241,6 +245,7 @@ class GraphCalendarProvider:
                 upserts[event_id] = entry
         items: dict[str, RemoteItem] = {}
         series: dict[str, None] = {}
+        singles: dict[str, dict[str, Any]] = {}
         for event_id, event in upserts.items():
             kind = event.get("type")
             if kind in ("occurrence", "exception") and event.get("seriesMasterId"):
@@ -248,9 +253,12 @@ class GraphCalendarProvider:
             elif kind == "seriesMaster":
                 series[event_id] = None
             else:  # singleInstance: the delta payload is the whole event
-                single = self._item_or_skip(event, [], window)
-                if single is not None:
-                    items[event_id] = single
+                singles[event_id] = event
+        kept = self._overlays(calendar_id) if singles else {}
+        for event_id, event in singles.items():
+            single = self._item_or_skip(event, [], window, kept.get(event_id, ""))
+            if single is not None:
+                items[event_id] = single
         for master_id in series:
             item = self._fetch_series(master_id, window)
             if item is None:
@@ -260,18 +268,37 @@ class GraphCalendarProvider:
         gone = [rid for rid in removed if rid not in items]
         return list(items.values()), gone
 
+    def _overlays(self, calendar_id: str) -> dict[str, str]:
+        """{event id: stored overlay} of the calendar's events that carry one: delta cannot
+        expand extended properties, one filtered listing can (overlay_props.py)."""
+        found = self._http.get_all(
+            self._p("calendars", calendar_id, "events"),
+            params=overlay_props.WITH_OVERLAY,
+            headers=self._prefer,
+            policy=PULL_POLICY,
+        )
+        return {str(e["id"]): overlay_props.stored(e) or "" for e in found if e.get("id")}
+
     def _item_or_skip(
-        self, event: dict[str, Any], instances: Sequence[dict[str, Any]], window: SyncWindow
+        self,
+        event: dict[str, Any],
+        instances: Sequence[dict[str, Any]],
+        window: SyncWindow,
+        kept: str | None = None,
     ) -> RemoteItem | None:
         """The item, or None (logged) when Graph gave too little for a valid resource."""
         try:
-            return self._item(event, instances, window)
+            return self._item(event, instances, window, kept)
         except IncompleteItem as exc:
             log.warning("skipped a Graph event: %s", exc)
             return None
 
     def _item(
-        self, event: dict[str, Any], instances: Sequence[dict[str, Any]], window: SyncWindow
+        self,
+        event: dict[str, Any],
+        instances: Sequence[dict[str, Any]],
+        window: SyncWindow,
+        kept: str | None = None,
     ) -> RemoteItem:
         if not event.get("id"):
             raise IncompleteItem("graph", "", "id")
@@ -279,11 +306,13 @@ class GraphCalendarProvider:
         for inst in instances:
             if inst.get("type") == "exception":
                 versions[str(inst["id"])] = change_key(inst)
+        stored = kept if kept is not None else overlay_props.stored(event)
+        text, client_uid = overlay.apply(graph_to_ical(event, instances, window), stored)
         return RemoteItem(
             remote_id=str(event["id"]),
             version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
-            uid=str(event.get("iCalUId") or event.get("id") or ""),
-            ical=graph_to_ical(event, instances, window),
+            uid=client_uid or str(event.get("iCalUId") or event["id"]),
+            ical=text,
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
         )
 
@@ -297,33 +326,55 @@ class GraphCalendarProvider:
             policy=policy,
         )
 
+    def _get_event(self, event_id: str, policy: Any) -> dict[str, Any]:
+        """One event with its overlay property expanded (overlay_props.py)."""
+        return (
+            self._http.get(
+                self._event_path(event_id), params=overlay_props.EXPAND_OVERLAY, policy=policy
+            )
+            or {}
+        )
+
     def _fetch_series(
         self, master_id: str, window: SyncWindow, policy: Any = PULL_POLICY
     ) -> RemoteItem | None:
+        parts = self._series_parts(master_id, window, policy)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+
+    def _series_parts(
+        self, master_id: str, window: SyncWindow, policy: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         try:
-            master = self._http.get(self._event_path(master_id), policy=policy) or {}
+            master = self._get_event(master_id, policy)
             instances = self._instances(master_id, window.start, window.end, policy)
         except RemoteNotFound:
             return None
-        return self._item_or_skip(master, instances, window)
+        return master, instances
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
         return self._fetch(remote_id, window, PULL_POLICY)
 
     def _fetch(self, remote_id: str, window: SyncWindow, policy: Any) -> RemoteItem | None:
+        parts = self._parts(remote_id, window, policy)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+
+    def _parts(
+        self, remote_id: str, window: SyncWindow, policy: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """(single event or series master, its instances in the window) as Graph has them."""
         try:
-            event = self._http.get(self._event_path(remote_id), policy=policy) or {}
+            event = self._get_event(remote_id, policy)
         except RemoteNotFound:
             return None
         if event.get("type") in ("occurrence", "exception") and event.get("seriesMasterId"):
-            return self._fetch_series(str(event["seriesMasterId"]), window, policy)
+            return self._series_parts(str(event["seriesMasterId"]), window, policy)
         if event.get("type") == "seriesMaster":
             try:
                 instances = self._instances(remote_id, window.start, window.end, policy)
             except RemoteNotFound:
                 return None
-            return self._item_or_skip(event, instances, window)
-        return self._item_or_skip(event, [], window)
+            return event, instances
+        return event, []
 
     # --- C5 ----------------------------------------------------------------------------------
     def create(
@@ -342,7 +393,7 @@ class GraphCalendarProvider:
         event_id = str(created["id"])
         if created.get("type") == "seriesMaster":
             self._apply_instances(event_id, wanted, {})
-        return self._canonical(event_id, window)
+        return self._canonical(event_id, window, ical)
 
     def update(
         self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
@@ -379,7 +430,7 @@ class GraphCalendarProvider:
             # check covers the exceptions; their own changeKeys only hold while the master was
             # not rewritten (a new pattern or start regenerates the occurrences).
             self._apply_instances(remote_id, wanted, {} if diff else versions)
-        return self._canonical(remote_id, window)
+        return self._canonical(remote_id, window, ical)
 
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
         headers: dict[str, str] = {}
@@ -392,11 +443,25 @@ class GraphCalendarProvider:
         except RemoteNotFound:
             return  # already gone: the client's intent holds
 
-    def _canonical(self, event_id: str, window: SyncWindow) -> RemoteItem:
-        item = self._fetch(event_id, window, WRITE_POLICY)
-        if item is None:
+    def _canonical(self, event_id: str, window: SyncWindow, client: str) -> RemoteItem:
+        """Graph's copy after a write, with the overlay of what it could not hold written to
+        the event's extended properties (one PATCH, only when it changed; C10)."""
+        parts = self._parts(event_id, window, WRITE_POLICY)
+        if parts is None:
             raise RemoteNotFound("graph", f"event {event_id} vanished right after the write")
-        return item
+        event, instances = parts
+        wanted = overlay.for_write(client, graph_to_ical(event, instances, window))
+        if wanted != (overlay_props.stored(event) or ""):
+            patched = self._http.patch(
+                self._event_path(str(event["id"])),
+                json=overlay_props.written(wanted),
+                policy=WRITE_POLICY,
+            )
+            event = dict(patched or event)  # the PATCH answer: the event with a new changeKey
+            event["singleValueExtendedProperties"] = [
+                {"id": overlay_props.OVERLAY_ID, "value": wanted}
+            ]
+        return self._item(event, instances, window)
 
     def _apply_instances(
         self, master_id: str, wanted: GraphWrite, versions: Mapping[str, str]

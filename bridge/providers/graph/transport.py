@@ -1,7 +1,7 @@
 """One HTTP session factory shared by msal and the Graph client, with a fixed CA bundle.
 
 requests lets `REQUESTS_CA_BUNDLE`/`CURL_CA_BUNDLE` in the environment override a session's
-`verify` (it merges environment settings per request, see PROVIDERS.md). When the bridge is
+`verify` (it merges environment settings per request, see requests docs, Advanced Usage: SSL Cert Verification). When the bridge is
 configured with a CA bundle (the sandbox's self-signed authority) that must win, so the session
 returned here passes `verify=` explicitly on every request. This module must not know about
 Graph or tokens.

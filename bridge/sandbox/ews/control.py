@@ -94,6 +94,7 @@ def _item_json(svc: EwsService, item_id: str) -> Json:
         "type": "RecurringMaster" if item.data.get("Recurrence") else "Single",
         "exceptions": sorted(item.exceptions),
         "deleted_occurrences": sorted(item.deleted_occurrences),
+        "extended": dict(item.data.get("Extended") or {}),  # ExtendedFieldURI key -> value
     }
 
 

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from bridge.sandbox.ews import recurrence as erec
+from bridge.sandbox.ews.contacts_model import extended_key
 from bridge.sandbox.ews.soap import EwsError, local, parse_bool, parse_datetime, t
 from bridge.sandbox.ews.store import Fields
 
@@ -89,9 +90,14 @@ def parse_fields(item: ET.Element, tz: dt.tzinfo) -> tuple[Fields, ET.Element | 
                 out.setdefault("EndTimeZone", zone_name)
         elif name == "Recurrence":
             recurrence = child
+        elif name == "ExtendedProperty":  # "ExtendedProperty" (web-service-reference): stored
+            uri = child.find(t("ExtendedFieldURI"))
+            value = child.findtext(t("Value"))
+            if uri is not None and value is not None:
+                out.setdefault("Extended", {})[extended_key(uri)] = value
         elif name in READ_ONLY:
             raise EwsError("ErrorInvalidPropertySet", f"{name} is read-only.")
-        # other properties (ExtendedProperty, MimeContent …) are accepted and ignored
+        # other properties (MimeContent …) are accepted and ignored
     return out, recurrence
 
 

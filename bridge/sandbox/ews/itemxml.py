@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.sandbox.ews import recurrence as erec
+from bridge.sandbox.ews.contacts_model import extended_key
 from bridge.sandbox.ews.soap import fmt_bool, fmt_datetime, local, sub, t
 from bridge.sandbox.ews.store import CalItem, Fields, Folder, Store, occurrence_id
 
@@ -398,8 +399,12 @@ def render(parent: ET.Element, v: View, ctx: RenderContext) -> ET.Element:
         if short == "ExtendedProperty":
             continue
         _field(node, uri, v, ctx)
+    own = v.kind in ("Single", "RecurringMaster")  # stored on the item, not on occurrences
+    stored = (v.item.data.get("Extended") or {}) if own else {}
     for ext in shape.extended:
-        value = ctx.extended_values(v, ext) if ctx.extended_values else None
+        value = stored.get(extended_key(ext))
+        if value is None and ctx.extended_values:
+            value = ctx.extended_values(v, ext)
         if value is None:
             continue
         prop = sub(node, "t:ExtendedProperty")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.sandbox.ews import contacts_ops, edits, itemparse
 from bridge.sandbox.ews import recurrence as erec
+from bridge.sandbox.ews.contacts_model import extended_key
 from bridge.sandbox.ews.itemxml import view_of
 from bridge.sandbox.ews.soap import EwsError, Request, error, local, m, sub, success, t
 
@@ -75,9 +76,23 @@ def _changes(
     for upd in updates:
         kind = local(upd)
         path = next((c for c in upd if local(c) in ("FieldURI", "IndexedFieldURI")), None)
+        ext_path = next((c for c in upd if local(c) == "ExtendedFieldURI"), None)
+        if path is None and ext_path is not None:
+            # "SetItemField"/"DeleteItemField" with an ExtendedFieldURI: the property is set
+            # from the item's ExtendedProperty, or removed (web-service-reference)
+            ext = dict(changes.get("Extended") or current.get("Extended") or {})
+            if kind == "DeleteItemField":
+                ext.pop(extended_key(ext_path), None)
+            else:
+                holder = next((c for c in upd if c is not ext_path), None)
+                prop = holder.find(t("ExtendedProperty")) if holder is not None else None
+                value = prop.findtext(t("Value")) if prop is not None else None
+                if value is None:
+                    raise EwsError("ErrorInvalidPropertyRequest", "No ExtendedProperty value.")
+                ext[extended_key(ext_path)] = value
+            changes["Extended"] = ext
+            continue
         if path is None:
-            if any(local(c) == "ExtendedFieldURI" for c in upd):
-                continue  # extended properties are accepted and not stored
             raise EwsError("ErrorInvalidPropertyRequest", "Update without a property path")
         uri = path.get("FieldURI", "")
         container = next((c for c in upd if local(c) not in ("FieldURI", "IndexedFieldURI")), None)

@@ -253,9 +253,53 @@ def normalize(
         out["conferenceData"] = previous_conference  # "conferenceDataVersion=0 ... ignores"
     else:
         out.pop("conferenceData", None)
+    if "extendedProperties" in out:
+        out["extendedProperties"] = extended_properties(out["extendedProperties"])
+        if not out["extendedProperties"]:
+            del out["extendedProperties"]
     if "colorId" in out and str(out["colorId"]) not in {str(i) for i in range(1, 12)}:
         raise bad_request("Invalid color id.", "invalid", "colorId")
     out.setdefault("status", "confirmed")
+    return out
+
+
+# "Extended properties" guide (developers.google.com/workspace/calendar/api/guides/
+# extended-properties), Limits: a key holds at most 44 characters (longer keys are dropped), a
+# value at most 1024 characters (longer values are truncated); an event holds at most 300
+# properties totalling 32 kB (keys + values), private and shared together.
+EXT_KEY_CHARS = 44
+EXT_VALUE_CHARS = 1024
+EXT_MAX_COUNT = 300
+EXT_MAX_BYTES = 32 * 1024
+
+
+def extended_properties(raw: Any) -> dict[str, dict[str, str]]:
+    """`extendedProperties` {private: {k: v}, shared: {k: v}} within Google's limits."""
+    if not isinstance(raw, dict):
+        raise bad_request("Invalid extendedProperties.", "invalid", "extendedProperties")
+    out: dict[str, dict[str, str]] = {}
+    count = size = 0
+    for scope in ("private", "shared"):
+        values = raw.get(scope)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise bad_request(
+                "Invalid extendedProperties.", "invalid", f"extendedProperties.{scope}"
+            )
+        kept: dict[str, str] = {}
+        for key, value in values.items():
+            if value is None or len(str(key)) > EXT_KEY_CHARS:
+                continue
+            kept[str(key)] = str(value)[:EXT_VALUE_CHARS]
+            count += 1
+            size += len(str(key).encode()) + len(kept[str(key)].encode())
+        if kept:
+            out[scope] = kept
+    if count > EXT_MAX_COUNT or size > EXT_MAX_BYTES:
+        raise bad_request(
+            "Too many or too large extended properties.", "invalid", "extendedProperties"
+        )
     return out
 
 
