@@ -4,7 +4,8 @@ Used by the write path to recognise a client PUT that changes nothing the provid
 client re-serialised the resource, re-folded lines, reordered parameters or properties): such a
 PUT needs no provider call, so it can neither lose a change made at the provider meanwhile nor
 disturb a value the bridge could not serve as it is (a redacted host start link). DTSTAMP is
-ignored (RFC 5545 §3.8.7.2: it records when the object was serialised, not what it says).
+ignored (RFC 5545 §3.8.7.2: it records when the object was serialised, not what it says), and so
+are VTIMEZONE bodies (providers keep the zone name only; the bridge rebuilds the definition).
 
 Must not do I/O.
 """
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 import icalendar
 
-_IGNORED = frozenset({"DTSTAMP", "PRODID"})  # PRODID: which program wrote the text
+_IGNORED = frozenset({"DTSTAMP", "PRODID"})
+# VTIMEZONE bodies are rebuilt by the bridge from each TZID; a provider keeps only the zone name
+# (and vobject shortens their comma-separated RDATE lists), so they never count as content.
+_REGENERATED = frozenset({"VTIMEZONE"})  # PRODID: which program wrote the text
 
 Prop = tuple[str, tuple[tuple[str, str], ...], str]
 Signature = tuple[str, tuple[Prop, ...], tuple[object, ...]]
@@ -33,7 +37,12 @@ def _signature(component: icalendar.cal.Component) -> Signature:
             sorted((str(k).upper(), str(v)) for k, v in getattr(value, "params", {}).items())
         )
         props.append((name, params, _value(value)))
-    children = tuple(sorted((_signature(c) for c in component.subcomponents), key=repr))
+    children = tuple(
+        sorted(
+            (_signature(c) for c in component.subcomponents if c.name not in _REGENERATED),
+            key=repr,
+        )
+    )
     return (str(component.name), tuple(sorted(props)), children)
 
 

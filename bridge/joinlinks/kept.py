@@ -11,6 +11,11 @@ properties the provider's current text has for it, the client is one that drops 
 the provider's X- properties are put back. A client that kept some of them dropped the others on
 purpose: nothing is added then.
 
+`restore_truncated()` repairs what Radicale's vobject parse does to a value it does not know:
+it reads it as a comma-separated list and keeps the first item (CONFERENCE:tel:+1646…,,855…#
+arrives as tel:+1646…). A client value equal to the part before the first comma of the
+provider's value of the same property (same VEVENT) is given the provider's whole value back.
+
 This module must not do I/O.
 """
 
@@ -24,6 +29,7 @@ from bridge.joinlinks.content import (
     serialize,
     split_vevents,
     unfold,
+    with_value,
 )
 
 
@@ -58,4 +64,42 @@ def restore_dropped_x(client_text: str, provider_text: str) -> str:
             continue
         at = insertion_point(segment)
         out.extend(segment[:at] + theirs + segment[at:])
+    return serialize(out)
+
+
+def restore_truncated(client_text: str, provider_text: str) -> str:
+    """`client_text` with values cut at their first comma (vobject) given back whole."""
+    provider: dict[str, list[ContentLine]] = {}
+    for segment in split_vevents(unfold(provider_text)):
+        if isinstance(segment, list):
+            found = [parse_line(segment[i]) for i in direct_properties(segment)]
+            provider.setdefault(_rid(found), found)
+    out: list[str] = []
+    for segment in split_vevents(unfold(client_text)):
+        if not isinstance(segment, list):
+            out.append(segment)
+            continue
+        mine = {i: parse_line(segment[i]) for i in direct_properties(segment)}
+        theirs = [ln for ln in provider.get(_rid(list(mine.values())), []) if "," in ln.value]
+        for i, raw in enumerate(segment):
+            line = mine.get(i)
+            if line is None or "," in line.value or not theirs:
+                out.append(raw)
+                continue
+            cut = line.value.strip()
+            whole = next(
+                (
+                    p
+                    for p in theirs
+                    if p.name == line.name
+                    and p.value.split(",", 1)[0].strip() == cut
+                    and p.params == line.params
+                ),
+                None,
+            )
+            if whole is None:
+                out.append(raw)
+            else:
+                theirs.remove(whole)
+                out.append(with_value(line, whole.value))
     return serialize(out)

@@ -133,7 +133,7 @@ def changes_of(
     changes: list[Change] = []
     for raw in new:
         line = parse_line(raw)
-        changes.append(Change(ADDED, line.name, line.value))
+        changes.append(Change(ADDED, line.name, line.value, param_key(line)))
     for index, raw in sorted(replaced.items()):
         before, after = parse_line(block[index]), parse_line(raw)
         if index in affixed:
@@ -166,14 +166,30 @@ def _without_affixes(text: str, affixes: Sequence[Change]) -> tuple[str, bool]:
     return body, touched
 
 
-def _match(seen: str, pool: Sequence[str]) -> str | None:
-    """The recorded value the client's `seen` value stands for: equal, or cut at its first
-    comma (vobject reads an unknown property's value as a comma-separated list and keeps the
-    first item, e.g. CONFERENCE:tel:+1646…,,855…# comes back as tel:+1646…)."""
-    if seen in pool:
-        return seen
+def param_key(line: ContentLine) -> str:
+    """The parameters of a line, canonically (for telling apart lines with equal values)."""
+    return ";".join(sorted(f"{k}={','.join(v)}" for k, v in line.params))
+
+
+def _match(seen: str, params: str, pool: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The recorded (value, parameters) the client's line stands for: the same value, or the
+    value cut at its first comma with the same parameters (vobject reads an unknown
+    property's value as a comma-separated list and keeps the first item, e.g.
+    CONFERENCE:tel:+1646…,,855…# comes back as tel:+1646…)."""
+    exact = next((entry for entry in pool if entry[0] == seen), None)
+    if exact is not None:
+        return exact
     if seen and "," not in seen:
-        return next((v for v in pool if "," in v and v.split(",", 1)[0].strip() == seen), None)
+        return next(
+            (
+                entry
+                for entry in pool
+                if "," in entry[0]
+                and entry[0].split(",", 1)[0].strip() == seen
+                and entry[1] == params
+            ),
+            None,
+        )
     return None
 
 
@@ -182,12 +198,12 @@ def remove_from_vevent(block: Sequence[str], record: Enrichment) -> list[str]:
     indices = direct_properties(block)
     parsed = {i: parse_line(block[i]) for i in indices}
     changes = record.for_key(vevent_key(parsed.values()))
-    added: dict[str, list[str]] = {}
+    added: dict[str, list[tuple[str, str]]] = {}
     replaced: dict[str, list[Change]] = {}
     affixes: dict[str, list[Change]] = {}
     for c in changes:
         if c.kind == ADDED:
-            added.setdefault(c.name, []).append(normalise(unescape_text(c.value)))
+            added.setdefault(c.name, []).append((normalise(unescape_text(c.value)), c.original))
         elif c.kind == REPLACED:
             replaced.setdefault(c.name, []).append(c)
         else:
@@ -201,7 +217,7 @@ def remove_from_vevent(block: Sequence[str], record: Enrichment) -> list[str]:
             continue
         seen = _seen(line)
         pool = added.get(line.name)
-        match = _match(seen, pool or [])
+        match = _match(seen, param_key(line), pool or [])
         if match is not None and pool is not None:
             pool.remove(match)
             continue
@@ -216,7 +232,7 @@ def remove_from_vevent(block: Sequence[str], record: Enrichment) -> list[str]:
             text, touched = _without_affixes(unescape_text(line.value), affixes.get(line.name, []))
             if not touched and line.name in added:
                 # an ADDED TEXT property the user extended: drop our part at its start
-                base = [a for a in added[line.name] if a and text.lstrip().startswith(a)]
+                base = [a for a, _ in added[line.name] if a and text.lstrip().startswith(a)]
                 if base:
                     text, touched = text.lstrip()[len(base[0]) :].lstrip("\n"), True
                     if not text.strip():

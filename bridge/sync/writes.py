@@ -27,7 +27,7 @@ from bridge.errors import (
 )
 from bridge.ical import overlay
 from bridge.ical.compare import same_content
-from bridge.joinlinks.kept import restore_dropped_x
+from bridge.joinlinks.kept import restore_dropped_x, restore_truncated
 from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
@@ -155,7 +155,9 @@ class WriteThrough:
                 )
             if existing is not None:
                 provider_text = self._provider_text(existing, record)
-                upstream = restore_dropped_x(upstream, provider_text)
+                upstream = restore_dropped_x(
+                    restore_truncated(upstream, provider_text), provider_text
+                )
                 if same_content(upstream, provider_text):
                     # nothing the provider holds changed: no call, so nothing can be lost
                     log.info("%s/%s: unchanged, not written to the provider", coll.name, href)
