@@ -85,11 +85,20 @@ def test_every_contact_put_back_unchanged_changes_nothing_at_the_provider(
     put_back_unchanged(demo, texts, contact_snapshot(demo, label), VCF)
 
 
-#: The provider fields a title + time edit may change, as the first parts of their paths.
+#: The provider fields a title + time edit may change, as the first parts of their paths. A
+#: write also refreshes the lossless overlay (C10: what the client sent that the provider has no
+#: field for, kept in the provider's extension mechanism), so its storage may change too.
 EDITABLE = {
-    "Microsoft 365": ("subject", "start", "end", "originalStart"),
-    "Google": ("summary", "start", "end"),
-    "Exchange": ("data.Subject", "data.Start", "data.End"),
+    "Microsoft 365": (
+        "subject",
+        "start",
+        "end",
+        "originalStart",
+        "singleValueExtendedProperties",
+        "multiValueExtendedProperties",
+    ),
+    "Google": ("summary", "start", "end", "extendedProperties"),
+    "Exchange": ("data.Subject", "data.Start", "data.End", "data.Extended"),
 }
 TITLE = {"Microsoft 365": "subject", "Google": "summary", "Exchange": "data.Subject"}
 
