@@ -6,28 +6,28 @@ of model records. Adapters must go through it, never around it. It must not impo
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
 import os
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from cachetools import TTLCache
 
 from bridge.administration import Administration, GroupRecord, SessionRecord, UserRecord
 from bridge.connections import Connections, PendingConsent, Revocation
 from bridge.contacts.directory import DirectoryCard, directory_card
 from bridge.contacts.phones import e164_of, phone_entries
 from bridge.contacts.vcard4 import to_vcard4
+from bridge.dav_logins import DavLogins, LoginOutcome
 from bridge.errors import (
     AuthExpired,
     AuthFailed,
     BadInput,
     BridgeError,
+    Busy,
     ConfigError,
     Forbidden,
+    LimitExceeded,
     NotFound,
     PolicyRefused,
     PreconditionFailed,
@@ -69,6 +69,7 @@ __all__ = [
     "Bridge",
     "BridgeError",
     "ConnectionStatus",
+    "LoginOutcome",
     "Forbidden",
     "GroupRecord",
     "Identity",
@@ -83,6 +84,8 @@ __all__ = [
     "UserRecord",
     "parse_policy_form",
     "DirectoryCard",
+    "Busy",
+    "LimitExceeded",
     "ProviderBusy",
     "current",
     "directory_card",
@@ -109,6 +112,7 @@ class Bridge:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
         self.store = Store(settings.database_path)
+        self.store.lock_timeout_s = settings.server.lock_timeout_seconds
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)
         self.box = SecretBox.load(self.key_file)
@@ -119,17 +123,18 @@ class Bridge:
             settings.sync,
             contacts=self.connections.contacts_provider,
             region_for=self._region_of_user,
+            limits=settings.limits,
+            lock_timeout_s=settings.server.lock_timeout_seconds,
         )
         self.refresher = Refresher(self.engine)
-        self.writes = WriteThrough(self.engine)
+        self.writes = WriteThrough(self.engine, settings.server.write_budget_seconds)
         self.admin = Administration(self.store, settings)
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
         self.onboarding = Onboarding(
             self.store, self.connections, self.engine, settings, self.admin.policy_for
         )
-        self._logins: TTLCache[str, int] = TTLCache(maxsize=4096, ttl=120)
-        self._login_guard = threading.Lock()
+        self.dav_logins = DavLogins(self._app_password_matches)
 
     # -- users ----------------------------------------------------------------------------
     def ensure_user(self, name: str, email: str | None = None) -> UserRow:
@@ -151,8 +156,7 @@ class Bridge:
         user = self._user(username)
         if not self.store.delete_app_password(user.id, password_id):
             raise NotFound(f"user {username!r} has no app password {password_id}")
-        with self._login_guard:
-            self._logins.clear()
+        self.dav_logins.forget_successes()
 
     def _user(self, username: str) -> UserRow:
         user = self.store.user_by_name(username)
@@ -160,46 +164,35 @@ class Bridge:
             raise NotFound(f"no user {username!r}")
         return user
 
-    def login_blocked_for(self, client: str) -> float:
-        """Seconds a DAV/lookup login from `client` must wait after repeated failures (A6);
-        0 when it may try now. App passwords are long random strings, so guessing is
-        throttled per client address only: nobody can lock a user's devices out by failing
-        on purpose with their user name."""
-        return self.admin.throttle.retry_after(f"client:{client}") if client else 0.0
+    def accepted_years(self) -> tuple[int, int]:
+        """The years a client may write or query ([limits] min_year, max_year)."""
+        limits = self.settings.limits
+        return limits.min_year, limits.max_year
 
-    def login_wait(self, username: str, password: str, client: str) -> float:
-        """`login_blocked_for`, except that credentials which logged in a moment ago are not
-        held up (a device keeps working while another one behind the same address fails)."""
-        digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-        with self._login_guard:
-            if digest in self._logins:
-                return 0.0
-        return self.login_blocked_for(client)
+    def check_login(self, username: str, password: str, client: str = "") -> LoginOutcome:
+        """Check DAV/lookup/phonebook credentials (user name + app password) from the client
+        address `client`: the user, or why not (wrong: 401; too many failures: 429 with
+        `retry_after`). See bridge.dav_logins for how failures are counted and paced; a
+        correct credential is never refused because of other clients' failures."""
+        return self.dav_logins.check(username, password, client)
 
     def login(self, username: str, password: str, client: str = "") -> bool:
-        """Check DAV credentials (user name + app password). Successful logins are cached
-        briefly by a digest so that every request does not pay for the slow hash. Failures
-        count towards the throttle of the client address."""
-        if not username or not password:
-            return False
-        digest = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-        with self._login_guard:
-            if digest in self._logins:
-                return True
-        if self.login_blocked_for(client):
-            return False
+        return self.check_login(username, password, client).ok
+
+    def lookup_token_failed(self, client: str, token: str) -> None:
+        """A wrong `[contacts] lookup_token` counts against the client address."""
+        self.dav_logins.secret_failed(client, token)
+
+    def _app_password_matches(self, username: str, password: str) -> bool:
+        """The slow check (scrypt) of an app password; touches its last-use time."""
         user = self.store.user_by_name(username)
         if user is not None:
             for pw_id, stored in self.store.app_password_hashes(user.id):
                 if verify_password(password, stored):
                     self.store.touch_app_password(pw_id)
-                    with self._login_guard:
-                        self._logins[digest] = user.id
                     return True
         else:
             verify_password(password, hash_password("timing-equaliser"))
-        if client:
-            self.admin.throttle.failed(f"client:{client}")
         return False
 
     # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
@@ -349,13 +342,10 @@ class Bridge:
         self.onboarding.check_deletable(username, conn.id)
         revocation = self.connections.revoke(conn.id)
         colls = self.store.collections(connection_id=conn.id)
-        for coll in colls:  # wait for pulls in flight
-            self.engine.lock(coll.id).acquire()
-        try:
-            self.store.delete_connection(conn.id)
-        finally:
+        with contextlib.ExitStack() as held:  # wait (bounded) for pulls and writes in flight
             for coll in colls:
-                self.engine.lock(coll.id).release()
+                held.enter_context(self.engine.locked(coll.id))
+            self.store.delete_connection(conn.id)
         self.connections.forget(conn.id)
         log.info("deleted connection %d (%s): %s", conn.id, conn.provider, revocation.note)
         return revocation
@@ -432,6 +422,7 @@ class Bridge:
 
     def close(self) -> None:
         self.refresher.stop()
+        self.writes.close()
         self.store.close()
 
 

@@ -118,7 +118,30 @@ class RemoteNotFound(ProviderError):
     http_status = 404
 
 
-class ProviderBusy(ProviderError):
+class Busy(BridgeError):
+    """Not now: the client gets 503 with Retry-After `retry_after` seconds (a collection locked
+    by another write or pull past the lock timeout, a write past its time budget)."""
+
+    http_status = 503
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LimitExceeded(BridgeError):
+    """A client's write goes past a configured bound ([limits] `limit` = `value`): 403, the
+    message naming the limit and its value."""
+
+    http_status = 403
+
+    def __init__(self, limit: str, value: int, message: str) -> None:
+        super().__init__(f"{message} (limit: [limits] {limit} = {value})")
+        self.limit = limit
+        self.value = value
+
+
+class ProviderBusy(ProviderError, Busy):
     """Throttled or temporarily failing (429/503/5xx); retry after `retry_after` seconds."""
 
     http_status = 503

@@ -14,6 +14,7 @@ from typing import Protocol
 from waitress.server import create_server
 
 from bridge.api import Bridge
+from bridge.http_linger import LingeringChannel
 from radicale_plugins.app import make_wsgi
 
 log = logging.getLogger("davbridge")
@@ -25,11 +26,11 @@ class HttpServer:
     def __init__(self, bridge: Bridge, host: str, port: int) -> None:
         s = bridge.settings.server
         self._server = create_server(
-            make_wsgi(s.max_content_length),
+            make_wsgi(s.max_content_length, bridge.settings.limits.instances_per_expansion),
             host=host,
             port=port,
             threads=s.threads,
-            max_request_body_size=s.max_content_length,
+            max_request_body_size=s.max_content_length + 1,  # waitress refuses >= this
             ident="davbridge",
             clear_untrusted_proxy_headers=True,
             channel_timeout=120,
@@ -39,6 +40,8 @@ class HttpServer:
             outbuf_high_watermark=128 * 1024 * 1024,
             inbuf_overflow=16 * 1024 * 1024,
         )
+        # a 413 the client can read instead of a reset (bridge/http_linger.py)
+        self._server.channel_class = LingeringChannel
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)

@@ -31,6 +31,21 @@ class ServerSettings:
     max_content_length: int = _opt(10_000_000, "Largest request body accepted, bytes (413 above).")
     threads: int = _opt(8, "Worker threads serving DAV requests.")
     public_url: str = _opt("", "URL clients use, when behind a proxy (default http://host:port/).")
+    write_budget_seconds: float = _opt(
+        25.0,
+        "Longest a client's PUT/DELETE waits for the provider (throttling included); past it "
+        "the client gets 503 + Retry-After and may safely retry.",
+    )
+    lock_timeout_seconds: float = _opt(
+        10.0,
+        "Longest a request waits for a collection busy with another write or pull (503 + "
+        "Retry-After after that); also SQLite's busy timeout.",
+    )
+    health_token: str = _opt(
+        "",
+        "Monitoring token: `Authorization: Bearer <token>` on /health shows each connection's "
+        "status (without it, or an administrator's credentials, /health says only ok/degraded).",
+    )
 
 
 @dataclass(frozen=True)
@@ -127,6 +142,52 @@ class ContactsSettings:
     )
 
 
+@dataclass(frozen=True)
+class LimitsSettings:
+    description_chars: int = _opt(
+        1_000_000,
+        "Longest DESCRIPTION / X-ALT-DESC (characters) enrichment reads and the mirror keeps; "
+        "a provider event's longer one is served shortened, a client's is refused (403).",
+    )
+    tels_per_contact: int = _opt(
+        200,
+        "TEL numbers of one contact indexed for caller lookup; a client's card with more is "
+        "refused (403), a provider's is served whole with the first ones indexed.",
+    )
+    attendees_per_event: int = _opt(
+        2_000,
+        "ATTENDEEs per event; a provider event with more is served with the first ones, a "
+        "client's is refused (403).",
+    )
+    components_per_resource: int = _opt(
+        1_000,
+        "Components (series master and overridden occurrences) per calendar resource; the "
+        "same rule as attendees.",
+    )
+    instances_per_expansion: int = _opt(
+        2_000,
+        "Most occurrences one recurrence expansion produces (time ranges of recurring "
+        "events; CalDAV expand).",
+    )
+    min_year: int = _opt(
+        1601, "Earliest year a client may write or expand an event in (403 before)."
+    )
+    max_year: int = _opt(2200, "Latest year a client may write or expand an event in (403 after).")
+
+    def __post_init__(self) -> None:
+        for name in (
+            "description_chars",
+            "tels_per_contact",
+            "attendees_per_event",
+            "components_per_resource",
+            "instances_per_expansion",
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"limits.{name}", "must be at least 1")
+        if not 1 <= self.min_year <= self.max_year <= 9999:
+            raise ConfigError("limits.min_year", "need 1 <= min_year <= max_year <= 9999")
+
+
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
@@ -183,6 +244,7 @@ class Settings:
     google: GoogleSettings = field(default_factory=GoogleSettings)
     ews: EwsSettings = field(default_factory=EwsSettings)
     contacts: ContactsSettings = field(default_factory=ContactsSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
     log: LogSettings = field(default_factory=LogSettings)
 

@@ -2,7 +2,8 @@
 
 A key ("user:<name>", "client:<address>") that fails `max_failures` times within `window_s`
 seconds is locked for `lock_s` seconds; each further lock of a key that keeps failing doubles,
-up to `max_lock_s`. A success forgets the key. Memory is bounded (`max_keys`, oldest unlocked
+up to `max_lock_s`. A success forgets the key. Failures may carry a fingerprint of what was tried; a
+fingerprint already counted for a key within the window does not count again. Memory is bounded (`max_keys`, oldest unlocked
 keys forgotten first).
 
 In memory and per process: each process (and each `Bridge`) throttles on its own, and a restart
@@ -27,6 +28,7 @@ class _Key:
     locked_until: float = 0.0
     locks: int = 0
     last_failure: float = 0.0
+    seen: dict[str, float] = field(default_factory=dict)
 
 
 class LoginThrottle:
@@ -67,11 +69,21 @@ class LoginThrottle:
                 f"Too many failed sign-in attempts. Try again in {seconds} seconds.", seconds
             )
 
-    def failed(self, key: str) -> None:
-        """Count a failure; the one that reaches `max_failures` within the window locks the key."""
+    def failed(self, key: str, fingerprint: str | None = None) -> None:
+        """Count a failure; the one that reaches `max_failures` within the window locks the key.
+        A `fingerprint` (an opaque digest of what was tried) already counted for this key
+        within the window is not counted again: repeating one wrong secret is one failure."""
         now = self._clock()
         with self._lock:
             entry = self._keys.pop(key, None) or _Key()
+            if fingerprint is not None:
+                entry.seen = {f: t for f, t in entry.seen.items() if now - t < self.window_s}
+                if fingerprint in entry.seen:
+                    self._keys[key] = entry
+                    return
+                entry.seen[fingerprint] = now
+                if len(entry.seen) > 4 * self.max_failures:
+                    entry.seen.pop(next(iter(entry.seen)))
             if entry.locks and now - max(entry.last_failure, entry.locked_until) > self.window_s:
                 entry.locks = 0  # quiet for a window: start again from the shortest lock
             entry.failures = [t for t in entry.failures if now - t < self.window_s] + [now]

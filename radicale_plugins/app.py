@@ -1,19 +1,18 @@
 """The DAV application: Radicale with davbridge's plugins, plus what Radicale lacks for a
 write-through bridge — provider errors mapped to meaningful statuses with a readable body
 (403 read-only, 412 changed meanwhile, 400 invalid, 503 + Retry-After when throttled),
-no ETag on a PUT whose stored copy differs from what was sent (RFC 4791 §5.3.4), body size
-limits (413) and XML bomb refusal before any parsing, and a /health endpoint.
+no ETag on a PUT whose stored copy differs from what was sent (RFC 4791 §5.3.4), PUT bodies
+checked before anything is written (putcheck), Radicale's own reasons written into its
+generic refusals (reasons), and /health, /lookup and /phonebook beside DAV. What is checked
+before Radicale sees a request (credentials, size, charset, paths, XML) is in front and guards.
 
-Imports only radicale and bridge.api (plus the standard library and defusedxml).
+Imports only radicale and bridge.api (plus radicale_plugins and the standard library).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import io
-import json
 import logging
 import time
 import zlib
@@ -21,43 +20,66 @@ from collections.abc import Callable, Iterable
 from http import client
 from typing import Any
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
 from radicale import Application, config
-from radicale import item as radicale_item
 from radicale import types as rtypes
 
 from bridge import api
-from bridge.api import BridgeError, ProviderBusy
-from radicale_plugins import cardquery, fastpath, lookup, phonebooks
+from bridge.api import BridgeError, Busy
+from radicale_plugins import (
+    cardquery,
+    fastpath,
+    front,
+    guards,
+    health,
+    hrefs,
+    lookup,
+    phonebooks,
+    putcheck,
+    reasons,
+)
+from radicale_plugins.refusals import Refusal
 from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
 
-_XML_METHODS = {"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL", "POST"}
+
 _VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" />'
 _VCARD4 = b'<CR:address-data-type content-type="text/vcard" version="4.0" />'
 
 
-def radicale_configuration(max_content_length: int) -> config.Configuration:
+def radicale_configuration(
+    max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
+) -> config.Configuration:
     configuration = config.load()
     configuration.update(
         {
-            # Radicale warns at every start unless a resource fits in 80% of a request body
+            # davbridge's own front end refuses bodies over max_content_length with 413 before
+            # Radicale runs. Radicale caps max_resource_size at 80% of its max_content_length
+            # (warning at every start otherwise) and answers a larger resource with 412, so its
+            # body limit is set to 1.25x ours: no warning, and no 412 for a body we accept.
             "server": {
-                "max_content_length": str(max_content_length),
-                "max_resource_size": str(int(max_content_length * 0.8)),
+                "max_content_length": str(max_content_length * 5 // 4 + 4),
+                "max_resource_size": str(max_content_length),
+                "delay_on_error": "0",
             },
             "auth": {
                 "type": "radicale_plugins.auth",
-                "delay": "1",
+                # no sleeping worker threads: wrong credentials never reach Radicale (front.login
+                # answers them, paced by bridge.dav_logins), and Radicale would otherwise also
+                # hold every authenticated 403 and anonymous 401 for ~1 s
+                "delay": "0",
                 "cache_logins": "False",
-                "realm": "davbridge - use your app password",
+                "realm": front.REALM,
             },
             "rights": {"type": "radicale_plugins.rights"},
             "storage": {"type": "radicale_plugins.storage"},
             "web": {"type": "none"},
             "logging": {"level": "warning", "mask_passwords": "True"},
+            # [limits] instances_per_expansion (issue 9)
+            "reporting": {
+                "max_expand_occurrence": str(max_occurrences),
+                "max_freebusy_occurrence": str(max_occurrences),
+            },
         },
         "davbridge",
         privileged=True,
@@ -68,23 +90,54 @@ def radicale_configuration(max_content_length: int) -> config.Configuration:
 def _text_response(
     status: int, message: str, headers: dict[str, str] | None = None
 ) -> rtypes.WSGIResponse:
-    return (
-        status,
-        {"Content-Type": "text/plain; charset=utf-8", **(headers or {})},
-        message + "\n",
-        None,
-    )
+    return Refusal(status, message, headers=headers or {}).as_radicale()
 
 
 def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
     headers: dict[str, str] = {}
-    if isinstance(exc, ProviderBusy):
+    if isinstance(exc, Busy):  # throttled provider, busy collection, write budget spent
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
     return _text_response(exc.http_status, exc.message, headers)
 
 
+def _with_dropped(environ: rtypes.WSGIEnviron, response: Any) -> Any:
+    """A multiget answer with a 404 for each href the guard took out (guards.multiget_hrefs)."""
+    dropped = environ.get("davbridge.dropped_hrefs")
+    status, headers, answer, xml = response
+    if not dropped or status != 207:
+        return response
+    data = answer.encode("utf-8") if isinstance(answer, str) else answer
+    return status, headers, guards.with_missing(data, dropped), xml
+
+
+def _collection_delete_refusal(path: str, user: str) -> rtypes.WSGIResponse | None:
+    """DELETE of a whole calendar or address book (or of the principal): refused with the
+    reason until collections can be deleted at the provider."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) > 2 or (parts and parts[0] != user):
+        return None
+    if len(parts) == 2 and api.current().collection(user, parts[1]) is None:
+        return None  # nothing there: Radicale answers 404
+    what = "your principal" if len(parts) < 2 else f"the collection {parts[-1]!r}"
+    return _text_response(
+        client.FORBIDDEN,
+        f"Deleting {what} over DAV is not supported; delete calendars and address books "
+        "at the provider (Outlook, Google Calendar), and they disappear here.",
+    )
+
+
 class BridgeApplication(Application):
     """Radicale's application with write-through error mapping."""
+
+    def _handle_request(self, environ: rtypes.WSGIEnviron) -> Any:
+        """Radicale's answer, with its reason written into generic refusals (reasons.py)."""
+        token = reasons.begin()
+        try:
+            status_text, headers, answers = super()._handle_request(environ)
+        finally:
+            found = reasons.end(token)
+        headers, answers = reasons.explained(status_text, list(headers), list(answers), found)
+        return status_text, headers, answers
 
     def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
         parts = path.strip("/").split("/")
@@ -104,9 +157,9 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        problem = self._malformed(self._body(environ))
+        problem = self._put_refusal(environ, path, user)
         if problem is not None:
-            return _text_response(client.BAD_REQUEST, problem)
+            return problem.as_radicale()
         state: dict[str, Any] = {
             "if_match": bool(environ.get("HTTP_IF_MATCH")),
             "if_match_value": environ.get("HTTP_IF_MATCH"),
@@ -116,6 +169,8 @@ class BridgeApplication(Application):
             status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
         except BridgeError as exc:
             return _error_response(exc)
+        except OverflowError as exc:  # a date the provider mapping cannot represent
+            return _text_response(client.BAD_REQUEST, f"A date is out of range: {exc}.")
         finally:
             request_state.reset(token)
         if state.get("stored_differs") and status in (client.CREATED, client.NO_CONTENT):
@@ -125,7 +180,7 @@ class BridgeApplication(Application):
     def do_DELETE(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        refusal = self._read_only_refusal(path, user)
+        refusal = self._read_only_refusal(path, user) or _collection_delete_refusal(path, user)
         if refusal is not None:
             return refusal
         token = request_state.set(
@@ -141,20 +196,22 @@ class BridgeApplication(Application):
         finally:
             request_state.reset(token)
 
-    @staticmethod
-    def _malformed(body: bytes) -> str | None:
-        """What is wrong with a PUT body Radicale's parser would refuse with a bare 400."""
-        if not body:
+    @classmethod
+    def _put_refusal(cls, environ: rtypes.WSGIEnviron, path: str, user: str) -> Refusal | None:
+        """What is wrong with a PUT into one of the user's collections (radicale_plugins.putcheck);
+        None when it may go on (or Radicale will refuse it for another reason)."""
+        parts = path.strip("/").split("/")
+        if len(parts) != 3 or parts[0] != user:
             return None
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return f"The body is not UTF-8 text (byte {exc.start})."
-        try:
-            radicale_item.read_components(text)
-        except Exception as exc:  # vobject raises many kinds; all mean "cannot parse"
-            return f"Malformed iCalendar/vCard data: {exc}"
-        return None
+        coll = api.current().collection(user, parts[1])
+        if coll is None:
+            return None
+        return putcheck.put_refusal(
+            cls._body(environ),
+            str(environ.get("CONTENT_TYPE", "")),
+            calendar=coll.kind.value == "calendar",
+            years=api.current().accepted_years(),
+        )
 
     @staticmethod
     def _body(environ: rtypes.WSGIEnviron) -> bytes:
@@ -221,7 +278,7 @@ class BridgeApplication(Application):
                 lambda: "r" in self._rights.authorization(user, set(), path),
             )
             if card is not None:
-                return self._compressed(environ, card)
+                return self._compressed(environ, _with_dropped(environ, card))
             fast = fastpath.multiget(
                 path,
                 user,
@@ -230,8 +287,10 @@ class BridgeApplication(Application):
                 lambda: "r" in self._rights.authorization(user, set(), path),
             )
             if fast is not None:
-                return self._compressed(environ, fast)
-        status, headers, answer, xml = super().do_REPORT(environ, base_prefix, path, user, *args)
+                return self._compressed(environ, _with_dropped(environ, fast))
+        status, headers, answer, xml = _with_dropped(
+            environ, super().do_REPORT(environ, base_prefix, path, user, *args)
+        )
         if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):
             answer = cardquery.vcard4_answer(answer)  # RFC 6352 §10.4 version="4.0"
         return status, headers, answer, xml
@@ -264,49 +323,21 @@ class BridgeApplication(Application):
         return self.do_MKCALENDAR(environ, base_prefix, path, user, *args)
 
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _plain(
-    start_response: Callable[..., Any],
-    status: int,
-    body: str,
-    content_type: str = "text/plain; charset=utf-8",
-    headers: dict[str, str] | None = None,
-) -> list[bytes]:
-    data = body.encode("utf-8")
-    start_response(
-        f"{status} {client.responses.get(status, '')}",
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(data))),
-            *(headers or {}).items(),
-        ],
-    )
-    return [data]
-
-
-def _login_wait(environ: dict[str, Any]) -> float:
-    """Seconds a request with Basic credentials must wait because its client address failed
-    too often (A6); 0 for requests without credentials, not locked, or logged in just now."""
-    scheme, _, credentials = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
-    if scheme.lower() != "basic":
-        return 0.0
-    try:
-        user, _, password = base64.b64decode(credentials.strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        user, password = "", ""
-    return api.current().login_wait(user, password, str(environ.get("REMOTE_ADDR", "")))
-
-
-def make_wsgi(max_content_length: int) -> WSGIApp:
-    """The complete WSGI application: guards, /health, caller lookup (/lookup, /phonebook/…),
-    then Radicale."""
-    dav = BridgeApplication(radicale_configuration(max_content_length))
+def make_wsgi(
+    max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
+) -> front.WSGIApp:
+    """The complete WSGI application: path and header guards, /health, caller lookup
+    (/lookup, /phonebook/…), login, body guards, then Radicale."""
+    dav = BridgeApplication(radicale_configuration(max_content_length, max_occurrences))
+    reasons.install()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = environ.get("PATH_INFO", "")
+        try:
+            path = hrefs.path_info(environ.get("PATH_INFO", ""))
+        except hrefs.BadHref as exc:
+            return Refusal(400, str(exc)).send(start_response)
+        environ["PATH_INFO"] = path
         if (path == "/lookup" or phonebooks.is_phonebook_path(path)) and method in ("GET", "HEAD"):
             handler = lookup.lookup if path == "/lookup" else phonebooks.phonebook
             began = time.perf_counter()
@@ -316,54 +347,12 @@ def make_wsgi(max_content_length: int) -> WSGIApp:
             reply = dataclasses.replace(reply, headers={**reply.headers, "Server-Timing": took})
             return lookup.send(start_response, reply, head=method == "HEAD")
         if path == "/health" and method in ("GET", "HEAD"):
-            bridge = api.current()
-            conns = bridge.store.connections()
-            body = json.dumps(
-                {
-                    "status": "ok",
-                    "time": time.time(),
-                    "connections": [
-                        {
-                            "id": c.id,
-                            "provider": c.provider,
-                            "status": c.status,
-                            "last_sync": c.last_sync,
-                        }
-                        for c in conns
-                    ],
-                }
-            )
-            return _plain(start_response, 200, body, "application/json")
-        wait = _login_wait(environ)
-        if wait:
-            return _plain(
-                start_response,
-                429,
-                "Too many failed logins; try again later.",
-                headers={"Retry-After": str(int(wait + 0.999))},
-            )
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > max_content_length:
-            return _plain(
-                start_response,
-                413,
-                f"The request body of {length} bytes exceeds "
-                f"the limit of {max_content_length} bytes.",
-            )
-        if method == "PUT" and length:  # bounded above; buffered so it can be checked
-            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
-        if method in _XML_METHODS and length:
-            body = environ["wsgi.input"].read(length)
-            try:
-                if body.strip():
-                    environ["davbridge.xml"] = SafeET.fromstring(body)
-            except DefusedXmlException:
-                return _plain(
-                    start_response, 400, "XML with DTDs or entity declarations is refused."
-                )
-            except SafeET.ParseError as exc:
-                return _plain(start_response, 400, f"Malformed XML request body: {exc}")
-            environ["wsgi.input"] = io.BytesIO(body)
+            return front.plain(start_response, *health.answer(environ))
+        refusal = front.login(environ) or front.body_refusal(environ, method, max_content_length)
+        if refusal is None and method == "MOVE":
+            refusal = guards.destination_refusal(environ, path)
+        if refusal is not None:
+            return refusal.send(start_response)
         return dav(environ, start_response)
 
-    return app
+    return front.without_body_for_head(app)

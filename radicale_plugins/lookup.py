@@ -5,8 +5,9 @@ Credentials: HTTP Basic with the bridge user name and an app password (as DAV cl
 the organisation's `[contacts] lookup_token` as `Authorization: Bearer <token>` or `?token=`,
 which must name the user whose contacts are searched with `&user=` (the token never widens
 what one user can see). Failed attempts count towards the bridge's login throttle (per user
-name and per client address, shared with DAV and portal logins); while locked, attempts get 429
-with Retry-After. Answers: JSON by default, the
+name and per client address, shared with DAV logins, see bridge.dav_logins); while locked, wrong
+credentials get 429 with Retry-After and correct ones still pass. Malformed Basic credentials
+(not base64, no colon) are a 401 naming the problem. Answers: JSON by default, the
 first matching name as plain text with `Accept: text/plain` or `?format=text` (PBX caller-ID,
 e.g. Asterisk CURL()); 404 when nothing matches ("unknown" as text); 400 for a number that is
 not one. Numbers are compared in E.164 form in the user's default region.
@@ -16,10 +17,9 @@ Imports only bridge.api and the stdlib; it keeps no state.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import json
+import math
 import re
 import urllib.parse
 from collections.abc import Callable
@@ -28,6 +28,8 @@ from http import client
 from typing import Any
 
 from bridge import api
+from radicale_plugins.guards import basic_credentials
+from radicale_plugins.refusals import Refusal
 
 REALM = "davbridge caller lookup"
 _MAX_DIGITS = 17
@@ -73,6 +75,19 @@ def _unauthorized(message: str) -> Reply:
     return text_reply(401, message, {"WWW-Authenticate": challenge})
 
 
+def _from_refusal(refusal: Refusal) -> Reply:
+    content_type, body = refusal.body()
+    return Reply(refusal.status, {"Content-Type": content_type, **refusal.headers}, body)
+
+
+def _too_many(retry_after: int) -> Reply:
+    return text_reply(
+        429,
+        f"Too many failed logins; try again in {retry_after} seconds.",
+        {"Retry-After": str(retry_after)},
+    )
+
+
 def authenticate(environ: dict[str, Any], query: dict[str, str]) -> str | Reply:
     """The user whose contacts the request may read, or the refusal to send."""
     ip = str(environ.get("REMOTE_ADDR", ""))
@@ -80,29 +95,25 @@ def authenticate(environ: dict[str, Any], query: dict[str, str]) -> str | Reply:
     header = str(environ.get("HTTP_AUTHORIZATION", ""))
     scheme, _, credentials = header.partition(" ")
     named = query.get("user", "")
-    user, password = "", ""
-    if scheme.lower() == "basic":
-        try:
-            user, _, password = base64.b64decode(credentials.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, password = "", ""
-    wait = bridge.login_blocked_for(ip)
-    if wait:
-        return text_reply(
-            429, "Too many failed logins; try again later.", {"Retry-After": str(int(wait + 0.999))}
-        )
-    if scheme.lower() == "basic":
-        if not bridge.login(user, password, ip):
+    basic = basic_credentials(header, REALM)
+    if isinstance(basic, Refusal):
+        return _from_refusal(basic)
+    if basic is not None:
+        outcome = bridge.check_login(basic.user, basic.password, ip)
+        if not outcome.ok:
+            if outcome.retry_after:
+                return _too_many(outcome.retry_after)
             return _unauthorized("Wrong user name or app password.")
-        if named and named != user:
+        if named and named != basic.user:
             return text_reply(403, "An app password gives access to its own user's contacts only.")
-        return user
+        return basic.user
     token = credentials.strip() if scheme.lower() == "bearer" else query.get("token", "")
     if token:
         expected = bridge.settings.contacts.lookup_token
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-            bridge.admin.throttle.failed(f"client:{ip}")
-            return _unauthorized("Wrong lookup token.")
+            bridge.lookup_token_failed(ip, token)
+            wait = math.ceil(bridge.dav_logins.retry_after("", ip))
+            return _too_many(wait) if wait > 0 else _unauthorized("Wrong lookup token.")
         if not named:
             return text_reply(400, "The lookup token needs the user to search: add &user=<name>.")
         if bridge.store.user_by_name(named) is None:

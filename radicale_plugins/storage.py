@@ -203,6 +203,10 @@ class MirrorCollection(BaseCollection):
 
 
 class Storage(BaseStorage):
+    # hrefs are SQLite text: any UTF-8 name round-trips (Radicale then validates paths with
+    # its "minimal" rules instead of refusing everything beyond Latin-1)
+    _supports_unicode = True
+
     def discover(
         self,
         path: str,

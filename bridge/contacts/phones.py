@@ -19,7 +19,7 @@ import phonenumbers
 from bridge.contacts.lines import ContentLine, components, first_text, parse_lines, unescape
 from bridge.model import PhoneEntry
 
-__all__ = ["PhoneQuery", "e164_of", "phone_entries", "plan_query"]
+__all__ = ["PhoneQuery", "e164_of", "phone_entries", "plan_query", "tel_count"]
 
 # TYPE parameter -> index kind, strongest first ("WORK,FAX" is a fax, "CELL,WORK" a mobile)
 _KINDS = ("fax", "pager", "cell", "main", "work", "home")
@@ -29,6 +29,7 @@ _ALIASES = {"mobile": "cell", "iphone": "cell", "company": "main", "pref": ""}
 _DIN_EXTENSION = re.compile(r"^(?P<base>[^-]*?(?P<group>\d+))\s*-\s*(?P<ext>\d{1,5})$")
 _NON_DIGIT = re.compile(r"\D")
 _MAX_DIGITS = 17  # E.164 allows 15 digits; leave room for an international call prefix
+_MAX_TEL_CHARS = 100  # "+49 (0) 30 / 1234 567 - 89 ext. 12345" with room to spare
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,11 @@ def _tel_text(line: ContentLine) -> str:
 
 
 def _entries_for(raw: str, region: str) -> list[tuple[str, str]]:
-    """(e164, national) pairs one written number is indexed under."""
+    """(e164, national) pairs one written number is indexed under; none for text longer
+    than any written number (libphonenumber refuses over 250 characters too), which also
+    keeps the DIN pattern's backtracking bounded."""
+    if len(raw) > _MAX_TEL_CHARS:
+        return []
     din = _DIN_EXTENSION.match(raw)
     if din and "-" not in din["base"] and len(din["ext"]) < len(din["group"]):
         base = _parse(din["base"], region)
@@ -115,8 +120,10 @@ def _entries_for(raw: str, region: str) -> list[tuple[str, str]]:
     return [(parsed.e164, parsed.national)] if parsed.e164 else []
 
 
-def phone_entries(vcard_text: str, region: str) -> tuple[PhoneEntry, ...]:
-    """Every TEL of a vCard as caller-lookup index entries.
+def phone_entries(
+    vcard_text: str, region: str, max_tels: int | None = None
+) -> tuple[PhoneEntry, ...]:
+    """Every TEL of a vCard (the first `max_tels` of them) as caller-lookup index entries.
 
     E.164 from the default `region` for numbers without a country code; an extension
     ("ext. 12", "x12", ";ext=12", DIN 5008 "-89") stays out of the E.164 form but in `raw`,
@@ -130,17 +137,24 @@ def phone_entries(vcard_text: str, region: str) -> tuple[PhoneEntry, ...]:
         n = next((components(line.value) for line in lines if line.name == "N"), [])
         name = " ".join(p for p in (n[1:2] + n[:1]) if p).strip()
     org = next((components(line.value)[0].strip() for line in lines if line.name == "ORG"), "")
-    found: list[PhoneEntry] = []
+    found: dict[PhoneEntry, None] = {}  # ordered set: a list's `in` made this quadratic
+    tels = 0
     for line in lines:
         if line.name != "TEL":
             continue
+        tels += 1
+        if max_tels is not None and tels > max_tels:
+            break
         raw = _tel_text(line)
         kind = _kind(line)
         for e164, national in _entries_for(raw, region):
-            entry = PhoneEntry(e164, national, raw, kind, name, org)
-            if entry not in found:
-                found.append(entry)
+            found.setdefault(PhoneEntry(e164, national, raw, kind, name, org))
     return tuple(found)
+
+
+def tel_count(vcard_text: str) -> int:
+    """How many TEL properties a vCard has."""
+    return sum(1 for line in parse_lines(vcard_text) if line.name == "TEL")
 
 
 def _metadata(region: str) -> phonenumbers.PhoneMetadata | None:

@@ -42,6 +42,7 @@ _BLOCK = frozenset(
 )
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol"})
 _CELL = frozenset({"td", "th"})
+_MAX_INDENT = 8
 _LINK_SCHEMES = (
     "http://",
     "https://",
@@ -64,45 +65,64 @@ class _Renderer(HTMLParser):
         self.links: list[tuple[str, int]] = []  # (href, index in out where link text starts)
         self.line_paragraphs: list[tuple[bool, int]] = []  # (is MsoNormal, out index at start)
         self.cell_in_row = 0
+        # Bookkeeping that keeps every callback O(its own input) (issue 9: no rescans of `out`):
+        self.length = 0  # characters in `out`
+        self.lengths: list[int] = []  # `length` before each piece of `out`
+        self.last_text = -1  # index of the last piece with something besides " " and "\n"
+        self.last_visible = -1  # index of the last piece with something besides whitespace
+        self.seen = False  # a piece with something besides " " was written
+
+    def _emit(self, piece: str) -> None:
+        self.lengths.append(self.length)
+        self.length += len(piece)
+        self.seen = self.seen or bool(piece.strip(" "))
+        if piece.strip(" \n"):
+            self.last_text = len(self.out)
+            if piece.strip():
+                self.last_visible = len(self.out)
+        self.out.append(piece)
+
+    def _drop_last(self) -> None:
+        """Remove the last piece (only ever a single space, which moves no text marker)."""
+        self.out.pop()
+        self.length = self.lengths.pop()
 
     # -- output helpers -------------------------------------------------------------------
     def _tail(self) -> str:
+        """The last two characters of the text so far."""
         tail = ""
         for piece in reversed(self.out):
-            tail = piece + tail
+            tail = piece[-2:] + tail
             if len(tail) >= 2:
                 break
-        return tail
-
-    def _seen_text(self) -> bool:
-        return any(piece.strip(" ") for piece in self.out)
+        return tail[-2:]
 
     def _newlines(self, count: int) -> None:
         """Make the text end with at least `count` newlines (never at the very start)."""
-        if not any(piece.strip(" ") for piece in self.out[-64:]) and not self._seen_text():
+        if not self.seen:
             return
         tail = self._tail()
         have = len(tail) - len(tail.rstrip("\n"))
         if have < count:
-            self.out.append("\n" * (count - have))
+            self._emit("\n" * (count - have))
 
     def _text(self, text: str) -> None:
         if self.pre_depth:
-            self.out.append(text)
+            self._emit(text)
             return
         collapsed = " ".join(text.replace("\xa0", "\x00").split())
         leading = text[:1].isspace() and text[:1] != "\xa0"
         trailing = text[-1:].isspace() and text[-1:] != "\xa0"
         if not collapsed:
             if leading and self.out and not self._tail().endswith((" ", "\n")):
-                self.out.append(" ")
+                self._emit(" ")
             return
         tail = self._tail()
         if leading and tail and not tail.endswith((" ", "\n")):
-            self.out.append(" ")
-        self.out.append(collapsed.replace("\x00", " "))
+            self._emit(" ")
+        self._emit(collapsed.replace("\x00", " "))
         if trailing:
-            self.out.append(" ")
+            self._emit(" ")
 
     # -- parser callbacks -----------------------------------------------------------------
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -113,10 +133,10 @@ class _Renderer(HTMLParser):
             return
         attr = dict(attrs)
         if tag == "br":
-            self.out.append("\n")
+            self._emit("\n")
         elif tag == "hr":
             self._newlines(1)
-            self.out.append("---")
+            self._emit("---")
             self._newlines(1)
         elif tag == "p":
             mso = "msonormal" in (attr.get("class") or "").lower()
@@ -130,15 +150,17 @@ class _Renderer(HTMLParser):
                 self.lists.append([tag == "ol", 0])
         elif tag == "li":
             self._newlines(1)
-            indent = "  " * max(len(self.lists) - 1, 0)
+            # indentation stops growing at _MAX_INDENT levels: n nested lists would
+            # otherwise write n²/2 spaces
+            indent = "  " * min(max(len(self.lists) - 1, 0), _MAX_INDENT)
             if self.lists and self.lists[-1][0]:
                 self.lists[-1][1] += 1
-                self.out.append(f"{indent}{self.lists[-1][1]}. ")
+                self._emit(f"{indent}{self.lists[-1][1]}. ")
             else:
-                self.out.append(f"{indent}- ")
+                self._emit(f"{indent}- ")
         elif tag in _CELL:
             if self.cell_in_row:
-                self.out.append("\t")
+                self._emit("\t")
             self.cell_in_row += 1
         elif tag in _BLOCK:
             if tag == "tr":
@@ -160,9 +182,9 @@ class _Renderer(HTMLParser):
         if tag == "p":
             if self.line_paragraphs:
                 mso, start = self.line_paragraphs.pop()
-                if mso and not "".join(self.out[start:]).strip(" \n"):
+                if mso and self.last_text < start:
                     # An Outlook empty line (<p class=MsoNormal>&nbsp;</p>).
-                    self.out.append("\n")
+                    self._emit("\n")
                     return
                 self._newlines(1 if mso else 2)
             else:
@@ -182,17 +204,21 @@ class _Renderer(HTMLParser):
     def _close_link(self, href: str, start: int) -> None:
         if not href.lower().startswith(_LINK_SCHEMES):
             return
-        text = "".join(self.out[start:]).strip()
         shown = href[7:] if href.lower().startswith("mailto:") else href
-        if not text:
+        if self.last_visible < start:  # no link text
             self._text(shown)
-        elif text != shown and text != href:
+            return
+        since = self.length - (self.lengths[start] if start < len(self.out) else self.length)
+        # Link text much longer than the URL cannot be the URL: not joined (nested links
+        # would otherwise re-join the whole document once per link).
+        text = "".join(self.out[start:]).strip() if since <= 2 * len(href) + 256 else None
+        if text is None or (text != shown and text != href):
             trailing = bool(self.out) and self.out[-1] == " "
             if trailing:
-                self.out.pop()
-            self.out.append(f" <{href}>")
+                self._drop_last()
+            self._emit(f" <{href}>")
             if trailing:
-                self.out.append(" ")
+                self._emit(" ")
 
     def handle_data(self, data: str) -> None:
         if not self.skip_depth:
@@ -215,10 +241,22 @@ class _Renderer(HTMLParser):
         return "\n".join(cleaned).strip("\n")
 
 
+def _close_dangling(html: str) -> str:
+    """`html` with every "<" after the last ">" written as "&lt;".
+
+    No tag, comment or declaration can start there, and the standard library's parser would
+    search the rest of the document for a ">" again at every such "<" (quadratic time for a
+    body of "<a<a<a…" or "<!--<!--…"); as "&lt;" they are the same text, found in one pass.
+    """
+    last = html.rfind(">")
+    tail = html[last + 1 :]
+    return html if "<" not in tail else html[: last + 1] + tail.replace("<", "&lt;")
+
+
 def html_to_text(html: str) -> str:
     """Readable plain text for an HTML fragment or document (deterministic, never raises)."""
     renderer = _Renderer()
-    renderer.feed(html)
+    renderer.feed(_close_dangling(html))
     renderer.close()
     return renderer.result()
 

@@ -20,26 +20,26 @@ from bridge.joinlinks import rewriters
 # (HTML attributes), backticks. Anything else may be part of a URL.
 URL_RE = re.compile(r"(?:https?|zoommtg|zoomus)://[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING = ".,;:!?*"
-_TAG_RE = re.compile(r"<[^>]*>")
-_BLOCK_TAG_RE = re.compile(r"<\s*(?:br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
+# The start of a line-ending tag; the tag runs to the next ">" (see _replace_tags).
+_BLOCK_TAG_HEAD = re.compile(r"<\s*+(?:br|/p|/div|/li|/tr|/h[1-6])\b", re.IGNORECASE)
 _MAX_UNWRAP = 8
 
 
 def trim_url(url: str) -> str:
     """Drop sentence punctuation and unbalanced closing brackets a URL was written next to."""
-    while url:
-        last = url[-1]
-        if (
-            last in _TRAILING
-            or last == ")"
-            and url.count("(") < url.count(")")
-            or last == "]"
-            and url.count("[") < url.count("]")
-        ):
-            url = url[:-1]
+    opened = {")": url.count("("), "]": url.count("[")}
+    closed = {")": url.count(")"), "]": url.count("]")}  # counted once: linear in len(url)
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last in closed and opened[last] < closed[last]:
+            closed[last] -= 1
+            end -= 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def find_urls(text: str) -> list[str]:
@@ -52,10 +52,39 @@ def find_urls(text: str) -> list[str]:
     return found
 
 
+def _replace_tags(markup: str, block_only: bool) -> str:
+    """`markup` with tags ("<" up to the first ">") replaced, in one left-to-right pass.
+
+    block_only: only line-ending tags (<br>, </p> …) become newlines; otherwise every tag
+    becomes a space. Same result as the regular expressions `_BLOCK_TAG_RE` / `_TAG_RE` with
+    sub(), but linear: a "<" without a later ">" ends the scan instead of being retried.
+    """
+    out: list[str] = []
+    pos = 0
+    i = markup.find("<")
+    while i >= 0:
+        if block_only:
+            head = _BLOCK_TAG_HEAD.match(markup, i)
+            if head is None:
+                i = markup.find("<", i + 1)
+                continue
+            j = markup.find(">", head.end())
+        else:
+            j = markup.find(">", i + 1)
+        if j < 0:
+            break
+        out.append(markup[pos:i])
+        out.append("\n" if block_only else " ")
+        pos = j + 1
+        i = markup.find("<", pos)
+    out.append(markup[pos:])
+    return "".join(out)
+
+
 def html_to_text(markup: str) -> str:
     """Readable text of an HTML body: line breaks for block ends, tags dropped, entities decoded."""
-    text = _BLOCK_TAG_RE.sub("\n", markup)
-    text = _TAG_RE.sub(" ", text)
+    text = _replace_tags(markup, block_only=True)
+    text = _replace_tags(text, block_only=False)
     return html.unescape(text).replace("\xa0", " ")
 
 

@@ -26,8 +26,10 @@ START_LINK_PLACEHOLDER = "[Zoom host start link removed]"
 ZOOM_DOMAINS = ("zoom.us", "zoom.com", "zoomgov.com")
 _ID = r"\d{9,11}"
 _KEEP_QUERY = ("pwd", "tk")  # pwd: embedded passcode; tk: registrant token (needed to join)
+# Linear time over untrusted text (issue 9): possessive quantifiers (Python 3.11) where two
+# quantifiers could share the same run of characters ("ID" + a megabyte of spaces).
 _MEETING_ID_TEXT = re.compile(
-    r"(?:Meeting|Webinar)\s+ID\s*[:#]?\s*(\d{3}[ \u00a0-]?\d{3,4}[ \u00a0-]?\d{2,4})(?!\d)",
+    r"(?:Meeting|Webinar)\s++ID\s*+(?:[:#]\s*+)?(\d{3}[ \u00a0-]?\d{3,4}[ \u00a0-]?\d{2,4})(?!\d)",
     re.IGNORECASE,
 )
 _PASSCODE_TEXT = re.compile(
@@ -36,7 +38,10 @@ _PASSCODE_TEXT = re.compile(
 )
 # Zoom invitations: "One tap mobile\n+16465588656,,85512345678#,,,,*123456# US (New York)"
 _ONE_TAP = re.compile(r"\+\d{7,15},,(\d{9,11})#(?:,+[*0-9]+#)*")
-_SECRET_TOKEN = re.compile(r"[^\s<>\"'`]*zak(?:=|%3d)[^\s<>\"'`]*", re.IGNORECASE)
+# A whole token (a run between whitespace, angle brackets, quotes, backticks) holding "zak=".
+# Tried only at token starts (the lookbehind), scanning each token once: linear time, where
+# the unanchored form backtracked quadratically over long unbroken strings.
+_SECRET_TOKEN = re.compile(r"(?<![^\s<>\"'`])[^\s<>\"'`]*?zak(?:=|%3d)[^\s<>\"'`]*+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ as their owner can). `user` (UPN or id) selects a mailbox; default: the demo use
   GET    /_control/faults   POST /_control/faults    {match: regex on "METHOD /path?query",
                                                       status, code?, message?, retry_after?,
                                                       times?, skip?}  (skip=N: fail after N
-                                                      matching requests, e.g. N delta pages)
+                                                      matching requests, e.g. N delta pages;
+                                                      delay_ms=N: no failure, the request is
+                                                      served and its answer held N ms)
   DELETE /_control/faults                            remove all fault rules
   POST   /_control/delta/expire                      every delta/skip token (calendar and
                                                       contacts) -> 410 syncStateNotFound

@@ -62,13 +62,19 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     _REQUEST_ID.set(request_id)
     _MAILBOX.set(None)
     status = 500
+    resp: web.StreamResponse
     try:
         rule = st.faults.check(request.method, request.path_qs)
-        if rule is not None:
+        if rule is not None and rule.delay_ms > 0:
+            try:
+                resp = await handler(request)
+            finally:
+                await asyncio.sleep(rule.delay_ms / 1000.0)
+        elif rule is not None:
             headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
             if path.startswith("/v1.0"):
                 raise GraphError(rule.status, rule.code, rule.message, headers)
-            resp: web.StreamResponse = web.json_response(
+            resp = web.json_response(
                 {"error": "temporarily_unavailable", "error_description": rule.message},
                 status=rule.status,
                 headers=headers,

@@ -1,16 +1,15 @@
 """Load and save the sandbox state as JSON in a state directory (TLS PEMs live beside it).
 
-Writes are atomic (temp file + rename) so a killed sandbox never leaves half a state file.
+Writes are atomic and durable (bridge.sandbox.atomic: temp file + fsync + rename) so a killed sandbox never leaves half a state file.
 This module must not know what the state means; it only (de)serializes SandboxState.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from bridge.sandbox.atomic import write_atomic
 from bridge.sandbox.state import SandboxState
 
 STATE_FILE = "graph-sandbox.json"
@@ -25,14 +24,5 @@ def load(state_dir: Path) -> SandboxState | None:
 
 
 def save(state_dir: Path, st: SandboxState) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
     data = json.dumps(st.to_json(), separators=(",", ":"))
-    fd, tmp = tempfile.mkstemp(prefix=".graph-sandbox-", dir=state_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, state_dir / STATE_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(state_dir / STATE_FILE, data)

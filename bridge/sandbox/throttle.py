@@ -3,7 +3,10 @@
 Limits per concepts/throttling-limits.md (Outlook service): 4 concurrent requests per app per
 mailbox and 10,000 requests per 10 minutes per app per mailbox; over a limit Graph answers
 429 with `Retry-After` (concepts/throttling.md). Fault rules let tests make any request fail
-with a chosen status, code and Retry-After. No HTTP here: callers turn decisions into responses.
+with a chosen status, code and Retry-After, or (`delay_ms`) be served normally with the answer
+held back: the provider commits a write and the client's read timeout expires before the reply
+comes, which is why Graph documents `transactionId` for retried event creation
+(api/user-post-events.md) and Google lets clients choose event ids (events/insert). No HTTP here: callers turn decisions into responses.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class FaultRule:
     times: int | None  # remaining failures; None = until removed
     skip: int = 0  # let this many matching requests through first (e.g. fail after N pages)
     hits: int = 0
+    delay_ms: int = 0  # > 0: not a failure — the request is served, its answer held this long
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -56,6 +60,7 @@ class Faults:
             retry_after=int(spec["retry_after"]) if spec.get("retry_after") is not None else None,
             times=int(spec["times"]) if spec.get("times") is not None else None,
             skip=int(spec.get("skip", spec.get("after", 0)) or 0),
+            delay_ms=int(spec.get("delay_ms", 0) or 0),
         )
         self.rules.append(rule)
         return rule

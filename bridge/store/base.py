@@ -10,12 +10,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bridge.errors import Busy
 from bridge.files import private_file
 from bridge.store.migrations import MIGRATIONS
 
 
 class StoreBase:
-    """Connection handling shared by the store's parts."""
+    """Connection handling shared by the store's parts.
+
+    No wait is unbounded (issue 9): a writer waits at most `lock_timeout_s` for the write lock
+    and for SQLite's (busy_timeout), then gets `Busy` (503 + Retry-After for a client). Readers
+    never wait: WAL lets them read the last commit while a pull writes.
+    """
+
+    lock_timeout_s = 10.0
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -29,25 +37,36 @@ class StoreBase:
     def _db(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=self.lock_timeout_s, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA busy_timeout={int(self.lock_timeout_s * 1000)}")
             self._local.conn = conn
         return conn
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        if not self._write_lock.acquire(timeout=self.lock_timeout_s):
+            raise Busy(
+                f"the mirror is busy with another write for over {self.lock_timeout_s:g} s; "
+                "try again shortly",
+                self.lock_timeout_s,
+            )
+        try:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # busy_timeout passed: another process
+                raise Busy(f"the mirror database is busy ({exc}); try again shortly", 1.0) from exc
             try:
                 yield db
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        finally:
+            self._write_lock.release()
 
     def _migrate(self) -> None:
         with self._tx() as db:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bridge.errors import AuthExpired, BridgeError, NotFound, ProviderBusy
+from bridge.errors import AuthExpired, BridgeError, Busy, NotFound, ProviderBusy
+from bridge.ical.limits import ItemLimits
 from bridge.joinlinks import EnrichOptions
 from bridge.model import (
     AddressBookInfo,
@@ -26,7 +28,7 @@ from bridge.model import (
     SyncWindow,
 )
 from bridge.providers.base import CalendarProvider, ContactsProvider
-from bridge.settings import SyncSettings
+from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ConnectionPolicy, ConnectionRow
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
@@ -82,8 +84,12 @@ class SyncEngine:
         contacts: ContactsFor | None = None,
         region_for: Callable[[int], str] = lambda _user_id: "US",
         policy_for: PolicyFor | None = None,
+        limits: LimitsSettings | None = None,
+        lock_timeout_s: float = 10.0,
     ) -> None:
         self.store = store
+        self.limits = limits or LimitsSettings()
+        self.lock_timeout_s = lock_timeout_s
         self.policy_for = policy_for
         self.providers = providers
         self.contacts = contacts
@@ -98,6 +104,30 @@ class SyncEngine:
     def lock(self, collection_id: int) -> threading.RLock:
         with self._locks_guard:
             return self._locks.setdefault(collection_id, threading.RLock())
+
+    @contextmanager
+    def locked(self, collection_id: int, timeout: float | None = None) -> Iterator[None]:
+        """Hold the collection's lock, waiting at most `timeout` (default: the lock timeout)
+        for a write or pull holding it: past that, Busy (503 + Retry-After for a client)."""
+        wait = self.lock_timeout_s if timeout is None else timeout
+        lock = self.lock(collection_id)
+        if not lock.acquire(timeout=max(wait, 0.0)):
+            raise Busy(
+                f"this collection is busy with another change or a pull from the provider "
+                f"(waited {wait:g} s); try again shortly",
+                max(wait, 1.0),
+            )
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def item_limits(self) -> ItemLimits:
+        return ItemLimits(
+            description_chars=self.limits.description_chars,
+            attendees_per_event=self.limits.attendees_per_event,
+            components_per_resource=self.limits.components_per_resource,
+        )
 
     def window(self) -> SyncWindow:
         from datetime import UTC, datetime
@@ -216,9 +246,11 @@ class SyncEngine:
         result = provider.pull(coll.remote_id, coll.cursor, window)
         emails = [provider.account_email]
         aliases = self.store.uid_aliases(coll.id)
+        limits = self.item_limits()
         options = self.enrich_options(coll.user_id)
         drafts = {
-            it.remote_id: draft_from_remote(it, emails, aliases, options) for it in result.items
+            it.remote_id: draft_from_remote(it, emails, aliases, limits, options)
+            for it in result.items
         }
         removed: set[str] = set()
         requests = result.requests
@@ -235,7 +267,7 @@ class SyncEngine:
             if item is None:
                 removed.add(resource)
             else:
-                drafts[resource] = draft_from_remote(item, emails, aliases, options)
+                drafts[resource] = draft_from_remote(item, emails, aliases, limits, options)
         return result, drafts, removed, requests
 
     def _pull_contacts(
@@ -247,61 +279,66 @@ class SyncEngine:
         result = provider.pull_contacts(coll.remote_id, coll.cursor)
         region = self.region_for(coll.user_id)
         aliases = self.store.uid_aliases(coll.id)
-        drafts = {it.remote_id: draft_from_contact(it, region, aliases) for it in result.items}
+        tels = self.limits.tels_per_contact
+        drafts = {
+            it.remote_id: draft_from_contact(it, region, aliases, tels) for it in result.items
+        }
         return result, drafts, set(result.removed), result.requests
 
     def refresh(self, collection_id: int) -> PullOutcome | None:
-        """Pull one collection now (waits for a pull already running on it)."""
+        """Pull one collection now (waits, at most the lock timeout, for a pull or write
+        already running on it; past that the pull is left to the next round)."""
         if self.clock() < self._not_before.get(collection_id, 0.0):
             return None
-        with self.lock(collection_id):
-            try:
-                coll = self.store.collection(collection_id)
-            except NotFound:  # deleted with its connection (A5)
-                return None
-            if not self.wanted(coll):
-                return None
-            began = time.monotonic()
-            try:
-                if coll.kind is CollectionKind.ADDRESSBOOK:
-                    result, drafts, removed, requests = self._pull_contacts(coll)
-                else:
-                    result, drafts, removed, requests = self._pull_calendar(coll)
-            except ProviderBusy as exc:
-                self._not_before[collection_id] = self.clock() + exc.retry_after
-                self.store.set_connection_status(
-                    coll.connection_id, "ok", BUSY_PREFIX + exc.message
-                )
-                log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
-                return None
-            except AuthExpired as exc:
-                self.store.set_connection_status(coll.connection_id, "reauth", exc.message)
-                log.warning(
-                    "connection %d needs re-authorization: %s", coll.connection_id, exc.message
-                )
-                return None
-            except BridgeError as exc:
-                self.store.set_connection_status(coll.connection_id, "error", exc.message)
-                log.warning("pull of collection %d failed: %s", coll.id, exc.message)
-                return None
-            now = self.clock()
-            suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
-            changed = self.store.apply_pull(
-                coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix=suffix
-            )
-            self.store.set_connection_status(coll.connection_id, "ok", None, synced_at=now)
-            outcome = PullOutcome(
-                coll.id, changed, requests, result.reset, time.monotonic() - began
-            )
-            self.tally.add(outcome)
-            # a quiet steady state: idle pulls are summed up by the refresher's periodic summary
-            log.log(
-                logging.INFO if changed or result.reset else logging.DEBUG,
-                "pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
-                coll.id,
-                changed,
-                requests,
-                result.reset,
-                outcome.seconds,
-            )
-            return outcome
+        try:
+            with self.locked(collection_id):
+                return self._refresh_locked(collection_id)
+        except Busy as exc:
+            log.info("pull of collection %d skipped: %s", collection_id, exc.message)
+            return None
+
+    def _refresh_locked(self, collection_id: int) -> PullOutcome | None:
+        try:
+            coll = self.store.collection(collection_id)
+        except NotFound:  # deleted with its connection (A5)
+            return None
+        if not self.wanted(coll):
+            return None
+        began = time.monotonic()
+        try:
+            if coll.kind is CollectionKind.ADDRESSBOOK:
+                result, drafts, removed, requests = self._pull_contacts(coll)
+            else:
+                result, drafts, removed, requests = self._pull_calendar(coll)
+        except ProviderBusy as exc:
+            self._not_before[collection_id] = self.clock() + exc.retry_after
+            self.store.set_connection_status(coll.connection_id, "ok", BUSY_PREFIX + exc.message)
+            log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
+            return None
+        except AuthExpired as exc:
+            self.store.set_connection_status(coll.connection_id, "reauth", exc.message)
+            log.warning("connection %d needs re-authorization: %s", coll.connection_id, exc.message)
+            return None
+        except BridgeError as exc:
+            self.store.set_connection_status(coll.connection_id, "error", exc.message)
+            log.warning("pull of collection %d failed: %s", coll.id, exc.message)
+            return None
+        now = self.clock()
+        suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
+        changed = self.store.apply_pull(
+            coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix=suffix
+        )
+        self.store.set_connection_status(coll.connection_id, "ok", None, synced_at=now)
+        outcome = PullOutcome(coll.id, changed, requests, result.reset, time.monotonic() - began)
+        self.tally.add(outcome)
+        # a quiet steady state: idle pulls are summed up by the refresher's periodic summary
+        log.log(
+            logging.INFO if changed or result.reset else logging.DEBUG,
+            "pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
+            coll.id,
+            changed,
+            requests,
+            result.reset,
+            outcome.seconds,
+        )
+        return outcome

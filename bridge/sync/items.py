@@ -7,11 +7,14 @@ Must not do I/O.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 
 import icalendar
+from cachetools import TTLCache
 
 from bridge import joinlinks
+from bridge.ical.limits import ItemLimits, limit_provider_text
 from bridge.ical.timerange import enclosing_range
 from bridge.joinlinks.enrich import DEFAULT_OPTIONS, EnrichOptions
 from bridge.joinlinks.record import Enrichment, remove_enrichment
@@ -19,6 +22,16 @@ from bridge.model import RemoteItem
 from bridge.store import ItemDraft
 
 _COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL", "VCARD")
+log = logging.getLogger("davbridge.sync")
+# (remote id, version) of provider items already logged as past a limit: logged once each
+_LOGGED: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=10_000, ttl=7 * 86400)
+
+
+def _log_once(item: RemoteItem, what: str) -> None:
+    key = (item.remote_id, item.version)
+    if key not in _LOGGED:
+        _LOGGED[key] = True
+        log.warning("provider item %s is past a limit and served shortened: %s", item.uid, what)
 
 
 def main_component(text: str) -> str:
@@ -48,14 +61,19 @@ def draft_from_remote(
     item: RemoteItem,
     account_emails: Sequence[str],
     aliases: Mapping[str, str] | None = None,
+    limits: ItemLimits | None = None,
     options: EnrichOptions = DEFAULT_OPTIONS,
 ) -> ItemDraft:
-    """The mirror's copy of a provider calendar item: enriched, with its time range and the
-    record of what enrichment added (so that the write path removes exactly that)."""
+    """The mirror's copy of a provider calendar item: within `limits` (what is past them is
+    left out, logged once), enriched, with its time range and the record of what enrichment
+    added (so that the write path removes exactly that)."""
     alias = (aliases or {}).get(item.remote_id)
     if alias is not None:
         item = with_uid(item, alias)
-    enriched = joinlinks.enrich_with_record(item.ical, account_emails, options)
+    bounded, exceeded = limit_provider_text(item.ical, limits or ItemLimits())
+    if exceeded:
+        _log_once(item, "; ".join(e.describe() for e in exceeded))
+    enriched = joinlinks.enrich_with_record(bounded, account_emails, options)
     text = enriched.text
     start, end = enclosing_range(text)
     return ItemDraft(
@@ -89,15 +107,22 @@ ALL_TIME = (-62135596800, 253402300799)
 
 
 def draft_from_contact(
-    item: RemoteItem, region: str, aliases: Mapping[str, str] | None = None
+    item: RemoteItem,
+    region: str,
+    aliases: Mapping[str, str] | None = None,
+    max_tels: int | None = None,
 ) -> ItemDraft:
-    """The mirror's copy of a provider contact, with its numbers for caller lookup (K4)."""
-    from bridge.contacts.phones import phone_entries
+    """The mirror's copy of a provider contact, with its numbers for caller lookup (K4):
+    the first `max_tels` are indexed (the card is served whole; more is logged once)."""
+    from bridge.contacts.phones import phone_entries, tel_count
 
     text = item.ical
     uid = (aliases or {}).get(item.remote_id, item.uid)
     if uid != item.uid:
         text = _replace_vcard_uid(text, uid)
+    phones = phone_entries(text, region, max_tels)
+    if max_tels is not None and len(phones) >= max_tels and tel_count(text) > max_tels:
+        _log_once(item, f"[limits] tels_per_contact = {max_tels} (the contact has more)")
     return ItemDraft(
         uid=uid,
         remote_id=item.remote_id,
@@ -106,7 +131,7 @@ def draft_from_contact(
         component="VCARD",
         start=ALL_TIME[0],
         end=ALL_TIME[1],
-        phones=phone_entries(text, region),
+        phones=phones,
     )
 
 

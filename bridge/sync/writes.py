@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
+from typing import Any, TypeVar
 
 import icalendar
 
@@ -20,6 +24,7 @@ from bridge import joinlinks
 from bridge.errors import (
     AuthExpired,
     BadInput,
+    Busy,
     Forbidden,
     PreconditionFailed,
     ReadOnly,
@@ -31,11 +36,14 @@ from bridge.joinlinks.kept import restore_dropped_x, restore_truncated
 from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
+from bridge.settings import LimitsSettings
+from bridge.sync.bounds import check_calendar_limits, check_not_shortened, check_vcard_limits
 from bridge.sync.enforcement import check_write
 from bridge.sync.engine import PROVIDER_LABELS, SyncEngine
 from bridge.sync.items import draft_from_contact, draft_from_remote
 
 log = logging.getLogger("davbridge.sync")
+T = TypeVar("T")
 
 
 def check_calendar_text(text: str) -> str:
@@ -62,7 +70,7 @@ def check_calendar_text(text: str) -> str:
     return uids.pop()
 
 
-def check_vcard_text(text: str) -> str:
+def check_vcard_text(text: str, limits: LimitsSettings | None = None) -> str:
     """Validate a client's address object resource (RFC 6352 §5.1); returns its UID."""
     import vobject
 
@@ -78,6 +86,8 @@ def check_vcard_text(text: str) -> str:
         raise BadInput("the vCard needs a UID")
     if not hasattr(card, "fn") and not hasattr(card, "n"):
         raise BadInput("the vCard needs a name (FN or N)")
+    if limits is not None:
+        check_vcard_limits(card, limits)
     return uid
 
 
@@ -88,8 +98,35 @@ def _etag_matches(if_match: str, etag: str) -> bool:
 
 
 class WriteThrough:
-    def __init__(self, engine: SyncEngine) -> None:
+    """Client writes, each answered within `budget_s` (issue 9): the lock wait, the provider
+    call (its own throttling retries included) and the mirror update run on a worker; past
+    the budget the client gets Busy (503 + Retry-After) while the worker finishes. The
+    idempotency key of creates (Graph transactionId, Google id from the UID, EWS UID
+    search) makes the client's retry of that write safe."""
+
+    def __init__(self, engine: SyncEngine, budget_s: float = 25.0, workers: int = 8) -> None:
         self.engine = engine
+        self.budget_s = budget_s
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write")
+
+    def _within_budget(self, work: Callable[[], T]) -> T:
+        began = time.monotonic()
+        future = self._pool.submit(work)
+        try:
+            return future.result(timeout=self.budget_s)
+        except FutureTimeout:
+            waited = time.monotonic() - began
+            raise Busy(
+                f"the provider has not confirmed this change within {waited:.0f} s (the "
+                "write budget); it may still be saved — sending it again is safe",
+                retry_after=max(5.0, min(self.budget_s, 30.0)),
+            ) from None
+
+    def _locked(self, coll: CollectionRecord) -> Any:
+        return self.engine.locked(coll.id, min(self.engine.lock_timeout_s, self.budget_s))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _provider_name(self, coll: CollectionRecord) -> str:
         return self.engine.store.connection(coll.connection_id).provider
@@ -143,12 +180,28 @@ class WriteThrough:
         if coll.kind is CollectionKind.ADDRESSBOOK:
             return self._put_contact(coll, href, text, existing, conditional)
         uid = check_calendar_text(text)
+        check_calendar_limits(text, self.engine.limits)
+        check_not_shortened(existing)
+        return self._within_budget(
+            lambda: self._put_event(coll, href, text, uid, existing, conditional, if_match)
+        )
+
+    def _put_event(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        uid: str,
+        existing: ItemRecord | None,
+        conditional: bool,
+        if_match: str = "",
+    ) -> ItemRecord:
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         record = None if existing is None else store.enrichment(coll.id, existing.href)
         upstream = self._without_enrichment(coll, text, existing, record)
         overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
-        with self.engine.lock(coll.id), self._reauth_guard(coll):
+        with self._locked(coll), self._reauth_guard(coll):
             if existing is not None and not _etag_matches(if_match, existing.etag):
                 raise PreconditionFailed(
                     self._provider_name(coll), "the event changed since the client read it"
@@ -180,7 +233,11 @@ class WriteThrough:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
             options = self.engine.enrich_options(coll.user_id)
             draft = draft_from_remote(
-                item, [provider.account_email], {item.remote_id: uid}, options
+                item,
+                [provider.account_email],
+                {item.remote_id: uid},
+                self.engine.item_limits(),
+                options,
             )
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)
@@ -225,11 +282,24 @@ class WriteThrough:
         existing: ItemRecord | None,
         conditional: bool,
     ) -> ItemRecord:
-        uid = check_vcard_text(text)
+        uid = check_vcard_text(text, self.engine.limits)
         overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
+        return self._within_budget(
+            lambda: self._put_card(coll, href, text, uid, existing, conditional)
+        )
+
+    def _put_card(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        uid: str,
+        existing: ItemRecord | None,
+        conditional: bool,
+    ) -> ItemRecord:
         contacts = self._contacts(coll)
         store = self.engine.store
-        with self.engine.lock(coll.id), self._reauth_guard(coll):
+        with self._locked(coll), self._reauth_guard(coll):
             if existing is not None:
                 item = contacts.update_contact(
                     coll.remote_id,
@@ -243,7 +313,8 @@ class WriteThrough:
             if item.uid != uid:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
             region = self.engine.region_for(coll.user_id)
-            draft = draft_from_contact(item, region, {item.remote_id: uid})
+            tels = self.engine.limits.tels_per_contact
+            draft = draft_from_contact(item, region, {item.remote_id: uid}, tels)
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
@@ -260,8 +331,11 @@ class WriteThrough:
                 self._provider_name(coll),
                 f"{coll.display_name!r} is read-only at the provider; nothing can be deleted",
             )
+        self._within_budget(lambda: self._delete(coll, existing, conditional))
+
+    def _delete(self, coll: CollectionRecord, existing: ItemRecord, conditional: bool) -> None:
         version = existing.version if conditional else None
-        with self.engine.lock(coll.id), self._reauth_guard(coll):
+        with self._locked(coll), self._reauth_guard(coll):
             try:
                 if coll.kind is CollectionKind.ADDRESSBOOK:
                     self._contacts(coll).delete_contact(coll.remote_id, existing.remote_id, version)

@@ -310,8 +310,8 @@ def test_sync_collection_returns_only_provider_changes(
         (
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:"
             "20260101T000000Z\r\nSUMMARY:todo\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
-            400,
-            "VEVENT",
+            403,
+            "supported-calendar-component",
         ),
     ],
 )

@@ -295,7 +295,7 @@ def test_vdirsyncer_two_way_carddav_sync(demo: RunningDemo, tmp_path: Path) -> N
     changed_at = time.time()
 
     def pulled_since() -> bool:
-        health = requests.get(demo.url + "health", timeout=10).json()
+        health = requests.get(demo.url + "health", auth=demo.auth, timeout=10).json()
         graph_conn = next(c for c in health["connections"] if c["provider"] == "graph")
         return bool(graph_conn["last_sync"] and graph_conn["last_sync"] > changed_at + 2.5)
 

@@ -57,7 +57,7 @@ def test_demo_resumes_on_its_data_directory(tmp_path: Path) -> None:
         assert {h.rsplit("/", 1)[1]: e for h, e in after.items()} == {
             h.rsplit("/", 1)[1]: e for h, e in before.items()
         }
-        health = requests.get(second.url + "health", timeout=10).json()
+        health = requests.get(second.url + "health", auth=second.auth, timeout=10).json()
         assert [c["id"] for c in health["connections"]] == [1, 2, 3]  # no second consent
     finally:
         assert stop_demo(second) == 0

@@ -206,5 +206,7 @@ def test_revoked_grant_keeps_reads_and_refuses_writes_clearly(
     assert "authoriz" in r.text.lower()
     assert graph.events("Projects", "After revoke") == []
     assert hrefs(demo, cal)  # the last synced data is still served
-    health = requests.get(demo.url + "health", timeout=10).json()
+    health = requests.get(demo.url + "health", auth=demo.auth, timeout=10).json()
     assert health["connections"][0]["status"] == "reauth"
+    stranger = requests.get(demo.url + "health", timeout=10).json()
+    assert stranger == {"status": "degraded"}  # strangers learn only that much

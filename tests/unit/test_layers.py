@@ -51,6 +51,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "bridge.policy": ("bridge.errors",),
     "bridge.throttle": ("bridge.errors",),
+    "bridge.dav_logins": ("bridge.throttle", "bridge.errors"),
+    "bridge.http_linger": (),
     "bridge.administration": (
         "bridge.policy",
         "bridge.throttle",
@@ -84,6 +86,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.api": (
         "bridge.files",
         "bridge.administration",
+        "bridge.dav_logins",
         "bridge.onboarding",
         "bridge.policy",
         "bridge.signin",

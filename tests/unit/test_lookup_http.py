@@ -28,6 +28,7 @@ from radicale_plugins import app as dav_app
 from radicale_plugins import cardquery
 
 TOKEN = "org-lookup-token-123"  # noqa: S105 - a test value
+HEALTH_TOKEN = "monitoring-token-456"  # noqa: S105 - a test value
 D, CR = "{DAV:}", "{urn:ietf:params:xml:ns:carddav}"
 
 
@@ -147,6 +148,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         .replace("store", data_dir=str(data))
         .replace("sync", background=False)
         .replace("contacts", lookup_token=TOKEN)
+        .replace("server", health_token=HEALTH_TOKEN)
     )
     bridge = api.Bridge(settings)
     api.install(bridge)
@@ -381,12 +383,33 @@ def test_lookup_needs_credentials(env: Env) -> None:
     assert lookup(env, "number=030 1234567&user=bob")[0] == 403
 
 
-def test_failed_logins_are_throttled_per_address(env: Env) -> None:
-    for _ in range(5):
-        assert lookup(env, "number=1234", password="wrong", ip="10.9.9.9")[0] == 401
-    status, headers, _ = lookup(env, "number=1234", ip="10.9.9.9")
+def test_guessing_is_throttled_but_a_correct_password_still_works(env: Env) -> None:
+    answers = [
+        lookup(env, "number=1234", user="carol", password=f"wrong-{n}", ip="10.9.9.9")
+        for n in range(5)
+    ]
+    assert [a[0] for a in answers] == [401, 401, 401, 401, 429]  # the 5th locks
+    status, headers, _ = lookup(env, "number=1", user="carol", password="wrong-5", ip="10.9.9.9")
     assert status == 429 and int(headers["Retry-After"]) >= 1
+    assert lookup(env, "number=030 1234567", user="carol", ip="10.9.9.9")[0] in (200, 404)
     assert lookup(env, "number=030 1234567", ip="10.9.9.10")[0] == 200  # others unaffected
+
+
+def test_a_stale_password_repeated_does_not_lock_anyone(env: Env) -> None:
+    for _ in range(12):
+        assert lookup(env, "number=1234", password="stale", ip="10.9.9.11")[0] == 401
+    assert lookup(env, "number=1234", password="another", ip="10.9.9.11")[0] == 401
+
+
+def test_malformed_basic_credentials_are_401_with_the_reason(env: Env) -> None:
+    for raw in (b"alice", "alïce:pässword".encode("latin-1"), "ä".encode()):
+        header = {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        status, _, body = env.call("GET", "/lookup?number=1234", user=None, headers=header)
+        assert status == 401, body
+    status, _, body = env.call(
+        "GET", "/lookup?number=1", user=None, headers={"Authorization": "Basic ä"}
+    )
+    assert status == 401 and b"not base64" in body
 
 
 def test_lookup_token_names_the_user(env: Env) -> None:
@@ -458,3 +481,21 @@ def test_phonebooks_need_credentials_and_stay_per_user(env: Env) -> None:
     assert [e.findtext("Name") for e in root] == ["Bob's Secret"]
     assert env.call("GET", "/phonebook/nope/yealink.xml")[0] == 404
     assert env.call("GET", "/phonebook/cisco.xml")[0] == 404
+
+
+# -- /health ------------------------------------------------------------------------------------
+def test_health_tells_strangers_only_ok_or_degraded(env: Env) -> None:
+    status, headers, body = env.call("GET", "/health", user=None)
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    status, headers, body = env.call("HEAD", "/health", user=None)
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
+
+
+def test_health_details_need_the_monitoring_token_or_an_admin(env: Env) -> None:
+    bearer = {"Authorization": f"Bearer {HEALTH_TOKEN}"}
+    status, _, body = env.call("GET", "/health", user=None, headers=bearer)
+    assert status == 200 and len(json.loads(body)["connections"]) == 3
+    status, _, body = env.call("GET", "/health", user=None, headers={"Authorization": "Bearer x"})
+    assert status == 401 and b"monitoring token" in body
+    status, _, body = env.call("GET", "/health")  # alice is not an administrator
+    assert status == 403 and b"administrators" in body

@@ -49,7 +49,10 @@ RESPONSE_TO_PARTSTAT = {
     "declined": "DECLINED",
     "tentative": "TENTATIVE",
 }
-_HTML = re.compile(r"<\s*/?\s*(br|p|div|a|b|i|u|ul|ol|li|span|strong|em|html|body|table)\b", re.I)
+# possessive: "<" followed by a megabyte of spaces must not backtrack (issue 9)
+_HTML = re.compile(
+    r"<\s*+(?:/\s*+)?(br|p|div|a|b|i|u|ul|ol|li|span|strong|em|html|body|table)\b", re.I
+)
 
 
 @dataclass

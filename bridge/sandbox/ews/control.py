@@ -17,7 +17,10 @@ as EWS operations, so ChangeKeys change and SyncFolderItems reports them.
   POST /_control/delete   {"id", "occurrence": optional}
   POST /_control/cancel   {"id", "occurrence": optional}  (IsCancelled, as an organizer's cancel)
   POST /_control/fault    {"operation": "SyncFolderItems" | "*", "code": "ErrorServerBusy",
-                           "back_off_ms": 200, "times": 1, "skip": 0}
+                           "back_off_ms": 200, "times": 1, "skip": 0, "delay_ms": 0}
+                          delay_ms > 0: not a failure — the operation takes effect and its
+                          answer is held delay_ms (a slow server: the client times out after
+                          the write was done)
   POST /_control/clear-faults
   POST /_control/invalidate-sync-states   every SyncState -> ErrorInvalidSyncStateData
   POST /_control/password {"password"}    old password -> 401 (NTLM connections re-authenticate)
@@ -228,6 +231,7 @@ def _dispatch(  # noqa: C901 - a flat route table
                 back_off_ms=body.get("back_off_ms", 200),
                 times=int(body.get("times", 1)),
                 skip=int(body.get("skip", 0)),
+                delay_ms=int(body.get("delay_ms", 0)),
             )
         )
         return 200, {"faults": len(svc.faults)}

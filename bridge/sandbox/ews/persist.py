@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from bridge.sandbox.atomic import write_atomic
 from bridge.sandbox.ews.store import CalItem, Folder, Store
 
 STATE_FILE = "ews-sandbox.json"
@@ -108,14 +107,5 @@ def load(state_dir: Path) -> dict[str, Any] | None:
 
 
 def save(state_dir: Path, data: dict[str, Any]) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, separators=(",", ":"))
-    fd, tmp = tempfile.mkstemp(prefix=".ews-sandbox-", dir=state_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, state_dir / STATE_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(state_dir / STATE_FILE, text)

@@ -5,7 +5,9 @@ own, plus those added through `/_control/users`) has its own mailbox; a request 
 the mailbox of the account it authenticated as.
 
 `EwsSandbox(state_dir).start()` seeds (or resumes) a mailbox and returns `EwsSandboxInfo`;
-`stop()` persists when a state dir is given (same ids, ChangeKeys, SyncStates; same port
+with a state dir, state is saved at start, after every EWS or control request that changed it,
+at most AUTOSAVE_SECONDS after any other change, and by `stop()` — atomically (temp file, fsync,
+rename), so kill -9 never loses or renames a folder (same ids, ChangeKeys, SyncStates; same port
 preferred on resume). This module wires the parts together and must not implement EWS semantics.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +31,7 @@ from bridge.sandbox.ews.soap import ServerVersion
 from bridge.sandbox.ews.store import Store
 
 EWS_PATH = "/ews/exchange.asmx"
+AUTOSAVE_SECONDS = 0.5  # bound on what kill -9 can lose; writes through /EWS also save at once
 DOMAIN, USER, UPN, PASSWORD = "CONTOSO", "alex", "alex@contoso.example", "Sandbox-Passw0rd!"
 OWNER_NAME = "Alex Wilber"
 _WSDL = (
@@ -108,6 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, out = control.handle(
             self.sandbox, method, parts.path, dict(parse_qsl(parts.query)), body
         )
+        self.sandbox.save(only_if_changed=True)
         self._send(status, json.dumps(out, default=str).encode(), "application/json")
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
@@ -123,7 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
         data = self._body()
         if user is None:
             return
-        status, payload = self.sandbox.service_for(user).handle(data, user)
+        status, payload, delay = self.sandbox.service_for(user).handle_timed(data, user)
+        self.sandbox.save(only_if_changed=True)  # what EWS accepted is durable before it answers
+        if delay:
+            time.sleep(delay)  # an injected slow answer (the write is already committed)
         self._send(status, payload)
 
     def do_GET(self) -> None:  # noqa: N802
@@ -176,6 +184,11 @@ class EwsSandbox:
             )
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._saver: threading.Thread | None = None
+        self._autosaving = threading.Event()
+        self._save_lock = threading.Lock()
+        self._saved: tuple[Any, ...] | None = None
+        self._generation = 0  # bumped by reseed (a new store may repeat the old counters)
         self.info: EwsSandboxInfo
 
     def add_account(
@@ -204,6 +217,7 @@ class EwsSandbox:
         store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
         self.service.store = store
         self.service.faults.clear()
+        self._generation += 1
 
     def start(self) -> EwsSandboxInfo:
         handler = type("EwsHandler", (_Handler,), {"sandbox": self})
@@ -218,6 +232,11 @@ class EwsSandbox:
             target=server.serve_forever, name="ews-sandbox", daemon=True
         )
         self._thread.start()
+        if self.state_dir is not None:
+            self.save()  # a fresh mailbox's ids are durable before anyone sees them
+            self._autosaving.clear()
+            self._saver = threading.Thread(target=self._autosave, name="ews-autosave", daemon=True)
+            self._saver.start()
         base = f"http://{self.host}:{self.port}"
         self.info = EwsSandboxInfo(
             ews_url=f"{base}/EWS/Exchange.asmx",
@@ -234,28 +253,59 @@ class EwsSandbox:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        if self.state_dir is not None:
-            with self.service.lock:
-                persist.save(
-                    self.state_dir,
-                    {
-                        "store": persist.store_to_json(self.service.store),
-                        "password": self.auth.password,
-                        "port": self.port,
-                        "accounts": [
-                            {
-                                "user": login.user,
-                                "upn": login.upn,
-                                "display_name": svc.owner_name,
-                                "password": login.password,
-                                "store": persist.store_to_json(svc.store),
-                            }
-                            for login, svc in (
-                                (self.auth.others[key], svc) for key, svc in self.mailboxes.items()
-                            )
-                        ],
-                    },
-                )
+        self._autosaving.set()
+        if self._saver is not None:
+            self._saver.join(5)
+            self._saver = None
+        self.save()
+
+    def _fingerprint(self) -> tuple[Any, ...]:
+        """Changes whenever anything persisted changes: every id, ChangeKey and edit advances a
+        store's counter or sequence, and accounts and passwords are compared directly."""
+        stores = [self.service.store, *(svc.store for svc in self.mailboxes.values())]
+        logins = tuple(sorted((k, v.password) for k, v in self.auth.others.items()))
+        return (
+            self._generation,
+            tuple((st.seq, st.counter, len(st.folders)) for st in stores),
+            self.auth.password,
+            self.port,
+            logins,
+        )
+
+    def save(self, only_if_changed: bool = False) -> None:
+        """Persist the mailboxes now (atomic, fsync'ed); with `only_if_changed`, only when
+        something changed since the last save."""
+        if self.state_dir is None:
+            return
+        with self._save_lock, self.service.lock:
+            mark = self._fingerprint()
+            if only_if_changed and mark == self._saved:
+                return
+            persist.save(
+                self.state_dir,
+                {
+                    "store": persist.store_to_json(self.service.store),
+                    "password": self.auth.password,
+                    "port": self.port,
+                    "accounts": [
+                        {
+                            "user": login.user,
+                            "upn": login.upn,
+                            "display_name": svc.owner_name,
+                            "password": login.password,
+                            "store": persist.store_to_json(svc.store),
+                        }
+                        for login, svc in (
+                            (self.auth.others[key], svc) for key, svc in self.mailboxes.items()
+                        )
+                    ],
+                },
+            )
+            self._saved = mark
+
+    def _autosave(self) -> None:
+        while not self._autosaving.wait(AUTOSAVE_SECONDS):
+            self.save(only_if_changed=True)
 
     def request_count(self, operation: str | None = None) -> int:
         with self.service.lock:

@@ -3,7 +3,9 @@
 One `EwsService` serves one mailbox (`Store`) under one lock; `handle(body)` returns the HTTP
 status and response bytes. Unknown operations answer a SOAP fault `ErrorInvalidRequest`
 (web-service-reference "ResponseCode"); injected faults answer `ErrorServerBusy` as a SOAP fault
-with `BackOffMilliseconds` (page "EWS throttling in Exchange"), other codes as response messages.
+with `BackOffMilliseconds` (page "EWS throttling in Exchange"), other codes as response messages;
+a slow-answer rule (`delay_ms`) lets the operation take effect and holds the reply, as a busy
+server does when a client's timeout expires before the answer arrives.
 This module must not do HTTP or authentication (server.py, auth.py do).
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import xml.etree.ElementTree as ET
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +36,7 @@ from bridge.sandbox.ews.soap import (
 from bridge.sandbox.ews.store import CalItem, Folder, Store, looks_like_id, parse_occurrence_id
 
 Handler = Callable[["EwsService", Request], ET.Element]
+LOG_LIMIT = 50_000
 
 
 @dataclass
@@ -43,6 +46,7 @@ class FaultRule:
     back_off_ms: int | None = 200
     times: int = 1
     skip: int = 0
+    delay_ms: int = 0  # > 0: a slow answer, not a failure — the operation runs, the reply waits
 
 
 class EwsService:
@@ -62,7 +66,9 @@ class EwsService:
         self.lock = threading.RLock()
         self.counts: Counter[str] = Counter()
         self.faults: list[FaultRule] = []
-        self.log: list[dict[str, Any]] = []
+        # the latest requests only (as the Graph and Google sandboxes keep): a long-running
+        # demo must not grow without bound
+        self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.handlers: dict[str, Handler] = {}
         from bridge.sandbox.ews import ops_folders, ops_items, ops_misc, ops_sync, ops_write
 
@@ -71,47 +77,69 @@ class EwsService:
 
     # ---- entry point ----------------------------------------------------------------------
     def handle(self, data: bytes, user: str = "") -> tuple[int, bytes]:
+        status, payload, _ = self.handle_timed(data, user)
+        return status, payload
+
+    def handle_timed(self, data: bytes, user: str = "") -> tuple[int, bytes, float]:
+        """Like handle, plus how long an injected slow-answer rule wants the reply held (the
+        caller waits outside the mailbox lock, after the operation took effect)."""
         with self.lock:
-            try:
-                req = parse_request(data)
-            except EwsFault as exc:
-                self.log.append({"operation": "?", "status": 500, "code": exc.code})
-                return 500, fault(exc, self.version)
-            self.counts[req.operation] += 1
-            try:
-                self._injected(req.operation)
-                handler = self.handlers.get(req.operation)
-                if handler is None:
-                    raise EwsFault(
-                        "ErrorInvalidRequest",
-                        f"The request is invalid: operation {req.operation} is not supported.",
-                    )
-                env = handler(self, req)
-            except EwsFault as exc:
-                self.log.append({"operation": req.operation, "status": 500, "code": exc.code})
-                return 500, fault(exc, self.version)
-            except EwsError as exc:  # a whole-request error answered in one message
-                env, msgs = response_envelope(req.operation, self.version, req.requested_version)
-                error(msgs, req.operation, exc)
-            except Exception as exc:  # a sandbox bug: answer like Exchange, keep it in the log
-                self.log.append(
-                    {
-                        "operation": req.operation,
-                        "status": 500,
-                        "code": "ErrorInternalServerError",
-                        "bug": repr(exc),
-                    }
+            status, payload = self._handle(data, user)
+            operation = self.log[-1]["operation"] if self.log else "?"
+            return status, payload, self._slow(operation)
+
+    def _slow(self, operation: str) -> float:
+        for rule in self.faults:
+            if rule.delay_ms <= 0 or rule.operation not in (operation, "*") or rule.times <= 0:
+                continue
+            if rule.skip > 0:
+                rule.skip -= 1
+                return 0.0
+            rule.times -= 1
+            return rule.delay_ms / 1000.0
+        return 0.0
+
+    def _handle(self, data: bytes, user: str) -> tuple[int, bytes]:
+        try:
+            req = parse_request(data)
+        except EwsFault as exc:
+            self.log.append({"operation": "?", "status": 500, "code": exc.code})
+            return 500, fault(exc, self.version)
+        self.counts[req.operation] += 1
+        try:
+            self._injected(req.operation)
+            handler = self.handlers.get(req.operation)
+            if handler is None:
+                raise EwsFault(
+                    "ErrorInvalidRequest",
+                    f"The request is invalid: operation {req.operation} is not supported.",
                 )
-                err = EwsFault(
-                    "ErrorInternalServerError", f"An internal server error occurred: {exc!r}"
-                )
-                return 500, fault(err, self.version)
-            self.log.append({"operation": req.operation, "status": 200, "user": user})
-            return 200, serialize(env)
+            env = handler(self, req)
+        except EwsFault as exc:
+            self.log.append({"operation": req.operation, "status": 500, "code": exc.code})
+            return 500, fault(exc, self.version)
+        except EwsError as exc:  # a whole-request error answered in one message
+            env, msgs = response_envelope(req.operation, self.version, req.requested_version)
+            error(msgs, req.operation, exc)
+        except Exception as exc:  # a sandbox bug: answer like Exchange, keep it in the log
+            self.log.append(
+                {
+                    "operation": req.operation,
+                    "status": 500,
+                    "code": "ErrorInternalServerError",
+                    "bug": repr(exc),
+                }
+            )
+            err = EwsFault(
+                "ErrorInternalServerError", f"An internal server error occurred: {exc!r}"
+            )
+            return 500, fault(err, self.version)
+        self.log.append({"operation": req.operation, "status": 200, "user": user})
+        return 200, serialize(env)
 
     def _injected(self, operation: str) -> None:
         for rule in self.faults:
-            if rule.operation not in (operation, "*") or rule.times <= 0:
+            if rule.delay_ms > 0 or rule.operation not in (operation, "*") or rule.times <= 0:
                 continue
             if rule.skip > 0:
                 rule.skip -= 1

@@ -23,7 +23,9 @@ shared calendar (as its owner can) and may set `organizer`, `creator`, `iCalUID`
                                                        status, reason?, message?, retry_after?,
                                                        times?, skip?}; reason defaults by status:
                                                        403/429 rateLimitExceeded, 5xx
-                                                       backendError. skip=N: fail after N matches
+                                                       backendError. skip=N: fail after N matches;
+                                                       delay_ms=N: no failure, the request is
+                                                       served and its answer held N ms
   POST   /_control/sync/expire                        every sync and page token -> 410
                                                        fullSyncRequired
   POST   /_control/tokens/expire                      every access token expires now (-> 401)

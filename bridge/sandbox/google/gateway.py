@@ -10,6 +10,7 @@ This module must not implement endpoints.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -79,7 +80,7 @@ async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     st = request.app[STATE_KEY]
     target = request.path_qs
     rule = st.faults.check(request.method, target)
-    if rule is not None:
+    if rule is not None and rule.delay_ms <= 0:
         resp: web.StreamResponse = _fault_response(request, rule)
     else:
         try:
@@ -94,4 +95,6 @@ async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
                 st.record(request.method, request.path, request.query_string, exc.status)
                 raise
     st.record(request.method, request.path, request.query_string, resp.status)
+    if rule is not None:  # a slow answer: the request took effect, the reply waits
+        await asyncio.sleep(rule.delay_ms / 1000.0)
     return resp

@@ -1,0 +1,77 @@
+"""Request paths and hrefs as davbridge accepts them (issue 9 point 5).
+
+A URI path is percent-decoded to bytes and those bytes must be UTF-8 (RFC 3986 §2.5, RFC 3987
+§3.2); overlong forms such as %C0%AE are not UTF-8 (RFC 3629 §3) and are refused, so are
+dot segments ("." and "..", written plainly or encoded: RFC 3986 §5.2.4 says clients remove
+them before sending, so one that arrives is an attempt to climb) and control characters
+(C0, DEL, C1: no client names a calendar object with them, and they break logs and XML).
+
+WSGI servers hand PATH_INFO over already decoded, each byte as one latin-1 character
+(PEP 3333); `path_info` turns it back into the UTF-8 text that Radicale's own server gives it
+(`radicale.server` decodes with UTF-8), so a name such as "ä-x.ics" is stored, listed and read
+back under the same href byte for byte.
+
+Pure functions, no I/O; imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class BadHref(Exception):
+    """What is wrong with a path or href, in words a client author understands."""
+
+    href: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.href!r}"
+
+
+def _check_segments(text: str, shown: str) -> str:
+    if _CONTROL.search(text):
+        raise BadHref(shown, "The path contains a control character")
+    if any(segment in (".", "..") for segment in text.split("/")):
+        raise BadHref(shown, "The path contains a dot segment ('.' or '..')")
+    return text
+
+
+def decode_bytes(raw: bytes, shown: str) -> str:
+    """Percent-decoded path bytes as text; BadHref unless valid UTF-8 without dot segments
+    or control characters."""
+    try:
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise BadHref(shown, "The path is not UTF-8 after percent-decoding") from None
+    return _check_segments(text, shown)
+
+
+def path_info(environ_path: str) -> str:
+    """PATH_INFO from a PEP 3333 server (bytes as latin-1 characters) as UTF-8 text."""
+    try:
+        raw = environ_path.encode("latin-1")
+    except UnicodeEncodeError:  # a server that already decoded it as text
+        return _check_segments(environ_path, environ_path)
+    return decode_bytes(raw, environ_path)
+
+
+def decode_href(href: str) -> str:
+    """The path of a DAV:href (absolute path or full URI) percent-decoded; BadHref otherwise."""
+    path = urllib.parse.urlsplit(href).path if "://" in href else href
+    if not path.startswith("/"):
+        raise BadHref(href, "The href is not an absolute path")
+    return decode_bytes(urllib.parse.unquote_to_bytes(path), href)
+
+
+def foreign_host(href: str, host: str) -> bool:
+    """True when `href` is a full URI naming another server than `host` (the request's Host)."""
+    if "://" not in href:
+        return False
+    parts = urllib.parse.urlsplit(href)
+    return parts.scheme.lower() not in ("http", "https") or parts.netloc.lower() != host.lower()
