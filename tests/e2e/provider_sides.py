@@ -105,7 +105,7 @@ class ProviderSide:
                     if f.name not in drop and hasattr(item, f.name)
                 },
             }
-            for item in self.admin.items("Calendar", summary)
+            for item in self.admin.folder("Calendar").filter(subject=summary)
         ]
 
     def title_key(self) -> str:
@@ -132,4 +132,4 @@ class ProviderSide:
             return [p["id"] for p in people if p.get("displayName") == name]
         if isinstance(self.admin, GoogleAdmin):
             return [p["resourceName"] for p in self.admin.people_named(name)]
-        return [c.id for c in self.admin.account.contacts.all() if c.display_name == name]
+        return [c.id for c in self.admin.account.contacts.filter(display_name=name)]

@@ -16,6 +16,7 @@ through the same calendar and address-book objects the user interface uses.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection as Names
 from dataclasses import dataclass
 
 from tests.e2e.thunderbird import Thunderbird
@@ -62,19 +63,24 @@ class ThunderbirdClient:
     def __init__(self, tb: Thunderbird) -> None:
         self.tb = tb
 
-    def discover_calendars(self, url: str, user: str, password: str) -> list[Collection]:
-        """Detect calendars from `url` alone and subscribe to every one found."""
+    def discover_calendars(
+        self, url: str, user: str, password: str, subscribe: Names[str] | None = None
+    ) -> list[Collection]:
+        """Detect calendars from `url` alone and subscribe to those named in `subscribe`
+        (all when None), as the wizard's list of check boxes does."""
         found = self.tb.js(
             """
-const [user, password, url] = args;
+const [user, password, url, subscribe] = args;
 const found = await cal.provider.detection.detect(user, password, url, true, [], {});
 const out = [];
 for (const [provider, calendars] of found) {
   for (const c of calendars) {
-    if (!c.getProperty("cache.always") && c.getProperty("cache.supported") !== false) {
-      c.setProperty("cache.enabled", true);
+    if (subscribe === null || subscribe.includes(c.name)) {
+      if (!c.getProperty("cache.always") && c.getProperty("cache.supported") !== false) {
+        c.setProperty("cache.enabled", true);
+      }
+      cal.manager.registerCalendar(c);
     }
-    cal.manager.registerCalendar(c);
     out.push({ id: c.id, name: c.name, url: c.uri.spec, read_only: c.readOnly,
                type: provider.type });
   }
@@ -84,6 +90,7 @@ return out;
             user,
             password,
             url,
+            None if subscribe is None else sorted(subscribe),
         )
         return [
             Collection(c["id"], c["name"], c["url"], c["read_only"])
