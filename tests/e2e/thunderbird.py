@@ -100,10 +100,11 @@ def thunderbird_binary() -> str:
     return exe
 
 
-def write_profile(profile: Path, marionette_port: int) -> None:
+def write_profile(profile: Path, marionette_port: int, extra: dict[str, Any]) -> None:
     profile.mkdir(parents=True, exist_ok=True)
     prefs = {
         **OFFLINE_PREFS,
+        **extra,
         "marionette.port": marionette_port,
         # Marionette binds to this host only (remote/marionette/prefs.js)
         "marionette.host": "127.0.0.1",
@@ -158,11 +159,16 @@ class Thunderbird:
 
 
 def start_thunderbird(
-    profile: Path, *, headless: bool = True, env: dict[str, str] | None = None
+    profile: Path,
+    *,
+    headless: bool = True,
+    env: dict[str, str] | None = None,
+    prefs: dict[str, Any] | None = None,
 ) -> Thunderbird:
-    """Start Thunderbird on a fresh profile and open a Marionette session in chrome context."""
+    """Start Thunderbird on a fresh profile (OFFLINE_PREFS plus `prefs`) and open a
+    Marionette session in the chrome context."""
     port = free_port()
-    write_profile(profile, port)
+    write_profile(profile, port, prefs or {})
     log = profile.parent / (profile.name + ".log")
     args = [thunderbird_binary(), "--marionette", "-remote-allow-system-access"]
     if headless:
