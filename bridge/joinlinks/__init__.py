@@ -57,7 +57,8 @@ Zoom join URL wins. strip() rules are in strip.py.
 """
 
 from bridge.joinlinks.detect import Conference, Detection, Organizer, ZoomMeeting, detect
-from bridge.joinlinks.enrich import enrich
+from bridge.joinlinks.enrich import Enriched, EnrichOptions, enrich, enrich_with_record
+from bridge.joinlinks.record import Enrichment, remove_enrichment
 from bridge.joinlinks.strip import strip
 from bridge.joinlinks.zoom import START_LINK_PLACEHOLDER
 
@@ -65,9 +66,14 @@ __all__ = [
     "START_LINK_PLACEHOLDER",
     "Conference",
     "Detection",
+    "EnrichOptions",
+    "Enriched",
+    "Enrichment",
     "Organizer",
     "ZoomMeeting",
     "detect",
     "enrich",
+    "enrich_with_record",
+    "remove_enrichment",
     "strip",
 ]

@@ -134,4 +134,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX portal_sessions_expires ON portal_sessions (expires);
     CREATE INDEX portal_sessions_user ON portal_sessions (user_id);
     """,
+    # 5: round-trip fidelity (issue 10): what enrichment added to each mirrored item (JSON,
+    # bridge.joinlinks.record), so the write path removes exactly that; and the per-user choice
+    # to show "Not a Zoom meeting" with the host in DESCRIPTION (default on)
+    """
+    ALTER TABLE items ADD COLUMN added TEXT;
+    ALTER TABLE users ADD COLUMN not_zoom_line INTEGER NOT NULL DEFAULT 1;
+    """,
 )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.errors import AuthExpired, BridgeError, NotFound, ProviderBusy
+from bridge.joinlinks import EnrichOptions
 from bridge.model import (
     AddressBookInfo,
     CalendarInfo,
@@ -196,6 +197,10 @@ class SyncEngine:
         return result
 
     # -- pulling --------------------------------------------------------------------------
+    def enrich_options(self, user_id: int) -> EnrichOptions:
+        """The user's enrichment choices (portal profile page)."""
+        return EnrichOptions(not_zoom_line=self.store.not_zoom_line(user_id))
+
     def is_stale(self, coll: CollectionRecord) -> bool:
         return coll.refreshed_at is None or (
             self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s
@@ -209,7 +214,10 @@ class SyncEngine:
         result = provider.pull(coll.remote_id, coll.cursor, window)
         emails = [provider.account_email]
         aliases = self.store.uid_aliases(coll.id)
-        drafts = {it.remote_id: draft_from_remote(it, emails, aliases) for it in result.items}
+        options = self.enrich_options(coll.user_id)
+        drafts = {
+            it.remote_id: draft_from_remote(it, emails, aliases, options) for it in result.items
+        }
         removed: set[str] = set()
         requests = result.requests
         refetch: set[str] = set()
@@ -225,7 +233,7 @@ class SyncEngine:
             if item is None:
                 removed.add(resource)
             else:
-                drafts[resource] = draft_from_remote(item, emails, aliases)
+                drafts[resource] = draft_from_remote(item, emails, aliases, options)
         return result, drafts, removed, requests
 
     def _pull_contacts(

@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import icalendar
 
 from bridge import joinlinks
 from bridge.errors import AuthExpired, BadInput, Forbidden, ReadOnly, RemoteNotFound
+from bridge.ical.compare import same_content
+from bridge.joinlinks.kept import restore_dropped_x
+from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
 from bridge.sync.enforcement import check_write
@@ -124,11 +127,22 @@ class WriteThrough:
         if coll.kind is CollectionKind.ADDRESSBOOK:
             return self._put_contact(coll, href, text, existing, conditional)
         uid = check_calendar_text(text)
-        upstream = joinlinks.strip(text)
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
+        record = None if existing is None else store.enrichment(coll.id, existing.href)
+        upstream = self._without_enrichment(coll, text, existing, record)
         window = self.engine.window()
         with self.engine.lock(coll.id), self._reauth_guard(coll):
             if existing is not None:
+                provider_text = self._provider_text(existing, record)
+                upstream = restore_dropped_x(upstream, provider_text)
+                if same_content(upstream, provider_text):
+                    # nothing the provider holds changed: no call, so nothing can be lost
+                    log.info("%s/%s: unchanged, not written to the provider", coll.name, href)
+                    return existing
+                if has_redactions(upstream):
+                    current = provider.fetch(coll.remote_id, existing.remote_id, window)
+                    if current is not None:
+                        upstream = restore_redacted(upstream, current.ical)
                 item = provider.update(
                     coll.remote_id,
                     existing.remote_id,
@@ -141,10 +155,44 @@ class WriteThrough:
                 item = provider.create(coll.remote_id, upstream, key, window)
             if item.uid != uid:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
-            draft = draft_from_remote(item, [provider.account_email], {item.remote_id: uid})
+            options = self.engine.enrich_options(coll.user_id)
+            draft = draft_from_remote(
+                item, [provider.account_email], {item.remote_id: uid}, options
+            )
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
+
+    @staticmethod
+    def _provider_text(existing: ItemRecord, record: str | None) -> str:
+        """The provider's own text of a mirrored item: the served text without enrichment."""
+        text = existing.text or ""
+        if record is not None:
+            with suppress(ValueError):  # an unreadable record: strip() alone
+                text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
+        return joinlinks.strip(text)
+
+    def _without_enrichment(
+        self,
+        coll: CollectionRecord,
+        text: str,
+        existing: ItemRecord | None,
+        record: str | None,
+    ) -> str:
+        """The client's text without what the bridge added (DESIGN: enrichment happens once).
+
+        The mirror's record of what enrichment added to this item is applied first: it compares
+        the client's values with what the bridge served and restores the provider's own values,
+        so it works whatever bookkeeping the client dropped or re-serialised. The marker-based
+        strip() then removes our named properties and blocks, and covers items mirrored before
+        records existed and copies PUT to a new name.
+        """
+        if existing is not None and record is not None:
+            try:
+                text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
+            except ValueError:
+                log.warning("unreadable enrichment record for %s/%s", coll.name, existing.href)
+        return joinlinks.strip(text)
 
     def _put_contact(
         self,
