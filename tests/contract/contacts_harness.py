@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import pytest
 
@@ -215,10 +216,12 @@ class EwsContacts:
         return {path(f) for f in folders.values() if f["folder_class"] == "IPF.Contact"}
 
     def ids_in(self, book: str) -> set[str]:
-        return {c["id"] for c in self.control.call("GET", f"/contacts?folder={book}")}
+        return {
+            c["id"] for c in self.control.call("GET", f"/contacts?folder={quote(book, safe='')}")
+        }
 
     def record(self, remote_id: str) -> Record:
-        return dict(self.control.call("GET", f"/contacts/item?id={remote_id}"))
+        return dict(self.control.call("GET", f"/contacts/item?id={quote(remote_id, safe='')}"))
 
     def phones(self, remote_id: str) -> list[str]:
         return list(self.record(remote_id)["fields"].get("PhoneNumbers", {}).values())

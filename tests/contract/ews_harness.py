@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -34,7 +35,7 @@ class EwsControl:
         return resp.json() if resp.content else None
 
     def items(self, folder: str = "calendar") -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/items?folder={folder}"))
+        return list(self.call("GET", f"/items?folder={quote(folder, safe='')}"))
 
     def item(self, item_id: str) -> dict[str, Any]:
         return next(i for i in self.items() if i["id"] == item_id)
