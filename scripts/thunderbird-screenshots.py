@@ -119,8 +119,9 @@ for (const w of Services.wm.getEnumerator(null)) {
       ?? d.querySelector(".item-title")?.textContent;  // summary dialog
     if (shown == title && d.readyState == "complete") {
       // no window manager on Xvfb: give the dialog room for its rows and centre it
-      w.resizeTo(Math.max(w.outerWidth, 900), Math.max(w.outerHeight, 640));
-      w.moveTo((w.screen.availWidth - w.outerWidth) / 2, (w.screen.availHeight - w.outerHeight) / 2);
+      const [width, height] = [Math.max(w.outerWidth, 900), Math.max(w.outerHeight, 640)];
+      w.resizeTo(width, height);
+      w.moveTo((w.screen.availWidth - width) / 2, (w.screen.availHeight - height) / 2);
       // let two frames paint before the picture is taken
       for (let i = 0; i < 2; i++) {
         await new Promise(resolve => w.requestAnimationFrame(resolve));
@@ -184,7 +185,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, xvfb() as display:
         demo = start_demo(Path(tmp) / "demo", free_port())
         try:
-            tb = start_thunderbird(Path(tmp) / "profile", headless=False, env={"DISPLAY": display})
+            tb = start_thunderbird(
+                Path(tmp) / "profile",
+                headless=False,
+                env={"DISPLAY": display},
+                # the demo's meetings are mostly on Pacific time
+                prefs={"calendar.timezone.local": "America/Los_Angeles"},
+            )
             try:
                 client = ThunderbirdClient(tb)
                 user, password = demo.auth
