@@ -11,7 +11,7 @@ import icalendar
 import vobject
 from hypothesis import given, settings
 
-from bridge.joinlinks import EnrichOptions, Enrichment, enrich_with_record, remove_enrichment
+from bridge.joinlinks import Enrichment, EnrichOptions, enrich_with_record, remove_enrichment
 from bridge.joinlinks.content import escape_text, serialize, unfold
 from tests.unit.test_joinlinks_properties import ACCOUNTS, calendars, fragment
 
