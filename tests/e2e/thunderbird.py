@@ -105,9 +105,8 @@ def write_profile(profile: Path, marionette_port: int, extra: dict[str, Any]) ->
     prefs = {
         **OFFLINE_PREFS,
         **extra,
+        # Marionette binds its server socket with LoopbackOnly (remote/marionette/server.sys.mjs)
         "marionette.port": marionette_port,
-        # Marionette binds to this host only (remote/marionette/prefs.js)
-        "marionette.host": "127.0.0.1",
     }
     lines = [f"user_pref({json.dumps(k)}, {json.dumps(v)});" for k, v in prefs.items()]
     (profile / "user.js").write_text("\n".join(lines) + "\n")
