@@ -5,8 +5,10 @@ calendar (`cal.manager`, `cal.provider.detection`) and address book (`MailServic
 
 Must not talk to any host but 127.0.0.1: the profile switches off updates, telemetry, add-on and
 remote-settings fetches, captive-portal/connectivity checks, safe browsing and the account
-provisioner, and Marionette listens on loopback only. Must not sleep for a fixed time: every wait
-polls a condition with a deadline.
+provisioner, and Marionette listens on loopback only. One thing no preference turns off: the
+discovery code itself asks the system resolver (libresolv, DNS.sys.mjs) for SRV/TXT/MX records of
+the server's host name (RFC 6764 §3), here the literal "127.0.0.1", which resolvers answer
+NXDOMAIN. Must not sleep for a fixed time: every wait polls a condition with a deadline.
 
 Marionette: https://firefox-source-docs.mozilla.org/testing/marionette/ (chrome context,
 `-remote-allow-system-access`); Thunderbird's modules are read from the installed omni.ja.
