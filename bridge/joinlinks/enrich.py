@@ -30,6 +30,7 @@ from bridge.joinlinks.content import (
 )
 from bridge.joinlinks.detect import (
     Detection,
+    EventSources,
     StructuredConference,
     detect_sources,
     normalise_tel,
@@ -152,6 +153,7 @@ def enrich_vevent_recorded(
                     )
                 )
                 added.append(tel)
+    new.extend(_other_zoom_lines(det, sources, added))
     for conf in det.conferences:
         if conf.service != ZOOM:
             new.append(build_line(props.DAVBRIDGE_CONFERENCE, (), conf.service.key))
@@ -171,6 +173,29 @@ def enrich_vevent_recorded(
     at = insertion_point(lines)
     record = changes_of(block, new, shown.replaced, shown.affixed)
     return lines[:at] + new + lines[at:], record
+
+
+def _other_zoom_lines(det: Detection, sources: EventSources, added: list[str]) -> list[str]:
+    """A second (third…) Zoom meeting the event names: its own CONFERENCE with its passcode,
+    and its own one-tap dial-ins; the primary meeting alone is in X-ZOOM-*."""
+    present = {c.uri for c in sources.conferences} | {
+        normalise_tel(c.uri) for c in sources.conferences if c.is_phone
+    }
+    lines: list[str] = []
+    for meeting in det.other_zoom:
+        if not meeting.join_url or meeting.join_url in present:
+            continue
+        params = [("VALUE", "URI"), ("FEATURE", "VIDEO"), ("LABEL", ZOOM.label)]
+        if meeting.passcode:
+            params.append(("X-PASSCODE", meeting.passcode))
+        lines.append(build_line("CONFERENCE", params, meeting.join_url))
+        added.append(meeting.join_url)
+        for tel in meeting.dial:
+            if normalise_tel(tel) not in present:
+                phone = [("VALUE", "URI"), ("FEATURE", "PHONE"), ("LABEL", ZOOM.label)]
+                lines.append(build_line("CONFERENCE", phone, tel))
+                added.append(tel)
+    return lines
 
 
 class _Visible:

@@ -42,7 +42,13 @@ from exchangelib.items import (
 )
 from exchangelib.properties import RecurringMasterItemId
 
-from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import (
+    BridgeError,
+    CursorExpired,
+    IncompleteItem,
+    PreconditionFailed,
+    RemoteNotFound,
+)
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.ews.account import EwsConfig, connect
@@ -156,6 +162,9 @@ class EwsCalendarProvider(OccurrenceWrites):
                 if isinstance(error, RemoteNotFound):
                     continue
                 raise error
+            if not isinstance(result, CalendarItem):  # a message filed in a calendar folder
+                log.info("skipped a non-calendar %s item", type(result).__name__)
+                continue
             items.append(result)
         return items
 
@@ -275,12 +284,17 @@ class EwsCalendarProvider(OccurrenceWrites):
             ]
             versions = {str(master.id): str(master.changekey)}
             versions.update({str(e.id): str(e.changekey) for e in own})
+            try:
+                ical = ews_to_ical(master, own)
+            except IncompleteItem as exc:
+                log.warning("skipped an Exchange item: %s", exc)
+                continue
             items.append(
                 RemoteItem(
                     remote_id=str(master.id),
                     version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
                     uid=str(master.uid or master.id),
-                    ical=ews_to_ical(master, own),
+                    ical=ical,
                     member_ids=tuple(sorted(str(e.id) for e in own)),
                 )
             )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from exchangelib.items import ID_ONLY
+from exchangelib.items import ID_ONLY, CalendarItem
 from exchangelib.services import SyncFolderItems
 from exchangelib.services.sync_folder_hierarchy import SyncFolder
 
@@ -113,6 +113,10 @@ def sync_changes(
                 upserts.pop(str(obj.id), None)
                 deleted[str(obj.id)] = None
             elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+                if not isinstance(obj, CalendarItem):
+                    # a calendar folder also holds Message, MeetingRequest, MeetingResponse…
+                    # items (EWS "Item" subtypes); they are no events: skipped
+                    continue
                 deleted.pop(str(obj.id), None)
                 upserts[str(obj.id)] = None
         new_state = svc.sync_state

@@ -22,7 +22,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bridge.errors import CursorExpired, PreconditionFailed, ProviderRefused, RemoteNotFound
+from bridge.errors import (
+    CursorExpired,
+    IncompleteItem,
+    PreconditionFailed,
+    ProviderRefused,
+    RemoteNotFound,
+)
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import (
@@ -177,7 +183,9 @@ class GoogleCalendarProvider:
             elif event.get("recurrence"):
                 masters[event_id] = event
             elif full or overlaps(event, window):
-                items[event_id] = self._item(event, [], window)
+                single = self._item(event, [], window)
+                if single is not None:
+                    items[event_id] = single
             else:
                 removed[event_id] = None  # moved out of the window
         for master_id, master in masters.items():
@@ -196,7 +204,19 @@ class GoogleCalendarProvider:
 
     def _item(
         self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
+    ) -> RemoteItem | None:
+        """The item, or None (logged) when Google gave too little for a valid resource."""
+        try:
+            return self._build(event, exceptions, window)
+        except IncompleteItem as exc:
+            log.warning("skipped a Google event: %s", exc)
+            return None
+
+    def _build(
+        self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
     ) -> RemoteItem:
+        if not event.get("id"):
+            raise IncompleteItem("google", "", "id")
         event_id = str(event["id"])
         members = [e for e in exceptions if e.get("recurringEventId") == event_id]
         versions = {event_id: str(event.get("etag") or "")}

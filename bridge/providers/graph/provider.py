@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.graph.http import PULL_POLICY, WRITE_POLICY, GraphHttp
 from bridge.providers.graph.mapping import (
@@ -231,6 +231,7 @@ class GraphCalendarProvider:
         for entry in entries:  # duplicates within a round: the last one wins (event-delta.md)
             event_id = str(entry.get("id") or "")
             if not event_id:
+                log.warning("skipped a Graph delta entry without id")
                 continue
             if "@removed" in entry:
                 upserts.pop(event_id, None)
@@ -247,7 +248,9 @@ class GraphCalendarProvider:
             elif kind == "seriesMaster":
                 series[event_id] = None
             else:  # singleInstance: the delta payload is the whole event
-                items[event_id] = self._item(event, [], window)
+                single = self._item_or_skip(event, [], window)
+                if single is not None:
+                    items[event_id] = single
         for master_id in series:
             item = self._fetch_series(master_id, window)
             if item is None:
@@ -257,9 +260,21 @@ class GraphCalendarProvider:
         gone = [rid for rid in removed if rid not in items]
         return list(items.values()), gone
 
+    def _item_or_skip(
+        self, event: dict[str, Any], instances: Sequence[dict[str, Any]], window: SyncWindow
+    ) -> RemoteItem | None:
+        """The item, or None (logged) when Graph gave too little for a valid resource."""
+        try:
+            return self._item(event, instances, window)
+        except IncompleteItem as exc:
+            log.warning("skipped a Graph event: %s", exc)
+            return None
+
     def _item(
         self, event: dict[str, Any], instances: Sequence[dict[str, Any]], window: SyncWindow
     ) -> RemoteItem:
+        if not event.get("id"):
+            raise IncompleteItem("graph", "", "id")
         versions = {str(event["id"]): change_key(event)}
         for inst in instances:
             if inst.get("type") == "exception":
@@ -267,7 +282,7 @@ class GraphCalendarProvider:
         return RemoteItem(
             remote_id=str(event["id"]),
             version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
-            uid=str(event.get("iCalUId") or event["id"]),
+            uid=str(event.get("iCalUId") or event.get("id") or ""),
             ical=graph_to_ical(event, instances, window),
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
         )
@@ -290,7 +305,7 @@ class GraphCalendarProvider:
             instances = self._instances(master_id, window.start, window.end, policy)
         except RemoteNotFound:
             return None
-        return self._item(master, instances, window)
+        return self._item_or_skip(master, instances, window)
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
         return self._fetch(remote_id, window, PULL_POLICY)
@@ -307,8 +322,8 @@ class GraphCalendarProvider:
                 instances = self._instances(remote_id, window.start, window.end, policy)
             except RemoteNotFound:
                 return None
-            return self._item(event, instances, window)
-        return self._item(event, [], window)
+            return self._item_or_skip(event, instances, window)
+        return self._item_or_skip(event, [], window)
 
     # --- C5 ----------------------------------------------------------------------------------
     def create(
