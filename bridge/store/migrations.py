@@ -136,9 +136,11 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 5: round-trip fidelity (issue 10): what enrichment added to each mirrored item (JSON,
     # bridge.joinlinks.record), so the write path removes exactly that; and the per-user choice
-    # to show "Not a Zoom meeting" with the host in DESCRIPTION (default on)
+    # to show "Not a Zoom meeting" with the host in DESCRIPTION (default on). Cursors are
+    # dropped so that the next pull is a full one and every mirrored item gets its record.
     """
     ALTER TABLE items ADD COLUMN added TEXT;
     ALTER TABLE users ADD COLUMN not_zoom_line INTEGER NOT NULL DEFAULT 1;
+    UPDATE collections SET cursor = NULL;
     """,
 )
