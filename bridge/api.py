@@ -61,6 +61,7 @@ from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outside import OutsideWindow
+from bridge.sync.rerender import rerender_user
 from bridge.sync.scheduler import Refresher
 from bridge.sync.writes import WriteThrough
 
@@ -309,7 +310,8 @@ class Bridge:
     ) -> ItemRecord:
         existing = self.store.item(coll.id, href)
         check_if_match(existing, if_match)
-        return self.writes.put(coll, href, text, existing, conditional)
+        # checked again under the collection's lock: a pull may refresh the item meanwhile
+        return self.writes.put(coll, href, text, existing, conditional, if_match or "")
 
     def delete(
         self, coll: CollectionRecord, href: str, conditional: bool, if_match: str | None = None
@@ -354,6 +356,16 @@ class Bridge:
         if on:
             self._sync_quietly(conn.id)
         return updated
+
+    def not_zoom_line(self, username: str) -> bool:
+        return self.store.not_zoom_line(self._user(username).id)
+
+    def set_not_zoom_line(self, username: str, on: bool) -> int:
+        """The user's "Not a Zoom meeting · Host" line on or off (SPEC C3); their events are
+        rendered again at once (new ETags). Returns how many events changed."""
+        user = self._user(username)
+        self.store.set_not_zoom_line(user.id, on)
+        return rerender_user(self.engine, user.id)
 
     def _sync_quietly(self, connection_id: int) -> None:
         try:

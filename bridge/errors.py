@@ -84,6 +84,16 @@ class ProviderError(BridgeError):
         self.status = status
 
 
+class IncompleteItem(ProviderError):
+    """A provider item lacks what a calendar resource needs (RFC 5545 §3.6.1: a VEVENT has
+    DTSTART and UID): it is skipped, with a log line naming it, never served invalid."""
+
+    def __init__(self, provider: str, item_id: str, missing: str):
+        super().__init__(provider, f"item {item_id or '(no id)'} has no {missing}; skipped")
+        self.item_id = item_id
+        self.missing = missing
+
+
 class ProviderRefused(ProviderError):
     """A permanent refusal of a write (invalid request): the client gets 400 with the reason."""
 

@@ -1,7 +1,10 @@
 """Join-link detection and enrichment (C3): pure functions over iCalendar text, no I/O.
 
-`enrich(ical, account_emails)` adds the properties below to every VEVENT (master and each
-RECURRENCE-ID override); `strip(ical)` removes them again from client-submitted text;
+`enrich(ical, account_emails, options)` adds the properties below to every VEVENT (master and
+each RECURRENCE-ID override); `enrich_with_record()` also returns the record of exactly what it
+added, which the mirror stores and `remove_enrichment(text, record)` uses on a client's PUT
+(record.py: independent of the bookkeeping below, which clients drop or re-serialise);
+`strip(ical)` removes the additions from text that still holds the bookkeeping;
 `detect(vevent)` returns the Detection for an icalendar.Event. Depends only on icalendar and the
 standard library; must not import other bridge packages nor do I/O.
 
@@ -42,11 +45,18 @@ X-DAVBRIDGE-FILLED:<list>|NONE     bookkeeping when there is a primary join URL:
                                    (property added), URL-EMPTY / LOCATION-EMPTY (empty value
                                    filled), NONE (nothing filled)
 URL:<primary join URL>             only when URL was absent or empty
-LOCATION:<primary join URL>        only when LOCATION was absent or empty
+LOCATION:<primary join URL>        when LOCATION was absent, empty, or only named the service
+                                   ("Microsoft Teams Meeting", "Zoom", …: visible.py); the
+                                   placeholder is then kept as "Location: …" in DESCRIPTION
+X-MICROSOFT-SKYPETEAMSMEETINGURL   Teams join URL; X-GOOGLE-CONFERENCE: Meet join URL
+X-DAVBRIDGE-VISIBLE / -LOCATION    bookkeeping for strip(): what visible.py added
 DESCRIPTION                        Zoom with join URL or ID: a block on top, between the lines
                                    "-- Zoom meeting (added by davbridge) --" and
                                    "-- end of Zoom meeting details (davbridge) --", then a
-                                   blank line, then the provider's text unchanged
+                                   blank line, then the provider's text unchanged. Not Zoom:
+                                   "Not a Zoom meeting · Host: <organizer>" on top (per-user
+                                   option). Teams / Meet: GNOME Calendar's delimited join
+                                   block at the end (visible.py)
 =================================  ============================================================
 
 Host start links (zoom.us/s/<id>, zoommtg://…/start, any URL or token carrying zak=, also inside
@@ -57,7 +67,8 @@ Zoom join URL wins. strip() rules are in strip.py.
 """
 
 from bridge.joinlinks.detect import Conference, Detection, Organizer, ZoomMeeting, detect
-from bridge.joinlinks.enrich import enrich
+from bridge.joinlinks.enrich import Enriched, EnrichOptions, enrich, enrich_with_record
+from bridge.joinlinks.record import Enrichment, remove_enrichment
 from bridge.joinlinks.strip import strip
 from bridge.joinlinks.zoom import START_LINK_PLACEHOLDER
 
@@ -65,9 +76,14 @@ __all__ = [
     "START_LINK_PLACEHOLDER",
     "Conference",
     "Detection",
+    "EnrichOptions",
+    "Enriched",
+    "Enrichment",
     "Organizer",
     "ZoomMeeting",
     "detect",
     "enrich",
+    "enrich_with_record",
+    "remove_enrichment",
     "strip",
 ]

@@ -91,6 +91,9 @@ class Detection:
     zoom: ZoomMeeting | None
     organizer: Organizer | None
     structured_phones: tuple[str, ...]  # tel: URIs of provider-emitted PHONE conferences
+    # further Zoom meetings the event names (e.g. LOCATION one meeting, the body another), each
+    # with its own ID, passcode and dial-ins; `zoom` is the primary one
+    other_zoom: tuple[ZoomMeeting, ...] = ()
 
     @property
     def is_zoom(self) -> bool:
@@ -155,11 +158,14 @@ def detect_sources(src: EventSources) -> Detection:
     zoom_conf: StructuredConference | None = None
     zoom_source = ""
     found: dict[str, Conference] = {}
+    others: dict[str, zoom.ZoomLink] = {}
     for source, candidate, conf in candidates:
         link = zoom.parse_zoom_url(candidate)
         if link is not None:
             if zoom_link is None and link.join_url:
                 zoom_link, zoom_conf, zoom_source = link, conf, source
+            elif zoom_link is not None and link.join_url and _key(link) != _key(zoom_link):
+                others.setdefault(_key(link), link)
             continue
         classified = classify(candidate)
         if classified and classified[0].key not in found:
@@ -176,23 +182,65 @@ def detect_sources(src: EventSources) -> Detection:
     phones = tuple(c.uri for c in confs if c.is_phone)
 
     meeting: ZoomMeeting | None = None
+    other_meetings: list[ZoomMeeting] = []
     if zoom_link is not None or start_removed:
+        # with several Zoom meetings, each reads its details only from the text about it
+        parts = _segments(texts, [zoom_link, *others.values()]) if others else {}
+        own = parts.get(_key(zoom_link), texts) if zoom_link is not None else texts
         meeting = _zoom_meeting(
             zoom_link,
             zoom_conf,
             first_structured_zoom,
             src.conference_id,
-            texts,
+            own,
             confs,
             start_removed,
         )
+        for key, link in others.items():
+            other_meetings.append(
+                _zoom_meeting(link, None, False, None, parts.get(key, []), (), False)
+            )
     conferences = list(found.values())
     if meeting is not None and meeting.join_url:
         zoom_entry = Conference(ZOOM, meeting.join_url, zoom_source, zoom_conf is not None)
         order = ["CONFERENCE", "URL", "LOCATION", "DESCRIPTION", "X-ALT-DESC"]
         position = sum(1 for c in conferences if order.index(c.source) <= order.index(zoom_source))
         conferences.insert(position, zoom_entry)
-    return Detection(tuple(conferences), meeting, src.organizer, phones)
+    return Detection(tuple(conferences), meeting, src.organizer, phones, tuple(other_meetings))
+
+
+def _key(link: zoom.ZoomLink | None) -> str:
+    if link is None:
+        return ""
+    return link.meeting_id or link.join_url or ""
+
+
+def _segments(texts: Sequence[str], links: Sequence[zoom.ZoomLink | None]) -> dict[str, list[str]]:
+    """Each meeting's share of the texts: from a mention of its join URL up to the next mention
+    of another meeting (text before the first mention belongs to that first meeting). A text
+    that mentions no Zoom meeting belongs to the primary (the first of `links`)."""
+    primary = _key(links[0]) if links else ""
+    known = {_key(link) for link in links if link is not None}
+    parts: dict[str, list[str]] = {}
+    for text in texts:
+        marks: list[tuple[int, str]] = []
+        offset = 0
+        for url in find_urls(text):
+            at = text.find(url, offset)
+            if at < 0:
+                continue
+            offset = at + len(url)
+            key = _key(zoom.parse_zoom_url(url))
+            if key in known and (not marks or marks[-1][1] != key):
+                marks.append((at, key))
+        if not marks:
+            parts.setdefault(primary, []).append(text)
+            continue
+        for n, (at, key) in enumerate(marks):
+            begin = 0 if n == 0 else at
+            end = marks[n + 1][0] if n + 1 < len(marks) else len(text)
+            parts.setdefault(key, []).append(text[begin:end])
+    return parts
 
 
 def _zoom_meeting(

@@ -12,9 +12,11 @@ This module must not do I/O and must never write a host start link (zak) into it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from bridge.joinlinks import props, zoom
+from bridge.joinlinks import props, visible, zoom
 from bridge.joinlinks.content import (
+    ContentLine,
     build_line,
     direct_properties,
     escape_text,
@@ -28,24 +30,56 @@ from bridge.joinlinks.content import (
 )
 from bridge.joinlinks.detect import (
     Detection,
+    EventSources,
     StructuredConference,
     detect_sources,
     normalise_tel,
     sources_from_lines,
 )
-from bridge.joinlinks.services import ZOOM, Service, classify, service_for_label
+from bridge.joinlinks.record import Enrichment, VeventChanges, changes_of
+from bridge.joinlinks.services import MEET, TEAMS, ZOOM, Service, classify, service_for_label
 from bridge.joinlinks.strip import strip_lines
 
 
-def enrich(ical: str, account_emails: Sequence[str]) -> str:
+@dataclass(frozen=True)
+class EnrichOptions:
+    """Per-user choices that change the served bytes (deterministically)."""
+
+    not_zoom_line: bool = True  # "Not a Zoom meeting · Host: …" on top of DESCRIPTION
+
+
+DEFAULT_OPTIONS = EnrichOptions()
+
+
+@dataclass(frozen=True)
+class Enriched:
+    text: str
+    record: Enrichment
+
+
+def enrich(
+    ical: str, account_emails: Sequence[str], options: EnrichOptions = DEFAULT_OPTIONS
+) -> str:
     """Provider VCALENDAR text -> enriched VCALENDAR text (CRLF, folded at 75 octets)."""
+    return enrich_with_record(ical, account_emails, options).text
+
+
+def enrich_with_record(
+    ical: str, account_emails: Sequence[str], options: EnrichOptions = DEFAULT_OPTIONS
+) -> Enriched:
+    """Enriched text and the record of exactly what was added (see record.py)."""
     out: list[str] = []
+    records: list[VeventChanges] = []
     for segment in split_vevents(strip_lines(unfold(ical))):
         if isinstance(segment, list):
-            out.extend(enrich_vevent([redact_line(line) for line in segment], account_emails))
+            lines, changes = enrich_vevent_recorded(
+                [redact_line(line) for line in segment], account_emails, options
+            )
+            out.extend(lines)
+            records.append(changes)
         else:
             out.append(redact_line(segment))
-    return serialize(out)
+    return Enriched(serialize(out), Enrichment(tuple(records)))
 
 
 def redact_line(raw: str) -> str:
@@ -78,6 +112,13 @@ def _uri_line(name: str, value: str, params: Sequence[tuple[str, str]] = ()) -> 
 
 def enrich_vevent(block: list[str], account_emails: Sequence[str]) -> list[str]:
     """One clean (stripped, redacted) VEVENT -> the same with our properties added."""
+    return enrich_vevent_recorded(block, account_emails, DEFAULT_OPTIONS)[0]
+
+
+def enrich_vevent_recorded(
+    block: list[str], account_emails: Sequence[str], options: EnrichOptions
+) -> tuple[list[str], VeventChanges]:
+    """One clean VEVENT -> (enriched lines, the record of what was added)."""
     parsed = {i: parse_line(block[i]) for i in direct_properties(block)}
     sources = sources_from_lines(list(parsed.values()))
     det = detect_sources(sources)
@@ -112,43 +153,147 @@ def enrich_vevent(block: list[str], account_emails: Sequence[str]) -> list[str]:
                     )
                 )
                 added.append(tel)
+    new.extend(_other_zoom_lines(det, sources, added))
     for conf in det.conferences:
         if conf.service != ZOOM:
             new.append(build_line(props.DAVBRIDGE_CONFERENCE, (), conf.service.key))
-
     primary = det.primary_join_url
     if primary:
         new.append(build_line(props.DAVBRIDGE_JOIN_URL, (), escape_text(primary)))
     new.extend(_uri_line(props.DAVBRIDGE_ADDED_CONFERENCE, uri) for uri in added)
 
-    replaced: dict[int, str] = {}
+    shown = _Visible(det, parsed, options)
+    new.extend(shown.vendor_lines())
     if primary:
+        new.extend(shown.fill(primary))
+    new.extend(shown.description())
+    new.extend(shown.bookkeeping())
+
+    lines = [shown.replaced.get(i, raw) for i, raw in enumerate(block)]
+    at = insertion_point(lines)
+    record = changes_of(block, new, shown.replaced, shown.affixed)
+    return lines[:at] + new + lines[at:], record
+
+
+def _other_zoom_lines(det: Detection, sources: EventSources, added: list[str]) -> list[str]:
+    """A second (third…) Zoom meeting the event names: its own CONFERENCE with its passcode,
+    and its own one-tap dial-ins; the primary meeting alone is in X-ZOOM-*."""
+    present = {c.uri for c in sources.conferences} | {
+        normalise_tel(c.uri) for c in sources.conferences if c.is_phone
+    }
+    lines: list[str] = []
+    for meeting in det.other_zoom:
+        if not meeting.join_url or meeting.join_url in present:
+            continue
+        params = [("VALUE", "URI"), ("FEATURE", "VIDEO"), ("LABEL", ZOOM.label)]
+        if meeting.passcode:
+            params.append(("X-PASSCODE", meeting.passcode))
+        lines.append(build_line("CONFERENCE", params, meeting.join_url))
+        added.append(meeting.join_url)
+        for tel in meeting.dial:
+            if normalise_tel(tel) not in present:
+                phone = [("VALUE", "URI"), ("FEATURE", "PHONE"), ("LABEL", ZOOM.label)]
+                lines.append(build_line("CONFERENCE", phone, tel))
+                added.append(tel)
+    return lines
+
+
+class _Visible:
+    """The additions people and clients see (see visible.py), for one VEVENT."""
+
+    def __init__(
+        self, det: Detection, parsed: dict[int, ContentLine], options: EnrichOptions
+    ) -> None:
+        self.det, self.parsed, self.options = det, parsed, options
+        self.replaced: dict[int, str] = {}
+        self.affixed: dict[int, tuple[str, str]] = {}
+        self.tokens: list[str] = []
+        self.placeholder: str | None = None
+        self.placeholder_raw = ""  # as the provider wrote it (strip() restores it exactly)
+
+    def _index(self, name: str) -> int | None:
+        return next((i for i, line in self.parsed.items() if line.name == name), None)
+
+    def _url_of(self, service: Service) -> str | None:
+        return next((c.uri for c in self.det.conferences if c.service == service), None)
+
+    def vendor_lines(self) -> list[str]:
+        out: list[str] = []
+        for service, name in (
+            (TEAMS, visible.TEAMS_URL_PROPERTY),
+            (MEET, visible.MEET_URL_PROPERTY),
+        ):
+            url = self._url_of(service)
+            if url is not None and self._index(name) is None:
+                out.append(build_line(name, (), escape_text(url)))
+                self.tokens.append(name)
+        return out
+
+    def fill(self, primary: str) -> list[str]:
+        """URL and LOCATION: added when absent, filled when empty, LOCATION replaced when it
+        only names the service (the placeholder is kept in DESCRIPTION)."""
+        new: list[str] = []
         filled: list[str] = []
         for name, value in (("URL", primary), ("LOCATION", escape_text(primary))):
-            index = next((i for i, line in parsed.items() if line.name == name), None)
+            index = self._index(name)
             if index is None:
                 filled.append(name)
                 new.append(build_line(name, (), value))
-            elif parsed[index].value == "":
+            elif self.parsed[index].value == "":
                 filled.append(f"{name}-EMPTY")
-                replaced[index] = with_value(parsed[index], value)
+                self.replaced[index] = with_value(self.parsed[index], value)
+            elif name == "LOCATION" and visible.is_placeholder(self.parsed[index].text):
+                self.placeholder = self.parsed[index].text.strip()
+                self.placeholder_raw = self.parsed[index].value
+                self.replaced[index] = with_value(self.parsed[index], value)
+                self.tokens.append("LOCATION-PLACEHOLDER")
         new.append(build_line(props.DAVBRIDGE_FILLED, (), ",".join(filled) or "NONE"))
+        return new
 
-    if det.zoom is not None:
-        text = props.block_text(
-            det.zoom.join_url, det.zoom.meeting_id, det.zoom.passcode, det.zoom.dial
-        )
-        if text is not None:
-            index = next((i for i, line in parsed.items() if line.name == "DESCRIPTION"), None)
-            if index is None:
-                new.append(build_line("DESCRIPTION", (), props.prepend_block(None, text)))
-            else:
-                line = parsed[index]
-                replaced[index] = with_value(line, props.prepend_block(line.value, text))
+    def _prefix(self) -> str:
+        det = self.det
+        if det.zoom is not None:
+            z = det.zoom
+            text = props.block_text(z.join_url, z.meeting_id, z.passcode, z.dial, self.placeholder)
+            return "" if text is None else text + "\n\n"
+        host = (det.organizer.cn or det.organizer.email) if det.organizer else None
+        text = visible.note(host, self.placeholder, self.options.not_zoom_line)
+        if text is None:
+            return ""
+        self.tokens.append("NOTE")
+        return text + "\n\n"
 
-    lines = [replaced.get(i, raw) for i, raw in enumerate(block)]
-    at = insertion_point(lines)
-    return lines[:at] + new + lines[at:]
+    def description(self) -> list[str]:
+        prefix = self._prefix()
+        teams, meet = self._url_of(TEAMS), self._url_of(MEET)
+        index = self._index("DESCRIPTION")
+        if index is None:
+            base = prefix.rstrip("\n")
+            suffix, leads = visible.suffix_for(base, teams, meet)
+            body = base + suffix
+            self.tokens.extend(f"LEAD-{n}" for n in leads)
+            if not body:
+                return []
+            self.tokens.append("DESCRIPTION")
+            return [build_line("DESCRIPTION", (), escape_text(body))]
+        line = self.parsed[index]
+        suffix, leads = visible.suffix_for(prefix + line.text, teams, meet)
+        self.tokens.extend(f"LEAD-{n}" for n in leads)
+        if prefix or suffix:
+            self.replaced[index] = with_value(
+                line, escape_text(prefix) + line.value + escape_text(suffix)
+            )
+            self.affixed[index] = (prefix, suffix)
+        return []
+
+    def bookkeeping(self) -> list[str]:
+        """What strip() needs to undo these additions from the served text alone."""
+        out: list[str] = []
+        if self.tokens:
+            out.append(build_line(props.DAVBRIDGE_VISIBLE, (), ",".join(self.tokens)))
+        if self.placeholder:
+            out.append(build_line(props.DAVBRIDGE_LOCATION, (), self.placeholder_raw))
+        return out
 
 
 def _zoom_lines(det: Detection, account_emails: Sequence[str]) -> list[str]:

@@ -46,6 +46,10 @@ DAVBRIDGE_CONFERENCE = "X-DAVBRIDGE-CONFERENCE"  # machine-readable service key,
 DAVBRIDGE_JOIN_URL = "X-DAVBRIDGE-JOIN-URL"  # primary join URL (any service)
 DAVBRIDGE_ADDED_CONFERENCE = "X-DAVBRIDGE-ADDED-CONFERENCE"  # URI of a CONFERENCE enrich() added
 DAVBRIDGE_FILLED = "X-DAVBRIDGE-FILLED"  # NONE, or URL / LOCATION / URL-EMPTY / LOCATION-EMPTY
+# what visible.py added: NOTE, LEAD-<n> (one per block appended), DESCRIPTION (created),
+# LOCATION-PLACEHOLDER and the vendor property names
+DAVBRIDGE_VISIBLE = "X-DAVBRIDGE-VISIBLE"
+DAVBRIDGE_LOCATION = "X-DAVBRIDGE-LOCATION"  # the placeholder LOCATION the join URL replaced
 
 BEGIN_MARK = "-- Zoom meeting (added by davbridge) --"
 END_MARK = "-- end of Zoom meeting details (davbridge) --"
@@ -65,9 +69,14 @@ _TEXT_BLOCK = re.compile(
 
 
 def block_text(
-    join_url: str | None, meeting_id: str | None, passcode: str | None, dial: Sequence[str]
+    join_url: str | None,
+    meeting_id: str | None,
+    passcode: str | None,
+    dial: Sequence[str],
+    location: str | None = None,
 ) -> str | None:
-    """The Zoom block for DESCRIPTION (plain text, LF newlines), or None if nothing to say."""
+    """The Zoom block for DESCRIPTION (plain text, LF newlines), or None if nothing to say.
+    `location`: the provider's placeholder LOCATION that the join URL replaced, kept visible."""
     body: list[str] = []
     if join_url:
         body.append(f"Join Zoom Meeting: {join_url}")
@@ -78,6 +87,8 @@ def block_text(
     taps = [d[4:] for d in dial if d.lower().startswith("tel:") and ",," in d]
     if taps:
         body.append(f"One tap mobile: {taps[0]}")
+    if body and location:
+        body.append(f"Location: {location}")
     if not body:
         return None
     return "\n".join([BEGIN_MARK, *body, END_MARK])

@@ -11,7 +11,14 @@ handled. Per VEVENT it removes:
 - the Zoom block in DESCRIPTION (marker line to marker line plus the one blank line after it), and
   the DESCRIPTION property itself when enrich() created it;
 - URL / LOCATION that enrich() filled (X-DAVBRIDGE-FILLED), but only while they still hold the join
-  URL it put there; a user's later edit is kept.
+  URL it put there; a user's later edit is kept. A placeholder LOCATION the join URL replaced
+  (X-DAVBRIDGE-LOCATION) is restored the same way;
+- what visible.py added, as listed in X-DAVBRIDGE-VISIBLE: the vendor properties
+  (X-MICROSOFT-SKYPETEAMSMEETINGURL, X-GOOGLE-CONFERENCE), the Teams/Meet blocks at the end of
+  DESCRIPTION and the "Not a Zoom meeting" note on top.
+
+This marker-based removal needs the bookkeeping the bridge served; the write path applies the
+mirror's enrichment record first (record.py), which does not.
 
 When X-DAVBRIDGE-FILLED was lost but X-ZOOM-MEETING survived (a client dropped one property): a URL
 equal to the join URL that the rest of the event still yields is removed, since no provider keeps a
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bridge.joinlinks import props
+from bridge.joinlinks import props, visible
 from bridge.joinlinks.content import (
     ContentLine,
     direct_properties,
@@ -65,8 +72,14 @@ def strip_vevent(block: Sequence[str]) -> list[str]:
     added: set[str] = set()
     recorded_join: str | None = None
     enriched = False
+    shown: list[str] = []
+    placeholder: str | None = None
     for line in parsed.values():
-        if line.name == props.DAVBRIDGE_FILLED:
+        if line.name == props.DAVBRIDGE_VISIBLE:
+            shown += [t.strip().upper() for t in line.text.split(",")]
+        elif line.name == props.DAVBRIDGE_LOCATION:
+            placeholder = line.value
+        elif line.name == props.DAVBRIDGE_FILLED:
             filled = (filled or set()) | {t.strip().upper() for t in line.text.split(",")}
         elif line.name == props.DAVBRIDGE_ADDED_CONFERENCE:
             added.add(line.text.strip())
@@ -77,12 +90,14 @@ def strip_vevent(block: Sequence[str]) -> list[str]:
 
     result: dict[int, str | None] = {}  # index -> replacement line, None = drop
     for i, line in parsed.items():
-        if _is_ours(line) or (line.name == "CONFERENCE" and line.value.strip() in added):
+        if (
+            _is_ours(line)
+            or (line.name == "CONFERENCE" and line.value.strip() in added)
+            or (line.name in visible.VENDOR_PROPERTIES and line.name in shown)
+        ):
             result[i] = None
         elif line.name == "DESCRIPTION":
-            raw, found, only_ours = props.remove_block(line.value)
-            if found:
-                result[i] = None if only_ours else with_value(line, raw)
+            result.update(_description(i, line, shown))
 
     def remaining(skip: int | None = None) -> list[ContentLine]:
         rest: list[ContentLine] = []
@@ -98,6 +113,13 @@ def strip_vevent(block: Sequence[str]) -> list[str]:
         if line.name not in ("URL", "LOCATION") or i in result:
             continue
         value = line.text.strip()
+        if placeholder is not None and line.name == "LOCATION":
+            join = (
+                recorded_join or detect_sources(sources_from_lines(remaining(i))).primary_join_url
+            )
+            if value == join:
+                result[i] = with_value(line, placeholder)
+                continue
         if filled is not None:
             join = (
                 recorded_join or detect_sources(sources_from_lines(remaining(i))).primary_join_url
@@ -119,3 +141,22 @@ def strip_vevent(block: Sequence[str]) -> list[str]:
         if replacement is not None:
             out.append(replacement)
     return out
+
+
+def _description(index: int, line: ContentLine, shown: list[str]) -> dict[int, str | None]:
+    """DESCRIPTION without the Teams/Meet blocks, the Zoom block and the note we added."""
+    raw, changed = line.value, False
+    leads = [int(t[5:]) for t in shown if t.startswith("LEAD-") and t[5:].isdigit()]
+    if leads:
+        raw, found = visible.remove_blocks(raw, leads)
+        changed |= found
+    raw, found, only_ours = props.remove_block(raw)
+    changed |= found
+    if "NOTE" in shown:
+        raw, found = visible.remove_note(raw)
+        changed |= found
+    if not changed:
+        return {}
+    if raw == "" and (only_ours or "DESCRIPTION" in shown):
+        return {index: None}
+    return {index: with_value(line, raw)}

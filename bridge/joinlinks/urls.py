@@ -1,8 +1,9 @@
 """URL extraction from event text and HTML, and unwrapping of redirect wrappers.
 
 Finds http(s)/zoommtg/zoomus URLs in plain text and in HTML (href attributes and text alike), trims
-trailing punctuation, and unwraps Microsoft Defender for Office 365 Safe Links and Google redirect
-links (possibly nested and double-encoded) to the URL the user actually lands on.
+trailing punctuation, and unwraps Microsoft Defender for Office 365 Safe Links, Google redirect
+links and the mail-security rewriters of rewriters.py (possibly nested and double-encoded) to the
+URL the user actually lands on.
 
 This module must not decide what a URL means (no Zoom or service knowledge) and must not do I/O.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import html
 import re
 from urllib.parse import unquote, urlsplit
+
+from bridge.joinlinks import rewriters
 
 # Terminators: whitespace, angle brackets (Outlook plain bodies write "text<https://…>"), quotes
 # (HTML attributes), backticks. Anything else may be part of a URL.
@@ -134,7 +137,8 @@ def unwrap_once(url: str) -> str | None:
     elif _is_google_redirect(host, parts.path):
         inner = _query_param(parts.query, "q") or _query_param(parts.query, "url")
     else:
-        return None
+        inner = rewriters.unwrap_rewriter(url, parts)  # Proofpoint, Barracuda, Cisco, Sophos
+        return inner.strip() if inner and "://" in inner else None
     if not inner:
         return None
     inner = _decode_fully(inner).strip()

@@ -31,8 +31,29 @@ MANAGED = "Your administrator set up this connection for you; only they can chan
 @routes.get("/")
 async def profile(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
-    statuses = await blocking(request, portal_of(request).bridge.onboarding.statuses, user.name)
-    return render(request, "profile.html", title="Your calendars", connections=statuses)
+    bridge = portal_of(request).bridge
+    statuses = await blocking(request, bridge.onboarding.statuses, user.name)
+    not_zoom = await blocking(request, bridge.not_zoom_line, user.name)
+    return render(
+        request,
+        "profile.html",
+        title="Your calendars",
+        connections=statuses,
+        not_zoom_line=not_zoom,
+    )
+
+
+@routes.post("/settings/not-zoom-line")
+async def not_zoom_line(request: web.Request) -> web.StreamResponse:
+    """Show "Not a Zoom meeting · Host: …" in event descriptions, or not (default on)."""
+    form = await form_of(request)
+    if form.get("on") not in ("0", "1"):
+        raise BadInput("Choose on or off.")
+    on = form["on"] == "1"
+    bridge = portal_of(request).bridge
+    await blocking(request, bridge.set_not_zoom_line, user_of(request).name, on)
+    notify(request, f"\u201cNot a Zoom meeting\u201d line: {'on' if on else 'off'}.")
+    return redirect("/")
 
 
 async def own_connection(request: web.Request) -> ConnectionStatus:

@@ -86,6 +86,17 @@ class AccountsStore(StoreBase):
         with self._tx() as db:
             db.execute("UPDATE users SET group_id = ? WHERE id = ?", (group_id, user_id))
 
+    def not_zoom_line(self, user_id: int) -> bool:
+        """Whether the user's events show "Not a Zoom meeting · Host: …" (default on)."""
+        row = self._db.execute(
+            "SELECT not_zoom_line FROM users WHERE id = ?", (user_id,)
+        ).fetchone()
+        return True if row is None else bool(row[0])
+
+    def set_not_zoom_line(self, user_id: int, enabled: bool) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE users SET not_zoom_line = ? WHERE id = ?", (int(enabled), user_id))
+
     def count_sign_in(self, user_id: int) -> int:
         """Add one to the user's portal sign-ins; the new count."""
         with self._tx() as db:

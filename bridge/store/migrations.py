@@ -134,7 +134,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX portal_sessions_expires ON portal_sessions (expires);
     CREATE INDEX portal_sessions_user ON portal_sessions (user_id);
     """,
-    # 5: items a DAV client wrote (issue 11): the sync window never drops them while the
+    # 5: round-trip fidelity (issue 10): what enrichment added to each mirrored item (JSON,
+    # bridge.joinlinks.record), so the write path removes exactly that; and the per-user choice
+    # to show "Not a Zoom meeting" with the host in DESCRIPTION (default on). Cursors are
+    # dropped so that the next pull is a full one and every mirrored item gets its record.
+    """
+    ALTER TABLE items ADD COLUMN added TEXT;
+    ALTER TABLE users ADD COLUMN not_zoom_line INTEGER NOT NULL DEFAULT 1;
+    UPDATE collections SET cursor = NULL;
+    """,
+    # 6: items a DAV client wrote (issue 11): the sync window never drops them while the
     # provider still has them
     """
     ALTER TABLE items ADD COLUMN written INTEGER NOT NULL DEFAULT 0;

@@ -246,23 +246,23 @@ class MirrorStore(StoreBase):
             (collection_id, href),
         ).fetchone()
         if old and old[0] == etag and not old[1]:
-            if old[2] != draft.version or old[3] != draft.remote_id:
-                db.execute(
-                    "UPDATE items SET version = ?, remote_id = ? WHERE collection_id = ? "
-                    "AND href = ?",
-                    (draft.version, draft.remote_id, collection_id, href),
-                )
+            db.execute(
+                "UPDATE items SET version = ?, remote_id = ?, added = ? WHERE collection_id = ? "
+                "AND href = ?",
+                (draft.version, draft.remote_id, draft.added, collection_id, href),
+            )
             self._set_members(db, collection_id, draft)
             return False
         seq = self._bump(db, collection_id)
         db.execute(
             "INSERT INTO items (collection_id, href, uid, remote_id, version, etag, text, "
-            'component, start, "end", seq, deleted, modified) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (collection_id, href) "
+            'component, start, "end", seq, deleted, modified, added) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (collection_id, href) "
             "DO UPDATE SET uid = excluded.uid, remote_id = excluded.remote_id, "
             "version = excluded.version, etag = excluded.etag, text = excluded.text, "
             'component = excluded.component, start = excluded.start, "end" = excluded."end", '
-            "seq = excluded.seq, deleted = 0, modified = excluded.modified",
+            "seq = excluded.seq, deleted = 0, modified = excluded.modified, "
+            "added = excluded.added",
             (
                 collection_id,
                 href,
@@ -276,6 +276,7 @@ class MirrorStore(StoreBase):
                 draft.end,
                 seq,
                 time.time(),
+                draft.added,
             ),
         )
         self._set_members(db, collection_id, draft)
@@ -321,7 +322,8 @@ class MirrorStore(StoreBase):
             return
         seq = self._bump(db, collection_id)
         db.execute(
-            "UPDATE items SET deleted = 1, text = NULL, seq = ?, modified = ?, written = 0 "
+            "UPDATE items SET deleted = 1, text = NULL, added = NULL, seq = ?, modified = ?, "
+            "written = 0 "
             "WHERE collection_id = ? AND href = ?",
             (seq, time.time(), collection_id, href),
         )

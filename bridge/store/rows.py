@@ -25,6 +25,7 @@ class ItemDraft:
     end: int
     members: tuple[str, ...] = ()
     phones: tuple[PhoneEntry, ...] = ()
+    added: str | None = None  # JSON record of what enrichment added (bridge.joinlinks.record)
 
 
 @dataclass(frozen=True)

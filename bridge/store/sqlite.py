@@ -8,6 +8,7 @@ Must not import providers, sync or radicale.
 from __future__ import annotations
 
 from bridge.store.accounts import AccountsStore
+from bridge.store.enrichments import EnrichmentStore
 from bridge.store.mirror import MirrorStore
 from bridge.store.org import OrgStore
 from bridge.store.phones import PhonesStore
@@ -37,5 +38,5 @@ __all__ = [
 ]
 
 
-class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore):
+class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore, EnrichmentStore):
     """The mirror and state database."""

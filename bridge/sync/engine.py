@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from bridge.errors import AuthExpired, BridgeError, Busy, NotFound, ProviderBusy
 from bridge.ical.limits import ItemLimits
+from bridge.joinlinks import EnrichOptions
 from bridge.model import (
     AddressBookInfo,
     CalendarInfo,
@@ -228,6 +229,10 @@ class SyncEngine:
         return result
 
     # -- pulling --------------------------------------------------------------------------
+    def enrich_options(self, user_id: int) -> EnrichOptions:
+        """The user's enrichment choices (portal profile page)."""
+        return EnrichOptions(not_zoom_line=self.store.not_zoom_line(user_id))
+
     def is_stale(self, coll: CollectionRecord) -> bool:
         return coll.refreshed_at is None or (
             self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s
@@ -242,8 +247,10 @@ class SyncEngine:
         emails = [provider.account_email]
         aliases = self.store.uid_aliases(coll.id)
         limits = self.item_limits()
+        options = self.enrich_options(coll.user_id)
         drafts = {
-            it.remote_id: draft_from_remote(it, emails, aliases, limits) for it in result.items
+            it.remote_id: draft_from_remote(it, emails, aliases, limits, options)
+            for it in result.items
         }
         removed: set[str] = set()
         requests = result.requests
@@ -269,7 +276,7 @@ class SyncEngine:
                 removed.add(resource)
             else:
                 removed.discard(resource)
-                drafts[resource] = draft_from_remote(item, emails, aliases, limits)
+                drafts[resource] = draft_from_remote(item, emails, aliases, limits, options)
         return result, drafts, removed, requests
 
     def _pull_contacts(

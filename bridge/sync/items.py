@@ -16,6 +16,8 @@ from cachetools import TTLCache
 from bridge import joinlinks
 from bridge.ical.limits import ItemLimits, limit_provider_text
 from bridge.ical.timerange import enclosing_range
+from bridge.joinlinks.enrich import DEFAULT_OPTIONS, EnrichOptions
+from bridge.joinlinks.record import Enrichment, remove_enrichment
 from bridge.model import RemoteItem
 from bridge.store import ItemDraft
 
@@ -60,16 +62,19 @@ def draft_from_remote(
     account_emails: Sequence[str],
     aliases: Mapping[str, str] | None = None,
     limits: ItemLimits | None = None,
+    options: EnrichOptions = DEFAULT_OPTIONS,
 ) -> ItemDraft:
     """The mirror's copy of a provider calendar item: within `limits` (what is past them is
-    left out, logged once), enriched, with its time range."""
+    left out, logged once), enriched, with its time range and the record of what enrichment
+    added (so that the write path removes exactly that)."""
     alias = (aliases or {}).get(item.remote_id)
     if alias is not None:
         item = with_uid(item, alias)
     bounded, exceeded = limit_provider_text(item.ical, limits or ItemLimits())
     if exceeded:
         _log_once(item, "; ".join(e.describe() for e in exceeded))
-    text = joinlinks.enrich(bounded, account_emails)
+    enriched = joinlinks.enrich_with_record(bounded, account_emails, options)
+    text = enriched.text
     start, end = enclosing_range(text)
     return ItemDraft(
         uid=item.uid,
@@ -80,7 +85,21 @@ def draft_from_remote(
         start=start,
         end=end,
         members=item.member_ids,
+        added=enriched.record.to_json(),
     )
+
+
+def rerendered(
+    draft_text: str, record: str | None, account_emails: Sequence[str], options: EnrichOptions
+) -> tuple[str, str] | None:
+    """(text, record) of a mirrored event enriched again with other `options`; None when its
+    record is unknown (the next pull renders it). The provider's text is what the client would
+    send back unchanged: the served text without what the record says was added."""
+    if record is None:
+        return None
+    source = remove_enrichment(draft_text, Enrichment.from_json(record))
+    enriched = joinlinks.enrich_with_record(source, account_emails, options)
+    return enriched.text, enriched.record.to_json()
 
 
 #: A contact has no time: an enclosing range no time-range filter can exclude.

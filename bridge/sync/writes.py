@@ -15,14 +15,25 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 import icalendar
 
 from bridge import joinlinks
-from bridge.errors import AuthExpired, BadInput, Busy, Forbidden, ReadOnly, RemoteNotFound
+from bridge.errors import (
+    AuthExpired,
+    BadInput,
+    Busy,
+    Forbidden,
+    PreconditionFailed,
+    ReadOnly,
+    RemoteNotFound,
+)
 from bridge.ical import overlay
+from bridge.ical.compare import same_content
+from bridge.joinlinks.kept import restore_dropped_x, restore_truncated
+from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
 from bridge.settings import LimitsSettings
@@ -78,6 +89,12 @@ def check_vcard_text(text: str, limits: LimitsSettings | None = None) -> str:
     if limits is not None:
         check_vcard_limits(card, limits)
     return uid
+
+
+def _etag_matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 §13.1.1 If-Match against the mirror's current ETag ("" or * always match)."""
+    wanted = [tag.strip().removeprefix("W/") for tag in if_match.split(",") if tag.strip()]
+    return not wanted or "*" in wanted or etag in wanted
 
 
 class WriteThrough:
@@ -150,8 +167,10 @@ class WriteThrough:
         text: str,
         existing: ItemRecord | None,
         conditional: bool,
+        if_match: str = "",
     ) -> ItemRecord:
-        """Create or update at the provider, then mirror its canonical copy."""
+        """Create or update at the provider, then mirror its canonical copy. `if_match`: the
+        client's If-Match header, checked again against the mirror under the lock."""
         self._check_permitted(coll)
         if coll.read_only:
             raise ReadOnly(
@@ -164,7 +183,7 @@ class WriteThrough:
         check_calendar_limits(text, self.engine.limits)
         check_not_shortened(existing)
         return self._within_budget(
-            lambda: self._put_event(coll, href, text, uid, existing, conditional)
+            lambda: self._put_event(coll, href, text, uid, existing, conditional, if_match)
         )
 
     def _put_event(
@@ -175,13 +194,31 @@ class WriteThrough:
         uid: str,
         existing: ItemRecord | None,
         conditional: bool,
+        if_match: str = "",
     ) -> ItemRecord:
-        upstream = joinlinks.strip(text)
-        overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
+        record = None if existing is None else store.enrichment(coll.id, existing.href)
+        upstream = self._without_enrichment(coll, text, existing, record)
+        overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
         with self._locked(coll), self._reauth_guard(coll):
+            if existing is not None and not _etag_matches(if_match, existing.etag):
+                raise PreconditionFailed(
+                    self._provider_name(coll), "the event changed since the client read it"
+                )
             if existing is not None:
+                provider_text = self._provider_text(existing, record)
+                upstream = restore_dropped_x(
+                    restore_truncated(upstream, provider_text), provider_text
+                )
+                if same_content(upstream, provider_text):
+                    # nothing the provider holds changed: no call, so nothing can be lost
+                    log.info("%s/%s: unchanged, not written to the provider", coll.name, href)
+                    return existing
+                if has_redactions(upstream):
+                    current = provider.fetch(coll.remote_id, existing.remote_id, window)
+                    if current is not None:
+                        upstream = restore_redacted(upstream, current.ical)
                 item = provider.update(
                     coll.remote_id,
                     existing.remote_id,
@@ -194,12 +231,48 @@ class WriteThrough:
                 item = provider.create(coll.remote_id, upstream, key, window)
             if item.uid != uid:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
+            options = self.engine.enrich_options(coll.user_id)
             draft = draft_from_remote(
-                item, [provider.account_email], {item.remote_id: uid}, self.engine.item_limits()
+                item,
+                [provider.account_email],
+                {item.remote_id: uid},
+                self.engine.item_limits(),
+                options,
             )
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
+
+    @staticmethod
+    def _provider_text(existing: ItemRecord, record: str | None) -> str:
+        """The provider's own text of a mirrored item: the served text without enrichment."""
+        text = existing.text or ""
+        if record is not None:
+            with suppress(ValueError):  # an unreadable record: strip() alone
+                text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
+        return joinlinks.strip(text)
+
+    def _without_enrichment(
+        self,
+        coll: CollectionRecord,
+        text: str,
+        existing: ItemRecord | None,
+        record: str | None,
+    ) -> str:
+        """The client's text without what the bridge added (DESIGN: enrichment happens once).
+
+        The mirror's record of what enrichment added to this item is applied first: it compares
+        the client's values with what the bridge served and restores the provider's own values,
+        so it works whatever bookkeeping the client dropped or re-serialised. The marker-based
+        strip() then removes our named properties and blocks, and covers items mirrored before
+        records existed and copies PUT to a new name.
+        """
+        if existing is not None and record is not None:
+            try:
+                text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
+            except ValueError:
+                log.warning("unreadable enrichment record for %s/%s", coll.name, existing.href)
+        return joinlinks.strip(text)
 
     def _put_contact(
         self,

@@ -94,8 +94,22 @@ def test_full_contact_maps_every_field() -> None:
     assert parsed.photo.value == photo
     assert {a.params["TYPE"][0] for a in parsed.contents["adr"]} == {"WORK", "HOME", "OTHER"}
     text = graph_to_vcard(contact, photo)
-    for absent in ("Maria", "Anna Schmidt", "sip:", "Lena", "B2.14"):
+    for absent in ("Maria", "Anna Schmidt", "Lena", "B2.14"):
         assert absent not in text
+    assert [i.value for i in parsed.contents["impp"]] == ["sip:max@contoso.de"]
+
+
+def test_im_addresses_and_impp_both_ways() -> None:
+    contact = {"id": "c1", "displayName": "Max", "imAddresses": ["sip:max@contoso.de", "max@im"]}
+    text = graph_to_vcard(contact)
+    assert "IMPP:sip:max@contoso.de\r\n" in text and "IMPP:im:max@im\r\n" in text
+    wanted = vcard_to_graph(text)
+    assert wanted.fields["imAddresses"] == ["sip:max@contoso.de", "max@im"]
+    assert "imAddresses" not in contact_patch(contact, wanted)
+    added = vcard_to_graph(text.replace("END:VCARD", "IMPP:xmpp:max@jabber.example\r\nEND:VCARD"))
+    assert contact_patch(contact, added) == {
+        "imAddresses": ["sip:max@contoso.de", "max@im", "xmpp:max@jabber.example"]
+    }
 
 
 def test_birthday_rounds_to_the_nearest_day() -> None:
@@ -175,7 +189,8 @@ def test_patch_clears_removed_fields_and_keeps_email_names() -> None:
     assert patch["personalNotes"] == "" and patch["mobilePhone"] is None
     assert patch["homeAddress"] == {k: "" for k in patch["homeAddress"]}
     assert patch["birthday"] is None
-    for untouched in ("spouseName", "manager", "imAddresses", "children", "displayName"):
+    assert patch["imAddresses"] == []  # the card has no IMPP any more (issue 10 point 3)
+    for untouched in ("spouseName", "manager", "children", "displayName"):
         assert untouched not in patch
 
 

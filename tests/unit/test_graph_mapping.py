@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from bridge.errors import BadInput
+from bridge.errors import BadInput, IncompleteItem
 from bridge.model import SyncWindow
 from bridge.providers.graph.mapping import (
     GraphWrite,
@@ -45,8 +45,13 @@ def _load(name: str) -> tuple[dict[str, Any], list[dict[str, Any]], SyncWindow]:
 
 
 def _render(name: str) -> str:
+    """The mapping's output, or "SKIPPED: <what is missing>" when the payload cannot make a
+    valid resource (RFC 5545 §3.6.1: DTSTART and UID) and the provider skips it."""
     event, instances, window = _load(name)
-    return graph_to_ical(event, instances, window)
+    try:
+        return graph_to_ical(event, instances, window)
+    except IncompleteItem as exc:
+        return f"SKIPPED: no {exc.missing}\n"
 
 
 def test_golden_cases_exist_and_cite_sources() -> None:
@@ -78,6 +83,8 @@ def test_golden(name: str) -> None:
 def test_output_is_deterministic_and_parses(name: str) -> None:
     first = _render(name)
     assert first == _render(name)
+    if first.startswith("SKIPPED"):
+        return
     calendar = Calendar.from_ical(first)
     for component in calendar.walk():
         assert not getattr(component, "errors", []), (name, component.errors)

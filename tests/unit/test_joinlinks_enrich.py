@@ -7,10 +7,11 @@ from __future__ import annotations
 import icalendar
 import pytest
 
-from bridge.joinlinks import START_LINK_PLACEHOLDER, detect, enrich, strip
+from bridge.joinlinks import START_LINK_PLACEHOLDER, EnrichOptions, detect, enrich, strip
 from bridge.joinlinks.content import escape_text, serialize, unfold
 
 ME = ["alex@contoso.example"]
+NO_NOTE = EnrichOptions(not_zoom_line=False)
 JOIN = "https://us02web.zoom.us/j/85512345678?pwd=aBcDeFgHiJkLmNoPqRsTuVwXyZ.1"
 SAFE = (
     "https://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2Fus02web.zoom.us%2Fj%2F"
@@ -177,7 +178,11 @@ def test_vanity_personal_link() -> None:
     assert props_of(out, "X-ZOOM-MEETING") == [":TRUE"]
     assert props_of(out, "X-ZOOM-JOIN-URL") == [":https://contoso.zoom.us/my/alex.wilber"]
     assert props_of(out, "X-ZOOM-MEETING-ID") == []
-    assert props_of(out, "LOCATION") == [":Zoom"]
+    # "Zoom" only names the service: the bare join URL replaces it (GNOME Calendar's Join
+    # button needs a bare-URL LOCATION) and the original text stays visible in the block
+    assert props_of(out, "LOCATION") == [":https://contoso.zoom.us/my/alex.wilber"]
+    assert "Location: Zoom" in props_of(out, "DESCRIPTION")[0]
+    assert strip(out) == src
     with_id = src.replace("alex.wilber", "alex.wilber\\nMeeting ID: 123 456 7890")
     assert props_of(enrich(with_id, ME), "X-ZOOM-MEETING-ID") == [":1234567890"]
 
@@ -314,7 +319,7 @@ def test_google_zoom_add_on_structured_data() -> None:
 )
 def test_look_alikes_give_a_plain_event(link: str) -> None:
     src = calendar(vevent(f"DESCRIPTION:{text('Join: ' + link)}"))
-    out = enrich(src, ME)
+    out = enrich(src, ME, NO_NOTE)
     assert out == src.replace("END:VEVENT", "X-ZOOM-MEETING:FALSE\r\nEND:VEVENT")
 
 
@@ -326,9 +331,23 @@ def test_plain_event_gets_only_the_not_zoom_marker() -> None:
             "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT15M\r\nEND:VALARM",
         )
     )
-    out = enrich(src, ME)
+    out = enrich(src, ME, NO_NOTE)
     assert out == src.replace("BEGIN:VALARM", "X-ZOOM-MEETING:FALSE\r\nBEGIN:VALARM")
     assert strip(out) == src
+
+
+def test_not_a_zoom_meeting_is_visible_with_the_host_by_default() -> None:
+    src = calendar(
+        vevent('ORGANIZER;CN="Wilber, Alex":mailto:alex@contoso.example', "DESCRIPTION:Agenda")
+    )
+    out = enrich(src, ME)
+    assert props_of(out, "DESCRIPTION") == [
+        ":Not a Zoom meeting · Host: Wilber\\, Alex\\n\\nAgenda"
+    ]
+    assert strip(out) == src
+    bare = calendar(vevent())
+    assert props_of(enrich(bare, ME), "DESCRIPTION") == [":Not a Zoom meeting"]
+    assert strip(enrich(bare, ME)) == bare
 
 
 def test_recurring_series_with_overrides_each_enriched() -> None:

@@ -38,6 +38,8 @@ PHRASES = [
     "Agenda; bring notes, please",
     "C:\\path\\to\\file",
     "Café — résumé 😀",
+    "Microsoft Teams Meeting",
+    "Zoom",
     "",
     "\n",
 ]

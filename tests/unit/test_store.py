@@ -164,3 +164,34 @@ def test_phone_index_answers_exact_prefix_and_contains_for_the_owner_only(
     assert store.phone_matches(other.id, exact=["+49301234567"]) == []
     store.apply_pull(coll_id, [], ["m"], "c2", False, 2.0)  # deleted contact: gone from index
     assert store.phone_matches(user.id, prefix="+49") == []
+
+
+def test_enrichment_record_is_kept_with_the_item_and_renderings_replace_bytes(
+    store: Store, coll_id: int
+) -> None:
+    import dataclasses
+
+    first = dataclasses.replace(draft("a"), added='[["x|",[]]]')
+    store.apply_pull(coll_id, [first], [], "c1", True, 1.0)
+    assert store.enrichment(coll_id, "uid-a.ics") == '[["x|",[]]]'
+    # same bytes, a record where there was none (a mirror from before records): recorded too
+    store.apply_pull(coll_id, [dataclasses.replace(first, added="[]")], [], "c2", False, 2.0)
+    assert store.enrichment(coll_id, "uid-a.ics") == "[]"
+    token, old = store.sync_token(coll_id), store.item(coll_id, "uid-a.ics")
+    assert old is not None
+    changed = store.replace_rendering(coll_id, [("uid-a.ics", "NEW", "[1]"), ("nope", "X", "")])
+    assert changed == 1
+    new = store.item(coll_id, "uid-a.ics")
+    assert new is not None and new.text == "NEW" and new.etag == etag_of("NEW") != old.etag
+    assert store.changes_since(coll_id, token)[1] == ["uid-a.ics"]
+    assert store.enrichment(coll_id, "uid-a.ics") == "[1]"
+    assert store.replace_rendering(coll_id, [("uid-a.ics", "NEW", "[1]")]) == 0
+    store.delete_item(coll_id, "uid-a.ics")
+    assert store.enrichment(coll_id, "uid-a.ics") is None
+
+
+def test_not_zoom_line_is_on_by_default_per_user(store: Store) -> None:
+    user = store.create_user("megan")
+    assert store.not_zoom_line(user.id) is True
+    store.set_not_zoom_line(user.id, False)
+    assert store.not_zoom_line(user.id) is False

@@ -230,6 +230,7 @@ class EwsContactsProvider(EwsContactFolders):
             self._max_changes,
             lambda op: self._call(op, PULL_POLICY),
             translate,
+            item_type=object,  # every item of a contact folder is handled by the mapping
         )
 
     def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:

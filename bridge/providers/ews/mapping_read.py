@@ -28,6 +28,7 @@ from typing import Any
 from exchangelib.properties import HTMLBody
 from icalendar import Alarm, Calendar, Event, vCalAddress
 
+from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.ical.timezones import to_iana, tzinfo_for, vtimezone
 from bridge.providers.ews.mapping_recurrence import to_graph
@@ -132,6 +133,7 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
     uid = str(master.uid or master.id or "")
     zones = _Zones()
     event = _vevent(master, uid, zones)
+    require(event, "ews", str(master.id or ""))
     components = [event]
     start = series_start(master)
     if master.type == "RecurringMaster" and start is not None:
@@ -144,7 +146,8 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
         exdates = _exdates(master, start, zone)
         if exdates:
             event.add("EXDATE", exdates)
-        components.extend(_overrides(master, exceptions, uid, start, zone, zones))
+        overrides = _overrides(master, exceptions, uid, start, zone, zones)
+        components.extend(complete_overrides(overrides, "ews", str(master.id or "")))
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")

@@ -48,6 +48,7 @@ from exchangelib.properties import RecurringMasterItemId
 from bridge.errors import (
     BridgeError,
     CursorExpired,
+    IncompleteItem,
     PreconditionFailed,
     ProviderConflict,
     RemoteNotFound,
@@ -169,6 +170,9 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
                 if isinstance(error, RemoteNotFound):
                     continue
                 raise error
+            if not isinstance(result, CalendarItem):  # a message filed in a calendar folder
+                log.info("skipped a non-calendar %s item", type(result).__name__)
+                continue
             items.append(result)
         return items
 
@@ -289,7 +293,10 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
                 for o in master.modified_occurrences or []
                 if str(o.id) in exceptions
             ]
-            items.append(self._item(master, own))
+            try:
+                items.append(self._item(master, own))
+            except IncompleteItem as exc:
+                log.warning("skipped an Exchange item: %s", exc)
         return items
 
     @staticmethod

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from exchangelib.items import ID_ONLY
+from exchangelib.items import ID_ONLY, CalendarItem
 from exchangelib.services import SyncFolderItems
 from exchangelib.services.sync_folder_hierarchy import SyncFolder
 
@@ -83,10 +83,13 @@ def sync_changes(
     max_changes: int,
     run: Runner,
     translate: Callable[[Exception], Exception],
+    item_type: type = CalendarItem,
 ) -> tuple[list[str], list[str], str]:
     """All SyncFolderItems rounds until IncludesLastItemInRange (ids only), nothing applied
     before the last: (changed ids, deleted ids, new state). Several changes to one item since
-    `state` end as one entry, its last (how-to-synchronize-items-by-using-ews-in-exchange.md)."""
+    `state` end as one entry, its last (how-to-synchronize-items-by-using-ews-in-exchange.md).
+    Created/updated items that are not `item_type` (a calendar folder also holds Message,
+    MeetingRequest, MeetingResponse… items) are skipped."""
     upserts: dict[str, None] = {}
     deleted: dict[str, None] = {}
     for _ in range(MAX_ROUNDS):
@@ -112,9 +115,12 @@ def sync_changes(
             if change == SyncFolderItems.DELETE:
                 upserts.pop(str(obj.id), None)
                 deleted[str(obj.id)] = None
-            elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                deleted.pop(str(obj.id), None)
-                upserts[str(obj.id)] = None
+            elif change in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE) and isinstance(
+                obj, item_type
+            ):
+                item_id = str(getattr(obj, "id", ""))
+                deleted.pop(item_id, None)
+                upserts[item_id] = None
         new_state = svc.sync_state
         if svc.includes_last_item_in_range or not new_state or new_state == state:
             return list(upserts), list(deleted), str(new_state or state or "")

@@ -24,6 +24,7 @@ from typing import Any
 
 from icalendar import Alarm, Calendar, Event, vCalAddress
 
+from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.ical.timezones import vtimezone
 from bridge.model import SyncWindow
@@ -78,6 +79,7 @@ def google_to_ical(
     zone = event_zone(event)
     zones = _Zones()
     master = _vevent(event, uid, zone, zones)
+    require(master, "google", str(event.get("id") or ""))
     components = [master]
     start = master.decoded("DTSTART") if master.get("DTSTART") is not None else None
     if event.get("recurrence") and start is not None:
@@ -111,7 +113,8 @@ def google_to_ical(
                 exdates.pop(key, None)
         if exdates:
             master.add("EXDATE", [exdates[k] for k in sorted(exdates, key=lambda k: k)])
-        components.extend(overrides[k] for k in sorted(overrides))
+        kept = [overrides[k] for k in sorted(overrides)]
+        components.extend(complete_overrides(kept, "google", str(event.get("id") or "")))
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")

@@ -25,7 +25,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bridge.errors import CursorExpired, PreconditionFailed, ProviderRefused, RemoteNotFound
+from bridge.errors import (
+    CursorExpired,
+    IncompleteItem,
+    PreconditionFailed,
+    ProviderRefused,
+    RemoteNotFound,
+)
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
@@ -183,7 +189,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
             elif event.get("recurrence"):
                 masters[event_id] = event
             elif full or overlaps(event, window):
-                items[event_id] = self._item(event, [], window)
+                single = self._item_or_skip(event, [], window)
+                if single is not None:
+                    items[event_id] = single
             else:
                 removed[event_id] = None  # moved out of the window
         for master_id, master in masters.items():
@@ -191,7 +199,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                 continue
             if full and master is not None:
                 # A windowed full listing holds every exception inside the window.
-                item: RemoteItem | None = self._item(master, exceptions.get(master_id, []), window)
+                item = self._item_or_skip(master, exceptions.get(master_id, []), window)
             else:
                 item = self._series(calendar_id, master_id, master, window, PULL_POLICY)
             if item is None:
@@ -200,9 +208,21 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                 items[master_id] = item
         return list(items.values()), [r for r in removed if r not in items]
 
+    def _item_or_skip(
+        self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
+    ) -> RemoteItem | None:
+        """The item, or None (logged) when Google gave too little for a valid resource."""
+        try:
+            return self._item(event, exceptions, window)
+        except IncompleteItem as exc:
+            log.warning("skipped a Google event: %s", exc)
+            return None
+
     def _item(
         self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
     ) -> RemoteItem:
+        if not event.get("id"):
+            raise IncompleteItem("google", "", "id")
         event_id = str(event["id"])
         members = [e for e in exceptions if e.get("recurringEventId") == event_id]
         versions = {event_id: str(event.get("etag") or "")}
@@ -266,7 +286,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         policy: RetryPolicy,
     ) -> RemoteItem | None:
         parts = self._series_parts(calendar_id, master_id, master, policy)
-        return None if parts is None else self._item(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
 
     def _series_parts(
         self,
@@ -291,7 +311,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         self, calendar_id: str, remote_id: str, window: SyncWindow, policy: RetryPolicy
     ) -> RemoteItem | None:
         parts = self._parts(calendar_id, remote_id, policy)
-        return None if parts is None else self._item(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
 
     def _parts(
         self, calendar_id: str, remote_id: str, policy: RetryPolicy

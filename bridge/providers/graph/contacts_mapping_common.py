@@ -38,9 +38,27 @@ STRING_FIELDS = (
     "personalNotes",
     "businessHomePage",
 )
-LIST_FIELDS = ("businessPhones", "homePhones", "categories")
+LIST_FIELDS = ("businessPhones", "homePhones", "categories", "imAddresses")
 # Everything a vCard can carry. Other Graph properties (spouseName, manager, assistantName,
-# children, imAddresses, officeLocation, profession, fileAs, initials, yomi*) are never written.
+# children, officeLocation, profession, fileAs, initials, yomi*) are never written.
+
+#: imAddresses (resources/contact.md: "The contact's instant messaging (IM) addresses", plain
+#: strings) <-> IMPP (RFC 4770 for vCard 3.0, RFC 6350 §6.4.3: a URI). A value that already is a
+#: URI ("sip:max@contoso.de", "xmpp:…") is used as it is; a bare address gets the generic "im:"
+#: scheme (RFC 3860), which the way back removes again, so the round trip is exact.
+IM_SCHEME = "im:"
+
+
+def impp_of(address: str) -> str:
+    head, sep, _ = address.partition(":")
+    is_uri = bool(sep) and head.isascii() and head.replace("+", "").replace("-", "").isalnum()
+    return address if is_uri and "@" not in head else IM_SCHEME + address
+
+
+def im_address_of(uri: str) -> str:
+    return uri[len(IM_SCHEME) :] if uri.lower().startswith(IM_SCHEME) else uri
+
+
 VCARD_FIELDS = (
     *STRING_FIELDS,
     *LIST_FIELDS,

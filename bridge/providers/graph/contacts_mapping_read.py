@@ -6,7 +6,7 @@ nickName -> NICKNAME; companyName/department -> ORG; jobTitle -> TITLE; emailAdd
 EMAIL;TYPE=INTERNET,OTHER (Graph keeps no e-mail type); mobilePhone -> TEL;TYPE=CELL,
 businessPhones -> TEL;TYPE=WORK, homePhones -> TEL;TYPE=HOME (numbers exactly as stored);
 businessAddress/homeAddress/otherAddress -> ADR;TYPE=WORK|HOME|OTHER (street in the street
-component); birthday -> BDAY (rules in contacts_mapping_common.py); businessHomePage -> URL;
+component); imAddresses -> IMPP (contacts_mapping_common.impp_of); birthday -> BDAY (rules in contacts_mapping_common.py); businessHomePage -> URL;
 categories -> CATEGORIES; personalNotes -> NOTE; the photo -> PHOTO;ENCODING=b;TYPE=JPEG;
 lastModifiedDateTime -> REV. Properties a vCard cannot carry are left out (never invented).
 This module must not do I/O.
@@ -26,6 +26,7 @@ from bridge.providers.graph.contacts_mapping_common import (
     birthday_date,
     escape_text,
     fold,
+    impp_of,
     parse_utc,
     text,
 )
@@ -92,6 +93,8 @@ def graph_to_vcard(contact: Mapping[str, Any], photo: bytes | None = None) -> st
     if day is not None:
         bday = f"--{day:%m-%d}" if day.year == NO_YEAR else day.isoformat()
         lines.append("BDAY:" + bday)
+    for address in _strings(contact.get("imAddresses")):
+        lines.append("IMPP:" + escape_text(impp_of(address)))
     if text(contact.get("businessHomePage")):
         lines.append("URL:" + text(contact.get("businessHomePage")))
     categories = _strings(contact.get("categories"))

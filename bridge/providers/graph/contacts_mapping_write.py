@@ -4,7 +4,7 @@
 `VCARD_FIELDS` (absent ones as empty, i.e. "the client removed it"), the JPEG photo bytes and
 what could not be stored. `contact_patch` compares it with the current Graph contact and
 returns only the changed fields, so the properties a vCard cannot carry (spouseName, manager,
-imAddresses, …) are never in a PATCH and never erased.
+…) are never in a PATCH and never erased. IMPP <-> imAddresses (contacts_mapping_common).
 
 Reverse of contacts_mapping_read.py: TEL;TYPE=CELL -> mobilePhone (the first; further CELL
 numbers go to businessPhones when also WORK, else homePhones), WORK -> businessPhones, HOME ->
@@ -38,6 +38,7 @@ from bridge.providers.graph.contacts_mapping_common import (
     address_of,
     birthday_date,
     birthday_value,
+    im_address_of,
     text,
 )
 from bridge.providers.graph.contacts_mapping_read import display_name
@@ -185,6 +186,10 @@ def vcard_to_graph(vcard: str) -> WantedContact:
         }
     for name, _ in ADDRESS_FIELDS:
         fields[name] = fields.get(name) or dict.fromkeys(ADDRESS_KEYS, "")
+    for line in c.get("impp", []):
+        uri = text(line.value)
+        if uri:
+            fields["imAddresses"].append(im_address_of(uri))
     if "url" in c:
         fields["businessHomePage"] = text(c["url"][0].value) or None
     if "note" in c:

@@ -21,6 +21,7 @@ from typing import Any
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vGeo, vText
 
+from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import body_text
 from bridge.ical.timezones import tzinfo_for, vtimezone
 from bridge.model import SyncWindow
@@ -31,7 +32,7 @@ from bridge.providers.graph.mapping_common import (
     graph_time,
     parse_instant,
 )
-from bridge.providers.graph.mapping_recurrence import expand, pattern_to_rrule
+from bridge.providers.graph.mapping_recurrence import expand, first_occurrence, pattern_to_rrule
 
 PRODID = "-//davbridge//davbridge//EN"
 
@@ -93,19 +94,23 @@ def graph_to_ical(
     uid = str(event.get("iCalUId") or event.get("id") or "")
     zones = _Zones()
     master = _vevent(event, uid, zones)
+    require(master, "graph", str(event.get("id") or ""))
     components = [master]
     recurrence = event.get("recurrence")
     start = master.get("DTSTART").dt if master.get("DTSTART") is not None else None
     if event.get("type") == "seriesMaster" and recurrence and start is not None:
         rule = pattern_to_rrule(recurrence, start)
         if rule is not None:
+            shift = _start_on_pattern(master, rule, start)
+            start = start + shift
             master.add("RRULE", rule)
             zones.note(start, _last_year(rule, start))
             zone = event_zone(event)
-            missing = _missing(event, instances, start, rule, zone, window)
+            missing = _missing(event, instances, start, rule, zone, window, shift)
             if missing:
                 master.add("EXDATE", missing)
-            components.extend(_overrides(instances, uid, start, zone, zones))
+            overrides = _overrides(instances, uid, start, zone, zones)
+            components.extend(complete_overrides(overrides, "graph", str(event.get("id"))))
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
@@ -131,6 +136,23 @@ def _last_year(rule: Any, start: dt.date) -> int:
     return max(_NO_END_YEARS, start.year + 1)
 
 
+def _start_on_pattern(master: Event, rule: Any, start: dt.date) -> dt.timedelta:
+    """Move DTSTART (and DTEND, keeping the duration) to the first start the pattern selects
+    (see mapping_recurrence.first_occurrence); the shift applied."""
+    first = first_occurrence(rule, start)
+    if first is None or first == start:
+        return dt.timedelta(0)
+    shift = first - start
+    for name in ("DTSTART", "DTEND"):
+        prop = master.get(name)
+        if prop is not None:
+            params = dict(prop.params)
+            del master[name]
+            master.add(name, prop.dt + shift)
+            master[name].params.update(params)
+    return shift
+
+
 def _missing(
     event: Mapping[str, Any],
     instances: Sequence[Mapping[str, Any]],
@@ -138,6 +160,7 @@ def _missing(
     rule: Any,
     zone: str,
     window: SyncWindow,
+    shift: dt.timedelta = dt.timedelta(0),
 ) -> list[dt.date]:
     """Occurrences the pattern makes inside the window that Graph did not list (cancelled)."""
     all_day = not isinstance(start, dt.datetime)
@@ -155,7 +178,7 @@ def _missing(
     if end is None:
         duration = dt.timedelta(days=1) if all_day else dt.timedelta(0)
     else:
-        duration = end - start
+        duration = end + shift - start
     missing = []
     for occurrence in expand(rule, start, window.start, window.end, duration, tzinfo_for(zone)):
         key = occurrence.astimezone(dt.UTC) if isinstance(occurrence, dt.datetime) else occurrence

@@ -258,6 +258,26 @@ def _until_date(until: dt.date, start: dt.date) -> dt.date:
     return until.date()
 
 
+def first_occurrence(rule: vRecur, start: dt.date) -> dt.date | None:
+    """The first start the pattern selects on or after `start` (same type as `start`).
+
+    Graph's recurrenceRange.startDate "must be the same value as the start property of the
+    recurring event", yet "the first occurrence of the meeting may be this date or later,
+    depending on the recurrence pattern" (Microsoft Graph v1.0 recurrenceRange resource type,
+    microsoft-graph-docs-contrib api-reference/v1.0/resources/recurrencerange.md). RFC 5545
+    §3.8.5.3 counts DTSTART as the first instance whatever the rule says, so DTSTART must be
+    this first selected start. None when the pattern selects nothing.
+    """
+    dtstart = (
+        start if isinstance(start, dt.datetime) else dt.datetime(start.year, start.month, start.day)
+    )
+    rr = rrulestr(rule.to_ical().decode(), dtstart=dtstart)
+    first = next(iter(rr), None)
+    if first is None:
+        return None
+    return first if isinstance(start, dt.datetime) else first.date()
+
+
 def expand(
     rule: vRecur,
     start: dt.date,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.graph import overlay_props
@@ -236,6 +236,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
         for entry in entries:  # duplicates within a round: the last one wins (event-delta.md)
             event_id = str(entry.get("id") or "")
             if not event_id:
+                log.warning("skipped a Graph delta entry without id")
                 continue
             if "@removed" in entry:
                 upserts.pop(event_id, None)
@@ -256,7 +257,9 @@ class GraphCalendarProvider(GraphCalendarCollections):
                 singles[event_id] = event
         kept = self._overlays(calendar_id) if singles else {}
         for event_id, event in singles.items():
-            items[event_id] = self._item(event, [], window, kept.get(event_id, ""))
+            single = self._item_or_skip(event, [], window, kept.get(event_id, ""))
+            if single is not None:
+                items[event_id] = single
         for master_id in series:
             item = self._fetch_series(master_id, window)
             if item is None:
@@ -277,6 +280,20 @@ class GraphCalendarProvider(GraphCalendarCollections):
         )
         return {str(e["id"]): overlay_props.stored(e) or "" for e in found if e.get("id")}
 
+    def _item_or_skip(
+        self,
+        event: dict[str, Any],
+        instances: Sequence[dict[str, Any]],
+        window: SyncWindow,
+        kept: str | None = None,
+    ) -> RemoteItem | None:
+        """The item, or None (logged) when Graph gave too little for a valid resource."""
+        try:
+            return self._item(event, instances, window, kept)
+        except IncompleteItem as exc:
+            log.warning("skipped a Graph event: %s", exc)
+            return None
+
     def _item(
         self,
         event: dict[str, Any],
@@ -284,6 +301,8 @@ class GraphCalendarProvider(GraphCalendarCollections):
         window: SyncWindow,
         kept: str | None = None,
     ) -> RemoteItem:
+        if not event.get("id"):
+            raise IncompleteItem("graph", "", "id")
         versions = {str(event["id"]): change_key(event)}
         for inst in instances:
             if inst.get("type") == "exception":
@@ -321,7 +340,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
         self, master_id: str, window: SyncWindow, policy: Any = PULL_POLICY
     ) -> RemoteItem | None:
         parts = self._series_parts(master_id, window, policy)
-        return None if parts is None else self._item(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
 
     def _series_parts(
         self, master_id: str, window: SyncWindow, policy: Any
@@ -338,7 +357,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
 
     def _fetch(self, remote_id: str, window: SyncWindow, policy: Any) -> RemoteItem | None:
         parts = self._parts(remote_id, window, policy)
-        return None if parts is None else self._item(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
 
     def _parts(
         self, remote_id: str, window: SyncWindow, policy: Any

@@ -6,6 +6,8 @@ as EWS operations, so ChangeKeys change and SyncFolderItems reports them.
   GET  /_control                      this description
   GET  /_control/folders              [{id, name, folder_class, distinguished, parent_id, can_write}]
   GET  /_control/items?folder=calendar  [{id, change_key, uid, subject, start, end, type}]
+  GET  /_control/items/full?folder=…    [{id, change_key, data: every stored field, exceptions,
+                                          deleted_occurrences}] (field-by-field comparisons)
   POST /_control/create   {"folder": "calendar" | folder id | display name,
                            "fields": {EWS names: Subject, Start, End (ISO), StartTimeZone,
                                       IsAllDayEvent, Location, Body, BodyType, Sensitivity,
@@ -34,6 +36,7 @@ This module must not speak SOAP.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any, Protocol
 
@@ -98,6 +101,32 @@ def _item_json(svc: EwsService, item_id: str) -> Json:
     }
 
 
+def _plain(value: Any) -> Any:
+    """A stored field value as JSON (tests compare items field by field)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def full_item(item: Any) -> Json:
+    """Every stored field of a calendar item, its exceptions and deleted occurrences."""
+    return {
+        "id": item.id,
+        "change_key": item.change_key,
+        "data": _plain(item.data),
+        "exceptions": {str(k): _plain(v) for k, v in sorted(item.exceptions.items())},
+        "deleted_occurrences": sorted(item.deleted_occurrences),
+    }
+
+
 def handle(
     sb: Controlled, method: str, path: str, query: dict[str, str], body: Json
 ) -> tuple[int, Any]:
@@ -140,6 +169,9 @@ def _dispatch(  # noqa: C901 - a flat route table
     if method == "GET" and action == "items":
         folder = _folder_id(svc, query.get("folder", "calendar"))
         return 200, [_item_json(svc, i.id) for i in svc.store.items_in(folder)]
+    if method == "GET" and action == "items/full":
+        folder = _folder_id(svc, query.get("folder", "calendar"))
+        return 200, [full_item(i) for i in svc.store.items_in(folder)]
     if method == "GET" and action == "log":
         return 200, {"requests": list(svc.log), "counts": dict(svc.counts)}
     if method != "POST":
