@@ -31,6 +31,11 @@ NORMALISED = frozenset(
 )
 
 
+# Served with the bridge's enrichment around the client's own text (README "Join-link
+# metadata": the join block, "Not a Zoom meeting · Host: …"); removed again on write.
+ENRICHED = frozenset({"DESCRIPTION"})
+
+
 def client_text(name: str, shifts: dict[str, str] | None = None) -> str:
     """A captured payload (CRLF), with the date strings in `shifts` replaced."""
     text = (CLIENTS / name).read_text(encoding="utf-8").replace("\r\n", "\n")
@@ -64,11 +69,17 @@ def lost(sent: str, got: str, also: frozenset[str] = frozenset()) -> list[str]:
             continue
 
         have = {line.text for line in other.lines()} | {_key(b) for b in other.blocks()}
+        enriched = [x for x in other.lines() if x.name in ENRICHED]
         for line in unit.lines():
             if line.name in NORMALISED or line.name in also:
                 continue
-            if line.text not in have:
-                missing.append(line.text)
+            if line.text in have:
+                continue
+            if line.name in ENRICHED and any(
+                x.name == line.name and line.value in x.value for x in enriched
+            ):
+                continue  # the client's text, with the bridge's lines around it
+            missing.append(line.text)
         for block in unit.blocks():
             if _key(block) not in have:
                 missing.append(block.text())
