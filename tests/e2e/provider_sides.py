@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.providers.ews.overlay_field import FIELD as OVERLAY_FIELD
 from tests.e2e.conftest import EwsAdmin, GoogleAdmin, GraphAdmin
 
 LABELS = ("Microsoft 365", "Google", "Exchange")
@@ -110,6 +111,16 @@ class ProviderSide:
 
     def title_key(self) -> str:
         return "summary" if self.label == "Google" else "subject"
+
+    def overlay_keys(self) -> set[str]:
+        """Where davbridge keeps the lossless overlay (C10: what a client sent that the
+        provider has no field for, e.g. Thunderbird's X-MOZ-* properties); a client's write
+        may refresh it."""
+        return {
+            "Microsoft 365": {"singleValueExtendedProperties", "multiValueExtendedProperties"},
+            "Google": {"extendedProperties"},
+            "Exchange": {OVERLAY_FIELD},
+        }[self.label]
 
     def sequence_key(self) -> str:
         """The provider's own copy of iCalendar SEQUENCE (Graph has none)."""

@@ -117,8 +117,12 @@ def raw_exchange(demo: RunningDemo, data: bytes) -> list[bytes]:
 
 
 # -- method-level refusals ---------------------------------------------------------------------
-def test_deleting_a_collection_is_403_with_the_reason(demo: RunningDemo, unchanged: None) -> None:
-    assert_refused(call(demo, "DELETE", CAL), 403, "at the provider")
+def test_deleting_a_default_calendar_is_403_with_the_reason(
+    demo: RunningDemo, unchanged: None
+) -> None:
+    # deleting a calendar the user owns is a real delete at the provider (tests/e2e/
+    # test_collections.py); the default calendar cannot go, and nothing may change
+    assert_refused(call(demo, "DELETE", CAL), 403, "default calendar")
 
 
 def test_xml_nested_ten_thousand_deep_is_400(demo: RunningDemo, unchanged: None) -> None:

@@ -169,7 +169,7 @@ def test_title_and_time_edit_changes_exactly_those_fields_at_the_provider(
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     # a moved meeting's sequence number goes up (RFC 5545 3.8.7.4); the provider keeps it
     sequence = side.sequence_key()
-    assert changed - {sequence} == {side.title_key(), "start", "end"}, {
+    assert changed - {sequence} - side.overlay_keys() == {side.title_key(), "start", "end"}, {
         k: (before.get(k), after.get(k)) for k in changed
     }
     if sequence in changed:
