@@ -171,11 +171,18 @@ def stop_demo(demo: RunningDemo) -> int:
         raise
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
-    running = start_demo(tmp_path_factory.mktemp("demo"), free_port())
+def demo_of_its_own(factory: pytest.TempPathFactory, name: str) -> Iterator[RunningDemo]:
+    """A demo started for one module: for tests about the demo's own seeded data ("every
+    event of the demo"), which must not see what the other modules' tests left in the shared
+    one (calendars they made, client payloads with overlays, items outside the window)."""
+    running = start_demo(factory.mktemp(name), free_port())
     yield running
     assert stop_demo(running) == 0, running.log.read_text()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    yield from demo_of_its_own(tmp_path_factory, "demo")
 
 
 @pytest.fixture(scope="session")

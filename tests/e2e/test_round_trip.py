@@ -7,14 +7,21 @@ An edit of the title and time changes exactly those provider fields, nothing the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import icalendar
 import pytest
 
 from tests.e2e import roundtrip as rt
-from tests.e2e.conftest import GoogleAdmin, GraphAdmin, RunningDemo
+from tests.e2e.conftest import GoogleAdmin, GraphAdmin, RunningDemo, demo_of_its_own
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    """This module's own demo (conftest.demo_of_its_own): the seeded data only."""
+    yield from demo_of_its_own(tmp_path_factory, "round-trip")
+
 
 PROVIDERS = ("Microsoft 365", "Google", "Exchange")
 ICS = "text/calendar; charset=utf-8"

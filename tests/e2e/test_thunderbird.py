@@ -23,10 +23,17 @@ import pytest
 import requests
 
 from bridge.sandbox.seed_invites import zoom_text, zoom_url
-from tests.e2e.conftest import RunningDemo, wait_for
+from tests.e2e.conftest import RunningDemo, demo_of_its_own, wait_for
 from tests.e2e.provider_sides import LABELS, ProviderSide
 from tests.e2e.thunderbird import start_thunderbird
 from tests.e2e.thunderbird_client import Collection, ThunderbirdClient
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    """This module's own demo (conftest.demo_of_its_own): the seeded data only."""
+    yield from demo_of_its_own(tmp_path_factory, "thunderbird-demo")
+
 
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
@@ -43,10 +50,12 @@ Meeting = tuple[str, str]  # (title, join URL)
 
 
 @pytest.fixture(scope="module")
-def meetings(sides: dict[str, ProviderSide]) -> dict[tuple[str, str], Meeting]:
+def meetings(demo: RunningDemo, sides: dict[str, ProviderSide]) -> dict[tuple[str, str], Meeting]:
     """Per (service, purpose): a Zoom meeting made at the provider with an empty location and
     the Zoom invitation text as its body, before Thunderbird first syncs; one to look at
-    ("show") and one to edit ("edit"), so the tests do not depend on their order."""
+    ("show") and one to edit ("edit"), so the tests do not depend on their order. Returned
+    once the bridge serves each of them: Thunderbird syncs when it subscribes and then only
+    every 30 minutes, so a meeting the bridge had not pulled yet would stay unseen."""
     made: dict[tuple[str, str], Meeting] = {}
     day = dt.date.today() + dt.timedelta(days=4)
     start = dt.datetime.combine(day, dt.time(10, 0), PACIFIC)
@@ -60,7 +69,32 @@ def meetings(sides: dict[str, ProviderSide]) -> dict[tuple[str, str], Meeting]:
             side.create_meeting(title, start, 45, text)
             made[label, purpose] = (title, url)
             n += 1
+    listing = server_listing(demo, "calendar")
+    for (label, _purpose), (title, _url) in made.items():
+        url = listing[f"Calendar — {label}"]
+        wait_for(lambda url=url, title=title: served_titled(demo, url, title), timeout=60)
     return made
+
+
+def served_titled(demo: RunningDemo, calendar_url: str, title: str) -> bool:
+    """Whether the bridge serves an event with this SUMMARY (a calendar-query, RFC 4791 §7.8)."""
+    query = (
+        '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        "<D:prop><D:getetag/></D:prop><C:filter>"
+        '<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+        f'<C:prop-filter name="SUMMARY"><C:text-match>{title}</C:text-match></C:prop-filter>'
+        "</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"
+    )
+    r = requests.request(
+        "REPORT",
+        calendar_url,
+        auth=demo.auth,
+        headers={"Depth": "1", "Content-Type": "application/xml"},
+        data=query,
+        timeout=30,
+    )
+    assert r.status_code == 207, r.text
+    return any(True for _ in ET.fromstring(r.content).iter(DAV + "response"))
 
 
 @pytest.fixture(scope="module")

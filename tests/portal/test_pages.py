@@ -14,7 +14,8 @@ def test_profile_shows_each_connection_in_plain_words(running: Running) -> None:
     page = browser.get("/").text
     for status in running.bridge.onboarding.statuses("demo"):
         assert status.account in page and status.label in page
-    assert page.count('<section class="card"') == len(running.bridge.onboarding.statuses("demo"))
+    connection_cards = page.count('<section class="card" aria-labelledby="conn-')
+    assert connection_cards == len(running.bridge.onboarding.statuses("demo"))
     assert "<li>read calendars</li>" in page
     assert re.search(
         r"Last successful sync</dt><dd[^>]*><time[^>]*>(just now|\d+ minutes? ago)", page
@@ -191,7 +192,15 @@ def test_a_connection_needing_reauthorization_shows_the_problem_and_a_button() -
     page = (
         make_env()
         .get_template("profile.html")
-        .render(user=None, csrf="t0k", path="/", notices=[], title="", connections=[status])
+        .render(
+            user=None,
+            csrf="t0k",
+            path="/",
+            notices=[],
+            title="",
+            connections=[status],
+            not_zoom_line=True,
+        )
     )
     assert "needs re-authorization" in page
     assert "Microsoft 365 no longer accepts the bridge&#39;s access." in page

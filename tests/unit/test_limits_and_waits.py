@@ -123,7 +123,8 @@ def test_provider_items_past_a_limit_are_mirrored_and_served_shortened(bridge: B
     cal = collection(bridge, CollectionKind.CALENDAR)
     items = {it.uid: it for it in bridge.items(cal)}
     huge = items["huge"].text
-    assert len(huge) < 120_000 and "shortened by davbridge" in huge
+    unfolded = huge.replace("\r\n ", "")  # content lines are folded at 75 octets
+    assert len(huge) < 120_000 and "shortened by davbridge" in unfolded
     assert limited_by(huge) == ["description_chars=100000"]
     assert "X-ZOOM-MEETING:FALSE" in huge  # enriched all the same
     crowd = items["crowd"].text
