@@ -24,7 +24,7 @@ from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, Rem
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.graph import overlay_props
-from bridge.providers.graph.collections import GraphCalendarCollections
+from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
 from bridge.providers.graph.http import PULL_POLICY, WRITE_POLICY, GraphHttp
 from bridge.providers.graph.mapping import (
     GraphWrite,
@@ -44,18 +44,6 @@ PAGE_SIZE = 200  # `Prefer: odata.maxpagesize` (delta-query-events.md, optional 
 _TRANSACTION_NS = uuid.UUID("5b0d7f2e-8f5c-4d59-9f2e-6c1f0a3d7b11")
 
 # Outlook calendar colour names (calendarColor enum, calendar resource type) as approximate
-# RGB values of Outlook's palette; hexColor wins when Graph sets it.
-_COLOR_NAMES = {
-    "lightBlue": "#A6D1F5",
-    "lightGreen": "#87D28E",
-    "lightOrange": "#FCAB73",
-    "lightGray": "#C0C0C0",
-    "lightYellow": "#F4D07A",
-    "lightTeal": "#9ADFD3",
-    "lightPink": "#F5A3C8",
-    "lightBrown": "#D0A77C",
-    "lightRed": "#F08B8B",
-}
 
 
 def _iso_z(value: dt.datetime) -> str:
@@ -159,7 +147,9 @@ class GraphCalendarProvider(GraphCalendarCollections):
         result = []
         for cal in self._http.get_all(self._p("calendars"), policy=PULL_POLICY):
             owner = cal.get("owner") or {}
-            color = cal.get("hexColor") or _COLOR_NAMES.get(str(cal.get("color") or ""))
+            color = cal.get("hexColor") or COLOR_NAMES.get(  # hexColor wins when Graph sets it
+                str(cal.get("color") or "")
+            )
             result.append(
                 CalendarInfo(
                     remote_id=str(cal["id"]),
