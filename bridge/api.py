@@ -1,7 +1,13 @@
 """The facade the adapters (Radicale plugins, portal, CLI) call: one `Bridge` per process.
 
 It wires the store, secrets, connections and the sync engine together and answers in terms
-of model records. Adapters must go through it, never around it. It must not import radicale.
+of model records. Adapters call its methods only — never its services (tests/unit/test_layers.py
+checks every attribute they use on it). The organisation and account methods are in
+bridge/facade/. It must not import radicale.
+
+Radicale builds its plugins from class names, so they cannot be handed the Bridge: the DAV
+application installs it (`install`, called by radicale_plugins.app.make_wsgi's caller) and the
+plugins ask for it with `current()`. Nothing else uses that handle.
 """
 
 from __future__ import annotations
@@ -15,9 +21,6 @@ from pathlib import Path
 
 from bridge.administration import Administration, GroupRecord, SessionRecord, UserRecord
 from bridge.connections import Connections, PendingConsent, Revocation
-from bridge.contacts.directory import DirectoryCard, directory_card
-from bridge.contacts.phones import e164_of, phone_entries
-from bridge.contacts.vcard4 import to_vcard4
 from bridge.dav_logins import DavLogins, LoginOutcome
 from bridge.errors import (
     AuthExpired,
@@ -35,6 +38,8 @@ from bridge.errors import (
     ProviderError,
     TooManyAttempts,
 )
+from bridge.facade.accounts import AccountsFacade
+from bridge.facade.organisation import OrganisationFacade
 from bridge.files import private_dir
 from bridge.model import (
     CollectionChange,
@@ -57,7 +62,7 @@ from bridge.secrets import (
 from bridge.settings import Settings
 from bridge.signin import Identity, SignIn
 from bridge.store import Store
-from bridge.store.sqlite import ConnectionRow, UserRow
+from bridge.store.sqlite import ConnectionRow, ConnectionState, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outside import OutsideWindow
@@ -92,19 +97,15 @@ __all__ = [
     "ProviderError",
     "Revocation",
     "SessionRecord",
+    "SyncProgress",
     "TooManyAttempts",
     "UserRecord",
     "parse_policy_form",
-    "DirectoryCard",
     "Busy",
     "LimitExceeded",
     "ProviderBusy",
     "current",
-    "directory_card",
-    "e164_of",
     "install",
-    "phone_entries",
-    "to_vcard4",
 ]
 
 
@@ -119,7 +120,17 @@ class SyncProgress:
     items: int
 
 
-class Bridge:
+@dataclass(frozen=True)
+class ConnectionHealth:
+    """One connection as /health details show it."""
+
+    id: int
+    provider: str
+    status: ConnectionState
+    last_sync: float | None
+
+
+class Bridge(OrganisationFacade, AccountsFacade):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
@@ -154,7 +165,7 @@ class Bridge:
     def ensure_user(self, name: str, email: str | None = None) -> UserRow:
         return self.store.user_by_name(name) or self.store.create_user(name, email)
 
-    def new_app_password(self, user: UserRow, label: str) -> str:
+    def new_app_password(self, user: UserRow | UserRecord, label: str) -> str:
         """Create an app password; the plaintext is returned once and stored only hashed."""
         password = new_app_password()
         self.store.add_app_password(user.id, label, hash_password(password))
@@ -264,6 +275,21 @@ class Bridge:
 
     def sync(self, coll: CollectionRecord, token: str) -> tuple[str, list[str]]:
         return self.store.changes_since(coll.id, token)
+
+    def sync_token(self, coll: CollectionRecord) -> str:
+        """The collection's current change sequence (RFC 6578 sync token, without prefix)."""
+        return self.store.sync_token(coll.id)
+
+    def connection_collections(self, connection_id: int) -> list[CollectionRecord]:
+        """Every collection mirrored from the connection (switched off or not)."""
+        return self.store.collections(connection_id=connection_id)
+
+    def connections_health(self) -> list[ConnectionHealth]:
+        """Every connection's state, for /health."""
+        return [
+            ConnectionHealth(c.id, c.provider, c.status, c.last_sync)
+            for c in self.store.connections()
+        ]
 
     # -- caller lookup (K4) ----------------------------------------------------------------
     def region_of(self, username: str) -> str:
@@ -413,6 +439,14 @@ class Bridge:
         self.store.replace_secrets(rotated)
         self.box = self.connections.box = box
         return len(rotated) + len(self._secret_files())
+
+    def reencrypt_in_place(self) -> int:
+        """Re-encrypt every stored secret under the current key set's newest key."""
+        return self.reencrypt_secrets(self.box)
+
+    def key_path(self) -> Path:
+        """Where the secret key file is (unused when DAVBRIDGE_SECRET_KEY is set)."""
+        return self.key_file
 
     def rotate_key(self, drop_old: bool = False) -> int:
         """Put a new key in front of the key file, then re-encrypt every secret under it.

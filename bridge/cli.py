@@ -77,12 +77,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     bridge = _bridge(args)
     config_path = settings_mod.discover(args.config)
-    for finding in check.cheap(bridge.settings, config_path):
+    for finding in check.cheap(bridge.config(), config_path):
         if finding.level != check.OK:
             log.warning(
                 "%s: %s (run `davbridge check` for the full list)", finding.topic, finding.message
             )
-    s = bridge.settings.server
+    s = bridge.config().server
     server = HttpServer(bridge, s.host, s.port).start()
     portal = start_portal(bridge)
     bridge.start_background()
@@ -100,7 +100,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_app_password(args: argparse.Namespace) -> int:
     bridge = _bridge(args)
-    user = bridge.store.user_by_name(args.user)
+    user = bridge.user_by_name(args.user)
     if user is None:
         print(f"no user {args.user!r}", file=sys.stderr)
         return 1
@@ -173,7 +173,7 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
     bridge = _bridge(args)
     if os.environ.get("DAVBRIDGE_SECRET_KEY"):
         if args.reencrypt:
-            count = bridge.reencrypt_secrets(bridge.box)
+            count = bridge.reencrypt_in_place()
             print(f"re-encrypted {count} secrets under the first key of DAVBRIDGE_SECRET_KEY")
             return 0
         from bridge.secrets import generate_key
@@ -188,12 +188,12 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
         )
         return 0
     if args.reencrypt:
-        count = bridge.reencrypt_secrets(bridge.box)
-        print(f"re-encrypted {count} secrets under the newest key of {bridge.key_file}")
+        count = bridge.reencrypt_in_place()
+        print(f"re-encrypted {count} secrets under the newest key of {bridge.key_path()}")
         return 0
     count = bridge.rotate_key(drop_old=args.drop_old)
     kept = "" if args.drop_old else " (old keys kept after it; --drop-old removes them)"
-    print(f"new key written to {bridge.key_file}{kept}; {count} secrets re-encrypted")
+    print(f"new key written to {bridge.key_path()}{kept}; {count} secrets re-encrypted")
     return 0
 
 

@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Callable
 
 from bridge import api
+from bridge.accounts import registry
 from bridge.model import ProviderKind
 
 BridgeOf = Callable[[argparse.Namespace], api.Bridge]
@@ -25,7 +26,7 @@ BridgeOf = Callable[[argparse.Namespace], api.Bridge]
 def _connect_oauth(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     """Consent in a browser, with a one-shot loopback listener catching the redirect."""
     bridge = bridge_of(args)
-    user = bridge.store.user_by_name(args.user)
+    user = bridge.user_by_name(args.user)
     if user is None:
         print(f"no user {args.user!r}", file=sys.stderr)
         return 1
@@ -43,7 +44,7 @@ def _connect_oauth(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
 
     listener = http.server.HTTPServer(("127.0.0.1", args.listen_port), Catch)
     redirect = f"http://127.0.0.1:{listener.server_port}/"
-    url, pending = bridge.connections.begin_consent(
+    url, pending = bridge.operator_begin_consent(
         ProviderKind(args.provider),
         user.id,
         redirect,
@@ -52,7 +53,7 @@ def _connect_oauth(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     )
     print(f"Open this URL in a browser and sign in:\n\n  {url}\n", flush=True)
     listener.handle_request()
-    conn = bridge.connections.complete_consent(pending, answer)
+    conn = bridge.operator_complete_consent(pending, answer)
     _first_sync(bridge, conn.id, conn.account)
     return 0
 
@@ -66,7 +67,7 @@ def _first_sync(bridge: api.Bridge, connection_id: int, account: str) -> None:
             print(f"  {p.done + 1}/{p.total} {p.current} ({p.items} items so far)", flush=True)
 
     bridge.sync_connection(connection_id, progress=show)
-    colls = bridge.store.collections(connection_id=connection_id)
+    colls = bridge.connection_collections(connection_id)
     calendars = sum(1 for c in colls if c.kind.value == "calendar")
     books = len(colls) - calendars
     print(
@@ -84,13 +85,13 @@ def _connect_exchange(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     import getpass
 
     bridge = bridge_of(args)
-    user = bridge.store.user_by_name(args.user)
+    user = bridge.user_by_name(args.user)
     if user is None:
         print(f"no user {args.user!r}", file=sys.stderr)
         return 1
-    url = args.ews_url or bridge.settings.ews.default_url
+    url = args.ews_url or bridge.config().ews.default_url
     password = os.environ.get("DAVBRIDGE_EWS_PASSWORD") or getpass.getpass("Password: ")
-    conn = bridge.connections.connect_ews(
+    conn = bridge.operator_connect_exchange(
         user.id,
         url=url,
         username=args.username,
@@ -116,11 +117,11 @@ def add_commands(
     c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
         dest="sub", required=True, metavar="SERVICE"
     )
-    for name, text in (
-        ("graph", "Microsoft 365 through the Graph API (recommended)"),
-        ("google", "Google Workspace / Google Calendar"),
-    ):
-        cg = with_config(c.add_parser(name, help=text))
+    for entry in registry.ENTRIES:
+        if entry.consent != "oauth":
+            continue
+        name = entry.kind.value
+        cg = with_config(c.add_parser(name, help=entry.cli_help))
         cg.add_argument("user", help="bridge user name the account is connected for")
         cg.add_argument("--read-only", action="store_true", help="calendars read-only")
         cg.add_argument("--no-contacts", action="store_true", help="do not sync contacts")

@@ -16,15 +16,11 @@ import sys
 from collections.abc import Callable
 
 from bridge import api
-from bridge.administration import OPERATOR, Administration, GroupRecord
+from bridge.administration import OPERATOR, GroupRecord
 from bridge.errors import BadInput, NotFound
 from bridge.policy import FIELDS_BY_NAME, INHERIT
 
 BridgeOf = Callable[[argparse.Namespace], api.Bridge]
-
-
-def _admin(bridge_of: BridgeOf, args: argparse.Namespace) -> Administration:
-    return bridge_of(args).admin
 
 
 def _interactive() -> bool:
@@ -56,35 +52,34 @@ def _read_password(args: argparse.Namespace, *, required: bool) -> str | None:
 
 def _user_add(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     bridge = bridge_of(args)
-    admin = bridge.admin
-    if admin.user_by_name(args.name):
+    if bridge.user_by_name(args.name):
         print(f"user {args.name!r} exists", file=sys.stderr)
         return 1
     password = _read_password(args, required=False)
-    user = admin.create_user(args.name, args.email, password, args.admin)
+    user = bridge.create_user(args.name, args.email, password, args.admin)
     role = "administrator" if user.is_admin else "user"
     how = "a portal password" if user.has_password else "no portal password"
     print(f"created {role} {args.name} with {how}")
     # P3 "administrator once for everyone": the new user's Microsoft 365 is connected now
-    managed = bridge.onboarding.ensure_managed_connection(user.id)
+    managed = bridge.ensure_managed_connection(user.id)
     if managed is not None:
         print(f"connected {managed.label} ({managed.account}) with the organisation's permission")
     return 0
 
 
 def _user_passwd(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
-    admin = _admin(bridge_of, args)
+    bridge = bridge_of(args)
     password = _read_password(args, required=True)
     assert password is not None
-    admin.set_password(args.name, password)
+    bridge.set_password(args.name, password)
     print(f"portal password of {args.name} set; their portal sessions were ended")
     return 0
 
 
 def _user_list(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
-    admin = _admin(bridge_of, args)
-    groups = {g.id: g.name for g in admin.groups()}
-    for u in admin.users():
+    bridge = bridge_of(args)
+    groups = {g.id: g.name for g in bridge.groups()}
+    for u in bridge.users():
         flags = (
             "admin" if u.is_admin else "",
             "password" if u.has_password else "no password",
@@ -95,23 +90,23 @@ def _user_list(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     return 0
 
 
-def _group_named(admin: Administration, name: str) -> GroupRecord:
-    for group in admin.groups():
+def _group_named(bridge: api.Bridge, name: str) -> GroupRecord:
+    for group in bridge.groups():
         if group.name == name:
             return group
     raise NotFound(f"no group {name!r}")
 
 
 def _group_add(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
-    group = _admin(bridge_of, args).create_group(OPERATOR, args.name)
+    group = bridge_of(args).create_group(OPERATOR, args.name)
     print(f"created group {group.name}")
     return 0
 
 
 def _group_set(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     """KEY=VALUE overrides the organisation setting KEY for the group; KEY=inherit drops it."""
-    admin = _admin(bridge_of, args)
-    group = _group_named(admin, args.name)
+    bridge = bridge_of(args)
+    group = _group_named(bridge, args.name)
     overrides = dict(group.overrides)
     for pair in args.settings:
         key, eq, value = pair.partition("=")
@@ -123,7 +118,7 @@ def _group_set(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
             overrides.pop(field.name, None)
         else:
             overrides[field.name] = field.parse(value)
-    group = admin.set_group_overrides(OPERATOR, group.id, overrides)
+    group = bridge.set_group_overrides(OPERATOR, group.id, overrides)
     for name, value in group.overrides.items():
         print(f"{group.name}: {name} = {FIELDS_BY_NAME[name].describe(value)}")
     if not group.overrides:
@@ -132,17 +127,17 @@ def _group_set(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
 
 
 def _group_member(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
-    admin = _admin(bridge_of, args)
-    group = _group_named(admin, args.name)
-    admin.set_user_group(OPERATOR, args.user, group.id)
+    bridge = bridge_of(args)
+    group = _group_named(bridge, args.name)
+    bridge.set_user_group(OPERATOR, args.user, group.id)
     print(f"{args.user} is now in group {group.name}")
     return 0
 
 
 def _group_list(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
-    admin = _admin(bridge_of, args)
-    users = admin.users()
-    for group in admin.groups():
+    bridge = bridge_of(args)
+    users = bridge.users()
+    for group in bridge.groups():
         members = [u.name for u in users if u.group_id == group.id]
         settings = "; ".join(
             f"{k} = {FIELDS_BY_NAME[k].describe(v)}" for k, v in group.overrides.items()

@@ -9,7 +9,6 @@ status/sync helpers declared below). Must not import the portal or radicale, nor
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.model import ProviderKind
 from bridge.policy import Policy
 from bridge.statuses import ConnectionStatus
 from bridge.store import Store
@@ -37,7 +37,7 @@ _APP_PERMISSIONS = "Calendars.ReadWrite, Contacts.ReadWrite and User.Read.All"
 
 def is_managed(conn: ConnectionRow) -> bool:
     """Whether the administrator set the connection up (application permissions)."""
-    return bool(json.loads(conn.settings or "{}").get("app_only"))
+    return conn.config.managed
 
 
 class AppPermissions:
@@ -112,7 +112,7 @@ class AppPermissions:
         except PolicyRefused:
             return None
         for conn in self.store.connections(user_id):
-            same = conn.provider == "graph" and conn.account.lower() == email.lower()
+            same = conn.provider == ProviderKind.GRAPH and conn.account.lower() == email.lower()
             if same and is_managed(conn):
                 return self.status(conn.id)
         if not self._probe(email, strict=False):

@@ -8,18 +8,13 @@ times) and words them. It must not query the store or call a provider.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bridge.accounts import registry
 from bridge.model import CollectionKind
-from bridge.store.rows import ConnectionPolicy, ConnectionRow
-from bridge.sync.engine import BUSY_PREFIX
-
-SERVICE_OF_PROVIDER = {"graph": "microsoft365", "google": "google", "ews": "exchange"}
-LABELS = {"microsoft365": "Microsoft 365", "google": "Google", "exchange": "Exchange"}
-EWS_MICROSOFT365_LABEL = "Microsoft 365 (EWS, legacy)"
+from bridge.store.rows import ConnectionPolicy, ConnectionRow, ConnectionState, EwsAccount
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,7 @@ class ConnectionStatus:
     permissions: dict[str, bool]
     calendars_enabled: bool
     contacts_enabled: bool
-    status: str  # "ok" | "reauth" | "error" | "off"
+    status: ConnectionState  # shown: ok (also while busy) | reauth | error | off
     last_sync: float | None
     next_sync: float | None = None
     problem: str | None = None
@@ -47,6 +42,8 @@ class ConnectionStatus:
     managed: bool = False
     error: str | None = None
     first_sync: str | None = None  # "First sync: 2 of 5 … done, 130 items so far" while it runs
+    password_form: bool = False  # re-authorized with a new password (Exchange), not a sign-in
+    revocable: bool = False  # deleting it revokes the grant at the provider (Google)
 
     @staticmethod
     def of(
@@ -63,17 +60,16 @@ class ConnectionStatus:
         own), `enabled`: the integration is on for its user (P1), `retry_at`: when a throttled
         provider may be asked again."""
         policy = effective or conn.policy
-        settings = json.loads(conn.settings or "{}")
-        service, label = service_of(conn.provider, settings)
-        managed = bool(settings.get("app_only"))
+        service, label = registry.service_of(conn)
+        managed = conn.config.managed
         shows = policy.shows(CollectionKind.CALENDAR) or policy.shows(CollectionKind.ADDRESSBOOK)
         if not enabled or not shows:
-            status = "off"
-        elif conn.status in ("reauth", "error"):
+            status = ConnectionState.OFF
+        elif conn.status.degraded:
             status = conn.status
-        else:
-            status = "ok"
-        words = _problem(conn, settings, label, status, enabled, policy, retry_at, now)
+        else:  # a busy provider is asked again later; its calendars are served meanwhile
+            status = ConnectionState.OK
+        words = _problem(conn, label, status, enabled, policy, retry_at, now)
         return ConnectionStatus(
             id=conn.id,
             account=conn.account,
@@ -85,22 +81,17 @@ class ConnectionStatus:
             contacts_enabled=policy.contacts_enabled,
             status=status,
             last_sync=conn.last_sync,
-            next_sync=None if status in ("off", "reauth") else next_sync,
+            next_sync=None
+            if status in (ConnectionState.OFF, ConnectionState.REAUTH)
+            else next_sync,
             problem=words,
-            needs_reauth=status == "reauth" and not managed,
+            needs_reauth=status is ConnectionState.REAUTH and not managed,
             managed=managed,
             error=conn.error,
-            first_sync=first_sync if status == "ok" else None,
+            first_sync=first_sync if status is ConnectionState.OK else None,
+            password_form=registry.consent_of(conn.provider) == "password",
+            revocable=registry.revokes_grant(conn.provider),
         )
-
-
-def service_of(provider: str, settings: dict[str, object]) -> tuple[str, str]:
-    """(service, label) of a connection: an EWS connection to a Microsoft 365 mailbox is
-    "Microsoft 365 (EWS, legacy)"."""
-    if provider == "ews" and settings.get("service") == "microsoft365":
-        return "microsoft365", EWS_MICROSOFT365_LABEL
-    service = SERVICE_OF_PROVIDER.get(provider, provider)
-    return service, LABELS.get(service, provider)
 
 
 def first_sync_words(done: int, total: int, items: int) -> str | None:
@@ -121,18 +112,17 @@ def when(ts: float, now: float | None = None) -> str:
     return time.strftime("%H:%M" if day == today else "%Y-%m-%d %H:%M", time.localtime(ts))
 
 
-def _where(provider: str, settings: dict[str, object], label: str) -> str:
-    url = settings.get("ews_url")
-    if provider == "ews" and isinstance(url, str) and url:
-        return f"{label} at {urlsplit(url).netloc or url}"
+def _where(conn: ConnectionRow, label: str) -> str:
+    account = conn.config.provider
+    if isinstance(account, EwsAccount) and account.ews_url:
+        return f"{label} at {urlsplit(account.ews_url).netloc or account.ews_url}"
     return label
 
 
 def _problem(
     conn: ConnectionRow,
-    settings: dict[str, object],
     label: str,
-    status: str,
+    status: ConnectionState,
     enabled: bool,
     policy: ConnectionPolicy,
     retry_at: float | None,
@@ -143,17 +133,13 @@ def _problem(
             "Your administrator has switched the calendar and contacts integration off: nothing "
             "is synchronised and your devices see none of this connection's calendars."
         )
-    if status == "reauth":
-        if settings.get("app_only"):
+    if status is ConnectionState.REAUTH:
+        if conn.config.managed:
             return (
                 f"{label} no longer accepts the organisation's application permission. Calendars "
                 "still show the last synced data; ask your administrator to renew it."
             )
-        why = (
-            "the password was changed or is wrong"
-            if conn.provider == "ews"
-            else "the grant was revoked or has expired"
-        )
+        why = registry.reauth_reason(conn.provider)
         return (
             f"{label} no longer accepts the bridge's access ({why}). Calendars still show the "
             "last synced data; changes from your devices are refused until you re-authorize."
@@ -161,12 +147,12 @@ def _problem(
     error = conn.error or ""
     later = f"next try at {when(retry_at, now)}" if retry_at else "it tries again shortly"
     unreachable = any(w in error for w in ("could not reach", "cannot reach", "unreachable"))
-    where = _where(conn.provider, settings, label)
-    if error.startswith(BUSY_PREFIX) and status == "ok":
+    where = _where(conn, label)
+    if conn.status is ConnectionState.BUSY and status is ConnectionState.OK:
         if unreachable:
             return f"The bridge cannot reach {where}; {later}. Calendars show the last synced data."
         return f"{label} asked the bridge to slow down; {later}."
-    if status == "error":
+    if status is ConnectionState.ERROR:
         if unreachable:
             return f"The bridge cannot reach {where}. Calendars show the last synced data."
         return (

@@ -6,7 +6,8 @@ checked before anything is written (putcheck), Radicale's own reasons written in
 generic refusals (reasons), and /health, /lookup and /phonebook beside DAV. What is checked
 before Radicale sees a request (credentials, size, charset, paths, XML) is in front and guards.
 
-Imports only radicale and bridge.api (plus radicale_plugins and the standard library).
+Imports only radicale, bridge.api and the pure vCard helpers of bridge.contacts (plus radicale_plugins
+and the standard library).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from radicale import types as rtypes
 
 from bridge import api
 from bridge.api import BridgeError, Busy
+from bridge.contacts.vcard4 import to_vcard4
 from radicale_plugins import (
     cardquery,
     collections,
@@ -336,7 +338,7 @@ class BridgeApplication(Application):
         content_type = dict(headers).get("Content-Type", "")
         if status == 200 and "version=4.0" in accept and content_type.startswith("text/vcard"):
             text = answer.decode("utf-8") if isinstance(answer, bytes) else str(answer)
-            answer = api.to_vcard4(text).encode("utf-8")
+            answer = to_vcard4(text).encode("utf-8")
             headers = {**dict(headers), "Content-Length": str(len(answer))}
         return status, headers, answer, xml
 

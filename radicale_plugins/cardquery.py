@@ -13,7 +13,7 @@ A truncated answer ends with a 507 response for the request-URI (RFC 6352 §8.6.
 
 `vcard4_answer` rewrites the address data of a multistatus Radicale produced when the
 request asked for version 4.0 (Radicale 3.9 with vobject < 1.0 serves 3.0 only).
-Imports only bridge.api and the stdlib.
+Imports only bridge.api, the pure helpers of bridge.contacts and the stdlib.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bridge import api
+from bridge.contacts.vcard4 import to_vcard4
 
 DAV = "{DAV:}"
 CR = "{urn:ietf:params:xml:ns:carddav}"
@@ -176,7 +177,7 @@ def addressbook_query(
             if tag == f"{DAV}getetag":
                 chunks.append(f"<getetag>{escape(item.etag)}</getetag>")
             else:
-                text = api.to_vcard4(item.text) if version == "4.0" else item.text
+                text = to_vcard4(item.text) if version == "4.0" else item.text
                 chunks.append(f"<CR:address-data>{escape(text)}</CR:address-data>")
         chunks.append("</prop><status>HTTP/1.1 200 OK</status></propstat></response>")
     if truncated:  # RFC 6352 §8.6.1 / RFC 5323 §5.17: the result was cut at nresults
@@ -200,7 +201,7 @@ def vcard4_answer(answer: bytes) -> bytes:
     changed = False
     for el in root.iter(f"{CR}address-data"):
         if el.text and "VERSION:4.0" not in el.text:
-            el.text = api.to_vcard4(el.text)
+            el.text = to_vcard4(el.text)
             changed = True
     if not changed:
         return answer

@@ -23,7 +23,6 @@ from radicale_plugins.guards import basic_credentials
 from radicale_plugins.refusals import Refusal
 
 REALM = "davbridge health details"
-_DEGRADED = ("error", "reauth")
 
 
 def _details_allowed(environ: dict[str, Any]) -> bool | Refusal:
@@ -33,7 +32,7 @@ def _details_allowed(environ: dict[str, Any]) -> bool | Refusal:
     client = str(environ.get("REMOTE_ADDR", ""))
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer":
-        expected = bridge.settings.server.health_token
+        expected = bridge.config().server.health_token
         if expected and hmac.compare_digest(token.strip().encode(), expected.encode()):
             return True
         bridge.lookup_token_failed(client, token.strip())
@@ -46,7 +45,7 @@ def _details_allowed(environ: dict[str, Any]) -> bool | Refusal:
     outcome = bridge.check_login(credentials.user, credentials.password, client)
     if not outcome.ok:
         try:
-            bridge.admin.check_password(credentials.user, credentials.password, client)
+            bridge.check_password(credentials.user, credentials.password, client)
         except api.BridgeError as exc:
             retry = outcome.retry_after or int(getattr(exc, "retry_after", 0))
             if retry:
@@ -56,7 +55,7 @@ def _details_allowed(environ: dict[str, Any]) -> bool | Refusal:
                     headers={"Retry-After": str(retry)},
                 )
             return Refusal(401, "Wrong user name or password.")
-    row = bridge.store.user_by_name(credentials.user)
+    row = bridge.user_by_name(credentials.user)
     if row is None or not row.is_admin:
         return Refusal(403, "Health details are for administrators and the monitoring token.")
     return True
@@ -67,8 +66,8 @@ def answer(environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     if isinstance(allowed, Refusal):
         content_type, body = allowed.body()
         return allowed.status, {"Content-Type": content_type, **allowed.headers}, body
-    connections = api.current().store.connections()
-    degraded = any(c.status in _DEGRADED for c in connections)
+    connections = api.current().connections_health()
+    degraded = any(c.status.degraded for c in connections)
     data: dict[str, Any] = {"status": "degraded" if degraded else "ok"}
     if allowed:
         data["time"] = time.time()

@@ -12,7 +12,7 @@ first matching name as plain text with `Accept: text/plain` or `?format=text` (P
 e.g. Asterisk CURL()); 404 when nothing matches ("unknown" as text); 400 for a number that is
 not one. Numbers are compared in E.164 form in the user's default region.
 
-Imports only bridge.api and the stdlib; it keeps no state.
+Imports only bridge.api, the pure helpers of bridge.contacts and the stdlib; it keeps no state.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from http import client
 from typing import Any
 
 from bridge import api
+from bridge.contacts.phones import e164_of
 from radicale_plugins.guards import basic_credentials
 from radicale_plugins.refusals import Refusal
 
@@ -109,14 +110,14 @@ def authenticate(environ: dict[str, Any], query: dict[str, str]) -> str | Reply:
         return basic.user
     token = credentials.strip() if scheme.lower() == "bearer" else query.get("token", "")
     if token:
-        expected = bridge.settings.contacts.lookup_token
+        expected = bridge.config().contacts.lookup_token
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
             bridge.lookup_token_failed(ip, token)
-            wait = math.ceil(bridge.dav_logins.retry_after("", ip))
+            wait = math.ceil(bridge.login_retry_after("", ip))
             return _too_many(wait) if wait > 0 else _unauthorized("Wrong lookup token.")
         if not named:
             return text_reply(400, "The lookup token needs the user to search: add &user=<name>.")
-        if bridge.store.user_by_name(named) is None:
+        if bridge.user_by_name(named) is None:
             return text_reply(404, f"No user {named!r}.")
         return named
     return _unauthorized("Log in with your user name and app password, or a lookup token.")
@@ -178,7 +179,7 @@ def lookup(environ: dict[str, Any]) -> Reply:
         return text_reply(200, matches[0]["name"]) if matches else text_reply(404, "unknown")
     data = {
         "number": number,
-        "e164": api.e164_of(number, bridge.region_of(user)),
+        "e164": e164_of(number, bridge.region_of(user)),
         "matches": matches,
     }
     return json_reply(200 if matches else 404, data)

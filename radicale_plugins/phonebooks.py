@@ -21,7 +21,7 @@ Formats, with the vendor documentation each follows:
                (accountindex 0 = the phone's first account, per the guide's 0–5 range).
 Numbers are listed in E.164 ("+49301234567") when they are phone numbers, else as written
 (short internal numbers). Entries are sorted by name; the XML is UTF-8 and escaped.
-Imports only bridge.api and the stdlib.
+Imports only bridge.api, the pure helpers of bridge.contacts and the stdlib.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any
 from xml.sax import saxutils
 
 from bridge import api
+from bridge.contacts.directory import directory_card
 from radicale_plugins.lookup import Reply, authenticate, query_of, text_reply
 
 FORMATS = ("yealink", "snom", "tbook", "grandstream")
@@ -74,7 +75,7 @@ def _cards(user: str, book: str | None) -> list[Any] | Reply:
     seen: set[object] = set()
     for coll in books:
         for item in bridge.items(coll):
-            card = api.directory_card(item.text, region)
+            card = directory_card(item.text, region)
             if not card.numbers:
                 continue
             same = (card.name.casefold(), frozenset(_number(n) for n in card.numbers))

@@ -149,7 +149,7 @@ class MirrorCollection(BaseCollection):
         """RFC 6578: tokens are the collection's change sequence; deletions included."""
         bridge = api.current()
         if not old_token:
-            token = bridge.store.sync_token(self.record.id)
+            token = bridge.sync_token(self.record)
 
             def everything() -> Iterator[str]:
                 yield from (it.href for it in bridge.items(self.record))
@@ -162,7 +162,7 @@ class MirrorCollection(BaseCollection):
 
     @property
     def etag(self) -> str:
-        token = api.current().store.sync_token(self.record.id)
+        token = api.current().sync_token(self.record)
         meta = f"{self.record.display_name}\0{self.record.color}\0{self.record.read_only}"
         return '"' + hashlib.sha256(f"{token}\0{meta}".encode()).hexdigest()[:32] + '"'
 
@@ -243,7 +243,7 @@ class Storage(BaseStorage):
             yield RootCollection()
             return
         user = parts[0]
-        if bridge.store.user_by_name(user) is None:
+        if bridge.user_by_name(user) is None:
             return
         if len(parts) == 1:
             yield RootCollection(user)

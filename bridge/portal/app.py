@@ -86,5 +86,5 @@ def make_app(bridge: Bridge, public_url: str, dav_url: str = "") -> web.Applicat
 
 
 def dav_url_of(bridge: Bridge) -> str:
-    s = bridge.settings.server
+    s = bridge.config().server
     return s.public_url or f"http://{s.host}:{s.port}/"

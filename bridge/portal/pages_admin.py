@@ -56,7 +56,7 @@ def field_value(field: Any, value: object) -> str:
 @routes.get("/admin")
 async def settings_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
-    policy = await blocking(request, portal_of(request).bridge.admin.org_policy)
+    policy = await blocking(request, portal_of(request).bridge.org_policy)
     values = {f.name: field_value(f, v) for f in POLICY_FIELDS for v in [getattr(policy, f.name)]}
     return render(
         request,
@@ -74,7 +74,7 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     bridge = portal_of(request).bridge
     values = await blocking(request, parse_form, form, partial=False)
     policy = Policy().with_overrides(values)
-    await blocking(request, bridge.admin.set_org_policy, user.name, policy)
+    await blocking(request, bridge.set_org_policy, user.name, policy)
     notify(request, "Organisation settings saved.")
     return redirect("/admin")
 
@@ -92,7 +92,7 @@ def parse_form(form: dict[str, str], *, partial: bool) -> dict[str, object]:
 async def app_permissions(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
     bridge = portal_of(request).bridge
-    count = await blocking(request, bridge.onboarding.enable_app_permissions, user.name)
+    count = await blocking(request, bridge.enable_app_permissions, user.name)
     people = "1 user" if count == 1 else f"{count} users"
     notify(
         request,
@@ -104,9 +104,9 @@ async def app_permissions(request: web.Request) -> web.StreamResponse:
 @routes.get("/admin/groups")
 async def groups_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
-    admin = portal_of(request).bridge.admin
-    groups = await blocking(request, admin.groups)
-    users = await blocking(request, admin.users)
+    bridge = portal_of(request).bridge
+    groups = await blocking(request, bridge.groups)
+    users = await blocking(request, bridge.users)
     counts = {g.id: sum(1 for u in users if u.group_id == g.id) for g in groups}
     return render(request, "admin_groups.html", title="Groups", groups=groups, counts=counts)
 
@@ -115,8 +115,8 @@ async def groups_page(request: web.Request) -> web.StreamResponse:
 async def create_group(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
     form = await form_of(request)
-    admin = portal_of(request).bridge.admin
-    group = await blocking(request, admin.create_group, user.name, form.get("name", "").strip())
+    bridge = portal_of(request).bridge
+    group = await blocking(request, bridge.create_group, user.name, form.get("name", "").strip())
     return redirect(f"/admin/groups/{group.id}")
 
 
@@ -125,7 +125,7 @@ async def group_of(request: web.Request) -> GroupRecord:
         group_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    groups = await blocking(request, portal_of(request).bridge.admin.groups)
+    groups = await blocking(request, portal_of(request).bridge.groups)
     for group in groups:
         if group.id == group_id:
             return group
@@ -136,9 +136,9 @@ async def group_of(request: web.Request) -> GroupRecord:
 async def group_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
     group = await group_of(request)
-    admin = portal_of(request).bridge.admin
-    org = await blocking(request, admin.org_policy)
-    users = await blocking(request, admin.users)
+    bridge = portal_of(request).bridge
+    org = await blocking(request, bridge.org_policy)
+    users = await blocking(request, bridge.users)
     overrides = dict(group.overrides)
     values = {
         f.name: field_value(f, overrides[f.name]) if f.name in overrides else INHERIT
@@ -163,8 +163,8 @@ async def save_group(request: web.Request) -> web.StreamResponse:
     group = await group_of(request)
     form = await form_of(request)
     overrides = await blocking(request, parse_form, form, partial=True)
-    admin = portal_of(request).bridge.admin
-    await blocking(request, admin.set_group_overrides, user.name, group.id, overrides)
+    bridge = portal_of(request).bridge
+    await blocking(request, bridge.set_group_overrides, user.name, group.id, overrides)
     notify(request, f"Group {group.name} saved.")
     return redirect(f"/admin/groups/{group.id}")
 
@@ -173,7 +173,7 @@ async def save_group(request: web.Request) -> web.StreamResponse:
 async def delete_group(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
     group = await group_of(request)
-    await blocking(request, portal_of(request).bridge.admin.delete_group, user.name, group.id)
+    await blocking(request, portal_of(request).bridge.delete_group, user.name, group.id)
     notify(request, f"Group {group.name} deleted.")
     return redirect("/admin/groups")
 
@@ -181,17 +181,17 @@ async def delete_group(request: web.Request) -> web.StreamResponse:
 @routes.get("/admin/users")
 async def users_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
-    admin = portal_of(request).bridge.admin
-    users = await blocking(request, admin.users)
-    groups = await blocking(request, admin.groups)
+    bridge = portal_of(request).bridge
+    users = await blocking(request, bridge.users)
+    groups = await blocking(request, bridge.groups)
     return render(request, "admin_users.html", title="Users", users=users, groups=groups)
 
 
 @routes.post("/admin/users/{name}")
 async def save_user(request: web.Request) -> web.StreamResponse:
     actor = admin_user(request)
-    admin = portal_of(request).bridge.admin
-    target = await blocking(request, admin.user_by_name, request.match_info["name"])
+    bridge = portal_of(request).bridge
+    target = await blocking(request, bridge.user_by_name, request.match_info["name"])
     if target is None:
         raise web.HTTPNotFound()
     form = await form_of(request)
@@ -201,9 +201,9 @@ async def save_user(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise BadInput(f"{raw_group!r} is not a group") from None
     if group_id != target.group_id:
-        await blocking(request, admin.set_user_group, actor.name, target.name, group_id)
+        await blocking(request, bridge.set_user_group, actor.name, target.name, group_id)
     make_admin = form.get("admin") == "1"
     if make_admin != target.is_admin:
-        await blocking(request, admin.set_admin, actor.name, target.name, make_admin)
+        await blocking(request, bridge.set_admin, actor.name, target.name, make_admin)
     notify(request, f"User {target.name} saved.")
     return redirect("/admin/users")

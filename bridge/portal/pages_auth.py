@@ -34,8 +34,7 @@ EXPIRED_LINK = "This sign-in link has expired or was not started here. Start aga
 
 
 def sign_in_providers(request: web.Request) -> tuple[str, ...]:
-    signin = getattr(portal_of(request).bridge, "signin", None)
-    return tuple(signin.providers()) if signin is not None else ()
+    return portal_of(request).bridge.sign_in_providers()
 
 
 def signin_page(
@@ -64,10 +63,10 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
 async def signin_password(request: web.Request) -> web.StreamResponse:
     form = await form_of(request)
     name, password = form.get("name", "").strip(), form.get("password", "")
-    admin = portal_of(request).bridge.admin
+    bridge = portal_of(request).bridge
     client = request.remote or "unknown"
     try:
-        user = await blocking(request, admin.check_password, name, password, client)
+        user = await blocking(request, bridge.check_password, name, password, client)
     except TooManyAttempts as exc:
         response = signin_page(request, 429, str(exc), name)
         response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
@@ -85,7 +84,7 @@ async def signin_oidc(request: web.Request) -> web.StreamResponse:
     portal = portal_of(request)
     await ensure_session(request)
     redirect_uri = portal.redirect_uri(f"signin/{provider}/callback")
-    url, flow = await blocking(request, portal.bridge.signin.begin, provider, redirect_uri)
+    url, flow = await blocking(request, portal.bridge.begin_sign_in, provider, redirect_uri)
     state = str(flow.get("state") or state_of(url))
     portal.flows.put(session_key(request), state, f"signin:{provider}", flow)
     return web.Response(status=302, headers={"Location": url})
@@ -103,10 +102,10 @@ async def signin_callback(request: web.Request) -> web.StreamResponse:
         label = "Microsoft" if provider == "microsoft" else "Google"
         return signin_page(request, 401, f"Signing in with {label} was cancelled or refused.")
     response = {k: v for k, v in request.query.items()}
-    identity = await blocking(request, portal.bridge.signin.complete, provider, flow, response)
+    identity = await blocking(request, portal.bridge.complete_sign_in, provider, flow, response)
     try:
         user = await blocking(
-            request, portal.bridge.admin.sign_in_identity, identity.email, identity.name
+            request, portal.bridge.sign_in_identity, identity.email, identity.name
         )
     except PolicyRefused as exc:
         return signin_page(request, 403, str(exc))
@@ -118,18 +117,16 @@ async def finish_sign_in(request: web.Request, user: UserRecord) -> web.StreamRe
     policy says so (P7), the connect page."""
     bridge = portal_of(request).bridge
     old = request[TOKEN] or ""
-    token, session = await blocking(request, bridge.admin.sign_session_in, old, user.id)
+    token, session = await blocking(request, bridge.sign_session_in, old, user.id)
     adopt(request, token, session)
     request[USER] = user
-    first = await blocking(request, bridge.admin.record_sign_in, user.id)
+    first = await blocking(request, bridge.record_sign_in, user.id)
     try:
-        await blocking(request, bridge.onboarding.ensure_managed_connection, user.id)
+        await blocking(request, bridge.ensure_managed_connection, user.id)
     except BridgeError as exc:  # the sign-in holds; the profile shows the connection's problem
         log.warning("managed connection for user %d: %s", user.id, type(exc).__name__)
-    statuses = await blocking(request, bridge.onboarding.statuses, user.name)
-    prompt = await blocking(
-        request, bridge.admin.should_prompt_connect, user.id, first, bool(statuses)
-    )
+    statuses = await blocking(request, bridge.connection_statuses, user.name)
+    prompt = await blocking(request, bridge.should_prompt_connect, user.id, first, bool(statuses))
     return redirect("/connect" if prompt else "/")
 
 
@@ -137,6 +134,6 @@ async def finish_sign_in(request: web.Request, user: UserRecord) -> web.StreamRe
 async def signout(request: web.Request) -> web.StreamResponse:
     token = request[TOKEN]
     if token:
-        await blocking(request, portal_of(request).bridge.admin.end_session, token)
+        await blocking(request, portal_of(request).bridge.end_session, token)
     forget(request)
     return redirect("/signin")

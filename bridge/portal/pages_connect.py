@@ -72,8 +72,8 @@ def granted_notice(status: Any) -> str:
 async def connect_page(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     bridge = portal_of(request).bridge
-    services = await blocking(request, bridge.onboarding.services_for, user.name)
-    policy = await blocking(request, bridge.admin.policy_for, user.id)
+    services = await blocking(request, bridge.services_for, user.name)
+    policy = await blocking(request, bridge.policy_for, user.id)
     return render(
         request,
         "connect.html",
@@ -96,11 +96,11 @@ async def connect_start(request: web.Request) -> web.StreamResponse:
     calendars = form.get("read_calendars") == "1"
     write = form.get("write_calendars") == "1"
     contacts = form.get("sync_contacts") == "1"
-    policy = await blocking(request, bridge.admin.policy_for, user.id)
+    policy = await blocking(request, bridge.policy_for, user.id)
     if uses_exchange_form(service, policy):
         await blocking(
             request,
-            bridge.onboarding.check_connect,
+            bridge.check_connect,
             user.name,
             service,
             write=write,
@@ -118,7 +118,7 @@ async def connect_start(request: web.Request) -> web.StreamResponse:
         return redirect(f"/connect/exchange?{query}")
     url, pending = await blocking(
         request,
-        bridge.onboarding.begin_connect,
+        bridge.begin_connect,
         user.name,
         service,
         write=write,
@@ -143,7 +143,7 @@ async def connect_callback(request: web.Request) -> web.StreamResponse:
         notify(request, f"{label} was not connected: access was not granted at its sign-in page.")
         return redirect("/connect")
     response = {k: v for k, v in request.query.items()}
-    status = await blocking(request, portal.bridge.onboarding.complete_connect, pending, response)
+    status = await blocking(request, portal.bridge.complete_connect, pending, response)
     notify(request, granted_notice(status))
     return redirect("/")
 
@@ -170,11 +170,11 @@ async def exchange_form(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     bridge = portal_of(request).bridge
     service = request.query.get("service", "exchange")
-    policy = await blocking(request, bridge.admin.policy_for, user.id)
+    policy = await blocking(request, bridge.policy_for, user.id)
     if not uses_exchange_form(service, policy):
         raise BadInput(f"{service_label(service)} is not connected with the Exchange form.")
     policy.check_service(service)
-    ews = bridge.settings.ews
+    ews = bridge.config().ews
     values = {
         "service": service,
         "login": "",
@@ -203,7 +203,7 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
     try:
         status = await blocking(
             request,
-            portal.bridge.onboarding.connect_exchange,
+            portal.bridge.connect_exchange,
             user.name,
             values["service"] or "exchange",
             url=values["url"],

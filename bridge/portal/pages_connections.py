@@ -32,7 +32,7 @@ MANAGED = "Your administrator set up this connection for you; only they can chan
 async def profile(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     bridge = portal_of(request).bridge
-    statuses = await blocking(request, bridge.onboarding.statuses, user.name)
+    statuses = await blocking(request, bridge.connection_statuses, user.name)
     not_zoom = await blocking(request, bridge.not_zoom_line, user.name)
     return render(
         request,
@@ -63,7 +63,7 @@ async def own_connection(request: web.Request) -> ConnectionStatus:
         connection_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    statuses = await blocking(request, portal_of(request).bridge.onboarding.statuses, user.name)
+    statuses = await blocking(request, portal_of(request).bridge.connection_statuses, user.name)
     for status in statuses:
         if status.id == connection_id:
             return status
@@ -73,7 +73,7 @@ async def own_connection(request: web.Request) -> ConnectionStatus:
 async def allowed_permissions(request: web.Request) -> tuple[bool, bool]:
     """(write calendars allowed, contacts allowed) by the user's effective policy (P5)."""
     user = user_of(request)
-    policy = await blocking(request, portal_of(request).bridge.admin.policy_for, user.id)
+    policy = await blocking(request, portal_of(request).bridge.policy_for, user.id)
     return policy.allow_write_calendars, policy.allow_contacts
 
 
@@ -107,7 +107,7 @@ async def change_permissions(request: web.Request) -> web.StreamResponse:
     portal = portal_of(request)
     answer = await blocking(
         request,
-        portal.bridge.onboarding.change_permissions,
+        portal.bridge.change_permissions,
         user_of(request).name,
         status.id,
         write=form.get("write_calendars") == "1",
@@ -144,22 +144,22 @@ async def toggle(request: web.Request) -> web.StreamResponse:
 async def reauthorize(request: web.Request) -> web.StreamResponse:
     status = await own_connection(request)
     portal = portal_of(request)
-    onboarding = portal.bridge.onboarding
+    bridge = portal.bridge
     username = user_of(request).name
-    if status.provider == "ews":
+    if status.password_form:
         form = await form_of(request)
         password = form.get("password", "")
         if not password:
             raise BadInput("Type the Exchange password to re-authorize.")
         try:
-            await blocking(request, onboarding.reauthorize_exchange, username, status.id, password)
+            await blocking(request, bridge.reauthorize_exchange, username, status.id, password)
         except AuthFailed as exc:  # the connection page again: nothing was changed
             return await connection_view(request, await own_connection(request), 400, str(exc))
         notify(request, f"Re-authorized {status.account}.")
         return redirect("/")
     redirect_uri = portal.redirect_uri("connect/callback")
     url, pending = await blocking(
-        request, onboarding.begin_reauthorize, username, status.id, redirect_uri
+        request, bridge.begin_reauthorize, username, status.id, redirect_uri
     )
     portal.flows.put(session_key(request), state_of(url), "connect", pending)
     return web.Response(status=303, headers={"Location": url})

@@ -60,7 +60,7 @@ def origin_of(url: str) -> str:
 def provider_origins(portal: Portal) -> list[str]:
     """Where the portal's forms may lead (a POST answered by a redirect to a sign-in page
     counts as the form's target for CSP form-action)."""
-    s = portal.bridge.settings
+    s = portal.bridge.config()
     found = [origin_of(s.graph.authority_host), origin_of(s.google.auth_uri)]
     return sorted({o for o in found if o})
 
@@ -90,7 +90,7 @@ async def ensure_session(request: web.Request) -> SessionRecord:
     current = request.get(SESSION)
     if current is not None:
         return current
-    token, session = await blocking(request, portal_of(request).bridge.admin.new_session, None)
+    token, session = await blocking(request, portal_of(request).bridge.new_session, None)
     adopt(request, token, session)
     return session
 
@@ -118,14 +118,14 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if request.path.startswith("/static/"):
         return await handler(request)
     portal = portal_of(request)
-    admin = portal.bridge.admin
+    bridge = portal.bridge
     token = request.cookies.get(portal.cookie_name, "")
-    session = await blocking(request, admin.session, token) if token else None
+    session = await blocking(request, bridge.session, token) if token else None
     if session is not None:
         request[TOKEN] = token
         request[SESSION] = session
         if session.user_id is not None:
-            request[USER] = await blocking(request, admin.user, session.user_id)
+            request[USER] = await blocking(request, bridge.user, session.user_id)
     if request.method == "POST":
         if not same_origin(request, portal):
             raise Forbidden(CROSS_SITE)

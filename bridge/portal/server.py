@@ -35,7 +35,7 @@ class PortalServer:
         self._sock.listen(128)
         self._sock.setblocking(False)
         self.port = int(self._sock.getsockname()[1])
-        configured = getattr(getattr(bridge.settings, "portal", None), "public_url", "")
+        configured = getattr(getattr(bridge.config(), "portal", None), "public_url", "")
         url = public_url or configured or f"http://{self._netloc()}/"
         self.public_url = url if url.endswith("/") else url + "/"
         self.dav_url = dav_url

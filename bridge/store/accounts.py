@@ -12,6 +12,8 @@ from bridge.store.base import StoreBase
 from bridge.store.rows import (
     AppPasswordRow,
     ConnectionRow,
+    ConnectionSettings,
+    ConnectionState,
     UserRow,
 )
 
@@ -153,8 +155,15 @@ class AccountsStore(StoreBase):
     _CONN = "id, user_id, provider, account, settings, secret, status, error, last_sync"
 
     def create_connection(
-        self, user_id: int, provider: str, account: str, settings: str, secret: bytes | None
+        self,
+        user_id: int,
+        provider: str,
+        account: str,
+        settings: str | ConnectionSettings,
+        secret: bytes | None,
     ) -> ConnectionRow:
+        if isinstance(settings, ConnectionSettings):
+            settings = settings.to_json()
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO connections (user_id, provider, account, settings, secret, created) "
@@ -187,7 +196,11 @@ class AccountsStore(StoreBase):
         with self._tx() as db:
             db.execute("UPDATE connections SET secret = ? WHERE id = ?", (secret, connection_id))
 
-    def set_connection_settings(self, connection_id: int, settings: str) -> None:
+    def set_connection_settings(
+        self, connection_id: int, settings: str | ConnectionSettings
+    ) -> None:
+        if isinstance(settings, ConnectionSettings):
+            settings = settings.to_json()
         with self._tx() as db:
             db.execute(
                 "UPDATE connections SET settings = ? WHERE id = ?", (settings, connection_id)
@@ -213,16 +226,21 @@ class AccountsStore(StoreBase):
             db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
     def set_connection_status(
-        self, connection_id: int, status: str, error: str | None, synced_at: float | None = None
+        self,
+        connection_id: int,
+        status: ConnectionState,
+        error: str | None,
+        synced_at: float | None = None,
     ) -> None:
+        status = ConnectionState(status)
         with self._tx() as db:
             if synced_at is None:
                 db.execute(
                     "UPDATE connections SET status = ?, error = ? WHERE id = ?",
-                    (status, error, connection_id),
+                    (status.value, error, connection_id),
                 )
             else:
                 db.execute(
                     "UPDATE connections SET status = ?, error = ?, last_sync = ? WHERE id = ?",
-                    (status, error, synced_at, connection_id),
+                    (status.value, error, synced_at, connection_id),
                 )

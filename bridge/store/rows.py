@@ -4,12 +4,37 @@ them (ETags, resource names). Must not do I/O."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sqlite3
 from dataclasses import dataclass
 
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
+from bridge.store.connection_rows import (
+    AppOnlyMailbox,
+    ConnectionPolicy,
+    ConnectionRow,
+    ConnectionSettings,
+    ConnectionState,
+    EwsAccount,
+    OAuthGrant,
+)
+
+__all__ = [
+    "AppOnlyMailbox",
+    "AppPasswordRow",
+    "ConnectionPolicy",
+    "ConnectionRow",
+    "ConnectionSettings",
+    "ConnectionState",
+    "EwsAccount",
+    "GroupRow",
+    "ItemDraft",
+    "OAuthGrant",
+    "SessionRow",
+    "UserRow",
+    "etag_of",
+    "href_for_uid",
+]
 
 
 @dataclass(frozen=True)
@@ -58,72 +83,6 @@ class SessionRow:
     csrf: str
     created: float
     expires: float
-
-
-@dataclass(frozen=True)
-class ConnectionPolicy:
-    """What the user allowed a connection to do (A1) and which halves are switched on (A4).
-
-    Kept in the connection's settings JSON: `permissions` = {read_calendars, write_calendars,
-    sync_contacts}, plus `calendars_enabled` / `contacts_enabled`; anything missing is true
-    (connections made before permissions existed may do everything).
-    """
-
-    read_calendars: bool = True
-    write_calendars: bool = True
-    sync_contacts: bool = True
-    calendars_enabled: bool = True
-    contacts_enabled: bool = True
-
-    @staticmethod
-    def parse(settings: str) -> ConnectionPolicy:
-        data = json.loads(settings or "{}")
-        perms = data.get("permissions") or {}
-        return ConnectionPolicy(
-            read_calendars=bool(perms.get("read_calendars", True)),
-            write_calendars=bool(perms.get("write_calendars", True)),
-            sync_contacts=bool(perms.get("sync_contacts", True)),
-            calendars_enabled=bool(data.get("calendars_enabled", True)),
-            contacts_enabled=bool(data.get("contacts_enabled", True)),
-        )
-
-    def permissions(self) -> dict[str, bool]:
-        return {
-            "read_calendars": self.read_calendars,
-            "write_calendars": self.write_calendars,
-            "sync_contacts": self.sync_contacts,
-        }
-
-    def into(self, settings: str) -> str:
-        """`settings` (JSON) with this policy written into it, other keys kept."""
-        data = json.loads(settings or "{}")
-        data["permissions"] = self.permissions()
-        data["calendars_enabled"] = self.calendars_enabled
-        data["contacts_enabled"] = self.contacts_enabled
-        return json.dumps(data)
-
-    def shows(self, kind: CollectionKind) -> bool:
-        """Whether collections of `kind` are served to clients and pulled."""
-        if kind is CollectionKind.ADDRESSBOOK:
-            return self.sync_contacts and self.contacts_enabled
-        return self.read_calendars and self.calendars_enabled
-
-
-@dataclass(frozen=True)
-class ConnectionRow:
-    id: int
-    user_id: int
-    provider: str
-    account: str
-    settings: str
-    secret: bytes | None
-    status: str
-    error: str | None
-    last_sync: float | None
-
-    @property
-    def policy(self) -> ConnectionPolicy:
-        return ConnectionPolicy.parse(self.settings)
 
 
 @dataclass(frozen=True)

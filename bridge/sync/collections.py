@@ -19,23 +19,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bridge.accounts.registry import kind_of_name, kind_of_service, label_of
 from bridge.errors import BadInput, Forbidden
 from bridge.model import CollectionChange, CollectionKind, CollectionRecord
 from bridge.providers.base import AddressBookCollections, CalendarCollections
 from bridge.store.rows import ConnectionRow
 from bridge.sync.enforcement import check_write
-from bridge.sync.engine import PROVIDER_LABELS, SyncEngine
+from bridge.sync.engine import SyncEngine
 
 log = logging.getLogger("davbridge.sync")
-
-#: path-segment prefixes that name the service a new collection is made at
-SERVICE_PREFIXES = {
-    "m365-": "graph",
-    "microsoft365-": "graph",
-    "google-": "google",
-    "exchange-": "ews",
-}
-_SERVICE_OF_POLICY = {"microsoft365": "graph", "google": "google", "exchange": "ews"}
 
 
 @dataclass(frozen=True)
@@ -49,7 +41,7 @@ class ChangeOutcome:
 def strip_label(display_name: str, provider: str) -> str:
     """A display name as the provider keeps it: the " — <service>" the bridge adds to what
     clients see (engine.collection_label) is not part of it."""
-    suffix = f" — {PROVIDER_LABELS.get(provider, provider)}"
+    suffix = f" — {label_of(provider)}"
     return display_name.removesuffix(suffix).strip()
 
 
@@ -70,22 +62,22 @@ class CollectionAdmin:
                 f"{'calendars' if kind is CollectionKind.CALENDAR else 'address books'}: "
                 "connect one in the portal first."
             )
-        for prefix, provider in SERVICE_PREFIXES.items():
-            if name.lower().startswith(prefix):
-                named = [c for c in conns if c.provider == provider]
-                if not named:
-                    label = PROVIDER_LABELS.get(provider, provider)
-                    raise Forbidden(f"The path names {label}, which you have not connected.")
-                return named[0]
+        provider = kind_of_name(name.lower())  # a path-segment prefix names the service
+        if provider is not None:
+            named = [c for c in conns if c.provider == provider]
+            if not named:
+                label = label_of(provider)
+                raise Forbidden(f"The path names {label}, which you have not connected.")
+            return named[0]
         limits = self.engine.limits_for(user_id)
-        default = _SERVICE_OF_POLICY.get(str(getattr(limits, "default_service", "") or ""))
+        default = kind_of_service(str(getattr(limits, "default_service", "") or ""))
         preferred = [c for c in conns if c.provider == default]
         return (preferred or conns)[0]
 
     def _check_writable(self, conn: ConnectionRow, kind: CollectionKind) -> None:
         check_write(self.engine.limits_for(conn.user_id), kind)
         if kind is CollectionKind.CALENDAR and not conn.policy.write_calendars:
-            label = PROVIDER_LABELS.get(conn.provider, conn.provider)
+            label = label_of(conn.provider)
             raise Forbidden(
                 f"Writing calendars is not permitted for this {label} connection; "
                 "change its permissions in the portal."
@@ -123,7 +115,7 @@ class CollectionAdmin:
         else:
             book = self._books(conn).create_address_book(wanted.display_name or name)
             remote_id, color = book.remote_id, None
-        label = f"{wanted.display_name} — {PROVIDER_LABELS.get(conn.provider, conn.provider)}"
+        label = f"{wanted.display_name} — {label_of(conn.provider)}"
         coll = store.upsert_collection(
             user_id, conn.id, kind, remote_id, label, color, False, None, name=name
         )
@@ -164,7 +156,7 @@ class CollectionAdmin:
             if refusal is not None:
                 results[key] = refusal
             elif key not in fields:
-                label = PROVIDER_LABELS.get(conn.provider, conn.provider)
+                label = label_of(conn.provider)
                 results[key] = f"{label} has no {key} for this collection"
         apply = {k: v for k, v in asked.items() if k not in results}
         if not apply:

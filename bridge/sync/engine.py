@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from bridge.accounts.registry import label_of
 from bridge.errors import AuthExpired, BridgeError, Busy, NotFound, ProviderBusy
 from bridge.ical.limits import ItemLimits
 from bridge.joinlinks import EnrichOptions
@@ -30,7 +31,7 @@ from bridge.model import (
 from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
-from bridge.store.rows import ConnectionPolicy, ConnectionRow
+from bridge.store.rows import ConnectionPolicy, ConnectionRow, ConnectionState
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.tally import PullTally
@@ -39,8 +40,6 @@ log = logging.getLogger("davbridge.sync")
 
 ProviderFor = Callable[[int], CalendarProvider]
 ContactsFor = Callable[[int], ContactsProvider]
-# The error recorded on a connection while its provider asks the bridge to wait (status "ok").
-BUSY_PREFIX = "provider busy, retrying: "
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,6 @@ class PullOutcome:
     seconds: float
 
 
-PROVIDER_LABELS = {"graph": "Microsoft 365", "google": "Google", "ews": "Exchange"}
-
-
 def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str | None) -> str:
     """What clients show: the provider's name for the calendar, whose it is when shared, and
     which service it comes from, so that several connections are told apart (C1, issue 3).
@@ -64,12 +60,12 @@ def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str 
         name = "Calendar"
     if owner is not None:
         name = f"{name} ({cal.owner_name or cal.owner_email})"
-    return f"{name} — {PROVIDER_LABELS.get(provider, provider)}"
+    return f"{name} — {label_of(provider)}"
 
 
 def book_label(book: AddressBookInfo, provider: str) -> str:
     """ "Contacts — Microsoft 365", "Clients / Europe — Exchange" …"""
-    return f"{book.display_name} — {PROVIDER_LABELS.get(provider, provider)}"
+    return f"{book.display_name} — {label_of(provider)}"
 
 
 class SyncEngine:
@@ -170,7 +166,7 @@ class SyncEngine:
         try:
             calendars = self.providers(connection_id).list_calendars()
         except AuthExpired as exc:
-            self.store.set_connection_status(connection_id, "reauth", exc.message)
+            self.store.set_connection_status(connection_id, ConnectionState.REAUTH, exc.message)
             raise
         wanted = []
         for cal in calendars:
@@ -193,7 +189,7 @@ class SyncEngine:
         try:
             books = self.contacts(connection_id).list_address_books()
         except AuthExpired as exc:
-            self.store.set_connection_status(connection_id, "reauth", exc.message)
+            self.store.set_connection_status(connection_id, ConnectionState.REAUTH, exc.message)
             raise
         wanted: list[tuple[str, str, str | None, bool, str | None]] = [
             (b.remote_id, book_label(b, conn.provider), None, b.read_only, None) for b in books
@@ -321,15 +317,17 @@ class SyncEngine:
                 result, drafts, removed, requests = self._pull_calendar(coll)
         except ProviderBusy as exc:
             self._not_before[collection_id] = self.clock() + exc.retry_after
-            self.store.set_connection_status(coll.connection_id, "ok", BUSY_PREFIX + exc.message)
+            self.store.set_connection_status(coll.connection_id, ConnectionState.BUSY, exc.message)
             log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
             return None
         except AuthExpired as exc:
-            self.store.set_connection_status(coll.connection_id, "reauth", exc.message)
+            self.store.set_connection_status(
+                coll.connection_id, ConnectionState.REAUTH, exc.message
+            )
             log.warning("connection %d needs re-authorization: %s", coll.connection_id, exc.message)
             return None
         except BridgeError as exc:
-            self.store.set_connection_status(coll.connection_id, "error", exc.message)
+            self.store.set_connection_status(coll.connection_id, ConnectionState.ERROR, exc.message)
             log.warning("pull of collection %d failed: %s", coll.id, exc.message)
             return None
         now = self.clock()
@@ -337,7 +335,9 @@ class SyncEngine:
         changed = self.store.apply_pull(
             coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix=suffix
         )
-        self.store.set_connection_status(coll.connection_id, "ok", None, synced_at=now)
+        self.store.set_connection_status(
+            coll.connection_id, ConnectionState.OK, None, synced_at=now
+        )
         outcome = PullOutcome(coll.id, changed, requests, result.reset, time.monotonic() - began)
         self.tally.add(outcome)
         # a quiet steady state: idle pulls are summed up by the refresher's periodic summary

@@ -91,7 +91,7 @@ class Refresher:
         now = self.engine.clock()
         for conn in self.engine.store.connections():
             seen = last.setdefault(conn.id, now)  # the connection was discovered when made
-            if conn.status == "ok" and now - seen >= self.engine.settings.discover_interval_s:
+            if conn.status.serving and now - seen >= self.engine.settings.discover_interval_s:
                 last[conn.id] = now
                 self._pool.submit(self._discover, conn.id)
 

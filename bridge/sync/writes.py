@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import icalendar
 
 from bridge import joinlinks
+from bridge.accounts.registry import label_of
 from bridge.errors import (
     AuthExpired,
     BadInput,
@@ -37,9 +38,10 @@ from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.providers.base import ContactsProvider
 from bridge.settings import LimitsSettings
+from bridge.store.rows import ConnectionState
 from bridge.sync.bounds import check_calendar_limits, check_not_shortened, check_vcard_limits
 from bridge.sync.enforcement import check_write
-from bridge.sync.engine import PROVIDER_LABELS, SyncEngine
+from bridge.sync.engine import SyncEngine
 from bridge.sync.items import draft_from_contact, draft_from_remote
 
 log = logging.getLogger("davbridge.sync")
@@ -137,7 +139,9 @@ class WriteThrough:
         try:
             yield
         except AuthExpired as exc:
-            self.engine.store.set_connection_status(coll.connection_id, "reauth", exc.message)
+            self.engine.store.set_connection_status(
+                coll.connection_id, ConnectionState.REAUTH, exc.message
+            )
             raise AuthExpired(
                 exc.provider,
                 "the connection to the provider needs re-authorization; changes cannot be "
@@ -154,7 +158,7 @@ class WriteThrough:
         if coll.kind is not CollectionKind.CALENDAR:
             return
         if not conn.policy.write_calendars:
-            label = PROVIDER_LABELS.get(conn.provider, conn.provider)
+            label = label_of(conn.provider)
             raise Forbidden(
                 f"Writing calendars is not permitted for this {label} connection; "
                 "change its permissions in the portal."

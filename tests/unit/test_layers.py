@@ -1,16 +1,22 @@
 """The dependency rules between the packages (the table below), checked by walking every
-import (ast)."""
+import (ast); and the facade rule: the adapters (Radicale plugins, portal, CLI) use only methods
+of the one service object, bridge.api.Bridge — never its services (`bridge.store`, `.admin`,
+`.onboarding`, …) — checked by walking every attribute they read on it."""
 
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
+
+from bridge.api import Bridge
 
 ROOT = Path(__file__).parents[2]
 
 # package prefix -> bridge/radicale_plugins modules it may import (prefix match)
 ALLOWED: dict[str, tuple[str, ...]] = {
-    "radicale_plugins": ("bridge.api", "radicale_plugins"),
+    # adapters: the facade, plus pure vCard helpers for rendering
+    "radicale_plugins": ("bridge.api", "bridge.contacts", "radicale_plugins"),
     "bridge.model": (),
     "bridge.errors": ("bridge.plainwords",),
     "bridge.plainwords": (),
@@ -22,6 +28,28 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
     "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
     "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
+    # the provider registry: a table; kits (and the provider packages) load on first use
+    "bridge.accounts.registry": (
+        "bridge.accounts.kit",
+        "bridge.accounts.kits",
+        "bridge.store",
+        "bridge.model",
+        "bridge.errors",
+    ),
+    "bridge.accounts.kit": ("bridge.accounts.apps", "bridge.providers.base", "bridge.store"),
+    "bridge.accounts": (
+        "bridge.accounts",
+        "bridge.connections",
+        "bridge.statuses",
+        "bridge.providers",
+        "bridge.store",
+        "bridge.secrets",
+        "bridge.settings",
+        "bridge.policy",
+        "bridge.sync",
+        "bridge.model",
+        "bridge.errors",
+    ),
     "bridge.providers": (
         "bridge.providers",
         "bridge.ical",
@@ -32,6 +60,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
     "bridge.sync": (
         "bridge.sync",
+        "bridge.accounts.registry",
         "bridge.contacts",
         "bridge.store",
         "bridge.providers.base",
@@ -42,6 +71,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.settings",
     ),
     "bridge.connections": (
+        "bridge.accounts",
         "bridge.providers",
         "bridge.store",
         "bridge.secrets",
@@ -61,15 +91,22 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.settings",
         "bridge.errors",
     ),
-    "bridge.statuses": ("bridge.store", "bridge.sync", "bridge.model", "bridge.errors"),
+    "bridge.statuses": (
+        "bridge.accounts.registry",
+        "bridge.store",
+        "bridge.model",
+        "bridge.errors",
+    ),
     "bridge.managed": (
         "bridge.connections",
+        "bridge.model",
         "bridge.statuses",
         "bridge.policy",
         "bridge.store",
         "bridge.errors",
     ),
     "bridge.onboarding": (
+        "bridge.accounts",
         "bridge.managed",
         "bridge.connections",
         "bridge.statuses",
@@ -83,7 +120,19 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.signin": ("bridge.providers", "bridge.settings", "bridge.errors"),
     # the web portal reaches the bridge only through its facade (bridge.api is its facade)
     "bridge.portal": ("bridge.api", "bridge.portal"),
+    "bridge.facade": (
+        "bridge.administration",
+        "bridge.dav_logins",
+        "bridge.policy",
+        "bridge.signin",
+        "bridge.connections",
+        "bridge.onboarding",
+        "bridge.store",
+        "bridge.settings",
+        "bridge.model",
+    ),
     "bridge.api": (
+        "bridge.facade",
         "bridge.files",
         "bridge.administration",
         "bridge.dav_logins",
@@ -105,8 +154,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.demo_signin": (),
     "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
     "bridge.cli": ("bridge", "radicale_plugins"),
-    "bridge.cli_users": ("bridge",),
-    "bridge.cli_connect": ("bridge",),
+    "bridge.cli_users": ("bridge.api", "bridge.administration", "bridge.policy", "bridge.errors"),
+    "bridge.cli_connect": ("bridge.api", "bridge.accounts.registry", "bridge.model"),
     "bridge.check": ("bridge",),
     "bridge.check_providers": ("bridge",),
     "bridge.__init__": (),
@@ -130,8 +179,11 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == "bridge":
                 found.update(f"bridge.{alias.name}" for alias in node.names)
-            else:
-                found.add(node.module)
+            else:  # `from bridge.x import y` where y is a module counts as bridge.x.y
+                for alias in node.names:
+                    sub = ROOT.joinpath(*node.module.split("."), alias.name)
+                    is_module = sub.with_suffix(".py").is_file() or sub.is_dir()
+                    found.add(f"{node.module}.{alias.name}" if is_module else node.module)
     return {
         name for name in found if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")
     }
@@ -165,3 +217,116 @@ def test_every_import_follows_the_layer_rules() -> None:
             if not any(name == a or name.startswith(a + ".") for a in allowed):
                 problems.append(f"{module} imports {name} (layer {layer} allows {allowed})")
     assert problems == []
+
+
+# -- the facade rule ------------------------------------------------------------------------------
+ADAPTERS = (
+    "radicale_plugins",
+    "bridge.portal",
+    "bridge.cli",
+    "bridge.cli_users",
+    "bridge.cli_connect",
+)
+FACADE_METHODS = frozenset(
+    name
+    for name, value in inspect.getmembers(Bridge)
+    if not name.startswith("_") and inspect.isfunction(value)
+)
+
+
+def _is_adapter(module: str) -> bool:
+    return any(module == a or module.startswith(a + ".") for a in ADAPTERS)
+
+
+class FacadeUse(ast.NodeVisitor):
+    """Finds what a module reads on the facade object. The facade is: `api.current()`, any
+    `….bridge`, a call of `bridge_of(…)`, the name `bridge`, and every name bound to one of
+    these (assignment or a parameter annotated Bridge)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = {"bridge"}
+        self.problems: list[tuple[int, str]] = []
+        self.current_calls: list[int] = []
+
+    def is_facade(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.names
+        if isinstance(node, ast.Attribute):
+            return node.attr == "bridge"
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            return name in ("current", "bridge_of")
+        return False
+
+    def collect_names(self, tree: ast.AST) -> None:
+        for _ in range(3):  # aliases of aliases
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Assign) and self.is_facade(node.value):
+                    self.names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                elif isinstance(node, ast.arg) and _annotated_bridge(node.annotation):
+                    self.names.add(node.arg)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:  # noqa: N802 - ast API
+        if self.is_facade(node.value) and node.attr not in FACADE_METHODS:
+            self.problems.append((node.lineno, ast.unparse(node)))
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:  # noqa: N802 - ast API
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "current":
+            self.current_calls.append(node.lineno)
+        self.generic_visit(node)
+
+
+def _annotated_bridge(annotation: ast.expr | None) -> bool:
+    return annotation is not None and ast.unparse(annotation) in ("Bridge", "api.Bridge")
+
+
+def facade_problems(source: str, module: str) -> list[str]:
+    tree = ast.parse(source)
+    use = FacadeUse()
+    use.collect_names(tree)
+    use.visit(tree)
+    found = [
+        f"{module}:{line}: {text} is not a method of the facade" for line, text in use.problems
+    ]
+    if not module.startswith("radicale_plugins"):
+        # only the plugins Radicale builds from class names need the installed handle
+        found += [
+            f"{module}:{line}: api.current() outside radicale_plugins" for line in use.current_calls
+        ]
+    return found
+
+
+def test_adapters_use_only_methods_of_the_facade() -> None:
+    problems = []
+    adapters = [
+        path
+        for path in [
+            *ROOT.joinpath("bridge").rglob("*.py"),
+            *ROOT.joinpath("radicale_plugins").rglob("*.py"),
+        ]
+        if _is_adapter(module_name(path))
+    ]
+    assert len(adapters) > 20
+    for path in adapters:
+        problems += facade_problems(path.read_text(), module_name(path))
+    assert problems == []
+
+
+def test_the_facade_rule_catches_reaching_through() -> None:
+    source = (
+        "def page(portal, b: Bridge):\n"
+        "    admin = portal.bridge.admin\n"
+        "    b.store.user_by_name('x')\n"
+        "    portal.bridge.collection('alex', 'cal')\n"
+        "    api.current().settings\n"
+    )
+    found = facade_problems(source, "bridge.portal.x")
+    assert [p.split(": ", 1)[1] for p in found] == [
+        "portal.bridge.admin is not a method of the facade",
+        "b.store is not a method of the facade",
+        "api.current().settings is not a method of the facade",
+        "api.current() outside radicale_plugins",
+    ]

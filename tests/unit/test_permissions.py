@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from bridge.accounts.kits.google import GoogleKit
+from bridge.accounts.kits.graph import GraphKit
 from bridge.api import Bridge
 from bridge.connections import Connections
 from bridge.errors import Forbidden, NotFound
@@ -194,9 +196,7 @@ def test_delete_revokes_google_grants(bridge: Bridge, monkeypatch: Any) -> None:
         def revoke(self) -> None:
             revoked.append(self.token)
 
-    monkeypatch.setattr(
-        Connections, "_oauth", lambda self, kind, blob, save, scopes: FakeAuth(blob)
-    )
+    monkeypatch.setattr(GoogleKit, "_auth", lambda self, apps, blob, save, scopes: FakeAuth(blob))
     user = bridge.ensure_user("alex")
     secret = bridge.box.encrypt(json.dumps({"token": "google-refresh"}))
     conn = bridge.store.create_connection(user.id, "google", "a@gmail.example", "{}", secret)
@@ -250,7 +250,7 @@ def test_consent_records_the_ticked_permissions(bridge: Bridge, monkeypatch: Any
         def complete_consent(self, flow: Any, answer: Any) -> str:
             return "alex@contoso.example"
 
-    monkeypatch.setattr(Connections, "_oauth", lambda *a, **k: FakeAuth())
+    monkeypatch.setattr(GraphKit, "auth", lambda *a, **k: FakeAuth())
     user = bridge.ensure_user("alex")
     _, pending = bridge.connections.begin_consent(
         ProviderKind.GRAPH, user.id, "http://x/", write=False, contacts=False
