@@ -1,7 +1,7 @@
 """The davbridge side of the serving benchmark: the demo stack (Graph sandbox + bridge) in
 this process, its initial sync and steady-state refreshes measured, its mirror exported.
 
-`BridgeUnderTest` starts `bridge.demo.Demo` on a fresh data dir with a bulk sandbox
+`BridgeUnderTest` starts `bridge.entry.demo.Demo` on a fresh data dir with a bulk sandbox
 calendar, records every `SyncEngine.refresh` the start performs (the initial sync),
 counts sandbox requests through the sandbox's own request log (in-process, so counting
 costs no request), and stops everything it started. It only observes the bridge: it must
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.demo import Demo, DemoInfo
+from bridge.entry.demo import Demo, DemoInfo
 from bridge.model import CollectionKind, CollectionRecord, ProviderKind
 from bridge.sync.engine import PullOutcome, SyncEngine
 

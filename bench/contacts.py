@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 from bench.stock_radicale import StockRadicale, free_port, proc_status_kib  # noqa: E402
 from bridge import api  # noqa: E402
 from bridge.contacts.phones import phone_entries  # noqa: E402
+from bridge.entry.serve import HttpServer  # noqa: E402
 from bridge.model import CollectionKind  # noqa: E402
-from bridge.serve import HttpServer  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
 from bridge.store import ItemDraft  # noqa: E402
 

@@ -191,7 +191,7 @@ def rss_kib(pid: int) -> int:
 
 def davbridge() -> list[str]:
     exe = shutil.which("davbridge", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "bridge.cli"]
+    return [exe] if exe else [sys.executable, "-m", "bridge.entry.cli"]
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bridge.demo import Demo  # noqa: E402
+from bridge.entry.demo import Demo  # noqa: E402
 from bridge.model import ProviderKind  # noqa: E402
 
 LABELS = {"graph": "Microsoft 365 (Graph)", "google": "Google Calendar", "ews": "Exchange (EWS)"}

@@ -19,9 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bridge.administration import Administration, GroupRecord, SessionRecord, UserRecord
-from bridge.connections import Connections, PendingConsent, Revocation
-from bridge.dav_logins import DavLogins, LoginOutcome
+from bridge.accounts.connections import Connections, PendingConsent, Revocation
+from bridge.accounts.onboarding import ConnectionStatus, Onboarding
 from bridge.errors import (
     AuthExpired,
     AuthFailed,
@@ -48,8 +47,15 @@ from bridge.model import (
     ItemRecord,
     PhoneMatch,
 )
-from bridge.onboarding import ConnectionStatus, Onboarding
-from bridge.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
+from bridge.organisation.administration import (
+    Administration,
+    GroupRecord,
+    SessionRecord,
+    UserRecord,
+)
+from bridge.organisation.dav_logins import DavLogins, LoginOutcome
+from bridge.organisation.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
+from bridge.organisation.signin import Identity, SignIn
 from bridge.secrets import (
     SecretBox,
     generate_key,
@@ -60,7 +66,6 @@ from bridge.secrets import (
     write_key_file,
 )
 from bridge.settings import Settings
-from bridge.signin import Identity, SignIn
 from bridge.store import Store
 from bridge.store.sqlite import ConnectionRow, ConnectionState, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
@@ -197,7 +202,7 @@ class Bridge(OrganisationFacade, AccountsFacade):
     def check_login(self, username: str, password: str, client: str = "") -> LoginOutcome:
         """Check DAV/lookup/phonebook credentials (user name + app password) from the client
         address `client`: the user, or why not (wrong: 401; too many failures: 429 with
-        `retry_after`). See bridge.dav_logins for how failures are counted and paced; a
+        `retry_after`). See bridge.organisation.dav_logins for how failures are counted and paced; a
         correct credential is never refused because of other clients' failures."""
         return self.dav_logins.check(username, password, client)
 

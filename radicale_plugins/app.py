@@ -70,7 +70,7 @@ def radicale_configuration(
             "auth": {
                 "type": "radicale_plugins.auth",
                 # no sleeping worker threads: wrong credentials never reach Radicale (front.login
-                # answers them, paced by bridge.dav_logins), and Radicale would otherwise also
+                # answers them, paced by bridge.organisation.dav_logins), and Radicale would otherwise also
                 # hold every authenticated 403 and anonymous 401 for ~1 s
                 "delay": "0",
                 "cache_logins": "False",

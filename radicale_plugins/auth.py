@@ -1,7 +1,7 @@
 """Radicale auth plugin: DAV clients log in with the bridge user name and an app password (A6).
 
 The WSGI layer in front of Radicale (radicale_plugins.app) checks Basic credentials first
-(malformed: 401 with the reason; wrong: 401; too many failures: 429; see bridge.dav_logins)
+(malformed: 401 with the reason; wrong: 401; too many failures: 429; see bridge.organisation.dav_logins)
 and hands only correct ones on, as an external login, so that Radicale never decodes the
 Authorization header itself (it would raise on a header without a colon or in an unknown
 charset). Imports only radicale and bridge.api; never logs the password.

@@ -1,7 +1,7 @@
 """The WSGI layer in front of Radicale: what is checked before Radicale sees a request.
 
 - `login`: Basic credentials parsed here (RFC 7617; malformed → 401 naming the problem) and
-  checked through bridge.api (wrong → 401, too many failures → 429, see bridge.dav_logins);
+  checked through bridge.api (wrong → 401, too many failures → 429, see bridge.organisation.dav_logins);
   correct ones reach Radicale as an external login (radicale_plugins.auth).
 - `body_refusal`: size (413), charset (415), XML depth/root/ranges/multiget hrefs
   (radicale_plugins.guards); the body is buffered so later steps can read it again.

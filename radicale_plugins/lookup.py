@@ -5,7 +5,7 @@ Credentials: HTTP Basic with the bridge user name and an app password (as DAV cl
 the organisation's `[contacts] lookup_token` as `Authorization: Bearer <token>` or `?token=`,
 which must name the user whose contacts are searched with `&user=` (the token never widens
 what one user can see). Failed attempts count towards the bridge's login throttle (per user
-name and per client address, shared with DAV logins, see bridge.dav_logins); while locked, wrong
+name and per client address, shared with DAV logins, see bridge.organisation.dav_logins); while locked, wrong
 credentials get 429 with Retry-After and correct ones still pass. Malformed Basic credentials
 (not base64, no colon) are a 401 naming the problem. Answers: JSON by default, the
 first matching name as plain text with `Accept: text/plain` or `?format=text` (PBX caller-ID,

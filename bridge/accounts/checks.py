@@ -4,7 +4,7 @@ service is enabled and offered, the permissions allowed, and what the user ticke
 (writing calendars needs reading them).
 
 Decides only: must not talk to providers or store anything. The policy values and their wording
-are bridge/policy.py's.
+are bridge/organisation/policy.py's.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bridge.errors import BadInput, NotFound, PolicyRefused
-from bridge.policy import Policy
+from bridge.organisation.policy import Policy
 from bridge.store import Store
 from bridge.store.rows import ConnectionRow, UserRow
 

@@ -2,9 +2,9 @@
 least scopes of what was ticked, and the Exchange form (user name and password). Every policy
 check is made before anything is sent to a provider; the connected account's domain is checked
 (P4) before anything is stored; then the connection is synced once. The third flow, connections
-the administrator sets up (P3), is bridge/managed.py's.
+the administrator sets up (P3), is bridge/accounts/managed.py's.
 
-Orchestrates only: consent and storage are bridge/connections.py's. Must not log secrets.
+Orchestrates only: consent and storage are bridge/accounts/connections.py's. Must not log secrets.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from bridge.accounts import registry
 from bridge.accounts.checks import ConnectChecks
+from bridge.accounts.connections import Connections
 from bridge.accounts.consent import PendingConsent, scopes_for
-from bridge.connections import Connections
+from bridge.accounts.statuses import ConnectionStatus
 from bridge.errors import BadInput, PolicyRefused
-from bridge.statuses import ConnectionStatus
 from bridge.store.rows import ConnectionPolicy
 
 log = logging.getLogger("davbridge")

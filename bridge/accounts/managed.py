@@ -3,7 +3,7 @@ permissions (client-credentials grant) proven once against the administrator's o
 then one managed Graph connection per user whose effective policy says so — no consent and no
 secret of the user stored.
 
-A mixin of bridge.onboarding.Onboarding (which provides the store, connections, policy and the
+A mixin of bridge.accounts.onboarding.Onboarding (which provides the store, connections, policy and the
 status/sync helpers declared below). Must not import the portal or radicale, nor log secrets.
 """
 
@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bridge.connections import Connections
+from bridge.accounts.connections import Connections
+from bridge.accounts.statuses import ConnectionStatus
 from bridge.errors import (
     AuthExpired,
     BadInput,
@@ -25,8 +26,7 @@ from bridge.errors import (
     RemoteNotFound,
 )
 from bridge.model import ProviderKind
-from bridge.policy import Policy
-from bridge.statuses import ConnectionStatus
+from bridge.organisation.policy import Policy
 from bridge.store import Store
 from bridge.store.rows import ConnectionPolicy, ConnectionRow, UserRow
 

@@ -1,11 +1,11 @@
 """Connecting calendars and contacts under the organisation's policy (A1–A3, P1–P5): the
 onboarding service the facade calls. It combines the policy checks (bridge/accounts/checks.py),
 the connect flows (connect.py), changes to a connection (reauthorize.py) and the connections the
-administrator sets up (bridge/managed.py), and gives the status page's view of each connection
-(A2, worded by bridge/statuses.py).
+administrator sets up (bridge/accounts/managed.py), and gives the status page's view of each connection
+(A2, worded by bridge/accounts/statuses.py).
 
-It decides and orchestrates; consent, credentials and storage are bridge/connections.py's, the
-policy values and their wording bridge/policy.py's. Must not import radicale or the portal, and
+It decides and orchestrates; consent, credentials and storage are bridge/accounts/connections.py's, the
+policy values and their wording bridge/organisation/policy.py's. Must not import radicale or the portal, and
 must not log secrets.
 """
 
@@ -15,13 +15,13 @@ import logging
 from collections.abc import Callable
 
 from bridge.accounts.connect import ConnectFlows
+from bridge.accounts.connections import Connections
+from bridge.accounts.managed import AppPermissions
 from bridge.accounts.reauthorize import Reauthorization
-from bridge.connections import Connections
+from bridge.accounts.statuses import ConnectionStatus, first_sync_words
 from bridge.errors import AuthExpired, BridgeError, ProviderBusy
-from bridge.managed import AppPermissions
-from bridge.policy import Policy
+from bridge.organisation.policy import Policy
 from bridge.settings import Settings
-from bridge.statuses import ConnectionStatus, first_sync_words
 from bridge.store import Store
 from bridge.store.rows import ConnectionState
 from bridge.sync.enforcement import clamp

@@ -3,7 +3,7 @@ connections, at once for Exchange), signing in again at the provider, a changed 
 password, and the check before a deletion. Connections the administrator manages (P3) are
 refused here.
 
-Orchestrates only: consent and storage are bridge/connections.py's. Must not log secrets.
+Orchestrates only: consent and storage are bridge/accounts/connections.py's. Must not log secrets.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 from bridge.accounts import registry
 from bridge.accounts.checks import MANAGED_MESSAGE, ConnectChecks
+from bridge.accounts.connections import Connections
 from bridge.accounts.consent import PendingConsent
-from bridge.connections import Connections
 from bridge.errors import BadInput, PolicyRefused
 from bridge.store.rows import EwsAccount
 from bridge.sync.enforcement import clamp
 
 if TYPE_CHECKING:
-    from bridge.statuses import ConnectionStatus
+    from bridge.accounts.statuses import ConnectionStatus
 
 
 class Reauthorization(ConnectChecks):

@@ -5,7 +5,7 @@ Cheap checks here (no network; `serve` runs them at start and logs warnings): th
 configuration, owner-only modes of the data directory, database and key file (and that the key
 is not kept in the data directory it protects), the database's integrity, the public URLs'
 schemes, free ports. The network checks (public URLs through the proxy, each provider's
-endpoints and app registration, TLS, clock skew) are in bridge.check_providers.
+endpoints and app registration, TLS, clock skew) are in bridge.entry.check_providers.
 
 A composition root's helper: reads settings and files, binds and closes sockets; changes
 nothing.
@@ -49,7 +49,7 @@ def render(findings: list[Finding]) -> str:
 def run_all(settings: Settings, config_path: Path | None, network: bool = True) -> list[Finding]:
     found = cheap(settings, config_path, ports=True)
     if network:
-        from bridge.check_providers import providers
+        from bridge.entry.check_providers import providers
 
         found += providers(settings)
     return found

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bridge.check import ERROR, OK, WARNING, Finding
+from bridge.entry.check import ERROR, OK, WARNING, Finding
 from bridge.plainwords import unreachable
 from bridge.settings import Settings
 

@@ -7,7 +7,7 @@ Start with `davbridge demo` (no configuration; everything on this machine). For 
 /etc/davbridge/davbridge.toml.
 """
 
-# A composition root; every subcommand is a thin call into bridge.api / bridge.demo.
+# A composition root; every subcommand is a thin call into bridge.api / bridge.entry.demo.
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ import sys
 import threading
 from pathlib import Path
 
-from bridge import __version__, api, cli_connect, cli_users, logs
+from bridge import __version__, api, logs
 from bridge import settings as settings_mod
+from bridge.entry import cli_connect, cli_users
 from bridge.errors import BridgeError, ConfigError
 from bridge.files import restrict_umask
 
@@ -28,7 +29,7 @@ log = logging.getLogger("davbridge")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from bridge import demo
+    from bridge.entry import demo
 
     logs.setup(args.log_level, "text")
     return demo.run(
@@ -72,8 +73,8 @@ def _bridge(args: argparse.Namespace) -> api.Bridge:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from bridge import check
-    from bridge.serve import HttpServer, start_portal
+    from bridge.entry import check
+    from bridge.entry.serve import HttpServer, start_portal
 
     bridge = _bridge(args)
     config_path = settings_mod.discover(args.config)
@@ -210,7 +211,7 @@ def _cmd_new_key(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from bridge import check
+    from bridge.entry import check
 
     path = settings_mod.discover(args.config)
     settings = settings_mod.load(path)

@@ -2,7 +2,7 @@
 in a browser, the redirect caught by a one-shot loopback listener) or Exchange Server mailbox
 (user name and password, tested before saving), then the first sync with its progress.
 
-A composition root beside bridge/cli.py (which registers these commands with `add_commands`);
+A composition root beside bridge/entry/cli.py (which registers these commands with `add_commands`);
 the work is done by bridge.api.
 """
 

@@ -1,8 +1,8 @@
 """The `davbridge user …` and `davbridge group …` commands: bridge users with their portal
 passwords and admin flag, groups and their policy overrides (P6).
 
-A composition root beside bridge/cli.py (which registers these commands with `add_commands`);
-every command is a thin call into bridge.administration. Commands act as the OPERATOR: whoever
+A composition root beside bridge/entry/cli.py (which registers these commands with `add_commands`);
+every command is a thin call into bridge.organisation.administration. Commands act as the OPERATOR: whoever
 runs them on the server already holds the database. Passwords are read from a terminal (typed
 twice, not echoed) or one line of stdin, and are never printed.
 """
@@ -16,9 +16,9 @@ import sys
 from collections.abc import Callable
 
 from bridge import api
-from bridge.administration import OPERATOR, GroupRecord
 from bridge.errors import BadInput, NotFound
-from bridge.policy import FIELDS_BY_NAME, INHERIT
+from bridge.organisation.administration import OPERATOR, GroupRecord
+from bridge.organisation.policy import FIELDS_BY_NAME, INHERIT
 
 BridgeOf = Callable[[argparse.Namespace], api.Bridge]
 

@@ -6,7 +6,7 @@ generated portal password (kept encrypted in the data dir, so every start prints
 Microsoft 365 and Google are connected through the real OAuth 2.0 authorization code + PKCE
 flows against the sandbox authorities (msal, google-auth-oauthlib) and Exchange through
 exchangelib with the sandbox's EWS URL — the code paths real tenants use; only the person
-typing the password at a sign-in page is played here (bridge.demo_signin).
+typing the password at a sign-in page is played here (bridge.entry.demo_signin).
 A composition root: may import everything.
 """
 
@@ -24,12 +24,12 @@ from typing import Any
 
 from bridge import api
 from bridge.api import Bridge
-from bridge.demo_sandboxes import DemoSandboxes, SandboxInfos
-from bridge.demo_signin import sign_in_at
+from bridge.entry.demo_sandboxes import DemoSandboxes, SandboxInfos
+from bridge.entry.demo_signin import sign_in_at
+from bridge.entry.serve import HttpServer, PortalServerLike, start_portal
 from bridge.errors import AuthExpired, BridgeError
 from bridge.model import CollectionKind, ProviderKind
 from bridge.secrets import hash_password, new_app_password
-from bridge.serve import HttpServer, PortalServerLike, start_portal
 from bridge.settings import Settings
 
 log = logging.getLogger("davbridge.demo")

@@ -14,7 +14,7 @@ from typing import Protocol
 from waitress.server import create_server
 
 from bridge.api import Bridge
-from bridge.http_linger import LingeringChannel
+from bridge.entry.http_linger import LingeringChannel
 from radicale_plugins.app import make_wsgi
 
 log = logging.getLogger("davbridge")
@@ -40,7 +40,7 @@ class HttpServer:
             outbuf_high_watermark=128 * 1024 * 1024,
             inbuf_overflow=16 * 1024 * 1024,
         )
-        # a 413 the client can read instead of a reset (bridge/http_linger.py)
+        # a 413 the client can read instead of a reset (bridge/entry/http_linger.py)
         self._server.channel_class = LingeringChannel
         self.host = host
         self.port = int(self._server.effective_port)

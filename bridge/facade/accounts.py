@@ -2,7 +2,7 @@
 consent, the Exchange form, the administrator's "set up for everyone"), changing permissions,
 signing in again at the provider, and the operator's connects from `davbridge connect` (no
 policy: whoever runs them holds the database). Adapters call these on the Bridge instead of
-reaching bridge.onboarding or bridge.connections.
+reaching bridge.accounts.onboarding or bridge.accounts.connections.
 
 Delegates only: the decisions are Onboarding's, consent and storage Connections'. Must not log
 secrets.
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bridge.connections import Connections, PendingConsent
+from bridge.accounts.connections import Connections, PendingConsent
+from bridge.accounts.onboarding import ConnectionStatus, Onboarding
 from bridge.model import ProviderKind
-from bridge.onboarding import ConnectionStatus, Onboarding
 from bridge.store.rows import ConnectionPolicy, ConnectionRow
 
 

@@ -1,7 +1,7 @@
 """The facade's organisation methods: users and their portal passwords, groups, the policy
 (P1–P7), portal sessions and signing in with Microsoft or Google. Adapters (portal, CLI,
-Radicale plugins) call these on the Bridge instead of reaching bridge.administration or
-bridge.signin.
+Radicale plugins) call these on the Bridge instead of reaching bridge.organisation.administration or
+bridge.organisation.signin.
 
 Delegates only: the decisions are Administration's and SignIn's. Must not log secrets.
 """
@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bridge.administration import Actor, Administration, GroupRecord, SessionRecord, UserRecord
-from bridge.dav_logins import DavLogins
-from bridge.policy import Policy
+from bridge.organisation.administration import (
+    Actor,
+    Administration,
+    GroupRecord,
+    SessionRecord,
+    UserRecord,
+)
+from bridge.organisation.dav_logins import DavLogins
+from bridge.organisation.policy import Policy
+from bridge.organisation.signin import Identity, SignIn
 from bridge.settings import Settings
-from bridge.signin import Identity, SignIn
 
 
 class OrganisationFacade:
@@ -50,7 +56,7 @@ class OrganisationFacade:
         self.admin.set_password(name, password)
 
     def check_password(self, name: str, password: str, client: str) -> UserRecord:
-        """A portal password (paced per user and client address, see bridge.dav_logins)."""
+        """A portal password (paced per user and client address, see bridge.organisation.dav_logins)."""
         return self.admin.check_password(name, password, client)
 
     def login_retry_after(self, user: str, client: str) -> float:

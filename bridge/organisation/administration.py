@@ -3,7 +3,7 @@ checks (throttled; the P1/P4 gate), groups and the organisation policy (P1–P7,
 the P7 connect prompt, and the portal's server-side sessions.
 
 It answers in records (UserRecord, GroupRecord, SessionRecord) and raises errors from
-bridge/errors.py. It must not talk to providers or connections (bridge/onboarding.py does) and
+bridge/errors.py. It must not talk to providers or connections (bridge/accounts/onboarding.py does) and
 never returns or stores a plaintext password or session token: passwords are kept as scrypt
 hashes, sessions under the sha256 of their token.
 
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from bridge.errors import AuthFailed, BadInput, Forbidden, NotFound
-from bridge.policy import Policy, normalize_domain, policy_from_dict
+from bridge.organisation.policy import Policy, normalize_domain, policy_from_dict
+from bridge.organisation.throttle import LoginThrottle
 from bridge.secrets import hash_password, verify_password
 from bridge.settings import Settings
 from bridge.store import Store
 from bridge.store.sqlite import GroupRow, SessionRow, UserRow
-from bridge.throttle import LoginThrottle
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -205,7 +205,7 @@ class Administration:
 
     def sign_in_identity(self, email: str, name: str) -> UserRecord:
         """Portal sign-in with Microsoft or Google (OpenID Connect; the identity is verified by
-        bridge/signin.py): the user whose email matches, case-insensitively, or a new user
+        bridge/organisation/signin.py): the user whose email matches, case-insensitively, or a new user
         named by the email address. The policy gate (P1, P4) comes first: a refused identity
         creates no user. `name` (the display name) is not stored."""
         address = _clean_email(email)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 
-from bridge.throttle import LoginThrottle
+from bridge.organisation.throttle import LoginThrottle
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 refuse in plain words, group overrides (P6) and parsing of the admin portal's forms.
 
 Pure: no I/O, no store, no clock. It must not decide *who* the policy applies to (that is
-bridge/administration.py) nor enforce it on connections (bridge/onboarding.py does, with these
+bridge/organisation/administration.py) nor enforce it on connections (bridge/accounts/onboarding.py does, with these
 checks).
 
 Allowed domains (P4) are compared exactly, case-insensitively, on the part of the email address

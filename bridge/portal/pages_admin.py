@@ -3,7 +3,7 @@ users (group, admin flag) and "set up Microsoft 365 for everyone" (P3, applicati
 permissions). Every page and POST answers 403 to a user who is not an administrator; the
 bridge.admin calls check the actor again.
 
-Must not interpret settings (bridge.policy parses and validates the forms).
+Must not interpret settings (bridge.organisation.policy parses and validates the forms).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Signing in and out: the local password form, OpenID Connect with Microsoft or Google
-(bridge.signin; the flow is kept in portal memory, bound to this browser's session and the
+(bridge.organisation.signin; the flow is kept in portal memory, bound to this browser's session and the
 `state`), and what happens after a sign-in (new session id, managed connection, P7 prompt).
 
-Must not check passwords or tokens itself (bridge.admin / bridge.signin do) nor log them.
+Must not check passwords or tokens itself (bridge.organisation.administration / .signin do) nor log them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ OAuth redirect (Microsoft 365 via Graph, Google) and its callback, and the Excha
 (also Microsoft 365 via EWS when the administrator chose the legacy API).
 
 The policy is shown (forbidden permissions disabled, with the reason) but enforced by
-bridge.onboarding: a crafted POST is refused there (PolicyRefused, 403). Must not store
+bridge.accounts.onboarding: a crafted POST is refused there (PolicyRefused, 403). Must not store
 anything itself, nor log or re-show a password.
 """
 

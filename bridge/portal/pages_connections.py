@@ -2,7 +2,7 @@
 permissions (A3), toggles (A4), re-authorization and deletion (A5).
 
 A connection id that is not the signed-in user's is answered 404, exactly like one that does
-not exist. Must not decide policy (bridge.onboarding does) nor talk to providers directly.
+not exist. Must not decide policy (bridge.accounts.onboarding does) nor talk to providers directly.
 """
 
 from __future__ import annotations

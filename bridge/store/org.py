@@ -2,7 +2,7 @@
 organisation policy (one row) and server-side portal sessions.
 
 Policies are kept as JSON text; this module neither validates nor interprets them
-(bridge/policy.py does). Sessions are keyed by the sha256 of their token: the token itself
+(bridge/organisation/policy.py does). Sessions are keyed by the sha256 of their token: the token itself
 never reaches the store. Must not import providers, sync or radicale.
 """
 

@@ -3,7 +3,7 @@ pull and write for it, whatever the user granted.
 
 `clamp` narrows a connection's own permissions (A1) by the user's effective policy; `check_write`
 refuses a client's write with the reason in plain words. Both are pure. The policy object is
-seen only through `OrgLimits` (bridge.policy.Policy satisfies it), so the sync layer does not
+seen only through `OrgLimits` (bridge.organisation.policy.Policy satisfies it), so the sync layer does not
 depend on the administration code. Must not do I/O.
 """
 
@@ -26,7 +26,7 @@ SWITCHED_OFF_MESSAGE = "The calendar and contacts integration is switched off by
 
 
 class OrgLimits(Protocol):
-    """The parts of a user's effective policy (bridge.policy.Policy) that bound connections."""
+    """The parts of a user's effective policy (bridge.organisation.policy.Policy) that bound connections."""
 
     @property
     def enabled(self) -> bool: ...  # P1

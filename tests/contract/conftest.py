@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.demo_signin import sign_in_at
+from bridge.entry.demo_signin import sign_in_at
 from bridge.model import SyncWindow
 from bridge.providers.graph.auth import DELEGATED_SCOPES_WRITE, GraphAppConfig, GraphAuth
 from bridge.providers.graph.http import GraphHttp

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.demo_signin import sign_in_at
+from bridge.entry.demo_signin import sign_in_at
 from bridge.model import SyncWindow
 from bridge.providers.google.auth import SCOPES_WRITE, GoogleAppConfig, GoogleAuth
 from bridge.providers.google.provider import GoogleCalendarProvider

@@ -32,7 +32,7 @@ def davbridge_command() -> list[str]:
     exe = shutil.which("davbridge", path=str(Path(sys.executable).parent)) or shutil.which(
         "davbridge"
     )
-    return [exe] if exe else [sys.executable, "-m", "bridge.cli"]
+    return [exe] if exe else [sys.executable, "-m", "bridge.entry.cli"]
 
 
 class GraphAdmin:

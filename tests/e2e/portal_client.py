@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 
 import requests
 
-from bridge.demo_signin import sign_in_at
+from bridge.entry.demo_signin import sign_in_at
 from tests.e2e.conftest import RunningDemo, davbridge_command
 from tests.portal.conftest import COOKIE, Browser
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from bridge.api import Bridge
-from bridge.demo import Demo, DemoInfo
+from bridge.entry.demo import Demo, DemoInfo
 from bridge.model import CollectionKind, ProviderKind
 from tests.e2e.conftest import free_port
 from tests.e2e.test_caldav_client import event_ics

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from bridge.demo import Demo
+from bridge.entry.demo import Demo
 from bridge.model import ProviderKind
 from bridge.secrets import verify_password
 from tests.e2e.conftest import free_port

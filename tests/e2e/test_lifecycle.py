@@ -13,7 +13,7 @@ from pathlib import Path
 import caldav
 import requests
 
-from bridge.demo import sign_in_at
+from bridge.entry.demo import sign_in_at
 from bridge.sandbox.server import Sandbox
 from tests.e2e.conftest import davbridge_command, free_port, start_demo, stop_demo
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.administration import OPERATOR
 from bridge.api import Bridge, Policy
-from bridge.demo import Demo, DemoInfo
+from bridge.entry.demo import Demo, DemoInfo
+from bridge.organisation.administration import OPERATOR
 from tests.e2e.conftest import free_port
 from tests.peer.scoring import counts, grades
 

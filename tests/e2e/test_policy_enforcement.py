@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.administration import OPERATOR
 from bridge.api import Bridge, Policy
-from bridge.demo import Demo, DemoInfo
+from bridge.entry.demo import Demo, DemoInfo
 from bridge.model import ProviderKind
+from bridge.organisation.administration import OPERATOR
 from tests.e2e.conftest import free_port
 from tests.e2e.test_caldav_client import event_ics
 

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from bridge.api import Bridge
-from bridge.demo import Demo, DemoInfo
-from bridge.throttle import LoginThrottle
+from bridge.entry.demo import Demo, DemoInfo
+from bridge.organisation.throttle import LoginThrottle
 from tests.e2e.conftest import free_port
 
 COOKIE = "davbridge_session"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.demo import Demo
+from bridge.entry.demo import Demo
 from bridge.model import ProviderKind
 from tests.e2e.conftest import free_port
 from tests.portal.conftest import PASSWORD, Browser, Running, signed_in

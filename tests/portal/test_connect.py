@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import requests
 
-from bridge.demo import sign_in_at
+from bridge.entry.demo import sign_in_at
 from bridge.model import ProviderKind
 from tests.portal.conftest import Browser, Running, new_user, signed_in
 

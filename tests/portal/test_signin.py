@@ -7,7 +7,7 @@ import urllib.parse
 
 import requests
 
-from bridge.demo import sign_in_at
+from bridge.entry.demo import sign_in_at
 from bridge.model import ProviderKind
 from tests.portal.conftest import COOKIE, Browser, Running, new_user, signed_in
 

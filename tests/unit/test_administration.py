@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.administration import Administration, UserRecord
 from bridge.errors import AuthFailed, BadInput, Forbidden, NotFound, PolicyRefused, TooManyAttempts
-from bridge.policy import Policy
+from bridge.organisation.administration import Administration, UserRecord
+from bridge.organisation.policy import Policy
+from bridge.organisation.throttle import LoginThrottle
 from bridge.settings import Settings
 from bridge.store import Store
-from bridge.throttle import LoginThrottle
 
 PASSWORD = "correct horse battery"
 
@@ -310,7 +310,7 @@ def test_no_prompt_when_switched_off_for_the_group(admin: Administration) -> Non
 
 
 def test_the_operator_administers_from_the_command_line(admin: Administration) -> None:
-    from bridge.administration import OPERATOR
+    from bridge.organisation.administration import OPERATOR
 
     group = admin.create_group(OPERATOR, "Ops")
     admin.set_group_overrides(OPERATOR, group.id, {"allow_contacts": False})

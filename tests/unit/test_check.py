@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge import check, check_providers, cli, settings
-from bridge.check import ERROR, OK, WARNING, Finding
-from bridge.demo_sandboxes import SandboxInfos
+from bridge import settings
+from bridge.entry import check, check_providers, cli
+from bridge.entry.check import ERROR, OK, WARNING, Finding
+from bridge.entry.demo_sandboxes import SandboxInfos
 from bridge.sandbox.ews.server import EwsSandbox
 from bridge.sandbox.google.server import GoogleSandbox
 from bridge.sandbox.server import Sandbox

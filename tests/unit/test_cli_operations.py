@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge import __version__, api, cli, settings
+from bridge import __version__, api, settings
+from bridge.entry import cli
 from bridge.files import private_file
 
 

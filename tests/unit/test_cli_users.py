@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge import api, cli, cli_users
-from bridge.administration import Administration
+from bridge import api
+from bridge.entry import cli, cli_users
 from bridge.errors import AuthFailed, PolicyRefused
+from bridge.organisation.administration import Administration
 from bridge.settings import Settings
 from bridge.store import Store
 

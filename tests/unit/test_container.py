@@ -169,7 +169,7 @@ def davbridge(*argv: str) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys; from bridge.cli import main; sys.exit(main())",
+        "import sys; from bridge.entry.cli import main; sys.exit(main())",
         *argv,
     ]
 

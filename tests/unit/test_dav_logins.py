@@ -3,8 +3,8 @@ the same address, while guessing is still held back (issue 9 point 8). Time is s
 
 from __future__ import annotations
 
-from bridge.dav_logins import DavLogins
-from bridge.throttle import LoginThrottle
+from bridge.organisation.dav_logins import DavLogins
+from bridge.organisation.throttle import LoginThrottle
 
 PASSWORD = "abcd-efgh-jkmn-pqrs"
 ADDRESS = "192.0.2.7"

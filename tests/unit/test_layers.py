@@ -13,22 +13,33 @@ from bridge.api import Bridge
 
 ROOT = Path(__file__).parents[2]
 
-# package prefix -> bridge/radicale_plugins modules it may import (prefix match)
+# package prefix -> bridge/radicale_plugins modules it may import (prefix match); the longest
+# prefix wins. docs/architecture.md explains the table.
+LEAVES = ("bridge.model", "bridge.errors", "bridge.plainwords", "bridge.settings", "bridge.secrets")
 ALLOWED: dict[str, tuple[str, ...]] = {
-    # adapters: the facade, plus pure vCard helpers for rendering
+    # adapters: the facade (plus pure vCard helpers for rendering DAV answers)
     "radicale_plugins": ("bridge.api", "bridge.contacts", "radicale_plugins"),
-    "bridge.model": (),
-    "bridge.errors": ("bridge.plainwords",),
-    "bridge.plainwords": (),
-    "bridge.logs": (),
-    "bridge.files": (),
-    "bridge.settings": ("bridge.errors",),
-    "bridge.secrets": ("bridge.files", "bridge.errors"),
-    "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
-    "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
-    "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
-    "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
-    # the provider registry: a table; kits (and the provider packages) load on first use
+    "bridge.portal": ("bridge.api", "bridge.portal"),
+    "bridge.entry.cli_users": (
+        "bridge.api",
+        "bridge.organisation.administration",  # OPERATOR and GroupRecord (values)
+        "bridge.organisation.policy",  # the policy's field names (values)
+        "bridge.errors",
+    ),
+    "bridge.entry.cli_connect": ("bridge.api", "bridge.accounts.registry", "bridge.model"),
+    # the facade and its parts
+    "bridge.api": (
+        "bridge.facade",
+        "bridge.accounts",
+        "bridge.organisation",
+        "bridge.contacts",
+        "bridge.sync",
+        "bridge.store",
+        "bridge.files",
+        *LEAVES,
+    ),
+    "bridge.facade": ("bridge.accounts", "bridge.organisation", "bridge.store", *LEAVES),
+    # accounts: the provider registry is a table the sync engine may read
     "bridge.accounts.registry": (
         "bridge.accounts.kit",
         "bridge.accounts.kits",
@@ -37,27 +48,28 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.errors",
     ),
     "bridge.accounts.kit": ("bridge.accounts.apps", "bridge.providers.base", "bridge.store"),
+    "bridge.accounts.statuses": ("bridge.accounts.registry", "bridge.store", "bridge.model"),
     "bridge.accounts": (
         "bridge.accounts",
-        "bridge.connections",
-        "bridge.statuses",
+        "bridge.organisation.policy",
         "bridge.providers",
         "bridge.store",
-        "bridge.secrets",
-        "bridge.settings",
-        "bridge.policy",
         "bridge.sync",
-        "bridge.model",
-        "bridge.errors",
+        *LEAVES,
     ),
-    "bridge.providers": (
-        "bridge.providers",
-        "bridge.ical",
-        "bridge.model",
-        "bridge.errors",
-        "bridge.plainwords",
+    # the organisation
+    "bridge.organisation": (),
+    "bridge.organisation.policy": ("bridge.errors",),
+    "bridge.organisation.throttle": ("bridge.errors",),
+    "bridge.organisation.dav_logins": ("bridge.organisation.throttle", "bridge.errors"),
+    "bridge.organisation.administration": (
+        "bridge.organisation.policy",
+        "bridge.organisation.throttle",
+        "bridge.store",
+        *LEAVES,
     ),
-    "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
+    "bridge.organisation.signin": ("bridge.providers", "bridge.settings", "bridge.errors"),
+    # the domain below the services
     "bridge.sync": (
         "bridge.sync",
         "bridge.accounts.registry",
@@ -70,95 +82,32 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.errors",
         "bridge.settings",
     ),
-    "bridge.connections": (
-        "bridge.accounts",
+    "bridge.providers": (
         "bridge.providers",
-        "bridge.store",
-        "bridge.secrets",
-        "bridge.settings",
+        "bridge.ical",
         "bridge.model",
         "bridge.errors",
+        "bridge.plainwords",
     ),
-    "bridge.policy": ("bridge.errors",),
-    "bridge.throttle": ("bridge.errors",),
-    "bridge.dav_logins": ("bridge.throttle", "bridge.errors"),
-    "bridge.http_linger": (),
-    "bridge.administration": (
-        "bridge.policy",
-        "bridge.throttle",
-        "bridge.store",
-        "bridge.secrets",
-        "bridge.settings",
-        "bridge.errors",
-    ),
-    "bridge.statuses": (
-        "bridge.accounts.registry",
-        "bridge.store",
-        "bridge.model",
-        "bridge.errors",
-    ),
-    "bridge.managed": (
-        "bridge.connections",
-        "bridge.model",
-        "bridge.statuses",
-        "bridge.policy",
-        "bridge.store",
-        "bridge.errors",
-    ),
-    "bridge.onboarding": (
-        "bridge.accounts",
-        "bridge.managed",
-        "bridge.connections",
-        "bridge.statuses",
-        "bridge.policy",
-        "bridge.store",
-        "bridge.sync",
-        "bridge.settings",
-        "bridge.model",
-        "bridge.errors",
-    ),
-    "bridge.signin": ("bridge.providers", "bridge.settings", "bridge.errors"),
-    # the web portal reaches the bridge only through its facade (bridge.api is its facade)
-    "bridge.portal": ("bridge.api", "bridge.portal"),
-    "bridge.facade": (
-        "bridge.administration",
-        "bridge.dav_logins",
-        "bridge.policy",
-        "bridge.signin",
-        "bridge.connections",
-        "bridge.onboarding",
-        "bridge.store",
-        "bridge.settings",
-        "bridge.model",
-    ),
-    "bridge.api": (
-        "bridge.facade",
-        "bridge.files",
-        "bridge.administration",
-        "bridge.dav_logins",
-        "bridge.onboarding",
-        "bridge.policy",
-        "bridge.signin",
-        "bridge.contacts",
-        "bridge.connections",
-        "bridge.sync",
-        "bridge.store",
-        "bridge.secrets",
-        "bridge.settings",
-        "bridge.model",
-        "bridge.errors",
-    ),
-    # composition roots wire everything together
-    "bridge.serve": ("bridge", "radicale_plugins"),
-    "bridge.demo": ("bridge", "radicale_plugins"),
-    "bridge.demo_signin": (),
-    "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
-    "bridge.cli": ("bridge", "radicale_plugins"),
-    "bridge.cli_users": ("bridge.api", "bridge.administration", "bridge.policy", "bridge.errors"),
-    "bridge.cli_connect": ("bridge.api", "bridge.accounts.registry", "bridge.model"),
-    "bridge.check": ("bridge",),
-    "bridge.check_providers": ("bridge",),
+    "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
+    "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
+    "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
+    "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
+    "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
+    # leaves
+    "bridge.model": (),
+    "bridge.errors": ("bridge.plainwords",),
+    "bridge.plainwords": (),
+    "bridge.logs": (),
+    "bridge.files": (),
+    "bridge.settings": ("bridge.errors",),
+    "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.__init__": (),
+    # entry points: composition roots wire everything together
+    "bridge.entry": ("bridge", "radicale_plugins"),
+    "bridge.entry.http_linger": (),
+    "bridge.entry.demo_signin": (),
+    "bridge.entry.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
 }
 
 
@@ -212,7 +161,7 @@ def test_every_import_follows_the_layer_rules() -> None:
                 if layer != "radicale_plugins":
                     problems.append(f"{module} imports {name}: only radicale_plugins may")
                 continue
-            if name == "bridge" and layer in ("bridge.serve", "bridge.demo", "bridge.cli"):
+            if name == "bridge" and layer == "bridge.entry":
                 continue
             if not any(name == a or name.startswith(a + ".") for a in allowed):
                 problems.append(f"{module} imports {name} (layer {layer} allows {allowed})")
@@ -223,9 +172,9 @@ def test_every_import_follows_the_layer_rules() -> None:
 ADAPTERS = (
     "radicale_plugins",
     "bridge.portal",
-    "bridge.cli",
-    "bridge.cli_users",
-    "bridge.cli_connect",
+    "bridge.entry.cli",
+    "bridge.entry.cli_users",
+    "bridge.entry.cli_connect",
 )
 FACADE_METHODS = frozenset(
     name

@@ -16,14 +16,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from bridge.accounts.connections import Connections
+from bridge.accounts.onboarding import Onboarding
 from bridge.api import Bridge
-from bridge.connections import Connections
-from bridge.demo_sandboxes import SandboxInfos
-from bridge.demo_signin import sign_in_at
+from bridge.entry.demo_sandboxes import SandboxInfos
+from bridge.entry.demo_signin import sign_in_at
 from bridge.errors import AuthFailed, BadInput, Forbidden, PolicyRefused, ProviderError
 from bridge.model import CollectionKind, ProviderKind
-from bridge.onboarding import Onboarding
-from bridge.policy import Policy, policy_from_dict
+from bridge.organisation.policy import Policy, policy_from_dict
 from bridge.sandbox.ews.server import EwsSandbox
 from bridge.sandbox.google.server import GoogleSandbox
 from bridge.sandbox.server import Sandbox

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bridge.accounts.connections import Connections
 from bridge.accounts.kits.google import GoogleKit
 from bridge.accounts.kits.graph import GraphKit
 from bridge.api import Bridge
-from bridge.connections import Connections
 from bridge.errors import Forbidden, NotFound
 from bridge.model import (
     AddressBookInfo,
@@ -273,7 +273,8 @@ def test_consent_records_the_ticked_permissions(bridge: Bridge, monkeypatch: Any
 def test_cli_lists_toggles_and_deletes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bridge import api, cli
+    from bridge import api
+    from bridge.entry import cli
 
     monkeypatch.delenv("DAVBRIDGE_SECRET_KEY", raising=False)
     data = tmp_path / "data"

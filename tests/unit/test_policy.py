@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.errors import BadInput, PolicyRefused
-from bridge.policy import (
+from bridge.organisation.policy import (
     POLICY_FIELDS,
     SERVICES,
     Policy,

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge import api, cli
+from bridge import api
 from bridge.api import Bridge
+from bridge.entry import cli
 from bridge.errors import ConfigError
 from bridge.secrets import SecretBox, read_key_file
 from bridge.settings import Settings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.administration import Administration
+from bridge.organisation.administration import Administration
 from bridge.settings import Settings
 from bridge.store import Store
 

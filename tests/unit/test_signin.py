@@ -1,6 +1,6 @@
 """Portal sign-in with OpenID Connect against the real sandboxes (Microsoft identity, Google).
 
-The user at the sign-in page is played by bridge.demo_signin.sign_in_at (it fills the HTML form
+The user at the sign-in page is played by bridge.entry.demo_signin.sign_in_at (it fills the HTML form
 and follows the redirect back); everything else is the real flow: msal / google-auth-oauthlib,
 PKCE, state, nonce, the token endpoint and the ID token.
 """
@@ -16,12 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from bridge.demo_signin import sign_in_at
+from bridge.entry.demo_signin import sign_in_at
 from bridge.errors import AuthFailed, NotFound
+from bridge.organisation.signin import Identity, SignIn
 from bridge.sandbox.google.server import GoogleSandbox
 from bridge.sandbox.server import Sandbox
 from bridge.settings import Settings
-from bridge.signin import Identity, SignIn
 
 REDIRECT = "http://127.0.0.1:5233/signin/callback"
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from bridge.errors import TooManyAttempts
-from bridge.throttle import LoginThrottle
+from bridge.organisation.throttle import LoginThrottle
 
 
 class Clock:
