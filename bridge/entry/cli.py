@@ -22,6 +22,7 @@ from pathlib import Path
 from bridge import __version__, api, logs
 from bridge import settings as settings_mod
 from bridge.entry import cli_connect, cli_users
+from bridge.entry.commands import known_user
 from bridge.errors import BridgeError, ConfigError
 from bridge.files import restrict_umask
 
@@ -101,9 +102,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_app_password(args: argparse.Namespace) -> int:
     bridge = _bridge(args)
-    user = bridge.user_by_name(args.user)
+    user = known_user(bridge, args.user)
     if user is None:
-        print(f"no user {args.user!r}", file=sys.stderr)
         return 1
     print(bridge.new_app_password(user, args.label))
     print("(shown once; it is stored only as a salted hash)", file=sys.stderr)

@@ -9,26 +9,22 @@ the work is done by bridge.api.
 from __future__ import annotations
 
 import argparse
-import functools
 import http.server
 import os
-import sys
 import urllib.parse
 from collections.abc import Callable
 
 from bridge import api
 from bridge.accounts import registry
+from bridge.entry.commands import BridgeOf, binder, known_user
 from bridge.model import ProviderKind
-
-BridgeOf = Callable[[argparse.Namespace], api.Bridge]
 
 
 def _connect_oauth(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     """Consent in a browser, with a one-shot loopback listener catching the redirect."""
     bridge = bridge_of(args)
-    user = bridge.user_by_name(args.user)
+    user = known_user(bridge, args.user)
     if user is None:
-        print(f"no user {args.user!r}", file=sys.stderr)
         return 1
     answer: dict[str, str] = {}
 
@@ -85,9 +81,8 @@ def _connect_exchange(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     import getpass
 
     bridge = bridge_of(args)
-    user = bridge.user_by_name(args.user)
+    user = known_user(bridge, args.user)
     if user is None:
-        print(f"no user {args.user!r}", file=sys.stderr)
         return 1
     url = args.ews_url or bridge.config().ews.default_url
     password = os.environ.get("DAVBRIDGE_EWS_PASSWORD") or getpass.getpass("Password: ")
@@ -111,8 +106,7 @@ def add_commands(
 ) -> None:
     """Register `connect graph|google|exchange` under the `davbridge` parser's subcommands."""
 
-    def run(command: Callable[[BridgeOf, argparse.Namespace], int]) -> Callable[..., int]:
-        return functools.partial(command, bridge_of)
+    run = binder(bridge_of)
 
     c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
         dest="sub", required=True, metavar="SERVICE"

@@ -10,17 +10,15 @@ twice, not echoed) or one line of stdin, and are never printed.
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
 import sys
 from collections.abc import Callable
 
 from bridge import api
+from bridge.entry.commands import BridgeOf, binder
 from bridge.errors import BadInput, NotFound
 from bridge.organisation.administration import OPERATOR, GroupRecord
 from bridge.organisation.policy import FIELDS_BY_NAME, INHERIT
-
-BridgeOf = Callable[[argparse.Namespace], api.Bridge]
 
 
 def _interactive() -> bool:
@@ -154,8 +152,7 @@ def add_commands(
 ) -> None:
     """Register `user` and `group` under the `davbridge` parser's subcommands."""
 
-    def run(command: Callable[[BridgeOf, argparse.Namespace], int]) -> Callable[..., int]:
-        return functools.partial(command, bridge_of)
+    run = binder(bridge_of)
 
     u = sub.add_parser("user", help="manage bridge users").add_subparsers(
         dest="sub", required=True, metavar="ACTION"

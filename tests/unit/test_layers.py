@@ -22,11 +22,18 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.portal": ("bridge.api", "bridge.portal"),
     "bridge.entry.cli_users": (
         "bridge.api",
+        "bridge.entry.commands",
         "bridge.organisation.administration",  # OPERATOR and GroupRecord (values)
         "bridge.organisation.policy",  # the policy's field names (values)
         "bridge.errors",
     ),
-    "bridge.entry.cli_connect": ("bridge.api", "bridge.accounts.registry", "bridge.model"),
+    "bridge.entry.cli_connect": (
+        "bridge.api",
+        "bridge.entry.commands",
+        "bridge.accounts.registry",
+        "bridge.model",
+    ),
+    "bridge.entry.commands": ("bridge.api", "bridge.organisation.administration"),
     # the facade and its parts
     "bridge.api": (
         "bridge.facade",
@@ -175,6 +182,7 @@ ADAPTERS = (
     "bridge.entry.cli",
     "bridge.entry.cli_users",
     "bridge.entry.cli_connect",
+    "bridge.entry.commands",
 )
 FACADE_METHODS = frozenset(
     name
