@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,25 +26,23 @@ from bridge.errors import (
     BadInput,
     BridgeError,
     Busy,
-    ConfigError,
     Forbidden,
     LimitExceeded,
     NotFound,
     PolicyRefused,
-    PreconditionFailed,
     ProviderBusy,
     ProviderError,
     TooManyAttempts,
 )
 from bridge.facade.accounts import AccountsFacade
+from bridge.facade.dav import DavFacade
+from bridge.facade.keys import KeysFacade
 from bridge.facade.organisation import OrganisationFacade
 from bridge.files import private_dir
 from bridge.model import (
     CollectionChange,
     CollectionKind,
     CollectionRecord,
-    ItemRecord,
-    PhoneMatch,
 )
 from bridge.organisation.administration import (
     Administration,
@@ -58,16 +55,13 @@ from bridge.organisation.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy,
 from bridge.organisation.signin import Identity, SignIn
 from bridge.secrets import (
     SecretBox,
-    generate_key,
     hash_password,
     new_app_password,
-    read_key_file,
     verify_password,
-    write_key_file,
 )
 from bridge.settings import Settings
 from bridge.store import Store
-from bridge.store.sqlite import ConnectionRow, ConnectionState, UserRow
+from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outside import OutsideWindow
@@ -125,17 +119,7 @@ class SyncProgress:
     items: int
 
 
-@dataclass(frozen=True)
-class ConnectionHealth:
-    """One connection as /health details show it."""
-
-    id: int
-    provider: str
-    status: ConnectionState
-    last_sync: float | None
-
-
-class Bridge(OrganisationFacade, AccountsFacade):
+class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
@@ -225,148 +209,6 @@ class Bridge(OrganisationFacade, AccountsFacade):
             verify_password(password, hash_password("timing-equaliser"))
         return False
 
-    # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
-    def collections_for(self, username: str) -> list[CollectionRecord]:
-        """The user's collections clients see: those of connections switched off or not
-        permitted for the kind are left out (A1, A4)."""
-        user = self.store.user_by_name(username)
-        if user is None:
-            return []
-        policies = {c.id: self.engine.effective_policy(c) for c in self.store.connections(user.id)}
-        return [
-            coll
-            for coll in self.store.collections(user_id=user.id)
-            if coll.connection_id in policies and policies[coll.connection_id].shows(coll.kind)
-        ]
-
-    def collection(self, username: str, name: str) -> CollectionRecord | None:
-        user = self.store.user_by_name(username)
-        coll = self.store.collection_by_name(user.id, name) if user else None
-        return coll if coll is not None and self.engine.wanted(coll) else None
-
-    def fresh(self, coll: CollectionRecord) -> CollectionRecord:
-        """The collection after a refresh if it was stale (bounded wait)."""
-        if self.engine.is_stale(coll):
-            self.refresher.ensure_fresh(coll)
-            return self.store.collection(coll.id)
-        return coll
-
-    def items(self, coll: CollectionRecord) -> list[ItemRecord]:
-        return self.store.items(coll.id)
-
-    def item_texts(self, coll: CollectionRecord) -> list[tuple[str, str, str, str]]:
-        """(href, etag, component, text) of every item, for bulk answers."""
-        return self.store.item_texts(coll.id)
-
-    def item_blobs(self, coll: CollectionRecord) -> list[tuple[str, str, bytes]]:
-        """(href, etag, UTF-8 text) of every item, for bulk answers."""
-        return self.store.item_blobs(coll.id)
-
-    def items_by_href(self, coll: CollectionRecord, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
-        return self.store.items_by_href(coll.id, hrefs)
-
-    def has_uid(self, coll: CollectionRecord, uid: str) -> bool:
-        return self.store.item_by_uid(coll.id, uid) is not None
-
-    def items_outside_window(
-        self, coll: CollectionRecord, start: int, end: int
-    ) -> list[ItemRecord]:
-        """Provider items in [start, end) beyond the sync window (bounded wait, cached)."""
-        return self.outside_window.items(coll, start, end)
-
-    def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
-        item = self.store.item_by_uid(coll.id, uid)
-        return item.href if item is not None else None
-
-    def sync(self, coll: CollectionRecord, token: str) -> tuple[str, list[str]]:
-        return self.store.changes_since(coll.id, token)
-
-    def sync_token(self, coll: CollectionRecord) -> str:
-        """The collection's current change sequence (RFC 6578 sync token, without prefix)."""
-        return self.store.sync_token(coll.id)
-
-    def connection_collections(self, connection_id: int) -> list[CollectionRecord]:
-        """Every collection mirrored from the connection (switched off or not)."""
-        return self.store.collections(connection_id=connection_id)
-
-    def connections_health(self) -> list[ConnectionHealth]:
-        """Every connection's state, for /health."""
-        return [
-            ConnectionHealth(c.id, c.provider, c.status, c.last_sync)
-            for c in self.store.connections()
-        ]
-
-    # -- caller lookup (K4) ----------------------------------------------------------------
-    def region_of(self, username: str) -> str:
-        """The default region numbers without a country code are read in (E.164)."""
-        user = self.store.user_by_name(username)
-        region = self.store.user_region(user.id) if user else None
-        return region or self.settings.contacts.default_region
-
-    def find_by_phone(
-        self,
-        username: str,
-        text: str,
-        match: str = "equals",
-        limit: int = 50,
-        collection: CollectionRecord | None = None,
-    ) -> list[PhoneMatch]:
-        """Contacts of `username` whose numbers match `text` however it is written; answered
-        from the E.164 index. `match`: equals | starts-with | contains (RFC 6352 text-match)."""
-        from bridge.contacts.phones import plan_query
-
-        user = self.store.user_by_name(username)
-        if user is None:
-            return []
-        query = plan_query(text, match, self.region_of(username))
-        found = self.store.phone_matches(
-            user.id,
-            exact=query.exact,
-            prefix=query.prefix,
-            contains=query.contains,
-            collection_id=collection.id if collection else None,
-            limit=limit,
-        )
-        visible = {c.id for c in self.collections_for(username)}
-        return [m for m in found if m.collection_id in visible]
-
-    # -- DAV writes (write-through) -------------------------------------------------------
-    def put(
-        self,
-        coll: CollectionRecord,
-        href: str,
-        text: str,
-        conditional: bool,
-        if_match: str | None = None,
-    ) -> ItemRecord:
-        existing = self.store.item(coll.id, href)
-        check_if_match(existing, if_match)
-        # checked again under the collection's lock: a pull may refresh the item meanwhile
-        return self.writes.put(coll, href, text, existing, conditional, if_match or "")
-
-    def delete(
-        self, coll: CollectionRecord, href: str, conditional: bool, if_match: str | None = None
-    ) -> None:
-        existing = self.store.item(coll.id, href)
-        if existing is None:
-            raise BridgeError(f"no item {href}")
-        check_if_match(existing, if_match)
-        self.writes.delete(coll, existing, conditional)
-
-    # -- collections managed from clients (MKCALENDAR, MKCOL, PROPPATCH, DELETE) -----------
-    def create_collection(
-        self, username: str, name: str, kind: CollectionKind, change: CollectionChange
-    ) -> CollectionRecord:
-        return self.collection_admin.create(self._user(username).id, name, kind, change)
-
-    def change_collection(
-        self, coll: CollectionRecord, change: CollectionChange, unknown: list[str]
-    ) -> ChangeOutcome:
-        return self.collection_admin.change(coll, change, unknown)
-
-    def delete_collection(self, coll: CollectionRecord) -> None:
-        self.collection_admin.delete(coll)
-
     # -- connections (A2, A4, A5) ------------------------------------------------------------
     def _connection_of(self, username: str, connection_id: int) -> ConnectionRow:
         return self.onboarding.own(username, connection_id)[1]
@@ -419,58 +261,6 @@ class Bridge(OrganisationFacade, AccountsFacade):
         log.info("deleted connection %d (%s): %s", conn.id, conn.provider, revocation.note)
         return revocation
 
-    # -- key rotation ---------------------------------------------------------------------
-    def _secret_files(self) -> list[Path]:
-        """Secrets kept beside the database: the demo's app password (in the demo's data
-        directory, the parent of the bridge's)."""
-        data = self.settings.data_dir
-        return [
-            p
-            for p in (data / "demo-password.enc", data.parent / "demo-password.enc")
-            if p.is_file()
-        ]
-
-    def reencrypt_secrets(self, box: SecretBox) -> int:
-        """Re-encrypt every stored secret under `box`'s newest key (which must be able to
-        read them through one of its keys); returns how many were re-encrypted."""
-        rotated = {
-            c.id: box.rotate(c.secret) for c in self.store.connections() if c.secret is not None
-        }
-        for path in self._secret_files():
-            tmp = path.with_name(path.name + ".new")
-            tmp.write_bytes(box.rotate(path.read_bytes()))
-            tmp.chmod(0o600)
-            os.replace(tmp, path)
-        self.store.replace_secrets(rotated)
-        self.box = self.connections.box = box
-        return len(rotated) + len(self._secret_files())
-
-    def reencrypt_in_place(self) -> int:
-        """Re-encrypt every stored secret under the current key set's newest key."""
-        return self.reencrypt_secrets(self.box)
-
-    def key_path(self) -> Path:
-        """Where the secret key file is (unused when DAVBRIDGE_SECRET_KEY is set)."""
-        return self.key_file
-
-    def rotate_key(self, drop_old: bool = False) -> int:
-        """Put a new key in front of the key file, then re-encrypt every secret under it.
-        The key file is written first (new key, then the old ones), so a crash at any point
-        leaves every secret readable. `drop_old` removes the old keys afterwards (only when no
-        other process still writes secrets with them)."""
-        if os.environ.get("DAVBRIDGE_SECRET_KEY"):
-            raise ConfigError(
-                "DAVBRIDGE_SECRET_KEY", "the key comes from the environment; rotate it there"
-            )
-        old = read_key_file(self.key_file)
-        keys = [generate_key(), *old]
-        write_key_file(self.key_file, keys)
-        count = self.reencrypt_secrets(SecretBox(keys))
-        if drop_old:
-            write_key_file(self.key_file, keys[:1])
-            self.box = self.connections.box = SecretBox(keys[:1])
-        return count
-
     # -- lifecycle ------------------------------------------------------------------------
     def _region_of_user(self, user_id: int) -> str:
         return self.store.user_region(user_id) or self.settings.contacts.default_region
@@ -516,17 +306,3 @@ def current() -> Bridge:
     if _current is None:
         raise RuntimeError("davbridge is not initialised (bridge.api.install was not called)")
     return _current
-
-
-def check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
-    """RFC 9110 §13.1.1 against the mirror as it is now: the DAV layer compared If-Match a
-    moment earlier, and a background refresh may have brought a provider-side change since;
-    the write would then go out with the newer provider version and overwrite that change."""
-    if not if_match or existing is None:
-        return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if "*" in tags or existing.etag in tags:
-        return
-    raise PreconditionFailed(
-        "davbridge", f"{existing.href} changed since the client read it", None, 412
-    )

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.api import check_if_match
 from bridge.errors import PreconditionFailed
+from bridge.facade.dav import check_if_match
 from bridge.model import ItemRecord
 
 ITEM = ItemRecord(1, "a.ics", "uid", "rid", "v2", '"etag-2"', "text", "VEVENT", 0, 1, 5)

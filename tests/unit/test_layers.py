@@ -45,7 +45,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.files",
         *LEAVES,
     ),
-    "bridge.facade": ("bridge.accounts", "bridge.organisation", "bridge.store", *LEAVES),
+    "bridge.facade": (
+        "bridge.accounts",
+        "bridge.organisation",
+        "bridge.sync",
+        "bridge.contacts",
+        "bridge.store",
+        *LEAVES,
+    ),
     # accounts: the provider registry is a table the sync engine may read
     "bridge.accounts.registry": (
         "bridge.accounts.kit",

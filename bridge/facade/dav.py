@@ -1,0 +1,211 @@
+"""The facade's DAV methods, for the Radicale plugins: the collections a user's clients see,
+their items from the mirror (a stale collection is refreshed first, within a bounded wait),
+caller lookup by phone number (K4), writes through to the provider (If-Match checked against
+the mirror, RFC 9110 §13.1.1), and collections made, changed or deleted from clients.
+
+Delegates only: the mirror is bridge.store's, pulls and writes bridge.sync's. Must not import
+radicale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bridge.errors import BridgeError, PreconditionFailed
+from bridge.model import (
+    CollectionChange,
+    CollectionKind,
+    CollectionRecord,
+    ItemRecord,
+    PhoneMatch,
+)
+from bridge.settings import Settings
+from bridge.store import Store
+from bridge.store.rows import ConnectionState, UserRow
+from bridge.sync.collections import ChangeOutcome, CollectionAdmin
+from bridge.sync.engine import SyncEngine
+from bridge.sync.outside import OutsideWindow
+from bridge.sync.scheduler import Refresher
+from bridge.sync.writes import WriteThrough
+
+
+@dataclass(frozen=True)
+class ConnectionHealth:
+    """One connection as /health details show it."""
+
+    id: int
+    provider: str
+    status: ConnectionState
+    last_sync: float | None
+
+
+class DavFacade:
+    settings: Settings
+    store: Store
+    engine: SyncEngine
+    refresher: Refresher
+    writes: WriteThrough
+    collection_admin: CollectionAdmin
+    outside_window: OutsideWindow
+
+    if TYPE_CHECKING:
+
+        def _user(self, username: str) -> UserRow: ...
+
+    # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
+    def collections_for(self, username: str) -> list[CollectionRecord]:
+        """The user's collections clients see: those of connections switched off or not
+        permitted for the kind are left out (A1, A4)."""
+        user = self.store.user_by_name(username)
+        if user is None:
+            return []
+        policies = {c.id: self.engine.effective_policy(c) for c in self.store.connections(user.id)}
+        return [
+            coll
+            for coll in self.store.collections(user_id=user.id)
+            if coll.connection_id in policies and policies[coll.connection_id].shows(coll.kind)
+        ]
+
+    def collection(self, username: str, name: str) -> CollectionRecord | None:
+        user = self.store.user_by_name(username)
+        coll = self.store.collection_by_name(user.id, name) if user else None
+        return coll if coll is not None and self.engine.wanted(coll) else None
+
+    def fresh(self, coll: CollectionRecord) -> CollectionRecord:
+        """The collection after a refresh if it was stale (bounded wait)."""
+        if self.engine.is_stale(coll):
+            self.refresher.ensure_fresh(coll)
+            return self.store.collection(coll.id)
+        return coll
+
+    def items(self, coll: CollectionRecord) -> list[ItemRecord]:
+        return self.store.items(coll.id)
+
+    def item_texts(self, coll: CollectionRecord) -> list[tuple[str, str, str, str]]:
+        """(href, etag, component, text) of every item, for bulk answers."""
+        return self.store.item_texts(coll.id)
+
+    def item_blobs(self, coll: CollectionRecord) -> list[tuple[str, str, bytes]]:
+        """(href, etag, UTF-8 text) of every item, for bulk answers."""
+        return self.store.item_blobs(coll.id)
+
+    def items_by_href(self, coll: CollectionRecord, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
+        return self.store.items_by_href(coll.id, hrefs)
+
+    def has_uid(self, coll: CollectionRecord, uid: str) -> bool:
+        return self.store.item_by_uid(coll.id, uid) is not None
+
+    def items_outside_window(
+        self, coll: CollectionRecord, start: int, end: int
+    ) -> list[ItemRecord]:
+        """Provider items in [start, end) beyond the sync window (bounded wait, cached)."""
+        return self.outside_window.items(coll, start, end)
+
+    def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
+        item = self.store.item_by_uid(coll.id, uid)
+        return item.href if item is not None else None
+
+    def sync(self, coll: CollectionRecord, token: str) -> tuple[str, list[str]]:
+        return self.store.changes_since(coll.id, token)
+
+    def sync_token(self, coll: CollectionRecord) -> str:
+        """The collection's current change sequence (RFC 6578 sync token, without prefix)."""
+        return self.store.sync_token(coll.id)
+
+    def connection_collections(self, connection_id: int) -> list[CollectionRecord]:
+        """Every collection mirrored from the connection (switched off or not)."""
+        return self.store.collections(connection_id=connection_id)
+
+    def connections_health(self) -> list[ConnectionHealth]:
+        """Every connection's state, for /health."""
+        return [
+            ConnectionHealth(c.id, c.provider, c.status, c.last_sync)
+            for c in self.store.connections()
+        ]
+
+    # -- caller lookup (K4) ----------------------------------------------------------------
+    def region_of(self, username: str) -> str:
+        """The default region numbers without a country code are read in (E.164)."""
+        user = self.store.user_by_name(username)
+        region = self.store.user_region(user.id) if user else None
+        return region or self.settings.contacts.default_region
+
+    def find_by_phone(
+        self,
+        username: str,
+        text: str,
+        match: str = "equals",
+        limit: int = 50,
+        collection: CollectionRecord | None = None,
+    ) -> list[PhoneMatch]:
+        """Contacts of `username` whose numbers match `text` however it is written; answered
+        from the E.164 index. `match`: equals | starts-with | contains (RFC 6352 text-match)."""
+        from bridge.contacts.phones import plan_query
+
+        user = self.store.user_by_name(username)
+        if user is None:
+            return []
+        query = plan_query(text, match, self.region_of(username))
+        found = self.store.phone_matches(
+            user.id,
+            exact=query.exact,
+            prefix=query.prefix,
+            contains=query.contains,
+            collection_id=collection.id if collection else None,
+            limit=limit,
+        )
+        visible = {c.id for c in self.collections_for(username)}
+        return [m for m in found if m.collection_id in visible]
+
+    # -- DAV writes (write-through) -------------------------------------------------------
+    def put(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        text: str,
+        conditional: bool,
+        if_match: str | None = None,
+    ) -> ItemRecord:
+        existing = self.store.item(coll.id, href)
+        check_if_match(existing, if_match)
+        # checked again under the collection's lock: a pull may refresh the item meanwhile
+        return self.writes.put(coll, href, text, existing, conditional, if_match or "")
+
+    def delete(
+        self, coll: CollectionRecord, href: str, conditional: bool, if_match: str | None = None
+    ) -> None:
+        existing = self.store.item(coll.id, href)
+        if existing is None:
+            raise BridgeError(f"no item {href}")
+        check_if_match(existing, if_match)
+        self.writes.delete(coll, existing, conditional)
+
+    # -- collections managed from clients (MKCALENDAR, MKCOL, PROPPATCH, DELETE) -----------
+    def create_collection(
+        self, username: str, name: str, kind: CollectionKind, change: CollectionChange
+    ) -> CollectionRecord:
+        return self.collection_admin.create(self._user(username).id, name, kind, change)
+
+    def change_collection(
+        self, coll: CollectionRecord, change: CollectionChange, unknown: list[str]
+    ) -> ChangeOutcome:
+        return self.collection_admin.change(coll, change, unknown)
+
+    def delete_collection(self, coll: CollectionRecord) -> None:
+        self.collection_admin.delete(coll)
+
+
+def check_if_match(existing: ItemRecord | None, if_match: str | None) -> None:
+    """RFC 9110 §13.1.1 against the mirror as it is now: the DAV layer compared If-Match a
+    moment earlier, and a background refresh may have brought a provider-side change since;
+    the write would then go out with the newer provider version and overwrite that change."""
+    if not if_match or existing is None:
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if "*" in tags or existing.etag in tags:
+        return
+    raise PreconditionFailed(
+        "davbridge", f"{existing.href} changed since the client read it", None, 412
+    )
