@@ -43,6 +43,7 @@ from bridge.model import (
     CollectionChange,
     CollectionKind,
     CollectionRecord,
+    ProviderKind,
 )
 from bridge.organisation.administration import (
     Administration,
@@ -94,6 +95,7 @@ __all__ = [
     "Policy",
     "PolicyRefused",
     "ProviderError",
+    "ProviderKind",
     "Revocation",
     "SessionRecord",
     "SyncProgress",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bridge.accounts import registry
 from bridge.accounts.connections import Connections, PendingConsent
 from bridge.accounts.onboarding import ConnectionStatus, Onboarding
 from bridge.model import ProviderKind
@@ -21,6 +22,10 @@ from bridge.store.rows import ConnectionPolicy, ConnectionRow
 class AccountsFacade:
     onboarding: Onboarding
     connections: Connections
+
+    def provider_label(self, kind: str) -> str:
+        """The provider's name as users see it ("Microsoft 365", "Google", "Exchange")."""
+        return registry.label_of(kind)
 
     def services_for(self, username: str) -> tuple[str, ...]:
         return self.onboarding.services_for(username)

@@ -21,6 +21,7 @@ from bridge.api import (
     PendingConsent,
     PolicyRefused,
     ProviderError,
+    ProviderKind,
 )
 from bridge.portal.context import (
     blocking,
@@ -138,8 +139,8 @@ async def connect_callback(request: web.Request) -> web.StreamResponse:
     if pending is None:
         raise BadInput(EXPIRED_LINK)
     if request.query.get("error"):  # declined at the provider (RFC 6749 §4.1.2.1)
-        google = isinstance(pending, PendingConsent) and pending.provider.value == "google"
-        label = "Google" if google else "Microsoft 365"
+        kind = pending.provider if isinstance(pending, PendingConsent) else ProviderKind.GRAPH
+        label = portal.bridge.provider_label(kind)
         notify(request, f"{label} was not connected: access was not granted at its sign-in page.")
         return redirect("/connect")
     response = {k: v for k, v in request.query.items()}
