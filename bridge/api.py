@@ -6,8 +6,9 @@ checks every attribute they use on it). The organisation and account methods are
 bridge/facade/. It must not import radicale.
 
 Radicale builds its plugins from class names, so they cannot be handed the Bridge: the DAV
-application installs it (`install`, called by radicale_plugins.app.make_wsgi's caller) and the
-plugins ask for it with `current()`. Nothing else uses that handle.
+server hosting them (bridge.entry.serve.HttpServer) installs it (`install`) and the plugins ask
+for it with `current()`. Nothing else uses that handle (tests/unit/test_layers.py checks it); the
+portal and the CLI are handed the object.
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ class ProviderEntry:
     `other_form`: why the other form does not connect it; `reauth_reason`: why the provider
     refuses the stored credential, in the status page's words; `service_labels`: other
     services a connection of this kind may stand for, with their labels; `name_prefixes`:
-    collection names a client may create that pick this provider (MKCALENDAR)."""
+    collection names a client may create that pick this provider (MKCALENDAR); `revokes_grant`:
+    deleting a connection revokes its grant at the provider; `load`: the kit, imported on first
+    use."""
 
     kind: ProviderKind
     service: str

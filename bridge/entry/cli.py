@@ -68,9 +68,7 @@ def _bridge(args: argparse.Namespace) -> api.Bridge:
                 f"davbridge: creating the database {settings.database_path} (configuration {path})",
                 file=sys.stderr,
             )
-    bridge = api.Bridge(settings)
-    api.install(bridge)
-    return bridge
+    return api.Bridge(settings)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

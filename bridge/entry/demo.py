@@ -118,7 +118,6 @@ class Demo:
         )
         self.bridge = bridge = Bridge(settings)
         write_config(self.config_path, settings, bridge.key_file)
-        api.install(bridge)
         self.server = HttpServer(bridge, self.host, self.port).start()
         portal_password = self._portal_user(bridge, infos.primary_user)
         user = bridge.ensure_user(DEMO_USER, email=infos.primary_user)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from waitress.server import create_server
 
+from bridge import api
 from bridge.api import Bridge
 from bridge.entry.http_linger import LingeringChannel
 from radicale_plugins.app import make_wsgi
@@ -24,6 +25,9 @@ class HttpServer:
     """The bridge's HTTP endpoint on a background thread."""
 
     def __init__(self, bridge: Bridge, host: str, port: int) -> None:
+        # Radicale builds the plugins from class names, so they cannot be handed the facade:
+        # the server hosting them publishes it, and they ask for it with api.current()
+        api.install(bridge)
         s = bridge.settings.server
         self._server = create_server(
             make_wsgi(s.max_content_length, bridge.settings.limits.instances_per_expansion),
