@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.errors import OverlayTooLarge
 from bridge.ical.contentlines import Block, Line, parse, reparse_block, serialize, split_line
+from bridge.ical.overlay_stable import carry_dropped_x, norm_entry, same_overlay
 from bridge.ical.overlay_wire import (
     CHUNK_CHARS,
     OVERLAY_MAX_BYTES,
@@ -177,8 +178,9 @@ def _uid(units: dict[str, Block]) -> str | None:
 
 
 # --- compute ---------------------------------------------------------------------------------
-def compute(client: str, canonical: str) -> Overlay:
-    """What `canonical` (the provider's raw rendering after the write) lost of `client`."""
+def compute(client: str, canonical: str, loose: bool = False) -> Overlay:
+    """What `canonical` (the provider's raw rendering after the write) lost of `client`; with
+    `loose`, a line the provider holds in another spelling counts as held."""
     _, mine = _units(client)
     _, theirs = _units(canonical)
     # a vCard 4.0 PUT served as 3.0: only whole extra lines are kept, no 4.0 spellings
@@ -192,7 +194,7 @@ def compute(client: str, canonical: str) -> Overlay:
             if key and status is not None and status.value.strip().upper() == "CANCELLED":
                 cancelled.append((key, unit.text()))
             continue
-        found = _unit_overlay(unit, theirs_unit, same_form)
+        found = _unit_overlay(unit, theirs_unit, same_form, loose)
         if not found.empty():
             units[key] = found
     client_uid, provider_uid = _uid(mine), _uid(theirs)
@@ -205,7 +207,12 @@ def _version(units: dict[str, Block]) -> str:
     return line.value.strip() if line is not None else ""
 
 
-def _unit_overlay(mine: Block, theirs: Block, same_form: bool) -> UnitOverlay:
+def _spelling(name: str, text: str, loose: bool) -> object:
+    """The exact text, or with `loose` one spelling of it (overlay_stable.norm_entry)."""
+    return norm_entry(name, text) if loose else text
+
+
+def _unit_overlay(mine: Block, theirs: Block, same_form: bool, loose: bool) -> UnitOverlay:
     have: dict[str, list[str]] = {}
     for name, text in _entries(theirs):
         have.setdefault(name, []).append(text)
@@ -227,10 +234,14 @@ def _unit_overlay(mine: Block, theirs: Block, same_form: bool) -> UnitOverlay:
         if not same_form:
             continue
         missing = list(provider)
+        spelled: dict[object, list[str]] = {}
+        for p in provider:
+            spelled.setdefault(_spelling(name, p, loose), []).append(p)
         unmatched: list[str] = []
         for text in texts:
-            if text in missing:
-                missing.remove(text)
+            twins = spelled.get(_spelling(name, text, loose))
+            if twins:
+                missing.remove(twins.pop())
             else:
                 unmatched.append(text)
         if not unmatched:
@@ -411,11 +422,77 @@ def precheck(client: str, limit: int = OVERLAY_MAX_BYTES) -> None:
     encode(Overlay(None, {k: u for k, u in units.items() if not u.empty()}), limit)
 
 
-def for_write(client: str, raw: str, limit: int = OVERLAY_MAX_BYTES) -> str:
+def for_write(
+    client: str, raw: str, limit: int = OVERLAY_MAX_BYTES, stored: str | None = None
+) -> str:
     """The encoded overlay to store after a write: `client` against the provider's raw
-    rendering `raw`. Past the bound, the client's re-spellings (groups, then parameters) are
-    given up first — extra properties were checked by `precheck` before the write."""
-    found = compute(client, raw)
+    rendering `raw`. With the overlay `stored` before the write: X- lines the client did not
+    send at all are kept (overlay_stable.carry_dropped_x), and an overlay equal to the stored
+    one in another spelling returns `stored` itself, so the caller writes nothing. Past the
+    bound, the client's re-spellings (groups, then parameters) are given up first — extra
+    properties were checked by `precheck` before the write."""
+    plain = compute(client, raw)
+    old = decode(stored)
+    if old is None:
+        return _bounded(plain, limit)
+    sent = _sent(client)
+    loose = carry_dropped_x(compute(client, raw, loose=True), old, sent)
+    if same_overlay(loose, _loosened(old, raw)):
+        return stored or ""
+    found = carry_dropped_x(plain, old, sent)
+    try:
+        return _bounded(found, limit)
+    except OverlayTooLarge:
+        return _bounded(plain, limit)  # what was carried does not fit: the client's own only
+
+
+def _loosened(stored: Overlay, raw: str) -> Overlay:
+    """`stored` without the restores that only re-spell what `raw` (the provider's rendering)
+    holds: what `compute(…, loose=True)` leaves out too."""
+    _, theirs = _units(raw)
+    units: dict[str, UnitOverlay] = {}
+    for key, unit in stored.units.items():
+        provider = theirs.get(key)
+        if provider is None:
+            units[key] = unit
+            continue
+        have: dict[str, list[str]] = {}
+        for name, text in _entries(provider):
+            have.setdefault(name, []).append(text)
+        params = tuple(
+            (name, guard, text)
+            for name, guard, text in unit.params
+            if not any(
+                _digest([p]) == guard and norm_entry(name, p) == norm_entry(name, text)
+                for p in have.get(name, [])
+            )
+        )
+        groups = tuple(
+            (name, guard, texts)
+            for name, guard, texts in unit.groups
+            if not (
+                _digest(have.get(name, [])) == guard
+                and sorted(repr(norm_entry(name, t)) for t in texts)
+                == sorted(repr(norm_entry(name, p)) for p in have.get(name, []))
+            )
+        )
+        units[key] = UnitOverlay(unit.extra, params, groups)
+    return Overlay(stored.uid, {k: u for k, u in units.items() if not u.empty()}, stored.cancelled)
+
+
+def _sent(client: str) -> dict[str, set[tuple[str, str]]]:
+    """Per unit key: (case-folded group, NAME) of every line the client sent."""
+    _, mine = _units(client)
+    out: dict[str, set[tuple[str, str]]] = {}
+    for key, unit in mine.items():
+        out[key] = {
+            (group.casefold(), name)
+            for group, name, _, _ in (split_line(line.text) for line in unit.lines())
+        }
+    return out
+
+
+def _bounded(found: Overlay, limit: int) -> str:
     try:
         return encode(found, limit)
     except OverlayTooLarge:
