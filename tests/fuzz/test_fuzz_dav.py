@@ -58,6 +58,7 @@ def fuzz(demo: RunningDemo, health: HealthPoller) -> Iterator[Harness]:
     # /health within 1 s: at most 1% of polls (or 2) over it, as a shared 2-core box has
     # hiccups, and none over the 5 s budget — a stalled server shows as a run of slow polls
     slow = [t for t in health.times if t >= HEALTH_BUDGET_S]
+    print("HEALTHSTATS", health.polls, len(slow), max(health.times), sorted(health.times)[-5:])
     assert health.polls > 0 and len(slow) <= max(2, health.polls // 100), (slow, health.polls)
     assert max(health.times) < RESPONSE_BUDGET_S, max(health.times)
     health.times.clear()
