@@ -27,6 +27,7 @@ from bridge.errors import (
     Busy,
     Forbidden,
     PreconditionFailed,
+    ProviderBusy,
     ReadOnly,
     RemoteNotFound,
 )
@@ -114,6 +115,13 @@ class WriteThrough:
         future = self._pool.submit(work)
         try:
             return future.result(timeout=self.budget_s)
+        except ProviderBusy as exc:
+            # throttled, or no answer in time: the provider may hold the change already
+            raise Busy(
+                f"{exc.message}; if the provider received the change it is kept once — "
+                "sending it again is safe",
+                retry_after=exc.retry_after,
+            ) from exc
         except FutureTimeout:
             waited = time.monotonic() - began
             raise Busy(
