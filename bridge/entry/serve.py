@@ -16,6 +16,7 @@ from waitress.server import create_server
 from bridge import api
 from bridge.api import Bridge
 from bridge.entry.http_linger import LingeringChannel
+from bridge.http_lanes import QuickLane
 from radicale_plugins.app import make_wsgi
 
 log = logging.getLogger("davbridge")
@@ -46,6 +47,8 @@ class HttpServer:
         )
         # a 413 the client can read instead of a reset (bridge/entry/http_linger.py)
         self._server.channel_class = LingeringChannel
+        # /health on threads of its own: never queued behind busy DAV workers (http_lanes.py)
+        self._server.task_dispatcher = QuickLane(self._server.task_dispatcher)
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
