@@ -15,8 +15,8 @@ from waitress.server import create_server
 
 from bridge import api
 from bridge.api import Bridge
+from bridge.entry.http_lanes import QuickLane
 from bridge.entry.http_linger import LingeringChannel
-from bridge.http_lanes import QuickLane
 from radicale_plugins.app import make_wsgi
 
 log = logging.getLogger("davbridge")

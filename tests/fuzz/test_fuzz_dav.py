@@ -54,7 +54,7 @@ def fuzz(demo: RunningDemo, health: HealthPoller) -> Iterator[Harness]:
         "\n".join(f.report() for f in findings)
     )
     assert not health.failures, health.failures[:5]
-    # /health within 1 s, every poll: it runs on threads of its own (bridge/http_lanes.py), so
+    # /health within 1 s, every poll: it runs on threads of its own (bridge/entry/http_lanes.py), so
     # it never queues behind DAV requests waiting on a provider or a lock; the fuzz before
     # that allowed 1% of polls over 1 s
     slow = [t for t in health.times if t >= HEALTH_BUDGET_S]

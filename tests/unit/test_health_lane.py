@@ -1,7 +1,7 @@
 """`/health` never waits on work (issue 9 point 6: the fuzz run saw slow polls): with every DAV
 worker thread of the real HTTP server busy — two writes waiting for a collection lock that
 another writer holds — `GET /health` and `HEAD /health` still answer at once, from threads of
-their own (bridge/http_lanes.py); the writes finish normally once the lock is free."""
+their own (bridge/entry/http_lanes.py); the writes finish normally once the lock is free."""
 
 from __future__ import annotations
 

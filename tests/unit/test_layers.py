@@ -120,7 +120,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # entry points: composition roots wire everything together
     "bridge.entry": ("bridge", "radicale_plugins"),
     "bridge.entry.http_linger": (),
-    "bridge.http_lanes": (),
+    "bridge.entry.http_lanes": (),
     "bridge.entry.demo_signin": (),
     "bridge.entry.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
 }
