@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -238,13 +238,22 @@ class Bridge:
     def items(self, coll: CollectionRecord) -> list[ItemRecord]:
         return self.store.items(coll.id)
 
-    def item_texts(self, coll: CollectionRecord) -> list[tuple[str, str, str, str]]:
-        """(href, etag, component, text) of every item, for bulk answers."""
-        return self.store.item_texts(coll.id)
+    def item_listing(self, coll: CollectionRecord) -> Iterator[tuple[str, str, str]]:
+        """(href, etag, component) of every item, streamed, for bulk answers."""
+        return self.store.item_listing(coll.id)
 
-    def item_blobs(self, coll: CollectionRecord) -> list[tuple[str, str, bytes]]:
-        """(href, etag, UTF-8 text) of every item, for bulk answers."""
+    def item_blobs(self, coll: CollectionRecord) -> Iterator[tuple[str, str, bytes]]:
+        """(href, etag, UTF-8 text) of every item, streamed, for bulk answers."""
         return self.store.item_blobs(coll.id)
+
+    def blobs_by_href(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, tuple[str, bytes]]:
+        """href -> (etag, UTF-8 text) of the items among `hrefs` (pass bounded batches)."""
+        return self.store.blobs_by_href(coll.id, hrefs)
+
+    def sync_token(self, coll: CollectionRecord) -> str:
+        return self.store.sync_token(coll.id)
 
     def items_by_href(self, coll: CollectionRecord, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         return self.store.items_by_href(coll.id, hrefs)

@@ -16,7 +16,6 @@ import io
 import logging
 import time
 import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Callable, Iterable
 from http import client
 from typing import Any
@@ -36,6 +35,7 @@ from radicale_plugins import (
     health,
     hrefs,
     lookup,
+    multistatus,
     phonebooks,
     putcheck,
     reasons,
@@ -255,41 +255,9 @@ class BridgeApplication(Application):
         environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
         return body
 
-    @staticmethod
-    def _compressed(environ: rtypes.WSGIEnviron, response: Any) -> rtypes.WSGIResponse:
-        """gzip a bulk answer at a fast level (Radicale would use zlib's default level 6,
-        which costs more than rendering 10,000 items); the client's Accept-Encoding is then
-        consumed so that Radicale's response step does not compress it a second time."""
-        status, headers, answer, xml = response
-        accepted = [e.strip() for e in environ.get("HTTP_ACCEPT_ENCODING", "").split(",")]
-        if "gzip" in accepted:
-            packer = zlib.compressobj(1, wbits=16 + zlib.MAX_WBITS)
-            answer = packer.compress(answer) + packer.flush()
-            headers = {**headers, "Content-Encoding": "gzip"}
-            environ.pop("HTTP_ACCEPT_ENCODING", None)  # type: ignore[attr-defined]
-        return status, headers, answer, xml
-
     def do_PROPFIND(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        body = self._body(environ)
-        if environ.get("HTTP_DEPTH") == "1" and body:
-
-            def collection_only() -> rtypes.WSGIResponse:
-                env = {
-                    **environ,
-                    "HTTP_DEPTH": "0",
-                    "wsgi.input": io.BytesIO(body),
-                    "CONTENT_LENGTH": str(len(body)),
-                }
-                return Application.do_PROPFIND(self, env, base_prefix, path, user, *args)
-
-            fast = fastpath.propfind_items(
-                path, user, environ.get("davbridge.xml"), base_prefix, collection_only
-            )
-            if fast is not None:
-                return self._compressed(environ, fast)
-            environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
         status, headers, answer, xml = super().do_PROPFIND(environ, base_prefix, path, user, *args)
         if isinstance(answer, bytes) and _VCARD3_ONLY in answer and _VCARD4 not in answer:
             # Radicale 3.9 advertises 4.0 only with vobject >= 1.0; davbridge converts itself
@@ -299,27 +267,7 @@ class BridgeApplication(Application):
     def do_REPORT(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        body = self._body(environ)
         root = environ.get("davbridge.xml")
-        if body:
-            card = cardquery.addressbook_query(
-                path,
-                user,
-                root,
-                base_prefix,
-                lambda: "r" in self._rights.authorization(user, set(), path),
-            )
-            if card is not None:
-                return self._compressed(environ, _with_dropped(environ, card))
-            fast = fastpath.multiget(
-                path,
-                user,
-                environ.get("davbridge.xml"),
-                base_prefix,
-                lambda: "r" in self._rights.authorization(user, set(), path),
-            )
-            if fast is not None:
-                return self._compressed(environ, _with_dropped(environ, fast))
         status, headers, answer, xml = _with_dropped(
             environ, super().do_REPORT(environ, base_prefix, path, user, *args)
         )
@@ -424,6 +372,10 @@ def make_wsgi(
             refusal = guards.destination_refusal(environ, path)
         if refusal is not None:
             return refusal.send(start_response)
+        login = environ.get("davbridge.login")
+        streamed = fastpath.answer(environ, str(login[0])) if login else None
+        if streamed is not None:
+            return multistatus.send(streamed, environ, start_response)
         return dav(environ, start_response)
 
     return front.without_body_for_head(app)
