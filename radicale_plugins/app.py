@@ -6,6 +6,30 @@ checked before anything is written (putcheck), Radicale's own reasons written in
 generic refusals (reasons), and /health, /lookup and /phonebook beside DAV. What is checked
 before Radicale sees a request (credentials, size, charset, paths, XML) is in front and guards.
 
+How it attaches to Radicale (issue 12 point 7): through its plugin hooks — auth, rights and
+storage (radicale_plugins.auth / rights / storage; web is off) — and the WSGI layer around
+it (`make_wsgi`: guards, login, the streamed bulk answers of radicale_plugins.fastpath, and
+Radicale's reasons added to its generic refusals). No private attribute or method of
+Radicale is used. Radicale has no hook for the following, so these `do_*` methods of its
+`Application` are overridden, each calling Radicale's own and keeping its answer:
+
+- do_PUT: refuse writes to read-only calendars and bodies putcheck rejects before Radicale
+  parses them; hand If-Match to the storage for the provider write (storage.write_request:
+  the storage API receives no request); map the provider's BridgeError to its status (Radicale
+  turns any exception into a 500); drop the ETag when the provider stored something else
+  (RFC 4791 §5.3.4); replace Radicale's no-uid-conflict answer by one naming the resource that
+  holds the UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1; Radicale leaves the href out).
+- do_DELETE: read-only and principal refusals, If-Match to the provider, BridgeError mapped.
+- do_MKCALENDAR / do_MKCOL: to-do and journal calendars refused with the CalDAV
+  precondition; BridgeError from creating at the provider mapped.
+- do_PROPPATCH: properties changed at the provider with per-property statuses (collections).
+- do_GET: vCard 4.0 on `Accept: text/vcard; version=4.0` (Radicale 3.9 serves 4.0 only
+  with vobject >= 1.0, which davbridge does not require).
+- do_PROPFIND / do_REPORT (answers Radicale renders itself — the bulk shapes never reach it):
+  vCard 4.0 advertised in supported-address-data and served in address-data, and 404s for
+  multiget hrefs the guard took out. These still amend Radicale's serialised XML (a known
+  remainder, listed in the issue's closing note): the streamed shapes render it themselves.
+
 Imports only radicale and bridge.api (plus radicale_plugins and the standard library).
 """
 
@@ -39,9 +63,9 @@ from radicale_plugins import (
     phonebooks,
     putcheck,
     reasons,
+    storage,
 )
 from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal
-from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
 
@@ -130,16 +154,6 @@ def _collection_delete_refusal(path: str, user: str) -> rtypes.WSGIResponse | No
 class BridgeApplication(Application):
     """Radicale's application with write-through error mapping."""
 
-    def _handle_request(self, environ: rtypes.WSGIEnviron) -> Any:
-        """Radicale's answer, with its reason written into generic refusals (reasons.py)."""
-        token = reasons.begin()
-        try:
-            status_text, headers, answers = super()._handle_request(environ)
-        finally:
-            found = reasons.end(token)
-        headers, answers = reasons.explained(status_text, list(headers), list(answers), found)
-        return status_text, headers, answers
-
     def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
         parts = path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == user:
@@ -161,20 +175,17 @@ class BridgeApplication(Application):
         problem = self._put_refusal(environ, path, user)
         if problem is not None:
             return problem.as_radicale()
-        state: dict[str, Any] = {
-            "if_match": bool(environ.get("HTTP_IF_MATCH")),
-            "if_match_value": environ.get("HTTP_IF_MATCH"),
-        }
-        token = request_state.set(state)
+        conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
         try:
-            status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
+            with storage.write_request(conditions) as outcome:
+                status, headers, answer, xml = super().do_PUT(
+                    environ, base_prefix, path, user, *args
+                )
         except BridgeError as exc:
             return _error_response(exc)
         except OverflowError as exc:  # a date the provider mapping cannot represent
             return _text_response(client.BAD_REQUEST, f"A date is out of range: {exc}.")
-        finally:
-            request_state.reset(token)
-        if state.get("stored_differs") and status in (client.CREATED, client.NO_CONTENT):
+        if outcome.stored_differs and status in (client.CREATED, client.NO_CONTENT):
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
         raw = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
         if status == client.CONFLICT and b"no-uid-conflict" in raw:
@@ -215,18 +226,12 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user) or _collection_delete_refusal(path, user)
         if refusal is not None:
             return refusal
-        token = request_state.set(
-            {
-                "if_match": bool(environ.get("HTTP_IF_MATCH")),
-                "if_match_value": environ.get("HTTP_IF_MATCH"),
-            }
-        )
+        conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
         try:
-            return super().do_DELETE(environ, base_prefix, path, user, *args)
+            with storage.write_request(conditions):
+                return super().do_DELETE(environ, base_prefix, path, user, *args)
         except BridgeError as exc:
             return _error_response(exc)
-        finally:
-            request_state.reset(token)
 
     @classmethod
     def _put_refusal(cls, environ: rtypes.WSGIEnviron, path: str, user: str) -> Refusal | None:
@@ -376,6 +381,19 @@ def make_wsgi(
         streamed = fastpath.answer(environ, str(login[0])) if login else None
         if streamed is not None:
             return multistatus.send(streamed, environ, start_response)
-        return dav(environ, start_response)
+        return explained(environ, start_response)
+
+    def explained(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Radicale's answer, with its reason written into generic refusals (reasons.py)."""
+        seen: list[tuple[str, list[tuple[str, str]]]] = []
+        token = reasons.begin()
+        try:
+            answers = list(dav(environ, lambda status, headers, *_: seen.append((status, headers))))
+        finally:
+            found = reasons.end(token)
+        status, headers = seen[0]
+        headers, answers = reasons.explained(status, list(headers), answers, found)
+        start_response(status, headers)
+        return answers
 
     return front.without_body_for_head(app)
