@@ -238,6 +238,10 @@ class Bridge:
     def items(self, coll: CollectionRecord) -> list[ItemRecord]:
         return self.store.items(coll.id)
 
+    def item_records(self, coll: CollectionRecord) -> Iterator[ItemRecord]:
+        """Every item, streamed from the mirror (bulk answers filter them one by one)."""
+        return self.store.item_records(coll.id)
+
     def item_listing(self, coll: CollectionRecord) -> Iterator[tuple[str, str, str]]:
         """(href, etag, component) of every item, streamed, for bulk answers."""
         return self.store.item_listing(coll.id)

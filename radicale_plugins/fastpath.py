@@ -27,7 +27,7 @@ from typing import Any
 from radicale import pathutils
 
 from bridge import api
-from radicale_plugins import cardquery, rights
+from radicale_plugins import cardquery, queries, rights
 from radicale_plugins import multistatus as ms
 from radicale_plugins.multistatus import CALDAV, CARDDAV, DAV, Streamed
 from radicale_plugins.storage import TOKEN_PREFIX, MirrorCollection
@@ -84,8 +84,12 @@ def answer(environ: dict[str, Any], user: str) -> Streamed | None:
     if len(parts) != 2 or parts[0] != user or "r" not in rights.granted(user, path):
         return None
     base = _base_prefix(environ)
-    if method == "REPORT" and root.tag == f"{CARDDAV}addressbook-query":
-        return cardquery.addressbook_query(path, user, root, base, lambda: True)
+    if method == "REPORT" and queries.is_query(root):
+        found = cardquery.addressbook_query(path, user, root, base, lambda: True)
+        if found is not None:
+            return found
+        coll = _Mirror().collection(user, parts[1])
+        return queries.query(root, user, coll, _prefix(base, user, coll)) if coll else None
     if method == "PROPFIND":
         if environ.get("HTTP_DEPTH") != "1":
             return None

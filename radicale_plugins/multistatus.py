@@ -76,6 +76,13 @@ def _marker(tag: str) -> str:
     return f"{{{namespace}}}{_MARK}"
 
 
+def empty() -> bytes:
+    """A whole multistatus without responses, as ElementTree writes it."""
+    return _DECLARATION + ET.tostring(
+        ET.Element(f"{DAV}multistatus"), encoding="utf-8", xml_declaration=False
+    )
+
+
 def end() -> bytes:
     return _END
 

@@ -131,7 +131,8 @@ class MirrorCollection(BaseCollection):
     def path(self) -> str:
         return f"{self._username}/{self.record.name}"
 
-    def _to_item(self, rec: Any) -> radicale_item.Item:
+    def item(self, rec: Any) -> radicale_item.Item:
+        """Radicale's Item for a mirror record (no parsing: text, ETag, UID, time range)."""
         return radicale_item.Item(
             collection_path=self.path,
             collection=self,
@@ -150,10 +151,10 @@ class MirrorCollection(BaseCollection):
         found = api.current().items_by_href(self.record, wanted)
         for href in dict.fromkeys(wanted):
             rec = found.get(href)
-            yield href, (self._to_item(rec) if rec else None)
+            yield href, (self.item(rec) if rec else None)
 
     def get_all(self) -> Iterable[radicale_item.Item]:
-        return (self._to_item(rec) for rec in api.current().items(self.record))
+        return (self.item(rec) for rec in api.current().item_records(self.record))
 
     def has_uid(self, uid: str) -> bool:
         return api.current().has_uid(self.record, uid)
@@ -172,7 +173,7 @@ class MirrorCollection(BaseCollection):
         if tag not in (None, "VEVENT"):
             return
         for rec in api.current().items_outside_window(self.record, start, end):
-            yield self._to_item(rec), False
+            yield self.item(rec), False
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         """RFC 6578: tokens are the collection's change sequence; deletions included."""
@@ -232,7 +233,7 @@ class MirrorCollection(BaseCollection):
             if_match=conditions.if_match,
         )
         outcome.stored_differs = stored.text != text
-        new_item = self._to_item(stored)
+        new_item = self.item(stored)
         return new_item, None
 
     def delete(self, href: str | None = None) -> None:

@@ -153,7 +153,7 @@ class MirrorStore(StoreBase):
             (collection_id,),
         ).fetchall()
 
-    def _stream(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
+    def _stream(self, sql: str, params: tuple[object, ...]) -> Iterator[Any]:
         """Rows of one SELECT read in batches from one statement (one consistent snapshot
         under WAL), so a bulk answer never holds a whole collection; the statement is closed
         when the iteration ends or is abandoned (generator close)."""
@@ -163,6 +163,17 @@ class MirrorStore(StoreBase):
                 yield from rows
         finally:
             cursor.close()
+
+    def item_records(self, collection_id: int) -> Iterator[ItemRecord]:
+        """Every live item in href order, streamed (queries filter them one by one)."""
+        return (
+            _item(r)
+            for r in self._stream(
+                f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
+                "ORDER BY href",
+                (collection_id,),
+            )
+        )
 
     def item_listing(self, collection_id: int) -> Iterator[tuple[str, str, str]]:
         """(href, etag, component) of every live item in href order, streamed (PROPFIND)."""

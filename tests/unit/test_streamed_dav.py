@@ -37,6 +37,12 @@ def event(i: int) -> str:
     )
 
 
+def hours(i: int) -> tuple[int, int]:
+    """The event's time range as the mirror keeps it (2026-07-01, hour i % 24)."""
+    start = 1782864000 + (i % 24) * 3600
+    return start, start + 3600
+
+
 def card(i: int) -> str:
     return (
         f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card-{i}\r\nFN:Person {i} <&>\r\n"
@@ -58,8 +64,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         user.id, conn.id, CollectionKind.CALENDAR, "Work", "Work", None, False, None
     )
     drafts = [
-        ItemDraft(f"ev-{i}", f"r{i}", "1", event(i), "VEVENT", 1782864000 + i, 1782867600 + i)
-        for i in range(EVENTS)
+        ItemDraft(f"ev-{i}", f"r{i}", "1", event(i), "VEVENT", *hours(i)) for i in range(EVENTS)
     ]
     bridge.store.apply_pull(cal.id, drafts, (), "c1", True, time.time())
     book = bridge.store.upsert_collection(
@@ -279,3 +284,62 @@ def env_for(env: Env, method: str, path: str, body: str) -> dict[str, Any]:
     token = base64.b64encode(f"alice:{env.passwords['alice']}".encode()).decode()
     environ["HTTP_AUTHORIZATION"] = f"Basic {token}"
     return environ
+
+
+VEVENT = '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">{}</c:comp-filter></c:comp-filter>'
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "",
+        '<c:time-range start="20260701T030000Z" end="20260701T053000Z"/>',
+        '<c:prop-filter name="SUMMARY"><c:text-match>Meeting 12 </c:text-match></c:prop-filter>',
+        '<c:time-range start="20300101T000000Z" end="20300102T000000Z"/>',  # nothing
+    ],
+)
+@pytest.mark.parametrize(
+    "props", ["<d:getetag/>", "<d:getetag/><c:calendar-data/>", "<d:getcontenttype/>"]
+)
+def test_calendar_query_is_radicales_answer(
+    env: Env, monkeypatch: pytest.MonkeyPatch, inner: str, props: str
+) -> None:
+    cal, _, _, _ = paths(env)
+    body = (
+        f'<?xml version="1.0"?><c:calendar-query {D} {C}><d:prop>{props}</d:prop>'
+        f"<c:filter>{VEVENT.format(inner)}</c:filter></c:calendar-query>"
+    )
+    ours, theirs = both(env, monkeypatch, "REPORT", cal, body, "1")
+    assert ours == theirs
+    assert (b"<response>" in ours) is ("2030" not in inner)
+
+
+@pytest.mark.parametrize("version", ["", ' version="4.0"'])
+def test_addressbook_query_by_name_is_radicales_answer(
+    env: Env, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    _, book, _, _ = paths(env)
+    body = (
+        f'<?xml version="1.0"?><cr:addressbook-query {D} {CR}><d:prop><d:getetag/>'
+        f"<cr:address-data{version}/></d:prop><cr:filter>"
+        '<cr:prop-filter name="FN"><cr:text-match match-type="starts-with">Person 1'
+        "</cr:text-match></cr:prop-filter></cr:filter></cr:addressbook-query>"
+    )
+    ours, theirs = both(env, monkeypatch, "REPORT", book, body, "1")
+    assert ours == theirs and ours.count(b"<response>") == 3  # Person 1, 10, 11
+
+
+def test_a_filter_radicale_refuses_is_still_refused(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cal, _, _, _ = paths(env)
+    body = (
+        f'<?xml version="1.0"?><c:calendar-query {D} {C}><d:prop><d:getetag/></d:prop>'
+        '<c:filter><c:comp-filter name="VCALENDAR"/><c:comp-filter name="VCALENDAR"/>'
+        "</c:filter></c:calendar-query>"  # two top-level comp-filters: Radicale's 400
+    )
+    ours = env.call("REPORT", cal, body=body, headers={"Depth": "1"})
+    with monkeypatch.context() as m:
+        m.setattr(fastpath, "answer", lambda *a, **k: None)
+        theirs = env.call("REPORT", cal, body=body, headers={"Depth": "1"})
+    assert ours[0] == theirs[0] == 400 and ours[2] == theirs[2]
