@@ -51,6 +51,7 @@ from radicale import types as rtypes
 from bridge import api
 from bridge.api import BridgeError, Busy
 from radicale_plugins import (
+    amend,
     cardquery,
     collections,
     fastpath,
@@ -68,10 +69,6 @@ from radicale_plugins import (
 from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal
 
 log = logging.getLogger("davbridge.dav")
-
-
-_VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" />'
-_VCARD4 = b'<CR:address-data-type content-type="text/vcard" version="4.0" />'
 
 
 def radicale_configuration(
@@ -131,10 +128,9 @@ def _with_dropped(environ: rtypes.WSGIEnviron, response: Any) -> Any:
     """A multiget answer with a 404 for each href the guard took out (guards.multiget_hrefs)."""
     dropped = environ.get("davbridge.dropped_hrefs")
     status, headers, answer, xml = response
-    if not dropped or status != 207:
+    if not dropped or status != 207 or not isinstance(answer, bytes):
         return response
-    data = answer.encode("utf-8") if isinstance(answer, str) else answer
-    return status, headers, guards.with_missing(data, dropped), xml
+    return status, headers, amend.amended(answer, amend.with_missing(tuple(dropped))), xml
 
 
 def _collection_delete_refusal(path: str, user: str) -> rtypes.WSGIResponse | None:
@@ -264,9 +260,9 @@ class BridgeApplication(Application):
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
         status, headers, answer, xml = super().do_PROPFIND(environ, base_prefix, path, user, *args)
-        if isinstance(answer, bytes) and _VCARD3_ONLY in answer and _VCARD4 not in answer:
+        if status == 207 and isinstance(answer, bytes) and b"supported-address-data" in answer:
             # Radicale 3.9 advertises 4.0 only with vobject >= 1.0; davbridge converts itself
-            answer = answer.replace(_VCARD3_ONLY, _VCARD3_ONLY + _VCARD4)
+            answer = amend.amended(answer, amend.vcard4_advertised)
         return status, headers, answer, xml
 
     def do_REPORT(
@@ -277,7 +273,8 @@ class BridgeApplication(Application):
             environ, super().do_REPORT(environ, base_prefix, path, user, *args)
         )
         if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):
-            answer = cardquery.vcard4_answer(answer)  # RFC 6352 §10.4 version="4.0"
+            # RFC 6352 §10.4 version="4.0"
+            answer = amend.amended(answer, amend.vcard4_data(api.to_vcard4))
         return status, headers, answer, xml
 
     def do_GET(

@@ -11,8 +11,8 @@ CR:limit/CR:nresults. Numbers are compared in E.164 form (bridge.contacts.phones
 "+49 30 1234567" equals "030 1234567"; search text with letters is left to Radicale.
 A truncated answer ends with a 507 response for the request-URI (RFC 6352 §8.6.1).
 
-`vcard4_answer` rewrites the address data of a multistatus Radicale produced when the
-request asked for version 4.0 (Radicale 3.9 with vobject < 1.0 serves 3.0 only).
+`wants_vcard4` tells the DAV app whether a REPORT Radicale answers asked for version 4.0
+(radicale_plugins.amend converts the address data then).
 Imports only bridge.api and the stdlib.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-import xml.etree.ElementTree as ET  # noqa: S405 - only Radicale's own output is parsed here
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -208,18 +207,3 @@ def _body(
             "</response>"
         ).encode()
     yield ms.end()
-
-
-def vcard4_answer(answer: bytes) -> bytes:
-    """A multistatus with every CR:address-data converted to vCard 4.0."""
-    if b"address-data" not in answer:
-        return answer
-    root = ET.fromstring(answer)  # noqa: S314 - Radicale's own serialised answer
-    changed = False
-    for el in root.iter(f"{CR}address-data"):
-        if el.text and "VERSION:4.0" not in el.text:
-            el.text = api.to_vcard4(el.text)
-            changed = True
-    if not changed:
-        return answer
-    return _HEAD.encode() + ET.tostring(root, encoding="utf-8", xml_declaration=False)

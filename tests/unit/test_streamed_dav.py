@@ -343,3 +343,63 @@ def test_a_filter_radicale_refuses_is_still_refused(
         m.setattr(fastpath, "answer", lambda *a, **k: None)
         theirs = env.call("REPORT", cal, body=body, headers={"Depth": "1"})
     assert ours[0] == theirs[0] == 400 and ours[2] == theirs[2]
+
+
+# -- what is added to the answers Radicale still renders (radicale_plugins.amend) -------------
+def test_vcard4_is_advertised_as_radicale_does_with_a_newer_vobject(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import radicale.utils
+
+    _, book, _, _ = paths(env)
+    body = propfind("<d:resourcetype/><cr:supported-address-data/><d:displayname/>")
+    ours = env.call("PROPFIND", book, body=body, headers={"Depth": "0"})[2]
+    monkeypatch.setattr(radicale.utils, "vobject_supports_vcard4", lambda: True)
+    radicales = env.call("PROPFIND", book, body=body, headers={"Depth": "0"})[2]
+    assert ours == radicales and ours.count(b"address-data-type") == 2
+
+
+def test_amending_keeps_radicales_bytes(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from radicale_plugins import amend
+
+    cal, _, names, _ = paths(env)
+    body = multiget(
+        "c:calendar-multiget",
+        C,
+        cal,
+        names[:30],
+        "<d:getetag/><c:calendar-data/><d:getcontenttype/>",
+    )
+    status, _, answer = env.call("REPORT", cal, body=body, headers={"Depth": "1"})
+    assert status == 207 and b"\r\n" in answer  # Radicale renders this shape itself
+    assert amend.amended(answer, lambda root: True) == answer
+
+
+def test_dropped_hrefs_get_404s_in_answers_radicale_renders(env: Env) -> None:
+    cal, _, names, _ = paths(env)
+    props = "<d:getetag/><c:calendar-data/><d:getcontenttype/>"
+    clean = multiget("c:calendar-multiget", C, cal, names[:5], props)
+    hostile = clean.replace("</d:prop>", "</d:prop><d:href>http://elsewhere.example/x.ics</d:href>")
+    status, _, plain = env.call("REPORT", cal, body=clean, headers={"Depth": "1"})
+    status2, _, answer = env.call(
+        "REPORT", cal, body=hostile, headers={"Depth": "1", "Host": "localhost"}
+    )
+    assert status == status2 == 207
+    _, plain_parts = responses(plain)
+    _, parts = responses(answer)
+    assert sorted(parts) == sorted(
+        [
+            *plain_parts,
+            b"<response><href>http://elsewhere.example/x.ics</href>"
+            b"<status>HTTP/1.1 404 Not Found</status></response>",
+        ]
+    )
+
+
+def test_vcard4_data_in_answers_radicale_renders(env: Env) -> None:
+    _, book, _, names = paths(env)
+    props = '<d:getetag/><d:getcontenttype/><cr:address-data version="4.0"/>'
+    body = multiget("cr:addressbook-multiget", CR, book, names[:3], props)
+    status, headers, answer = env.call("REPORT", book, body=body, headers={"Depth": "1"})
+    assert status == 207 and "Content-Length" in headers  # Radicale's answer, amended
+    assert answer.count(b"VERSION:4.0\r\n") == 3 and b"VERSION:3.0" not in answer
