@@ -7,7 +7,9 @@ The mirror is filled directly through the store (no provider, no sync: what is m
 the serving side alone), with events of about 1.8 kB each, so 50,000 events make a ~90 MB
 multiget answer. The bridge's WSGI application is called in this process, and each answer is
 consumed chunk by chunk as a server writing to a socket would (never joined), so the figures
-are what serving costs. Per pass it prints the RSS before, the peak RSS during the pass
+are what serving costs. With --http the requests go through waitress as the
+server runs it (bridge.serve), from a client process of its own asking for gzip. Per pass it
+prints the RSS before, the peak RSS during the pass
 (`VmHWM` after resetting it through /proc/self/clear_refs) and the multiget's RSS delta (its
 peak minus the RSS before it). A flat series of peaks across passes means nothing grows.
 A benchmark, not a test: it never fails on a figure. Must not change the code it measures.
@@ -19,7 +21,9 @@ import argparse
 import base64
 import gc
 import io
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +39,7 @@ from dav_client import PROPFIND_BODY, multiget_body  # noqa: E402
 
 from bridge import api  # noqa: E402
 from bridge.model import CollectionKind  # noqa: E402
+from bridge.serve import HttpServer  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
 from bridge.store.sqlite import ItemDraft  # noqa: E402
 from radicale_plugins.app import make_wsgi  # noqa: E402
@@ -129,10 +134,48 @@ def call(app: Any, method: str, path: str, body: str, depth: str, auth: str) -> 
     return seen[0], size
 
 
+_CLIENT = """
+import json, sys, requests
+job = json.load(sys.stdin)
+r = requests.request(job["method"], job["url"], data=job["body"].encode(), stream=True,
+    headers={"Depth": job["depth"], "Authorization": "Basic " + job["auth"],
+             "Content-Type": "application/xml; charset=utf-8", "Accept-Encoding": "gzip"})
+size = sum(len(c) for c in r.iter_content(65536))
+print(json.dumps([f"{r.status_code} {r.reason}", size]))
+"""
+
+
+def call_http(
+    url: str, method: str, path: str, body: str, depth: str, auth: str
+) -> tuple[str, int]:
+    """One request from a client process of its own (reads the answer as it arrives)."""
+    job = {
+        "method": method,
+        "url": url.rstrip("/") + path,
+        "body": body,
+        "depth": depth,
+        "auth": auth,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _CLIENT],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    status, size = json.loads(done.stdout)
+    return str(status), int(size)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=50_000)
     p.add_argument("--passes", type=int, default=3)
+    p.add_argument(
+        "--http",
+        action="store_true",
+        help="through waitress on 127.0.0.1 (gzip asked), the client in its own process",
+    )
     args = p.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="davbridge-memory-"))
     settings = Settings().replace("store", data_dir=str(workdir)).replace("sync", background=False)
@@ -143,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         password, path, names = seed(bridge, args.events)
         print(f"seeded {len(names)} events in {time.perf_counter() - began:.0f} s")
         app = make_wsgi(settings.server.max_content_length * 4)
+        server = HttpServer(bridge, "127.0.0.1", 0).start() if args.http else None
+
+        def request(method: str, body: str, depth: str) -> tuple[str, int]:
+            if server is not None:
+                return call_http(server.url, method, path, body, depth, auth)
+            return call(app, method, path, body, depth, auth)
+
         auth = base64.b64encode(f"bench:{password}".encode()).decode()
         multiget = multiget_body([path + n for n in names])
         del names
@@ -152,12 +202,12 @@ def main(argv: list[str] | None = None) -> int:
             gc.collect()
             before = rss_mib()
             reset_peak()
-            status, size = call(app, "PROPFIND", path, PROPFIND_BODY, "1", auth)
+            status, size = request("PROPFIND", PROPFIND_BODY, "1")
             propfind_peak = peak_mib()
             gc.collect()
             before_multiget = rss_mib()
             reset_peak()
-            status2, size2 = call(app, "REPORT", path, multiget, "1", auth)
+            status2, size2 = request("REPORT", multiget, "1")
             multiget_peak = peak_mib()
             gc.collect()
             print(
@@ -167,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" {multiget_peak:.0f} MiB), rss after {rss_mib():.0f} MiB"
             )
             print(f"multiget-rss-delta pass {n} {multiget_peak - before_multiget:.0f} MiB")
+        if server is not None:
+            server.stop()
     finally:
         api.install(None)
         bridge.close()

@@ -117,11 +117,15 @@ def _text_response(
     return Refusal(status, message, headers=headers or {}).as_radicale()
 
 
-def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
+def _refusal(exc: BridgeError) -> Refusal:
     headers: dict[str, str] = {}
     if isinstance(exc, Busy):  # throttled provider, busy collection, write budget spent
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
-    return _text_response(exc.http_status, exc.message, headers)
+    return Refusal(exc.http_status, exc.message, headers=headers)
+
+
+def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
+    return _refusal(exc).as_radicale()
 
 
 def _with_dropped(environ: rtypes.WSGIEnviron, response: Any) -> Any:
@@ -375,7 +379,10 @@ def make_wsgi(
         if refusal is not None:
             return refusal.send(start_response)
         login = environ.get("davbridge.login")
-        streamed = fastpath.answer(environ, str(login[0])) if login else None
+        try:
+            streamed = fastpath.answer(environ, str(login[0])) if login else None
+        except BridgeError as exc:  # e.g. the collection's refresh is busy: 503 + Retry-After
+            return _refusal(exc).send(start_response)
         if streamed is not None:
             return multistatus.send(streamed, environ, start_response)
         return explained(environ, start_response)
