@@ -182,7 +182,7 @@ class MirrorCollection(BaseCollection):
             token = bridge.store.sync_token(self.record.id)
 
             def everything() -> Iterator[str]:
-                yield from (it.href for it in bridge.items(self.record))
+                yield from (href for href, _etag, _component in bridge.item_listing(self.record))
 
             return TOKEN_PREFIX + token, everything()
         if not old_token.startswith(TOKEN_PREFIX):
