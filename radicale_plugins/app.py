@@ -27,8 +27,9 @@ Radicale is used. Radicale has no hook for the following, so these `do_*` method
   with vobject >= 1.0, which davbridge does not require).
 - do_PROPFIND / do_REPORT (answers Radicale renders itself — the bulk shapes never reach it):
   vCard 4.0 advertised in supported-address-data and served in address-data, and 404s for
-  multiget hrefs the guard took out. These still amend Radicale's serialised XML (a known
-  remainder, listed in the issue's closing note): the streamed shapes render it themselves.
+  multiget hrefs the guard took out, added on the element tree and written again with
+  ElementTree (radicale_plugins.amend; never by editing bytes), tested against Radicale's
+  own rendering.
 
 Imports only radicale and bridge.api (plus radicale_plugins and the standard library).
 """
@@ -352,7 +353,8 @@ def make_wsgi(
     max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
 ) -> front.WSGIApp:
     """The complete WSGI application: path and header guards, /health, caller lookup
-    (/lookup, /phonebook/…), login, body guards, then Radicale."""
+    (/lookup, /phonebook/…), login, body guards, the streamed bulk answers (fastpath), then
+    Radicale."""
     dav = BridgeApplication(radicale_configuration(max_content_length, max_occurrences))
     reasons.install()
 
