@@ -61,7 +61,7 @@ from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.collections import EwsCalendarFolders
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
-from bridge.providers.ews.mapping_read import plain
+from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
 from bridge.providers.ews.sync import SyncCursor, sync_changes
 
@@ -303,13 +303,15 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
     def _item(master: Any, own: Sequence[Any]) -> RemoteItem:
         versions = {str(master.id): str(master.changekey)}
         versions.update({str(e.id): str(e.changekey) for e in own})
-        text, client_uid = overlay.apply(ews_to_ical(master, own), overlay_field.stored(master))
+        rendered = ews_rendering(master, own)
+        text, client_uid = overlay.apply(rendered.text, overlay_field.stored(master))
         return RemoteItem(
             remote_id=str(master.id),
             version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
             uid=client_uid or str(master.uid or master.id),
             ical=text,
             member_ids=tuple(sorted(str(e.id) for e in own)),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
