@@ -5,11 +5,14 @@ all-day, floating and foreign-zone events), while the first sync parses nothing 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from icalendar import Calendar, Event
 
 from bridge.errors import IncompleteItem
+from bridge.ical.rendering import serialise
 from bridge.ical.timerange import enclosing_range
 from bridge.providers.ews.mapping_read import ews_rendering
 from bridge.providers.google.mapping_read import google_rendering
@@ -43,3 +46,20 @@ def test_google_range_is_the_texts(name: str) -> None:
 def test_ews_range_is_the_texts(name: str) -> None:
     for master, *exceptions in ews_cases._resources(name):
         _check(lambda master=master, exceptions=exceptions: ews_rendering(master, exceptions))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    ["short", "x" * 73, "x" * 74, "x" * 75, "y" * 200, "é" * 40, "a\\,b" * 30, "ü" + "z" * 73],
+)
+def test_serialise_is_icalendars_own_bytes(summary: str) -> None:
+    cal = Calendar()
+    cal.add("PRODID", "-//t//t//EN")
+    cal.add("VERSION", "2.0")
+    event = Event()
+    event.add("UID", "u1")
+    event.add("SUMMARY", summary)
+    event.add("DESCRIPTION", summary + "\n" + summary)
+    event.add("DTSTART", dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC))
+    cal.add_component(event)
+    assert serialise(cal) == cal.to_ical().decode("utf-8")

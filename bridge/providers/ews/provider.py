@@ -111,8 +111,10 @@ def _parse_version(version: str | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _in_window(ical: str, window: SyncWindow) -> bool:
-    start, end = enclosing_range(ical)
+def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
+    """Whether the item has an occurrence in the window: the mapping's range when it gave one
+    (no parse), else the range of the text."""
+    start, end = item.span if item.span is not None else enclosing_range(item.ical)
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
@@ -261,7 +263,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         masters = self._masters(fetched, folder, PULL_POLICY)
         items: list[RemoteItem] = []
         for item in self._items(masters, folder, PULL_POLICY):
-            if _in_window(item.ical, window):
+            if _in_window(item, window):
                 removed.pop(item.remote_id, None)
                 items.append(item)
             elif not reset:
