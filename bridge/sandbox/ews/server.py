@@ -214,7 +214,12 @@ class EwsSandbox:
         return self.mailboxes.get(self.auth.account_of(user), self.service)
 
     def reseed(self, seed: bool, bulk_events: int) -> None:
+        """A fresh mailbox. Its SyncStates belong to a new generation: one handed out for the
+        old mailbox gets ErrorInvalidSyncStateData ("Handling synchronization-related errors
+        in EWS in Exchange": a state that does not belong to the folder), even where the new
+        mailbox repeats the old ids and change numbers (same-day seeds are deterministic)."""
         store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        store.epoch = self.service.store.epoch + 1
         self.service.store = store
         self.service.faults.clear()
         self._generation += 1
