@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bridge.sandbox.ews import control, persist
 from bridge.sandbox.ews.auth import Authenticator, ConnAuth
-from bridge.sandbox.ews.seed import seeded_store
+from bridge.sandbox.ews.seed import ensure_bulk_calendar, seeded_store
 from bridge.sandbox.ews.service import EwsService
 from bridge.sandbox.ews.soap import ServerVersion
 from bridge.sandbox.ews.store import Store
@@ -160,7 +160,10 @@ class EwsSandbox:
         port: int = 0,
         seed: bool = True,
         bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: the mailbox is one calendar of N events (benchmarks);
+        `bulk_calendar`: a "Bulk" calendar of N events is added beside the seed (demo)."""
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
@@ -172,6 +175,7 @@ class EwsSandbox:
             self.port = port or int(loaded.get("port", 0))
         else:
             store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        ensure_bulk_calendar(store, bulk_calendar, dt.datetime.now(dt.UTC))
         self.service = EwsService(store, OWNER_NAME, UPN, version=ServerVersion())
         self.mailboxes: dict[str, EwsService] = {}  # added accounts: lower-case UPN -> mailbox
         for account in (loaded or {}).get("accounts", ()):
