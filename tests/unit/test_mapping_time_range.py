@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar, Event
@@ -14,6 +15,7 @@ from icalendar import Calendar, Event
 from bridge.errors import IncompleteItem
 from bridge.ical.rendering import serialise
 from bridge.ical.timerange import enclosing_range
+from bridge.ical.timezones import vtimezone
 from bridge.providers.ews.mapping_read import ews_rendering
 from bridge.providers.google.mapping_read import google_rendering
 from bridge.providers.graph.mapping_read import graph_rendering
@@ -63,3 +65,18 @@ def test_serialise_is_icalendars_own_bytes(summary: str) -> None:
     event.add("DTSTART", dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC))
     cal.add_component(event)
     assert serialise(cal) == cal.to_ical().decode("utf-8")
+
+
+def test_serialise_with_shared_time_zones_is_icalendars_own_bytes() -> None:
+    zone = vtimezone("Europe/Berlin", 2026, 2027)  # cached: the same object every time
+    for n in range(3):
+        cal = Calendar()
+        cal.add("PRODID", "-//t//t//EN")
+        cal.add("VERSION", "2.0")
+        cal.add_component(zone)
+        event = Event()
+        event.add("UID", f"u{n}")
+        event.add("DTSTART", dt.datetime(2026, 7, 5, 10 + n, tzinfo=ZoneInfo("Europe/Berlin")))
+        cal.add_component(event)
+        assert serialise(cal) == cal.to_ical().decode("utf-8")
+    assert vtimezone("Europe/Berlin", 2026, 2027) is zone
