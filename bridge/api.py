@@ -209,7 +209,7 @@ class Bridge:
             verify_password(password, hash_password("timing-equaliser"))
         return False
 
-    # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
+    # -- DAV reads (mirror only; stale collections get a background refresh) ---------------
     def collections_for(self, username: str) -> list[CollectionRecord]:
         """The user's collections clients see: those of connections switched off or not
         permitted for the kind are left out (A1, A4)."""
@@ -229,7 +229,8 @@ class Bridge:
         return coll if coll is not None and self.engine.wanted(coll) else None
 
     def fresh(self, coll: CollectionRecord) -> CollectionRecord:
-        """The collection after a refresh if it was stale (bounded wait)."""
+        """The collection as the mirror has it; a stale one has its refresh scheduled (not
+        waited for, except the bounded first fill of a never-synced one)."""
         if self.engine.is_stale(coll):
             self.refresher.ensure_fresh(coll)
             return self.store.collection(coll.id)
