@@ -17,9 +17,9 @@ from bridge.settings import Settings
 
 @dataclass(frozen=True)
 class SandboxInfos:
-    graph: Any = None  # bridge.sandbox.server.SandboxInfo
-    google: Any = None  # bridge.sandbox.google.server.GoogleSandboxInfo
-    ews: Any = None  # bridge.sandbox.ews.server.EwsSandboxInfo
+    graph: Any = None  # sandbox.server.SandboxInfo
+    google: Any = None  # sandbox.google.server.GoogleSandboxInfo
+    ews: Any = None  # sandbox.ews.server.EwsSandboxInfo
 
     @property
     def primary_user(self) -> str | None:
@@ -138,19 +138,19 @@ class DemoSandboxes:
         ports = self._ports()
         infos: dict[str, Any] = {}
         if ProviderKind.GRAPH in self.providers:
-            from bridge.sandbox.server import Sandbox
+            from sandbox.server import Sandbox
 
             self.graph, infos["graph"] = self._start(
                 Sandbox, self.data_dir / "sandbox", ports.get("graph_port", 0)
             )
         if ProviderKind.GOOGLE in self.providers:
-            from bridge.sandbox.google.server import GoogleSandbox
+            from sandbox.google.server import GoogleSandbox
 
             self.google, infos["google"] = self._start(
                 GoogleSandbox, self.data_dir / "sandbox-google", ports.get("google_port", 0)
             )
         if ProviderKind.EWS in self.providers:
-            from bridge.sandbox.ews.server import EwsSandbox
+            from sandbox.ews.server import EwsSandbox
 
             self.ews, infos["ews"] = self._start(
                 EwsSandbox, self.data_dir / "sandbox-ews", ports.get("ews_port", 0)

@@ -14,8 +14,8 @@ import uuid
 
 from aiohttp import web
 
-from bridge.sandbox.mailbox import User
-from bridge.sandbox.state import STATE_KEY, SandboxState
+from sandbox.mailbox import User
+from sandbox.state import STATE_KEY, SandboxState
 
 OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
 TENANT_ALIASES = {"common", "organizations", "contoso.example"}

@@ -1,4 +1,4 @@
-"""Running one sandbox alone from the command line (`python -m bridge.sandbox…`): parse the
+"""Running one sandbox alone from the command line (`python -m sandbox…`): parse the
 common options, start it, print its info as one JSON line, serve until SIGINT/SIGTERM, save.
 
 Must not contain sandbox behaviour.

@@ -25,9 +25,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.contacts_model import Contact, ContactFolder, ContactStore
-from bridge.sandbox.gerrors import GraphError
-from bridge.sandbox.state import STATE_KEY, SandboxState
+from sandbox.contacts_model import Contact, ContactFolder, ContactStore
+from sandbox.gerrors import GraphError
+from sandbox.state import STATE_KEY, SandboxState
 
 
 def _st(request: web.Request) -> SandboxState:

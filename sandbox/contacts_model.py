@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.contacts_delta import ContactDelta
-from bridge.sandbox.contacts_props import compose_display_name, render, validate
-from bridge.sandbox.gerrors import GraphError, not_found
-from bridge.sandbox.mailbox import new_change_key, new_id
+from sandbox.contacts_delta import ContactDelta
+from sandbox.contacts_props import compose_display_name, render, validate
+from sandbox.gerrors import GraphError, not_found
+from sandbox.mailbox import new_change_key, new_id
 
 WELL_KNOWN_DEFAULT = "contacts"
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.sandbox.gerrors import GraphError, bad_request
+from sandbox.gerrors import GraphError, bad_request
 
 STRING_PROPS = (
     "fileAs",

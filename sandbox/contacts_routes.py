@@ -29,14 +29,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bridge.sandbox import extprops, gtime
-from bridge.sandbox.contacts_delta import DEFAULT_PAGE_SIZE
-from bridge.sandbox.contacts_model import Contact, ContactFolder
-from bridge.sandbox.contacts_props import select
-from bridge.sandbox.gerrors import GraphError, bad_request, not_found
+from sandbox import extprops, gtime
+from sandbox.contacts_delta import DEFAULT_PAGE_SIZE
+from sandbox.contacts_model import Contact, ContactFolder
+from sandbox.contacts_props import select
+from sandbox.gerrors import GraphError, bad_request, not_found
 
 if TYPE_CHECKING:
-    from bridge.sandbox.graph_routes import Ctx
+    from sandbox.graph_routes import Ctx
 
 
 def _url(ctx: Ctx, path: str, params: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.contacts_model import ContactFolder, ContactStore
+from sandbox.contacts_model import ContactFolder, ContactStore
 
 RANDOM_SEED = 20_250_404
 DEFAULT, CLIENTS, EUROPE, FAMILY = "contacts", "clients", "europe", "family"

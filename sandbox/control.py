@@ -53,15 +53,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox import identity
-from bridge.sandbox.delta import DeltaStore
-from bridge.sandbox.eventprops import EXTENDED_KEY
-from bridge.sandbox.extprops import expanded
-from bridge.sandbox.gerrors import GraphError
-from bridge.sandbox.graph_http import error_response
-from bridge.sandbox.mailbox import Calendar, Instance, User
-from bridge.sandbox.render import render_calendar, render_event
-from bridge.sandbox.state import STATE_KEY, SandboxState
+from sandbox import identity
+from sandbox.delta import DeltaStore
+from sandbox.eventprops import EXTENDED_KEY
+from sandbox.extprops import expanded
+from sandbox.gerrors import GraphError
+from sandbox.graph_http import error_response
+from sandbox.mailbox import Calendar, Instance, User
+from sandbox.render import render_calendar, render_event
+from sandbox.state import STATE_KEY, SandboxState
 
 InfoFn = Callable[[], dict[str, Any]]
 INFO_KEY: web.AppKey[InfoFn] = web.AppKey("sandbox_info", InfoFn)  # type: ignore[arg-type]
@@ -165,7 +165,7 @@ async def calendar_events(request: web.Request) -> web.StreamResponse:
 
 
 def _instance(st: SandboxState, item_id: str) -> Instance:
-    from bridge.sandbox.mailbox import parse_occurrence_id
+    from sandbox.mailbox import parse_occurrence_id
 
     occ = parse_occurrence_id(item_id)
     ev = st.mailboxes.events.get(occ[0] if occ else item_id)
@@ -275,7 +275,7 @@ async def throttle(request: web.Request) -> web.Response:
 
 
 def reset_state(st: SandboxState, seed: bool, bulk_events: int) -> None:
-    from bridge.sandbox.seeding import apply_seed, load_seed
+    from sandbox.seeding import apply_seed, load_seed
 
     mb = st.mailboxes
     mb.calendars.clear()
@@ -292,7 +292,7 @@ def reset_state(st: SandboxState, seed: bool, bulk_events: int) -> None:
     if seed or bulk_events:
         apply_seed(mb, st.user_id, load_seed(bulk_events))
     if seed:
-        from bridge.sandbox.contacts_seed import apply_contacts_seed
+        from sandbox.contacts_seed import apply_contacts_seed
 
         apply_contacts_seed(st.contacts, st.user_id)
     if not mb.calendars_of(st.user_id):
@@ -331,7 +331,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_control/requests/reset", requests_log)
     r.add_post("/_control/throttle", throttle)
     r.add_post("/_control/reset", reset)
-    from bridge.sandbox import contacts_control, issued_control, users_control
+    from sandbox import contacts_control, issued_control, users_control
 
     contacts_control.add_routes(app)
     users_control.add_routes(app)

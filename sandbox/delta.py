@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.mailbox import Calendar, Mailboxes, parse_occurrence_id
+from sandbox.mailbox import Calendar, Mailboxes, parse_occurrence_id
 
 DEFAULT_PAGE_SIZE = 10  # Graph's default page size for Outlook collections
 MAX_PAGE_SIZE = 1000

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.sandbox import extprops, gtime, recurrence
-from bridge.sandbox.gerrors import bad_request
+from sandbox import extprops, gtime, recurrence
+from sandbox.gerrors import bad_request
 
 # properties a client may write on an event (resources/event.md, writable ones we model)
 WRITABLE = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bridge.sandbox.gerrors import bad_request
+from sandbox.gerrors import bad_request
 
 EXTENDED = "singleValueExtendedProperties"
 _OSTR = r"'((?:[^']|'')*)'"

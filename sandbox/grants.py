@@ -19,10 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.aad import OIDC_SCOPES, aad_error, bad_tenant, scopes_of, st_of, tenant_ok
-from bridge.sandbox.mailbox import User
-from bridge.sandbox.state import SandboxState
-from bridge.sandbox.tokens import unsigned_jwt
+from sandbox.aad import OIDC_SCOPES, aad_error, bad_tenant, scopes_of, st_of, tenant_ok
+from sandbox.mailbox import User
+from sandbox.state import SandboxState
+from sandbox.tokens import unsigned_jwt
 
 
 def _client(st: SandboxState, request: web.Request, form: dict[str, str]) -> tuple[str, Any]:

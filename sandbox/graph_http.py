@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bridge.sandbox.gerrors import GraphError
-from bridge.sandbox.state import STATE_KEY, SandboxState
-from bridge.sandbox.tokens import AccessToken
+from sandbox.gerrors import GraphError
+from sandbox.state import STATE_KEY, SandboxState
+from sandbox.tokens import AccessToken
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # per-request values (each aiohttp request runs in its own task, so its own context)

@@ -23,14 +23,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bridge.sandbox import delta as deltamod
-from bridge.sandbox import extprops, gtime
-from bridge.sandbox.eventprops import EXTENDED_KEY
-from bridge.sandbox.gerrors import GraphError, access_denied, bad_request, not_found
-from bridge.sandbox.graph_http import authenticate, mailbox_slot
-from bridge.sandbox.mailbox import Calendar, Instance, Mailboxes, User
-from bridge.sandbox.render import etag, removed, render_calendar, render_event
-from bridge.sandbox.state import STATE_KEY, SandboxState
+from sandbox import delta as deltamod
+from sandbox import extprops, gtime
+from sandbox.eventprops import EXTENDED_KEY
+from sandbox.gerrors import GraphError, access_denied, bad_request, not_found
+from sandbox.graph_http import authenticate, mailbox_slot
+from sandbox.mailbox import Calendar, Instance, Mailboxes, User
+from sandbox.render import etag, removed, render_calendar, render_event
+from sandbox.state import STATE_KEY, SandboxState
 
 DEFAULT_PAGE = 10  # Graph's default page size for Outlook collections
 
@@ -195,7 +195,7 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
             raise GraphError(405, "Request_BadRequest", "Method not allowed.")
         return ctx.respond(_user_json(ctx, ctx.user))
     if low[0] in ("contacts", "contactfolders"):
-        from bridge.sandbox import contacts_routes
+        from sandbox import contacts_routes
 
         return await contacts_routes.dispatch(ctx, method, parts)
     # resolve the calendar part: calendars/{id}/..., calendar/..., or (default) events/...

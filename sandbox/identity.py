@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bridge.sandbox import grants
-from bridge.sandbox.aad import (
+from sandbox import grants
+from sandbox.aad import (
     aad_error,
     bad_tenant,
     check_password,
@@ -27,9 +27,9 @@ from bridge.sandbox.aad import (
     st_of,
     tenant_ok,
 )
-from bridge.sandbox.mailbox import User
-from bridge.sandbox.state import SandboxState
-from bridge.sandbox.tokens import CODE_LIFETIME, DEVICE_CODE_LIFETIME, AuthCode, DeviceCode
+from sandbox.mailbox import User
+from sandbox.state import SandboxState
+from sandbox.tokens import CODE_LIFETIME, DEVICE_CODE_LIFETIME, AuthCode, DeviceCode
 
 
 async def discovery(request: web.Request) -> web.Response:

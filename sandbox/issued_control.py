@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.sandbox.state import STATE_KEY
+from sandbox.state import STATE_KEY
 
 
 async def issued(request: web.Request) -> web.Response:

@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox import gtime, recurrence
-from bridge.sandbox.eventprops import EXTENDED_KEY, event_times, validate_props
-from bridge.sandbox.gerrors import GraphError, access_denied, bad_request, not_found
+from sandbox import gtime, recurrence
+from sandbox.eventprops import EXTENDED_KEY, event_times, validate_props
+from sandbox.gerrors import GraphError, access_denied, bad_request, not_found
 
 _OCC_PREFIX = "AAMkOC"
 

@@ -1,6 +1,6 @@
 """Load and save the sandbox state as JSON in a state directory (TLS PEMs live beside it).
 
-Writes are atomic and durable (bridge.sandbox.atomic: temp file + fsync + rename) so a killed sandbox never leaves half a state file.
+Writes are atomic and durable (sandbox.atomic: temp file + fsync + rename) so a killed sandbox never leaves half a state file.
 This module must not know what the state means; it only (de)serializes SandboxState.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bridge.sandbox.atomic import write_atomic
-from bridge.sandbox.state import SandboxState
+from sandbox.atomic import write_atomic
+from sandbox.state import SandboxState
 
 STATE_FILE = "graph-sandbox.json"
 

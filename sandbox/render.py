@@ -12,8 +12,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from bridge.sandbox import gtime
-from bridge.sandbox.mailbox import Calendar, Instance, Mailboxes, key_to_utc
+from sandbox import gtime
+from sandbox.mailbox import Calendar, Instance, Mailboxes, key_to_utc
 
 _NEVER = "0001-01-01T00:00:00Z"
 

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from bridge.sandbox.seed_demo import (
+from sandbox.seed_demo import (
     ALEX,
     CALENDAR,
     HOLIDAYS,
@@ -28,8 +28,8 @@ from bridge.sandbox.seed_demo import (
     timezone_events,
     zoom_events,
 )
-from bridge.sandbox.seed_filler import filler_events, holiday_events
-from bridge.sandbox.seed_model import (
+from sandbox.seed_filler import filler_events, holiday_events
+from sandbox.seed_model import (
     Seed,
     SeedCalendar,
     SeedEvent,

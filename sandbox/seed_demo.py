@@ -15,8 +15,8 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.sandbox import seed_invites as inv
-from bridge.sandbox.seed_model import (
+from sandbox import seed_invites as inv
+from sandbox.seed_model import (
     Body,
     Person,
     SeedEvent,

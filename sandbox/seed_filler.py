@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bridge.sandbox.seed_demo import (
+from sandbox.seed_demo import (
     ALEX,
     COLLEAGUES,
     ET,
@@ -25,7 +25,7 @@ from bridge.sandbox.seed_demo import (
     Plan,
     zoom_add_in,
 )
-from bridge.sandbox.seed_model import Body, all_day, email, nth_weekday, timed
+from sandbox.seed_model import Body, all_day, email, nth_weekday, timed
 
 TOPICS = (
     "Project sync",

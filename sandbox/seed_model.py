@@ -1,6 +1,6 @@
 """Seed data types for the Graph sandbox, and builders for Graph event request bodies.
 
-The types are what `bridge.sandbox.seed` exports; the builders turn plain Python values into the
+The types are what `sandbox.seed` exports; the builders turn plain Python values into the
 JSON shapes of Microsoft's documented `POST /me/calendars/{id}/events` request (pages "Create
 Event" user-post-events, "event resource type", "recurrencePattern resource type",
 "recurrenceRange resource type", "dateTimeTimeZone resource type" in microsoft-graph-docs).

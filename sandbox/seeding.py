@@ -1,4 +1,4 @@
-"""Apply a seed (bridge.sandbox.seed.Seed, duck-typed) to the mailbox model.
+"""Apply a seed (sandbox.seed.Seed, duck-typed) to the mailbox model.
 
 Every item goes through the same model operations the Graph routes use (create, occurrence
 PATCH, occurrence DELETE), so seeded data has the ids, changeKeys and exceptions an API client
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.sandbox.mailbox import Calendar, Event, Mailboxes
+from sandbox.mailbox import Calendar, Event, Mailboxes
 
 
 def apply_seed(mb: Mailboxes, user_id: str, seed: Any) -> dict[str, str]:
@@ -53,7 +53,7 @@ def apply_seed(mb: Mailboxes, user_id: str, seed: Any) -> dict[str, str]:
 
 def load_seed(bulk_events: int, now: dt.datetime | None = None) -> Any:
     """The demo seed, or the bulk seed when `bulk_events` > 0 (imported lazily)."""
-    from bridge.sandbox import seed as seedmod
+    from sandbox import seed as seedmod
 
     now = now or dt.datetime.now(dt.UTC)
     return seedmod.bulk_seed(bulk_events, now) if bulk_events > 0 else seedmod.demo_seed(now)

@@ -16,10 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox import control, graph_http, graph_routes, identity, persist
-from bridge.sandbox.apphost import AppHost, bind
-from bridge.sandbox.state import DEMO_PASSWORD, STATE_KEY, SandboxState, fresh_state
-from bridge.sandbox.tls import ensure_tls, server_context
+from sandbox import control, graph_http, graph_routes, identity, persist
+from sandbox.apphost import AppHost, bind
+from sandbox.state import DEMO_PASSWORD, STATE_KEY, SandboxState, fresh_state
+from sandbox.tls import ensure_tls, server_context
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Sandbox:
         st = persist.load(self.state_dir) if self.state_dir is not None else None
         if st is None:
             st = fresh_state()
-            from bridge.sandbox.control import reset_state
+            from sandbox.control import reset_state
 
             reset_state(st, self.seed, self.bulk_events)
         self.state = st

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.contacts_model import ContactStore
-from bridge.sandbox.delta import DeltaStore
-from bridge.sandbox.mailbox import Mailboxes, new_guid
-from bridge.sandbox.throttle import Faults, Throttle
-from bridge.sandbox.tokens import App, TokenStore
+from sandbox.contacts_model import ContactStore
+from sandbox.delta import DeltaStore
+from sandbox.mailbox import Mailboxes, new_guid
+from sandbox.throttle import Faults, Throttle
+from sandbox.tokens import App, TokenStore
 
 DEMO_USER = "alex@contoso.example"
 DEMO_PASSWORD = "correct horse battery staple"  # noqa: S105 - sandbox demo credential

@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.gerrors import GraphError
-from bridge.sandbox.state import STATE_KEY
+from sandbox.gerrors import GraphError
+from sandbox.state import STATE_KEY
 
 
 def _text(body: dict[str, Any], key: str) -> str:

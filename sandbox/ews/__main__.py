@@ -1,4 +1,4 @@
-"""Run the EWS sandbox alone: `python -m bridge.sandbox.ews --state-dir D --port P`.
+"""Run the EWS sandbox alone: `python -m sandbox.ews --state-dir D --port P`.
 
 Prints the EwsSandboxInfo as one JSON line on stdout, then serves until SIGINT/SIGTERM, saving
 state on the way out. This module must not contain sandbox behaviour.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from bridge.sandbox.cli import run
-from bridge.sandbox.ews.server import EwsSandbox
+from sandbox.cli import run
+from sandbox.ews.server import EwsSandbox
 
 if __name__ == "__main__":
-    sys.exit(run("python -m bridge.sandbox.ews", "Exchange Web Services sandbox", EwsSandbox))
+    sys.exit(run("python -m sandbox.ews", "Exchange Web Services sandbox", EwsSandbox))

@@ -21,12 +21,12 @@ import copy
 import datetime as dt
 from typing import Any
 
-from bridge.sandbox.ews import contacts_edit
-from bridge.sandbox.ews.contacts_model import INDEXED, is_contact
-from bridge.sandbox.ews.edits import delete as delete_item
-from bridge.sandbox.ews.service import EwsService
-from bridge.sandbox.ews.soap import EwsError, fmt_datetime
-from bridge.sandbox.ews.store import CalItem, Fields
+from sandbox.ews import contacts_edit
+from sandbox.ews.contacts_model import INDEXED, is_contact
+from sandbox.ews.edits import delete as delete_item
+from sandbox.ews.service import EwsService
+from sandbox.ews.soap import EwsError, fmt_datetime
+from sandbox.ews.store import CalItem, Fields
 
 Json = dict[str, Any]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bridge.sandbox.ews.contacts_model import normalize
-from bridge.sandbox.ews.soap import EwsError
-from bridge.sandbox.ews.store import CalItem, Fields, Folder, Store
+from sandbox.ews.contacts_model import normalize
+from sandbox.ews.soap import EwsError
+from sandbox.ews.store import CalItem, Fields, Folder, Store
 
 
 def _writable(folder: Folder | None) -> Folder:

@@ -22,8 +22,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from bridge.sandbox.ews.soap import local
-from bridge.sandbox.ews.store import CalItem, Fields
+from sandbox.ews.soap import local
+from sandbox.ews.store import CalItem, Fields
 
 CONTACT_CLASS = "IPM.Contact"
 TEXT_FIELDS = (

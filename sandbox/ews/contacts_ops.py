@@ -12,12 +12,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from bridge.sandbox.ews import contacts_edit, contacts_parse
-from bridge.sandbox.ews.contacts_model import is_contact
-from bridge.sandbox.ews.store import CalItem, Folder
+from sandbox.ews import contacts_edit, contacts_parse
+from sandbox.ews.contacts_model import is_contact
+from sandbox.ews.store import CalItem, Folder
 
 if TYPE_CHECKING:
-    from bridge.sandbox.ews.service import EwsService
+    from sandbox.ews.service import EwsService
 
 __all__ = ["create", "is_contact", "update"]
 

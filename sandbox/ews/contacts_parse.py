@@ -20,7 +20,7 @@ import copy
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from bridge.sandbox.ews.contacts_model import (
+from sandbox.ews.contacts_model import (
     ADDRESS_PARTS,
     DATE_FIELDS,
     DICT_OF_URI,
@@ -31,8 +31,8 @@ from bridge.sandbox.ews.contacts_model import (
     address_part,
     extended_key,
 )
-from bridge.sandbox.ews.soap import EwsError, local, parse_datetime, t
-from bridge.sandbox.ews.store import Fields
+from sandbox.ews.soap import EwsError, local, parse_datetime, t
+from sandbox.ews.store import Fields
 
 
 def _entries(elem: ET.Element, name: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bridge.sandbox.ews import contacts_edit
-from bridge.sandbox.ews.store import Fields, Store
+from sandbox.ews import contacts_edit
+from sandbox.ews.store import Fields, Store
 
 FOLDERS = (
     ("clients", "Clients", None),

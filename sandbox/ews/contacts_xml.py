@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from bridge.sandbox.ews.contacts_model import ADDRESS_PARTS, INDEXED, extended_key
-from bridge.sandbox.ews.itemxml import RenderContext, View, body_as
-from bridge.sandbox.ews.soap import fmt_bool, fmt_datetime, sub
+from sandbox.ews.contacts_model import ADDRESS_PARTS, INDEXED, extended_key
+from sandbox.ews.itemxml import RenderContext, View, body_as
+from sandbox.ews.soap import fmt_bool, fmt_datetime, sub
 
 ORDER = (
     "ItemId",

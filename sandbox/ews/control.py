@@ -27,9 +27,9 @@ as EWS operations, so ChangeKeys change and SyncFolderItems reports them.
   GET  /_control/log      {"requests": [...], "counts": {op: n}}
   POST /_control/reset-log
   POST /_control/reset    {"seed": true, "bulk_events": 0}  fresh mailbox (new ids)
-  GET|POST /_control/contacts…            contacts (see bridge.sandbox.ews.contacts_control)
+  GET|POST /_control/contacts…            contacts (see sandbox.ews.contacts_control)
   GET|POST /_control/users…               more accounts, each with a mailbox; their passwords
-                                          (see bridge.sandbox.ews.users_control)
+                                          (see sandbox.ews.users_control)
 
 This module must not speak SOAP.
 """
@@ -40,12 +40,12 @@ import base64
 import datetime as dt
 from typing import Any, Protocol
 
-from bridge.sandbox.ews import contacts_control, edits, itemparse, users_control
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.seed import graph_to_fields
-from bridge.sandbox.ews.service import EwsService, FaultRule
-from bridge.sandbox.ews.soap import EwsError, fmt_datetime
-from bridge.sandbox.ews.store import Fields
+from sandbox.ews import contacts_control, edits, itemparse, users_control
+from sandbox.ews import recurrence as erec
+from sandbox.ews.seed import graph_to_fields
+from sandbox.ews.service import EwsService, FaultRule
+from sandbox.ews.soap import EwsError, fmt_datetime
+from sandbox.ews.store import Fields
 
 Json = dict[str, Any]
 
@@ -184,7 +184,7 @@ def _dispatch(  # noqa: C901 - a flat route table
             or "event" in body
             and body["event"].get("recurrence")
         ):
-            from bridge.sandbox import recurrence as rec
+            from sandbox import recurrence as rec
 
             raw = data.get("Recurrence") or body["event"]["recurrence"]
             start_local = data["Start"].astimezone(erec.zone(data["StartTimeZone"]))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.soap import EwsError
-from bridge.sandbox.ews.store import EXCEPTION_FIELDS, CalItem, Fields, Store
+from sandbox.ews import recurrence as erec
+from sandbox.ews.soap import EwsError
+from sandbox.ews.store import EXCEPTION_FIELDS, CalItem, Fields, Store
 
 SERIES_ONLY = ("Recurrence", "StartTimeZone", "EndTimeZone", "UID", "Organizer")
 

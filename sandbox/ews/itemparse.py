@@ -12,10 +12,10 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.contacts_model import extended_key
-from bridge.sandbox.ews.soap import EwsError, local, parse_bool, parse_datetime, t
-from bridge.sandbox.ews.store import Fields
+from sandbox.ews import recurrence as erec
+from sandbox.ews.contacts_model import extended_key
+from sandbox.ews.soap import EwsError, local, parse_bool, parse_datetime, t
+from sandbox.ews.store import Fields
 
 SIMPLE_TEXT = ("Subject", "Location", "UID", "Sensitivity", "Importance", "LegacyFreeBusyStatus")
 BOOLS = ("ReminderIsSet", "IsAllDayEvent", "IsCancelled")

@@ -17,10 +17,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.contacts_model import extended_key
-from bridge.sandbox.ews.soap import fmt_bool, fmt_datetime, local, sub, t
-from bridge.sandbox.ews.store import CalItem, Fields, Folder, Store, occurrence_id
+from sandbox.ews import recurrence as erec
+from sandbox.ews.contacts_model import extended_key
+from sandbox.ews.soap import fmt_bool, fmt_datetime, local, sub, t
+from sandbox.ews.store import CalItem, Fields, Folder, Store, occurrence_id
 
 DEFAULT_FIELDS = (
     "item:Subject",
@@ -374,7 +374,7 @@ class RenderContext:
 
 def render(parent: ET.Element, v: View, ctx: RenderContext) -> ET.Element:
     if v.item.data.get("ItemClass") == "IPM.Contact":
-        from bridge.sandbox.ews import contacts_xml  # contacts render as t:Contact
+        from sandbox.ews import contacts_xml  # contacts render as t:Contact
 
         return contacts_xml.render(parent, v, ctx)
     node = sub(parent, "t:CalendarItem")

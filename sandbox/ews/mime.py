@@ -16,10 +16,10 @@ from typing import Any
 
 import icalendar
 
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.itemxml import View, html_to_text, my_response, view_of
-from bridge.sandbox.ews.soap import fmt_bool, fmt_datetime
-from bridge.sandbox.ews.store import Folder, Store
+from sandbox.ews import recurrence as erec
+from sandbox.ews.itemxml import View, html_to_text, my_response, view_of
+from sandbox.ews.soap import fmt_bool, fmt_datetime
+from sandbox.ews.store import Folder, Store
 
 _PARTSTAT = {
     "Accept": "ACCEPTED",

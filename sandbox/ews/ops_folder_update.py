@@ -12,11 +12,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from bridge.sandbox.ews.ops_folders import render_folder
-from bridge.sandbox.ews.soap import EwsError, Request, error, m, sub, success, t
+from sandbox.ews.ops_folders import render_folder
+from sandbox.ews.soap import EwsError, Request, error, m, sub, success, t
 
 if TYPE_CHECKING:
-    from bridge.sandbox.ews.service import EwsService
+    from sandbox.ews.service import EwsService
 
 
 def _new_name(change: ET.Element) -> str:

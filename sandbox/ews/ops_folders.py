@@ -13,12 +13,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from bridge.sandbox.ews import mime, restrict
-from bridge.sandbox.ews.soap import EwsError, Request, error, fmt_bool, local, m, sub, success, t
-from bridge.sandbox.ews.store import Folder
+from sandbox.ews import mime, restrict
+from sandbox.ews.soap import EwsError, Request, error, fmt_bool, local, m, sub, success, t
+from sandbox.ews.store import Folder
 
 if TYPE_CHECKING:
-    from bridge.sandbox.ews.service import EwsService
+    from sandbox.ews.service import EwsService
 
 _ELEMENT = {
     "IPF.Appointment": "t:CalendarFolder",

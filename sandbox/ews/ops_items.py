@@ -17,10 +17,10 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from bridge.sandbox.ews import contacts_model, itemxml, mime, restrict
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.itemxml import View
-from bridge.sandbox.ews.soap import (
+from sandbox.ews import contacts_model, itemxml, mime, restrict
+from sandbox.ews import recurrence as erec
+from sandbox.ews.itemxml import View
+from sandbox.ews.soap import (
     EwsError,
     Request,
     error,
@@ -31,10 +31,10 @@ from bridge.sandbox.ews.soap import (
     sub,
     success,
 )
-from bridge.sandbox.ews.store import CalItem
+from sandbox.ews.store import CalItem
 
 if TYPE_CHECKING:
-    from bridge.sandbox.ews.service import EwsService
+    from sandbox.ews.service import EwsService
 
 
 def view_property(v: View, path: ET.Element, svc: EwsService) -> Any:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from bridge.sandbox.ews.soap import EwsError, Request, error, local, m, sub, success, t
+from sandbox.ews.soap import EwsError, Request, error, local, m, sub, success, t
 
 if TYPE_CHECKING:
-    from bridge.sandbox.ews.service import EwsService
+    from sandbox.ews.service import EwsService
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 

@@ -21,12 +21,12 @@ import json
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from bridge.sandbox.ews import itemxml
-from bridge.sandbox.ews.soap import EwsError, EwsFault, Request, error, fmt_bool, m, sub, success
-from bridge.sandbox.ews.store import CalItem, Store
+from sandbox.ews import itemxml
+from sandbox.ews.soap import EwsError, EwsFault, Request, error, fmt_bool, m, sub, success
+from sandbox.ews.store import CalItem, Store
 
 if TYPE_CHECKING:
-    from bridge.sandbox.ews.service import EwsService
+    from sandbox.ews.service import EwsService
 
 MAX_CHANGES = 512
 

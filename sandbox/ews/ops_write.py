@@ -16,14 +16,14 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from bridge.sandbox.ews import contacts_ops, edits, itemparse
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.contacts_model import extended_key
-from bridge.sandbox.ews.itemxml import view_of
-from bridge.sandbox.ews.soap import EwsError, Request, error, local, m, sub, success, t
+from sandbox.ews import contacts_ops, edits, itemparse
+from sandbox.ews import recurrence as erec
+from sandbox.ews.contacts_model import extended_key
+from sandbox.ews.itemxml import view_of
+from sandbox.ews.soap import EwsError, Request, error, local, m, sub, success, t
 
 if TYPE_CHECKING:
-    from bridge.sandbox.ews.service import EwsService
+    from sandbox.ews.service import EwsService
 
 _UPDATE_TZ = ("StartTimeZone", "EndTimeZone")
 

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bridge.sandbox.atomic import write_atomic
-from bridge.sandbox.ews.store import CalItem, Folder, Store
+from sandbox.atomic import write_atomic
+from sandbox.ews.store import CalItem, Folder, Store
 
 STATE_FILE = "ews-sandbox.json"
 _DT = "$dt:"

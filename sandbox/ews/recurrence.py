@@ -1,4 +1,4 @@
-"""EWS recurrence: `t:Recurrence` XML <-> the Graph-shaped dict of bridge.sandbox.recurrence, and
+"""EWS recurrence: `t:Recurrence` XML <-> the Graph-shaped dict of sandbox.recurrence, and
 expansion of a recurring master into occurrences (UTC) honouring exceptions and deletions.
 
 XML shapes follow web-service-reference "Recurrence (RecurrenceType)", "WeeklyRecurrence",
@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
 
-from bridge.sandbox import recurrence as rec
-from bridge.sandbox.ews.soap import EwsError, local, parse_date, sub
-from bridge.sandbox.ews.store import CalItem
+from sandbox import recurrence as rec
+from sandbox.ews.soap import EwsError, local, parse_date, sub
+from sandbox.ews.store import CalItem
 
 _INDEX = {
     "First": "first",

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-from bridge.sandbox.ews.soap import EwsError, local, parse_datetime, t
+from sandbox.ews.soap import EwsError, local, parse_datetime, t
 
 Getter = Callable[[ET.Element], Any]
 _PATHS = ("FieldURI", "ExtendedFieldURI", "IndexedFieldURI")

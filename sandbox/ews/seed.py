@@ -1,6 +1,6 @@
 """Seed the EWS sandbox mailbox: the folder tree of an Exchange 2016 mailbox and the demo events.
 
-The events are the Graph sandbox's demo seed (bridge.sandbox.seed: Zoom/Teams/plain/all-day/
+The events are the Graph sandbox's demo seed (sandbox.seed: Zoom/Teams/plain/all-day/
 private/multi-zone/DST/recurring-with-exceptions), translated from Graph request bodies to EWS
 fields (Windows zone ids stay Windows ids, as EWS uses them: page "StartTimeZone"), replayed
 through the same edits the EWS operations use so occurrence edits/cancellations become
@@ -14,10 +14,10 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from bridge.sandbox import recurrence as rec
-from bridge.sandbox.ews import contacts_seed, edits, itemparse
-from bridge.sandbox.ews import recurrence as erec
-from bridge.sandbox.ews.store import Fields, Store
+from sandbox import recurrence as rec
+from sandbox.ews import contacts_seed, edits, itemparse
+from sandbox.ews import recurrence as erec
+from sandbox.ews.store import Fields, Store
 
 _RESPONSE = {
     "accepted": "Accept",
@@ -157,7 +157,7 @@ def secret_for(now: dt.datetime) -> bytes:
 
 
 def seeded_store(now: dt.datetime, seed: bool, bulk_events: int) -> tuple[Store, dict[str, str]]:
-    from bridge.sandbox import seed as seedmod
+    from sandbox import seed as seedmod
 
     store = Store(secret_for(now))
     if bulk_events > 0:

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bridge.sandbox.ews import control, persist
-from bridge.sandbox.ews.auth import Authenticator, ConnAuth
-from bridge.sandbox.ews.seed import seeded_store
-from bridge.sandbox.ews.service import EwsService
-from bridge.sandbox.ews.soap import ServerVersion
-from bridge.sandbox.ews.store import Store
+from sandbox.ews import control, persist
+from sandbox.ews.auth import Authenticator, ConnAuth
+from sandbox.ews.seed import seeded_store
+from sandbox.ews.service import EwsService
+from sandbox.ews.soap import ServerVersion
+from sandbox.ews.store import Store
 
 EWS_PATH = "/ews/exchange.asmx"
 AUTOSAVE_SECONDS = 0.5  # bound on what kill -9 can lose; writes through /EWS also save at once

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.sandbox.ews import itemxml, mime
-from bridge.sandbox.ews.soap import (
+from sandbox.ews import itemxml, mime
+from sandbox.ews.soap import (
     EwsError,
     EwsFault,
     Request,
@@ -33,7 +33,7 @@ from bridge.sandbox.ews.soap import (
     serialize,
     t,
 )
-from bridge.sandbox.ews.store import CalItem, Folder, Store, looks_like_id, parse_occurrence_id
+from sandbox.ews.store import CalItem, Folder, Store, looks_like_id, parse_occurrence_id
 
 Handler = Callable[["EwsService", Request], ET.Element]
 LOG_LIMIT = 50_000
@@ -70,7 +70,7 @@ class EwsService:
         # demo must not grow without bound
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.handlers: dict[str, Handler] = {}
-        from bridge.sandbox.ews import (
+        from sandbox.ews import (
             ops_folder_update,
             ops_folders,
             ops_items,

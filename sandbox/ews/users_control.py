@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bridge.sandbox.ews.auth import Authenticator
-from bridge.sandbox.ews.service import EwsService
+from sandbox.ews.auth import Authenticator
+from sandbox.ews.service import EwsService
 
 Json = dict[str, Any]
 

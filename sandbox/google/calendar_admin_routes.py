@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google.calendar_routes import (
+from sandbox.google.calendar_routes import (
     CALENDAR_COLORS,
     PREFIX,
     _body,
@@ -31,11 +31,11 @@ from bridge.sandbox.google.calendar_routes import (
     _st,
     authorize,
 )
-from bridge.sandbox.google.errors import ApiError, bad_request, forbidden_reader
-from bridge.sandbox.google.render import render_calendar, render_list_entry
-from bridge.sandbox.google.store import Calendar
-from bridge.sandbox.google.timeutil import valid_zone
-from bridge.sandbox.google.tokens import CALENDAR
+from sandbox.google.errors import ApiError, bad_request, forbidden_reader
+from sandbox.google.render import render_calendar, render_list_entry
+from sandbox.google.store import Calendar
+from sandbox.google.timeutil import valid_zone
+from sandbox.google.tokens import CALENDAR
 
 
 def _manage(request: web.Request) -> None:

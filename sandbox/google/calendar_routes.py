@@ -23,13 +23,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google import sync
-from bridge.sandbox.google.errors import ApiError, auth_error, bad_request, insufficient_scope
-from bridge.sandbox.google.render import render_calendar, render_event, render_list_entry
-from bridge.sandbox.google.state import STATE_KEY, GoogleState
-from bridge.sandbox.google.store import Calendar
-from bridge.sandbox.google.timeutil import fmt_datetime, instant, parse_rfc3339, valid_zone
-from bridge.sandbox.google.tokens import (
+from sandbox.google import sync
+from sandbox.google.errors import ApiError, auth_error, bad_request, insufficient_scope
+from sandbox.google.render import render_calendar, render_event, render_list_entry
+from sandbox.google.state import STATE_KEY, GoogleState
+from sandbox.google.store import Calendar
+from sandbox.google.timeutil import fmt_datetime, instant, parse_rfc3339, valid_zone
+from sandbox.google.tokens import (
     CALENDAR,
     CALENDAR_READONLY,
     READ_SCOPES,

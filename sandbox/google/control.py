@@ -57,14 +57,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google import people_control
-from bridge.sandbox.google.errors import ApiError, bad_request
-from bridge.sandbox.google.gateway import DEFAULT_REASONS, error_response
-from bridge.sandbox.google.people_seed import seed_people
-from bridge.sandbox.google.render import render_event, render_list_entry
-from bridge.sandbox.google.seed import seed_store
-from bridge.sandbox.google.state import STATE_KEY, GoogleState
-from bridge.sandbox.google.store import Calendar
+from sandbox.google import people_control
+from sandbox.google.errors import ApiError, bad_request
+from sandbox.google.gateway import DEFAULT_REASONS, error_response
+from sandbox.google.people_seed import seed_people
+from sandbox.google.render import render_event, render_list_entry
+from sandbox.google.seed import seed_store
+from sandbox.google.state import STATE_KEY, GoogleState
+from sandbox.google.store import Calendar
 
 InfoFn = Callable[[], dict[str, Any]]
 INFO_KEY: web.AppKey[InfoFn] = web.AppKey("google_sandbox_info", InfoFn)  # type: ignore[arg-type]
@@ -306,6 +306,6 @@ def add_routes(app: web.Application) -> None:
     r.add_route("GET", "/_control/users", users)
     r.add_route("POST", "/_control/users", users)
     people_control.add_routes(app)
-    from bridge.sandbox.google import issued_control
+    from sandbox.google import issued_control
 
     issued_control.add_routes(app)  # test-only: the secrets issued (GET /_control/issued)

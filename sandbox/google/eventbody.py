@@ -14,9 +14,9 @@ import datetime as dt
 import random
 from typing import Any
 
-from bridge.sandbox.google import recurrence
-from bridge.sandbox.google.errors import ApiError, bad_request
-from bridge.sandbox.google.timeutil import (
+from sandbox.google import recurrence
+from sandbox.google.errors import ApiError, bad_request
+from sandbox.google.timeutil import (
     event_zone,
     instant,
     is_all_day,

@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google.errors import ApiError
-from bridge.sandbox.google.state import STATE_KEY
+from sandbox.google.errors import ApiError
+from sandbox.google.state import STATE_KEY
 
 DEFAULT_REASONS = {
     403: "rateLimitExceeded",

@@ -26,9 +26,9 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from aiohttp import web
 
-from bridge.sandbox.google.people_model import PEOPLE_SCOPES
-from bridge.sandbox.google.state import STATE_KEY, GoogleState
-from bridge.sandbox.google.tokens import EMAIL, KNOWN_SCOPES, PROFILE, normalize_scopes, pkce_ok
+from sandbox.google.people_model import PEOPLE_SCOPES
+from sandbox.google.state import STATE_KEY, GoogleState
+from sandbox.google.tokens import EMAIL, KNOWN_SCOPES, PROFILE, normalize_scopes, pkce_ok
 
 AUTH_PARAMS = (
     "client_id",

@@ -26,9 +26,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google.people_model import READABLE, WRITABLE, Contact, Group, PeopleStore
-from bridge.sandbox.google.people_render import render_group, render_person
-from bridge.sandbox.google.state import STATE_KEY, GoogleState
+from sandbox.google.people_model import READABLE, WRITABLE, Contact, Group, PeopleStore
+from sandbox.google.people_render import render_group, render_person
+from sandbox.google.state import STATE_KEY, GoogleState
 
 ALL_FIELDS = sorted(READABLE)
 

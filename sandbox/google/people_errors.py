@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.sandbox.google.errors import STATUS_NAMES, ApiError
+from sandbox.google.errors import STATUS_NAMES, ApiError
 
 STATUS_BY_REASON = {
     "failedPrecondition": "FAILED_PRECONDITION",

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.sandbox.google.people_errors import invalid
-from bridge.sandbox.google.people_render import render_group
-from bridge.sandbox.google.people_routes import _body, _json, _people, _written, authorize
+from sandbox.google.people_errors import invalid
+from sandbox.google.people_render import render_group
+from sandbox.google.people_routes import _body, _json, _people, _written, authorize
 
 
 async def group_admin(request: web.Request) -> web.StreamResponse:

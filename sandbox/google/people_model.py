@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bridge.sandbox.google.people_errors import PeopleError, invalid, not_found
+from sandbox.google.people_errors import PeopleError, invalid, not_found
 
 CONTACTS = "https://www.googleapis.com/auth/contacts"
 CONTACTS_READONLY = "https://www.googleapis.com/auth/contacts.readonly"

@@ -17,8 +17,8 @@ from typing import Any
 
 import phonenumbers
 
-from bridge.sandbox.google.people_errors import invalid
-from bridge.sandbox.google.people_model import (
+from sandbox.google.people_errors import invalid
+from sandbox.google.people_model import (
     READABLE,
     SYSTEM_NAMES,
     Contact,

@@ -26,18 +26,18 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google.errors import auth_error
-from bridge.sandbox.google.people_errors import PeopleError, insufficient_scope, invalid
-from bridge.sandbox.google.people_model import CONTACTS, PEOPLE_SCOPES, PeopleStore
-from bridge.sandbox.google.people_render import (
+from sandbox.google.errors import auth_error
+from sandbox.google.people_errors import PeopleError, insufficient_scope, invalid
+from sandbox.google.people_model import CONTACTS, PEOPLE_SCOPES, PeopleStore
+from sandbox.google.people_render import (
     PHOTO_PATH,
     parse_fields,
     render_group,
     render_person,
 )
-from bridge.sandbox.google.people_seed import jpeg_bytes
-from bridge.sandbox.google.people_sync import list_connections
-from bridge.sandbox.google.state import STATE_KEY, GoogleState
+from sandbox.google.people_seed import jpeg_bytes
+from sandbox.google.people_sync import list_connections
+from sandbox.google.state import STATE_KEY, GoogleState
 
 DEFAULT_FIELDS = "names,emailAddresses,phoneNumbers,metadata"
 
@@ -143,7 +143,7 @@ async def person(request: web.Request) -> web.StreamResponse:
 
 
 def _all() -> tuple[str, ...]:
-    from bridge.sandbox.google.people_model import READABLE
+    from sandbox.google.people_model import READABLE
 
     return tuple(sorted(READABLE))
 

@@ -15,7 +15,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from bridge.sandbox.google.people_model import PeopleStore
+from sandbox.google.people_model import PeopleStore
 
 SEED_RANDOM = 20_240_501
 SEED_CLOCK = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)

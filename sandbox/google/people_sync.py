@@ -21,9 +21,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.sandbox.google.people_errors import expired_sync_token, invalid
-from bridge.sandbox.google.people_model import TOKEN_LIFETIME, Contact, PeopleStore
-from bridge.sandbox.google.people_render import parse_fields, render_person
+from sandbox.google.people_errors import expired_sync_token, invalid
+from sandbox.google.people_model import TOKEN_LIFETIME, Contact, PeopleStore
+from sandbox.google.people_render import parse_fields, render_person
 
 MAX_PAGE, DEFAULT_PAGE = 1000, 100
 SORT_ORDERS = (

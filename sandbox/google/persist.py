@@ -1,6 +1,6 @@
 """Load and save the Google sandbox state as JSON in a state directory (TLS PEMs live beside it).
 
-Atomic, durable writes (bridge.sandbox.atomic: temp file + fsync + rename), so a killed sandbox never leaves half a state file.
+Atomic, durable writes (sandbox.atomic: temp file + fsync + rename), so a killed sandbox never leaves half a state file.
 This module must not know what the state means; it only (de)serializes GoogleState.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bridge.sandbox.atomic import write_atomic
-from bridge.sandbox.google.state import GoogleState
+from sandbox.atomic import write_atomic
+from sandbox.google.state import GoogleState
 
 STATE_FILE = "google-sandbox.json"
 

@@ -4,7 +4,7 @@ The Calendar API stores RFC 5545 RRULE/EXRULE/RDATE/EXDATE lines in `recurrence`
 (guides/recurringevents, "Events" resource). Occurrences keep the series' wall-clock time in the
 event's time zone (`start.timeZone`). Expansion works on naive wall-clock datetimes because
 dateutil refuses a UTC `UNTIL` with a naive DTSTART; UTC `UNTIL`/EXDATE values are converted to
-the series zone first. (bridge/sandbox/recurrence.py expands Graph patterns, not RRULE text.)
+the series zone first. (sandbox/recurrence.py expands Graph patterns, not RRULE text.)
 Pure functions; no state, no I/O, no HTTP.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from dateutil import rrule
 
-from bridge.sandbox.google.timeutil import UTC, zone
+from sandbox.google.timeutil import UTC, zone
 
 _UNTIL = re.compile(r"UNTIL=(\d{8})(T(\d{6})(Z?))?", re.IGNORECASE)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bridge.sandbox.google.store import Calendar
-from bridge.sandbox.google.timeutil import render_time
+from sandbox.google.store import Calendar
+from sandbox.google.timeutil import render_time
 
 CANCELLED_KEYS = (
     "kind",

@@ -15,8 +15,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.google.store import Calendar, Store
-from bridge.sandbox.google.timeutil import UTC
+from sandbox.google.store import Calendar, Store
+from sandbox.google.timeutil import UTC
 
 Body = dict[str, Any]
 SEED_RANDOM = 20_240_612
@@ -148,7 +148,7 @@ def day_of(now: dt.datetime) -> dt.date:
 
 
 def demo_plan(now: dt.datetime) -> Plan:
-    from bridge.sandbox.google import seed_series
+    from sandbox.google import seed_series
 
     plan = Plan(day_of(now), random.Random(SEED_RANDOM))
     seed_series.build(plan)

@@ -5,7 +5,7 @@ and as people paste it (location, HTML or text description), Google Meet (hangou
 conferenceData), Teams/Webex/GoTo invitations in descriptions, plain and private events, all-day
 single and multi-day, several IANA zones, DST-crossing events, recurring series with a moved and
 a cancelled occurrence, EXDATEs, and a read-only "Team Holidays" calendar shared by Megan.
-Invitation texts come from bridge.sandbox.seed_invites. This part: builders, online meetings and
+Invitation texts come from sandbox.seed_invites. This part: builders, online meetings and
 plain events; seed_series.py adds time zones, series, holidays, filler and the calendars.
 This module must not do I/O and must not read the clock: everything derives from `plan.day0`.
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.sandbox import seed_invites as inv
-from bridge.sandbox.google.seed import Body, Plan, all_day, timed
-from bridge.sandbox.seed_demo import (
+from sandbox import seed_invites as inv
+from sandbox.google.seed import Body, Plan, all_day, timed
+from sandbox.seed_demo import (
     ADELE,
     ALEX,
     DIEGO,
@@ -34,7 +34,7 @@ from bridge.sandbox.seed_demo import (
     ROOM,
     SAM,
 )
-from bridge.sandbox.seed_model import Person, on_or_after
+from sandbox.seed_model import Person, on_or_after
 
 PT, ET, LON = "America/Los_Angeles", "America/New_York", "Europe/London"
 BER, KOL, TYO, UTC = "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", "UTC"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bridge.sandbox.google.seed import Body, Plan, SeedCalendar, all_day, timed
-from bridge.sandbox.google.seed_events import (
+from sandbox.google.seed import Body, Plan, SeedCalendar, all_day, timed
+from sandbox.google.seed_events import (
     BER,
     ET,
     KOL,
@@ -25,7 +25,7 @@ from bridge.sandbox.google.seed_events import (
     zoom_addon,
     zoom_events,
 )
-from bridge.sandbox.seed_demo import (
+from sandbox.seed_demo import (
     ALEX,
     COLLEAGUES,
     DIEGO,
@@ -37,8 +37,8 @@ from bridge.sandbox.seed_demo import (
     PRADEEP,
     next_dst_change,
 )
-from bridge.sandbox.seed_filler import HOLIDAY_RULES, PLACES, TOPICS
-from bridge.sandbox.seed_model import nth_weekday, on_or_after
+from sandbox.seed_filler import HOLIDAY_RULES, PLACES, TOPICS
+from sandbox.seed_model import nth_weekday, on_or_after
 
 FILLER = 80
 

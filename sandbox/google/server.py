@@ -3,7 +3,7 @@
 `GoogleSandbox(state_dir).start()` returns a GoogleSandboxInfo once the TLS socket listens;
 `stop()` saves state (when a state dir is given) and shuts down; the next start resumes it (same
 ids, etags, tokens; the same port when free). With a state dir, state is also saved about once
-a second after changes. TLS material comes from bridge.sandbox.tls (shared CA layout).
+a second after changes. TLS material comes from sandbox.tls (shared CA layout).
 This module must not implement routes; oauth.py, calendar_routes.py, people_routes.py and
 control.py do.
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.apphost import AppHost, bind
-from bridge.sandbox.google import (
+from sandbox.apphost import AppHost, bind
+from sandbox.google import (
     calendar_admin_routes,
     calendar_routes,
     control,
@@ -29,8 +29,8 @@ from bridge.sandbox.google import (
     people_routes,
     persist,
 )
-from bridge.sandbox.google.state import STATE_KEY, GoogleState, fresh_state
-from bridge.sandbox.tls import ensure_tls, server_context
+from sandbox.google.state import STATE_KEY, GoogleState, fresh_state
+from sandbox.tls import ensure_tls, server_context
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.sandbox.google.people_model import CONTACTS, PeopleStore
-from bridge.sandbox.google.store import Store
-from bridge.sandbox.google.tokens import CALENDAR, TokenStore
-from bridge.sandbox.throttle import Faults
+from sandbox.google.people_model import CONTACTS, PeopleStore
+from sandbox.google.store import Store
+from sandbox.google.tokens import CALENDAR, TokenStore
+from sandbox.throttle import Faults
 
 DEMO_USER = "alex@contoso.example"
 DEMO_NAME = "Alex Wilber"

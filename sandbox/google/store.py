@@ -23,15 +23,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bridge.sandbox.google import eventbody, recurrence
-from bridge.sandbox.google.errors import (
+from sandbox.google import eventbody, recurrence
+from sandbox.google.errors import (
     ApiError,
     deleted,
     forbidden_reader,
     not_found,
     precondition_failed,
 )
-from bridge.sandbox.google.timeutil import (
+from sandbox.google.timeutil import (
     UTC,
     event_zone,
     fmt_updated,

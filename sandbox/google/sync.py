@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bridge.sandbox.google import recurrence
-from bridge.sandbox.google.errors import ApiError, bad_request, full_sync_required, not_found
-from bridge.sandbox.google.render import render_event
-from bridge.sandbox.google.store import Calendar, Store, Stored
-from bridge.sandbox.google.timeutil import UTC, instant, parse_rfc3339, valid_zone
+from sandbox.google import recurrence
+from sandbox.google.errors import ApiError, bad_request, full_sync_required, not_found
+from sandbox.google.render import render_event
+from sandbox.google.store import Calendar, Store, Stored
+from sandbox.google.timeutil import UTC, instant, parse_rfc3339, valid_zone
 
 MAX_RESULTS, DEFAULT_RESULTS = 2500, 250
 EXPAND_YEARS = 3  # an endless series without timeMax: expanded this far past now/its start

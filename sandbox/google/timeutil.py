@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.sandbox.google.errors import bad_request
+from sandbox.google.errors import bad_request
 
 UTC = dt.UTC
 
