@@ -1,12 +1,13 @@
 """Control API of the Graph sandbox: the provider side and the test harness, under /_control.
 
-JSON in and out, no authentication, loopback clients only (403 otherwise). Never part of the
+JSON in and out, no authentication, loopback clients only (403 otherwise; sandbox.core.control,
+which also serves /_control/info, /_control/requests/count and /_control/save). Never part of the
 emulated surface: requests here are not logged, throttled or subject to faults. Provider-side
 writes go through the same model as Graph writes, so they change changeKeys and show up in
 delta exactly as an edit in Outlook on the web would (and may write read-only shared calendars,
 as their owner can). `user` (UPN or id) selects a mailbox; default: the demo user.
 
-  GET    /_control/info                              SandboxInfo as JSON
+  GET    /_control/info                              SandboxInfo as JSON (sandbox.core.control)
   GET    /_control/calendars[?user=]                 calendars (Graph JSON)
   POST   /_control/calendars                         {name, hexColor?, canEdit?, ownerName?,
                                                       ownerAddress?, isDefault?, user?}
@@ -47,13 +48,11 @@ This module must not implement Graph semantics itself; it calls the mailbox mode
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable
-from typing import Any
-
 from aiohttp import web
 
 from sandbox import identity
+from sandbox.core import control as core
+from sandbox.core.control import json_body as _body
 from sandbox.delta import DeltaStore
 from sandbox.eventprops import EXTENDED_KEY
 from sandbox.extprops import expanded
@@ -63,46 +62,20 @@ from sandbox.mailbox import Calendar, Instance, User
 from sandbox.render import render_calendar, render_event
 from sandbox.state import STATE_KEY, SandboxState
 
-InfoFn = Callable[[], dict[str, Any]]
-INFO_KEY: web.AppKey[InfoFn] = web.AppKey("sandbox_info", InfoFn)  # type: ignore[arg-type]
-
 
 def _st(request: web.Request) -> SandboxState:
     return request.app[STATE_KEY]
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    data = await request.json()
-    return data if isinstance(data, dict) else {}
 
 
 def _user(st: SandboxState, name: str | None) -> User:
     return st.mailboxes.find_user(name) if name else st.mailboxes.users[st.user_id]
 
 
-@web.middleware
-async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
-    if not request.path.startswith("/_control"):
-        return await handler(request)
-    remote = request.remote or ""
-    try:
-        loopback = ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        return web.json_response({"error": "control API is loopback-only"}, status=403)
-    try:
-        resp = await handler(request)
-    except GraphError as err:
-        return error_response(request, err)
+def _changed(request: web.Request) -> None:
     _st(request).dirty = True
-    return resp
 
 
-async def info(request: web.Request) -> web.Response:
-    return web.json_response(request.app[INFO_KEY]())
+guard = core.guard(GraphError, error_response, _changed)
 
 
 async def calendars(request: web.Request) -> web.Response:
@@ -310,7 +283,6 @@ async def reset(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     r = app.router
-    r.add_get("/_control/info", info)
     r.add_route("GET", "/_control/calendars", calendars)
     r.add_route("POST", "/_control/calendars", calendars)
     for method in ("GET", "PATCH", "DELETE"):

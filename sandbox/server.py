@@ -1,25 +1,27 @@
-"""The Graph sandbox server: builds the aiohttp app and runs it on its own thread and loop.
+"""The Graph sandbox server: the Microsoft identity platform + Graph v1.0 aiohttp app on the
+shared emulator lifecycle (sandbox.core.emulator: resume or seed, same port, TLS, autosave
+about once a second after changes, save on stop).
 
 `Sandbox(state_dir).start()` returns a SandboxInfo once the TLS socket listens; `stop()` saves
-state (when a state dir is given) and shuts down. With a state dir, state is also saved about
-once a second after changes, so a killed process loses little. This module must not implement
-routes; identity.py, graph_routes.py and control.py do.
+state (when a state dir is given) and shuts down. This module must not implement routes;
+identity.py, graph_routes.py and control.py do.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
-from sandbox import control, graph_http, graph_routes, identity, persist
-from sandbox.apphost import AppHost, bind
+from sandbox import control, graph_http, graph_routes, identity
+from sandbox.core.control import add_common_routes
+from sandbox.core.emulator import Emulator
+from sandbox.core.host import AppHost, Host
+from sandbox.core.persistence import StateFile
+from sandbox.core.tls import TlsFiles
 from sandbox.state import DEMO_PASSWORD, STATE_KEY, SandboxState, fresh_state
-from sandbox.tls import ensure_tls, server_context
 
 log = logging.getLogger(__name__)
 
@@ -46,54 +48,36 @@ class SandboxInfo:
         return asdict(self)
 
 
-class Sandbox:
-    def __init__(
-        self,
-        state_dir: Path | None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        seed: bool = True,
-        bulk_events: int = 0,
-    ) -> None:
-        self.state_dir = Path(state_dir) if state_dir is not None else None
-        self.host, self.port = host, port
-        self.seed, self.bulk_events = seed, bulk_events
-        self._host = AppHost("graph-sandbox")
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.state: SandboxState | None = None
-        self._info: SandboxInfo | None = None
+class Sandbox(Emulator[SandboxInfo]):
+    label = "graph-sandbox"
+    state_file: ClassVar[StateFile] = StateFile("graph-sandbox.json")
+    state: SandboxState | None = None
 
-    @property
-    def info(self) -> SandboxInfo:
-        if self._info is None:
-            raise RuntimeError("sandbox not started")
-        return self._info
-
-    # ---- lifecycle -------------------------------------------------------------------
-    def start(self) -> SandboxInfo:
-        if self.state_dir is not None:
-            tls_dir = self.state_dir
+    def restore(self, saved: dict[str, Any] | None) -> int:
+        if saved is not None:
+            self.state = SandboxState.from_json(saved)
         else:
-            self._tmp = tempfile.TemporaryDirectory(prefix="graph-sandbox-")
-            tls_dir = Path(self._tmp.name)
-        tls = ensure_tls(tls_dir)
-        st = persist.load(self.state_dir) if self.state_dir is not None else None
-        if st is None:
-            st = fresh_state()
-            from sandbox.control import reset_state
+            self.state = fresh_state()
+            control.reset_state(self.state, self.seed, self.bulk_events)
+        return self.state.port
 
-            reset_state(st, self.seed, self.bulk_events)
-        self.state = st
-        sock = bind(self.host, self.port, st.port)
-        port = sock.getsockname()[1]
-        st.port = port
-        st.base_url = f"https://{self.host}:{port}"
-        self._info = SandboxInfo(
-            base_url=st.base_url,
-            authority=f"{st.base_url}/{st.tenant}",
+    def snapshot(self, only_if_changed: bool) -> dict[str, Any] | None:
+        st = self.state
+        if st is None or (only_if_changed and not st.dirty):
+            return None
+        st.dirty = False
+        return st.to_json()
+
+    def describe(self, base_url: str, tls: TlsFiles | None) -> SandboxInfo:
+        st = self.state
+        assert st is not None and tls is not None
+        st.port, st.base_url = self.bound_port, base_url
+        return SandboxInfo(
+            base_url=base_url,
+            authority=f"{base_url}/{st.tenant}",
             tenant=st.tenant,
-            graph_base_url=f"{st.base_url}/v1.0",
-            control_url=f"{st.base_url}/_control",
+            graph_base_url=f"{base_url}/v1.0",
+            control_url=f"{base_url}/_control",
             ca_file=tls.ca_file,
             client_id=st.client_id,
             client_secret=st.app.secret,
@@ -103,9 +87,9 @@ class Sandbox:
             user_password=st.mailboxes.users[st.user_id].password or DEMO_PASSWORD,
             redirect_uris=REDIRECT_URIS,
         )
-        self._host.start(self.build_app, sock, server_context(tls), self._autosave)
-        self._save()
-        return self._info
+
+    def make_host(self) -> Host:
+        return AppHost(self.label, self.build_app)
 
     def build_app(self) -> web.Application:
         assert self.state is not None
@@ -113,36 +97,12 @@ class Sandbox:
             middlewares=[control.guard, graph_http.middleware], client_max_size=8 * 1024 * 1024
         )
         app[STATE_KEY] = self.state
-        app[control.INFO_KEY] = lambda: self.info.to_json()
+        add_common_routes(app, self)
         identity.add_routes(app)
         graph_routes.add_routes(app)
         control.add_routes(app)
         return app
 
-    def _autosave(self) -> None:
-        if self.state is not None and self.state.dirty and self.state_dir is not None:
-            self.state.dirty = False
-            self._save()
-
-    def _save(self) -> None:
-        if self.state_dir is not None and self.state is not None:
-            persist.save(self.state_dir, self.state)
-
-    def stop(self) -> None:
-        self._host.stop()
-        self._save()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self) -> Sandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # ---- in-process helpers for tests ------------------------------------------------
-    def request_count(self, path_prefix: str = "/v1.0") -> int:
+    def request_count(self, prefix: str = "/v1.0") -> int:
         assert self.state is not None
-        return sum(1 for r in list(self.state.log) if r.path.startswith(path_prefix))
+        return sum(1 for r in list(self.state.log) if r.path.startswith(prefix))

@@ -2,7 +2,7 @@
 
 Holds the tenant, mailboxes, contacts, tokens, delta state, fault rules, throttling counters and
 the request log. All of it is touched only from the server's event loop thread. This module must
-not define HTTP routes; persistence is in persist.py.
+not define HTTP routes; persistence is sandbox.core.persistence (server.py hands it to_json()).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Crash-safe replacement of a state file, shared by the Graph, Google and EWS emulators.
+"""Crash-safe replacement of a state file (sandbox.core.persistence), for all three emulators.
 
 The text goes to a temporary file in the same directory, which is flushed and fsync'ed, then
 renamed over the target with os.replace (atomic on POSIX, rename(2)), and the directory is

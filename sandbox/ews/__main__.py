@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from sandbox.cli import run
+from sandbox.core.cli import run
 from sandbox.ews.server import EwsSandbox
 
 if __name__ == "__main__":

@@ -1,18 +1,15 @@
-"""Save and load the EWS sandbox (store, password, port) as JSON in a state directory.
+"""The EWS sandbox's mailbox store as JSON data, and back (sandbox.core.persistence writes it).
 
 Ids, ChangeKeys, change numbers, the signing secret and the sync epoch are kept, so a resumed
-sandbox accepts the SyncStates and ChangeKeys it handed out before. Writes are atomic (temp file
-+ rename). This module must not interpret the data beyond (de)serializing it.
+sandbox accepts the SyncStates and ChangeKeys it handed out before. This module must not
+interpret the data beyond (de)serializing it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 from typing import Any
 
-from sandbox.atomic import write_atomic
 from sandbox.ews.store import CalItem, Folder, Store
 
 STATE_FILE = "ews-sandbox.json"
@@ -95,17 +92,3 @@ def store_from_json(data: dict[str, Any]) -> Store:
         if item.alive:
             store.by_uid[str(item.data.get("UID"))] = item.id
     return store
-
-
-def load(state_dir: Path) -> dict[str, Any] | None:
-    path = state_dir / STATE_FILE
-    if not path.exists():
-        return None
-    with path.open(encoding="utf-8") as fh:
-        loaded: dict[str, Any] = json.load(fh)
-    return loaded
-
-
-def save(state_dir: Path, data: dict[str, Any]) -> None:
-    text = json.dumps(data, separators=(",", ":"))
-    write_atomic(state_dir / STATE_FILE, text)

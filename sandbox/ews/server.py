@@ -4,25 +4,31 @@ location clients probe, and `/_control` (JSON, unauthenticated). Each account (t
 own, plus those added through `/_control/users`) has its own mailbox; a request is served from
 the mailbox of the account it authenticated as.
 
-`EwsSandbox(state_dir).start()` seeds (or resumes) a mailbox and returns `EwsSandboxInfo`;
+`EwsSandbox(state_dir).start()` seeds (or resumes) a mailbox and returns `EwsSandboxInfo`, on
+the shared emulator lifecycle (sandbox.core.emulator, served by its ThreadedHost, plain http);
 with a state dir, state is saved at start, after every EWS or control request that changed it,
 at most AUTOSAVE_SECONDS after any other change, and by `stop()` — atomically (temp file, fsync,
 rename), so kill -9 never loses or renames a folder (same ids, ChangeKeys, SyncStates; same port
-preferred on resume). This module wires the parts together and must not implement EWS semantics.
+preferred on resume). The state is read at construction (tests inspect a resumed mailbox without
+serving it). This module wires the parts together and must not implement EWS semantics.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
+from sandbox.core import control as core
+from sandbox.core.emulator import Emulator
+from sandbox.core.host import Host, ThreadedHost
+from sandbox.core.persistence import StateFile
+from sandbox.core.tls import TlsFiles
 from sandbox.ews import control, persist
 from sandbox.ews.auth import Authenticator, ConnAuth
 from sandbox.ews.seed import seeded_store
@@ -49,6 +55,9 @@ class EwsSandboxInfo:
     password: str
     version: str
     control_url: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -104,14 +113,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _control(self, method: str) -> None:
         parts = urlsplit(self.path)
         raw = self._body()
+        query = dict(parse_qsl(parts.query))
+        if not core.allowed(self.client_address[0]):
+            status, out = core.FORBIDDEN
+            self._send(status, json.dumps(out).encode(), "application/json")
+            return
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
             self._send(400, b'{"error":"BadJson"}', "application/json")
             return
-        status, out = control.handle(
-            self.sandbox, method, parts.path, dict(parse_qsl(parts.query)), body
-        )
+        answer = core.common(self.sandbox, method, parts.path, query)
+        if answer is None:
+            answer = control.handle(self.sandbox, method, parts.path, query, body)
+        status, out = answer
         self.sandbox.save(only_if_changed=True)
         self._send(status, json.dumps(out, default=str).encode(), "application/json")
 
@@ -150,8 +165,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
 
-class EwsSandbox:
+class EwsSandbox(Emulator[EwsSandboxInfo]):
     """A stateful emulator of on-premises Exchange 2016 EWS for one mailbox (Alex Wilber)."""
+
+    label = "ews-sandbox"
+    state_file: ClassVar[StateFile] = StateFile(persist.STATE_FILE)
+    tls = False
+    tick_seconds = AUTOSAVE_SECONDS
 
     def __init__(
         self,
@@ -161,15 +181,14 @@ class EwsSandbox:
         seed: bool = True,
         bulk_events: int = 0,
     ) -> None:
-        self.state_dir = Path(state_dir) if state_dir is not None else None
-        self.host, self.port = host, port
-        self.seed, self.bulk_events = seed, bulk_events
+        super().__init__(state_dir, host, port, seed, bulk_events)
         self.auth = Authenticator(DOMAIN, USER, UPN, PASSWORD, realm=host)
-        loaded = persist.load(self.state_dir) if self.state_dir is not None else None
+        loaded = self.state_file.load(self.state_dir) if self.state_dir is not None else None
+        self._saved_port = 0
         if loaded is not None:
             store = persist.store_from_json(loaded["store"])
             self.auth.set_password(loaded.get("password", PASSWORD))
-            self.port = port or int(loaded.get("port", 0))
+            self._saved_port = int(loaded.get("port", 0))
         else:
             store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
         self.service = EwsService(store, OWNER_NAME, UPN, version=ServerVersion())
@@ -182,14 +201,8 @@ class EwsSandbox:
                 account["password"],
                 store=persist.store_from_json(account["store"]),
             )
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._saver: threading.Thread | None = None
-        self._autosaving = threading.Event()
-        self._save_lock = threading.Lock()
         self._saved: tuple[Any, ...] | None = None
         self._generation = 0  # bumped by reseed (a new store may repeat the old counters)
-        self.info: EwsSandboxInfo
 
     def add_account(
         self,
@@ -219,45 +232,27 @@ class EwsSandbox:
         self.service.faults.clear()
         self._generation += 1
 
-    def start(self) -> EwsSandboxInfo:
-        handler = type("EwsHandler", (_Handler,), {"sandbox": self})
-        try:
-            server = ThreadingHTTPServer((self.host, self.port), handler)
-        except OSError:
-            server = ThreadingHTTPServer((self.host, 0), handler)  # preferred port taken
-        server.daemon_threads = True
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="ews-sandbox", daemon=True
-        )
-        self._thread.start()
-        if self.state_dir is not None:
-            self.save()  # a fresh mailbox's ids are durable before anyone sees them
-            self._autosaving.clear()
-            self._saver = threading.Thread(target=self._autosave, name="ews-autosave", daemon=True)
-            self._saver.start()
-        base = f"http://{self.host}:{self.port}"
-        self.info = EwsSandboxInfo(
-            ews_url=f"{base}/EWS/Exchange.asmx",
+    # ---- the shared lifecycle (sandbox.core.emulator) ----------------------------------
+    def restore(self, saved: dict[str, Any] | None) -> int:
+        return self._saved_port  # the state itself was read at construction
+
+    def saved_state(self) -> dict[str, Any] | None:
+        return None  # read at construction already
+
+    def describe(self, base_url: str, tls: TlsFiles | None) -> EwsSandboxInfo:
+        self.port = self.bound_port
+        return EwsSandboxInfo(
+            ews_url=f"{base_url}/EWS/Exchange.asmx",
             username=self.auth.down_level,
             upn=UPN,
             password=self.auth.password,
             version="Exchange2016",
-            control_url=f"{base}/_control",
+            control_url=f"{base_url}/_control",
         )
-        return self.info
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        self._autosaving.set()
-        if self._saver is not None:
-            self._saver.join(5)
-            self._saver = None
-        self.save()
+    def make_host(self) -> Host:
+        handler = type("EwsHandler", (_Handler,), {"sandbox": self})
+        return ThreadedHost(self.label, handler, self.tick_seconds)
 
     def _fingerprint(self) -> tuple[Any, ...]:
         """Changes whenever anything persisted changes: every id, ChangeKey and edit advances a
@@ -272,43 +267,33 @@ class EwsSandbox:
             logins,
         )
 
-    def save(self, only_if_changed: bool = False) -> None:
-        """Persist the mailboxes now (atomic, fsync'ed); with `only_if_changed`, only when
-        something changed since the last save."""
-        if self.state_dir is None:
-            return
-        with self._save_lock, self.service.lock:
+    def snapshot(self, only_if_changed: bool) -> dict[str, Any] | None:
+        """The mailboxes as JSON data; None when `only_if_changed` and nothing changed since
+        the last snapshot."""
+        with self.service.lock:
             mark = self._fingerprint()
             if only_if_changed and mark == self._saved:
-                return
-            persist.save(
-                self.state_dir,
-                {
-                    "store": persist.store_to_json(self.service.store),
-                    "password": self.auth.password,
-                    "port": self.port,
-                    "accounts": [
-                        {
-                            "user": login.user,
-                            "upn": login.upn,
-                            "display_name": svc.owner_name,
-                            "password": login.password,
-                            "store": persist.store_to_json(svc.store),
-                        }
-                        for login, svc in (
-                            (self.auth.others[key], svc) for key, svc in self.mailboxes.items()
-                        )
-                    ],
-                },
-            )
+                return None
             self._saved = mark
+            return {
+                "store": persist.store_to_json(self.service.store),
+                "password": self.auth.password,
+                "port": self.port,
+                "accounts": [
+                    {
+                        "user": login.user,
+                        "upn": login.upn,
+                        "display_name": svc.owner_name,
+                        "password": login.password,
+                        "store": persist.store_to_json(svc.store),
+                    }
+                    for login, svc in (
+                        (self.auth.others[key], svc) for key, svc in self.mailboxes.items()
+                    )
+                ],
+            }
 
-    def _autosave(self) -> None:
-        while not self._autosaving.wait(AUTOSAVE_SECONDS):
-            self.save(only_if_changed=True)
-
-    def request_count(self, operation: str | None = None) -> int:
+    def request_count(self, prefix: str = "") -> int:
+        """EWS requests served so far whose operation name starts with `prefix` ("": all)."""
         with self.service.lock:
-            if operation is None:
-                return sum(self.service.counts.values())
-            return self.service.counts[operation]
+            return sum(n for op, n in self.service.counts.items() if op.startswith(prefix))

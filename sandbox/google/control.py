@@ -1,6 +1,7 @@
 """Control API of the Google sandbox: the provider side and the test harness, under /_control.
 
-JSON in and out, no authentication, loopback clients only (403 otherwise). Never part of the
+JSON in and out, no authentication, loopback clients only (403 otherwise; sandbox.core.control,
+which also serves /_control/info, /_control/requests/count and /_control/save). Never part of the
 emulated surface: requests here are not logged, throttled or subject to faults. Provider-side
 writes go through the same store as API writes, so they get new etags and show up in
 incremental sync exactly as an edit in Google Calendar would; they may write the read-only
@@ -51,12 +52,10 @@ This module must not implement Calendar semantics itself; it calls the store.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable
-from typing import Any
-
 from aiohttp import web
 
+from sandbox.core import control as core
+from sandbox.core.control import json_body as _body
 from sandbox.google import people_control
 from sandbox.google.errors import ApiError, bad_request
 from sandbox.google.gateway import DEFAULT_REASONS, error_response
@@ -66,41 +65,16 @@ from sandbox.google.seed import seed_store
 from sandbox.google.state import STATE_KEY, GoogleState
 from sandbox.google.store import Calendar
 
-InfoFn = Callable[[], dict[str, Any]]
-INFO_KEY: web.AppKey[InfoFn] = web.AppKey("google_sandbox_info", InfoFn)  # type: ignore[arg-type]
-
 
 def _st(request: web.Request) -> GoogleState:
     return request.app[STATE_KEY]
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    data = await request.json()
-    return data if isinstance(data, dict) else {}
-
-
-@web.middleware
-async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
-    if not request.path.startswith("/_control"):
-        return await handler(request)
-    try:
-        loopback = ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        return web.json_response({"error": "control API is loopback-only"}, status=403)
-    try:
-        resp = await handler(request)
-    except ApiError as err:
-        return error_response(err)
+def _changed(request: web.Request) -> None:
     _st(request).dirty = True
-    return resp
 
 
-async def info(request: web.Request) -> web.Response:
-    return web.json_response(request.app[INFO_KEY]())
+guard = core.guard(ApiError, lambda _request, err: error_response(err), _changed)
 
 
 async def calendars(request: web.Request) -> web.Response:
@@ -283,7 +257,6 @@ async def reset(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     r = app.router
-    r.add_get("/_control/info", info)
     r.add_route("GET", "/_control/calendars", calendars)
     r.add_route("POST", "/_control/calendars", calendars)
     for method in ("GET", "POST"):

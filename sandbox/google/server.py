@@ -1,9 +1,10 @@
-"""The Google sandbox server: builds the aiohttp app and runs it on its own thread and loop.
+"""The Google sandbox server: Google OAuth 2.0, Calendar v3 and People v1 as an aiohttp app on
+the shared emulator lifecycle (sandbox.core.emulator).
 
 `GoogleSandbox(state_dir).start()` returns a GoogleSandboxInfo once the TLS socket listens;
 `stop()` saves state (when a state dir is given) and shuts down; the next start resumes it (same
 ids, etags, tokens; the same port when free). With a state dir, state is also saved about once
-a second after changes. TLS material comes from sandbox.tls (shared CA layout).
+a second after changes. TLS material comes from sandbox.core.tls (shared CA layout).
 This module must not implement routes; oauth.py, calendar_routes.py, people_routes.py and
 control.py do.
 """
@@ -11,14 +12,16 @@ control.py do.
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
-from sandbox.apphost import AppHost, bind
+from sandbox.core.control import add_common_routes
+from sandbox.core.emulator import Emulator
+from sandbox.core.host import AppHost, Host
+from sandbox.core.persistence import StateFile
+from sandbox.core.tls import TlsFiles
 from sandbox.google import (
     calendar_admin_routes,
     calendar_routes,
@@ -27,10 +30,8 @@ from sandbox.google import (
     oauth,
     people_group_admin,
     people_routes,
-    persist,
 )
 from sandbox.google.state import STATE_KEY, GoogleState, fresh_state
-from sandbox.tls import ensure_tls, server_context
 
 log = logging.getLogger(__name__)
 
@@ -55,48 +56,32 @@ class GoogleSandboxInfo:
         return asdict(self)
 
 
-class GoogleSandbox:
-    def __init__(
-        self,
-        state_dir: Path | None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        seed: bool = True,
-        bulk_events: int = 0,
-    ) -> None:
-        self.state_dir = Path(state_dir) if state_dir is not None else None
-        self.host, self.port = host, port
-        self.seed, self.bulk_events = seed, bulk_events
-        self._host = AppHost("google-sandbox")
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.state: GoogleState | None = None
-        self._info: GoogleSandboxInfo | None = None
+class GoogleSandbox(Emulator[GoogleSandboxInfo]):
+    label = "google-sandbox"
+    state_file: ClassVar[StateFile] = StateFile("google-sandbox.json")
+    state: GoogleState | None = None
 
-    @property
-    def info(self) -> GoogleSandboxInfo:
-        if self._info is None:
-            raise RuntimeError("google sandbox not started")
-        return self._info
-
-    def start(self) -> GoogleSandboxInfo:
-        if self.state_dir is not None:
-            tls_dir = self.state_dir
+    def restore(self, saved: dict[str, Any] | None) -> int:
+        if saved is not None:
+            self.state = GoogleState.from_json(saved)
         else:
-            self._tmp = tempfile.TemporaryDirectory(prefix="google-sandbox-")
-            tls_dir = Path(self._tmp.name)
-        tls = ensure_tls(tls_dir)
-        st = persist.load(self.state_dir) if self.state_dir is not None else None
-        if st is None:
-            st = fresh_state()
-            control.reset_state(st, self.seed, self.bulk_events)
-        self.state = st
-        sock = bind(self.host, self.port, st.port)
-        port = sock.getsockname()[1]
-        st.port = port
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        st.base_url = base = f"https://{host}:{port}"
+            self.state = fresh_state()
+            control.reset_state(self.state, self.seed, self.bulk_events)
+        return self.state.port
+
+    def snapshot(self, only_if_changed: bool) -> dict[str, Any] | None:
+        st = self.state
+        if st is None or (only_if_changed and not st.dirty):
+            return None
+        st.dirty = False
+        return st.to_json()
+
+    def describe(self, base: str, tls: TlsFiles | None) -> GoogleSandboxInfo:
+        st = self.state
+        assert st is not None and tls is not None
+        st.port, st.base_url = self.bound_port, base
         client = st.tokens.clients[st.client_id]
-        self._info = GoogleSandboxInfo(
+        return GoogleSandboxInfo(
             base_url=base,
             auth_uri=f"{base}/o/oauth2/v2/auth",
             token_uri=f"{base}/token",
@@ -111,10 +96,9 @@ class GoogleSandbox:
             inspect_refresh_token=st.inspect_refresh_token,
             people_api_base=f"{base}/",
         )
-        self._host = AppHost("google-sandbox")
-        self._host.start(self.build_app, sock, server_context(tls), self._autosave)
-        self._save()
-        return self._info
+
+    def make_host(self) -> Host:
+        return AppHost(self.label, self.build_app)
 
     def build_app(self) -> web.Application:
         assert self.state is not None
@@ -122,7 +106,7 @@ class GoogleSandbox:
             middlewares=[control.guard, gateway.middleware], client_max_size=8 * 1024 * 1024
         )
         app[STATE_KEY] = self.state
-        app[control.INFO_KEY] = lambda: self.info.to_json()
+        add_common_routes(app, self)
         oauth.add_routes(app)
         calendar_routes.add_routes(app)
         people_routes.add_routes(app)
@@ -131,29 +115,6 @@ class GoogleSandbox:
         control.add_routes(app)
         return app
 
-    def _autosave(self) -> None:
-        if self.state is not None and self.state.dirty and self.state_dir is not None:
-            self.state.dirty = False
-            self._save()
-
-    def _save(self) -> None:
-        if self.state_dir is not None and self.state is not None:
-            persist.save(self.state_dir, self.state)
-
-    def stop(self) -> None:
-        self._host.stop()
-        self._save()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self) -> GoogleSandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def request_count(self, path_prefix: str = "/calendar/v3") -> int:
+    def request_count(self, prefix: str = "/calendar/v3") -> int:
         assert self.state is not None
-        return sum(1 for r in list(self.state.log) if r.path.startswith(path_prefix))
+        return sum(1 for r in list(self.state.log) if r.path.startswith(prefix))

@@ -2,7 +2,7 @@
 
 Holds the Calendar store, the People (contacts) store, OAuth clients and tokens, users and passwords, fault rules and the
 request log. Touched only from the server's event-loop thread (tests read `log` from outside).
-This module must not define HTTP routes; persist.py saves it.
+This module must not define HTTP routes; server.py saves its to_json() (sandbox.core.persistence).
 """
 
 from __future__ import annotations
