@@ -22,17 +22,19 @@ sys.path.insert(0, str(ROOT))
 
 from bridge.demo import Demo  # noqa: E402
 from bridge.model import ProviderKind  # noqa: E402
+from sandbox.remote import Remote  # noqa: E402
 
 LABELS = {"graph": "Microsoft 365 (Graph)", "google": "Google Calendar", "ews": "Exchange (EWS)"}
 
 
 def provider_requests(demo: Demo, kind: ProviderKind) -> int:
-    sandboxes = demo.sandboxes
+    """Provider API requests so far (the sandboxes run in their own process: control API)."""
+    infos = demo.sandboxes.infos
     if kind is ProviderKind.GRAPH:
-        return int(sandboxes.graph.request_count("/v1.0"))
+        return Remote.of(infos.graph).request_count("/v1.0")
     if kind is ProviderKind.GOOGLE:
-        return int(sandboxes.google.request_count("/calendar/v3"))
-    return int(sandboxes.ews.request_count())
+        return Remote.of(infos.google).request_count("/calendar/v3")
+    return Remote.of(infos.ews).request_count()
 
 
 def measure(kind: ProviderKind, events: int, refreshes: int) -> dict[str, Any]:

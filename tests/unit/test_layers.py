@@ -29,7 +29,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.errors",
         "bridge.plainwords",
     ),
-    "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
     "bridge.sync": (
         "bridge.sync",
         "bridge.contacts",
@@ -103,7 +102,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.serve": ("bridge", "radicale_plugins"),
     "bridge.demo": ("bridge", "radicale_plugins"),
     "bridge.demo_signin": (),
-    "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
+    "bridge.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.errors"),
     "bridge.cli": ("bridge", "radicale_plugins"),
     "bridge.cli_users": ("bridge",),
     "bridge.cli_connect": ("bridge",),
@@ -133,7 +132,9 @@ def imports_of(path: Path) -> set[str]:
             else:
                 found.add(node.module)
     return {
-        name for name in found if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")
+        name
+        for name in found
+        if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale", "sandbox")
     }
 
 
@@ -165,3 +166,32 @@ def test_every_import_follows_the_layer_rules() -> None:
             if not any(name == a or name.startswith(a + ".") for a in allowed):
                 problems.append(f"{module} imports {name} (layer {layer} allows {allowed})")
     assert problems == []
+
+
+def test_the_product_never_imports_the_emulators() -> None:
+    """The provider emulators (sandbox/) are a separate top-level package that an image may
+    leave out: `davbridge demo` starts them as a child process (`python -m sandbox.demo_host`)
+    and nothing in bridge/ or radicale_plugins/ imports them."""
+    importers = [
+        f"{module_name(path)} imports {name}"
+        for path in [
+            *ROOT.joinpath("bridge").rglob("*.py"),
+            *ROOT.joinpath("radicale_plugins").rglob("*.py"),
+        ]
+        for name in imports_of(path)
+        if name == "sandbox" or name.startswith("sandbox.")
+    ]
+    assert importers == []
+
+
+def test_the_emulators_never_import_the_product() -> None:
+    """The emulators play the vendors: they know nothing of davbridge's own code."""
+    files = list(ROOT.joinpath("sandbox").rglob("*.py"))
+    assert len(files) > 50
+    importers = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in imports_of(path)
+        if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")
+    ]
+    assert importers == []
