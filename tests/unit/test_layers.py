@@ -16,6 +16,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.plainwords": (),
     "bridge.logs": (),
     "bridge.files": (),
+    "bridge.allocator": (),
     "bridge.settings": ("bridge.errors",),
     "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
