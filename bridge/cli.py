@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bridge import __version__, api, cli_connect, cli_users, logs
 from bridge import settings as settings_mod
-from bridge.allocator import limit_arenas
+from bridge.allocator import tune as tune_allocator
 from bridge.errors import BridgeError, ConfigError
 from bridge.files import restrict_umask
 
@@ -364,7 +364,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     restrict_umask()  # everything written from here on: owner only (0600 / 0700)
-    limit_arenas()  # before any worker thread: RSS stays flat under load (bridge/allocator.py)
+    tune_allocator()  # before any worker thread: RSS stays flat under load (bridge/allocator.py)
     try:
         return int(args.func(args))
     except BridgeError as exc:
