@@ -199,11 +199,18 @@ class DemoSandboxes:
     """The sandbox host child process: start() it, stop() it."""
 
     def __init__(
-        self, data_dir: Path, providers: tuple[ProviderKind, ...], bulk_events: int = 0
+        self,
+        data_dir: Path,
+        providers: tuple[ProviderKind, ...],
+        bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: each sandbox holds only one calendar of N events (benchmarks);
+        `bulk_calendar`: each adds a "Bulk" calendar of N events beside its demo data."""
         self.data_dir = data_dir
         self.providers = providers
         self.bulk_events = bulk_events
+        self.bulk_calendar = bulk_calendar
         self.process: subprocess.Popen[str] | None = None
         self.infos = SandboxInfos()
 
@@ -218,6 +225,8 @@ class DemoSandboxes:
             ",".join(p.value for p in self.providers),
             "--bulk-events",
             str(self.bulk_events),
+            "--bulk-calendar",
+            str(self.bulk_calendar),
             "--log-level",
             logging.getLevelName(logging.getLogger().getEffectiveLevel()),
         ]

@@ -1,6 +1,7 @@
 """The provider sandboxes of `davbridge demo`, in a process of their own.
 
-`python -m sandbox.demo_host --data-dir D --providers graph,google,ews [--bulk-events N]`
+`python -m sandbox.demo_host --data-dir D --providers graph,google,ews [--bulk-events N]
+[--bulk-calendar N]`
 starts the chosen emulators with their state under D (`sandbox/`, `sandbox-google/`,
 `sandbox-ews/`) on the ports they had last time (D/demo.json), prints ONE line of JSON on stdout
 — `{"graph": SandboxInfo, "google": GoogleSandboxInfo, "ews": EwsSandboxInfo}` (only those
@@ -84,10 +85,15 @@ def saved_ports(data_dir: Path) -> dict[str, int]:
 class DemoHost:
     """The chosen emulators, started and stopped together."""
 
-    def __init__(self, data_dir: Path, providers: list[str], bulk_events: int = 0) -> None:
+    def __init__(
+        self, data_dir: Path, providers: list[str], bulk_events: int = 0, bulk_calendar: int = 0
+    ) -> None:
+        """`bulk_events`: each sandbox holds only one calendar of N events (benchmarks);
+        `bulk_calendar`: each adds a "Bulk" calendar of N events beside its demo data."""
         self.data_dir = data_dir
         self.providers = providers
         self.bulk_events = bulk_events
+        self.bulk_calendar = bulk_calendar
         self.running: dict[str, Emulator[Any]] = {}
 
     def start(self) -> dict[str, Any]:
@@ -97,7 +103,10 @@ class DemoHost:
         for name in self.providers:
             factory, sub, port_key = factories[name]
             emulator = factory(
-                self.data_dir / sub, port=ports.get(port_key, 0), bulk_events=self.bulk_events
+                self.data_dir / sub,
+                port=ports.get(port_key, 0),
+                bulk_events=self.bulk_events,
+                bulk_calendar=self.bulk_calendar,
             )
             info = emulator.start()
             self.running[name] = emulator
@@ -128,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--providers", default="graph,google,ews")
     parser.add_argument("--bulk-events", type=int, default=0)
+    parser.add_argument("--bulk-calendar", type=int, default=0)
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -139,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_stop_on_eof, args=(sys.stdin, done), daemon=True).start()
     providers = [p for p in args.providers.split(",") if p]
     with exclusive(args.data_dir):
-        host = DemoHost(args.data_dir, providers, args.bulk_events)
+        host = DemoHost(args.data_dir, providers, args.bulk_events, args.bulk_calendar)
         try:
             infos = host.start()
             sys.stdout.write(json.dumps(infos) + "\n")

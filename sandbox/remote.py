@@ -36,6 +36,15 @@ class Remote:
         `prefix`."""
         return int(self._call("GET", "/requests/count", params={"prefix": prefix})["count"])
 
+    def request_paths(self, since: float = 0.0) -> list[str]:
+        """Paths of the emulated-API requests logged at or after `since` (time.time());
+        the Graph and Google emulators' request log."""
+        return [str(r["path"]) for r in self._call("GET", "/requests", params={"since": since})]
+
+    def operation_counts(self) -> dict[str, int]:
+        """EWS operations served so far, by name (the EWS emulator's log)."""
+        return {str(k): int(v) for k, v in self._call("GET", "/log")["counts"].items()}
+
     def save(self) -> None:
         """The emulator's state is on disk when this returns."""
         self._call("POST", "/save")

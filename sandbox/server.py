@@ -9,6 +9,7 @@ identity.py, graph_routes.py and control.py do.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ from sandbox.core.emulator import Emulator
 from sandbox.core.host import AppHost, Host
 from sandbox.core.persistence import StateFile
 from sandbox.core.tls import TlsFiles
+from sandbox.seeding import ensure_bulk_calendar
 from sandbox.state import DEMO_PASSWORD, STATE_KEY, SandboxState, fresh_state
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,9 @@ class Sandbox(Emulator[SandboxInfo]):
         else:
             self.state = fresh_state()
             control.reset_state(self.state, self.seed, self.bulk_events)
-        return self.state.port
+        st = self.state
+        ensure_bulk_calendar(st.mailboxes, st.user_id, self.bulk_calendar, dt.datetime.now(dt.UTC))
+        return st.port
 
     def snapshot(self, only_if_changed: bool) -> dict[str, Any] | None:
         st = self.state

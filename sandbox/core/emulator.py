@@ -43,10 +43,14 @@ class Emulator(ABC, Generic[InfoT]):
         port: int = 0,
         seed: bool = True,
         bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: the account is one calendar of N events (benchmarks);
+        `bulk_calendar`: a "Bulk" calendar of N events is added beside the seed (demo)."""
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
+        self.bulk_calendar = bulk_calendar
         self.bound_port = 0
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._server: Host | None = None

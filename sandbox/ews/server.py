@@ -31,7 +31,7 @@ from sandbox.core.persistence import StateFile
 from sandbox.core.tls import TlsFiles
 from sandbox.ews import control, persist
 from sandbox.ews.auth import Authenticator, ConnAuth
-from sandbox.ews.seed import seeded_store
+from sandbox.ews.seed import ensure_bulk_calendar, seeded_store
 from sandbox.ews.service import EwsService
 from sandbox.ews.soap import ServerVersion
 from sandbox.ews.store import Store
@@ -180,8 +180,11 @@ class EwsSandbox(Emulator[EwsSandboxInfo]):
         port: int = 0,
         seed: bool = True,
         bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
-        super().__init__(state_dir, host, port, seed, bulk_events)
+        """`bulk_events`: the mailbox is one calendar of N events (benchmarks);
+        `bulk_calendar`: a "Bulk" calendar of N events is added beside the seed (demo)."""
+        super().__init__(state_dir, host, port, seed, bulk_events, bulk_calendar)
         self.auth = Authenticator(DOMAIN, USER, UPN, PASSWORD, realm=host)
         loaded = self.state_file.load(self.state_dir) if self.state_dir is not None else None
         self._saved_port = 0
@@ -191,6 +194,7 @@ class EwsSandbox(Emulator[EwsSandboxInfo]):
             self._saved_port = int(loaded.get("port", 0))
         else:
             store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        ensure_bulk_calendar(store, bulk_calendar, dt.datetime.now(dt.UTC))
         self.service = EwsService(store, OWNER_NAME, UPN, version=ServerVersion())
         self.mailboxes: dict[str, EwsService] = {}  # added accounts: lower-case UPN -> mailbox
         for account in (loaded or {}).get("accounts", ()):
@@ -227,7 +231,12 @@ class EwsSandbox(Emulator[EwsSandboxInfo]):
         return self.mailboxes.get(self.auth.account_of(user), self.service)
 
     def reseed(self, seed: bool, bulk_events: int) -> None:
+        """A fresh mailbox. Its SyncStates belong to a new generation: one handed out for the
+        old mailbox gets ErrorInvalidSyncStateData ("Handling synchronization-related errors
+        in EWS in Exchange": a state that does not belong to the folder), even where the new
+        mailbox repeats the old ids and change numbers (same-day seeds are deterministic)."""
         store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        store.epoch = self.service.store.epoch + 1
         self.service.store = store
         self.service.faults.clear()
         self._generation += 1

@@ -31,6 +31,7 @@ from sandbox.google import (
     people_group_admin,
     people_routes,
 )
+from sandbox.google.seed import ensure_bulk_calendar
 from sandbox.google.state import STATE_KEY, GoogleState, fresh_state
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class GoogleSandbox(Emulator[GoogleSandboxInfo]):
         else:
             self.state = fresh_state()
             control.reset_state(self.state, self.seed, self.bulk_events)
+        ensure_bulk_calendar(self.state.store, self.bulk_calendar)
         return self.state.port
 
     def snapshot(self, only_if_changed: bool) -> dict[str, Any] | None:
