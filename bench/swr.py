@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.time() - started
             result = json.loads(client.stdout)
             ews_after = _ews_counts(demo)
+            logs = {k: _log_since(demo, k, started) for k in ("graph", "google")}  # live only
         finally:
             demo.stop()
     lat = result["latencies"]
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 ews_after.get(op, 0) - ews_before.get(op, 0) for op in ("FindFolder", "GetFolder")
             )
         else:
-            paths = _log_since(demo, kind, started)
+            paths = logs[kind]
             sync = sum(1 for p in paths if SYNC_PATHS[kind].search(p))
             disc = sum(1 for p in paths if DISCOVERY.search(p))
         done = pulls[kind]
