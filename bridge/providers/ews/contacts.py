@@ -27,7 +27,6 @@ This module must not touch the store or the sync engine.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ from exchangelib.items import NEVER_OVERWRITE
 from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.ews import overlay_field
 from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.collections import EwsContactFolders
@@ -49,8 +49,8 @@ from bridge.providers.ews.contacts_mapping import (
     contact_to_vcard,
     vcard_to_fields,
 )
-from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
-from bridge.providers.ews.sync import sync_changes
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, call, translate
+from bridge.providers.ews.sync import CURSORS, sync_changes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,14 +70,6 @@ class IdempotencyKey(ExtendedProperty):
 def _register() -> None:
     if KEY_FIELD not in {f.name for f in Contact.FIELDS}:
         Contact.register(KEY_FIELD, IdempotencyKey)
-
-
-def _cursor(text: str | None) -> str | None:
-    try:
-        state = json.loads(text)["state"] if text else None
-    except (ValueError, KeyError, TypeError):
-        return None  # unknown cursor format: a full round repairs it
-    return str(state) if state else None
 
 
 class EwsContactsProvider(EwsContactFolders):
@@ -111,7 +103,7 @@ class EwsContactsProvider(EwsContactFolders):
     def account_email(self) -> str:
         return self._config.email
 
-    def _call(self, operation: Callable[[], T], policy: Policy) -> T:
+    def _call(self, operation: Callable[[], T], policy: RetryPolicy) -> T:
         self.request_count += 1
         return call(operation, policy, self._sleep)
 
@@ -151,7 +143,7 @@ class EwsContactsProvider(EwsContactFolders):
         return self._folders[book_id]
 
     # --- K2: reads -----------------------------------------------------------------------------
-    def _get(self, ids: Sequence[str], folder: Any, policy: Policy) -> list[Any]:
+    def _get(self, ids: Sequence[str], folder: Any, policy: RetryPolicy) -> list[Any]:
         """GetItem for `ids`; missing ones (and non-contacts) are left out."""
         if not ids:
             return []
@@ -199,7 +191,8 @@ class EwsContactsProvider(EwsContactFolders):
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         first = self.request_count
         folder = self._folder(book_id)
-        state = _cursor(cursor)
+        kept = CURSORS.decode(cursor)
+        state = kept.token if kept else None
         changes: tuple[list[str], list[str], str] | None = None
         if state is not None:
             try:
@@ -216,7 +209,7 @@ class EwsContactsProvider(EwsContactFolders):
         return PullResult(
             items=tuple(self._remote(i) for i in fetched),
             removed=tuple(removed),
-            cursor=json.dumps({"state": sync_state}, sort_keys=True),
+            cursor=CURSORS.encode(sync_state),
             reset=reset,
             requests=self.request_count - first,
         )

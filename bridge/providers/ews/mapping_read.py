@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from exchangelib.properties import HTMLBody
-from icalendar import Alarm, Calendar, Event, vCalAddress
+from icalendar import Alarm, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
-from bridge.ical.timezones import to_iana, tzinfo_for, vtimezone
+from bridge.ical.timezones import to_iana, tzinfo_for
+from bridge.providers.common.zones import ZoneYears, calendar_text
 from bridge.providers.ews.mapping_recurrence import to_graph
 from bridge.providers.graph.mapping_recurrence import pattern_to_rrule
 
-PRODID = "-//davbridge//davbridge//EN"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SENSITIVITY_TO_CLASS = {
     "Normal": "PUBLIC",
@@ -94,20 +93,6 @@ def local(value: dt.datetime, zone: str) -> dt.datetime:
     return plain(value).astimezone(tzinfo_for(zone))
 
 
-@dataclass
-class _Zones:
-    years: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def note(self, value: dt.date | None, last_year: int | None = None) -> None:
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            return
-        key = getattr(value.tzinfo, "key", None)
-        if not key or key == "UTC":
-            return
-        first, last = self.years.get(key, (value.year, value.year))
-        self.years[key] = (min(first, value.year), max(last, value.year, last_year or 0))
-
-
 def times(item: Any) -> tuple[dt.date | None, dt.date | None]:
     """DTSTART and (exclusive) DTEND of an item in its own zone(s)."""
     start, end = item.start, item.end
@@ -131,7 +116,7 @@ def series_start(item: Any) -> dt.date | None:
 def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
     """VCALENDAR text for one EWS item or series (see the module docstring)."""
     uid = str(master.uid or master.id or "")
-    zones = _Zones()
+    zones = ZoneYears()
     event = _vevent(master, uid, zones)
     require(event, "ews", str(master.id or ""))
     components = [event]
@@ -148,15 +133,7 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
             event.add("EXDATE", exdates)
         overrides = _overrides(master, exceptions, uid, start, zone, zones)
         components.extend(complete_overrides(overrides, "ews", str(master.id or "")))
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    for tzid in sorted(zones.years):
-        first, last = zones.years[tzid]
-        calendar.add_component(vtimezone(tzid, first, last))
-    for component in components:
-        calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    return calendar_text(components, zones)
 
 
 def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:
@@ -191,7 +168,7 @@ def _sort_key(value: dt.date) -> dt.datetime:
 
 
 def _overrides(
-    master: Any, exceptions: Sequence[Any], uid: str, start: dt.date, zone: str, zones: _Zones
+    master: Any, exceptions: Sequence[Any], uid: str, start: dt.date, zone: str, zones: ZoneYears
 ) -> list[Event]:
     originals = {
         o.id: o.original_start
@@ -214,7 +191,7 @@ def _overrides(
     return [newest[key][2] for key in sorted(newest)]
 
 
-def _vevent(item: Any, uid: str, zones: _Zones) -> Event:
+def _vevent(item: Any, uid: str, zones: ZoneYears) -> Event:
     vevent = Event()
     vevent.add("UID", uid)
     modified = plain(item.last_modified_time) if item.last_modified_time else None

@@ -56,14 +56,15 @@ from bridge.errors import (
 from bridge.ical import overlay
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.ews import overlay_field
 from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.collections import EwsCalendarFolders
-from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, call, translate
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
 from bridge.providers.ews.mapping_read import plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
-from bridge.providers.ews.sync import SyncCursor, sync_changes
+from bridge.providers.ews.sync import CURSORS, sync_changes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -143,7 +144,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
             self._account = connect(self._config)
         return self._account
 
-    def _call(self, operation: Callable[[], T], policy: Policy) -> T:
+    def _call(self, operation: Callable[[], T], policy: RetryPolicy) -> T:
         self.request_count += 1
         return call(operation, policy, self._sleep)
 
@@ -154,7 +155,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
             raise RemoteNotFound("ews", f"calendar folder {calendar_id} does not exist", None, 404)
         return self._folders[calendar_id]
 
-    def _get(self, ids: Sequence[Any], folder: Any, policy: Policy) -> list[Any]:
+    def _get(self, ids: Sequence[Any], folder: Any, policy: RetryPolicy) -> list[Any]:
         """GetItem for `ids` (ItemId tuples or BaseItemId objects); missing ones are left out."""
         if not ids:
             return []
@@ -212,12 +213,12 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first_count = self.request_count
         folder = self._folder(calendar_id)
-        state = SyncCursor.decode(cursor)
+        state = CURSORS.decode(cursor)
         changes: tuple[list[str], list[str], str] | None = None
         if state is not None and state.close_to(window):
             try:
-                changes = self._sync_round(folder, state.state)
-                window = state.window
+                changes = self._sync_round(folder, state.token)
+                window = state.window or window
             except CursorExpired:
                 # ErrorInvalidSyncStateData: start over ("Handling synchronization-related
                 # errors in EWS in Exchange").
@@ -230,7 +231,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         return PullResult(
             items=tuple(items),
             removed=tuple(removed),
-            cursor=SyncCursor(sync_state, window).encode(),
+            cursor=CURSORS.encode(sync_state, window),
             reset=reset,
             requests=self.request_count - first_count,
         )
@@ -268,7 +269,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
                 removed[item.remote_id] = None  # moved out of the window
         return items, [r for r in removed if r not in {i.remote_id for i in items}]
 
-    def _masters(self, fetched: Iterable[Any], folder: Any, policy: Policy) -> list[Any]:
+    def _masters(self, fetched: Iterable[Any], folder: Any, policy: RetryPolicy) -> list[Any]:
         """Singles and masters; occurrences/exceptions are replaced by their master."""
         result: dict[str, Any] = {}
         occurrences = []
@@ -281,7 +282,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
             result.setdefault(str(master.id), master)
         return list(result.values())
 
-    def _items(self, masters: Sequence[Any], folder: Any, policy: Policy) -> list[RemoteItem]:
+    def _items(self, masters: Sequence[Any], folder: Any, policy: RetryPolicy) -> list[RemoteItem]:
         exception_ids = [
             str(o.id) for m in masters for o in (m.modified_occurrences or []) if o.id is not None
         ]
@@ -315,7 +316,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
         return self._fetch(calendar_id, remote_id, PULL_POLICY)
 
-    def _fetch(self, calendar_id: str, remote_id: str, policy: Policy) -> RemoteItem | None:
+    def _fetch(self, calendar_id: str, remote_id: str, policy: RetryPolicy) -> RemoteItem | None:
         folder = self._folder(calendar_id)
         masters = self._masters(self._get([remote_id], folder, policy), folder, policy)
         items = self._items(masters, folder, policy)

@@ -19,15 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from icalendar import Alarm, Calendar, Event, vCalAddress
+from icalendar import Alarm, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
-from bridge.ical.timezones import vtimezone
 from bridge.model import SyncWindow
+from bridge.providers.common.zones import ZoneYears, calendar_text
 from bridge.providers.google.mapping_common import (
     EPOCH,
     as_utc,
@@ -40,7 +39,6 @@ from bridge.providers.google.mapping_common import (
 from bridge.providers.google.mapping_conference import add_conference
 from bridge.providers.google.mapping_recurrence import last_year, parse_recurrence
 
-PRODID = "-//davbridge//davbridge//EN"
 VISIBILITY_TO_CLASS = {"public": "PUBLIC", "private": "PRIVATE", "confidential": "CONFIDENTIAL"}
 STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 RESPONSE_TO_PARTSTAT = {
@@ -55,20 +53,6 @@ _HTML = re.compile(
 )
 
 
-@dataclass
-class _Zones:
-    years: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def note(self, value: dt.date | None, until_year: int | None = None) -> None:
-        if not isinstance(value, dt.datetime):
-            return
-        key = getattr(value.tzinfo, "key", None)
-        if not key or key == "UTC":
-            return
-        first, last = self.years.get(key, (value.year, value.year))
-        self.years[key] = (min(first, value.year), max(last, value.year, until_year or 0))
-
-
 def google_to_ical(
     event: Mapping[str, Any],
     exceptions: Sequence[Mapping[str, Any]],
@@ -77,7 +61,7 @@ def google_to_ical(
     """VCALENDAR text for one Google event, or a master with its exceptions."""
     uid = str(event.get("iCalUID") or event.get("id") or "")
     zone = event_zone(event)
-    zones = _Zones()
+    zones = ZoneYears()
     master = _vevent(event, uid, zone, zones)
     require(master, "google", str(event.get("id") or ""))
     components = [master]
@@ -115,15 +99,7 @@ def google_to_ical(
             master.add("EXDATE", [exdates[k] for k in sorted(exdates, key=lambda k: k)])
         kept = [overrides[k] for k in sorted(overrides)]
         components.extend(complete_overrides(kept, "google", str(event.get("id") or "")))
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    for tzid in sorted(zones.years):
-        first, last = zones.years[tzid]
-        calendar.add_component(vtimezone(tzid, first, last))
-    for component in components:
-        calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    return calendar_text(components, zones)
 
 
 def _exception_order(exc: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -139,7 +115,7 @@ def _in_window(exc: Mapping[str, Any], original: dt.date, zone: str, window: Syn
     return any(window.start <= as_utc(v) < window.end for v in candidates)
 
 
-def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: _Zones) -> Event:
+def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: ZoneYears) -> Event:
     vevent = Event()
     vevent.add("UID", uid)
     updated = parse_rfc3339(event.get("updated"))

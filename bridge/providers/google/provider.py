@@ -34,13 +34,10 @@ from bridge.errors import (
 )
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.common.cursor import CursorCodec, iso_z
+from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
-from bridge.providers.google.client import (
-    PULL_POLICY,
-    WRITE_POLICY,
-    CalendarClient,
-    RetryPolicy,
-)
+from bridge.providers.google.client import CalendarClient
 from bridge.providers.google.collections import GoogleCalendarCollections
 from bridge.providers.google.mapping import google_body_diff, google_to_ical, ical_to_google
 from bridge.providers.google.mapping_common import (
@@ -54,10 +51,8 @@ from bridge.providers.google.provider_support import (
     OVERLAY_PREFIX,
     PAGE_SIZE,
     WRITERS,
-    Cursor,
     delete_call,
     event_id_for,
-    iso_z,
     overlaps,
     owner_email,
     patch_call,
@@ -65,6 +60,7 @@ from bridge.providers.google.provider_support import (
 )
 
 log = logging.getLogger(__name__)
+_CURSORS = CursorCodec("sync")
 
 
 class GoogleCalendarProvider(GoogleCalendarCollections):
@@ -120,13 +116,13 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
     # --- C6 ----------------------------------------------------------------------------------
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first = self._client.request_count
-        state = Cursor.decode(cursor)
+        state = _CURSORS.decode(cursor)
         entries: list[dict[str, Any]] | None = None
         token = ""
         if state is not None and state.close_to(window):
             try:
-                entries, token = self._round(calendar_id, state.sync, None)
-                window = state.window  # keep the window the round was started with
+                entries, token = self._round(calendar_id, state.token, None)
+                window = state.window or window  # keep the window the round was started with
             except CursorExpired:
                 # 410 fullSyncRequired: wipe and full-sync again (guides/sync).
                 log.info("google sync token expired for a calendar: full round")
@@ -138,7 +134,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         return PullResult(
             items=tuple(items),
             removed=tuple(removed),
-            cursor=Cursor(token, window).encode(),
+            cursor=_CURSORS.encode(token, window),
             reset=reset,
             requests=self._client.request_count - first,
         )

@@ -28,7 +28,6 @@ This module must not touch the store or the sync engine.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +36,8 @@ from urllib.parse import quote
 from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.common.cursor import CursorCodec
+from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import GraphContactFolders
 from bridge.providers.graph.contacts_mapping import (
@@ -45,14 +46,10 @@ from bridge.providers.graph.contacts_mapping import (
     graph_to_vcard,
     vcard_to_graph,
 )
-from bridge.providers.graph.http import (
-    PULL_POLICY,
-    WRITE_POLICY,
-    GraphHttp,
-    RetryPolicy,
-)
+from bridge.providers.graph.http import GraphHttp
 
 log = logging.getLogger(__name__)
+_CURSORS = CursorCodec("delta")
 
 PAGE_SIZE = 200
 # A fixed property set GUID of davbridge's own (named property in the public-strings style).
@@ -117,7 +114,8 @@ class GraphContactsProvider(GraphContactFolders):
     # --- K2 ----------------------------------------------------------------------------------
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         before = self._http.request_count
-        link = _decode_cursor(cursor)
+        state = _CURSORS.decode(cursor)
+        link = state.token if state else None
         if link is not None:
             try:
                 items, removed, delta_link = self._round(link, book_id)
@@ -171,7 +169,7 @@ class GraphContactsProvider(GraphContactFolders):
         return PullResult(
             tuple(items),
             tuple(removed),
-            json.dumps({"delta": link}),
+            _CURSORS.encode(link),
             reset=reset,
             requests=self._http.request_count - before,
         )
@@ -301,16 +299,6 @@ class GraphContactsProvider(GraphContactFolders):
 
     def _photo_path(self, remote_id: str) -> str:
         return self._p("contacts", remote_id, "photo") + "/$value"
-
-
-def _decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        link = json.loads(cursor).get("delta")
-    except (ValueError, AttributeError):
-        return None  # unknown cursor format: a full round repairs it
-    return str(link) if link else None
 
 
 def _log_unstored(wanted: WantedContact) -> None:

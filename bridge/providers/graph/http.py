@@ -3,18 +3,16 @@
 Every Graph call of the provider goes through `GraphHttp`. It turns Graph's error envelope
 (`{"error": {"code", "message"}}`, Graph docs "Microsoft Graph error responses and resource
 types") into `bridge.errors`, obeys `Retry-After` on 429/503/504 within a `RetryPolicy`
-(Graph docs "Microsoft Graph throttling guidance"), and keeps at most four requests in flight
+(Graph docs "Microsoft Graph throttling guidance"; the loop is bridge.providers.common.retry), and keeps at most four requests in flight
 per mailbox (Graph docs "throttling-limits": Outlook service limits, 4 concurrent requests).
 This module must not know about events, calendars or iCalendar.
 """
 
 from __future__ import annotations
 
-import email.utils
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -31,6 +29,15 @@ from bridge.errors import (
     RemoteNotFound,
 )
 from bridge.plainwords import unreachable
+from bridge.providers.common.retry import (
+    PULL_POLICY,
+    WRITE_POLICY,
+    RetryPolicy,
+    TryAgain,
+    backoff,
+    parse_retry_after,
+    run,
+)
 from bridge.providers.graph.auth import GraphAppConfig
 from bridge.providers.graph.transport import make_session
 
@@ -39,6 +46,7 @@ MAX_CONCURRENT_PER_MAILBOX = 4  # throttling-limits.md, "Outlook service limits"
 _TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 _RETRYABLE = frozenset({429, 502, 503, 504})
 _DEFAULT_BUSY_S = 5.0
+_MAX_BACKOFF_S = 30.0
 # Delta tokens that can no longer be used: 410 Gone, or these codes (delta-query-overview.md,
 # "Synchronization reset"; event-delta.md). Compared case-insensitively.
 _CURSOR_EXPIRED_CODES = frozenset(
@@ -50,20 +58,6 @@ _CURSOR_EXPIRED_CODES = frozenset(
         "errorinvalidsyncstatedata",
     }
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one logical call may keep retrying transient failures."""
-
-    max_attempts: int
-    max_total_wait_s: float
-
-
-# Background pulls are patient; writes sit on a client's request path and must answer fast
-# (a throttled write becomes 503 + Retry-After for the DAV client).
-PULL_POLICY = RetryPolicy(max_attempts=5, max_total_wait_s=60.0)
-WRITE_POLICY = RetryPolicy(max_attempts=2, max_total_wait_s=3.0)
 
 
 class TokenSource(Protocol):
@@ -82,22 +76,6 @@ def _mailbox_semaphore(key: tuple[str, str]) -> threading.BoundedSemaphore:
         if sem is None:
             sem = _semaphores[key] = threading.BoundedSemaphore(MAX_CONCURRENT_PER_MAILBOX)
         return sem
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _error_envelope(resp: requests.Response) -> tuple[str | None, str]:
@@ -266,40 +244,33 @@ class GraphHttp:
         """Send until a final answer: retried within `policy`, 401 re-authorized once, errors
         raised as bridge errors; returns the successful response."""
         url = self.url(path_or_url)
-        attempt = 0
-        waited = 0.0
         reauthorized = False
-        while True:
-            attempt += 1
+
+        def attempt(number: int) -> requests.Response:
+            nonlocal reauthorized
             try:
                 resp = self._send(method, url, json, headers, params, data)
+                if resp.status_code == 401 and not reauthorized:
+                    # The access token was rejected (expired early or revoked): drop it,
+                    # refresh with the refresh token and send once more within this attempt;
+                    # a second 401 means re-consent.
+                    reauthorized = True
+                    self.auth.invalidate()
+                    resp = self._send(method, url, json, headers, params, data)
             except requests.RequestException as exc:
-                delay = min(2.0 ** (attempt - 1), 30.0)
-                if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
-                    raise ProviderBusy(PROVIDER, unreachable(url, exc), delay) from exc
-                self._sleep(delay)
-                waited += delay
-                continue
+                delay = backoff(number, _MAX_BACKOFF_S)
+                raise TryAgain(ProviderBusy(PROVIDER, unreachable(url, exc), delay), delay) from exc
             status = resp.status_code
-            if status == 401 and not reauthorized:
-                # The access token was rejected (expired early or revoked): drop it, refresh
-                # with the refresh token and try once more; a second 401 means re-consent.
-                reauthorized = True
-                attempt -= 1
-                self.auth.invalidate()
-                continue
             if status in _RETRYABLE:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), 30.0)
-                if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
-                    code, message = _error_envelope(resp)
-                    raise ProviderBusy(PROVIDER, message, delay, code, status)
-                self._sleep(delay)
-                waited += delay
-                continue
+                delay = backoff(number, _MAX_BACKOFF_S) if retry_after is None else retry_after
+                code, message = _error_envelope(resp)
+                raise TryAgain(ProviderBusy(PROVIDER, message, delay, code, status), delay)
             if status >= 400:
                 raise error_for(resp)
             return resp
+
+        return run(attempt, policy, self._sleep)
 
     def get(
         self,

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vGeo, vText
+from icalendar import Alarm, Event, vCalAddress, vGeo, vText
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import body_text
-from bridge.ical.timezones import tzinfo_for, vtimezone
+from bridge.ical.timezones import tzinfo_for
 from bridge.model import SyncWindow
+from bridge.providers.common.zones import ZoneYears, calendar_text
 from bridge.providers.graph.mapping_common import (
     EPOCH,
     all_day_original,
@@ -33,8 +33,6 @@ from bridge.providers.graph.mapping_common import (
     parse_instant,
 )
 from bridge.providers.graph.mapping_recurrence import expand, first_occurrence, pattern_to_rrule
-
-PRODID = "-//davbridge//davbridge//EN"
 
 SENSITIVITY_TO_CLASS = {
     "normal": "PUBLIC",
@@ -71,28 +69,12 @@ PROVIDER_LABELS = {
 _NO_END_YEARS = 2037  # VTIMEZONE coverage for open-ended series (icalendar's default horizon)
 
 
-@dataclass
-class _Zones:
-    """TZIDs used by the resource and the years each must cover."""
-
-    years: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def note(self, value: dt.date | None, last_year: int | None = None) -> None:
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            return
-        key = getattr(value.tzinfo, "key", None)
-        if not key or key == "UTC":
-            return
-        first, last = self.years.get(key, (value.year, value.year))
-        self.years[key] = (min(first, value.year), max(last, value.year, last_year or 0))
-
-
 def graph_to_ical(
     event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
 ) -> str:
     """VCALENDAR text for one Graph event or series (see bridge.providers.graph.mapping)."""
     uid = str(event.get("iCalUId") or event.get("id") or "")
-    zones = _Zones()
+    zones = ZoneYears()
     master = _vevent(event, uid, zones)
     require(master, "graph", str(event.get("id") or ""))
     components = [master]
@@ -111,15 +93,7 @@ def graph_to_ical(
                 master.add("EXDATE", missing)
             overrides = _overrides(instances, uid, start, zone, zones)
             components.extend(complete_overrides(overrides, "graph", str(event.get("id"))))
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    for tzid in sorted(zones.years):
-        first, last = zones.years[tzid]
-        calendar.add_component(vtimezone(tzid, first, last))
-    for component in components:
-        calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    return calendar_text(components, zones)
 
 
 def _last_year(rule: Any, start: dt.date) -> int:
@@ -188,7 +162,7 @@ def _missing(
 
 
 def _overrides(
-    instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date, zone: str, zones: _Zones
+    instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date, zone: str, zones: ZoneYears
 ) -> list[Event]:
     all_day = not isinstance(start, dt.datetime)
     keyed: list[tuple[dt.datetime, str, str, Event]] = []
@@ -223,7 +197,7 @@ def _overrides(
     return [newest[key][2] for key in sorted(newest)]
 
 
-def _vevent(event: Mapping[str, Any], uid: str, zones: _Zones) -> Event:
+def _vevent(event: Mapping[str, Any], uid: str, zones: ZoneYears) -> Event:
     all_day = bool(event.get("isAllDay"))
     vevent = Event()
     vevent.add("UID", uid)

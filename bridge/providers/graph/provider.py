@@ -16,16 +16,17 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.common.cursor import CursorCodec, iso_z
+from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
-from bridge.providers.graph.http import PULL_POLICY, WRITE_POLICY, GraphHttp
+from bridge.providers.graph.http import GraphHttp
 from bridge.providers.graph.mapping import (
     GraphWrite,
     graph_body_diff,
@@ -35,19 +36,14 @@ from bridge.providers.graph.mapping import (
 
 log = logging.getLogger(__name__)
 
-# A delta token encodes its calendarView window (delta-query-events.md). The sync window moves
-# by a day each day; keep using the old token until it is this far off, then start a new round.
-WINDOW_TOLERANCE = dt.timedelta(days=7)
+# A delta token encodes its calendarView window (delta-query-events.md): the cursor keeps it.
+_CURSORS = CursorCodec("delta")
 PAGE_SIZE = 200  # `Prefer: odata.maxpagesize` (delta-query-events.md, optional request header)
 # Namespace for transactionId values derived from idempotency keys (event resource type:
 # transactionId lets the server drop a retried POST of the same event).
 _TRANSACTION_NS = uuid.UUID("5b0d7f2e-8f5c-4d59-9f2e-6c1f0a3d7b11")
 
 # Outlook calendar colour names (calendarColor enum, calendar resource type) as approximate
-
-
-def _iso_z(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_utc(value: str) -> dt.datetime | None:
@@ -80,42 +76,6 @@ def change_key(event: Mapping[str, Any]) -> str:
 
 def _if_match(key: str) -> dict[str, str]:
     return {"If-Match": f'W/"{key}"'}
-
-
-@dataclass(frozen=True)
-class _Cursor:
-    delta_link: str
-    window: SyncWindow
-
-    def encode(self) -> str:
-        return json.dumps(
-            {
-                "delta": self.delta_link,
-                "window": [_iso_z(self.window.start), _iso_z(self.window.end)],
-            },
-            sort_keys=True,
-        )
-
-    @staticmethod
-    def decode(text: str | None) -> _Cursor | None:
-        if not text:
-            return None
-        try:
-            raw = json.loads(text)
-            start = _parse_utc(str(raw["window"][0]))
-            end = _parse_utc(str(raw["window"][1]))
-            link = str(raw["delta"])
-        except (ValueError, KeyError, IndexError, TypeError):
-            return None  # unknown cursor format: a full round repairs it
-        if start is None or end is None or not link:
-            return None
-        return _Cursor(link, SyncWindow(start, end))
-
-    def close_to(self, window: SyncWindow) -> bool:
-        return (
-            abs(self.window.start - window.start) <= WINDOW_TOLERANCE
-            and abs(self.window.end - window.end) <= WINDOW_TOLERANCE
-        )
 
 
 class GraphCalendarProvider(GraphCalendarCollections):
@@ -166,18 +126,14 @@ class GraphCalendarProvider(GraphCalendarCollections):
     # --- C6 ----------------------------------------------------------------------------------
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first_count = self._http.request_count
-        state = _Cursor.decode(cursor)
+        state = _CURSORS.decode(cursor)
         entries: list[dict[str, Any]] | None = None
         delta_link = ""
         # A cursor from another Graph endpoint (configuration changed) is as good as expired.
-        if (
-            state is not None
-            and state.close_to(window)
-            and self._http.is_graph_url(state.delta_link)
-        ):
+        if state is not None and state.close_to(window) and self._http.is_graph_url(state.token):
             try:
-                entries, delta_link = self._delta_round(state.delta_link)
-                window = state.window  # the token keeps the window it was started with
+                entries, delta_link = self._delta_round(state.token)
+                window = state.window or window  # the token keeps the window it was started with
             except CursorExpired:
                 # 410 Gone / syncStateNotFound: start a new round (delta-query-overview.md).
                 log.info("graph delta token expired for calendar %s: full round", calendar_id)
@@ -191,7 +147,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
         return PullResult(
             items=tuple(items),
             removed=tuple(removed),
-            cursor=_Cursor(delta_link, window).encode(),
+            cursor=_CURSORS.encode(delta_link, window),
             reset=reset,
             requests=self._http.request_count - first_count,
         )
@@ -203,7 +159,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
         the last page arrived, so a failure mid-way leaves the caller's cursor untouched."""
         params = None
         if window is not None:
-            params = {"startDateTime": _iso_z(window.start), "endDateTime": _iso_z(window.end)}
+            params = {"startDateTime": iso_z(window.start), "endDateTime": iso_z(window.end)}
         entries: list[dict[str, Any]] = []
         next_url: str | None = url
         while next_url:
@@ -312,7 +268,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
     ) -> list[dict[str, Any]]:
         return self._http.get_all(
             self._p("events", master_id, "instances"),
-            params={"startDateTime": _iso_z(start), "endDateTime": _iso_z(end)},
+            params={"startDateTime": iso_z(start), "endDateTime": iso_z(end)},
             headers=self._prefer,
             policy=policy,
         )
