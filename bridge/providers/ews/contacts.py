@@ -29,19 +29,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from exchangelib import Account, Contact
 from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.items import NEVER_OVERWRITE
 
-from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import BridgeError, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
-from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.ews import overlay_field
-from bridge.providers.ews.account import EwsConfig, connect
+from bridge.providers.ews.account import EwsConfig
 from bridge.providers.ews.collections import EwsContactFolders
 from bridge.providers.ews.contacts_mapping import (
     FIELDS,
@@ -49,14 +48,13 @@ from bridge.providers.ews.contacts_mapping import (
     contact_to_vcard,
     vcard_to_fields,
 )
-from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, call, translate
-from bridge.providers.ews.sync import CURSORS, sync_changes
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
+from bridge.providers.ews.mailbox import MAX_CHANGES, EwsMailbox
+from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound
 KEY_FIELD = "davbridge_key"
-_FIELDS = (*FIELDS, overlay_field.FIELD)
 
 
 class IdempotencyKey(ExtendedProperty):
@@ -72,10 +70,13 @@ def _register() -> None:
         Contact.register(KEY_FIELD, IdempotencyKey)
 
 
-class EwsContactsProvider(EwsContactFolders):
+class EwsContactsProvider(EwsMailbox, EwsContactFolders):
     """Contact folders of one EWS mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.EWS
+    FOLDER_WORD = "contacts folder"
+    ITEM_TYPE = Contact
+    ITEM_FIELDS = (*FIELDS, overlay_field.FIELD)
 
     def __init__(
         self,
@@ -86,26 +87,10 @@ class EwsContactsProvider(EwsContactFolders):
         max_changes: int = MAX_CHANGES,
     ) -> None:
         _register()
-        self._config = config
-        self._sleep = sleep
-        self._account = account
-        self._folders: dict[str, Any] = {}
-        self._max_changes = max_changes
-        self.request_count = 0
+        super().__init__(config, sleep=sleep, account=account, max_changes=max_changes)
 
-    @property
-    def account(self) -> Account:
-        if self._account is None:
-            self._account = connect(self._config)
-        return self._account
-
-    @property
-    def account_email(self) -> str:
-        return self._config.email
-
-    def _call(self, operation: Callable[[], T], policy: RetryPolicy) -> T:
-        self.request_count += 1
-        return call(operation, policy, self._sleep)
+    def _list_folders(self) -> None:
+        self.list_address_books()
 
     # --- K1 ------------------------------------------------------------------------------------
     def list_address_books(self) -> list[AddressBookInfo]:
@@ -134,34 +119,6 @@ class EwsContactsProvider(EwsContactFolders):
             read_only = rights is not None and not (rights.create_contents or rights.modify)
             books.append(AddressBookInfo(str(folder.id), path(folder), read_only=bool(read_only)))
         return books
-
-    def _folder(self, book_id: str) -> Any:
-        if book_id not in self._folders:
-            self.list_address_books()
-        if book_id not in self._folders:
-            raise RemoteNotFound("ews", f"contacts folder {book_id} does not exist", None, 404)
-        return self._folders[book_id]
-
-    # --- K2: reads -----------------------------------------------------------------------------
-    def _get(self, ids: Sequence[str], folder: Any, policy: RetryPolicy) -> list[Any]:
-        """GetItem for `ids`; missing ones (and non-contacts) are left out."""
-        if not ids:
-            return []
-        wanted = [(i, None) for i in ids]
-        results = self._call(
-            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=_FIELDS)),
-            policy,
-        )
-        items = []
-        for result in results:
-            if isinstance(result, Exception):
-                error = translate(result)
-                if isinstance(error, RemoteNotFound):
-                    continue
-                raise error
-            if isinstance(result, Contact):
-                items.append(result)
-        return items
 
     @staticmethod
     def _remote(item: Any) -> RemoteItem:
@@ -192,16 +149,8 @@ class EwsContactsProvider(EwsContactFolders):
         first = self.request_count
         folder = self._folder(book_id)
         kept = CURSORS.decode(cursor)
-        state = kept.token if kept else None
-        changes: tuple[list[str], list[str], str] | None = None
-        if state is not None:
-            try:
-                changes = self._sync_round(folder, state)
-            except CursorExpired:
-                log.info("ews sync state invalid for contacts %s: full round", book_id)
-        reset = changes is None
-        if changes is None:
-            changes = self._sync_round(folder, None)
+        # every item of a contact folder is handled by the mapping (item_type=object)
+        changes, reset = self._changes(folder, kept.token if kept else None, object)
         upserts, deleted, sync_state = changes
         fetched = self._get(upserts, folder, PULL_POLICY)
         found = {str(i.id) for i in fetched}
@@ -212,18 +161,6 @@ class EwsContactsProvider(EwsContactFolders):
             cursor=CURSORS.encode(sync_state),
             reset=reset,
             requests=self.request_count - first,
-        )
-
-    def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
-        """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
-        return sync_changes(
-            self.account,
-            folder,
-            state,
-            self._max_changes,
-            lambda op: self._call(op, PULL_POLICY),
-            translate,
-            item_type=object,  # every item of a contact folder is handled by the mapping
         )
 
     def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:

@@ -30,11 +30,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from exchangelib import Account, CalendarItem
+from exchangelib import CalendarItem
 from exchangelib.ewsdatetime import EWSDateTime
 from exchangelib.folders import Calendar
 from exchangelib.items import (
@@ -47,7 +46,6 @@ from exchangelib.properties import RecurringMasterItemId
 
 from bridge.errors import (
     BridgeError,
-    CursorExpired,
     IncompleteItem,
     PreconditionFailed,
     ProviderConflict,
@@ -58,18 +56,17 @@ from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.ews import overlay_field
-from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.collections import EwsCalendarFolders
-from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, call, translate
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
+from bridge.providers.ews.mailbox import EwsMailbox
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
 from bridge.providers.ews.mapping_read import plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
-from bridge.providers.ews.sync import CURSORS, sync_changes
+from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound (syncfolderitems-operation)
 FIELDS = (
     "subject",
     "body",
@@ -117,71 +114,18 @@ def _in_window(ical: str, window: SyncWindow) -> bool:
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
-class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
+class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
     """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.EWS
+    FOLDER_WORD = "calendar folder"
+    ITEM_TYPE = CalendarItem
+    ITEM_FIELDS = FIELDS
 
-    def __init__(
-        self,
-        config: EwsConfig,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        account: Account | None = None,
-        max_changes: int = MAX_CHANGES,
-    ) -> None:
-        self._config = config
-        self._sleep = sleep
-        self._account = account
-        self._folders: dict[str, Any] = {}
-        self._max_changes = max_changes
-        self.request_count = 0
-
-    # --- plumbing ------------------------------------------------------------------------------
-    @property
-    def account(self) -> Account:
-        if self._account is None:
-            self._account = connect(self._config)
-        return self._account
-
-    def _call(self, operation: Callable[[], T], policy: RetryPolicy) -> T:
-        self.request_count += 1
-        return call(operation, policy, self._sleep)
-
-    def _folder(self, calendar_id: str) -> Any:
-        if calendar_id not in self._folders:
-            self.list_calendars()
-        if calendar_id not in self._folders:
-            raise RemoteNotFound("ews", f"calendar folder {calendar_id} does not exist", None, 404)
-        return self._folders[calendar_id]
-
-    def _get(self, ids: Sequence[Any], folder: Any, policy: RetryPolicy) -> list[Any]:
-        """GetItem for `ids` (ItemId tuples or BaseItemId objects); missing ones are left out."""
-        if not ids:
-            return []
-        wanted = [(i, None) if isinstance(i, str) else i for i in ids]
-        results = self._call(
-            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=FIELDS)),
-            policy,
-        )
-        items = []
-        for result in results:
-            if isinstance(result, Exception):
-                error = translate(result)
-                if isinstance(error, RemoteNotFound):
-                    continue
-                raise error
-            if not isinstance(result, CalendarItem):  # a message filed in a calendar folder
-                log.info("skipped a non-calendar %s item", type(result).__name__)
-                continue
-            items.append(result)
-        return items
+    def _list_folders(self) -> None:
+        self.list_calendars()
 
     # --- C1 ------------------------------------------------------------------------------------
-    @property
-    def account_email(self) -> str:
-        return self._config.email
-
     def list_calendars(self) -> list[CalendarInfo]:
         # exchangelib caches the folder hierarchy for the Account's lifetime; without clearing
         # it a calendar made in Outlook would appear only after a restart (C1, issue 11).
@@ -214,18 +158,12 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         first_count = self.request_count
         folder = self._folder(calendar_id)
         state = CURSORS.decode(cursor)
-        changes: tuple[list[str], list[str], str] | None = None
-        if state is not None and state.close_to(window):
-            try:
-                changes = self._sync_round(folder, state.token)
-                window = state.window or window
-            except CursorExpired:
-                # ErrorInvalidSyncStateData: start over ("Handling synchronization-related
-                # errors in EWS in Exchange").
-                log.info("ews sync state invalid for calendar %s: full round", calendar_id)
-        reset = changes is None
-        if changes is None:
-            changes = self._sync_round(folder, None)
+        usable = state is not None and state.close_to(window)
+        changes, reset = self._changes(
+            folder, state.token if state and usable else None, CalendarItem
+        )
+        if state is not None and not reset:
+            window = state.window or window  # the state keeps the window it was started with
         upserts, deleted, sync_state = changes
         items, removed = self._resolve(folder, upserts, deleted, window, reset)
         return PullResult(
@@ -234,17 +172,6 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
             cursor=CURSORS.encode(sync_state, window),
             reset=reset,
             requests=self.request_count - first_count,
-        )
-
-    def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
-        """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
-        return sync_changes(
-            self.account,
-            folder,
-            state,
-            self._max_changes,
-            lambda op: self._call(op, PULL_POLICY),
-            translate,
         )
 
     def _resolve(
