@@ -1,5 +1,7 @@
 """Small shared pieces of the Graph <-> iCalendar mapping: Graph date/time values and zones.
 
+Used by the Graph mappings and by the Outlook write mapping EWS shares (outlook_write.py).
+
 What it does: parses Graph `dateTimeTimeZone` values ({"dateTime": local wall time with up to
 7 fractional digits, "timeZone": Windows name | IANA id | "UTC"}) and DateTimeOffset strings,
 and resolves the zone an event belongs to.

@@ -1,5 +1,8 @@
 """Client VCALENDAR -> what to write to Graph, and the minimal PATCH between two Graph bodies.
 
+Shared by the Graph provider and the EWS provider (ews/mapping_write.py turns these Outlook
+event bodies into exchangelib fields), so both refuse and map a client's event the same way.
+
 What it does: validates a client's calendar object (one UID, VEVENTs only, DTSTART present,
 recurrence Graph can express) and maps it to Graph event bodies: the master, one body per
 RECURRENCE-ID override, and the cancelled occurrences (EXDATE). `graph_body_diff` keeps only the
@@ -30,8 +33,8 @@ from bridge.errors import BadInput
 from bridge.ical.htmltext import body_text
 from bridge.ical.resource import calendar_resource, check_event
 from bridge.ical.timezones import to_iana, to_windows, tzinfo_for
-from bridge.providers.graph.mapping_common import event_zone, graph_time, parse_wall
-from bridge.providers.graph.mapping_recurrence import rrule_to_recurrence
+from bridge.providers.common.outlook_recurrence import rrule_to_recurrence
+from bridge.providers.common.outlook_time import event_zone, graph_time, parse_wall
 
 CLASS_TO_SENSITIVITY = {"PUBLIC": "normal", "PRIVATE": "private", "CONFIDENTIAL": "confidential"}
 BUSYSTATUS_TO_SHOWAS = {

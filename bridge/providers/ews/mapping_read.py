@@ -30,9 +30,9 @@ from icalendar import Alarm, Event, vCalAddress
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.ical.timezones import to_iana, tzinfo_for
+from bridge.providers.common.outlook_recurrence import pattern_to_rrule
 from bridge.providers.common.zones import ZoneYears, calendar_text
 from bridge.providers.ews.mapping_recurrence import to_graph
-from bridge.providers.graph.mapping_recurrence import pattern_to_rrule
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SENSITIVITY_TO_CLASS = {

@@ -28,10 +28,10 @@ from exchangelib.properties import Attendee, Body, Mailbox
 
 from bridge.errors import BadInput
 from bridge.ical.timezones import to_windows
+from bridge.providers.common.outlook_time import parse_wall
+from bridge.providers.common.outlook_write import ical_to_graph
 from bridge.providers.ews.mapping_read import _description, times
 from bridge.providers.ews.mapping_recurrence import from_graph, to_graph
-from bridge.providers.graph.mapping_common import parse_wall
-from bridge.providers.graph.mapping_write import ical_to_graph
 
 SENSITIVITY = {
     "normal": "Normal",

@@ -24,15 +24,15 @@ from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import body_text
 from bridge.ical.timezones import tzinfo_for
 from bridge.model import SyncWindow
-from bridge.providers.common.zones import ZoneYears, calendar_text
-from bridge.providers.graph.mapping_common import (
+from bridge.providers.common.outlook_recurrence import expand, first_occurrence, pattern_to_rrule
+from bridge.providers.common.outlook_time import (
     EPOCH,
     all_day_original,
     event_zone,
     graph_time,
     parse_instant,
 )
-from bridge.providers.graph.mapping_recurrence import expand, first_occurrence, pattern_to_rrule
+from bridge.providers.common.zones import ZoneYears, calendar_text
 
 SENSITIVITY_TO_CLASS = {
     "normal": "PUBLIC",
