@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-PRODID = "-//davbridge//davbridge//EN"
 NO_YEAR = 1604
 BIRTHDAY_TIME = "T11:59:00Z"
 ADDRESS_KEYS = ("street", "city", "state", "postalCode", "countryOrRegion")
@@ -99,34 +98,6 @@ def birthday_date(value: Any) -> dt.date | None:
 def birthday_value(day: dt.date) -> str:
     """The Graph `birthday` the bridge writes for a calendar date."""
     return day.isoformat() + BIRTHDAY_TIME
-
-
-def escape_text(value: str) -> str:
-    """RFC 2426 §4 text escaping (backslash, comma, semicolon, newline)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(",", "\\,")
-        .replace(";", "\\;")
-        .replace("\r\n", "\n")
-        .replace("\r", "\n")
-        .replace("\n", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """RFC 2425 §5.8.1 folding at 75 octets, never inside a UTF-8 sequence; CRLF-terminated."""
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line + "\r\n"
-    parts: list[str] = []
-    start, limit = 0, 75
-    while start < len(data):
-        end = min(start + limit, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:
-            end -= 1
-        parts.append(data[start:end].decode("utf-8"))
-        start, limit = end, 74  # continuation lines begin with one space
-    return "\r\n ".join(parts) + "\r\n"
 
 
 def text(value: Any) -> str:
