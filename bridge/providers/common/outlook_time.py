@@ -20,8 +20,6 @@ from typing import Any
 
 from bridge.ical.timezones import to_iana, tzinfo_for
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
 
 def parse_wall(value: str) -> dt.datetime:
     """A Graph `dateTime` ("2017-04-15T11:00:00.0000000") as a naive wall-clock datetime."""

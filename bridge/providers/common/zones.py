@@ -1,10 +1,14 @@
 """The VTIMEZONEs a served calendar object needs, and the object's assembly.
 
-What it does: `ZoneYears` collects, while a provider's event is mapped to iCalendar, every TZID
+What it does: `new_vevent` starts a VEVENT with what every provider item has (UID; DTSTAMP
+from the last change, else the creation, else the epoch; CREATED; LAST-MODIFIED). `ZoneYears`
+collects, while a provider's event is mapped to iCalendar, every TZID
 a DTSTART/DTEND/RECURRENCE-ID/RDATE uses and the years it must cover (a series reaches to the
 year of its last occurrence); `calendar_text` assembles the VCALENDAR (RFC 5545 §3.4: PRODID,
 VERSION 2.0, then one VTIMEZONE per TZID, sorted, as §3.6.5 requires for every TZID used, then
-the components) with icalendar, so equal input gives equal bytes.
+the components) with icalendar, so equal input gives equal bytes. `last_year` is the year an
+RRULE's last occurrence falls in (UNTIL, or COUNT expanded with dateutil; open-ended:
+NO_END_YEAR, icalendar's default VTIMEZONE horizon).
 What it must not do: pick zones (the mappings do), or know a provider's JSON.
 """
 
@@ -14,11 +18,44 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from icalendar import Calendar, Component
+from dateutil.rrule import rrulestr
+from icalendar import Calendar, Component, Event, vRecur
 
 from bridge.ical.timezones import vtimezone
 
 PRODID = "-//davbridge//davbridge//EN"
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+NO_END_YEAR = 2037  # VTIMEZONE horizon for open-ended series (icalendar's default)
+_MAX_COUNTED = 1000  # a COUNT above this is not expanded (the horizon is used)
+
+
+def new_vevent(uid: str, created: dt.datetime | None, modified: dt.datetime | None) -> Event:
+    """A VEVENT with UID, DTSTAMP, CREATED and LAST-MODIFIED (RFC 5545 §3.8.7)."""
+    vevent = Event()
+    vevent.add("UID", uid)
+    vevent.add("DTSTAMP", modified or created or EPOCH)
+    if created:
+        vevent.add("CREATED", created)
+    if modified:
+        vevent.add("LAST-MODIFIED", modified)
+    return vevent
+
+
+def last_year(rule: vRecur, start: dt.date) -> int:
+    """The last year `rule` (starting at `start`) reaches, for VTIMEZONE coverage."""
+    until = rule.get("UNTIL")
+    if until:
+        return int(until[0].year)
+    count = rule.get("COUNT")
+    if count and int(count[0]) <= _MAX_COUNTED:
+        naive = (
+            start.replace(tzinfo=None)
+            if isinstance(start, dt.datetime)
+            else dt.datetime.combine(start, dt.time())
+        )
+        occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=naive))
+        return occurrences[-1].year if occurrences else start.year
+    return max(NO_END_YEAR, start.year + 1)
 
 
 @dataclass

@@ -31,10 +31,9 @@ from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.ical.timezones import to_iana, tzinfo_for
 from bridge.providers.common.outlook_recurrence import pattern_to_rrule
-from bridge.providers.common.zones import ZoneYears, calendar_text
+from bridge.providers.common.zones import NO_END_YEAR, ZoneYears, calendar_text, new_vevent
 from bridge.providers.ews.mapping_recurrence import to_graph
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SENSITIVITY_TO_CLASS = {
     "Normal": "PUBLIC",
     "Personal": "PRIVATE",
@@ -57,7 +56,6 @@ RESPONSE_TO_PARTSTAT = {
     "Organizer": "ACCEPTED",
 }
 IMPORTANCE_TO_PRIORITY = {"High": 1, "Low": 9}
-_NO_END_YEAR = 2037
 
 
 def plain(value: dt.datetime) -> dt.datetime:
@@ -142,7 +140,7 @@ def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:
         return int(str(rng["endDate"])[:4])
     if rng.get("type") == "numbered":
         return start.year + 1 + int(rng.get("numberOfOccurrences") or 0) // 12
-    return max(_NO_END_YEAR, start.year + 1)
+    return max(NO_END_YEAR, start.year + 1)
 
 
 def recurrence_key(original: dt.datetime, start: dt.date, zone: str) -> dt.date:
@@ -192,15 +190,9 @@ def _overrides(
 
 
 def _vevent(item: Any, uid: str, zones: ZoneYears) -> Event:
-    vevent = Event()
-    vevent.add("UID", uid)
     modified = plain(item.last_modified_time) if item.last_modified_time else None
     created = plain(item.datetime_created) if item.datetime_created else None
-    vevent.add("DTSTAMP", modified or created or EPOCH)
-    if created:
-        vevent.add("CREATED", created)
-    if modified:
-        vevent.add("LAST-MODIFIED", modified)
+    vevent = new_vevent(uid, created, modified)
     start, end = times(item)
     if start is not None:
         vevent.add("DTSTART", start)

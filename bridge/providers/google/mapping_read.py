@@ -26,9 +26,8 @@ from icalendar import Alarm, Event, vCalAddress
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.model import SyncWindow
-from bridge.providers.common.zones import ZoneYears, calendar_text
+from bridge.providers.common.zones import ZoneYears, calendar_text, last_year, new_vevent
 from bridge.providers.google.mapping_common import (
-    EPOCH,
     as_utc,
     event_zone,
     instance_key,
@@ -37,7 +36,7 @@ from bridge.providers.google.mapping_common import (
     zone_of,
 )
 from bridge.providers.google.mapping_conference import add_conference
-from bridge.providers.google.mapping_recurrence import last_year, parse_recurrence
+from bridge.providers.google.mapping_recurrence import parse_recurrence
 
 VISIBILITY_TO_CLASS = {"public": "PUBLIC", "private": "PRIVATE", "confidential": "CONFIDENTIAL"}
 STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
@@ -116,15 +115,9 @@ def _in_window(exc: Mapping[str, Any], original: dt.date, zone: str, window: Syn
 
 
 def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: ZoneYears) -> Event:
-    vevent = Event()
-    vevent.add("UID", uid)
     updated = parse_rfc3339(event.get("updated"))
     created = parse_rfc3339(event.get("created"))
-    vevent.add("DTSTAMP", updated or created or EPOCH)
-    if created:
-        vevent.add("CREATED", created)
-    if updated:
-        vevent.add("LAST-MODIFIED", updated)
+    vevent = new_vevent(uid, created, updated)
     # Each time in its own zone: a flight from New York to Berlin ends in Berlin time, and an
     # occurrence moved to a Berlin afternoon starts in Berlin time (RECURRENCE-ID stays in the
     # series' zone).

@@ -26,13 +26,12 @@ from bridge.ical.timezones import tzinfo_for
 from bridge.model import SyncWindow
 from bridge.providers.common.outlook_recurrence import expand, first_occurrence, pattern_to_rrule
 from bridge.providers.common.outlook_time import (
-    EPOCH,
     all_day_original,
     event_zone,
     graph_time,
     parse_instant,
 )
-from bridge.providers.common.zones import ZoneYears, calendar_text
+from bridge.providers.common.zones import ZoneYears, calendar_text, last_year, new_vevent
 
 SENSITIVITY_TO_CLASS = {
     "normal": "PUBLIC",
@@ -66,7 +65,6 @@ PROVIDER_LABELS = {
     "skypeForBusiness": "Skype for Business",
     "skypeForConsumer": "Skype",
 }
-_NO_END_YEARS = 2037  # VTIMEZONE coverage for open-ended series (icalendar's default horizon)
 
 
 def graph_to_ical(
@@ -86,7 +84,7 @@ def graph_to_ical(
             shift = _start_on_pattern(master, rule, start)
             start = start + shift
             master.add("RRULE", rule)
-            zones.note(start, _last_year(rule, start))
+            zones.note(start, last_year(rule, start))
             zone = event_zone(event)
             missing = _missing(event, instances, start, rule, zone, window, shift)
             if missing:
@@ -94,20 +92,6 @@ def graph_to_ical(
             overrides = _overrides(instances, uid, start, zone, zones)
             components.extend(complete_overrides(overrides, "graph", str(event.get("id"))))
     return calendar_text(components, zones)
-
-
-def _last_year(rule: Any, start: dt.date) -> int:
-    until = rule.get("UNTIL")
-    if until:
-        return int(until[0].year)
-    count = rule.get("COUNT")
-    if count and int(count[0]) <= 1000:
-        from dateutil.rrule import rrulestr
-
-        dtstart = start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
-        last = list(rrulestr(rule.to_ical().decode(), dtstart=dtstart))
-        return last[-1].year if last else start.year
-    return max(_NO_END_YEARS, start.year + 1)
 
 
 def _start_on_pattern(master: Event, rule: Any, start: dt.date) -> dt.timedelta:
@@ -199,15 +183,9 @@ def _overrides(
 
 def _vevent(event: Mapping[str, Any], uid: str, zones: ZoneYears) -> Event:
     all_day = bool(event.get("isAllDay"))
-    vevent = Event()
-    vevent.add("UID", uid)
     modified = parse_instant(event.get("lastModifiedDateTime"))
     created = parse_instant(event.get("createdDateTime"))
-    vevent.add("DTSTAMP", modified or created or EPOCH)
-    if created:
-        vevent.add("CREATED", created)
-    if modified:
-        vevent.add("LAST-MODIFIED", modified)
+    vevent = new_vevent(uid, created, modified)
     start = graph_time(event.get("start"), event_zone(event), all_day)
     end = graph_time(event.get("end"), event_zone(event, "end"), all_day)
     if start is not None:
