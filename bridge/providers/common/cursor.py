@@ -7,7 +7,11 @@ end]}`, times as UTC `YYYY-MM-DDTHH:MM:SSZ`), and reads it back; text it cannot 
 format, another provider's key, an empty token) decodes to None, so the provider runs a full
 round that repairs it. `Cursor.close_to` says whether the window moved too far for the token:
 the window moves by a day each day, and a token is kept until its window is `WINDOW_TOLERANCE`
-off (a new round starts after that, so items that drifted in are fetched).
+off (a new round starts after that, so items that drifted in are fetched). `resume` runs one
+pull's round: the incremental one from a usable cursor, else — or when the provider says the
+token expired (CursorExpired: Graph 410/syncStateNotFound, Google 410 fullSyncRequired, EWS
+ErrorInvalidSyncStateData) — a full round, which resets the collection. `CursorCodec.result` is
+the PullResult carrying the new cursor.
 What it must not do: know what the token means or call a provider.
 """
 
@@ -15,9 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from bridge.model import SyncWindow
+from bridge.errors import CursorExpired
+from bridge.model import PullResult, RemoteItem, SyncWindow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WINDOW_TOLERANCE = dt.timedelta(days=7)
 
@@ -72,3 +83,43 @@ class CursorCodec:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             return None  # unknown cursor format: a full round repairs it
         return Cursor(token, window) if token else None
+
+    def result(
+        self,
+        items: Iterable[RemoteItem],
+        removed: Iterable[str],
+        token: str,
+        *,
+        window: SyncWindow | None = None,
+        reset: bool,
+        requests: int,
+    ) -> PullResult:
+        """The PullResult of one round, carrying `token` (and `window`) as the next cursor."""
+        cursor = self.encode(token, window)
+        return PullResult(tuple(items), tuple(removed), cursor, reset=reset, requests=requests)
+
+
+@dataclass(frozen=True)
+class Resumed(Generic[T]):
+    """What `resume` ran: the round's `value`, the window it belongs to, whether it reset."""
+
+    value: T
+    window: SyncWindow | None
+    reset: bool
+
+
+def resume(
+    cursor: Cursor | None,
+    window: SyncWindow | None,
+    incremental: Callable[[str], T],
+    full: Callable[[], T],
+    what: str,
+) -> Resumed[T]:
+    """`incremental(token)` when `cursor` is usable for `window` (contacts: window None), else
+    — or when that raises CursorExpired — `full()`; see the module docstring."""
+    if cursor is not None and (window is None or cursor.close_to(window)):
+        try:
+            return Resumed(incremental(cursor.token), cursor.window or window, False)
+        except CursorExpired:
+            log.info("%s: the change token expired, full round", what)
+    return Resumed(full(), window, True)

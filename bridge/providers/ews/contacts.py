@@ -148,20 +148,15 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         first = self.request_count
         folder = self._folder(book_id)
-        kept = CURSORS.decode(cursor)
         # every item of a contact folder is handled by the mapping (item_type=object)
-        changes, reset = self._changes(folder, kept.token if kept else None, object)
-        upserts, deleted, sync_state = changes
+        done = self._changes(folder, CURSORS.decode(cursor), None, object)
+        upserts, deleted, sync_state = done.value
         fetched = self._get(upserts, folder, PULL_POLICY)
         found = {str(i.id) for i in fetched}
         removed = [*deleted, *(i for i in upserts if i not in found)]
-        return PullResult(
-            items=tuple(self._remote(i) for i in fetched),
-            removed=tuple(removed),
-            cursor=CURSORS.encode(sync_state),
-            reset=reset,
-            requests=self.request_count - first,
-        )
+        items = [self._remote(i) for i in fetched]
+        requests = self.request_count - first
+        return CURSORS.result(items, removed, sync_state, reset=done.reset, requests=requests)
 
     def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:
         items = self._get([remote_id], self._folder(book_id), PULL_POLICY)

@@ -19,7 +19,9 @@ from typing import Any, ClassVar, TypeVar
 
 from exchangelib import Account
 
-from bridge.errors import CursorExpired, RemoteNotFound
+from bridge.errors import RemoteNotFound
+from bridge.model import SyncWindow
+from bridge.providers.common.cursor import Cursor, Resumed, resume
 from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.errors import PULL_POLICY, call, translate
@@ -104,14 +106,17 @@ class EwsMailbox:
             items.append(result)
         return items
 
-    def _changes(self, folder: Any, state: str | None, item_type: type) -> tuple[Changes, bool]:
-        """(changes since `state`, reset): a full round when there is no usable state."""
-        if state is not None:
-            try:
-                return self._sync_round(folder, state, item_type), False
-            except CursorExpired:
-                log.info("ews sync state invalid for a %s: full round", self.FOLDER_WORD)
-        return self._sync_round(folder, None, item_type), True
+    def _changes(
+        self, folder: Any, cursor: Cursor | None, window: SyncWindow | None, item_type: type
+    ) -> Resumed[Changes]:
+        """The changes since the cursor's SyncState, or all of them (a reset)."""
+        return resume(
+            cursor,
+            window,
+            lambda state: self._sync_round(folder, state, item_type),
+            lambda: self._sync_round(folder, None, item_type),
+            f"ews {self.FOLDER_WORD}",
+        )
 
     def _sync_round(self, folder: Any, state: str | None, item_type: type) -> Changes:
         """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""

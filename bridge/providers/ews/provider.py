@@ -157,21 +157,14 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first_count = self.request_count
         folder = self._folder(calendar_id)
-        state = CURSORS.decode(cursor)
-        usable = state is not None and state.close_to(window)
-        changes, reset = self._changes(
-            folder, state.token if state and usable else None, CalendarItem
-        )
-        if state is not None and not reset:
-            window = state.window or window  # the state keeps the window it was started with
-        upserts, deleted, sync_state = changes
-        items, removed = self._resolve(folder, upserts, deleted, window, reset)
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=CURSORS.encode(sync_state, window),
-            reset=reset,
-            requests=self.request_count - first_count,
+        # ErrorInvalidSyncStateData: start over ("Handling synchronization-related errors in
+        # EWS in Exchange"); the state keeps the window it was started with.
+        done = self._changes(folder, CURSORS.decode(cursor), window, CalendarItem)
+        (upserts, deleted, sync_state), window = done.value, done.window or window
+        items, removed = self._resolve(folder, upserts, deleted, window, done.reset)
+        requests = self.request_count - first_count
+        return CURSORS.result(
+            items, removed, sync_state, window=window, reset=done.reset, requests=requests
         )
 
     def _resolve(

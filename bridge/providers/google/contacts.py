@@ -24,10 +24,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
-from bridge.providers.common.cursor import CursorCodec
+from bridge.providers.common.cursor import CursorCodec, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.collections import GoogleContactGroups
@@ -105,19 +105,14 @@ class GoogleContactsProvider(GoogleContactGroups):
     # --- K2 -------------------------------------------------------------------------------------
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         first = self._client.request_count
-        state = _CURSORS.decode(cursor)
-        sync = state.token if state else None
-        people: list[dict[str, Any]] | None = None
-        token = ""
-        if sync:
-            try:
-                people, token = self._listing(sync)
-            except CursorExpired:
-                log.info("google contacts sync token expired: full listing")
-                people = None
-        reset = people is None
-        if people is None:
-            people, token = self._listing(None)
+        done = resume(
+            _CURSORS.decode(cursor),
+            None,
+            self._listing,
+            lambda: self._listing(None),
+            "google contacts",
+        )
+        (people, token), reset = done.value, done.reset
         items: list[RemoteItem] = []
         removed: list[str] = []
         for person in people:
@@ -127,13 +122,8 @@ class GoogleContactsProvider(GoogleContactGroups):
                     removed.append(rn)
                 continue
             items.append(self._item(person))
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=_CURSORS.encode(token),
-            reset=reset,
-            requests=self._client.request_count - first,
-        )
+        requests = self._client.request_count - first
+        return _CURSORS.result(items, removed, token, reset=reset, requests=requests)
 
     def _listing(self, sync: str | None) -> tuple[list[dict[str, Any]], str]:
         """Every page of one connections.list round; nothing returned before the last page."""

@@ -34,7 +34,7 @@ from bridge.errors import (
 )
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
-from bridge.providers.common.cursor import CursorCodec, iso_z
+from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import CalendarClient
@@ -116,27 +116,19 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
     # --- C6 ----------------------------------------------------------------------------------
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first = self._client.request_count
-        state = _CURSORS.decode(cursor)
-        entries: list[dict[str, Any]] | None = None
-        token = ""
-        if state is not None and state.close_to(window):
-            try:
-                entries, token = self._round(calendar_id, state.token, None)
-                window = state.window or window  # keep the window the round was started with
-            except CursorExpired:
-                # 410 fullSyncRequired: wipe and full-sync again (guides/sync).
-                log.info("google sync token expired for a calendar: full round")
-                entries = None
-        reset = entries is None
-        if entries is None:
-            entries, token = self._round(calendar_id, None, window)
-        items, removed = self._fold(calendar_id, entries, window, full=reset)
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=_CURSORS.encode(token, window),
-            reset=reset,
-            requests=self._client.request_count - first,
+        # A 410 fullSyncRequired means: wipe and full-sync again (guides/sync).
+        done = resume(
+            _CURSORS.decode(cursor),
+            window,
+            lambda token: self._round(calendar_id, token, None),
+            lambda: self._round(calendar_id, None, window),
+            "google calendar",
+        )
+        (entries, token), window = done.value, done.window or window
+        items, removed = self._fold(calendar_id, entries, window, full=done.reset)
+        requests = self._client.request_count - first
+        return _CURSORS.result(
+            items, removed, token, window=window, reset=done.reset, requests=requests
         )
 
     def _round(

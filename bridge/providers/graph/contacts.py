@@ -33,10 +33,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
-from bridge.providers.common.cursor import CursorCodec
+from bridge.providers.common.cursor import CursorCodec, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import GraphContactFolders
@@ -114,17 +114,18 @@ class GraphContactsProvider(GraphContactFolders):
     # --- K2 ----------------------------------------------------------------------------------
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         before = self._http.request_count
-        state = _CURSORS.decode(cursor)
-        link = state.token if state else None
-        if link is not None:
-            try:
-                items, removed, delta_link = self._round(link, book_id)
-                return self._result(items, removed, delta_link, False, before)
-            except CursorExpired:
-                log.info("graph contacts delta token expired for %s: full resync", book_id)
         start = self._p("contactFolders", book_id, "contacts", "delta")
-        items, _, delta_link = self._round(start, book_id)
-        return self._result(items, [], delta_link, True, before)
+        done = resume(
+            _CURSORS.decode(cursor),
+            None,
+            lambda link: self._round(link, book_id),
+            lambda: self._round(start, book_id),
+            f"graph contacts {book_id}",
+        )
+        items, removed, delta_link = done.value
+        requests = self._http.request_count - before
+        removed = [] if done.reset else removed
+        return _CURSORS.result(items, removed, delta_link, reset=done.reset, requests=requests)
 
     def _round(self, url: str, book_id: str) -> tuple[list[RemoteItem], list[str], str]:
         """All pages of one delta round (all-or-nothing): upserts, removed ids, deltaLink."""
@@ -162,17 +163,6 @@ class GraphContactsProvider(GraphContactFolders):
             policy=PULL_POLICY,
         )
         return {str(c["id"]): overlay_props.stored(c) or "" for c in found if c.get("id")}
-
-    def _result(
-        self, items: list[RemoteItem], removed: list[str], link: str, reset: bool, before: int
-    ) -> PullResult:
-        return PullResult(
-            tuple(items),
-            tuple(removed),
-            _CURSORS.encode(link),
-            reset=reset,
-            requests=self._http.request_count - before,
-        )
 
     def _item(
         self, contact: Mapping[str, Any], photo: bytes | None, kept: str | None = None

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
-from bridge.providers.common.cursor import CursorCodec, iso_z
+from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
@@ -127,29 +127,23 @@ class GraphCalendarProvider(GraphCalendarCollections):
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first_count = self._http.request_count
         state = _CURSORS.decode(cursor)
-        entries: list[dict[str, Any]] | None = None
-        delta_link = ""
-        # A cursor from another Graph endpoint (configuration changed) is as good as expired.
-        if state is not None and state.close_to(window) and self._http.is_graph_url(state.token):
-            try:
-                entries, delta_link = self._delta_round(state.token)
-                window = state.window or window  # the token keeps the window it was started with
-            except CursorExpired:
-                # 410 Gone / syncStateNotFound: start a new round (delta-query-overview.md).
-                log.info("graph delta token expired for calendar %s: full round", calendar_id)
-                entries = None
-        reset = entries is None
-        if entries is None:
-            entries, delta_link = self._delta_round(
-                self._p("calendars", calendar_id, "calendarView", "delta"), window
-            )
+        # A cursor from another Graph endpoint (configuration changed) is as good as expired;
+        # 410 Gone / syncStateNotFound start a new round too (delta-query-overview.md).
+        if state is not None and not self._http.is_graph_url(state.token):
+            state = None
+        start = self._p("calendars", calendar_id, "calendarView", "delta")
+        done = resume(
+            state,
+            window,
+            self._delta_round,
+            lambda: self._delta_round(start, window),
+            f"graph calendar {calendar_id}",
+        )
+        (entries, delta_link), window = done.value, done.window or window
         items, removed = self._fold(calendar_id, entries, window)
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=_CURSORS.encode(delta_link, window),
-            reset=reset,
-            requests=self._http.request_count - first_count,
+        requests = self._http.request_count - first_count
+        return _CURSORS.result(
+            items, removed, delta_link, window=window, reset=done.reset, requests=requests
         )
 
     def _delta_round(
