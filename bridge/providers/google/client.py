@@ -24,16 +24,12 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from bridge.errors import (
-    AuthExpired,
-    CursorExpired,
-    PreconditionFailed,
     ProviderBusy,
     ProviderError,
-    ProviderRefused,
-    ReadOnly,
     RemoteNotFound,
 )
 from bridge.plainwords import unreachable
+from bridge.providers.common.http_errors import http_error
 from bridge.providers.common.retry import (
     RetryPolicy,
     TryAgain,
@@ -50,6 +46,7 @@ _RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _SYNC_GONE_REASONS = frozenset({"fullSyncRequired", "updatedMinTooLongAgo"})
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _MAX_BACKOFF_S = 32.0
+_DEFAULT_REASONS = {412: "conditionNotMet"}
 
 
 def _envelope(exc: HttpError) -> tuple[str | None, str]:
@@ -80,22 +77,12 @@ def error_for(exc: HttpError, wait: float = 5.0) -> ProviderError:
     """The bridge error for a Google API error response."""
     status = int(exc.resp.status)
     reason, message = _envelope(exc)
-    if status == 401:
-        return AuthExpired(PROVIDER, message, reason, status)
-    if is_retryable(status, reason):
+    if is_retryable(status, reason):  # 403 rateLimitExceeded too
         return ProviderBusy(PROVIDER, message, wait, reason, status)
-    if status == 403:
-        # forbidden / insufficientPermissions / requiredAccessLevel: the calendar is not writable.
-        return ReadOnly(PROVIDER, message, reason, status)
-    if status == 404:
+    if status == 410 and reason == "deleted":
         return RemoteNotFound(PROVIDER, message, reason, status)
-    if status == 410:
-        if reason == "deleted":
-            return RemoteNotFound(PROVIDER, message, reason, status)
-        return CursorExpired(PROVIDER, message, reason, status)
-    if status == 412:
-        return PreconditionFailed(PROVIDER, message, reason or "conditionNotMet", status)
-    return ProviderRefused(PROVIDER, message, reason, status)
+    # 403 forbidden / insufficientPermissions / requiredAccessLevel: the calendar is not writable.
+    return http_error(PROVIDER, status, message, reason or _DEFAULT_REASONS.get(status), wait)
 
 
 class CalendarClient:

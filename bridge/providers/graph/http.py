@@ -19,16 +19,13 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from bridge.errors import (
-    AuthExpired,
     CursorExpired,
     PreconditionFailed,
     ProviderBusy,
     ProviderError,
-    ProviderRefused,
-    ReadOnly,
-    RemoteNotFound,
 )
 from bridge.plainwords import unreachable
+from bridge.providers.common.http_errors import http_error
 from bridge.providers.common.retry import (
     PULL_POLICY,
     WRITE_POLICY,
@@ -97,23 +94,14 @@ def error_for(resp: requests.Response) -> ProviderError:
     """The bridge error for a non-retryable Graph error response."""
     status = resp.status_code
     code, message = _error_envelope(resp)
-    if status == 410 or (code and code.lower() in _CURSOR_EXPIRED_CODES):
+    if code and code.lower() in _CURSOR_EXPIRED_CODES:
         return CursorExpired(PROVIDER, message, code, status)
-    if status == 401:
-        return AuthExpired(PROVIDER, message, code, status)
-    if status == 403:
-        return ReadOnly(PROVIDER, message, code, status)
-    if status == 404:
-        return RemoteNotFound(PROVIDER, message, code, status)
-    if status == 412 or (status == 409 and code == "ErrorIrresolvableConflict"):
+    if status == 409 and code == "ErrorIrresolvableConflict":
         # event-update.md: a stale If-Match answers 412 ErrorIrresolvableConflict.
         return PreconditionFailed(PROVIDER, message, code, status)
-    if status >= 500 or status == 429:
-        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-        return ProviderBusy(
-            PROVIDER, message, _DEFAULT_BUSY_S if retry_after is None else retry_after, code, status
-        )
-    return ProviderRefused(PROVIDER, message, code, status)
+    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+    wait = _DEFAULT_BUSY_S if retry_after is None else retry_after
+    return http_error(PROVIDER, status, message, code, wait)
 
 
 class GraphHttp:
