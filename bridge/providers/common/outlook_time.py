@@ -60,6 +60,27 @@ def parse_instant(value: Any) -> dt.datetime | None:
     return wall.replace(tzinfo=offset).astimezone(dt.UTC)
 
 
+def parse_utc(value: Any) -> dt.datetime | None:
+    """A Graph DateTimeOffset ("2017-09-04T15:54:02Z", up to 7 fractional digits) in UTC, to
+    the microsecond (parse_instant drops the fraction); None when it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
 def event_zone(event: Mapping[str, Any], which: str = "start") -> str:
     """The IANA id (or "UTC") the event's `which` end was created in.
 

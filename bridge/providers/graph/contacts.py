@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from bridge.errors import PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
@@ -46,12 +45,11 @@ from bridge.providers.graph.contacts_mapping import (
     graph_to_vcard,
     vcard_to_graph,
 )
-from bridge.providers.graph.http import GraphHttp
+from bridge.providers.graph.mailbox import GraphMailbox
 
 log = logging.getLogger(__name__)
 _CURSORS = CursorCodec("delta")
 
-PAGE_SIZE = 200
 # A fixed property set GUID of davbridge's own (named property in the public-strings style).
 KEY_PROPERTY = "String {7b8e0c55-3f43-4a8e-9f3e-2a6d1b0c4e11} Name davbridge-idempotency-key"
 
@@ -70,25 +68,10 @@ def _odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class GraphContactsProvider(GraphContactFolders):
+class GraphContactsProvider(GraphMailbox, GraphContactFolders):
     """Contact folders of one Graph mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.GRAPH
-
-    def __init__(self, http: GraphHttp, page_size: int = PAGE_SIZE) -> None:
-        self._http = http
-        self._email: str | None = None
-        self._prefer = {"Prefer": f"odata.maxpagesize={page_size}"}
-
-    def _p(self, *segments: str) -> str:
-        return self._http.prefix + "".join("/" + quote(s, safe="") for s in segments)
-
-    @property
-    def account_email(self) -> str:
-        if self._email is None:
-            me = self._http.get(self._http.prefix, policy=PULL_POLICY) or {}
-            self._email = str(me.get("mail") or me.get("userPrincipalName") or "")
-        return self._email
 
     # --- K1 ----------------------------------------------------------------------------------
     def list_address_books(self) -> list[AddressBookInfo]:

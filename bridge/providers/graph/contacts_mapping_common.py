@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bridge.providers.common.outlook_time import parse_utc
+
 NO_YEAR = 1604
 BIRTHDAY_TIME = "T11:59:00Z"
 ADDRESS_KEYS = ("street", "city", "state", "postalCode", "countryOrRegion")
@@ -65,26 +67,6 @@ VCARD_FIELDS = (
     "birthday",
     *(name for name, _ in ADDRESS_FIELDS),
 )
-
-
-def parse_utc(value: Any) -> dt.datetime | None:
-    """A Graph DateTimeOffset ("2017-09-04T15:54:02Z", up to 7 fractional digits) in UTC."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    if "." in text:
-        head, rest = text.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def birthday_date(value: Any) -> dt.date | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bridge.providers.common.outlook_time import parse_utc
 from bridge.providers.common.vcard import VCardWriter
 from bridge.providers.graph.contacts_mapping_common import (
     ADDRESS_FIELDS,
@@ -25,7 +26,6 @@ from bridge.providers.graph.contacts_mapping_common import (
     address_of,
     birthday_date,
     impp_of,
-    parse_utc,
     text,
 )
 

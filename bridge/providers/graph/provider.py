@@ -17,16 +17,16 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
+from bridge.providers.common.outlook_time import parse_utc
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
-from bridge.providers.graph.http import GraphHttp
+from bridge.providers.graph.mailbox import GraphMailbox
 from bridge.providers.graph.mapping import (
     GraphWrite,
     graph_body_diff,
@@ -38,30 +38,11 @@ log = logging.getLogger(__name__)
 
 # A delta token encodes its calendarView window (delta-query-events.md): the cursor keeps it.
 _CURSORS = CursorCodec("delta")
-PAGE_SIZE = 200  # `Prefer: odata.maxpagesize` (delta-query-events.md, optional request header)
 # Namespace for transactionId values derived from idempotency keys (event resource type:
 # transactionId lets the server drop a retried POST of the same event).
 _TRANSACTION_NS = uuid.UUID("5b0d7f2e-8f5c-4d59-9f2e-6c1f0a3d7b11")
 
 # Outlook calendar colour names (calendarColor enum, calendar resource type) as approximate
-
-
-def _parse_utc(value: str) -> dt.datetime | None:
-    """A Graph DateTimeOffset ("2017-09-11T19:00:00Z", up to 7 fractional digits) in UTC."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    if "." in text:  # at most 6 fractional digits for Python
-        head, rest = text.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def change_key(event: Mapping[str, Any]) -> str:
@@ -78,31 +59,15 @@ def _if_match(key: str) -> dict[str, str]:
     return {"If-Match": f'W/"{key}"'}
 
 
-class GraphCalendarProvider(GraphCalendarCollections):
+class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
     """Calendars of one Graph mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GRAPH
-
-    def __init__(self, http: GraphHttp, page_size: int = PAGE_SIZE) -> None:
-        self._http = http
-        self._email: str | None = None
-        self._prefer = {"Prefer": f"odata.maxpagesize={page_size}"}
-
-    # --- paths -------------------------------------------------------------------------------
-    def _p(self, *segments: str) -> str:
-        return self._http.prefix + "".join("/" + quote(s, safe="") for s in segments)
 
     def _event_path(self, event_id: str) -> str:
         return self._p("events", event_id)
 
     # --- C1 ----------------------------------------------------------------------------------
-    @property
-    def account_email(self) -> str:
-        if self._email is None:
-            me = self._http.get(self._http.prefix, policy=PULL_POLICY) or {}
-            self._email = str(me.get("mail") or me.get("userPrincipalName") or "")
-        return self._email
-
     def list_calendars(self) -> list[CalendarInfo]:
         result = []
         for cal in self._http.get_all(self._p("calendars"), policy=PULL_POLICY):
@@ -452,10 +417,10 @@ def _parse_version(version: str | None) -> dict[str, str]:
 
 def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:
     if inst.get("originalStart"):
-        return _parse_utc(str(inst["originalStart"]))
+        return parse_utc(str(inst["originalStart"]))
     start = inst.get("start") or {}
     if start.get("dateTime") and str(start.get("timeZone", "UTC")).upper() == "UTC":
-        return _parse_utc(str(start["dateTime"]))
+        return parse_utc(str(start["dateTime"]))
     return None
 
 
