@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -55,6 +55,14 @@ _CURSOR_EXPIRED_CODES = frozenset(
         "errorinvalidsyncstatedata",
     }
 )
+
+
+class WriteOptions(TypedDict, total=False):
+    """What a POST/PATCH/DELETE may add to the path: a JSON body, headers, a retry policy."""
+
+    json: Any
+    headers: Mapping[str, str] | None
+    policy: RetryPolicy
 
 
 class TokenSource(Protocol):
@@ -270,34 +278,20 @@ class GraphHttp:
     ) -> dict[str, Any] | None:
         return self.request("GET", path_or_url, headers=headers, params=params, policy=policy)
 
-    def post(
-        self,
-        path_or_url: str,
-        *,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        policy: RetryPolicy = WRITE_POLICY,
-    ) -> dict[str, Any] | None:
-        return self.request("POST", path_or_url, json=json, headers=headers, policy=policy)
+    # Writes: the write policy unless told otherwise (a DAV client is waiting for the answer).
+    def _write(self, method: str, path: str, options: WriteOptions) -> dict[str, Any] | None:
+        policy = options.get("policy", WRITE_POLICY)
+        json, headers = options.get("json"), options.get("headers")
+        return self.request(method, path, json=json, headers=headers, policy=policy)
 
-    def patch(
-        self,
-        path_or_url: str,
-        *,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        policy: RetryPolicy = WRITE_POLICY,
-    ) -> dict[str, Any] | None:
-        return self.request("PATCH", path_or_url, json=json, headers=headers, policy=policy)
+    def post(self, path_or_url: str, **options: Unpack[WriteOptions]) -> dict[str, Any] | None:
+        return self._write("POST", path_or_url, options)
 
-    def delete(
-        self,
-        path_or_url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        policy: RetryPolicy = WRITE_POLICY,
-    ) -> dict[str, Any] | None:
-        return self.request("DELETE", path_or_url, headers=headers, policy=policy)
+    def patch(self, path_or_url: str, **options: Unpack[WriteOptions]) -> dict[str, Any] | None:
+        return self._write("PATCH", path_or_url, options)
+
+    def delete(self, path_or_url: str, **options: Unpack[WriteOptions]) -> dict[str, Any] | None:
+        return self._write("DELETE", path_or_url, options)
 
     def get_all(
         self,
