@@ -1,7 +1,8 @@
 """The VTIMEZONEs a served calendar object needs, and the object's assembly.
 
 What it does: `new_vevent` starts a VEVENT with what every provider item has (UID; DTSTAMP
-from the last change, else the creation, else the epoch; CREATED; LAST-MODIFIED). `ZoneYears`
+from the last change, else the creation, else the epoch; CREATED; LAST-MODIFIED) and
+`cal_address` writes an organizer or attendee. `ZoneYears`
 collects, while a provider's event is mapped to iCalendar, every TZID
 a DTSTART/DTEND/RECURRENCE-ID/RDATE uses and the years it must cover (a series reaches to the
 year of its last occurrence); `calendar_text` assembles the VCALENDAR (RFC 5545 §3.4: PRODID,
@@ -19,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dateutil.rrule import rrulestr
-from icalendar import Calendar, Component, Event, vRecur
+from icalendar import Calendar, Component, Event, vCalAddress, vRecur
 
 from bridge.ical.timezones import vtimezone
 
@@ -39,6 +40,18 @@ def new_vevent(uid: str, created: dt.datetime | None, modified: dt.datetime | No
     if modified:
         vevent.add("LAST-MODIFIED", modified)
     return vevent
+
+
+def cal_address(email: str, name: str | None) -> vCalAddress | None:
+    """An ORGANIZER/ATTENDEE value: mailto:`email` with CN=`name` (RFC 5545 §3.3.3, §3.2.2);
+    None without an e-mail address."""
+    email = email.strip()
+    if not email:
+        return None
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = str(name)
+    return address
 
 
 def last_year(rule: vRecur, start: dt.date) -> int:

@@ -39,15 +39,10 @@ from exchangelib.items import NEVER_OVERWRITE
 from bridge.errors import BridgeError, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.ews import contacts_mapping as mapping
 from bridge.providers.ews import overlay_field
 from bridge.providers.ews.account import EwsConfig
 from bridge.providers.ews.collections import EwsContactFolders
-from bridge.providers.ews.contacts_mapping import (
-    FIELDS,
-    changed_fields,
-    contact_to_vcard,
-    vcard_to_fields,
-)
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
 from bridge.providers.ews.mailbox import MAX_CHANGES, EwsMailbox
 from bridge.providers.ews.sync import CURSORS
@@ -76,7 +71,7 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
     kind = ProviderKind.EWS
     FOLDER_WORD = "contacts folder"
     ITEM_TYPE = Contact
-    ITEM_FIELDS = (*FIELDS, overlay_field.FIELD)
+    ITEM_FIELDS = (*mapping.FIELDS, overlay_field.FIELD)
 
     def __init__(
         self,
@@ -122,7 +117,7 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
 
     @staticmethod
     def _remote(item: Any) -> RemoteItem:
-        text, client_uid = overlay.apply(contact_to_vcard(item), overlay_field.stored(item))
+        text, client_uid = overlay.apply(mapping.contact_to_vcard(item), overlay_field.stored(item))
         return RemoteItem(
             remote_id=str(item.id),
             version=str(item.changekey),
@@ -134,7 +129,7 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
         """After a write: Exchange's copy, with what it could not hold of `vcard` written to
         the contact's overlay property (one UpdateItem, only when it changed)."""
         item = self._one(book_id, item_id)
-        wanted = overlay.for_write(vcard, contact_to_vcard(item))
+        wanted = overlay.for_write(vcard, mapping.contact_to_vcard(item))
         if wanted != overlay_field.stored(item):
             setattr(item, overlay_field.FIELD, wanted or None)
             self._call(
@@ -182,7 +177,7 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
         return ids[0] if ids else None
 
     def create_contact(self, book_id: str, vcard: str, idempotency_key: str) -> RemoteItem:
-        fields = vcard_to_fields(vcard)
+        fields = mapping.vcard_to_fields(vcard)
         folder = self._folder(book_id)
         existing = self._find_key(folder, idempotency_key)
         if existing is not None:
@@ -206,10 +201,10 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
     def update_contact(
         self, book_id: str, remote_id: str, version: str | None, vcard: str
     ) -> RemoteItem:
-        wanted = vcard_to_fields(vcard)
+        wanted = mapping.vcard_to_fields(vcard)
         current = self._one(book_id, remote_id)
         self._check(current, version)
-        changed = changed_fields(current, wanted)
+        changed = mapping.changed_fields(current, wanted)
         if changed:
             for name in changed:
                 setattr(current, name, wanted[name])

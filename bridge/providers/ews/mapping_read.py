@@ -31,7 +31,13 @@ from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.ical.timezones import to_iana, tzinfo_for
 from bridge.providers.common.outlook_recurrence import pattern_to_rrule
-from bridge.providers.common.zones import NO_END_YEAR, ZoneYears, calendar_text, new_vevent
+from bridge.providers.common.zones import (
+    NO_END_YEAR,
+    ZoneYears,
+    cal_address,
+    calendar_text,
+    new_vevent,
+)
 from bridge.providers.ews.mapping_recurrence import to_graph
 
 SENSITIVITY_TO_CLASS = {
@@ -242,13 +248,9 @@ def _description(body: Any) -> str:
 
 
 def _address(mailbox: Any) -> vCalAddress | None:
-    email = str(getattr(mailbox, "email_address", None) or "").strip()
-    if not email:
-        return None
-    address = vCalAddress(f"mailto:{email}")
-    if getattr(mailbox, "name", None):
-        address.params["CN"] = str(mailbox.name)
-    return address
+    return cal_address(
+        str(getattr(mailbox, "email_address", None) or ""), getattr(mailbox, "name", None)
+    )
 
 
 def _people(vevent: Event, item: Any) -> None:

@@ -53,12 +53,8 @@ ATTENDEE_FIELDS = ("required_attendees", "optional_attendees", "resources")
 
 @dataclass(frozen=True)
 class EwsWrite:
-    """What a client PUT asks Exchange to hold.
-
-    `overrides` maps each RECURRENCE-ID (aware UTC; all-day: midnight UTC of the date) to the
-    field values of that occurrence; `exdates` are the original starts (same convention) of
-    occurrences the client cancelled.
-    """
+    """What a client PUT asks Exchange to hold: as GraphWrite (common/outlook_write.py), with
+    exchangelib field values where GraphWrite has Graph bodies."""
 
     uid: str
     master: Mapping[str, Any]

@@ -28,7 +28,6 @@ This module must not touch the store or the sync engine and must not enrich even
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -55,6 +54,7 @@ from bridge.ical import overlay
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.retry import RetryPolicy
+from bridge.providers.common.versions import decode_versions, encode_versions
 from bridge.providers.ews import overlay_field
 from bridge.providers.ews.collections import EwsCalendarFolders
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
@@ -99,14 +99,6 @@ FIELDS = (
     overlay_field.FIELD,
 )
 _OCCURRENCE_TYPES = ("Occurrence", "Exception")
-
-
-def _parse_version(version: str | None) -> dict[str, str]:
-    try:
-        raw = json.loads(version) if version else {}
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
 def _in_window(ical: str, window: SyncWindow) -> bool:
@@ -227,7 +219,7 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
         text, client_uid = overlay.apply(ews_to_ical(master, own), overlay_field.stored(master))
         return RemoteItem(
             remote_id=str(master.id),
-            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            version=encode_versions(versions),
             uid=client_uid or str(master.uid or master.id),
             ical=text,
             member_ids=tuple(sorted(str(e.id) for e in own)),
@@ -314,7 +306,7 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
         folder = self._folder(calendar_id)
         current = self._one(remote_id, folder)
         if version is not None:
-            expected = _parse_version(version).get(remote_id)
+            expected = decode_versions(version).get(remote_id)
             if expected is None or expected != str(current.changekey):
                 raise PreconditionFailed(
                     "ews",
@@ -351,7 +343,7 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
         except RemoteNotFound:
             return  # already gone: the client's intent holds
         if version is not None:
-            expected = _parse_version(version).get(remote_id)
+            expected = decode_versions(version).get(remote_id)
             if expected and expected != str(current.changekey):
                 raise PreconditionFailed(
                     "ews",

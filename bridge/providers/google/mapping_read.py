@@ -26,7 +26,13 @@ from icalendar import Alarm, Event, vCalAddress
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.model import SyncWindow
-from bridge.providers.common.zones import ZoneYears, calendar_text, last_year, new_vevent
+from bridge.providers.common.zones import (
+    ZoneYears,
+    cal_address,
+    calendar_text,
+    last_year,
+    new_vevent,
+)
 from bridge.providers.google.mapping_common import (
     as_utc,
     event_zone,
@@ -165,13 +171,7 @@ def description_text(value: Any) -> str:
 
 
 def _address(person: Mapping[str, Any]) -> vCalAddress | None:
-    email = str(person.get("email") or "").strip()
-    if not email:
-        return None
-    address = vCalAddress(f"mailto:{email}")
-    if person.get("displayName"):
-        address.params["CN"] = str(person["displayName"])
-    return address
+    return cal_address(str(person.get("email") or ""), person.get("displayName"))
 
 
 def _people(vevent: Event, event: Mapping[str, Any]) -> None:

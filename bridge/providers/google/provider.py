@@ -19,7 +19,6 @@ This module must not touch the store or the sync engine and must not enrich even
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +35,7 @@ from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
+from bridge.providers.common.versions import decode_versions, encode_versions
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import CalendarClient
 from bridge.providers.google.collections import GoogleCalendarCollections
@@ -56,7 +56,6 @@ from bridge.providers.google.provider_support import (
     overlaps,
     owner_email,
     patch_call,
-    versions_of,
 )
 
 log = logging.getLogger(__name__)
@@ -221,7 +220,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         )
         return RemoteItem(
             remote_id=event_id,
-            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            version=encode_versions(versions),
             uid=client_uid or str(event.get("iCalUID") or event_id),
             ical=text,
             member_ids=tuple(sorted(str(e["id"]) for e in members)),
@@ -369,7 +368,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
     ) -> RemoteItem:
         wanted = ical_to_google(ical)
-        versions = versions_of(version)
+        versions = decode_versions(version)
         current = self._get(calendar_id, remote_id, WRITE_POLICY)
         if current is None:
             raise RemoteNotFound("google", f"event {remote_id} no longer exists")
@@ -470,7 +469,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                 continue  # not an occurrence, or already cancelled
 
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
-        if_match = versions_of(version).get(remote_id) if version is not None else None
+        if_match = decode_versions(version).get(remote_id) if version is not None else None
         try:
             self._client.execute(
                 delete_call(calendar_id, remote_id), WRITE_POLICY, if_match=if_match

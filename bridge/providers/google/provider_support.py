@@ -1,6 +1,6 @@
-"""Small pieces of the Google provider: client-chosen event ids, versions, request factories.
+"""Small pieces of the Google provider: client-chosen event ids and request factories.
 
-What it does: derives event ids from idempotency keys, parses the version map, and builds the request
+What it does: derives event ids from idempotency keys and builds the request
 factories the provider hands to `CalendarClient`.
 What it must not do: I/O.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,16 +29,6 @@ def event_id_for(idempotency_key: str) -> str:
     resource, `id`), so a retried insert answers 409 duplicate instead of creating twice."""
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).digest()
     return "db" + base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
-
-
-def versions_of(text: str | None) -> dict[str, str]:
-    if not text:
-        return {}
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
 def owner_email(calendar_id: str, owned: bool) -> str | None:

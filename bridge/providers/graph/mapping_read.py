@@ -31,7 +31,13 @@ from bridge.providers.common.outlook_time import (
     graph_time,
     parse_instant,
 )
-from bridge.providers.common.zones import ZoneYears, calendar_text, last_year, new_vevent
+from bridge.providers.common.zones import (
+    ZoneYears,
+    cal_address,
+    calendar_text,
+    last_year,
+    new_vevent,
+)
 
 SENSITIVITY_TO_CLASS = {
     "normal": "PUBLIC",
@@ -264,12 +270,9 @@ def _classification(vevent: Event, event: Mapping[str, Any]) -> None:
 
 
 def _address(email: Mapping[str, Any] | None) -> vCalAddress | None:
-    if not email or not str(email.get("address") or "").strip():
+    if not email:
         return None
-    address = vCalAddress(f"mailto:{str(email['address']).strip()}")
-    if email.get("name"):
-        address.params["CN"] = str(email["name"])
-    return address
+    return cal_address(str(email.get("address") or ""), email.get("name"))
 
 
 def _people(vevent: Event, event: Mapping[str, Any]) -> None:

@@ -12,7 +12,6 @@ This module must not touch the store or the sync engine and must not enrich even
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, Syn
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
+from bridge.providers.common.versions import decode_versions, encode_versions
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
 from bridge.providers.graph.mailbox import GraphMailbox
@@ -216,7 +216,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
         text, client_uid = overlay.apply(graph_to_ical(event, instances, window), stored)
         return RemoteItem(
             remote_id=str(event["id"]),
-            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            version=encode_versions(versions),
             uid=client_uid or str(event.get("iCalUId") or event["id"]),
             ical=text,
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
@@ -305,7 +305,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
         self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
     ) -> RemoteItem:
         wanted = ical_to_graph(ical)
-        versions = _parse_version(version)
+        versions = decode_versions(version)
         current = self._http.get(self._event_path(remote_id), policy=WRITE_POLICY) or {}
         expected = versions.get(remote_id)
         headers: dict[str, str] = {}
@@ -341,7 +341,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
         headers: dict[str, str] = {}
         if version is not None:
-            expected = _parse_version(version).get(remote_id)
+            expected = decode_versions(version).get(remote_id)
             if expected:
                 headers = _if_match(expected)
         try:
@@ -403,16 +403,6 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
                 self._http.delete(self._event_path(str(inst["id"])), policy=WRITE_POLICY)
             except RemoteNotFound:
                 continue
-
-
-def _parse_version(version: str | None) -> dict[str, str]:
-    if not version:
-        return {}
-    try:
-        raw = json.loads(version)
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
 def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:
