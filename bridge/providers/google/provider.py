@@ -35,7 +35,7 @@ from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
-from bridge.providers.common.versions import decode_versions, encode_versions
+from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import CalendarClient
 from bridge.providers.google.collections import GoogleCalendarCollections
@@ -273,7 +273,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         policy: RetryPolicy,
     ) -> RemoteItem | None:
         parts = self._series_parts(calendar_id, master_id, master, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
     def _series_parts(
         self,
@@ -281,7 +281,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         master_id: str,
         master: Mapping[str, Any] | None,
         policy: RetryPolicy,
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    ) -> SeriesParts | None:
         if master is None:
             master = self._get(calendar_id, master_id, policy)
             if master is None:
@@ -298,11 +298,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         self, calendar_id: str, remote_id: str, window: SyncWindow, policy: RetryPolicy
     ) -> RemoteItem | None:
         parts = self._parts(calendar_id, remote_id, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
-    def _parts(
-        self, calendar_id: str, remote_id: str, policy: RetryPolicy
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def _parts(self, calendar_id: str, remote_id: str, policy: RetryPolicy) -> SeriesParts | None:
         """(master or single event, its exceptions) as Google holds them now."""
         event = self._get(calendar_id, remote_id, policy)
         if event is None:
@@ -317,10 +315,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
     def create(
         self, calendar_id: str, ical: str, idempotency_key: str, window: SyncWindow
     ) -> RemoteItem:
-        wanted = ical_to_google(ical)
-        body = dict(wanted.master)
         event_id = event_id_for(idempotency_key)
-        body["id"] = event_id
+        wanted = ical_to_google(ical)
+        body = {**wanted.master, "id": event_id}
         exdate = self._exdate_line(wanted.exdates, wanted.all_day)
         if exdate and body.get("recurrence"):
             body["recurrence"] = [*body["recurrence"], exdate]

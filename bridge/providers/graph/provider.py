@@ -23,7 +23,7 @@ from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, Syn
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
-from bridge.providers.common.versions import decode_versions, encode_versions
+from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
 from bridge.providers.graph.mailbox import GraphMailbox
@@ -245,11 +245,9 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
         self, master_id: str, window: SyncWindow, policy: Any = PULL_POLICY
     ) -> RemoteItem | None:
         parts = self._series_parts(master_id, window, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
-    def _series_parts(
-        self, master_id: str, window: SyncWindow, policy: Any
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def _series_parts(self, master_id: str, window: SyncWindow, policy: Any) -> SeriesParts | None:
         try:
             master = self._get_event(master_id, policy)
             instances = self._instances(master_id, window.start, window.end, policy)
@@ -262,11 +260,9 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
 
     def _fetch(self, remote_id: str, window: SyncWindow, policy: Any) -> RemoteItem | None:
         parts = self._parts(remote_id, window, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
-    def _parts(
-        self, remote_id: str, window: SyncWindow, policy: Any
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def _parts(self, remote_id: str, window: SyncWindow, policy: Any) -> SeriesParts | None:
         """(single event or series master, its instances in the window) as Graph has them."""
         try:
             event = self._get_event(remote_id, policy)
