@@ -20,7 +20,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
-    "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
+    "bridge.contacts": (
+        "bridge.contacts",
+        "bridge.ical.contentlines",
+        "bridge.model",
+        "bridge.errors",
+    ),
     "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
     "bridge.providers": (
         "bridge.providers",
