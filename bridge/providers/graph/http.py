@@ -41,9 +41,6 @@ from bridge.providers.graph.transport import make_session
 PROVIDER = "graph"
 MAX_CONCURRENT_PER_MAILBOX = 4  # throttling-limits.md, "Outlook service limits"
 _TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
-# Links are followed by the client itself (is_graph_url): a redirect off Graph must not carry
-# the bearer token.
-_SEND_OPTIONS: dict[str, Any] = {"timeout": _TIMEOUT, "allow_redirects": False}
 _RETRYABLE = frozenset({429, 502, 503, 504})
 _DEFAULT_BUSY_S = 5.0
 _MAX_BACKOFF_S = 30.0
@@ -58,6 +55,13 @@ _CURSOR_EXPIRED_CODES = frozenset(
         "errorinvalidsyncstatedata",
     }
 )
+
+
+def _send_options() -> dict[str, Any]:
+    """The timeouts (read when sending: tests shorten them) and no redirects: links are
+    followed by the client itself (is_graph_url), a redirect off Graph must not carry the
+    bearer token."""
+    return {"timeout": _TIMEOUT, "allow_redirects": False}
 
 
 class WriteOptions(TypedDict, total=False):
@@ -182,7 +186,7 @@ class GraphHttp:
         with _mailbox_semaphore(self._semaphore_key()):
             self._count()
             return self._session.request(
-                method, url, params=params, json=json, data=data, headers=hdrs, **_SEND_OPTIONS
+                method, url, params=params, json=json, data=data, headers=hdrs, **_send_options()
             )
 
     def request(
