@@ -5,9 +5,10 @@ from the last change, else the creation, else the epoch; CREATED; LAST-MODIFIED)
 `cal_address` writes an organizer or attendee. `ZoneYears`
 collects, while a provider's event is mapped to iCalendar, every TZID
 a DTSTART/DTEND/RECURRENCE-ID/RDATE uses and the years it must cover (a series reaches to the
-year of its last occurrence); `calendar_text` assembles the VCALENDAR (RFC 5545 §3.4: PRODID,
+year of its last occurrence); `calendar_rendering` assembles the VCALENDAR (RFC 5545 §3.4: PRODID,
 VERSION 2.0, then one VTIMEZONE per TZID, sorted, as §3.6.5 requires for every TZID used, then
-the components) with icalendar, so equal input gives equal bytes. `last_year` is the year an
+the components) with icalendar and renders it (bridge.ical.rendering: the text and its time range), so equal
+input gives equal bytes. `last_year` is the year an
 RRULE's last occurrence falls in (UNTIL, or COUNT expanded with dateutil; open-ended:
 NO_END_YEAR, icalendar's default VTIMEZONE horizon).
 What it must not do: pick zones (the mappings do), or know a provider's JSON.
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Component, Event, vCalAddress, vRecur
 
+from bridge.ical.rendering import Rendering
 from bridge.ical.timezones import vtimezone
 
 PRODID = "-//davbridge//davbridge//EN"
@@ -88,8 +90,9 @@ class ZoneYears:
         self.years[key] = (min(first, value.year), max(last, value.year, last_year or 0))
 
 
-def calendar_text(components: Iterable[Component], zones: ZoneYears) -> str:
-    """The VCALENDAR text holding `components` and the VTIMEZONEs `zones` noted."""
+def calendar_rendering(components: Iterable[Component], zones: ZoneYears) -> Rendering:
+    """The VCALENDAR holding `components` and the VTIMEZONEs `zones` noted: its text and its
+    time range (bridge.ical.rendering)."""
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
@@ -98,4 +101,4 @@ def calendar_text(components: Iterable[Component], zones: ZoneYears) -> str:
         calendar.add_component(vtimezone(tzid, first, last))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    return Rendering.of(calendar)

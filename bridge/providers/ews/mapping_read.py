@@ -29,13 +29,14 @@ from icalendar import Alarm, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
+from bridge.ical.rendering import Rendering
 from bridge.ical.timezones import to_iana, tzinfo_for
 from bridge.providers.common.outlook_recurrence import pattern_to_rrule
 from bridge.providers.common.zones import (
     NO_END_YEAR,
     ZoneYears,
     cal_address,
-    calendar_text,
+    calendar_rendering,
     new_vevent,
 )
 from bridge.providers.ews.mapping_recurrence import to_graph
@@ -119,6 +120,11 @@ def series_start(item: Any) -> dt.date | None:
 
 def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
     """VCALENDAR text for one EWS item or series (see the module docstring)."""
+    return ews_rendering(master, exceptions).text
+
+
+def ews_rendering(master: Any, exceptions: Sequence[Any] = ()) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(master.uid or master.id or "")
     zones = ZoneYears()
     event = _vevent(master, uid, zones)
@@ -137,7 +143,7 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
             event.add("EXDATE", exdates)
         overrides = _overrides(master, exceptions, uid, start, zone, zones)
         components.extend(complete_overrides(overrides, "ews", str(master.id or "")))
-    return calendar_text(components, zones)
+    return calendar_rendering(components, zones)
 
 
 def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:

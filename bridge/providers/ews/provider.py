@@ -60,7 +60,7 @@ from bridge.providers.ews.collections import EwsCalendarFolders
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
 from bridge.providers.ews.mailbox import EwsMailbox
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
-from bridge.providers.ews.mapping_read import plain
+from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
 from bridge.providers.ews.sync import CURSORS
 
@@ -101,8 +101,10 @@ FIELDS = (
 _OCCURRENCE_TYPES = ("Occurrence", "Exception")
 
 
-def _in_window(ical: str, window: SyncWindow) -> bool:
-    start, end = enclosing_range(ical)
+def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
+    """Whether the item has an occurrence in the window: the mapping's range when it gave one
+    (no parse), else the range of the text."""
+    start, end = item.span if item.span is not None else enclosing_range(item.ical)
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
@@ -174,7 +176,7 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
         masters = self._masters(fetched, folder, PULL_POLICY)
         items: list[RemoteItem] = []
         for item in self._items(masters, folder, PULL_POLICY):
-            if _in_window(item.ical, window):
+            if _in_window(item, window):
                 removed.pop(item.remote_id, None)
                 items.append(item)
             elif not reset:
@@ -216,13 +218,15 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
     def _item(master: Any, own: Sequence[Any]) -> RemoteItem:
         versions = {str(master.id): str(master.changekey)}
         versions.update({str(e.id): str(e.changekey) for e in own})
-        text, client_uid = overlay.apply(ews_to_ical(master, own), overlay_field.stored(master))
+        rendered = ews_rendering(master, own)
+        text, client_uid = overlay.apply(rendered.text, overlay_field.stored(master))
         return RemoteItem(
             remote_id=str(master.id),
             version=encode_versions(versions),
             uid=client_uid or str(master.uid or master.id),
             ical=text,
             member_ids=tuple(sorted(str(e.id) for e in own)),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:

@@ -25,11 +25,12 @@ from icalendar import Alarm, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
+from bridge.ical.rendering import Rendering
 from bridge.model import SyncWindow
 from bridge.providers.common.zones import (
     ZoneYears,
     cal_address,
-    calendar_text,
+    calendar_rendering,
     last_year,
     new_vevent,
 )
@@ -65,6 +66,15 @@ def google_to_ical(
     window: SyncWindow,
 ) -> str:
     """VCALENDAR text for one Google event, or a master with its exceptions."""
+    return google_rendering(event, exceptions, window).text
+
+
+def google_rendering(
+    event: Mapping[str, Any],
+    exceptions: Sequence[Mapping[str, Any]],
+    window: SyncWindow,
+) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(event.get("iCalUID") or event.get("id") or "")
     zone = event_zone(event)
     zones = ZoneYears()
@@ -105,7 +115,7 @@ def google_to_ical(
             master.add("EXDATE", [exdates[k] for k in sorted(exdates, key=lambda k: k)])
         kept = [overrides[k] for k in sorted(overrides)]
         components.extend(complete_overrides(kept, "google", str(event.get("id") or "")))
-    return calendar_text(components, zones)
+    return calendar_rendering(components, zones)
 
 
 def _exception_order(exc: Mapping[str, Any]) -> tuple[str, str, str]:

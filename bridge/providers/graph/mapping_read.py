@@ -22,6 +22,7 @@ from icalendar import Alarm, Event, vCalAddress, vGeo, vText
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import body_text
+from bridge.ical.rendering import Rendering
 from bridge.ical.timezones import tzinfo_for
 from bridge.model import SyncWindow
 from bridge.providers.common.outlook_recurrence import expand, first_occurrence, pattern_to_rrule
@@ -34,7 +35,7 @@ from bridge.providers.common.outlook_time import (
 from bridge.providers.common.zones import (
     ZoneYears,
     cal_address,
-    calendar_text,
+    calendar_rendering,
     last_year,
     new_vevent,
 )
@@ -77,6 +78,13 @@ def graph_to_ical(
     event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
 ) -> str:
     """VCALENDAR text for one Graph event or series (see bridge.providers.graph.mapping)."""
+    return graph_rendering(event, instances, window).text
+
+
+def graph_rendering(
+    event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
+) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(event.get("iCalUId") or event.get("id") or "")
     zones = ZoneYears()
     master = _vevent(event, uid, zones)
@@ -97,7 +105,7 @@ def graph_to_ical(
                 master.add("EXDATE", missing)
             overrides = _overrides(instances, uid, start, zone, zones)
             components.extend(complete_overrides(overrides, "graph", str(event.get("id"))))
-    return calendar_text(components, zones)
+    return calendar_rendering(components, zones)
 
 
 def _start_on_pattern(master: Event, rule: Any, start: dt.date) -> dt.timedelta:

@@ -33,6 +33,7 @@ from bridge.providers.graph.mapping import (
     graph_to_ical,
     ical_to_graph,
 )
+from bridge.providers.graph.mapping_read import graph_rendering
 
 log = logging.getLogger(__name__)
 
@@ -213,13 +214,15 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
             if inst.get("type") == "exception":
                 versions[str(inst["id"])] = change_key(inst)
         stored = kept if kept is not None else overlay_props.stored(event)
-        text, client_uid = overlay.apply(graph_to_ical(event, instances, window), stored)
+        rendered = graph_rendering(event, instances, window)
+        text, client_uid = overlay.apply(rendered.text, stored)
         return RemoteItem(
             remote_id=str(event["id"]),
             version=encode_versions(versions),
             uid=client_uid or str(event.get("iCalUId") or event["id"]),
             ical=text,
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def _instances(
