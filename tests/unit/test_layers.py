@@ -21,7 +21,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
-    "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
+    "bridge.contacts": (
+        "bridge.contacts",
+        "bridge.ical.contentlines",
+        "bridge.model",
+        "bridge.errors",
+    ),
     "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
     "bridge.providers": (
         "bridge.providers",
@@ -197,3 +202,40 @@ def test_the_emulators_never_import_the_product() -> None:
         if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")
     ]
     assert importers == []
+
+
+def _provider_imports(path: Path) -> set[str]:
+    """Modules under bridge.providers that `path` imports (`from bridge.providers import x`
+    counted as bridge.providers.x)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "bridge.providers":
+                found.update(f"bridge.providers.{alias.name}" for alias in node.names)
+            else:
+                found.add(node.module)
+    return {name for name in found if name.startswith("bridge.providers.")}
+
+
+def test_no_provider_package_imports_another() -> None:
+    """Each provider package (graph, google, ews …) uses its own modules, the shared toolkit
+    (bridge.providers.common) and the interface (bridge.providers.base) only; the toolkit uses
+    no provider package. Adding a provider is then a folder of its own (issue 12)."""
+    providers = ROOT / "bridge" / "providers"
+    packages = sorted(
+        p.name for p in providers.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    )
+    assert {"common", "graph", "google", "ews"} <= set(packages)
+    problems = []
+    for package in packages:
+        own = f"bridge.providers.{package}"
+        shared = ("bridge.providers.common", "bridge.providers.base")
+        allowed = (own, *shared) if package != "common" else shared
+        for path in (providers / package).rglob("*.py"):
+            for name in _provider_imports(path):
+                if not any(name == a or name.startswith(a + ".") for a in allowed):
+                    problems.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert problems == []

@@ -1,5 +1,8 @@
 """Client VCALENDAR -> what to write to Graph, and the minimal PATCH between two Graph bodies.
 
+Shared by the Graph provider and the EWS provider (ews/mapping_write.py turns these Outlook
+event bodies into exchangelib fields), so both refuse and map a client's event the same way.
+
 What it does: validates a client's calendar object (one UID, VEVENTs only, DTSTART present,
 recurrence Graph can express) and maps it to Graph event bodies: the master, one body per
 RECURRENCE-ID override, and the cancelled occurrences (EXDATE). `graph_body_diff` keeps only the
@@ -24,13 +27,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from icalendar import Calendar, Component
+from icalendar import Component
 
 from bridge.errors import BadInput
 from bridge.ical.htmltext import body_text
+from bridge.ical.resource import calendar_resource, check_event
 from bridge.ical.timezones import to_iana, to_windows, tzinfo_for
-from bridge.providers.graph.mapping_common import event_zone, graph_time, parse_wall
-from bridge.providers.graph.mapping_recurrence import rrule_to_recurrence
+from bridge.providers.common.outlook_recurrence import rrule_to_recurrence
+from bridge.providers.common.outlook_time import event_zone, graph_time, parse_wall
 
 CLASS_TO_SENSITIVITY = {"PUBLIC": "normal", "PRIVATE": "private", "CONFIDENTIAL": "confidential"}
 BUSYSTATUS_TO_SHOWAS = {
@@ -40,20 +44,6 @@ BUSYSTATUS_TO_SHOWAS = {
     "OOF": "oof",
     "WORKINGELSEWHERE": "workingElsewhere",
 }
-_CHECKED = ("DTSTART", "DTEND", "DURATION", "RRULE", "EXDATE", "RECURRENCE-ID", "RDATE")
-_ONCE = (
-    "UID",
-    "DTSTART",
-    "DTEND",
-    "DURATION",
-    "RECURRENCE-ID",
-    "SUMMARY",
-    "DESCRIPTION",
-    "LOCATION",
-    "CLASS",
-    "TRANSP",
-    "PRIORITY",
-)  # RFC 5545 3.6.1: MUST NOT occur more than once
 
 
 @dataclass(frozen=True)
@@ -73,32 +63,17 @@ class GraphWrite:
 
 def ical_to_graph(text: str, *, floating_zone: str = "UTC") -> GraphWrite:
     """Map a client VCALENDAR to Graph bodies; BadInput says what is wrong and where."""
-    calendar = _parse(text)
-    events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
-    others = sorted(
-        {str(c.name) for c in calendar.subcomponents if c.name not in ("VEVENT", "VTIMEZONE")}
-    )
-    if others:
-        raise BadInput(f"this calendar holds events only: {', '.join(others)} is not accepted")
-    if not events:
-        raise BadInput("the calendar object contains no VEVENT")
-    uids: list[str] = sorted({str(e.get("UID") or "").strip() for e in events})
-    if "" in uids:
-        raise BadInput("a VEVENT has no UID")
-    if len(uids) > 1:
-        raise BadInput(
-            f"the calendar object holds several UIDs ({', '.join(uids)}); "
-            "put each event in its own resource"
-        )
+    resource = calendar_resource(text)
+    events, uid = resource.events, resource.uid
     masters = [e for e in events if e.get("RECURRENCE-ID") is None]
     if len(masters) > 1:
         raise BadInput(
-            f"UID {uids[0]} has {len(masters)} VEVENTs without RECURRENCE-ID; "
+            f"UID {uid} has {len(masters)} VEVENTs without RECURRENCE-ID; "
             "only one main event is allowed"
         )
     if not masters:
         raise BadInput(
-            f"UID {uids[0]} has only RECURRENCE-ID overrides and no main VEVENT; "
+            f"UID {uid} has only RECURRENCE-ID overrides and no main VEVENT; "
             "Microsoft 365 needs the whole series"
         )
     for event in events:
@@ -127,7 +102,7 @@ def ical_to_graph(text: str, *, floating_zone: str = "UTC") -> GraphWrite:
     for key in exdates:
         overrides.pop(key, None)
     return GraphWrite(
-        uid=uids[0],
+        uid=uid,
         master=master,
         overrides=dict(sorted(overrides.items())),
         exdates=tuple(sorted(exdates)),
@@ -141,34 +116,9 @@ def _zone_name(name: str) -> str:
     return windows
 
 
-def _parse(text: str) -> Component:
-    if not text or not text.strip():
-        raise BadInput("the request body is empty; expected a VCALENDAR with one VEVENT")
-    try:
-        calendar = Calendar.from_ical(text)
-    except Exception as error:  # icalendar raises several types for malformed input
-        raise BadInput(f"the iCalendar data could not be parsed: {error}") from error
-    if calendar.name != "VCALENDAR":
-        raise BadInput(f"expected a VCALENDAR object, got {calendar.name or 'nothing'}")
-    return calendar
-
-
 def _check(event: Component) -> None:
-    for name, message in getattr(event, "errors", []):
-        if name in _CHECKED:
-            raise BadInput(f"{name} is invalid: {message}")
-    for name in _ONCE:
-        if isinstance(event.get(name), list):
-            raise BadInput(f"{name} appears more than once in one VEVENT")
-    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
-        prop: Any = event.get(name)
-        if prop is not None and not isinstance(getattr(prop, "dt", None), dt.date):
-            raise BadInput(f"{name} must be a DATE or DATE-TIME value")
-    duration: Any = event.get("DURATION")
-    if duration is not None and not isinstance(getattr(duration, "dt", None), dt.timedelta):
-        raise BadInput("DURATION must be a duration such as PT1H")
-    if event.get("DTSTART") is None:
-        raise BadInput(f"the VEVENT {_label(event)}has no DTSTART")
+    """The shared VEVENT check, then what Microsoft 365 cannot hold."""
+    check_event(event)
     if event.get("RDATE") is not None:
         raise BadInput(
             "RDATE (extra dates outside the RRULE) cannot be expressed in Microsoft "
@@ -176,11 +126,6 @@ def _check(event: Component) -> None:
         )
     if len(_as_list(event.get("RRULE"))) > 1:
         raise BadInput("several RRULEs cannot be expressed in Microsoft 365 (only one pattern)")
-
-
-def _label(event: Component) -> str:
-    summary = str(event.get("SUMMARY") or "").strip()
-    return f"{summary!r} " if summary else ""
 
 
 def _as_list(value: Any) -> list[Any]:

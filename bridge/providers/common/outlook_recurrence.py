@@ -1,5 +1,8 @@
 """Graph `patternedRecurrence` <-> iCalendar RRULE, and expansion of a series over a window.
 
+Shared by the Graph provider and the EWS provider (whose Recurrence objects are converted to
+and from this pattern shape in ews/mapping_recurrence.py), so the RRULE rules live once.
+
 What it does: turns a Graph recurrence (pattern + range) into an RRULE (and back, refusing with
 BadInput what Graph cannot express), and lists the occurrence starts a pattern produces inside
 a SyncWindow, in the event's own zone (wall-clock arithmetic, so DST changes keep local times).

@@ -1,5 +1,7 @@
 """Small shared pieces of the Graph <-> iCalendar mapping: Graph date/time values and zones.
 
+Used by the Graph mappings and by the Outlook write mapping EWS shares (outlook_write.py).
+
 What it does: parses Graph `dateTimeTimeZone` values ({"dateTime": local wall time with up to
 7 fractional digits, "timeZone": Windows name | IANA id | "UTC"}) and DateTimeOffset strings,
 and resolves the zone an event belongs to.
@@ -17,8 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from bridge.ical.timezones import to_iana, tzinfo_for
-
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def parse_wall(value: str) -> dt.datetime:
@@ -58,6 +58,27 @@ def parse_instant(value: Any) -> dt.datetime | None:
     if wall.year < 1900:  # Graph's "0001-01-01T00:00:00Z" means "never"
         return None
     return wall.replace(tzinfo=offset).astimezone(dt.UTC)
+
+
+def parse_utc(value: Any) -> dt.datetime | None:
+    """A Graph DateTimeOffset ("2017-09-04T15:54:02Z", up to 7 fractional digits) in UTC, to
+    the microsecond (parse_instant drops the fraction); None when it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def event_zone(event: Mapping[str, Any], which: str = "start") -> str:
