@@ -13,10 +13,10 @@ from bridge import settings
 from bridge.entry import check, check_providers, cli
 from bridge.entry.check import ERROR, OK, WARNING, Finding
 from bridge.entry.demo_sandboxes import SandboxInfos
-from bridge.sandbox.ews.server import EwsSandbox
-from bridge.sandbox.google.server import GoogleSandbox
-from bridge.sandbox.server import Sandbox
 from bridge.settings import Settings
+from sandbox.ews.server import EwsSandbox
+from sandbox.google.server import GoogleSandbox
+from sandbox.server import Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -106,14 +106,19 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
     "bridge.joinlinks": ("bridge.joinlinks", "bridge.model", "bridge.errors"),
-    "bridge.contacts": ("bridge.contacts", "bridge.model", "bridge.errors"),
-    "bridge.sandbox": ("bridge.sandbox", "bridge.model"),
+    "bridge.contacts": (
+        "bridge.contacts",
+        "bridge.ical.contentlines",
+        "bridge.model",
+        "bridge.errors",
+    ),
     # leaves
     "bridge.model": (),
     "bridge.errors": ("bridge.plainwords",),
     "bridge.plainwords": (),
     "bridge.logs": (),
     "bridge.files": (),
+    "bridge.allocator": (),
     "bridge.settings": ("bridge.errors",),
     "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.__init__": (),
@@ -122,7 +127,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.entry.http_linger": (),
     "bridge.entry.http_lanes": (),
     "bridge.entry.demo_signin": (),
-    "bridge.entry.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.sandbox"),
+    "bridge.entry.demo_sandboxes": ("bridge.model", "bridge.settings", "bridge.errors"),
 }
 
 
@@ -149,7 +154,9 @@ def imports_of(path: Path) -> set[str]:
                     is_module = sub.with_suffix(".py").is_file() or sub.is_dir()
                     found.add(f"{node.module}.{alias.name}" if is_module else node.module)
     return {
-        name for name in found if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")
+        name
+        for name in found
+        if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale", "sandbox")
     }
 
 
@@ -295,3 +302,69 @@ def test_the_facade_rule_catches_reaching_through() -> None:
         "api.current().settings is not a method of the facade",
         "api.current() outside radicale_plugins",
     ]
+
+
+def test_the_product_never_imports_the_emulators() -> None:
+    """The provider emulators (sandbox/) are a separate top-level package that an image may
+    leave out: `davbridge demo` starts them as a child process (`python -m sandbox.demo_host`)
+    and nothing in bridge/ or radicale_plugins/ imports them."""
+    importers = [
+        f"{module_name(path)} imports {name}"
+        for path in [
+            *ROOT.joinpath("bridge").rglob("*.py"),
+            *ROOT.joinpath("radicale_plugins").rglob("*.py"),
+        ]
+        for name in imports_of(path)
+        if name == "sandbox" or name.startswith("sandbox.")
+    ]
+    assert importers == []
+
+
+def test_the_emulators_never_import_the_product() -> None:
+    """The emulators play the vendors: they know nothing of davbridge's own code."""
+    files = list(ROOT.joinpath("sandbox").rglob("*.py"))
+    assert len(files) > 50
+    importers = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in imports_of(path)
+        if name.split(".")[0] in ("bridge", "radicale_plugins", "radicale")
+    ]
+    assert importers == []
+
+
+def _provider_imports(path: Path) -> set[str]:
+    """Modules under bridge.providers that `path` imports (`from bridge.providers import x`
+    counted as bridge.providers.x)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "bridge.providers":
+                found.update(f"bridge.providers.{alias.name}" for alias in node.names)
+            else:
+                found.add(node.module)
+    return {name for name in found if name.startswith("bridge.providers.")}
+
+
+def test_no_provider_package_imports_another() -> None:
+    """Each provider package (graph, google, ews …) uses its own modules, the shared toolkit
+    (bridge.providers.common) and the interface (bridge.providers.base) only; the toolkit uses
+    no provider package. Adding a provider is then a folder of its own (issue 12)."""
+    providers = ROOT / "bridge" / "providers"
+    packages = sorted(
+        p.name for p in providers.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    )
+    assert {"common", "graph", "google", "ews"} <= set(packages)
+    problems = []
+    for package in packages:
+        own = f"bridge.providers.{package}"
+        shared = ("bridge.providers.common", "bridge.providers.base")
+        allowed = (own, *shared) if package != "common" else shared
+        for path in (providers / package).rglob("*.py"):
+            for name in _provider_imports(path):
+                if not any(name == a or name.startswith(a + ".") for a in allowed):
+                    problems.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert problems == []

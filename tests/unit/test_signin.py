@@ -19,9 +19,9 @@ import requests
 from bridge.entry.demo_signin import sign_in_at
 from bridge.errors import AuthFailed, NotFound
 from bridge.organisation.signin import Identity, SignIn
-from bridge.sandbox.google.server import GoogleSandbox
-from bridge.sandbox.server import Sandbox
 from bridge.settings import Settings
+from sandbox.google.server import GoogleSandbox
+from sandbox.server import Sandbox
 
 REDIRECT = "http://127.0.0.1:5233/signin/callback"
 
