@@ -1,5 +1,5 @@
 """The server process sets glibc's malloc up before its worker threads start (a fixed mmap
-threshold and two arenas: the cause of its RSS ratcheting up under load, bridge/allocator.py),
+threshold and two arenas: the cause of its RSS ratcheting up under load, bridge/entry/allocator.py),
 and an operator's own MALLOC_* setting wins for that setting."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import platform
 import subprocess
 import sys
 
-PROBE = "from bridge.allocator import tune; print(','.join(tune()))"
+PROBE = "from bridge.entry.allocator import tune; print(','.join(tune()))"
 
 
 def applied(**env: str) -> list[str]:

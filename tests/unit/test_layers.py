@@ -118,7 +118,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.plainwords": (),
     "bridge.logs": (),
     "bridge.files": (),
-    "bridge.allocator": (),
+    "bridge.entry.allocator": (),
     "bridge.settings": ("bridge.errors",),
     "bridge.secrets": ("bridge.files", "bridge.errors"),
     "bridge.__init__": (),
