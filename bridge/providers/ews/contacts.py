@@ -140,6 +140,8 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
                 ),
                 WRITE_POLICY,
             )
+            # Exchange stamped a new LastModifiedTime (REV): hand back the copy a pull serves.
+            item = self._one(book_id, item_id)
         return self._remote(item)
 
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:

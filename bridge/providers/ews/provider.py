@@ -393,4 +393,9 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
                 ),
                 WRITE_POLICY,
             )
+            # Exchange stamped a new LastModifiedTime (DTSTAMP/LAST-MODIFIED): hand back the
+            # copy a pull will serve, not the one read before this save.
+            master = self._masters(
+                self._get([item_id], folder, WRITE_POLICY), folder, WRITE_POLICY
+            )[0]
         return self._item(master, own)
