@@ -148,4 +148,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items ADD COLUMN written INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: the display name a DAV client set on a collection (issue 11): served verbatim, without
+    # the " — <service>" label, while the provider still has that name
+    """
+    ALTER TABLE collections ADD COLUMN client_name TEXT;
+    """,
 )

@@ -24,7 +24,7 @@ from bridge.model import CollectionChange, CollectionKind, CollectionRecord
 from bridge.providers.base import AddressBookCollections, CalendarCollections
 from bridge.store.rows import ConnectionRow
 from bridge.sync.enforcement import check_write
-from bridge.sync.engine import PROVIDER_LABELS, SyncEngine
+from bridge.sync.engine import PROVIDER_LABELS, SyncEngine, strip_label
 
 log = logging.getLogger("davbridge.sync")
 
@@ -44,13 +44,6 @@ class ChangeOutcome:
     bridge has no field for): None when applied, else the reason it was refused."""
 
     results: dict[str, str | None]
-
-
-def strip_label(display_name: str, provider: str) -> str:
-    """A display name as the provider keeps it: the " — <service>" the bridge adds to what
-    clients see (engine.collection_label) is not part of it."""
-    suffix = f" — {PROVIDER_LABELS.get(provider, provider)}"
-    return display_name.removesuffix(suffix).strip()
 
 
 class CollectionAdmin:
@@ -127,6 +120,8 @@ class CollectionAdmin:
         coll = store.upsert_collection(
             user_id, conn.id, kind, remote_id, label, color, False, None, name=name
         )
+        if change.display_name:
+            store.set_client_name(coll.id, change.display_name)
         log.info("created %s %r at %s for user %d", kind.value, name, conn.provider, user_id)
         self._rediscover(conn.id, kind)
         self.engine.refresh(coll.id)
@@ -175,6 +170,8 @@ class CollectionAdmin:
             if not name:
                 return ChangeOutcome({**results, "name": "the name must not be empty"})
         with self.engine.lock(coll.id):
+            if apply.get("name") is not None:
+                self.engine.store.set_client_name(coll.id, apply["name"])
             if coll.kind is CollectionKind.CALENDAR:
                 self._calendars(conn).change_calendar(
                     coll.remote_id,

@@ -67,6 +67,18 @@ def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str 
     return f"{name} — {PROVIDER_LABELS.get(provider, provider)}"
 
 
+def strip_label(display_name: str, provider: str) -> str:
+    """A display name as the provider keeps it: the " — <service>" the bridge adds to what
+    clients see (collection_label) is not part of it."""
+    suffix = f" — {PROVIDER_LABELS.get(provider, provider)}"
+    return display_name.removesuffix(suffix).strip()
+
+
+def client_name_kept(client_name: str, provider_name: str, provider: str) -> bool:
+    """Does the provider still carry the name a client set (the provider may trim it)?"""
+    return strip_label(client_name, provider) == provider_name.strip()
+
+
 def book_label(book: AddressBookInfo, provider: str) -> str:
     """ "Contacts — Microsoft 365", "Clients / Europe — Exchange" …"""
     return f"{book.display_name} — {PROVIDER_LABELS.get(provider, provider)}"
@@ -172,6 +184,7 @@ class SyncEngine:
         except AuthExpired as exc:
             self.store.set_connection_status(connection_id, "reauth", exc.message)
             raise
+        named = self.store.client_names(connection_id)
         wanted = []
         for cal in calendars:
             owner = (
@@ -180,6 +193,7 @@ class SyncEngine:
                 else None
             )
             label = collection_label(cal, conn.account, conn.provider, owner)
+            label = self._client_label(named, cal.remote_id, cal.display_name, conn.provider, label)
             wanted.append((cal.remote_id, label, cal.color, cal.read_only, cal.owner_email))
         return self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
 
@@ -195,10 +209,32 @@ class SyncEngine:
         except AuthExpired as exc:
             self.store.set_connection_status(connection_id, "reauth", exc.message)
             raise
+        named = self.store.client_names(connection_id)
         wanted: list[tuple[str, str, str | None, bool, str | None]] = [
-            (b.remote_id, book_label(b, conn.provider), None, b.read_only, None) for b in books
+            (
+                b.remote_id,
+                self._client_label(
+                    named, b.remote_id, b.display_name, conn.provider, book_label(b, conn.provider)
+                ),
+                None,
+                b.read_only,
+                None,
+            )
+            for b in books
         ]
         return self._mirror_list(connection_id, CollectionKind.ADDRESSBOOK, wanted)
+
+    @staticmethod
+    def _client_label(
+        named: dict[str, str], remote_id: str, provider_name: str, provider: str, label: str
+    ) -> str:
+        """The display name a DAV client set, verbatim, while the provider still has it (the
+        provider keeps it without the " — <service>" label); once the collection is renamed
+        at the provider, the provider's name with the label again."""
+        client = named.get(remote_id)
+        if client is not None and client_name_kept(client, provider_name, provider):
+            return client
+        return label
 
     def _mirror_list(
         self,
