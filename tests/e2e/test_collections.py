@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
@@ -80,7 +81,7 @@ def test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider(
     # at the provider at once, and served under the path the client asked for
     assert name in listing()
     assert str(cal.url).rstrip("/").endswith(cal_id)
-    assert cal.get_display_name().startswith(name)
+    assert cal.get_display_name() == name  # as the client set it (issue 11 d)
     # the new calendar takes events like any other
     ics = event_ics(f"trip-{uuid.uuid4()}", "Train", soon(4))
     cal.save_event(ics)
@@ -106,6 +107,44 @@ def test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider(
     assert gone.status_code in (200, 204), gone.text
     assert wait_for(lambda: renamed not in listing(), timeout=10)
     assert http.request("PROPFIND", str(cal.url), headers={"Depth": "0"}).status_code == 404
+
+
+def _display_name(http: requests.Session, url: str) -> str:
+    answer = http.request(
+        "PROPFIND",
+        url,
+        headers={"Depth": "0"},
+        data='<d:propfind xmlns:d="DAV:"><d:prop><d:displayname/></d:prop></d:propfind>',
+    )
+    assert answer.status_code == 207, answer.text
+    found = ET.fromstring(answer.content).findtext(".//{DAV:}displayname")
+    return found or ""
+
+
+def test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provider(
+    demo: RunningDemo, client: caldav.DAVClient, http: requests.Session, graph: GraphAdmin
+) -> None:
+    # what a client sets is what it reads back: no " — Microsoft 365" appended (issue 11 d)
+    name = f"Chess club {uuid.uuid4().hex[:6]}"
+    cal = client.principal().make_calendar(name=name, cal_id=f"m365-{uuid.uuid4().hex[:8]}")
+    url = str(cal.url)
+    assert _display_name(http, url) == name
+    renamed = f"Chess & go {uuid.uuid4().hex[:6]}"
+    answer = http.request(
+        "PROPPATCH",
+        url,
+        data=PROPPATCH.format(
+            props=f"<D:displayname>{renamed.replace('&', '&amp;')}</D:displayname>"
+        ),
+    )
+    assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
+    assert _display_name(http, url) == renamed
+    # the provider keeps the name as typed, without the bridge's label
+    gid = graph.calendar_id(renamed)
+    # renamed in Outlook afterwards: that name wins, with the service it comes from again
+    graph.json("PATCH", f"/calendars/{gid}", json={"name": "Board games"})
+    wait_for(lambda: _display_name(http, url) == "Board games — Microsoft 365", timeout=40)
+    http.delete(url)
 
 
 def test_colour_set_from_a_client_reaches_google_as_the_calendar_list_colour(
