@@ -109,20 +109,6 @@ class MirrorStore(StoreBase):
             args.append(connection_id)
         return [_collection(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
-    def client_names(self, connection_id: int) -> dict[str, str]:
-        """remote id → the display name a DAV client set on that collection (PROPPATCH,
-        MKCALENDAR/MKCOL), for the collections of one connection that have one."""
-        rows = self._db.execute(
-            "SELECT remote_id, client_name FROM collections "
-            "WHERE connection_id = ? AND client_name IS NOT NULL",
-            (connection_id,),
-        ).fetchall()
-        return {str(r[0]): str(r[1]) for r in rows}
-
-    def set_client_name(self, collection_id: int, name: str | None) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE collections SET client_name = ? WHERE id = ?", (name, collection_id))
-
     def delete_collection(self, collection_id: int) -> None:
         with self._tx() as db:
             db.execute(

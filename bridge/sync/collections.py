@@ -122,6 +122,8 @@ class CollectionAdmin:
         )
         if change.display_name:
             store.set_client_name(coll.id, change.display_name)
+        if kind is CollectionKind.CALENDAR and change.color:
+            store.set_client_color(coll.id, change.color)
         log.info("created %s %r at %s for user %d", kind.value, name, conn.provider, user_id)
         self._rediscover(conn.id, kind)
         self.engine.refresh(coll.id)
@@ -172,6 +174,8 @@ class CollectionAdmin:
         with self.engine.lock(coll.id):
             if apply.get("name") is not None:
                 self.engine.store.set_client_name(coll.id, apply["name"])
+            if apply.get("color") is not None:
+                self.engine.store.set_client_color(coll.id, apply["color"])
             if coll.kind is CollectionKind.CALENDAR:
                 self._calendars(conn).change_calendar(
                     coll.remote_id,

@@ -19,6 +19,7 @@ from tests.e2e.conftest import EwsAdmin, GoogleAdmin, GraphAdmin, RunningDemo, w
 from tests.e2e.test_caldav_client import event_ics, soon
 
 DAV = "DAV:"
+APPLE = "http://apple.com/ns/ical/"
 PROPPATCH = """<?xml version="1.0" encoding="utf-8"?>
 <D:propertyupdate xmlns:D="DAV:" xmlns:I="http://apple.com/ns/ical/">
   <D:set><D:prop>{props}</D:prop></D:set>
@@ -109,16 +110,17 @@ def test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider(
     assert http.request("PROPFIND", str(cal.url), headers={"Depth": "0"}).status_code == 404
 
 
-def _display_name(http: requests.Session, url: str) -> str:
+def _display_name(http: requests.Session, url: str, prop: str = "d:displayname") -> str:
     answer = http.request(
         "PROPFIND",
         url,
         headers={"Depth": "0"},
-        data='<d:propfind xmlns:d="DAV:"><d:prop><d:displayname/></d:prop></d:propfind>',
+        data=f'<d:propfind xmlns:d="DAV:" xmlns:i="{APPLE}"><d:prop><{prop}/></d:prop></d:propfind>',
     )
     assert answer.status_code == 207, answer.text
-    found = ET.fromstring(answer.content).findtext(".//{DAV:}displayname")
-    return found or ""
+    found = ET.fromstring(answer.content).find(".//{DAV:}prop")
+    assert found is not None, answer.text
+    return "".join(found.itertext()).strip()
 
 
 def test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provider(
@@ -139,6 +141,14 @@ def test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provide
     )
     assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
     assert _display_name(http, url) == renamed
+    # a colour too: Outlook rounds it to its palette, the client still reads its own back
+    answer = http.request(
+        "PROPPATCH",
+        url,
+        data=PROPPATCH.format(props="<I:calendar-color>#123456</I:calendar-color>"),
+    )
+    assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
+    assert _display_name(http, url, "i:calendar-color") == "#123456"
     # the provider keeps the name as typed, without the bridge's label
     gid = graph.calendar_id(renamed)
     # renamed in Outlook afterwards: that name wins, with the service it comes from again
