@@ -8,7 +8,8 @@ What it does, for iCalendar (VEVENT/VTODO units keyed by RECURRENCE-ID) and vCar
   extra lines (a property the provider has no field for: X- properties, SEQUENCE,
   RELATED-TO, …), parameter restores (same value, the client's parameters: `TYPE=WORK`,
   `PREF`), group replacements (the client's spelling of a property the provider re-wrote:
-  DESCRIPTION, VALARM blocks, DURATION instead of DTEND), cancelled overrides the provider
+  DESCRIPTION, VALARM blocks, DURATION instead of DTEND, no DTEND at all), cancelled
+  overrides the provider
   holds as an EXDATE, and the client's UID;
 - `merge(rendered, overlay)` re-applies them. Every restore other than an extra line is
   *guarded* by a hash of what the provider rendered at write time, so a change made at the
@@ -248,6 +249,12 @@ def _unit_overlay(mine: Block, theirs: Block, same_form: bool) -> UnitOverlay:
             params.extend(restores)
         else:
             groups.append((name, _digest(provider), tuple(texts)))
+    ends = any(isinstance(c, Line) and _group(c.name) == "DTEND" for c in mine.children)
+    if mine.name == "VEVENT" and not ends and have.get("DTEND"):
+        # no DTEND and no DURATION: the event ends as RFC 5545 §3.6.1 implies (a day for a
+        # DATE start, at its start otherwise); the provider's explicit end is dropped again
+        # while it is the one it stored for that
+        groups.append(("DTEND", _digest(have["DTEND"]), ()))
     return UnitOverlay(tuple(extra), tuple(params), tuple(groups))
 
 
