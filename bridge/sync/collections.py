@@ -107,12 +107,12 @@ class CollectionAdmin:
         store = self.engine.store
         wanted = CollectionChange(
             display_name=strip_label(change.display_name or "", conn.provider) or name,
-            color=change.color,
+            color=change.color or None,
             description=change.description,
         )
         if kind is CollectionKind.CALENDAR:
             cal = self._calendars(conn).create_calendar(wanted)
-            remote_id, color = cal.remote_id, cal.color or change.color
+            remote_id, color = cal.remote_id, cal.color or change.color or None
         else:
             book = self._books(conn).create_address_book(wanted.display_name or name)
             remote_id, color = book.remote_id, None
@@ -160,7 +160,7 @@ class CollectionAdmin:
         for key in asked:
             if refusal is not None:
                 results[key] = refusal
-            elif key not in fields:
+            elif key not in fields and asked[key] != "":  # removing what it lacks is no error
                 label = PROVIDER_LABELS.get(conn.provider, conn.provider)
                 results[key] = f"{label} has no {key} for this collection"
         apply = {k: v for k, v in asked.items() if k not in results}
@@ -174,12 +174,13 @@ class CollectionAdmin:
         with self.engine.lock(coll.id):
             if apply.get("name") is not None:
                 self.engine.store.set_client_name(coll.id, apply["name"])
-            if apply.get("color") is not None:
-                self.engine.store.set_client_color(coll.id, apply["color"])
+            color = apply.get("color")
+            if color is not None:  # "": the client removed it; the provider keeps one
+                self.engine.store.set_client_color(coll.id, color)
             if coll.kind is CollectionKind.CALENDAR:
                 self._calendars(conn).change_calendar(
                     coll.remote_id,
-                    CollectionChange(name, apply.get("color"), apply.get("description")),
+                    CollectionChange(name, color or None, apply.get("description")),
                 )
             elif name is not None:
                 self._books(conn).rename_address_book(coll.remote_id, name)

@@ -251,8 +251,8 @@ class SyncEngine:
             return color
         if client.color_of is None:  # first listing since the client set it
             self.store.see_client_color(connection_id, remote_id, color or "")
-            return client.color
-        return client.color if client.color_of == (color or "") else color
+            return client.color or None  # "": removed by the client
+        return (client.color or None) if client.color_of == (color or "") else color
 
     def _mirror_list(
         self,

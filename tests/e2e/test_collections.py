@@ -149,6 +149,10 @@ def test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provide
     )
     assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
     assert _display_name(http, url, "i:calendar-color") == "#123456"
+    removal = PROPPATCH.replace("D:set>", "D:remove>").format(props="<I:calendar-color/>")
+    answer = http.request("PROPPATCH", url, data=removal)
+    assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
+    assert _display_name(http, url, "i:calendar-color") == ""
     # the provider keeps the name as typed, without the bridge's label
     gid = graph.calendar_id(renamed)
     # renamed in Outlook afterwards: that name wins, with the service it comes from again

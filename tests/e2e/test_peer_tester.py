@@ -42,10 +42,10 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, 
 
 def run_tester(info: DemoInfo) -> dict[str, str]:
     """One caldav-server-tester run; its JSON report graded feature by feature."""
-    return grades(tester_report(info))
+    return grades(report_of_tester(info))
 
 
-def tester_report(info: DemoInfo) -> dict[str, Any]:
+def report_of_tester(info: DemoInfo) -> dict[str, Any]:
     """One caldav-server-tester run's JSON report (its `features` are python-caldav's
     compatibility hints for the server)."""
     done = subprocess.run(
