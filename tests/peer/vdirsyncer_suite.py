@@ -49,7 +49,9 @@ class ServerMixin:
                 "davbridge's providers store events only: a task collection cannot be made "
                 "(403 CALDAV:supported-calendar-component)"
             )
-        reason = NOT_APPLICABLE.get(f"{type(self).__name__}::{request.node.originalname}")
+        test = f"{type(self).__name__}::{request.node.originalname}"
+        service = os.environ["DAVBRIDGE_PEER_SERVICE"]
+        reason = NOT_APPLICABLE.get(test) or NOT_APPLICABLE.get(f"{service}:{test}")
         if reason:
             pytest.skip(reason)
 
@@ -74,12 +76,18 @@ _SERVER_ADDS = (
     "equivalents) and the bridge adds the join-link block (X-ZOOM-MEETING, a DESCRIPTION "
     "line; SPEC C3), so the suite's item equality cannot hold"
 )
-#: per test (class::name): why it cannot apply to a provider-backed server
+#: per test (class::name, or service:class::name for one provider): why it cannot apply to a
+#: provider-backed server
 NOT_APPLICABLE: dict[str, str] = {
     "TestCalDAVStorage::test_upload": _SERVER_ADDS,
     "TestCalDAVStorage::test_update": _SERVER_ADDS,
     "TestCalDAVStorage::test_recurring_events": _SERVER_ADDS,
     "TestCalDAVStorage::test_dav_unicode_href": _SERVER_ADDS,
+    "exchange:TestCalDAVStorage::test_metadata": (
+        "Exchange calendars have no colour: the bridge answers the PROPPATCH of calendar-color "
+        "with a 403 propstat, which vdirsyncer does not read (storage/dav.py set_meta: 'a "
+        "multistatus with errorcodes inside is not parsed yet'), so it reads back no colour"
+    ),
     "TestCalDAVStorage::test_item_types_general": (
         "uploads a VTODO into a calendar; the providers' calendars hold events only, the "
         "bridge answers 403 CALDAV:supported-calendar-component (RFC 4791 §5.3.2.1)"
@@ -94,7 +102,9 @@ def _install(src: Path) -> None:
     (target / "__init__.py").write_text(DAVBRIDGE_MIXIN)
 
 
-def against_bridge(dav_url: str, username: str, password: str, reports: Path) -> dict[str, Tally]:
+def against_bridge(
+    dav_url: str, username: str, password: str, service: str, reports: Path
+) -> dict[str, Tally]:
     """CalDAV and CardDAV in two runs: calendars and address books share the user's one
     namespace here, and the suite's create-collection test leaves a collection named `test`
     behind (upstream skips it on servers where "manual cleanup would be necessary"); it is
@@ -106,6 +116,7 @@ def against_bridge(dav_url: str, username: str, password: str, reports: Path) ->
         "DAVBRIDGE_PEER_URL": dav_url,
         "DAVBRIDGE_PEER_USERNAME": username,
         "DAVBRIDGE_PEER_PASSWORD": password,
+        "DAVBRIDGE_PEER_SERVICE": service,
     }
     found = {}
     for part in PARTS:
