@@ -27,6 +27,17 @@ from bridge.files import restrict_umask
 log = logging.getLogger("davbridge")
 
 
+def _non_negative(text: str) -> int:
+    """An argparse type: a whole number ≥ 0 (a clear usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bridge import demo
 
@@ -38,6 +49,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         Path(args.info_json) if args.info_json else None,
         args.refresh_interval,
         args.portal_port,
+        args.bulk_events,
     )
 
 
@@ -273,6 +285,14 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=10.0,
         help="seconds before a collection is refreshed (default 10)",
+    )
+    d.add_argument(
+        "--bulk-events",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help='add a calendar "Bulk" of N generated events at each provider sandbox (clients '
+        'see "Bulk — <service>"), to try the bridge and the benchmarks on a large calendar',
     )
     d.add_argument(
         "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"

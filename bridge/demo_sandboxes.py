@@ -110,11 +110,18 @@ class SandboxInfos:
 
 class DemoSandboxes:
     def __init__(
-        self, data_dir: Path, providers: tuple[ProviderKind, ...], bulk_events: int = 0
+        self,
+        data_dir: Path,
+        providers: tuple[ProviderKind, ...],
+        bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: each sandbox holds only one calendar of N events (benchmarks);
+        `bulk_calendar`: each adds a "Bulk" calendar of N events beside its demo data."""
         self.data_dir = data_dir
         self.providers = providers
         self.bulk_events = bulk_events
+        self.bulk_calendar = bulk_calendar
         self.graph: Any = None
         self.google: Any = None
         self.ews: Any = None
@@ -127,11 +134,12 @@ class DemoSandboxes:
         return {k: int(v) for k, v in state.items() if k.endswith("_port")}
 
     def _start(self, factory: Any, state_dir: Path, port: int) -> tuple[Any, Any]:
+        sizes = {"bulk_events": self.bulk_events, "bulk_calendar": self.bulk_calendar}
         try:
-            sandbox = factory(state_dir, port=port, bulk_events=self.bulk_events)
+            sandbox = factory(state_dir, port=port, **sizes)
             return sandbox, sandbox.start()
         except OSError:  # the old port is taken: a new one (consent is repeated if needed)
-            sandbox = factory(state_dir, port=0, bulk_events=self.bulk_events)
+            sandbox = factory(state_dir, port=0, **sizes)
             return sandbox, sandbox.start()
 
     def start(self) -> SandboxInfos:

@@ -14,6 +14,7 @@ from typing import Protocol
 from waitress.server import create_server
 
 from bridge.api import Bridge
+from bridge.http_lanes import QuickLane
 from bridge.http_linger import LingeringChannel
 from radicale_plugins.app import make_wsgi
 
@@ -34,14 +35,18 @@ class HttpServer:
             ident="davbridge",
             clear_untrusted_proxy_headers=True,
             channel_timeout=120,
-            # Bulk answers (a 10,000-event multiget is ~18 MB) would otherwise be spilled to a
-            # temporary file by waitress above 1 MB and copied back: keep them in memory.
+            # Answers Radicale renders whole would otherwise be spilled to a temporary file by
+            # waitress above 1 MB and copied back: keep them in memory. Streamed bulk answers
+            # (radicale_plugins.multistatus) wait once 4 MB are queued for a slow client, so
+            # one never holds more than that per connection.
             outbuf_overflow=64 * 1024 * 1024,
-            outbuf_high_watermark=128 * 1024 * 1024,
+            outbuf_high_watermark=4 * 1024 * 1024,
             inbuf_overflow=16 * 1024 * 1024,
         )
         # a 413 the client can read instead of a reset (bridge/http_linger.py)
         self._server.channel_class = LingeringChannel
+        # /health on threads of its own: never queued behind busy DAV workers (http_lanes.py)
+        self._server.task_dispatcher = QuickLane(self._server.task_dispatcher)
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)

@@ -81,8 +81,11 @@ def demo_seed(now: dt.datetime) -> Seed:
     return Seed(ALEX.address, ALEX.name, DEMO_CALENDARS, tuple(plan.items))
 
 
-def bulk_seed(n: int, now: dt.datetime, calendar_name: str = "Load test") -> Seed:
-    """One editable default calendar with `n` single events for benchmarks.
+def bulk_seed(
+    n: int, now: dt.datetime, calendar_name: str = "Load test", is_default: bool = True
+) -> Seed:
+    """One editable calendar (the default one unless `is_default` is False) with `n` single
+    events for benchmarks.
 
     Events sit on working-hour quarter-hour slots from 150 days before `now` to 450 days after;
     slot = i * 7919 mod 21600 (a prime stride), so the first 21,600 events never share a start.
@@ -91,7 +94,7 @@ def bulk_seed(n: int, now: dt.datetime, calendar_name: str = "Load test") -> See
     base = dt.datetime.combine(day_of(now) - dt.timedelta(days=150), dt.time(8))
     slots_per_day, days = 36, 600
     calendar = SeedCalendar(
-        "load-test", calendar_name, "#0078D4", True, ALEX.name, ALEX.address, True
+        "load-test", calendar_name, "#0078D4", True, ALEX.name, ALEX.address, is_default
     )
     events: list[SeedItem] = []
     for i in range(n):

@@ -51,6 +51,23 @@ def apply_seed(mb: Mailboxes, user_id: str, seed: Any) -> dict[str, str]:
     return ids
 
 
+BULK_CALENDAR = "Bulk"  # clients see "Bulk — Microsoft 365" (`davbridge demo --bulk-events N`)
+
+
+def ensure_bulk_calendar(mb: Mailboxes, user_id: str, n: int, now: dt.datetime) -> bool:
+    """Add a calendar named BULK_CALENDAR with `n` generated events beside what the mailbox
+    has, unless the user already has one (a restarted demo keeps its own); True if added."""
+    if n <= 0 or any(c.name == BULK_CALENDAR for c in mb.calendars_of(user_id)):
+        return False
+    from bridge.sandbox import seed as seedmod
+
+    user = mb.users[user_id]
+    upn, name = user.upn, user.display_name
+    apply_seed(mb, user_id, seedmod.bulk_seed(n, now, BULK_CALENDAR, is_default=False))
+    user.upn, user.display_name = upn, name  # apply_seed names the user after the seed's
+    return True
+
+
 def load_seed(bulk_events: int, now: dt.datetime | None = None) -> Any:
     """The demo seed, or the bulk seed when `bulk_events` > 0 (imported lazily)."""
     from bridge.sandbox import seed as seedmod

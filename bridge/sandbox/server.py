@@ -8,6 +8,7 @@ routes; identity.py, graph_routes.py and control.py do.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import tempfile
 from dataclasses import asdict, dataclass
@@ -54,10 +55,14 @@ class Sandbox:
         port: int = 0,
         seed: bool = True,
         bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: the mailbox is one calendar of N events (benchmarks);
+        `bulk_calendar`: a "Bulk" calendar of N events is added beside the seed (demo)."""
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
+        self.bulk_calendar = bulk_calendar
         self._host = AppHost("graph-sandbox")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state: SandboxState | None = None
@@ -83,6 +88,9 @@ class Sandbox:
             from bridge.sandbox.control import reset_state
 
             reset_state(st, self.seed, self.bulk_events)
+        from bridge.sandbox.seeding import ensure_bulk_calendar
+
+        ensure_bulk_calendar(st.mailboxes, st.user_id, self.bulk_calendar, dt.datetime.now(dt.UTC))
         self.state = st
         sock = bind(self.host, self.port, st.port)
         port = sock.getsockname()[1]

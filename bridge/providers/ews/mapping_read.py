@@ -30,6 +30,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
+from bridge.ical.rendering import Rendering
 from bridge.ical.timezones import to_iana, tzinfo_for, vtimezone
 from bridge.providers.ews.mapping_recurrence import to_graph
 from bridge.providers.graph.mapping_recurrence import pattern_to_rrule
@@ -130,6 +131,11 @@ def series_start(item: Any) -> dt.date | None:
 
 def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
     """VCALENDAR text for one EWS item or series (see the module docstring)."""
+    return ews_rendering(master, exceptions).text
+
+
+def ews_rendering(master: Any, exceptions: Sequence[Any] = ()) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(master.uid or master.id or "")
     zones = _Zones()
     event = _vevent(master, uid, zones)
@@ -156,7 +162,7 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
         calendar.add_component(vtimezone(tzid, first, last))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    return Rendering.of(calendar)
 
 
 def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:

@@ -61,7 +61,7 @@ from bridge.providers.ews.account import EwsConfig, connect
 from bridge.providers.ews.collections import EwsCalendarFolders, hierarchy_lock
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
-from bridge.providers.ews.mapping_read import plain
+from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
 from bridge.providers.ews.sync import SyncCursor, sync_changes
 
@@ -111,8 +111,10 @@ def _parse_version(version: str | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _in_window(ical: str, window: SyncWindow) -> bool:
-    start, end = enclosing_range(ical)
+def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
+    """Whether the item has an occurrence in the window: the mapping's range when it gave one
+    (no parse), else the range of the text."""
+    start, end = item.span if item.span is not None else enclosing_range(item.ical)
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
@@ -262,7 +264,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         masters = self._masters(fetched, folder, PULL_POLICY)
         items: list[RemoteItem] = []
         for item in self._items(masters, folder, PULL_POLICY):
-            if _in_window(item.ical, window):
+            if _in_window(item, window):
                 removed.pop(item.remote_id, None)
                 items.append(item)
             elif not reset:
@@ -304,13 +306,15 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
     def _item(master: Any, own: Sequence[Any]) -> RemoteItem:
         versions = {str(master.id): str(master.changekey)}
         versions.update({str(e.id): str(e.changekey) for e in own})
-        text, client_uid = overlay.apply(ews_to_ical(master, own), overlay_field.stored(master))
+        rendered = ews_rendering(master, own)
+        text, client_uid = overlay.apply(rendered.text, overlay_field.stored(master))
         return RemoteItem(
             remote_id=str(master.id),
             version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
             uid=client_uid or str(master.uid or master.id),
             ical=text,
             member_ids=tuple(sorted(str(e.id) for e in own)),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
@@ -464,7 +468,9 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         master = masters[0]
         ids = [str(o.id) for o in master.modified_occurrences or [] if o.id is not None]
         own = self._get(ids, folder, WRITE_POLICY)
-        wanted = overlay.for_write(client, ews_to_ical(master, own))
+        wanted = overlay.for_write(
+            client, ews_to_ical(master, own), stored=overlay_field.stored(master)
+        )
         if wanted != overlay_field.stored(master):
             setattr(master, overlay_field.FIELD, wanted or None)
             self._call(

@@ -26,6 +26,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
+from bridge.ical.rendering import Rendering
 from bridge.ical.timezones import vtimezone
 from bridge.model import SyncWindow
 from bridge.providers.google.mapping_common import (
@@ -39,6 +40,7 @@ from bridge.providers.google.mapping_common import (
 )
 from bridge.providers.google.mapping_conference import add_conference
 from bridge.providers.google.mapping_recurrence import last_year, parse_recurrence
+from bridge.providers.google.mapping_types import add_event_type
 
 PRODID = "-//davbridge//davbridge//EN"
 VISIBILITY_TO_CLASS = {"public": "PUBLIC", "private": "PRIVATE", "confidential": "CONFIDENTIAL"}
@@ -75,6 +77,15 @@ def google_to_ical(
     window: SyncWindow,
 ) -> str:
     """VCALENDAR text for one Google event, or a master with its exceptions."""
+    return google_rendering(event, exceptions, window).text
+
+
+def google_rendering(
+    event: Mapping[str, Any],
+    exceptions: Sequence[Mapping[str, Any]],
+    window: SyncWindow,
+) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(event.get("iCalUID") or event.get("id") or "")
     zone = event_zone(event)
     zones = _Zones()
@@ -123,7 +134,7 @@ def google_to_ical(
         calendar.add_component(vtimezone(tzid, first, last))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    return Rendering.of(calendar)
 
 
 def _exception_order(exc: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -180,6 +191,7 @@ def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: _Zones) -> Eve
         vevent.add("TRANSP", str(event["transparency"]).upper())
     if event.get("status") in STATUS:
         vevent.add("STATUS", STATUS[str(event["status"])])
+    add_event_type(vevent, event)
     _people(vevent, event)
     add_conference(vevent, event)
     if start is not None:

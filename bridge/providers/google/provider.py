@@ -49,6 +49,7 @@ from bridge.providers.google.mapping_common import (
     original_key,
     parse_edt,
 )
+from bridge.providers.google.mapping_read import google_rendering
 from bridge.providers.google.mapping_recurrence import date_line, parse_recurrence
 from bridge.providers.google.provider_support import (
     OVERLAY_PREFIX,
@@ -228,15 +229,15 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         versions = {event_id: str(event.get("etag") or "")}
         versions.update({str(e["id"]): str(e.get("etag") or "") for e in members})
         # The lossless overlay lives in the master's private extended properties (C10).
-        text, client_uid = overlay.apply(
-            google_to_ical(event, members, window), _stored_overlay(event)
-        )
+        rendered = google_rendering(event, members, window)
+        text, client_uid = overlay.apply(rendered.text, _stored_overlay(event))
         return RemoteItem(
             remote_id=event_id,
             version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
             uid=client_uid or str(event.get("iCalUID") or event_id),
             ical=text,
             member_ids=tuple(sorted(str(e["id"]) for e in members)),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def _get(self, calendar_id: str, event_id: str, policy: RetryPolicy) -> dict[str, Any] | None:
@@ -500,7 +501,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         if parts is None:
             raise RemoteNotFound("google", f"event {event_id} vanished right after the write")
         master, members = parts
-        wanted = overlay.for_write(client, google_to_ical(master, members, window))
+        wanted = overlay.for_write(
+            client, google_to_ical(master, members, window), stored=_stored_overlay(master)
+        )
         stored = _stored_overlay(master)
         if wanted != stored:
             old_count = len(overlay.chunks(stored))

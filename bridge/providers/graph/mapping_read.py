@@ -23,6 +23,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vGeo, vText
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import body_text
+from bridge.ical.rendering import Rendering
 from bridge.ical.timezones import tzinfo_for, vtimezone
 from bridge.model import SyncWindow
 from bridge.providers.graph.mapping_common import (
@@ -91,6 +92,13 @@ def graph_to_ical(
     event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
 ) -> str:
     """VCALENDAR text for one Graph event or series (see bridge.providers.graph.mapping)."""
+    return graph_rendering(event, instances, window).text
+
+
+def graph_rendering(
+    event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
+) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(event.get("iCalUId") or event.get("id") or "")
     zones = _Zones()
     master = _vevent(event, uid, zones)
@@ -119,7 +127,7 @@ def graph_to_ical(
         calendar.add_component(vtimezone(tzid, first, last))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    return Rendering.of(calendar)
 
 
 def _last_year(rule: Any, start: dt.date) -> int:

@@ -32,6 +32,7 @@ from bridge.providers.graph.mapping import (
     graph_to_ical,
     ical_to_graph,
 )
+from bridge.providers.graph.mapping_read import graph_rendering
 
 log = logging.getLogger(__name__)
 
@@ -298,13 +299,15 @@ class GraphCalendarProvider(GraphCalendarCollections):
             if inst.get("type") == "exception":
                 versions[str(inst["id"])] = change_key(inst)
         stored = kept if kept is not None else overlay_props.stored(event)
-        text, client_uid = overlay.apply(graph_to_ical(event, instances, window), stored)
+        rendered = graph_rendering(event, instances, window)
+        text, client_uid = overlay.apply(rendered.text, stored)
         return RemoteItem(
             remote_id=str(event["id"]),
             version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
             uid=client_uid or str(event.get("iCalUId") or event["id"]),
             ical=text,
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def _instances(
@@ -441,7 +444,11 @@ class GraphCalendarProvider(GraphCalendarCollections):
         if parts is None:
             raise RemoteNotFound("graph", f"event {event_id} vanished right after the write")
         event, instances = parts
-        wanted = overlay.for_write(client, graph_to_ical(event, instances, window))
+        wanted = overlay.for_write(
+            client,
+            graph_to_ical(event, instances, window),
+            stored=overlay_props.stored(event),
+        )
         if wanted != (overlay_props.stored(event) or ""):
             patched = self._http.patch(
                 self._event_path(str(event["id"])),

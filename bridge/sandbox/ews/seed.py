@@ -152,6 +152,31 @@ def apply(store: Store, seed: Any, now: dt.datetime, bulk: bool) -> dict[str, st
     return ids
 
 
+BULK_CALENDAR = "Bulk"  # clients see "Bulk — Exchange" (`davbridge demo --bulk-events N`)
+
+
+def ensure_bulk_calendar(store: Store, n: int, now: dt.datetime) -> bool:
+    """Add a calendar folder named BULK_CALENDAR (below Calendar) with `n` generated events,
+    unless the mailbox has one already (a restarted demo keeps its own); True if added."""
+    calendar = store.distinguished("calendar")
+    if n <= 0 or calendar is None:
+        return False
+    if any(
+        f.display_name == BULK_CALENDAR and f.parent_id == calendar.id
+        for f in store.folders.values()
+    ):
+        return False
+    from bridge.sandbox import seed as seedmod
+
+    folder = store.add_folder(BULK_CALENDAR, calendar.id, "IPF.Appointment", None)
+    for entry in seedmod.bulk_seed(n, now, BULK_CALENDAR, is_default=False).events:
+        assert isinstance(entry, seedmod.SeedEvent)  # a bulk seed has single events only
+        data = graph_to_fields(entry.body)
+        itemparse.validate(data)
+        edits.create(store, folder.id, data, now)
+    return True
+
+
 def secret_for(now: dt.datetime) -> bytes:
     return hashlib.sha256(f"ews-sandbox:{now.date().isoformat()}".encode()).digest()
 

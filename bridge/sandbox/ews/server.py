@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bridge.sandbox.ews import control, persist
 from bridge.sandbox.ews.auth import Authenticator, ConnAuth
-from bridge.sandbox.ews.seed import seeded_store
+from bridge.sandbox.ews.seed import ensure_bulk_calendar, seeded_store
 from bridge.sandbox.ews.service import EwsService
 from bridge.sandbox.ews.soap import ServerVersion
 from bridge.sandbox.ews.store import Store
@@ -160,7 +160,10 @@ class EwsSandbox:
         port: int = 0,
         seed: bool = True,
         bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: the mailbox is one calendar of N events (benchmarks);
+        `bulk_calendar`: a "Bulk" calendar of N events is added beside the seed (demo)."""
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
@@ -172,6 +175,7 @@ class EwsSandbox:
             self.port = port or int(loaded.get("port", 0))
         else:
             store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        ensure_bulk_calendar(store, bulk_calendar, dt.datetime.now(dt.UTC))
         self.service = EwsService(store, OWNER_NAME, UPN, version=ServerVersion())
         self.mailboxes: dict[str, EwsService] = {}  # added accounts: lower-case UPN -> mailbox
         for account in (loaded or {}).get("accounts", ()):
@@ -214,7 +218,12 @@ class EwsSandbox:
         return self.mailboxes.get(self.auth.account_of(user), self.service)
 
     def reseed(self, seed: bool, bulk_events: int) -> None:
+        """A fresh mailbox. Its SyncStates belong to a new generation: one handed out for the
+        old mailbox gets ErrorInvalidSyncStateData ("Handling synchronization-related errors
+        in EWS in Exchange": a state that does not belong to the folder), even where the new
+        mailbox repeats the old ids and change numbers (same-day seeds are deterministic)."""
         store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
+        store.epoch = self.service.store.epoch + 1
         self.service.store = store
         self.service.faults.clear()
         self._generation += 1

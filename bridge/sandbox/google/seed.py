@@ -44,6 +44,7 @@ class Plan:
     rng: random.Random
     calendars: list[SeedCalendar] = field(default_factory=list)
     items: list[tuple[str, str, Any]] = field(default_factory=list)  # (op, key, payload)
+    salt: int = 0  # another id stream, for a plan applied on top of another one
 
     def day(self, offset: int) -> dt.date:
         return self.day0 + dt.timedelta(days=offset)
@@ -98,7 +99,7 @@ def apply_seed(store: Store, plan: Plan) -> dict[str, str]:
     """Replay `plan` into `store` deterministically; returns seed key -> id."""
     base = dt.datetime.combine(plan.day0 - dt.timedelta(days=30), dt.time(8), UTC)
     saved_clock, saved_rng = store.clock, store.rng
-    store.rng = random.Random(SEED_RANDOM + plan.day0.toordinal())
+    store.rng = random.Random(SEED_RANDOM + plan.day0.toordinal() + 1_000_003 * plan.salt)
     store.last_us = max(store.last_us, 0)
     store.clock = lambda: base
     ids: dict[str, str] = {}
@@ -155,10 +156,17 @@ def demo_plan(now: dt.datetime) -> Plan:
     return plan
 
 
-def bulk_plan(n: int, now: dt.datetime) -> Plan:
-    """One owned primary calendar with `n` single events (every third a Zoom add-on meeting)."""
+BULK_CALENDAR = "Bulk"  # clients see "Bulk — Google" (`davbridge demo --bulk-events N`)
+
+
+def bulk_plan(n: int, now: dt.datetime, calendar: str | None = None) -> Plan:
+    """One owned calendar with `n` single events (every third a Zoom add-on meeting): the
+    primary one, or a secondary one named `calendar`."""
     plan = Plan(day_of(now), random.Random(SEED_RANDOM))
-    plan.calendars.append(SeedCalendar("primary", "", "owner", "", "14", "#9fe1e7", True))
+    key = "bulk" if calendar else "primary"
+    plan.calendars.append(
+        SeedCalendar(key, calendar or "", "owner", "", "14", "#9fe1e7", calendar is None)
+    )
     base = dt.datetime.combine(plan.day0 - dt.timedelta(days=150), dt.time(8))
     for i in range(n):
         slot = (i * 7919) % (36 * 600)
@@ -168,8 +176,19 @@ def bulk_plan(n: int, now: dt.datetime) -> Plan:
             mid = str(85_000_000_000 + i)
             url = f"https://us02web.zoom.us/j/{mid}?pwd=TG9hZFRlc3Q{i:05d}.1"
             extra = {"location": url, "description": f"Join Zoom Meeting\n{url}\n"}
-        plan.add(f"bulk-{i:05d}", timed(f"Load test event {i:05d}", start, 30, **extra))
+        plan.add(f"bulk-{i:05d}", timed(f"Load test event {i:05d}", start, 30, **extra), key)
     return plan
+
+
+def ensure_bulk_calendar(store: Store, n: int, now: dt.datetime | None = None) -> bool:
+    """Add a secondary calendar named BULK_CALENDAR with `n` generated events beside what the
+    account has, unless it has one already (a restarted demo keeps its own); True if added."""
+    if n <= 0 or any(c.summary == BULK_CALENDAR for c in store.calendars.values()):
+        return False
+    plan = bulk_plan(n, now or dt.datetime.now(UTC), BULK_CALENDAR)
+    plan.salt = 1  # the demo seed's ids (calendars included) are drawn from stream 0
+    apply_seed(store, plan)
+    return True
 
 
 def seed_store(

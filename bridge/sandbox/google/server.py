@@ -63,10 +63,14 @@ class GoogleSandbox:
         port: int = 0,
         seed: bool = True,
         bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: the account is one calendar of N events (benchmarks);
+        `bulk_calendar`: a "Bulk" calendar of N events is added beside the seed (demo)."""
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host, self.port = host, port
         self.seed, self.bulk_events = seed, bulk_events
+        self.bulk_calendar = bulk_calendar
         self._host = AppHost("google-sandbox")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state: GoogleState | None = None
@@ -89,6 +93,9 @@ class GoogleSandbox:
         if st is None:
             st = fresh_state()
             control.reset_state(st, self.seed, self.bulk_events)
+        from bridge.sandbox.google.seed import ensure_bulk_calendar
+
+        ensure_bulk_calendar(st.store, self.bulk_calendar)
         self.state = st
         sock = bind(self.host, self.port, st.port)
         port = sock.getsockname()[1]
