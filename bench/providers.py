@@ -11,7 +11,8 @@
   token, EWS SyncFolderItems), counted in the sandbox's own request log (all API requests,
   calendars and contacts alike; token endpoints excluded).
 
-The sandbox runs in this process (its page building is in both the raw and the sync time).
+The sandbox runs in a process of its own (`davbridge demo`'s sandbox host); its page building is
+in both the raw and the sync time.
 Not a test: prints figures and writes bench/results/providers.json.
 Usage: python bench/providers.py [--events 10000] [--repeat 3] [--refreshes 3]
                                  [--providers graph,google,ews]
@@ -35,19 +36,21 @@ from raw_pagers import PAGERS  # noqa: E402  (bench/ is on sys.path as the scrip
 
 from bridge.demo import Demo  # noqa: E402
 from bridge.model import ProviderKind  # noqa: E402
+from sandbox.remote import Remote  # noqa: E402
 
 LABELS = {"graph": "Microsoft 365 (Graph)", "google": "Google Calendar", "ews": "Exchange (EWS)"}
 
 
 def provider_requests(demo: Demo, kind: ProviderKind) -> int:
-    """API requests the sandbox has logged (calendars and contacts; not the token endpoint)."""
-    sandboxes = demo.sandboxes
+    """API requests the sandbox has logged (calendars and contacts; not the token endpoint),
+    over its control API (the sandboxes run in their own process)."""
+    infos = demo.sandboxes.infos
     if kind is ProviderKind.GRAPH:
-        return int(sandboxes.graph.request_count("/v1.0"))
+        return Remote.of(infos.graph).request_count("/v1.0")
     if kind is ProviderKind.GOOGLE:
-        google = sandboxes.google
-        return int(google.request_count("/calendar/v3") + google.request_count("/v1/"))
-    return int(sandboxes.ews.request_count())
+        google = Remote.of(infos.google)
+        return google.request_count("/calendar/v3") + google.request_count("/v1/")
+    return Remote.of(infos.ews).request_count()
 
 
 def measure(kind: ProviderKind, events: int, repeat: int, refreshes: int) -> dict[str, Any]:

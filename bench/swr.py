@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bridge.demo import Demo  # noqa: E402
 from bridge.settings import SyncSettings  # noqa: E402
+from sandbox.remote import Remote  # noqa: E402
 
 SYNC_PATHS = {
     "graph": re.compile(r"/delta\b"),
@@ -47,14 +48,12 @@ DISCOVERY = re.compile(r"/calendars$|/contactFolders$|/calendarList$|/contactGro
 
 
 def _log_since(demo: Demo, kind: str, since: float) -> list[str]:
-    sandbox = getattr(demo.sandboxes, kind)
-    return [r.path for r in list(sandbox.state.log) if r.ts >= since]
+    """The sandbox's request log (its own process: the control API)."""
+    return Remote.of(getattr(demo.sandboxes.infos, kind)).request_paths(since)
 
 
 def _ews_counts(demo: Demo) -> dict[str, int]:
-    svc = demo.sandboxes.ews.service
-    with svc.lock:
-        return dict(svc.counts)
+    return Remote.of(demo.sandboxes.infos.ews).operation_counts()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -115,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.time() - started
             result = json.loads(client.stdout)
             ews_after = _ews_counts(demo)
+            logs = {k: _log_since(demo, k, started) for k in ("graph", "google")}  # live only
         finally:
             demo.stop()
     lat = result["latencies"]
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 ews_after.get(op, 0) - ews_before.get(op, 0) for op in ("FindFolder", "GetFolder")
             )
         else:
-            paths = _log_since(demo, kind, started)
+            paths = logs[kind]
             sync = sum(1 for p in paths if SYNC_PATHS[kind].search(p))
             disc = sum(1 for p in paths if DISCOVERY.search(p))
         done = pulls[kind]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bridge import __version__, api, cli_connect, cli_users, logs
 from bridge import settings as settings_mod
+from bridge.allocator import tune as tune_allocator
 from bridge.errors import BridgeError, ConfigError
 from bridge.files import restrict_umask
 
@@ -383,6 +384,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     restrict_umask()  # everything written from here on: owner only (0600 / 0700)
+    tune_allocator()  # before any worker thread: RSS stays flat under load (bridge/allocator.py)
     try:
         return int(args.func(args))
     except BridgeError as exc:

@@ -1,5 +1,5 @@
-"""`davbridge demo` (R1): the provider sandboxes, the bridge and a demo user with Microsoft 365,
-Google and Exchange connected, all on loopback.
+"""`davbridge demo` (R1): the provider sandboxes (a child process: bridge.demo_sandboxes), the
+bridge and a demo user with Microsoft 365, Google and Exchange connected, all on loopback.
 
 The web portal runs beside the DAV server; the demo user is an administrator there with a
 generated portal password (kept encrypted in the data dir, so every start prints the same one).
@@ -96,11 +96,6 @@ class Demo:
         self.server: HttpServer | None = None
 
     @property
-    def sandbox(self) -> Any:
-        """The Microsoft 365 sandbox object."""
-        return self.sandboxes.graph
-
-    @property
     def config_path(self) -> Path:
         """The configuration the demo writes for the admin commands (`--config`)."""
         return self.data_dir / "davbridge.toml"
@@ -182,6 +177,7 @@ class Demo:
             log.info("the demo's %s connection needs consent again", kind.value)
         if kind is ProviderKind.EWS:
             ews = infos.ews
+            assert ews is not None  # started for every provider the demo connects
             conn = bridge.connections.connect_ews(
                 user_id,
                 url=ews.ews_url,

@@ -26,5 +26,5 @@ def test_ruff_format_is_applied() -> None:
 
 
 def test_mypy_is_clean() -> None:
-    result = run("mypy", "bridge", "radicale_plugins")
+    result = run("mypy", "bridge", "radicale_plugins", "sandbox")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -26,7 +26,8 @@ from exchangelib import Account
 from exchangelib.folders import Calendar, Contacts
 
 from bridge.model import AddressBookInfo, CalendarInfo, CollectionChange
-from bridge.providers.ews.errors import WRITE_POLICY, Policy
+from bridge.providers.common.retry import RetryPolicy
+from bridge.providers.ews.errors import WRITE_POLICY
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ def hierarchy_lock(account: Account) -> threading.RLock:
 
 class _EwsFolders:
     account: Account
-    _call: Callable[[Callable[[], Any], Policy], Any]
+    _call: Callable[[Callable[[], Any], RetryPolicy], Any]
     _folder: Callable[[str], Any]
 
     def _rename(self, remote_id: str, display_name: str) -> None:
