@@ -25,7 +25,7 @@ from bridge.model import CollectionChange, CollectionKind, CollectionRecord
 from bridge.providers.base import AddressBookCollections, CalendarCollections
 from bridge.store.rows import ConnectionRow
 from bridge.sync.enforcement import check_write
-from bridge.sync.engine import SyncEngine
+from bridge.sync.engine import SyncEngine, strip_label
 
 log = logging.getLogger("davbridge.sync")
 
@@ -36,13 +36,6 @@ class ChangeOutcome:
     bridge has no field for): None when applied, else the reason it was refused."""
 
     results: dict[str, str | None]
-
-
-def strip_label(display_name: str, provider: str) -> str:
-    """A display name as the provider keeps it: the " — <service>" the bridge adds to what
-    clients see (engine.collection_label) is not part of it."""
-    suffix = f" — {label_of(provider)}"
-    return display_name.removesuffix(suffix).strip()
 
 
 class CollectionAdmin:
@@ -106,12 +99,12 @@ class CollectionAdmin:
         store = self.engine.store
         wanted = CollectionChange(
             display_name=strip_label(change.display_name or "", conn.provider) or name,
-            color=change.color,
+            color=change.color or None,
             description=change.description,
         )
         if kind is CollectionKind.CALENDAR:
             cal = self._calendars(conn).create_calendar(wanted)
-            remote_id, color = cal.remote_id, cal.color or change.color
+            remote_id, color = cal.remote_id, cal.color or change.color or None
         else:
             book = self._books(conn).create_address_book(wanted.display_name or name)
             remote_id, color = book.remote_id, None
@@ -119,6 +112,10 @@ class CollectionAdmin:
         coll = store.upsert_collection(
             user_id, conn.id, kind, remote_id, label, color, False, None, name=name
         )
+        if change.display_name:
+            store.set_client_name(coll.id, change.display_name)
+        if kind is CollectionKind.CALENDAR and change.color:
+            store.set_client_color(coll.id, change.color)
         log.info("created %s %r at %s for user %d", kind.value, name, conn.provider, user_id)
         self._rediscover(conn.id, kind)
         self.engine.refresh(coll.id)
@@ -155,7 +152,7 @@ class CollectionAdmin:
         for key in asked:
             if refusal is not None:
                 results[key] = refusal
-            elif key not in fields:
+            elif key not in fields and asked[key] != "":  # removing what it lacks is no error
                 label = label_of(conn.provider)
                 results[key] = f"{label} has no {key} for this collection"
         apply = {k: v for k, v in asked.items() if k not in results}
@@ -167,10 +164,15 @@ class CollectionAdmin:
             if not name:
                 return ChangeOutcome({**results, "name": "the name must not be empty"})
         with self.engine.lock(coll.id):
+            if apply.get("name") is not None:
+                self.engine.store.set_client_name(coll.id, apply["name"])
+            color = apply.get("color")
+            if color is not None:  # "": the client removed it; the provider keeps one
+                self.engine.store.set_client_color(coll.id, color)
             if coll.kind is CollectionKind.CALENDAR:
                 self._calendars(conn).change_calendar(
                     coll.remote_id,
-                    CollectionChange(name, apply.get("color"), apply.get("description")),
+                    CollectionChange(name, color or None, apply.get("description")),
                 )
             elif name is not None:
                 self._books(conn).rename_address_book(coll.remote_id, name)

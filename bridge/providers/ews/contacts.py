@@ -42,7 +42,7 @@ from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
 from bridge.providers.ews import contacts_mapping as mapping
 from bridge.providers.ews import overlay_field
 from bridge.providers.ews.account import EwsConfig
-from bridge.providers.ews.collections import EwsContactFolders
+from bridge.providers.ews.collections import EwsContactFolders, hierarchy_lock
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
 from bridge.providers.ews.mailbox import MAX_CHANGES, EwsMailbox
 from bridge.providers.ews.sync import CURSORS
@@ -89,31 +89,34 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
 
     # --- K1 ------------------------------------------------------------------------------------
     def list_address_books(self) -> list[AddressBookInfo]:
-        self._call(
-            lambda: self.account.root.clear_cache(), PULL_POLICY
-        )  # folders made in Outlook appear without a restart
-        root = self._call(lambda: self.account.contacts, PULL_POLICY)
-        below = self._call(lambda: list(root.walk()), PULL_POLICY)
-        folders = [f for f in below if getattr(f, "folder_class", "") == "IPF.Contact"]
-        names = {str(root.id): ""}
-        by_id = {str(f.id): f for f in folders}
+        with hierarchy_lock(self.account):
+            self._call(
+                lambda: self.account.root.clear_cache(), PULL_POLICY
+            )  # folders made in Outlook appear without a restart
+            root = self._call(lambda: self.account.contacts, PULL_POLICY)
+            below = self._call(lambda: list(root.walk()), PULL_POLICY)
+            folders = [f for f in below if getattr(f, "folder_class", "") == "IPF.Contact"]
+            names = {str(root.id): ""}
+            by_id = {str(f.id): f for f in folders}
 
-        def path(folder: Any) -> str:
-            key = str(folder.id)
-            if key not in names:
-                parent = folder.parent_folder_id.id if folder.parent_folder_id else None
-                above = path(by_id[parent]) if parent in by_id else ""
-                names[key] = f"{above} / {folder.name}" if above else str(folder.name)
-            return names[key]
+            def path(folder: Any) -> str:
+                key = str(folder.id)
+                if key not in names:
+                    parent = folder.parent_folder_id.id if folder.parent_folder_id else None
+                    above = path(by_id[parent]) if parent in by_id else ""
+                    names[key] = f"{above} / {folder.name}" if above else str(folder.name)
+                return names[key]
 
-        books = [AddressBookInfo(str(root.id), str(root.name or "Contacts"), is_default=True)]
-        self._folders = {str(root.id): root}
-        for folder in sorted(folders, key=path):
-            self._folders[str(folder.id)] = folder
-            rights = getattr(folder, "effective_rights", None)
-            read_only = rights is not None and not (rights.create_contents or rights.modify)
-            books.append(AddressBookInfo(str(folder.id), path(folder), read_only=bool(read_only)))
-        return books
+            books = [AddressBookInfo(str(root.id), str(root.name or "Contacts"), is_default=True)]
+            self._folders = {str(root.id): root}
+            for folder in sorted(folders, key=path):
+                self._folders[str(folder.id)] = folder
+                rights = getattr(folder, "effective_rights", None)
+                read_only = rights is not None and not (rights.create_contents or rights.modify)
+                books.append(
+                    AddressBookInfo(str(folder.id), path(folder), read_only=bool(read_only))
+                )
+            return books
 
     @staticmethod
     def _remote(item: Any) -> RemoteItem:
@@ -140,6 +143,8 @@ class EwsContactsProvider(EwsMailbox, EwsContactFolders):
                 ),
                 WRITE_POLICY,
             )
+            # Exchange stamped a new LastModifiedTime (REV): hand back the copy a pull serves.
+            item = self._one(book_id, item_id)
         return self._remote(item)
 
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:

@@ -56,7 +56,7 @@ from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, Syn
 from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.common.versions import decode_versions, encode_versions
 from bridge.providers.ews import overlay_field
-from bridge.providers.ews.collections import EwsCalendarFolders
+from bridge.providers.ews.collections import EwsCalendarFolders, hierarchy_lock
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
 from bridge.providers.ews.mailbox import EwsMailbox
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
@@ -121,31 +121,32 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
 
     # --- C1 ------------------------------------------------------------------------------------
     def list_calendars(self) -> list[CalendarInfo]:
-        # exchangelib caches the folder hierarchy for the Account's lifetime; without clearing
-        # it a calendar made in Outlook would appear only after a restart (C1, issue 11).
-        self._call(lambda: self.account.root.clear_cache(), PULL_POLICY)
-        default = self._call(lambda: self.account.calendar, PULL_POLICY)
-        below = self._call(lambda: list(default.walk()), PULL_POLICY)
-        folders = [default] + [
-            f
-            for f in below
-            if isinstance(f, Calendar) or getattr(f, "folder_class", None) == "IPF.Appointment"
-        ]
-        result = []
-        for folder in folders:
-            self._folders[str(folder.id)] = folder
-            rights = getattr(folder, "effective_rights", None)
-            read_only = rights is not None and not (rights.create_contents or rights.modify)
-            result.append(
-                CalendarInfo(
-                    remote_id=str(folder.id),
-                    display_name=str(folder.name or "Calendar"),
-                    read_only=bool(read_only),
-                    owner_email=self._config.email,
-                    is_default=folder is default,
+        with hierarchy_lock(self.account):
+            # exchangelib caches the folder hierarchy for the Account's lifetime; without clearing
+            # it a calendar made in Outlook would appear only after a restart (C1, issue 11).
+            self._call(lambda: self.account.root.clear_cache(), PULL_POLICY)
+            default = self._call(lambda: self.account.calendar, PULL_POLICY)
+            below = self._call(lambda: list(default.walk()), PULL_POLICY)
+            folders = [default] + [
+                f
+                for f in below
+                if isinstance(f, Calendar) or getattr(f, "folder_class", None) == "IPF.Appointment"
+            ]
+            result = []
+            for folder in folders:
+                self._folders[str(folder.id)] = folder
+                rights = getattr(folder, "effective_rights", None)
+                read_only = rights is not None and not (rights.create_contents or rights.modify)
+                result.append(
+                    CalendarInfo(
+                        remote_id=str(folder.id),
+                        display_name=str(folder.name or "Calendar"),
+                        read_only=bool(read_only),
+                        owner_email=self._config.email,
+                        is_default=folder is default,
+                    )
                 )
-            )
-        return result
+            return result
 
     # --- C6 ------------------------------------------------------------------------------------
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
@@ -393,4 +394,9 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
                 ),
                 WRITE_POLICY,
             )
+            # Exchange stamped a new LastModifiedTime (DTSTAMP/LAST-MODIFIED): hand back the
+            # copy a pull will serve, not the one read before this save.
+            master = self._masters(
+                self._get([item_id], folder, WRITE_POLICY), folder, WRITE_POLICY
+            )[0]
         return self._item(master, own)

@@ -370,6 +370,10 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
             event["singleValueExtendedProperties"] = [
                 {"id": overlay_props.OVERLAY_ID, "value": wanted}
             ]
+            if event.get("type") == "seriesMaster":
+                # a PATCH of the master is a series edit: its exceptions get new changeKeys,
+                # and the version kept for the next If-Match must hold those
+                instances = self._instances(str(event["id"]), window.start, window.end)
         return self._item(event, instances, window)
 
     def _apply_instances(
