@@ -204,4 +204,5 @@ def vcard4_answer(answer: bytes) -> bytes:
             changed = True
     if not changed:
         return answer
-    return _HEAD.encode() + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)  # bytes: not "unicode"
+    return _HEAD.encode() + body

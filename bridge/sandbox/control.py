@@ -52,6 +52,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bridge.sandbox import identity
 from bridge.sandbox.delta import DeltaStore
@@ -83,7 +84,7 @@ def _user(st: SandboxState, name: str | None) -> User:
 
 
 @web.middleware
-async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/_control"):
         return await handler(request)
     remote = request.remote or ""

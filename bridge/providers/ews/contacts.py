@@ -59,7 +59,7 @@ KEY_FIELD = "davbridge_key"
 _FIELDS = (*FIELDS, overlay_field.FIELD)
 
 
-class IdempotencyKey(ExtendedProperty):
+class IdempotencyKey(ExtendedProperty):  # type: ignore[misc]  # exchangelib ships no type information
     """The bridge's create key on a contact (a named string property in PS_PUBLIC_STRINGS)."""
 
     distinguished_property_set_id = "PublicStrings"

@@ -156,7 +156,8 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
         calendar.add_component(vtimezone(tzid, first, last))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    data: bytes = calendar.to_ical()  # icalendar's Component.to_ical has no return annotation
+    return data.decode("utf-8")
 
 
 def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:

@@ -31,7 +31,7 @@ def _iso_z(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SyncFolderItemsService(SyncFolderItems):
+class SyncFolderItemsService(SyncFolderItems):  # type: ignore[misc]  # exchangelib ships no type information
     """exchangelib reads <SyncState> before checking ResponseClass; an error message (e.g.
     ErrorInvalidSyncStateData) has none, so the error is raised before that read."""
 

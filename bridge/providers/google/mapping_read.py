@@ -123,7 +123,8 @@ def google_to_ical(
         calendar.add_component(vtimezone(tzid, first, last))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    data: bytes = calendar.to_ical()  # icalendar's Component.to_ical has no return annotation
+    return data.decode("utf-8")
 
 
 def _exception_order(exc: Mapping[str, Any]) -> tuple[str, str, str]:

@@ -126,7 +126,7 @@ def last_year(rule: vRecur, start: dt.date) -> int:
             if isinstance(start, dt.datetime)
             else dt.datetime.combine(start, dt.time())
         )
-        occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=naive))
+        occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=naive))  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
         return occurrences[-1].year if occurrences else start.year
     return max(NO_END_YEAR, start.year + 1)
 
@@ -137,7 +137,7 @@ def last_year(rule: vRecur, start: dt.date) -> int:
 def rule_line(name: str, rule: vRecur, start: dt.date) -> str:
     """ "RRULE:…" for Google, UNTIL in UTC for timed series (RFC 5545 §3.3.10)."""
     fixed = _fix_until(vRecur(dict(rule)), start)
-    return f"{name}:{fixed.to_ical().decode()}"
+    return f"{name}:{fixed.to_ical().decode()}"  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
 
 
 def date_line(name: str, values: Sequence[dt.date]) -> str | None:

@@ -119,7 +119,8 @@ def graph_to_ical(
         calendar.add_component(vtimezone(tzid, first, last))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical().decode("utf-8")
+    data: bytes = calendar.to_ical()  # icalendar's Component.to_ical has no return annotation
+    return data.decode("utf-8")
 
 
 def _last_year(rule: Any, start: dt.date) -> int:

@@ -56,6 +56,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bridge.sandbox.google import people_control
 from bridge.sandbox.google.errors import ApiError, bad_request
@@ -82,7 +83,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 @web.middleware
-async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/_control"):
         return await handler(request)
     try:
