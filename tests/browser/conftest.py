@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo
+from tests.e2e.conftest import RunningDemo, start_demo, stop_demo
 
 TIMEOUT_MS = 15_000
 
@@ -35,7 +35,7 @@ class Portal:
 
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    running = start_demo(tmp_path_factory.mktemp("browser-demo"), free_port(), portal_port=0)
+    running = start_demo(tmp_path_factory.mktemp("browser-demo"), 0, portal_port=0)
     try:
         info = running.info
         url = str(info["portal_url"])
