@@ -33,7 +33,7 @@ class Portal:
         return self.url + path.lstrip("/")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     running = start_demo(tmp_path_factory.mktemp("browser-demo"), 0, portal_port=0)
     try:
@@ -49,7 +49,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         assert stop_demo(running) == 0, running.log.read_text()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     assert executable, "Debian chromium is missing: run scripts/install-system-deps"

@@ -183,12 +183,14 @@ def demo_of_its_own(factory: pytest.TempPathFactory, name: str) -> Iterator[Runn
     assert stop_demo(running) == 0, running.log.read_text()
 
 
-@pytest.fixture(scope="session")
+# package scope: the shared demo stops once this worker's e2e modules are done, instead of
+# refreshing every second beside the rest of the suite
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     yield from demo_of_its_own(tmp_path_factory, "demo")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def graph(demo: RunningDemo) -> GraphAdmin:
     return GraphAdmin(demo.info)
 
