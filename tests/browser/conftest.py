@@ -17,7 +17,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.conftest import RunningDemo, start_demo, stop_demo
 
-TIMEOUT_MS = 15_000
+# how long Playwright waits for an element or a navigation: a connect posts to a sandbox and
+# waits for its answer, which takes longer while another worker's demo shares the cores
+TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
