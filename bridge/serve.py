@@ -14,6 +14,7 @@ from typing import Protocol
 from waitress.server import TcpWSGIServer, create_server
 
 from bridge.api import Bridge
+from bridge.http_lanes import QuickLane
 from bridge.http_linger import LingeringChannel
 from radicale_plugins.app import make_wsgi
 
@@ -45,6 +46,8 @@ class HttpServer:
         self._server = server
         # a 413 the client can read instead of a reset (bridge/http_linger.py)
         self._server.channel_class = LingeringChannel
+        # /health on threads of its own: never queued behind busy DAV workers (http_lanes.py)
+        self._server.task_dispatcher = QuickLane(self._server.task_dispatcher)
         self.host = host
         self.port = int(self._server.getsockname()[1])  # waitress's effective_port
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)

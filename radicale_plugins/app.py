@@ -27,7 +27,7 @@ from radicale import types as rtypes
 from radicale.app import Application
 
 from bridge import api
-from bridge.api import BridgeError, Busy
+from bridge.api import BridgeError, Busy, LimitExceeded
 from radicale_plugins import (
     cardquery,
     collections,
@@ -41,7 +41,7 @@ from radicale_plugins import (
     putcheck,
     reasons,
 )
-from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal
+from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal, limit_refusal
 from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
@@ -98,6 +98,8 @@ def _text_response(
 
 
 def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
+    if isinstance(exc, LimitExceeded):  # 403 with the precondition (refusals.py)
+        return limit_refusal(exc.limit, exc.message).as_radicale()
     headers: dict[str, str] = {}
     if isinstance(exc, Busy):  # throttled provider, busy collection, write budget spent
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
@@ -324,9 +326,21 @@ class BridgeApplication(Application):
         status, headers, answer, xml = _with_dropped(
             environ, super().do_REPORT(environ, base_prefix, path, user, *args)
         )
+        if status == 400 and any("occurrences limit of" in r for r in reasons.so_far()):
+            return self._expansion_refusal()
         if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):
             answer = cardquery.vcard4_answer(answer)  # RFC 6352 §10.4 version="4.0"
         return status, headers, answer, xml
+
+    def _expansion_refusal(self) -> rtypes.WSGIResponse:
+        """An expand or free-busy past `[limits] instances_per_expansion` (Radicale's
+        max_expand_occurrence): 403 with davbridge's element for that limit."""
+        limit = int(self.configuration.get("reporting", "max_expand_occurrence"))
+        return limit_refusal(
+            "instances_per_expansion",
+            f"The time range expands to more than {limit} occurrences; ask for a shorter "
+            f"range (limit: [limits] instances_per_expansion = {limit}).",
+        ).as_radicale()
 
     def do_GET(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any

@@ -11,6 +11,8 @@ mirror, as the status and precondition the RFCs define:
   CALDAV:supported-calendar-component;
 - dates outside the accepted years ([limits] min_year / max_year): 403 with CALDAV:min-date-time or
   max-date-time — no provider takes year 1 or 9999;
+- a series with more occurrences than MAX_RRULE_OCCURRENCES: 403 with CALDAV:max-instances
+  (RFC 4791 §5.3.2.1; the value is advertised as the calendars' max-instances property);
 - dates or durations beyond what can be represented (DURATION:P99999999W): 400 with
   valid-calendar-data — Radicale would report that overflow as 412, which is for failed
   preconditions (If-Match) only (RFC 9110 §15.5.13).
@@ -137,7 +139,18 @@ def put_refusal(
         radicale_item.Item(collection_path="check/check", vobject_item=components[0]).prepare()
     except OverflowError as exc:
         return Refusal(400, f"A date or duration is out of the representable range: {exc}.", valid)
-    except (ValueError, AttributeError, TypeError, RuntimeError) as exc:
+    except ValueError as exc:
+        if str(exc).startswith("Too many recurrence rule entries"):
+            return Refusal(
+                403,
+                f"The series has more than {MAX_RRULE_OCCURRENCES} occurrences, more than "
+                f"davbridge accepts in one event (CALDAV:max-instances = {MAX_RRULE_OCCURRENCES}"
+                f"): {exc}.",
+                (CALDAV, "max-instances"),
+            )
+        condition = (CALDAV, "valid-calendar-object-resource") if calendar else valid
+        return Refusal(403 if calendar else 400, f"Invalid {what} object: {exc}", condition)
+    except (AttributeError, TypeError, RuntimeError) as exc:
         condition = (CALDAV, "valid-calendar-object-resource") if calendar else valid
         return Refusal(403 if calendar else 400, f"Invalid {what} object: {exc}", condition)
     return None

@@ -50,6 +50,11 @@ def begin() -> contextvars.Token[list[str] | None]:
     return _current.set([])
 
 
+def so_far() -> list[str]:
+    """The reasons collected so far in this request (empty outside one)."""
+    return list(_current.get() or [])
+
+
 def end(token: contextvars.Token[list[str] | None]) -> list[str]:
     found = _current.get() or []
     _current.reset(token)

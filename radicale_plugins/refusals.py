@@ -3,7 +3,11 @@ or, where WebDAV/CalDAV/CardDAV define a precondition, as an XML `DAV:error` bod
 (RFC 4918 §16, RFC 4791 §1.3 and §5.3.2.1, RFC 6352 §6.3.2.1, RFC 3253 §3.6).
 
 The XML body carries the precondition element and a `B:message` element (davbridge's
-namespace) saying the same in words. Plain-text bodies always carry exactly one charset
+namespace) saying the same in words. A write past a `[limits]` option is refused with the
+CalDAV precondition of that limit (CALDAV:max-attendees-per-instance, min-date-time,
+max-date-time, max-instances) or, where no RFC defines one, an element named after the option
+in davbridge's namespace (`B:description-chars`, `B:tels-per-contact`,
+`B:components-per-resource`, `B:instances-per-expansion`). Plain-text bodies always carry exactly one charset
 parameter. This module does not decide *when* to refuse; it only renders.
 Imports only the standard library and radicale's types.
 """
@@ -22,7 +26,16 @@ DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
 CARDDAV = "urn:ietf:params:xml:ns:carddav"
 BRIDGE = "http://davbridge.org/ns/"
-_PREFIX = {DAV: "D", CALDAV: "C", CARDDAV: "CR"}
+_PREFIX = {DAV: "D", CALDAV: "C", CARDDAV: "CR", BRIDGE: "B"}
+
+#: `[limits]` options with a CalDAV precondition of their own (RFC 4791 §5.3.2.1, the
+#: properties of §5.2.6–5.2.9); every other limit is named by an element in davbridge's
+#: namespace, e.g. `B:tels-per-contact`.
+_LIMIT_CONDITIONS = {
+    "attendees_per_event": (CALDAV, "max-attendees-per-instance"),
+    "min_year": (CALDAV, "min-date-time"),
+    "max_year": (CALDAV, "max-date-time"),
+}
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -71,6 +84,16 @@ class Refusal:
             ],
         )
         return [data]
+
+
+def limit_condition(limit: str) -> tuple[str, str]:
+    """The precondition element for a `[limits]` option a write went past."""
+    return _LIMIT_CONDITIONS.get(limit, (BRIDGE, limit.replace("_", "-")))
+
+
+def limit_refusal(limit: str, message: str) -> Refusal:
+    """403 with the precondition of `limit` and the message naming the option and value."""
+    return Refusal(403, message, limit_condition(limit))
 
 
 def unauthorized(message: str, realm: str) -> Refusal:

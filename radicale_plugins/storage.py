@@ -25,7 +25,7 @@ from radicale.item import filter as radicale_filter
 from radicale.storage import BaseCollection, BaseStorage
 
 from bridge import api
-from radicale_plugins import collections
+from radicale_plugins import collections, putcheck
 
 TOKEN_PREFIX = "http://davbridge.org/ns/sync/"  # noqa: S105 - a URI, not a secret
 
@@ -89,6 +89,22 @@ class RootCollection(BaseCollection):
     @property
     def etag(self) -> str:
         return '"root"'
+
+
+def _limit_properties(kind: str) -> dict[str, str]:
+    """What a client may write to a collection (RFC 4791 §5.2.5–5.2.9, RFC 6352 §6.2.3), from
+    the `[limits]` and `[server]` settings the write path enforces."""
+    settings = api.current().settings
+    if kind == "addressbook":
+        return {"CR:max-resource-size": str(settings.server.max_content_length)}
+    limits = settings.limits
+    low, high = api.current().accepted_years()
+    return {
+        "C:min-date-time": f"{low:04d}0101T000000Z",
+        "C:max-date-time": f"{high:04d}1231T235959Z",
+        "C:max-instances": str(putcheck.MAX_RRULE_OCCURRENCES),
+        "C:max-attendees-per-instance": str(limits.attendees_per_event),
+    }
 
 
 class MirrorCollection(BaseCollection):
@@ -185,7 +201,11 @@ class MirrorCollection(BaseCollection):
             meta["ICAL:calendar-color"] = rec.color
         if rec.owner:
             meta["C:calendar-description"] = f"Shared by {rec.owner}"
-        return meta if key is None else meta.get(key)
+        if key is None:
+            return meta
+        # The bounds, only when asked for by name: RFC 4791 §5.2.6–5.2.9 say they SHOULD NOT
+        # be returned for DAV:allprop (C:max-resource-size is Radicale's own answer).
+        return meta.get(key) or _limit_properties(rec.kind.value).get(key)
 
     def set_meta(self, props: Mapping[str, str]) -> None:
         # PROPPATCH is answered by radicale_plugins.collections (per-property statuses)

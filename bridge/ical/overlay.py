@@ -10,12 +10,15 @@ What it does, for iCalendar (VEVENT/VTODO units keyed by RECURRENCE-ID) and vCar
   `PREF`), group replacements (the client's spelling of a property the provider re-wrote:
   DESCRIPTION, VALARM blocks, DURATION instead of DTEND), cancelled overrides the provider
   holds as an EXDATE, and the client's UID;
-- `merge(rendered, overlay)` re-applies them. Every restore other than an extra line is
+- `merge(rendered, overlay)` (overlay_merge.py; keys and guards in overlay_keys.py) re-applies
+  them. Every restore other than an extra line is
   *guarded* by a hash of what the provider rendered at write time, so a change made at the
   provider afterwards (web UI, phone) wins over the overlay; extra lines come back only while
   the provider still renders no property of that name;
-- `precheck` (before a write) and `for_write` (after it) keep within the bound; `apply` is the
-  read side. The stored form and the bound live in `overlay_wire.py` (re-exported here, so a
+- `precheck` (before a write) and `for_write` (after it) keep within the bound; `for_write`
+  hands back the stored overlay itself when the new one differs only in spelling, and keeps the
+  stored X- lines of a client that sent none of them (overlay_stable.py), so an unchanged save
+  writes nothing to the provider; `apply` is the read side. The stored form and the bound live in `overlay_wire.py` (re-exported here, so a
   provider needs this module only).
 
 Never stored: what the provider owns (times, recurrence, DTSTAMP/CREATED/LAST-MODIFIED, REV),
@@ -26,13 +29,19 @@ LOGO, SOUND). What it must not do: I/O, or parse values beyond date-times for ke
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-from collections.abc import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from bridge.errors import OverlayTooLarge
-from bridge.ical.contentlines import Block, Line, parse, reparse_block, serialize, split_line
+from bridge.ical.contentlines import Block, split_line
+from bridge.ical.overlay_keys import (
+    digest,
+    entries,
+    is_stored,
+    time_key,
+    uid_of,
+    units_of,
+    value_key,
+)
+from bridge.ical.overlay_merge import merge
+from bridge.ical.overlay_stable import carry_dropped_x, norm_entry, same_overlay
 from bridge.ical.overlay_wire import (
     CHUNK_CHARS,
     OVERLAY_MAX_BYTES,
@@ -45,7 +54,6 @@ from bridge.ical.overlay_wire import (
     join_chunks,
     keyed_chunks,
 )
-from bridge.ical.timezones import to_iana
 
 __all__ = [
     "CHUNK_CHARS",
@@ -66,121 +74,13 @@ __all__ = [
     "time_key",
 ]
 
-_PROVIDER_OWNED = frozenset(
-    {
-        "UID",
-        "DTSTAMP",
-        "CREATED",
-        "LAST-MODIFIED",
-        "DTSTART",
-        "DTEND",
-        "DUE",
-        "RRULE",
-        "RDATE",
-        "EXDATE",
-        "EXRULE",
-        "RECURRENCE-ID",
-        "VERSION",
-        "PRODID",
-        "REV",
-        "PHOTO",
-        "LOGO",
-        "SOUND",
-        # enrichment output (bridge.joinlinks): recomputed from the provider on every render
-        "CONFERENCE",
-        "X-MICROSOFT-SKYPETEAMSMEETINGURL",
-        "X-GOOGLE-CONFERENCE",
-    }
-)
-_BRIDGE_PREFIXES = ("X-DAVBRIDGE-", "X-ZOOM-")
-_UNITS = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VCARD"})
-_ADDRESS_VALUES = frozenset({"ATTENDEE", "ORGANIZER", "EMAIL"})
-
-
-# --- keys ------------------------------------------------------------------------------------
-def _stored(name: str) -> bool:
-    return name not in _PROVIDER_OWNED and not name.startswith(_BRIDGE_PREFIXES)
-
-
-def _group(name: str) -> str:
-    """DTEND and DURATION are one choice (RFC 5545 §3.6.1): the client's DURATION replaces the
-    provider's DTEND as a group."""
-    return "DTEND" if name in ("DTEND", "DURATION") else name
-
-
-def _entries(block: Block) -> list[tuple[str, str]]:
-    """(group name, exact text) of every line and sub-component (VALARM as one entry)."""
-    out: list[tuple[str, str]] = []
-    for child in block.children:
-        if isinstance(child, Line):
-            out.append((_group(child.name), child.text))
-        else:
-            out.append(("BEGIN:" + child.name, child.text()))
-    return out
-
-
-def _digest(texts: Iterable[str]) -> str:
-    joined = "\n\x00".join(sorted(texts))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:20]
-
-
-def _value_key(name: str, text: str) -> str:
-    value = split_line(text)[3]
-    return value.casefold() if name in _ADDRESS_VALUES else value
-
-
-def time_key(line: Line | None) -> str:
-    """A RECURRENCE-ID/EXDATE value as a zone-free key: YYYYMMDD for dates, UTC otherwise.
-    Unknown zones keep the wall time (stable for the same sender)."""
-    if line is None:
-        return ""
-    params = dict(line.params)
-    return _instant(line.value.split(",")[0].strip(), params.get("TZID", ""))
-
-
-def _instant(value: str, tzid: str) -> str:
-    raw = value.strip().upper()
-    if len(raw) == 8 and raw.isdigit():
-        return raw
-    try:
-        wall = dt.datetime.strptime(raw.rstrip("Z"), "%Y%m%dT%H%M%S")
-    except ValueError:
-        return raw
-    if raw.endswith("Z"):
-        return wall.strftime("%Y%m%dT%H%M%SZ")
-    zone_name = to_iana(tzid.strip('"')) if tzid else None
-    if not zone_name:
-        return raw
-    try:
-        aware = wall.replace(tzinfo=ZoneInfo(zone_name))
-    except (ZoneInfoNotFoundError, ValueError):
-        return raw
-    return aware.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _units(text: str) -> tuple[list[Block], dict[str, Block]]:
-    tops = parse(text)
-    units: dict[str, Block] = {}
-    for top in tops:
-        inner = [top] if top.name in _UNITS else [b for b in top.blocks() if b.name in _UNITS]
-        for unit in inner:
-            units.setdefault(time_key(unit.first("RECURRENCE-ID")), unit)
-    return tops, units
-
-
-def _uid(units: dict[str, Block]) -> str | None:
-    for unit in units.values():
-        line = unit.first("UID")
-        if line is not None:
-            return line.value.strip()
-    return None
-
 
 # --- compute ---------------------------------------------------------------------------------
-def compute(client: str, canonical: str) -> Overlay:
-    """What `canonical` (the provider's raw rendering after the write) lost of `client`."""
-    _, mine = _units(client)
-    _, theirs = _units(canonical)
+def compute(client: str, canonical: str, loose: bool = False) -> Overlay:
+    """What `canonical` (the provider's raw rendering after the write) lost of `client`; with
+    `loose`, a line the provider holds in another spelling counts as held."""
+    _, mine = units_of(client)
+    _, theirs = units_of(canonical)
     # a vCard 4.0 PUT served as 3.0: only whole extra lines are kept, no 4.0 spellings
     same_form = _version(mine) == _version(theirs)
     units: dict[str, UnitOverlay] = {}
@@ -192,10 +92,10 @@ def compute(client: str, canonical: str) -> Overlay:
             if key and status is not None and status.value.strip().upper() == "CANCELLED":
                 cancelled.append((key, unit.text()))
             continue
-        found = _unit_overlay(unit, theirs_unit, same_form)
+        found = _unit_overlay(unit, theirs_unit, same_form, loose)
         if not found.empty():
             units[key] = found
-    client_uid, provider_uid = _uid(mine), _uid(theirs)
+    client_uid, provider_uid = uid_of(mine), uid_of(theirs)
     uid = client_uid if client_uid and client_uid != provider_uid else None
     return Overlay(uid, units, tuple(cancelled))
 
@@ -205,14 +105,19 @@ def _version(units: dict[str, Block]) -> str:
     return line.value.strip() if line is not None else ""
 
 
-def _unit_overlay(mine: Block, theirs: Block, same_form: bool) -> UnitOverlay:
+def _spelling(name: str, text: str, loose: bool) -> object:
+    """The exact text, or with `loose` one spelling of it (overlay_stable.norm_entry)."""
+    return norm_entry(name, text) if loose else text
+
+
+def _unit_overlay(mine: Block, theirs: Block, same_form: bool, loose: bool) -> UnitOverlay:
     have: dict[str, list[str]] = {}
-    for name, text in _entries(theirs):
+    for name, text in entries(theirs):
         have.setdefault(name, []).append(text)
     sent: dict[str, list[str]] = {}
-    for name, text in _entries(mine):
+    for name, text in entries(mine):
         real = name[6:] if name.startswith("BEGIN:") else split_line(text)[1]
-        if name.startswith("BEGIN:") or _stored(real) or real == "DURATION":
+        if name.startswith("BEGIN:") or is_stored(real) or real == "DURATION":
             sent.setdefault(name, []).append(text)
     extra: list[str] = []
     params: list[tuple[str, str, str]] = []
@@ -227,162 +132,32 @@ def _unit_overlay(mine: Block, theirs: Block, same_form: bool) -> UnitOverlay:
         if not same_form:
             continue
         missing = list(provider)
+        spelled: dict[object, list[str]] = {}
+        for p in provider:
+            spelled.setdefault(_spelling(name, p, loose), []).append(p)
         unmatched: list[str] = []
         for text in texts:
-            if text in missing:
-                missing.remove(text)
+            twins = spelled.get(_spelling(name, text, loose))
+            if twins:
+                missing.remove(twins.pop())
             else:
                 unmatched.append(text)
         if not unmatched:
             continue
         restores: list[tuple[str, str, str]] = []
         for text in unmatched:
-            value = _value_key(name, text)
-            twin = next((p for p in missing if _value_key(name, p) == value), None)
+            value = value_key(name, text)
+            twin = next((p for p in missing if value_key(name, p) == value), None)
             if twin is None or name.startswith("BEGIN:"):
                 restores = []
                 break
             missing.remove(twin)
-            restores.append((name, _digest([twin]), text))
+            restores.append((name, digest([twin]), text))
         if restores and len(restores) == len(unmatched):
             params.extend(restores)
         else:
-            groups.append((name, _digest(provider), tuple(texts)))
+            groups.append((name, digest(provider), tuple(texts)))
     return UnitOverlay(tuple(extra), tuple(params), tuple(groups))
-
-
-# --- merge -----------------------------------------------------------------------------------
-def merge(rendered: str, overlay: Overlay | None) -> str:
-    """`rendered` (the provider's raw rendering) with the overlay re-applied."""
-    if overlay is None or overlay.empty():
-        return rendered
-    tops, units = _units(rendered)
-    if not units:
-        return rendered
-    replaced: dict[int, Block] = {}
-    for key, unit in units.items():
-        new = _merge_unit(unit, overlay.units.get(key), overlay.uid)
-        if new is not unit:
-            replaced[id(unit)] = new
-    tops = [_replace(top, replaced) for top in tops]
-    tops = _restore_cancelled(tops, set(units), overlay)
-    return serialize(tops)
-
-
-def _replace(block: Block, replaced: dict[int, Block]) -> Block:
-    if id(block) in replaced:
-        return replaced[id(block)]
-    children = tuple(replaced.get(id(c), c) if isinstance(c, Block) else c for c in block.children)
-    return Block(block.name, children)
-
-
-def _as_child(name: str, text: str) -> Line | Block | None:
-    if name.startswith("BEGIN:"):
-        return reparse_block(text)
-    return Line(split_line(text)[1], text)
-
-
-def _merge_unit(unit: Block, found: UnitOverlay | None, uid: str | None) -> Block:
-    if found is None and uid is None:
-        return unit
-    children: list[Line | Block] = list(unit.children)
-    if uid is not None:
-        children = [
-            Line("UID", f"UID:{uid}") if isinstance(c, Line) and c.name == "UID" else c
-            for c in children
-        ]
-    if found is None:
-        return Block(unit.name, tuple(children))
-    names_before = {_key_of(c) for c in children}
-    for name, guard, texts in found.groups:
-        current = [i for i, c in enumerate(children) if _key_of(c) == name]
-        if _digest(_text_of(children[i]) for i in current) != guard:
-            continue  # changed at the provider since: the provider wins
-        at = current[0] if current else len(children)
-        new_children = [c for n in texts if (c := _as_child(name, n)) is not None]
-        children = children[:at] + new_children + [c for c in children[at:] if _key_of(c) != name]
-    for name, guard, text in found.params:
-        for index, child in enumerate(children):
-            if _key_of(child) == name and _digest([_text_of(child)]) == guard:
-                children[index] = Line(split_line(text)[1], text)
-                break
-    for text in found.extra:
-        line_name = split_line(text)[1]
-        kind = "BEGIN:" + text.split("\n", 1)[0][6:] if text.startswith("BEGIN:") else None
-        key = kind or _group(line_name)
-        if key in names_before:
-            continue  # the provider renders this property now: its value wins
-        extra = _as_child(kind, text) if kind else Line(line_name, text)
-        if extra is not None:
-            children.append(extra)
-    return Block(unit.name, tuple(children))
-
-
-def _key_of(child: Line | Block) -> str:
-    return _group(child.name) if isinstance(child, Line) else "BEGIN:" + child.name
-
-
-def _text_of(child: Line | Block) -> str:
-    return child.text if isinstance(child, Line) else child.text()
-
-
-def _restore_cancelled(tops: list[Block], present: set[str], overlay: Overlay) -> list[Block]:
-    """A cancelled override the provider keeps as an EXDATE comes back as the client's
-    STATUS:CANCELLED VEVENT, with that date taken out of the EXDATE (one form, not both)."""
-    if not overlay.cancelled:
-        return tops
-    out: list[Block] = []
-    for top in tops:
-        if top.name != "VCALENDAR":
-            out.append(top)
-            continue
-        children = list(top.children)
-        master_at = next(
-            (
-                i
-                for i, c in enumerate(children)
-                if isinstance(c, Block) and c.name in _UNITS and c.first("RECURRENCE-ID") is None
-            ),
-            None,
-        )
-        if master_at is None:
-            out.append(top)
-            continue
-        for key, text in overlay.cancelled:
-            master = children[master_at]
-            assert isinstance(master, Block)
-            if key in present:
-                continue
-            trimmed = _drop_exdate(master, key)
-            block = reparse_block(text)
-            if trimmed is None or block is None:
-                continue  # the provider no longer cancels this occurrence
-            children[master_at] = trimmed
-            children.append(block)
-        out.append(Block(top.name, tuple(children)))
-    return out
-
-
-def _drop_exdate(master: Block, key: str) -> Block | None:
-    """`master` without `key` among its EXDATE values; None when no EXDATE names it."""
-    found = False
-    children: list[Line | Block] = []
-    for child in master.children:
-        if not (isinstance(child, Line) and child.name == "EXDATE"):
-            children.append(child)
-            continue
-        _, _, params, value = split_line(child.text)
-        tzid = dict(params).get("TZID", "")
-        values = [v for v in value.split(",") if v.strip()]
-        kept = [v for v in values if _instant(v, tzid) != key]
-        if len(kept) == len(values):
-            children.append(child)
-            continue
-        found = True
-        if kept:
-            head = child.text[: len(child.text) - len(value)]
-            children.append(Line("EXDATE", head + ",".join(kept)))
-    return Block(master.name, tuple(children)) if found else None
 
 
 # --- encoding --------------------------------------------------------------------------------
@@ -397,13 +172,13 @@ def apply(rendered: str, stored: str | None) -> tuple[str, str | None]:
 def precheck(client: str, limit: int = OVERLAY_MAX_BYTES) -> None:
     """Refuse before anything is written when the client's X- properties alone (which no
     provider has fields for) exceed the bound."""
-    _, mine = _units(client)
+    _, mine = units_of(client)
     units = {
         key: UnitOverlay(
             tuple(
                 line.text
                 for line in unit.lines()
-                if line.name.startswith("X-") and _stored(line.name)
+                if line.name.startswith("X-") and is_stored(line.name)
             )
         )
         for key, unit in mine.items()
@@ -411,11 +186,77 @@ def precheck(client: str, limit: int = OVERLAY_MAX_BYTES) -> None:
     encode(Overlay(None, {k: u for k, u in units.items() if not u.empty()}), limit)
 
 
-def for_write(client: str, raw: str, limit: int = OVERLAY_MAX_BYTES) -> str:
+def for_write(
+    client: str, raw: str, limit: int = OVERLAY_MAX_BYTES, stored: str | None = None
+) -> str:
     """The encoded overlay to store after a write: `client` against the provider's raw
-    rendering `raw`. Past the bound, the client's re-spellings (groups, then parameters) are
-    given up first — extra properties were checked by `precheck` before the write."""
-    found = compute(client, raw)
+    rendering `raw`. With the overlay `stored` before the write: X- lines the client did not
+    send at all are kept (overlay_stable.carry_dropped_x), and an overlay equal to the stored
+    one in another spelling returns `stored` itself, so the caller writes nothing. Past the
+    bound, the client's re-spellings (groups, then parameters) are given up first — extra
+    properties were checked by `precheck` before the write."""
+    plain = compute(client, raw)
+    old = decode(stored)
+    if old is None:
+        return _bounded(plain, limit)
+    sent = _sent(client)
+    loose = carry_dropped_x(compute(client, raw, loose=True), old, sent)
+    if same_overlay(loose, _loosened(old, raw)):
+        return stored or ""
+    found = carry_dropped_x(plain, old, sent)
+    try:
+        return _bounded(found, limit)
+    except OverlayTooLarge:
+        return _bounded(plain, limit)  # what was carried does not fit: the client's own only
+
+
+def _loosened(stored: Overlay, raw: str) -> Overlay:
+    """`stored` without the restores that only re-spell what `raw` (the provider's rendering)
+    holds: what `compute(…, loose=True)` leaves out too."""
+    _, theirs = units_of(raw)
+    units: dict[str, UnitOverlay] = {}
+    for key, unit in stored.units.items():
+        provider = theirs.get(key)
+        if provider is None:
+            units[key] = unit
+            continue
+        have: dict[str, list[str]] = {}
+        for name, text in entries(provider):
+            have.setdefault(name, []).append(text)
+        params = tuple(
+            (name, guard, text)
+            for name, guard, text in unit.params
+            if not any(
+                digest([p]) == guard and norm_entry(name, p) == norm_entry(name, text)
+                for p in have.get(name, [])
+            )
+        )
+        groups = tuple(
+            (name, guard, texts)
+            for name, guard, texts in unit.groups
+            if not (
+                digest(have.get(name, [])) == guard
+                and sorted(repr(norm_entry(name, t)) for t in texts)
+                == sorted(repr(norm_entry(name, p)) for p in have.get(name, []))
+            )
+        )
+        units[key] = UnitOverlay(unit.extra, params, groups)
+    return Overlay(stored.uid, {k: u for k, u in units.items() if not u.empty()}, stored.cancelled)
+
+
+def _sent(client: str) -> dict[str, set[tuple[str, str]]]:
+    """Per unit key: (case-folded group, NAME) of every line the client sent."""
+    _, mine = units_of(client)
+    out: dict[str, set[tuple[str, str]]] = {}
+    for key, unit in mine.items():
+        out[key] = {
+            (group.casefold(), name)
+            for group, name, _, _ in (split_line(line.text) for line in unit.lines())
+        }
+    return out
+
+
+def _bounded(found: Overlay, limit: int) -> str:
     try:
         return encode(found, limit)
     except OverlayTooLarge:

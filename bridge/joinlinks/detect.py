@@ -7,6 +7,10 @@ links replaced by the placeholder), so detection never depends on a secret and g
 answer before and after strip(): an event whose only Zoom trace is a removed start link is still
 a Zoom meeting, but without join URL or ID.
 
+A Zoom link behind Mimecast URL Protect (whose target only Mimecast knows, rewriters.py) makes
+the event a Zoom meeting when the link names a Zoom domain; its join URL is then rebuilt from the
+text's "Meeting ID" in Zoom's documented /j/<id> form, or left out when there is none.
+
 Structured data understood on CONFERENCE: FEATURE (VIDEO/PHONE …), LABEL, and a passcode in the
 X-PASSCODE or X-PASSWORD parameter; X-CONFERENCE-ID gives the Zoom meeting ID when the structured
 video conference is Zoom.
@@ -19,11 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import icalendar
 
 from bridge.joinlinks import zoom
 from bridge.joinlinks.content import ContentLine, direct_properties, parse_line, unfold
+from bridge.joinlinks.rewriters import wrapped_domain
 from bridge.joinlinks.services import ZOOM, Service, classify, service_for_label
 from bridge.joinlinks.urls import find_urls, find_urls_in_html, html_to_text
 
@@ -159,8 +165,12 @@ def detect_sources(src: EventSources) -> Detection:
     zoom_source = ""
     found: dict[str, Conference] = {}
     others: dict[str, zoom.ZoomLink] = {}
+    hidden: tuple[str, str] | None = None  # (source, Zoom host) of a Mimecast-protected link
     for source, candidate, conf in candidates:
         link = zoom.parse_zoom_url(candidate)
+        if link is None and hidden is None:
+            host = _hidden_zoom_host(candidate)
+            hidden = (source, host) if host else None
         if link is not None:
             if zoom_link is None and link.join_url:
                 zoom_link, zoom_conf, zoom_source = link, conf, source
@@ -173,6 +183,8 @@ def detect_sources(src: EventSources) -> Detection:
             found[service.key] = Conference(service, uri, source, conf is not None)
 
     texts = [t for t in (location, description, alt_text) if t]
+    if zoom_link is None and hidden is not None:
+        zoom_source, zoom_link = hidden[0], _behind_mimecast(hidden[1], texts)
     start_removed = any(zoom.START_LINK_PLACEHOLDER in t for t in (*texts, url or ""))
     structured_video = [c for c in confs if not c.is_phone]
     first_structured_zoom = bool(structured_video) and (
@@ -207,6 +219,26 @@ def detect_sources(src: EventSources) -> Detection:
         position = sum(1 for c in conferences if order.index(c.source) <= order.index(zoom_source))
         conferences.insert(position, zoom_entry)
     return Detection(tuple(conferences), meeting, src.organizer, phones, tuple(other_meetings))
+
+
+def _hidden_zoom_host(candidate: str) -> str | None:
+    """The Zoom host a Mimecast URL Protect link names in `domain=` (rewriters.py: the target
+    itself is kept by Mimecast and cannot be resolved offline)."""
+    try:
+        domain = wrapped_domain(urlsplit(candidate))
+    except ValueError:
+        return None
+    return domain if domain and zoom.is_zoom_host(domain) else None
+
+
+def _behind_mimecast(host: str, texts: Sequence[str]) -> zoom.ZoomLink:
+    """A Zoom meeting whose only link is Mimecast-protected: a Zoom meeting all the same. With
+    the invitation's "Meeting ID: …" its join URL is Zoom's documented form for that host,
+    https://<host>/j/<id> (the link's embedded passcode is not recoverable: the passcode comes
+    from the text, as for any meeting); without an ID there is no join URL — none is made up."""
+    meeting_id = next(filter(None, (zoom.meeting_id_from_text(t) for t in texts)), None)
+    join_url = f"https://{host}/j/{meeting_id}" if meeting_id else None
+    return zoom.ZoomLink("join", host, meeting_id, join_url)
 
 
 def _key(link: zoom.ZoomLink | None) -> str:

@@ -13,9 +13,15 @@ seen. Handled here (Safe Links and Google's /url redirect live in urls.py):
 - Barracuda Link Protection `https://linkprotect.cudasvc.com/url?a=<percent-encoded>&c=…`.
 - Cisco Secure Email URL rewriting `https://secure-web.cisco.com/<token>/<percent-encoded URL>`.
 - Sophos Email Time-of-Click `https://<region>.protection.sophos.com?d=<domain>&u=<base64 URL>…`.
-- Mimecast URL Protect `https://protect-<region>.mimecast.com/s/<token>?domain=<domain>`: the link
-  does NOT contain its target (Mimecast keeps it server-side); only the target's domain is known,
-  which `wrapped_domain()` returns so that a caller can tell a Zoom link from another.
+- Mimecast URL Protect, `https://url.<grid>.(m|a).mimecastprotect.com/s/<token>?domain=<domain>`
+  (the domains since February 2024, Mimecast's "Targeted Threat Protection - Domain Update")
+  and the older `https://protect-<region>.mimecast.com/s/<token>?domain=<domain>` (also written
+  `/s<token>`): the link does NOT contain its target. Mimecast keeps it server-side; only a
+  request to Mimecast reveals it (their "Verifying a URL" guide: open the link with "+"
+  appended, from an enrolled device, or "Check & Decode URLs" in the administration console),
+  so it cannot be resolved offline and davbridge makes no such request. The `domain=` parameter
+  (present when the administrator enables "Display URL Destination Domain") is the target's
+  domain: `wrapped_domain()` returns it, so that a caller can tell a Zoom link from another.
 
 Every function is a single left-to-right pass over its input (no backtracking regex).
 This module must not decide what a URL means and must not do I/O.
@@ -137,13 +143,15 @@ def unwrap_rewriter(url: str, parts: SplitResult) -> str | None:
 
 
 def is_mimecast(host: str) -> bool:
-    return host.startswith("protect-") and host.endswith(".mimecast.com")
+    return (host.startswith("protect-") and host.endswith(".mimecast.com")) or host.endswith(
+        ".mimecastprotect.com"
+    )
 
 
 def wrapped_domain(parts: SplitResult) -> str | None:
     """The target's domain of a link whose target the rewriter keeps to itself (Mimecast)."""
     host = (parts.hostname or "").lower()
-    if is_mimecast(host) and parts.path.startswith("/s/"):
+    if is_mimecast(host) and parts.path.startswith("/s"):
         domain = _param(parts.query, "domain")
         return unquote(domain).strip().lower() if domain else None
     return None

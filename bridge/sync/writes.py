@@ -27,6 +27,7 @@ from bridge.errors import (
     Busy,
     Forbidden,
     PreconditionFailed,
+    ProviderBusy,
     ReadOnly,
     RemoteNotFound,
 )
@@ -114,6 +115,13 @@ class WriteThrough:
         future = self._pool.submit(work)
         try:
             return future.result(timeout=self.budget_s)
+        except ProviderBusy as exc:
+            # throttled, or no answer in time: the provider may hold the change already
+            raise Busy(
+                f"{exc.message}; if the provider received the change it is kept once — "
+                "sending it again is safe",
+                retry_after=exc.retry_after,
+            ) from exc
         except FutureTimeout:
             waited = time.monotonic() - began
             raise Busy(
@@ -178,7 +186,7 @@ class WriteThrough:
                 f"{coll.display_name!r} is read-only at the provider; changes cannot be saved",
             )
         if coll.kind is CollectionKind.ADDRESSBOOK:
-            return self._put_contact(coll, href, text, existing, conditional)
+            return self._put_contact(coll, href, text, existing, conditional, if_match)
         uid = check_calendar_text(text)
         check_calendar_limits(text, self.engine.limits)
         check_not_shortened(existing)
@@ -202,10 +210,7 @@ class WriteThrough:
         overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
         with self._locked(coll), self._reauth_guard(coll):
-            if existing is not None and not _etag_matches(if_match, existing.etag):
-                raise PreconditionFailed(
-                    self._provider_name(coll), "the event changed since the client read it"
-                )
+            existing = self._current(coll, href, existing, if_match, "event")
             if existing is not None:
                 provider_text = self._provider_text(existing, record)
                 upstream = restore_dropped_x(
@@ -242,6 +247,26 @@ class WriteThrough:
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
+
+    def _current(
+        self,
+        coll: CollectionRecord,
+        href: str,
+        existing: ItemRecord | None,
+        if_match: str,
+        what: str,
+    ) -> ItemRecord | None:
+        """Under the collection's lock: the mirror's item as it is now (another write or a pull
+        may have changed it while this one waited), with the client's If-Match checked against
+        it — RFC 9110 §13.1.1: a stale ETag is 412 and nothing is written."""
+        if existing is None:
+            return None
+        current = self.engine.store.item(coll.id, href)
+        if if_match and (current is None or not _etag_matches(if_match, current.etag)):
+            raise PreconditionFailed(
+                self._provider_name(coll), f"the {what} changed since the client read it"
+            )
+        return current or existing
 
     @staticmethod
     def _provider_text(existing: ItemRecord, record: str | None) -> str:
@@ -281,11 +306,12 @@ class WriteThrough:
         text: str,
         existing: ItemRecord | None,
         conditional: bool,
+        if_match: str = "",
     ) -> ItemRecord:
         uid = check_vcard_text(text, self.engine.limits)
         overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
         return self._within_budget(
-            lambda: self._put_card(coll, href, text, uid, existing, conditional)
+            lambda: self._put_card(coll, href, text, uid, existing, conditional, if_match)
         )
 
     def _put_card(
@@ -296,10 +322,12 @@ class WriteThrough:
         uid: str,
         existing: ItemRecord | None,
         conditional: bool,
+        if_match: str = "",
     ) -> ItemRecord:
         contacts = self._contacts(coll)
         store = self.engine.store
         with self._locked(coll), self._reauth_guard(coll):
+            existing = self._current(coll, href, existing, if_match, "contact")
             if existing is not None:
                 item = contacts.update_contact(
                     coll.remote_id,

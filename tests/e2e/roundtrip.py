@@ -286,3 +286,40 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> set[tuple[s
         else:
             walk(key, "", before[key], after[key])
     return found
+
+
+def provider_writes(info: dict[str, Any], label: str) -> Callable[[], set[tuple[Any, ...]]]:
+    """A function giving the successful writes the provider's sandbox has logged so far, each
+    once (its request log: every method but GET/HEAD with a 2xx answer; EWS: the Create/Update/
+    DeleteItem operations it counted) — what the contract tests' writes_since count. The writes
+    between two calls are the difference of their sets."""
+    if label == "Exchange":
+        control = info["ews"]["control_url"]
+
+        def ews() -> set[tuple[Any, ...]]:
+            counts = requests.get(f"{control}/log", timeout=30).json()["counts"]
+            ops = ("CreateItem", "UpdateItem", "DeleteItem")
+            return {(op, n) for op in ops for n in range(int(counts.get(op, 0)))}
+
+        return ews
+    side = info["sandbox"] if label == "Microsoft 365" else info["google"]
+    prefixes = ("/v1.0",) if label == "Microsoft 365" else ("/calendar/v3", "/v1/")
+
+    def logged() -> set[tuple[Any, ...]]:
+        found: set[tuple[Any, ...]] = set()
+        for prefix in prefixes:
+            r = requests.get(
+                f"{side['control_url']}/requests",
+                params={"prefix": prefix},
+                verify=side["ca_file"],
+                timeout=30,
+            )
+            assert r.status_code == 200, r.text
+            found |= {
+                (e["ts"], e["method"], e["path"])
+                for e in r.json()
+                if e["method"] not in ("GET", "HEAD") and int(e["status"]) < 300
+            }
+        return found
+
+    return logged

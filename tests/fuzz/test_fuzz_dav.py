@@ -26,7 +26,6 @@ from tests.e2e.conftest import RunningDemo
 from tests.fuzz import strategies as gen
 from tests.fuzz.harness import (
     HEALTH_BUDGET_S,
-    RESPONSE_BUDGET_S,
     Harness,
     HealthPoller,
     mirror_snapshot,
@@ -55,11 +54,11 @@ def fuzz(demo: RunningDemo, health: HealthPoller) -> Iterator[Harness]:
         "\n".join(f.report() for f in findings)
     )
     assert not health.failures, health.failures[:5]
-    # /health within 1 s: at most 1% of polls (or 2) over it, as a shared 2-core box has
-    # hiccups, and none over the 5 s budget — a stalled server shows as a run of slow polls
+    # /health within 1 s, every poll: it runs on threads of its own (bridge/http_lanes.py), so
+    # it never queues behind DAV requests waiting on a provider or a lock; the fuzz before
+    # that allowed 1% of polls over 1 s
     slow = [t for t in health.times if t >= HEALTH_BUDGET_S]
-    assert health.polls > 0 and len(slow) <= max(2, health.polls // 100), (slow, health.polls)
-    assert max(health.times) < RESPONSE_BUDGET_S, max(health.times)
+    assert health.polls > 0 and slow == [], (slow, health.polls)
     health.times.clear()
     health.polls = 0
 

@@ -77,11 +77,46 @@ def test_proofpoint_v3_runs_of_replaced_characters() -> None:
     assert proofpoint_v3("https://urldefense.com/v3/__https://x.example/*__;!!T!s$") is None
 
 
-def test_mimecast_links_keep_their_target_to_themselves() -> None:
+MIMECAST = (
+    # since February 2024 (Mimecast, "Targeted Threat Protection - Domain Update")
+    "https://url.uk.m.mimecastprotect.com/s/F6rYCAW0hl6wn3CQg3QZ?domain=us02web.zoom.us",
+    "https://protect-eu.mimecast.com/s/AbCdEfGhIjKlMn?domain=us02web.zoom.us",
+    "https://protect-us.mimecast.com/s253462825?domain=us02web.zoom.us",
+)
+
+
+@pytest.mark.parametrize("link", MIMECAST)
+def test_mimecast_links_keep_their_target_to_themselves(link: str) -> None:
     """Mimecast URL Protect links carry no target, only its domain: nothing is invented."""
-    link = "https://protect-eu.mimecast.com/s/AbCdEfGhIjKlMn?domain=us02web.zoom.us"
     assert unwrap(link) == link
     assert wrapped_domain(urlsplit(link)) == "us02web.zoom.us"
+
+
+@pytest.mark.parametrize("link", MIMECAST)
+def test_a_zoom_meeting_behind_mimecast_is_found_through_its_other_traces(link: str) -> None:
+    body = (
+        f"Join Zoom Meeting\n{link}\n\nMeeting ID: 855 1234 5678\nPasscode: 314159\n"
+        "One tap mobile\n+16465588656,,85512345678#,,,,*314159# US (New York)\n"
+    )
+    text = _calendar("DESCRIPTION:" + escape_text(body))
+    out = icalendar.Calendar.from_ical(enrich(text, [])).walk("VEVENT")[0]
+    assert str(out["X-ZOOM-MEETING"]) == "TRUE"
+    assert str(out["X-ZOOM-MEETING-ID"]) == "85512345678"
+    assert str(out["X-ZOOM-PASSCODE"]) == "314159"
+    # Zoom's documented join form for the host Mimecast names, with the ID from the text
+    assert str(out["URL"]) == "https://us02web.zoom.us/j/85512345678"
+
+
+def test_behind_mimecast_without_an_id_no_join_link_is_made_up() -> None:
+    body = f"Join Zoom Meeting\n{MIMECAST[0]}\n"
+    text = _calendar("DESCRIPTION:" + escape_text(body))
+    out = icalendar.Calendar.from_ical(enrich(text, [])).walk("VEVENT")[0]
+    assert str(out["X-ZOOM-MEETING"]) == "TRUE"
+    assert "URL" not in out and "X-ZOOM-MEETING-ID" not in out
+    # a Mimecast link to another domain is no Zoom trace
+    other = _calendar("DESCRIPTION:" + MIMECAST[0].replace("us02web.zoom.us", "example.com"))
+    plain = icalendar.Calendar.from_ical(enrich(other, [])).walk("VEVENT")[0]
+    assert str(plain["X-ZOOM-MEETING"]) == "FALSE"
 
 
 def test_unwrapping_is_linear_on_hostile_links() -> None:

@@ -53,6 +53,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.throttle": ("bridge.errors",),
     "bridge.dav_logins": ("bridge.throttle", "bridge.errors"),
     "bridge.http_linger": (),
+    "bridge.http_lanes": (),
     "bridge.administration": (
         "bridge.policy",
         "bridge.throttle",

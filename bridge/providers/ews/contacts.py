@@ -185,7 +185,7 @@ class EwsContactsProvider(EwsContactFolders):
         """After a write: Exchange's copy, with what it could not hold of `vcard` written to
         the contact's overlay property (one UpdateItem, only when it changed)."""
         item = self._one(book_id, item_id)
-        wanted = overlay.for_write(vcard, contact_to_vcard(item))
+        wanted = overlay.for_write(vcard, contact_to_vcard(item), stored=overlay_field.stored(item))
         if wanted != overlay_field.stored(item):
             setattr(item, overlay_field.FIELD, wanted or None)
             self._call(

@@ -463,7 +463,9 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         master = masters[0]
         ids = [str(o.id) for o in master.modified_occurrences or [] if o.id is not None]
         own = self._get(ids, folder, WRITE_POLICY)
-        wanted = overlay.for_write(client, ews_to_ical(master, own))
+        wanted = overlay.for_write(
+            client, ews_to_ical(master, own), stored=overlay_field.stored(master)
+        )
         if wanted != overlay_field.stored(master):
             setattr(master, overlay_field.FIELD, wanted or None)
             self._call(

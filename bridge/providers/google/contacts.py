@@ -192,7 +192,7 @@ class GoogleContactsProvider(GoogleContactGroups):
         clientData (one updateContact, only when it changed; C10). People API reference,
         Person.clientData: "arbitrary client data that is populated by clients"."""
         raw = render(person_to_card(person, self._photo(person)))
-        wanted = overlay.for_write(vcard, raw)
+        wanted = overlay.for_write(vcard, raw, stored=stored_overlay(person))
         if wanted == stored_overlay(person):
             return person
         remote_id = str(person["resourceName"])

@@ -39,6 +39,7 @@ from bridge.providers.google.mapping_common import (
 )
 from bridge.providers.google.mapping_conference import add_conference
 from bridge.providers.google.mapping_recurrence import last_year, parse_recurrence
+from bridge.providers.google.mapping_types import add_event_type
 
 PRODID = "-//davbridge//davbridge//EN"
 VISIBILITY_TO_CLASS = {"public": "PUBLIC", "private": "PRIVATE", "confidential": "CONFIDENTIAL"}
@@ -181,6 +182,7 @@ def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: _Zones) -> Eve
         vevent.add("TRANSP", str(event["transparency"]).upper())
     if event.get("status") in STATUS:
         vevent.add("STATUS", STATUS[str(event["status"])])
+    add_event_type(vevent, event)
     _people(vevent, event)
     add_conference(vevent, event)
     if start is not None:

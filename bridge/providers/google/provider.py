@@ -500,7 +500,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         if parts is None:
             raise RemoteNotFound("google", f"event {event_id} vanished right after the write")
         master, members = parts
-        wanted = overlay.for_write(client, google_to_ical(master, members, window))
+        wanted = overlay.for_write(
+            client, google_to_ical(master, members, window), stored=_stored_overlay(master)
+        )
         stored = _stored_overlay(master)
         if wanted != stored:
             old_count = len(overlay.chunks(stored))

@@ -190,7 +190,9 @@ class GraphContactsProvider(GraphContactFolders):
         contact = self._get(cid, WRITE_POLICY)
         if contact is None:
             raise RemoteNotFound("graph", f"contact {cid} vanished right after the write")
-        wanted = overlay.for_write(vcard, graph_to_vcard(contact, photo))
+        wanted = overlay.for_write(
+            vcard, graph_to_vcard(contact, photo), stored=overlay_props.stored(contact)
+        )
         if wanted != (overlay_props.stored(contact) or ""):
             path = self._p("contacts", cid)
             patched = self._http.patch(path, json=overlay_props.written(wanted)) or contact

@@ -441,7 +441,11 @@ class GraphCalendarProvider(GraphCalendarCollections):
         if parts is None:
             raise RemoteNotFound("graph", f"event {event_id} vanished right after the write")
         event, instances = parts
-        wanted = overlay.for_write(client, graph_to_ical(event, instances, window))
+        wanted = overlay.for_write(
+            client,
+            graph_to_ical(event, instances, window),
+            stored=overlay_props.stored(event),
+        )
         if wanted != (overlay_props.stored(event) or ""):
             patched = self._http.patch(
                 self._event_path(str(event["id"])),
