@@ -7,12 +7,18 @@
 # the portal needs DAVBRIDGE_PORTAL_PUBLIC_URL, the https URL browsers use.
 # Demo:    docker run --rm -p 5232:5232 davbridge demo --host 0.0.0.0
 #          (CalDAV/CardDAV only: the sandboxes' sign-in pages stay inside the container)
+# Without the demo: docker build --build-arg DEMO=0 -t davbridge .  leaves the provider
+#          emulators (the top-level sandbox package) out of the image; `davbridge demo` then
+#          says they are missing. The server never imports them (tests/unit/test_layers.py).
 FROM python:3.11.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bridge ./bridge
 COPY radicale_plugins ./radicale_plugins
-RUN pip install --no-cache-dir --prefix=/install .
+COPY sandbox ./sandbox
+ARG DEMO=1
+RUN if [ "$DEMO" = "0" ]; then rm -rf sandbox; fi \
+    && pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11.11-slim-bookworm
 RUN useradd --system --uid 10001 --home-dir /data --create-home davbridge \

@@ -3,7 +3,7 @@ this process, its initial sync and steady-state refreshes measured, its mirror e
 
 `BridgeUnderTest` starts `bridge.demo.Demo` on a fresh data dir with a bulk sandbox
 calendar, records every `SyncEngine.refresh` the start performs (the initial sync),
-counts sandbox requests through the sandbox's own request log (in-process, so counting
+counts sandbox requests through the sandbox's own request log (over its control API, so counting
 costs no request), and stops everything it started. It only observes the bridge: it must
 not change how the bridge syncs or serves.
 """
@@ -21,6 +21,7 @@ from typing import Any
 from bridge.demo import Demo, DemoInfo
 from bridge.model import CollectionKind, CollectionRecord, ProviderKind
 from bridge.sync.engine import PullOutcome, SyncEngine
+from sandbox.remote import Remote
 
 GRAPH_PREFIX = "/v1.0"  # Graph calls; "/" also counts the sandbox's token endpoint
 
@@ -59,25 +60,21 @@ class BridgeUnderTest:
         )
         self.info: DemoInfo | None = None
 
-    # -- sandbox request log --------------------------------------------------------------
-    def request_count(self, prefix: str = GRAPH_PREFIX) -> int:
-        sandbox = self.demo.sandbox
-        if sandbox is None:
-            return 0
-        return sandbox.request_count(prefix)
+    # -- sandbox request log (the sandbox runs in its own process: its control API) ------
+    def _sandbox(self) -> Remote | None:
+        graph = self.demo.sandboxes.infos.graph
+        return Remote.of(graph) if graph is not None else None
 
-    def settle(self, timeout_s: float = 10.0) -> None:
-        """Wait until the sandbox has written its pending state (its 1 s autosave would
-        otherwise compete with the server under test for this process's CPU)."""
-        sandbox = self.demo.sandbox
-        deadline = time.monotonic() + timeout_s
-        while (
-            sandbox is not None
-            and sandbox.state is not None
-            and sandbox.state.dirty
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
+    def request_count(self, prefix: str = GRAPH_PREFIX) -> int:
+        sandbox = self._sandbox()
+        return sandbox.request_count(prefix) if sandbox is not None else 0
+
+    def settle(self) -> None:
+        """Have the sandbox write its pending state now (its 1 s autosave would otherwise
+        compete with the server under test for the CPU)."""
+        sandbox = self._sandbox()
+        if sandbox is not None:
+            sandbox.save()
         time.sleep(1.2)
 
     @contextmanager

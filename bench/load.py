@@ -2,9 +2,10 @@
 `davbridge demo`, mixing PROPFIND, calendar-multiget, sync-collection, GET, PUT and DELETE on the
 "Projects" and "Calendar" collections of all three providers (Microsoft 365, Google, Exchange).
 
-Reports throughput, p50/p95/p99 latency per operation, errors (goal: 0) and the RSS of the demo
-process over time, sampled every 5 s (goal: flat after warm-up, < 300 MB). The demo process holds
-the bridge and the three provider sandboxes, so its RSS is an upper bound for the bridge's.
+Reports throughput, p50/p95/p99 latency per operation, errors (goal: 0) and the RSS of the
+bridge over time, sampled every 5 s and summarised per minute of load (goal: flat after warm-up,
+< 300 MB). The demo process is the bridge alone: the provider sandboxes run in a child process
+of their own (`python -m sandbox.demo_host`), whose RSS is reported beside it, apart.
 
 Not a test: it starts `davbridge demo` as a subprocess on 127.0.0.1 in a temporary directory,
 stops by itself after --seconds, deletes what its clients created, and stops the demo.
@@ -183,10 +184,46 @@ class Client(threading.Thread):
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
+
+
+def sandbox_host(demo_pid: int) -> int:
+    """The demo's child that runs the provider sandboxes (0 if none)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == demo_pid and b"sandbox.demo_host" in cmdline:
+            return int(entry.name)
+    return 0
+
+
+def phases(samples: list[tuple[float, int]], seconds: float) -> list[dict[str, Any]]:
+    """RSS per phase: the start, then every minute of load (min / median / max MiB)."""
+    out = []
+    edges = [0.0, 5.0, *[float(t) for t in range(60, int(seconds) + 60, 60)]]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        window = [kib for t, kib in samples if lo <= t < hi]
+        if window:
+            out.append(
+                {
+                    "phase": "start" if lo == 0 else f"{round(lo)}-{round(min(hi, seconds))} s",
+                    "min": round(min(window) / 1024, 1),
+                    "median": round(statistics.median(window) / 1024, 1),
+                    "max": round(max(window) / 1024, 1),
+                }
+            )
+    return out
 
 
 def davbridge() -> list[str]:
@@ -240,7 +277,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(
-    stats: Stats, seconds: float, rss: list[tuple[float, int]], clients: int
+    stats: Stats,
+    seconds: float,
+    rss: list[tuple[float, int]],
+    clients: int,
+    sandbox_rss: list[tuple[float, int]],
 ) -> dict[str, Any]:
     ops = {}
     total = 0
@@ -265,6 +306,8 @@ def report(
         "error_examples": stats.examples,
         "operations": ops,
         "rss_mib": [(round(t), round(kib / 1024, 1)) for t, kib in rss],
+        "bridge_rss_per_phase_mib": phases(rss, seconds),
+        "sandboxes_rss_per_phase_mib": phases(sandbox_rss, seconds),
         "rss_after_warmup_mib": {
             "min": round(min(warm) / 1024, 1) if warm else None,
             "max": round(max(warm) / 1024, 1) if warm else None,
@@ -294,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         auth = (info["username"], info["password"])
         stats = Stats()
         rss: list[tuple[float, int]] = []
+        sandbox_rss: list[tuple[float, int]] = []
+        sandboxes = sandbox_host(proc.pid)
         t0 = time.monotonic()
         stop_at = t0 + args.seconds
         clients = [Client(n, base, auth, stop_at, stats) for n in range(args.clients)]
@@ -301,8 +346,10 @@ def main(argv: list[str] | None = None) -> int:
             c.start()
         while any(c.is_alive() for c in clients):
             rss.append((time.monotonic() - t0, rss_kib(proc.pid)))
+            sandbox_rss.append((rss[-1][0], rss_kib(sandboxes)))
             print(
-                f"t={rss[-1][0]:5.0f}s rss={rss[-1][1] / 1024:6.1f} MiB "
+                f"t={rss[-1][0]:5.0f}s bridge rss={rss[-1][1] / 1024:6.1f} MiB "
+                f"(sandboxes {sandbox_rss[-1][1] / 1024:6.1f} MiB) "
                 f"requests={sum(len(v) for v in stats.latencies.values())} "
                 f"errors={sum(stats.errors.values())}",
                 flush=True,
@@ -313,12 +360,13 @@ def main(argv: list[str] | None = None) -> int:
                     break
         elapsed = time.monotonic() - t0
         rss.append((elapsed, rss_kib(proc.pid)))
+        sandbox_rss.append((elapsed, rss_kib(sandboxes)))
         leftovers = [h for c in clients for h in c.created]
         cleaner = requests.Session()
         cleaner.auth = auth
         for href in leftovers:
             cleaner.delete(base + href, timeout=60)
-        result = report(stats, elapsed, rss, args.clients)
+        result = report(stats, elapsed, rss, args.clients, sandbox_rss)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -330,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "rss_mib"}, indent=2))
-    print("rss MiB every 5 s:", " ".join(str(m) for _, m in result["rss_mib"]))
+    print("bridge rss MiB every 5 s:", " ".join(str(m) for _, m in result["rss_mib"]))
     return 0
 
 

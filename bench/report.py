@@ -123,7 +123,7 @@ def render(summary: dict[str, Any], results: Sequence[OperationResult]) -> str:
         f"{s['request_path_provider_requests']}; target 0  "
         f"{ok(s['request_path_provider_requests'] == 0)}",
         f"peak RSS (VmHWM): bridge process {_mib(s['rss']['bridge_process_kib'])} "
-        f"(bridge + in-process Graph sandbox + harness; "
+        f"(bridge + harness; the Graph sandbox runs in its own process; "
         f"{_mib(s['rss']['bridge_process_peak_after_start_kib'])} of it reached by the end of "
         f"seeding + initial sync, {_mib(s['rss']['bridge_process_current_at_end_kib'])} "
         f"resident at the end), stock Radicale {_mib(s['rss']['radicale_kib'])}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -209,7 +209,7 @@ class Bridge:
             verify_password(password, hash_password("timing-equaliser"))
         return False
 
-    # -- DAV reads (mirror only, plus a bounded refresh of stale collections) -------------
+    # -- DAV reads (mirror only; stale collections get a background refresh) ---------------
     def collections_for(self, username: str) -> list[CollectionRecord]:
         """The user's collections clients see: those of connections switched off or not
         permitted for the kind are left out (A1, A4)."""
@@ -229,7 +229,8 @@ class Bridge:
         return coll if coll is not None and self.engine.wanted(coll) else None
 
     def fresh(self, coll: CollectionRecord) -> CollectionRecord:
-        """The collection after a refresh if it was stale (bounded wait)."""
+        """The collection as the mirror has it; a stale one has its refresh scheduled (not
+        waited for, except the bounded first fill of a never-synced one)."""
         if self.engine.is_stale(coll):
             self.refresher.ensure_fresh(coll)
             return self.store.collection(coll.id)
@@ -238,13 +239,26 @@ class Bridge:
     def items(self, coll: CollectionRecord) -> list[ItemRecord]:
         return self.store.items(coll.id)
 
-    def item_texts(self, coll: CollectionRecord) -> list[tuple[str, str, str, str]]:
-        """(href, etag, component, text) of every item, for bulk answers."""
-        return self.store.item_texts(coll.id)
+    def item_records(self, coll: CollectionRecord) -> Iterator[ItemRecord]:
+        """Every item, streamed from the mirror (bulk answers filter them one by one)."""
+        return self.store.item_records(coll.id)
 
-    def item_blobs(self, coll: CollectionRecord) -> list[tuple[str, str, bytes]]:
-        """(href, etag, UTF-8 text) of every item, for bulk answers."""
+    def item_listing(self, coll: CollectionRecord) -> Iterator[tuple[str, str, str]]:
+        """(href, etag, component) of every item, streamed, for bulk answers."""
+        return self.store.item_listing(coll.id)
+
+    def item_blobs(self, coll: CollectionRecord) -> Iterator[tuple[str, str, bytes]]:
+        """(href, etag, UTF-8 text) of every item, streamed, for bulk answers."""
         return self.store.item_blobs(coll.id)
+
+    def blobs_by_href(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, tuple[str, bytes]]:
+        """href -> (etag, UTF-8 text) of the items among `hrefs` (pass bounded batches)."""
+        return self.store.blobs_by_href(coll.id, hrefs)
+
+    def sync_token(self, coll: CollectionRecord) -> str:
+        return self.store.sync_token(coll.id)
 
     def items_by_href(self, coll: CollectionRecord, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         return self.store.items_by_href(coll.id, hrefs)

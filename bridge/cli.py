@@ -21,10 +21,22 @@ from pathlib import Path
 
 from bridge import __version__, api, cli_connect, cli_users, logs
 from bridge import settings as settings_mod
+from bridge.allocator import tune as tune_allocator
 from bridge.errors import BridgeError, ConfigError
 from bridge.files import restrict_umask
 
 log = logging.getLogger("davbridge")
+
+
+def _non_negative(text: str) -> int:
+    """An argparse type: a whole number ≥ 0 (a clear usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -38,6 +50,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         Path(args.info_json) if args.info_json else None,
         args.refresh_interval,
         args.portal_port,
+        args.bulk_events,
     )
 
 
@@ -275,6 +288,14 @@ def parser() -> argparse.ArgumentParser:
         help="seconds before a collection is refreshed (default 10)",
     )
     d.add_argument(
+        "--bulk-events",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help='add a calendar "Bulk" of N generated events at each provider sandbox (clients '
+        'see "Bulk — <service>"), to try the bridge and the benchmarks on a large calendar',
+    )
+    d.add_argument(
         "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
     )
     d.set_defaults(func=_cmd_demo)
@@ -363,6 +384,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     restrict_umask()  # everything written from here on: owner only (0600 / 0700)
+    tune_allocator()  # before any worker thread: RSS stays flat under load (bridge/allocator.py)
     try:
         return int(args.func(args))
     except BridgeError as exc:

@@ -1,5 +1,5 @@
-"""`davbridge demo` (R1): the provider sandboxes, the bridge and a demo user with Microsoft 365,
-Google and Exchange connected, all on loopback.
+"""`davbridge demo` (R1): the provider sandboxes (a child process: bridge.demo_sandboxes), the
+bridge and a demo user with Microsoft 365, Google and Exchange connected, all on loopback.
 
 The web portal runs beside the DAV server; the demo user is an administrator there with a
 generated portal password (kept encrypted in the data dir, so every start prints the same one).
@@ -78,8 +78,12 @@ class Demo:
         background: bool = True,
         providers: tuple[ProviderKind, ...] = ALL_PROVIDERS,
         portal_port: int | None = None,
+        bulk_calendar: int = 0,
     ) -> None:
-        """`portal_port`: where the web portal listens (0: any free port); None: no portal."""
+        """`portal_port`: where the web portal listens (0: any free port); None: no portal.
+        `bulk_events`: each sandbox is only one calendar of N events (benchmarks);
+        `bulk_calendar`: each sandbox adds a calendar "Bulk" of N generated events beside its
+        demo data (`davbridge demo --bulk-events N`; clients see "Bulk — <service>")."""
         self.data_dir = data_dir
         self.host = host
         self.port = port
@@ -87,14 +91,9 @@ class Demo:
         self.portal: PortalServerLike | None = None
         self.refresh_interval_s = refresh_interval_s
         self.background = background
-        self.sandboxes = DemoSandboxes(data_dir, providers, bulk_events)
+        self.sandboxes = DemoSandboxes(data_dir, providers, bulk_events, bulk_calendar)
         self.bridge: Bridge | None = None
         self.server: HttpServer | None = None
-
-    @property
-    def sandbox(self) -> Any:
-        """The Microsoft 365 sandbox object."""
-        return self.sandboxes.graph
 
     @property
     def config_path(self) -> Path:
@@ -178,6 +177,7 @@ class Demo:
             log.info("the demo's %s connection needs consent again", kind.value)
         if kind is ProviderKind.EWS:
             ews = infos.ews
+            assert ews is not None  # started for every provider the demo connects
             conn = bridge.connections.connect_ews(
                 user_id,
                 url=ews.ews_url,
@@ -267,11 +267,20 @@ def run(
     info_json: Path | None,
     refresh_interval_s: float,
     portal_port: int | None = None,
+    bulk_events: int = 0,
 ) -> int:
-    """`portal_port` None: the DAV port + 1 (any free port when the DAV port is 0)."""
+    """`portal_port` None: the DAV port + 1 (any free port when the DAV port is 0);
+    `bulk_events`: a "Bulk" calendar of that many events at each sandbox."""
     if portal_port is None:
         portal_port = port + 1 if port else 0
-    demo = Demo(data_dir, host, port, refresh_interval_s, portal_port=portal_port)
+    demo = Demo(
+        data_dir,
+        host,
+        port,
+        refresh_interval_s,
+        portal_port=portal_port,
+        bulk_calendar=bulk_events,
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,25 +1,111 @@
 """The provider sandboxes `davbridge demo` runs (Microsoft identity + Graph, Google OAuth +
-Calendar, Exchange EWS), each with its state in the demo's data directory and on the port it
-had last time, and the bridge settings that point at them — configuration only, as for real
-providers. A composition-root helper.
+Calendar, Exchange EWS) — in a child process of their own, so the bridge's process holds only
+the bridge (its memory and CPU figures are its own) — and the bridge settings that point at
+them: configuration only, as for real providers. A composition-root helper.
+
+The child is `python -m sandbox.demo_host` (the top-level `sandbox` package, which this module
+never imports: an image built without it has no demo, and says so). It keeps its state in the
+demo's data directory, on the ports it had last time, prints its endpoints as one JSON line,
+and stops — saving — when its standard input closes: when `stop()` closes it, and also when
+this process dies in any way (kill -9 included), so a sandbox never outlives its demo.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import json
+import logging
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from bridge.errors import BridgeError
 from bridge.model import ProviderKind
 from bridge.settings import Settings
+
+log = logging.getLogger("davbridge.demo")
+
+STOP_WAIT_S = 60.0  # saving a large mailbox takes a while
+
+
+@dataclass(frozen=True)
+class GraphEndpoints:
+    """The Microsoft identity + Graph sandbox (sandbox.server.SandboxInfo, as JSON)."""
+
+    base_url: str
+    authority: str
+    tenant: str
+    graph_base_url: str
+    control_url: str
+    ca_file: str
+    client_id: str  # the bridge's delegated web app
+    client_secret: str
+    admin_client_id: str  # application permissions (client credentials): inspection
+    admin_client_secret: str
+    user: str
+    user_password: str
+    redirect_uris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GoogleEndpoints:
+    """The Google OAuth + Calendar + People sandbox (sandbox.google.server.GoogleSandboxInfo)."""
+
+    base_url: str
+    auth_uri: str
+    token_uri: str
+    revoke_uri: str
+    calendar_api_base: str
+    control_url: str
+    ca_file: str
+    client_id: str
+    client_secret: str
+    user: str
+    user_password: str
+    inspect_refresh_token: str
+    people_api_base: str = ""
+
+
+@dataclass(frozen=True)
+class EwsEndpoints:
+    """The Exchange EWS sandbox (sandbox.ews.server.EwsSandboxInfo)."""
+
+    ews_url: str
+    username: str
+    upn: str
+    password: str
+    version: str
+    control_url: str
+
+
+E = TypeVar("E")
+
+
+def _endpoints(cls: type[E], data: dict[str, Any] | None) -> E | None:
+    if data is None:
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    return cls(**values)
 
 
 @dataclass(frozen=True)
 class SandboxInfos:
-    graph: Any = None  # bridge.sandbox.server.SandboxInfo
-    google: Any = None  # bridge.sandbox.google.server.GoogleSandboxInfo
-    ews: Any = None  # bridge.sandbox.ews.server.EwsSandboxInfo
+    graph: GraphEndpoints | None = None
+    google: GoogleEndpoints | None = None
+    ews: EwsEndpoints | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SandboxInfos:
+        """What the sandbox host printed: {"graph": {...}, "google": {...}, "ews": {...}}."""
+        return cls(
+            _endpoints(GraphEndpoints, data.get("graph")),
+            _endpoints(GoogleEndpoints, data.get("google")),
+            _endpoints(EwsEndpoints, data.get("ews")),
+        )
 
     @property
     def primary_user(self) -> str | None:
@@ -31,6 +117,7 @@ class SandboxInfos:
     def credentials(self, kind: ProviderKind) -> tuple[str, str, str]:
         """(user, password, CA file) of the demo account at an OAuth sandbox."""
         info = self.graph if kind is ProviderKind.GRAPH else self.google
+        assert info is not None, f"no {kind.value} sandbox in this demo"
         return info.user, info.user_password, info.ca_file
 
     def configure(self, settings: Settings) -> Settings:
@@ -109,70 +196,78 @@ class SandboxInfos:
 
 
 class DemoSandboxes:
+    """The sandbox host child process: start() it, stop() it."""
+
     def __init__(
-        self, data_dir: Path, providers: tuple[ProviderKind, ...], bulk_events: int = 0
+        self,
+        data_dir: Path,
+        providers: tuple[ProviderKind, ...],
+        bulk_events: int = 0,
+        bulk_calendar: int = 0,
     ) -> None:
+        """`bulk_events`: each sandbox holds only one calendar of N events (benchmarks);
+        `bulk_calendar`: each adds a "Bulk" calendar of N events beside its demo data."""
         self.data_dir = data_dir
         self.providers = providers
         self.bulk_events = bulk_events
-        self.graph: Any = None
-        self.google: Any = None
-        self.ews: Any = None
+        self.bulk_calendar = bulk_calendar
+        self.process: subprocess.Popen[str] | None = None
+        self.infos = SandboxInfos()
 
-    def _ports(self) -> dict[str, int]:
-        path = self.data_dir / "demo.json"
-        state = json.loads(path.read_text()) if path.exists() else {}
-        if "sandbox_port" in state:  # the foundation's single-sandbox state file
-            state.setdefault("graph_port", state["sandbox_port"])
-        return {k: int(v) for k, v in state.items() if k.endswith("_port")}
-
-    def _start(self, factory: Any, state_dir: Path, port: int) -> tuple[Any, Any]:
-        try:
-            sandbox = factory(state_dir, port=port, bulk_events=self.bulk_events)
-            return sandbox, sandbox.start()
-        except OSError:  # the old port is taken: a new one (consent is repeated if needed)
-            sandbox = factory(state_dir, port=0, bulk_events=self.bulk_events)
-            return sandbox, sandbox.start()
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "sandbox.demo_host",
+            "--data-dir",
+            str(self.data_dir),
+            "--providers",
+            ",".join(p.value for p in self.providers),
+            "--bulk-events",
+            str(self.bulk_events),
+            "--bulk-calendar",
+            str(self.bulk_calendar),
+            "--log-level",
+            logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        ]
 
     def start(self) -> SandboxInfos:
-        ports = self._ports()
-        infos: dict[str, Any] = {}
-        if ProviderKind.GRAPH in self.providers:
-            from bridge.sandbox.server import Sandbox
-
-            self.graph, infos["graph"] = self._start(
-                Sandbox, self.data_dir / "sandbox", ports.get("graph_port", 0)
+        if importlib.util.find_spec("sandbox") is None:  # looked up, never imported here
+            raise BridgeError(
+                "davbridge demo needs the provider sandboxes (the `sandbox` package), which "
+                "this installation leaves out (an image built with --build-arg DEMO=0); "
+                "install davbridge from its source tree (pip install .) to try the demo"
             )
-        if ProviderKind.GOOGLE in self.providers:
-            from bridge.sandbox.google.server import GoogleSandbox
-
-            self.google, infos["google"] = self._start(
-                GoogleSandbox, self.data_dir / "sandbox-google", ports.get("google_port", 0)
+        self.process = proc = subprocess.Popen(
+            self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # "" when the host exits before it is ready
+        proc.stdout.close()
+        if not line.strip():
+            code = proc.wait()
+            self.process = None
+            raise BridgeError(
+                f"the provider sandboxes did not start (exit code {code}); see the messages above"
             )
-        if ProviderKind.EWS in self.providers:
-            from bridge.sandbox.ews.server import EwsSandbox
+        self.infos = SandboxInfos.from_json(json.loads(line))
+        log.info("provider sandboxes running in process %d", proc.pid)
+        return self.infos
 
-            self.ews, infos["ews"] = self._start(
-                EwsSandbox, self.data_dir / "sandbox-ews", ports.get("ews_port", 0)
-            )
-        result = SandboxInfos(**infos)
-        self._save_ports(result)
-        return result
-
-    def _save_ports(self, infos: SandboxInfos) -> None:
-        def port_of(url: str) -> int:
-            return int(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
-
-        state: dict[str, int] = {}
-        if infos.graph is not None:
-            state["graph_port"] = port_of(infos.graph.base_url)
-        if infos.google is not None:
-            state["google_port"] = port_of(infos.google.base_url)
-        if infos.ews is not None:
-            state["ews_port"] = port_of(infos.ews.ews_url)
-        (self.data_dir / "demo.json").write_text(json.dumps(state))
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     def stop(self) -> None:
-        for sandbox in (self.graph, self.google, self.ews):
-            if sandbox is not None:
-                sandbox.stop()
+        """Close the host's stdin (its signal to save and stop) and wait for it."""
+        proc, self.process = self.process, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("the provider sandboxes did not stop in %.0f s: killed", STOP_WAIT_S)
+            proc.kill()
+            proc.wait()

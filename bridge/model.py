@@ -84,6 +84,9 @@ class RemoteItem:
     uid: str  # iCalendar UID
     ical: str  # VCALENDAR text for events, VCARD (3.0) text for contacts
     member_ids: tuple[str, ...] = ()  # provider ids folded into this resource (instances)
+    # unix seconds enclosing every occurrence, as the mapping computed it from the components it
+    # built; None: the sync engine computes it from `ical` (a parse)
+    span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

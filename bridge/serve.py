@@ -35,10 +35,12 @@ class HttpServer:
             ident="davbridge",
             clear_untrusted_proxy_headers=True,
             channel_timeout=120,
-            # Bulk answers (a 10,000-event multiget is ~18 MB) would otherwise be spilled to a
-            # temporary file by waitress above 1 MB and copied back: keep them in memory.
+            # Answers Radicale renders whole would otherwise be spilled to a temporary file by
+            # waitress above 1 MB and copied back: keep them in memory. Streamed bulk answers
+            # (radicale_plugins.multistatus) wait once 4 MB are queued for a slow client, so
+            # one never holds more than that per connection.
             outbuf_overflow=64 * 1024 * 1024,
-            outbuf_high_watermark=128 * 1024 * 1024,
+            outbuf_high_watermark=4 * 1024 * 1024,
             inbuf_overflow=16 * 1024 * 1024,
         )
         # one host and port: one TCP server (waitress.server.create_server), never a multi-socket one

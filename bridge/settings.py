@@ -62,7 +62,9 @@ class StoreSettings:
 class SyncSettings:
     refresh_interval_s: float = _opt(300.0, "A collection older than this is refreshed.")
     request_refresh_timeout_s: float = _opt(
-        2.0, "How long a client request may wait for a stale collection's refresh."
+        2.0,
+        "How long a client request may wait for the first fill of a collection never synced "
+        "before (a stale one is served from the mirror at once and refreshed in the background).",
     )
     window_days_back: int = _opt(183, "Events mirrored from this many days in the past.")
     window_days_forward: int = _opt(548, "Events mirrored up to this many days ahead.")

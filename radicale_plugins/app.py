@@ -6,6 +6,31 @@ checked before anything is written (putcheck), Radicale's own reasons written in
 generic refusals (reasons), and /health, /lookup and /phonebook beside DAV. What is checked
 before Radicale sees a request (credentials, size, charset, paths, XML) is in front and guards.
 
+How it attaches to Radicale (issue 12 point 7): through its plugin hooks — auth, rights and
+storage (radicale_plugins.auth / rights / storage; web is off) — and the WSGI layer around
+it (`make_wsgi`: guards, login, the streamed bulk answers of radicale_plugins.fastpath, and
+Radicale's reasons added to its generic refusals). No private attribute or method of
+Radicale is used. Radicale has no hook for the following, so these `do_*` methods of its
+`Application` are overridden, each calling Radicale's own and keeping its answer:
+
+- do_PUT: refuse writes to read-only calendars and bodies putcheck rejects before Radicale
+  parses them; hand If-Match to the storage for the provider write (storage.write_request:
+  the storage API receives no request); map the provider's BridgeError to its status (Radicale
+  turns any exception into a 500); drop the ETag when the provider stored something else
+  (RFC 4791 §5.3.4); replace Radicale's no-uid-conflict answer by one naming the resource that
+  holds the UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1; Radicale leaves the href out).
+- do_DELETE: read-only and principal refusals, If-Match to the provider, BridgeError mapped.
+- do_MKCALENDAR / do_MKCOL: to-do and journal calendars refused with the CalDAV
+  precondition; BridgeError from creating at the provider mapped.
+- do_PROPPATCH: properties changed at the provider with per-property statuses (collections).
+- do_GET: vCard 4.0 on `Accept: text/vcard; version=4.0` (Radicale 3.9 serves 4.0 only
+  with vobject >= 1.0, which davbridge does not require).
+- do_PROPFIND / do_REPORT (answers Radicale renders itself — the bulk shapes never reach it):
+  vCard 4.0 advertised in supported-address-data and served in address-data, and 404s for
+  multiget hrefs the guard took out, added on the element tree and written again with
+  ElementTree (radicale_plugins.amend; never by editing bytes), tested against Radicale's
+  own rendering.
+
 Imports only radicale and bridge.api (plus radicale_plugins and the standard library).
 """
 
@@ -16,7 +41,6 @@ import io
 import logging
 import time
 import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Callable, Iterable
 from http import client
 from typing import Any
@@ -29,6 +53,7 @@ from radicale.app import Application
 from bridge import api
 from bridge.api import BridgeError, Busy, LimitExceeded
 from radicale_plugins import (
+    amend,
     cardquery,
     collections,
     fastpath,
@@ -37,18 +62,15 @@ from radicale_plugins import (
     health,
     hrefs,
     lookup,
+    multistatus,
     phonebooks,
     putcheck,
     reasons,
+    storage,
 )
 from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal, limit_refusal
-from radicale_plugins.storage import request_state
 
 log = logging.getLogger("davbridge.dav")
-
-
-_VCARD3_ONLY = b'<CR:address-data-type content-type="text/vcard" version="3.0" />'
-_VCARD4 = b'<CR:address-data-type content-type="text/vcard" version="4.0" />'
 
 
 def radicale_configuration(
@@ -97,23 +119,26 @@ def _text_response(
     return Refusal(status, message, headers=headers or {}).as_radicale()
 
 
-def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
+def _refusal(exc: BridgeError) -> Refusal:
     if isinstance(exc, LimitExceeded):  # 403 with the precondition (refusals.py)
-        return limit_refusal(exc.limit, exc.message).as_radicale()
+        return limit_refusal(exc.limit, exc.message)
     headers: dict[str, str] = {}
     if isinstance(exc, Busy):  # throttled provider, busy collection, write budget spent
         headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
-    return _text_response(exc.http_status, exc.message, headers)
+    return Refusal(exc.http_status, exc.message, headers=headers)
+
+
+def _error_response(exc: BridgeError) -> rtypes.WSGIResponse:
+    return _refusal(exc).as_radicale()
 
 
 def _with_dropped(environ: rtypes.WSGIEnviron, response: Any) -> Any:
     """A multiget answer with a 404 for each href the guard took out (guards.multiget_hrefs)."""
     dropped = environ.get("davbridge.dropped_hrefs")
     status, headers, answer, xml = response
-    if not dropped or status != 207:
+    if not dropped or status != 207 or not isinstance(answer, bytes):
         return response
-    data = answer.encode("utf-8") if isinstance(answer, str) else answer
-    return status, headers, guards.with_missing(data, dropped), xml
+    return status, headers, amend.amended(answer, amend.with_missing(tuple(dropped))), xml
 
 
 def _collection_delete_refusal(path: str, user: str) -> rtypes.WSGIResponse | None:
@@ -132,16 +157,6 @@ def _collection_delete_refusal(path: str, user: str) -> rtypes.WSGIResponse | No
 
 class BridgeApplication(Application):
     """Radicale's application with write-through error mapping."""
-
-    def _handle_request(self, environ: rtypes.WSGIEnviron) -> Any:
-        """Radicale's answer, with its reason written into generic refusals (reasons.py)."""
-        token = reasons.begin()
-        try:
-            status_text, headers, answers = super()._handle_request(environ)
-        finally:
-            found = reasons.end(token)
-        headers, answers = reasons.explained(status_text, list(headers), list(answers), found)
-        return status_text, headers, answers
 
     def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
         parts = path.strip("/").split("/")
@@ -164,20 +179,17 @@ class BridgeApplication(Application):
         problem = self._put_refusal(environ, path, user)
         if problem is not None:
             return problem.as_radicale()
-        state: dict[str, Any] = {
-            "if_match": bool(environ.get("HTTP_IF_MATCH")),
-            "if_match_value": environ.get("HTTP_IF_MATCH"),
-        }
-        token = request_state.set(state)
+        conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
         try:
-            status, headers, answer, xml = super().do_PUT(environ, base_prefix, path, user, *args)
+            with storage.write_request(conditions) as outcome:
+                status, headers, answer, xml = super().do_PUT(
+                    environ, base_prefix, path, user, *args
+                )
         except BridgeError as exc:
             return _error_response(exc)
         except OverflowError as exc:  # a date the provider mapping cannot represent
             return _text_response(client.BAD_REQUEST, f"A date is out of range: {exc}.")
-        finally:
-            request_state.reset(token)
-        if state.get("stored_differs") and status in (client.CREATED, client.NO_CONTENT):
+        if outcome.stored_differs and status in (client.CREATED, client.NO_CONTENT):
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
         raw = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
         if status == client.CONFLICT and b"no-uid-conflict" in raw:
@@ -218,18 +230,12 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user) or _collection_delete_refusal(path, user)
         if refusal is not None:
             return refusal
-        token = request_state.set(
-            {
-                "if_match": bool(environ.get("HTTP_IF_MATCH")),
-                "if_match_value": environ.get("HTTP_IF_MATCH"),
-            }
-        )
+        conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
         try:
-            return super().do_DELETE(environ, base_prefix, path, user, *args)
+            with storage.write_request(conditions):
+                return super().do_DELETE(environ, base_prefix, path, user, *args)
         except BridgeError as exc:
             return _error_response(exc)
-        finally:
-            request_state.reset(token)
 
     @classmethod
     def _put_refusal(cls, environ: rtypes.WSGIEnviron, path: str, user: str) -> Refusal | None:
@@ -258,78 +264,27 @@ class BridgeApplication(Application):
         environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
         return body
 
-    @staticmethod
-    def _compressed(environ: rtypes.WSGIEnviron, response: Any) -> rtypes.WSGIResponse:
-        """gzip a bulk answer at a fast level (Radicale would use zlib's default level 6,
-        which costs more than rendering 10,000 items); the client's Accept-Encoding is then
-        consumed so that Radicale's response step does not compress it a second time."""
-        status, headers, answer, xml = response
-        accepted = [e.strip() for e in environ.get("HTTP_ACCEPT_ENCODING", "").split(",")]
-        if "gzip" in accepted:
-            packer = zlib.compressobj(1, wbits=16 + zlib.MAX_WBITS)
-            answer = packer.compress(answer) + packer.flush()
-            headers = {**headers, "Content-Encoding": "gzip"}
-            environ.pop("HTTP_ACCEPT_ENCODING", None)  # type: ignore[attr-defined]
-        return status, headers, answer, xml
-
     def do_PROPFIND(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        body = self._body(environ)
-        if environ.get("HTTP_DEPTH") == "1" and body:
-
-            def collection_only() -> rtypes.WSGIResponse:
-                env = {
-                    **environ,
-                    "HTTP_DEPTH": "0",
-                    "wsgi.input": io.BytesIO(body),
-                    "CONTENT_LENGTH": str(len(body)),
-                }
-                return Application.do_PROPFIND(self, env, base_prefix, path, user, *args)
-
-            fast = fastpath.propfind_items(
-                path, user, environ.get("davbridge.xml"), base_prefix, collection_only
-            )
-            if fast is not None:
-                return self._compressed(environ, fast)
-            environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
         status, headers, answer, xml = super().do_PROPFIND(environ, base_prefix, path, user, *args)
-        if isinstance(answer, bytes) and _VCARD3_ONLY in answer and _VCARD4 not in answer:
+        if status == 207 and isinstance(answer, bytes) and b"supported-address-data" in answer:
             # Radicale 3.9 advertises 4.0 only with vobject >= 1.0; davbridge converts itself
-            answer = answer.replace(_VCARD3_ONLY, _VCARD3_ONLY + _VCARD4)
+            answer = amend.amended(answer, amend.vcard4_advertised)
         return status, headers, answer, xml
 
     def do_REPORT(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
-        body = self._body(environ)
         root = environ.get("davbridge.xml")
-        if body:
-            card = cardquery.addressbook_query(
-                path,
-                user,
-                root,
-                base_prefix,
-                lambda: "r" in self._rights.authorization(user, set(), path),
-            )
-            if card is not None:
-                return self._compressed(environ, _with_dropped(environ, card))
-            fast = fastpath.multiget(
-                path,
-                user,
-                environ.get("davbridge.xml"),
-                base_prefix,
-                lambda: "r" in self._rights.authorization(user, set(), path),
-            )
-            if fast is not None:
-                return self._compressed(environ, _with_dropped(environ, fast))
         status, headers, answer, xml = _with_dropped(
             environ, super().do_REPORT(environ, base_prefix, path, user, *args)
         )
         if status == 400 and any("occurrences limit of" in r for r in reasons.so_far()):
             return self._expansion_refusal()
         if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):
-            answer = cardquery.vcard4_answer(answer)  # RFC 6352 §10.4 version="4.0"
+            # RFC 6352 §10.4 version="4.0"
+            answer = amend.amended(answer, amend.vcard4_data(api.to_vcard4))
         return status, headers, answer, xml
 
     def _expansion_refusal(self) -> rtypes.WSGIResponse:
@@ -413,7 +368,8 @@ def make_wsgi(
     max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
 ) -> front.WSGIApp:
     """The complete WSGI application: path and header guards, /health, caller lookup
-    (/lookup, /phonebook/…), login, body guards, then Radicale."""
+    (/lookup, /phonebook/…), login, body guards, the streamed bulk answers (fastpath), then
+    Radicale."""
     dav = BridgeApplication(radicale_configuration(max_content_length, max_occurrences))
     reasons.install()
 
@@ -439,6 +395,26 @@ def make_wsgi(
             refusal = guards.destination_refusal(environ, path)
         if refusal is not None:
             return refusal.send(start_response)
-        return dav(environ, start_response)
+        login = environ.get("davbridge.login")
+        try:
+            streamed = fastpath.answer(environ, str(login[0])) if login else None
+        except BridgeError as exc:  # e.g. the collection's refresh is busy: 503 + Retry-After
+            return _refusal(exc).send(start_response)
+        if streamed is not None:
+            return multistatus.send(streamed, environ, start_response)
+        return explained(environ, start_response)
+
+    def explained(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Radicale's answer, with its reason written into generic refusals (reasons.py)."""
+        seen: list[tuple[str, list[tuple[str, str]]]] = []
+        token = reasons.begin()
+        try:
+            answers = list(dav(environ, lambda status, headers, *_: seen.append((status, headers))))
+        finally:
+            found = reasons.end(token)
+        status, headers = seen[0]
+        headers, answers = reasons.explained(status, list(headers), answers, found)
+        start_response(status, headers)
+        return answers
 
     return front.without_body_for_head(app)

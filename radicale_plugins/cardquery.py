@@ -11,8 +11,8 @@ CR:limit/CR:nresults. Numbers are compared in E.164 form (bridge.contacts.phones
 "+49 30 1234567" equals "030 1234567"; search text with letters is left to Radicale.
 A truncated answer ends with a 507 response for the request-URI (RFC 6352 §8.6.1).
 
-`vcard4_answer` rewrites the address data of a multistatus Radicale produced when the
-request asked for version 4.0 (Radicale 3.9 with vobject < 1.0 serves 3.0 only).
+`wants_vcard4` tells the DAV app whether a REPORT Radicale answers asked for version 4.0
+(radicale_plugins.amend converts the address data then).
 Imports only bridge.api and the stdlib.
 """
 
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-import xml.etree.ElementTree as ET  # noqa: S405 - only Radicale's own output is parsed here
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
-from xml.sax.saxutils import escape
 
 from bridge import api
+from radicale_plugins import multistatus as ms
+from radicale_plugins.multistatus import Streamed
 
 DAV = "{DAV:}"
 CR = "{urn:ietf:params:xml:ns:carddav}"
@@ -36,7 +36,7 @@ _LETTERS = re.compile(r"[^\d\s()+./\-]")
 _UNLIMITED = 100_000
 _HEAD = "<?xml version='1.0' encoding='utf-8'?>\n"
 
-Response = tuple[int, dict[str, str], bytes, None]
+_BATCH = 200
 
 
 def wants_vcard4(root: Any) -> bool:
@@ -141,7 +141,7 @@ def _matching_hrefs(
 
 def addressbook_query(
     path: str, user: str, root: Any, base_prefix: str, authorized: Callable[[], bool]
-) -> Response | None:
+) -> Streamed | None:
     """The answer to a TEL addressbook-query from the phone index, or None to decline."""
     if root is None or root.tag != f"{CR}addressbook-query":
         return None
@@ -164,45 +164,46 @@ def addressbook_query(
     bridge = api.current()
     coll = bridge.fresh(coll)
     hrefs, truncated = _matching_hrefs(user, coll, parsed, limit)
-    items = bridge.items_by_href(coll, hrefs)
     prefix = urllib.parse.quote(f"{base_prefix}/{user}/{coll.name}/")
-    chunks = [_HEAD, '<multistatus xmlns="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav">']
-    for href in hrefs:
-        item = items.get(href)
-        if item is None:  # removed between the index read and now
-            continue
-        chunks.append(f"<response><href>{prefix}{urllib.parse.quote(href)}</href><propstat><prop>")
-        for tag in wanted:
-            if tag == f"{DAV}getetag":
-                chunks.append(f"<getetag>{escape(item.etag)}</getetag>")
-            else:
-                text = api.to_vcard4(item.text) if version == "4.0" else item.text
-                chunks.append(f"<CR:address-data>{escape(text)}</CR:address-data>")
-        chunks.append("</prop><status>HTTP/1.1 200 OK</status></propstat></response>")
+    request_uri = urllib.parse.quote(base_prefix + path)
+    body = _body(bridge, coll, hrefs, truncated, prefix, request_uri, wanted, version)
+    return ms.multistatus(body)
+
+
+def _body(
+    bridge: Any,
+    coll: Any,
+    hrefs: list[str],
+    truncated: bool,
+    prefix: str,
+    request_uri: str,
+    wanted: list[str],
+    version: str,
+) -> Iterator[bytes]:
+    yield _HEAD.encode() + b'<multistatus xmlns="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav">'
+    for start in range(0, len(hrefs), _BATCH):
+        batch = hrefs[start : start + _BATCH]
+        found = bridge.blobs_by_href(coll, batch)
+        for href in batch:
+            entry = found.get(href)
+            if entry is None:  # removed between the index read and now
+                continue
+            etag, data = entry
+            props = []
+            for tag in wanted:
+                if tag == f"{DAV}getetag":
+                    props.append(ms.element("getetag", ms.text(etag)))
+                else:
+                    text = data.decode("utf-8")
+                    text = api.to_vcard4(text) if version == "4.0" else text
+                    props.append(ms.element("CR:address-data", ms.text(text)))
+            yield ms.response(prefix + urllib.parse.quote(href), props)
     if truncated:  # RFC 6352 §8.6.1 / RFC 5323 §5.17: the result was cut at nresults
-        chunks.append(
-            f"<response><href>{urllib.parse.quote(base_prefix + path)}</href>"
+        yield (
+            f"<response><href>{request_uri}</href>"
             "<status>HTTP/1.1 507 Insufficient Storage</status>"
             "<error><number-of-matches-within-limits /></error>"
             "<responsedescription>Only part of the results were returned.</responsedescription>"
             "</response>"
-        )
-    chunks.append("</multistatus>")
-    body = "".join(chunks).encode("utf-8")
-    return 207, {"Content-Type": "text/xml; charset=utf-8"}, body, None
-
-
-def vcard4_answer(answer: bytes) -> bytes:
-    """A multistatus with every CR:address-data converted to vCard 4.0."""
-    if b"address-data" not in answer:
-        return answer
-    root = ET.fromstring(answer)  # noqa: S314 - Radicale's own serialised answer
-    changed = False
-    for el in root.iter(f"{CR}address-data"):
-        if el.text and "VERSION:4.0" not in el.text:
-            el.text = api.to_vcard4(el.text)
-            changed = True
-    if not changed:
-        return answer
-    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)  # bytes: not "unicode"
-    return _HEAD.encode() + body
+        ).encode()
+    yield ms.end()

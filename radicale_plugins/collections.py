@@ -33,9 +33,11 @@ def change_of(props: Mapping[str, str | None]) -> tuple[api.CollectionChange, li
     """(the change, DAV properties set that have no provider field). Removing a property the
     bridge cannot store is not an error (RFC 4918 §9.2: removing an absent property)."""
     description = next((props[k] for k in DESCRIPTIONS if k in props), None)
+    # a removed (or emptied) colour is "": read back as none, while the provider keeps its own
+    color = (props.get(COLOR) or "") if COLOR in props else None
     change = api.CollectionChange(
         display_name=props.get(DISPLAYNAME) or None,
-        color=props.get(COLOR) or None,
+        color=color,
         description=description,
     )
     known = {DISPLAYNAME, COLOR, *DESCRIPTIONS}

@@ -1,164 +1,388 @@
-"""Fast answers for the two bulk requests every client repeats on large calendars:
-PROPFIND Depth 1 asking only getetag/getcontenttype/resourcetype, and calendar-multiget
-asking only getetag/calendar-data. They are rendered straight from mirror rows, producing the
-same multistatus Radicale would (RFC 4918 §9.1, RFC 4791 §7.9) without Radicale's per-item
-pipeline (path sanitising, rights and an Item object per resource).
+"""The bulk answers every client repeats on large collections, streamed from the mirror in
+front of Radicale (RFC 4918 §9.1, RFC 4791 §7.9, RFC 6352 §8.7, RFC 6578 §3.2):
 
-Any other request shape returns None and Radicale answers it. Authorization is checked once
-for the collection through the rights plugin's rule. Imports only bridge.api and the stdlib.
+- PROPFIND Depth 1 on a calendar or address book asking only getetag / getcontenttype /
+  resourcetype;
+- calendar-multiget asking getetag and/or whole calendar-data, addressbook-multiget asking
+  getetag and/or whole address-data (vCard 3.0, or 4.0 on request, RFC 6352 §10.4);
+- sync-collection asking getetag and/or whole calendar-data / address-data.
+
+Each answer is what Radicale renders for the same request (tests/unit/test_streamed_dav.py
+compares them), written piece by piece (radicale_plugins.multistatus) while mirror rows are
+read in bounded batches: no answer is ever held whole in memory. Radicale's per-item
+pipeline (path sanitising, rights and an Item object per resource) is skipped; the rights
+plugin's rule is asked once for the collection. Any other request shape, or a collection that
+is not the caller's own, returns None and Radicale answers it (and refuses what it must).
+All mirror reads are in `_Mirror` (the one place that calls the bridge facade).
+Imports radicale (path sanitising, namespaces), bridge.api, radicale_plugins and the stdlib.
 """
 
 from __future__ import annotations
 
-import re
 import urllib.parse
-from collections.abc import Callable
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
 from typing import Any
-from xml.sax.saxutils import escape
+
+from radicale import pathutils
 
 from bridge import api
+from radicale_plugins import cardquery, queries, rights
+from radicale_plugins import multistatus as ms
+from radicale_plugins.multistatus import CALDAV, CARDDAV, DAV, Streamed
+from radicale_plugins.storage import TOKEN_PREFIX, MirrorCollection
 
-DAV = "{DAV:}"
-CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 _PROPFIND_PROPS = {f"{DAV}getetag", f"{DAV}getcontenttype", f"{DAV}resourcetype"}
-_MULTIGET_PROPS = {f"{DAV}getetag", f"{CALDAV}calendar-data"}
-_HEAD = "<?xml version='1.0' encoding='utf-8'?>\n"
-
-Response = tuple[int, dict[str, str], bytes, None]
-
-
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9@._+-]*$")
-
-
-def _quote(name: str) -> str:
-    """URL-quote a resource name; the names the mirror assigns need none."""
-    return name if _SAFE_NAME.match(name) else urllib.parse.quote(name)
-
-
-def _escape_bytes(data: bytes) -> bytes:
-    """XML character data; most calendar text needs no escaping at all."""
-    if b"&" in data or b"<" in data or b">" in data:
-        return data.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
-    return data
+_DATA = {"calendar": f"{CALDAV}calendar-data", "addressbook": f"{CARDDAV}address-data"}
+_MULTIGETS = {
+    f"{CALDAV}calendar-multiget": "calendar",
+    f"{CARDDAV}addressbook-multiget": "addressbook",
+}
+_SYNC = f"{DAV}sync-collection"
+_PREFIXED = {
+    f"{CALDAV}calendar-data": "C:calendar-data",
+    f"{CARDDAV}address-data": "CR:address-data",
+}
+#: Items read from the mirror at a time (their texts are what a batch holds).
+BATCH = 200
 
 
-def _collection(path: str, user: str) -> Any:
-    parts = path.strip("/").split("/")
-    if len(parts) != 2 or parts[0] != user or not user:
+class _Mirror:
+    """The mirror reads of the bulk answers: the only calls into the bridge facade here."""
+
+    def __init__(self) -> None:
+        self.bridge = api.current()
+
+    def collection(self, user: str, name: str) -> Any:
+        coll = self.bridge.collection(user, name)
+        return self.bridge.fresh(coll) if coll is not None else None
+
+    def listing(self, coll: Any) -> Iterator[tuple[str, str, str]]:
+        return self.bridge.item_listing(coll)
+
+    def blobs(self, coll: Any) -> Iterator[tuple[str, str, bytes]]:
+        return self.bridge.item_blobs(coll)
+
+    def blobs_by_href(self, coll: Any, names: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        return self.bridge.blobs_by_href(coll, names)
+
+    def changes(self, coll: Any, token: str) -> tuple[str, list[str]]:
+        return self.bridge.sync(coll, token)
+
+    def sync_token(self, coll: Any) -> str:
+        return self.bridge.sync_token(coll)
+
+
+def answer(environ: dict[str, Any], user: str) -> Streamed | None:
+    """The streamed answer to this request, or None when Radicale answers it."""
+    root = environ.get("davbridge.xml")
+    method = str(environ.get("REQUEST_METHOD", "")).upper()
+    if root is None or not user or method not in ("PROPFIND", "REPORT"):
         return None
-    return api.current().collection(user, parts[1])
+    path = pathutils.sanitize_path(str(environ.get("PATH_INFO", "")))
+    parts = pathutils.strip_path(path).split("/")
+    if len(parts) != 2 or parts[0] != user or "r" not in rights.granted(user, path):
+        return None
+    base = _base_prefix(environ)
+    if method == "REPORT" and queries.is_query(root):
+        found = cardquery.addressbook_query(path, user, root, base, lambda: True)
+        if found is not None:
+            return found
+        coll = _Mirror().collection(user, parts[1])
+        return queries.query(root, user, coll, _prefix(base, user, coll)) if coll else None
+    if method == "PROPFIND":
+        if environ.get("HTTP_DEPTH") != "1":
+            return None
+        return _propfind(root, user, parts[1], base)
+    if root.tag in _MULTIGETS:
+        return _multiget(root, user, parts[1], base, _MULTIGETS[root.tag], environ)
+    if root.tag == _SYNC:
+        return _sync(root, user, parts[1], base)
+    return None
 
 
-def _content_type(component: str) -> str:
-    """What Radicale reports as getcontenttype for an item of this component."""
-    mimetype = "text/vcard" if component == "VCARD" else "text/calendar"
-    return f"{mimetype};charset=utf-8;component={component}"
+def _base_prefix(environ: dict[str, Any]) -> str:
+    """Radicale's base prefix: X-Script-Name or SCRIPT_NAME without a trailing slash (the
+    front refuses nothing here; a malformed one makes Radicale answer instead)."""
+    prefix = str(environ.get("HTTP_X_SCRIPT_NAME", environ.get("SCRIPT_NAME", "")))
+    return prefix.rstrip("/")
 
 
-def propfind_items(
-    path: str, user: str, root: Any, base_prefix: str, collection_response: Callable[[], Any]
-) -> Response | None:
-    """Depth 1 PROPFIND of a calendar for etags/content types, or None to decline.
-    `root` is the request body's parsed XML (parsed once, safely, by the WSGI guard)."""
-    if root is None:
-        return None
-    props = list(root)
-    if root.tag != f"{DAV}propfind" or len(props) != 1 or props[0].tag != f"{DAV}prop":
-        return None
-    wanted = [p.tag for p in props[0]]
-    if not wanted or not set(wanted) <= _PROPFIND_PROPS or any(len(p) for p in props[0]):
-        return None
-    coll = _collection(path, user)
-    if coll is None:
-        return None
-    status, headers, answer, _ = collection_response()  # Radicale: rights + the collection
-    if status != 207:
-        return None
-    text = answer.decode("utf-8") if isinstance(answer, bytes) else str(answer)
-    end = text.rfind("</multistatus>")
-    start = text.find("<response>")
-    if end < 0 or start < 0:
-        return None
-    bridge = api.current()
-    coll = bridge.fresh(coll)
-    prefix = urllib.parse.quote(f"{base_prefix}/{user}/{coll.name}/")
-    # Radicale's answer for the collection itself, with its root element and the namespace
-    # prefixes it declares (the collection's resourcetype uses them); items follow.
-    chunks = [text[:end]]
-    for name, etag, component, _text in bridge.item_texts(coll):
-        fields = []
-        for tag in wanted:
-            if tag == f"{DAV}getetag":
-                fields.append(f"<getetag>{escape(etag)}</getetag>")
-            elif tag == f"{DAV}getcontenttype":
-                fields.append(f"<getcontenttype>{_content_type(component)}</getcontenttype>")
-            else:
-                fields.append("<resourcetype />")
-        chunks.append(
-            f"<response><href>{prefix}{urllib.parse.quote(name)}</href>"
-            f"<propstat><prop>{''.join(fields)}</prop>"
-            "<status>HTTP/1.1 200 OK</status></propstat></response>"
-        )
-    chunks.append("</multistatus>")
-    return 207, {"Content-Type": "text/xml; charset=utf-8"}, "".join(chunks).encode(), None
+def _prefix(base: str, user: str, coll: Any) -> str:
+    return urllib.parse.quote(f"{base}/{user}/{coll.name}/")
 
 
-def multiget(
-    path: str, user: str, root: Any, base_prefix: str, authorized: Callable[[], bool]
-) -> Response | None:
-    """calendar-multiget for etags and whole calendar data, or None to decline."""
-    if root is None:
-        return None
-    if root.tag != f"{CALDAV}calendar-multiget":
-        return None
-    prop = root.find(f"{DAV}prop")
+def _wanted(prop: ET.Element | None, allowed: set[str]) -> list[str] | None:
+    """The requested property tags when every one is in `allowed` and asks for its whole
+    value (no children, no attributes beyond a vCard version); None to decline."""
     if prop is None:
         return None
     wanted = [p.tag for p in prop]
-    if not wanted or not set(wanted) <= _MULTIGET_PROPS or any(len(p) or p.attrib for p in prop):
+    if not wanted or not set(wanted) <= allowed or any(len(p) for p in prop):
         return None
-    coll = _collection(path, user)
-    if coll is None or not authorized():
+    for p in prop:
+        if p.tag == f"{CARDDAV}address-data":
+            if set(p.attrib) - {"content-type", "version"}:
+                return None
+            if p.get("content-type", "text/vcard") != "text/vcard":
+                return None
+            if p.get("version", "3.0") not in ("3.0", "4.0"):
+                return None
+        elif p.attrib:
+            return None
+    return wanted
+
+
+def _vcard4(prop: ET.Element) -> bool:
+    return any(p.get("version") == "4.0" for p in prop.iter(f"{CARDDAV}address-data"))
+
+
+# -- PROPFIND Depth 1 -------------------------------------------------------------------------
+def _propfind(root: ET.Element, user: str, name: str, base: str) -> Streamed | None:
+    if root.tag != f"{DAV}propfind" or len(root) != 1:
         return None
-    prefix = f"{base_prefix}/{user}/{coll.name}/"
+    wanted = _wanted(root.find(f"{DAV}prop"), _PROPFIND_PROPS)
+    if wanted is None:
+        return None
+    mirror = _Mirror()
+    coll = mirror.collection(user, name)
+    if coll is None:
+        return None
+    prefix = _prefix(base, user, coll)
+    head = ms.head(_collection_response(prefix, coll, user, wanted))
+    return ms.multistatus(_propfind_body(mirror, coll, prefix, head, wanted))
+
+
+def _collection_response(href: str, coll: Any, user: str, wanted: list[str]) -> ET.Element:
+    """The collection's own DAV:response, built as Radicale builds it (radicale.app.propfind)."""
+    card = coll.kind.value == "addressbook"
+    response = ET.Element(f"{DAV}response")
+    ET.SubElement(response, f"{DAV}href").text = href
+    propstat = ET.SubElement(response, f"{DAV}propstat")
+    prop = ET.SubElement(propstat, f"{DAV}prop")
+    for tag in wanted:
+        element = ET.SubElement(prop, tag)
+        if tag == f"{DAV}getetag":
+            element.text = MirrorCollection(user, coll).etag
+        elif tag == f"{DAV}getcontenttype":
+            element.text = "text/vcard" if card else "text/calendar"
+        else:
+            ET.SubElement(element, f"{CARDDAV}addressbook" if card else f"{CALDAV}calendar")
+            ET.SubElement(element, f"{DAV}collection")
+    ET.SubElement(propstat, f"{DAV}status").text = "HTTP/1.1 200 OK"
+    return response
+
+
+def _content_type(component: str) -> bytes:
+    """What Radicale reports as getcontenttype for an item of this component."""
+    mimetype = "text/vcard" if component == "VCARD" else "text/calendar"
+    return f"{mimetype};charset=utf-8;component={component}".encode()
+
+
+def _propfind_body(
+    mirror: _Mirror, coll: Any, prefix: str, head: bytes, wanted: list[str]
+) -> Iterator[bytes]:
+    yield head
+    for href, etag, component in mirror.listing(coll):
+        props = []
+        for tag in wanted:
+            if tag == f"{DAV}getetag":
+                props.append(ms.element("getetag", ms.text(etag)))
+            elif tag == f"{DAV}getcontenttype":
+                props.append(ms.element("getcontenttype", _content_type(component)))
+            else:
+                props.append(b"<resourcetype />")
+        yield ms.response(prefix + urllib.parse.quote(href), props)
+    yield ms.end()
+
+
+# -- item properties --------------------------------------------------------------------------
+def _item_props(wanted: list[str], etag: str, data: bytes, vcard4: bool) -> list[bytes]:
+    props = []
+    for tag in wanted:
+        if tag == f"{DAV}getetag":
+            props.append(ms.element("getetag", ms.text(etag)))
+        else:
+            if vcard4:
+                data = api.to_vcard4(data.decode("utf-8")).encode("utf-8")
+            props.append(ms.element(_PREFIXED[tag], ms.text_bytes(data)))
+    return props
+
+
+# -- multiget ---------------------------------------------------------------------------------
+def _multiget(
+    root: ET.Element, user: str, name: str, base: str, kind: str, environ: dict[str, Any]
+) -> Streamed | None:
+    allowed = {f"{DAV}getetag", _DATA[kind]}
+    prop = root.find(f"{DAV}prop")
+    wanted = _wanted(prop, allowed)
+    if wanted is None or prop is None:
+        return None
+    if {child.tag for child in root} - {f"{DAV}prop", f"{DAV}href"}:
+        return None
+    mirror = _Mirror()
+    coll = mirror.collection(user, name)
+    if coll is None or coll.kind.value != kind:
+        return None
+    plain = f"{base}/{user}/{coll.name}/"
     names: list[tuple[str, str]] = []
     for href in root.findall(f"{DAV}href"):
         raw = (href.text or "").strip()
         if "://" in raw:  # an absolute URI names the same resource by its path
             raw = urllib.parse.urlsplit(raw).path
         unquoted = urllib.parse.unquote(raw) if "%" in raw else raw
-        if not unquoted.startswith(prefix) or "/" in unquoted[len(prefix) :]:
+        if not unquoted.startswith(plain) or "/" in unquoted[len(plain) :]:
             return None  # hrefs elsewhere: let Radicale answer (and refuse) it
-        names.append((raw, unquoted[len(prefix) :]))
-    bridge = api.current()
-    found: dict[str, tuple[str, bytes]]
-    if len(names) > 64:  # most of the calendar: one sequential read beats an IN list
-        found = {name: (etag, data) for name, etag, data in bridge.item_blobs(coll)}
-    else:
-        found = {
-            name: (it.etag, it.text.encode("utf-8"))
-            for name, it in bridge.items_by_href(coll, [n for _, n in names]).items()
-        }
-    # Built as bytes: the calendar data is read from SQLite as bytes and never decoded.
-    chunks: list[bytes] = []
-    quoted_prefix = urllib.parse.quote(prefix)
-    for _raw, name in dict.fromkeys(names):
-        href = f"{quoted_prefix}{_quote(name)}"
-        entry = found.get(name)
-        if entry is None:
-            chunks.append(
-                f"<response><href>{href}</href><status>HTTP/1.1 404 Not Found</status>"
-                "</response>".encode()
-            )
-            continue
-        etag, data = entry
-        chunks.append(f"<response><href>{href}</href><propstat><prop>".encode())
-        for tag in wanted:
-            if tag == f"{DAV}getetag":
-                chunks.append(f"<getetag>{escape(etag)}</getetag>".encode())
+        names.append((raw, unquoted[len(plain) :]))
+    # calendar answers always declared the CalDAV namespace; address books declare CardDAV
+    # when address data is asked for (as Radicale does)
+    using = [_DATA[kind]] if kind == "calendar" or _DATA[kind] in wanted else []
+    dropped = tuple(environ.get("davbridge.dropped_hrefs") or ())
+    body = _multiget_body(
+        mirror,
+        coll,
+        _prefix(base, user, coll),
+        list(dict.fromkeys(names)),
+        wanted,
+        _vcard4(prop),
+        ms.head(using=using),
+        dropped,
+    )
+    return ms.multistatus(body)
+
+
+def _quote(name: str) -> str:
+    """URL-quote a resource name; the names the mirror assigns need none."""
+    return (
+        urllib.parse.quote(name)
+        if any(not (c.isascii() and (c.isalnum() or c in "@._+-")) for c in name)
+        else name
+    )
+
+
+def _multiget_body(
+    mirror: _Mirror,
+    coll: Any,
+    prefix: str,
+    names: list[tuple[str, str]],
+    wanted: list[str],
+    vcard4: bool,
+    head: bytes,
+    dropped: tuple[str, ...],
+) -> Iterator[bytes]:
+    yield head
+    for start in range(0, len(names), BATCH):
+        batch = names[start : start + BATCH]
+        found = mirror.blobs_by_href(coll, [n for _, n in batch])
+        for _raw, name in batch:
+            href = prefix + _quote(name)
+            entry = found.get(name)
+            if entry is None:
+                yield ms.missing(href)
             else:
-                chunks += (b"<C:calendar-data>", _escape_bytes(data), b"</C:calendar-data>")
-        chunks.append(b"</prop><status>HTTP/1.1 200 OK</status></propstat></response>")
-    head = (_HEAD + '<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">').encode()
-    body = head + b"".join(chunks) + b"</multistatus>"
-    return 207, {"Content-Type": "text/xml; charset=utf-8"}, body, None
+                yield ms.response(href, _item_props(wanted, *entry, vcard4))
+    for href in dropped:  # hrefs the guard took out: a multiget answers every href
+        yield ms.missing(href)
+    yield ms.end()
+
+
+# -- sync-collection --------------------------------------------------------------------------
+def _sync(root: ET.Element, user: str, name: str, base: str) -> Streamed | None:
+    if {child.tag for child in root} - {f"{DAV}sync-token", f"{DAV}sync-level", f"{DAV}prop"}:
+        return None
+    prop = root.find(f"{DAV}prop")
+    mirror = _Mirror()
+    coll = mirror.collection(user, name)
+    if coll is None:
+        return None
+    wanted = _wanted(prop, {f"{DAV}getetag", _DATA[coll.kind.value]})
+    if wanted is None or prop is None:
+        return None
+    old = (root.findtext(f"{DAV}sync-token") or "").strip()
+    if old and not old.startswith(TOKEN_PREFIX):
+        return None  # Radicale refuses it (403 DAV:valid-sync-token)
+    prefix = _prefix(base, user, coll)
+    vcard4 = _vcard4(prop)
+    if not old:
+        token = mirror.sync_token(coll)
+        rows = mirror.blobs(coll)
+        first = next(rows, None)
+        body = _sync_all(first, rows, prefix, wanted, vcard4)
+        using = _using(wanted) if first is not None else []
+    else:
+        try:
+            token, hrefs = mirror.changes(coll, old[len(TOKEN_PREFIX) :])
+        except ValueError:
+            return None  # Radicale refuses it (403 DAV:valid-sync-token)
+        gone = _missing(mirror, coll, hrefs)
+        body = _sync_changes(mirror, coll, hrefs, gone, prefix, wanted, vcard4)
+        using = _using(wanted) if len(gone) < len(dict.fromkeys(hrefs)) else []
+    element = ET.Element(f"{DAV}sync-token")
+    element.text = TOKEN_PREFIX + token
+    return ms.multistatus(_chain(ms.head(element, using=using), body))
+
+
+def _using(wanted: list[str]) -> list[str]:
+    return [tag for tag in wanted if tag != f"{DAV}getetag"]
+
+
+def _chain(head: bytes, body: Iterator[bytes]) -> Iterator[bytes]:
+    yield head
+    yield from body  # closing this generator closes `body` (and its statement)
+    yield ms.end()
+
+
+def _sync_all(
+    first: tuple[str, str, bytes] | None,
+    rows: Iterator[tuple[str, str, bytes]],
+    prefix: str,
+    wanted: list[str],
+    vcard4: bool,
+) -> Iterator[bytes]:
+    if first is None:
+        return
+    for href, etag, data in _prepend(first, rows):
+        yield ms.response(
+            prefix + urllib.parse.quote(href), _item_props(wanted, etag, data, vcard4)
+        )
+
+
+def _prepend(first: Any, rows: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    yield from rows
+
+
+def _missing(mirror: _Mirror, coll: Any, hrefs: list[str]) -> list[str]:
+    """The changed hrefs that are gone (deleted), in order."""
+    unique = list(dict.fromkeys(hrefs))
+    gone: list[str] = []
+    for start in range(0, len(unique), BATCH):
+        batch = unique[start : start + BATCH]
+        live = mirror.blobs_by_href(coll, batch)
+        gone += [h for h in batch if h not in live]
+    return gone
+
+
+def _sync_changes(
+    mirror: _Mirror,
+    coll: Any,
+    hrefs: list[str],
+    gone: list[str],
+    prefix: str,
+    wanted: list[str],
+    vcard4: bool,
+) -> Iterator[bytes]:
+    """Radicale's order: the deleted resources' 404s first, then the changed ones."""
+    for href in gone:
+        yield ms.missing(prefix + urllib.parse.quote(href))
+    removed = set(gone)
+    unique = [h for h in dict.fromkeys(hrefs) if h not in removed]
+    for start in range(0, len(unique), BATCH):
+        batch = unique[start : start + BATCH]
+        found = mirror.blobs_by_href(coll, batch)
+        for href in batch:
+            entry = found.get(href)
+            if entry is not None:
+                yield ms.response(
+                    prefix + urllib.parse.quote(href), _item_props(wanted, *entry, vcard4)
+                )

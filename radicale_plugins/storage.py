@@ -16,6 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any, overload
 
@@ -29,19 +30,47 @@ from radicale_plugins import collections, putcheck
 
 TOKEN_PREFIX = "http://davbridge.org/ns/sync/"  # noqa: S105 - a URI, not a secret
 
-#: Facts about the current request that the DAV app sets and storage reads (If-Match given?)
-request_state: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
-    "davbridge_request_state"
+
+@dataclass(frozen=True)
+class WriteConditions:
+    """The request's precondition on the stored version (RFC 9110 §13.1.1 If-Match), which the
+    provider write must carry: Radicale's storage API (`upload`, `delete`) receives no request,
+    so the DAV app hands it over through `write_request` for the duration of one PUT/DELETE."""
+
+    if_match: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.if_match)
+
+
+@dataclass
+class WriteOutcome:
+    """What the storage reports back about one write: the provider stored something other
+    than what the client sent (RFC 4791 §5.3.4: then the answer carries no ETag)."""
+
+    stored_differs: bool = False
+
+
+_write: contextvars.ContextVar[tuple[WriteConditions, WriteOutcome] | None] = (
+    contextvars.ContextVar("davbridge_write", default=None)
 )
 
 
-def _state() -> dict[str, Any]:
+@contextlib.contextmanager
+def write_request(conditions: WriteConditions) -> Iterator[WriteOutcome]:
+    """The scope of one PUT/DELETE: `upload`/`delete` see `conditions`, the caller reads the
+    outcome afterwards."""
+    outcome = WriteOutcome()
+    token = _write.set((conditions, outcome))
     try:
-        return request_state.get()
-    except LookupError:
-        state: dict[str, Any] = {}
-        request_state.set(state)
-        return state
+        yield outcome
+    finally:
+        _write.reset(token)
+
+
+def _current_write() -> tuple[WriteConditions, WriteOutcome]:
+    return _write.get() or (WriteConditions(), WriteOutcome())
 
 
 class RootCollection(BaseCollection):
@@ -118,7 +147,8 @@ class MirrorCollection(BaseCollection):
     def path(self) -> str:
         return f"{self._username}/{self.record.name}"
 
-    def _to_item(self, rec: Any) -> radicale_item.Item:
+    def item(self, rec: Any) -> radicale_item.Item:
+        """Radicale's Item for a mirror record (no parsing: text, ETag, UID, time range)."""
         return radicale_item.Item(
             collection_path=self.path,
             collection=self,
@@ -137,10 +167,10 @@ class MirrorCollection(BaseCollection):
         found = api.current().items_by_href(self.record, wanted)
         for href in dict.fromkeys(wanted):
             rec = found.get(href)
-            yield href, (self._to_item(rec) if rec else None)
+            yield href, (self.item(rec) if rec else None)
 
     def get_all(self) -> Iterable[radicale_item.Item]:
-        return (self._to_item(rec) for rec in api.current().items(self.record))
+        return (self.item(rec) for rec in api.current().item_records(self.record))
 
     def has_uid(self, uid: str) -> bool:
         return api.current().has_uid(self.record, uid)
@@ -159,7 +189,7 @@ class MirrorCollection(BaseCollection):
         if tag not in (None, "VEVENT"):
             return
         for rec in api.current().items_outside_window(self.record, start, end):
-            yield self._to_item(rec), False
+            yield self.item(rec), False
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         """RFC 6578: tokens are the collection's change sequence; deletions included."""
@@ -168,7 +198,7 @@ class MirrorCollection(BaseCollection):
             token = bridge.store.sync_token(self.record.id)
 
             def everything() -> Iterator[str]:
-                yield from (it.href for it in bridge.items(self.record))
+                yield from (href for href, _etag, _component in bridge.item_listing(self.record))
 
             return TOKEN_PREFIX + token, everything()
         if not old_token.startswith(TOKEN_PREFIX):
@@ -213,29 +243,29 @@ class MirrorCollection(BaseCollection):
 
     def upload(self, href: str, item: radicale_item.Item) -> Any:
         bridge = api.current()
-        state = _state()
+        conditions, outcome = _current_write()
         text = item.serialize()
         stored = bridge.put(
             self.record,
             href,
             text,
-            conditional=bool(state.get("if_match")),
-            if_match=state.get("if_match_value"),
+            conditional=conditions.conditional,
+            if_match=conditions.if_match,
         )
-        state["stored_differs"] = stored.text != text
-        new_item = self._to_item(stored)
+        outcome.stored_differs = stored.text != text
+        new_item = self.item(stored)
         return new_item, None
 
     def delete(self, href: str | None = None) -> None:
         if href is None:  # the collection itself: deleted at the provider (issue 11)
             api.current().delete_collection(self.record)
             return
-        state = _state()
+        conditions, _ = _current_write()
         api.current().delete(
             self.record,
             href,
-            conditional=bool(state.get("if_match")),
-            if_match=state.get("if_match_value"),
+            conditional=conditions.conditional,
+            if_match=conditions.if_match,
         )
 
     @property

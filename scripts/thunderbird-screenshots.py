@@ -33,7 +33,7 @@ from tests.e2e.thunderbird import Thunderbird, start_thunderbird  # noqa: E402
 from tests.e2e.thunderbird_client import Collection, ThunderbirdClient  # noqa: E402
 
 SERVICES = {"Microsoft 365": "m365", "Google": "google", "Exchange": "exchange"}
-# Seeded demo meetings (bridge/sandbox/seed_demo.py), one per way a join link arrives.
+# Seeded demo meetings (sandbox/seed_demo.py), one per way a join link arrives.
 MEETINGS = {
     "Zoom, no location": "Roadmap chat",
     'Zoom, location "Zoom"': "Customer call - Fabrikam",

@@ -1,5 +1,6 @@
 """vCard content lines (RFC 6350 §3.3, RFC 2426 §4): unfold, split into group, name,
-parameters and value, and write them back folded at 75 octets.
+parameters and value, and write them back folded at 75 octets (bridge.ical.contentlines.fold,
+the one fold the iCalendar and vCard writers share).
 
 A tolerant reader for cards the mirror already holds (3.0 from the providers, 4.0 or 2.1 from
 clients): it never raises on odd lines, it skips them. It must not interpret property values
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from bridge.ical.contentlines import fold
 
 _UNFOLD = re.compile(r"\r?\n[ \t]")
 
@@ -134,22 +137,6 @@ def first_text(lines: list[ContentLine], name: str) -> str:
         if line.name == name:
             return unescape(line.value).strip()
     return ""
-
-
-def fold(line: str) -> str:
-    """Fold one content line at 75 octets without splitting a UTF-8 sequence (RFC 6350 §3.2)."""
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line
-    chunks: list[str] = []
-    start, limit = 0, 75
-    while start < len(data):
-        end = min(start + limit, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:
-            end -= 1
-        chunks.append(data[start:end].decode("utf-8"))
-        start, limit = end, 74  # continuation lines begin with one space
-    return "\r\n ".join(chunks)
 
 
 def render(line: ContentLine) -> str:

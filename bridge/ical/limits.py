@@ -23,6 +23,7 @@ LIMITED_PROPERTY = "X-DAVBRIDGE-LIMITED"
 _SHORTENED_NOTE = "\\n\\n[… shortened by davbridge: longer than {limit} characters]"
 _LONG_TEXT = ("DESCRIPTION", "X-ALT-DESC")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+_FOLD = re.compile(r"(?:\r\n|\r|\n)[ \t]")  # a line break and the fold's whitespace
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,23 @@ def _shorten(line: str, limit: int) -> str | None:
     return line[:start] + value + _SHORTENED_NOTE.format(limit=limit)
 
 
+def _surely_within(text: str, limits: ItemLimits) -> bool:
+    """True when no limit can apply, by counts over the unfolded text (each an upper bound of
+    what the line-by-line pass counts): no value longer than the text, no more ATTENDEE or
+    BEGIN: than the limits. Most items end here, without the line-by-line pass."""
+    if len(text) > limits.description_chars:
+        return False
+    unfolded = _FOLD.sub("", text).upper()
+    return (
+        unfolded.count("ATTENDEE") <= limits.attendees_per_event
+        and unfolded.count("BEGIN:") <= limits.components_per_resource
+    )
+
+
 def limit_provider_text(text: str, limits: ItemLimits) -> tuple[str, tuple[Exceeded, ...]]:
     """`text` within `limits` (unchanged when it already is) and the limits that applied."""
+    if _surely_within(text, limits):
+        return text, ()
     out: list[str] = []
     counts: dict[str, int] = {}
     components = 0

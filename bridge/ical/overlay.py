@@ -8,7 +8,8 @@ What it does, for iCalendar (VEVENT/VTODO units keyed by RECURRENCE-ID) and vCar
   extra lines (a property the provider has no field for: X- properties, SEQUENCE,
   RELATED-TO, …), parameter restores (same value, the client's parameters: `TYPE=WORK`,
   `PREF`), group replacements (the client's spelling of a property the provider re-wrote:
-  DESCRIPTION, VALARM blocks, DURATION instead of DTEND), cancelled overrides the provider
+  DESCRIPTION, VALARM blocks, DURATION instead of DTEND, no DTEND at all), cancelled
+  overrides the provider
   holds as an EXDATE, and the client's UID;
 - `merge(rendered, overlay)` (overlay_merge.py; keys and guards in overlay_keys.py) re-applies
   them. Every restore other than an extra line is
@@ -30,10 +31,11 @@ LOGO, SOUND). What it must not do: I/O, or parse values beyond date-times for ke
 from __future__ import annotations
 
 from bridge.errors import OverlayTooLarge
-from bridge.ical.contentlines import Block, split_line
+from bridge.ical.contentlines import Block, Line, split_line
 from bridge.ical.overlay_keys import (
     digest,
     entries,
+    group_of,
     is_stored,
     time_key,
     uid_of,
@@ -157,6 +159,12 @@ def _unit_overlay(mine: Block, theirs: Block, same_form: bool, loose: bool) -> U
             params.extend(restores)
         else:
             groups.append((name, digest(provider), tuple(texts)))
+    ends = any(isinstance(c, Line) and group_of(c.name) == "DTEND" for c in mine.children)
+    if mine.name == "VEVENT" and not ends and have.get("DTEND"):
+        # no DTEND and no DURATION: the event ends as RFC 5545 §3.6.1 implies (a day for a
+        # DATE start, at its start otherwise); the provider's explicit end is dropped again
+        # while it is the one it stored for that
+        groups.append(("DTEND", digest(have["DTEND"]), ()))
     return UnitOverlay(tuple(extra), tuple(params), tuple(groups))
 
 

@@ -148,4 +148,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items ADD COLUMN written INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: the display name and colour a DAV client set on a collection (issue 11): served as
+    # set (no " — <service>" label, no palette rounding) while the provider keeps what it made
+    # of them; client_color_of is the provider's colour for the client's one (NULL until seen)
+    """
+    ALTER TABLE collections ADD COLUMN client_name TEXT;
+    ALTER TABLE collections ADD COLUMN client_color TEXT;
+    ALTER TABLE collections ADD COLUMN client_color_of TEXT;
+    """,
 )

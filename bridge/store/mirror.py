@@ -8,7 +8,8 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from bridge.errors import NotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
@@ -23,6 +24,9 @@ from bridge.store.rows import (
     etag_of,
     href_for_uid,
 )
+
+#: Rows fetched at a time by a streamed read.
+_STREAM_BATCH = 256
 
 
 class MirrorStore(StoreBase):
@@ -142,20 +146,69 @@ class MirrorStore(StoreBase):
         ]
 
     def item_texts(self, collection_id: int) -> list[tuple[str, str, str, str]]:
-        """(href, etag, component, text) of every live item: the lean read for bulk answers."""
+        """(href, etag, component, text) of every live item (a list: for counting and tools)."""
         return self._db.execute(
             "SELECT href, etag, component, text FROM items WHERE collection_id = ? AND "
             "deleted = 0 ORDER BY href",
             (collection_id,),
         ).fetchall()
 
-    def item_blobs(self, collection_id: int) -> list[tuple[str, str, bytes]]:
-        """(href, etag, UTF-8 text) of every live item, text never decoded (bulk answers)."""
-        return self._db.execute(
+    def _stream(self, sql: str, params: tuple[object, ...]) -> Iterator[Any]:
+        """Rows of one SELECT read in batches from one statement (one consistent snapshot
+        under WAL), so a bulk answer never holds a whole collection; the statement is closed
+        when the iteration ends or is abandoned (generator close)."""
+        cursor = self._db.execute(sql, params)
+        try:
+            while rows := cursor.fetchmany(_STREAM_BATCH):
+                yield from rows
+        finally:
+            cursor.close()
+
+    def item_records(self, collection_id: int) -> Iterator[ItemRecord]:
+        """Every live item in href order, streamed (queries filter them one by one)."""
+        return (
+            _item(r)
+            for r in self._stream(
+                f"SELECT {_ITEM_COLS} FROM items WHERE collection_id = ? AND deleted = 0 "
+                "ORDER BY href",
+                (collection_id,),
+            )
+        )
+
+    def item_listing(self, collection_id: int) -> Iterator[tuple[str, str, str]]:
+        """(href, etag, component) of every live item in href order, streamed (PROPFIND)."""
+        return self._stream(
+            "SELECT href, etag, component FROM items WHERE collection_id = ? AND deleted = 0 "
+            "ORDER BY href",
+            (collection_id,),
+        )
+
+    def item_blobs(self, collection_id: int) -> Iterator[tuple[str, str, bytes]]:
+        """(href, etag, UTF-8 text) of every live item in href order, text never decoded,
+        streamed (bulk answers)."""
+        return self._stream(
             "SELECT href, etag, CAST(text AS BLOB) FROM items WHERE collection_id = ? AND "
             "deleted = 0 ORDER BY href",
             (collection_id,),
-        ).fetchall()
+        )
+
+    def blobs_by_href(
+        self, collection_id: int, hrefs: Sequence[str]
+    ) -> dict[str, tuple[str, bytes]]:
+        """href -> (etag, UTF-8 text) of the live items among `hrefs` (call it with bounded
+        batches: the answer holds their texts)."""
+        found: dict[str, tuple[str, bytes]] = {}
+        unique = list(dict.fromkeys(hrefs))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for href, etag, data in self._db.execute(
+                "SELECT href, etag, CAST(text AS BLOB) FROM items WHERE collection_id = ? "
+                f"AND deleted = 0 AND href IN ({marks})",
+                (collection_id, *chunk),
+            ):
+                found[href] = (etag, data)
+        return found
 
     def items_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         found: dict[str, ItemRecord] = {}

@@ -194,3 +194,14 @@ def _item(row: sqlite3.Row) -> ItemRecord:
         end=row[9],
         seq=row[10],
     )
+
+
+@dataclass(frozen=True)
+class ClientProps:
+    """What a DAV client set on a collection (PROPPATCH, MKCALENDAR/MKCOL), to be served as
+    set while the provider keeps what it made of it. `color_of`: the provider's colour for
+    `color` (None until the next listing has seen it)."""
+
+    name: str | None
+    color: str | None
+    color_of: str | None

@@ -8,6 +8,7 @@ Must not import providers, sync or radicale.
 from __future__ import annotations
 
 from bridge.store.accounts import AccountsStore
+from bridge.store.clientprops import ClientPropsStore
 from bridge.store.enrichments import EnrichmentStore
 from bridge.store.mirror import MirrorStore
 from bridge.store.org import OrgStore
@@ -38,5 +39,5 @@ __all__ = [
 ]
 
 
-class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore, EnrichmentStore):
+class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore, EnrichmentStore, ClientPropsStore):
     """The mirror and state database."""

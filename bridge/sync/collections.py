@@ -24,7 +24,7 @@ from bridge.model import CollectionChange, CollectionKind, CollectionRecord
 from bridge.providers.base import AddressBookCollections, CalendarCollections
 from bridge.store.rows import ConnectionRow
 from bridge.sync.enforcement import check_write
-from bridge.sync.engine import PROVIDER_LABELS, SyncEngine
+from bridge.sync.engine import PROVIDER_LABELS, SyncEngine, strip_label
 
 log = logging.getLogger("davbridge.sync")
 
@@ -44,13 +44,6 @@ class ChangeOutcome:
     bridge has no field for): None when applied, else the reason it was refused."""
 
     results: dict[str, str | None]
-
-
-def strip_label(display_name: str, provider: str) -> str:
-    """A display name as the provider keeps it: the " — <service>" the bridge adds to what
-    clients see (engine.collection_label) is not part of it."""
-    suffix = f" — {PROVIDER_LABELS.get(provider, provider)}"
-    return display_name.removesuffix(suffix).strip()
 
 
 class CollectionAdmin:
@@ -114,12 +107,12 @@ class CollectionAdmin:
         store = self.engine.store
         wanted = CollectionChange(
             display_name=strip_label(change.display_name or "", conn.provider) or name,
-            color=change.color,
+            color=change.color or None,
             description=change.description,
         )
         if kind is CollectionKind.CALENDAR:
             cal = self._calendars(conn).create_calendar(wanted)
-            remote_id, color = cal.remote_id, cal.color or change.color
+            remote_id, color = cal.remote_id, cal.color or change.color or None
         else:
             book = self._books(conn).create_address_book(wanted.display_name or name)
             remote_id, color = book.remote_id, None
@@ -127,6 +120,10 @@ class CollectionAdmin:
         coll = store.upsert_collection(
             user_id, conn.id, kind, remote_id, label, color, False, None, name=name
         )
+        if change.display_name:
+            store.set_client_name(coll.id, change.display_name)
+        if kind is CollectionKind.CALENDAR and change.color:
+            store.set_client_color(coll.id, change.color)
         log.info("created %s %r at %s for user %d", kind.value, name, conn.provider, user_id)
         self._rediscover(conn.id, kind)
         self.engine.refresh(coll.id)
@@ -163,7 +160,7 @@ class CollectionAdmin:
         for key in asked:
             if refusal is not None:
                 results[key] = refusal
-            elif key not in fields:
+            elif key not in fields and asked[key] != "":  # removing what it lacks is no error
                 label = PROVIDER_LABELS.get(conn.provider, conn.provider)
                 results[key] = f"{label} has no {key} for this collection"
         apply = {k: v for k, v in asked.items() if k not in results}
@@ -175,10 +172,15 @@ class CollectionAdmin:
             if not name:
                 return ChangeOutcome({**results, "name": "the name must not be empty"})
         with self.engine.lock(coll.id):
+            if apply.get("name") is not None:
+                self.engine.store.set_client_name(coll.id, apply["name"])
+            color = apply.get("color")
+            if color is not None:  # "": the client removed it; the provider keeps one
+                self.engine.store.set_client_color(coll.id, color)
             if coll.kind is CollectionKind.CALENDAR:
                 self._calendars(conn).change_calendar(
                     coll.remote_id,
-                    CollectionChange(name, apply.get("color"), apply.get("description")),
+                    CollectionChange(name, color or None, apply.get("description")),
                 )
             elif name is not None:
                 self._books(conn).rename_address_book(coll.remote_id, name)

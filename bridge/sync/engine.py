@@ -30,7 +30,7 @@ from bridge.model import (
 from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
-from bridge.store.rows import ConnectionPolicy, ConnectionRow
+from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.tally import PullTally
@@ -65,6 +65,18 @@ def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str 
     if owner is not None:
         name = f"{name} ({cal.owner_name or cal.owner_email})"
     return f"{name} — {PROVIDER_LABELS.get(provider, provider)}"
+
+
+def strip_label(display_name: str, provider: str) -> str:
+    """A display name as the provider keeps it: the " — <service>" the bridge adds to what
+    clients see (collection_label) is not part of it."""
+    suffix = f" — {PROVIDER_LABELS.get(provider, provider)}"
+    return display_name.removesuffix(suffix).strip()
+
+
+def client_name_kept(client_name: str, provider_name: str, provider: str) -> bool:
+    """Does the provider still carry the name a client set (the provider may trim it)?"""
+    return strip_label(client_name, provider) == provider_name.strip()
 
 
 def book_label(book: AddressBookInfo, provider: str) -> str:
@@ -172,6 +184,7 @@ class SyncEngine:
         except AuthExpired as exc:
             self.store.set_connection_status(connection_id, "reauth", exc.message)
             raise
+        named = self.store.client_props(connection_id)
         wanted = []
         for cal in calendars:
             owner = (
@@ -180,7 +193,10 @@ class SyncEngine:
                 else None
             )
             label = collection_label(cal, conn.account, conn.provider, owner)
-            wanted.append((cal.remote_id, label, cal.color, cal.read_only, cal.owner_email))
+            client = named.get(cal.remote_id)
+            label = self._client_label(client, cal.display_name, conn.provider, label)
+            color = self._client_color(client, cal.remote_id, connection_id, cal.color)
+            wanted.append((cal.remote_id, label, color, cal.read_only, cal.owner_email))
         return self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
 
     def discover_address_books(self, connection_id: int) -> list[CollectionRecord]:
@@ -195,10 +211,48 @@ class SyncEngine:
         except AuthExpired as exc:
             self.store.set_connection_status(connection_id, "reauth", exc.message)
             raise
+        named = self.store.client_props(connection_id)
         wanted: list[tuple[str, str, str | None, bool, str | None]] = [
-            (b.remote_id, book_label(b, conn.provider), None, b.read_only, None) for b in books
+            (
+                b.remote_id,
+                self._client_label(
+                    named.get(b.remote_id),
+                    b.display_name,
+                    conn.provider,
+                    book_label(b, conn.provider),
+                ),
+                None,
+                b.read_only,
+                None,
+            )
+            for b in books
         ]
         return self._mirror_list(connection_id, CollectionKind.ADDRESSBOOK, wanted)
+
+    @staticmethod
+    def _client_label(
+        client: ClientProps | None, provider_name: str, provider: str, label: str
+    ) -> str:
+        """The display name a DAV client set, verbatim, while the provider still has it (the
+        provider keeps it without the " — <service>" label); once the collection is renamed
+        at the provider, the provider's name with the label again."""
+        name = client.name if client is not None else None
+        if name is not None and client_name_kept(name, provider_name, provider):
+            return name
+        return label
+
+    def _client_color(
+        self, client: ClientProps | None, remote_id: str, connection_id: int, color: str | None
+    ) -> str | None:
+        """The colour a DAV client set, as set, while the provider keeps the colour it made of
+        it (Outlook's palette rounds '#ff0000' to its own red); changed at the provider, the
+        provider's colour."""
+        if client is None or client.color is None:
+            return color
+        if client.color_of is None:  # first listing since the client set it
+            self.store.see_client_color(connection_id, remote_id, color or "")
+            return client.color or None  # "": removed by the client
+        return (client.color or None) if client.color_of == (color or "") else color
 
     def _mirror_list(
         self,

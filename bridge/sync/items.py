@@ -75,7 +75,8 @@ def draft_from_remote(
         _log_once(item, "; ".join(e.describe() for e in exceeded))
     enriched = joinlinks.enrich_with_record(bounded, account_emails, options)
     text = enriched.text
-    start, end = enclosing_range(text)
+    # the mapping's range of what it built (a superset when limits dropped components: safe)
+    start, end = item.span if item.span is not None else enclosing_range(text)
     return ItemDraft(
         uid=item.uid,
         remote_id=item.remote_id,

@@ -1,6 +1,10 @@
-"""When pulls happen: a stale collection is refreshed before a client request is answered
-(bounded by a short timeout, after which the mirror is served as it is), and a background
-loop keeps every collection within its refresh interval.
+"""When pulls happen (stale-while-revalidate, SPEC non-functional): a client request on a
+stale collection is answered from the mirror at once and only *schedules* its refresh; the
+background loop keeps every collection within its refresh interval. The one exception is the
+very first fill of a collection that was never synced (its mirror is empty, not stale): there
+the request waits for the pull, bounded by `request_refresh_timeout_s`, so that a client
+subscribing right after discovery does not record an empty calendar (and then the mirror is
+served as it is).
 
 Must not import radicale or any concrete provider.
 """
@@ -39,10 +43,15 @@ class Refresher:
             return fut
 
     def ensure_fresh(self, coll: CollectionRecord) -> None:
-        """Refresh a stale collection, waiting at most request_refresh_timeout_s."""
+        """Schedule the refresh of a stale collection and return at once; only a collection
+        never synced before is waited for (at most request_refresh_timeout_s)."""
         if not self.engine.is_stale(coll) or not self.engine.wanted(coll):
             return
+        if self.engine.retry_at(coll.id) is not None:
+            return  # throttled: the provider's Retry-After is obeyed by the loop
         fut = self.submit(coll.id)
+        if coll.refreshed_at is not None:
+            return  # stale-while-revalidate: the mirror answers, the pool refreshes
         try:
             fut.result(timeout=self.engine.settings.request_refresh_timeout_s)
         except FutureTimeout:

@@ -18,8 +18,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
-import icalendar
-
 from bridge import joinlinks
 from bridge.errors import (
     AuthExpired,
@@ -33,6 +31,7 @@ from bridge.errors import (
 )
 from bridge.ical import overlay
 from bridge.ical.compare import same_content
+from bridge.ical.resource import calendar_resource
 from bridge.joinlinks.kept import restore_dropped_x, restore_truncated
 from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
@@ -49,26 +48,7 @@ T = TypeVar("T")
 
 def check_calendar_text(text: str) -> str:
     """Validate a client's calendar object resource (RFC 4791 §4.1); returns its UID."""
-    try:
-        cal = icalendar.Calendar.from_ical(text)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise BadInput(f"malformed iCalendar: {exc}") from exc
-    if cal.name != "VCALENDAR":
-        raise BadInput(f"expected a VCALENDAR object, got {cal.name}")
-    kinds = {str(c.name) for c in cal.subcomponents if c.name not in ("VTIMEZONE",)}
-    if not kinds:
-        raise BadInput("the calendar object contains no event (VEVENT)")
-    if kinds != {"VEVENT"}:
-        other = ", ".join(sorted(kinds - {"VEVENT"}))
-        raise BadInput(f"this calendar holds events only (VEVENT); got {other}")
-    uids = {str(c.get("UID", "")) for c in cal.walk("VEVENT")}
-    if "" in uids:
-        raise BadInput("every VEVENT needs a UID")
-    if len(uids) != 1:
-        raise BadInput(
-            f"a calendar object resource holds exactly one UID (RFC 4791 §4.1); got {len(uids)}"
-        )
-    return uids.pop()
+    return calendar_resource(text).uid
 
 
 def check_vcard_text(text: str, limits: LimitsSettings | None = None) -> str:

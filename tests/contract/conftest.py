@@ -20,7 +20,7 @@ from bridge.model import SyncWindow
 from bridge.providers.graph.auth import DELEGATED_SCOPES_WRITE, GraphAppConfig, GraphAuth
 from bridge.providers.graph.http import GraphHttp
 from bridge.providers.graph.provider import GraphCalendarProvider
-from bridge.sandbox.server import Sandbox, SandboxInfo
+from sandbox.server import Sandbox, SandboxInfo
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 

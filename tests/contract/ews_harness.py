@@ -1,4 +1,4 @@
-"""Fixtures binding the EWS provider contract tests to the EWS sandbox (bridge.sandbox.ews).
+"""Fixtures binding the EWS provider contract tests to the EWS sandbox (sandbox.ews).
 
 One sandbox per session (seeded mailbox), reset through its control API before every test; each
 test runs once with Basic and once with NTLM authentication. Imported by test_ews_provider.py
@@ -20,7 +20,7 @@ import requests
 from bridge.model import SyncWindow
 from bridge.providers.ews.account import EwsConfig
 from bridge.providers.ews.provider import EwsCalendarProvider
-from bridge.sandbox.ews.server import EwsSandbox, EwsSandboxInfo
+from sandbox.ews.server import EwsSandbox, EwsSandboxInfo
 
 
 class EwsControl:

@@ -20,7 +20,7 @@ from bridge.demo_signin import sign_in_at
 from bridge.model import SyncWindow
 from bridge.providers.google.auth import SCOPES_WRITE, GoogleAppConfig, GoogleAuth
 from bridge.providers.google.provider import GoogleCalendarProvider
-from bridge.sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
+from sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
 
 REDIRECT_URI = "http://127.0.0.1:8765/oauth2callback"
 

@@ -24,7 +24,7 @@ import vobject
 from bridge.errors import ReadOnly
 from bridge.model import PullResult, RemoteItem
 from bridge.providers.google.contacts import MY_CONTACTS, GoogleContactsProvider
-from bridge.sandbox.google.server import GoogleSandboxInfo
+from sandbox.google.server import GoogleSandboxInfo
 from tests.contract.google_harness import (  # noqa: F401 (fixtures)
     Control,
     consent,

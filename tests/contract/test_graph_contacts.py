@@ -23,8 +23,8 @@ from bridge.errors import ReadOnly
 from bridge.model import PullResult
 from bridge.providers.graph.contacts import GraphContactsProvider
 from bridge.providers.graph.http import GraphHttp
-from bridge.sandbox.contacts_seed import tiny_jpeg
-from bridge.sandbox.server import SandboxInfo
+from sandbox.contacts_seed import tiny_jpeg
+from sandbox.server import SandboxInfo
 from tests.contract.conftest import Control, consent
 
 SCOPES = ("User.Read", "Contacts.ReadWrite")

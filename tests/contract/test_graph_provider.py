@@ -25,7 +25,7 @@ from bridge.providers.graph.auth import (
     GraphAuth,
 )
 from bridge.providers.graph.provider import GraphCalendarProvider
-from bridge.sandbox.server import SandboxInfo
+from sandbox.server import SandboxInfo
 from tests.contract.conftest import REDIRECT_URI, Harness, app_config
 
 UTC = dt.UTC

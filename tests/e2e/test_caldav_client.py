@@ -258,6 +258,32 @@ def test_occurrence_edit_becomes_a_provider_exception(
     assert "RECURRENCE-ID" in back and "EXDATE" in back
 
 
+def test_one_occurrence_edited_again_after_another_was_edited(calendars: dict[str, Any]) -> None:
+    # python-caldav's testEditSingleRecurrence: each edit is a GET of the whole series and a
+    # PUT with its ETag; the third one used to get 412 from Microsoft 365
+    cal = calendars["Projects"]
+    uid = f"e2e-reedit-{uuid.uuid4()}"
+    start = soon(9, 8)
+    cal.add_event(event_ics(uid, "E2E reedit", start, extra="RRULE:FREQ=DAILY;COUNT=6\r\n"))
+
+    def edit(day: int, summary: str) -> None:
+        found = cal.search(
+            event=True,
+            start=start + dt.timedelta(days=day, hours=-1),
+            end=start + dt.timedelta(days=day, hours=1),
+            expand=True,
+        )
+        assert len(found) == 1
+        found[0].icalendar_component["SUMMARY"] = summary
+        found[0].save()
+
+    edit(3, "E2E half")
+    edit(1, "E2E month")
+    edit(3, "E2E six")
+    summaries = sorted(str(ev["SUMMARY"]) for ev in vevents(cal.get_event_by_uid(uid).data))
+    assert summaries == ["E2E month", "E2E reedit", "E2E six"]
+
+
 # -- provider changes reach clients (C6) ----------------------------------------------------
 
 

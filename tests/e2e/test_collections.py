@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.e2e.conftest import EwsAdmin, GoogleAdmin, GraphAdmin, RunningDemo, w
 from tests.e2e.test_caldav_client import event_ics, soon
 
 DAV = "DAV:"
+APPLE = "http://apple.com/ns/ical/"
 PROPPATCH = """<?xml version="1.0" encoding="utf-8"?>
 <D:propertyupdate xmlns:D="DAV:" xmlns:I="http://apple.com/ns/ical/">
   <D:set><D:prop>{props}</D:prop></D:set>
@@ -80,7 +82,7 @@ def test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider(
     # at the provider at once, and served under the path the client asked for
     assert name in listing()
     assert str(cal.url).rstrip("/").endswith(cal_id)
-    assert cal.get_display_name().startswith(name)
+    assert cal.get_display_name() == name  # as the client set it (issue 11 d)
     # the new calendar takes events like any other
     ics = event_ics(f"trip-{uuid.uuid4()}", "Train", soon(4))
     cal.save_event(ics)
@@ -106,6 +108,57 @@ def test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider(
     assert gone.status_code in (200, 204), gone.text
     assert wait_for(lambda: renamed not in listing(), timeout=10)
     assert http.request("PROPFIND", str(cal.url), headers={"Depth": "0"}).status_code == 404
+
+
+def _display_name(http: requests.Session, url: str, prop: str = "d:displayname") -> str:
+    answer = http.request(
+        "PROPFIND",
+        url,
+        headers={"Depth": "0"},
+        data=f'<d:propfind xmlns:d="DAV:" xmlns:i="{APPLE}"><d:prop><{prop}/></d:prop></d:propfind>',
+    )
+    assert answer.status_code == 207, answer.text
+    found = ET.fromstring(answer.content).find(".//{DAV:}prop")
+    assert found is not None, answer.text
+    return "".join(found.itertext()).strip()
+
+
+def test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provider(
+    demo: RunningDemo, client: caldav.DAVClient, http: requests.Session, graph: GraphAdmin
+) -> None:
+    # what a client sets is what it reads back: no " — Microsoft 365" appended (issue 11 d)
+    name = f"Chess club {uuid.uuid4().hex[:6]}"
+    cal = client.principal().make_calendar(name=name, cal_id=f"m365-{uuid.uuid4().hex[:8]}")
+    url = str(cal.url)
+    assert _display_name(http, url) == name
+    renamed = f"Chess & go {uuid.uuid4().hex[:6]}"
+    answer = http.request(
+        "PROPPATCH",
+        url,
+        data=PROPPATCH.format(
+            props=f"<D:displayname>{renamed.replace('&', '&amp;')}</D:displayname>"
+        ),
+    )
+    assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
+    assert _display_name(http, url) == renamed
+    # a colour too: Outlook rounds it to its palette, the client still reads its own back
+    answer = http.request(
+        "PROPPATCH",
+        url,
+        data=PROPPATCH.format(props="<I:calendar-color>#123456</I:calendar-color>"),
+    )
+    assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
+    assert _display_name(http, url, "i:calendar-color") == "#123456"
+    removal = PROPPATCH.replace("D:set>", "D:remove>").format(props="<I:calendar-color/>")
+    answer = http.request("PROPPATCH", url, data=removal)
+    assert answer.status_code == 207 and "200 OK" in answer.text, answer.text
+    assert _display_name(http, url, "i:calendar-color") == ""
+    # the provider keeps the name as typed, without the bridge's label
+    gid = graph.calendar_id(renamed)
+    # renamed in Outlook afterwards: that name wins, with the service it comes from again
+    graph.json("PATCH", f"/calendars/{gid}", json={"name": "Board games"})
+    wait_for(lambda: _display_name(http, url) == "Board games — Microsoft 365", timeout=40)
+    http.delete(url)
 
 
 def test_colour_set_from_a_client_reaches_google_as_the_calendar_list_colour(

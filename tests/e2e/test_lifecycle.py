@@ -14,7 +14,7 @@ import caldav
 import requests
 
 from bridge.demo import sign_in_at
-from bridge.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 from tests.e2e.conftest import davbridge_command, free_port, start_demo, stop_demo
 
 

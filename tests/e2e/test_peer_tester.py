@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,12 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, 
 
 def run_tester(info: DemoInfo) -> dict[str, str]:
     """One caldav-server-tester run; its JSON report graded feature by feature."""
+    return grades(report_of_tester(info))
+
+
+def report_of_tester(info: DemoInfo) -> dict[str, Any]:
+    """One caldav-server-tester run's JSON report (its `features` are python-caldav's
+    compatibility hints for the server)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -59,7 +66,8 @@ def run_tester(info: DemoInfo) -> dict[str, str]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
-    return grades(json.loads(done.stdout))
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
 
 
 @pytest.mark.timeout(900)

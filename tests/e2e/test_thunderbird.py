@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from bridge.sandbox.seed_invites import zoom_text, zoom_url
+from sandbox.seed_invites import zoom_text, zoom_url
 from tests.e2e.conftest import RunningDemo, demo_of_its_own, wait_for
 from tests.e2e.provider_sides import LABELS, ProviderSide
 from tests.e2e.thunderbird import start_thunderbird

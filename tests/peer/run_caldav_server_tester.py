@@ -1,11 +1,33 @@
 """Run caldav-server-tester (PyPI `caldav-server-tester`, 1.7) as its console script does,
-with ONE guard: its PrepareCalendar step asks for a VTODO-only calendar and does not catch a
-refusal (checks.py, `_prepare_task_calendar`: `make_calendar(..., ["VTODO"])` outside any
-try), so against a server that answers such an MKCALENDAR with 403
-CALDAV:supported-calendar-component — davbridge, whose providers' calendars hold events only —
-the whole run aborts in a later check. The guard grades the refusal the way the tester itself
-grades a refused task save (save-load.todo not available) and lets the run go on. Nothing else
-of the tester is changed.
+with ONE guard, kept because the bridge's answer is the one RFC 4791 asks for (issue 11, b).
+
+What the guard covers, written as the upstream report it is:
+
+    caldav-server-tester 1.7 aborts on a server that refuses a VTODO-only MKCALENDAR
+
+    PrepareCalendar._prepare_task_calendar (checks.py) falls back, when a VTODO cannot be
+    saved in the test calendar, to `principal.make_calendar(cal_id=..._tasks,
+    supported_calendar_component_set=["VTODO"])` outside any try. A server whose calendars
+    hold events only answers that MKCALENDAR with 403 and the CALDAV:supported-calendar-
+    component precondition — what CheckSupportedComponentSet's own docstring cites RFC 4791
+    §5.3.1 for ("answer 403 ... rather than create something else") — and the AuthorizationError
+    propagates: the whole run stops in a later check with no report.
+    Expected: the refusal graded like the neighbouring refused task save (save-load.todo
+    unsupported, save-load.todo.mixed-calendar unsupported) and the run going on.
+    Suggested fix: catch DAVError around that make_calendar and `return False` after setting
+    both features, as the guard below does.
+
+The guard is exactly that and nothing else of the tester is changed. Related gradings the
+tester makes on such a server, left as they are (they are why the README lists "ungraceful"
+features for every provider; each is a clean 4xx with an RFC precondition from the bridge):
+- create-calendar.with-supported-component-types: any refusal of the VTODO-only MKCALENDAR
+  whose control (no component set) succeeds is "ungraceful", the 403 above included.
+- search.time-range.todo: `_check_time_range_with_recent_data` saves a VTODO inside the same
+  try as the search, so the refused save (403 supported-calendar-component) grades the
+  *search* "ungraceful" instead of leaving it to save-load.todo.
+- save.duplicate-uid.cross-calendar (Exchange): Exchange keeps one item per UID in a mailbox,
+  so the bridge refuses a second calendar's copy with 409 CALDAV:no-uid-conflict and the
+  existing href; the check grades every refusal "ungraceful" ("Server error: PutError").
 
 Usage: python -m tests.peer.run_caldav_server_tester <caldav-server-tester arguments>
 """

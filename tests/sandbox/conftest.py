@@ -12,7 +12,7 @@ import msal
 import pytest
 import requests
 
-from bridge.sandbox.server import Sandbox, SandboxInfo
+from sandbox.server import Sandbox, SandboxInfo
 
 REDIRECT = "http://127.0.0.1:8400/callback"
 SCOPES = ["Calendars.ReadWrite"]

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bridge.sandbox.contacts_routes import jpeg_size
-from bridge.sandbox.contacts_seed import NAMED, seed_contacts, tiny_jpeg
-from bridge.sandbox.server import Sandbox
-from bridge.sandbox.state import SandboxState
+from sandbox.contacts_routes import jpeg_size
+from sandbox.contacts_seed import NAMED, seed_contacts, tiny_jpeg
+from sandbox.server import Sandbox
+from sandbox.state import SandboxState
 from tests.sandbox import conftest as sbconf
 from tests.sandbox.conftest import Control, Graph, sign_in
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bridge.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 from tests.sandbox.conftest import Control, Graph, event_body
 
 WINDOW = "startDateTime=2030-01-01T00:00:00Z&endDateTime=2030-03-01T00:00:00Z"

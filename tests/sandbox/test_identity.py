@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import msal
 import requests
 
-from bridge.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 from tests.sandbox.conftest import REDIRECT, SCOPES, Control, Graph, form_fields, msal_app, sign_in
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bridge.sandbox.gerrors import GraphError
-from bridge.sandbox.mailbox import Mailboxes
-from bridge.sandbox.seeding import apply_seed
-from bridge.sandbox.server import Sandbox
+from sandbox.gerrors import GraphError
+from sandbox.mailbox import Mailboxes
+from sandbox.seeding import apply_seed
+from sandbox.server import Sandbox
 from tests.sandbox.conftest import Graph, event_body, sign_in
 
 UTC = dt.UTC

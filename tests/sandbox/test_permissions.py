@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from bridge.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 from tests.sandbox.conftest import REDIRECT, Graph, event_body, form_fields, msal_app
 
 READ_ONLY = ["User.Read", "Calendars.Read"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from bridge.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 from tests.sandbox.conftest import Control, Graph, event_body, sign_in
 
 
@@ -96,7 +96,7 @@ def test_state_persists_across_restart(tmp_path: Path) -> None:
 
 def test_module_entry_point_prints_info(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge.sandbox", "--state-dir", str(tmp_path), "--no-seed"],
+        [sys.executable, "-m", "sandbox", "--state-dir", str(tmp_path), "--no-seed"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[2],

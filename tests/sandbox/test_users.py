@@ -7,7 +7,7 @@ from pathlib import Path
 import requests
 
 from bridge.demo_signin import sign_in_at
-from bridge.sandbox.server import Sandbox, SandboxInfo
+from sandbox.server import Sandbox, SandboxInfo
 from tests.sandbox.conftest import REDIRECT, Control, Graph, msal_app
 
 PASSWORD = "a long enough password"  # noqa: S105 - test credential

@@ -21,7 +21,7 @@ from exchangelib import (
     Version,
 )
 
-from bridge.sandbox.ews.server import EwsSandbox, EwsSandboxInfo
+from sandbox.ews.server import EwsSandbox, EwsSandboxInfo
 
 AccountFactory = Callable[..., Account]
 

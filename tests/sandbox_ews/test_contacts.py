@@ -18,7 +18,7 @@ from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 from exchangelib.items import NEVER_OVERWRITE
 
-from bridge.sandbox.ews.server import EwsSandbox
+from sandbox.ews.server import EwsSandbox
 from tests.sandbox_ews.conftest import control, make_account
 
 

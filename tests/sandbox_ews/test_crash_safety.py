@@ -10,7 +10,7 @@ from pathlib import Path
 
 from exchangelib import Account, CalendarItem, EWSDateTime, EWSTimeZone
 
-from bridge.sandbox.ews.server import EwsSandbox
+from sandbox.ews.server import EwsSandbox
 from tests.sandbox_ews.conftest import control, make_account
 
 

@@ -21,7 +21,7 @@ import icalendar
 import pytest
 import requests
 
-from bridge.sandbox.ews.server import EwsSandbox
+from sandbox.ews.server import EwsSandbox
 
 DAVMAIL_JAR = Path("/usr/share/davmail/davmail.jar")
 PROPFIND = (

@@ -15,7 +15,7 @@ from exchangelib.errors import (
 )
 from exchangelib.items import SEND_TO_NONE
 
-from bridge.sandbox.ews.server import EwsSandbox
+from sandbox.ews.server import EwsSandbox
 from tests.sandbox_ews.conftest import control, make_account
 
 UTC = EWSTimeZone("UTC")

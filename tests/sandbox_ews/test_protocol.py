@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import requests
 
-from bridge.sandbox.ews.ops_sync import plan
-from bridge.sandbox.ews.seed import build_folders
-from bridge.sandbox.ews.server import EwsSandbox
-from bridge.sandbox.ews.store import Store
+from sandbox.ews.ops_sync import plan
+from sandbox.ews.seed import build_folders
+from sandbox.ews.server import EwsSandbox
+from sandbox.ews.store import Store
 
 M = "{http://schemas.microsoft.com/exchange/services/2006/messages}"
 T = "{http://schemas.microsoft.com/exchange/services/2006/types}"

@@ -14,7 +14,7 @@ import requests
 from exchangelib import NTLM, Account, CalendarItem, EWSDateTime, EWSTimeZone
 from exchangelib.errors import UnauthorizedError
 
-from bridge.sandbox.ews.server import EwsSandbox, EwsSandboxInfo
+from sandbox.ews.server import EwsSandbox, EwsSandboxInfo
 from tests.sandbox_ews.conftest import make_account
 
 BOB = {

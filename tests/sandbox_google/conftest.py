@@ -16,7 +16,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from google_auth_oauthlib.flow import Flow
 from googleapiclient.discovery import build
 
-from bridge.sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
+from sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
 
 REDIRECT = "http://127.0.0.1:8765/oauth/callback"
 CALENDAR = "https://www.googleapis.com/auth/calendar"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from bridge.sandbox.google.server import GoogleSandbox
+from sandbox.google.server import GoogleSandbox
 from tests.sandbox_google.conftest import Control, list_all, timed
 
 

@@ -13,7 +13,7 @@ from google.auth.exceptions import RefreshError
 from google_auth_httplib2 import Request as HttpRequest
 from googleapiclient.errors import HttpError
 
-from bridge.sandbox.google.server import GoogleSandbox
+from sandbox.google.server import GoogleSandbox
 from tests.sandbox_google.conftest import (
     READONLY,
     Control,

@@ -17,10 +17,10 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from bridge.sandbox.google.people_model import PeopleStore
-from bridge.sandbox.google.people_seed import seed_people
-from bridge.sandbox.google.people_sync import list_connections
-from bridge.sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
+from sandbox.google.people_model import PeopleStore
+from sandbox.google.people_seed import seed_people
+from sandbox.google.people_sync import list_connections
+from sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
 from tests.sandbox_google.conftest import Control, sign_in
 
 CONTACTS = "https://www.googleapis.com/auth/contacts"

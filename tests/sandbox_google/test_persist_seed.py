@@ -9,9 +9,9 @@ from typing import Any
 import httplib2
 from google_auth_httplib2 import Request as HttpRequest
 
-from bridge.sandbox.google.seed import seed_store
-from bridge.sandbox.google.server import GoogleSandbox
-from bridge.sandbox.google.store import Store
+from sandbox.google.seed import seed_store
+from sandbox.google.server import GoogleSandbox
+from sandbox.google.store import Store
 from tests.sandbox_google.conftest import (
     Control,
     calendar,

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from bridge.demo_signin import sign_in_at
-from bridge.sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
+from sandbox.google.server import GoogleSandbox, GoogleSandboxInfo
 from tests.sandbox_google.conftest import REDIRECT, Control, make_flow
 
 PASSWORD = "a long enough password"  # noqa: S105 - test credential

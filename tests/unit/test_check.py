@@ -12,10 +12,10 @@ import pytest
 from bridge import check, check_providers, cli, settings
 from bridge.check import ERROR, OK, WARNING, Finding
 from bridge.demo_sandboxes import SandboxInfos
-from bridge.sandbox.ews.server import EwsSandbox
-from bridge.sandbox.google.server import GoogleSandbox
-from bridge.sandbox.server import Sandbox
 from bridge.settings import Settings
+from sandbox.ews.server import EwsSandbox
+from sandbox.google.server import GoogleSandbox
+from sandbox.server import Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,9 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
+from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.ews.account import OFFICE365_EWS_URL, VERSIONS, EwsConfig, connect
-from bridge.providers.ews.errors import Policy, call, translate
+from bridge.providers.ews.errors import call, translate
 from bridge.providers.ews.mapping import changed_fields, ews_to_ical, ical_to_ews
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "ews"
@@ -245,12 +246,19 @@ def test_back_off_is_honoured_within_the_policy_then_busy() -> None:
             raise error
         return "ok"
 
-    assert call(flaky, Policy(max_wait=5, max_single=2, attempts=5), sleeps.append) == "ok"
+    assert (
+        call(
+            flaky,
+            RetryPolicy(max_attempts=5, max_total_wait_s=5, max_single_wait_s=2),
+            sleeps.append,
+        )
+        == "ok"
+    )
     assert sleeps == [0.5, 1.0]
     with pytest.raises(ProviderBusy) as info:
         call(
             lambda: (_ for _ in ()).throw(ews.ErrorServerBusy("b", back_off=30)),
-            Policy(max_wait=5, max_single=2, attempts=5),
+            RetryPolicy(max_attempts=5, max_total_wait_s=5, max_single_wait_s=2),
             sleeps.append,
         )
     assert info.value.retry_after == 30 and sleeps == [0.5, 1.0]

@@ -24,7 +24,7 @@ from bridge.providers.graph.contacts_mapping import (
     graph_to_vcard,
     vcard_to_graph,
 )
-from bridge.sandbox.contacts_seed import tiny_jpeg
+from sandbox.contacts_seed import tiny_jpeg
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "graph_contacts"
 REGEN = os.environ.get("DAVBRIDGE_REGEN_GOLDEN") == "1"

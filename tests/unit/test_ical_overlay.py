@@ -137,3 +137,20 @@ def test_folding_keeps_utf8_sequences_whole() -> None:
     assert all(len(p.encode()) <= 75 for p in folded.split("\r\n"))
     assert unfold(folded) == [line]
     assert parse("BEGIN:VCARD\r\n" + folded + "\r\nEND:VCARD\r\n")[0].lines()[0].text == line
+
+
+def test_an_event_sent_without_an_end_is_served_without_one_until_moved_at_the_provider() -> None:
+    # python-caldav's anniversary fixture: an all-day yearly event with no DTEND (RFC 5545
+    # §3.6.1: it lasts the day); providers store an explicit end
+    client = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a1\r\n"
+        "DTSTAMP:19970901T130000Z\r\nDTSTART;VALUE=DATE:19971102\r\nSUMMARY:Anniversary\r\n"
+        "RRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    provider = client.replace("SUMMARY:", "DTEND;VALUE=DATE:19971103\r\nSUMMARY:").replace(
+        "PRODID:x", "PRODID:-//davbridge//graph//EN"
+    )
+    stored = overlay.decode(overlay.encode(overlay.compute(client, provider)))
+    assert not any(x.startswith("DTEND") for x in unfold(overlay.merge(provider, stored)))
+    moved = provider.replace("DTEND;VALUE=DATE:19971103", "DTEND;VALUE=DATE:19971105")
+    assert "DTEND;VALUE=DATE:19971105" in unfold(overlay.merge(moved, stored))

@@ -24,10 +24,10 @@ from bridge.errors import AuthFailed, BadInput, Forbidden, PolicyRefused, Provid
 from bridge.model import CollectionKind, ProviderKind
 from bridge.onboarding import Onboarding
 from bridge.policy import Policy, policy_from_dict
-from bridge.sandbox.ews.server import EwsSandbox
-from bridge.sandbox.google.server import GoogleSandbox
-from bridge.sandbox.server import Sandbox
 from bridge.settings import Settings
+from sandbox.ews.server import EwsSandbox
+from sandbox.google.server import GoogleSandbox
+from sandbox.server import Sandbox
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 EVENT = (

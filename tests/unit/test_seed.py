@@ -19,7 +19,7 @@ from dateutil import rrule
 from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
 
 from bridge.model import SyncWindow
-from bridge.sandbox.seed import (
+from sandbox.seed import (
     Seed,
     SeedEvent,
     SeedOccurrenceCancel,

@@ -18,10 +18,10 @@ import requests
 
 from bridge.demo_signin import sign_in_at
 from bridge.errors import AuthFailed, NotFound
-from bridge.sandbox.google.server import GoogleSandbox
-from bridge.sandbox.server import Sandbox
 from bridge.settings import Settings
 from bridge.signin import Identity, SignIn
+from sandbox.google.server import GoogleSandbox
+from sandbox.server import Sandbox
 
 REDIRECT = "http://127.0.0.1:5233/signin/callback"
 

@@ -27,36 +27,29 @@ This module must not touch the store or the sync engine.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from exchangelib import Account, Contact
 from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.items import NEVER_OVERWRITE
 
-from bridge.errors import BridgeError, CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import BridgeError, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.ews import contacts_mapping as mapping
 from bridge.providers.ews import overlay_field
-from bridge.providers.ews.account import EwsConfig, connect
-from bridge.providers.ews.collections import EwsContactFolders
-from bridge.providers.ews.contacts_mapping import (
-    FIELDS,
-    changed_fields,
-    contact_to_vcard,
-    vcard_to_fields,
-)
-from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
-from bridge.providers.ews.sync import sync_changes
+from bridge.providers.ews.account import EwsConfig
+from bridge.providers.ews.collections import EwsContactFolders, hierarchy_lock
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
+from bridge.providers.ews.mailbox import MAX_CHANGES, EwsMailbox
+from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound
 KEY_FIELD = "davbridge_key"
-_FIELDS = (*FIELDS, overlay_field.FIELD)
 
 
 class IdempotencyKey(ExtendedProperty):  # type: ignore[misc]  # exchangelib ships no type information
@@ -72,18 +65,13 @@ def _register() -> None:
         Contact.register(KEY_FIELD, IdempotencyKey)
 
 
-def _cursor(text: str | None) -> str | None:
-    try:
-        state = json.loads(text)["state"] if text else None
-    except (ValueError, KeyError, TypeError):
-        return None  # unknown cursor format: a full round repairs it
-    return str(state) if state else None
-
-
-class EwsContactsProvider(EwsContactFolders):
+class EwsContactsProvider(EwsMailbox, EwsContactFolders):
     """Contact folders of one EWS mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.EWS
+    FOLDER_WORD = "contacts folder"
+    ITEM_TYPE = Contact
+    ITEM_FIELDS = (*mapping.FIELDS, overlay_field.FIELD)
 
     def __init__(
         self,
@@ -94,86 +82,45 @@ class EwsContactsProvider(EwsContactFolders):
         max_changes: int = MAX_CHANGES,
     ) -> None:
         _register()
-        self._config = config
-        self._sleep = sleep
-        self._account = account
-        self._folders: dict[str, Any] = {}
-        self._max_changes = max_changes
-        self.request_count = 0
+        super().__init__(config, sleep=sleep, account=account, max_changes=max_changes)
 
-    @property
-    def account(self) -> Account:
-        if self._account is None:
-            self._account = connect(self._config)
-        return self._account
-
-    @property
-    def account_email(self) -> str:
-        return self._config.email
-
-    def _call(self, operation: Callable[[], T], policy: Policy) -> T:
-        self.request_count += 1
-        return call(operation, policy, self._sleep)
+    def _list_folders(self) -> None:
+        self.list_address_books()
 
     # --- K1 ------------------------------------------------------------------------------------
     def list_address_books(self) -> list[AddressBookInfo]:
-        self._call(
-            lambda: self.account.root.clear_cache(), PULL_POLICY
-        )  # folders made in Outlook appear without a restart
-        root = self._call(lambda: self.account.contacts, PULL_POLICY)
-        below = self._call(lambda: list(root.walk()), PULL_POLICY)
-        folders = [f for f in below if getattr(f, "folder_class", "") == "IPF.Contact"]
-        names = {str(root.id): ""}
-        by_id = {str(f.id): f for f in folders}
+        with hierarchy_lock(self.account):
+            self._call(
+                lambda: self.account.root.clear_cache(), PULL_POLICY
+            )  # folders made in Outlook appear without a restart
+            root = self._call(lambda: self.account.contacts, PULL_POLICY)
+            below = self._call(lambda: list(root.walk()), PULL_POLICY)
+            folders = [f for f in below if getattr(f, "folder_class", "") == "IPF.Contact"]
+            names = {str(root.id): ""}
+            by_id = {str(f.id): f for f in folders}
 
-        def path(folder: Any) -> str:
-            key = str(folder.id)
-            if key not in names:
-                parent = folder.parent_folder_id.id if folder.parent_folder_id else None
-                above = path(by_id[parent]) if parent in by_id else ""
-                names[key] = f"{above} / {folder.name}" if above else str(folder.name)
-            return names[key]
+            def path(folder: Any) -> str:
+                key = str(folder.id)
+                if key not in names:
+                    parent = folder.parent_folder_id.id if folder.parent_folder_id else None
+                    above = path(by_id[parent]) if parent in by_id else ""
+                    names[key] = f"{above} / {folder.name}" if above else str(folder.name)
+                return names[key]
 
-        books = [AddressBookInfo(str(root.id), str(root.name or "Contacts"), is_default=True)]
-        self._folders = {str(root.id): root}
-        for folder in sorted(folders, key=path):
-            self._folders[str(folder.id)] = folder
-            rights = getattr(folder, "effective_rights", None)
-            read_only = rights is not None and not (rights.create_contents or rights.modify)
-            books.append(AddressBookInfo(str(folder.id), path(folder), read_only=bool(read_only)))
-        return books
-
-    def _folder(self, book_id: str) -> Any:
-        if book_id not in self._folders:
-            self.list_address_books()
-        if book_id not in self._folders:
-            raise RemoteNotFound("ews", f"contacts folder {book_id} does not exist", None, 404)
-        return self._folders[book_id]
-
-    # --- K2: reads -----------------------------------------------------------------------------
-    def _get(self, ids: Sequence[str], folder: Any, policy: Policy) -> list[Any]:
-        """GetItem for `ids`; missing ones (and non-contacts) are left out."""
-        if not ids:
-            return []
-        wanted = [(i, None) for i in ids]
-        results = self._call(
-            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=_FIELDS)),
-            policy,
-        )
-        items = []
-        for result in results:
-            if isinstance(result, Exception):
-                error = translate(result)
-                if isinstance(error, RemoteNotFound):
-                    continue
-                raise error
-            if isinstance(result, Contact):
-                items.append(result)
-        return items
+            books = [AddressBookInfo(str(root.id), str(root.name or "Contacts"), is_default=True)]
+            self._folders = {str(root.id): root}
+            for folder in sorted(folders, key=path):
+                self._folders[str(folder.id)] = folder
+                rights = getattr(folder, "effective_rights", None)
+                read_only = rights is not None and not (rights.create_contents or rights.modify)
+                books.append(
+                    AddressBookInfo(str(folder.id), path(folder), read_only=bool(read_only))
+                )
+            return books
 
     @staticmethod
     def _remote(item: Any) -> RemoteItem:
-        text, client_uid = overlay.apply(contact_to_vcard(item), overlay_field.stored(item))
+        text, client_uid = overlay.apply(mapping.contact_to_vcard(item), overlay_field.stored(item))
         return RemoteItem(
             remote_id=str(item.id),
             version=str(item.changekey),
@@ -185,7 +132,9 @@ class EwsContactsProvider(EwsContactFolders):
         """After a write: Exchange's copy, with what it could not hold of `vcard` written to
         the contact's overlay property (one UpdateItem, only when it changed)."""
         item = self._one(book_id, item_id)
-        wanted = overlay.for_write(vcard, contact_to_vcard(item), stored=overlay_field.stored(item))
+        wanted = overlay.for_write(
+            vcard, mapping.contact_to_vcard(item), stored=overlay_field.stored(item)
+        )
         if wanted != overlay_field.stored(item):
             setattr(item, overlay_field.FIELD, wanted or None)
             self._call(
@@ -194,44 +143,22 @@ class EwsContactsProvider(EwsContactFolders):
                 ),
                 WRITE_POLICY,
             )
+            # Exchange stamped a new LastModifiedTime (REV): hand back the copy a pull serves.
+            item = self._one(book_id, item_id)
         return self._remote(item)
 
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         first = self.request_count
         folder = self._folder(book_id)
-        state = _cursor(cursor)
-        changes: tuple[list[str], list[str], str] | None = None
-        if state is not None:
-            try:
-                changes = self._sync_round(folder, state)
-            except CursorExpired:
-                log.info("ews sync state invalid for contacts %s: full round", book_id)
-        reset = changes is None
-        if changes is None:
-            changes = self._sync_round(folder, None)
-        upserts, deleted, sync_state = changes
+        # every item of a contact folder is handled by the mapping (item_type=object)
+        done = self._changes(folder, CURSORS.decode(cursor), None, object)
+        upserts, deleted, sync_state = done.value
         fetched = self._get(upserts, folder, PULL_POLICY)
         found = {str(i.id) for i in fetched}
         removed = [*deleted, *(i for i in upserts if i not in found)]
-        return PullResult(
-            items=tuple(self._remote(i) for i in fetched),
-            removed=tuple(removed),
-            cursor=json.dumps({"state": sync_state}, sort_keys=True),
-            reset=reset,
-            requests=self.request_count - first,
-        )
-
-    def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
-        """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
-        return sync_changes(
-            self.account,
-            folder,
-            state,
-            self._max_changes,
-            lambda op: self._call(op, PULL_POLICY),
-            translate,
-            item_type=object,  # every item of a contact folder is handled by the mapping
-        )
+        items = [self._remote(i) for i in fetched]
+        requests = self.request_count - first
+        return CURSORS.result(items, removed, sync_state, reset=done.reset, requests=requests)
 
     def fetch_contact(self, book_id: str, remote_id: str) -> RemoteItem | None:
         items = self._get([remote_id], self._folder(book_id), PULL_POLICY)
@@ -257,7 +184,7 @@ class EwsContactsProvider(EwsContactFolders):
         return ids[0] if ids else None
 
     def create_contact(self, book_id: str, vcard: str, idempotency_key: str) -> RemoteItem:
-        fields = vcard_to_fields(vcard)
+        fields = mapping.vcard_to_fields(vcard)
         folder = self._folder(book_id)
         existing = self._find_key(folder, idempotency_key)
         if existing is not None:
@@ -281,10 +208,10 @@ class EwsContactsProvider(EwsContactFolders):
     def update_contact(
         self, book_id: str, remote_id: str, version: str | None, vcard: str
     ) -> RemoteItem:
-        wanted = vcard_to_fields(vcard)
+        wanted = mapping.vcard_to_fields(vcard)
         current = self._one(book_id, remote_id)
         self._check(current, version)
-        changed = changed_fields(current, wanted)
+        changed = mapping.changed_fields(current, wanted)
         if changed:
             for name in changed:
                 setattr(current, name, wanted[name])

@@ -1,8 +1,8 @@
 """vCard 3.0 text for EWS contacts: a neutral `Card`, its deterministic rendering and parsing.
 
-What it does: `render(card)` builds vCard 3.0 text by hand (RFC 2426: CRLF line ends, TEXT
-escaping of backslash / comma / semicolon / newline, lines folded at 75 octets without splitting
-a UTF-8 character), properties in a fixed order, so the same Card always gives the same bytes.
+What it does: `render(card)` writes vCard 3.0 with the providers' one writer
+(bridge.providers.common.vcard: escaping, folding, the fixed property order), so the same Card
+always gives the same bytes.
 `parse(text)` reads a client's vCard 3.0 or 4.0 with vobject into a Card (4.0 `TEL;VALUE=uri`
 `tel:` numbers and `TYPE="work,voice"` lists included); unparsable text or a card without FN
 and N raises BadInput.
@@ -18,8 +18,7 @@ from typing import Any
 import vobject
 
 from bridge.errors import BadInput
-
-PRODID = "-//davbridge//davbridge//EN"
+from bridge.providers.common.vcard import VCardWriter
 
 
 @dataclass(frozen=True)
@@ -48,61 +47,39 @@ class Card:
 # ---- rendering -------------------------------------------------------------------------------
 
 
-def escape(value: str) -> str:
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-
-
-def fold(line: str) -> str:
-    """Fold one content line at 75 octets (RFC 2426 2.6), never inside a UTF-8 sequence."""
-    out: list[str] = []
-    current, size, limit = "", 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            out.append(current)
-            current, size, limit = " ", 1, 75
-        current += char
-        size += width
-    out.append(current)
-    return "\r\n".join(out)
+_TEL_ORDER = ("FAX", "CELL", "WORK", "HOME", "MAIN", "PAGER", "OTHER", "CAR", "ISDN")
 
 
 def render(card: Card) -> str:
-    lines = ["BEGIN:VCARD", "VERSION:3.0", f"PRODID:{PRODID}", f"UID:{escape(card.uid)}"]
-    lines.append(f"FN:{escape(card.fn)}")
-    n_parts = (card.family, card.given, card.middle, card.prefix, card.suffix)
-    lines.append("N:" + ";".join(escape(p) for p in n_parts))
+    out = VCardWriter(card.uid)
+    out.text("FN", card.fn)
+    out.name(card.family, card.given, card.middle, card.prefix, card.suffix)
     if card.nickname:
-        lines.append(f"NICKNAME:{escape(card.nickname)}")
+        out.text("NICKNAME", card.nickname)
     if card.org or card.department:
-        org = escape(card.org) + (f";{escape(card.department)}" if card.department else "")
-        lines.append(f"ORG:{org}")
+        out.org(card.org, card.department)
     if card.title:
-        lines.append(f"TITLE:{escape(card.title)}")
+        out.text("TITLE", card.title)
     for kind, address in card.emails:
-        types = "INTERNET" + (f",{kind}" if kind else "")
-        lines.append(f"EMAIL;TYPE={types}:{escape(address)}")
+        out.text("EMAIL", address, ("INTERNET", kind) if kind else ("INTERNET",))
     for tel_types, number in card.tels:
-        order = ("FAX", "CELL", "WORK", "HOME", "MAIN", "PAGER", "OTHER", "CAR", "ISDN")
-        ranked = sorted(tel_types, key=lambda t: (order.index(t) if t in order else 99, t))
-        params = f";TYPE={','.join(ranked)}" if ranked else ""
-        lines.append(f"TEL{params}:{escape(number)}")
+        ranked = sorted(
+            tel_types, key=lambda t: (_TEL_ORDER.index(t) if t in _TEL_ORDER else 99, t)
+        )
+        out.text("TEL", number, ranked)
     for kind, parts in card.adrs:
-        street, city, region, postal, country = (escape(p) for p in parts)
-        lines.append(f"ADR;TYPE={kind}:;;{street};{city};{region};{postal};{country}")
+        out.address(kind, parts)
     if card.bday:
-        lines.append(f"BDAY:{card.bday}")
+        out.raw("BDAY", card.bday)
     if card.note:
-        lines.append(f"NOTE:{escape(card.note)}")
+        out.text("NOTE", card.note)
     if card.url:
-        lines.append(f"URL:{card.url}")
+        out.raw("URL", card.url)
     if card.categories:
-        lines.append("CATEGORIES:" + ",".join(escape(c) for c in card.categories))
+        out.listed("CATEGORIES", card.categories)
     if card.rev:
-        lines.append(f"REV:{card.rev}")
-    lines.append("END:VCARD")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        out.raw("REV", card.rev)
+    return out.render()
 
 
 # ---- parsing ---------------------------------------------------------------------------------

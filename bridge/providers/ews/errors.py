@@ -1,7 +1,7 @@
 """exchangelib exceptions -> bridge.errors, and the back-off policy for EWS throttling.
 
 What it does: `translate` maps an exchangelib error to the bridge error tree (plain words, the
-EWS response code kept in `code`); `call` runs one EWS operation under a `Policy`, honouring the
+EWS response code kept in `code`); `call` runs one EWS operation under a `RetryPolicy` (bridge.providers.common.retry), honouring the
 `BackOffMilliseconds` of an `ErrorServerBusy` fault while the policy's budget lasts and raising
 ProviderBusy(retry_after) after that.
 What it must not do: retry anything but throttling/transient faults, or sleep without the
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import requests
@@ -34,23 +33,16 @@ from bridge.errors import (
     RemoteNotFound,
 )
 from bridge.plainwords import reason, scrub
+from bridge.providers.common.retry import RetryPolicy, TryAgain, run
 
 T = TypeVar("T")
 PROVIDER = "ews"
 DEFAULT_BACKOFF = 5.0  # seconds, when ErrorServerBusy carries no BackOffMilliseconds
 
 
-@dataclass(frozen=True)
-class Policy:
-    """How long one operation may wait for a busy server before giving up with ProviderBusy."""
-
-    max_wait: float  # total seconds of back-off per operation
-    max_single: float  # a single requested back-off longer than this is not waited for
-    attempts: int
-
-
-PULL_POLICY = Policy(max_wait=60.0, max_single=30.0, attempts=6)
-WRITE_POLICY = Policy(max_wait=3.0, max_single=2.0, attempts=2)
+# EWS "throttling": a BackOffMilliseconds longer than max_single_wait_s is not waited for.
+PULL_POLICY = RetryPolicy(max_attempts=6, max_total_wait_s=60.0, max_single_wait_s=30.0)
+WRITE_POLICY = RetryPolicy(max_attempts=2, max_total_wait_s=3.0, max_single_wait_s=2.0)
 
 
 def _code(error: BaseException) -> str:
@@ -115,27 +107,20 @@ _RETRYABLE = (ews.ErrorServerBusy, ews.ErrorInternalServerTransientError)
 
 
 def call(
-    operation: Callable[[], T], policy: Policy, sleep: Callable[[float], None] = time.sleep
+    operation: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep
 ) -> T:
     """Run `operation`; back off as Exchange asks within `policy`; translate errors."""
-    waited = 0.0
-    attempt = 0
-    while True:
-        attempt += 1
+
+    def attempt(_: int) -> T:
         try:
             return operation()
         except _RETRYABLE as error:
             back_off = getattr(error, "back_off", None)
             wait = float(back_off) if back_off else DEFAULT_BACKOFF
-            if (
-                attempt >= policy.attempts
-                or wait > policy.max_single
-                or waited + wait > policy.max_wait
-            ):
-                raise translate(error) from error
-            sleep(wait)
-            waited += wait
+            raise TryAgain(translate(error), wait) from error
         except BridgeError:
             raise
         except (ews.EWSError, requests.RequestException, OSError) as error:
             raise translate(error) from error
+
+    return run(attempt, policy, sleep)

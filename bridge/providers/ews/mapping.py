@@ -10,7 +10,8 @@ Implementation lives in mapping_read.py, mapping_write.py and mapping_recurrence
 
 from __future__ import annotations
 
-from bridge.providers.ews.mapping_read import PRODID, ews_to_ical
+from bridge.providers.common.zones import PRODID
+from bridge.providers.ews.mapping_read import ews_to_ical
 from bridge.providers.ews.mapping_write import EwsWrite, changed_fields, ical_to_ews
 
 __all__ = ["PRODID", "EwsWrite", "changed_fields", "ews_to_ical", "ical_to_ews"]

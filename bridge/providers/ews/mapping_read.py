@@ -22,20 +22,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from exchangelib.properties import HTMLBody
-from icalendar import Alarm, Calendar, Event, vCalAddress
+from icalendar import Alarm, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
-from bridge.ical.timezones import to_iana, tzinfo_for, vtimezone
+from bridge.ical.rendering import Rendering
+from bridge.ical.timezones import to_iana, tzinfo_for
+from bridge.providers.common.outlook_recurrence import pattern_to_rrule
+from bridge.providers.common.zones import (
+    NO_END_YEAR,
+    ZoneYears,
+    cal_address,
+    calendar_rendering,
+    new_vevent,
+)
 from bridge.providers.ews.mapping_recurrence import to_graph
-from bridge.providers.graph.mapping_recurrence import pattern_to_rrule
 
-PRODID = "-//davbridge//davbridge//EN"
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SENSITIVITY_TO_CLASS = {
     "Normal": "PUBLIC",
     "Personal": "PRIVATE",
@@ -58,7 +63,6 @@ RESPONSE_TO_PARTSTAT = {
     "Organizer": "ACCEPTED",
 }
 IMPORTANCE_TO_PRIORITY = {"High": 1, "Low": 9}
-_NO_END_YEAR = 2037
 
 
 def plain(value: dt.datetime) -> dt.datetime:
@@ -94,20 +98,6 @@ def local(value: dt.datetime, zone: str) -> dt.datetime:
     return plain(value).astimezone(tzinfo_for(zone))
 
 
-@dataclass
-class _Zones:
-    years: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def note(self, value: dt.date | None, last_year: int | None = None) -> None:
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            return
-        key = getattr(value.tzinfo, "key", None)
-        if not key or key == "UTC":
-            return
-        first, last = self.years.get(key, (value.year, value.year))
-        self.years[key] = (min(first, value.year), max(last, value.year, last_year or 0))
-
-
 def times(item: Any) -> tuple[dt.date | None, dt.date | None]:
     """DTSTART and (exclusive) DTEND of an item in its own zone(s)."""
     start, end = item.start, item.end
@@ -130,8 +120,13 @@ def series_start(item: Any) -> dt.date | None:
 
 def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
     """VCALENDAR text for one EWS item or series (see the module docstring)."""
+    return ews_rendering(master, exceptions).text
+
+
+def ews_rendering(master: Any, exceptions: Sequence[Any] = ()) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(master.uid or master.id or "")
-    zones = _Zones()
+    zones = ZoneYears()
     event = _vevent(master, uid, zones)
     require(event, "ews", str(master.id or ""))
     components = [event]
@@ -148,16 +143,7 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
             event.add("EXDATE", exdates)
         overrides = _overrides(master, exceptions, uid, start, zone, zones)
         components.extend(complete_overrides(overrides, "ews", str(master.id or "")))
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    for tzid in sorted(zones.years):
-        first, last = zones.years[tzid]
-        calendar.add_component(vtimezone(tzid, first, last))
-    for component in components:
-        calendar.add_component(component)
-    data: bytes = calendar.to_ical()  # icalendar's Component.to_ical has no return annotation
-    return data.decode("utf-8")
+    return calendar_rendering(components, zones)
 
 
 def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:
@@ -166,7 +152,7 @@ def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:
         return int(str(rng["endDate"])[:4])
     if rng.get("type") == "numbered":
         return start.year + 1 + int(rng.get("numberOfOccurrences") or 0) // 12
-    return max(_NO_END_YEAR, start.year + 1)
+    return max(NO_END_YEAR, start.year + 1)
 
 
 def recurrence_key(original: dt.datetime, start: dt.date, zone: str) -> dt.date:
@@ -192,7 +178,7 @@ def _sort_key(value: dt.date) -> dt.datetime:
 
 
 def _overrides(
-    master: Any, exceptions: Sequence[Any], uid: str, start: dt.date, zone: str, zones: _Zones
+    master: Any, exceptions: Sequence[Any], uid: str, start: dt.date, zone: str, zones: ZoneYears
 ) -> list[Event]:
     originals = {
         o.id: o.original_start
@@ -215,16 +201,10 @@ def _overrides(
     return [newest[key][2] for key in sorted(newest)]
 
 
-def _vevent(item: Any, uid: str, zones: _Zones) -> Event:
-    vevent = Event()
-    vevent.add("UID", uid)
+def _vevent(item: Any, uid: str, zones: ZoneYears) -> Event:
     modified = plain(item.last_modified_time) if item.last_modified_time else None
     created = plain(item.datetime_created) if item.datetime_created else None
-    vevent.add("DTSTAMP", modified or created or EPOCH)
-    if created:
-        vevent.add("CREATED", created)
-    if modified:
-        vevent.add("LAST-MODIFIED", modified)
+    vevent = new_vevent(uid, created, modified)
     start, end = times(item)
     if start is not None:
         vevent.add("DTSTART", start)
@@ -274,13 +254,9 @@ def _description(body: Any) -> str:
 
 
 def _address(mailbox: Any) -> vCalAddress | None:
-    email = str(getattr(mailbox, "email_address", None) or "").strip()
-    if not email:
-        return None
-    address = vCalAddress(f"mailto:{email}")
-    if getattr(mailbox, "name", None):
-        address.params["CN"] = str(mailbox.name)
-    return address
+    return cal_address(
+        str(getattr(mailbox, "email_address", None) or ""), getattr(mailbox, "name", None)
+    )
 
 
 def _people(vevent: Event, item: Any) -> None:

@@ -3,7 +3,7 @@
 What it does: EWS `Recurrence` (DailyRecurrence, WeeklyRecurrence, Absolute/RelativeMonthly,
 Absolute/RelativeYearly + NoEnd/EndDate/Numbered boundary) and Graph's `patternedRecurrence`
 are the same Exchange data model, so RRULE conversion and validation are reused from
-bridge.providers.graph.mapping_recurrence: this module only converts between the two object
+bridge.providers.common.outlook_recurrence: this module only converts between the two object
 shapes (and refuses, with BadInput, the one difference: EWS yearly patterns have no interval).
 What it must not do: I/O, or accept a pattern EWS cannot store.
 

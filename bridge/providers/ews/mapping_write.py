@@ -28,10 +28,10 @@ from exchangelib.properties import Attendee, Body, Mailbox
 
 from bridge.errors import BadInput
 from bridge.ical.timezones import to_windows
+from bridge.providers.common.outlook_time import parse_wall
+from bridge.providers.common.outlook_write import ical_to_graph
 from bridge.providers.ews.mapping_read import _description, times
 from bridge.providers.ews.mapping_recurrence import from_graph, to_graph
-from bridge.providers.graph.mapping_common import parse_wall
-from bridge.providers.graph.mapping_write import ical_to_graph
 
 SENSITIVITY = {
     "normal": "Normal",
@@ -53,12 +53,8 @@ ATTENDEE_FIELDS = ("required_attendees", "optional_attendees", "resources")
 
 @dataclass(frozen=True)
 class EwsWrite:
-    """What a client PUT asks Exchange to hold.
-
-    `overrides` maps each RECURRENCE-ID (aware UTC; all-day: midnight UTC of the date) to the
-    field values of that occurrence; `exdates` are the original starts (same convention) of
-    occurrences the client cancelled.
-    """
+    """What a client PUT asks Exchange to hold: as GraphWrite (common/outlook_write.py), with
+    exchangelib field values where GraphWrite has Graph bodies."""
 
     uid: str
     master: Mapping[str, Any]

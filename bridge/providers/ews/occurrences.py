@@ -20,7 +20,8 @@ from exchangelib.ewsdatetime import EWSDateTime
 from exchangelib.items import SEND_TO_NONE
 
 from bridge.errors import RemoteNotFound
-from bridge.providers.ews.errors import WRITE_POLICY, Policy
+from bridge.providers.common.retry import RetryPolicy
+from bridge.providers.ews.errors import WRITE_POLICY
 from bridge.providers.ews.mapping import EwsWrite, changed_fields
 from bridge.providers.ews.mapping_read import day_of, item_zone, plain
 
@@ -32,7 +33,7 @@ _OCCURRENCE_TYPES = ("Occurrence", "Exception")
 class OccurrenceWrites:
     """Mixin of EwsCalendarProvider: needs its `_call` and `_one`."""
 
-    def _call(self, operation: Callable[[], T], policy: Policy) -> T:
+    def _call(self, operation: Callable[[], T], policy: RetryPolicy) -> T:
         raise NotImplementedError
 
     def _one(self, item_id: str, folder: Any) -> Any:

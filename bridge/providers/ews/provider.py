@@ -28,13 +28,11 @@ This module must not touch the store or the sync engine and must not enrich even
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from exchangelib import Account, CalendarItem
+from exchangelib import CalendarItem
 from exchangelib.ewsdatetime import EWSDateTime
 from exchangelib.folders import Calendar
 from exchangelib.items import (
@@ -47,7 +45,6 @@ from exchangelib.properties import RecurringMasterItemId
 
 from bridge.errors import (
     BridgeError,
-    CursorExpired,
     IncompleteItem,
     PreconditionFailed,
     ProviderConflict,
@@ -56,19 +53,20 @@ from bridge.errors import (
 from bridge.ical import overlay
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.common.retry import RetryPolicy
+from bridge.providers.common.versions import decode_versions, encode_versions
 from bridge.providers.ews import overlay_field
-from bridge.providers.ews.account import EwsConfig, connect
-from bridge.providers.ews.collections import EwsCalendarFolders
-from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY, Policy, call, translate
+from bridge.providers.ews.collections import EwsCalendarFolders, hierarchy_lock
+from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
+from bridge.providers.ews.mailbox import EwsMailbox
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
-from bridge.providers.ews.mapping_read import plain
+from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
-from bridge.providers.ews.sync import SyncCursor, sync_changes
+from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_CHANGES = 512  # SyncFolderItems MaxChangesReturned upper bound (syncfolderitems-operation)
 FIELDS = (
     "subject",
     "body",
@@ -103,147 +101,65 @@ FIELDS = (
 _OCCURRENCE_TYPES = ("Occurrence", "Exception")
 
 
-def _parse_version(version: str | None) -> dict[str, str]:
-    try:
-        raw = json.loads(version) if version else {}
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-
-
-def _in_window(ical: str, window: SyncWindow) -> bool:
-    start, end = enclosing_range(ical)
+def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
+    """Whether the item has an occurrence in the window: the mapping's range when it gave one
+    (no parse), else the range of the text."""
+    start, end = item.span if item.span is not None else enclosing_range(item.ical)
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
-class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
+class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
     """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.EWS
+    FOLDER_WORD = "calendar folder"
+    ITEM_TYPE = CalendarItem
+    ITEM_FIELDS = FIELDS
 
-    def __init__(
-        self,
-        config: EwsConfig,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        account: Account | None = None,
-        max_changes: int = MAX_CHANGES,
-    ) -> None:
-        self._config = config
-        self._sleep = sleep
-        self._account = account
-        self._folders: dict[str, Any] = {}
-        self._max_changes = max_changes
-        self.request_count = 0
-
-    # --- plumbing ------------------------------------------------------------------------------
-    @property
-    def account(self) -> Account:
-        if self._account is None:
-            self._account = connect(self._config)
-        return self._account
-
-    def _call(self, operation: Callable[[], T], policy: Policy) -> T:
-        self.request_count += 1
-        return call(operation, policy, self._sleep)
-
-    def _folder(self, calendar_id: str) -> Any:
-        if calendar_id not in self._folders:
-            self.list_calendars()
-        if calendar_id not in self._folders:
-            raise RemoteNotFound("ews", f"calendar folder {calendar_id} does not exist", None, 404)
-        return self._folders[calendar_id]
-
-    def _get(self, ids: Sequence[Any], folder: Any, policy: Policy) -> list[Any]:
-        """GetItem for `ids` (ItemId tuples or BaseItemId objects); missing ones are left out."""
-        if not ids:
-            return []
-        wanted = [(i, None) if isinstance(i, str) else i for i in ids]
-        results = self._call(
-            lambda: list(self.account.fetch(ids=wanted, folder=folder, only_fields=FIELDS)),
-            policy,
-        )
-        items = []
-        for result in results:
-            if isinstance(result, Exception):
-                error = translate(result)
-                if isinstance(error, RemoteNotFound):
-                    continue
-                raise error
-            if not isinstance(result, CalendarItem):  # a message filed in a calendar folder
-                log.info("skipped a non-calendar %s item", type(result).__name__)
-                continue
-            items.append(result)
-        return items
+    def _list_folders(self) -> None:
+        self.list_calendars()
 
     # --- C1 ------------------------------------------------------------------------------------
-    @property
-    def account_email(self) -> str:
-        return self._config.email
-
     def list_calendars(self) -> list[CalendarInfo]:
-        # exchangelib caches the folder hierarchy for the Account's lifetime; without clearing
-        # it a calendar made in Outlook would appear only after a restart (C1, issue 11).
-        self._call(lambda: self.account.root.clear_cache(), PULL_POLICY)
-        default = self._call(lambda: self.account.calendar, PULL_POLICY)
-        below = self._call(lambda: list(default.walk()), PULL_POLICY)
-        folders = [default] + [
-            f
-            for f in below
-            if isinstance(f, Calendar) or getattr(f, "folder_class", None) == "IPF.Appointment"
-        ]
-        result = []
-        for folder in folders:
-            self._folders[str(folder.id)] = folder
-            rights = getattr(folder, "effective_rights", None)
-            read_only = rights is not None and not (rights.create_contents or rights.modify)
-            result.append(
-                CalendarInfo(
-                    remote_id=str(folder.id),
-                    display_name=str(folder.name or "Calendar"),
-                    read_only=bool(read_only),
-                    owner_email=self._config.email,
-                    is_default=folder is default,
+        with hierarchy_lock(self.account):
+            # exchangelib caches the folder hierarchy for the Account's lifetime; without clearing
+            # it a calendar made in Outlook would appear only after a restart (C1, issue 11).
+            self._call(lambda: self.account.root.clear_cache(), PULL_POLICY)
+            default = self._call(lambda: self.account.calendar, PULL_POLICY)
+            below = self._call(lambda: list(default.walk()), PULL_POLICY)
+            folders = [default] + [
+                f
+                for f in below
+                if isinstance(f, Calendar) or getattr(f, "folder_class", None) == "IPF.Appointment"
+            ]
+            result = []
+            for folder in folders:
+                self._folders[str(folder.id)] = folder
+                rights = getattr(folder, "effective_rights", None)
+                read_only = rights is not None and not (rights.create_contents or rights.modify)
+                result.append(
+                    CalendarInfo(
+                        remote_id=str(folder.id),
+                        display_name=str(folder.name or "Calendar"),
+                        read_only=bool(read_only),
+                        owner_email=self._config.email,
+                        is_default=folder is default,
+                    )
                 )
-            )
-        return result
+            return result
 
     # --- C6 ------------------------------------------------------------------------------------
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first_count = self.request_count
         folder = self._folder(calendar_id)
-        state = SyncCursor.decode(cursor)
-        changes: tuple[list[str], list[str], str] | None = None
-        if state is not None and state.close_to(window):
-            try:
-                changes = self._sync_round(folder, state.state)
-                window = state.window
-            except CursorExpired:
-                # ErrorInvalidSyncStateData: start over ("Handling synchronization-related
-                # errors in EWS in Exchange").
-                log.info("ews sync state invalid for calendar %s: full round", calendar_id)
-        reset = changes is None
-        if changes is None:
-            changes = self._sync_round(folder, None)
-        upserts, deleted, sync_state = changes
-        items, removed = self._resolve(folder, upserts, deleted, window, reset)
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=SyncCursor(sync_state, window).encode(),
-            reset=reset,
-            requests=self.request_count - first_count,
-        )
-
-    def _sync_round(self, folder: Any, state: str | None) -> tuple[list[str], list[str], str]:
-        """All SyncFolderItems rounds until IncludesLastItemInRange; nothing applied before."""
-        return sync_changes(
-            self.account,
-            folder,
-            state,
-            self._max_changes,
-            lambda op: self._call(op, PULL_POLICY),
-            translate,
+        # ErrorInvalidSyncStateData: start over ("Handling synchronization-related errors in
+        # EWS in Exchange"); the state keeps the window it was started with.
+        done = self._changes(folder, CURSORS.decode(cursor), window, CalendarItem)
+        (upserts, deleted, sync_state), window = done.value, done.window or window
+        items, removed = self._resolve(folder, upserts, deleted, window, done.reset)
+        requests = self.request_count - first_count
+        return CURSORS.result(
+            items, removed, sync_state, window=window, reset=done.reset, requests=requests
         )
 
     def _resolve(
@@ -261,14 +177,14 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         masters = self._masters(fetched, folder, PULL_POLICY)
         items: list[RemoteItem] = []
         for item in self._items(masters, folder, PULL_POLICY):
-            if _in_window(item.ical, window):
+            if _in_window(item, window):
                 removed.pop(item.remote_id, None)
                 items.append(item)
             elif not reset:
                 removed[item.remote_id] = None  # moved out of the window
         return items, [r for r in removed if r not in {i.remote_id for i in items}]
 
-    def _masters(self, fetched: Iterable[Any], folder: Any, policy: Policy) -> list[Any]:
+    def _masters(self, fetched: Iterable[Any], folder: Any, policy: RetryPolicy) -> list[Any]:
         """Singles and masters; occurrences/exceptions are replaced by their master."""
         result: dict[str, Any] = {}
         occurrences = []
@@ -281,7 +197,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
             result.setdefault(str(master.id), master)
         return list(result.values())
 
-    def _items(self, masters: Sequence[Any], folder: Any, policy: Policy) -> list[RemoteItem]:
+    def _items(self, masters: Sequence[Any], folder: Any, policy: RetryPolicy) -> list[RemoteItem]:
         exception_ids = [
             str(o.id) for m in masters for o in (m.modified_occurrences or []) if o.id is not None
         ]
@@ -303,19 +219,21 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
     def _item(master: Any, own: Sequence[Any]) -> RemoteItem:
         versions = {str(master.id): str(master.changekey)}
         versions.update({str(e.id): str(e.changekey) for e in own})
-        text, client_uid = overlay.apply(ews_to_ical(master, own), overlay_field.stored(master))
+        rendered = ews_rendering(master, own)
+        text, client_uid = overlay.apply(rendered.text, overlay_field.stored(master))
         return RemoteItem(
             remote_id=str(master.id),
-            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            version=encode_versions(versions),
             uid=client_uid or str(master.uid or master.id),
             ical=text,
             member_ids=tuple(sorted(str(e.id) for e in own)),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
         return self._fetch(calendar_id, remote_id, PULL_POLICY)
 
-    def _fetch(self, calendar_id: str, remote_id: str, policy: Policy) -> RemoteItem | None:
+    def _fetch(self, calendar_id: str, remote_id: str, policy: RetryPolicy) -> RemoteItem | None:
         folder = self._folder(calendar_id)
         masters = self._masters(self._get([remote_id], folder, policy), folder, policy)
         items = self._items(masters, folder, policy)
@@ -393,7 +311,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         folder = self._folder(calendar_id)
         current = self._one(remote_id, folder)
         if version is not None:
-            expected = _parse_version(version).get(remote_id)
+            expected = decode_versions(version).get(remote_id)
             if expected is None or expected != str(current.changekey):
                 raise PreconditionFailed(
                     "ews",
@@ -430,7 +348,7 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
         except RemoteNotFound:
             return  # already gone: the client's intent holds
         if version is not None:
-            expected = _parse_version(version).get(remote_id)
+            expected = decode_versions(version).get(remote_id)
             if expected and expected != str(current.changekey):
                 raise PreconditionFailed(
                     "ews",
@@ -476,4 +394,9 @@ class EwsCalendarProvider(OccurrenceWrites, EwsCalendarFolders):
                 ),
                 WRITE_POLICY,
             )
+            # Exchange stamped a new LastModifiedTime (DTSTAMP/LAST-MODIFIED): hand back the
+            # copy a pull will serve, not the one read before this save.
+            master = self._masters(
+                self._get([item_id], folder, WRITE_POLICY), folder, WRITE_POLICY
+            )[0]
         return self._item(master, own)

@@ -1,7 +1,7 @@
 """The SyncFolderItems cursor and a SyncFolderItems service that reports errors correctly.
 
-What it does: `SyncCursor` is what PullResult.cursor holds for EWS (JSON {"state": SyncState,
-"window": [start, end]}); `SyncFolderItemsService` is exchangelib's SyncFolderItems with one
+What it does: the pull cursor holds the SyncState (bridge.providers.common.cursor, key
+"state"); `SyncFolderItemsService` is exchangelib's SyncFolderItems with one
 fix: exchangelib reads <m:SyncState> before looking at ResponseClass, and an error message
 (ErrorInvalidSyncStateData, "Handling synchronization-related errors in EWS in Exchange") has
 no SyncState, so the error is raised first.
@@ -10,10 +10,7 @@ What it must not do: I/O of its own, or interpret sync changes (provider.py does
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from exchangelib.items import ID_ONLY, CalendarItem
@@ -21,14 +18,9 @@ from exchangelib.services import SyncFolderItems
 from exchangelib.services.sync_folder_hierarchy import SyncFolder
 
 from bridge.errors import CursorExpired
-from bridge.model import SyncWindow
+from bridge.providers.common.cursor import CursorCodec
 
-# The sync window moves by a day each day; a cursor keeps its window until it is this far off.
-WINDOW_TOLERANCE = dt.timedelta(days=7)
-
-
-def _iso_z(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+CURSORS = CursorCodec("state")
 
 
 class SyncFolderItemsService(SyncFolderItems):  # type: ignore[misc]  # exchangelib ships no type information
@@ -39,35 +31,6 @@ class SyncFolderItemsService(SyncFolderItems):  # type: ignore[misc]  # exchange
         if message.get("ResponseClass") == "Error":
             return super(SyncFolder, self)._get_element_container(message=message, name=name)
         return super()._get_element_container(message=message, name=name)
-
-
-@dataclass(frozen=True)
-class SyncCursor:
-    state: str
-    window: SyncWindow
-
-    def encode(self) -> str:
-        window = [_iso_z(self.window.start), _iso_z(self.window.end)]
-        return json.dumps({"state": self.state, "window": window}, sort_keys=True)
-
-    @staticmethod
-    def decode(text: str | None) -> SyncCursor | None:
-        if not text:
-            return None
-        try:
-            raw = json.loads(text)
-            start = dt.datetime.fromisoformat(str(raw["window"][0]).replace("Z", "+00:00"))
-            end = dt.datetime.fromisoformat(str(raw["window"][1]).replace("Z", "+00:00"))
-            state = str(raw["state"])
-        except (ValueError, KeyError, IndexError, TypeError):
-            return None  # unknown cursor format: a full round repairs it
-        return SyncCursor(state, SyncWindow(start, end)) if state else None
-
-    def close_to(self, window: SyncWindow) -> bool:
-        return (
-            abs(self.window.start - window.start) <= WINDOW_TOLERANCE
-            and abs(self.window.end - window.end) <= WINDOW_TOLERANCE
-        )
 
 
 MAX_ROUNDS = 10_000

@@ -122,6 +122,7 @@ class GoogleAuth:
         config: GoogleAppConfig,
         token_blob: str | None,
         on_change: Callable[[str], None],
+        *,
         scopes: Sequence[str] | None = None,
     ) -> None:
         self._config = config

@@ -15,7 +15,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import google_auth_httplib2
@@ -25,16 +24,19 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from bridge.errors import (
-    AuthExpired,
-    CursorExpired,
-    PreconditionFailed,
     ProviderBusy,
     ProviderError,
-    ProviderRefused,
-    ReadOnly,
     RemoteNotFound,
 )
 from bridge.plainwords import unreachable
+from bridge.providers.common.http_errors import http_error
+from bridge.providers.common.retry import (
+    RetryPolicy,
+    TryAgain,
+    backoff,
+    parse_retry_after,
+    run,
+)
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth, make_http, refresh_error
 
 PROVIDER = "google"
@@ -44,19 +46,7 @@ _RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _SYNC_GONE_REASONS = frozenset({"fullSyncRequired", "updatedMinTooLongAgo"})
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _MAX_BACKOFF_S = 32.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one logical call may keep retrying transient failures."""
-
-    max_attempts: int
-    max_total_wait_s: float
-
-
-# Background pulls are patient; writes sit on a DAV client's request path and answer fast.
-PULL_POLICY = RetryPolicy(max_attempts=5, max_total_wait_s=60.0)
-WRITE_POLICY = RetryPolicy(max_attempts=2, max_total_wait_s=3.0)
+_DEFAULT_REASONS = {412: "conditionNotMet"}
 
 
 def _envelope(exc: HttpError) -> tuple[str | None, str]:
@@ -76,11 +66,7 @@ def _envelope(exc: HttpError) -> tuple[str | None, str]:
 
 
 def _retry_after(exc: HttpError) -> float | None:
-    value = exc.resp.get("retry-after") if exc.resp is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    return parse_retry_after(exc.resp.get("retry-after")) if exc.resp is not None else None
 
 
 def is_retryable(status: int, reason: str | None) -> bool:
@@ -91,26 +77,18 @@ def error_for(exc: HttpError, wait: float = 5.0) -> ProviderError:
     """The bridge error for a Google API error response."""
     status = int(exc.resp.status)
     reason, message = _envelope(exc)
-    if status == 401:
-        return AuthExpired(PROVIDER, message, reason, status)
-    if is_retryable(status, reason):
+    if is_retryable(status, reason):  # 403 rateLimitExceeded too
         return ProviderBusy(PROVIDER, message, wait, reason, status)
-    if status == 403:
-        # forbidden / insufficientPermissions / requiredAccessLevel: the calendar is not writable.
-        return ReadOnly(PROVIDER, message, reason, status)
-    if status == 404:
+    if status == 410 and reason == "deleted":
         return RemoteNotFound(PROVIDER, message, reason, status)
-    if status == 410:
-        if reason == "deleted":
-            return RemoteNotFound(PROVIDER, message, reason, status)
-        return CursorExpired(PROVIDER, message, reason, status)
-    if status == 412:
-        return PreconditionFailed(PROVIDER, message, reason or "conditionNotMet", status)
-    return ProviderRefused(PROVIDER, message, reason, status)
+    # 403 forbidden / insufficientPermissions / requiredAccessLevel: the calendar is not writable.
+    return http_error(PROVIDER, status, message, reason or _DEFAULT_REASONS.get(status), wait)
 
 
 class CalendarClient:
     """One connection's Calendar v3 service with retries and error mapping."""
+
+    API = ("calendar", "v3")  # the discovery document (name, version) the service is built from
 
     def __init__(
         self,
@@ -133,14 +111,17 @@ class CalendarClient:
                     self._auth.credentials(), http=make_http(self._config)
                 )
                 self._service = build(
-                    "calendar",
-                    "v3",
+                    *self.API,
                     static_discovery=True,
-                    client_options={"api_endpoint": self._config.calendar_api_base},
+                    client_options={"api_endpoint": self.endpoint()},
                     http=http,
                     cache_discovery=False,
                 )
             return self._service
+
+    def endpoint(self) -> str:
+        """The API root the service calls (and the one an unreachable error names)."""
+        return self._config.calendar_api_base
 
     def execute(
         self,
@@ -149,10 +130,8 @@ class CalendarClient:
         if_match: str | None = None,
     ) -> Any:
         """Build the request with `make(service)` and execute it (rebuilt on each attempt)."""
-        waited = 0.0
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt(number: int) -> Any:
             with self._lock:
                 request = make(self.service)
                 if if_match:
@@ -160,32 +139,25 @@ class CalendarClient:
                     request.headers["If-Match"] = if_match
                 self.request_count += 1
                 try:
+                    # The library's own retry stays off (num_retries=0): it ignores Retry-After
+                    # and has no budget; bridge.providers.common.retry says more.
                     return request.execute(num_retries=0)
                 except HttpError as exc:
                     status = int(exc.resp.status)
-                    reason, message = _envelope(exc)
+                    reason, _ = _envelope(exc)
                     if not is_retryable(status, reason):
                         raise error_for(exc) from exc
                     hinted = _retry_after(exc)
-                    wait = hinted if hinted is not None else self._backoff(attempt)
-                    failure: Exception = error_for(exc, wait)
+                    wait = hinted if hinted is not None else backoff(number, _MAX_BACKOFF_S)
+                    raise TryAgain(error_for(exc, wait), wait) from exc
                 except (gexc.RefreshError, gexc.TransportError) as exc:
                     raise refresh_error(exc) from exc
                 except (OSError, httplib2.HttpLib2Error) as exc:
-                    wait = self._backoff(attempt)
-                    failure = ProviderBusy(
-                        PROVIDER, unreachable(self._config.calendar_api_base, exc), wait
-                    )
-            if attempt >= policy.max_attempts or waited + wait > policy.max_total_wait_s:
-                raise failure
-            self._sleep(wait)
-            waited += wait
+                    wait = backoff(number, _MAX_BACKOFF_S)
+                    where = unreachable(self.endpoint(), exc)
+                    raise TryAgain(ProviderBusy(PROVIDER, where, wait), wait) from exc
 
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        """1, 2, 4 … seconds, capped (Google "exponential backoff"). No jitter: one connection
-        runs one request at a time, so there is no herd to spread."""
-        return min(_MAX_BACKOFF_S, float(2 ** (attempt - 1)))
+        return run(attempt, policy, self._sleep)
 
     def list_all(
         self, make: Callable[[Any, str | None], Any], policy: RetryPolicy

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.model import AddressBookInfo, CalendarInfo, CollectionChange
-from bridge.providers.google.client import WRITE_POLICY, CalendarClient
+from bridge.providers.common.retry import WRITE_POLICY
+from bridge.providers.google.client import CalendarClient
 from bridge.providers.google.contacts_client import PeopleClient
 
 

@@ -19,17 +19,17 @@ deletes the contact. This module must not touch the store or the sync engine.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.common.cursor import CursorCodec, resume
+from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
-from bridge.providers.google.client import PULL_POLICY, WRITE_POLICY
 from bridge.providers.google.collections import GoogleContactGroups
 from bridge.providers.google.contacts_client import PeopleClient
 from bridge.providers.google.contacts_mapping import (
@@ -47,6 +47,7 @@ from bridge.providers.google.contacts_mapping import (
 from bridge.providers.google.contacts_vcard import parse, render
 
 log = logging.getLogger(__name__)
+_CURSORS = CursorCodec("sync")
 MY_CONTACTS = "contactGroups/myContacts"
 PERSON_FIELDS = (
     "names,nicknames,organizations,emailAddresses,phoneNumbers,addresses,birthdays,"
@@ -104,18 +105,14 @@ class GoogleContactsProvider(GoogleContactGroups):
     # --- K2 -------------------------------------------------------------------------------------
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         first = self._client.request_count
-        sync = _sync_of(cursor)
-        people: list[dict[str, Any]] | None = None
-        token = ""
-        if sync:
-            try:
-                people, token = self._listing(sync)
-            except CursorExpired:
-                log.info("google contacts sync token expired: full listing")
-                people = None
-        reset = people is None
-        if people is None:
-            people, token = self._listing(None)
+        done = resume(
+            _CURSORS.decode(cursor),
+            None,
+            self._listing,
+            lambda: self._listing(None),
+            "google contacts",
+        )
+        (people, token), reset = done.value, done.reset
         items: list[RemoteItem] = []
         removed: list[str] = []
         for person in people:
@@ -125,13 +122,8 @@ class GoogleContactsProvider(GoogleContactGroups):
                     removed.append(rn)
                 continue
             items.append(self._item(person))
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=json.dumps({"sync": token}),
-            reset=reset,
-            requests=self._client.request_count - first,
-        )
+        requests = self._client.request_count - first
+        return _CURSORS.result(items, removed, token, reset=reset, requests=requests)
 
     def _listing(self, sync: str | None) -> tuple[list[dict[str, Any]], str]:
         """Every page of one connections.list round; nothing returned before the last page."""
@@ -324,17 +316,6 @@ class GoogleContactsProvider(GoogleContactGroups):
         if (resp or {}).get("notFoundResourceNames"):
             missing = resp["notFoundResourceNames"]
             raise RemoteNotFound("google", f"contact not found: {missing}", "notFound", 200)
-
-
-def _sync_of(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        raw = json.loads(cursor)
-    except ValueError:
-        return None
-    value = raw.get("sync") if isinstance(raw, dict) else None
-    return str(value) if value else None
 
 
 def _groups_call(token: str | None) -> Callable[[Any], Any]:

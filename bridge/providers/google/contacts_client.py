@@ -12,13 +12,10 @@ What it must not do: know about vCards or address books, or log tokens.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
-import google_auth_httplib2
 import httplib2
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from bridge.errors import (
@@ -29,8 +26,9 @@ from bridge.errors import (
     RemoteNotFound,
 )
 from bridge.plainwords import unreachable
-from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth, make_http
-from bridge.providers.google.client import CalendarClient, RetryPolicy
+from bridge.providers.common.retry import RetryPolicy
+from bridge.providers.google.auth import make_http
+from bridge.providers.google.client import CalendarClient
 
 PROVIDER = "google"
 EXPIRED_SYNC_TOKEN = "EXPIRED_SYNC_TOKEN"  # noqa: S105 (an error reason)
@@ -57,31 +55,10 @@ def _details(exc: BaseException | None) -> tuple[set[str], str]:
 class PeopleClient(CalendarClient):
     """One connection's People v1 service with retries and error mapping."""
 
-    def __init__(
-        self,
-        auth: GoogleAuth,
-        config: GoogleAppConfig,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(auth, config, sleep=sleep)
-        self._people_config = config
+    API = ("people", "v1")
 
-    @property
-    def service(self) -> Any:
-        with self._lock:
-            if self._service is None:
-                http = google_auth_httplib2.AuthorizedHttp(
-                    self._auth.credentials(), http=make_http(self._people_config)
-                )
-                self._service = build(
-                    "people",
-                    "v1",
-                    static_discovery=True,
-                    client_options={"api_endpoint": self._people_config.people_api_base},
-                    http=http,
-                    cache_discovery=False,
-                )
-            return self._service
+    def endpoint(self) -> str:
+        return self._config.people_api_base
 
     def call(self, make: Callable[[Any], Any], policy: RetryPolicy) -> Any:
         """`execute` with the People API's 400 FAILED_PRECONDITION answers told apart."""
@@ -99,7 +76,7 @@ class PeopleClient(CalendarClient):
         """Photo bytes (photo URLs are public, as googleusercontent.com serves them)."""
         self.request_count += 1
         try:
-            resp, content = make_http(self._people_config).request(url, "GET")
+            resp, content = make_http(self._config).request(url, "GET")
         except (OSError, httplib2.HttpLib2Error) as exc:
             raise ProviderBusy(PROVIDER, unreachable(url, exc), 5.0) from exc
         if resp.status == 404:

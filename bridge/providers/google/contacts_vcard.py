@@ -1,8 +1,9 @@
 """vCard 3.0 for Google contacts: the `Card` value, its deterministic text, and client vCard parsing.
 
 What it does: renders a `Card` as vCard 3.0 with the davbridge conventions (VERSION, PRODID,
-UID, FN always, N, NICKNAME, ORG, TITLE, EMAIL/TEL/ADR with TYPE, BDAY, NOTE, URL, PHOTO as
-base64, REV; CRLF; folded at 75 octets without splitting UTF-8 sequences), and parses a
+UID, FN always, N, NICKNAME, ORG, TITLE, EMAIL/TEL/ADR with TYPE, BDAY, NOTE, URL, CATEGORIES,
+PHOTO as base64, REV) through the providers' one writer (bridge.providers.common.vcard), and
+parses a
 client's vCard 3.0 or 4.0 (vobject) into a `Card` — raising BadInput for an unparsable card or
 one without FN and N. TYPE parameters are normalised to the convention's spellings so a
 re-sent card compares equal to the one we rendered.
@@ -20,8 +21,8 @@ from typing import Any
 import vobject
 
 from bridge.errors import BadInput
+from bridge.providers.common.vcard import VCardWriter
 
-PRODID = "-//davbridge//davbridge//EN"
 # ADR components: (TYPE, pobox, extended, street, city, region, postal code, country)
 Adr = tuple[str, str, str, str, str, str, str, str]
 Name = tuple[str, str, str, str, str]  # family, given, middle, prefix, suffix
@@ -50,31 +51,6 @@ class Card:
 
 
 # ---- rendering -----------------------------------------------------------------------------
-def escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\n")
-        .replace("\n", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """RFC 6350/2425 folding: at most 75 octets per physical line, UTF-8 sequences kept whole."""
-    out: list[str] = []
-    current, size, limit = "", 0, 75
-    for ch in line:
-        width = len(ch.encode("utf-8"))
-        if size + width > limit:
-            out.append(current)
-            current, size, limit = " ", 1, 75
-        current += ch
-        size += width
-    out.append(current)
-    return "\r\n".join(out)
-
-
 def _bday(value: Bday) -> str:
     year, month, day = value
     return f"{year:04d}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
@@ -89,34 +65,34 @@ def photo_type(data: bytes) -> str:
 
 
 def render(card: Card) -> str:
-    lines = ["BEGIN:VCARD", "VERSION:3.0", f"PRODID:{PRODID}", f"UID:{escape(card.uid)}"]
-    lines.append(f"FN:{escape(card.fn)}")
-    lines.append("N:" + ";".join(escape(p) for p in card.n))
+    out = VCardWriter(card.uid)
+    out.text("FN", card.fn)
+    out.name(*card.n)
     if card.nicknames:
-        lines.append("NICKNAME:" + ",".join(escape(n) for n in card.nicknames))
+        out.listed("NICKNAME", card.nicknames)
     if any(card.org):
-        company, dept = card.org
-        lines.append(f"ORG:{escape(company)}" + (f";{escape(dept)}" if dept else ""))
+        out.org(*card.org)
     if card.title:
-        lines.append(f"TITLE:{escape(card.title)}")
-    lines += [f"EMAIL;TYPE=INTERNET,{kind}:{escape(value)}" for value, kind in card.emails]
-    lines += [f"TEL;TYPE={kind}:{escape(value)}" for value, kind in card.tels]
+        out.text("TITLE", card.title)
+    for value, kind in card.emails:
+        out.text("EMAIL", value, ("INTERNET", kind))
+    for value, kind in card.tels:
+        out.text("TEL", value, kind.split(","))
     for adr in card.adrs:
-        lines.append(f"ADR;TYPE={adr[0]}:" + ";".join(escape(p) for p in adr[1:]))
+        out.address(adr[0], adr[1:])
     if card.bday:
-        lines.append(f"BDAY:{_bday(card.bday)}")
+        out.raw("BDAY", _bday(card.bday))
     if card.note:
-        lines.append(f"NOTE:{escape(card.note)}")
-    lines += [f"URL:{escape(u)}" for u in card.urls]
+        out.text("NOTE", card.note)
+    for url in card.urls:
+        out.raw("URL", url)
     if card.categories:
-        lines.append("CATEGORIES:" + ",".join(escape(c) for c in card.categories))
+        out.listed("CATEGORIES", card.categories)
     if card.photo:
-        data = base64.b64encode(card.photo).decode("ascii")
-        lines.append(f"PHOTO;ENCODING=b;TYPE={photo_type(card.photo)}:{data}")
+        out.photo(card.photo, photo_type(card.photo))
     if card.rev:
-        lines.append(f"REV:{card.rev}")
-    lines.append("END:VCARD")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        out.raw("REV", card.rev)
+    return out.render()
 
 
 # ---- parsing ---------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ mapping_write.py, mapping_diff.py, mapping_common.py (one job each).
 
 from __future__ import annotations
 
+from bridge.providers.common.zones import PRODID
 from bridge.providers.google.mapping_diff import google_body_diff
-from bridge.providers.google.mapping_read import PRODID, google_to_ical
+from bridge.providers.google.mapping_read import google_to_ical
 from bridge.providers.google.mapping_write import GoogleWrite, ical_to_google
 
 __all__ = ["PRODID", "GoogleWrite", "google_body_diff", "google_to_ical", "ical_to_google"]

@@ -16,8 +16,6 @@ from typing import Any
 
 from bridge.ical.timezones import to_iana, tzinfo_for
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
 
 def parse_rfc3339(value: Any) -> dt.datetime | None:
     """An RFC 3339 timestamp ("2011-06-03T10:00:00.000-07:00", "…Z") as aware UTC, seconds."""

@@ -19,17 +19,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from icalendar import Alarm, Calendar, Event, vCalAddress
+from icalendar import Alarm, Event, vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
-from bridge.ical.timezones import vtimezone
+from bridge.ical.rendering import Rendering
 from bridge.model import SyncWindow
+from bridge.providers.common.zones import (
+    ZoneYears,
+    cal_address,
+    calendar_rendering,
+    last_year,
+    new_vevent,
+)
 from bridge.providers.google.mapping_common import (
-    EPOCH,
     as_utc,
     event_zone,
     instance_key,
@@ -38,10 +43,9 @@ from bridge.providers.google.mapping_common import (
     zone_of,
 )
 from bridge.providers.google.mapping_conference import add_conference
-from bridge.providers.google.mapping_recurrence import last_year, parse_recurrence
+from bridge.providers.google.mapping_recurrence import parse_recurrence
 from bridge.providers.google.mapping_types import add_event_type
 
-PRODID = "-//davbridge//davbridge//EN"
 VISIBILITY_TO_CLASS = {"public": "PUBLIC", "private": "PRIVATE", "confidential": "CONFIDENTIAL"}
 STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 RESPONSE_TO_PARTSTAT = {
@@ -56,29 +60,24 @@ _HTML = re.compile(
 )
 
 
-@dataclass
-class _Zones:
-    years: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def note(self, value: dt.date | None, until_year: int | None = None) -> None:
-        if not isinstance(value, dt.datetime):
-            return
-        key = getattr(value.tzinfo, "key", None)
-        if not key or key == "UTC":
-            return
-        first, last = self.years.get(key, (value.year, value.year))
-        self.years[key] = (min(first, value.year), max(last, value.year, until_year or 0))
-
-
 def google_to_ical(
     event: Mapping[str, Any],
     exceptions: Sequence[Mapping[str, Any]],
     window: SyncWindow,
 ) -> str:
     """VCALENDAR text for one Google event, or a master with its exceptions."""
+    return google_rendering(event, exceptions, window).text
+
+
+def google_rendering(
+    event: Mapping[str, Any],
+    exceptions: Sequence[Mapping[str, Any]],
+    window: SyncWindow,
+) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(event.get("iCalUID") or event.get("id") or "")
     zone = event_zone(event)
-    zones = _Zones()
+    zones = ZoneYears()
     master = _vevent(event, uid, zone, zones)
     require(master, "google", str(event.get("id") or ""))
     components = [master]
@@ -116,16 +115,7 @@ def google_to_ical(
             master.add("EXDATE", [exdates[k] for k in sorted(exdates, key=lambda k: k)])
         kept = [overrides[k] for k in sorted(overrides)]
         components.extend(complete_overrides(kept, "google", str(event.get("id") or "")))
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    for tzid in sorted(zones.years):
-        first, last = zones.years[tzid]
-        calendar.add_component(vtimezone(tzid, first, last))
-    for component in components:
-        calendar.add_component(component)
-    data: bytes = calendar.to_ical()  # icalendar's Component.to_ical has no return annotation
-    return data.decode("utf-8")
+    return calendar_rendering(components, zones)
 
 
 def _exception_order(exc: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -141,16 +131,10 @@ def _in_window(exc: Mapping[str, Any], original: dt.date, zone: str, window: Syn
     return any(window.start <= as_utc(v) < window.end for v in candidates)
 
 
-def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: _Zones) -> Event:
-    vevent = Event()
-    vevent.add("UID", uid)
+def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: ZoneYears) -> Event:
     updated = parse_rfc3339(event.get("updated"))
     created = parse_rfc3339(event.get("created"))
-    vevent.add("DTSTAMP", updated or created or EPOCH)
-    if created:
-        vevent.add("CREATED", created)
-    if updated:
-        vevent.add("LAST-MODIFIED", updated)
+    vevent = new_vevent(uid, created, updated)
     # Each time in its own zone: a flight from New York to Berlin ends in Berlin time, and an
     # occurrence moved to a Berlin afternoon starts in Berlin time (RECURRENCE-ID stays in the
     # series' zone).
@@ -199,13 +183,7 @@ def description_text(value: Any) -> str:
 
 
 def _address(person: Mapping[str, Any]) -> vCalAddress | None:
-    email = str(person.get("email") or "").strip()
-    if not email:
-        return None
-    address = vCalAddress(f"mailto:{email}")
-    if person.get("displayName"):
-        address.params["CN"] = str(person["displayName"])
-    return address
+    return cal_address(str(person.get("email") or ""), person.get("displayName"))
 
 
 def _people(vevent: Event, event: Mapping[str, Any]) -> None:

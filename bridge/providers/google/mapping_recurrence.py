@@ -16,12 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from icalendar import vRecur
 
 from bridge.ical.timezones import to_iana, tzinfo_for
-
-NO_END_YEAR = 2037  # VTIMEZONE horizon for open-ended series (icalendar's default)
 
 
 @dataclass
@@ -112,23 +109,6 @@ def parse_recurrence(lines: Sequence[Any], start: dt.date) -> Recurrence:
                 if parsed is not None:
                     (result.exdates if name == "EXDATE" else result.rdates).append(parsed)
     return result
-
-
-def last_year(rule: vRecur, start: dt.date) -> int:
-    """The last year `rule` reaches (for VTIMEZONE coverage)."""
-    until = rule.get("UNTIL")
-    if until:
-        return int(until[0].year)
-    count = rule.get("COUNT")
-    if count and int(count[0]) <= 1000:
-        naive = (
-            start.replace(tzinfo=None)
-            if isinstance(start, dt.datetime)
-            else dt.datetime.combine(start, dt.time())
-        )
-        occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=naive))  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
-        return occurrences[-1].year if occurrences else start.year
-    return max(NO_END_YEAR, start.year + 1)
 
 
 # --- writes ---------------------------------------------------------------------------------

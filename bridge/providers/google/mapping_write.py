@@ -24,9 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from icalendar import Calendar, Component
+from icalendar import Component
 
 from bridge.errors import BadInput
+from bridge.ical.resource import calendar_resource, check_event
 from bridge.ical.timezones import to_iana, tzinfo_for
 from bridge.providers.google.mapping_common import instance_key
 from bridge.providers.google.mapping_recurrence import date_line, rule_line
@@ -40,7 +41,6 @@ PARTSTAT_TO_RESPONSE = {
 }
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 40320
-_ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SUMMARY", "DESCRIPTION")
 
 
 @dataclass(frozen=True)
@@ -61,29 +61,17 @@ class GoogleWrite:
 
 def ical_to_google(text: str, *, floating_zone: str = "UTC") -> GoogleWrite:
     """Map a client VCALENDAR to Google bodies; BadInput says what is wrong."""
-    calendar = _parse(text)
-    events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
-    others = sorted(
-        {str(c.name) for c in calendar.subcomponents if c.name not in ("VEVENT", "VTIMEZONE")}
-    )
-    if others:
-        raise BadInput(f"this calendar holds events only: {', '.join(others)} is not accepted")
-    if not events:
-        raise BadInput("the calendar object contains no VEVENT")
-    uids = sorted({str(e.get("UID") or "").strip() for e in events})
-    if "" in uids:
-        raise BadInput("a VEVENT has no UID")
-    if len(uids) > 1:
-        raise BadInput(f"the calendar object holds several UIDs ({', '.join(uids)})")
+    resource = calendar_resource(text)
+    events, uid = resource.events, resource.uid
     masters = [e for e in events if e.get("RECURRENCE-ID") is None]
     if len(masters) != 1:
         raise BadInput(
-            f"UID {uids[0]} needs exactly one VEVENT without RECURRENCE-ID "
+            f"UID {uid} needs exactly one VEVENT without RECURRENCE-ID "
             f"(found {len(masters)}); Google Calendar stores the whole series"
         )
     zone = to_iana(floating_zone) or "UTC"
     for event in events:
-        _check(event)
+        check_event(event)
     master = masters[0]
     body, start = _body(master, zone)
     all_day = not isinstance(start, dt.datetime)
@@ -116,7 +104,7 @@ def ical_to_google(text: str, *, floating_zone: str = "UTC") -> GoogleWrite:
     for key in exdates:
         overrides.pop(key, None)
     return GoogleWrite(
-        uid=uids[0],
+        uid=uid,
         master=body,
         overrides=dict(sorted(overrides.items())),
         exdates=tuple(sorted(exdates)),
@@ -124,37 +112,10 @@ def ical_to_google(text: str, *, floating_zone: str = "UTC") -> GoogleWrite:
     )
 
 
-def _parse(text: str) -> Component:
-    if not text or not text.strip():
-        raise BadInput("the request body is empty; expected a VCALENDAR with one VEVENT")
-    try:
-        calendar = Calendar.from_ical(text)
-    except Exception as error:  # icalendar raises several types for malformed input
-        raise BadInput(f"the iCalendar data could not be parsed: {error}") from error
-    if calendar.name != "VCALENDAR":
-        raise BadInput(f"expected a VCALENDAR object, got {calendar.name or 'nothing'}")
-    return calendar
-
-
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def _check(event: Component) -> None:
-    for name, message in getattr(event, "errors", []):
-        if name in ("DTSTART", "DTEND", "DURATION", "RRULE", "EXDATE", "RDATE", "RECURRENCE-ID"):
-            raise BadInput(f"{name} is invalid: {message}")
-    for name in _ONCE:
-        if isinstance(event.get(name), list):
-            raise BadInput(f"{name} appears more than once in one VEVENT")
-    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
-        prop: Any = event.get(name)
-        if prop is not None and not isinstance(getattr(prop, "dt", None), dt.date):
-            raise BadInput(f"{name} must be a DATE or DATE-TIME value")
-    if event.get("DTSTART") is None:
-        raise BadInput("a VEVENT has no DTSTART")
 
 
 def _aware(value: dt.date, zone: str) -> dt.date:

@@ -19,7 +19,6 @@ This module must not touch the store or the sync engine and must not enrich even
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,13 +33,11 @@ from bridge.errors import (
 )
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.common.cursor import CursorCodec, iso_z, resume
+from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
+from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
-from bridge.providers.google.client import (
-    PULL_POLICY,
-    WRITE_POLICY,
-    CalendarClient,
-    RetryPolicy,
-)
+from bridge.providers.google.client import CalendarClient
 from bridge.providers.google.collections import GoogleCalendarCollections
 from bridge.providers.google.mapping import google_body_diff, google_to_ical, ical_to_google
 from bridge.providers.google.mapping_common import (
@@ -49,22 +46,21 @@ from bridge.providers.google.mapping_common import (
     original_key,
     parse_edt,
 )
+from bridge.providers.google.mapping_read import google_rendering
 from bridge.providers.google.mapping_recurrence import date_line, parse_recurrence
 from bridge.providers.google.provider_support import (
     OVERLAY_PREFIX,
     PAGE_SIZE,
     WRITERS,
-    Cursor,
     delete_call,
     event_id_for,
-    iso_z,
     overlaps,
     owner_email,
     patch_call,
-    versions_of,
 )
 
 log = logging.getLogger(__name__)
+_CURSORS = CursorCodec("sync")
 
 
 class GoogleCalendarProvider(GoogleCalendarCollections):
@@ -120,27 +116,19 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
     # --- C6 ----------------------------------------------------------------------------------
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first = self._client.request_count
-        state = Cursor.decode(cursor)
-        entries: list[dict[str, Any]] | None = None
-        token = ""
-        if state is not None and state.close_to(window):
-            try:
-                entries, token = self._round(calendar_id, state.sync, None)
-                window = state.window  # keep the window the round was started with
-            except CursorExpired:
-                # 410 fullSyncRequired: wipe and full-sync again (guides/sync).
-                log.info("google sync token expired for a calendar: full round")
-                entries = None
-        reset = entries is None
-        if entries is None:
-            entries, token = self._round(calendar_id, None, window)
-        items, removed = self._fold(calendar_id, entries, window, full=reset)
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=Cursor(token, window).encode(),
-            reset=reset,
-            requests=self._client.request_count - first,
+        # A 410 fullSyncRequired means: wipe and full-sync again (guides/sync).
+        done = resume(
+            _CURSORS.decode(cursor),
+            window,
+            lambda token: self._round(calendar_id, token, None),
+            lambda: self._round(calendar_id, None, window),
+            "google calendar",
+        )
+        (entries, token), window = done.value, done.window or window
+        items, removed = self._fold(calendar_id, entries, window, full=done.reset)
+        requests = self._client.request_count - first
+        return _CURSORS.result(
+            items, removed, token, window=window, reset=done.reset, requests=requests
         )
 
     def _round(
@@ -228,15 +216,15 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         versions = {event_id: str(event.get("etag") or "")}
         versions.update({str(e["id"]): str(e.get("etag") or "") for e in members})
         # The lossless overlay lives in the master's private extended properties (C10).
-        text, client_uid = overlay.apply(
-            google_to_ical(event, members, window), _stored_overlay(event)
-        )
+        rendered = google_rendering(event, members, window)
+        text, client_uid = overlay.apply(rendered.text, _stored_overlay(event))
         return RemoteItem(
             remote_id=event_id,
-            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            version=encode_versions(versions),
             uid=client_uid or str(event.get("iCalUID") or event_id),
             ical=text,
             member_ids=tuple(sorted(str(e["id"]) for e in members)),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def _get(self, calendar_id: str, event_id: str, policy: RetryPolicy) -> dict[str, Any] | None:
@@ -286,7 +274,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         policy: RetryPolicy,
     ) -> RemoteItem | None:
         parts = self._series_parts(calendar_id, master_id, master, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
     def _series_parts(
         self,
@@ -294,7 +282,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         master_id: str,
         master: Mapping[str, Any] | None,
         policy: RetryPolicy,
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    ) -> SeriesParts | None:
         if master is None:
             master = self._get(calendar_id, master_id, policy)
             if master is None:
@@ -311,11 +299,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         self, calendar_id: str, remote_id: str, window: SyncWindow, policy: RetryPolicy
     ) -> RemoteItem | None:
         parts = self._parts(calendar_id, remote_id, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
-    def _parts(
-        self, calendar_id: str, remote_id: str, policy: RetryPolicy
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def _parts(self, calendar_id: str, remote_id: str, policy: RetryPolicy) -> SeriesParts | None:
         """(master or single event, its exceptions) as Google holds them now."""
         event = self._get(calendar_id, remote_id, policy)
         if event is None:
@@ -330,10 +316,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
     def create(
         self, calendar_id: str, ical: str, idempotency_key: str, window: SyncWindow
     ) -> RemoteItem:
-        wanted = ical_to_google(ical)
-        body = dict(wanted.master)
         event_id = event_id_for(idempotency_key)
-        body["id"] = event_id
+        wanted = ical_to_google(ical)
+        body = {**wanted.master, "id": event_id}
         exdate = self._exdate_line(wanted.exdates, wanted.all_day)
         if exdate and body.get("recurrence"):
             body["recurrence"] = [*body["recurrence"], exdate]
@@ -381,7 +366,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
     ) -> RemoteItem:
         wanted = ical_to_google(ical)
-        versions = versions_of(version)
+        versions = decode_versions(version)
         current = self._get(calendar_id, remote_id, WRITE_POLICY)
         if current is None:
             raise RemoteNotFound("google", f"event {remote_id} no longer exists")
@@ -482,7 +467,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                 continue  # not an occurrence, or already cancelled
 
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
-        if_match = versions_of(version).get(remote_id) if version is not None else None
+        if_match = decode_versions(version).get(remote_id) if version is not None else None
         try:
             self._client.execute(
                 delete_call(calendar_id, remote_id), WRITE_POLICY, if_match=if_match

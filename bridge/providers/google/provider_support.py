@@ -1,7 +1,6 @@
-"""Small pieces of the Google provider: sync cursors, client-chosen event ids, versions.
+"""Small pieces of the Google provider: client-chosen event ids and request factories.
 
-What it does: encodes/decodes the pull cursor (`{"sync": nextSyncToken, "window": [...]}`),
-derives event ids from idempotency keys, parses the version map, and builds the request
+What it does: derives event ids from idempotency keys and builds the request
 factories the provider hands to `CalendarClient`.
 What it must not do: I/O.
 """
@@ -9,17 +8,13 @@ What it must not do: I/O.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bridge.model import SyncWindow
 from bridge.providers.google.mapping_common import as_utc, event_zone, parse_edt
 
-WINDOW_TOLERANCE = dt.timedelta(days=7)
 PAGE_SIZE = 2500  # maxResults upper bound (events.list)
 WRITERS = ("owner", "writer")
 
@@ -29,55 +24,11 @@ WRITERS = ("owner", "writer")
 OVERLAY_PREFIX = "davbridge.o"
 
 
-def iso_z(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def event_id_for(idempotency_key: str) -> str:
     """A client-chosen event id: base32hex (lowercase a-v, 0-9), 5-1024 characters ("Events"
     resource, `id`), so a retried insert answers 409 duplicate instead of creating twice."""
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).digest()
     return "db" + base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
-
-
-@dataclass(frozen=True)
-class Cursor:
-    sync: str
-    window: SyncWindow
-
-    def encode(self) -> str:
-        return json.dumps(
-            {"sync": self.sync, "window": [iso_z(self.window.start), iso_z(self.window.end)]}
-        )
-
-    @staticmethod
-    def decode(text: str | None) -> Cursor | None:
-        if not text:
-            return None
-        try:
-            raw = json.loads(text)
-            start, end = (
-                dt.datetime.fromisoformat(v.replace("Z", "+00:00")) for v in raw["window"]
-            )
-            return Cursor(str(raw["sync"]), SyncWindow(start, end))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
-
-    def close_to(self, window: SyncWindow) -> bool:
-        return (
-            abs(self.window.start - window.start) <= WINDOW_TOLERANCE
-            and abs(self.window.end - window.end) <= WINDOW_TOLERANCE
-        )
-
-
-def versions_of(text: str | None) -> dict[str, str]:
-    if not text:
-        return {}
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
 def owner_email(calendar_id: str, owned: bool) -> str | None:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 from bridge.errors import BadInput
 from bridge.model import AddressBookInfo, CalendarInfo, CollectionChange
-from bridge.providers.graph.http import WRITE_POLICY, GraphHttp
+from bridge.providers.common.retry import WRITE_POLICY
+from bridge.providers.graph.http import GraphHttp
 
 #: calendarColor names and the hex Outlook shows for them (as the provider reads them back)
 COLOR_NAMES = {

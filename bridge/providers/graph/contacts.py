@@ -28,15 +28,15 @@ This module must not touch the store or the sync engine.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
-from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
+from bridge.errors import PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.common.cursor import CursorCodec, resume
+from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import GraphContactFolders
 from bridge.providers.graph.contacts_mapping import (
@@ -45,16 +45,11 @@ from bridge.providers.graph.contacts_mapping import (
     graph_to_vcard,
     vcard_to_graph,
 )
-from bridge.providers.graph.http import (
-    PULL_POLICY,
-    WRITE_POLICY,
-    GraphHttp,
-    RetryPolicy,
-)
+from bridge.providers.graph.mailbox import GraphMailbox
 
 log = logging.getLogger(__name__)
+_CURSORS = CursorCodec("delta")
 
-PAGE_SIZE = 200
 # A fixed property set GUID of davbridge's own (named property in the public-strings style).
 KEY_PROPERTY = "String {7b8e0c55-3f43-4a8e-9f3e-2a6d1b0c4e11} Name davbridge-idempotency-key"
 
@@ -73,25 +68,10 @@ def _odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class GraphContactsProvider(GraphContactFolders):
+class GraphContactsProvider(GraphMailbox, GraphContactFolders):
     """Contact folders of one Graph mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.GRAPH
-
-    def __init__(self, http: GraphHttp, page_size: int = PAGE_SIZE) -> None:
-        self._http = http
-        self._email: str | None = None
-        self._prefer = {"Prefer": f"odata.maxpagesize={page_size}"}
-
-    def _p(self, *segments: str) -> str:
-        return self._http.prefix + "".join("/" + quote(s, safe="") for s in segments)
-
-    @property
-    def account_email(self) -> str:
-        if self._email is None:
-            me = self._http.get(self._http.prefix, policy=PULL_POLICY) or {}
-            self._email = str(me.get("mail") or me.get("userPrincipalName") or "")
-        return self._email
 
     # --- K1 ----------------------------------------------------------------------------------
     def list_address_books(self) -> list[AddressBookInfo]:
@@ -117,16 +97,18 @@ class GraphContactsProvider(GraphContactFolders):
     # --- K2 ----------------------------------------------------------------------------------
     def pull_contacts(self, book_id: str, cursor: str | None) -> PullResult:
         before = self._http.request_count
-        link = _decode_cursor(cursor)
-        if link is not None:
-            try:
-                items, removed, delta_link = self._round(link, book_id)
-                return self._result(items, removed, delta_link, False, before)
-            except CursorExpired:
-                log.info("graph contacts delta token expired for %s: full resync", book_id)
         start = self._p("contactFolders", book_id, "contacts", "delta")
-        items, _, delta_link = self._round(start, book_id)
-        return self._result(items, [], delta_link, True, before)
+        done = resume(
+            _CURSORS.decode(cursor),
+            None,
+            lambda link: self._round(link, book_id),
+            lambda: self._round(start, book_id),
+            f"graph contacts {book_id}",
+        )
+        items, removed, delta_link = done.value
+        requests = self._http.request_count - before
+        removed = [] if done.reset else removed
+        return _CURSORS.result(items, removed, delta_link, reset=done.reset, requests=requests)
 
     def _round(self, url: str, book_id: str) -> tuple[list[RemoteItem], list[str], str]:
         """All pages of one delta round (all-or-nothing): upserts, removed ids, deltaLink."""
@@ -164,17 +146,6 @@ class GraphContactsProvider(GraphContactFolders):
             policy=PULL_POLICY,
         )
         return {str(c["id"]): overlay_props.stored(c) or "" for c in found if c.get("id")}
-
-    def _result(
-        self, items: list[RemoteItem], removed: list[str], link: str, reset: bool, before: int
-    ) -> PullResult:
-        return PullResult(
-            tuple(items),
-            tuple(removed),
-            json.dumps({"delta": link}),
-            reset=reset,
-            requests=self._http.request_count - before,
-        )
 
     def _item(
         self, contact: Mapping[str, Any], photo: bytes | None, kept: str | None = None
@@ -303,16 +274,6 @@ class GraphContactsProvider(GraphContactFolders):
 
     def _photo_path(self, remote_id: str) -> str:
         return self._p("contacts", remote_id, "photo") + "/$value"
-
-
-def _decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        link = json.loads(cursor).get("delta")
-    except (ValueError, AttributeError):
-        return None  # unknown cursor format: a full round repairs it
-    return str(link) if link else None
 
 
 def _log_unstored(wanted: WantedContact) -> None:

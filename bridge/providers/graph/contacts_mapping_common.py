@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-PRODID = "-//davbridge//davbridge//EN"
+from bridge.providers.common.outlook_time import parse_utc
+
 NO_YEAR = 1604
 BIRTHDAY_TIME = "T11:59:00Z"
 ADDRESS_KEYS = ("street", "city", "state", "postalCode", "countryOrRegion")
@@ -68,26 +69,6 @@ VCARD_FIELDS = (
 )
 
 
-def parse_utc(value: Any) -> dt.datetime | None:
-    """A Graph DateTimeOffset ("2017-09-04T15:54:02Z", up to 7 fractional digits) in UTC."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    if "." in text:
-        head, rest = text.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-
-
 def birthday_date(value: Any) -> dt.date | None:
     """The calendar date of a Graph `birthday` (see the module docstring)."""
     parsed = parse_utc(value)
@@ -99,34 +80,6 @@ def birthday_date(value: Any) -> dt.date | None:
 def birthday_value(day: dt.date) -> str:
     """The Graph `birthday` the bridge writes for a calendar date."""
     return day.isoformat() + BIRTHDAY_TIME
-
-
-def escape_text(value: str) -> str:
-    """RFC 2426 §4 text escaping (backslash, comma, semicolon, newline)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(",", "\\,")
-        .replace(";", "\\;")
-        .replace("\r\n", "\n")
-        .replace("\r", "\n")
-        .replace("\n", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """RFC 2425 §5.8.1 folding at 75 octets, never inside a UTF-8 sequence; CRLF-terminated."""
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line + "\r\n"
-    parts: list[str] = []
-    start, limit = 0, 75
-    while start < len(data):
-        end = min(start + limit, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:
-            end -= 1
-        parts.append(data[start:end].decode("utf-8"))
-        start, limit = end, 74  # continuation lines begin with one space
-    return "\r\n ".join(parts) + "\r\n"
 
 
 def text(value: Any) -> str:

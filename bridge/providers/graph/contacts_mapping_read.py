@@ -14,20 +14,18 @@ This module must not do I/O.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any
 
+from bridge.providers.common.outlook_time import parse_utc
+from bridge.providers.common.vcard import VCardWriter
 from bridge.providers.graph.contacts_mapping_common import (
     ADDRESS_FIELDS,
+    ADDRESS_KEYS,
     NO_YEAR,
-    PRODID,
     address_of,
     birthday_date,
-    escape_text,
-    fold,
     impp_of,
-    parse_utc,
     text,
 )
 
@@ -57,55 +55,51 @@ def _strings(value: Any) -> list[str]:
 
 def graph_to_vcard(contact: Mapping[str, Any], photo: bytes | None = None) -> str:
     """The vCard 3.0 text of one Graph contact (and its JPEG photo, when it has one)."""
-    lines = ["BEGIN:VCARD", "VERSION:3.0", f"PRODID:{PRODID}"]
-    lines.append("UID:" + escape_text(str(contact.get("id") or "")))
-    lines.append("FN:" + escape_text(display_name(contact)))
-    n_parts = [
-        text(contact.get(k)) for k in ("surname", "givenName", "middleName", "title", "generation")
-    ]
-    lines.append("N:" + ";".join(escape_text(p) for p in n_parts))
+    out = VCardWriter(str(contact.get("id") or ""))
+    out.text("FN", display_name(contact))
+    out.name(
+        *(
+            text(contact.get(k))
+            for k in ("surname", "givenName", "middleName", "title", "generation")
+        )
+    )
     if text(contact.get("nickName")):
-        lines.append("NICKNAME:" + escape_text(text(contact.get("nickName"))))
+        out.text("NICKNAME", text(contact.get("nickName")))
     company, department = text(contact.get("companyName")), text(contact.get("department"))
     if company or department:
-        org = escape_text(company) + (";" + escape_text(department) if department else "")
-        lines.append("ORG:" + org)
+        out.org(company, department)
     if text(contact.get("jobTitle")):
-        lines.append("TITLE:" + escape_text(text(contact.get("jobTitle"))))
+        out.text("TITLE", text(contact.get("jobTitle")))
     for entry in contact.get("emailAddresses") or []:
         address = text(entry.get("address")) if isinstance(entry, dict) else ""
         if address:
-            lines.append("EMAIL;TYPE=INTERNET,OTHER:" + escape_text(address))
+            out.text("EMAIL", address, ("INTERNET", "OTHER"))
     mobile = text(contact.get("mobilePhone"))
     if mobile:
-        lines.append("TEL;TYPE=CELL:" + escape_text(mobile))
+        out.text("TEL", mobile, ("CELL",))
     for number in _strings(contact.get("businessPhones")):
-        lines.append("TEL;TYPE=WORK:" + escape_text(number))
+        out.text("TEL", number, ("WORK",))
     for number in _strings(contact.get("homePhones")):
-        lines.append("TEL;TYPE=HOME:" + escape_text(number))
+        out.text("TEL", number, ("HOME",))
     for field, kind in ADDRESS_FIELDS:
         addr = address_of(contact.get(field))
         if any(addr.values()):
-            parts = ["", "", addr["street"], addr["city"], addr["state"]]
-            parts += [addr["postalCode"], addr["countryOrRegion"]]
-            lines.append(f"ADR;TYPE={kind}:" + ";".join(escape_text(p) for p in parts))
+            out.address(kind, [addr[key] for key in ADDRESS_KEYS])
     day = birthday_date(contact.get("birthday"))
     if day is not None:
-        bday = f"--{day:%m-%d}" if day.year == NO_YEAR else day.isoformat()
-        lines.append("BDAY:" + bday)
+        out.raw("BDAY", f"--{day:%m-%d}" if day.year == NO_YEAR else day.isoformat())
     for address in _strings(contact.get("imAddresses")):
-        lines.append("IMPP:" + escape_text(impp_of(address)))
+        out.text("IMPP", impp_of(address))
     if text(contact.get("businessHomePage")):
-        lines.append("URL:" + text(contact.get("businessHomePage")))
+        out.raw("URL", text(contact.get("businessHomePage")))
     categories = _strings(contact.get("categories"))
     if categories:
-        lines.append("CATEGORIES:" + ",".join(escape_text(c) for c in categories))
+        out.listed("CATEGORIES", categories)
     if text(contact.get("personalNotes")):
-        lines.append("NOTE:" + escape_text(text(contact.get("personalNotes"))))
+        out.text("NOTE", text(contact.get("personalNotes")))
     if photo:
-        lines.append("PHOTO;ENCODING=b;TYPE=JPEG:" + base64.b64encode(photo).decode("ascii"))
+        out.photo(photo, "JPEG")
     modified = parse_utc(contact.get("lastModifiedDateTime"))
     if modified is not None:
-        lines.append("REV:" + modified.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    lines.append("END:VCARD")
-    return "".join(fold(line) for line in lines)
+        out.raw("REV", modified.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return out.render()

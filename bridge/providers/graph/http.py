@@ -3,34 +3,38 @@
 Every Graph call of the provider goes through `GraphHttp`. It turns Graph's error envelope
 (`{"error": {"code", "message"}}`, Graph docs "Microsoft Graph error responses and resource
 types") into `bridge.errors`, obeys `Retry-After` on 429/503/504 within a `RetryPolicy`
-(Graph docs "Microsoft Graph throttling guidance"), and keeps at most four requests in flight
+(Graph docs "Microsoft Graph throttling guidance"; the loop is bridge.providers.common.retry), and keeps at most four requests in flight
 per mailbox (Graph docs "throttling-limits": Outlook service limits, 4 concurrent requests).
 This module must not know about events, calendars or iCalendar.
 """
 
 from __future__ import annotations
 
-import email.utils
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from bridge.errors import (
-    AuthExpired,
     CursorExpired,
     PreconditionFailed,
     ProviderBusy,
     ProviderError,
-    ProviderRefused,
-    ReadOnly,
-    RemoteNotFound,
 )
 from bridge.plainwords import unreachable
+from bridge.providers.common.http_errors import http_error
+from bridge.providers.common.retry import (
+    PULL_POLICY,
+    WRITE_POLICY,
+    RetryPolicy,
+    TryAgain,
+    backoff,
+    parse_retry_after,
+    run,
+)
 from bridge.providers.graph.auth import GraphAppConfig
 from bridge.providers.graph.transport import make_session
 
@@ -39,6 +43,7 @@ MAX_CONCURRENT_PER_MAILBOX = 4  # throttling-limits.md, "Outlook service limits"
 _TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 _RETRYABLE = frozenset({429, 502, 503, 504})
 _DEFAULT_BUSY_S = 5.0
+_MAX_BACKOFF_S = 30.0
 # Delta tokens that can no longer be used: 410 Gone, or these codes (delta-query-overview.md,
 # "Synchronization reset"; event-delta.md). Compared case-insensitively.
 _CURSOR_EXPIRED_CODES = frozenset(
@@ -52,18 +57,19 @@ _CURSOR_EXPIRED_CODES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one logical call may keep retrying transient failures."""
+def _send_options() -> dict[str, Any]:
+    """The timeouts (read when sending: tests shorten them) and no redirects: links are
+    followed by the client itself (is_graph_url), a redirect off Graph must not carry the
+    bearer token."""
+    return {"timeout": _TIMEOUT, "allow_redirects": False}
 
-    max_attempts: int
-    max_total_wait_s: float
 
+class WriteOptions(TypedDict, total=False):
+    """What a POST/PATCH/DELETE may add to the path: a JSON body, headers, a retry policy."""
 
-# Background pulls are patient; writes sit on a client's request path and must answer fast
-# (a throttled write becomes 503 + Retry-After for the DAV client).
-PULL_POLICY = RetryPolicy(max_attempts=5, max_total_wait_s=60.0)
-WRITE_POLICY = RetryPolicy(max_attempts=2, max_total_wait_s=3.0)
+    json: Any
+    headers: Mapping[str, str] | None
+    policy: RetryPolicy
 
 
 class TokenSource(Protocol):
@@ -82,22 +88,6 @@ def _mailbox_semaphore(key: tuple[str, str]) -> threading.BoundedSemaphore:
         if sem is None:
             sem = _semaphores[key] = threading.BoundedSemaphore(MAX_CONCURRENT_PER_MAILBOX)
         return sem
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _error_envelope(resp: requests.Response) -> tuple[str | None, str]:
@@ -119,23 +109,14 @@ def error_for(resp: requests.Response) -> ProviderError:
     """The bridge error for a non-retryable Graph error response."""
     status = resp.status_code
     code, message = _error_envelope(resp)
-    if status == 410 or (code and code.lower() in _CURSOR_EXPIRED_CODES):
+    if code and code.lower() in _CURSOR_EXPIRED_CODES:
         return CursorExpired(PROVIDER, message, code, status)
-    if status == 401:
-        return AuthExpired(PROVIDER, message, code, status)
-    if status == 403:
-        return ReadOnly(PROVIDER, message, code, status)
-    if status == 404:
-        return RemoteNotFound(PROVIDER, message, code, status)
-    if status == 412 or (status == 409 and code == "ErrorIrresolvableConflict"):
+    if status == 409 and code == "ErrorIrresolvableConflict":
         # event-update.md: a stale If-Match answers 412 ErrorIrresolvableConflict.
         return PreconditionFailed(PROVIDER, message, code, status)
-    if status >= 500 or status == 429:
-        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-        return ProviderBusy(
-            PROVIDER, message, _DEFAULT_BUSY_S if retry_after is None else retry_after, code, status
-        )
-    return ProviderRefused(PROVIDER, message, code, status)
+    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+    wait = _DEFAULT_BUSY_S if retry_after is None else retry_after
+    return http_error(PROVIDER, status, message, code, wait)
 
 
 class GraphHttp:
@@ -205,14 +186,7 @@ class GraphHttp:
         with _mailbox_semaphore(self._semaphore_key()):
             self._count()
             return self._session.request(
-                method,
-                url,
-                json=json,
-                data=data,
-                headers=hdrs,
-                params=params,
-                timeout=_TIMEOUT,
-                allow_redirects=False,
+                method, url, params=params, json=json, data=data, headers=hdrs, **_send_options()
             )
 
     def request(
@@ -266,40 +240,33 @@ class GraphHttp:
         """Send until a final answer: retried within `policy`, 401 re-authorized once, errors
         raised as bridge errors; returns the successful response."""
         url = self.url(path_or_url)
-        attempt = 0
-        waited = 0.0
         reauthorized = False
-        while True:
-            attempt += 1
+
+        def attempt(number: int) -> requests.Response:
+            nonlocal reauthorized
             try:
                 resp = self._send(method, url, json, headers, params, data)
+                if resp.status_code == 401 and not reauthorized:
+                    # The access token was rejected (expired early or revoked): drop it,
+                    # refresh with the refresh token and send once more within this attempt;
+                    # a second 401 means re-consent.
+                    reauthorized = True
+                    self.auth.invalidate()
+                    resp = self._send(method, url, json, headers, params, data)
             except requests.RequestException as exc:
-                delay = min(2.0 ** (attempt - 1), 30.0)
-                if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
-                    raise ProviderBusy(PROVIDER, unreachable(url, exc), delay) from exc
-                self._sleep(delay)
-                waited += delay
-                continue
+                delay = backoff(number, _MAX_BACKOFF_S)
+                raise TryAgain(ProviderBusy(PROVIDER, unreachable(url, exc), delay), delay) from exc
             status = resp.status_code
-            if status == 401 and not reauthorized:
-                # The access token was rejected (expired early or revoked): drop it, refresh
-                # with the refresh token and try once more; a second 401 means re-consent.
-                reauthorized = True
-                attempt -= 1
-                self.auth.invalidate()
-                continue
             if status in _RETRYABLE:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), 30.0)
-                if attempt >= policy.max_attempts or waited + delay > policy.max_total_wait_s:
-                    code, message = _error_envelope(resp)
-                    raise ProviderBusy(PROVIDER, message, delay, code, status)
-                self._sleep(delay)
-                waited += delay
-                continue
+                delay = backoff(number, _MAX_BACKOFF_S) if retry_after is None else retry_after
+                code, message = _error_envelope(resp)
+                raise TryAgain(ProviderBusy(PROVIDER, message, delay, code, status), delay)
             if status >= 400:
                 raise error_for(resp)
             return resp
+
+        return run(attempt, policy, self._sleep)
 
     def get(
         self,
@@ -311,34 +278,20 @@ class GraphHttp:
     ) -> dict[str, Any] | None:
         return self.request("GET", path_or_url, headers=headers, params=params, policy=policy)
 
-    def post(
-        self,
-        path_or_url: str,
-        *,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        policy: RetryPolicy = WRITE_POLICY,
-    ) -> dict[str, Any] | None:
-        return self.request("POST", path_or_url, json=json, headers=headers, policy=policy)
+    # Writes: the write policy unless told otherwise (a DAV client is waiting for the answer).
+    def _write(self, method: str, path: str, options: WriteOptions) -> dict[str, Any] | None:
+        policy = options.get("policy", WRITE_POLICY)
+        json, headers = options.get("json"), options.get("headers")
+        return self.request(method, path, json=json, headers=headers, policy=policy)
 
-    def patch(
-        self,
-        path_or_url: str,
-        *,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        policy: RetryPolicy = WRITE_POLICY,
-    ) -> dict[str, Any] | None:
-        return self.request("PATCH", path_or_url, json=json, headers=headers, policy=policy)
+    def post(self, path_or_url: str, **options: Unpack[WriteOptions]) -> dict[str, Any] | None:
+        return self._write("POST", path_or_url, options)
 
-    def delete(
-        self,
-        path_or_url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        policy: RetryPolicy = WRITE_POLICY,
-    ) -> dict[str, Any] | None:
-        return self.request("DELETE", path_or_url, headers=headers, policy=policy)
+    def patch(self, path_or_url: str, **options: Unpack[WriteOptions]) -> dict[str, Any] | None:
+        return self._write("PATCH", path_or_url, options)
+
+    def delete(self, path_or_url: str, **options: Unpack[WriteOptions]) -> dict[str, Any] | None:
+        return self._write("DELETE", path_or_url, options)
 
     def get_all(
         self,

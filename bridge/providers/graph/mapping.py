@@ -12,7 +12,8 @@ mapping_common.py (one job each); this module is the stable interface.
 
 from __future__ import annotations
 
-from bridge.providers.graph.mapping_read import PRODID, graph_to_ical
-from bridge.providers.graph.mapping_write import GraphWrite, graph_body_diff, ical_to_graph
+from bridge.providers.common.outlook_write import GraphWrite, graph_body_diff, ical_to_graph
+from bridge.providers.common.zones import PRODID
+from bridge.providers.graph.mapping_read import graph_to_ical
 
 __all__ = ["PRODID", "GraphWrite", "graph_body_diff", "graph_to_ical", "ical_to_graph"]

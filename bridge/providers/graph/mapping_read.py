@@ -16,25 +16,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vGeo, vText
+from icalendar import Alarm, Event, vCalAddress, vGeo, vText
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import body_text
-from bridge.ical.timezones import tzinfo_for, vtimezone
+from bridge.ical.rendering import Rendering
+from bridge.ical.timezones import tzinfo_for
 from bridge.model import SyncWindow
-from bridge.providers.graph.mapping_common import (
-    EPOCH,
+from bridge.providers.common.outlook_recurrence import expand, first_occurrence, pattern_to_rrule
+from bridge.providers.common.outlook_time import (
     all_day_original,
     event_zone,
     graph_time,
     parse_instant,
 )
-from bridge.providers.graph.mapping_recurrence import expand, first_occurrence, pattern_to_rrule
-
-PRODID = "-//davbridge//davbridge//EN"
+from bridge.providers.common.zones import (
+    ZoneYears,
+    cal_address,
+    calendar_rendering,
+    last_year,
+    new_vevent,
+)
 
 SENSITIVITY_TO_CLASS = {
     "normal": "PUBLIC",
@@ -68,31 +72,21 @@ PROVIDER_LABELS = {
     "skypeForBusiness": "Skype for Business",
     "skypeForConsumer": "Skype",
 }
-_NO_END_YEARS = 2037  # VTIMEZONE coverage for open-ended series (icalendar's default horizon)
-
-
-@dataclass
-class _Zones:
-    """TZIDs used by the resource and the years each must cover."""
-
-    years: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def note(self, value: dt.date | None, last_year: int | None = None) -> None:
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            return
-        key = getattr(value.tzinfo, "key", None)
-        if not key or key == "UTC":
-            return
-        first, last = self.years.get(key, (value.year, value.year))
-        self.years[key] = (min(first, value.year), max(last, value.year, last_year or 0))
 
 
 def graph_to_ical(
     event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
 ) -> str:
     """VCALENDAR text for one Graph event or series (see bridge.providers.graph.mapping)."""
+    return graph_rendering(event, instances, window).text
+
+
+def graph_rendering(
+    event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
+) -> Rendering:
+    """The VCALENDAR text and its time range, taken from the components built here."""
     uid = str(event.get("iCalUId") or event.get("id") or "")
-    zones = _Zones()
+    zones = ZoneYears()
     master = _vevent(event, uid, zones)
     require(master, "graph", str(event.get("id") or ""))
     components = [master]
@@ -104,37 +98,14 @@ def graph_to_ical(
             shift = _start_on_pattern(master, rule, start)
             start = start + shift
             master.add("RRULE", rule)
-            zones.note(start, _last_year(rule, start))
+            zones.note(start, last_year(rule, start))
             zone = event_zone(event)
             missing = _missing(event, instances, start, rule, zone, window, shift)
             if missing:
                 master.add("EXDATE", missing)
             overrides = _overrides(instances, uid, start, zone, zones)
             components.extend(complete_overrides(overrides, "graph", str(event.get("id"))))
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    for tzid in sorted(zones.years):
-        first, last = zones.years[tzid]
-        calendar.add_component(vtimezone(tzid, first, last))
-    for component in components:
-        calendar.add_component(component)
-    data: bytes = calendar.to_ical()  # icalendar's Component.to_ical has no return annotation
-    return data.decode("utf-8")
-
-
-def _last_year(rule: Any, start: dt.date) -> int:
-    until = rule.get("UNTIL")
-    if until:
-        return int(until[0].year)
-    count = rule.get("COUNT")
-    if count and int(count[0]) <= 1000:
-        from dateutil.rrule import rrulestr
-
-        dtstart = start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
-        last = list(rrulestr(rule.to_ical().decode(), dtstart=dtstart))
-        return last[-1].year if last else start.year
-    return max(_NO_END_YEARS, start.year + 1)
+    return calendar_rendering(components, zones)
 
 
 def _start_on_pattern(master: Event, rule: Any, start: dt.date) -> dt.timedelta:
@@ -189,7 +160,7 @@ def _missing(
 
 
 def _overrides(
-    instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date, zone: str, zones: _Zones
+    instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date, zone: str, zones: ZoneYears
 ) -> list[Event]:
     all_day = not isinstance(start, dt.datetime)
     keyed: list[tuple[dt.datetime, str, str, Event]] = []
@@ -224,17 +195,11 @@ def _overrides(
     return [newest[key][2] for key in sorted(newest)]
 
 
-def _vevent(event: Mapping[str, Any], uid: str, zones: _Zones) -> Event:
+def _vevent(event: Mapping[str, Any], uid: str, zones: ZoneYears) -> Event:
     all_day = bool(event.get("isAllDay"))
-    vevent = Event()
-    vevent.add("UID", uid)
     modified = parse_instant(event.get("lastModifiedDateTime"))
     created = parse_instant(event.get("createdDateTime"))
-    vevent.add("DTSTAMP", modified or created or EPOCH)
-    if created:
-        vevent.add("CREATED", created)
-    if modified:
-        vevent.add("LAST-MODIFIED", modified)
+    vevent = new_vevent(uid, created, modified)
     start = graph_time(event.get("start"), event_zone(event), all_day)
     end = graph_time(event.get("end"), event_zone(event, "end"), all_day)
     if start is not None:
@@ -313,12 +278,9 @@ def _classification(vevent: Event, event: Mapping[str, Any]) -> None:
 
 
 def _address(email: Mapping[str, Any] | None) -> vCalAddress | None:
-    if not email or not str(email.get("address") or "").strip():
+    if not email:
         return None
-    address = vCalAddress(f"mailto:{str(email['address']).strip()}")
-    if email.get("name"):
-        address.params["CN"] = str(email["name"])
-    return address
+    return cal_address(str(email.get("address") or ""), email.get("name"))
 
 
 def _people(vevent: Event, event: Mapping[str, Any]) -> None:

@@ -12,60 +12,38 @@ This module must not touch the store or the sync engine and must not enrich even
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.common.cursor import CursorCodec, iso_z, resume
+from bridge.providers.common.outlook_time import parse_utc
+from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
+from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
-from bridge.providers.graph.http import PULL_POLICY, WRITE_POLICY, GraphHttp
+from bridge.providers.graph.mailbox import GraphMailbox
 from bridge.providers.graph.mapping import (
     GraphWrite,
     graph_body_diff,
     graph_to_ical,
     ical_to_graph,
 )
+from bridge.providers.graph.mapping_read import graph_rendering
 
 log = logging.getLogger(__name__)
 
-# A delta token encodes its calendarView window (delta-query-events.md). The sync window moves
-# by a day each day; keep using the old token until it is this far off, then start a new round.
-WINDOW_TOLERANCE = dt.timedelta(days=7)
-PAGE_SIZE = 200  # `Prefer: odata.maxpagesize` (delta-query-events.md, optional request header)
+# A delta token encodes its calendarView window (delta-query-events.md): the cursor keeps it.
+_CURSORS = CursorCodec("delta")
 # Namespace for transactionId values derived from idempotency keys (event resource type:
 # transactionId lets the server drop a retried POST of the same event).
 _TRANSACTION_NS = uuid.UUID("5b0d7f2e-8f5c-4d59-9f2e-6c1f0a3d7b11")
 
 # Outlook calendar colour names (calendarColor enum, calendar resource type) as approximate
-
-
-def _iso_z(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_utc(value: str) -> dt.datetime | None:
-    """A Graph DateTimeOffset ("2017-09-11T19:00:00Z", up to 7 fractional digits) in UTC."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    if "." in text:  # at most 6 fractional digits for Python
-        head, rest = text.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def change_key(event: Mapping[str, Any]) -> str:
@@ -82,67 +60,15 @@ def _if_match(key: str) -> dict[str, str]:
     return {"If-Match": f'W/"{key}"'}
 
 
-@dataclass(frozen=True)
-class _Cursor:
-    delta_link: str
-    window: SyncWindow
-
-    def encode(self) -> str:
-        return json.dumps(
-            {
-                "delta": self.delta_link,
-                "window": [_iso_z(self.window.start), _iso_z(self.window.end)],
-            },
-            sort_keys=True,
-        )
-
-    @staticmethod
-    def decode(text: str | None) -> _Cursor | None:
-        if not text:
-            return None
-        try:
-            raw = json.loads(text)
-            start = _parse_utc(str(raw["window"][0]))
-            end = _parse_utc(str(raw["window"][1]))
-            link = str(raw["delta"])
-        except (ValueError, KeyError, IndexError, TypeError):
-            return None  # unknown cursor format: a full round repairs it
-        if start is None or end is None or not link:
-            return None
-        return _Cursor(link, SyncWindow(start, end))
-
-    def close_to(self, window: SyncWindow) -> bool:
-        return (
-            abs(self.window.start - window.start) <= WINDOW_TOLERANCE
-            and abs(self.window.end - window.end) <= WINDOW_TOLERANCE
-        )
-
-
-class GraphCalendarProvider(GraphCalendarCollections):
+class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
     """Calendars of one Graph mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GRAPH
-
-    def __init__(self, http: GraphHttp, page_size: int = PAGE_SIZE) -> None:
-        self._http = http
-        self._email: str | None = None
-        self._prefer = {"Prefer": f"odata.maxpagesize={page_size}"}
-
-    # --- paths -------------------------------------------------------------------------------
-    def _p(self, *segments: str) -> str:
-        return self._http.prefix + "".join("/" + quote(s, safe="") for s in segments)
 
     def _event_path(self, event_id: str) -> str:
         return self._p("events", event_id)
 
     # --- C1 ----------------------------------------------------------------------------------
-    @property
-    def account_email(self) -> str:
-        if self._email is None:
-            me = self._http.get(self._http.prefix, policy=PULL_POLICY) or {}
-            self._email = str(me.get("mail") or me.get("userPrincipalName") or "")
-        return self._email
-
     def list_calendars(self) -> list[CalendarInfo]:
         result = []
         for cal in self._http.get_all(self._p("calendars"), policy=PULL_POLICY):
@@ -166,34 +92,24 @@ class GraphCalendarProvider(GraphCalendarCollections):
     # --- C6 ----------------------------------------------------------------------------------
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
         first_count = self._http.request_count
-        state = _Cursor.decode(cursor)
-        entries: list[dict[str, Any]] | None = None
-        delta_link = ""
-        # A cursor from another Graph endpoint (configuration changed) is as good as expired.
-        if (
-            state is not None
-            and state.close_to(window)
-            and self._http.is_graph_url(state.delta_link)
-        ):
-            try:
-                entries, delta_link = self._delta_round(state.delta_link)
-                window = state.window  # the token keeps the window it was started with
-            except CursorExpired:
-                # 410 Gone / syncStateNotFound: start a new round (delta-query-overview.md).
-                log.info("graph delta token expired for calendar %s: full round", calendar_id)
-                entries = None
-        reset = entries is None
-        if entries is None:
-            entries, delta_link = self._delta_round(
-                self._p("calendars", calendar_id, "calendarView", "delta"), window
-            )
+        state = _CURSORS.decode(cursor)
+        # A cursor from another Graph endpoint (configuration changed) is as good as expired;
+        # 410 Gone / syncStateNotFound start a new round too (delta-query-overview.md).
+        if state is not None and not self._http.is_graph_url(state.token):
+            state = None
+        start = self._p("calendars", calendar_id, "calendarView", "delta")
+        done = resume(
+            state,
+            window,
+            self._delta_round,
+            lambda: self._delta_round(start, window),
+            f"graph calendar {calendar_id}",
+        )
+        (entries, delta_link), window = done.value, done.window or window
         items, removed = self._fold(calendar_id, entries, window)
-        return PullResult(
-            items=tuple(items),
-            removed=tuple(removed),
-            cursor=_Cursor(delta_link, window).encode(),
-            reset=reset,
-            requests=self._http.request_count - first_count,
+        requests = self._http.request_count - first_count
+        return _CURSORS.result(
+            items, removed, delta_link, window=window, reset=done.reset, requests=requests
         )
 
     def _delta_round(
@@ -203,7 +119,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
         the last page arrived, so a failure mid-way leaves the caller's cursor untouched."""
         params = None
         if window is not None:
-            params = {"startDateTime": _iso_z(window.start), "endDateTime": _iso_z(window.end)}
+            params = {"startDateTime": iso_z(window.start), "endDateTime": iso_z(window.end)}
         entries: list[dict[str, Any]] = []
         next_url: str | None = url
         while next_url:
@@ -298,13 +214,15 @@ class GraphCalendarProvider(GraphCalendarCollections):
             if inst.get("type") == "exception":
                 versions[str(inst["id"])] = change_key(inst)
         stored = kept if kept is not None else overlay_props.stored(event)
-        text, client_uid = overlay.apply(graph_to_ical(event, instances, window), stored)
+        rendered = graph_rendering(event, instances, window)
+        text, client_uid = overlay.apply(rendered.text, stored)
         return RemoteItem(
             remote_id=str(event["id"]),
-            version=json.dumps(versions, sort_keys=True, separators=(",", ":")),
+            version=encode_versions(versions),
             uid=client_uid or str(event.get("iCalUId") or event["id"]),
             ical=text,
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
+            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
         )
 
     def _instances(
@@ -312,7 +230,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
     ) -> list[dict[str, Any]]:
         return self._http.get_all(
             self._p("events", master_id, "instances"),
-            params={"startDateTime": _iso_z(start), "endDateTime": _iso_z(end)},
+            params={"startDateTime": iso_z(start), "endDateTime": iso_z(end)},
             headers=self._prefer,
             policy=policy,
         )
@@ -330,11 +248,9 @@ class GraphCalendarProvider(GraphCalendarCollections):
         self, master_id: str, window: SyncWindow, policy: Any = PULL_POLICY
     ) -> RemoteItem | None:
         parts = self._series_parts(master_id, window, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
-    def _series_parts(
-        self, master_id: str, window: SyncWindow, policy: Any
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def _series_parts(self, master_id: str, window: SyncWindow, policy: Any) -> SeriesParts | None:
         try:
             master = self._get_event(master_id, policy)
             instances = self._instances(master_id, window.start, window.end, policy)
@@ -347,11 +263,9 @@ class GraphCalendarProvider(GraphCalendarCollections):
 
     def _fetch(self, remote_id: str, window: SyncWindow, policy: Any) -> RemoteItem | None:
         parts = self._parts(remote_id, window, policy)
-        return None if parts is None else self._item_or_skip(parts[0], parts[1], window)
+        return None if parts is None else self._item_or_skip(*parts, window)
 
-    def _parts(
-        self, remote_id: str, window: SyncWindow, policy: Any
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def _parts(self, remote_id: str, window: SyncWindow, policy: Any) -> SeriesParts | None:
         """(single event or series master, its instances in the window) as Graph has them."""
         try:
             event = self._get_event(remote_id, policy)
@@ -390,7 +304,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
         self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
     ) -> RemoteItem:
         wanted = ical_to_graph(ical)
-        versions = _parse_version(version)
+        versions = decode_versions(version)
         current = self._http.get(self._event_path(remote_id), policy=WRITE_POLICY) or {}
         expected = versions.get(remote_id)
         headers: dict[str, str] = {}
@@ -426,7 +340,7 @@ class GraphCalendarProvider(GraphCalendarCollections):
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
         headers: dict[str, str] = {}
         if version is not None:
-            expected = _parse_version(version).get(remote_id)
+            expected = decode_versions(version).get(remote_id)
             if expected:
                 headers = _if_match(expected)
         try:
@@ -456,6 +370,10 @@ class GraphCalendarProvider(GraphCalendarCollections):
             event["singleValueExtendedProperties"] = [
                 {"id": overlay_props.OVERLAY_ID, "value": wanted}
             ]
+            if event.get("type") == "seriesMaster":
+                # a PATCH of the master is a series edit: its exceptions get new changeKeys,
+                # and the version kept for the next If-Match must hold those
+                instances = self._instances(str(event["id"]), window.start, window.end)
         return self._item(event, instances, window)
 
     def _apply_instances(
@@ -494,22 +412,12 @@ class GraphCalendarProvider(GraphCalendarCollections):
                 continue
 
 
-def _parse_version(version: str | None) -> dict[str, str]:
-    if not version:
-        return {}
-    try:
-        raw = json.loads(version)
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-
-
 def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:
     if inst.get("originalStart"):
-        return _parse_utc(str(inst["originalStart"]))
+        return parse_utc(str(inst["originalStart"]))
     start = inst.get("start") or {}
     if start.get("dateTime") and str(start.get("timeZone", "UTC")).upper() == "UTC":
-        return _parse_utc(str(start["dateTime"]))
+        return parse_utc(str(start["dateTime"]))
     return None
 
 

@@ -1,1 +1,0 @@
-"""Local emulator of the Microsoft Graph calendar API (the provider sandbox, R1)."""

@@ -1,0 +1,193 @@
+"""Multistatus answers (RFC 4918 §13) written piece by piece, and sent as a WSGI iterable
+(PEP 3333) so that a bulk answer is never held whole in memory.
+
+A `Streamed` answer is a status, headers and an iterator of body pieces; `send` hands it to
+the WSGI server in pieces of about `PIECE` bytes, gzip-compressed on the way (RFC 9110
+§8.4.1, zlib level 1: compressing at zlib's default level costs more than rendering) when
+the client accepts gzip. No Content-Length is sent: HTTP/1.1 servers (waitress) then use
+chunked transfer coding, HTTP/1.0 ones close the connection at the end.
+
+The markup is Radicale's own serialisation (ElementTree, DAV: as the default namespace, the
+prefixes radicale.xmlutils registers: C, CR, ...): `head` renders the opening of a
+multistatus with ElementTree from elements built here (never from Radicale's output), and
+`response` / `missing` render one DAV:response each. tests/unit/test_streamed_dav.py
+compares the result with Radicale's rendering of the same request.
+Imports only radicale.xmlutils (for its namespace registration) and the standard library.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import xml.etree.ElementTree as ET
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from http import client
+from typing import Any
+from xml.sax.saxutils import escape
+
+from radicale import xmlutils
+
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+CARDDAV = "{urn:ietf:params:xml:ns:carddav}"
+#: Bytes collected before a piece is handed to the server.
+PIECE = 64 * 1024
+_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
+_END = b"</multistatus>"
+_OK = b"<status>HTTP/1.1 200 OK</status>"
+CONTENT_TYPE = "text/xml; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """An answer whose body is produced while it is sent."""
+
+    status: int
+    headers: dict[str, str]
+    body: Iterator[bytes]
+
+
+def head(*children: ET.Element, using: Iterable[str] = ()) -> bytes:
+    """The XML declaration and the opening of a multistatus with `children` in it, exactly
+    as ElementTree (and therefore Radicale) writes them. ElementTree declares on the root
+    every namespace the tree uses; `using` names further tags (Clark notation) whose
+    namespaces the rest of the answer, written later, will use."""
+    root = ET.Element(f"{DAV}multistatus")
+    root.extend(children)
+    markers = [ET.Element(_marker(tag)) for tag in using]
+    root.extend(markers)
+    written: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)  # not "unicode"
+    if markers:  # they were appended last: the answer continues where the first one begins
+        prefix = xmlutils.NAMESPACES_REV[markers[0].tag[1:].partition("}")[0]]
+        first = f"<{prefix}:" if prefix != "D" else "<"
+        written = written[: written.index((first + _MARK).encode())]
+    elif written.endswith(b" />"):  # no children: ElementTree closes the element itself
+        written = written[:-3] + b">"
+    else:
+        written = written[: -len(_END)]
+    return _DECLARATION + written
+
+
+_MARK = "davbridge-namespace-marker"
+
+
+def _marker(tag: str) -> str:
+    namespace = tag[1:].partition("}")[0]
+    return f"{{{namespace}}}{_MARK}"
+
+
+def empty() -> bytes:
+    """A whole multistatus without responses, as ElementTree writes it."""
+    written: bytes = ET.tostring(  # bytes: not "unicode"
+        ET.Element(f"{DAV}multistatus"), encoding="utf-8", xml_declaration=False
+    )
+    return _DECLARATION + written
+
+
+def end() -> bytes:
+    return _END
+
+
+def text(value: str) -> bytes:
+    """XML character data as ElementTree escapes it."""
+    return escape(value).encode("utf-8")
+
+
+def text_bytes(data: bytes) -> bytes:
+    """UTF-8 character data escaped without decoding it (most calendar text needs none)."""
+    if b"&" in data or b"<" in data or b">" in data:
+        return data.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    return data
+
+
+def response(href: str, props: Iterable[bytes]) -> bytes:
+    """One DAV:response with every property found (200)."""
+    return (
+        b"".join(
+            (b"<response><href>", text(href), b"</href><propstat><prop>", *props, b"</prop>", _OK)
+        )
+        + b"</propstat></response>"
+    )
+
+
+def missing(href: str) -> bytes:
+    """One DAV:response for a resource that does not exist (404)."""
+    return (
+        b"<response><href>"
+        + text(href)
+        + b"</href><status>HTTP/1.1 404 Not Found</status></response>"
+    )
+
+
+def element(name: str, content: bytes) -> bytes:
+    """`<name>content</name>` (content already escaped); `name` carries its prefix."""
+    tag = name.encode()
+    return b"<" + tag + b">" + content + b"</" + tag + b">"
+
+
+def multistatus(body: Iterator[bytes]) -> Streamed:
+    return Streamed(client.MULTI_STATUS, {"Content-Type": CONTENT_TYPE}, body)
+
+
+def _pieces(body: Iterator[bytes], gzip: bool) -> Iterator[bytes]:
+    packer = zlib.compressobj(1, wbits=16 + zlib.MAX_WBITS) if gzip else None
+    held: list[bytes] = []
+    size = 0
+    try:
+        for part in body:
+            held.append(part)
+            size += len(part)
+            if size >= PIECE:
+                joined = b"".join(held)
+                held, size = [], 0
+                out = packer.compress(joined) if packer else joined
+                if out:
+                    yield out
+        joined = b"".join(held)
+        if packer:
+            joined = packer.compress(joined) + packer.flush()
+        if joined:
+            yield joined
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()  # an abandoned answer closes its database statement
+        _give_back()
+
+
+def _load_trim() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+    return trim
+
+
+_TRIM = _load_trim()
+
+
+def _give_back() -> None:
+    """Return the memory a bulk answer freed to the system (glibc malloc_trim). Each server
+    thread allocates from its own malloc arena, and glibc keeps what a thread freed in its
+    arena: without this, RSS grows by one answer's working set per thread that served one
+    (bench/memory.py --http: +10 MiB per pass until all eight threads had their turn)."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def send(
+    answer: Streamed, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterator[bytes]:
+    """Start the response and return its body as a WSGI iterable."""
+    accepted = [e.strip() for e in str(environ.get("HTTP_ACCEPT_ENCODING", "")).split(",")]
+    gzip = "gzip" in accepted
+    headers = dict(answer.headers)
+    if gzip:
+        headers["Content-Encoding"] = "gzip"
+    start_response(
+        f"{answer.status} {client.responses.get(answer.status, '')}", list(headers.items())
+    )
+    return _pieces(answer.body, gzip)

@@ -1,0 +1,305 @@
+"""Calendar API v3 routes under /calendar/v3 (paths of the bundled discovery document).
+
+  GET    users/me/calendarList[/{calendarId}]       calendarList.list (maxResults, pageToken,
+                                                    minAccessRole) / get
+  GET    calendars/{calendarId}                     calendars.get
+  GET    calendars/{calendarId}/events              events.list (sync.py)
+  POST   calendars/{calendarId}/events              events.insert (conferenceDataVersion, id)
+  GET|PATCH|PUT|DELETE calendars/{cid}/events/{id}  events.get/patch/update/delete (If-Match)
+  GET    calendars/{calendarId}/events/{id}/instances
+  GET    colors                                     colors.get
+  POST   freeBusy                                   freebusy.query
+Bearer tokens: a read needs calendar, calendar.readonly, calendar.events(.readonly); a write needs
+calendar or calendar.events, else 403 insufficientPermissions; calendarList/freeBusy need a
+calendar scope. `fields` (partial response) is ignored: full resources are returned.
+This module must not hold state; it calls the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.google import sync
+from sandbox.google.errors import ApiError, auth_error, bad_request, insufficient_scope
+from sandbox.google.render import render_calendar, render_event, render_list_entry
+from sandbox.google.state import STATE_KEY, GoogleState
+from sandbox.google.store import Calendar
+from sandbox.google.timeutil import fmt_datetime, instant, parse_rfc3339, valid_zone
+from sandbox.google.tokens import (
+    CALENDAR,
+    CALENDAR_READONLY,
+    READ_SCOPES,
+    WRITE_SCOPES,
+    AccessToken,
+)
+
+PREFIX = "/calendar/v3"
+ROLES = ("freeBusyReader", "reader", "writer", "owner")
+CALENDAR_COLORS = [
+    "#ac725e",
+    "#d06b64",
+    "#f83a22",
+    "#fa573c",
+    "#ff7537",
+    "#ffad46",
+    "#42d692",
+    "#16a765",
+    "#7bd148",
+    "#b3dc6c",
+    "#fbe983",
+    "#fad165",
+    "#92e1c0",
+    "#9fe1e7",
+    "#9fc6e7",
+    "#4986e7",
+    "#9a9cff",
+    "#b99aff",
+    "#c2c2c2",
+    "#cabdbf",
+    "#cca6ac",
+    "#f691b2",
+    "#cd74e6",
+    "#a47ae2",
+]
+EVENT_COLORS = [
+    "#a4bdfc",
+    "#7ae7bf",
+    "#dbadff",
+    "#ff887c",
+    "#fbd75b",
+    "#ffb878",
+    "#46d6db",
+    "#e1e1e1",
+    "#5484ed",
+    "#51b749",
+    "#dc2127",
+]
+
+
+def _st(request: web.Request) -> GoogleState:
+    return request.app[STATE_KEY]
+
+
+def authorize(request: web.Request, write: bool = False, lists: bool = False) -> AccessToken:
+    st = _st(request)
+    header = request.headers.get("Authorization", "")
+    value = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    tok = st.tokens.valid_access(value or request.query.get("access_token", ""))
+    if tok is None:
+        raise auth_error()
+    allowed = {CALENDAR, CALENDAR_READONLY} if lists else (WRITE_SCOPES if write else READ_SCOPES)
+    if not allowed.intersection(tok.scopes):
+        raise insufficient_scope()
+    return tok
+
+
+def _json(data: Any, status: int = 200, etag: str | None = None) -> web.Response:
+    resp = web.json_response(data, status=status, content_type="application/json")
+    if etag:
+        resp.headers["ETag"] = etag
+    return resp
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise bad_request("Parse Error", "parseError") from exc
+    if not isinstance(data, dict):
+        raise bad_request("Parse Error", "parseError")
+    return data
+
+
+def _calendar(request: web.Request) -> Calendar:
+    return _st(request).store.calendar(request.match_info["cal"])
+
+
+def _out_tz(request: web.Request, cal: Calendar) -> str:
+    tz = request.query.get("timeZone")
+    if tz and not valid_zone(tz):
+        raise bad_request("Invalid time zone.", "invalid", "timeZone")
+    return tz or cal.time_zone
+
+
+def _conference(request: web.Request) -> bool:
+    try:
+        return int(request.query.get("conferenceDataVersion", "0")) >= 1
+    except ValueError as exc:
+        raise bad_request("Invalid conferenceDataVersion.", "invalid") from exc
+
+
+async def calendar_list(request: web.Request) -> web.Response:
+    authorize(request, lists=True)
+    st = _st(request)
+    min_role = request.query.get("minAccessRole", "freeBusyReader")
+    if min_role not in ROLES:
+        raise bad_request("Invalid value for minAccessRole.", "invalid", "minAccessRole")
+    cals = [
+        c
+        for c in st.store.calendars.values()
+        if ROLES.index(c.access_role) >= ROLES.index(min_role)
+    ]
+    size = max(1, min(int(request.query.get("maxResults", "100")), 250))
+    offset = 0
+    if request.query.get("pageToken"):
+        try:
+            offset = int(base64.urlsafe_b64decode(request.query["pageToken"]).decode())
+        except ValueError as exc:
+            raise bad_request("Invalid page token value.", "invalid", "pageToken") from exc
+    page = cals[offset : offset + size]
+    body: dict[str, Any] = {
+        "kind": "calendar#calendarList",
+        "etag": f'"p3{st.store.seq:014d}g"',
+        "items": [render_list_entry(c) for c in page],
+    }
+    if offset + size < len(cals):
+        body["nextPageToken"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
+    else:
+        body["nextSyncToken"] = base64.urlsafe_b64encode(f"L{st.store.seq}".encode()).decode()
+    return _json(body)
+
+
+async def calendar_list_entry(request: web.Request) -> web.Response:
+    authorize(request, lists=True)
+    return _json(render_list_entry(_calendar(request)))
+
+
+async def calendar_get(request: web.Request) -> web.Response:
+    authorize(request, lists=True)
+    return _json(render_calendar(_calendar(request)))
+
+
+async def events(request: web.Request) -> web.Response:
+    st = _st(request)
+    if request.method == "GET":
+        authorize(request)
+        cal = _calendar(request)
+        return _json(sync.list_events(st.store, cal, request.query))
+    authorize(request, write=True)
+    cal = _calendar(request)
+    body = await _body(request)
+    data = st.store.insert(cal, body, use_conference=_conference(request))
+    st.dirty = True
+    return _json(render_event(data, cal.time_zone, cal.time_zone), etag=data["etag"])
+
+
+async def event_item(request: web.Request) -> web.StreamResponse:
+    st = _st(request)
+    event_id = request.match_info["id"]
+    if request.method == "GET":
+        authorize(request)
+        cal = _calendar(request)
+        _, data = st.store.resolve(cal, event_id)
+        out_tz = _out_tz(request, cal)
+        return _json(render_event(data, out_tz, cal.time_zone), etag=data["etag"])
+    authorize(request, write=True)
+    cal = _calendar(request)
+    if_match = request.headers.get("If-Match")
+    st.dirty = True
+    if request.method == "DELETE":
+        st.store.delete(cal, event_id, if_match=if_match)
+        return web.Response(status=204)
+    body = await _body(request)
+    data = st.store.modify(
+        cal,
+        event_id,
+        body,
+        replace=request.method == "PUT",
+        use_conference=_conference(request),
+        if_match=if_match,
+    )
+    return _json(render_event(data, cal.time_zone, cal.time_zone), etag=data["etag"])
+
+
+async def instances(request: web.Request) -> web.Response:
+    authorize(request)
+    st = _st(request)
+    cal = _calendar(request)
+    return _json(sync.list_instances(st.store, cal, request.match_info["id"], request.query))
+
+
+async def colors(request: web.Request) -> web.Response:
+    authorize(request)
+    return _json(
+        {
+            "kind": "calendar#colors",
+            "updated": "2012-02-14T00:00:00.000Z",
+            "calendar": {
+                str(i + 1): {"background": c, "foreground": "#1d1d1d"}
+                for i, c in enumerate(CALENDAR_COLORS)
+            },
+            "event": {
+                str(i + 1): {"background": c, "foreground": "#1d1d1d"}
+                for i, c in enumerate(EVENT_COLORS)
+            },
+        }
+    )
+
+
+async def freebusy(request: web.Request) -> web.Response:
+    authorize(request, lists=True)
+    st = _st(request)
+    body = await _body(request)
+    if not body.get("timeMin") or not body.get("timeMax"):
+        raise bad_request("Missing timeMin or timeMax.", "required")
+    lo = parse_rfc3339(str(body["timeMin"]), "timeMin")
+    hi = parse_rfc3339(str(body["timeMax"]), "timeMax")
+    out_tz = str(body.get("timeZone") or "UTC")
+    cals: dict[str, Any] = {}
+    for item in body.get("items") or []:
+        cid = str((item or {}).get("id", ""))
+        cal = st.store.calendars.get(st.store.user if cid == "primary" else cid)
+        if cal is None:
+            cals[cid] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+            continue
+        params = {
+            "singleEvents": "true",
+            "timeMin": lo.isoformat(),
+            "timeMax": hi.isoformat(),
+            "maxResults": "2500",
+            "orderBy": "startTime",
+        }
+        q = sync.parse_query(st.store, cal, params)
+        busy = []
+        for data in sorted(
+            sync.candidates(st.store, cal, q, st.store.seq),
+            key=lambda d: instant(d["start"], cal.time_zone),
+        ):
+            if data.get("transparency") == "transparent" or data.get("status") == "cancelled":
+                continue
+            start = max(instant(data["start"], cal.time_zone), lo)
+            end = min(instant(data["end"], cal.time_zone), hi)
+            busy.append({"start": fmt_datetime(start, out_tz), "end": fmt_datetime(end, out_tz)})
+        cals[cid] = {"busy": busy}
+    return _json(
+        {
+            "kind": "calendar#freeBusy",
+            "timeMin": fmt_datetime(lo, "UTC"),
+            "timeMax": fmt_datetime(hi, "UTC"),
+            "calendars": cals,
+        }
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get(f"{PREFIX}/users/me/calendarList", calendar_list)
+    r.add_get(f"{PREFIX}/users/me/calendarList/{{cal}}", calendar_list_entry)
+    r.add_get(f"{PREFIX}/calendars/{{cal}}", calendar_get)
+    r.add_route("GET", f"{PREFIX}/calendars/{{cal}}/events", events)
+    r.add_route("POST", f"{PREFIX}/calendars/{{cal}}/events", events)
+    for method in ("GET", "PATCH", "PUT", "DELETE"):
+        r.add_route(method, f"{PREFIX}/calendars/{{cal}}/events/{{id}}", event_item)
+    r.add_get(f"{PREFIX}/calendars/{{cal}}/events/{{id}}/instances", instances)
+    r.add_get(f"{PREFIX}/colors", colors)
+    r.add_post(f"{PREFIX}/freeBusy", freebusy)
+
+
+__all__ = ["ApiError", "add_routes", "authorize"]

@@ -1,0 +1,106 @@
+"""The whole Google sandbox state in one object, shared by the route modules.
+
+Holds the Calendar store, the People (contacts) store, OAuth clients and tokens, users and passwords, fault rules and the
+request log. Touched only from the server's event-loop thread (tests read `log` from outside).
+This module must not define HTTP routes; server.py saves its to_json() (sandbox.core.persistence).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.google.people_model import CONTACTS, PeopleStore
+from sandbox.google.store import Store
+from sandbox.google.tokens import CALENDAR, TokenStore
+from sandbox.throttle import Faults
+
+DEMO_USER = "alex@contoso.example"
+DEMO_NAME = "Alex Wilber"
+DEMO_PASSWORD = "correct horse battery staple"  # noqa: S105 - sandbox demo credential
+OTHER_USER = "megan@contoso.example"
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    query: str
+    status: int
+    ts: float
+
+
+@dataclass
+class GoogleState:
+    store: Store
+    tokens: TokenStore
+    client_id: str
+    passwords: dict[str, str]  # user email -> password
+    names: dict[str, str]  # user email -> display name
+    inspect_refresh_token: str
+    people: PeopleStore = field(default_factory=lambda: PeopleStore(DEMO_USER))
+    base_url: str = ""
+    port: int = 0
+    faults: Faults = field(default_factory=Faults)
+    log: list[RequestRecord] = field(default_factory=list)
+    dirty: bool = False
+
+    @property
+    def user(self) -> str:
+        return self.store.user
+
+    def record(self, method: str, path: str, query: str, status: int) -> None:
+        self.log.append(RequestRecord(method, path, query, status, time.time()))
+        if len(self.log) > 50000:
+            del self.log[:10000]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "store": self.store.to_json(),
+            "tokens": self.tokens.to_json(),
+            "client_id": self.client_id,
+            "passwords": self.passwords,
+            "names": self.names,
+            "inspect_refresh_token": self.inspect_refresh_token,
+            "port": self.port,
+            "people": self.people.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GoogleState:
+        return cls(
+            store=Store.from_json(data["store"]),
+            tokens=TokenStore.from_json(data["tokens"]),
+            client_id=data["client_id"],
+            passwords=dict(data["passwords"]),
+            names=dict(data["names"]),
+            inspect_refresh_token=data["inspect_refresh_token"],
+            port=int(data.get("port", 0)),
+            people=PeopleStore.from_json(data["people"])
+            if data.get("people")
+            else PeopleStore(str(data["store"]["user"])),
+        )
+
+
+def fresh_state() -> GoogleState:
+    """A Workspace domain with the bridge's OAuth web client, two users and no calendars."""
+    import secrets
+
+    tokens = TokenStore()
+    client = tokens.add_client("davbridge")
+    # the inspection grant (published in the demo's --info-json) reads and writes both APIs
+    grant = tokens.new_grant(client.client_id, DEMO_USER, [CALENDAR, CONTACTS])
+    return GoogleState(
+        store=Store(DEMO_USER, DEMO_NAME),
+        tokens=tokens,
+        client_id=client.client_id,
+        passwords={DEMO_USER: DEMO_PASSWORD, OTHER_USER: secrets.token_urlsafe(12)},
+        names={DEMO_USER: DEMO_NAME, OTHER_USER: "Megan Bowen"},
+        inspect_refresh_token=grant.refresh_token,
+    )
+
+
+STATE_KEY: web.AppKey[GoogleState] = web.AppKey("google_sandbox_state", GoogleState)

@@ -1,0 +1,151 @@
+"""vdirsyncer's storage suite (`tests/storage/dav` of the pinned sdist) against a server
+(issue 11, point 6).
+
+The suite picks its server by `DAV_SERVER` and a server mixin under
+`tests/storage/servers/<name>/`; that is its compatibility mechanism (the upstream iCloud mixin
+skips task items the same way). Two are written here:
+- `davbridge`: the bridge's demo, collections made (MKCOL/MKCALENDAR) at the organisation's
+  default service (the caller picks it) and deleted afterwards. Task items are configured out,
+  each with its reason: the providers' calendars hold events only, so a VTODO collection
+  cannot be made (the bridge answers 403 CALDAV:supported-calendar-component, RFC 4791 §5.3.1).
+- the baseline is the suite's own `radicale` mixin, unchanged; the one thing it needs that is
+  not here — the project's Radicale Docker image on 127.0.0.1:8001 — is stood in for by stock
+  Radicale (the pinned version, no authentication, like that image) started by a pytest plugin
+  (`tests/peer/vdirsyncer_radicale_plugin.py`, copied beside the suite: both projects call
+  their test package `tests`) in place of `docker run`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.peer.upstream import Tally, run_pytest, source
+
+PARTS = ("caldav", "carddav")
+
+DAVBRIDGE_MIXIN_TEMPLATE = '''"""The davbridge demo as a vdirsyncer test server (written by davbridge's
+tests/peer/vdirsyncer_suite.py)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+#: tests that cannot apply to a server whose calendars live at Microsoft 365, Google or
+#: Exchange, each with the reason (davbridge README, "Peer suites")
+NOT_APPLICABLE = NOT_APPLICABLE_HERE
+
+
+class ServerMixin:
+    @pytest.fixture
+    def get_storage_args(self, request, slow_create_collection, aio_connector):
+        callspec = getattr(request.node, "callspec", None)
+        if callspec is not None and callspec.params.get("item_type") == "VTODO":
+            pytest.skip(
+                "davbridge's providers store events only: a task collection cannot be made "
+                "(403 CALDAV:supported-calendar-component)"
+            )
+        test = f"{type(self).__name__}::{request.node.originalname}"
+        service = os.environ["DAVBRIDGE_PEER_SERVICE"]
+        reason = NOT_APPLICABLE.get(test) or NOT_APPLICABLE.get(f"{service}:{test}")
+        if reason:
+            pytest.skip(reason)
+
+        async def inner(collection="test"):
+            args = {
+                "url": os.environ["DAVBRIDGE_PEER_URL"],
+                "username": os.environ["DAVBRIDGE_PEER_USERNAME"],
+                "password": os.environ["DAVBRIDGE_PEER_PASSWORD"],
+                "connector": aio_connector,
+            }
+            if collection is not None:
+                args = await slow_create_collection(self.storage_class, args, collection)
+            return args
+
+        return inner
+'''
+
+
+_SERVER_ADDS = (
+    "the item read back is not the item uploaded: the provider adds properties of its own "
+    "(ORGANIZER = the account, CLASS, TRANSP, X-MICROSOFT-*/Google's and Exchange's "
+    "equivalents) and the bridge adds the join-link block (X-ZOOM-MEETING, a DESCRIPTION "
+    "line; SPEC C3), so the suite's item equality cannot hold"
+)
+#: per test (class::name, or service:class::name for one provider): why it cannot apply to a
+#: provider-backed server
+NOT_APPLICABLE: dict[str, str] = {
+    "TestCalDAVStorage::test_upload": _SERVER_ADDS,
+    "TestCalDAVStorage::test_update": _SERVER_ADDS,
+    "TestCalDAVStorage::test_recurring_events": _SERVER_ADDS,
+    "TestCalDAVStorage::test_dav_unicode_href": _SERVER_ADDS,
+    "exchange:TestCalDAVStorage::test_metadata": (
+        "Exchange calendars have no colour: the bridge answers the PROPPATCH of calendar-color "
+        "with a 403 propstat, which vdirsyncer does not read (storage/dav.py set_meta: 'a "
+        "multistatus with errorcodes inside is not parsed yet'), so it reads back no colour"
+    ),
+    "TestCalDAVStorage::test_item_types_general": (
+        "uploads a VTODO into a calendar; the providers' calendars hold events only, the "
+        "bridge answers 403 CALDAV:supported-calendar-component (RFC 4791 §5.3.2.1)"
+    ),
+}
+DAVBRIDGE_MIXIN = DAVBRIDGE_MIXIN_TEMPLATE.replace("NOT_APPLICABLE_HERE", repr(NOT_APPLICABLE))
+
+
+def _install(src: Path) -> None:
+    target = src / "tests" / "storage" / "servers" / "davbridge"
+    target.mkdir(exist_ok=True)
+    (target / "__init__.py").write_text(DAVBRIDGE_MIXIN)
+
+
+def against_bridge(
+    dav_url: str, username: str, password: str, service: str, reports: Path
+) -> dict[str, Tally]:
+    """CalDAV and CardDAV in two runs: calendars and address books share the user's one
+    namespace here, and the suite's create-collection test leaves a collection named `test`
+    behind (upstream skips it on servers where "manual cleanup would be necessary"); it is
+    deleted after each run."""
+    src = source("vdirsyncer")
+    _install(src)
+    env = {
+        "DAV_SERVER": "davbridge",
+        "DAVBRIDGE_PEER_URL": dav_url,
+        "DAVBRIDGE_PEER_USERNAME": username,
+        "DAVBRIDGE_PEER_PASSWORD": password,
+        "DAVBRIDGE_PEER_SERVICE": service,
+    }
+    found = {}
+    for part in PARTS:
+        found[part] = run_pytest(
+            src, [f"tests/storage/dav/test_{part}.py"], env, reports / f"vdirsyncer-{part}.xml"
+        )
+        _delete(f"{dav_url.rstrip('/')}/{username}/test/", username, password)
+    return found
+
+
+def _delete(url: str, username: str, password: str) -> None:
+    request = urllib.request.Request(url, method="DELETE")
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(request, timeout=60).close()
+
+
+def against_stock_radicale(reports: Path) -> dict[str, Tally]:
+    src = source("vdirsyncer")
+    plugin = Path(__file__).with_name("vdirsyncer_radicale_plugin.py")
+    (src / "davbridge_radicale_plugin.py").write_text(plugin.read_text())
+    env = {"DAV_SERVER": "radicale"}
+    return {
+        part: run_pytest(
+            src,
+            ["-p", "davbridge_radicale_plugin", f"tests/storage/dav/test_{part}.py"],
+            env,
+            reports / f"vdirsyncer-radicale-{part}.xml",
+        )
+        for part in PARTS
+    }
