@@ -38,7 +38,8 @@ def amended(answer: bytes, edit: Callable[[ET.Element], bool]) -> bytes:
         for element in root.iter(tag):
             if element.text:
                 element.text = element.text.replace("\r\n", "\n").replace("\n", "\r\n")
-    return _DECLARATION + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    written: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)  # not "unicode"
+    return _DECLARATION + written
 
 
 def vcard4_advertised(root: ET.Element) -> bool:

@@ -45,9 +45,10 @@ from collections.abc import Callable, Iterable
 from http import client
 from typing import Any
 
-from radicale import Application, config, httputils, xmlutils
+from radicale import config, httputils, xmlutils
 from radicale import item as radicale_item
 from radicale import types as rtypes
+from radicale.app import Application
 
 from bridge import api
 from bridge.api import BridgeError, Busy, LimitExceeded

@@ -58,7 +58,7 @@ def head(*children: ET.Element, using: Iterable[str] = ()) -> bytes:
     root.extend(children)
     markers = [ET.Element(_marker(tag)) for tag in using]
     root.extend(markers)
-    written = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    written: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)  # not "unicode"
     if markers:  # they were appended last: the answer continues where the first one begins
         prefix = xmlutils.NAMESPACES_REV[markers[0].tag[1:].partition("}")[0]]
         first = f"<{prefix}:" if prefix != "D" else "<"
@@ -80,9 +80,10 @@ def _marker(tag: str) -> str:
 
 def empty() -> bytes:
     """A whole multistatus without responses, as ElementTree writes it."""
-    return _DECLARATION + ET.tostring(
+    written: bytes = ET.tostring(  # bytes: not "unicode"
         ET.Element(f"{DAV}multistatus"), encoding="utf-8", xml_declaration=False
     )
+    return _DECLARATION + written
 
 
 def end() -> bytes:

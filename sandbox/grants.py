@@ -25,7 +25,9 @@ from sandbox.state import SandboxState
 from sandbox.tokens import unsigned_jwt
 
 
-def _client(st: SandboxState, request: web.Request, form: dict[str, str]) -> tuple[str, Any]:
+def _client(
+    st: SandboxState, request: web.Request, form: dict[str, str]
+) -> tuple[str, web.Response | None]:
     client_id, secret = form.get("client_id", ""), form.get("client_secret")
     auth = request.headers.get("Authorization", "")
     if auth.lower().startswith("basic "):

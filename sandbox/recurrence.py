@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from dateutil import rrule
 
@@ -106,6 +106,7 @@ def _rule(rec: dict[str, Any], first_local: dt.datetime) -> rrule.rrule:
     }
     days = [_DAYS[d] for d in p.get("daysOfWeek", [])]
     ptype = p["type"]
+    freq: Literal[0, 1, 2, 3]  # rrule.YEARLY … rrule.DAILY
     if ptype == "daily":
         freq = rrule.DAILY
     elif ptype == "weekly":

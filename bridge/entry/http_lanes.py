@@ -42,10 +42,14 @@ def is_health(task: Any) -> bool:
     )
 
 
-class QuickLane:
-    """waitress's dispatcher with /health routed to threads no other request uses."""
+class QuickLane(ThreadedTaskDispatcher):
+    """waitress's dispatcher with /health routed to threads no other request uses.
+
+    A ThreadedTaskDispatcher by type (what waitress's server holds) whose own pool stays
+    empty: every method waitress calls is routed to `lane` or `shared`."""
 
     def __init__(self, shared: Dispatcher, threads: int = LANE_THREADS) -> None:
+        super().__init__()
         self.shared = shared
         self.lane = ThreadedTaskDispatcher()
         self.lane.set_thread_count(threads)

@@ -49,10 +49,11 @@ class LingeringChannel(HTTPChannel):
         super().service()
 
     def handle_close(self) -> None:
-        if self._linger_wanted and not self._lingering and self.connected:
+        sock = self.socket
+        if self._linger_wanted and not self._lingering and self.connected and sock is not None:
             self._linger_wanted = False
             try:
-                self.socket.shutdown(socket.SHUT_WR)
+                sock.shutdown(socket.SHUT_WR)
             except OSError:
                 super().handle_close()
                 return
@@ -80,8 +81,9 @@ class LingeringChannel(HTTPChannel):
         if not self._lingering:
             super().handle_read()
             return
+        sock = self.socket
         try:
-            data = self.socket.recv(self.adj.recv_bytes)
+            data = sock.recv(self.adj.recv_bytes) if sock is not None else b""
         except BlockingIOError:
             return
         except OSError:

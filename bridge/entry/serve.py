@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Protocol
 
-from waitress.server import create_server
+from waitress.server import TcpWSGIServer, create_server
 
 from bridge import api
 from bridge.api import Bridge
@@ -30,7 +30,7 @@ class HttpServer:
         # the server hosting them publishes it, and they ask for it with api.current()
         api.install(bridge)
         s = bridge.settings.server
-        self._server = create_server(
+        server = create_server(
             make_wsgi(s.max_content_length, bridge.settings.limits.instances_per_expansion),
             host=host,
             port=port,
@@ -47,12 +47,15 @@ class HttpServer:
             outbuf_high_watermark=4 * 1024 * 1024,
             inbuf_overflow=16 * 1024 * 1024,
         )
+        # one host and port: one TCP server (waitress.server.create_server), never a multi-socket one
+        assert isinstance(server, TcpWSGIServer), type(server)
+        self._server = server
         # a 413 the client can read instead of a reset (bridge/entry/http_linger.py)
         self._server.channel_class = LingeringChannel
         # /health on threads of its own: never queued behind busy DAV workers (http_lanes.py)
         self._server.task_dispatcher = QuickLane(self._server.task_dispatcher)
         self.host = host
-        self.port = int(self._server.effective_port)
+        self.port = int(self._server.getsockname()[1])  # waitress's effective_port
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
 
     @property

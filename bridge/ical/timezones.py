@@ -16,7 +16,7 @@ import functools
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from exchangelib.winzone import IANA_TO_MS_TIMEZONE_MAP, MS_TIMEZONE_TO_IANA_MAP
+from exchangelib import winzone
 from icalendar import Timezone
 
 UTC_NAMES = frozenset(
@@ -51,6 +51,9 @@ _CURRENT_IANA = {
 }
 
 # Windows names compared case-insensitively (Graph accepts any case on input).
+# exchangelib ships no type information: its CLDR tables, typed here
+MS_TIMEZONE_TO_IANA_MAP: dict[str, str] = winzone.MS_TIMEZONE_TO_IANA_MAP
+IANA_TO_MS_TIMEZONE_MAP: dict[str, tuple[str, str]] = winzone.IANA_TO_MS_TIMEZONE_MAP
 _WINDOWS_LOWER = {name.lower(): iana for name, iana in MS_TIMEZONE_TO_IANA_MAP.items()}
 
 # Thunderbird (old Lightning) and Citadel prefix IANA ids: "/mozilla.org/20050126_1/Europe/Berlin".

@@ -88,7 +88,7 @@ def same_origin(request: web.Request, portal: Portal) -> bool:
 async def ensure_session(request: web.Request) -> SessionRecord:
     """The request's session, creating an anonymous one (and its cookie) when there is none."""
     current = request.get(SESSION)
-    if current is not None:
+    if isinstance(current, SessionRecord):
         return current
     token, session = await blocking(request, portal_of(request).bridge.new_session, None)
     adopt(request, token, session)

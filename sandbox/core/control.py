@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 Json = dict[str, Any]
 
@@ -78,7 +79,7 @@ def guard(
     its API answers them; the state marked changed after every control request."""
 
     @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/_control"):
             return await handler(request)
         if not allowed(request.remote):

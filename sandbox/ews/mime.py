@@ -162,7 +162,8 @@ def ical_bytes(v: View, owner_name: str, owner_email: str) -> bytes:
             exc = view_of(v.item, i)
             if exc is not None:
                 cal.add_component(_event(exc, owner_name, owner_email, stamp))
-    return cal.to_ical()
+    data: bytes = cal.to_ical()  # icalendar's Component.to_ical has no return annotation
+    return data
 
 
 # ---- MAPI extended properties (PropertyTag, lower-case hex) ---------------------------------

@@ -155,7 +155,8 @@ def _envelope(version: ServerVersion, requested: str) -> tuple[Element, Element]
 
 
 def serialize(env: Element) -> bytes:
-    return ET.tostring(env, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(env, encoding="utf-8", xml_declaration=True)  # bytes: not "unicode"
+    return data
 
 
 def response_envelope(op: str, version: ServerVersion, requested: str) -> tuple[Element, Element]:

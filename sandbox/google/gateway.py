@@ -14,6 +14,7 @@ import asyncio
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from sandbox.google.errors import ApiError
 from sandbox.google.state import STATE_KEY
@@ -74,7 +75,7 @@ def _fault_response(request: web.Request, rule: Any) -> web.Response:
 
 
 @web.middleware
-async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/_control"):
         return await handler(request)
     st = request.app[STATE_KEY]

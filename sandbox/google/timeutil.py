@@ -125,7 +125,7 @@ def local_naive(t: dict[str, Any], cal_tz: str) -> dt.datetime:
 def instance_stamp(occ: dict[str, Any], cal_tz: str) -> str:
     """Suffix of an instance id (guides/recurringevents): `20250106T090000Z` or `20250106`."""
     if is_all_day(occ):
-        return occ["date"].replace("-", "")
+        return str(occ["date"]).replace("-", "")
     return instant(occ, cal_tz).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo
+from tests.e2e.conftest import RunningDemo, start_demo, stop_demo
 
-TIMEOUT_MS = 15_000
+# how long Playwright waits for an element or a navigation: a connect posts to a sandbox and
+# waits for its answer, which takes longer while another worker's demo shares the cores
+TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,9 @@ class Portal:
         return self.url + path.lstrip("/")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    running = start_demo(tmp_path_factory.mktemp("browser-demo"), free_port(), portal_port=0)
+    running = start_demo(tmp_path_factory.mktemp("browser-demo"), 0, portal_port=0)
     try:
         info = running.info
         url = str(info["portal_url"])
@@ -49,7 +51,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         assert stop_demo(running) == 0, running.log.read_text()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     assert executable, "Debian chromium is missing: run scripts/install-system-deps"

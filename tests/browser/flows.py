@@ -105,7 +105,7 @@ class Sandboxes:
         self._control(side, "/tokens/expire", {})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sandboxes(portal: Portal) -> Sandboxes:
     return Sandboxes(portal.demo.info)
 

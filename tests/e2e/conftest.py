@@ -121,7 +121,10 @@ class RunningDemo:
 def start_demo(
     data_dir: Path, port: int, refresh: float = 1.0, portal_port: int = 0
 ) -> RunningDemo:
-    """`portal_port` 0: the web portal on any free port (info["portal_url"] says which)."""
+    """`port` 0: DAV on a port the system picks when the demo binds it (info["dav_url"] says
+    which), so parallel workers never race for a port probed free and released; a fixed port
+    only where a restart must come back on the same one. `portal_port` 0: the web portal on any
+    free port (info["portal_url"] says which)."""
     info_path = data_dir / "info.json"
     if info_path.exists():
         info_path.unlink()
@@ -175,17 +178,19 @@ def demo_of_its_own(factory: pytest.TempPathFactory, name: str) -> Iterator[Runn
     """A demo started for one module: for tests about the demo's own seeded data ("every
     event of the demo"), which must not see what the other modules' tests left in the shared
     one (calendars they made, client payloads with overlays, items outside the window)."""
-    running = start_demo(factory.mktemp(name), free_port())
+    running = start_demo(factory.mktemp(name), 0)
     yield running
     assert stop_demo(running) == 0, running.log.read_text()
 
 
-@pytest.fixture(scope="session")
+# package scope: the shared demo stops once this worker's e2e modules are done, instead of
+# refreshing every second beside the rest of the suite
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     yield from demo_of_its_own(tmp_path_factory, "demo")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def graph(demo: RunningDemo) -> GraphAdmin:
     return GraphAdmin(demo.info)
 

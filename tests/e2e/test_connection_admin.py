@@ -19,7 +19,6 @@ import requests
 from bridge.api import Bridge
 from bridge.entry.demo import Demo, DemoInfo
 from bridge.model import CollectionKind, ProviderKind
-from tests.e2e.conftest import free_port
 from tests.e2e.test_caldav_client import event_ics
 
 PROPFIND = (
@@ -31,7 +30,7 @@ PROPFIND = (
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, DemoInfo]]:
     demo = Demo(
         tmp_path_factory.mktemp("admin"),
-        port=free_port(),
+        port=0,
         refresh_interval_s=60.0,
         background=False,
         providers=(ProviderKind.GRAPH, ProviderKind.GOOGLE),

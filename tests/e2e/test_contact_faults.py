@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo, wait_for
+from tests.e2e.conftest import RunningDemo, start_demo, stop_demo, wait_for
 
 QUERY = (
     '<?xml version="1.0" encoding="utf-8"?><C:addressbook-query xmlns:D="DAV:" '
@@ -38,7 +38,7 @@ BOOKS = {
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     """A demo of its own: these tests break the providers' contacts APIs on purpose."""
-    running = start_demo(tmp_path_factory.mktemp("contact-faults"), free_port())
+    running = start_demo(tmp_path_factory.mktemp("contact-faults"), 0)
     yield running
     assert stop_demo(running) == 0, running.log.read_text()
 

@@ -169,7 +169,7 @@ def test_kill_9_after_provider_accepted_put_then_retry_creates_no_duplicate(
 def test_client_timing_out_on_a_slow_provider_retries_without_duplicate(
     data_dir: Path,
 ) -> None:
-    demo = start_demo(data_dir, free_port())
+    demo = start_demo(data_dir, 0)
     try:
         session = _session(demo)
         for p in PROJECTS:

@@ -10,13 +10,12 @@ import requests
 from bridge.entry.demo import Demo
 from bridge.model import ProviderKind
 from bridge.secrets import verify_password
-from tests.e2e.conftest import free_port
 
 
 def _demo(data_dir: Path) -> Demo:
     return Demo(
         data_dir,
-        port=free_port(),
+        port=0,
         portal_port=0,
         background=False,
         providers=(ProviderKind.GRAPH,),
@@ -53,7 +52,7 @@ def test_demo_serves_the_portal_and_keeps_its_password(tmp_path: Path) -> None:
 
 
 def test_in_process_demo_without_portal_port_runs_no_portal(tmp_path: Path) -> None:
-    demo = Demo(tmp_path, port=free_port(), background=False, providers=(ProviderKind.GRAPH,))
+    demo = Demo(tmp_path, port=0, background=False, providers=(ProviderKind.GRAPH,))
     info = demo.start()
     try:
         assert info.portal_url == "" and info.portal_password

@@ -19,7 +19,6 @@ import requests
 from tests.e2e.conftest import (
     GraphAdmin,
     RunningDemo,
-    free_port,
     graph_calendars,
     start_demo,
     stop_demo,
@@ -34,7 +33,7 @@ TELS_PER_CONTACT = 200  # the default [limits] tels_per_contact
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A demo of its own: these tests put huge items at the provider."""
-    running = start_demo(tmp_path_factory.mktemp("hostile"), free_port())
+    running = start_demo(tmp_path_factory.mktemp("hostile"), 0)
     yield running
     assert stop_demo(running) == 0, running.log.read_text()
 

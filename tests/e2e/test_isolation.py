@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo, wait_for
+from tests.e2e.conftest import RunningDemo, start_demo, stop_demo, wait_for
 from tests.e2e.portal_client import (
     Collection,
     PortalUser,
@@ -72,7 +72,7 @@ class Two:
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Two]:
-    demo = start_demo(tmp_path_factory.mktemp("isolation"), free_port(), refresh=5.0)
+    demo = start_demo(tmp_path_factory.mktemp("isolation"), 0, refresh=5.0)
     try:
         b = f"bee{uuid.uuid4().hex[:6]}"
         portal_password = f"portal-{uuid.uuid4().hex}"

@@ -20,7 +20,6 @@ import pytest
 from bridge.api import Bridge, Policy
 from bridge.entry.demo import Demo, DemoInfo
 from bridge.organisation.administration import OPERATOR
-from tests.e2e.conftest import free_port
 from tests.peer.scoring import counts, grades
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,9 +30,7 @@ SERVICES = ("microsoft365", "google", "exchange")
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, DemoInfo]]:
     # no background loop: the tester changes nothing at the provider behind the bridge
-    demo = Demo(
-        tmp_path_factory.mktemp("peer"), port=free_port(), refresh_interval_s=60.0, background=False
-    )
+    demo = Demo(tmp_path_factory.mktemp("peer"), port=0, refresh_interval_s=60.0, background=False)
     info = demo.start()
     assert demo.bridge is not None
     yield demo.bridge, info

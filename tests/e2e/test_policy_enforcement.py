@@ -16,7 +16,6 @@ from bridge.api import Bridge, Policy
 from bridge.entry.demo import Demo, DemoInfo
 from bridge.model import ProviderKind
 from bridge.organisation.administration import OPERATOR
-from tests.e2e.conftest import free_port
 from tests.e2e.test_caldav_client import event_ics
 
 PROPFIND = (
@@ -29,7 +28,7 @@ PROPFIND = (
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, DemoInfo]]:
     demo = Demo(
         tmp_path_factory.mktemp("policy"),
-        port=free_port(),
+        port=0,
         refresh_interval_s=60.0,
         background=False,
         providers=(ProviderKind.GRAPH,),

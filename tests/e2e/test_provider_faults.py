@@ -15,7 +15,6 @@ import requests
 from tests.e2e.conftest import (
     GraphAdmin,
     RunningDemo,
-    free_port,
     graph_calendars,
     start_demo,
     stop_demo,
@@ -27,7 +26,7 @@ from tests.e2e.test_caldav_client import cal_path, event_ics, http, soon
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A demo of its own: these tests break the provider on purpose."""
-    running = start_demo(tmp_path_factory.mktemp("faults"), free_port())
+    running = start_demo(tmp_path_factory.mktemp("faults"), 0)
     yield running
     assert stop_demo(running) == 0, running.log.read_text()
 

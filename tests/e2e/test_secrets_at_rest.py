@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo, wait_for
+from tests.e2e.conftest import RunningDemo, start_demo, stop_demo, wait_for
 from tests.e2e.portal_client import (
     PortalUser,
     add_bridge_user,
@@ -239,7 +239,7 @@ def bridge_files(demo: RunningDemo) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
-    demo = start_demo(tmp_path_factory.mktemp("secrets"), free_port(), refresh=1.0)
+    demo = start_demo(tmp_path_factory.mktemp("secrets"), 0, refresh=1.0)
     result = Flow(demo)
     try:
         run_flow(demo, result)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import RunningDemo, free_port, start_demo, stop_demo
+from tests.e2e.conftest import RunningDemo, start_demo, stop_demo
 from tests.fuzz.harness import HealthPoller
 
 
@@ -15,7 +15,7 @@ from tests.fuzz.harness import HealthPoller
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     """One demo for the whole fuzz module (the fuzzer must not disturb other tests' data)."""
     # refresh only on demand: requests answer from the mirror without waiting on a pull
-    running = start_demo(tmp_path_factory.mktemp("fuzz"), free_port(), refresh=3600.0)
+    running = start_demo(tmp_path_factory.mktemp("fuzz"), 0, refresh=3600.0)
     yield running
     assert stop_demo(running) == 0, running.log.read_text()
 

@@ -17,7 +17,6 @@ import requests
 from bridge.api import Bridge
 from bridge.entry.demo import Demo, DemoInfo
 from bridge.organisation.throttle import LoginThrottle
-from tests.e2e.conftest import free_port
 
 COOKIE = "davbridge_session"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -35,7 +34,7 @@ class Running:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     demo = Demo(
         tmp_path_factory.mktemp("portal"),
-        port=free_port(),
+        port=0,
         refresh_interval_s=60.0,
         background=False,
         portal_port=0,

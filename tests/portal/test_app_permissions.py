@@ -13,7 +13,6 @@ import requests
 
 from bridge.entry.demo import Demo
 from bridge.model import ProviderKind
-from tests.e2e.conftest import free_port
 from tests.portal.conftest import PASSWORD, Browser, Running, signed_in
 
 ADMIN_FORM = {
@@ -32,7 +31,7 @@ ADMIN_FORM = {
 def graph_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     demo = Demo(
         tmp_path_factory.mktemp("app-permissions"),
-        port=free_port(),
+        port=0,
         refresh_interval_s=60.0,
         background=False,
         portal_port=0,

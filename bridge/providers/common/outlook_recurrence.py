@@ -274,7 +274,7 @@ def first_occurrence(rule: vRecur, start: dt.date) -> dt.date | None:
     dtstart = (
         start if isinstance(start, dt.datetime) else dt.datetime(start.year, start.month, start.day)
     )
-    rr = rrulestr(rule.to_ical().decode(), dtstart=dtstart)
+    rr = rrulestr(rule.to_ical().decode(), dtstart=dtstart)  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
     first = next(iter(rr), None)
     if first is None:
         return None
@@ -297,7 +297,7 @@ def expand(
         dtstart = start
     else:
         dtstart = dt.datetime(start.year, start.month, start.day)
-    rr = rrulestr(rule.to_ical().decode(), dtstart=dtstart)
+    rr = rrulestr(rule.to_ical().decode(), dtstart=dtstart)  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
     earliest = window_start - max(duration, dt.timedelta(0)) - dt.timedelta(days=1)
     for seen, occurrence in enumerate(rr):
         if seen > _EXPANSION_LIMIT * 20:

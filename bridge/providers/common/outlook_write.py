@@ -375,13 +375,13 @@ def _same(key: str, current: Mapping[str, Any], value: Any, wanted: Mapping[str,
         return list(current.get(key) or []) == list(value or [])
     if key in ("isAllDay", "isReminderOn"):
         return bool(current.get(key)) == bool(value)
-    return current.get(key) == value
+    return bool(current.get(key) == value)
 
 
 def _same_time(key: str, current: Mapping[str, Any], value: Any, all_day: bool) -> bool:
     have = current.get(key)
     if not have or not value:
-        return have == value
+        return bool(have == value)
     if bool(current.get("isAllDay")) != all_day:
         return False
     which = "end" if key == "end" else "start"
@@ -413,7 +413,7 @@ _PATTERN_FIELDS = {
 }
 
 
-def _recurrence_key(recurrence: Any, reference: Any) -> Any:
+def _recurrence_key(recurrence: Any, reference: Any) -> list[Any] | None:
     """Comparable form of a patternedRecurrence: only the fields its type uses.
 
     Fields the wanted side (`reference`) leaves out (e.g. firstDayOfWeek without WKST) are not

@@ -68,7 +68,7 @@ def last_year(rule: vRecur, start: dt.date) -> int:
             if isinstance(start, dt.datetime)
             else dt.datetime.combine(start, dt.time())
         )
-        occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=naive))
+        occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=naive))  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
         return occurrences[-1].year if occurrences else start.year
     return max(NO_END_YEAR, start.year + 1)
 

@@ -57,7 +57,7 @@ VERSIONS: dict[str, Build] = {
     "Exchange2019": EXCHANGE_2019,
     "Office365": EXCHANGE_O365,
 }
-AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC}
+AUTH_TYPES: dict[str, str] = {"ntlm": NTLM, "basic": BASIC}  # exchangelib.transport names
 
 
 @dataclass(frozen=True)

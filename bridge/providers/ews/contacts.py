@@ -52,7 +52,7 @@ T = TypeVar("T")
 KEY_FIELD = "davbridge_key"
 
 
-class IdempotencyKey(ExtendedProperty):
+class IdempotencyKey(ExtendedProperty):  # type: ignore[misc]  # exchangelib ships no type information
     """The bridge's create key on a contact (a named string property in PS_PUBLIC_STRINGS)."""
 
     distinguished_property_set_id = "PublicStrings"

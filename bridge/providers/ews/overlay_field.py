@@ -19,7 +19,7 @@ PROPERTY_SET = "b6f8d3a2-47c1-4e0b-9d65-3a2f8c1e7d40"
 FIELD = "davbridge_overlay"
 
 
-class DavbridgeOverlay(ExtendedProperty):
+class DavbridgeOverlay(ExtendedProperty):  # type: ignore[misc]  # exchangelib ships no type information
     property_set_id = PROPERTY_SET
     property_name = "davbridge.overlay"
     property_type = "String"

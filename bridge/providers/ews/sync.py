@@ -23,7 +23,7 @@ from bridge.providers.common.cursor import CursorCodec
 CURSORS = CursorCodec("state")
 
 
-class SyncFolderItemsService(SyncFolderItems):
+class SyncFolderItemsService(SyncFolderItems):  # type: ignore[misc]  # exchangelib ships no type information
     """exchangelib reads <SyncState> before checking ResponseClass; an error message (e.g.
     ErrorInvalidSyncStateData) has none, so the error is raised before that read."""
 

@@ -107,7 +107,7 @@ class _Credentials(Credentials):
 
     def refresh(self, request: Any) -> None:
         try:
-            super().refresh(request)
+            super().refresh(request)  # type: ignore[no-untyped-call]  # google-auth's Credentials is unannotated
         except (gexc.RefreshError, gexc.TransportError) as exc:
             raise refresh_error(exc) from exc
         if self._davbridge_hook is not None:
@@ -259,7 +259,8 @@ class GoogleAuth:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                claims = jwt.decode(id_token, verify=False)
+                # google.auth.jwt.decode is unannotated
+                claims = jwt.decode(id_token, verify=False)  # type: ignore[no-untyped-call]
         except (ValueError, gexc.GoogleAuthError):
             return None
         audience = claims.get("aud")
@@ -290,7 +291,7 @@ class GoogleAuth:
                 if self._state.get("expiry"):
                     text = str(self._state["expiry"]).rstrip("Z")
                     expiry = dt.datetime.fromisoformat(text).replace(tzinfo=None)
-                creds = _Credentials(
+                creds = _Credentials(  # type: ignore[no-untyped-call]  # google-auth's Credentials is unannotated
                     token=self._state.get("token"),
                     refresh_token=self._state["refresh_token"],
                     token_uri=self._config.token_uri,

@@ -51,16 +51,16 @@ def _same(key: str, current: Mapping[str, Any], value: Any, wanted: Mapping[str,
     if key in ("start", "end"):
         return _same_time(current.get(key), value)
     if key == "visibility":
-        return str(current.get(key) or "default") == value
+        return bool(str(current.get(key) or "default") == value)
     if key == "transparency":
-        return str(current.get(key) or "opaque") == value
+        return bool(str(current.get(key) or "opaque") == value)
     if key == "attendees":
         return _attendee_keys(current.get(key)) == _attendee_keys(value)
     if key == "reminders":
         return _reminder_key(current.get(key)) == _reminder_key(value)
     if key == "recurrence":
         return _recurrence_key(current, current.get(key)) == _recurrence_key(current, value)
-    return current.get(key) == value
+    return bool(current.get(key) == value)
 
 
 def _same_time(have: Any, want: Any) -> bool:
@@ -99,7 +99,7 @@ def _keep_responses(current: Any, wanted: list[dict[str, Any]]) -> list[dict[str
     return merged
 
 
-def _reminder_key(reminders: Any) -> Any:
+def _reminder_key(reminders: Any) -> str | list[tuple[int, str]]:
     reminders = reminders or {}
     if reminders.get("useDefault", True) is not False:
         return "default"
@@ -109,15 +109,17 @@ def _reminder_key(reminders: Any) -> Any:
     )
 
 
-def _recurrence_key(current: Mapping[str, Any], lines: Any) -> Any:
+def _recurrence_key(
+    current: Mapping[str, Any], lines: Any
+) -> tuple[list[str], list[str], list[dt.datetime], list[dt.datetime]] | None:
     if not lines:
         return None
     zone = event_zone(current)
     start = parse_edt(current.get("start"), zone) or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     rec = parse_recurrence(lines, start)
     return (
-        sorted(r.to_ical().decode() for r in rec.rrules),
-        sorted(r.to_ical().decode() for r in rec.exrules),
+        sorted(r.to_ical().decode() for r in rec.rrules),  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
+        sorted(r.to_ical().decode() for r in rec.exrules),  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
         sorted(as_utc(v) for v in rec.rdates),
         sorted(as_utc(v) for v in rec.exdates),
     )

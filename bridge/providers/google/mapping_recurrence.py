@@ -117,7 +117,7 @@ def parse_recurrence(lines: Sequence[Any], start: dt.date) -> Recurrence:
 def rule_line(name: str, rule: vRecur, start: dt.date) -> str:
     """ "RRULE:…" for Google, UNTIL in UTC for timed series (RFC 5545 §3.3.10)."""
     fixed = _fix_until(vRecur(dict(rule)), start)
-    return f"{name}:{fixed.to_ical().decode()}"
+    return f"{name}:{fixed.to_ical().decode()}"  # type: ignore[no-untyped-call]  # icalendar's vRecur.to_ical is unannotated
 
 
 def date_line(name: str, values: Sequence[dt.date]) -> str | None:
