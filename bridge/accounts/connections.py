@@ -9,7 +9,7 @@ SecretBox. Must not import radicale, and must not log secrets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 
 from bridge.accounts.apps import OAuthApps
 from bridge.accounts.cache import ProviderCache
@@ -18,7 +18,7 @@ from bridge.accounts.credentials import Credentials
 from bridge.accounts.kit import Revocation
 from bridge.accounts.kits.graph import GraphKit
 from bridge.accounts.revocation import revoke
-from bridge.model import ProviderKind
+from bridge.delegate import forward
 from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.secrets import SecretBox
 from bridge.settings import Settings
@@ -60,59 +60,9 @@ class Connections:
         return self.cache._pairs
 
     # -- consent --------------------------------------------------------------------------
-    def begin_consent(
-        self,
-        kind: ProviderKind,
-        user_id: int,
-        redirect_uri: str,
-        write: bool = True,
-        login_hint: str | None = None,
-        *,
-        contacts: bool = True,
-        calendars: bool = True,
-    ) -> tuple[str, PendingConsent]:
-        return self.consent.begin(
-            kind,
-            user_id,
-            redirect_uri,
-            write,
-            login_hint,
-            contacts=contacts,
-            calendars=calendars,
-        )
-
-    def complete_consent(
-        self,
-        pending: PendingConsent,
-        auth_response: Mapping[str, str],
-        check_account: Callable[[str], None] | None = None,
-    ) -> ConnectionRow:
-        return self.consent.complete(pending, auth_response, check_account)
-
-    def connect_ews(
-        self,
-        user_id: int,
-        *,
-        url: str,
-        username: str,
-        password: str,
-        email: str,
-        version: str | None = None,
-        auth_type: str | None = None,
-        permissions: ConnectionPolicy | None = None,
-        service: str | None = None,
-    ) -> ConnectionRow:
-        return self.consent.connect_ews(
-            user_id,
-            url=url,
-            username=username,
-            password=password,
-            email=email,
-            version=version,
-            auth_type=auth_type,
-            permissions=permissions,
-            service=service,
-        )
+    begin_consent = forward("consent", Consent.begin)
+    complete_consent = forward("consent", Consent.complete)
+    connect_ews = forward("consent", Consent.connect_ews)
 
     # -- application permissions (P3 "admin") --------------------------------------------
     def app_only_provider(self, mailbox: str) -> CalendarProvider:

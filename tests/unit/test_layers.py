@@ -15,7 +15,14 @@ ROOT = Path(__file__).parents[2]
 
 # package prefix -> bridge/radicale_plugins modules it may import (prefix match); the longest
 # prefix wins. docs/architecture.md explains the table.
-LEAVES = ("bridge.model", "bridge.errors", "bridge.plainwords", "bridge.settings", "bridge.secrets")
+LEAVES = (
+    "bridge.model",
+    "bridge.errors",
+    "bridge.plainwords",
+    "bridge.settings",
+    "bridge.secrets",
+    "bridge.delegate",
+)
 ALLOWED: dict[str, tuple[str, ...]] = {
     # adapters: the facade (plus pure vCard helpers for rendering DAV answers)
     "radicale_plugins": ("bridge.api", "bridge.contacts", "radicale_plugins"),
@@ -118,6 +125,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.plainwords": (),
     "bridge.logs": (),
     "bridge.files": (),
+    "bridge.delegate": (),
     "bridge.entry.allocator": (),
     "bridge.settings": ("bridge.errors",),
     "bridge.secrets": ("bridge.files", "bridge.errors"),
