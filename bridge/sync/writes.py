@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bridge import joinlinks
@@ -46,6 +47,21 @@ from bridge.sync.items import draft_from_contact, draft_from_remote
 
 log = logging.getLogger("davbridge.sync")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Put:
+    """One checked PUT on its way to the provider: the collection and name, the client's text
+    and its UID, the mirrored item it replaces (None: a new one), whether the provider's
+    version must match, and the client's If-Match header."""
+
+    coll: CollectionRecord
+    href: str
+    text: str
+    uid: str
+    existing: ItemRecord | None
+    conditional: bool
+    if_match: str
 
 
 def check_calendar_text(text: str) -> str:
@@ -170,31 +186,27 @@ class WriteThrough:
                 f"{coll.display_name!r} is read-only at the provider; changes cannot be saved",
             )
         if coll.kind is CollectionKind.ADDRESSBOOK:
-            return self._put_contact(coll, href, text, existing, conditional, if_match)
-        uid = check_calendar_text(text)
-        check_calendar_limits(text, self.engine.limits)
-        check_not_shortened(existing)
-        return self._within_budget(
-            lambda: self._put_event(coll, href, text, uid, existing, conditional, if_match)
-        )
+            uid = check_vcard_text(text, self.engine.limits)
+            overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
+            write = self._put_card
+        else:
+            uid = check_calendar_text(text)
+            check_calendar_limits(text, self.engine.limits)
+            check_not_shortened(existing)
+            write = self._put_event
+        put = _Put(coll, href, text, uid, existing, conditional, if_match)
+        return self._within_budget(lambda: write(put))
 
-    def _put_event(
-        self,
-        coll: CollectionRecord,
-        href: str,
-        text: str,
-        uid: str,
-        existing: ItemRecord | None,
-        conditional: bool,
-        if_match: str = "",
-    ) -> ItemRecord:
+    def _put_event(self, put: _Put) -> ItemRecord:
+        coll, href, text, uid, conditional = put.coll, put.href, put.text, put.uid, put.conditional
+        existing = put.existing
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         record = None if existing is None else store.enrichment(coll.id, existing.href)
         upstream = self._without_enrichment(coll, text, existing, record)
         overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
         with self._locked(coll), self._reauth_guard(coll):
-            existing = self._current(coll, href, existing, if_match, "event")
+            existing = self._current(coll, href, existing, put.if_match, "event")
             if existing is not None:
                 provider_text = self._provider_text(existing, record)
                 upstream = restore_dropped_x(
@@ -283,35 +295,12 @@ class WriteThrough:
                 log.warning("unreadable enrichment record for %s/%s", coll.name, existing.href)
         return joinlinks.strip(text)
 
-    def _put_contact(
-        self,
-        coll: CollectionRecord,
-        href: str,
-        text: str,
-        existing: ItemRecord | None,
-        conditional: bool,
-        if_match: str = "",
-    ) -> ItemRecord:
-        uid = check_vcard_text(text, self.engine.limits)
-        overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
-        return self._within_budget(
-            lambda: self._put_card(coll, href, text, uid, existing, conditional, if_match)
-        )
-
-    def _put_card(
-        self,
-        coll: CollectionRecord,
-        href: str,
-        text: str,
-        uid: str,
-        existing: ItemRecord | None,
-        conditional: bool,
-        if_match: str = "",
-    ) -> ItemRecord:
+    def _put_card(self, put: _Put) -> ItemRecord:
+        coll, href, text, uid, conditional = put.coll, put.href, put.text, put.uid, put.conditional
         contacts = self._contacts(coll)
         store = self.engine.store
         with self._locked(coll), self._reauth_guard(coll):
-            existing = self._current(coll, href, existing, if_match, "contact")
+            existing = self._current(coll, href, put.existing, put.if_match, "contact")
             if existing is not None:
                 item = contacts.update_contact(
                     coll.remote_id,
