@@ -12,11 +12,17 @@ import argparse
 import http.server
 import os
 import urllib.parse
-from collections.abc import Callable
 
 from bridge import api
 from bridge.accounts import registry
-from bridge.entry.commands import BridgeOf, binder, known_user
+from bridge.entry.commands import (
+    BridgeOf,
+    Subparsers,
+    WithConfig,
+    binder,
+    command_group,
+    known_user,
+)
 from bridge.model import ProviderKind
 
 
@@ -99,18 +105,12 @@ def _connect_exchange(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
-    bridge_of: BridgeOf,
-) -> None:
+def add_commands(sub: Subparsers, with_config: WithConfig, bridge_of: BridgeOf) -> None:
     """Register `connect graph|google|exchange` under the `davbridge` parser's subcommands."""
 
     run = binder(bridge_of)
 
-    c = sub.add_parser("connect", help="connect a provider account").add_subparsers(
-        dest="sub", required=True, metavar="SERVICE"
-    )
+    c = command_group(sub, "connect", "connect a provider account", "SERVICE")
     for entry in registry.ENTRIES:
         if entry.consent != "oauth":
             continue

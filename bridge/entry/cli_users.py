@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
 
 from bridge import api
-from bridge.entry.commands import BridgeOf, binder
+from bridge.entry.commands import BridgeOf, Subparsers, WithConfig, binder, command_group
 from bridge.errors import BadInput, NotFound
 from bridge.organisation.administration import OPERATOR, GroupRecord
 from bridge.organisation.policy import FIELDS_BY_NAME, INHERIT
@@ -145,18 +144,12 @@ def _group_list(bridge_of: BridgeOf, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
-    bridge_of: BridgeOf,
-) -> None:
+def add_commands(sub: Subparsers, with_config: WithConfig, bridge_of: BridgeOf) -> None:
     """Register `user` and `group` under the `davbridge` parser's subcommands."""
 
     run = binder(bridge_of)
 
-    u = sub.add_parser("user", help="manage bridge users").add_subparsers(
-        dest="sub", required=True, metavar="ACTION"
-    )
+    u = command_group(sub, "user", "manage bridge users", "ACTION")
     ua = with_config(
         u.add_parser(
             "add",

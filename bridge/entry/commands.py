@@ -1,5 +1,5 @@
 """What the `davbridge` command modules (cli_users.py, cli_connect.py) share: how a command is
-handed the facade, and looking up the user a command names.
+handed the facade, a command with subcommands of its own, and looking up the user a command names.
 
 Must not do a command's work itself; commands call only methods of bridge.api.Bridge.
 """
@@ -10,12 +10,21 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable
+from typing import TypeAlias
 
 from bridge import api
 from bridge.organisation.administration import UserRecord
 
 BridgeOf = Callable[[argparse.Namespace], api.Bridge]
 Command = Callable[[BridgeOf, argparse.Namespace], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+WithConfig = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+
+
+def command_group(sub: Subparsers, name: str, help: str, metavar: str) -> Subparsers:
+    """`davbridge NAME …`: a command whose own subcommand (`args.sub`) is required."""
+    group = sub.add_parser(name, help=help)
+    return group.add_subparsers(dest="sub", required=True, metavar=metavar)
 
 
 def binder(bridge_of: BridgeOf) -> Callable[[Command], Callable[..., int]]:
