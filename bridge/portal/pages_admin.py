@@ -21,15 +21,7 @@ from bridge.api import (
     UserRecord,
     parse_policy_form,
 )
-from bridge.portal.context import (
-    blocking,
-    form_of,
-    notify,
-    portal_of,
-    redirect,
-    render,
-    user_of,
-)
+from bridge.portal import context
 
 routes = web.RouteTableDef()
 
@@ -38,7 +30,7 @@ ADMINS_ONLY = "Only administrators can open the admin area."
 
 
 def admin_user(request: web.Request) -> UserRecord:
-    user = user_of(request)
+    user = context.user_of(request)
     if not user.is_admin:
         raise Forbidden(ADMINS_ONLY)
     return user
@@ -56,9 +48,9 @@ def field_value(field: Any, value: object) -> str:
 @routes.get("/admin")
 async def settings_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
-    policy = await blocking(request, portal_of(request).bridge.org_policy)
+    policy = await context.blocking(request, context.portal_of(request).bridge.org_policy)
     values = {f.name: field_value(f, v) for f in POLICY_FIELDS for v in [getattr(policy, f.name)]}
-    return render(
+    return context.render(
         request,
         "admin_settings.html",
         title="Organisation settings",
@@ -70,13 +62,13 @@ async def settings_page(request: web.Request) -> web.StreamResponse:
 @routes.post("/admin/settings")
 async def save_settings(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
-    form = await form_of(request)
-    bridge = portal_of(request).bridge
-    values = await blocking(request, parse_form, form, partial=False)
+    form = await context.form_of(request)
+    bridge = context.portal_of(request).bridge
+    values = await context.blocking(request, parse_form, form, partial=False)
     policy = Policy().with_overrides(values)
-    await blocking(request, bridge.set_org_policy, user.name, policy)
-    notify(request, "Organisation settings saved.")
-    return redirect("/admin")
+    await context.blocking(request, bridge.set_org_policy, user.name, policy)
+    context.notify(request, "Organisation settings saved.")
+    return context.redirect("/admin")
 
 
 def parse_form(form: dict[str, str], *, partial: bool) -> dict[str, object]:
@@ -91,33 +83,37 @@ def parse_form(form: dict[str, str], *, partial: bool) -> dict[str, object]:
 @routes.post("/admin/app-permissions")
 async def app_permissions(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
-    bridge = portal_of(request).bridge
-    count = await blocking(request, bridge.enable_app_permissions, user.name)
+    bridge = context.portal_of(request).bridge
+    count = await context.blocking(request, bridge.enable_app_permissions, user.name)
     people = "1 user" if count == 1 else f"{count} users"
-    notify(
+    context.notify(
         request,
         f"Microsoft 365 is set up with application permissions: {people} connected.",
     )
-    return redirect("/admin")
+    return context.redirect("/admin")
 
 
 @routes.get("/admin/groups")
 async def groups_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
-    bridge = portal_of(request).bridge
-    groups = await blocking(request, bridge.groups)
-    users = await blocking(request, bridge.users)
+    bridge = context.portal_of(request).bridge
+    groups = await context.blocking(request, bridge.groups)
+    users = await context.blocking(request, bridge.users)
     counts = {g.id: sum(1 for u in users if u.group_id == g.id) for g in groups}
-    return render(request, "admin_groups.html", title="Groups", groups=groups, counts=counts)
+    return context.render(
+        request, "admin_groups.html", title="Groups", groups=groups, counts=counts
+    )
 
 
 @routes.post("/admin/groups")
 async def create_group(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
-    form = await form_of(request)
-    bridge = portal_of(request).bridge
-    group = await blocking(request, bridge.create_group, user.name, form.get("name", "").strip())
-    return redirect(f"/admin/groups/{group.id}")
+    form = await context.form_of(request)
+    bridge = context.portal_of(request).bridge
+    group = await context.blocking(
+        request, bridge.create_group, user.name, form.get("name", "").strip()
+    )
+    return context.redirect(f"/admin/groups/{group.id}")
 
 
 async def group_of(request: web.Request) -> GroupRecord:
@@ -125,7 +121,7 @@ async def group_of(request: web.Request) -> GroupRecord:
         group_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    groups = await blocking(request, portal_of(request).bridge.groups)
+    groups = await context.blocking(request, context.portal_of(request).bridge.groups)
     for group in groups:
         if group.id == group_id:
             return group
@@ -136,16 +132,16 @@ async def group_of(request: web.Request) -> GroupRecord:
 async def group_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
     group = await group_of(request)
-    bridge = portal_of(request).bridge
-    org = await blocking(request, bridge.org_policy)
-    users = await blocking(request, bridge.users)
+    bridge = context.portal_of(request).bridge
+    org = await context.blocking(request, bridge.org_policy)
+    users = await context.blocking(request, bridge.users)
     overrides = dict(group.overrides)
     values = {
         f.name: field_value(f, overrides[f.name]) if f.name in overrides else INHERIT
         for f in POLICY_FIELDS
     }
     inherited = {f.name: f.describe(getattr(org, f.name)) for f in POLICY_FIELDS}
-    return render(
+    return context.render(
         request,
         "admin_group.html",
         title=f"Group {group.name}",
@@ -161,49 +157,51 @@ async def group_page(request: web.Request) -> web.StreamResponse:
 async def save_group(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
     group = await group_of(request)
-    form = await form_of(request)
-    overrides = await blocking(request, parse_form, form, partial=True)
-    bridge = portal_of(request).bridge
-    await blocking(request, bridge.set_group_overrides, user.name, group.id, overrides)
-    notify(request, f"Group {group.name} saved.")
-    return redirect(f"/admin/groups/{group.id}")
+    form = await context.form_of(request)
+    overrides = await context.blocking(request, parse_form, form, partial=True)
+    bridge = context.portal_of(request).bridge
+    await context.blocking(request, bridge.set_group_overrides, user.name, group.id, overrides)
+    context.notify(request, f"Group {group.name} saved.")
+    return context.redirect(f"/admin/groups/{group.id}")
 
 
 @routes.post("/admin/groups/{id}/delete")
 async def delete_group(request: web.Request) -> web.StreamResponse:
     user = admin_user(request)
     group = await group_of(request)
-    await blocking(request, portal_of(request).bridge.delete_group, user.name, group.id)
-    notify(request, f"Group {group.name} deleted.")
-    return redirect("/admin/groups")
+    await context.blocking(
+        request, context.portal_of(request).bridge.delete_group, user.name, group.id
+    )
+    context.notify(request, f"Group {group.name} deleted.")
+    return context.redirect("/admin/groups")
 
 
 @routes.get("/admin/users")
 async def users_page(request: web.Request) -> web.StreamResponse:
     admin_user(request)
-    bridge = portal_of(request).bridge
-    users = await blocking(request, bridge.users)
-    groups = await blocking(request, bridge.groups)
-    return render(request, "admin_users.html", title="Users", users=users, groups=groups)
+    bridge = context.portal_of(request).bridge
+    users = await context.blocking(request, bridge.users)
+    groups = await context.blocking(request, bridge.groups)
+    return context.render(request, "admin_users.html", title="Users", users=users, groups=groups)
 
 
 @routes.post("/admin/users/{name}")
 async def save_user(request: web.Request) -> web.StreamResponse:
     actor = admin_user(request)
-    bridge = portal_of(request).bridge
-    target = await blocking(request, bridge.user_by_name, request.match_info["name"])
+    bridge = context.portal_of(request).bridge
+    target = await context.blocking(request, bridge.user_by_name, request.match_info["name"])
     if target is None:
         raise web.HTTPNotFound()
-    form = await form_of(request)
+    form = await context.form_of(request)
     raw_group = form.get("group", "")
     try:
         group_id = int(raw_group) if raw_group else None
     except ValueError:
         raise BadInput(f"{raw_group!r} is not a group") from None
     if group_id != target.group_id:
-        await blocking(request, bridge.set_user_group, actor.name, target.name, group_id)
+        await context.blocking(request, bridge.set_user_group, actor.name, target.name, group_id)
     make_admin = form.get("admin") == "1"
     if make_admin != target.is_admin:
-        await blocking(request, bridge.set_admin, actor.name, target.name, make_admin)
-    notify(request, f"User {target.name} saved.")
-    return redirect("/admin/users")
+        await context.blocking(request, bridge.set_admin, actor.name, target.name, make_admin)
+    context.notify(request, f"User {target.name} saved.")
+    return context.redirect("/admin/users")

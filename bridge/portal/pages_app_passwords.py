@@ -15,16 +15,7 @@ import secrets
 from aiohttp import web
 
 from bridge.api import BadInput
-from bridge.portal.context import (
-    blocking,
-    form_of,
-    notify,
-    portal_of,
-    redirect,
-    render,
-    session_key,
-    user_of,
-)
+from bridge.portal import context
 
 CREATED = "app-password"
 
@@ -32,50 +23,52 @@ routes = web.RouteTableDef()
 
 
 async def listing(request: web.Request) -> list[tuple[int, str, float, float | None]]:
-    bridge = portal_of(request).bridge
-    return await blocking(request, bridge.list_app_passwords, user_of(request).name)
+    bridge = context.portal_of(request).bridge
+    return await context.blocking(request, bridge.list_app_passwords, context.user_of(request).name)
 
 
 @routes.get("/app-passwords")
 async def app_passwords(request: web.Request) -> web.StreamResponse:
-    return render(
+    return context.render(
         request, "app_passwords.html", title="App passwords", passwords=await listing(request)
     )
 
 
 @routes.post("/app-passwords")
 async def create(request: web.Request) -> web.StreamResponse:
-    form = await form_of(request)
+    form = await context.form_of(request)
     label = " ".join(form.get("label", "").split())
     if not label or len(label) > 80:
         raise BadInput("Name the device the password is for (up to 80 characters).")
-    portal = portal_of(request)
+    portal = context.portal_of(request)
     bridge = portal.bridge
-    user = user_of(request)
-    row = await blocking(request, bridge.ensure_user, user.name)
-    password = await blocking(request, bridge.new_app_password, row, label)
+    user = context.user_of(request)
+    row = await context.blocking(request, bridge.ensure_user, user.name)
+    password = await context.blocking(request, bridge.new_app_password, row, label)
     ticket = secrets.token_urlsafe(16)
-    portal.flows.put(session_key(request), ticket, CREATED, (label, password))
-    return redirect(f"/app-passwords/created?ticket={ticket}")
+    portal.flows.put(context.session_key(request), ticket, CREATED, (label, password))
+    return context.redirect(f"/app-passwords/created?ticket={ticket}")
 
 
 @routes.get("/app-passwords/created")
 async def created(request: web.Request) -> web.StreamResponse:
     """The new password, once; afterwards (reload, back button) only a pointer to the list."""
-    portal = portal_of(request)
-    shown = portal.flows.pop(session_key(request), request.query.get("ticket", ""), CREATED)
+    portal = context.portal_of(request)
+    shown = portal.flows.pop(context.session_key(request), request.query.get("ticket", ""), CREATED)
     if not isinstance(shown, tuple):
-        notify(request, "An app password is shown only once. Create a new one if you missed it.")
-        return redirect("/app-passwords")
+        context.notify(
+            request, "An app password is shown only once. Create a new one if you missed it."
+        )
+        return context.redirect("/app-passwords")
     label, password = shown
-    return render(
+    return context.render(
         request,
         "app_password_created.html",
         title="New app password",
         label=label,
         password=password,
         dav_url=portal.dav_url,
-        username=user_of(request).name,
+        username=context.user_of(request).name,
     )
 
 
@@ -85,8 +78,8 @@ async def revoke(request: web.Request) -> web.StreamResponse:
         password_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    portal = portal_of(request)
-    user = user_of(request)
-    await blocking(request, portal.bridge.revoke_app_password, user.name, password_id)
-    notify(request, "The app password was revoked; it stops working now.")
-    return redirect("/app-passwords")
+    portal = context.portal_of(request)
+    user = context.user_of(request)
+    await context.blocking(request, portal.bridge.revoke_app_password, user.name, password_id)
+    context.notify(request, "The app password was revoked; it stops working now.")
+    return context.redirect("/app-passwords")

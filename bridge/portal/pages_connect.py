@@ -23,17 +23,7 @@ from bridge.api import (
     ProviderError,
     ProviderKind,
 )
-from bridge.portal.context import (
-    blocking,
-    form_of,
-    notify,
-    portal_of,
-    redirect,
-    render,
-    session_key,
-    state_of,
-    user_of,
-)
+from bridge.portal import context
 from bridge.portal.render import permission_words, service_label
 
 routes = web.RouteTableDef()
@@ -71,11 +61,11 @@ def granted_notice(status: Any) -> str:
 
 @routes.get("/connect")
 async def connect_page(request: web.Request) -> web.StreamResponse:
-    user = user_of(request)
-    bridge = portal_of(request).bridge
-    services = await blocking(request, bridge.services_for, user.name)
-    policy = await blocking(request, bridge.policy_for, user.id)
-    return render(
+    user = context.user_of(request)
+    bridge = context.portal_of(request).bridge
+    services = await context.blocking(request, bridge.services_for, user.name)
+    policy = await context.blocking(request, bridge.policy_for, user.id)
+    return context.render(
         request,
         "connect.html",
         title="Connect calendar and contacts",
@@ -89,17 +79,17 @@ async def connect_page(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/connect")
 async def connect_start(request: web.Request) -> web.StreamResponse:
-    user = user_of(request)
-    portal = portal_of(request)
+    user = context.user_of(request)
+    portal = context.portal_of(request)
     bridge = portal.bridge
-    form = await form_of(request)
+    form = await context.form_of(request)
     service = form.get("service", "")
     calendars = form.get("read_calendars") == "1"
     write = form.get("write_calendars") == "1"
     contacts = form.get("sync_contacts") == "1"
-    policy = await blocking(request, bridge.policy_for, user.id)
+    policy = await context.blocking(request, bridge.policy_for, user.id)
     if uses_exchange_form(service, policy):
-        await blocking(
+        await context.blocking(
             request,
             bridge.check_connect,
             user.name,
@@ -116,8 +106,8 @@ async def connect_start(request: web.Request) -> web.StreamResponse:
                 "sync_contacts": int(contacts),
             }
         )
-        return redirect(f"/connect/exchange?{query}")
-    url, pending = await blocking(
+        return context.redirect(f"/connect/exchange?{query}")
+    url, pending = await context.blocking(
         request,
         bridge.begin_connect,
         user.name,
@@ -127,26 +117,28 @@ async def connect_start(request: web.Request) -> web.StreamResponse:
         calendars=calendars,
         redirect_uri=portal.redirect_uri("connect/callback"),
     )
-    portal.flows.put(session_key(request), state_of(url), "connect", pending)
+    portal.flows.put(context.session_key(request), context.state_of(url), "connect", pending)
     return web.Response(status=303, headers={"Location": url})
 
 
 @routes.get("/connect/callback")
 async def connect_callback(request: web.Request) -> web.StreamResponse:
-    portal = portal_of(request)
+    portal = context.portal_of(request)
     state = request.query.get("state", "")
-    pending = portal.flows.pop(session_key(request), state, "connect") if state else None
+    pending = portal.flows.pop(context.session_key(request), state, "connect") if state else None
     if pending is None:
         raise BadInput(EXPIRED_LINK)
     if request.query.get("error"):  # declined at the provider (RFC 6749 §4.1.2.1)
         kind = pending.provider if isinstance(pending, PendingConsent) else ProviderKind.GRAPH
         label = portal.bridge.provider_label(kind)
-        notify(request, f"{label} was not connected: access was not granted at its sign-in page.")
-        return redirect("/connect")
+        context.notify(
+            request, f"{label} was not connected: access was not granted at its sign-in page."
+        )
+        return context.redirect("/connect")
     response = {k: v for k, v in request.query.items()}
-    status = await blocking(request, portal.bridge.complete_connect, pending, response)
-    notify(request, granted_notice(status))
-    return redirect("/")
+    status = await context.blocking(request, portal.bridge.complete_connect, pending, response)
+    context.notify(request, granted_notice(status))
+    return context.redirect("/")
 
 
 def exchange_page(
@@ -154,7 +146,7 @@ def exchange_page(
 ) -> web.Response:
     service = values.get("service", "exchange")
     online = "office365.com" in values.get("url", "")
-    return render(
+    return context.render(
         request,
         "connect_exchange.html",
         status,
@@ -168,10 +160,10 @@ def exchange_page(
 
 @routes.get("/connect/exchange")
 async def exchange_form(request: web.Request) -> web.StreamResponse:
-    user = user_of(request)
-    bridge = portal_of(request).bridge
+    user = context.user_of(request)
+    bridge = context.portal_of(request).bridge
     service = request.query.get("service", "exchange")
-    policy = await blocking(request, bridge.policy_for, user.id)
+    policy = await context.blocking(request, bridge.policy_for, user.id)
     if not uses_exchange_form(service, policy):
         raise BadInput(f"{service_label(service)} is not connected with the Exchange form.")
     policy.check_service(service)
@@ -191,9 +183,9 @@ async def exchange_form(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/connect/exchange")
 async def exchange_connect(request: web.Request) -> web.StreamResponse:
-    user = user_of(request)
-    portal = portal_of(request)
-    form = await form_of(request)
+    user = context.user_of(request)
+    portal = context.portal_of(request)
+    form = await context.form_of(request)
     values = {k: form.get(k, "").strip() for k in ("service", "login", "email", "url", "version")}
     for tick in TICKS:  # an unticked checkbox is not sent at all
         values[tick] = "1" if form.get(tick) == "1" else "0"
@@ -202,7 +194,7 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
         error = "Fill in the user name (or UPN), the email address, the password and the EWS URL."
         return exchange_page(request, 400, values, error)
     try:
-        status = await blocking(
+        status = await context.blocking(
             request,
             portal.bridge.connect_exchange,
             user.name,
@@ -225,5 +217,5 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
         return exchange_page(request, code, values, str(exc))
     except BridgeError as exc:
         return exchange_page(request, 400, values, str(exc))
-    notify(request, granted_notice(status))
-    return redirect("/")
+    context.notify(request, granted_notice(status))
+    return context.redirect("/")

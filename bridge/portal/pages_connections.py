@@ -10,17 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.api import AuthFailed, BadInput, ConnectionStatus, Forbidden
-from bridge.portal.context import (
-    blocking,
-    form_of,
-    notify,
-    portal_of,
-    redirect,
-    render,
-    session_key,
-    state_of,
-    user_of,
-)
+from bridge.portal import context
 from bridge.portal.render import permission_words
 
 routes = web.RouteTableDef()
@@ -30,11 +20,11 @@ MANAGED = "Your administrator set up this connection for you; only they can chan
 
 @routes.get("/")
 async def profile(request: web.Request) -> web.StreamResponse:
-    user = user_of(request)
-    bridge = portal_of(request).bridge
-    statuses = await blocking(request, bridge.connection_statuses, user.name)
-    not_zoom = await blocking(request, bridge.not_zoom_line, user.name)
-    return render(
+    user = context.user_of(request)
+    bridge = context.portal_of(request).bridge
+    statuses = await context.blocking(request, bridge.connection_statuses, user.name)
+    not_zoom = await context.blocking(request, bridge.not_zoom_line, user.name)
+    return context.render(
         request,
         "profile.html",
         title="Your calendars",
@@ -46,24 +36,26 @@ async def profile(request: web.Request) -> web.StreamResponse:
 @routes.post("/settings/not-zoom-line")
 async def not_zoom_line(request: web.Request) -> web.StreamResponse:
     """Show "Not a Zoom meeting · Host: …" in event descriptions, or not (default on)."""
-    form = await form_of(request)
+    form = await context.form_of(request)
     if form.get("on") not in ("0", "1"):
         raise BadInput("Choose on or off.")
     on = form["on"] == "1"
-    bridge = portal_of(request).bridge
-    await blocking(request, bridge.set_not_zoom_line, user_of(request).name, on)
-    notify(request, f"\u201cNot a Zoom meeting\u201d line: {'on' if on else 'off'}.")
-    return redirect("/")
+    bridge = context.portal_of(request).bridge
+    await context.blocking(request, bridge.set_not_zoom_line, context.user_of(request).name, on)
+    context.notify(request, f"\u201cNot a Zoom meeting\u201d line: {'on' if on else 'off'}.")
+    return context.redirect("/")
 
 
 async def own_connection(request: web.Request) -> ConnectionStatus:
     """The signed-in user's connection named in the path; NotFound (404) otherwise."""
-    user = user_of(request)
+    user = context.user_of(request)
     try:
         connection_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    statuses = await blocking(request, portal_of(request).bridge.connection_statuses, user.name)
+    statuses = await context.blocking(
+        request, context.portal_of(request).bridge.connection_statuses, user.name
+    )
     for status in statuses:
         if status.id == connection_id:
             return status
@@ -72,8 +64,8 @@ async def own_connection(request: web.Request) -> ConnectionStatus:
 
 async def allowed_permissions(request: web.Request) -> tuple[bool, bool]:
     """(write calendars allowed, contacts allowed) by the user's effective policy (P5)."""
-    user = user_of(request)
-    policy = await blocking(request, portal_of(request).bridge.policy_for, user.id)
+    user = context.user_of(request)
+    policy = await context.blocking(request, context.portal_of(request).bridge.policy_for, user.id)
     return policy.allow_write_calendars, policy.allow_contacts
 
 
@@ -81,7 +73,7 @@ async def connection_view(
     request: web.Request, status: ConnectionStatus, code: int = 200, error: str = ""
 ) -> web.Response:
     allow_write, allow_contacts = await allowed_permissions(request)
-    return render(
+    return context.render(
         request,
         "connection.html",
         code,
@@ -103,12 +95,12 @@ async def change_permissions(request: web.Request) -> web.StreamResponse:
     status = await own_connection(request)
     if status.managed:
         raise Forbidden(MANAGED)
-    form = await form_of(request)
-    portal = portal_of(request)
-    answer = await blocking(
+    form = await context.form_of(request)
+    portal = context.portal_of(request)
+    answer = await context.blocking(
         request,
         portal.bridge.change_permissions,
-        user_of(request).name,
+        context.user_of(request).name,
         status.id,
         write=form.get("write_calendars") == "1",
         contacts=form.get("sync_contacts") == "1",
@@ -118,50 +110,54 @@ async def change_permissions(request: web.Request) -> web.StreamResponse:
     if answer is None:
         changed = await own_connection(request)
         words = ", ".join(permission_words(changed.permissions)) or "nothing"
-        notify(request, f"Permissions changed: {words}.")
-        return redirect(f"/connections/{status.id}")
+        context.notify(request, f"Permissions changed: {words}.")
+        return context.redirect(f"/connections/{status.id}")
     url, pending = answer
-    portal.flows.put(session_key(request), state_of(url), "connect", pending)
+    portal.flows.put(context.session_key(request), context.state_of(url), "connect", pending)
     return web.Response(status=303, headers={"Location": url})
 
 
 @routes.post("/connections/{id}/toggle")
 async def toggle(request: web.Request) -> web.StreamResponse:
     status = await own_connection(request)
-    form = await form_of(request)
+    form = await context.form_of(request)
     kind = form.get("kind", "")
     if kind not in ("calendars", "contacts") or form.get("on") not in ("0", "1"):
         raise BadInput("Choose calendars or contacts, on or off.")
     on = form["on"] == "1"
-    portal = portal_of(request)
-    await blocking(request, portal.bridge.set_toggle, user_of(request).name, status.id, kind, on)
+    portal = context.portal_of(request)
+    await context.blocking(
+        request, portal.bridge.set_toggle, context.user_of(request).name, status.id, kind, on
+    )
     state = "on" if on else "off"
-    notify(request, f"{kind.capitalize()} of {status.account}: {state}.")
-    return redirect("/" if form.get("back") == "profile" else f"/connections/{status.id}")
+    context.notify(request, f"{kind.capitalize()} of {status.account}: {state}.")
+    return context.redirect("/" if form.get("back") == "profile" else f"/connections/{status.id}")
 
 
 @routes.post("/connections/{id}/reauthorize")
 async def reauthorize(request: web.Request) -> web.StreamResponse:
     status = await own_connection(request)
-    portal = portal_of(request)
+    portal = context.portal_of(request)
     bridge = portal.bridge
-    username = user_of(request).name
+    username = context.user_of(request).name
     if status.password_form:
-        form = await form_of(request)
+        form = await context.form_of(request)
         password = form.get("password", "")
         if not password:
             raise BadInput("Type the Exchange password to re-authorize.")
         try:
-            await blocking(request, bridge.reauthorize_exchange, username, status.id, password)
+            await context.blocking(
+                request, bridge.reauthorize_exchange, username, status.id, password
+            )
         except AuthFailed as exc:  # the connection page again: nothing was changed
             return await connection_view(request, await own_connection(request), 400, str(exc))
-        notify(request, f"Re-authorized {status.account}.")
-        return redirect("/")
+        context.notify(request, f"Re-authorized {status.account}.")
+        return context.redirect("/")
     redirect_uri = portal.redirect_uri("connect/callback")
-    url, pending = await blocking(
+    url, pending = await context.blocking(
         request, bridge.begin_reauthorize, username, status.id, redirect_uri
     )
-    portal.flows.put(session_key(request), state_of(url), "connect", pending)
+    portal.flows.put(context.session_key(request), context.state_of(url), "connect", pending)
     return web.Response(status=303, headers={"Location": url})
 
 
@@ -170,7 +166,7 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
     status = await own_connection(request)
     if status.managed:
         raise Forbidden(MANAGED)
-    return render(request, "connection_delete.html", title="Delete connection", c=status)
+    return context.render(request, "connection_delete.html", title="Delete connection", c=status)
 
 
 @routes.post("/connections/{id}/delete")
@@ -178,10 +174,10 @@ async def delete(request: web.Request) -> web.StreamResponse:
     status = await own_connection(request)
     if status.managed:
         raise Forbidden(MANAGED)
-    portal = portal_of(request)
-    revocation = await blocking(
-        request, portal.bridge.delete_connection, user_of(request).name, status.id
+    portal = context.portal_of(request)
+    revocation = await context.blocking(
+        request, portal.bridge.delete_connection, context.user_of(request).name, status.id
     )
-    return render(
+    return context.render(
         request, "connection_deleted.html", title="Connection deleted", c=status, r=revocation
     )
