@@ -92,6 +92,24 @@ def _endpoints(cls: type[E], data: dict[str, Any] | None) -> E | None:
     return cls(**values)
 
 
+def _pointed(settings: Settings, section: str, endpoints: Any, **renamed: str) -> Settings:
+    """`settings` with `section`'s options set from the sandbox's endpoints of the same name
+    (client_id, token_uri, …) and from `renamed` (the sandbox says ca_file, the bridge
+    ca_bundle)."""
+    options = {f.name for f in dataclasses.fields(getattr(settings, section))}
+    same = {
+        f.name: getattr(endpoints, f.name)
+        for f in dataclasses.fields(endpoints)
+        if f.name in options
+    }
+    return settings.replace(section, **same, **renamed)
+
+
+def _named(endpoints: Any, *names: str) -> dict[str, Any]:
+    """The sandbox's endpoints `names`, published under their own names, in that order."""
+    return {name: getattr(endpoints, name) for name in names}
+
+
 @dataclass(frozen=True)
 class SandboxInfos:
     graph: GraphEndpoints | None = None
@@ -124,28 +142,11 @@ class SandboxInfos:
         """Bridge settings pointing at the running sandboxes."""
         if self.graph is not None:
             g = self.graph
-            settings = settings.replace(
-                "graph",
-                authority_host=g.base_url,
-                tenant=g.tenant,
-                client_id=g.client_id,
-                client_secret=g.client_secret,
-                graph_base_url=g.graph_base_url,
-                ca_bundle=g.ca_file,
+            settings = _pointed(
+                settings, "graph", g, authority_host=g.base_url, ca_bundle=g.ca_file
             )
         if self.google is not None:
-            o = self.google
-            settings = settings.replace(
-                "google",
-                client_id=o.client_id,
-                client_secret=o.client_secret,
-                auth_uri=o.auth_uri,
-                token_uri=o.token_uri,
-                revoke_uri=o.revoke_uri,
-                calendar_api_base=o.calendar_api_base,
-                people_api_base=o.people_api_base,
-                ca_bundle=o.ca_file,
-            )
+            settings = _pointed(settings, "google", self.google, ca_bundle=self.google.ca_file)
         if self.ews is not None:
             settings = settings.replace(
                 "ews", default_url=self.ews.ews_url, default_version=self.ews.version
@@ -158,37 +159,23 @@ class SandboxInfos:
         if self.graph is not None:
             s = self.graph
             out["sandbox"] = {
-                "graph_base_url": s.graph_base_url,
-                "authority": s.authority,
-                "tenant": s.tenant,
+                **_named(s, "graph_base_url", "authority", "tenant"),
                 "client_id": s.admin_client_id,
                 "client_secret": s.admin_client_secret,
-                "user": s.user,
-                "ca_file": s.ca_file,
-                "control_url": s.control_url,
+                **_named(s, "user", "ca_file", "control_url"),
             }
         if self.google is not None:
             o = self.google
             out["google"] = {
-                "calendar_api_base": o.calendar_api_base,
-                "people_api_base": o.people_api_base,
-                "token_uri": o.token_uri,
-                "auth_uri": o.auth_uri,
-                "client_id": o.client_id,
-                "client_secret": o.client_secret,
+                **_named(o, "calendar_api_base", "people_api_base", "token_uri", "auth_uri"),
+                **_named(o, "client_id", "client_secret"),
                 "refresh_token": o.inspect_refresh_token,
-                "user": o.user,
-                "ca_file": o.ca_file,
-                "control_url": o.control_url,
+                **_named(o, "user", "ca_file", "control_url"),
             }
         if self.ews is not None:
             e = self.ews
             out["ews"] = {
-                "ews_url": e.ews_url,
-                "username": e.username,
-                "upn": e.upn,
-                "password": e.password,
-                "version": e.version,
+                **_named(e, "ews_url", "username", "upn", "password", "version"),
                 "auth_type": "NTLM",
                 "control_url": e.control_url,
             }
