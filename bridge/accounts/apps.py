@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from bridge.providers.graph.auth import AppOnlyAuth, GraphAppConfig
 
 
+def _check_client(section: str, client_id: str, missing: str) -> None:
+    """ConfigError `missing` when the section names no OAuth client."""
+    if not client_id:
+        raise ConfigError(f"{section}.client_id", missing)
+
+
 class OAuthApps:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -28,8 +34,7 @@ class OAuthApps:
         from bridge.providers.graph.auth import GraphAppConfig
 
         g = self.settings.graph
-        if not g.client_id:
-            raise ConfigError("graph.client_id", "no Azure app registration configured")
+        _check_client("graph", g.client_id, "no Azure app registration configured")
         return GraphAppConfig(
             authority=g.authority,
             client_id=g.client_id,
@@ -42,8 +47,7 @@ class OAuthApps:
         from bridge.providers.google.auth import GoogleAppConfig
 
         g = self.settings.google
-        if not g.client_id:
-            raise ConfigError("google.client_id", "no Google OAuth client configured")
+        _check_client("google", g.client_id, "no Google OAuth client configured")
         return GoogleAppConfig(
             client_id=g.client_id,
             client_secret=g.client_secret,
