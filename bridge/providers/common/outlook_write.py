@@ -33,6 +33,7 @@ from bridge.errors import BadInput
 from bridge.ical.htmltext import body_text
 from bridge.ical.resource import calendar_resource, check_event
 from bridge.ical.timezones import to_iana, to_windows, tzinfo_for
+from bridge.providers.common.occurrences import as_list, overrides_of, settled
 from bridge.providers.common.outlook_recurrence import rrule_to_recurrence
 from bridge.providers.common.outlook_time import event_zone, graph_time, parse_wall
 
@@ -80,33 +81,18 @@ def ical_to_graph(text: str, *, floating_zone: str = "UTC") -> GraphWrite:
         _check(event)
     zone = _zone_name(floating_zone)
     master = _body(masters[0], zone, with_recurrence=True)
-    overrides: dict[dt.datetime, dict[str, Any]] = {}
-    exdates: set[dt.datetime] = set()
-    for event in events:
-        if event.get("RECURRENCE-ID") is None:
-            continue
-        prop: Any = event["RECURRENCE-ID"]
-        if str(prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
-            raise BadInput(
-                "RECURRENCE-ID;RANGE=THISANDFUTURE cannot be expressed in Microsoft "
-                "365; change the series instead"
-            )
-        key = _utc_key(prop.dt, zone)
-        if str(event.get("STATUS") or "").upper() == "CANCELLED":
-            exdates.add(key)
-        else:
-            overrides[key] = _body(event, zone, with_recurrence=False)
-    for prop in _as_list(masters[0].get("EXDATE")):
+    overrides, exdates = overrides_of(
+        events,
+        lambda start: _utc_key(start, zone),
+        lambda event: _body(event, zone, with_recurrence=False),
+        "RECURRENCE-ID;RANGE=THISANDFUTURE cannot be expressed in Microsoft 365; "
+        "change the series instead",
+    )
+    for prop in as_list(masters[0].get("EXDATE")):
         for item in prop.dts:
             exdates.add(_utc_key(item.dt, zone))
-    for key in exdates:
-        overrides.pop(key, None)
-    return GraphWrite(
-        uid=uid,
-        master=master,
-        overrides=dict(sorted(overrides.items())),
-        exdates=tuple(sorted(exdates)),
-    )
+    kept, cancelled = settled(overrides, exdates)
+    return GraphWrite(uid=uid, master=master, overrides=kept, exdates=cancelled)
 
 
 def _zone_name(name: str) -> str:
@@ -124,14 +110,8 @@ def _check(event: Component) -> None:
             "RDATE (extra dates outside the RRULE) cannot be expressed in Microsoft "
             "365; add those dates as separate events or edit single occurrences"
         )
-    if len(_as_list(event.get("RRULE"))) > 1:
+    if len(as_list(event.get("RRULE"))) > 1:
         raise BadInput("several RRULEs cannot be expressed in Microsoft 365 (only one pattern)")
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _utc_key(value: dt.date, zone: str) -> dt.datetime:
@@ -205,7 +185,7 @@ def _body(event: Component, zone: str, with_recurrence: bool) -> dict[str, Any]:
     if level is not None:
         body["importance"] = "high" if 1 <= level <= 4 else "low" if level >= 6 else "normal"
     if with_recurrence:
-        rules = _as_list(event.get("RRULE"))
+        rules = as_list(event.get("RRULE"))
         body["recurrence"] = (
             rrule_to_recurrence(rules[0], start_aware, start["timeZone"]) if rules else None
         )
@@ -229,7 +209,7 @@ def _before(end: dt.date, start: dt.date) -> bool:
 
 def _categories(event: Component) -> list[str]:
     names: list[str] = []
-    for prop in _as_list(event.get("CATEGORIES")):
+    for prop in as_list(event.get("CATEGORIES")):
         for name in getattr(prop, "cats", []):
             text = str(name).strip()
             if text and text not in names:
@@ -248,7 +228,7 @@ def _attendees(event: Component) -> list[dict[str, Any]]:
     organizer = _email(event.get("ORGANIZER")).lower()
     result: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for prop in _as_list(event.get("ATTENDEE")):
+    for prop in as_list(event.get("ATTENDEE")):
         address = _email(prop)
         if not address or "@" not in address or address.lower() in (organizer, *seen):
             continue

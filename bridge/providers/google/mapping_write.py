@@ -29,6 +29,7 @@ from icalendar import Component
 from bridge.errors import BadInput
 from bridge.ical.resource import calendar_resource, check_event
 from bridge.ical.timezones import to_iana, tzinfo_for
+from bridge.providers.common.occurrences import as_list, overrides_of, settled
 from bridge.providers.google.mapping_common import instance_key
 from bridge.providers.google.mapping_recurrence import date_line, rule_line
 
@@ -75,47 +76,26 @@ def ical_to_google(text: str, *, floating_zone: str = "UTC") -> GoogleWrite:
     master = masters[0]
     body, start = _body(master, zone)
     all_day = not isinstance(start, dt.datetime)
-    lines = [rule_line("RRULE", r, start) for r in _as_list(master.get("RRULE"))]
-    lines += [rule_line("EXRULE", r, start) for r in _as_list(master.get("EXRULE"))]
-    rdates = [_aware(d.dt, zone) for p in _as_list(master.get("RDATE")) for d in p.dts]
+    lines = [rule_line("RRULE", r, start) for r in as_list(master.get("RRULE"))]
+    lines += [rule_line("EXRULE", r, start) for r in as_list(master.get("EXRULE"))]
+    rdates = [_aware(d.dt, zone) for p in as_list(master.get("RDATE")) for d in p.dts]
     rdate = date_line("RDATE", [d for d in rdates if isinstance(d, dt.datetime) != all_day])
     if rdate:
         lines.append(rdate)
     if lines:
         body["recurrence"] = lines
     exdates = {
-        instance_key(_aware(d.dt, zone)) for p in _as_list(master.get("EXDATE")) for d in p.dts
+        instance_key(_aware(d.dt, zone)) for p in as_list(master.get("EXDATE")) for d in p.dts
     }
-    overrides: dict[str, dict[str, Any]] = {}
-    for event in events:
-        prop: Any = event.get("RECURRENCE-ID")
-        if prop is None:
-            continue
-        if str(prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
-            raise BadInput(
-                "RECURRENCE-ID;RANGE=THISANDFUTURE cannot be stored in Google Calendar; "
-                "split the series instead"
-            )
-        key = instance_key(_aware(prop.dt, zone))
-        if str(event.get("STATUS") or "").upper() == "CANCELLED":
-            exdates.add(key)
-        else:
-            overrides[key] = _body(event, zone)[0]
-    for key in exdates:
-        overrides.pop(key, None)
-    return GoogleWrite(
-        uid=uid,
-        master=body,
-        overrides=dict(sorted(overrides.items())),
-        exdates=tuple(sorted(exdates)),
-        all_day=all_day,
+    overrides, cancelled = overrides_of(
+        events,
+        lambda start: instance_key(_aware(start, zone)),
+        lambda event: _body(event, zone)[0],
+        "RECURRENCE-ID;RANGE=THISANDFUTURE cannot be stored in Google Calendar; "
+        "split the series instead",
     )
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+    kept, skipped = settled(overrides, exdates | cancelled)
+    return GoogleWrite(uid=uid, master=body, overrides=kept, exdates=skipped, all_day=all_day)
 
 
 def _aware(value: dt.date, zone: str) -> dt.date:
@@ -204,7 +184,7 @@ def _email(value: Any) -> str:
 def _attendees(event: Component) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for prop in _as_list(event.get("ATTENDEE")):
+    for prop in as_list(event.get("ATTENDEE")):
         address = _email(prop)
         if "@" not in address or address.lower() in seen:
             continue
