@@ -10,11 +10,16 @@ are bridge/organisation/policy.py's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bridge.errors import BadInput, NotFound, PolicyRefused
 from bridge.organisation.policy import Policy
 from bridge.store import Store
 from bridge.store.rows import ConnectionRow, UserRow
+
+if TYPE_CHECKING:
+    from bridge.accounts.connections import Connections
+    from bridge.accounts.statuses import ConnectionStatus
 
 MANAGED_MESSAGE = (
     "Your administrator connects Microsoft 365 for everyone; there is nothing to set up "
@@ -35,6 +40,13 @@ class ConnectChecks:
 
     store: Store
     policy_for: Callable[[int], Policy]
+    connections: Connections
+
+    if TYPE_CHECKING:  # Onboarding's, which every flow ends with
+
+        def status(self, connection_id: int) -> ConnectionStatus: ...
+
+        def _sync_quietly(self, connection_id: int) -> None: ...
 
     def _user(self, username: str) -> UserRow:
         user = self.store.user_by_name(username)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from bridge.accounts import registry
 from bridge.accounts.checks import ConnectChecks
-from bridge.accounts.connections import Connections
 from bridge.accounts.consent import PendingConsent, scopes_for
 from bridge.accounts.statuses import ConnectionStatus
 from bridge.errors import BadInput, PolicyRefused
@@ -25,14 +23,6 @@ log = logging.getLogger("davbridge")
 
 
 class ConnectFlows(ConnectChecks):
-    connections: Connections
-
-    if TYPE_CHECKING:
-
-        def status(self, connection_id: int) -> ConnectionStatus: ...
-
-        def _sync_quietly(self, connection_id: int) -> None: ...
-
     def begin_connect(
         self,
         username: str,

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from bridge.accounts import registry
 from bridge.accounts.checks import MANAGED_MESSAGE, ConnectChecks
-from bridge.accounts.connections import Connections
 from bridge.accounts.consent import PendingConsent
 from bridge.errors import BadInput, PolicyRefused
 from bridge.store.rows import EwsAccount
@@ -24,14 +23,6 @@ if TYPE_CHECKING:
 
 
 class Reauthorization(ConnectChecks):
-    connections: Connections
-
-    if TYPE_CHECKING:
-
-        def status(self, connection_id: int) -> ConnectionStatus: ...
-
-        def _sync_quietly(self, connection_id: int) -> None: ...
-
     def change_permissions(
         self,
         username: str,
