@@ -224,6 +224,14 @@ def direct_properties(block: Sequence[str]) -> list[int]:
     return found
 
 
+def recurrence_key(lines: Sequence[ContentLine]) -> str:
+    """Which VEVENT of a series `lines` are: its RECURRENCE-ID value, upper-cased, without a
+    trailing Z ("" for the master), so a client's and the provider's copies pair up."""
+    return next(
+        (ln.value.strip().upper().rstrip("Z") for ln in lines if ln.name == "RECURRENCE-ID"), ""
+    )
+
+
 def insertion_point(block: Sequence[str]) -> int:
     """Where new VEVENT properties go: before the first nested component, else before END."""
     for index, line in enumerate(block[1:], start=1):

@@ -26,6 +26,7 @@ from bridge.joinlinks.content import (
     direct_properties,
     insertion_point,
     parse_line,
+    recurrence_key,
     serialize,
     split_vevents,
     unfold,
@@ -33,16 +34,10 @@ from bridge.joinlinks.content import (
 )
 
 
-def _rid(lines: list[ContentLine]) -> str:
-    return next(
-        (ln.value.strip().upper().rstrip("Z") for ln in lines if ln.name == "RECURRENCE-ID"), ""
-    )
-
-
 def _x_lines(block: list[str]) -> tuple[str, list[str], set[str]]:
     lines = [parse_line(block[i]) for i in direct_properties(block)]
     xs = [ln for ln in lines if ln.name.startswith("X-")]
-    return _rid(lines), [ln.raw for ln in xs], {ln.name for ln in xs}
+    return recurrence_key(lines), [ln.raw for ln in xs], {ln.name for ln in xs}
 
 
 def restore_dropped_x(client_text: str, provider_text: str) -> str:
@@ -73,14 +68,16 @@ def restore_truncated(client_text: str, provider_text: str) -> str:
     for segment in split_vevents(unfold(provider_text)):
         if isinstance(segment, list):
             found = [parse_line(segment[i]) for i in direct_properties(segment)]
-            provider.setdefault(_rid(found), found)
+            provider.setdefault(recurrence_key(found), found)
     out: list[str] = []
     for segment in split_vevents(unfold(client_text)):
         if not isinstance(segment, list):
             out.append(segment)
             continue
         mine = {i: parse_line(segment[i]) for i in direct_properties(segment)}
-        theirs = [ln for ln in provider.get(_rid(list(mine.values())), []) if "," in ln.value]
+        theirs = [
+            ln for ln in provider.get(recurrence_key(list(mine.values())), []) if "," in ln.value
+        ]
         for i, raw in enumerate(segment):
             line = mine.get(i)
             if line is None or "," in line.value or not theirs:

@@ -17,6 +17,7 @@ from bridge.joinlinks.content import (
     ContentLine,
     direct_properties,
     parse_line,
+    recurrence_key,
     serialize,
     split_vevents,
     unescape_text,
@@ -28,18 +29,12 @@ from bridge.joinlinks.record import normalise
 from bridge.joinlinks.zoom import START_LINK_PLACEHOLDER
 
 
-def _rid(lines: list[ContentLine]) -> str:
-    return next(
-        (ln.value.strip().upper().rstrip("Z") for ln in lines if ln.name == "RECURRENCE-ID"), ""
-    )
-
-
 def _vevents(text: str) -> dict[str, list[ContentLine]]:
     found: dict[str, list[ContentLine]] = {}
     for segment in split_vevents(unfold(text)):
         if isinstance(segment, list):
             lines = [parse_line(segment[i]) for i in direct_properties(segment)]
-            found.setdefault(_rid(lines), lines)
+            found.setdefault(recurrence_key(lines), lines)
     return found
 
 
@@ -58,7 +53,7 @@ def restore_redacted(client_text: str, provider_text: str) -> str:
             continue
         indices = direct_properties(segment)
         lines = {i: parse_line(segment[i]) for i in indices}
-        theirs = provider.get(_rid(list(lines.values())), [])
+        theirs = provider.get(recurrence_key(list(lines.values())), [])
         for i, raw in enumerate(segment):
             line = lines.get(i)
             if line is None or START_LINK_PLACEHOLDER not in unescape_text(line.value):
