@@ -53,6 +53,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.refresh_interval,
         args.portal_port,
         args.bulk_events,
+        directory=not args.no_directory,
     )
 
 
@@ -293,6 +294,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help='add a calendar "Bulk" of N generated events at each provider sandbox (clients '
         'see "Bulk — <service>"), to try the bridge and the benchmarks on a large calendar',
+    )
+    d.add_argument(
+        "--no-directory",
+        action="store_true",
+        help="leave the organisation directory (K5) switched off at the first start (default: "
+        'on; the portal\'s organisation page switches it, setting "directory")',
     )
     d.add_argument(
         "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"

@@ -25,6 +25,7 @@ from bridge.settings import Settings
 from bridge.store import Store
 from bridge.store.rows import ConnectionState, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
+from bridge.sync.directory import visible as directory_visible
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.scheduler import Refresher
@@ -62,10 +63,13 @@ class DavFacade:
         if user is None:
             return []
         policies = {c.id: self.engine.effective_policy(c) for c in self.store.connections(user.id)}
+        limits = self.engine.limits_for(user.id)
         return [
             coll
             for coll in self.store.collections(user_id=user.id)
-            if coll.connection_id in policies and policies[coll.connection_id].shows(coll.kind)
+            if coll.connection_id in policies
+            and policies[coll.connection_id].shows(coll.kind)
+            and directory_visible(coll, limits)
         ]
 
     def collection(self, username: str, name: str) -> CollectionRecord | None:

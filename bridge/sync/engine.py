@@ -28,10 +28,12 @@ from bridge.model import (
     PullResult,
     SyncWindow,
 )
-from bridge.providers.base import CalendarProvider, ContactsProvider
+from bridge.providers.base import CalendarProvider, ContactsProvider, DirectorySource
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
+from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
+from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.tally import PullTally
@@ -166,6 +168,8 @@ class SyncEngine:
             conn = self.store.connection(coll.connection_id)
         except NotFound:  # the connection was deleted meanwhile
             return False
+        if not directory_visible(coll, self.limits_for(coll.user_id)):
+            return False
         return self.effective_policy(conn).shows(coll.kind)
 
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
@@ -223,6 +227,9 @@ class SyncEngine:
             )
             for b in books
         ]
+        wanted += directory_books(  # K5 (branch views)
+            self.contacts(connection_id), self.limits_for(conn.user_id), conn.provider
+        )
         return self._mirror_list(connection_id, CollectionKind.ADDRESSBOOK, wanted)
 
     @staticmethod
@@ -284,8 +291,10 @@ class SyncEngine:
         return EnrichOptions(not_zoom_line=self.store.not_zoom_line(user_id))
 
     def is_stale(self, coll: CollectionRecord) -> bool:
+        # the directory changes slowly and an Exchange GAL sweep costs dozens of requests
+        every = DIRECTORY_EVERY if is_directory(coll) else 1
         return coll.refreshed_at is None or (
-            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s
+            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s * every
         )
 
     def _pull_calendar(
@@ -335,7 +344,10 @@ class SyncEngine:
         if self.contacts is None:
             raise BridgeError("contacts are not available in this bridge")
         provider = self.contacts(coll.connection_id)
-        result = provider.pull_contacts(coll.remote_id, coll.cursor)
+        if is_directory(coll) and isinstance(provider, DirectorySource):
+            result = provider.pull_directory(coll.cursor)
+        else:
+            result = provider.pull_contacts(coll.remote_id, coll.cursor)
         region = self.region_for(coll.user_id)
         aliases = self.store.uid_aliases(coll.id)
         tels = self.limits.tels_per_contact
