@@ -156,4 +156,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE collections ADD COLUMN client_color TEXT;
     ALTER TABLE collections ADD COLUMN client_color_of TEXT;
     """,
+    # 8 (branch views; the lead renumbers if another branch adds one): the meeting views a user
+    # switched on in the portal (C4), comma-separated: "zoom", "hosted"; '' = none
+    """
+    ALTER TABLE users ADD COLUMN meeting_views TEXT NOT NULL DEFAULT '';
+    """,
 )

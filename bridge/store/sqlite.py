@@ -26,6 +26,7 @@ from bridge.store.rows import (
     etag_of,
     href_for_uid,
 )
+from bridge.store.views import ViewsStore
 
 __all__ = [
     "AppPasswordRow",
@@ -43,5 +44,13 @@ __all__ = [
 ]
 
 
-class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore, EnrichmentStore, ClientPropsStore):
+class Store(
+    AccountsStore,
+    ViewsStore,  # meeting views (C4, branch views)
+    MirrorStore,
+    PhonesStore,
+    OrgStore,
+    EnrichmentStore,
+    ClientPropsStore,
+):
     """The mirror and state database."""

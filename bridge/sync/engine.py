@@ -37,6 +37,7 @@ from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.tally import PullTally
+from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
 
@@ -267,7 +268,7 @@ class SyncEngine:
         existing = {
             c.remote_id: c
             for c in self.store.collections(connection_id=connection_id)
-            if c.kind is kind
+            if c.kind is kind and not is_view(c)  # the bridge's own views stay (C4)
         }
         if not wanted and existing:
             # A provider that suddenly lists nothing is a fault, not a mass deletion.
@@ -292,6 +293,8 @@ class SyncEngine:
 
     def is_stale(self, coll: CollectionRecord) -> bool:
         # the directory changes slowly and an Exchange GAL sweep costs dozens of requests
+        if is_view(coll):  # built when read (bridge/sync/views.py), never pulled
+            return False
         every = DIRECTORY_EVERY if is_directory(coll) else 1
         return coll.refreshed_at is None or (
             self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s * every
@@ -373,7 +376,7 @@ class SyncEngine:
             coll = self.store.collection(collection_id)
         except NotFound:  # deleted with its connection (A5)
             return None
-        if not self.wanted(coll):
+        if not self.wanted(coll) or is_view(coll):  # a view is built, not pulled (C4)
             return None
         began = time.monotonic()
         try:
