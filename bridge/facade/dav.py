@@ -187,6 +187,13 @@ class DavFacade:
         visible = {c.id for c in colls}
         return [m for m in found if m.collection_id in visible]
 
+    def find_cards(
+        self, coll: CollectionRecord, props: Sequence[str], text: str, match: str, limit: int
+    ) -> list[str]:
+        """Hrefs of cards whose FN / N / NICKNAME / ORG / EMAIL (`props`) equals, starts with
+        or contains `text`, case-insensitively, from the name index (K5)."""
+        return self.store.card_hrefs(coll.id, props, text, match, limit)
+
     def read_only_reason(self, coll: CollectionRecord, href: str | None) -> str:
         """Why a client's write to the read-only collection `coll` is refused, in plain
         words: a meeting view names the calendar the item comes from (C4)."""

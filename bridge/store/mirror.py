@@ -13,7 +13,7 @@ from typing import Any
 
 from bridge.errors import NotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
-from bridge.store.base import StoreBase
+from bridge.store.names import NamesStore
 from bridge.store.rows import (
     _COLLECTION_COLS,
     _ITEM_COLS,
@@ -29,7 +29,7 @@ from bridge.store.rows import (
 _STREAM_BATCH = 256
 
 
-class MirrorStore(StoreBase):
+class MirrorStore(NamesStore):
     # -- collections ----------------------------------------------------------------------
     def upsert_collection(
         self,
@@ -120,6 +120,7 @@ class MirrorStore(StoreBase):
                 "(SELECT rowid FROM phones WHERE collection_id = ?)",
                 (collection_id,),
             )
+            self._drop_texts(db, collection_id)
             db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
 
     def mark_refreshed(self, collection_id: int, at: float) -> None:
@@ -299,6 +300,8 @@ class MirrorStore(StoreBase):
             (collection_id, href),
         ).fetchone()
         if old and old[0] == etag and not old[1]:
+            if draft.texts and not self._has_texts(db, collection_id, href):
+                self._set_texts(db, collection_id, href, draft.texts)  # filled once (K5)
             db.execute(
                 "UPDATE items SET version = ?, remote_id = ?, added = ? WHERE collection_id = ? "
                 "AND href = ?",
@@ -334,6 +337,7 @@ class MirrorStore(StoreBase):
         )
         self._set_members(db, collection_id, draft)
         self._set_phones(db, collection_id, href, draft.phones)
+        self._set_texts(db, collection_id, href, draft.texts)
         return True
 
     def _set_phones(
@@ -384,6 +388,7 @@ class MirrorStore(StoreBase):
             "DELETE FROM members WHERE collection_id = ? AND remote_id = ?", (collection_id, row[0])
         )
         self._set_phones(db, collection_id, href, ())
+        self._set_texts(db, collection_id, href, ())
 
     def apply_pull(
         self,
