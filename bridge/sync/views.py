@@ -5,6 +5,8 @@
   enrichment marked `X-ZOOM-MEETING:TRUE`.
 - "Hosted by me" (`hosted-by-me`): every event whose ORGANIZER is one of the user's connected
   accounts, and events without an organizer in the user's own calendars (appointments).
+- Events marked private or confidential in calendars of other people (shared, delegated) are
+  never copied into a view, whatever the mirror holds of them.
 
 Each view is a collection of its own in the mirror (bridge/store/views.py), so it has its own
 sync tokens; an item is a copy of the source item — same bytes, same ETag — at
@@ -74,6 +76,10 @@ def hosted_by(text: str, emails: Iterable[str], own_calendar: bool) -> bool:
     if not organizers:
         return own_calendar
     return any(o in wanted for o in organizers)
+
+
+def _private(text: str) -> bool:
+    return any(line.upper() in ("CLASS:PRIVATE", "CLASS:CONFIDENTIAL") for line in _unfolded(text))
 
 
 def source_of(href: str) -> str | None:
@@ -187,6 +193,8 @@ class MeetingViews:
     def _belongs(key: str, rec: ItemRecord, emails: list[str], own: bool) -> bool:
         if rec.component != "VEVENT" or not rec.text:
             return False
+        if not own and _private(rec.text):
+            return False  # another person's private event never enters a view (C7)
         if key == ZOOM:
             return is_zoom(rec.text)
         return hosted_by(rec.text, emails, own)

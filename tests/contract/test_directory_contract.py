@@ -114,6 +114,17 @@ def test_graph_basic_profile_has_no_numbers_and_no_user_scope_is_refused(
         none.pull_directory(None)
 
 
+def test_graph_directory_without_delta_lists_users(sandbox: SandboxInfo, control: Control) -> None:
+    provider = _graph(sandbox, ("User.Read", "Contacts.Read", "User.Read.All"))
+    control.fault(
+        match=r"^GET /v1\.0/users/delta", status=400, code="Request_UnsupportedQuery", times=5
+    )
+    first = provider.pull_directory(None)
+    _check_whole_directory(first)  # "List users" instead, a full round
+    again = provider.pull_directory(first.cursor)
+    assert again.reset and len(again.items) == len(first.items)
+
+
 # -- Google Workspace (People API) -----------------------------------------------------------
 def test_google_directory_full_then_sync_token(
     google_sandbox: GoogleSandboxInfo, google_control: GoogleControl
@@ -141,6 +152,7 @@ def test_google_directory_needs_directory_readonly(google_sandbox: GoogleSandbox
 
 
 # -- Exchange (EWS, the GAL) -----------------------------------------------------------------
+@pytest.mark.parametrize("ews", ["basic"], indirect=True)  # the GAL is the same over NTLM
 def test_ews_gal_sweep_finds_everyone(ews: EwsHarness) -> None:
     provider = EwsContactsProvider(ews.config, sleep=ews.sleeps.append)
     result = provider.pull_directory(None)
