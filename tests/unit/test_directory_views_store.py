@@ -111,3 +111,38 @@ def test_a_view_copies_bytes_and_etags_and_has_its_own_tokens(tmp_path: Path) ->
     store.set_meeting_views(user_id, {HOSTED})
     assert [c.name for c in views.ensure(user_id)] == ["hosted-by-me"]
     assert store.collection_by_name(user_id, "zoom-meetings") is None
+
+
+def test_directory_scopes_are_asked_only_while_the_policy_has_it_on(tmp_path: Path) -> None:
+    import json
+
+    from bridge.accounts.directory_scopes import directory_scopes, directory_wanted
+    from bridge.accounts.kits.ews import EwsKit
+    from bridge.accounts.kits.google import GoogleKit
+    from bridge.accounts.kits.graph import GraphKit
+
+    store, user_id, _ = _store(tmp_path)
+    assert not directory_wanted(store, user_id)  # off by default
+    store.set_org_policy(json.dumps({"directory": True}))
+    assert directory_wanted(store, user_id)
+    group = store.create_group("interns")
+    store.set_group_overrides(group.id, json.dumps({"directory": False}))
+    store.set_user_group(user_id, group.id)
+    assert not directory_wanted(store, user_id)  # the group's override wins (P6)
+    assert directory_scopes(GraphKit()) == ("User.Read.All",)
+    assert directory_scopes(GoogleKit()) == ("https://www.googleapis.com/auth/directory.readonly",)
+    assert directory_scopes(EwsKit()) == ()
+
+
+def test_the_sandbox_directory_is_deterministic_and_large() -> None:
+    from sandbox.directory_people import generate
+
+    first = generate(
+        "graph", "contoso.example", real_users=[("Alex Wilber", "alex@contoso.example")]
+    )
+    assert first == generate(
+        "graph", "contoso.example", real_users=[("Alex Wilber", "alex@contoso.example")]
+    )
+    assert len(first) >= 500 and first[0].email == "alex@contoso.example"
+    assert len({p.email for p in first}) == len(first) and len({p.id for p in first}) == len(first)
+    assert first != generate("google", "contoso.example")
