@@ -9,8 +9,9 @@ What it must not do: I/O, read the clock (DTSTAMP/LAST-MODIFIED come from `updat
 `created`), add join-link metadata (bridge.joinlinks does that), or vary the bytes for the same
 input.
 
-Exceptions are kept when their original or actual start lies in the sync window, so a series
-reads the same whether its exceptions came from a windowed listing or a full one.
+Exceptions are kept when their original or actual start lies in the series' reach (the sync
+window widened back to the series' start, bridge.providers.common.reach), so a series reads the
+same whether its exceptions came from a windowed listing or a full one.
 Vendor reference: Google Calendar API "Events" resource, guides/recurringevents.
 """
 
@@ -27,6 +28,7 @@ from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.ical.rendering import Rendering
 from bridge.model import SyncWindow
+from bridge.providers.common.reach import series_reach
 from bridge.providers.common.zones import (
     ZoneYears,
     cal_address,
@@ -95,9 +97,10 @@ def google_rendering(
                 zones.note(value)
         exdates = {instance_key(v): v for v in rec.exdates}
         overrides: dict[str, Event] = {}
+        reach = series_reach(window, start)
         for exc in sorted(exceptions, key=_exception_order):
             original = parse_edt(exc.get("originalStartTime"), zone)
-            if original is None or not _in_window(exc, original, zone, window):
+            if original is None or not _in_window(exc, original, zone, reach):
                 continue
             if isinstance(start, dt.datetime) != isinstance(original, dt.datetime):
                 continue  # an all-day series with a timed original (or vice versa): malformed

@@ -57,6 +57,7 @@ from bridge.providers.google.provider_support import (
     overlaps,
     owner_email,
     patch_call,
+    reaches_back,
 )
 
 log = logging.getLogger(__name__)
@@ -185,8 +186,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         for master_id, master in masters.items():
             if master_id in removed:
                 continue
-            if full and master is not None:
-                # A windowed full listing holds every exception inside the window.
+            if full and master is not None and not reaches_back(master, window):
+                # A windowed full listing holds every exception inside the window; a series
+                # begun before the window is read whole (its older exceptions: reach.py).
                 item = self._item_or_skip(master, exceptions.get(master_id, []), window)
             else:
                 item = self._series(calendar_id, master_id, master, window, PULL_POLICY)

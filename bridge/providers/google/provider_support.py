@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.model import SyncWindow
+from bridge.providers.common.reach import series_reach
 from bridge.providers.google.mapping_common import as_utc, event_zone, parse_edt
 
 PAGE_SIZE = 2500  # maxResults upper bound (events.list)
@@ -56,3 +57,9 @@ def overlaps(event: Mapping[str, Any], window: SyncWindow) -> bool:
     if start is None or end is None:
         return True
     return as_utc(start) < window.end and as_utc(end) > window.start
+
+
+def reaches_back(master: Mapping[str, Any], window: SyncWindow) -> bool:
+    """Whether a series is read beyond the window (it began before it: common/reach.py), so a
+    windowed listing does not hold all the exceptions it is served with."""
+    return series_reach(window, parse_edt(master.get("start"), event_zone(master))) != window

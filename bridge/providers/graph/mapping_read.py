@@ -1,7 +1,8 @@
 """Graph event JSON -> deterministic VCALENDAR text (one resource per single event or series).
 
 What it does: maps a Graph `event` (singleInstance or seriesMaster) and, for a series, the
-instances Graph listed inside the sync window, to one VCALENDAR: the master with RRULE, EXDATE
+instances Graph listed over the series' reach (the sync window widened back to the series'
+start, bridge.providers.common.reach), to one VCALENDAR: the master with RRULE, EXDATE
 for pattern occurrences missing from the instances, one RECURRENCE-ID override per exception,
 and a VTIMEZONE per TZID used.
 What it must not do: I/O, read the clock (DTSTAMP comes from lastModifiedDateTime), enrich with

@@ -11,6 +11,7 @@ This module must not touch the store or the sync engine and must not enrich even
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -22,6 +23,7 @@ from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
+from bridge.providers.common.reach import series_reach
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
 from bridge.providers.graph import overlay_props
@@ -214,7 +216,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
             if inst.get("type") == "exception":
                 versions[str(inst["id"])] = change_key(inst)
         stored = kept if kept is not None else overlay_props.stored(event)
-        rendered = graph_rendering(event, instances, window)
+        rendered = graph_rendering(event, instances, _reach(event, window))
         text, client_uid = overlay.apply(rendered.text, stored)
         return RemoteItem(
             remote_id=str(event["id"]),
@@ -253,7 +255,8 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
     def _series_parts(self, master_id: str, window: SyncWindow, policy: Any) -> SeriesParts | None:
         try:
             master = self._get_event(master_id, policy)
-            instances = self._instances(master_id, window.start, window.end, policy)
+            reach = _reach(master, window)
+            instances = self._instances(master_id, reach.start, reach.end, policy)
         except RemoteNotFound:
             return None
         return master, instances
@@ -274,8 +277,9 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
         if event.get("type") in ("occurrence", "exception") and event.get("seriesMasterId"):
             return self._series_parts(str(event["seriesMasterId"]), window, policy)
         if event.get("type") == "seriesMaster":
+            reach = _reach(event, window)
             try:
-                instances = self._instances(remote_id, window.start, window.end, policy)
+                instances = self._instances(remote_id, reach.start, reach.end, policy)
             except RemoteNotFound:
                 return None
             return event, instances
@@ -357,7 +361,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
         event, instances = parts
         wanted = overlay.for_write(
             client,
-            graph_to_ical(event, instances, window),
+            graph_to_ical(event, instances, _reach(event, window)),
             stored=overlay_props.stored(event),
         )
         if wanted != (overlay_props.stored(event) or ""):
@@ -373,7 +377,8 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
             if event.get("type") == "seriesMaster":
                 # a PATCH of the master is a series edit: its exceptions get new changeKeys,
                 # and the version kept for the next If-Match must hold those
-                instances = self._instances(str(event["id"]), window.start, window.end)
+                reach = _reach(event, window)
+                instances = self._instances(str(event["id"]), reach.start, reach.end)
         return self._item(event, instances, window)
 
     def _apply_instances(
@@ -410,6 +415,19 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
                 self._http.delete(self._event_path(str(inst["id"])), policy=WRITE_POLICY)
             except RemoteNotFound:
                 continue
+
+
+def _reach(event: Mapping[str, Any], window: SyncWindow) -> SyncWindow:
+    """The range a series' instances are listed and its cancelled occurrences looked for over:
+    from its first occurrence on (common/reach.py), for a single event the window."""
+    if event.get("type") != "seriesMaster":
+        return window
+    first: dt.date | None = parse_utc((event.get("start") or {}).get("dateTime"))
+    if first is None:  # the wall time is enough: the reach has slack
+        range_start = ((event.get("recurrence") or {}).get("range") or {}).get("startDate")
+        with contextlib.suppress(ValueError):
+            first = dt.date.fromisoformat(str(range_start))
+    return series_reach(window, first)
 
 
 def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:
