@@ -66,6 +66,7 @@ from radicale_plugins import (
     multistatus,
     phonebooks,
     putcheck,
+    queryrange,
     reasons,
     storage,
 )
@@ -278,9 +279,9 @@ class BridgeApplication(Application):
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
         root = environ.get("davbridge.xml")
-        status, headers, answer, xml = _with_dropped(
-            environ, super().do_REPORT(environ, base_prefix, path, user, *args)
-        )
+        with queryrange.asking(root):
+            answer_of_radicale = super().do_REPORT(environ, base_prefix, path, user, *args)
+        status, headers, answer, xml = _with_dropped(environ, answer_of_radicale)
         if status == 400 and any("occurrences limit of" in r for r in reasons.so_far()):
             return self._expansion_refusal()
         if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):

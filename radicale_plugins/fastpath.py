@@ -67,6 +67,10 @@ class _Mirror:
     def blobs_by_href(self, coll: Any, names: Sequence[str]) -> dict[str, tuple[str, bytes]]:
         return self.bridge.blobs_by_href(coll, names)
 
+    def answered(self, coll: Any, names: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        found = self.bridge.items_answered_outside_window(coll, names)
+        return {h: (rec.etag, rec.text.encode("utf-8")) for h, rec in found.items()}
+
     def changes(self, coll: Any, token: str) -> tuple[str, list[str]]:
         return self.bridge.sync(coll, token)
 
@@ -275,6 +279,8 @@ def _multiget_body(
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
         found = mirror.blobs_by_href(coll, [n for _, n in batch])
+        if len(found) < len(batch):  # hrefs a query beyond the sync window answered lately
+            found.update(mirror.answered(coll, [n for _, n in batch if n not in found]))
         for _raw, name in batch:
             href = prefix + _quote(name)
             entry = found.get(name)

@@ -114,6 +114,12 @@ class DavFacade:
         """Provider items in [start, end) beyond the sync window (bounded wait, cached)."""
         return self.outside_window.items(coll, start, end)
 
+    def items_answered_outside_window(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, ItemRecord]:
+        """Items among `hrefs` a query beyond the window answered lately (reads only)."""
+        return self.outside_window.answered(coll, list(hrefs))
+
     def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
         item = self.store.item_by_uid(coll.id, uid)
         return item.href if item is not None else None

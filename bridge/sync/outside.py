@@ -7,8 +7,10 @@ The parts of the asked range outside the window are listed at the provider with 
 windowed full listing a pull uses (`CalendarProvider.pull(cursor=None, window=part)`), bounded
 by a timeout and cached for a short while per (collection, range). Items the mirror already
 serves are left out (the mirror's copy wins). Nothing here enters the mirror: these answers are
-not part of sync-collection and have no resource a client can GET later. Unbounded queries
-are not sent to the provider (they would list a calendar's whole history).
+not part of sync-collection. What a query answered can be read by its href for RECALL_S (a
+client that asks for ETags first and then fetches with calendar-multiget or GET); after that,
+or for a write, the href names nothing. Unbounded queries are not sent to the provider (they
+would list a calendar's whole history).
 A failure or timeout answers with nothing extra (the mirror's part is still served).
 Must not import radicale or any concrete provider.
 """
@@ -33,6 +35,7 @@ log = logging.getLogger("davbridge.sync")
 
 TIMEOUT_S = 8.0  # how long a query may wait for the provider
 CACHE_S = 60.0  # how long an answer is reused for the same collection and range
+RECALL_S = 600.0  # how long an answered item can be read by its href
 MAX_SPAN = dt.timedelta(days=3 * 366)  # the part of a range looked up outside the window
 
 
@@ -42,6 +45,7 @@ class OutsideWindow:
         self._cache: TTLCache[tuple[int, int, int], list[ItemRecord]] = TTLCache(
             maxsize=256, ttl=CACHE_S
         )
+        self._recall: TTLCache[tuple[int, str], ItemRecord] = TTLCache(maxsize=4096, ttl=RECALL_S)
         self._guard = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="outside-window")
 
@@ -83,7 +87,15 @@ class OutsideWindow:
             return []
         with self._guard:
             self._cache[key] = found
+            for rec in found:
+                self._recall[(coll.id, rec.href)] = rec
         return found
+
+    def answered(self, coll: CollectionRecord, hrefs: list[str]) -> dict[str, ItemRecord]:
+        """href -> item among `hrefs` that a query answered from the provider lately."""
+        with self._guard:
+            recalled = {h: self._recall.get((coll.id, h)) for h in hrefs}
+        return {h: rec for h, rec in recalled.items() if rec is not None}
 
     def _list(self, coll: CollectionRecord, pieces: list[SyncWindow]) -> list[ItemRecord]:
         provider = self.engine.providers(coll.connection_id)
