@@ -107,11 +107,21 @@ class SyncEngine:
         self.tally = PullTally()
         self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()
+        self._listing_locks: dict[tuple[int, str], threading.RLock] = {}
         self._not_before: dict[int, float] = {}  # collection id -> earliest retry (Retry-After)
 
     def lock(self, collection_id: int) -> threading.RLock:
         with self._locks_guard:
             return self._locks.setdefault(collection_id, threading.RLock())
+
+    def listing_lock(self, connection_id: int, kind: CollectionKind) -> threading.RLock:
+        """Held while a connection's collections of one kind are listed at the provider and
+        the mirror made to match, and while a client creates or deletes one: a listing taken
+        before a create (or delete) must not be applied after it, or the new collection would
+        be dropped from the mirror and come back under another name (its client's path then
+        answers 404), or a deleted one would come back."""
+        with self._locks_guard:
+            return self._listing_locks.setdefault((connection_id, kind.value), threading.RLock())
 
     @contextmanager
     def locked(self, collection_id: int, timeout: float | None = None) -> Iterator[None]:
@@ -169,6 +179,10 @@ class SyncEngine:
         return self.effective_policy(conn).shows(coll.kind)
 
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
+        with self.listing_lock(connection_id, CollectionKind.CALENDAR):
+            return self._discover_calendars(connection_id)
+
+    def _discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
         """Mirror the connection's calendar list (new ones appear, vanished ones go).
         Nothing is listed while calendars are not permitted or switched off (the mirror is
         kept as it was, so switching on again serves it at once)."""
@@ -196,6 +210,10 @@ class SyncEngine:
         return self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
 
     def discover_address_books(self, connection_id: int) -> list[CollectionRecord]:
+        with self.listing_lock(connection_id, CollectionKind.ADDRESSBOOK):
+            return self._discover_address_books(connection_id)
+
+    def _discover_address_books(self, connection_id: int) -> list[CollectionRecord]:
         """Mirror the connection's contact folders / groups as address books (K1)."""
         if self.contacts is None:
             return []
