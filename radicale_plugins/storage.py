@@ -166,8 +166,10 @@ class MirrorCollection(BaseCollection):
         wanted = list(hrefs)
         found = api.current().items_by_href(self.record, wanted)
         missing = [h for h in wanted if h not in found]
-        if missing and _write.get() is None:  # reads only: a write goes to the mirror's item
+        if missing and _write.get() is None:
             found.update(api.current().items_answered_outside_window(self.record, missing))
+        elif missing:  # a write to what a query beyond the window found: that provider item
+            found.update(api.current().adopt_answered_outside_window(self.record, missing))
         for href in dict.fromkeys(wanted):
             rec = found.get(href)
             yield href, (self.item(rec) if rec else None)

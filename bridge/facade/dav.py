@@ -120,6 +120,13 @@ class DavFacade:
         """Items among `hrefs` a query beyond the window answered lately (reads only)."""
         return self.outside_window.answered(coll, list(hrefs))
 
+    def adopt_answered_outside_window(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, ItemRecord]:
+        """Items among `hrefs` a query beyond the window answered lately, put into the
+        mirror because a client writes to them (PUT, DELETE): an edit, not a second event."""
+        return self.outside_window.adopt(coll, list(hrefs))
+
     def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
         item = self.store.item_by_uid(coll.id, uid)
         return item.href if item is not None else None

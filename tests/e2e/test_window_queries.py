@@ -135,3 +135,43 @@ def test_a_free_busy_query_beyond_the_window_sees_the_series(
     periods = [line for line in unfolded.splitlines() if line.startswith("FREEBUSY")]
     for day in ("20030506", "20030513", "20030520"):
         assert any(f"{day}T100000Z" in line for line in periods), unfolded
+
+
+def test_an_event_a_query_beyond_the_window_found_is_edited_and_deleted_not_duplicated(
+    demo: RunningDemo,
+) -> None:
+    graph = GraphAdmin(demo.info)
+    summary = f"Archive single {uuid.uuid4().hex[:8]}"
+    body = {
+        "subject": summary,
+        "start": {"dateTime": "2003-06-10T10:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": "2003-06-10T11:00:00", "timeZone": "UTC"},
+    }
+    graph.json("POST", f"/calendars/{graph.calendar_id('Projects')}/events", json=body)
+    path = f"/{demo.auth[0]}/projects-m365/"
+    june = FILTER.replace(RANGE, 'start="20030601T000000Z" end="20030701T000000Z"')
+    query = (
+        f"<C:calendar-query {NS}><D:prop><D:getetag/><C:calendar-data/></D:prop>{june}"
+        "</C:calendar-query>"
+    )
+    answer = _report(demo, path, query)
+    href, text = next(iter(_mine(_responses(answer), summary).items()))
+    etag = next(
+        r.findtext(f"{DAV}propstat/{DAV}prop/{DAV}getetag")
+        for r in ET.fromstring(answer.content).iter(f"{DAV}response")
+        if r.findtext(f"{DAV}href") == href
+    )
+    url = demo.url.rstrip("/") + href
+    edited = text.replace(f"SUMMARY:{summary}", f"SUMMARY:{summary} (edited)")
+    put = requests.put(
+        url,
+        data=edited.encode(),
+        headers={"If-Match": str(etag), "Content-Type": "text/calendar"},
+        auth=demo.auth,
+        timeout=60,
+    )
+    assert put.status_code in (201, 204), put.text
+    assert graph.events("Projects", summary) == []
+    assert len(graph.events("Projects", f"{summary} (edited)")) == 1  # the same event, edited
+    assert requests.delete(url, auth=demo.auth, timeout=60).status_code in (200, 204)
+    assert graph.events("Projects", f"{summary} (edited)") == []
