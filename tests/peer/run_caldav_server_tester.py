@@ -15,7 +15,8 @@ What the guard covers, written as the upstream report it is:
     before _create_test_events has saved any fixture. CheckDuplicateEvent then finds no
     csc_simple_event1, returns without setting save.duplicate-event, and the AssertionError
     "CheckDuplicateEvent failed to check declared features" (re-raised by run_check) stops
-    the whole run with no report (measured against the bridge, 2026-12-07, every provider).
+    the whole run with no report (measured against the bridge, 2026-12-07, with Google as
+    the default service; the refusal is made before any provider is asked).
     Expected: the refusal graded like the neighbouring refused task save (save-load.todo
     unsupported, save-load.todo.mixed-calendar unsupported) and the run going on.
     Suggested fix: catch DAVError around that make_calendar and `return False` after setting
