@@ -66,6 +66,7 @@ from radicale_plugins import (
     multistatus,
     phonebooks,
     putcheck,
+    putplace,
     queryrange,
     reasons,
     storage,
@@ -178,7 +179,9 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        problem = self._put_refusal(environ, path, user)
+        problem = putplace.put_place_refusal(
+            path, user, lambda name: api.current().collection(user, name) is not None
+        ) or self._put_refusal(environ, path, user)
         if problem is not None:
             return problem.as_radicale()
         conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
