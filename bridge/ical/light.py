@@ -164,6 +164,8 @@ def _ical_text(value: Any) -> str:
 def encode(name: str, value: Any, parameters: Mapping[str, Any] | None = None) -> tuple[str, Any]:
     """(unfolded content line, what `get` returns) of `add(name, value, parameters)`."""
     held: Any
+    if parameters is None and type(value) is str and _kind(name, None) == _TEXT:
+        return f"{name}:{escape_text(value)}", value  # the common case, short-cut
     if type(value) is str:
         kind = _kind(name, (parameters or {}).get("VALUE"))
         if kind is None:

@@ -202,6 +202,9 @@ def serialize(lines: Iterable[str]) -> str:
 def _head(line: str, size: int) -> str:
     """The first characters of `line.upper()` that a BEGIN:/END: test reads: an ASCII head
     upper-cases alone (one character each); anything else the whole line, as before."""
+    first = line[:1]
+    if first.isascii() and first not in "BEbe":  # "" is in any string: an empty line goes on
+        return ""  # upper-cased, it starts with neither B nor E
     head = line[:size]
     return head.upper() if head.isascii() else line.upper()
 

@@ -123,7 +123,8 @@ def enrich_vevent_recorded(
     block: list[str], account_emails: Sequence[str], options: EnrichOptions
 ) -> tuple[list[str], VeventChanges]:
     """One clean VEVENT -> (enriched lines, the record of what was added)."""
-    parsed = {i: parse_line(block[i]) for i in direct_properties(block)}
+    direct = direct_properties(block)
+    parsed = {i: parse_line(block[i]) for i in direct}
     sources = sources_from_lines(list(parsed.values()))
     det = detect_sources(sources)
     new: list[str] = _zoom_lines(det, account_emails)
@@ -175,7 +176,7 @@ def enrich_vevent_recorded(
 
     lines = [shown.replaced.get(i, raw) for i, raw in enumerate(block)]
     at = insertion_point(lines)
-    record = changes_of(block, new, shown.replaced, shown.affixed)
+    record = changes_of(block, new, shown.replaced, shown.affixed, direct)
     return lines[:at] + new + lines[at:], record
 
 
