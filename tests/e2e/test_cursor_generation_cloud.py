@@ -93,6 +93,7 @@ def test_a_reset_google_calendar_is_resynced_in_full(google: tuple[Demo, DemoInf
     demo, info = google
     assert demo.bridge is not None
     store, engine = demo.bridge.store, demo.bridge.engine
+    assert info.sandboxes.google is not None
     primary = next(c for c in calendars(demo) if c.remote_id == info.sandboxes.google.user)
     old = {i.uid for i in store.items(primary.id)}
     assert old and store.collection(primary.id).cursor
