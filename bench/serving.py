@@ -1,17 +1,18 @@
-"""Serving benchmark (not a test): davbridge against stock Radicale 3.9 on the same data.
+"""Serving benchmark (not a test): davbridge against stock Radicale, tuned Radicale and Xandikos
+on the same items, and against the physical floor (issue 14, point 6).
 
 Run from the repository root:  python bench/serving.py [--events 10000] [--repeat 5]
 
-1. Starts the demo stack in this process (Graph sandbox seeded with one calendar of
-   `--events` events, the bridge, OAuth consent) and records the initial sync.
-2. Refreshes every calendar `--refreshes` times with nothing changed and counts the
-   provider (sandbox) requests each refresh makes.
-3. Exports the mirrored items' text as .ics files into a fresh Radicale file storage and
-   starts stock Radicale on it (subprocess).
-4. Runs the DAV client (bench/dav_client.py, its own process) against both: one untimed,
-   checked warm-up round, then PROPFIND Depth 1, calendar-multiget of all hrefs and a
-   no-change sync-collection, `--repeat` times each, while counting provider requests.
-5. Prints a table with the ratios and writes bench/results/serving.json.
+1. Starts the bridge in a process of its own (bench/bridge_proc.py: the demo stack with the
+   Graph sandbox, in its own process, seeded with one calendar of `--events` events), which
+   records the initial sync and `--refreshes` no-change refreshes and exports the items.
+2. Lays the same .ics texts out for stock Radicale (default settings), Radicale with
+   `use_mtime_and_size_for_item_cache = true` and Xandikos, and starts each as a subprocess.
+3. Records the bridge's answers and serves them from memory with waitress (the floor).
+4. Runs the DAV client (bench/dav_client.py, its own process) against all of them: one
+   untimed, checked warm-up round, then PROPFIND Depth 1, calendar-multiget of all hrefs and
+   a no-change sync-collection, `--repeat` times each, servers alternating.
+5. Prints medians and ratios and writes bench/results/serving.json.
 
 Every server it starts listens on 127.0.0.1 and is stopped at the end, also on error.
 Must not be collected by pytest and must not change the code it measures.
