@@ -185,13 +185,18 @@ def _propfind_body(
     mirror: _Mirror, coll: Any, prefix: str, head: bytes, wanted: list[str]
 ) -> Iterator[bytes]:
     yield head
+    getetag, getcontenttype = f"{DAV}getetag", f"{DAV}getcontenttype"
+    types: dict[str, bytes] = {}  # component -> its getcontenttype element
     for href, etag, component in mirror.listing(coll):
         props = []
         for tag in wanted:
-            if tag == f"{DAV}getetag":
-                props.append(ms.element("getetag", ms.text(etag)))
-            elif tag == f"{DAV}getcontenttype":
-                props.append(ms.element("getcontenttype", _content_type(component)))
+            if tag == getetag:
+                props.append(b"<getetag>" + ms.text(etag) + b"</getetag>")
+            elif tag == getcontenttype:
+                made = types.get(component)
+                if made is None:
+                    made = types[component] = ms.element("getcontenttype", _content_type(component))
+                props.append(made)
             else:
                 props.append(b"<resourcetype />")
         yield ms.response(prefix + _quote_path(href), props)

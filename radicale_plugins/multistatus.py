@@ -39,6 +39,7 @@ TRIM_AFTER = 1024 * 1024  # answers this large give their freed memory back (_gi
 _DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
 _END = b"</multistatus>"
 _OK = b"<status>HTTP/1.1 200 OK</status>"
+_PROP_OK_END = b"</prop>" + _OK + b"</propstat></response>"
 CONTENT_TYPE = "text/xml; charset=utf-8"
 
 
@@ -94,7 +95,9 @@ def end() -> bytes:
 
 def text(value: str) -> bytes:
     """XML character data as ElementTree escapes it."""
-    return escape(value).encode("utf-8")
+    if "&" in value or "<" in value or ">" in value:
+        return escape(value).encode("utf-8")
+    return value.encode("utf-8")
 
 
 def text_bytes(data: bytes) -> bytes:
@@ -106,11 +109,8 @@ def text_bytes(data: bytes) -> bytes:
 
 def response(href: str, props: Iterable[bytes]) -> bytes:
     """One DAV:response with every property found (200)."""
-    return (
-        b"".join(
-            (b"<response><href>", text(href), b"</href><propstat><prop>", *props, b"</prop>", _OK)
-        )
-        + b"</propstat></response>"
+    return b"".join(
+        (b"<response><href>", text(href), b"</href><propstat><prop>", *props, _PROP_OK_END)
     )
 
 
