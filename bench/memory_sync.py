@@ -111,7 +111,7 @@ def child(job: dict[str, Any]) -> int:
         assert demo.bridge is not None and info.sandboxes.graph is not None
         store, engine = demo.bridge.store, demo.bridge.engine
         graph = info.sandboxes.graph
-        for start in range(0, job["contacts"], 5000):
+        for start in range(0, job["contacts"], 5000):  # none when resuming
             bodies = [contact_body(n) for n in range(start, min(job["contacts"], start + 5000))]
             r = requests.post(
                 graph.control_url + "/contacts/folders/contacts/bulk",
@@ -123,7 +123,8 @@ def child(job: dict[str, Any]) -> int:
         books = [c for c in store.collections() if c.kind is CollectionKind.ADDRESSBOOK]
         book = next(c for c in books if c.display_name.startswith("Contacts"))
         began = time.perf_counter()
-        engine.refresh(book.id)
+        if job["contacts"]:
+            engine.refresh(book.id)
         contacts_s = time.perf_counter() - began
         calendar = max(  # the bulk calendar
             (c for c in store.collections() if c.kind is CollectionKind.CALENDAR),
@@ -185,86 +186,120 @@ def request(session: requests.Session, method: str, url: str, body: str, keep: b
     return _read(r, keep)
 
 
-def run(args: argparse.Namespace, workdir: Path) -> int:
-    job = {"workdir": str(workdir), "events": args.events, "contacts": args.contacts}
+def start_bridge(job: dict[str, Any]) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(json.dumps(job).encode() + b"\n")
     proc.stdin.flush()
-    _say(f"bridge process: syncing {args.events} events and {args.contacts} contacts …")
     line = proc.stdout.readline()
     if not line:
         proc.wait()
         raise RuntimeError(f"the bridge process exited with {proc.returncode}")
-    ready = json.loads(line)
+    return proc, json.loads(line)
+
+
+def stop_bridge(proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(b"stop\n")
+    proc.stdin.flush()
+    proc.wait(timeout=600)
+
+
+def passes(ready: dict[str, Any], args: argparse.Namespace, label: str) -> list[dict[str, Any]]:
     pid = ready["pid"]
+    print(
+        f"{label}: bridge RSS {status_kib(pid, 'VmRSS') / 1024:.0f} MiB, peak so far "
+        f"{status_kib(pid, 'VmHWM') / 1024:.0f} MiB; collections "
+        f"{[(k, n) for k, _, n in ready['collections']]}",
+        flush=True,
+    )
+    session = requests.Session()
+    session.auth = tuple(ready["auth"])
+    hrefs: dict[str, list[str]] = {}
     rows: list[dict[str, Any]] = []
+    for n in range(1, args.passes + 1):
+        before = status_kib(pid, "VmRSS")
+        reset_peak(pid)
+        began = time.perf_counter()
+        deltas = []
+        peak = before
+        for kind, url, items in ready["collections"]:
+            count, size, body = request(session, "PROPFIND", url, PROPFIND, keep=n == 1)
+            peak = max(peak, status_kib(pid, "VmHWM"))
+            if n == 1:
+                path = requests.utils.urlparse(url).path
+                found = re.findall(rb"<href>([^<]+)</href>", body)
+                hrefs[url] = [h.decode() for h in found if h.decode() != path]
+                del body
+            if count - 1 != items:
+                print(f"CHECK FAILED: PROPFIND {kind} listed {count - 1}, expected {items}")
+            got = 0
+            for start in range(0, len(hrefs[url]), args.chunk):
+                chunk = hrefs[url][start : start + args.chunk]
+                body_text = MULTIGET[kind].format(
+                    hrefs="".join(f"<d:href>{h}</d:href>" for h in chunk)
+                )
+                rss0 = status_kib(pid, "VmRSS")
+                reset_peak(pid)
+                count, size, _ = request(session, "REPORT", url, body_text)
+                top = status_kib(pid, "VmHWM")
+                peak = max(peak, top)
+                delta = (top - rss0) / 1024
+                deltas.append(delta)
+                print(
+                    f"multiget-rss-delta {label} pass {n} {kind} {len(chunk)} items "
+                    f"{size / MIB:.0f} MiB answer: {delta:.1f} MiB",
+                    flush=True,
+                )
+                got += count
+            if got != items:
+                print(f"CHECK FAILED: multiget {kind} answered {got}, expected {items}")
+        after = status_kib(pid, "VmRSS")
+        row = {
+            "pass": n,
+            "rss_before_mib": before / 1024,
+            "peak_mib": peak / 1024,
+            "rss_after_mib": after / 1024,
+            "seconds": time.perf_counter() - began,
+            "multiget_deltas_mib": deltas,
+        }
+        rows.append(row)
+        print(
+            f"{label} pass {n}: RSS before {row['rss_before_mib']:.0f} MiB, peak "
+            f"{row['peak_mib']:.0f} MiB, after {row['rss_after_mib']:.0f} MiB "
+            f"({row['seconds']:.0f} s)",
+            flush=True,
+        )
+    peaks = " / ".join(f"{r['peak_mib']:.0f}" for r in rows)
+    print(f"{label}: peak RSS per pass (MiB): {peaks}; target < 286 MiB (300 MB), flat")
+    return rows
+
+
+def run(args: argparse.Namespace, workdir: Path) -> int:
+    job = {"workdir": str(workdir), "events": args.events, "contacts": args.contacts}
+    _say(f"bridge process: syncing {args.events} events and {args.contacts} contacts …")
+    proc, ready = start_bridge(job)
     try:
         print(
-            f"sync: events {ready['events_sync_s']:.0f} s, contacts {ready['contacts_sync_s']:.0f}"
-            f" s; collections {[(k, n) for k, _, n in ready['collections']]}"
+            f"sync: events {ready['events_sync_s']:.0f} s, contacts "
+            f"{ready['contacts_sync_s']:.0f} s; peak RSS of the sync "
+            f"{status_kib(ready['pid'], 'VmHWM') / 1024:.0f} MiB",
+            flush=True,
         )
-        print(
-            f"bridge RSS after the sync: {status_kib(pid, 'VmRSS') / 1024:.0f} MiB, "
-            f"peak of the sync {status_kib(pid, 'VmHWM') / 1024:.0f} MiB"
-        )
-        session = requests.Session()
-        session.auth = tuple(ready["auth"])
-        hrefs: dict[str, list[str]] = {}
-        for n in range(1, args.passes + 1):
-            before = status_kib(pid, "VmRSS")
-            reset_peak(pid)
-            began = time.perf_counter()
-            deltas = []
-            for kind, url, items in ready["collections"]:
-                count, size, body = request(session, "PROPFIND", url, PROPFIND, keep=n == 1)
-                if n == 1:
-                    path = requests.utils.urlparse(url).path
-                    found = re.findall(rb"<href>([^<]+)</href>", body)
-                    hrefs[url] = [h.decode() for h in found if h.decode() != path]
-                    del body
-                if count - 1 != items:
-                    print(f"CHECK FAILED: PROPFIND {kind} listed {count - 1}, expected {items}")
-                got = 0
-                for start in range(0, len(hrefs[url]), args.chunk):
-                    chunk = hrefs[url][start : start + args.chunk]
-                    body_text = MULTIGET[kind].format(
-                        hrefs="".join(f"<d:href>{h}</d:href>" for h in chunk)
-                    )
-                    rss0 = status_kib(pid, "VmRSS")
-                    reset_peak(pid)
-                    count, size, _ = request(session, "REPORT", url, body_text)
-                    delta = (status_kib(pid, "VmHWM") - rss0) / 1024
-                    deltas.append(delta)
-                    print(f"multiget-rss-delta pass {n} {kind} {len(chunk)} items {delta:.1f} MiB")
-                    got += count
-                if got != items:
-                    print(f"CHECK FAILED: multiget {kind} answered {got}, expected {items}")
-            peak = status_kib(pid, "VmHWM")  # the largest since the pass began
-            after = status_kib(pid, "VmRSS")
-            row = {
-                "pass": n,
-                "rss_before_mib": before / 1024,
-                "peak_mib": max(peak, before) / 1024,
-                "rss_after_mib": after / 1024,
-                "seconds": time.perf_counter() - began,
-                "multiget_deltas_mib": deltas,
-            }
-            rows.append(row)
-            print(
-                f"pass {n}: RSS before {row['rss_before_mib']:.0f} MiB, peak "
-                f"{row['peak_mib']:.0f} MiB, after {row['rss_after_mib']:.0f} MiB "
-                f"({row['seconds']:.0f} s)"
-            )
+        synced = passes(ready, args, "after-sync")
     finally:
-        proc.stdin.write(b"stop\n")
-        proc.stdin.flush()
-        proc.wait(timeout=300)
-    peaks = [r["peak_mib"] for r in rows]
-    print(f"peak RSS per pass (MiB): {' / '.join(f'{p:.0f}' for p in peaks)}; target < 286 MiB")
-    print(f"results: {json.dumps({'sync': ready, 'passes': rows})}")
+        stop_bridge(proc)
+    restarted: list[dict[str, Any]] = []
+    if args.restart:
+        _say("bridge process restarted on the same data …")
+        proc, again = start_bridge({**job, "contacts": 0, "resume": True})
+        try:
+            restarted = passes(again, args, "restarted")
+        finally:
+            stop_bridge(proc)
+    print(f"results: {json.dumps({'sync': ready, 'synced': synced, 'restarted': restarted})}")
     return 0
 
 
@@ -278,6 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--contacts", type=int, default=100_000)
     p.add_argument("--passes", type=int, default=3)
     p.add_argument("--chunk", type=int, default=50_000, help="hrefs per multiget (50000)")
+    p.add_argument(
+        "--no-restart",
+        dest="restart",
+        action="store_false",
+        help="skip the second series: a bridge process restarted on the synced mirror",
+    )
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="davbridge-memory-") as workdir:
         return run(args, Path(workdir))
