@@ -13,6 +13,7 @@ Must not compute anything per request beyond that choice: it is the floor.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -52,6 +53,33 @@ def application(answers: dict[str, Answer]) -> Callable[..., Iterable[bytes]]:
         return [body]
 
     return app
+
+
+class FloorServer:
+    """bench/floor_server.py on the bridge's recorded bodies."""
+
+    def __init__(self, folder: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, str(folder)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url:
+            raise RuntimeError("the floor server did not start")
+
+    def peak_rss_kib(self) -> int | None:
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as fh:
+                return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            return None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
 
 
 def main(argv: list[str]) -> int:

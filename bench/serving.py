@@ -40,8 +40,9 @@ if str(REPO) not in sys.path:  # `python bench/serving.py` from a checkout
 
 import radicale as radicale_pkg  # noqa: E402
 import xandikos_side  # noqa: E402
+from floor_server import FloorServer  # noqa: E402
 from report import BASELINES, operation_results, render  # noqa: E402
-from stock_radicale import IcsFile, StockRadicale, proc_status_kib, write_collection  # noqa: E402
+from stock_radicale import IcsFile, StockRadicale, write_collection  # noqa: E402
 
 from sandbox.remote import Remote  # noqa: E402
 
@@ -201,29 +202,6 @@ class BridgeProcess:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         return end
-
-
-class FloorServer:
-    """bench/floor_server.py on the bridge's recorded bodies."""
-
-    def __init__(self, folder: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(BENCH_DIR / "floor_server.py"), str(folder)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url:
-            raise RuntimeError("the floor server did not start")
-
-    def peak_rss_kib(self) -> int | None:
-        return proc_status_kib(self.proc.pid, "VmHWM")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
 
 
 def _files(folder: Path) -> list[IcsFile]:
