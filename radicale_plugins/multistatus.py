@@ -23,6 +23,7 @@ import threading
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from http import client
 from typing import Any
@@ -134,9 +135,14 @@ def multistatus(body: Iterator[bytes]) -> Streamed:
 
 
 def _pieces(body: Iterator[bytes], gzip: bool) -> Iterator[bytes]:
+    """`body` joined into pieces of about PIECE bytes, gzip-compressed if asked. While one
+    piece is compressed on a worker thread (zlib releases the GIL), the next one is rendered
+    here: a large answer costs about the larger of rendering and compressing, not their sum.
+    One piece at most is in flight per answer, so the pieces stay in order."""
     packer = zlib.compressobj(1, wbits=16 + zlib.MAX_WBITS) if gzip else None
     held: list[bytes] = []
     size = total = 0
+    pending: Future[bytes] | None = None
     try:
         for part in body:
             held.append(part)
@@ -145,20 +151,43 @@ def _pieces(body: Iterator[bytes], gzip: bool) -> Iterator[bytes]:
             if size >= PIECE:
                 joined = b"".join(held)
                 held, size = [], 0
-                out = packer.compress(joined) if packer else joined
-                if out:
-                    yield out
+                if packer is None:
+                    yield joined
+                    continue
+                if pending is not None:
+                    out = pending.result()
+                    if out:
+                        yield out
+                pending = _compressor().submit(packer.compress, joined)
         joined = b"".join(held)
+        if pending is not None:
+            joined = pending.result() + (packer.compress(joined) if packer else joined)
+            pending = None
+        elif packer:
+            joined = packer.compress(joined)
         if packer:
-            joined = packer.compress(joined) + packer.flush()
+            joined += packer.flush()
         if joined:
             yield joined
     finally:
+        if pending is not None:  # abandoned: the packer is not touched after its last piece
+            pending.cancel()
         close = getattr(body, "close", None)
         if close is not None:
             close()  # an abandoned answer closes its database statement
         if total >= TRIM_AFTER:
             _give_back()
+
+
+_pool: list[ThreadPoolExecutor] = []
+
+
+def _compressor() -> ThreadPoolExecutor:
+    """Worker threads compressing answer pieces (shared by all answers)."""
+    with _trimmer_lock:
+        if not _pool:
+            _pool.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip"))
+        return _pool[0]
 
 
 def _load_trim() -> Callable[[int], int] | None:
