@@ -126,7 +126,7 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
-        self.store = Store(settings.database_path)
+        self.store = Store(settings.store_target)
         self.store.lock_timeout_s = settings.server.lock_timeout_seconds
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)

@@ -69,7 +69,7 @@ def _bridge(args: argparse.Namespace) -> api.Bridge:
     path = settings_mod.discover(args.config)
     settings = settings_mod.load(path)
     logs.setup(settings.log.level, settings.log.format if args.command == "serve" else "text")
-    if not settings.database_path.exists():
+    if not settings.store.url and not settings.database_path.exists():
         if getattr(args, "sub", None) in _READ_ONLY:
             raise ConfigError(
                 "store.data_dir",

@@ -1,0 +1,97 @@
+"""A throwaway PostgreSQL cluster for the tests (issue 17): Debian's `postgresql` package
+(scripts/install-system-deps), `initdb` + `pg_ctl` in a temporary directory, listening on a
+Unix socket in that directory only (no TCP port), trust authentication, byte-order collation.
+
+As root (CI, the developers' machines) the server runs as the `postgres` system user, since
+PostgreSQL refuses to run as root. Each pytest-xdist worker starts its own cluster (session
+fixture in tests/conftest.py); each test gets a database of its own (`fresh_database`).
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+PORT = 5432  # only names the socket file in the cluster's own directory
+
+
+def _bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if found:
+        return found[-1]
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(
+            f"PostgreSQL's {name} was not found under /usr/lib/postgresql/*/bin or on PATH: "
+            "run scripts/install-system-deps (it installs Debian's postgresql package)"
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class Cluster:
+    directory: Path
+    data: Path
+    as_user: tuple[str, ...]
+
+    @property
+    def admin_url(self) -> str:
+        return self.url("postgres")
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@/{database}?host={self.directory}&port={PORT}"
+
+    def stop(self) -> None:
+        _run(self.as_user, [_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"])
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _run(as_user: Sequence[str], argv: list[str]) -> None:
+    subprocess.run([*as_user, *argv], check=True, capture_output=True, timeout=120)
+
+
+def start_cluster() -> Cluster:
+    """initdb and start a cluster; the caller stops it (Cluster.stop)."""
+    directory = Path(tempfile.mkdtemp(prefix="davbridge-pg-"))
+    as_user: tuple[str, ...] = ()
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(directory, pw.pw_uid, pw.pw_gid)
+        as_user = ("runuser", "-u", "postgres", "--")
+    data = directory / "data"
+    _run(
+        as_user,
+        [_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-locale",
+         "-E", "UTF8", "--no-sync"],
+    )  # fmt: skip
+    options = (
+        f"-k {directory} -p {PORT} -c listen_addresses='' -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    _run(
+        as_user,
+        [_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"),
+         "-w", "-t", "60", "start"],
+    )  # fmt: skip
+    return Cluster(directory, data, as_user)
+
+
+_numbers = itertools.count(1)
+
+
+def fresh_database(cluster: Cluster) -> str:
+    """A new empty database in the cluster; its URL."""
+    name = f"t{os.getpid()}_{next(_numbers)}"
+    with psycopg.connect(cluster.admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return cluster.url(name)
