@@ -77,6 +77,11 @@ class SyncSettings:
     discover_interval_s: float = _opt(
         600.0, "How often each connection's list of calendars is refreshed (new ones appear)."
     )
+    pull_lease_s: float = _opt(
+        30.0,
+        "Pull lease of a collection (several processes on one database): renewed while "
+        "pulling; a crashed process's collections are taken over after at most this long.",
+    )
 
 
 @dataclass(frozen=True)

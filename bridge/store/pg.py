@@ -149,3 +149,8 @@ class PgPool:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def contended(exc: BaseException) -> bool:
+    """Whether `exc` means another transaction or process holds what was waited for."""
+    return isinstance(exc, _CONTENDED)
