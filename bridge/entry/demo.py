@@ -123,6 +123,7 @@ class Demo:
                 refresh_interval_s=self.refresh_interval_s,
                 background=self.background,
                 discover_interval_s=max(3.0, 3 * self.refresh_interval_s),
+                pull_lease_s=max(3.0, 3 * self.refresh_interval_s),
             )
             # the demo contacts are mostly German numbers ("030 1234567")
             .replace("contacts", default_region="DE")
