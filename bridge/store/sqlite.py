@@ -27,6 +27,7 @@ from bridge.store.rows import (
     etag_of,
     href_for_uid,
 )
+from bridge.store.shared import SharedStateStore
 
 __all__ = [
     "AppPasswordRow",
@@ -52,5 +53,6 @@ class Store(
     EnrichmentStore,
     ClientPropsStore,
     CoordinationStore,
+    SharedStateStore,
 ):
     """The mirror and state database."""

@@ -153,8 +153,12 @@ class SyncEngine:
 
     def retry_at(self, collection_id: int) -> float | None:
         """When a throttled collection may be pulled again (the provider's Retry-After)."""
-        at = self._not_before.get(collection_id)
-        return at if at is not None and at > self.clock() else None
+        at = self._not_before_of(collection_id)
+        return at if at > self.clock() else None
+
+    def _not_before_of(self, collection_id: int) -> float:
+        """This process's Retry-After for the collection, or another process's (issue 17)."""
+        return max(self._not_before.get(collection_id, 0.0), self.leases.held_off(collection_id))
 
     # -- collections of a connection ------------------------------------------------------
     def limits_for(self, user_id: int) -> OrgLimits | None:
@@ -354,7 +358,7 @@ class SyncEngine:
         already running on it; past that the pull is left to the next round). Another
         process pulling it is waited for instead (its lease, issue 17); `only_if_stale`: no
         pull when the collection became fresh meanwhile (pulled by another process)."""
-        if self.clock() < self._not_before.get(collection_id, 0.0):
+        if self.clock() < self._not_before_of(collection_id):
             return None
         try:
             with self.leases.pulling(collection_id) as mine:
@@ -389,6 +393,7 @@ class SyncEngine:
                 result, drafts, removed, requests = self._pull_calendar(coll)
         except ProviderBusy as exc:
             self._not_before[collection_id] = self.clock() + exc.retry_after
+            self.leases.hold_off(collection_id, exc.retry_after)
             self.store.set_connection_status(coll.connection_id, ConnectionState.BUSY, exc.message)
             log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
             return None

@@ -16,6 +16,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -68,6 +69,20 @@ class PullLeases:
                 self.store.notify_pulled(collection_id)
             except Busy:  # the lease then expires on its own
                 log.warning("collection %d: lease not released (database busy)", collection_id)
+
+    # -- Retry-After seen by one process, obeyed by all -----------------------------------
+    def hold_off(self, collection_id: int, seconds: float) -> None:
+        """The provider asked to wait `seconds` before pulling the collection again."""
+        if self.store.dialect == "postgres":
+            until = repr(time.time() + seconds)
+            self.store.put_shared("not_before", str(collection_id), until, seconds)
+
+    def held_off(self, collection_id: int) -> float:
+        """Until when (engine clock: wall clock) another process was asked to wait; 0: no."""
+        if self.store.dialect != "postgres":
+            return 0.0
+        raw = self.store.get_shared("not_before", str(collection_id))
+        return float(raw) if raw else 0.0
 
     def _heartbeat(self, name: str, stop: threading.Event) -> None:
         while not stop.wait(self.ttl_s / 3):
