@@ -89,9 +89,20 @@ def start_cluster() -> Cluster:
 _numbers = itertools.count(1)
 
 
+_TEMPLATE = "davbridge_template"
+_templated: set[Path] = set()
+
+
 def fresh_database(cluster: Cluster) -> str:
-    """A new empty database in the cluster; its URL."""
-    name = f"t{os.getpid()}_{next(_numbers)}"
+    """A new database in the cluster with davbridge's schema (copied from a template the
+    store migrated once: faster than migrating each); its URL."""
+    from bridge.store import Store
+
     with psycopg.connect(cluster.admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if cluster.directory not in _templated:
+            conn.execute(f'CREATE DATABASE "{_TEMPLATE}"')
+            Store(cluster.url(_TEMPLATE)).close()
+            _templated.add(cluster.directory)
+        name = f"t{os.getpid()}_{next(_numbers)}"
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
     return cluster.url(name)

@@ -97,10 +97,19 @@ def test_a_process_finding_a_pull_under_way_waits_for_it_instead_of_pulling(
     a, b, coll_id = stores
     provider = GatedProvider()
     first, second = engine_for(a, provider), engine_for(b, provider)
+    refused = threading.Event()  # the second process found the lease held and waits
+    wait_pulled = b.wait_pulled
+
+    def waits(collection_id: int, lease: str, timeout_s: float) -> bool:
+        refused.set()
+        return wait_pulled(collection_id, lease, timeout_s)
+
+    b.wait_pulled = waits  # type: ignore[method-assign]
     with ThreadPoolExecutor(2) as pool:
         pulling = pool.submit(first.refresh, coll_id, True)
         assert provider.started.wait(30)
         waiting = pool.submit(second.refresh, coll_id, True)
+        assert refused.wait(30)
         assert b.lease(pull_lease_name(coll_id))[0] == first.leases.holder
         assert not waiting.done()  # held back by the lease, not pulling: the gate is shut
         provider.gate.set()
