@@ -5,8 +5,9 @@ that serialise changes to one collection across processes, and "pulled" notifica
   lease is free, expired or already the claimer's. On PostgreSQL the row is read `FOR UPDATE
   SKIP LOCKED`, so two claimers never wait on each other: one wins, the other is told "held".
   The holder renews it (heartbeat); a crashed holder's lease expires and is taken over.
-  Times are the database's clock on PostgreSQL (hosts' clocks may differ), the process's on
-  SQLite.
+  Times are the database's clock (hosts' clocks may differ). On SQLite, which one process
+  serves, leases live in that process's memory (`_SqliteLeases`): a restart after a crash
+  finds none held, instead of waiting for the dead process's lease to expire.
 - Collection locks: a PostgreSQL advisory lock (session level, on a connection held for the
   block, re-entrant per thread) with a bounded wait (`lock_timeout`); on SQLite nothing (one
   process: the engine's own lock suffices).
@@ -20,9 +21,11 @@ Must not import providers, sync or radicale.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.errors import Busy
@@ -32,7 +35,30 @@ PULLED_CHANNEL = "davbridge_pulled"
 _LOCK_CLASS = 0x6462  # first key of the two-key advisory locks of collections
 
 
+@dataclass
+class _Lease:
+    holder: str | None = None
+    expires: float = 0.0
+    taken: int = 0
+
+
+class _SqliteLeases:
+    """The leases of the SQLite stores of this process by (database, name): the single-process
+    form of the `leases` table."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], _Lease] = {}
+        self.lock = threading.Lock()
+
+
+_SQLITE_LEASES = _SqliteLeases()
+
+
 class CoordinationStore(StoreBase):
+    def _local_lease(self, name: str) -> _Lease:
+        """This process's row of lease `name` (SQLite); the caller holds the lock."""
+        return _SQLITE_LEASES.rows.setdefault((str(self.path.resolve()), name), _Lease())
+
     def db_now(self) -> float:
         """Seconds since the epoch by the clock leases are judged by."""
         if self.dialect == "postgres":
@@ -44,7 +70,17 @@ class CoordinationStore(StoreBase):
     def claim_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Take (or renew) the lease `name` for `ttl_s` seconds; False when another holder's
         unexpired lease has it or another claimer is taking it right now."""
-        skip = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgres" else ""
+        if self._pg is None:
+            with _SQLITE_LEASES.lock:
+                row = self._local_lease(name)
+                now = time.time()
+                if row.holder is not None and row.holder != holder and row.expires > now:
+                    return False
+                if row.holder != holder:
+                    row.taken += 1
+                row.holder, row.expires = holder, now + ttl_s
+                return True
+        skip = " FOR UPDATE SKIP LOCKED"
         with self._tx() as db:
             now = self.db_now()
             db.execute(
@@ -69,6 +105,13 @@ class CoordinationStore(StoreBase):
 
     def renew_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Extend a lease this holder has; False when it lost it (expired and taken over)."""
+        if self._pg is None:
+            with _SQLITE_LEASES.lock:
+                row = self._local_lease(name)
+                if row.holder != holder:
+                    return False
+                row.expires = time.time() + ttl_s
+                return True
         with self._tx() as db:
             now = self.db_now()
             return (
@@ -80,6 +123,12 @@ class CoordinationStore(StoreBase):
             )
 
     def release_lease(self, name: str, holder: str) -> None:
+        if self._pg is None:
+            with _SQLITE_LEASES.lock:
+                row = self._local_lease(name)
+                if row.holder == holder:
+                    row.holder, row.expires = None, 0.0
+            return
         with self._tx() as db:
             db.execute(
                 "UPDATE leases SET holder = NULL, expires = 0 WHERE name = ? AND holder = ?",
@@ -88,6 +137,11 @@ class CoordinationStore(StoreBase):
 
     def lease(self, name: str) -> tuple[str | None, float, int]:
         """(holder or None when free or expired, expiry, how many times it was taken)."""
+        if self._pg is None:
+            with _SQLITE_LEASES.lock:
+                row = self._local_lease(name)
+                alive = row.holder is not None and row.expires > time.time()
+                return (row.holder if alive else None), row.expires, row.taken
         row = self._db.execute(
             "SELECT holder, expires, taken FROM leases WHERE name = ?", (name,)
         ).fetchone()
