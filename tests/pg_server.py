@@ -3,7 +3,7 @@
 Unix socket in that directory only (no TCP port), trust authentication, byte-order collation.
 
 As root (CI, the developers' machines) the server runs as the `postgres` system user, since
-PostgreSQL refuses to run as root. Each pytest-xdist worker starts its own cluster (session
+PostgreSQL refuses to run as root, in a directory under that user's home. Each pytest-xdist worker starts its own cluster (session
 fixture in tests/conftest.py); each test gets a database of its own (`fresh_database`).
 """
 
@@ -57,17 +57,27 @@ class Cluster:
 
 
 def _run(as_user: Sequence[str], argv: list[str]) -> None:
-    subprocess.run([*as_user, *argv], check=True, capture_output=True, timeout=120)
+    done = subprocess.run([*as_user, *argv], capture_output=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv)} exited with {done.returncode}:\n"
+            + done.stdout.decode(errors="replace")
+            + done.stderr.decode(errors="replace")
+        )
 
 
 def start_cluster() -> Cluster:
     """initdb and start a cluster; the caller stops it (Cluster.stop)."""
-    directory = Path(tempfile.mkdtemp(prefix="davbridge-pg-"))
     as_user: tuple[str, ...] = ()
     if os.geteuid() == 0:
+        # in the postgres user's home: a temporary directory's parents (/tmp) may not let
+        # that user through
         pw = pwd.getpwnam("postgres")
+        directory = Path(tempfile.mkdtemp(prefix="davbridge-pg-", dir=pw.pw_dir))
         os.chown(directory, pw.pw_uid, pw.pw_gid)
         as_user = ("runuser", "-u", "postgres", "--")
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="davbridge-pg-"))
     data = directory / "data"
     _run(
         as_user,
