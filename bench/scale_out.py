@@ -154,7 +154,8 @@ def pulls_per_refresh(
 
 
 def failover(cluster: Cluster, work: Path) -> float:
-    """Seconds from kill -9 of a process holding a pull lease to another holding it."""
+    """Seconds from kill -9 of a process holding a pull lease to another holding it (the
+    sandbox slowed to 1.5 s per request until the kill, so that a pull is in flight)."""
     url = fresh_database(cluster)
     proc, info = start_demo(work / "failover", 50, 1.0, url, 2)
     try:
@@ -177,6 +178,9 @@ def failover(cluster: Cluster, work: Path) -> float:
             lease, victim = held[0]
             os.kill(int(victim.split(":")[1]), signal.SIGKILL)
             killed = time.monotonic()
+            # the slowed provider only served to catch a pull in flight: the survivor's pulls
+            # must not queue behind it
+            s.post(ctl + "/throttle", json={"latency_ms": 0}, timeout=30)
             while time.monotonic() < deadline:
                 row = db.execute("SELECT holder FROM leases WHERE name = %s", (lease,)).fetchone()
                 if row and row[0] and row[0] != victim:

@@ -45,13 +45,15 @@ class PullLeases:
         background). False: another one is pulling it; this one waited, at most `wait_s`,
         for that pull to end."""
         name = pull_lease_name(collection_id)
-        try:
-            mine = self.store.claim_lease(name, self.holder, self.ttl_s)
-        except Busy:
-            mine = False
+        mine = self._claim(name)
         if not mine:
             if not self.store.wait_pulled(collection_id, name, self.wait_s):
                 log.debug("collection %d: still pulled by another process", collection_id)
+            holder, expires, _ = self.store.lease(name)
+            if holder is None and expires > 0:  # expired, never released: its holder died
+                log.info("collection %d: taking over the lease of a stopped process", collection_id)
+                mine = self._claim(name)
+        if not mine:
             yield False
             return
         stop = threading.Event()
@@ -83,6 +85,12 @@ class PullLeases:
             return 0.0
         raw = self.store.get_shared("not_before", str(collection_id))
         return float(raw) if raw else 0.0
+
+    def _claim(self, name: str) -> bool:
+        try:
+            return self.store.claim_lease(name, self.holder, self.ttl_s)
+        except Busy:
+            return False
 
     def _heartbeat(self, name: str, stop: threading.Event) -> None:
         while not stop.wait(self.ttl_s / 3):

@@ -132,6 +132,21 @@ def test_a_crashed_pullers_lease_is_taken_over(stores: tuple[Store, Store, int])
     assert [i.uid for i in b.items(coll_id)] == ["ev1"]
 
 
+def test_a_process_waiting_on_a_crashed_pullers_lease_takes_it_over_when_it_expires(
+    stores: tuple[Store, Store, int],
+) -> None:
+    a, b, coll_id = stores
+    provider = GatedProvider()
+    provider.gate.set()
+    survivor = engine_for(b, provider)
+    # the crashed process holds the lease for half a second more and never releases it:
+    # the survivor waits for it (no notification comes) and pulls once it has expired
+    assert a.claim_lease(pull_lease_name(coll_id), "crashed:1", 0.5)
+    assert survivor.refresh(coll_id, True) is not None
+    assert provider.pulls == 1
+    assert b.lease(pull_lease_name(coll_id))[2] == 2  # taken by the crashed one, then over
+
+
 def test_sync_tokens_stay_monotonic_with_writers_in_two_processes(
     stores: tuple[Store, Store, int],
 ) -> None:
