@@ -209,7 +209,7 @@ class CoordinationStore(StoreBase):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         return False
-                    for note in conn.notifies(timeout=min(left, 1.0), stop_after=1):
+                    for note in conn.notifies(timeout=min(left, 0.25), stop_after=1):
                         if note.payload == str(collection_id):
                             return True
                 return True

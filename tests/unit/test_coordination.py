@@ -67,7 +67,7 @@ def test_an_expired_lease_is_taken_over_and_its_old_holder_cannot_renew_it(
 
 
 def test_of_many_simultaneous_claimers_exactly_one_wins(store_target: Path | str) -> None:
-    stores = [Store(store_target) for _ in range(6)]
+    stores = [Store(store_target) for _ in range(4)]
     start = threading.Barrier(len(stores))
 
     def claim(i: int) -> bool:
