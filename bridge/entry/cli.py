@@ -53,6 +53,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.refresh_interval,
         args.portal_port,
         args.bulk_events,
+        args.store,
+        args.workers,
     )
 
 
@@ -69,7 +71,7 @@ def _bridge(args: argparse.Namespace) -> api.Bridge:
     path = settings_mod.discover(args.config)
     settings = settings_mod.load(path)
     logs.setup(settings.log.level, settings.log.format if args.command == "serve" else "text")
-    if not settings.database_path.exists():
+    if not settings.store.url and not settings.database_path.exists():
         if getattr(args, "sub", None) in _READ_ONLY:
             raise ConfigError(
                 "store.data_dir",
@@ -293,6 +295,20 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help='add a calendar "Bulk" of N generated events at each provider sandbox (clients '
         'see "Bulk — <service>"), to try the bridge and the benchmarks on a large calendar',
+    )
+    d.add_argument(
+        "--store",
+        default="",
+        metavar="URL",
+        help="keep the bridge's data in PostgreSQL (postgresql://…) instead of SQLite",
+    )
+    d.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N bridge processes on the --store database, each on its own DAV port "
+        "(the next free ones; all listed in --info-json as dav_urls)",
     )
     d.add_argument(
         "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"

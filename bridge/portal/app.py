@@ -22,6 +22,7 @@ from bridge.portal import (
 )
 from bridge.portal.context import PORTAL, Portal, render
 from bridge.portal.security import Handler, headers_middleware_for, session_middleware
+from bridge.portal.shared_memory import SharedFlows, SharedNotices
 
 log = logging.getLogger("davbridge.portal")
 
@@ -73,7 +74,13 @@ def title_for(status: int) -> str:
 def make_app(bridge: Bridge, public_url: str, dav_url: str = "") -> web.Application:
     """The portal application; `public_url` is where browsers reach it (ends with "/")."""
     public = public_url if public_url.endswith("/") else public_url + "/"
-    portal = Portal(bridge=bridge, public_url=public, dav_url=dav_url or dav_url_of(bridge))
+    portal = Portal(
+        bridge=bridge,
+        public_url=public,
+        dav_url=dav_url or dav_url_of(bridge),
+        flows=SharedFlows(bridge),  # in the database: any bridge process answers (issue 17)
+        notices=SharedNotices(bridge),
+    )
     app = web.Application(
         middlewares=[headers_middleware_for(portal), errors_middleware, session_middleware],
         client_max_size=256 * 1024,

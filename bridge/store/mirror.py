@@ -6,14 +6,13 @@ Must not import providers, sync or radicale."""
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from bridge.errors import NotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
-from bridge.store.base import StoreBase
+from bridge.store.base import Db, StoreBase
 from bridge.store.pull_batch import PullBatch
 from bridge.store.rows import (
     _COLLECTION_COLS,
@@ -70,7 +69,7 @@ class MirrorStore(StoreBase):
                 cur = db.execute(
                     "INSERT INTO collections (user_id, connection_id, kind, name, remote_id, "
                     "display_name, color, read_only, owner, token_prefix) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         user_id,
                         connection_id,
@@ -84,7 +83,7 @@ class MirrorStore(StoreBase):
                         secrets.token_hex(6),
                     ),
                 )
-                coll_id = cur.lastrowid
+                coll_id = cur.fetchone()[0]
         return self.collection(int(coll_id or 0))
 
     def collection(self, collection_id: int) -> CollectionRecord:
@@ -282,7 +281,7 @@ class MirrorStore(StoreBase):
         ]
 
     # -- items: writes --------------------------------------------------------------------
-    def _bump(self, db: sqlite3.Connection, collection_id: int) -> int:
+    def _bump(self, db: Db, collection_id: int) -> int:
         return int(
             db.execute(
                 "UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq", (collection_id,)
@@ -291,7 +290,7 @@ class MirrorStore(StoreBase):
 
     def _write(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         collection_id: int,
         href: str,
         draft: ItemDraft,
@@ -352,7 +351,7 @@ class MirrorStore(StoreBase):
 
     def _set_phones(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         collection_id: int,
         href: str,
         phones: Sequence[PhoneEntry],
@@ -372,9 +371,10 @@ class MirrorStore(StoreBase):
             batch.with_phones.add(href)
         for p in phones:
             rowid = db.execute(
-                "INSERT INTO phones VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO phones (collection_id, href, e164, national, raw, kind, name, org) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid",
                 (collection_id, href, p.e164, p.national, p.raw, p.kind, p.name, p.org),
-            ).lastrowid
+            ).fetchone()[0]
             db.execute(
                 "INSERT INTO phones_digits (rowid, digits) VALUES (?, ?)",
                 (rowid, p.e164.lstrip("+") + " " + p.national),
@@ -382,7 +382,7 @@ class MirrorStore(StoreBase):
 
     def _set_members(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         collection_id: int,
         draft: ItemDraft,
         batch: PullBatch | None = None,
@@ -394,11 +394,15 @@ class MirrorStore(StoreBase):
             )
         rows = [(collection_id, m, draft.remote_id) for m in draft.members if m != draft.remote_id]
         if rows:
-            db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?)", rows)
+            db.executemany(
+                "INSERT INTO members VALUES (?, ?, ?) ON CONFLICT (collection_id, member_id) "
+                "DO UPDATE SET remote_id = excluded.remote_id",
+                rows,
+            )
             if batch is not None:
                 batch.with_members.add(draft.remote_id)
 
-    def _tombstone(self, db: sqlite3.Connection, collection_id: int, href: str) -> None:
+    def _tombstone(self, db: Db, collection_id: int, href: str) -> None:
         row = db.execute(
             "SELECT remote_id FROM items WHERE collection_id = ? AND href = ? AND deleted = 0",
             (collection_id, href),

@@ -12,8 +12,9 @@ lock and BEGIN IMMEDIATE).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
+
+from bridge.store.base import Db
 
 
 @dataclass
@@ -25,7 +26,7 @@ class PullBatch:
     with_phones: set[str] = field(default_factory=set)  # hrefs with phones rows
 
     @staticmethod
-    def load(db: sqlite3.Connection, collection_id: int) -> PullBatch:
+    def load(db: Db, collection_id: int) -> PullBatch:
         batch = PullBatch()
         for href, remote_id, deleted, etag in db.execute(
             "SELECT href, remote_id, deleted, etag FROM items WHERE collection_id = ?",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bridge.store.accounts import AccountsStore
 from bridge.store.clientprops import ClientPropsStore
+from bridge.store.coord import CoordinationStore
 from bridge.store.enrichments import EnrichmentStore
 from bridge.store.mirror import MirrorStore
 from bridge.store.org import OrgStore
@@ -26,6 +27,7 @@ from bridge.store.rows import (
     etag_of,
     href_for_uid,
 )
+from bridge.store.shared import SharedStateStore
 
 __all__ = [
     "AppPasswordRow",
@@ -43,5 +45,14 @@ __all__ = [
 ]
 
 
-class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore, EnrichmentStore, ClientPropsStore):
+class Store(
+    AccountsStore,
+    MirrorStore,
+    PhonesStore,
+    OrgStore,
+    EnrichmentStore,
+    ClientPropsStore,
+    CoordinationStore,
+    SharedStateStore,
+):
     """The mirror and state database."""

@@ -34,6 +34,7 @@ from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
+from bridge.sync.lease import PullLeases
 from bridge.sync.tally import PullTally
 
 log = logging.getLogger("davbridge.sync")
@@ -109,6 +110,7 @@ class SyncEngine:
         self._locks_guard = threading.Lock()
         self._listing_locks: dict[tuple[int, str], threading.RLock] = {}
         self._not_before: dict[int, float] = {}  # collection id -> earliest retry (Retry-After)
+        self.leases = PullLeases(store, settings.pull_lease_s, settings.request_refresh_timeout_s)
 
     def lock(self, collection_id: int) -> threading.RLock:
         with self._locks_guard:
@@ -129,14 +131,17 @@ class SyncEngine:
         for a write or pull holding it: past that, Busy (503 + Retry-After for a client)."""
         wait = self.lock_timeout_s if timeout is None else timeout
         lock = self.lock(collection_id)
+        began = time.monotonic()
         if not lock.acquire(timeout=max(wait, 0.0)):
             raise Busy(
                 f"this collection is busy with another change or a pull from the provider "
                 f"(waited {wait:g} s); try again shortly",
                 max(wait, 1.0),
             )
-        try:
-            yield
+        try:  # other processes on the same PostgreSQL database (issue 17)
+            left = max(wait - (time.monotonic() - began), 0.001)
+            with self.store.collection_lock(collection_id, left):
+                yield
         finally:
             lock.release()
 
@@ -158,8 +163,12 @@ class SyncEngine:
 
     def retry_at(self, collection_id: int) -> float | None:
         """When a throttled collection may be pulled again (the provider's Retry-After)."""
-        at = self._not_before.get(collection_id)
-        return at if at is not None and at > self.clock() else None
+        at = self._not_before_of(collection_id)
+        return at if at > self.clock() else None
+
+    def _not_before_of(self, collection_id: int) -> float:
+        """This process's Retry-After for the collection, or another process's (issue 17)."""
+        return max(self._not_before.get(collection_id, 0.0), self.leases.held_off(collection_id))
 
     # -- collections of a connection ------------------------------------------------------
     def limits_for(self, user_id: int) -> OrgLimits | None:
@@ -362,17 +371,30 @@ class SyncEngine:
         }
         return result, drafts, set(result.removed), result.requests
 
-    def refresh(self, collection_id: int) -> PullOutcome | None:
+    def refresh(self, collection_id: int, only_if_stale: bool = False) -> PullOutcome | None:
         """Pull one collection now (waits, at most the lock timeout, for a pull or write
-        already running on it; past that the pull is left to the next round)."""
-        if self.clock() < self._not_before.get(collection_id, 0.0):
+        already running on it; past that the pull is left to the next round). Another
+        process pulling it is waited for instead (its lease, issue 17); `only_if_stale`: no
+        pull when the collection became fresh meanwhile (pulled by another process)."""
+        if self.clock() < self._not_before_of(collection_id):
             return None
         try:
-            with self.locked(collection_id):
-                return self._refresh_locked(collection_id)
+            with self.leases.pulling(collection_id) as mine:
+                if not mine:
+                    return None
+                with self.locked(collection_id):
+                    if only_if_stale and not self._still_stale(collection_id):
+                        return None
+                    return self._refresh_locked(collection_id)
         except Busy as exc:
             log.info("pull of collection %d skipped: %s", collection_id, exc.message)
             return None
+
+    def _still_stale(self, collection_id: int) -> bool:
+        try:
+            return self.is_stale(self.store.collection(collection_id))
+        except NotFound:
+            return False
 
     def _refresh_locked(self, collection_id: int) -> PullOutcome | None:
         try:
@@ -389,6 +411,7 @@ class SyncEngine:
                 result, drafts, removed, requests = self._pull_calendar(coll)
         except ProviderBusy as exc:
             self._not_before[collection_id] = self.clock() + exc.retry_after
+            self.leases.hold_off(collection_id, exc.retry_after)
             self.store.set_connection_status(coll.connection_id, ConnectionState.BUSY, exc.message)
             log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
             return None

@@ -119,7 +119,11 @@ class RunningDemo:
 
 
 def start_demo(
-    data_dir: Path, port: int, refresh: float = 1.0, portal_port: int = 0
+    data_dir: Path,
+    port: int,
+    refresh: float = 1.0,
+    portal_port: int = 0,
+    extra: tuple[str, ...] = (),
 ) -> RunningDemo:
     """`port` 0: DAV on a port the system picks when the demo binds it (info["dav_url"] says
     which), so parallel workers never race for a port probed free and released; a fixed port
@@ -148,6 +152,7 @@ def start_demo(
                 str(portal_port),
                 "--log-level",
                 "INFO",
+                *extra,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
