@@ -71,6 +71,8 @@ from bridge.sync.engine import SyncEngine
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.rerender import rerender_user
 from bridge.sync.scheduler import Refresher
+from bridge.sync.views import BY_KEY as VIEW_KEYS
+from bridge.sync.views import MeetingViews
 from bridge.sync.writes import WriteThrough
 
 log = logging.getLogger("davbridge")
@@ -153,6 +155,7 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade, SharedFa
             settings,
             throttle=SharedLoginThrottle(self.store, "throttle:portal") if shared else None,
         )
+        self.meeting_views = MeetingViews(self.engine)  # C4 (branch views)
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
         self.onboarding = Onboarding(
@@ -253,6 +256,22 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade, SharedFa
         user = self._user(username)
         self.store.set_not_zoom_line(user.id, on)
         return rerender_user(self.engine, user.id)
+
+    def meeting_view_switches(self, username: str) -> frozenset[str]:
+        """The meeting views (C4) the user switched on: "zoom", "hosted"."""
+        return self.store.meeting_views(self._user(username).id)
+
+    def set_meeting_view(self, username: str, view: str, on: bool) -> frozenset[str]:
+        """Switch one meeting view ("zoom" or "hosted") on or off for the user (C4); clients
+        see the calendar appear or go at their next listing."""
+        if view not in VIEW_KEYS:
+            raise BadInput(f"unknown meeting view {view!r}: expected one of {', '.join(VIEW_KEYS)}")
+        user = self._user(username)
+        views = set(self.store.meeting_views(user.id))
+        views = views | {view} if on else views - {view}
+        self.store.set_meeting_views(user.id, views)
+        self.meeting_views.ensure(user.id)
+        return frozenset(views)
 
     def _sync_quietly(self, connection_id: int) -> None:
         try:

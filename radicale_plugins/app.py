@@ -164,13 +164,10 @@ class BridgeApplication(Application):
     def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
         parts = path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == user:
-            coll = api.current().collection(user, parts[1])
+            bridge = api.current()
+            coll = bridge.collection(user, parts[1])
             if coll is not None and coll.read_only:
-                return _text_response(
-                    client.FORBIDDEN,
-                    f"The calendar {coll.display_name!r} is read-only at the "
-                    "provider; changes cannot be saved.",
-                )
+                return _text_response(client.FORBIDDEN, bridge.read_only_reason(coll, parts[2]))
         return None
 
     def do_PUT(

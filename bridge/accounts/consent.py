@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from bridge.accounts import registry
 from bridge.accounts.apps import OAuthApps
 from bridge.accounts.credentials import Credentials
+from bridge.accounts.directory_scopes import directory_scopes, directory_wanted
 from bridge.errors import BridgeError
 from bridge.model import ProviderKind
 from bridge.store import Store
@@ -77,6 +78,8 @@ class Consent:
         calendars (`write`), sync contacts (`contacts`)."""
         kit = registry.entry(kind).oauth()
         scopes = kit.scopes(write, contacts=contacts, calendars=calendars)
+        if contacts and directory_wanted(self.store, user_id):  # K5 (branch views)
+            scopes += directory_scopes(kit)
         auth = kit.auth(self.apps, None, lambda _blob: None, scopes)
         url, flow = auth.begin_consent(redirect_uri, scopes, login_hint)
         policy = ConnectionPolicy(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bridge import __version__, api, logs
 from bridge import settings as settings_mod
-from bridge.entry import cli_connect, cli_users
+from bridge.entry import cli_connect, cli_policy, cli_users
 from bridge.entry.allocator import tune as tune_allocator
 from bridge.entry.commands import known_user
 from bridge.errors import BridgeError, ConfigError
@@ -55,6 +55,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.bulk_events,
         args.store,
         args.workers,
+        directory=not args.no_directory,
     )
 
 
@@ -311,6 +312,12 @@ def parser() -> argparse.ArgumentParser:
         "(the next free ones; all listed in --info-json as dav_urls)",
     )
     d.add_argument(
+        "--no-directory",
+        action="store_true",
+        help="leave the organisation directory (K5) switched off at the first start (default: "
+        'on; the portal\'s organisation page switches it, setting "directory")',
+    )
+    d.add_argument(
         "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
     )
     d.set_defaults(func=_cmd_demo)
@@ -344,6 +351,7 @@ def parser() -> argparse.ArgumentParser:
     he.set_defaults(func=_cmd_health)
 
     cli_users.add_commands(sub, with_config, _bridge)
+    cli_policy.add_commands(sub, with_config, _bridge)  # K5 switch and the rest (views)
 
     a = sub.add_parser("app-password", help="manage app passwords").add_subparsers(
         dest="sub", required=True, metavar="ACTION"

@@ -84,6 +84,7 @@ class Demo:
         bulk_calendar: int = 0,
         store_url: str = "",
         workers: int = 1,
+        directory: bool = False,
     ) -> None:
         """`portal_port`: where the web portal listens (0: any free port); None: no portal.
         `bulk_events`: each sandbox is only one calendar of N events (benchmarks);
@@ -106,6 +107,7 @@ class Demo:
         self.workers: Workers | None = None
         self.bridge: Bridge | None = None
         self.server: HttpServer | None = None
+        self.directory = directory  # K5: switched on at the first start (branch views)
 
     @property
     def config_path(self) -> Path:
@@ -134,6 +136,8 @@ class Demo:
         portal_password = self._portal_user(bridge, infos.primary_user)
         user = bridge.ensure_user(DEMO_USER, email=infos.primary_user)
         password = self._app_password(bridge, user)
+        if self.directory:
+            first_start(bridge.store)
         for kind in self.sandboxes.providers:
             self._connect(bridge, user.id, kind, infos)
         if self.portal_port is not None:
@@ -242,6 +246,14 @@ WILDCARDS = ("0.0.0.0", "::", "")
 _CONFIG_SECTIONS = ("store", "secrets", "contacts")
 
 
+def first_start(store: Any) -> None:
+    """The organisation directory (K5) on in a demo that never stored the setting (an
+    administrator's later choice in the portal is kept across restarts)."""
+    policy = json.loads(store.org_policy() or "{}")
+    if "directory" not in policy:
+        store.set_org_policy(json.dumps({**policy, "directory": True}))
+
+
 def write_config(path: Path, settings: Settings, key_file: Path) -> None:
     """A configuration for `davbridge user … --config PATH` against this demo: its database and
     its key (owner-only)."""
@@ -302,6 +314,7 @@ def run(
     bulk_events: int = 0,
     store_url: str = "",
     workers: int = 1,
+    directory: bool = True,
 ) -> int:
     """`portal_port` None: the DAV port + 1 (any free port when the DAV port is 0);
     `bulk_events`: a "Bulk" calendar of that many events at each sandbox."""
@@ -316,6 +329,7 @@ def run(
         bulk_calendar=bulk_events,
         store_url=store_url,
         workers=workers,
+        directory=directory,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

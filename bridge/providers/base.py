@@ -129,3 +129,17 @@ class AddressBookCollections(Protocol):
     def rename_address_book(self, remote_id: str, display_name: str) -> None: ...
 
     def delete_address_book(self, remote_id: str) -> None: ...
+
+
+#: The remote id the directory address book is mirrored under, for every provider (K5).
+DIRECTORY_ID = "@directory"
+
+
+@runtime_checkable
+class DirectorySource(Protocol):
+    """The organisation's directory (K5) as one read-only address book: Graph users, the
+    Google Workspace directory, the Exchange GAL (branch views). Same error contract and
+    all-or-nothing pulls as ContactsProvider.pull_contacts; items are vCard 3.0 text
+    (bridge.providers.common.directory)."""
+
+    def pull_directory(self, cursor: str | None) -> PullResult: ...

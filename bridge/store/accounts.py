@@ -224,6 +224,11 @@ class AccountsStore(StoreBase):
                 "JOIN collections c ON c.id = p.collection_id WHERE c.connection_id = ?)",
                 (connection_id,),
             )
+            db.execute(  # likewise the name index's trigram table (K5)
+                "DELETE FROM card_texts_trigram WHERE rowid IN (SELECT t.rowid FROM card_texts t "
+                "JOIN collections c ON c.id = t.collection_id WHERE c.connection_id = ?)",
+                (connection_id,),
+            )
             db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
     def set_connection_status(

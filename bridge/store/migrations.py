@@ -182,6 +182,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX shared_state_expires ON shared_state (expires);
     """,
+    # 9 (branch views): the meeting views a user
+    # switched on in the portal (C4), comma-separated: "zoom", "hosted"; '' = none
+    # … and the name index of mirrored contacts (K5: the directory searched by name and email
+    # from an index): FN / N / NICKNAME / ORG / EMAIL values case-folded, B-tree for equals and
+    # starts-with, FTS5 trigram for contains; address books are pulled whole once to fill it
+    """
+    ALTER TABLE users ADD COLUMN meeting_views TEXT NOT NULL DEFAULT '';
+    CREATE TABLE card_texts (
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        href TEXT NOT NULL,
+        prop TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX card_texts_item ON card_texts (collection_id, href);
+    CREATE INDEX card_texts_value ON card_texts (collection_id, prop, value);
+    CREATE VIRTUAL TABLE card_texts_trigram USING fts5(value, tokenize = 'trigram');
+    UPDATE collections SET cursor = NULL WHERE kind = 'addressbook';
+    """,
 )
 
 # Migrations whose PostgreSQL form is not the mechanical translation (by number).

@@ -12,7 +12,8 @@ from typing import Any
 
 from bridge.errors import NotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
-from bridge.store.base import Db, StoreBase
+from bridge.store.base import Db
+from bridge.store.names import NamesStore
 from bridge.store.pull_batch import PullBatch
 from bridge.store.rows import (
     _COLLECTION_COLS,
@@ -29,7 +30,7 @@ from bridge.store.rows import (
 _STREAM_BATCH = 256
 
 
-class MirrorStore(StoreBase):
+class MirrorStore(NamesStore):
     # -- collections ----------------------------------------------------------------------
     def upsert_collection(
         self,
@@ -120,6 +121,7 @@ class MirrorStore(StoreBase):
                 "(SELECT rowid FROM phones WHERE collection_id = ?)",
                 (collection_id,),
             )
+            self._drop_texts(db, collection_id)
             db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
 
     def mark_refreshed(self, collection_id: int, at: float) -> None:
@@ -308,6 +310,8 @@ class MirrorStore(StoreBase):
             known = batch.rows.get(href)
             old = None if known is None else (known[2], known[1])
         if old and old[0] == etag and not old[1]:
+            if draft.texts and not self._has_texts(db, collection_id, href):
+                self._set_texts(db, collection_id, href, draft.texts)  # filled once (K5)
             db.execute(
                 "UPDATE items SET version = ?, remote_id = ?, added = ? WHERE collection_id = ? "
                 "AND href = ?",
@@ -345,6 +349,7 @@ class MirrorStore(StoreBase):
         )
         self._set_members(db, collection_id, draft, batch)
         self._set_phones(db, collection_id, href, draft.phones, batch)
+        self._set_texts(db, collection_id, href, draft.texts)
         if batch is not None:
             batch.rows[href] = (draft.remote_id, 0, etag)
         return True
@@ -420,6 +425,7 @@ class MirrorStore(StoreBase):
             "DELETE FROM members WHERE collection_id = ? AND remote_id = ?", (collection_id, row[0])
         )
         self._set_phones(db, collection_id, href, ())
+        self._set_texts(db, collection_id, href, ())
 
     def apply_pull(
         self,

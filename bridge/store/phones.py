@@ -22,6 +22,7 @@ class PhonesStore(StoreBase):
         contains: str | None = None,
         collection_id: int | None = None,
         limit: int = 50,
+        last: Sequence[int] = (),
     ) -> list[PhoneMatch]:
         """Contacts whose numbers match, from the index (never a scan of the contacts).
 
@@ -59,9 +60,11 @@ class PhonesStore(StoreBase):
             args += ['"' + contains + '"', contains, contains]
         else:
             return []
+        # `last`: collections answered after all others (the directory after own contacts, K5)
+        later = f"p.collection_id IN ({','.join(str(int(i)) for i in last)}), " if last else ""
         sql = (
             f"SELECT {cols} FROM phones p JOIN collections c ON c.id = p.collection_id "
-            f"WHERE {' AND '.join(where)} ORDER BY p.name, p.href LIMIT ?"
+            f"WHERE {' AND '.join(where)} ORDER BY {later}p.name, p.href LIMIT ?"
         )
         return [
             PhoneMatch(r[0], r[1], PhoneEntry(*r[2:]))

@@ -28,6 +28,7 @@ from bridge.store.rows import (
     href_for_uid,
 )
 from bridge.store.shared import SharedStateStore
+from bridge.store.views import ViewsStore
 
 __all__ = [
     "AppPasswordRow",
@@ -47,6 +48,7 @@ __all__ = [
 
 class Store(
     AccountsStore,
+    ViewsStore,  # meeting views (C4, branch views)
     MirrorStore,
     PhonesStore,
     OrgStore,

@@ -28,14 +28,17 @@ from bridge.model import (
     PullResult,
     SyncWindow,
 )
-from bridge.providers.base import CalendarProvider, ContactsProvider
+from bridge.providers.base import CalendarProvider, ContactsProvider, DirectorySource
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
+from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
+from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.lease import PullLeases
 from bridge.sync.tally import PullTally
+from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
 
@@ -185,6 +188,8 @@ class SyncEngine:
             conn = self.store.connection(coll.connection_id)
         except NotFound:  # the connection was deleted meanwhile
             return False
+        if not directory_visible(coll, self.limits_for(coll.user_id)):
+            return False
         return self.effective_policy(conn).shows(coll.kind)
 
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
@@ -250,6 +255,9 @@ class SyncEngine:
             )
             for b in books
         ]
+        wanted += directory_books(  # K5 (branch views)
+            self.contacts(connection_id), self.limits_for(conn.user_id), conn.provider
+        )
         return self._mirror_list(connection_id, CollectionKind.ADDRESSBOOK, wanted)
 
     @staticmethod
@@ -287,7 +295,7 @@ class SyncEngine:
         existing = {
             c.remote_id: c
             for c in self.store.collections(connection_id=connection_id)
-            if c.kind is kind
+            if c.kind is kind and not is_view(c)  # the bridge's own views stay (C4)
         }
         if not wanted and existing:
             # A provider that suddenly lists nothing is a fault, not a mass deletion.
@@ -311,8 +319,12 @@ class SyncEngine:
         return EnrichOptions(not_zoom_line=self.store.not_zoom_line(user_id))
 
     def is_stale(self, coll: CollectionRecord) -> bool:
+        # the directory changes slowly and an Exchange GAL sweep costs dozens of requests
+        if is_view(coll):  # built when read (bridge/sync/views.py), never pulled
+            return False
+        every = DIRECTORY_EVERY if is_directory(coll) else 1
         return coll.refreshed_at is None or (
-            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s
+            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s * every
         )
 
     def _pull_calendar(
@@ -362,7 +374,10 @@ class SyncEngine:
         if self.contacts is None:
             raise BridgeError("contacts are not available in this bridge")
         provider = self.contacts(coll.connection_id)
-        result = provider.pull_contacts(coll.remote_id, coll.cursor)
+        if is_directory(coll) and isinstance(provider, DirectorySource):
+            result = provider.pull_directory(coll.cursor)
+        else:
+            result = provider.pull_contacts(coll.remote_id, coll.cursor)
         region = self.region_for(coll.user_id)
         aliases = self.store.uid_aliases(coll.id)
         tels = self.limits.tels_per_contact
@@ -401,7 +416,7 @@ class SyncEngine:
             coll = self.store.collection(collection_id)
         except NotFound:  # deleted with its connection (A5)
             return None
-        if not self.wanted(coll):
+        if not self.wanted(coll) or is_view(coll):  # a view is built, not pulled (C4)
             return None
         began = time.monotonic()
         try:

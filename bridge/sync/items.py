@@ -116,6 +116,7 @@ def draft_from_contact(
     """The mirror's copy of a provider contact, with its numbers for caller lookup (K4):
     the first `max_tels` are indexed (the card is served whole; more is logged once)."""
     from bridge.contacts.phones import phone_entries, tel_count
+    from bridge.contacts.searchable import search_texts
 
     text = item.ical
     uid = (aliases or {}).get(item.remote_id, item.uid)
@@ -133,6 +134,7 @@ def draft_from_contact(
         start=ALL_TIME[0],
         end=ALL_TIME[1],
         phones=phones,
+        texts=search_texts(text),
     )
 
 

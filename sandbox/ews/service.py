@@ -71,6 +71,7 @@ class EwsService:
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.handlers: dict[str, Handler] = {}
         from sandbox.ews import (
+            ops_directory,  # K5: ResolveNames against the GAL (branch views)
             ops_folder_update,
             ops_folders,
             ops_items,
@@ -79,7 +80,15 @@ class EwsService:
             ops_write,
         )
 
-        for module in (ops_folders, ops_folder_update, ops_items, ops_write, ops_sync, ops_misc):
+        for module in (
+            ops_folders,
+            ops_folder_update,
+            ops_items,
+            ops_write,
+            ops_sync,
+            ops_misc,
+            ops_directory,
+        ):
             self.handlers.update(module.HANDLERS)
 
     # ---- entry point ----------------------------------------------------------------------

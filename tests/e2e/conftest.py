@@ -124,6 +124,7 @@ def start_demo(
     refresh: float = 1.0,
     portal_port: int = 0,
     extra: tuple[str, ...] = (),
+    directory: bool = False,
 ) -> RunningDemo:
     """`port` 0: DAV on a port the system picks when the demo binds it (info["dav_url"] says
     which), so parallel workers never race for a port probed free and released; a fixed port
@@ -153,6 +154,7 @@ def start_demo(
                 "--log-level",
                 "INFO",
                 *extra,
+                *(() if directory else ("--no-directory",)),  # K5 off unless asked (views)
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -40,6 +40,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.accounts.registry",
         "bridge.model",
     ),
+    "bridge.entry.cli_policy": (
+        "bridge.api",
+        "bridge.entry.commands",
+        "bridge.organisation.administration",  # OPERATOR (a value)
+        "bridge.organisation.policy",  # the policy's field names (values)
+        "bridge.errors",
+    ),
     "bridge.entry.commands": ("bridge.api", "bridge.organisation.administration"),
     # the facade and its parts
     "bridge.api": (
