@@ -226,6 +226,23 @@ POSTGRES_FORMS: dict[int, str] = {
     CREATE INDEX phones_digits_trgm ON phones_digits USING gin (digits gin_trgm_ops);
     ALTER TABLE users ADD COLUMN region TEXT;
     """,
+    # 9: the name index's contains-search is a trigram GIN index instead of FTS5; card_texts
+    # gets the rowid SQLite gives every table (the trigram rows share it)
+    9: """
+    ALTER TABLE users ADD COLUMN meeting_views TEXT NOT NULL DEFAULT '';
+    CREATE TABLE card_texts (
+        rowid INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        href TEXT NOT NULL,
+        prop TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX card_texts_item ON card_texts (collection_id, href);
+    CREATE INDEX card_texts_value ON card_texts (collection_id, prop, value);
+    CREATE TABLE card_texts_trigram (rowid INTEGER PRIMARY KEY, value TEXT NOT NULL);
+    CREATE INDEX card_texts_trigram_trgm ON card_texts_trigram USING gin (value gin_trgm_ops);
+    UPDATE collections SET cursor = NULL WHERE kind = 'addressbook';
+    """,
 }
 
 _TO_POSTGRES = (
