@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bridge.store.accounts import AccountsStore
 from bridge.store.clientprops import ClientPropsStore
+from bridge.store.delegation import DelegationStore
 from bridge.store.enrichments import EnrichmentStore
 from bridge.store.mirror import MirrorStore
 from bridge.store.org import OrgStore
@@ -43,5 +44,13 @@ __all__ = [
 ]
 
 
-class Store(AccountsStore, MirrorStore, PhonesStore, OrgStore, EnrichmentStore, ClientPropsStore):
+class Store(
+    DelegationStore,  # before MirrorStore, which it extends
+    AccountsStore,
+    MirrorStore,
+    PhonesStore,
+    OrgStore,
+    EnrichmentStore,
+    ClientPropsStore,
+):
     """The mirror and state database."""
