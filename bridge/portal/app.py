@@ -19,6 +19,7 @@ from bridge.portal import (
     pages_auth,
     pages_connect,
     pages_connections,
+    pages_grants,
 )
 from bridge.portal.context import PORTAL, Portal, render
 from bridge.portal.security import Handler, headers_middleware_for, session_middleware
@@ -79,7 +80,14 @@ def make_app(bridge: Bridge, public_url: str, dav_url: str = "") -> web.Applicat
         client_max_size=256 * 1024,
     )
     app[PORTAL] = portal
-    for module in (pages_auth, pages_connections, pages_connect, pages_app_passwords, pages_admin):
+    for module in (
+        pages_auth,
+        pages_connections,
+        pages_connect,
+        pages_app_passwords,
+        pages_admin,
+        pages_grants,
+    ):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     return app
