@@ -124,7 +124,6 @@ def text_with(demo: RunningDemo, path: str, needle: str) -> str | None:
 def test_grant_without_private_access(demo: RunningDemo, graph: GraphAdmin, owner: Owner) -> None:
     out = cli(demo, "grant", "add", owner.name, A, "--write")
     assert "may read and write" in out and "without private" in out
-    assert owner.name in cli(demo, "grant", "list")
     path = wait_for(lambda: granted_copy(demo, owner))
     text = wait_for(lambda: text_with(demo, path, "Team sync"))
     assert "SUMMARY:Private" in text and "CLASS:PRIVATE" in text
@@ -235,7 +234,12 @@ def test_calendar_proxy_for_apple_clients(demo: RunningDemo, owner: Owner) -> No
 
 
 def test_private_access_then_revoked_by_owner(demo: RunningDemo, owner: Owner) -> None:
-    cli(demo, "grant", "add", owner.name, A, "--private")
+    # this time the administrator uses the portal (the demo user is one)
+    admin = sign_in(demo, A, demo.info["portal_password"])
+    assert admin.get("/admin/grants").status_code == 200
+    r = admin.post("/admin/grants", {"owner": owner.name, "grantee": A, "private": "1"})
+    rows = r.text[r.text.find("<tbody>") :]
+    assert r.status_code == 200 and "details" in rows and "read and write" not in rows
     path = wait_for(lambda: granted_copy(demo, owner))
     text = wait_for(lambda: text_with(demo, path, "Therapy"))
     assert "Lee" in text
@@ -248,4 +252,4 @@ def test_private_access_then_revoked_by_owner(demo: RunningDemo, owner: Owner) -
     assert granted_copy(demo, owner) is None
     r = dav(demo, "REPORT", path, demo.auth, "<x/>", {"Depth": "1", **XML})
     assert r.status_code in (403, 404)
-    assert owner.name not in cli(demo, "grant", "list")
+    assert f"access to {owner.name}'s calendars" not in admin.get("/admin/grants").text
