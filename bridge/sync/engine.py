@@ -59,6 +59,8 @@ def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str 
     if cal.is_default and name.lower() == account.lower():
         name = "Calendar"
     if owner is not None:
+        if name.lower() == (cal.owner_email or "").lower():  # Google: a primary calendar
+            name = "Calendar"
         name = f"{name} ({cal.owner_name or cal.owner_email})"
     return f"{name} — {label_of(provider)}"
 

@@ -163,3 +163,40 @@ def test_refusals(cals: dict[str, caldav.Calendar]) -> None:
             "UID:adele-ro\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20270101T100000Z\r\n"
             "DTEND:20270101T110000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
         )
+
+
+G_MEGAN = "Calendar (megan@contoso.example) — Google"
+G_NESTOR = "Calendar (nestor@contoso.example) — Google"
+G_ADELE = "Calendar (adele@contoso.example) — Google"
+
+
+def test_google_roles(client: caldav.DAVClient) -> None:
+    """calendarList entries owned by others: writer sees private details and may write, reader
+    sees private events as busy blocks (even where the sandbox would answer more, the bridge
+    redacts), freeBusyReader sees times only."""
+
+    def listed() -> dict[str, caldav.Calendar] | None:
+        found = {str(c.get_display_name()): c for c in client.principal().calendars()}
+        return found if {G_MEGAN, G_NESTOR, G_ADELE} <= set(found) else None
+
+    cals = wait_for(listed, timeout=60)
+    megan = "\n".join(texts(cals[G_MEGAN]))
+    assert "Megan: doctor appointment" in megan and "Harbor Clinic" in megan
+    nestor = texts(cals[G_NESTOR])
+    assert any("Nestor: weekly planning" in t for t in nestor)
+    private = [t for t in nestor if "CLASS:PRIVATE" in t or "CLASS:CONFIDENTIAL" in t]
+    assert len(private) == 2
+    for t in private:
+        assert "SUMMARY:Private" in t
+        assert_no_secret(t)
+    adele = texts(cals[G_ADELE])
+    assert len(adele) == 3
+    for t in adele:
+        assert "Adele" not in t and "Room 4.12" not in t
+        assert_no_secret(t)
+    with pytest.raises(caldav.lib.error.DAVError):  # a reader cannot write
+        cals[G_NESTOR].save_event(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+            "UID:nestor-ro\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20270101T100000Z\r\n"
+            "DTEND:20270101T110000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
