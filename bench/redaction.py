@@ -38,7 +38,9 @@ def main() -> None:
         runs.append(time.perf_counter() - began)
     assert sum("SUMMARY:Private" in t for t in out) == 5_000
     best, median = min(runs), statistics.median(runs)
-    print(f"10,000 events (5,000 private): best {best * 1000:.0f} ms, median {median * 1000:.0f} ms")
+    print(
+        f"10,000 events (5,000 private): best {best * 1000:.0f} ms, median {median * 1000:.0f} ms"
+    )
     print(f"per event: {best / 10_000 * 1e6:.1f} µs (best of 5)")
 
 

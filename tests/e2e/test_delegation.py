@@ -200,3 +200,43 @@ def test_google_roles(client: caldav.DAVClient) -> None:
             "UID:nestor-ro\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20270101T100000Z\r\n"
             "DTEND:20270101T110000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
         )
+
+
+E_MEGAN = "Calendar (megan@contoso.example) — Exchange"
+E_NESTOR = "Calendar (nestor@contoso.example) — Exchange"
+E_ADELE = "Calendar (adele@contoso.example) — Exchange"
+
+
+def test_exchange_delegate_folders(client: caldav.DAVClient) -> None:
+    """Other mailboxes' Calendar folders opened with DistinguishedFolderId + Mailbox: the
+    delegate permission (Editor / Reviewer) decides writing, ViewPrivateItems private details;
+    a delegate's event lands in the owner's folder."""
+
+    def listed() -> dict[str, caldav.Calendar] | None:
+        found = {str(c.get_display_name()): c for c in client.principal().calendars()}
+        return found if {E_MEGAN, E_NESTOR, E_ADELE} <= set(found) else None
+
+    cals = wait_for(listed, timeout=60)
+    megan = "\n".join(texts(cals[E_MEGAN]))
+    assert "Megan: doctor appointment" in megan and "Harbor Clinic" in megan
+    for name in (E_NESTOR, E_ADELE):
+        found = texts(cals[name])
+        private = [t for t in found if "CLASS:PRIVATE" in t or "CLASS:CONFIDENTIAL" in t]
+        assert len(private) == 2, name
+        for t in private:
+            assert "SUMMARY:Private" in t
+            assert_no_secret(t)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=5)
+    cals[E_NESTOR].save_event(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:ews-deleg-{uuid.uuid4()}\r\nDTSTAMP:20260101T000000Z\r\n"
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{start + dt.timedelta(hours=1):%Y%m%dT%H%M%SZ}"
+        "\r\nSUMMARY:Booked on Exchange for Nestor\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    assert any("Booked on Exchange for Nestor" in t for t in texts(cals[E_NESTOR]))
+    with pytest.raises(caldav.lib.error.DAVError):  # Reviewer: read only
+        cals[E_ADELE].save_event(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+            "UID:adele-ews-ro\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20270101T100000Z\r\n"
+            "DTEND:20270101T110000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
