@@ -37,6 +37,7 @@ from bridge.errors import (
 )
 from bridge.facade.accounts import AccountsFacade
 from bridge.facade.dav import DavFacade
+from bridge.facade.delegation import DelegationFacade, ProxyRights
 from bridge.facade.keys import KeysFacade
 from bridge.facade.organisation import OrganisationFacade
 from bridge.facade.shared import SharedFacade
@@ -67,6 +68,7 @@ from bridge.settings import Settings
 from bridge.store import Store
 from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
+from bridge.sync.delegation import GrantCopies
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.rerender import rerender_user
@@ -99,6 +101,7 @@ __all__ = [
     "PendingConsent",
     "Policy",
     "PolicyRefused",
+    "ProxyRights",
     "ProviderError",
     "ProviderKind",
     "Revocation",
@@ -126,7 +129,9 @@ class SyncProgress:
     items: int
 
 
-class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade, SharedFacade):
+class Bridge(
+    DavFacade, AccountsFacade, OrganisationFacade, KeysFacade, SharedFacade, DelegationFacade
+):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
@@ -156,6 +161,8 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade, SharedFa
             throttle=SharedLoginThrottle(self.store, "throttle:portal") if shared else None,
         )
         self.meeting_views = MeetingViews(self.engine)  # C4 (branch views)
+        self.grant_copies = GrantCopies(self.engine)  # bridge-level grants (issue 15)
+        self.engine.on_discovered = self.grant_copies.follow_owner
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
         self.onboarding = Onboarding(

@@ -65,12 +65,14 @@ from radicale_plugins import (
     lookup,
     multistatus,
     phonebooks,
+    proxy,
     putcheck,
     putplace,
     queryrange,
     reasons,
     storage,
 )
+from radicale_plugins.proxy import base_of as proxy_base
 from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal, limit_refusal
 
 log = logging.getLogger("davbridge.dav")
@@ -273,6 +275,18 @@ class BridgeApplication(Application):
         if status == 207 and isinstance(answer, bytes) and b"supported-address-data" in answer:
             # Radicale 3.9 advertises 4.0 only with vobject >= 1.0; davbridge converts itself
             answer = amend.amended(answer, amend.vcard4_advertised)
+        if status == 207 and isinstance(answer, bytes) and user:  # calendar-proxy (issue 15)
+            depth = str(environ.get("HTTP_DEPTH", "0"))
+            answer = proxy.amend_principal(answer, user, path, base_prefix, depth)
+        return status, headers, answer, xml
+
+    def do_OPTIONS(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        status, headers, answer, xml = super().do_OPTIONS(environ, base_prefix, path, user, *args)
+        headers = dict(headers)
+        if "DAV" in headers:  # caldav-proxy "Feature Discovery"
+            headers["DAV"] = f"{headers['DAV']}, calendar-proxy"
         return status, headers, answer, xml
 
     def do_REPORT(
@@ -398,6 +412,9 @@ def make_wsgi(
         if refusal is not None:
             return refusal.send(start_response)
         login = environ.get("davbridge.login")
+        own = proxy.answer(environ, str(login[0]), proxy_base(environ)) if login else None
+        if own is not None:  # calendar-proxy groups and expand-property (issue 15)
+            return front.plain(start_response, own.status, own.headers, own.body)
         try:
             streamed = fastpath.answer(environ, str(login[0])) if login else None
         except BridgeError as exc:  # e.g. the collection's refresh is busy: 503 + Retry-After

@@ -265,9 +265,14 @@ def reset_state(st: SandboxState, seed: bool, bulk_events: int) -> None:
     if seed or bulk_events:
         apply_seed(mb, st.user_id, load_seed(bulk_events))
     if seed:
+        import datetime as dt
+
         from sandbox.contacts_seed import apply_contacts_seed
+        from sandbox.seed import day_of
+        from sandbox.seed_delegation import apply_graph
 
         apply_contacts_seed(st.contacts, st.user_id)
+        apply_graph(mb, st.user_id, day_of(dt.datetime.now(dt.UTC)))  # issue 15
     if not mb.calendars_of(st.user_id):
         mb.add_calendar(st.user_id, "Calendar", is_default=True, hex_color="#0078d4")
 

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from sandbox import delta as deltamod
-from sandbox import extprops, gtime
+from sandbox import extprops, graph_sharing, gtime
 from sandbox.eventprops import EXTENDED_KEY
 from sandbox.gerrors import GraphError, access_denied, bad_request, not_found
 from sandbox.graph_http import authenticate, mailbox_slot
@@ -207,6 +207,8 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
         cal_path, rest, rest_low = f"/calendars/{parts[1]}", parts[2:], low[2:]
         if not rest:
             return await _calendar_item(ctx, method, cal)
+        if rest_low == ["calendarpermissions"]:
+            return ctx.respond(graph_sharing.permissions_json(ctx.st, cal, ctx.user.id, method))
     elif low[0] == "calendar":
         cal = mb.default_calendar(uid)
         cal_path, rest, rest_low = "/calendar", parts[1:], low[1:]
@@ -248,6 +250,7 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
 async def _calendars_collection(ctx: Ctx, method: str) -> web.Response:
     if method == "GET":
         rows = [render_calendar(c) for c in ctx.mb.calendars_of(ctx.user.id)]
+        rows += graph_sharing.shared_rows(ctx.mb, ctx.user.id)  # shared with / delegated to
         return _paged(ctx, rows, "/calendars")
     if method == "POST":
         body = await _json(ctx.request)
@@ -271,7 +274,9 @@ async def _calendars_collection(ctx: Ctx, method: str) -> web.Response:
 
 async def _calendar_item(ctx: Ctx, method: str, cal: Calendar) -> web.StreamResponse:
     if method == "GET":
-        return ctx.respond(render_calendar(cal))
+        return ctx.respond(graph_sharing.render_for(ctx.mb, cal, ctx.user.id))
+    if cal.owner_user_id != ctx.user.id:  # only the owner changes or deletes a calendar
+        raise access_denied()
     if method == "PATCH":
         body = await _json(ctx.request)
         ctx.mb.update_calendar(
@@ -304,7 +309,7 @@ async def _events_collection(ctx: Ctx, method: str, cal: Calendar, path: str) ->
         rows = [ctx.event_json(ctx.mb.resolve(ctx.user.id, e.id)) for e in events]
         return _paged(ctx, rows, path)
     if method == "POST":
-        ctx.mb.require_writable(cal)
+        ctx.mb.require_writable(cal, ctx.user.id)
         body = await _json(ctx.request)
         ev, created = ctx.mb.create_event(cal, body)
         ctx.st.dirty = True
@@ -321,14 +326,14 @@ async def _event_item(ctx: Ctx, method: str, inst: Instance) -> web.StreamRespon
     if method == "GET":
         return ctx.respond(ctx.event_json(inst), headers={"ETag": etag(inst.change_key)})
     if method == "PATCH":
-        ctx.mb.require_writable(cal)
+        ctx.mb.require_writable(cal, ctx.user.id)
         _check_if_match(ctx.request, inst.change_key)
         body = await _json(ctx.request)
         updated = ctx.mb.update(inst, body)
         ctx.st.dirty = True
         return ctx.respond(ctx.event_json(updated))
     if method == "DELETE":
-        ctx.mb.require_writable(cal)
+        ctx.mb.require_writable(cal, ctx.user.id)
         _check_if_match(ctx.request, inst.change_key)
         ctx.mb.delete(inst)
         ctx.st.dirty = True

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bridge import __version__, api, logs
 from bridge import settings as settings_mod
-from bridge.entry import cli_connect, cli_policy, cli_users
+from bridge.entry import cli_connect, cli_grants, cli_policy, cli_users
 from bridge.entry.allocator import tune as tune_allocator
 from bridge.entry.commands import known_user
 from bridge.errors import BridgeError, ConfigError
@@ -352,6 +352,7 @@ def parser() -> argparse.ArgumentParser:
 
     cli_users.add_commands(sub, with_config, _bridge)
     cli_policy.add_commands(sub, with_config, _bridge)  # K5 switch and the rest (views)
+    cli_grants.add_commands(sub, with_config, _bridge)  # issue 15
 
     a = sub.add_parser("app-password", help="manage app passwords").add_subparsers(
         dest="sub", required=True, metavar="ACTION"

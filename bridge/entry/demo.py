@@ -214,6 +214,7 @@ class Demo:
                 email=ews.upn,
                 version=ews.version,
                 auth_type="NTLM",
+                shared_mailboxes=tuple(ews.delegate_of),  # opened as a delegate (issue 15)
             )
         else:
             assert self.server is not None

@@ -19,6 +19,7 @@ from bridge.portal import (
     pages_auth,
     pages_connect,
     pages_connections,
+    pages_grants,
     pages_views,
 )
 from bridge.portal.context import PORTAL, Portal, render
@@ -94,6 +95,7 @@ def make_app(bridge: Bridge, public_url: str, dav_url: str = "") -> web.Applicat
         pages_app_passwords,
         pages_admin,
         pages_views,  # C4 meeting-view switches (branch views)
+        pages_grants,
     ):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)

@@ -200,6 +200,26 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIRTUAL TABLE card_texts_trigram USING fts5(value, tokenize = 'trigram');
     UPDATE collections SET cursor = NULL WHERE kind = 'addressbook';
     """,
+    # 10 (branch delegation): delegation (issue 15). Which mirrored calendars
+    # hold private events as busy blocks only (the user is a delegate without private access),
+    # and the bridge-level grants an admin gave: grantee may read (or read and write) owner's
+    # calendars, with or without private access.
+    """
+    CREATE TABLE collection_privacy (
+        collection_id INTEGER PRIMARY KEY REFERENCES collections(id) ON DELETE CASCADE,
+        redact INTEGER NOT NULL
+    );
+    CREATE TABLE calendar_grants (
+        id INTEGER PRIMARY KEY,
+        owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        grantee_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        write INTEGER NOT NULL,
+        private INTEGER NOT NULL,
+        created REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        UNIQUE (owner_id, grantee_id)
+    );
+    """,
 )
 
 # Migrations whose PostgreSQL form is not the mechanical translation (by number).

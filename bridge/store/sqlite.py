@@ -10,6 +10,7 @@ from __future__ import annotations
 from bridge.store.accounts import AccountsStore
 from bridge.store.clientprops import ClientPropsStore
 from bridge.store.coord import CoordinationStore
+from bridge.store.delegation import DelegationStore
 from bridge.store.enrichments import EnrichmentStore
 from bridge.store.mirror import MirrorStore
 from bridge.store.org import OrgStore
@@ -47,6 +48,7 @@ __all__ = [
 
 
 class Store(
+    DelegationStore,  # before MirrorStore, which it extends
     AccountsStore,
     ViewsStore,  # meeting views (C4, branch views)
     MirrorStore,

@@ -63,6 +63,8 @@ def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str 
     if cal.is_default and name.lower() == account.lower():
         name = "Calendar"
     if owner is not None:
+        if name.lower() == (cal.owner_email or "").lower():  # Google: a primary calendar
+            name = "Calendar"
         name = f"{name} ({cal.owner_name or cal.owner_email})"
     return f"{name} — {label_of(provider)}"
 
@@ -114,6 +116,8 @@ class SyncEngine:
         self._listing_locks: dict[tuple[int, str], threading.RLock] = {}
         self._not_before: dict[int, float] = {}  # collection id -> earliest retry (Retry-After)
         self.leases = PullLeases(store, settings.pull_lease_s, settings.request_refresh_timeout_s)
+        # called with the owner's user id after a calendar listing (grant copies follow it)
+        self.on_discovered: Callable[[int], None] | None = None
 
     def lock(self, collection_id: int) -> threading.RLock:
         with self._locks_guard:
@@ -221,7 +225,13 @@ class SyncEngine:
             label = self._client_label(client, cal.display_name, conn.provider, label)
             color = self._client_color(client, cal.remote_id, connection_id, cal.color)
             wanted.append((cal.remote_id, label, color, cal.read_only, cal.owner_email))
-        return self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
+        mirrored = self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
+        private = {cal.remote_id: cal.can_view_private for cal in calendars}
+        for coll in mirrored:  # a delegate without private access: busy blocks (issue 15)
+            self.store.set_redaction(coll.id, not private.get(coll.remote_id, True))
+        if self.on_discovered is not None:
+            self.on_discovered(conn.user_id)
+        return mirrored
 
     def discover_address_books(self, connection_id: int) -> list[CollectionRecord]:
         with self.listing_lock(connection_id, CollectionKind.ADDRESSBOOK):
@@ -295,7 +305,9 @@ class SyncEngine:
         existing = {
             c.remote_id: c
             for c in self.store.collections(connection_id=connection_id)
-            if c.kind is kind and not is_view(c)  # the bridge's own views stay (C4)
+            if c.kind is kind
+            and not is_view(c)  # the bridge's own views stay (C4)
+            and c.user_id == conn.user_id  # not other users' grant copies
         }
         if not wanted and existing:
             # A provider that suddenly lists nothing is a fault, not a mass deletion.
@@ -332,13 +344,14 @@ class SyncEngine:
     ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
         provider = self.providers(coll.connection_id)
         window = self.window()
-        result = provider.pull(coll.remote_id, coll.cursor, window)
+        result = provider.pull(coll.provider_id, coll.cursor, window)
         emails = [provider.account_email]
         aliases = self.store.uid_aliases(coll.id)
         limits = self.item_limits()
         options = self.enrich_options(coll.user_id)
+        redact = self.store.redacts(coll.id)  # a delegate without private access (issue 15)
         drafts = {
-            it.remote_id: draft_from_remote(it, emails, aliases, limits, options)
+            it.remote_id: draft_from_remote(it, emails, aliases, limits, options, redact)
             for it in result.items
         }
         removed: set[str] = set()
@@ -359,13 +372,13 @@ class SyncEngine:
         )
         kept = {rid for rid in outside if rid in removed or (result.reset and rid not in drafts)}
         for resource in sorted(refetch | kept):
-            item = provider.fetch(coll.remote_id, resource, window)
+            item = provider.fetch(coll.provider_id, resource, window)
             requests += 1
             if item is None:
                 removed.add(resource)
             else:
                 removed.discard(resource)
-                drafts[resource] = draft_from_remote(item, emails, aliases, limits, options)
+                drafts[resource] = draft_from_remote(item, emails, aliases, limits, options, redact)
         return result, drafts, removed, requests
 
     def _pull_contacts(

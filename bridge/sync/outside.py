@@ -124,11 +124,16 @@ class OutsideWindow:
         aliases = self.engine.store.uid_aliases(coll.id)
         found: dict[str, tuple[ItemRecord, ItemDraft]] = {}
         for piece in pieces:
-            result = provider.pull(coll.remote_id, None, piece)
+            result = provider.pull(coll.provider_id, None, piece)
             for item in result.items:
                 if item.remote_id in served or item.remote_id in found:
                     continue
-                draft = draft_from_remote(item, [provider.account_email], aliases)
+                draft = draft_from_remote(
+                    item,
+                    [provider.account_email],
+                    aliases,
+                    redact=self.engine.store.redacts(coll.id),
+                )
                 record = ItemRecord(
                     collection_id=coll.id,
                     href=href_for_uid(draft.uid, ".ics"),

@@ -217,11 +217,11 @@ class WriteThrough:
                     log.info("%s/%s: unchanged, not written to the provider", coll.name, href)
                     return existing
                 if has_redactions(upstream):
-                    current = provider.fetch(coll.remote_id, existing.remote_id, window)
+                    current = provider.fetch(coll.provider_id, existing.remote_id, window)
                     if current is not None:
                         upstream = restore_redacted(upstream, current.ical)
                 item = provider.update(
-                    coll.remote_id,
+                    coll.provider_id,
                     existing.remote_id,
                     existing.version if conditional else None,
                     upstream,
@@ -229,7 +229,7 @@ class WriteThrough:
                 )
             else:
                 key = hashlib.sha256(f"{coll.id}:{coll.remote_id}:{uid}".encode()).hexdigest()
-                item = provider.create(coll.remote_id, upstream, key, window)
+                item = provider.create(coll.provider_id, upstream, key, window)
             if item.uid != uid:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
             options = self.engine.enrich_options(coll.user_id)
@@ -239,6 +239,7 @@ class WriteThrough:
                 {item.remote_id: uid},
                 self.engine.item_limits(),
                 options,
+                store.redacts(coll.id),
             )
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)

@@ -36,6 +36,7 @@ from sandbox.google.tokens import (
     WRITE_SCOPES,
     AccessToken,
 )
+from sandbox.google.visibility import as_seen
 
 PREFIX = "/calendar/v3"
 ROLES = ("freeBusyReader", "reader", "writer", "owner")
@@ -198,7 +199,8 @@ async def event_item(request: web.Request) -> web.StreamResponse:
         cal = _calendar(request)
         _, data = st.store.resolve(cal, event_id)
         out_tz = _out_tz(request, cal)
-        return _json(render_event(data, out_tz, cal.time_zone), etag=data["etag"])
+        seen = as_seen(cal, render_event(data, out_tz, cal.time_zone))  # role (issue 15)
+        return _json(seen, etag=data["etag"])
     authorize(request, write=True)
     cal = _calendar(request)
     if_match = request.headers.get("If-Match")

@@ -52,6 +52,8 @@ This module must not implement Calendar semantics itself; it calls the store.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiohttp import web
 
 from sandbox.core import control as core
@@ -233,6 +235,10 @@ def reset_state(st: GoogleState, seed: bool, bulk_events: int) -> None:
         seed_store(store, bulk_events)
     if seed and not bulk_events:
         seed_people(st.people)
+        from sandbox.google.seed_delegation import apply_google
+        from sandbox.seed import day_of
+
+        apply_google(store, day_of(dt.datetime.now(dt.UTC)))  # colleagues' calendars (issue 15)
     else:
         st.people.reset()
     if store.user not in store.calendars:

@@ -110,6 +110,10 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                     read_only=role not in WRITERS,
                     owner_email=owner_email(cal_id, owned),
                     is_default=bool(cal.get("primary")),
+                    # acl resource roles: "reader — private events appear, details hidden";
+                    # writer and owner see them (developers.google.com/calendar/api/v3/
+                    # reference/acl#role); freeBusyReader sees free/busy only (issue 15)
+                    can_view_private=role in WRITERS,
                 )
             )
         return result

@@ -87,6 +87,9 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
                     owner_email=owner.get("address") or None,
                     owner_name=owner.get("name") or None,
                     is_default=bool(cal.get("isDefaultCalendar", False)),
+                    # resources/calendar.md: false for a delegate or share recipient who may
+                    # not see the owner's private events (issue 15)
+                    can_view_private=bool(cal.get("canViewPrivateItems", True)),
                 )
             )
         return result
