@@ -39,6 +39,7 @@ from bridge.facade.accounts import AccountsFacade
 from bridge.facade.dav import DavFacade
 from bridge.facade.keys import KeysFacade
 from bridge.facade.organisation import OrganisationFacade
+from bridge.facade.scheduling import ScheduleResponse, SchedulingFacade
 from bridge.files import private_dir
 from bridge.model import (
     CollectionChange,
@@ -66,6 +67,7 @@ from bridge.store import Store
 from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.engine import SyncEngine
+from bridge.sync.itip import SchedulingService
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.rerender import rerender_user
 from bridge.sync.scheduler import Refresher
@@ -98,6 +100,7 @@ __all__ = [
     "ProviderError",
     "ProviderKind",
     "Revocation",
+    "ScheduleResponse",
     "SessionRecord",
     "SyncProgress",
     "TooManyAttempts",
@@ -122,7 +125,7 @@ class SyncProgress:
     items: int
 
 
-class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
+class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade, SchedulingFacade):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
@@ -144,6 +147,7 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
         self.refresher = Refresher(self.engine)
         self.writes = WriteThrough(self.engine, settings.server.write_budget_seconds)
         self.collection_admin = CollectionAdmin(self.engine)
+        self.scheduling = SchedulingService(self.engine)  # RFC 6638 (issue 16)
         self.outside_window = OutsideWindow(self.engine)
         self.admin = Administration(self.store, settings)
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
@@ -293,6 +297,7 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
     def close(self) -> None:
         self.refresher.stop()
         self.writes.close()
+        self.scheduling.close()
         self.store.close()
 
 

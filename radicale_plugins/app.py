@@ -67,6 +67,7 @@ from radicale_plugins import (
     phonebooks,
     putcheck,
     reasons,
+    scheduling,
     storage,
 )
 from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal, limit_refusal
@@ -177,7 +178,9 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        problem = self._put_refusal(environ, path, user)
+        problem = self._put_refusal(environ, path, user) or scheduling.tag_refusal(
+            environ, scheduling.stored_text(user, path)
+        )
         if problem is not None:
             return problem.as_radicale()
         conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
@@ -192,6 +195,8 @@ class BridgeApplication(Application):
             return _text_response(client.BAD_REQUEST, f"A date is out of range: {exc}.")
         if outcome.stored_differs and status in (client.CREATED, client.NO_CONTENT):
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
+        if status in (client.CREATED, client.NO_CONTENT):  # RFC 6638 §3.2.10 Schedule-Tag
+            headers = scheduling.with_tag(headers, scheduling.stored_text(user, path))
         raw = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
         if status == client.CONFLICT and b"no-uid-conflict" in raw:
             conflict = self._uid_conflict(base_prefix, path, user, self._body(environ))
@@ -231,6 +236,9 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user) or _collection_delete_refusal(path, user)
         if refusal is not None:
             return refusal
+        problem = scheduling.tag_refusal(environ, scheduling.stored_text(user, path))
+        if problem is not None:
+            return problem.as_radicale()
         conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
         try:
             with storage.write_request(conditions):
@@ -272,6 +280,10 @@ class BridgeApplication(Application):
         if status == 207 and isinstance(answer, bytes) and b"supported-address-data" in answer:
             # Radicale 3.9 advertises 4.0 only with vobject >= 1.0; davbridge converts itself
             answer = amend.amended(answer, amend.vcard4_advertised)
+        if status == 207 and isinstance(answer, bytes) and user and scheduling.asked(answer):
+            answer = amend.amended(  # RFC 6638 §2.2, §2.4.1, §9.2 (issue 16)
+                answer, lambda root: scheduling.principal_properties(root, base_prefix, user)
+            )
         return status, headers, answer, xml
 
     def do_REPORT(
@@ -309,6 +321,9 @@ class BridgeApplication(Application):
             text = answer.decode("utf-8") if isinstance(answer, bytes) else str(answer)
             answer = to_vcard4(text).encode("utf-8")
             headers = {**dict(headers), "Content-Length": str(len(answer))}
+        if status == 200 and content_type.startswith("text/calendar"):
+            text = answer.decode("utf-8") if isinstance(answer, bytes) else str(answer)
+            headers = scheduling.with_tag(headers, text)  # RFC 6638 §3.2.10
         return status, headers, answer, xml
 
     def _creating(
@@ -397,6 +412,13 @@ def make_wsgi(
         if refusal is not None:
             return refusal.send(start_response)
         login = environ.get("davbridge.login")
+        if login and scheduling.is_mailbox_path(path):  # RFC 6638 inbox/outbox (issue 16)
+            try:
+                base = scheduling.base_prefix(environ)
+                mailbox = scheduling.answer(environ, method, path, str(login[0]), base)
+            except BridgeError as exc:
+                return _refusal(exc).send(start_response)
+            return front.plain(start_response, *mailbox)
         try:
             streamed = fastpath.answer(environ, str(login[0])) if login else None
         except BridgeError as exc:  # e.g. the collection's refresh is busy: 503 + Retry-After
@@ -418,4 +440,7 @@ def make_wsgi(
         start_response(status, headers)
         return answers
 
-    return front.without_body_for_head(app)
+    def advertised(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return app(environ, scheduling.advertised(start_response))  # calendar-auto-schedule
+
+    return front.without_body_for_head(advertised)

@@ -15,8 +15,9 @@ Behaviour reproduced (Microsoft Graph v1.0 docs, microsoft-graph-docs-contrib):
 - event-accept.md, event-decline.md, event-tentativelyaccept.md: POST .../accept|decline|
   tentativelyAccept {comment, sendResponse}: sets the attendee's `responseStatus`; with
   sendResponse (default true) the organizer's copy shows the attendee's new `status.response`.
-  Declining removes the meeting from the attendee's calendar (Outlook moves it to Deleted
-  Items). On an occurrence it applies to that occurrence only. The organizer cannot respond
+  A declined meeting stays in the attendee's calendar with that response (the docs name no
+  removal; the attendee deletes it if they want). On an occurrence it applies to that
+  occurrence only. The organizer cannot respond
   to their own meeting (400 ErrorInvalidRequest, as Exchange words it).
 - calendar-getschedule.md (resources/scheduleinformation.md, scheduleitem.md,
   freebusyerror.md): POST .../calendar/getSchedule {schedules, startTime, endTime,
@@ -226,11 +227,6 @@ def respond(
             )
         )
         _update_organizer(mb, ev, owner.upn.lower(), status, inst.key)
-    if response == "declined":
-        if inst.kind in ("occurrence", "exception"):
-            mb.delete(mb.resolve(owner.id, inst.id))
-        else:
-            mb.delete(inst)
 
 
 def _update_organizer(
