@@ -332,11 +332,11 @@ async def _event_item(ctx: Ctx, method: str, inst: Instance) -> web.StreamRespon
         ctx.mb.require_writable(cal)
         _check_if_match(ctx.request, inst.change_key)
         body = await _json(ctx.request)
-        before = graph_scheduling.attendee_addresses(inst.event.props)
+        before = graph_scheduling.snapshot(inst.event)
         updated = ctx.mb.update(inst, body)
         ctx.st.dirty = True
         # event-update.md: the attendees get the update (removed ones a cancellation)
-        graph_scheduling.sent(log_of(ctx.request.app), ctx.mb, inst.event, before)
+        graph_scheduling.updated(log_of(ctx.request.app), ctx.mb, inst.event, before)
         return ctx.respond(ctx.event_json(updated))
     if method == "DELETE":
         ctx.mb.require_writable(cal)

@@ -74,6 +74,40 @@ def _organizer_event(mb: Mailboxes, ev: Event) -> Event | None:
     return _copy_of(mb, organizer, ev.ical_uid) if organizer else None
 
 
+# what an attendee's copy shows: a change to any of these is a meeting update Outlook sends
+MEETING_FIELDS = (
+    "subject",
+    "body",
+    "start",
+    "end",
+    "isAllDay",
+    "location",
+    "locations",
+    "attendees",
+    "recurrence",
+    "isOnlineMeeting",
+    "onlineMeeting",
+    "sensitivity",
+)
+
+
+def snapshot(ev: Event) -> dict[str, Any]:
+    """What the attendees were last sent of `ev` (for `updated`)."""
+    return {
+        "props": {k: ev.props.get(k) for k in MEETING_FIELDS},
+        "exceptions": {k: dict(v["props"]) for k, v in ev.exceptions.items()},
+        "cancelled": set(ev.cancelled),
+    }
+
+
+def updated(log: MessageLog, mb: Mailboxes, ev: Event, before: dict[str, Any]) -> None:
+    """After a PATCH of the organizer's event: an update goes out only when something the
+    attendees see changed (a PATCH of extended properties alone sends nothing)."""
+    if snapshot(ev) == before:
+        return
+    sent(log, mb, ev, attendee_addresses(before["props"]))
+
+
 def sent(log: MessageLog, mb: Mailboxes, organizer_event: Event, before: list[str] | None) -> None:
     """After the organizer created (`before` None) or updated an event: invitations or updates
     to its attendees, cancellations to the ones removed. An attendee's edit of their own copy

@@ -153,22 +153,21 @@ def own_replies(before: str, after: str, addresses: Iterable[str]) -> list[Reply
 
 
 def schedule_tag(text: str) -> str:
-    """A tag over the event without PARTSTAT, SCHEDULE-STATUS and the stamps (RFC 6638
-    §3.2.10: attendee replies that only change participation keep the tag)."""
+    """A tag over the event with ATTENDEEs as bare addresses (no PARTSTAT, SCHEDULE-STATUS or
+    other parameters; the organizer's own ATTENDEE left out) and without the stamps
+    (RFC 6638 §3.2.10: attendee replies that only change participation keep the tag)."""
     cal = _parse(text)
     lines: list[str] = []
     for event in _events(cal):
+        organizer = _email(event.get("ORGANIZER"))
         for name, value in sorted(event.property_items(recursive=False), key=lambda p: p[0]):
             if name in _VOLATILE or name in ("BEGIN", "END"):
                 continue
             if name in ("ATTENDEE", "ORGANIZER"):
-                params = getattr(value, "params", {})
-                kept = {
-                    k: v
-                    for k, v in params.items()
-                    if k not in ("PARTSTAT", "SCHEDULE-STATUS", "RSVP")
-                }
-                lines.append(f"{name};{sorted(kept.items())}:{_email(value)}")
+                # who is invited, not their answers or the parameters a provider re-renders
+                # (ROLE, RSVP, CN): a reply must not change the tag
+                if name == "ORGANIZER" or _email(value) != organizer:
+                    lines.append(f"{name}:{_email(value)}")
                 continue
             lines.append(f"{name}:{value.to_ical() if hasattr(value, 'to_ical') else value}")
     lines.sort()
