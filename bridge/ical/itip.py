@@ -291,3 +291,39 @@ def as_request(text: str) -> str:
         del cal["METHOD"]
     cal.add("METHOD", "REQUEST")
     return serialise(cal)
+
+
+SENT = "1.1"  # RFC 6638 §3.2.9: the provider has the message; delivery is its own
+
+
+def with_schedule_status(text: str, addresses: Iterable[str]) -> str:
+    """RFC 6638 §3.2.9 for the organizer's copy: SCHEDULE-STATUS=1.1 on each ATTENDEE the
+    provider sends to (not the organizer's own, not SCHEDULE-AGENT=CLIENT/NONE). Unchanged
+    text when the user does not organize it."""
+    if "ORGANIZER" not in text or "ATTENDEE" not in text:
+        return text
+    mine = {_email(a) for a in addresses}
+    cal = _parse(text)
+    changed = False
+    for event in _events(cal):
+        organizer = _email(event.get("ORGANIZER"))
+        if not organizer or organizer not in mine:
+            continue
+        for attendee in _as_list(event.get("ATTENDEE")):
+            if _email(attendee) == organizer or agent(attendee) != "SERVER":
+                continue
+            if attendee.params.get("SCHEDULE-STATUS") != SENT:
+                attendee.params["SCHEDULE-STATUS"] = SENT
+                changed = True
+    return serialise(cal) if changed else text
+
+
+def without_schedule_status(text: str) -> str:
+    """RFC 6638 §3.2.9: SCHEDULE-STATUS is the server's; what a client sends is dropped."""
+    if "SCHEDULE-STATUS" not in text.upper():
+        return text
+    cal = _parse(text)
+    for event in _events(cal):
+        for prop in [*_as_list(event.get("ATTENDEE")), *_as_list(event.get("ORGANIZER"))]:
+            prop.params.pop("SCHEDULE-STATUS", None)
+    return serialise(cal)

@@ -14,6 +14,7 @@ import icalendar
 from cachetools import TTLCache
 
 from bridge import joinlinks
+from bridge.ical import itip
 from bridge.ical.limits import ItemLimits, limit_provider_text
 from bridge.ical.timerange import enclosing_range
 from bridge.joinlinks.enrich import DEFAULT_OPTIONS, EnrichOptions
@@ -74,7 +75,7 @@ def draft_from_remote(
     if exceeded:
         _log_once(item, "; ".join(e.describe() for e in exceeded))
     enriched = joinlinks.enrich_with_record(bounded, account_emails, options)
-    text = enriched.text
+    text = itip.with_schedule_status(enriched.text, account_emails)  # RFC 6638 §3.2.9
     # the mapping's range of what it built (a superset when limits dropped components: safe)
     start, end = item.span if item.span is not None else enclosing_range(text)
     return ItemDraft(

@@ -31,7 +31,7 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
-from bridge.ical import overlay
+from bridge.ical import itip, overlay
 from bridge.ical.compare import same_content
 from bridge.ical.resource import calendar_resource
 from bridge.joinlinks.kept import restore_dropped_x, restore_truncated
@@ -204,6 +204,7 @@ class WriteThrough:
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         record = None if existing is None else store.enrichment(coll.id, existing.href)
         upstream = self._without_enrichment(coll, text, existing, record)
+        upstream = itip.without_schedule_status(upstream)  # RFC 6638 §3.2.9: the server's
         overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
         with self._locked(coll), self._reauth_guard(coll):
@@ -292,7 +293,7 @@ class WriteThrough:
         if record is not None:
             with suppress(ValueError):  # an unreadable record: strip() alone
                 text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
-        return joinlinks.strip(text)
+        return itip.without_schedule_status(joinlinks.strip(text))
 
     def _without_enrichment(
         self,

@@ -100,7 +100,9 @@ def two(demo: RunningDemo) -> Two:
 DAY = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).strftime("%Y%m%d")
 
 
-def _event(uid: str, organizer: str, attendees: list[str], start: str = f"{DAY}T100000Z") -> str:
+def _event(
+    uid: str, organizer: str, attendees: list[str], start: str = f"{DAY}T100000Z", agent: str = ""
+) -> str:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -112,7 +114,7 @@ def _event(uid: str, organizer: str, attendees: list[str], start: str = f"{DAY}T
         "DURATION:PT1H",
         f"SUMMARY:Planning {uid}",
         f"ORGANIZER:{organizer}",
-        *(f"ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:{a}" for a in attendees),
+        *(f"ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE{agent}:{a}" for a in attendees),
         "END:VEVENT",
         "END:VCALENDAR",
         "",
@@ -195,10 +197,13 @@ def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
     bodies = [dav(two.demo, "GET", h, two.b_auth).text for h in hrefs]
     assert any(uid in b and "METHOD:REQUEST" in b for b in bodies), bodies
 
-    # the Schedule-Tag of A's copy, before B answers
+    # the Schedule-Tag of A's copy, before B answers; SCHEDULE-STATUS says Graph sent it
     got = dav(two.demo, "GET", path, two.a_auth)
     tag = got.headers.get("Schedule-Tag")
     assert tag, got.headers
+    served = re.sub(r"\r?\n[ \t]", "", got.text)
+    assert re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.1[^\n]*:{two.b_address}", served), served
+    assert not re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS[^\n]*:{two.a_address}", served)
 
     # B accepts: Graph's reply goes out, A sees ACCEPTED, the tag holds, B's inbox empties
     unfolded = re.sub(r"\r?\n[ \t]", "", b_text)
@@ -311,3 +316,19 @@ def _line(text: str, address: str) -> str:
         if line.upper().startswith("ATTENDEE") and line.lower().endswith(address.lower()):
             return line
     raise AssertionError(f"no ATTENDEE {address} in {text}")
+
+
+def test_schedule_agent_client_sends_nothing(two: Two) -> None:
+    """RFC 6638 §7.1: SCHEDULE-AGENT=CLIENT attendees are the client's to invite: the provider
+    is not given them (it would send an invitation) and the event still lists them."""
+    uid = f"sched-{uuid.uuid4().hex}"
+    path = f"{two.a_calendar}{uid}.ics"
+    text = _event(uid, two.a_address, [two.b_address], f"{DAY}T070000Z", ";SCHEDULE-AGENT=CLIENT")
+    r = _put(two, two.a_auth, path, text)
+    assert r.status_code == 201, r.text
+    assert not [
+        m for m in two.messages(to=two.b_address.removeprefix("mailto:")) if uid in m["subject"]
+    ]
+    served = re.sub(r"\r?\n[ \t]", "", dav(two.demo, "GET", path, two.a_auth).text)
+    assert re.search(rf"ATTENDEE;[^\n]*SCHEDULE-AGENT=CLIENT[^\n]*:{two.b_address}", served), served
+    assert "SCHEDULE-STATUS" not in served
