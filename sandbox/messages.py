@@ -50,7 +50,7 @@ def log_of(app: web.Application) -> MessageLog:
     return app[MESSAGES_KEY]
 
 
-def _json(m: Message) -> dict[str, str]:
+def as_json(m: Message) -> dict[str, str]:
     out = dataclasses.asdict(m)
     out["from"], out["to"] = out.pop("sender"), out.pop("recipient")
     return out
@@ -64,7 +64,7 @@ async def messages(request: web.Request) -> web.Response:
     wanted = {
         k: v.lower() for k, v in request.query.items() if k in ("to", "from", "uid", "method")
     }
-    rows = [_json(m) for m in log.sent]
+    rows = [as_json(m) for m in log.sent]
     rows = [r for r in rows if all(str(r[k]).lower() == v for k, v in wanted.items())]
     return web.json_response(rows)
 

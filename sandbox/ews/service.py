@@ -75,11 +75,13 @@ class EwsService:
             ops_folders,
             ops_items,
             ops_misc,
+            ops_scheduling,
             ops_sync,
             ops_write,
         )
 
-        for module in (ops_folders, ops_folder_update, ops_items, ops_write, ops_sync, ops_misc):
+        modules = (ops_folders, ops_folder_update, ops_items, ops_write, ops_sync, ops_misc)
+        for module in (*modules, ops_scheduling):
             self.handlers.update(module.HANDLERS)
 
     # ---- entry point ----------------------------------------------------------------------
