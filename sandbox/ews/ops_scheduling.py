@@ -102,7 +102,8 @@ def respond(svc: EwsService, elem: ET.Element, disposition: str) -> None:
             ]
     if not changes:
         raise EwsError("ErrorInvalidOperation", "You aren't an attendee of this meeting.")
-    changes["MyResponseType"] = response
+    if index is None:  # an occurrence's own answer lives in its attendee list
+        changes["MyResponseType"] = response
     edits.update(svc.store, item, index, changes, svc.now())
     if disposition in ("SendOnly", "SendAndSaveCopy"):
         partstat = {"Accept": "accepted", "Decline": "declined", "Tentative": "tentativelyAccepted"}

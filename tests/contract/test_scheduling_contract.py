@@ -97,3 +97,58 @@ def test_a_reply_goes_out_through_the_provider(contract: ProviderHarness) -> Non
         if x.startswith("ATTENDEE") and x.lower().endswith(me.lower())
     )
     assert "PARTSTAT=TENTATIVE" in line, unfolded
+
+
+def _recurring_invite(contract: ProviderHarness, cal: str, me: str) -> str:
+    """A weekly invitation (4 occurrences) from GUEST to the account."""
+    h: Any = contract
+    start, end = _day(16), _day(17)
+    if contract.name == "google":
+        body = {
+            "summary": "Their weekly",
+            "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+            "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
+            "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
+            "organizer": {"email": GUEST},
+            "attendees": [{"email": GUEST, "organizer": True}, {"email": me}],
+        }
+        return str(h.h.control.call("POST", h._events(cal), body)["id"])
+    body = graph_body(EventSpec("Their weekly", start, end, weekly_count=4))
+    body["organizer"] = {"emailAddress": {"address": GUEST, "name": "Guest"}}
+    body["attendees"] = [
+        {
+            "emailAddress": {"address": me, "name": "Me"},
+            "type": "required",
+            "status": {"response": "none"},
+        }
+    ]
+    if contract.name == "graph":
+        return str(h.h.control.call("POST", f"/calendars/{cal}/events", body)["id"])
+    return str(h.h.control.call("POST", "/create", {"folder": cal, "event": body})["id"])
+
+
+def test_a_reply_for_one_occurrence(contract: ProviderHarness) -> None:
+    """RFC 6638 §3.2.2.1 per-occurrence reply: only that occurrence carries the new PARTSTAT."""
+    provider = contract.provider()
+    assert isinstance(provider, Scheduling)
+    cal = _calendar(contract)
+    me = provider.account_email
+    remote_id = _recurring_invite(contract, cal, me)
+    second = _day(16) + dt.timedelta(days=7)
+    provider.reply(cal, remote_id, Reply("ACCEPTED", second))
+    sent = _messages(contract, method="REPLY")
+    assert len(sent) == 1 and sent[0]["partstat"] == "accepted", sent
+    item = provider.fetch(cal, remote_id, contract.window)
+    assert item is not None
+    unfolded = re.sub(r"\r?\n[ \t]", "", item.ical)
+    blocks = unfolded.split("BEGIN:VEVENT")[1:]
+    own = {
+        ("RECURRENCE-ID" in block): next(
+            x
+            for x in block.splitlines()
+            if x.startswith("ATTENDEE") and x.lower().endswith(me.lower())
+        )
+        for block in blocks
+    }
+    assert "PARTSTAT=ACCEPTED" in own[True], unfolded
+    assert "PARTSTAT=ACCEPTED" not in own[False], unfolded

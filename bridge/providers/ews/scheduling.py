@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from exchangelib import EWSDateTime, EWSTimeZone
 from exchangelib.items import SEND_AND_SAVE_COPY
@@ -130,9 +131,9 @@ class EwsScheduling:
             original = reply.recurrence_id
             if not isinstance(original, dt.datetime):
                 original = dt.datetime(original.year, original.month, original.day, tzinfo=dt.UTC)
-            occurrence = self._occurrence(
-                folder, item, original.astimezone(dt.UTC), lambda d: d.astimezone(dt.UTC)
-            )
+            # exchangelib takes zoneinfo (not datetime.timezone) for EWSDateTime.from_datetime
+            at = original.astimezone(ZoneInfo("UTC"))
+            occurrence = self._occurrence(folder, item, at, _utc)
             if occurrence is None:
                 raise RemoteNotFound("ews", f"no occurrence of {remote_id} at {original}")
             item = self._one(occurrence, folder)
