@@ -41,6 +41,7 @@ from bridge.facade.delegation import DelegationFacade, ProxyRights
 from bridge.facade.keys import KeysFacade
 from bridge.facade.organisation import OrganisationFacade
 from bridge.facade.shared import SharedFacade
+from bridge.facade.scheduling import ScheduleResponse, SchedulingFacade
 from bridge.files import private_dir
 from bridge.model import (
     CollectionChange,
@@ -70,6 +71,7 @@ from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.delegation import GrantCopies
 from bridge.sync.engine import SyncEngine
+from bridge.sync.itip import SchedulingService
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.rerender import rerender_user
 from bridge.sync.scheduler import Refresher
@@ -105,6 +107,7 @@ __all__ = [
     "ProviderError",
     "ProviderKind",
     "Revocation",
+    "ScheduleResponse",
     "SessionRecord",
     "SyncProgress",
     "TooManyAttempts",
@@ -130,7 +133,13 @@ class SyncProgress:
 
 
 class Bridge(
-    DavFacade, AccountsFacade, OrganisationFacade, KeysFacade, SharedFacade, DelegationFacade
+    DavFacade,
+    AccountsFacade,
+    OrganisationFacade,
+    KeysFacade,
+    SharedFacade,
+    DelegationFacade,
+    SchedulingFacade,
 ):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -153,6 +162,7 @@ class Bridge(
         self.refresher = Refresher(self.engine)
         self.writes = WriteThrough(self.engine, settings.server.write_budget_seconds)
         self.collection_admin = CollectionAdmin(self.engine)
+        self.scheduling = SchedulingService(self.engine)  # RFC 6638 (issue 16)
         self.outside_window = OutsideWindow(self.engine)
         shared = self.store.dialect == "postgres"  # several processes share the counts
         self.admin = Administration(
@@ -330,6 +340,7 @@ class Bridge(
     def close(self) -> None:
         self.refresher.stop()
         self.writes.close()
+        self.scheduling.close()
         self.store.close()
 
 

@@ -308,8 +308,9 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_control/requests/reset", requests_log)
     r.add_post("/_control/throttle", throttle)
     r.add_post("/_control/reset", reset)
-    from sandbox import contacts_control, issued_control, users_control
+    from sandbox import contacts_control, issued_control, messages, users_control
 
     contacts_control.add_routes(app)
     users_control.add_routes(app)
+    messages.add_routes(app)  # test-only: the meeting messages Graph would send
     issued_control.add_routes(app)  # test-only: the secrets issued (GET /_control/issued)

@@ -14,6 +14,7 @@ import icalendar
 from cachetools import TTLCache
 
 from bridge import joinlinks
+from bridge.ical import itip
 from bridge.ical.limits import ItemLimits, limit_provider_text
 from bridge.ical.private import redact_private
 from bridge.ical.timerange import enclosing_range
@@ -79,7 +80,9 @@ def draft_from_remote(
     if exceeded:
         _log_once(item, "; ".join(e.describe() for e in exceeded))
     enriched = joinlinks.enrich_with_record(bounded, account_emails, options)
-    text = redact_private(enriched.text) if redact else enriched.text
+    text = itip.with_schedule_status(enriched.text, account_emails)  # RFC 6638 §3.2.9
+    if redact:  # after SCHEDULE-STATUS: the busy block keeps no attendee
+        text = redact_private(text)
     # the mapping's range of what it built (a superset when limits dropped components: safe)
     start, end = item.span if item.span is not None else enclosing_range(text)
     return ItemDraft(

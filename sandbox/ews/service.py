@@ -76,6 +76,7 @@ class EwsService:
             ops_folders,
             ops_items,
             ops_misc,
+            ops_scheduling,
             ops_sync,
             ops_write,
         )
@@ -88,6 +89,7 @@ class EwsService:
             ops_sync,
             ops_misc,
             ops_directory,
+            ops_scheduling,
         ):
             self.handlers.update(module.HANDLERS)
 

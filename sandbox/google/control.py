@@ -56,6 +56,7 @@ import datetime as dt
 
 from aiohttp import web
 
+from sandbox import messages
 from sandbox.core import control as core
 from sandbox.core.control import json_body as _body
 from sandbox.google import people_control
@@ -263,6 +264,7 @@ async def reset(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     r = app.router
+    messages.add_routes(app)  # test-only: the meeting messages Google would send
     r.add_route("GET", "/_control/calendars", calendars)
     r.add_route("POST", "/_control/calendars", calendars)
     for method in ("GET", "POST"):

@@ -64,6 +64,7 @@ from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, 
 from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
 from bridge.providers.ews.shared import shared_calendars
+from bridge.providers.ews.scheduling import EwsScheduling, cancels
 from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
-class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
+class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders, EwsScheduling):
     """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.EWS
@@ -397,9 +398,11 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
                     412,
                 )
         try:
-            self._call(
-                lambda: current.delete(send_meeting_cancellations=SEND_TO_NONE), WRITE_POLICY
+            # DeleteItem SendMeetingCancellations: the organizer's delete cancels the meeting
+            send = (
+                SEND_TO_ALL_AND_SAVE_COPY if cancels(current, self.account_email) else SEND_TO_NONE
             )
+            self._call(lambda: current.delete(send_meeting_cancellations=send), WRITE_POLICY)
         except RemoteNotFound:
             return
 

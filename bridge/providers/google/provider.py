@@ -51,6 +51,7 @@ from bridge.providers.google.mapping_recurrence import date_line, parse_recurren
 from bridge.providers.google.provider_support import (
     OVERLAY_PREFIX,
     PAGE_SIZE,
+    SEND_UPDATES,
     WRITERS,
     delete_call,
     event_id_for,
@@ -59,12 +60,13 @@ from bridge.providers.google.provider_support import (
     patch_call,
     reaches_back,
 )
+from bridge.providers.google.scheduling import GoogleScheduling
 
 log = logging.getLogger(__name__)
 _CURSORS = CursorCodec("sync")
 
 
-class GoogleCalendarProvider(GoogleCalendarCollections):
+class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling):
     """Calendars of one Google account (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GOOGLE
@@ -331,7 +333,10 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         try:
             self._client.execute(
                 lambda s: s.events().insert(
-                    calendarId=calendar_id, body=body, conferenceDataVersion=1
+                    calendarId=calendar_id,
+                    body=body,
+                    conferenceDataVersion=1,
+                    sendUpdates=SEND_UPDATES,
                 ),
                 WRITE_POLICY,
             )
@@ -350,6 +355,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                     eventId=event_id,
                     body=revived,
                     conferenceDataVersion=1,
+                    sendUpdates=SEND_UPDATES,
                 ),
                 WRITE_POLICY,
             )
@@ -500,7 +506,10 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
             private = overlay.keyed_chunks(wanted, OVERLAY_PREFIX, old_count)
             patched = self._client.execute(
                 patch_call(
-                    calendar_id, str(master["id"]), {"extendedProperties": {"private": private}}
+                    calendar_id,
+                    str(master["id"]),
+                    {"extendedProperties": {"private": private}},
+                    notify=False,
                 ),
                 WRITE_POLICY,
             )

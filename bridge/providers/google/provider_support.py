@@ -40,14 +40,28 @@ def owner_email(calendar_id: str, owned: bool) -> str | None:
     return calendar_id
 
 
-def patch_call(calendar_id: str, event_id: str, body: dict[str, Any]) -> Callable[[Any], Any]:
+# Events: insert/patch/update/delete `sendUpdates`: "all" makes Google send its invitation,
+# update or cancellation to the guests (RFC 6638 through the provider, issue 16); the
+# bridge's own bookkeeping (the overlay's extended properties) is patched with "none".
+SEND_UPDATES = "all"
+
+
+def patch_call(
+    calendar_id: str, event_id: str, body: dict[str, Any], notify: bool = True
+) -> Callable[[Any], Any]:
     return lambda s: s.events().patch(
-        calendarId=calendar_id, eventId=event_id, body=body, conferenceDataVersion=1
+        calendarId=calendar_id,
+        eventId=event_id,
+        body=body,
+        conferenceDataVersion=1,
+        sendUpdates=SEND_UPDATES if notify else "none",
     )
 
 
 def delete_call(calendar_id: str, event_id: str) -> Callable[[Any], Any]:
-    return lambda s: s.events().delete(calendarId=calendar_id, eventId=event_id)
+    return lambda s: s.events().delete(
+        calendarId=calendar_id, eventId=event_id, sendUpdates=SEND_UPDATES
+    )
 
 
 def overlaps(event: Mapping[str, Any], window: SyncWindow) -> bool:

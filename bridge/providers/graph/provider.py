@@ -16,10 +16,12 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
+from bridge.ical.itip import with_partstat
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
@@ -36,6 +38,7 @@ from bridge.providers.graph.mapping import (
     ical_to_graph,
 )
 from bridge.providers.graph.mapping_read import graph_rendering
+from bridge.providers.graph.scheduling import GraphScheduling, own_answers
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ def _if_match(key: str) -> dict[str, str]:
     return {"If-Match": f'W/"{key}"'}
 
 
-class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
+class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphScheduling):
     """Calendars of one Graph mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GRAPH
@@ -220,6 +223,11 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
                 versions[str(inst["id"])] = change_key(inst)
         stored = kept if kept is not None else overlay_props.stored(event)
         rendered = graph_rendering(event, instances, _reach(event, window))
+        answers = own_answers(event, instances)
+        if answers:  # an invitation: the account's answer is responseStatus (issue 16.3)
+            rendered = replace(
+                rendered, text=with_partstat(rendered.text, self.account_email, answers)
+            )
         text, client_uid = overlay.apply(rendered.text, stored)
         return RemoteItem(
             remote_id=str(event["id"]),
