@@ -40,8 +40,8 @@ from bridge.facade.dav import DavFacade
 from bridge.facade.delegation import DelegationFacade, ProxyRights
 from bridge.facade.keys import KeysFacade
 from bridge.facade.organisation import OrganisationFacade
-from bridge.facade.shared import SharedFacade
 from bridge.facade.scheduling import ScheduleResponse, SchedulingFacade
+from bridge.facade.shared import SharedFacade
 from bridge.files import private_dir
 from bridge.model import (
     CollectionChange,

@@ -63,8 +63,8 @@ from bridge.providers.ews.mailbox import EwsMailbox
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
 from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
-from bridge.providers.ews.shared import shared_calendars
 from bridge.providers.ews.scheduling import EwsScheduling, cancels
+from bridge.providers.ews.shared import shared_calendars
 from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
