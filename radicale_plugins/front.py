@@ -3,7 +3,7 @@
 - `login`: Basic credentials parsed here (RFC 7617; malformed → 401 naming the problem) and
   checked through bridge.api (wrong → 401, too many failures → 429, see bridge.organisation.dav_logins);
   correct ones reach Radicale as an external login (radicale_plugins.auth).
-- `body_refusal`: size (413), charset (415), XML depth/root/ranges/multiget hrefs
+- `body_refusal`: size (413), charset (415), XML depth/root/ranges/calendar-query filters/multiget hrefs
   (radicale_plugins.guards); the body is buffered so later steps can read it again.
 - `without_body_for_head`: HEAD answers never carry a body, whoever produced them.
 
@@ -18,7 +18,7 @@ from http import client
 from typing import Any
 
 from bridge import api
-from radicale_plugins import guards
+from radicale_plugins import filtercheck, guards
 from radicale_plugins.refusals import Refusal, unauthorized
 
 REALM = "davbridge - use your app password"
@@ -78,9 +78,12 @@ def body_refusal(environ: dict[str, Any], method: str, max_content_length: int) 
     refusal = guards.charset_refusal(str(environ.get("CONTENT_TYPE", "")))
     if refusal is not None:
         return refusal
-    if method == "PUT" and length:  # bounded above; buffered so it can be checked
+    # bounded above; buffered so it can be checked. A schedule-outbox POST carries iCalendar,
+    # not XML (RFC 6638 §5; radicale_plugins/scheduling.py answers it)
+    ical_post = method == "POST" and str(environ.get("CONTENT_TYPE", "")).startswith("text/cal")
+    if (method == "PUT" or ical_post) and length:
         environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
-    if method not in XML_METHODS or not length:
+    if method not in XML_METHODS or not length or ical_post:
         return None
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
@@ -90,7 +93,9 @@ def body_refusal(environ: dict[str, Any], method: str, max_content_length: int) 
     if root is None:
         return None
     if method == "REPORT":
-        refusal = guards.range_refusal(root, api.current().accepted_years())
+        refusal = guards.range_refusal(
+            root, api.current().accepted_years()
+        ) or filtercheck.filter_refusal(root)
         if refusal is not None:
             return refusal
         trimmed = guards.multiget_hrefs(root, str(environ.get("HTTP_HOST", "")))

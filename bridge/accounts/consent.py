@@ -147,14 +147,18 @@ class Consent:
         auth_type: str | None = None,
         permissions: ConnectionPolicy | None = None,
         service: str | None = None,
+        shared_mailboxes: tuple[str, ...] = (),
     ) -> ConnectionRow:
         """Exchange: test the credentials against the EWS URL first, then store them.
+        `shared_mailboxes`: other mailboxes whose calendar the user opens as a delegate.
         `permissions`: what the user ticked (EWS has no scopes; the bridge enforces them).
         `service`: "exchange" or "microsoft365" (a Microsoft 365 mailbox over EWS), kept for
         the status page."""
         from bridge.accounts.kits.ews import EwsKit
 
-        wanted = EwsAccount(url, username, email, version, auth_type, service or None)
+        wanted = EwsAccount(
+            url, username, email, version, auth_type, service or None, shared_mailboxes
+        )
         account = EwsKit().test(self.apps.settings, wanted, password)
         kind = ProviderKind.EWS.value
         policy = self._with_toggles(user_id, kind, email, permissions or ConnectionPolicy())

@@ -10,10 +10,11 @@ radicale.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bridge.errors import BridgeError, PreconditionFailed
+from bridge.errors import BridgeError, NotFound, PreconditionFailed
 from bridge.model import (
     CollectionChange,
     CollectionKind,
@@ -25,6 +26,7 @@ from bridge.settings import Settings
 from bridge.store import Store
 from bridge.store.rows import ConnectionState, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
+from bridge.sync.delegation import GrantCopies, refuse_hidden_write
 from bridge.sync.directory import is_directory
 from bridge.sync.directory import visible as directory_visible
 from bridge.sync.engine import SyncEngine
@@ -54,6 +56,7 @@ class DavFacade:
     collection_admin: CollectionAdmin
     outside_window: OutsideWindow
     meeting_views: MeetingViews
+    grant_copies: GrantCopies
 
     if TYPE_CHECKING:
 
@@ -70,11 +73,18 @@ class DavFacade:
             self.meeting_views.rebuild(view)
         policies = {c.id: self.engine.effective_policy(c) for c in self.store.connections(user.id)}
         limits = self.engine.limits_for(user.id)
+        colls = self.store.collections(user_id=user.id)
+        for cid in {c.connection_id for c in colls} - set(policies):
+            # copies of another user's calendars by a bridge-level grant (issue 15): the
+            # owner's connection decides
+            with suppress(NotFound):
+                policies[cid] = self.engine.effective_policy(self.store.connection(cid))
         return [
             coll
-            for coll in self.store.collections(user_id=user.id)
+            for coll in colls
             if coll.connection_id in policies
             and policies[coll.connection_id].shows(coll.kind)
+            and self.grant_copies.valid(coll)
             and directory_visible(coll, limits)
         ]
 
@@ -83,7 +93,8 @@ class DavFacade:
         coll = self.store.collection_by_name(user.id, name) if user else None
         if coll is not None and is_view(coll) and not self.meeting_views.switched_on(coll):
             return None
-        return coll if coll is not None and self.engine.wanted(coll) else None
+        wanted = coll is not None and self.engine.wanted(coll) and self.grant_copies.valid(coll)
+        return coll if wanted else None
 
     def fresh(self, coll: CollectionRecord) -> CollectionRecord:
         """The collection as the mirror has it; a stale one has its refresh scheduled (not
@@ -128,6 +139,19 @@ class DavFacade:
     ) -> list[ItemRecord]:
         """Provider items in [start, end) beyond the sync window (bounded wait, cached)."""
         return self.outside_window.items(coll, start, end)
+
+    def items_answered_outside_window(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, ItemRecord]:
+        """Items among `hrefs` a query beyond the window answered lately (reads only)."""
+        return self.outside_window.answered(coll, list(hrefs))
+
+    def adopt_answered_outside_window(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, ItemRecord]:
+        """Items among `hrefs` a query beyond the window answered lately, put into the
+        mirror because a client writes to them (PUT, DELETE): an edit, not a second event."""
+        return self.outside_window.adopt(coll, list(hrefs))
 
     def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
         item = self.store.item_by_uid(coll.id, uid)
@@ -237,6 +261,8 @@ class DavFacade:
     ) -> ItemRecord:
         existing = self.store.item(coll.id, href)
         check_if_match(existing, if_match)
+        if existing is not None:
+            refuse_hidden_write(self.engine, coll, existing)
         # checked again under the collection's lock: a pull may refresh the item meanwhile
         return self.writes.put(coll, href, text, existing, conditional, if_match or "")
 
@@ -247,6 +273,7 @@ class DavFacade:
         if existing is None:
             raise BridgeError(f"no item {href}")
         check_if_match(existing, if_match)
+        refuse_hidden_write(self.engine, coll, existing)
         self.writes.delete(coll, existing, conditional)
 
     # -- collections managed from clients (MKCALENDAR, MKCOL, PROPPATCH, DELETE) -----------

@@ -3,22 +3,22 @@ card, case-folded, so that an addressbook-query by name or email — typically o
 organisation's directory — is answered from an index, not a scan of the cards.
 
 equals / starts-with use the B-tree on (collection, property, value); contains uses the FTS5
-trigram table (its rowids are those of `card_texts`) for 3 characters or more, and for fewer
+(on PostgreSQL: pg_trgm GIN) trigram table (its rowids are those of `card_texts`) for 3 characters or more, and for fewer
 the collection's index rows only. Must not import providers, sync or radicale.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import re
 from collections.abc import Sequence
 
-from bridge.store.base import StoreBase
+from bridge.store.base import Db, StoreBase
 
 
 class NamesStore(StoreBase):
     def _set_texts(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         collection_id: int,
         href: str,
         texts: Sequence[tuple[str, str]],
@@ -33,13 +33,15 @@ class NamesStore(StoreBase):
         )
         for prop, value in texts:
             rowid = db.execute(
-                "INSERT INTO card_texts VALUES (?, ?, ?, ?)", (collection_id, href, prop, value)
-            ).lastrowid
+                "INSERT INTO card_texts (collection_id, href, prop, value) VALUES (?, ?, ?, ?) "
+                "RETURNING rowid",
+                (collection_id, href, prop, value),
+            ).fetchone()[0]
             db.execute(
                 "INSERT INTO card_texts_trigram (rowid, value) VALUES (?, ?)", (rowid, value)
             )
 
-    def _has_texts(self, db: sqlite3.Connection, collection_id: int, href: str) -> bool:
+    def _has_texts(self, db: Db, collection_id: int, href: str) -> bool:
         return (
             db.execute(
                 "SELECT 1 FROM card_texts WHERE collection_id = ? AND href = ? LIMIT 1",
@@ -48,7 +50,7 @@ class NamesStore(StoreBase):
             is not None
         )
 
-    def _drop_texts(self, db: sqlite3.Connection, collection_id: int) -> None:
+    def _drop_texts(self, db: Db, collection_id: int) -> None:
         db.execute(
             "DELETE FROM card_texts_trigram WHERE rowid IN "
             "(SELECT rowid FROM card_texts WHERE collection_id = ?)",
@@ -71,6 +73,16 @@ class NamesStore(StoreBase):
             upper = needle[:-1] + chr(ord(needle[-1]) + 1)
             where += " AND t.value >= ? AND t.value < ?"
             args += [needle, upper]
+        elif len(needle) >= 3 and self.dialect == "postgres":
+            # the trigram GIN index answers LIKE '%…%' (pg_trgm), as for phone digits
+            where += (
+                " AND t.rowid IN (SELECT rowid FROM card_texts_trigram WHERE value LIKE ?)"
+                " AND strpos(t.value, ?) > 0"
+            )
+            args += ["%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%", needle]
+        elif self.dialect == "postgres":
+            where += " AND strpos(t.value, ?) > 0"
+            args.append(needle)
         elif len(needle) >= 3:
             where += (
                 " AND t.rowid IN (SELECT rowid FROM card_texts_trigram WHERE "

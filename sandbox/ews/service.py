@@ -76,6 +76,7 @@ class EwsService:
             ops_folders,
             ops_items,
             ops_misc,
+            ops_scheduling,
             ops_sync,
             ops_write,
         )
@@ -88,6 +89,7 @@ class EwsService:
             ops_sync,
             ops_misc,
             ops_directory,
+            ops_scheduling,
         ):
             self.handlers.update(module.HANDLERS)
 
@@ -175,9 +177,19 @@ class EwsService:
         name = local(elem)
         if name == "DistinguishedFolderId":
             mbox = elem.findtext(f"{t('Mailbox')}/{t('EmailAddress')}")
-            if mbox and mbox.strip().lower() != self.owner_email.lower():
+            other = bool(mbox) and str(mbox).strip().lower() != self.owner_email.lower()
+            # another mailbox's folder, opened with delegate access (sandbox.ews.delegates)
+            folder = self.store.distinguished(
+                elem.get("Id", ""), str(mbox).strip() if other else ""
+            )
+            if other and folder is None:
+                opened = any(
+                    f.mailbox.lower() == str(mbox).strip().lower()
+                    for f in self.store.folders.values()
+                )
+                if opened:  # a delegate of the Calendar only: no other folder of that mailbox
+                    raise EwsError("ErrorAccessDenied", "Access is denied. Check credentials.")
                 raise EwsError("ErrorNonExistentMailbox", f"No mailbox with address {mbox}")
-            folder = self.store.distinguished(elem.get("Id", ""))
         elif name == "FolderId":
             folder = self.store.folders.get(elem.get("Id", ""))
             if folder is None and not looks_like_id(elem.get("Id", "")):

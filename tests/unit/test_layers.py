@@ -90,6 +90,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.organisation.policy": ("bridge.errors",),
     "bridge.organisation.throttle": ("bridge.errors",),
     "bridge.organisation.dav_logins": ("bridge.organisation.throttle", "bridge.errors"),
+    # the same throttle with its counts in the store (several processes, issue 17)
+    "bridge.organisation.throttle_shared": ("bridge.organisation.throttle", "bridge.store"),
     "bridge.organisation.administration": (
         "bridge.organisation.policy",
         "bridge.organisation.throttle",

@@ -21,13 +21,15 @@ Wire calls only; the conversion lives in bridge.providers.ews.mapping.
   new EXDATEs delete the occurrence.
 - Lossless overlay (C10): after a write, what Exchange could not hold of the client's text
   is stored in a named extended property (overlay_field.py) and merged back on every read; the
-  client's UID is Exchange's own (set on create).
+  client's UID is Exchange's own (set on create), except for a second calendar's copy of a UID
+  the mailbox holds already (`copy_uid`), where the overlay keeps the client's.
 This module must not touch the store or the sync engine and must not enrich events.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -47,7 +49,6 @@ from bridge.errors import (
     BridgeError,
     IncompleteItem,
     PreconditionFailed,
-    ProviderConflict,
     RemoteNotFound,
 )
 from bridge.ical import overlay
@@ -62,10 +63,19 @@ from bridge.providers.ews.mailbox import EwsMailbox
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
 from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
+from bridge.providers.ews.scheduling import EwsScheduling, cancels
+from bridge.providers.ews.shared import shared_calendars
 from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def copy_uid(uid: str, calendar_id: str) -> str:
+    """Exchange's UID for the copy of `uid` in calendar folder `calendar_id` (stable, so a
+    retried create finds it)."""
+    return f"{uid}-davbridge-copy-{hashlib.sha256(calendar_id.encode()).hexdigest()[:12]}"
+
 
 FIELDS = (
     "subject",
@@ -108,7 +118,7 @@ def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
-class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
+class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders, EwsScheduling):
     """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.EWS
@@ -146,6 +156,15 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
                         is_default=folder is default,
                     )
                 )
+            # other mailboxes' calendars opened as a delegate (issue 15, bridge.providers.ews.shared)
+            shared = shared_calendars(
+                self.account,
+                self._config.shared_mailboxes,
+                lambda fn: self._call(fn, PULL_POLICY),
+            )
+            for folder, info in shared:
+                self._folders[info.remote_id] = folder
+                result.append(info)
             return result
 
     # --- C6 ------------------------------------------------------------------------------------
@@ -249,7 +268,13 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
         if existing is not None:
             log.info("ews: UID %s already exists as %s; not created again", wanted.uid, existing)
             return self._canonical(calendar_id, existing, ical)
-        item = CalendarItem(account=self.account, folder=folder, uid=wanted.uid, **wanted.master)
+        # the folder's account: another mailbox's calendar opened as a delegate has its own
+        item = CalendarItem(
+            account=getattr(folder, "account", None) or self.account,
+            folder=folder,
+            uid=wanted.uid,
+            **wanted.master,
+        )
         send = SEND_TO_ALL_AND_SAVE_COPY if wanted.has_attendees else SEND_TO_NONE
         try:
             self._call(lambda: item.save(send_meeting_invitations=send), WRITE_POLICY)
@@ -261,16 +286,32 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
             # the one the client means; it is updated to what the client sent (issue 11).
             found = self._find_uid_anywhere(folder, wanted.uid)
             if found is None:
-                raise ProviderConflict(
-                    "ews",
-                    f"Exchange already has an item with the UID {wanted.uid} in another "
-                    "folder; it cannot be created in this calendar",
-                    "ErrorDuplicateUID",
-                    409,
-                ) from error
+                return self._create_copy(calendar_id, folder, wanted, ical, window)
             log.info("ews: UID %s exists outside the window as %s; updating it", wanted.uid, found)
             return self.update(calendar_id, found, None, ical, window)
-        item_id = str(item.id)
+        return self._created(calendar_id, folder, str(item.id), wanted, ical)
+
+    def _create_copy(
+        self, calendar_id: str, folder: Any, wanted: EwsWrite, ical: str, window: SyncWindow
+    ) -> RemoteItem:
+        """The client's UID is held by an item in another calendar folder of the mailbox:
+        Exchange keeps one item per UID in a mailbox (ErrorDuplicateUID), while CalDAV keeps
+        UIDs unique per collection only (RFC 4791 §5.3.2.1), so a second calendar may hold a
+        copy. The copy is stored under a UID of its own (`copy_uid`) and the client's UID is
+        kept in the overlay (C10) and served: two separate items, as on any CalDAV server."""
+        uid = copy_uid(wanted.uid, calendar_id)
+        found = self._find_uid_anywhere(folder, uid)  # a retried create
+        if found is not None:
+            return self.update(calendar_id, found, None, ical, window)
+        log.info("ews: UID %s is in another folder; the copy here is %s", wanted.uid, uid)
+        item = CalendarItem(account=self.account, folder=folder, uid=uid, **wanted.master)
+        # a copy of a meeting the mailbox holds already: its attendees are not invited again
+        self._call(lambda: item.save(send_meeting_invitations=SEND_TO_NONE), WRITE_POLICY)
+        return self._created(calendar_id, folder, str(item.id), wanted, ical)
+
+    def _created(
+        self, calendar_id: str, folder: Any, item_id: str, wanted: EwsWrite, ical: str
+    ) -> RemoteItem:
         if wanted.overrides or wanted.exdates:
             self._apply_instances(folder, item_id, wanted)
         return self._canonical(calendar_id, item_id, ical)
@@ -357,9 +398,11 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
                     412,
                 )
         try:
-            self._call(
-                lambda: current.delete(send_meeting_cancellations=SEND_TO_NONE), WRITE_POLICY
+            # DeleteItem SendMeetingCancellations: the organizer's delete cancels the meeting
+            send = (
+                SEND_TO_ALL_AND_SAVE_COPY if cancels(current, self.account_email) else SEND_TO_NONE
             )
+            self._call(lambda: current.delete(send_meeting_cancellations=send), WRITE_POLICY)
         except RemoteNotFound:
             return
 

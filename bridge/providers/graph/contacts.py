@@ -89,10 +89,14 @@ class GraphContactsProvider(GraphMailbox, GraphContactFolders, GraphDirectory):
     def _walk(self, folders: list[dict[str, Any]], prefix: str, out: list[AddressBookInfo]) -> None:
         for folder in folders:
             name = prefix + str(folder.get("displayName") or folder["id"])
+            try:
+                children = self._http.get_all(
+                    self._p("contactFolders", str(folder["id"]), "childFolders"),
+                    policy=PULL_POLICY,
+                )
+            except RemoteNotFound:  # deleted since the listing above (a client deleting
+                continue  # several address books at once): it is not listed (issue 11)
             out.append(AddressBookInfo(str(folder["id"]), name))
-            children = self._http.get_all(
-                self._p("contactFolders", str(folder["id"]), "childFolders"), policy=PULL_POLICY
-            )
             self._walk(children, name + " / ", out)
 
     # --- K2 ----------------------------------------------------------------------------------
