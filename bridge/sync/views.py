@@ -5,8 +5,9 @@
   enrichment marked `X-ZOOM-MEETING:TRUE`.
 - "Hosted by me" (`hosted-by-me`): every event whose ORGANIZER is one of the user's connected
   accounts, and events without an organizer in the user's own calendars (appointments).
-- Events marked private or confidential in calendars of other people (shared, delegated) are
-  never copied into a view, whatever the mirror holds of them.
+- Private events of a calendar the user sees as busy blocks only (a delegate without private
+  access, issue 15: the mirror holds them redacted) are left out; with private access they are
+  in the views like any event.
 
 Each view is a collection of its own in the mirror (bridge/store/views.py), so it has its own
 sync tokens; an item is a copy of the source item — same bytes, same ETag — at
@@ -26,6 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bridge.ical.private import has_private
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.store import ItemDraft
 from bridge.sync.engine import SyncEngine
@@ -76,10 +78,6 @@ def hosted_by(text: str, emails: Iterable[str], own_calendar: bool) -> bool:
     if not organizers:
         return own_calendar
     return any(o in wanted for o in organizers)
-
-
-def _private(text: str) -> bool:
-    return any(line.upper() in ("CLASS:PRIVATE", "CLASS:CONFIDENTIAL") for line in _unfolded(text))
 
 
 def source_of(href: str) -> str | None:
@@ -156,9 +154,10 @@ class MeetingViews:
             records, gone = self._changed(view, src, prev)
             removed += gone
             own = src.owner is None or src.owner.lower() in {e.lower() for e in emails}
+            busy_blocks = self.store.redacts(src.id)
             for rec in records:
                 href = f"{src.name}{SEPARATOR}{rec.href}"
-                if self._belongs(key, rec, emails, own):
+                if self._belongs(key, rec, emails, own, busy_blocks):
                     upserts.append((href, _copy(src, rec)))
                 else:
                     removed.append(href)
@@ -190,11 +189,13 @@ class MeetingViews:
         return records, gone
 
     @staticmethod
-    def _belongs(key: str, rec: ItemRecord, emails: list[str], own: bool) -> bool:
+    def _belongs(
+        key: str, rec: ItemRecord, emails: list[str], own: bool, busy_blocks: bool
+    ) -> bool:
         if rec.component != "VEVENT" or not rec.text:
             return False
-        if not own and _private(rec.text):
-            return False  # another person's private event never enters a view (C7)
+        if busy_blocks and has_private(rec.text):
+            return False  # a private event the user sees only as busy is no meeting of theirs
         if key == ZOOM:
             return is_zoom(rec.text)
         return hosted_by(rec.text, emails, own)

@@ -146,3 +146,23 @@ def test_the_sandbox_directory_is_deterministic_and_large() -> None:
     assert len(first) >= 500 and first[0].email == "alex@contoso.example"
     assert len({p.email for p in first}) == len(first) and len({p.id for p in first}) == len(first)
     assert first != generate("google", "contoso.example")
+
+
+def test_views_take_delegated_meetings_but_not_busy_blocks(tmp_path: Path) -> None:
+    store, user_id, conn_id = _store(tmp_path)
+    engine = SyncEngine(store, lambda _cid: None, SyncSettings())  # type: ignore[arg-type,return-value]
+    private_zoom = "CLASS:PRIVATE\r\nX-ZOOM-MEETING:TRUE\r\n"
+    shown, hidden = (
+        store.upsert_collection(
+            user_id, conn_id, CollectionKind.CALENDAR, rid, rid, None, True, "megan@x.example"
+        )
+        for rid in ("with-private-access", "busy-blocks-only")
+    )
+    store.set_redaction(hidden.id, True)
+    store.apply_pull(shown.id, [_event("p1", private_zoom)], (), "c", True, 0.0)
+    store.apply_pull(hidden.id, [_event("p2", private_zoom)], (), "c", True, 0.0)
+    store.set_meeting_views(user_id, {ZOOM})
+    views = MeetingViews(engine)
+    (zoom_view,) = views.ensure(user_id)
+    views.rebuild(zoom_view)
+    assert [i.uid for i in store.items(zoom_view.id)] == ["p1"]
