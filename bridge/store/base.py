@@ -66,7 +66,9 @@ class StoreBase:
 
     lock_timeout_s = 10.0
 
-    def __init__(self, target: Path | str, *, pool_size: int = 8) -> None:
+    def __init__(self, target: Path | str, *, pool_size: int = 16) -> None:
+        """`pool_size`: PostgreSQL connections at most (a pull holds two: its collection lock
+        and its transaction; the DAV threads borrow one per statement)."""
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self.url: str | None = None
