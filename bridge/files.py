@@ -46,5 +46,9 @@ def loose(path: Path) -> bool:
 
 def _tighten(path: Path, mode: int) -> None:
     info = path.stat()
+    if info.st_mode & stat.S_ISVTX:
+        # a shared directory such as /tmp (sticky): others' files live there; a data directory
+        # or a database file placed straight in it must never lock everyone else out
+        return
     if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
         path.chmod(mode)
