@@ -254,9 +254,12 @@ def test_private_access_then_revoked_by_owner(demo: RunningDemo, owner: Owner) -
     text = wait_for(lambda: text_with(demo, path, "Therapy"))
     assert "Lee" in text
     # B sees the grant on B's page and revokes it; A loses the calendar at once
+    assert owner.portal.get("/admin/grants").status_code == 403  # not an administrator
     page = owner.portal.get("/grants")
     assert page.status_code == 200 and A in page.text
     grant_id = page.text.split('action="/grants/')[1].split("/revoke")[0]
+    # the grantee cannot revoke on the owner's behalf through the owner's page route
+    assert admin.post(f"/grants/{grant_id}/revoke", {}).status_code == 403
     r = owner.portal.post(f"/grants/{grant_id}/revoke", {})
     assert r.status_code == 200
     assert granted_copy(demo, owner) is None
