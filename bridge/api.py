@@ -67,6 +67,7 @@ from bridge.secrets import (
 )
 from bridge.settings import Settings
 from bridge.store import Store
+from bridge.store.delegation import GrantRow
 from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
 from bridge.sync.delegation import GrantCopies
@@ -97,6 +98,7 @@ __all__ = [
     "ConnectionStatus",
     "LoginOutcome",
     "Forbidden",
+    "GrantRow",
     "GroupRecord",
     "Identity",
     "NotFound",

@@ -81,8 +81,8 @@ def principal_values(user: str, base: str) -> dict[str, list[str]]:
     }
 
 
-def group_members(user: str, which: str, base: str) -> list[str]:
-    rights = api.current().proxy_rights(user)
+def group_members(user: str, which: str, base: str, rights: Any = None) -> list[str]:
+    rights = rights if rights is not None else api.current().proxy_rights(user)
     names = rights.write if which == "write" else rights.read
     return [_href(base, n) for n in names]
 
@@ -119,7 +119,9 @@ def _propstats(response: ET.Element, found: dict[str, ET.Element], missing: list
         ET.SubElement(gone, f"{DAV}status").text = "HTTP/1.1 404 Not Found"
 
 
-def group_response(user: str, group: str, base: str, asked: list[str] | None) -> ET.Element:
+def group_response(
+    user: str, group: str, base: str, asked: list[str] | None, rights: Any = None
+) -> ET.Element:
     """One proxy group principal as a D:response with the properties asked for."""
     which = GROUPS[group]
     values: dict[str, ET.Element] = {}
@@ -130,7 +132,7 @@ def group_response(user: str, group: str, base: str, asked: list[str] | None) ->
     name = ET.Element(f"{DAV}displayname")
     name.text = f"{user}: calendar {'read-write' if which == 'write' else 'read-only'} proxies"
     values[name.tag] = name
-    values[MEMBER_SET] = _hrefs(ET.Element(MEMBER_SET), group_members(user, which, base))
+    values[MEMBER_SET] = _hrefs(ET.Element(MEMBER_SET), group_members(user, which, base, rights))
     values[MEMBERSHIP] = ET.Element(MEMBERSHIP)
     values[f"{DAV}principal-URL"] = _hrefs(
         ET.Element(f"{DAV}principal-URL"), [_href(base, user, group)]
@@ -281,8 +283,9 @@ def amend_principal(answer_xml: bytes, user: str, path: str, base: str, depth: s
             ET.SubElement(ok, f"{DAV}status").text = "HTTP/1.1 200 OK"
             changed = True
     if depth == "1" and asked:
+        rights = api.current().proxy_rights(user)  # once for both groups
         for group in GROUPS:
-            root.append(group_response(user, group, base, list(dict.fromkeys(asked))))
+            root.append(group_response(user, group, base, list(dict.fromkeys(asked)), rights))
         changed = True
     if not changed:
         return answer_xml

@@ -87,10 +87,15 @@ class ConnectFlows(ConnectChecks):
         write: bool,
         contacts: bool,
         calendars: bool = True,
+        shared_mailboxes: tuple[str, ...] = (),
     ) -> ConnectionStatus:
         """Exchange Server over EWS: P1, P2, P3, P4 (the mailbox's address), P5 and the ticks
         first, then the connection is tested (AuthFailed "wrong user name or password",
-        ProviderError "cannot reach …") and stored, then synced once."""
+        ProviderError "cannot reach …") and stored, then synced once. `shared_mailboxes`:
+        other mailboxes whose calendar the user opens as a delegate (issue 15)."""
+        bad = [a for a in shared_mailboxes if "@" not in a or a.count("@") > 1]
+        if bad:
+            raise BadInput(f"not an email address: {', '.join(bad)}")
         user = self._user(username)
         policy = self.policy_for(user.id)
         self._check_service(policy, service)
@@ -111,6 +116,7 @@ class ConnectFlows(ConnectChecks):
                 read_calendars=calendars, write_calendars=write, sync_contacts=contacts
             ),
             service=service,
+            shared_mailboxes=tuple(dict.fromkeys(a.lower() for a in shared_mailboxes)),
         )
         self._sync_quietly(conn.id)
         return self.status(conn.id)

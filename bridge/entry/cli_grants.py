@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from bridge.api import GrantRow
 from bridge.entry.commands import BridgeOf, Subparsers, WithConfig, binder, command_group
-from bridge.store.delegation import GrantRow
 
 OPERATOR = "operator (CLI)"
 

@@ -174,6 +174,7 @@ async def exchange_form(request: web.Request) -> web.StreamResponse:
         "email": "",
         "url": ews.default_url,
         "version": ews.default_version,
+        "shared": "",
         "read_calendars": request.query.get("read_calendars", "1"),
         "write_calendars": request.query.get("write_calendars", "1"),
         "sync_contacts": request.query.get("sync_contacts", "1"),
@@ -186,7 +187,10 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
     user = context.user_of(request)
     portal = context.portal_of(request)
     form = await context.form_of(request)
-    values = {k: form.get(k, "").strip() for k in ("service", "login", "email", "url", "version")}
+    values = {
+        k: form.get(k, "").strip()
+        for k in ("service", "login", "email", "url", "version", "shared")
+    }
     for tick in TICKS:  # an unticked checkbox is not sent at all
         values[tick] = "1" if form.get(tick) == "1" else "0"
     login, email = values["login"], values["email"] or values["login"]
@@ -207,6 +211,7 @@ async def exchange_connect(request: web.Request) -> web.StreamResponse:
             write=values["write_calendars"] == "1",
             contacts=values["sync_contacts"] == "1",
             calendars=values["read_calendars"] == "1",
+            shared_mailboxes=tuple(values["shared"].replace(",", " ").split()),
         )
     except PolicyRefused:
         raise

@@ -192,6 +192,8 @@ class CollectionAdmin:
         return ChangeOutcome({**results, **dict.fromkeys(apply)})
 
     def _change_refusal(self, coll: CollectionRecord, conn: ConnectionRow) -> str | None:
+        if coll.provider_id != coll.remote_id:  # a bridge-level grant's copy (issue 15)
+            return f"this calendar is {coll.owner}'s, shared with you in davbridge; only its owner can change it"
         if coll.owner and coll.owner.lower() != conn.account.lower():
             return f"this calendar is shared with you by {coll.owner}; only its owner can change it"
         if coll.read_only:

@@ -155,7 +155,17 @@ def occurrence(h: Harness, master_id: str, n: int) -> requests.Response:
 def test_account_and_calendars_with_read_only_shared_calendar(harness: Harness) -> None:
     provider = harness.provider()
     assert provider.account_email == harness.info.user
-    calendars = {c.display_name: c for c in provider.list_calendars()}
+    listed = provider.list_calendars()
+    others = {"megan@contoso.example", "nestor@contoso.example", "adele@contoso.example"}
+    # other users' calendars delegated to or shared with the user (issue 15)
+    delegated = {
+        c.owner_email: c for c in listed if c.display_name == "Calendar" and c.owner_email in others
+    }
+    assert set(delegated) == others
+    assert delegated["megan@contoso.example"].can_view_private
+    assert not delegated["nestor@contoso.example"].can_view_private
+    assert delegated["adele@contoso.example"].read_only
+    calendars = {c.display_name: c for c in listed if c not in delegated.values()}
     assert set(calendars) == {"Calendar", "Projects", "Team Holidays"}
     assert calendars["Calendar"].is_default and not calendars["Calendar"].read_only
     holidays = calendars["Team Holidays"]
@@ -339,10 +349,11 @@ def test_throttled_write_fails_fast_with_retry_after(harness: Harness) -> None:
 def test_expired_access_token_is_refreshed_transparently(harness: Harness) -> None:
     h = harness
     provider = h.provider()
-    assert provider.list_calendars()
+    listed = provider.list_calendars()
+    assert listed
     stored = len(h.connection.blobs)
     h.control.call("POST", "/tokens/expire")
-    assert len(provider.list_calendars()) == 3
+    assert len(provider.list_calendars()) == len(listed)
     assert len(h.connection.blobs) > stored  # the refreshed cache was handed over for storage
     # A process restarted from the stored cache works without a new consent.
     assert h.provider().account_email == h.info.user

@@ -141,6 +141,16 @@ def test_grant_without_private_access(demo: RunningDemo, graph: GraphAdmin, owne
     assert r.status_code in (201, 204), r.text
     rows = graph.json("GET", f"{graph.base}/users/{owner.email}/calendar/events")["value"]
     assert any(row["subject"] == "Set up by the assistant" for row in rows)
+    # the calendar itself stays the owner's: no deleting or renaming it through the grant
+    assert dav(demo, "DELETE", path, demo.auth).status_code == 403
+    rename = (
+        '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+        "<D:displayname>Mine now</D:displayname></D:prop></D:set></D:propertyupdate>"
+    )
+    r = dav(demo, "PROPPATCH", path, demo.auth, rename, XML)
+    assert r.status_code == 403 or (r.status_code == 207 and "403" in r.text)
+    names = [c.display_name for c in collections(demo, A, demo.auth) if c.path == path]
+    assert names and "Mine now" not in names[0]
 
 
 def test_calendar_proxy_for_apple_clients(demo: RunningDemo, owner: Owner) -> None:
@@ -244,9 +254,12 @@ def test_private_access_then_revoked_by_owner(demo: RunningDemo, owner: Owner) -
     text = wait_for(lambda: text_with(demo, path, "Therapy"))
     assert "Lee" in text
     # B sees the grant on B's page and revokes it; A loses the calendar at once
+    assert owner.portal.get("/admin/grants").status_code == 403  # not an administrator
     page = owner.portal.get("/grants")
     assert page.status_code == 200 and A in page.text
     grant_id = page.text.split('action="/grants/')[1].split("/revoke")[0]
+    # the grantee cannot revoke on the owner's behalf through the owner's page route
+    assert admin.post(f"/grants/{grant_id}/revoke", {}).status_code == 403
     r = owner.portal.post(f"/grants/{grant_id}/revoke", {})
     assert r.status_code == 200
     assert granted_copy(demo, owner) is None

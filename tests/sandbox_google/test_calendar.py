@@ -27,10 +27,35 @@ def test_calendar_list_as_google_shows_it(sandbox: GoogleSandbox, service: Any) 
     assert cals["Projects"]["accessRole"] == "owner" and "primary" not in cals["Projects"]
     assert cals["Team Holidays"]["accessRole"] == "reader"
     assert all(c["backgroundColor"].startswith("#") and c["etag"] for c in cals.values())
+    # colleagues' primary calendars shared with the user (sandbox.google.seed_delegation)
+    assert cals["megan@contoso.example"]["accessRole"] == "writer"
+    assert cals["nestor@contoso.example"]["accessRole"] == "reader"
+    assert cals["adele@contoso.example"]["accessRole"] == "freeBusyReader"
     page = service.calendarList().list(maxResults=2).execute()
     assert len(page["items"]) == 2 and page["nextPageToken"]
-    rest = service.calendarList().list(maxResults=2, pageToken=page["nextPageToken"]).execute()
-    assert len(rest["items"]) == 1 and "nextPageToken" not in rest
+    seen = len(page["items"])
+    while "nextPageToken" in page:
+        page = service.calendarList().list(maxResults=2, pageToken=page["nextPageToken"]).execute()
+        seen += len(page["items"])
+    assert seen == len(cals) == 6
+
+
+def test_private_events_as_the_role_allows(service: Any) -> None:
+    """acl roles: a reader gets a private event without its details, a free/busy reader every
+    event with its times only, a writer everything."""
+    by_cal = {
+        cal: [e for e in list_all(service, cal, maxResults=50)[0] if e.get("status") != "cancelled"]
+        for cal in ("megan@contoso.example", "nestor@contoso.example", "adele@contoso.example")
+    }
+    megan = by_cal["megan@contoso.example"]
+    assert any(e.get("visibility") == "private" and "summary" in e for e in megan)
+    nestor = by_cal["nestor@contoso.example"]
+    hidden = [e for e in nestor if e.get("visibility") in ("private", "confidential")]
+    assert len(hidden) == 2
+    assert all("summary" not in e and "location" not in e and "attendees" not in e for e in hidden)
+    assert any(e.get("summary") == "Nestor: weekly planning" for e in nestor)
+    adele = by_cal["adele@contoso.example"]
+    assert len(adele) == 3 and all("summary" not in e and "start" in e for e in adele)
 
 
 def test_seed_has_the_varieties(service: Any) -> None:
