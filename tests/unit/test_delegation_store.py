@@ -83,3 +83,28 @@ def test_grants_are_upserted_listed_and_deleted_with_their_copies(store: Store) 
     with pytest.raises(NotFound):
         store.grant(first.id)
     assert [c.id for c in store.collections(user_id=grantee.id)] == [own.id]
+
+
+def test_a_grant_copies_the_owners_calendars_but_not_the_owners_meeting_views(
+    store: Store,
+) -> None:
+    from bridge.settings import SyncSettings
+    from bridge.sync.delegation import GrantCopies
+    from bridge.sync.engine import SyncEngine
+    from bridge.sync.views import ZOOM, MeetingViews
+
+    owner = store.create_user("boss", "boss@x.example")
+    grantee = store.create_user("ann", "ann@x.example")
+    conn = store.create_connection(owner.id, "graph", "boss@x.example", "{}", None)
+    cal = store.upsert_collection(
+        owner.id, conn.id, CollectionKind.CALENDAR, "cal-1", "Calendar", None, False, None
+    )
+    engine = SyncEngine(store, lambda _cid: None, SyncSettings())  # type: ignore[arg-type,return-value]
+    store.set_meeting_views(owner.id, {ZOOM})
+    assert [v.name for v in MeetingViews(engine).ensure(owner.id)] == ["zoom-meetings"]
+
+    grant = store.put_grant(owner.id, grantee.id, write=False, private=False, by="admin")
+    copies = GrantCopies(engine).sync(grant)
+    assert [c.remote_id for c in copies] == [grant_remote_id(grant.id, cal.remote_id)]
+    assert [c.provider_id for c in copies] == ["cal-1"]  # what the provider is asked for
+    assert all(store.redacts(c.id) for c in copies)  # no private access: busy blocks
