@@ -24,6 +24,7 @@ from bridge.ical.private import has_private
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.store.delegation import GrantRow, grant_remote_id, split_grant_remote_id
 from bridge.sync.engine import SyncEngine, strip_label
+from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
 
@@ -44,7 +45,9 @@ class GrantCopies:
         self.engine = engine
 
     def sources(self, owner_id: int) -> list[CollectionRecord]:
-        """The owner's own calendars (not those others share with the owner, not copies)."""
+        """The owner's own calendars (not those others share with the owner, not copies,
+        not the owner's meeting views: those are the bridge's, with no calendar at the
+        provider to pull)."""
         store = self.engine.store
         accounts = {c.id: c.account.lower() for c in store.connections(owner_id)}
         return [
@@ -53,6 +56,7 @@ class GrantCopies:
             if c.kind is CollectionKind.CALENDAR
             and c.connection_id in accounts
             and split_grant_remote_id(c.remote_id)[0] is None
+            and not is_view(c)
             and (c.owner is None or c.owner.lower() == accounts[c.connection_id])
             and self.engine.wanted(c)
         ]

@@ -31,6 +31,7 @@ from bridge.model import CollectionKind, CollectionRecord, ItemRecord, RemoteIte
 from bridge.providers.base import CalendarProvider, Scheduling
 from bridge.store.rows import ConnectionState
 from bridge.sync.engine import SyncEngine
+from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
 
@@ -85,7 +86,7 @@ class SchedulingService:
         """RFC 6638 §9.2 schedule-default-calendar-URL: the user's first writable calendar of
         their own (not a delegate's or a virtual one)."""
         for coll in collections:
-            mine = not coll.virtual and not coll.owner
+            mine = not coll.virtual and not is_view(coll) and not coll.owner
             if coll.kind is CollectionKind.CALENDAR and not coll.read_only and mine:
                 return coll
         return next(
@@ -149,9 +150,13 @@ class SchedulingService:
         collection's account is invited to and has not answered (PARTSTAT=NEEDS-ACTION)."""
         found: list[tuple[str, str, str]] = []
         for coll in calendars:
-            if coll.kind is not CollectionKind.CALENDAR or coll.virtual:
+            # a meeting view (C4) holds copies of the user's own invitations: listed once
+            if coll.kind is not CollectionKind.CALENDAR or coll.virtual or is_view(coll):
                 continue
-            account = [self.engine.store.connection(coll.connection_id).account]
+            conn = self.engine.store.connection(coll.connection_id)
+            if conn.user_id != coll.user_id:
+                continue  # a grant's copy of another user's calendar: their invitations
+            account = [conn.account]
             for item in items(coll):
                 text = item.text or ""
                 if "NEEDS-ACTION" not in text or "ORGANIZER" not in text:

@@ -366,8 +366,10 @@ class WriteThrough:
                 else:
                     provider = self.engine.providers(coll.connection_id)
                     # RFC 6638 §3.2.2.3: removing an invitation declines it (issue 16.3)
-                    decline_removed(provider, coll.remote_id, existing.remote_id, existing.text)
-                    provider.delete(coll.remote_id, existing.remote_id, version)
+                    # a grant copy's remote id is "grant:<id>:<calendar>" (issue 15)
+                    calendar_id = coll.provider_id
+                    decline_removed(provider, calendar_id, existing.remote_id, existing.text)
+                    provider.delete(calendar_id, existing.remote_id, version)
             except RemoteNotFound:
                 log.info("%s/%s was already gone at the provider", coll.name, existing.href)
             self.engine.store.delete_item(coll.id, existing.href)

@@ -6,6 +6,7 @@ while real DAV requests are made."""
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from bridge.model import ProviderKind
 from bridge.organisation.administration import OPERATOR
 from tests.e2e.test_caldav_client import event_ics
 
+CALDAV, CARDDAV = "urn:ietf:params:xml:ns:caldav", "urn:ietf:params:xml:ns:carddav"
 PROPFIND = (
     '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:displayname/>'
     "<d:resourcetype/></d:prop></d:propfind>"
@@ -57,16 +59,19 @@ def dav(info: DemoInfo, method: str, path: str, **kw: Any) -> requests.Response:
 
 
 def listed(info: DemoInfo) -> dict[str, str]:
-    """Collection path -> "calendar" | "addressbook", from a Depth 1 PROPFIND of the home."""
+    """Collection path -> "calendar" | "addressbook", from a Depth 1 PROPFIND of the home, by
+    the resource types RFC 4791 §4.2 / RFC 6352 §5.2 name (the calendar-proxy group principals
+    beside the collections, CS:calendar-proxy-read|write, are not collections)."""
     r = dav(info, "PROPFIND", "/demo/", data=PROPFIND, headers={"Depth": "1"})
     assert r.status_code == 207, r.text
+    kinds = {f"{{{CALDAV}}}calendar": "calendar", f"{{{CARDDAV}}}addressbook": "addressbook"}
     found = {}
-    for resp in r.text.split("<response>")[1:]:
-        href = resp.split("<href>")[1].split("</href>")[0]
-        if "calendar" in resp.split("<resourcetype>")[-1].split("</resourcetype>")[0]:
-            found[href] = "calendar"
-        elif "addressbook" in resp:
-            found[href] = "addressbook"
+    for resp in ET.fromstring(r.content).iter("{DAV:}response"):
+        href = resp.findtext("{DAV:}href") or ""
+        for rtype in resp.iter("{DAV:}resourcetype"):
+            for child in rtype:
+                if child.tag in kinds:
+                    found[href] = kinds[child.tag]
     return found
 
 

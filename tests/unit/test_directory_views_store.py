@@ -36,8 +36,9 @@ def _event(uid: str, extra: str) -> ItemDraft:
     return ItemDraft(uid, uid, "1", text, "VEVENT", 0, 1)
 
 
-def _store(tmp_path: Path) -> tuple[Store, int, int]:
-    store = Store(tmp_path / "db.sqlite3")
+def _store(target: Path | str) -> tuple[Store, int, int]:
+    """A store on SQLite or PostgreSQL (the `store_target` fixture, tests/conftest.py)."""
+    store = Store(target)
     user = store.create_user("ann", "ann@x.example")
     conn = store.create_connection(user.id, "graph", "ann@x.example", "{}", None)
     return store, user.id, conn.id
@@ -49,8 +50,8 @@ def test_search_texts_are_case_folded_names_and_addresses() -> None:
     assert ("N", "gross jürgen") in texts and ("ORG", "contoso sales") in texts
 
 
-def test_name_index_answers_equals_starts_with_and_contains(tmp_path: Path) -> None:
-    store, user_id, conn_id = _store(tmp_path)
+def test_name_index_answers_equals_starts_with_and_contains(store_target: Path | str) -> None:
+    store, user_id, conn_id = _store(store_target)
     book = store.upsert_collection(
         user_id, conn_id, CollectionKind.ADDRESSBOOK, "@directory", "Directory", None, True, None
     )
@@ -80,8 +81,8 @@ def test_zoom_and_hosted_tests_read_the_enriched_text() -> None:
     assert not hosted_by("SUMMARY:dentist\r\n", ["ann@x.example"], own_calendar=False)
 
 
-def test_a_view_copies_bytes_and_etags_and_has_its_own_tokens(tmp_path: Path) -> None:
-    store, user_id, conn_id = _store(tmp_path)
+def test_a_view_copies_bytes_and_etags_and_has_its_own_tokens(store_target: Path | str) -> None:
+    store, user_id, conn_id = _store(store_target)
     engine = SyncEngine(store, lambda _cid: None, SyncSettings())  # type: ignore[arg-type,return-value]
     cal = store.upsert_collection(
         user_id, conn_id, CollectionKind.CALENDAR, "cal1", "Calendar", None, False, None
@@ -113,7 +114,9 @@ def test_a_view_copies_bytes_and_etags_and_has_its_own_tokens(tmp_path: Path) ->
     assert store.collection_by_name(user_id, "zoom-meetings") is None
 
 
-def test_directory_scopes_are_asked_only_while_the_policy_has_it_on(tmp_path: Path) -> None:
+def test_directory_scopes_are_asked_only_while_the_policy_has_it_on(
+    store_target: Path | str,
+) -> None:
     import json
 
     from bridge.accounts.directory_scopes import directory_scopes, directory_wanted
@@ -121,7 +124,7 @@ def test_directory_scopes_are_asked_only_while_the_policy_has_it_on(tmp_path: Pa
     from bridge.accounts.kits.google import GoogleKit
     from bridge.accounts.kits.graph import GraphKit
 
-    store, user_id, _ = _store(tmp_path)
+    store, user_id, _ = _store(store_target)
     assert not directory_wanted(store, user_id)  # off by default
     store.set_org_policy(json.dumps({"directory": True}))
     assert directory_wanted(store, user_id)
