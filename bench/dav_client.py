@@ -18,6 +18,7 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -176,9 +177,43 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def capture(job: dict[str, Any]) -> dict[str, Any]:
+    """Record the target's answers byte for byte as sent (still compressed) for the floor
+    server (bench/floor_server.py): `<operation>.body` + `<operation>.json` in job["dir"]."""
+    t = job["capture"]
+    target = Target(t["name"], t["collection_url"], t["username"], t["password"])
+    warm_and_check(target)
+    folder = Path(job["dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    requests_ = {
+        "propfind": ("PROPFIND", PROPFIND_BODY, "1"),
+        "multiget": ("REPORT", multiget_body(target.hrefs), "1"),
+        "sync-initial": ("REPORT", sync_body(""), "0"),
+        "sync": ("REPORT", sync_body(target.token), "0"),
+    }
+    sizes = {}
+    for name, (method, body, depth) in requests_.items():
+        response = target.session.request(
+            method,
+            target.collection_url,
+            data=body.encode("utf-8"),
+            timeout=600,
+            stream=True,
+            headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
+        )
+        raw = response.raw.read(decode_content=False)
+        status = f"{response.status_code} {response.reason}"
+        (folder / f"{name}.body").write_bytes(raw)
+        (folder / f"{name}.json").write_text(
+            json.dumps({"status": status, "headers": list(response.headers.items())})
+        )
+        sizes[name] = len(raw)
+    return {"captured": sizes}
+
+
 def main() -> int:
     job = json.load(sys.stdin)
-    json.dump(run(job), sys.stdout)
+    json.dump(capture(job) if "capture" in job else run(job), sys.stdout)
     return 0
 
 

@@ -37,7 +37,7 @@ def _session(ca_file: str) -> requests.Session:
 
 class GraphPager:
     def __init__(self, info: Any, calendar_id: str, window: SyncWindow) -> None:
-        from bridge.providers.graph.provider import PAGE_SIZE
+        from bridge.providers.graph.mailbox import PAGE_SIZE
 
         self.session = _session(info.ca_file)
         app = msal.ConfidentialClientApplication(
@@ -130,7 +130,8 @@ class EwsPager:
     def run(self) -> tuple[int, int]:
         from exchangelib.services import GetItem
 
-        from bridge.providers.ews.provider import FIELDS, MAX_CHANGES
+        from bridge.providers.ews.mailbox import MAX_CHANGES
+        from bridge.providers.ews.provider import FIELDS
         from bridge.providers.ews.sync import sync_changes
 
         rounds = [0]

@@ -1,17 +1,18 @@
-"""Serving benchmark (not a test): davbridge against stock Radicale 3.9 on the same data.
+"""Serving benchmark (not a test): davbridge against stock Radicale, tuned Radicale and Xandikos
+on the same items, and against the physical floor (issue 14, point 6).
 
 Run from the repository root:  python bench/serving.py [--events 10000] [--repeat 5]
 
-1. Starts the demo stack in this process (Graph sandbox seeded with one calendar of
-   `--events` events, the bridge, OAuth consent) and records the initial sync.
-2. Refreshes every calendar `--refreshes` times with nothing changed and counts the
-   provider (sandbox) requests each refresh makes.
-3. Exports the mirrored items' text as .ics files into a fresh Radicale file storage and
-   starts stock Radicale on it (subprocess).
-4. Runs the DAV client (bench/dav_client.py, its own process) against both: one untimed,
-   checked warm-up round, then PROPFIND Depth 1, calendar-multiget of all hrefs and a
-   no-change sync-collection, `--repeat` times each, while counting provider requests.
-5. Prints a table with the ratios and writes bench/results/serving.json.
+1. Starts the bridge in a process of its own (bench/bridge_proc.py: the demo stack with the
+   Graph sandbox, in its own process, seeded with one calendar of `--events` events), which
+   records the initial sync and `--refreshes` no-change refreshes and exports the items.
+2. Lays the same .ics texts out for stock Radicale (default settings), Radicale with
+   `use_mtime_and_size_for_item_cache = true` and Xandikos, and starts each as a subprocess.
+3. Records the bridge's answers and serves them from memory with waitress (the floor).
+4. Runs the DAV client (bench/dav_client.py, its own process) against all of them: one
+   untimed, checked warm-up round, then PROPFIND Depth 1, calendar-multiget of all hrefs and
+   a no-change sync-collection, `--repeat` times each, servers alternating.
+5. Prints medians and ratios and writes bench/results/serving.json.
 
 Every server it starts listens on 127.0.0.1 and is stopped at the end, also on error.
 Must not be collected by pytest and must not change the code it measures.
@@ -25,7 +26,6 @@ import logging
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,11 +39,15 @@ if str(REPO) not in sys.path:  # `python bench/serving.py` from a checkout
     sys.path.insert(0, str(REPO))
 
 import radicale as radicale_pkg  # noqa: E402
-from bridge_side import BridgeUnderTest, RefreshSample  # noqa: E402
-from report import operation_results, render  # noqa: E402
-from stock_radicale import IcsFile, StockRadicale, proc_status_kib, write_collection  # noqa: E402
+import xandikos_side  # noqa: E402
+from floor_server import FloorServer  # noqa: E402
+from report import BASELINES, operation_results, render  # noqa: E402
+from stock_radicale import IcsFile, StockRadicale, write_collection  # noqa: E402
+
+from sandbox.remote import Remote  # noqa: E402
 
 RADICALE_USER = "demo"
+GRAPH_PREFIX = "/v1.0"  # Graph calls; "/" also counts the sandbox's token endpoint
 RESULTS_DIR = BENCH_DIR / "results"  # git-ignored
 
 
@@ -80,6 +84,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where to write the JSON results (default bench/results/serving.json)",
     )
     p.add_argument(
+        "--baselines",
+        default=",".join(BASELINES),
+        type=lambda v: [b for b in v.split(",") if b],
+        help=f"comma-separated, any of {','.join(BASELINES)} (default all)",
+    )
+    p.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the physical floor (the bridge's bodies replayed from memory)",
+    )
+    p.add_argument(
         "--keep",
         action="store_true",
         help="keep the temporary data directory (its path is printed)",
@@ -92,13 +107,13 @@ def _say(message: str) -> None:
 
 
 def run_client(job: dict[str, Any]) -> dict[str, Any]:
-    """bench/dav_client.py in its own process (no GIL shared with either server)."""
+    """bench/dav_client.py in its own process (no GIL shared with any server)."""
     done = subprocess.run(
         [sys.executable, str(BENCH_DIR / "dav_client.py")],
         input=json.dumps(job),
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=3600,
         check=False,
     )
     if done.returncode != 0:
@@ -107,29 +122,26 @@ def run_client(job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _sum_samples(samples: list[RefreshSample]) -> dict[str, Any]:
+def _steady(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    n = max(1, len(samples))
     return {
-        "seconds": sum(s.seconds for s in samples),
-        "graph_requests": sum(s.graph_requests for s in samples),
-        "all_requests": sum(s.all_requests for s in samples),
-        "changed": sum(s.changed or 0 for s in samples),
-        "refreshes": [vars(s) for s in samples],
+        "calendars": len({s["collection"] for s in samples}),
+        "refreshes": len(samples),
+        "graph_requests_per_calendar": sum(s["graph_requests"] for s in samples) / n,
+        "all_requests_per_calendar": sum(s["all_requests"] for s in samples) / n,
+        "max_graph_requests": max((s["graph_requests"] for s in samples), default=0),
+        "changed": sum(s["changed"] or 0 for s in samples),
+        "meets_target": bool(samples) and all(s["graph_requests"] == 1 for s in samples),
+        "samples": samples,
     }
 
 
-def _steady(samples: list[RefreshSample], calendars: int) -> dict[str, Any]:
-    n = max(1, len(samples))
-    per_calendar = sum(s.graph_requests for s in samples) / n
+def _initial(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "calendars": calendars,
-        "refreshes": len(samples),
-        "graph_requests_per_calendar": per_calendar,
-        "all_requests_per_calendar": sum(s.all_requests for s in samples) / n,
-        "max_graph_requests": max((s.graph_requests for s in samples), default=0),
-        "median_seconds": statistics.median(s.seconds for s in samples) if samples else 0.0,
-        "changed": sum(s.changed or 0 for s in samples),
-        "meets_target": bool(samples) and all(s.graph_requests == 1 for s in samples),
-        "samples": [vars(s) for s in samples],
+        "seconds": sum(s["seconds"] for s in samples),
+        "graph_requests": sum(s["graph_requests"] for s in samples),
+        "changed": sum(s["changed"] or 0 for s in samples),
+        "refreshes": samples,
     }
 
 
@@ -157,77 +169,146 @@ def _checks(client: dict[str, Any], items: int) -> list[str]:
     return problems
 
 
+class BridgeProcess:
+    """bench/bridge_proc.py: the demo stack in a process of its own."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(BENCH_DIR / "bridge_proc.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(timeout=60)
+            raise RuntimeError(f"the bridge process exited with {self.proc.returncode}")
+        self.ready: dict[str, Any] = json.loads(line)
+
+    def stop(self) -> dict[str, Any]:
+        end: dict[str, Any] = {}
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+            end = json.loads(line) if line else {}
+            try:
+                self.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        return end
+
+
+def _files(folder: Path) -> list[IcsFile]:
+    return [
+        IcsFile(p.name, p.read_text(encoding="utf-8"))
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    ]
+
+
 def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    radicale_kib: int | None = None
-    with BridgeUnderTest(workdir / "demo", args.events, args.refresh_interval) as under_test:
-        _say(
-            f"starting the demo stack with {args.events} sandbox events (seeding + initial sync) …"
-        )
-        started = under_test.start()
-        hwm_after_start = proc_status_kib("self", "VmHWM")
-        coll = under_test.largest_calendar()
-        records = under_test.bridge.store.items(coll.id)
-        _say(
-            f"initial sync done: {len(records)} items in {coll.display_name!r}; "
-            f"counting requests of {args.refreshes} no-change refreshes …"
-        )
-        steady = under_test.steady_refreshes(args.refreshes)
-        exported = write_collection(
-            workdir / "radicale" / "collections",
-            RADICALE_USER,
-            coll.name,
-            (IcsFile(r.href, r.text) for r in records),
-            coll.display_name,
-        )
-        _say(f"exported {exported} .ics files; starting stock Radicale …")
-        with StockRadicale(workdir / "radicale") as radicale:
-            assert under_test.info is not None
-            job = {
-                "repeat": args.repeat,
-                "targets": [
-                    {
-                        "name": "bridge",
-                        "collection_url": under_test.collection_url(coll),
-                        "username": under_test.info.username,
-                        "password": under_test.info.password,
-                    },
-                    {
-                        "name": "radicale",
-                        "collection_url": f"{radicale.url}{RADICALE_USER}/{coll.name}/",
-                        "username": RADICALE_USER,
-                        "password": "unused",
-                    },
-                ],
+    _say(f"starting the bridge process with {args.events} sandbox events (initial sync) …")
+    export = workdir / "export"
+    bridge = BridgeProcess(
+        {
+            "workdir": str(workdir / "demo"),
+            "events": args.events,
+            "refresh_interval": args.refresh_interval,
+            "refreshes": args.refreshes,
+            "export": str(export),
+        }
+    )
+    servers: list[Any] = []
+    peak: dict[str, int | None] = {}
+    try:
+        ready = bridge.ready
+        items, name, display = ready["items"], ready["calendar"], ready["display_name"]
+        sandbox = Remote(ready["sandbox"]["control_url"], ready["sandbox"]["ca_file"])
+        files = _files(export)
+        targets = [
+            {
+                "name": "bridge",
+                "collection_url": ready["collection_url"],
+                "username": ready["username"],
+                "password": ready["password"],
             }
-            under_test.settle()
-            graph0, all0 = under_test.request_count(), under_test.request_count("/")
-            _say(f"timing DAV operations ({args.repeat} runs each, after a warm-up round) …")
-            client = run_client(job)
-            request_path_graph = under_test.request_count() - graph0
-            request_path_all = under_test.request_count("/") - all0
-            radicale_kib = radicale.peak_rss_kib()
-        bridge_kib = proc_status_kib("self", "VmHWM")
-        bridge_rss_end = proc_status_kib("self", "VmRSS")
+        ]
+        baselines: dict[str, Any] = {}
+        if "radicale" in args.baselines:
+            write_collection(
+                workdir / "radicale" / "collections", RADICALE_USER, name, files, display
+            )
+            baselines["radicale"] = StockRadicale(workdir / "radicale")
+        if "radicale-tuned" in args.baselines:
+            write_collection(
+                workdir / "radicale-tuned" / "collections", RADICALE_USER, name, files, display
+            )
+            baselines["radicale-tuned"] = StockRadicale(workdir / "radicale-tuned", tuned=True)
+        if "xandikos" in args.baselines:
+            (workdir / "xandikos").mkdir()
+            xandikos_side.write_collection(workdir / "xandikos" / "root", files, display)
+            baselines["xandikos"] = xandikos_side.Xandikos(workdir / "xandikos" / "root")
+        del files
+        _say(f"{items} items exported; starting {', '.join(baselines) or 'no baselines'} …")
+        for key, server in baselines.items():
+            server.start()
+            servers.append(server)
+            url = (
+                server.collection_url
+                if key == "xandikos"
+                else f"{server.url}{RADICALE_USER}/{name}/"
+            )
+            targets.append(
+                {"name": key, "collection_url": url, "username": RADICALE_USER, "password": "x"}
+            )
+        if not args.no_floor:
+            run_client({"capture": targets[0], "dir": str(workdir / "floor")})
+            floor = FloorServer(workdir / "floor")
+            servers.append(floor)
+            targets.append(
+                {
+                    "name": "floor",
+                    "collection_url": floor.url + ready["collection_url"].split("/", 3)[3],
+                    "username": "x",
+                    "password": "x",
+                }
+            )
+        graph0, all0 = sandbox.request_count(GRAPH_PREFIX), sandbox.request_count("/")
+        _say(f"timing DAV operations ({args.repeat} runs each, after a warm-up round) …")
+        client = run_client({"repeat": args.repeat, "targets": targets})
+        request_path_graph = sandbox.request_count(GRAPH_PREFIX) - graph0
+        request_path_all = sandbox.request_count("/") - all0
+        for key, server in zip([*baselines, "floor"], servers, strict=False):
+            peak[key] = server.peak_rss_kib()
+    finally:
+        for server in servers:
+            server.stop()
+        end = bridge.stop()
     return {
         "events": args.events,
-        "items": len(records),
+        "items": items,
         "repeat": args.repeat,
-        "calendar": coll.display_name,
-        "start_seconds": started.start_seconds,
-        "initial_sync": _sum_samples(list(started.initial_sync)),
-        "steady_state": _steady(steady, len({s.collection for s in steady})),
+        "calendar": display,
+        "start_seconds": ready["start_seconds"],
+        "initial_sync": _initial(ready["initial_sync"]),
+        "steady_state": _steady(ready["steady"]),
         "request_path_provider_requests": request_path_all,
         "request_path_graph_requests": request_path_graph,
         "operations": [r.as_json() for r in operation_results(client["timings"])],
         "timings": client["timings"],
         "checked": client["checked"],
-        "problems": _checks(client, len(records)),
+        "problems": _checks(client, items),
         "warm_seconds": client["warm_seconds"],
         "rss": {
-            "bridge_process_kib": bridge_kib,
-            "radicale_kib": radicale_kib,
-            "bridge_process_peak_after_start_kib": hwm_after_start,
-            "bridge_process_current_at_end_kib": bridge_rss_end,
+            "peak_kib": {"bridge": end.get("peak_kib"), **peak},
+            "bridge_peak_after_start_kib": ready["peak_after_start_kib"],
+            "bridge_rss_end_kib": end.get("rss_kib"),
         },
         "environment": {
             "python": platform.python_version(),

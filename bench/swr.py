@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.floor_server import FloorServer  # noqa: E402
 from bridge.entry.demo import Demo  # noqa: E402
 from bridge.settings import SyncSettings  # noqa: E402
 from sandbox.remote import Remote  # noqa: E402
@@ -65,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--refresh-interval", type=float, default=SyncSettings().refresh_interval_s)
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="skip the static server timed alternately (the machine's latency floor)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="davbridge-bench-swr-") as tmp:
         demo = Demo(Path(tmp), port=0, refresh_interval_s=args.refresh_interval)
@@ -96,6 +102,30 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 for c in colls
             ]
+            floor = None
+            if not args.no_control:  # the machine's floor: a static answer, same server
+                calendar = next(
+                    t for t, c in zip(targets, colls, strict=True) if c.kind.value == "calendar"
+                )
+                recorded_dir = Path(tmp) / "control"
+                subprocess.run(
+                    [sys.executable, str(ROOT / "bench" / "dav_client.py")],
+                    input=json.dumps(
+                        {
+                            "capture": {
+                                "name": "bridge",
+                                "collection_url": calendar["url"],
+                                "username": info.username,
+                                "password": info.password,
+                            },
+                            "dir": str(recorded_dir),
+                        }
+                    ),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                floor = FloorServer(recorded_dir)
             started = time.time()
             ews_before = _ews_counts(demo)
             print(
@@ -104,13 +134,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.refresh_interval:g} s …",
                 flush=True,
             )
-            client = subprocess.run(
-                [sys.executable, str(ROOT / "bench" / "swr_client.py")],
-                input=json.dumps({"targets": targets, "seconds": args.seconds}),
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+            job = {"targets": targets, "seconds": args.seconds}
+            if floor is not None:
+                job["control"] = floor.url + "control/"
+            try:
+                client = subprocess.run(
+                    [sys.executable, str(ROOT / "bench" / "swr_client.py")],
+                    input=json.dumps(job),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+            finally:
+                if floor is not None:
+                    floor.stop()
             elapsed = time.time() - started
             result = json.loads(client.stdout)
             ews_after = _ews_counts(demo)
@@ -127,6 +164,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{1000 * percentile(lat, 0.95):.1f} ms, p99 {1000 * percentile(lat, 0.99):.1f} ms, "
         f"max {1000 * max(lat):.1f} ms (target p99 < 50 ms)"
     )
+    control = result.get("control_latencies") or []
+    if control:
+        print(
+            f"the same client against a static answer from the same HTTP server (waitress, "
+            f"own process), alternating: p50 {1000 * statistics.median(control):.1f} ms, p95 "
+            f"{1000 * percentile(control, 0.95):.1f} ms, p99 "
+            f"{1000 * percentile(control, 0.99):.1f} ms, max {1000 * max(control):.1f} ms"
+        )
     intervals = elapsed / args.refresh_interval
     print(
         f"\n{'provider':8} {'collections':>11} {'refreshes':>9} {'sync requests':>13} "
@@ -171,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         "p99": percentile(lat, 0.99),
         "max": max(lat),
         "requests": len(lat),
+        "control_p50": statistics.median(control) if control else None,
+        "control_p99": percentile(control, 0.99) if control else None,
         "statuses": result["statuses"],
         "providers": rows,
     }

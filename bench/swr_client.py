@@ -3,7 +3,8 @@ bridge): reads a JSON job on stdin ({"targets": [{"url", "username", "password"}
 takes each collection's current sync token (RFC 6578 §3.2, empty token), then sends
 no-change sync-collection REPORTs round-robin over the collections for `seconds`, one
 keep-alive session per collection, and prints JSON: every latency (seconds), the statuses
-seen, and how many answers carried changes.
+seen, and how many answers carried changes. With "control" (a URL) each request is followed
+by the same request to that static server, timed apart: the machine's own latency floor.
 Must not import the bridge.
 """
 
@@ -40,6 +41,11 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     for url, s in sessions:
         r = s.request("REPORT", url, data=sync_body(""), headers={"Depth": "0"}, timeout=120)
         tokens.append(ET.fromstring(r.content).findtext(f"{DAV}sync-token") or "")
+    control = None  # the same request to a static server (bench/floor_server.py), alternating
+    if job.get("control"):
+        control = requests.Session()
+        control.trust_env = False
+    control_latencies: list[float] = []
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     changed = 0
@@ -57,8 +63,20 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             if root.findall(f"{DAV}response"):
                 changed += 1
             tokens[k] = root.findtext(f"{DAV}sync-token") or tokens[k]
+        if control is not None:
+            t0 = time.perf_counter()
+            c = control.request(
+                "REPORT", job["control"], data=sync_body(tokens[k]), headers={"Depth": "0"}
+            )
+            ET.fromstring(c.content)
+            control_latencies.append(time.perf_counter() - t0)
         i += 1
-    return {"latencies": latencies, "statuses": statuses, "answers_with_changes": changed}
+    return {
+        "latencies": latencies,
+        "control_latencies": control_latencies,
+        "statuses": statuses,
+        "answers_with_changes": changed,
+    }
 
 
 def main() -> int:

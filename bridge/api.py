@@ -37,8 +37,11 @@ from bridge.errors import (
 )
 from bridge.facade.accounts import AccountsFacade
 from bridge.facade.dav import DavFacade
+from bridge.facade.delegation import DelegationFacade, ProxyRights
 from bridge.facade.keys import KeysFacade
 from bridge.facade.organisation import OrganisationFacade
+from bridge.facade.scheduling import ScheduleResponse, SchedulingFacade
+from bridge.facade.shared import SharedFacade
 from bridge.files import private_dir
 from bridge.model import (
     CollectionChange,
@@ -55,6 +58,7 @@ from bridge.organisation.administration import (
 from bridge.organisation.dav_logins import DavLogins, LoginOutcome
 from bridge.organisation.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
 from bridge.organisation.signin import Identity, SignIn
+from bridge.organisation.throttle_shared import SharedLoginThrottle
 from bridge.secrets import (
     SecretBox,
     hash_password,
@@ -65,10 +69,14 @@ from bridge.settings import Settings
 from bridge.store import Store
 from bridge.store.sqlite import ConnectionRow, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
+from bridge.sync.delegation import GrantCopies
 from bridge.sync.engine import SyncEngine
+from bridge.sync.itip import SchedulingService
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.rerender import rerender_user
 from bridge.sync.scheduler import Refresher
+from bridge.sync.views import BY_KEY as VIEW_KEYS
+from bridge.sync.views import MeetingViews
 from bridge.sync.writes import WriteThrough
 
 log = logging.getLogger("davbridge")
@@ -95,9 +103,11 @@ __all__ = [
     "PendingConsent",
     "Policy",
     "PolicyRefused",
+    "ProxyRights",
     "ProviderError",
     "ProviderKind",
     "Revocation",
+    "ScheduleResponse",
     "SessionRecord",
     "SyncProgress",
     "TooManyAttempts",
@@ -122,11 +132,19 @@ class SyncProgress:
     items: int
 
 
-class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
+class Bridge(
+    DavFacade,
+    AccountsFacade,
+    OrganisationFacade,
+    KeysFacade,
+    SharedFacade,
+    DelegationFacade,
+    SchedulingFacade,
+):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         private_dir(settings.data_dir)  # 0700: the mirror and everything beside it
-        self.store = Store(settings.database_path)
+        self.store = Store(settings.store_target)
         self.store.lock_timeout_s = settings.server.lock_timeout_seconds
         key_file = settings.secrets.key_file or str(settings.data_dir / "secret.key")
         self.key_file = Path(key_file)
@@ -144,14 +162,26 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
         self.refresher = Refresher(self.engine)
         self.writes = WriteThrough(self.engine, settings.server.write_budget_seconds)
         self.collection_admin = CollectionAdmin(self.engine)
+        self.scheduling = SchedulingService(self.engine)  # RFC 6638 (issue 16)
         self.outside_window = OutsideWindow(self.engine)
-        self.admin = Administration(self.store, settings)
+        shared = self.store.dialect == "postgres"  # several processes share the counts
+        self.admin = Administration(
+            self.store,
+            settings,
+            throttle=SharedLoginThrottle(self.store, "throttle:portal") if shared else None,
+        )
+        self.meeting_views = MeetingViews(self.engine)  # C4 (branch views)
+        self.grant_copies = GrantCopies(self.engine)  # bridge-level grants (issue 15)
+        self.engine.on_discovered = self.grant_copies.follow_owner
         self.engine.policy_for = self.admin.policy_for  # P1/P5 clamp every connection
         self.signin = SignIn(settings)
         self.onboarding = Onboarding(
             self.store, self.connections, self.engine, settings, self.admin.policy_for
         )
-        self.dav_logins = DavLogins(self._app_password_matches)
+        self.dav_logins = DavLogins(
+            self._app_password_matches,
+            SharedLoginThrottle(self.store, "throttle:dav") if shared else None,
+        )
 
     # -- users ----------------------------------------------------------------------------
     def ensure_user(self, name: str, email: str | None = None) -> UserRow:
@@ -173,7 +203,7 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
         user = self._user(username)
         if not self.store.delete_app_password(user.id, password_id):
             raise NotFound(f"user {username!r} has no app password {password_id}")
-        self.dav_logins.forget_successes()
+        self.forget_logins_everywhere()
 
     def _user(self, username: str) -> UserRow:
         user = self.store.user_by_name(username)
@@ -191,6 +221,7 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
         address `client`: the user, or why not (wrong: 401; too many failures: 429 with
         `retry_after`). See bridge.organisation.dav_logins for how failures are counted and paced; a
         correct credential is never refused because of other clients' failures."""
+        self.follow_logins()  # another process may have revoked an app password (issue 17)
         return self.dav_logins.check(username, password, client)
 
     def login(self, username: str, password: str, client: str = "") -> bool:
@@ -243,6 +274,22 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
         self.store.set_not_zoom_line(user.id, on)
         return rerender_user(self.engine, user.id)
 
+    def meeting_view_switches(self, username: str) -> frozenset[str]:
+        """The meeting views (C4) the user switched on: "zoom", "hosted"."""
+        return self.store.meeting_views(self._user(username).id)
+
+    def set_meeting_view(self, username: str, view: str, on: bool) -> frozenset[str]:
+        """Switch one meeting view ("zoom" or "hosted") on or off for the user (C4); clients
+        see the calendar appear or go at their next listing."""
+        if view not in VIEW_KEYS:
+            raise BadInput(f"unknown meeting view {view!r}: expected one of {', '.join(VIEW_KEYS)}")
+        user = self._user(username)
+        views = set(self.store.meeting_views(user.id))
+        views = views | {view} if on else views - {view}
+        self.store.set_meeting_views(user.id, views)
+        self.meeting_views.ensure(user.id)
+        return frozenset(views)
+
     def _sync_quietly(self, connection_id: int) -> None:
         try:
             self.sync_connection(connection_id)
@@ -293,6 +340,7 @@ class Bridge(DavFacade, AccountsFacade, OrganisationFacade, KeysFacade):
     def close(self) -> None:
         self.refresher.stop()
         self.writes.close()
+        self.scheduling.close()
         self.store.close()
 
 

@@ -47,6 +47,9 @@ class CalendarInfo:
     owner_email: str | None = None
     owner_name: str | None = None
     is_default: bool = False
+    # another user's calendar the account sees as a delegate or share recipient without the
+    # right to see private events (issue 15): they are mirrored as busy blocks only
+    can_view_private: bool = True
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,16 @@ class CollectionRecord:
     cursor: str | None
     refreshed_at: float | None
     virtual: bool = False
+
+    @property
+    def provider_id(self) -> str:
+        """The provider's id of the collection: a grantee's copy of another user's calendar
+        (a bridge-level grant, issue 15) is named "grant:<grant id>:<provider id>"."""
+        if self.remote_id.startswith("grant:"):
+            parts = self.remote_id.split(":", 2)
+            if len(parts) == 3 and parts[1].isdigit():
+                return parts[2]
+        return self.remote_id
 
 
 @dataclass(frozen=True)

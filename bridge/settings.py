@@ -56,6 +56,11 @@ class StoreSettings:
         "from the working directory.",
     )
     database: str = _opt("", "SQLite file path (default <data_dir>/davbridge.sqlite3).")
+    url: str = _opt(
+        "",
+        "PostgreSQL instead of SQLite (issue 17): postgresql://user:password@host/db; several "
+        "`davbridge serve` processes on one or more hosts may share one database.",
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class SyncSettings:
     background: bool = _opt(True, "Refresh collections in a background loop.")
     discover_interval_s: float = _opt(
         600.0, "How often each connection's list of calendars is refreshed (new ones appear)."
+    )
+    pull_lease_s: float = _opt(
+        30.0,
+        "Pull lease of a collection (several processes on one database): renewed while "
+        "pulling; a crashed process's collections are taken over after at most this long.",
     )
 
 
@@ -261,6 +271,11 @@ class Settings:
             if self.store.database
             else self.data_dir / "davbridge.sqlite3"
         )
+
+    @property
+    def store_target(self) -> Path | str:
+        """Where the store lives: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.store.url or self.database_path
 
     def replace(self, section: str, **values: Any) -> Settings:
         return dataclasses.replace(

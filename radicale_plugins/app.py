@@ -65,11 +65,15 @@ from radicale_plugins import (
     lookup,
     multistatus,
     phonebooks,
+    proxy,
     putcheck,
     putplace,
+    queryrange,
     reasons,
+    scheduling,
     storage,
 )
+from radicale_plugins.proxy import base_of as proxy_base
 from radicale_plugins.refusals import CALDAV, CARDDAV, Refusal, limit_refusal
 
 log = logging.getLogger("davbridge.dav")
@@ -163,13 +167,10 @@ class BridgeApplication(Application):
     def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
         parts = path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == user:
-            coll = api.current().collection(user, parts[1])
+            bridge = api.current()
+            coll = bridge.collection(user, parts[1])
             if coll is not None and coll.read_only:
-                return _text_response(
-                    client.FORBIDDEN,
-                    f"The calendar {coll.display_name!r} is read-only at the "
-                    "provider; changes cannot be saved.",
-                )
+                return _text_response(client.FORBIDDEN, bridge.read_only_reason(coll, parts[2]))
         return None
 
     def do_PUT(
@@ -178,9 +179,13 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user)
         if refusal is not None:
             return refusal
-        problem = putplace.put_place_refusal(
-            path, user, lambda name: api.current().collection(user, name) is not None
-        ) or self._put_refusal(environ, path, user)
+        problem = (
+            putplace.put_place_refusal(
+                path, user, lambda name: api.current().collection(user, name) is not None
+            )
+            or self._put_refusal(environ, path, user)
+            or scheduling.tag_refusal(environ, scheduling.stored_text(user, path))
+        )
         if problem is not None:
             return problem.as_radicale()
         conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
@@ -195,6 +200,8 @@ class BridgeApplication(Application):
             return _text_response(client.BAD_REQUEST, f"A date is out of range: {exc}.")
         if outcome.stored_differs and status in (client.CREATED, client.NO_CONTENT):
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
+        if status in (client.CREATED, client.NO_CONTENT):  # RFC 6638 §3.2.10 Schedule-Tag
+            headers = scheduling.with_tag(headers, scheduling.stored_text(user, path))
         raw = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
         if status == client.CONFLICT and b"no-uid-conflict" in raw:
             conflict = self._uid_conflict(base_prefix, path, user, self._body(environ))
@@ -234,6 +241,9 @@ class BridgeApplication(Application):
         refusal = self._read_only_refusal(path, user) or _collection_delete_refusal(path, user)
         if refusal is not None:
             return refusal
+        problem = scheduling.tag_refusal(environ, scheduling.stored_text(user, path))
+        if problem is not None:
+            return problem.as_radicale()
         conditions = storage.WriteConditions(environ.get("HTTP_IF_MATCH"))
         try:
             with storage.write_request(conditions):
@@ -275,15 +285,31 @@ class BridgeApplication(Application):
         if status == 207 and isinstance(answer, bytes) and b"supported-address-data" in answer:
             # Radicale 3.9 advertises 4.0 only with vobject >= 1.0; davbridge converts itself
             answer = amend.amended(answer, amend.vcard4_advertised)
+        if status == 207 and isinstance(answer, bytes) and user and scheduling.asked(answer):
+            answer = amend.amended(  # RFC 6638 §2.2, §2.4.1, §9.2 (issue 16)
+                answer, lambda root: scheduling.principal_properties(root, base_prefix, user)
+            )
+        if status == 207 and isinstance(answer, bytes) and user:  # calendar-proxy (issue 15)
+            depth = str(environ.get("HTTP_DEPTH", "0"))
+            answer = proxy.amend_principal(answer, user, path, base_prefix, depth)
+        return status, headers, answer, xml
+
+    def do_OPTIONS(
+        self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
+    ) -> rtypes.WSGIResponse:
+        status, headers, answer, xml = super().do_OPTIONS(environ, base_prefix, path, user, *args)
+        headers = dict(headers)
+        if "DAV" in headers:  # caldav-proxy "Feature Discovery"
+            headers["DAV"] = f"{headers['DAV']}, calendar-proxy"
         return status, headers, answer, xml
 
     def do_REPORT(
         self, environ: rtypes.WSGIEnviron, base_prefix: str, path: str, user: str, *args: Any
     ) -> rtypes.WSGIResponse:
         root = environ.get("davbridge.xml")
-        status, headers, answer, xml = _with_dropped(
-            environ, super().do_REPORT(environ, base_prefix, path, user, *args)
-        )
+        with queryrange.asking(root):
+            answer_of_radicale = super().do_REPORT(environ, base_prefix, path, user, *args)
+        status, headers, answer, xml = _with_dropped(environ, answer_of_radicale)
         if status == 400 and any("occurrences limit of" in r for r in reasons.so_far()):
             return self._expansion_refusal()
         if status == 207 and isinstance(answer, bytes) and cardquery.wants_vcard4(root):
@@ -312,6 +338,9 @@ class BridgeApplication(Application):
             text = answer.decode("utf-8") if isinstance(answer, bytes) else str(answer)
             answer = to_vcard4(text).encode("utf-8")
             headers = {**dict(headers), "Content-Length": str(len(answer))}
+        if status == 200 and content_type.startswith("text/calendar"):
+            text = answer.decode("utf-8") if isinstance(answer, bytes) else str(answer)
+            headers = scheduling.with_tag(headers, text)  # RFC 6638 §3.2.10
         return status, headers, answer, xml
 
     def _creating(
@@ -400,6 +429,16 @@ def make_wsgi(
         if refusal is not None:
             return refusal.send(start_response)
         login = environ.get("davbridge.login")
+        own = proxy.answer(environ, str(login[0]), proxy_base(environ)) if login else None
+        if own is not None:  # calendar-proxy groups and expand-property (issue 15)
+            return front.plain(start_response, own.status, own.headers, own.body)
+        if login and scheduling.is_mailbox_path(path):  # RFC 6638 inbox/outbox (issue 16)
+            try:
+                base = scheduling.base_prefix(environ)
+                mailbox = scheduling.answer(environ, method, path, str(login[0]), base)
+            except BridgeError as exc:
+                return _refusal(exc).send(start_response)
+            return front.plain(start_response, *mailbox)
         try:
             streamed = fastpath.answer(environ, str(login[0])) if login else None
         except BridgeError as exc:  # e.g. the collection's refresh is busy: 503 + Retry-After
@@ -421,4 +460,7 @@ def make_wsgi(
         start_response(status, headers)
         return answers
 
-    return front.without_body_for_head(app)
+    def advertised(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return app(environ, scheduling.advertised(start_response))  # calendar-auto-schedule
+
+    return front.without_body_for_head(advertised)

@@ -9,6 +9,10 @@ equals | contains | starts-with, collation i;unicode-casemap / i;ascii-casemap /
 negate-condition="no"); several text-matches under test="anyof" are a union; optional
 CR:limit/CR:nresults. Numbers are compared in E.164 form (bridge.contacts.phones), so
 "+49 30 1234567" equals "030 1234567"; search text with letters is left to Radicale.
+A prop-filter on FN, N, NICKNAME, ORG or EMAIL (text-matches under test="anyof", caseless
+collations) on the organisation's directory (K5) is answered from the name index
+(bridge/store/names.py), so the directory is searched by name and email without scanning its
+cards; on the user's own address books Radicale answers such filters.
 A truncated answer ends with a 507 response for the request-URI (RFC 6352 §8.6.1).
 
 `wants_vcard4` tells the DAV app whether a REPORT Radicale answers asked for version 4.0
@@ -34,6 +38,8 @@ _PROPS = {f"{DAV}getetag", f"{CR}address-data"}
 _COLLATIONS = {None, "i;unicode-casemap", "i;ascii-casemap", "i;octet"}
 _MATCH_TYPES = {"equals", "contains", "starts-with"}
 _LETTERS = re.compile(r"[^\d\s()+./\-]")
+_NAME_PROPS = {"FN", "N", "NICKNAME", "ORG", "EMAIL"}
+_CASELESS = {None, "i;unicode-casemap", "i;ascii-casemap"}
 _UNLIMITED = 100_000
 _HEAD = "<?xml version='1.0' encoding='utf-8'?>\n"
 
@@ -62,6 +68,13 @@ def _address_data_version(prop: Any) -> str | None:
 
 def _text_matches(root: Any) -> list[tuple[str, str]] | None:
     """[(text, match-type)] of a TEL-only filter (a union), or None to decline."""
+    found = _prop_matches(root)
+    return found[1] if found is not None and found[0] == "TEL" else None
+
+
+def _prop_matches(root: Any) -> tuple[str, list[tuple[str, str]]] | None:
+    """(property, [(text, match-type)]) of a one-property filter the indexes answer: TEL
+    (the phone index) or FN / N / NICKNAME / ORG / EMAIL (the name index); None to decline."""
     filters = root.findall(f"{CR}filter")
     if len(filters) != 1 or filters[0].get("test", "anyof") not in ("anyof", "allof"):
         return None
@@ -69,8 +82,9 @@ def _text_matches(root: Any) -> list[tuple[str, str]] | None:
     if len(props) != 1 or props[0].tag != f"{CR}prop-filter":
         return None
     prop_filter = props[0]
-    if prop_filter.get("name", "").upper() != "TEL":
-        return None
+    name = prop_filter.get("name", "").upper()
+    if name != "TEL":
+        return _name_matches(name, prop_filter)
     test = prop_filter.get("test", "anyof")
     matches = list(prop_filter)
     if not matches or test not in ("anyof", "allof"):
@@ -91,7 +105,26 @@ def _text_matches(root: Any) -> list[tuple[str, str]] | None:
         found.append((text, match_type))
     if test == "allof" and len(found) > 1:
         return None
-    return found
+    return "TEL", found
+
+
+def _name_matches(name: str, prop_filter: Any) -> tuple[str, list[tuple[str, str]]] | None:
+    """The text-matches of a FN / N / NICKNAME / ORG / EMAIL prop-filter, case-insensitive
+    collations only (the name index is case-folded)."""
+    if name not in _NAME_PROPS or prop_filter.get("test", "anyof") != "anyof":
+        return None
+    found = []
+    for tm in list(prop_filter):
+        if tm.tag != f"{CR}text-match" or len(tm):
+            return None
+        if tm.get("collation") not in _CASELESS or tm.get("negate-condition", "no") != "no":
+            return None
+        match_type = tm.get("match-type", "contains")
+        text = (tm.text or "").strip()
+        if match_type not in _MATCH_TYPES or not text:
+            return None
+        found.append((text, match_type))
+    return (name, found) if found else None
 
 
 def _limit(root: Any) -> int:
@@ -140,6 +173,19 @@ def _matching_hrefs(
     return ordered[:wanted], len(ordered) > wanted
 
 
+def _matching_cards(
+    coll: Any, name: str, searches: list[tuple[str, str]], wanted: int
+) -> tuple[list[str], bool]:
+    """Distinct hrefs of cards matching any search on `name`, from the name index."""
+    bridge = api.current()
+    hrefs: dict[str, None] = {}
+    for text, match_type in searches:
+        for href in bridge.find_cards(coll, (name,), text, match_type, wanted + 1):
+            hrefs.setdefault(href)
+    ordered = sorted(hrefs)
+    return ordered[:wanted], len(ordered) > wanted
+
+
 def addressbook_query(
     path: str, user: str, root: Any, base_prefix: str, authorized: Callable[[], bool]
 ) -> Streamed | None:
@@ -155,7 +201,7 @@ def addressbook_query(
     if not wanted or not set(wanted) <= _PROPS or any(len(p) for p in prop):
         return None
     version = _address_data_version(prop)
-    parsed = _text_matches(root)
+    parsed = _prop_matches(root)
     limit = _limit(root)
     if version is None or parsed is None or limit == 0:
         return None
@@ -163,8 +209,14 @@ def addressbook_query(
     if coll is None or not authorized():
         return None
     bridge = api.current()
+    name, searches = parsed
+    if name != "TEL" and not bridge.is_directory(coll):
+        return None  # the user's own address books: Radicale scans them, as before
     coll = bridge.fresh(coll)
-    hrefs, truncated = _matching_hrefs(user, coll, parsed, limit)
+    if name == "TEL":
+        hrefs, truncated = _matching_hrefs(user, coll, searches, limit)
+    else:
+        hrefs, truncated = _matching_cards(coll, name, searches, limit)
     prefix = urllib.parse.quote(f"{base_prefix}/{user}/{coll.name}/")
     request_uri = urllib.parse.quote(base_prefix + path)
     body = _body(bridge, coll, hrefs, truncated, prefix, request_uri, wanted, version)

@@ -19,6 +19,7 @@ Imports radicale (path sanitising, namespaces), bridge.api, radicale_plugins and
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
@@ -66,6 +67,10 @@ class _Mirror:
 
     def blobs_by_href(self, coll: Any, names: Sequence[str]) -> dict[str, tuple[str, bytes]]:
         return self.bridge.blobs_by_href(coll, names)
+
+    def answered(self, coll: Any, names: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        found = self.bridge.items_answered_outside_window(coll, names)
+        return {h: (rec.etag, rec.text.encode("utf-8")) for h, rec in found.items()}
 
     def changes(self, coll: Any, token: str) -> tuple[str, list[str]]:
         return self.bridge.sync(coll, token)
@@ -184,16 +189,21 @@ def _propfind_body(
     mirror: _Mirror, coll: Any, prefix: str, head: bytes, wanted: list[str]
 ) -> Iterator[bytes]:
     yield head
+    getetag, getcontenttype = f"{DAV}getetag", f"{DAV}getcontenttype"
+    types: dict[str, bytes] = {}  # component -> its getcontenttype element
     for href, etag, component in mirror.listing(coll):
         props = []
         for tag in wanted:
-            if tag == f"{DAV}getetag":
-                props.append(ms.element("getetag", ms.text(etag)))
-            elif tag == f"{DAV}getcontenttype":
-                props.append(ms.element("getcontenttype", _content_type(component)))
+            if tag == getetag:
+                props.append(b"<getetag>" + ms.text(etag) + b"</getetag>")
+            elif tag == getcontenttype:
+                made = types.get(component)
+                if made is None:
+                    made = types[component] = ms.element("getcontenttype", _content_type(component))
+                props.append(made)
             else:
                 props.append(b"<resourcetype />")
-        yield ms.response(prefix + urllib.parse.quote(href), props)
+        yield ms.response(prefix + _quote_path(href), props)
     yield ms.end()
 
 
@@ -252,13 +262,18 @@ def _multiget(
     return ms.multistatus(body)
 
 
+_NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9@._+-]*\Z")  # what _quote leaves alone
+_QUOTE_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*\Z")  # urllib.parse.quote's unquoted characters
+
+
 def _quote(name: str) -> str:
     """URL-quote a resource name; the names the mirror assigns need none."""
-    return (
-        urllib.parse.quote(name)
-        if any(not (c.isascii() and (c.isalnum() or c in "@._+-")) for c in name)
-        else name
-    )
+    return name if _NEEDS_NO_QUOTING.match(name) else urllib.parse.quote(name)
+
+
+def _quote_path(href: str) -> str:
+    """urllib.parse.quote(href), without its per-call work when nothing needs quoting."""
+    return href if _QUOTE_SAFE.match(href) else urllib.parse.quote(href)
 
 
 def _multiget_body(
@@ -275,6 +290,8 @@ def _multiget_body(
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
         found = mirror.blobs_by_href(coll, [n for _, n in batch])
+        if len(found) < len(batch):  # hrefs a query beyond the sync window answered lately
+            found.update(mirror.answered(coll, [n for _, n in batch if n not in found]))
         for _raw, name in batch:
             href = prefix + _quote(name)
             entry = found.get(name)
@@ -343,9 +360,7 @@ def _sync_all(
     if first is None:
         return
     for href, etag, data in _prepend(first, rows):
-        yield ms.response(
-            prefix + urllib.parse.quote(href), _item_props(wanted, etag, data, vcard4)
-        )
+        yield ms.response(prefix + _quote_path(href), _item_props(wanted, etag, data, vcard4))
 
 
 def _prepend(first: Any, rows: Iterator[Any]) -> Iterator[Any]:
@@ -375,7 +390,7 @@ def _sync_changes(
 ) -> Iterator[bytes]:
     """Radicale's order: the deleted resources' 404s first, then the changed ones."""
     for href in gone:
-        yield ms.missing(prefix + urllib.parse.quote(href))
+        yield ms.missing(prefix + _quote_path(href))
     removed = set(gone)
     unique = [h for h in dict.fromkeys(hrefs) if h not in removed]
     for start in range(0, len(unique), BATCH):

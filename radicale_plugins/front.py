@@ -78,9 +78,12 @@ def body_refusal(environ: dict[str, Any], method: str, max_content_length: int) 
     refusal = guards.charset_refusal(str(environ.get("CONTENT_TYPE", "")))
     if refusal is not None:
         return refusal
-    if method == "PUT" and length:  # bounded above; buffered so it can be checked
+    # bounded above; buffered so it can be checked. A schedule-outbox POST carries iCalendar,
+    # not XML (RFC 6638 §5; radicale_plugins/scheduling.py answers it)
+    ical_post = method == "POST" and str(environ.get("CONTENT_TYPE", "")).startswith("text/cal")
+    if (method == "PUT" or ical_post) and length:
         environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
-    if method not in XML_METHODS or not length:
+    if method not in XML_METHODS or not length or ical_post:
         return None
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)

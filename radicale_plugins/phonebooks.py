@@ -66,12 +66,15 @@ def _number(n: Any) -> str:
 def _cards(user: str, book: str | None) -> list[Any] | Reply:
     bridge = api.current()
     books = [c for c in bridge.collections_for(user) if c.kind.value == "addressbook"]
+    # the user's own contacts first (they win a duplicate), the directory after them (K5)
+    books.sort(key=bridge.is_directory)
+    directory = {c.id for c in books if bridge.is_directory(c)}
     if book is not None:
         books = [c for c in books if c.name == book]
         if not books:
             return text_reply(404, f"No address book {book!r}.")
     region = bridge.region_of(user)
-    cards: list[Any] = []
+    cards: list[tuple[bool, Any]] = []
     seen: set[object] = set()
     for coll in books:
         for item in bridge.items(coll):
@@ -82,9 +85,9 @@ def _cards(user: str, book: str | None) -> list[Any] | Reply:
             if (card.uid and card.uid in seen) or same in seen:
                 continue
             seen.update({same, card.uid} if card.uid else {same})
-            cards.append(card)
-    cards.sort(key=lambda c: (c.name.casefold(), c.uid))
-    return cards
+            cards.append((coll.id in directory, card))
+    cards.sort(key=lambda c: (c[0], c[1].name.casefold(), c[1].uid))
+    return [card for _, card in cards]
 
 
 def _yealink(cards: list[Any]) -> str:

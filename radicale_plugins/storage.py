@@ -26,7 +26,7 @@ from radicale.item import filter as radicale_filter
 from radicale.storage import BaseCollection, BaseStorage
 
 from bridge import api
-from radicale_plugins import collections, putcheck
+from radicale_plugins import collections, putcheck, queryrange
 
 TOKEN_PREFIX = "http://davbridge.org/ns/sync/"  # noqa: S105 - a URI, not a secret
 
@@ -165,6 +165,11 @@ class MirrorCollection(BaseCollection):
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
         wanted = list(hrefs)
         found = api.current().items_by_href(self.record, wanted)
+        missing = [h for h in wanted if h not in found]
+        if missing and _write.get() is None:
+            found.update(api.current().items_answered_outside_window(self.record, missing))
+        elif missing:  # a write to what a query beyond the window found: that provider item
+            found.update(api.current().adopt_answered_outside_window(self.record, missing))
         for href in dict.fromkeys(wanted):
             rec = found.get(href)
             yield href, (self.item(rec) if rec else None)
@@ -188,6 +193,12 @@ class MirrorCollection(BaseCollection):
         tag, start, end, _ = radicale_filter.simplify_prefilters(filters, self.tag)
         if tag not in (None, "VEVENT"):
             return
+        asked = queryrange.asked()
+        if asked is not None and (start, end) == (
+            radicale_filter.TIMESTAMP_MIN,
+            radicale_filter.TIMESTAMP_MAX,
+        ):
+            start, end = asked  # an `expand`: Radicale took the range out of the filter
         for rec in api.current().items_outside_window(self.record, start, end):
             yield self.item(rec), False
 

@@ -11,6 +11,8 @@ delta. `user` (UPN or id) selects the mailbox; default: the demo user. A folder 
   POST   /_control/contacts/folders                  {displayName, parentId?, user?} -> 201
   GET    /_control/contacts/folders/{fid}/contacts   contacts (Graph JSON + "extended", "hasPhoto")
   POST   /_control/contacts/folders/{fid}/contacts   Graph contact body -> 201
+  POST   /_control/contacts/folders/{fid}/bulk       {contacts: [Graph contact body, …]} -> 201
+                                                     {created}: many at once (benchmarks)
   GET|PATCH|DELETE /_control/contacts/{id}           one contact (PATCH: Graph contact body)
   PUT    /_control/contacts/{id}/photo               {jpeg_base64} sets the photo
   DELETE /_control/contacts/{id}/photo               removes it
@@ -98,6 +100,17 @@ async def folder_contacts(request: web.Request) -> web.Response:
     return web.json_response(_contact_json(contact), status=201)
 
 
+async def folder_bulk(request: web.Request) -> web.Response:
+    st = _st(request)
+    folder = _folder(st, request)
+    bodies = (await _body(request)).get("contacts")
+    if not isinstance(bodies, list) or not all(isinstance(b, dict) for b in bodies):
+        raise GraphError(400, "ErrorInvalidRequest", "contacts must be a list of objects.")
+    for body in bodies:
+        st.contacts.create(folder, body)
+    return web.json_response({"created": len(bodies)}, status=201)
+
+
 async def contact_item(request: web.Request) -> web.StreamResponse:
     st = _st(request)
     contact = _contact(st, request.match_info["id"])
@@ -131,6 +144,7 @@ def add_routes(app: web.Application) -> None:
     for method in ("GET", "POST"):
         r.add_route(method, "/_control/contacts/folders", folders)
         r.add_route(method, "/_control/contacts/folders/{fid}/contacts", folder_contacts)
+    r.add_post("/_control/contacts/folders/{fid}/bulk", folder_bulk)
     for method in ("GET", "PATCH", "DELETE"):
         r.add_route(method, "/_control/contacts/{id}", contact_item)
     for method in ("PUT", "DELETE"):

@@ -265,9 +265,14 @@ def reset_state(st: SandboxState, seed: bool, bulk_events: int) -> None:
     if seed or bulk_events:
         apply_seed(mb, st.user_id, load_seed(bulk_events))
     if seed:
+        import datetime as dt
+
         from sandbox.contacts_seed import apply_contacts_seed
+        from sandbox.seed import day_of
+        from sandbox.seed_delegation import apply_graph
 
         apply_contacts_seed(st.contacts, st.user_id)
+        apply_graph(mb, st.user_id, day_of(dt.datetime.now(dt.UTC)))  # issue 15
     if not mb.calendars_of(st.user_id):
         mb.add_calendar(st.user_id, "Calendar", is_default=True, hex_color="#0078d4")
 
@@ -303,8 +308,9 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_control/requests/reset", requests_log)
     r.add_post("/_control/throttle", throttle)
     r.add_post("/_control/reset", reset)
-    from sandbox import contacts_control, issued_control, users_control
+    from sandbox import contacts_control, issued_control, messages, users_control
 
     contacts_control.add_routes(app)
     users_control.add_routes(app)
+    messages.add_routes(app)  # test-only: the meeting messages Graph would send
     issued_control.add_routes(app)  # test-only: the secrets issued (GET /_control/issued)

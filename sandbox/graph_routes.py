@@ -24,11 +24,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from sandbox import delta as deltamod
-from sandbox import extprops, gtime
+from sandbox import extprops, graph_scheduling, graph_sharing, gtime
 from sandbox.eventprops import EXTENDED_KEY
 from sandbox.gerrors import GraphError, access_denied, bad_request, not_found
 from sandbox.graph_http import authenticate, mailbox_slot
 from sandbox.mailbox import Calendar, Instance, Mailboxes, User
+from sandbox.messages import log_of
 from sandbox.render import etag, removed, render_calendar, render_event
 from sandbox.state import STATE_KEY, SandboxState
 
@@ -207,6 +208,8 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
         cal_path, rest, rest_low = f"/calendars/{parts[1]}", parts[2:], low[2:]
         if not rest:
             return await _calendar_item(ctx, method, cal)
+        if rest_low == ["calendarpermissions"]:
+            return ctx.respond(graph_sharing.permissions_json(ctx.st, cal, ctx.user.id, method))
     elif low[0] == "calendar":
         cal = mb.default_calendar(uid)
         cal_path, rest, rest_low = "/calendar", parts[1:], low[1:]
@@ -225,6 +228,11 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
             return await _event_item(ctx, method, inst)
         if rest_low[2] == "instances" and len(rest) == 3 and method == "GET":
             return _instances(ctx, inst, f"{cal_path}/events/{rest[1]}/instances")
+        if len(rest) == 3 and method == "POST":  # accept, decline, tentativelyAccept, cancel
+            return await _event_action(ctx, inst, rest_low[2])
+    elif head == "getschedule" and len(rest) == 1 and method == "POST":
+        body = await _json(ctx.request)
+        return ctx.respond({"value": graph_scheduling.get_schedule(ctx.mb, body)})
     elif head == "calendarview":
         if method != "GET":
             raise GraphError(405, "ErrorInvalidRequest", "The OData request is not supported.")
@@ -248,6 +256,7 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
 async def _calendars_collection(ctx: Ctx, method: str) -> web.Response:
     if method == "GET":
         rows = [render_calendar(c) for c in ctx.mb.calendars_of(ctx.user.id)]
+        rows += graph_sharing.shared_rows(ctx.mb, ctx.user.id)  # shared with / delegated to
         return _paged(ctx, rows, "/calendars")
     if method == "POST":
         body = await _json(ctx.request)
@@ -271,7 +280,9 @@ async def _calendars_collection(ctx: Ctx, method: str) -> web.Response:
 
 async def _calendar_item(ctx: Ctx, method: str, cal: Calendar) -> web.StreamResponse:
     if method == "GET":
-        return ctx.respond(render_calendar(cal))
+        return ctx.respond(graph_sharing.render_for(ctx.mb, cal, ctx.user.id))
+    if cal.owner_user_id != ctx.user.id:  # only the owner changes or deletes a calendar
+        raise access_denied()
     if method == "PATCH":
         body = await _json(ctx.request)
         ctx.mb.update_calendar(
@@ -304,10 +315,12 @@ async def _events_collection(ctx: Ctx, method: str, cal: Calendar, path: str) ->
         rows = [ctx.event_json(ctx.mb.resolve(ctx.user.id, e.id)) for e in events]
         return _paged(ctx, rows, path)
     if method == "POST":
-        ctx.mb.require_writable(cal)
+        ctx.mb.require_writable(cal, ctx.user.id)
         body = await _json(ctx.request)
         ev, created = ctx.mb.create_event(cal, body)
         ctx.st.dirty = True
+        if created:  # user-post-events.md: a meeting's invitations go out on create
+            graph_scheduling.sent(log_of(ctx.request.app), ctx.mb, ev, None)
         inst = ctx.mb.resolve(ctx.user.id, ev.id)
         # event.md transactionId: a client retrying a create gets the event already made, with
         # the answer it missed (201) instead of a duplicate
@@ -321,19 +334,39 @@ async def _event_item(ctx: Ctx, method: str, inst: Instance) -> web.StreamRespon
     if method == "GET":
         return ctx.respond(ctx.event_json(inst), headers={"ETag": etag(inst.change_key)})
     if method == "PATCH":
-        ctx.mb.require_writable(cal)
+        ctx.mb.require_writable(cal, ctx.user.id)
         _check_if_match(ctx.request, inst.change_key)
         body = await _json(ctx.request)
+        before = graph_scheduling.snapshot(inst.event)
         updated = ctx.mb.update(inst, body)
         ctx.st.dirty = True
+        # event-update.md: the attendees get the update (removed ones a cancellation)
+        graph_scheduling.updated(log_of(ctx.request.app), ctx.mb, inst.event, before)
         return ctx.respond(ctx.event_json(updated))
     if method == "DELETE":
-        ctx.mb.require_writable(cal)
+        ctx.mb.require_writable(cal, ctx.user.id)
         _check_if_match(ctx.request, inst.change_key)
         ctx.mb.delete(inst)
         ctx.st.dirty = True
+        # event-delete.md: deleting a meeting as its organizer cancels it for the attendees
+        graph_scheduling.deleted(log_of(ctx.request.app), ctx.mb, inst)
         return web.Response(status=204)
     raise GraphError(405, "ErrorInvalidRequest", "Method not allowed.")
+
+
+async def _event_action(ctx: Ctx, inst: Instance, action: str) -> web.StreamResponse:
+    """event-accept.md, event-decline.md, event-tentativelyaccept.md, event-cancel.md:
+    202 Accepted, no body."""
+    if action not in (*graph_scheduling.RESPONSES, "cancel"):
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{action}'.")
+    body = await _json(ctx.request) if ctx.request.can_read_body else {}
+    log = log_of(ctx.request.app)
+    if action == "cancel":
+        graph_scheduling.cancel(log, ctx.mb, inst, body)
+    else:
+        graph_scheduling.respond(log, ctx.mb, inst, action, body)
+    ctx.st.dirty = True
+    return web.Response(status=202)
 
 
 def _instances(ctx: Ctx, inst: Instance, path: str) -> web.Response:

@@ -87,6 +87,8 @@ class Calendar:
     owner_name: str = ""
     owner_address: str = ""
     change_key: str = field(default_factory=new_change_key)
+    # calendarPermission resources of this calendar (sandbox.graph_sharing)
+    permissions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -177,9 +179,16 @@ class Mailboxes:
                 return cal
         raise not_found("The default calendar was not found.")
 
+    def opens(self, user_id: str, cal: Calendar) -> bool:
+        """The user's own calendar, or one shared with or delegated to the user (sandbox.
+        graph_sharing: calendarPermission roles)."""
+        from sandbox.graph_sharing import role_of
+
+        return cal.owner_user_id == user_id or role_of(self, cal, user_id) is not None
+
     def calendar(self, user_id: str, cal_id: str) -> Calendar:
         cal = self.calendars.get(cal_id)
-        if cal is None or cal.owner_user_id != user_id:
+        if cal is None or not self.opens(user_id, cal):
             raise not_found()
         return cal
 
@@ -218,9 +227,14 @@ class Mailboxes:
         del self.calendars[cal.id]
 
     # ---- events ------------------------------------------------------------------------
-    def require_writable(self, cal: Calendar) -> None:
+    def require_writable(self, cal: Calendar, user_id: str | None = None) -> None:
         if not cal.can_edit:
             raise access_denied()
+        if user_id is not None and cal.owner_user_id != user_id:
+            from sandbox.graph_sharing import can_write
+
+            if not can_write(self, cal, user_id):
+                raise access_denied()
 
     def create_event(self, cal: Calendar, body: dict[str, Any]) -> tuple[Event, bool]:
         """Create an event; returns (event, created). Same transactionId -> same event."""
@@ -289,7 +303,7 @@ class Mailboxes:
                 ev.modified,
             )
         cal = self.calendars.get(inst.event.calendar_id)
-        if cal is None or cal.owner_user_id != user_id or (cal_id and cal.id != cal_id):
+        if cal is None or not self.opens(user_id, cal) or (cal_id and cal.id != cal_id):
             raise not_found()
         return inst
 

@@ -103,6 +103,14 @@ class Sandbox(Emulator[SandboxInfo]):
         app[STATE_KEY] = self.state
         add_common_routes(app, self)
         identity.add_routes(app)
+        from sandbox import directory_control, graph_directory  # K5, branch views
+        from sandbox.directory_people import Directory
+
+        real = [(u.display_name, u.upn) for u in self.state.mailboxes.users.values()]
+        directory_control.install(
+            app, Directory.seeded("graph", "contoso.example", real_users=real)
+        )
+        graph_directory.add_routes(app)
         graph_routes.add_routes(app)
         control.add_routes(app)
         return app

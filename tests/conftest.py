@@ -38,3 +38,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return scope_of(nodeid)
 
     return PackageScopeScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    """A PostgreSQL cluster of this worker's own (tests/pg_server.py), stopped at the end."""
+    from tests.pg_server import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    """Where a store under test lives: a SQLite file, or a new database on PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "db.sqlite3"
+    from tests.pg_server import fresh_database
+
+    return fresh_database(request.getfixturevalue("pg_cluster"))

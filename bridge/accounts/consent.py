@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from bridge.accounts import registry
 from bridge.accounts.apps import OAuthApps
 from bridge.accounts.credentials import Credentials
+from bridge.accounts.directory_scopes import directory_scopes, directory_wanted
 from bridge.errors import BridgeError
 from bridge.model import ProviderKind
 from bridge.store import Store
@@ -77,6 +78,8 @@ class Consent:
         calendars (`write`), sync contacts (`contacts`)."""
         kit = registry.entry(kind).oauth()
         scopes = kit.scopes(write, contacts=contacts, calendars=calendars)
+        if contacts and directory_wanted(self.store, user_id):  # K5 (branch views)
+            scopes += directory_scopes(kit)
         auth = kit.auth(self.apps, None, lambda _blob: None, scopes)
         url, flow = auth.begin_consent(redirect_uri, scopes, login_hint)
         policy = ConnectionPolicy(
@@ -144,14 +147,18 @@ class Consent:
         auth_type: str | None = None,
         permissions: ConnectionPolicy | None = None,
         service: str | None = None,
+        shared_mailboxes: tuple[str, ...] = (),
     ) -> ConnectionRow:
         """Exchange: test the credentials against the EWS URL first, then store them.
+        `shared_mailboxes`: other mailboxes whose calendar the user opens as a delegate.
         `permissions`: what the user ticked (EWS has no scopes; the bridge enforces them).
         `service`: "exchange" or "microsoft365" (a Microsoft 365 mailbox over EWS), kept for
         the status page."""
         from bridge.accounts.kits.ews import EwsKit
 
-        wanted = EwsAccount(url, username, email, version, auth_type, service or None)
+        wanted = EwsAccount(
+            url, username, email, version, auth_type, service or None, shared_mailboxes
+        )
         account = EwsKit().test(self.apps.settings, wanted, password)
         kind = ProviderKind.EWS.value
         policy = self._with_toggles(user_id, kind, email, permissions or ConnectionPolicy())

@@ -153,6 +153,8 @@ def _inside(path: Path, directory: Path) -> bool:
 
 
 def _database(settings: Settings) -> list[Finding]:
+    if settings.store.url:
+        return _postgres(settings.store.url)
     db = settings.database_path
     if not db.exists():
         return [Finding(OK, "database", f"{db} will be created at first start")]
@@ -232,3 +234,22 @@ def _ports(settings: Settings) -> list[Finding]:
                 continue
         found.append(Finding(OK, "ports", f"{what} port {host}:{port} is free"))
     return found
+
+
+def _postgres(url: str) -> list[Finding]:
+    """The PostgreSQL store (issue 17) answers and holds davbridge's tables; the URL's password
+    is never shown."""
+    import psycopg
+
+    where = url.split("@", 1)[-1]
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute("SELECT to_regclass('users') IS NOT NULL").fetchone()
+            if not row or not row[0]:
+                return [
+                    Finding(OK, "database", f"PostgreSQL {where}: tables created at first start")
+                ]
+            users = conn.execute("SELECT count(*) FROM users").fetchone()
+    except psycopg.Error as exc:
+        return [Finding(ERROR, "database", f"PostgreSQL {where} cannot be reached ({exc})")]
+    return [Finding(OK, "database", f"PostgreSQL {where}: {users[0] if users else 0} users")]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bridge import __version__, api, logs
 from bridge import settings as settings_mod
-from bridge.entry import cli_connect, cli_users
+from bridge.entry import cli_connect, cli_grants, cli_policy, cli_users
 from bridge.entry.allocator import tune as tune_allocator
 from bridge.entry.commands import known_user
 from bridge.errors import BridgeError, ConfigError
@@ -53,6 +53,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.refresh_interval,
         args.portal_port,
         args.bulk_events,
+        args.store,
+        args.workers,
+        directory=not args.no_directory,
     )
 
 
@@ -69,7 +72,7 @@ def _bridge(args: argparse.Namespace) -> api.Bridge:
     path = settings_mod.discover(args.config)
     settings = settings_mod.load(path)
     logs.setup(settings.log.level, settings.log.format if args.command == "serve" else "text")
-    if not settings.database_path.exists():
+    if not settings.store.url and not settings.database_path.exists():
         if getattr(args, "sub", None) in _READ_ONLY:
             raise ConfigError(
                 "store.data_dir",
@@ -295,6 +298,26 @@ def parser() -> argparse.ArgumentParser:
         'see "Bulk — <service>"), to try the bridge and the benchmarks on a large calendar',
     )
     d.add_argument(
+        "--store",
+        default="",
+        metavar="URL",
+        help="keep the bridge's data in PostgreSQL (postgresql://…) instead of SQLite",
+    )
+    d.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N bridge processes on the --store database, each on its own DAV port "
+        "(the next free ones; all listed in --info-json as dav_urls)",
+    )
+    d.add_argument(
+        "--no-directory",
+        action="store_true",
+        help="leave the organisation directory (K5) switched off at the first start (default: "
+        'on; the portal\'s organisation page switches it, setting "directory")',
+    )
+    d.add_argument(
         "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
     )
     d.set_defaults(func=_cmd_demo)
@@ -328,6 +351,8 @@ def parser() -> argparse.ArgumentParser:
     he.set_defaults(func=_cmd_health)
 
     cli_users.add_commands(sub, with_config, _bridge)
+    cli_policy.add_commands(sub, with_config, _bridge)  # K5 switch and the rest (views)
+    cli_grants.add_commands(sub, with_config, _bridge)  # issue 15
 
     a = sub.add_parser("app-password", help="manage app passwords").add_subparsers(
         dest="sub", required=True, metavar="ACTION"

@@ -26,6 +26,7 @@ from bridge import api
 from bridge.api import Bridge
 from bridge.entry.demo_sandboxes import DemoSandboxes, SandboxInfos
 from bridge.entry.demo_signin import sign_in_at
+from bridge.entry.demo_workers import Workers
 from bridge.entry.serve import HttpServer, PortalServerLike, start_portal
 from bridge.errors import AuthExpired, BridgeError
 from bridge.model import CollectionKind, ProviderKind
@@ -48,6 +49,7 @@ class DemoInfo:
     sandboxes: SandboxInfos
     portal_url: str = ""  # empty when the portal was not started
     portal_password: str = ""  # the demo user's portal sign-in password
+    dav_urls: tuple[str, ...] = ()  # every bridge process (--workers N), dav_url first
 
     @property
     def sandbox(self) -> Any:
@@ -57,6 +59,7 @@ class DemoInfo:
     def as_json(self) -> dict[str, Any]:
         return {
             "dav_url": self.dav_url,
+            "dav_urls": list(self.dav_urls or (self.dav_url,)),
             "username": self.username,
             "password": self.password,
             "portal_url": self.portal_url,
@@ -79,6 +82,9 @@ class Demo:
         providers: tuple[ProviderKind, ...] = ALL_PROVIDERS,
         portal_port: int | None = None,
         bulk_calendar: int = 0,
+        store_url: str = "",
+        workers: int = 1,
+        directory: bool = False,
     ) -> None:
         """`portal_port`: where the web portal listens (0: any free port); None: no portal.
         `bulk_events`: each sandbox is only one calendar of N events (benchmarks);
@@ -92,8 +98,16 @@ class Demo:
         self.refresh_interval_s = refresh_interval_s
         self.background = background
         self.sandboxes = DemoSandboxes(data_dir, providers, bulk_events, bulk_calendar)
+        if workers > 1 and not store_url:
+            raise BridgeError(
+                "several bridge processes need a shared store: --store postgresql://…"
+            )
+        self.store_url = store_url  # PostgreSQL (issue 17); empty: SQLite in the data dir
+        self.worker_count = workers
+        self.workers: Workers | None = None
         self.bridge: Bridge | None = None
         self.server: HttpServer | None = None
+        self.directory = directory  # K5: switched on at the first start (branch views)
 
     @property
     def config_path(self) -> Path:
@@ -105,12 +119,13 @@ class Demo:
         infos = self.sandboxes.start()
         settings = infos.configure(
             Settings()
-            .replace("store", data_dir=str(self.data_dir / "bridge"))
+            .replace("store", data_dir=str(self.data_dir / "bridge"), url=self.store_url)
             .replace(
                 "sync",
                 refresh_interval_s=self.refresh_interval_s,
                 background=self.background,
                 discover_interval_s=max(3.0, 3 * self.refresh_interval_s),
+                pull_lease_s=max(3.0, 3 * self.refresh_interval_s),
             )
             # the demo contacts are mostly German numbers ("030 1234567")
             .replace("contacts", default_region="DE")
@@ -121,13 +136,27 @@ class Demo:
         portal_password = self._portal_user(bridge, infos.primary_user)
         user = bridge.ensure_user(DEMO_USER, email=infos.primary_user)
         password = self._app_password(bridge, user)
+        if self.directory:
+            first_start(bridge.store)
         for kind in self.sandboxes.providers:
             self._connect(bridge, user.id, kind, infos)
         if self.portal_port is not None:
             self.portal = start_portal(bridge, self.host, self.portal_port, self.server.url)
         bridge.start_background()
         portal_url = self.portal.url if self.portal is not None else ""
-        return DemoInfo(self.server.url, DEMO_USER, password, infos, portal_url, portal_password)
+        urls = [self.server.url]
+        if self.worker_count > 1:
+            self.workers = Workers(settings, self.config_path, self.host, self.data_dir)
+            urls += self.workers.start(self.worker_count - 1)
+        return DemoInfo(
+            self.server.url,
+            DEMO_USER,
+            password,
+            infos,
+            portal_url,
+            portal_password,
+            tuple(urls),
+        )
 
     def _portal_user(self, bridge: Bridge, email: str | None) -> str:
         """The demo user as a portal administrator with a password, generated once and kept
@@ -185,6 +214,7 @@ class Demo:
                 email=ews.upn,
                 version=ews.version,
                 auth_type="NTLM",
+                shared_mailboxes=tuple(ews.delegate_of),  # opened as a delegate (issue 15)
             )
         else:
             assert self.server is not None
@@ -198,6 +228,9 @@ class Demo:
         bridge.sync_connection(conn.id)
 
     def stop(self) -> None:
+        if self.workers is not None:
+            self.workers.stop()
+            self.workers = None
         if self.portal is not None:
             self.portal.stop()
             self.portal = None
@@ -212,6 +245,14 @@ class Demo:
 WILDCARDS = ("0.0.0.0", "::", "")
 # no provider sections: those would put the sandboxes' client secrets in plain text on disk
 _CONFIG_SECTIONS = ("store", "secrets", "contacts")
+
+
+def first_start(store: Any) -> None:
+    """The organisation directory (K5) on in a demo that never stored the setting (an
+    administrator's later choice in the portal is kept across restarts)."""
+    policy = json.loads(store.org_policy() or "{}")
+    if "directory" not in policy:
+        store.set_org_policy(json.dumps({**policy, "directory": True}))
 
 
 def write_config(path: Path, settings: Settings, key_file: Path) -> None:
@@ -242,6 +283,11 @@ def reachable(url: str) -> str:
     return url
 
 
+def others(urls: tuple[str, ...]) -> str:
+    """The other bridge processes' URLs (--workers N) for the banner."""
+    return "".join(f"\n               {reachable(u)}  (same data)" for u in urls)
+
+
 def banner_counts(bridge: Bridge | None) -> str:
     """ "3 connected services (Microsoft 365, Google, Exchange sandboxes), 9 calendars,
     11 address books": calendars and address books counted apart."""
@@ -267,6 +313,9 @@ def run(
     refresh_interval_s: float,
     portal_port: int | None = None,
     bulk_events: int = 0,
+    store_url: str = "",
+    workers: int = 1,
+    directory: bool = True,
 ) -> int:
     """`portal_port` None: the DAV port + 1 (any free port when the DAV port is 0);
     `bulk_events`: a "Bulk" calendar of that many events at each sandbox."""
@@ -279,6 +328,9 @@ def run(
         refresh_interval_s,
         portal_port=portal_port,
         bulk_calendar=bulk_events,
+        store_url=store_url,
+        workers=workers,
+        directory=directory,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -304,7 +356,7 @@ def run(
 davbridge demo is running: {banner_counts(demo.bridge)}.
 {everywhere}
 Add a CalDAV account in Thunderbird, Apple Calendar, Evolution or DAVx5:
-  Server URL : {dav_url}
+  Server URL : {dav_url}{others(info.dav_urls[1:])}
   User name  : {info.username}
   Password   : {info.password}
 

@@ -79,6 +79,7 @@ class EwsEndpoints:
     password: str
     version: str
     control_url: str
+    delegate_of: tuple[str, ...] = ()  # mailboxes the user opens as a delegate (issue 15)
 
 
 E = TypeVar("E")

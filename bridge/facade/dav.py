@@ -10,10 +10,11 @@ radicale.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bridge.errors import BridgeError, PreconditionFailed
+from bridge.errors import BridgeError, NotFound, PreconditionFailed
 from bridge.model import (
     CollectionChange,
     CollectionKind,
@@ -25,9 +26,14 @@ from bridge.settings import Settings
 from bridge.store import Store
 from bridge.store.rows import ConnectionState, UserRow
 from bridge.sync.collections import ChangeOutcome, CollectionAdmin
+from bridge.sync.delegation import GrantCopies, refuse_hidden_write
+from bridge.sync.directory import is_directory
+from bridge.sync.directory import visible as directory_visible
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.scheduler import Refresher
+from bridge.sync.views import MeetingViews, source_of
+from bridge.sync.virtual import is_view
 from bridge.sync.writes import WriteThrough
 
 
@@ -49,6 +55,8 @@ class DavFacade:
     writes: WriteThrough
     collection_admin: CollectionAdmin
     outside_window: OutsideWindow
+    meeting_views: MeetingViews
+    grant_copies: GrantCopies
 
     if TYPE_CHECKING:
 
@@ -61,21 +69,39 @@ class DavFacade:
         user = self.store.user_by_name(username)
         if user is None:
             return []
+        for view in self.meeting_views.ensure(user.id):  # C4: the user's switches
+            self.meeting_views.rebuild(view)
         policies = {c.id: self.engine.effective_policy(c) for c in self.store.connections(user.id)}
+        limits = self.engine.limits_for(user.id)
+        colls = self.store.collections(user_id=user.id)
+        for cid in {c.connection_id for c in colls} - set(policies):
+            # copies of another user's calendars by a bridge-level grant (issue 15): the
+            # owner's connection decides
+            with suppress(NotFound):
+                policies[cid] = self.engine.effective_policy(self.store.connection(cid))
         return [
             coll
-            for coll in self.store.collections(user_id=user.id)
-            if coll.connection_id in policies and policies[coll.connection_id].shows(coll.kind)
+            for coll in colls
+            if coll.connection_id in policies
+            and policies[coll.connection_id].shows(coll.kind)
+            and self.grant_copies.valid(coll)
+            and directory_visible(coll, limits)
         ]
 
     def collection(self, username: str, name: str) -> CollectionRecord | None:
         user = self.store.user_by_name(username)
         coll = self.store.collection_by_name(user.id, name) if user else None
-        return coll if coll is not None and self.engine.wanted(coll) else None
+        if coll is not None and is_view(coll) and not self.meeting_views.switched_on(coll):
+            return None
+        wanted = coll is not None and self.engine.wanted(coll) and self.grant_copies.valid(coll)
+        return coll if wanted else None
 
     def fresh(self, coll: CollectionRecord) -> CollectionRecord:
         """The collection as the mirror has it; a stale one has its refresh scheduled (not
-        waited for, except the bounded first fill of a never-synced one)."""
+        waited for, except the bounded first fill of a never-synced one). A meeting view
+        (C4) is brought up to date from the mirror here."""
+        if is_view(coll):
+            return self.meeting_views.rebuild(coll)
         if self.engine.is_stale(coll):
             self.refresher.ensure_fresh(coll)
             return self.store.collection(coll.id)
@@ -113,6 +139,19 @@ class DavFacade:
     ) -> list[ItemRecord]:
         """Provider items in [start, end) beyond the sync window (bounded wait, cached)."""
         return self.outside_window.items(coll, start, end)
+
+    def items_answered_outside_window(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, ItemRecord]:
+        """Items among `hrefs` a query beyond the window answered lately (reads only)."""
+        return self.outside_window.answered(coll, list(hrefs))
+
+    def adopt_answered_outside_window(
+        self, coll: CollectionRecord, hrefs: Sequence[str]
+    ) -> dict[str, ItemRecord]:
+        """Items among `hrefs` a query beyond the window answered lately, put into the
+        mirror because a client writes to them (PUT, DELETE): an edit, not a second event."""
+        return self.outside_window.adopt(coll, list(hrefs))
 
     def href_of_uid(self, coll: CollectionRecord, uid: str) -> str | None:
         item = self.store.item_by_uid(coll.id, uid)
@@ -159,6 +198,7 @@ class DavFacade:
         if user is None:
             return []
         query = plan_query(text, match, self.region_of(username))
+        colls = self.collections_for(username)
         found = self.store.phone_matches(
             user.id,
             exact=query.exact,
@@ -166,9 +206,49 @@ class DavFacade:
             contains=query.contains,
             collection_id=collection.id if collection else None,
             limit=limit,
+            last=[c.id for c in colls if is_directory(c)],  # own contacts first (K5)
         )
-        visible = {c.id for c in self.collections_for(username)}
+        visible = {c.id for c in colls}
         return [m for m in found if m.collection_id in visible]
+
+    def find_cards(
+        self, coll: CollectionRecord, props: Sequence[str], text: str, match: str, limit: int
+    ) -> list[str]:
+        """Hrefs of cards whose FN / N / NICKNAME / ORG / EMAIL (`props`) equals, starts with
+        or contains `text`, case-insensitively, from the name index (K5)."""
+        return self.store.card_hrefs(coll.id, props, text, match, limit)
+
+    def read_only_reason(self, coll: CollectionRecord, href: str | None) -> str:
+        """Why a client's write to the read-only collection `coll` is refused, in plain
+        words: a meeting view names the calendar the item comes from (C4)."""
+        if is_view(coll):
+            source = source_of(href or "")
+            src = self.store.collection_by_name(coll.user_id, source) if source else None
+            if src is not None:
+                return (
+                    f"{coll.display_name!r} is a read-only view of your calendars; this event "
+                    f"belongs to the calendar {src.display_name!r} (/{src.name}/): change it "
+                    "there."
+                )
+            return (
+                f"{coll.display_name!r} is a read-only view of your calendars; create events "
+                "in one of the calendars it shows."
+            )
+        if is_directory(coll):
+            return (
+                f"{coll.display_name!r} is your organisation's directory and cannot be "
+                "changed from here."
+            )
+        kind = "calendar" if coll.kind is CollectionKind.CALENDAR else "address book"
+        return (
+            f"The {kind} {coll.display_name!r} is read-only at the provider; changes cannot "
+            "be saved."
+        )
+
+    def is_directory(self, coll: CollectionRecord) -> bool:
+        """Whether the collection is the organisation's directory (K5): read-only, listed
+        after the user's own contacts in caller lookup and the phonebooks."""
+        return is_directory(coll)
 
     # -- DAV writes (write-through) -------------------------------------------------------
     def put(
@@ -181,6 +261,8 @@ class DavFacade:
     ) -> ItemRecord:
         existing = self.store.item(coll.id, href)
         check_if_match(existing, if_match)
+        if existing is not None:
+            refuse_hidden_write(self.engine, coll, existing)
         # checked again under the collection's lock: a pull may refresh the item meanwhile
         return self.writes.put(coll, href, text, existing, conditional, if_match or "")
 
@@ -191,6 +273,7 @@ class DavFacade:
         if existing is None:
             raise BridgeError(f"no item {href}")
         check_if_match(existing, if_match)
+        refuse_hidden_write(self.engine, coll, existing)
         self.writes.delete(coll, existing, conditional)
 
     # -- collections managed from clients (MKCALENDAR, MKCOL, PROPPATCH, DELETE) -----------

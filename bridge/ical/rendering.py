@@ -51,7 +51,8 @@ def _lines(lines: Iterable[Any]) -> str:
     )
 
 
-def _shared_text(component: Component) -> str:
+def shared_text(component: Component) -> str:
+    """The text of a shared, cached subcomponent (a VTIMEZONE), produced once."""
     key = id(component)
     with _texts_guard:
         entry = _texts.get(key)
@@ -78,7 +79,7 @@ def serialise(calendar: Calendar) -> str:
     parts = [_lines(head)]
     for sub in calendar.subcomponents:
         if sub.name in _SHARED:
-            parts.append(_shared_text(sub))
+            parts.append(shared_text(sub))
         else:
             parts.append(_lines(sub.content_lines()))
     parts.append(_lines([own(calendar, "END", calendar.name)]))

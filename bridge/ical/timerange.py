@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Component
@@ -75,6 +76,15 @@ def _bounds(value: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def _ts(value: dt.datetime) -> int:
     return int(value.timestamp())
+
+
+def component_range(component: Any) -> tuple[int, int]:
+    """(start, end) of one VEVENT/VTODO/VJOURNAL — an icalendar component or anything with its
+    `get(name)` (bridge.ical.light) — as `enclosing_range` counts it."""
+    try:
+        return _component_range(component)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return MIN_TS, MAX_TS  # malformed values: never exclude the item
 
 
 def _component_range(component: Component) -> tuple[int, int]:

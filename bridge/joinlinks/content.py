@@ -10,11 +10,14 @@ This module must not interpret meaning (no detection, no Zoom knowledge) and mus
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+_NAME_END = re.compile("[;:]")
+CACHED_CHARS = 2048  # longer lines and URLs are not kept in the per-item caches (memory bound)
 # RFC 5545 §3.3.11: TEXT escapes are \\ \; \, \n \N
 _UNESCAPE = re.compile(r"\\([\\;,nN])")
 _PARAM_NEEDS_QUOTES = re.compile(r"[:;,]")
@@ -73,12 +76,24 @@ def unfold(text: str) -> list[str]:
 
 
 def parse_line(raw: str) -> ContentLine:
-    """Parse a content line leniently: a line without ':' becomes a name with an empty value."""
-    i = 0
+    """Parse a content line leniently: a line without ':' becomes a name with an empty value.
+    Cached (lines up to CACHED_CHARS): enrich, strip and the record read the same lines of one
+    item several times."""
+    return _parse_cached(raw) if len(raw) <= CACHED_CHARS else _parse(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(raw: str) -> ContentLine:
+    return _parse(raw)
+
+
+def _parse(raw: str) -> ContentLine:
     n = len(raw)
-    while i < n and raw[i] not in ";:":
-        i += 1
+    found = _NAME_END.search(raw)
+    i = found.start() if found is not None else n
     name = raw[:i].strip().upper()
+    if i < n and raw[i] == ":":  # most lines: no parameters
+        return ContentLine(raw=raw, name=name, params=(), value=raw[i + 1 :])
     params: list[tuple[str, tuple[str, ...]]] = []
     while i < n and raw[i] == ";":
         i += 1
@@ -149,6 +164,8 @@ def fold(line: str) -> str:
     inside a UTF-8 sequence, and no split right after a backslash escape. Works on the UTF-8
     bytes a physical line at a time (a per-character loop took seconds for a 10 MB value).
     """
+    if len(line) < 75 and line.isascii():
+        return line
     data = line.encode("utf-8")
     if len(data) < 75:
         return line
@@ -182,13 +199,23 @@ def serialize(lines: Iterable[str]) -> str:
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
+def _head(line: str, size: int) -> str:
+    """The first characters of `line.upper()` that a BEGIN:/END: test reads: an ASCII head
+    upper-cases alone (one character each); anything else the whole line, as before."""
+    first = line[:1]
+    if first.isascii() and first not in "BEbe":  # "" is in any string: an empty line goes on
+        return ""  # upper-cased, it starts with neither B nor E
+    head = line[:size]
+    return head.upper() if head.isascii() else line.upper()
+
+
 def split_vevents(lines: Sequence[str]) -> list[str | list[str]]:
     """Lines grouped: a VEVENT (BEGIN..END, nested components included) becomes one list."""
     out: list[str | list[str]] = []
     block: list[str] | None = None
     depth = 0
     for line in lines:
-        upper = line.upper()
+        upper = _head(line, 12)
         if block is None:
             if upper.startswith("BEGIN:VEVENT"):
                 block = [line]
@@ -214,7 +241,7 @@ def direct_properties(block: Sequence[str]) -> list[int]:
     found: list[int] = []
     depth = 0
     for index, line in enumerate(block):
-        upper = line.upper()
+        upper = _head(line, 6)
         if upper.startswith("BEGIN:"):
             depth += 1
         elif upper.startswith("END:"):
@@ -235,6 +262,6 @@ def recurrence_key(lines: Sequence[ContentLine]) -> str:
 def insertion_point(block: Sequence[str]) -> int:
     """Where new VEVENT properties go: before the first nested component, else before END."""
     for index, line in enumerate(block[1:], start=1):
-        if line.upper().startswith("BEGIN:"):
+        if _head(line, 6).startswith("BEGIN:"):
             return index
     return len(block) - 1

@@ -70,21 +70,25 @@ def enrich_with_record(
     """Enriched text and the record of exactly what was added (see record.py)."""
     out: list[str] = []
     records: list[VeventChanges] = []
-    for segment in split_vevents(strip_lines(unfold(ical))):
+    lines = strip_lines(unfold(ical))
+    # zoom.has_secret needs "://" or "zak" in a line: one look at the whole text for the latter
+    zak = "zak" in "\n".join(lines).lower()
+    for segment in split_vevents(lines):
         if isinstance(segment, list):
-            lines, changes = enrich_vevent_recorded(
-                [redact_line(line) for line in segment], account_emails, options
+            enriched, changes = enrich_vevent_recorded(
+                [redact_line(line, zak) for line in segment], account_emails, options
             )
-            out.extend(lines)
+            out.extend(enriched)
             records.append(changes)
         else:
-            out.append(redact_line(segment))
+            out.append(redact_line(segment, zak))
     return Enriched(serialize(out), Enrichment(tuple(records)))
 
 
-def redact_line(raw: str) -> str:
-    """`raw` with host start links replaced, in parameters (ALTREP …) and in the value."""
-    if not zoom.has_secret(raw):
+def redact_line(raw: str, zak: bool = True) -> str:
+    """`raw` with host start links replaced, in parameters (ALTREP …) and in the value.
+    `zak`: False when the caller knows the text holds no "zak" (any case)."""
+    if ("://" not in raw and not zak) or not zoom.has_secret(raw):
         return raw
     line = parse_line(raw)
     head = raw[: len(raw) - len(line.value)] if line.value else raw
@@ -119,7 +123,8 @@ def enrich_vevent_recorded(
     block: list[str], account_emails: Sequence[str], options: EnrichOptions
 ) -> tuple[list[str], VeventChanges]:
     """One clean VEVENT -> (enriched lines, the record of what was added)."""
-    parsed = {i: parse_line(block[i]) for i in direct_properties(block)}
+    direct = direct_properties(block)
+    parsed = {i: parse_line(block[i]) for i in direct}
     sources = sources_from_lines(list(parsed.values()))
     det = detect_sources(sources)
     new: list[str] = _zoom_lines(det, account_emails)
@@ -171,7 +176,7 @@ def enrich_vevent_recorded(
 
     lines = [shown.replaced.get(i, raw) for i, raw in enumerate(block)]
     at = insertion_point(lines)
-    record = changes_of(block, new, shown.replaced, shown.affixed)
+    record = changes_of(block, new, shown.replaced, shown.affixed, direct)
     return lines[:at] + new + lines[at:], record
 
 

@@ -52,6 +52,8 @@ def strip(ical: str) -> str:
 
 
 def strip_lines(lines: Sequence[str]) -> list[str]:
+    if not _may_hold_ours(lines):
+        return list(lines)
     out: list[str] = []
     for segment in split_vevents(lines):
         if isinstance(segment, list):
@@ -59,6 +61,15 @@ def strip_lines(lines: Sequence[str]) -> list[str]:
         else:
             out.append(segment)
     return out
+
+
+def _may_hold_ours(lines: Sequence[str]) -> bool:
+    """Whether strip can change anything: without one of our property names (every strip
+    decision but the Zoom block needs one of them) and without the Zoom block's marker line
+    (props.BEGIN_MARK: "… (added by davbridge) …", never escaped), it leaves every line as is.
+    One pass over the text instead of parsing every line (a provider's text holds none)."""
+    text = "\n".join(lines).lower()
+    return "x-zoom-" in text or "x-davbridge-" in text or "(added by davbridge)" in text
 
 
 def _is_ours(line: ContentLine) -> bool:

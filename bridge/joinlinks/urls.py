@@ -10,11 +10,13 @@ This module must not decide what a URL means (no Zoom or service knowledge) and 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import unquote, urlsplit
 
 from bridge.joinlinks import rewriters
+from bridge.joinlinks.content import CACHED_CHARS
 
 # Terminators: whitespace, angle brackets (Outlook plain bodies write "text<https://…>"), quotes
 # (HTML attributes), backticks. Anything else may be part of a URL.
@@ -146,7 +148,18 @@ def unwrap_once(url: str) -> str | None:
 
 
 def unwrap(url: str) -> str:
-    """The final target of `url` after peeling every redirect wrapper (bounded, deterministic)."""
+    """The final target of `url` after peeling every redirect wrapper (bounded, deterministic;
+    cached up to CACHED_CHARS: redaction, detection and classification unwrap the same URLs
+    of one item)."""
+    return _unwrap_cached(url) if len(url) <= CACHED_CHARS else _unwrap(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unwrap_cached(url: str) -> str:
+    return _unwrap(url)
+
+
+def _unwrap(url: str) -> str:
     for _ in range(_MAX_UNWRAP):
         inner = unwrap_once(url)
         if inner is None:

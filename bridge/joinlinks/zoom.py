@@ -15,10 +15,12 @@ do I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from bridge.joinlinks.content import CACHED_CHARS
 from bridge.joinlinks.urls import URL_RE, trim_url, unwrap
 
 START_LINK_PLACEHOLDER = "[Zoom host start link removed]"
@@ -73,7 +75,17 @@ def _query_value(query: str, key: str) -> str | None:
 
 
 def parse_zoom_url(url: str) -> ZoomLink | None:
-    """Recognise a (possibly wrapped) Zoom meeting URL; None for anything else (look-alikes too)."""
+    """Recognise a (possibly wrapped) Zoom meeting URL; None for anything else (look-alikes too).
+    Cached (up to CACHED_CHARS): redaction and detection look at the same URLs of one item."""
+    return _parse_zoom_cached(url) if len(url) <= CACHED_CHARS else _parse_zoom_url(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_zoom_cached(url: str) -> ZoomLink | None:
+    return _parse_zoom_url(url)
+
+
+def _parse_zoom_url(url: str) -> ZoomLink | None:
     url = unwrap(url)
     try:
         parts = urlsplit(url)
@@ -142,7 +154,10 @@ def redact(text: str) -> str:
             return START_LINK_PLACEHOLDER + whole[len(url) :]
         return whole
 
-    text = URL_RE.sub(replace, text)
+    if "://" in text:  # URL_RE needs it
+        text = URL_RE.sub(replace, text)
+    if "zak" not in text.lower():  # _SECRET_TOKEN needs it (the placeholder holds none)
+        return text
     # Catch-all for zak tokens outside a recognisable URL (schemeless "zoom.us/s/…?zak=…").
     return _SECRET_TOKEN.sub(START_LINK_PLACEHOLDER, text)
 

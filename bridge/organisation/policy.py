@@ -79,6 +79,7 @@ class Policy:
     allow_write_calendars: bool = True  # P5
     allow_contacts: bool = True  # P5
     connect_prompt: str = "first"  # P7: "never" | "first" | "every" (until connected)
+    directory: bool = False  # K5: the organisation's directory as an address book (branch views)
 
     def __post_init__(self) -> None:
         for f in FIELDS_BY_NAME.values():
@@ -287,6 +288,18 @@ POLICY_FIELDS: tuple[PolicyField, ...] = (
             ("first", "At their first sign-in"),
             ("every", "At every sign-in until connected"),
         ),
+    ),
+)
+POLICY_FIELDS += (
+    PolicyField(
+        "directory",
+        "Company directory as an address book",
+        "Users with contacts synced see the organisation's directory (Microsoft 365 users, the "
+        "Google Workspace directory, the Exchange address list) as a read-only, searchable "
+        "address book, also used by caller lookup. Connections made or re-authorized while "
+        "this is on ask for the directory's read-only permission (Microsoft 365: "
+        "User.Read.All; Google: directory.readonly).",
+        "bool",
     ),
 )
 FIELDS_BY_NAME: Mapping[str, PolicyField] = {f.name: f for f in POLICY_FIELDS}

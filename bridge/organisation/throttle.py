@@ -7,7 +7,8 @@ fingerprint already counted for a key within the window does not count again. Me
 keys forgotten first).
 
 In memory and per process: each process (and each `Bridge`) throttles on its own, and a restart
-forgets every count. Thread-safe. The clock is injectable (monotonic by default) for tests.
+forgets every count. With several processes on one PostgreSQL store the counts are shared
+through the database instead (bridge/organisation/throttle_shared.py). Thread-safe. The clock is injectable (monotonic by default) for tests.
 Must not do I/O or know what a user or a password is.
 """
 
@@ -76,25 +77,28 @@ class LoginThrottle:
         now = self._clock()
         with self._lock:
             entry = self._keys.pop(key, None) or _Key()
-            if fingerprint is not None:
-                entry.seen = {f: t for f, t in entry.seen.items() if now - t < self.window_s}
-                if fingerprint in entry.seen:
-                    self._keys[key] = entry
-                    return
-                entry.seen[fingerprint] = now
-                if len(entry.seen) > 4 * self.max_failures:
-                    entry.seen.pop(next(iter(entry.seen)))
-            if entry.locks and now - max(entry.last_failure, entry.locked_until) > self.window_s:
-                entry.locks = 0  # quiet for a window: start again from the shortest lock
-            entry.failures = [t for t in entry.failures if now - t < self.window_s] + [now]
-            entry.last_failure = now
-            if len(entry.failures) >= self.max_failures:
-                entry.locks += 1
-                duration = min(self.lock_s * 2 ** (entry.locks - 1), self.max_lock_s)
-                entry.locked_until = now + duration
-                entry.failures = []
+            self._count(entry, now, fingerprint)
             self._keys[key] = entry  # re-inserted: the dict stays ordered by last failure
             self._bound(now, keep=key)
+
+    def _count(self, entry: _Key, now: float, fingerprint: str | None) -> None:
+        """One failure into `entry` (changed in place), as `failed` describes."""
+        if fingerprint is not None:
+            entry.seen = {f: t for f, t in entry.seen.items() if now - t < self.window_s}
+            if fingerprint in entry.seen:
+                return
+            entry.seen[fingerprint] = now
+            if len(entry.seen) > 4 * self.max_failures:
+                entry.seen.pop(next(iter(entry.seen)))
+        if entry.locks and now - max(entry.last_failure, entry.locked_until) > self.window_s:
+            entry.locks = 0  # quiet for a window: start again from the shortest lock
+        entry.failures = [t for t in entry.failures if now - t < self.window_s] + [now]
+        entry.last_failure = now
+        if len(entry.failures) >= self.max_failures:
+            entry.locks += 1
+            duration = min(self.lock_s * 2 ** (entry.locks - 1), self.max_lock_s)
+            entry.locked_until = now + duration
+            entry.failures = []
 
     def succeeded(self, key: str) -> None:
         with self._lock:

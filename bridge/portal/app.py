@@ -19,9 +19,12 @@ from bridge.portal import (
     pages_auth,
     pages_connect,
     pages_connections,
+    pages_grants,
+    pages_views,
 )
 from bridge.portal.context import PORTAL, Portal, render
 from bridge.portal.security import Handler, headers_middleware_for, session_middleware
+from bridge.portal.shared_memory import SharedFlows, SharedNotices
 
 log = logging.getLogger("davbridge.portal")
 
@@ -73,13 +76,27 @@ def title_for(status: int) -> str:
 def make_app(bridge: Bridge, public_url: str, dav_url: str = "") -> web.Application:
     """The portal application; `public_url` is where browsers reach it (ends with "/")."""
     public = public_url if public_url.endswith("/") else public_url + "/"
-    portal = Portal(bridge=bridge, public_url=public, dav_url=dav_url or dav_url_of(bridge))
+    portal = Portal(
+        bridge=bridge,
+        public_url=public,
+        dav_url=dav_url or dav_url_of(bridge),
+        flows=SharedFlows(bridge),  # in the database: any bridge process answers (issue 17)
+        notices=SharedNotices(bridge),
+    )
     app = web.Application(
         middlewares=[headers_middleware_for(portal), errors_middleware, session_middleware],
         client_max_size=256 * 1024,
     )
     app[PORTAL] = portal
-    for module in (pages_auth, pages_connections, pages_connect, pages_app_passwords, pages_admin):
+    for module in (
+        pages_auth,
+        pages_connections,
+        pages_connect,
+        pages_app_passwords,
+        pages_admin,
+        pages_views,  # C4 meeting-view switches (branch views)
+        pages_grants,
+    ):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     return app

@@ -24,12 +24,14 @@ async def profile(request: web.Request) -> web.StreamResponse:
     bridge = context.portal_of(request).bridge
     statuses = await context.blocking(request, bridge.connection_statuses, user.name)
     not_zoom = await context.blocking(request, bridge.not_zoom_line, user.name)
+    views = await context.blocking(request, bridge.meeting_view_switches, user.name)
     return context.render(
         request,
         "profile.html",
         title="Your calendars",
         connections=statuses,
         not_zoom_line=not_zoom,
+        meeting_views=views,
     )
 
 

@@ -7,8 +7,11 @@ the sync engine, once, when an item enters the mirror).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from bridge.ical.itip import Availability, Reply
 from bridge.model import (
     AddressBookInfo,
     CalendarInfo,
@@ -129,3 +132,36 @@ class AddressBookCollections(Protocol):
     def rename_address_book(self, remote_id: str, display_name: str) -> None: ...
 
     def delete_address_book(self, remote_id: str) -> None: ...
+
+
+#: The remote id the directory address book is mirrored under, for every provider (K5).
+DIRECTORY_ID = "@directory"
+
+
+@runtime_checkable
+class DirectorySource(Protocol):
+    """The organisation's directory (K5) as one read-only address book: Graph users, the
+    Google Workspace directory, the Exchange GAL (branch views). Same error contract and
+    all-or-nothing pulls as ContactsProvider.pull_contacts; items are vCard 3.0 text
+    (bridge.providers.common.directory)."""
+
+    def pull_directory(self, cursor: str | None) -> PullResult: ...
+
+
+@runtime_checkable
+class Scheduling(Protocol):
+    """RFC 6638 through the provider (issue 16): the provider's availability API answers
+    free/busy lookups, and its own reply call answers an invitation, so the provider sends the
+    messages. An organizer's invitations need nothing here: creating or updating an event with
+    attendees makes the provider send them.
+
+    `free_busy`: one Availability per address, in order (status "3.7;Invalid calendar user" for
+    an address the provider does not know). `reply`: the account's answer to the invitation
+    `remote_id` (an occurrence when `reply.recurrence_id` is set); RemoteNotFound when it is gone.
+    """
+
+    def free_busy(
+        self, addresses: Sequence[str], start: dt.datetime, end: dt.datetime
+    ) -> list[Availability]: ...
+
+    def reply(self, calendar_id: str, remote_id: str, reply: Reply) -> None: ...

@@ -37,10 +37,10 @@ class AccountsStore(StoreBase):
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO users (name, email, created, password_hash, is_admin) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (name, email, time.time(), password_hash, int(is_admin)),
             )
-            user_id = int(cur.lastrowid or 0)
+            user_id = int(cur.fetchone()[0])
         return self.user(user_id)
 
     def user_by_name(self, name: str) -> UserRow | None:
@@ -114,10 +114,11 @@ class AccountsStore(StoreBase):
     def add_app_password(self, user_id: int, label: str, password_hash: str) -> int:
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO app_passwords (user_id, label, hash, created) VALUES (?, ?, ?, ?)",
+                "INSERT INTO app_passwords (user_id, label, hash, created) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
                 (user_id, label, password_hash, time.time()),
             )
-            return int(cur.lastrowid or 0)
+            return int(cur.fetchone()[0])
 
     def app_password_hashes(self, user_id: int) -> list[tuple[int, str]]:
         return [
@@ -221,6 +222,11 @@ class AccountsStore(StoreBase):
             db.execute(
                 "DELETE FROM phones_digits WHERE rowid IN (SELECT p.rowid FROM phones p "
                 "JOIN collections c ON c.id = p.collection_id WHERE c.connection_id = ?)",
+                (connection_id,),
+            )
+            db.execute(  # likewise the name index's trigram table (K5)
+                "DELETE FROM card_texts_trigram WHERE rowid IN (SELECT t.rowid FROM card_texts t "
+                "JOIN collections c ON c.id = t.collection_id WHERE c.connection_id = ?)",
                 (connection_id,),
             )
             db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))

@@ -128,6 +128,8 @@ class EwsAccount:
     version: str | None = None
     auth_type: str | None = None
     service: str | None = None
+    # other mailboxes whose Calendar folder is opened with delegate access (issue 15)
+    shared_mailboxes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -139,6 +141,8 @@ class EwsAccount:
         }
         if self.service:
             data["service"] = self.service
+        if self.shared_mailboxes:
+            data["shared_mailboxes"] = list(self.shared_mailboxes)
         return data
 
 
@@ -181,6 +185,7 @@ class ConnectionSettings:
                 version=_text(data.get("version")),
                 auth_type=_text(data.get("auth_type")),
                 service=_text(data.get("service")),
+                shared_mailboxes=tuple(_strings(data.get("shared_mailboxes"))),
             )
         else:
             provider = OAuthGrant(

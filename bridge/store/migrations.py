@@ -1,7 +1,14 @@
 """Schema migrations, applied in order; the applied version is kept in `schema_version`.
 
 Append new migrations; never edit one that has shipped. Must not contain anything but SQL.
+
+One list serves SQLite and PostgreSQL (issue 17): each migration is written in SQLite's spelling
+and `script_for` turns it into PostgreSQL's mechanically (64-bit integers, double precision,
+bytea, identity keys, byte-order collation so that ORDER BY answers as SQLite does); a
+migration whose PostgreSQL form is not that translation has it in `POSTGRES_FORMS`.
 """
+
+import re
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: users, app passwords, connections, collections, items
@@ -156,4 +163,124 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE collections ADD COLUMN client_color TEXT;
     ALTER TABLE collections ADD COLUMN client_color_of TEXT;
     """,
+    # 8 (branch postgres, issue 17): coordination of several bridge processes on one database:
+    # pull leases per collection (holder, expiry) and state any process must see (pending
+    # OAuth flows, one-time notices, login throttles, cache generations), each with an expiry
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT,
+        expires REAL NOT NULL DEFAULT 0,
+        taken INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE shared_state (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires REAL NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE INDEX shared_state_expires ON shared_state (expires);
+    """,
+    # 9 (branch views): the meeting views a user
+    # switched on in the portal (C4), comma-separated: "zoom", "hosted"; '' = none
+    # … and the name index of mirrored contacts (K5: the directory searched by name and email
+    # from an index): FN / N / NICKNAME / ORG / EMAIL values case-folded, B-tree for equals and
+    # starts-with, FTS5 trigram for contains; address books are pulled whole once to fill it
+    """
+    ALTER TABLE users ADD COLUMN meeting_views TEXT NOT NULL DEFAULT '';
+    CREATE TABLE card_texts (
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        href TEXT NOT NULL,
+        prop TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX card_texts_item ON card_texts (collection_id, href);
+    CREATE INDEX card_texts_value ON card_texts (collection_id, prop, value);
+    CREATE VIRTUAL TABLE card_texts_trigram USING fts5(value, tokenize = 'trigram');
+    UPDATE collections SET cursor = NULL WHERE kind = 'addressbook';
+    """,
+    # 10 (branch delegation): delegation (issue 15). Which mirrored calendars
+    # hold private events as busy blocks only (the user is a delegate without private access),
+    # and the bridge-level grants an admin gave: grantee may read (or read and write) owner's
+    # calendars, with or without private access.
+    """
+    CREATE TABLE collection_privacy (
+        collection_id INTEGER PRIMARY KEY REFERENCES collections(id) ON DELETE CASCADE,
+        redact INTEGER NOT NULL
+    );
+    CREATE TABLE calendar_grants (
+        id INTEGER PRIMARY KEY,
+        owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        grantee_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        write INTEGER NOT NULL,
+        private INTEGER NOT NULL,
+        created REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        UNIQUE (owner_id, grantee_id)
+    );
+    """,
 )
+
+# Migrations whose PostgreSQL form is not the mechanical translation (by number).
+POSTGRES_FORMS: dict[int, str] = {
+    # 3: FTS5 does not exist there: `phones` gets the rowid SQLite gives every table, and the
+    # substring index is a trigram GIN index (pg_trgm, a trusted extension) on phones_digits
+    3: """
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE TABLE phones (
+        rowid INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        href TEXT NOT NULL,
+        e164 TEXT NOT NULL,
+        national TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        org TEXT NOT NULL
+    );
+    CREATE INDEX phones_item ON phones (collection_id, href);
+    CREATE INDEX phones_e164 ON phones (e164);
+    CREATE INDEX phones_national ON phones (national);
+    CREATE TABLE phones_digits (rowid INTEGER PRIMARY KEY, digits TEXT NOT NULL);
+    CREATE INDEX phones_digits_trgm ON phones_digits USING gin (digits gin_trgm_ops);
+    ALTER TABLE users ADD COLUMN region TEXT;
+    """,
+    # 9: the name index's contains-search is a trigram GIN index instead of FTS5; card_texts
+    # gets the rowid SQLite gives every table (the trigram rows share it)
+    9: """
+    ALTER TABLE users ADD COLUMN meeting_views TEXT NOT NULL DEFAULT '';
+    CREATE TABLE card_texts (
+        rowid INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        href TEXT NOT NULL,
+        prop TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX card_texts_item ON card_texts (collection_id, href);
+    CREATE INDEX card_texts_value ON card_texts (collection_id, prop, value);
+    CREATE TABLE card_texts_trigram (rowid INTEGER PRIMARY KEY, value TEXT NOT NULL);
+    CREATE INDEX card_texts_trigram_trgm ON card_texts_trigram USING gin (value gin_trgm_ops);
+    UPDATE collections SET cursor = NULL WHERE kind = 'addressbook';
+    """,
+}
+
+_TO_POSTGRES = (
+    (re.compile(r"\bINTEGER PRIMARY KEY\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+    (re.compile(r"\bBLOB\b"), "BYTEA"),
+    (re.compile(r"\)\s*WITHOUT ROWID"), ")"),
+    (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'),
+)
+
+
+def script_for(number: int, dialect: str) -> str:
+    """Migration `number` (1-based) in the SQL of `dialect` ("sqlite" or "postgres")."""
+    script = MIGRATIONS[number - 1]
+    if dialect == "sqlite":
+        return script
+    script = POSTGRES_FORMS.get(number, script)
+    for pattern, replacement in _TO_POSTGRES:
+        script = pattern.sub(replacement, script)
+    return script

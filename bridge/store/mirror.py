@@ -6,14 +6,15 @@ Must not import providers, sync or radicale."""
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from bridge.errors import NotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
-from bridge.store.base import StoreBase
+from bridge.store.base import Db
+from bridge.store.names import NamesStore
+from bridge.store.pull_batch import PullBatch
 from bridge.store.rows import (
     _COLLECTION_COLS,
     _ITEM_COLS,
@@ -29,7 +30,7 @@ from bridge.store.rows import (
 _STREAM_BATCH = 256
 
 
-class MirrorStore(StoreBase):
+class MirrorStore(NamesStore):
     # -- collections ----------------------------------------------------------------------
     def upsert_collection(
         self,
@@ -69,7 +70,7 @@ class MirrorStore(StoreBase):
                 cur = db.execute(
                     "INSERT INTO collections (user_id, connection_id, kind, name, remote_id, "
                     "display_name, color, read_only, owner, token_prefix) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         user_id,
                         connection_id,
@@ -83,7 +84,7 @@ class MirrorStore(StoreBase):
                         secrets.token_hex(6),
                     ),
                 )
-                coll_id = cur.lastrowid
+                coll_id = cur.fetchone()[0]
         return self.collection(int(coll_id or 0))
 
     def collection(self, collection_id: int) -> CollectionRecord:
@@ -120,6 +121,7 @@ class MirrorStore(StoreBase):
                 "(SELECT rowid FROM phones WHERE collection_id = ?)",
                 (collection_id,),
             )
+            self._drop_texts(db, collection_id)
             db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
 
     def mark_refreshed(self, collection_id: int, at: float) -> None:
@@ -281,7 +283,7 @@ class MirrorStore(StoreBase):
         ]
 
     # -- items: writes --------------------------------------------------------------------
-    def _bump(self, db: sqlite3.Connection, collection_id: int) -> int:
+    def _bump(self, db: Db, collection_id: int) -> int:
         return int(
             db.execute(
                 "UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq", (collection_id,)
@@ -289,22 +291,35 @@ class MirrorStore(StoreBase):
         )
 
     def _write(
-        self, db: sqlite3.Connection, collection_id: int, href: str, draft: ItemDraft
+        self,
+        db: Db,
+        collection_id: int,
+        href: str,
+        draft: ItemDraft,
+        batch: PullBatch | None = None,
     ) -> bool:
-        """Upsert one item at `href`; True when the served bytes changed."""
+        """Upsert one item at `href`; True when the served bytes changed. `batch`: what
+        apply_pull read once (pull_batch.py), kept current here."""
         etag = etag_of(draft.text)
-        old = db.execute(
-            "SELECT etag, deleted, version, remote_id FROM items WHERE "
-            "collection_id = ? AND href = ?",
-            (collection_id, href),
-        ).fetchone()
+        if batch is None:
+            old = db.execute(
+                "SELECT etag, deleted FROM items WHERE collection_id = ? AND href = ?",
+                (collection_id, href),
+            ).fetchone()
+        else:
+            known = batch.rows.get(href)
+            old = None if known is None else (known[2], known[1])
         if old and old[0] == etag and not old[1]:
+            if draft.texts and not self._has_texts(db, collection_id, href):
+                self._set_texts(db, collection_id, href, draft.texts)  # filled once (K5)
             db.execute(
                 "UPDATE items SET version = ?, remote_id = ?, added = ? WHERE collection_id = ? "
                 "AND href = ?",
                 (draft.version, draft.remote_id, draft.added, collection_id, href),
             )
-            self._set_members(db, collection_id, draft)
+            self._set_members(db, collection_id, draft, batch)
+            if batch is not None:
+                batch.rows[href] = (draft.remote_id, 0, etag)
             return False
         seq = self._bump(db, collection_id)
         db.execute(
@@ -332,41 +347,67 @@ class MirrorStore(StoreBase):
                 draft.added,
             ),
         )
-        self._set_members(db, collection_id, draft)
-        self._set_phones(db, collection_id, href, draft.phones)
+        self._set_members(db, collection_id, draft, batch)
+        self._set_phones(db, collection_id, href, draft.phones, batch)
+        self._set_texts(db, collection_id, href, draft.texts)
+        if batch is not None:
+            batch.rows[href] = (draft.remote_id, 0, etag)
         return True
 
     def _set_phones(
-        self, db: sqlite3.Connection, collection_id: int, href: str, phones: Sequence[PhoneEntry]
+        self,
+        db: Db,
+        collection_id: int,
+        href: str,
+        phones: Sequence[PhoneEntry],
+        batch: PullBatch | None = None,
     ) -> None:
-        # the substring index shares the rowids of `phones` (found through phones_item)
-        db.execute(
-            "DELETE FROM phones_digits WHERE rowid IN "
-            "(SELECT rowid FROM phones WHERE collection_id = ? AND href = ?)",
-            (collection_id, href),
-        )
-        db.execute("DELETE FROM phones WHERE collection_id = ? AND href = ?", (collection_id, href))
+        if batch is None or href in batch.with_phones:  # else the DELETEs would find nothing
+            # the substring index shares the rowids of `phones` (found through phones_item)
+            db.execute(
+                "DELETE FROM phones_digits WHERE rowid IN "
+                "(SELECT rowid FROM phones WHERE collection_id = ? AND href = ?)",
+                (collection_id, href),
+            )
+            db.execute(
+                "DELETE FROM phones WHERE collection_id = ? AND href = ?", (collection_id, href)
+            )
+        if batch is not None and phones:
+            batch.with_phones.add(href)
         for p in phones:
             rowid = db.execute(
-                "INSERT INTO phones VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO phones (collection_id, href, e164, national, raw, kind, name, org) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid",
                 (collection_id, href, p.e164, p.national, p.raw, p.kind, p.name, p.org),
-            ).lastrowid
+            ).fetchone()[0]
             db.execute(
                 "INSERT INTO phones_digits (rowid, digits) VALUES (?, ?)",
                 (rowid, p.e164.lstrip("+") + " " + p.national),
             )
 
-    def _set_members(self, db: sqlite3.Connection, collection_id: int, draft: ItemDraft) -> None:
-        db.execute(
-            "DELETE FROM members WHERE collection_id = ? AND remote_id = ?",
-            (collection_id, draft.remote_id),
-        )
-        db.executemany(
-            "INSERT OR REPLACE INTO members VALUES (?, ?, ?)",
-            [(collection_id, m, draft.remote_id) for m in draft.members if m != draft.remote_id],
-        )
+    def _set_members(
+        self,
+        db: Db,
+        collection_id: int,
+        draft: ItemDraft,
+        batch: PullBatch | None = None,
+    ) -> None:
+        if batch is None or draft.remote_id in batch.with_members:  # else nothing to delete
+            db.execute(
+                "DELETE FROM members WHERE collection_id = ? AND remote_id = ?",
+                (collection_id, draft.remote_id),
+            )
+        rows = [(collection_id, m, draft.remote_id) for m in draft.members if m != draft.remote_id]
+        if rows:
+            db.executemany(
+                "INSERT INTO members VALUES (?, ?, ?) ON CONFLICT (collection_id, member_id) "
+                "DO UPDATE SET remote_id = excluded.remote_id",
+                rows,
+            )
+            if batch is not None:
+                batch.with_members.add(draft.remote_id)
 
-    def _tombstone(self, db: sqlite3.Connection, collection_id: int, href: str) -> None:
+    def _tombstone(self, db: Db, collection_id: int, href: str) -> None:
         row = db.execute(
             "SELECT remote_id FROM items WHERE collection_id = ? AND href = ? AND deleted = 0",
             (collection_id, href),
@@ -384,6 +425,7 @@ class MirrorStore(StoreBase):
             "DELETE FROM members WHERE collection_id = ? AND remote_id = ?", (collection_id, row[0])
         )
         self._set_phones(db, collection_id, href, ())
+        self._set_texts(db, collection_id, href, ())
 
     def apply_pull(
         self,
@@ -406,6 +448,7 @@ class MirrorStore(StoreBase):
                 )
             }
             seen: set[str] = set()
+            batch = PullBatch.load(db, collection_id)
             for draft in upserts:
                 seen.add(draft.remote_id)
                 href = href_of.get(draft.remote_id)
@@ -413,17 +456,13 @@ class MirrorStore(StoreBase):
                     href = href_for_uid(draft.uid, suffix)
                     n = 1
                     while True:
-                        clash = db.execute(
-                            "SELECT remote_id, deleted FROM items WHERE "
-                            "collection_id = ? AND href = ?",
-                            (collection_id, href),
-                        ).fetchone()
+                        clash = batch.rows.get(href)
                         if clash is None or clash[1] or clash[0] == draft.remote_id:
                             break
                         n += 1
                         href = href_for_uid(f"{draft.uid}-{n}", suffix)
                     href_of[draft.remote_id] = href
-                changed += self._write(db, collection_id, href, draft)
+                changed += self._write(db, collection_id, href, draft, batch)
             gone = set(removed_remote_ids)
             if reset:
                 gone |= set(href_of) - seen

@@ -8,10 +8,8 @@ never reaches the store. Must not import providers, sync or radicale.
 
 from __future__ import annotations
 
-import sqlite3
-
 from bridge.errors import BadInput, NotFound
-from bridge.store.base import StoreBase
+from bridge.store.base import StoreBase, integrity_errors
 from bridge.store.rows import GroupRow, SessionRow
 
 _SESSION = "token_hash, user_id, csrf, created, expires"
@@ -22,9 +20,11 @@ class OrgStore(StoreBase):
     def create_group(self, name: str) -> GroupRow:
         try:
             with self._tx() as db:
-                cur = db.execute("INSERT INTO groups (name, overrides) VALUES (?, '{}')", (name,))
-                group_id = int(cur.lastrowid or 0)
-        except sqlite3.IntegrityError as exc:
+                cur = db.execute(
+                    "INSERT INTO groups (name, overrides) VALUES (?, '{}') RETURNING id", (name,)
+                )
+                group_id = int(cur.fetchone()[0])
+        except integrity_errors() as exc:
             raise BadInput(f"a group named {name!r} already exists") from exc
         return self.group(group_id)
 

@@ -4,6 +4,7 @@ Must not import providers, sync or radicale."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bridge.model import PhoneEntry, PhoneMatch
@@ -21,6 +22,7 @@ class PhonesStore(StoreBase):
         contains: str | None = None,
         collection_id: int | None = None,
         limit: int = 50,
+        last: Sequence[int] = (),
     ) -> list[PhoneMatch]:
         """Contacts whose numbers match, from the index (never a scan of the contacts).
 
@@ -43,6 +45,13 @@ class PhonesStore(StoreBase):
             upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
             where.append("(p.e164 >= ? AND p.e164 < ?)")
             args += [prefix, upper]
+        elif contains and len(contains) >= 3 and self.dialect == "postgres":
+            # the trigram GIN index answers LIKE '%…%' (pg_trgm); the same recheck as below
+            where.append(
+                "p.rowid IN (SELECT rowid FROM phones_digits WHERE digits LIKE ?) "
+                "AND (strpos(p.e164, ?) > 0 OR strpos(p.national, ?) > 0)"
+            )
+            args += ["%" + re.sub(r"([\\%_])", r"\\\1", contains) + "%", contains, contains]
         elif contains and len(contains) >= 3:
             where.append(
                 "p.rowid IN (SELECT rowid FROM phones_digits WHERE phones_digits MATCH ?) "
@@ -51,9 +60,11 @@ class PhonesStore(StoreBase):
             args += ['"' + contains + '"', contains, contains]
         else:
             return []
+        # `last`: collections answered after all others (the directory after own contacts, K5)
+        later = f"p.collection_id IN ({','.join(str(int(i)) for i in last)}), " if last else ""
         sql = (
             f"SELECT {cols} FROM phones p JOIN collections c ON c.id = p.collection_id "
-            f"WHERE {' AND '.join(where)} ORDER BY p.name, p.href LIMIT ?"
+            f"WHERE {' AND '.join(where)} ORDER BY {later}p.name, p.href LIMIT ?"
         )
         return [
             PhoneMatch(r[0], r[1], PhoneEntry(*r[2:]))
@@ -80,6 +91,7 @@ class PhonesStore(StoreBase):
     def set_uid_alias(self, collection_id: int, remote_id: str, uid: str) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO uid_aliases VALUES (?, ?, ?)",
+                "INSERT INTO uid_aliases VALUES (?, ?, ?) ON CONFLICT (collection_id, remote_id) "
+                "DO UPDATE SET uid = excluded.uid",
                 (collection_id, remote_id, uid),
             )

@@ -51,6 +51,7 @@ class ItemDraft:
     members: tuple[str, ...] = ()
     phones: tuple[PhoneEntry, ...] = ()
     added: str | None = None  # JSON record of what enrichment added (bridge.joinlinks.record)
+    texts: tuple[tuple[str, str], ...] = ()  # (FN|N|EMAIL…, case-folded value): name index
 
 
 @dataclass(frozen=True)

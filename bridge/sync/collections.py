@@ -96,6 +96,19 @@ class CollectionAdmin:
             raise BadInput(f"not a collection name: {name!r}")
         conn = self.target(user_id, name, kind)
         self._check_writable(conn, kind)
+        with self.engine.listing_lock(conn.id, kind):  # no listing from before it applies
+            coll = self._create(conn, user_id, name, kind, change)
+        self.engine.refresh(coll.id)
+        return self.engine.store.collection(coll.id)
+
+    def _create(
+        self,
+        conn: ConnectionRow,
+        user_id: int,
+        name: str,
+        kind: CollectionKind,
+        change: CollectionChange,
+    ) -> CollectionRecord:
         store = self.engine.store
         wanted = CollectionChange(
             display_name=strip_label(change.display_name or "", conn.provider) or name,
@@ -118,8 +131,7 @@ class CollectionAdmin:
             store.set_client_color(coll.id, change.color)
         log.info("created %s %r at %s for user %d", kind.value, name, conn.provider, user_id)
         self._rediscover(conn.id, kind)
-        self.engine.refresh(coll.id)
-        return store.collection(coll.id)
+        return coll
 
     def _rediscover(self, connection_id: int, kind: CollectionKind) -> None:
         if kind is CollectionKind.CALENDAR:
@@ -196,25 +208,28 @@ class CollectionAdmin:
         refusal = self._change_refusal(coll, conn)
         if refusal is not None:
             raise Forbidden(f"{coll.display_name!r} cannot be deleted: {refusal}.")
-        if coll.kind is CollectionKind.CALENDAR:
-            calendars = self.engine.providers(conn.id).list_calendars()
-            if any(c.remote_id == coll.remote_id and c.is_default for c in calendars):
-                raise Forbidden(
-                    f"{coll.display_name!r} is the account's default calendar; the provider "
-                    "does not let it be deleted."
+        with self.engine.listing_lock(conn.id, coll.kind):  # as create
+            if coll.kind is CollectionKind.CALENDAR:
+                calendars = self.engine.providers(conn.id).list_calendars()
+                if any(c.remote_id == coll.remote_id and c.is_default for c in calendars):
+                    raise Forbidden(
+                        f"{coll.display_name!r} is the account's default calendar; the provider "
+                        "does not let it be deleted."
+                    )
+                with self.engine.lock(coll.id):
+                    self._calendars(conn).delete_calendar(coll.remote_id)
+            else:
+                books = (
+                    self.engine.contacts(conn.id).list_address_books()
+                    if self.engine.contacts
+                    else []
                 )
-            with self.engine.lock(coll.id):
-                self._calendars(conn).delete_calendar(coll.remote_id)
-        else:
-            books = (
-                self.engine.contacts(conn.id).list_address_books() if self.engine.contacts else []
-            )
-            if any(b.remote_id == coll.remote_id and b.is_default for b in books):
-                raise Forbidden(
-                    f"{coll.display_name!r} holds the account's main contacts; it cannot be "
-                    "deleted."
-                )
-            with self.engine.lock(coll.id):
-                self._books(conn).delete_address_book(coll.remote_id)
-        self.engine.store.delete_collection(coll.id)
+                if any(b.remote_id == coll.remote_id and b.is_default for b in books):
+                    raise Forbidden(
+                        f"{coll.display_name!r} holds the account's main contacts; it cannot be "
+                        "deleted."
+                    )
+                with self.engine.lock(coll.id):
+                    self._books(conn).delete_address_book(coll.remote_id)
+            self.engine.store.delete_collection(coll.id)
         log.info("deleted %s %r at %s", coll.kind.value, coll.name, conn.provider)

@@ -28,13 +28,17 @@ from bridge.model import (
     PullResult,
     SyncWindow,
 )
-from bridge.providers.base import CalendarProvider, ContactsProvider
+from bridge.providers.base import CalendarProvider, ContactsProvider, DirectorySource
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
+from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
+from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
+from bridge.sync.lease import PullLeases
 from bridge.sync.tally import PullTally
+from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
 
@@ -59,6 +63,8 @@ def collection_label(cal: CalendarInfo, account: str, provider: str, owner: str 
     if cal.is_default and name.lower() == account.lower():
         name = "Calendar"
     if owner is not None:
+        if name.lower() == (cal.owner_email or "").lower():  # Google: a primary calendar
+            name = "Calendar"
         name = f"{name} ({cal.owner_name or cal.owner_email})"
     return f"{name} — {label_of(provider)}"
 
@@ -107,11 +113,24 @@ class SyncEngine:
         self.tally = PullTally()
         self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()
+        self._listing_locks: dict[tuple[int, str], threading.RLock] = {}
         self._not_before: dict[int, float] = {}  # collection id -> earliest retry (Retry-After)
+        self.leases = PullLeases(store, settings.pull_lease_s, settings.request_refresh_timeout_s)
+        # called with the owner's user id after a calendar listing (grant copies follow it)
+        self.on_discovered: Callable[[int], None] | None = None
 
     def lock(self, collection_id: int) -> threading.RLock:
         with self._locks_guard:
             return self._locks.setdefault(collection_id, threading.RLock())
+
+    def listing_lock(self, connection_id: int, kind: CollectionKind) -> threading.RLock:
+        """Held while a connection's collections of one kind are listed at the provider and
+        the mirror made to match, and while a client creates or deletes one: a listing taken
+        before a create (or delete) must not be applied after it, or the new collection would
+        be dropped from the mirror and come back under another name (its client's path then
+        answers 404), or a deleted one would come back."""
+        with self._locks_guard:
+            return self._listing_locks.setdefault((connection_id, kind.value), threading.RLock())
 
     @contextmanager
     def locked(self, collection_id: int, timeout: float | None = None) -> Iterator[None]:
@@ -119,14 +138,17 @@ class SyncEngine:
         for a write or pull holding it: past that, Busy (503 + Retry-After for a client)."""
         wait = self.lock_timeout_s if timeout is None else timeout
         lock = self.lock(collection_id)
+        began = time.monotonic()
         if not lock.acquire(timeout=max(wait, 0.0)):
             raise Busy(
                 f"this collection is busy with another change or a pull from the provider "
                 f"(waited {wait:g} s); try again shortly",
                 max(wait, 1.0),
             )
-        try:
-            yield
+        try:  # other processes on the same PostgreSQL database (issue 17)
+            left = max(wait - (time.monotonic() - began), 0.001)
+            with self.store.collection_lock(collection_id, left):
+                yield
         finally:
             lock.release()
 
@@ -148,8 +170,12 @@ class SyncEngine:
 
     def retry_at(self, collection_id: int) -> float | None:
         """When a throttled collection may be pulled again (the provider's Retry-After)."""
-        at = self._not_before.get(collection_id)
-        return at if at is not None and at > self.clock() else None
+        at = self._not_before_of(collection_id)
+        return at if at > self.clock() else None
+
+    def _not_before_of(self, collection_id: int) -> float:
+        """This process's Retry-After for the collection, or another process's (issue 17)."""
+        return max(self._not_before.get(collection_id, 0.0), self.leases.held_off(collection_id))
 
     # -- collections of a connection ------------------------------------------------------
     def limits_for(self, user_id: int) -> OrgLimits | None:
@@ -166,9 +192,15 @@ class SyncEngine:
             conn = self.store.connection(coll.connection_id)
         except NotFound:  # the connection was deleted meanwhile
             return False
+        if not directory_visible(coll, self.limits_for(coll.user_id)):
+            return False
         return self.effective_policy(conn).shows(coll.kind)
 
     def discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
+        with self.listing_lock(connection_id, CollectionKind.CALENDAR):
+            return self._discover_calendars(connection_id)
+
+    def _discover_calendars(self, connection_id: int) -> list[CollectionRecord]:
         """Mirror the connection's calendar list (new ones appear, vanished ones go).
         Nothing is listed while calendars are not permitted or switched off (the mirror is
         kept as it was, so switching on again serves it at once)."""
@@ -193,9 +225,19 @@ class SyncEngine:
             label = self._client_label(client, cal.display_name, conn.provider, label)
             color = self._client_color(client, cal.remote_id, connection_id, cal.color)
             wanted.append((cal.remote_id, label, color, cal.read_only, cal.owner_email))
-        return self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
+        mirrored = self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
+        private = {cal.remote_id: cal.can_view_private for cal in calendars}
+        for coll in mirrored:  # a delegate without private access: busy blocks (issue 15)
+            self.store.set_redaction(coll.id, not private.get(coll.remote_id, True))
+        if self.on_discovered is not None:
+            self.on_discovered(conn.user_id)
+        return mirrored
 
     def discover_address_books(self, connection_id: int) -> list[CollectionRecord]:
+        with self.listing_lock(connection_id, CollectionKind.ADDRESSBOOK):
+            return self._discover_address_books(connection_id)
+
+    def _discover_address_books(self, connection_id: int) -> list[CollectionRecord]:
         """Mirror the connection's contact folders / groups as address books (K1)."""
         if self.contacts is None:
             return []
@@ -223,6 +265,9 @@ class SyncEngine:
             )
             for b in books
         ]
+        wanted += directory_books(  # K5 (branch views)
+            self.contacts(connection_id), self.limits_for(conn.user_id), conn.provider
+        )
         return self._mirror_list(connection_id, CollectionKind.ADDRESSBOOK, wanted)
 
     @staticmethod
@@ -261,6 +306,8 @@ class SyncEngine:
             c.remote_id: c
             for c in self.store.collections(connection_id=connection_id)
             if c.kind is kind
+            and not is_view(c)  # the bridge's own views stay (C4)
+            and c.user_id == conn.user_id  # not other users' grant copies
         }
         if not wanted and existing:
             # A provider that suddenly lists nothing is a fault, not a mass deletion.
@@ -284,8 +331,12 @@ class SyncEngine:
         return EnrichOptions(not_zoom_line=self.store.not_zoom_line(user_id))
 
     def is_stale(self, coll: CollectionRecord) -> bool:
+        # the directory changes slowly and an Exchange GAL sweep costs dozens of requests
+        if is_view(coll):  # built when read (bridge/sync/views.py), never pulled
+            return False
+        every = DIRECTORY_EVERY if is_directory(coll) else 1
         return coll.refreshed_at is None or (
-            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s
+            self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s * every
         )
 
     def _pull_calendar(
@@ -293,13 +344,14 @@ class SyncEngine:
     ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
         provider = self.providers(coll.connection_id)
         window = self.window()
-        result = provider.pull(coll.remote_id, coll.cursor, window)
+        result = provider.pull(coll.provider_id, coll.cursor, window)
         emails = [provider.account_email]
         aliases = self.store.uid_aliases(coll.id)
         limits = self.item_limits()
         options = self.enrich_options(coll.user_id)
+        redact = self.store.redacts(coll.id)  # a delegate without private access (issue 15)
         drafts = {
-            it.remote_id: draft_from_remote(it, emails, aliases, limits, options)
+            it.remote_id: draft_from_remote(it, emails, aliases, limits, options, redact)
             for it in result.items
         }
         removed: set[str] = set()
@@ -320,13 +372,13 @@ class SyncEngine:
         )
         kept = {rid for rid in outside if rid in removed or (result.reset and rid not in drafts)}
         for resource in sorted(refetch | kept):
-            item = provider.fetch(coll.remote_id, resource, window)
+            item = provider.fetch(coll.provider_id, resource, window)
             requests += 1
             if item is None:
                 removed.add(resource)
             else:
                 removed.discard(resource)
-                drafts[resource] = draft_from_remote(item, emails, aliases, limits, options)
+                drafts[resource] = draft_from_remote(item, emails, aliases, limits, options, redact)
         return result, drafts, removed, requests
 
     def _pull_contacts(
@@ -335,7 +387,10 @@ class SyncEngine:
         if self.contacts is None:
             raise BridgeError("contacts are not available in this bridge")
         provider = self.contacts(coll.connection_id)
-        result = provider.pull_contacts(coll.remote_id, coll.cursor)
+        if is_directory(coll) and isinstance(provider, DirectorySource):
+            result = provider.pull_directory(coll.cursor)
+        else:
+            result = provider.pull_contacts(coll.remote_id, coll.cursor)
         region = self.region_for(coll.user_id)
         aliases = self.store.uid_aliases(coll.id)
         tels = self.limits.tels_per_contact
@@ -344,24 +399,37 @@ class SyncEngine:
         }
         return result, drafts, set(result.removed), result.requests
 
-    def refresh(self, collection_id: int) -> PullOutcome | None:
+    def refresh(self, collection_id: int, only_if_stale: bool = False) -> PullOutcome | None:
         """Pull one collection now (waits, at most the lock timeout, for a pull or write
-        already running on it; past that the pull is left to the next round)."""
-        if self.clock() < self._not_before.get(collection_id, 0.0):
+        already running on it; past that the pull is left to the next round). Another
+        process pulling it is waited for instead (its lease, issue 17); `only_if_stale`: no
+        pull when the collection became fresh meanwhile (pulled by another process)."""
+        if self.clock() < self._not_before_of(collection_id):
             return None
         try:
-            with self.locked(collection_id):
-                return self._refresh_locked(collection_id)
+            with self.leases.pulling(collection_id) as mine:
+                if not mine:
+                    return None
+                with self.locked(collection_id):
+                    if only_if_stale and not self._still_stale(collection_id):
+                        return None
+                    return self._refresh_locked(collection_id)
         except Busy as exc:
             log.info("pull of collection %d skipped: %s", collection_id, exc.message)
             return None
+
+    def _still_stale(self, collection_id: int) -> bool:
+        try:
+            return self.is_stale(self.store.collection(collection_id))
+        except NotFound:
+            return False
 
     def _refresh_locked(self, collection_id: int) -> PullOutcome | None:
         try:
             coll = self.store.collection(collection_id)
         except NotFound:  # deleted with its connection (A5)
             return None
-        if not self.wanted(coll):
+        if not self.wanted(coll) or is_view(coll):  # a view is built, not pulled (C4)
             return None
         began = time.monotonic()
         try:
@@ -371,6 +439,7 @@ class SyncEngine:
                 result, drafts, removed, requests = self._pull_calendar(coll)
         except ProviderBusy as exc:
             self._not_before[collection_id] = self.clock() + exc.retry_after
+            self.leases.hold_off(collection_id, exc.retry_after)
             self.store.set_connection_status(coll.connection_id, ConnectionState.BUSY, exc.message)
             log.info("pull of collection %d throttled for %.0fs", coll.id, exc.retry_after)
             return None

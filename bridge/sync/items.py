@@ -14,7 +14,9 @@ import icalendar
 from cachetools import TTLCache
 
 from bridge import joinlinks
+from bridge.ical import itip
 from bridge.ical.limits import ItemLimits, limit_provider_text
+from bridge.ical.private import redact_private
 from bridge.ical.timerange import enclosing_range
 from bridge.joinlinks.enrich import DEFAULT_OPTIONS, EnrichOptions
 from bridge.joinlinks.record import Enrichment, remove_enrichment
@@ -63,18 +65,24 @@ def draft_from_remote(
     aliases: Mapping[str, str] | None = None,
     limits: ItemLimits | None = None,
     options: EnrichOptions = DEFAULT_OPTIONS,
+    redact: bool = False,
 ) -> ItemDraft:
     """The mirror's copy of a provider calendar item: within `limits` (what is past them is
     left out, logged once), enriched, with its time range and the record of what enrichment
-    added (so that the write path removes exactly that)."""
+    added (so that the write path removes exactly that). `redact`: private events become busy
+    blocks (bridge.ical.private) before enrichment sees them and again after it, so nothing of
+    them enters the mirror (issue 15)."""
     alias = (aliases or {}).get(item.remote_id)
     if alias is not None:
         item = with_uid(item, alias)
-    bounded, exceeded = limit_provider_text(item.ical, limits or ItemLimits())
+    source = redact_private(item.ical) if redact else item.ical
+    bounded, exceeded = limit_provider_text(source, limits or ItemLimits())
     if exceeded:
         _log_once(item, "; ".join(e.describe() for e in exceeded))
     enriched = joinlinks.enrich_with_record(bounded, account_emails, options)
-    text = enriched.text
+    text = itip.with_schedule_status(enriched.text, account_emails)  # RFC 6638 §3.2.9
+    if redact:  # after SCHEDULE-STATUS: the busy block keeps no attendee
+        text = redact_private(text)
     # the mapping's range of what it built (a superset when limits dropped components: safe)
     start, end = item.span if item.span is not None else enclosing_range(text)
     return ItemDraft(
@@ -91,7 +99,11 @@ def draft_from_remote(
 
 
 def rerendered(
-    draft_text: str, record: str | None, account_emails: Sequence[str], options: EnrichOptions
+    draft_text: str,
+    record: str | None,
+    account_emails: Sequence[str],
+    options: EnrichOptions,
+    redact: bool = False,
 ) -> tuple[str, str] | None:
     """(text, record) of a mirrored event enriched again with other `options`; None when its
     record is unknown (the next pull renders it). The provider's text is what the client would
@@ -100,7 +112,8 @@ def rerendered(
         return None
     source = remove_enrichment(draft_text, Enrichment.from_json(record))
     enriched = joinlinks.enrich_with_record(source, account_emails, options)
-    return enriched.text, enriched.record.to_json()
+    text = redact_private(enriched.text) if redact else enriched.text
+    return text, enriched.record.to_json()
 
 
 #: A contact has no time: an enclosing range no time-range filter can exclude.
@@ -116,6 +129,7 @@ def draft_from_contact(
     """The mirror's copy of a provider contact, with its numbers for caller lookup (K4):
     the first `max_tels` are indexed (the card is served whole; more is logged once)."""
     from bridge.contacts.phones import phone_entries, tel_count
+    from bridge.contacts.searchable import search_texts
 
     text = item.ical
     uid = (aliases or {}).get(item.remote_id, item.uid)
@@ -133,6 +147,7 @@ def draft_from_contact(
         start=ALL_TIME[0],
         end=ALL_TIME[1],
         phones=phones,
+        texts=search_texts(text),
     )
 
 

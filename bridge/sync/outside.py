@@ -7,8 +7,12 @@ The parts of the asked range outside the window are listed at the provider with 
 windowed full listing a pull uses (`CalendarProvider.pull(cursor=None, window=part)`), bounded
 by a timeout and cached for a short while per (collection, range). Items the mirror already
 serves are left out (the mirror's copy wins). Nothing here enters the mirror: these answers are
-not part of sync-collection and have no resource a client can GET later. Unbounded queries
-are not sent to the provider (they would list a calendar's whole history).
+not part of sync-collection. What a query answered can be read by its href for RECALL_S (a
+client that asks for ETags first and then fetches with calendar-multiget or GET); a client
+that writes to such an href (PUT or DELETE) within that time means that provider item: it
+is adopted into the mirror first (as an item a client wrote, so the window keeps it), and the
+write is an edit of it rather than a second event. Unbounded queries are not sent to the
+provider (they would list a calendar's whole history).
 A failure or timeout answers with nothing extra (the mirror's part is still served).
 Must not import radicale or any concrete provider.
 """
@@ -25,7 +29,7 @@ from cachetools import TTLCache
 
 from bridge.errors import BridgeError
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, SyncWindow
-from bridge.store.rows import etag_of, href_for_uid
+from bridge.store.rows import ItemDraft, etag_of, href_for_uid
 from bridge.sync.engine import SyncEngine
 from bridge.sync.items import draft_from_remote
 
@@ -33,6 +37,7 @@ log = logging.getLogger("davbridge.sync")
 
 TIMEOUT_S = 8.0  # how long a query may wait for the provider
 CACHE_S = 60.0  # how long an answer is reused for the same collection and range
+RECALL_S = 600.0  # how long an answered item can be read by its href
 MAX_SPAN = dt.timedelta(days=3 * 366)  # the part of a range looked up outside the window
 
 
@@ -41,6 +46,9 @@ class OutsideWindow:
         self.engine = engine
         self._cache: TTLCache[tuple[int, int, int], list[ItemRecord]] = TTLCache(
             maxsize=256, ttl=CACHE_S
+        )
+        self._recall: TTLCache[tuple[int, str], tuple[ItemRecord, ItemDraft]] = TTLCache(
+            maxsize=4096, ttl=RECALL_S
         )
         self._guard = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="outside-window")
@@ -74,29 +82,59 @@ class OutsideWindow:
             return cached
         future = self._pool.submit(self._list, coll, pieces)
         try:
-            found = future.result(timeout=TIMEOUT_S)
+            answer = future.result(timeout=TIMEOUT_S)
         except FutureTimeout:
             log.warning("provider listing outside the window timed out for collection %d", coll.id)
             return []
         except BridgeError as exc:
             log.warning("provider listing outside the window failed: %s", exc.message)
             return []
+        found = [rec for rec, _ in answer]
         with self._guard:
             self._cache[key] = found
+            for rec, draft in answer:
+                self._recall[(coll.id, rec.href)] = (rec, draft)
         return found
 
-    def _list(self, coll: CollectionRecord, pieces: list[SyncWindow]) -> list[ItemRecord]:
+    def answered(self, coll: CollectionRecord, hrefs: list[str]) -> dict[str, ItemRecord]:
+        """href -> item among `hrefs` that a query answered from the provider lately."""
+        with self._guard:
+            recalled = {h: self._recall.get((coll.id, h)) for h in hrefs}
+        return {h: pair[0] for h, pair in recalled.items() if pair is not None}
+
+    def adopt(self, coll: CollectionRecord, hrefs: list[str]) -> dict[str, ItemRecord]:
+        """Put the items among `hrefs` that a query answered lately into the mirror, as
+        items a client wrote (a client is writing them now); href -> the mirror's item."""
+        with self._guard:
+            pairs = {h: self._recall.pop((coll.id, h), None) for h in hrefs}
+        adopted = {}
+        for href, pair in pairs.items():
+            if pair is None:
+                continue
+            if self.engine.store.item(coll.id, href) is None:
+                log.info("%s/%s: a query beyond the window found it; now mirrored", coll.name, href)
+                adopted[href] = self.engine.store.put_item(coll.id, href, pair[1])
+        return adopted
+
+    def _list(
+        self, coll: CollectionRecord, pieces: list[SyncWindow]
+    ) -> list[tuple[ItemRecord, ItemDraft]]:
         provider = self.engine.providers(coll.connection_id)
         served = {it.remote_id for it in self.engine.store.items(coll.id)}
         aliases = self.engine.store.uid_aliases(coll.id)
-        found: dict[str, ItemRecord] = {}
+        found: dict[str, tuple[ItemRecord, ItemDraft]] = {}
         for piece in pieces:
-            result = provider.pull(coll.remote_id, None, piece)
+            result = provider.pull(coll.provider_id, None, piece)
             for item in result.items:
                 if item.remote_id in served or item.remote_id in found:
                     continue
-                draft = draft_from_remote(item, [provider.account_email], aliases)
-                found[item.remote_id] = ItemRecord(
+                draft = draft_from_remote(
+                    item,
+                    [provider.account_email],
+                    aliases,
+                    redact=self.engine.store.redacts(coll.id),
+                )
+                record = ItemRecord(
                     collection_id=coll.id,
                     href=href_for_uid(draft.uid, ".ics"),
                     uid=draft.uid,
@@ -109,4 +147,5 @@ class OutsideWindow:
                     end=draft.end,
                     seq=0,
                 )
+                found[item.remote_id] = (record, draft)
         return list(found.values())

@@ -28,10 +28,11 @@ def rerender_user(engine: SyncEngine, user_id: int) -> int:
             continue
         # the same addresses a pull uses (the provider caches them after its first call)
         emails = [engine.providers(coll.connection_id).account_email]
+        redact = engine.store.redacts(coll.id)
         with engine.lock(coll.id):
             updates: list[tuple[str, str, str]] = []
             for href, text, record in engine.store.enriched_items(coll.id):
-                fresh = rerendered(text, record, emails, options)
+                fresh = rerendered(text, record, emails, options, redact)
                 if fresh is not None and fresh[0] != text:
                     updates.append((href, fresh[0], fresh[1]))
             changed += engine.store.replace_rendering(coll.id, updates)

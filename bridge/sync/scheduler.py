@@ -38,7 +38,7 @@ class Refresher:
         with self._guard:
             fut = self._inflight.get(collection_id)
             if fut is None or fut.done():
-                fut = self._pool.submit(self.engine.refresh, collection_id)
+                fut = self._pool.submit(self.engine.refresh, collection_id, True)
                 self._inflight[collection_id] = fut
             return fut
 

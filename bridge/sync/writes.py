@@ -31,19 +31,20 @@ from bridge.errors import (
     ReadOnly,
     RemoteNotFound,
 )
-from bridge.ical import overlay
+from bridge.ical import itip, overlay
 from bridge.ical.compare import same_content
 from bridge.ical.resource import calendar_resource
 from bridge.joinlinks.kept import restore_dropped_x, restore_truncated
 from bridge.joinlinks.redacted import has_redactions, restore_redacted
-from bridge.model import CollectionKind, CollectionRecord, ItemRecord
-from bridge.providers.base import ContactsProvider
+from bridge.model import CollectionKind, CollectionRecord, ItemRecord, RemoteItem
+from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.settings import LimitsSettings
 from bridge.store.rows import ConnectionState
 from bridge.sync.bounds import check_calendar_limits, check_not_shortened, check_vcard_limits
 from bridge.sync.enforcement import check_write
 from bridge.sync.engine import SyncEngine
 from bridge.sync.items import draft_from_contact, draft_from_remote
+from bridge.sync.itip import decline_removed, send_replies
 
 log = logging.getLogger("davbridge.sync")
 T = TypeVar("T")
@@ -198,11 +199,12 @@ class WriteThrough:
         return self._within_budget(lambda: write(put))
 
     def _put_event(self, put: _Put) -> ItemRecord:
-        coll, href, text, uid, conditional = put.coll, put.href, put.text, put.uid, put.conditional
+        coll, href, text, uid = put.coll, put.href, put.text, put.uid
         existing = put.existing
         store, provider = self.engine.store, self.engine.providers(coll.connection_id)
         record = None if existing is None else store.enrichment(coll.id, existing.href)
         upstream = self._without_enrichment(coll, text, existing, record)
+        upstream = itip.without_schedule_status(upstream)  # RFC 6638 §3.2.9: the server's
         overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
         with self._locked(coll), self._reauth_guard(coll):
@@ -212,24 +214,22 @@ class WriteThrough:
                 upstream = restore_dropped_x(
                     restore_truncated(upstream, provider_text), provider_text
                 )
-                if same_content(upstream, provider_text):
+                # RFC 6638: the user's own PARTSTAT on an invitation goes out as the
+                # provider's reply first (issue 16.3)
+                replied = send_replies(
+                    provider, coll.provider_id, existing.remote_id, provider_text, upstream, window
+                )
+                if replied is None and same_content(upstream, provider_text):
                     # nothing the provider holds changed: no call, so nothing can be lost
                     log.info("%s/%s: unchanged, not written to the provider", coll.name, href)
                     return existing
-                if has_redactions(upstream):
-                    current = provider.fetch(coll.remote_id, existing.remote_id, window)
-                    if current is not None:
-                        upstream = restore_redacted(upstream, current.ical)
-                item = provider.update(
-                    coll.remote_id,
-                    existing.remote_id,
-                    existing.version if conditional else None,
-                    upstream,
-                    window,
-                )
+                if replied is not None and same_content(upstream, replied.ical):
+                    item = replied
+                else:
+                    item = self._update(put, provider, existing, upstream, replied)
             else:
                 key = hashlib.sha256(f"{coll.id}:{coll.remote_id}:{uid}".encode()).hexdigest()
-                item = provider.create(coll.remote_id, upstream, key, window)
+                item = provider.create(coll.provider_id, upstream, key, window)
             if item.uid != uid:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
             options = self.engine.enrich_options(coll.user_id)
@@ -239,10 +239,33 @@ class WriteThrough:
                 {item.remote_id: uid},
                 self.engine.item_limits(),
                 options,
+                store.redacts(coll.id),
             )
             stored = store.put_item(coll.id, href, draft)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
+
+    def _update(
+        self,
+        put: _Put,
+        provider: CalendarProvider,
+        existing: ItemRecord,
+        upstream: str,
+        replied: RemoteItem | None,
+    ) -> RemoteItem:
+        window = self.engine.window()
+        if has_redactions(upstream):
+            current = replied or provider.fetch(put.coll.provider_id, existing.remote_id, window)
+            if current is not None:
+                upstream = restore_redacted(upstream, current.ical)
+        version = replied.version if replied is not None else existing.version
+        return provider.update(
+            put.coll.provider_id,
+            existing.remote_id,
+            version if put.conditional else None,
+            upstream,
+            window,
+        )
 
     def _current(
         self,
@@ -271,7 +294,7 @@ class WriteThrough:
         if record is not None:
             with suppress(ValueError):  # an unreadable record: strip() alone
                 text = joinlinks.remove_enrichment(text, joinlinks.Enrichment.from_json(record))
-        return joinlinks.strip(text)
+        return itip.without_schedule_status(joinlinks.strip(text))
 
     def _without_enrichment(
         self,
@@ -341,9 +364,10 @@ class WriteThrough:
                 if coll.kind is CollectionKind.ADDRESSBOOK:
                     self._contacts(coll).delete_contact(coll.remote_id, existing.remote_id, version)
                 else:
-                    self.engine.providers(coll.connection_id).delete(
-                        coll.remote_id, existing.remote_id, version
-                    )
+                    provider = self.engine.providers(coll.connection_id)
+                    # RFC 6638 §3.2.2.3: removing an invitation declines it (issue 16.3)
+                    decline_removed(provider, coll.remote_id, existing.remote_id, existing.text)
+                    provider.delete(coll.remote_id, existing.remote_id, version)
             except RemoteNotFound:
                 log.info("%s/%s was already gone at the provider", coll.name, existing.href)
             self.engine.store.delete_item(coll.id, existing.href)

@@ -40,7 +40,7 @@ import base64
 import datetime as dt
 from typing import Any, Protocol
 
-from sandbox.ews import contacts_control, edits, itemparse, users_control
+from sandbox.ews import contacts_control, edits, itemparse, ops_scheduling, users_control
 from sandbox.ews import recurrence as erec
 from sandbox.ews.seed import graph_to_fields
 from sandbox.ews.service import EwsService, FaultRule
@@ -154,6 +154,8 @@ def _dispatch(  # noqa: C901 - a flat route table
         return users_control.handle(sb, method, action, body)
     if method == "GET" and action == "":
         return 200, {"doc": __doc__}
+    if action == "messages":  # test-only: the meeting messages Exchange would send
+        return ops_scheduling.control(svc, method, query)
     if method == "GET" and action == "folders":
         return 200, [
             {

@@ -91,7 +91,8 @@ def render_folder(
                 ("Delete", folder.can_write and folder.distinguished is None),
                 ("Modify", folder.can_write),
                 ("Read", True),
-                ("ViewPrivateItems", folder.can_write),
+                # ViewPrivateItems: the owner, or a delegate given it (page "ViewPrivateItems")
+                ("ViewPrivateItems", folder.can_write and folder.view_private),
             ):
                 sub(rights, f"t:{right}", fmt_bool(value))
         elif name == "UnreadCount" and tag == "t:Folder":

@@ -12,11 +12,12 @@ This module must not render whole items (itemxml does) nor know HTTP.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from sandbox.ews import contacts_ops, edits, itemparse
+from sandbox.ews import contacts_ops, edits, itemparse, ops_scheduling
 from sandbox.ews import recurrence as erec
 from sandbox.ews.contacts_model import extended_key
 from sandbox.ews.itemxml import view_of
@@ -45,6 +46,11 @@ def create_item(svc: EwsService, req: Request) -> ET.Element:
                 node = sub(sub(success(msgs, "CreateItem"), "m:Items"), "t:Contact")
                 sub(node, "t:ItemId", Id=contact.id, ChangeKey=contact.change_key)
                 continue
+            if local(elem) in ops_scheduling.REPLIES:  # AcceptItem, DeclineItem, ...
+                disposition = req.body.get("MessageDisposition", "SaveOnly")
+                ops_scheduling.respond(svc, elem, disposition)
+                sub(success(msgs, "CreateItem"), "m:Items")
+                continue
             if folder is None:
                 folder = svc.store.distinguished("calendar")
             assert folder is not None
@@ -57,6 +63,8 @@ def create_item(svc: EwsService, req: Request) -> ET.Element:
             itemparse.validate(data)
             itemparse.apply_recurrence(data, rec_elem)
             item = edits.create(svc.store, folder.id, data, svc.now())
+            send = req.body.get("SendMeetingInvitations", "")
+            ops_scheduling.sent_for_write(svc, None, item.data, send)
         except EwsError as exc:
             error(msgs, "CreateItem", exc)
             continue
@@ -170,9 +178,12 @@ def update_item(svc: EwsService, req: Request) -> ET.Element:
                         "ErrorInvalidPropertyForOperation",
                         "Recurrence cannot be set on an occurrence.",
                     )
+            before = copy.deepcopy(current.data)
             edits.update(svc.store, item, index, changes, svc.now())
             after = view_of(item, index)
             assert after is not None
+            send = req.body.get("SendMeetingInvitationsOrCancellations", "")
+            ops_scheduling.sent_for_write(svc, before, after.data, send)
         except EwsError as exc:
             error(msgs, "UpdateItem", exc)
             continue
@@ -189,7 +200,11 @@ def delete_item(svc: EwsService, req: Request) -> ET.Element:
     for elem in ids if ids is not None else []:
         try:
             item, index = svc.item_of(elem)
+            before = view_of(item, index)
             edits.delete(svc.store, item, index, svc.now())
+            send = req.body.get("SendMeetingCancellations", "")
+            if before is not None:
+                ops_scheduling.sent_for_write(svc, before.data, None, send)
         except EwsError as exc:
             error(msgs, "DeleteItem", exc)
             continue

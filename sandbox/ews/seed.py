@@ -192,4 +192,7 @@ def seeded_store(now: dt.datetime, seed: bool, bulk_events: int) -> tuple[Store,
     demo = seedmod.demo_seed(now)
     ids = apply(store, demo, now, False)
     ids.update(contacts_seed.apply(store, ids, now))
+    from sandbox.ews.delegates import apply_delegates
+
+    apply_delegates(store, now)  # other mailboxes opened as a delegate (issue 15)
     return store, ids

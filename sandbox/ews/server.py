@@ -55,6 +55,8 @@ class EwsSandboxInfo:
     password: str
     version: str
     control_url: str
+    # other mailboxes whose Calendar folder the user may open as a delegate (sandbox.ews.delegates)
+    delegate_of: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -257,6 +259,9 @@ class EwsSandbox(Emulator[EwsSandboxInfo]):
             password=self.auth.password,
             version="Exchange2016",
             control_url=f"{base_url}/_control",
+            delegate_of=tuple(
+                sorted({f.mailbox for f in self.service.store.folders.values() if f.mailbox})
+            ),
         )
 
     def make_host(self) -> Host:

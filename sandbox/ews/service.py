@@ -71,15 +71,26 @@ class EwsService:
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.handlers: dict[str, Handler] = {}
         from sandbox.ews import (
+            ops_directory,  # K5: ResolveNames against the GAL (branch views)
             ops_folder_update,
             ops_folders,
             ops_items,
             ops_misc,
+            ops_scheduling,
             ops_sync,
             ops_write,
         )
 
-        for module in (ops_folders, ops_folder_update, ops_items, ops_write, ops_sync, ops_misc):
+        for module in (
+            ops_folders,
+            ops_folder_update,
+            ops_items,
+            ops_write,
+            ops_sync,
+            ops_misc,
+            ops_directory,
+            ops_scheduling,
+        ):
             self.handlers.update(module.HANDLERS)
 
     # ---- entry point ----------------------------------------------------------------------
@@ -166,9 +177,19 @@ class EwsService:
         name = local(elem)
         if name == "DistinguishedFolderId":
             mbox = elem.findtext(f"{t('Mailbox')}/{t('EmailAddress')}")
-            if mbox and mbox.strip().lower() != self.owner_email.lower():
+            other = bool(mbox) and str(mbox).strip().lower() != self.owner_email.lower()
+            # another mailbox's folder, opened with delegate access (sandbox.ews.delegates)
+            folder = self.store.distinguished(
+                elem.get("Id", ""), str(mbox).strip() if other else ""
+            )
+            if other and folder is None:
+                opened = any(
+                    f.mailbox.lower() == str(mbox).strip().lower()
+                    for f in self.store.folders.values()
+                )
+                if opened:  # a delegate of the Calendar only: no other folder of that mailbox
+                    raise EwsError("ErrorAccessDenied", "Access is denied. Check credentials.")
                 raise EwsError("ErrorNonExistentMailbox", f"No mailbox with address {mbox}")
-            folder = self.store.distinguished(elem.get("Id", ""))
         elif name == "FolderId":
             folder = self.store.folders.get(elem.get("Id", ""))
             if folder is None and not looks_like_id(elem.get("Id", "")):

@@ -90,6 +90,10 @@ class Folder:
     distinguished: str | None = None
     can_write: bool = True
     modified: dt.datetime = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    # another mailbox of the organisation, opened by the user as a delegate ("" = the user's
+    # own); view_private: the delegate's ViewPrivateItems (sandbox.ews.delegates)
+    mailbox: str = ""
+    view_private: bool = True
 
 
 @dataclass
@@ -167,9 +171,9 @@ class Store:
         self.folders[fid] = folder
         return folder
 
-    def distinguished(self, name: str) -> Folder | None:
+    def distinguished(self, name: str, mailbox: str = "") -> Folder | None:
         for folder in self.folders.values():
-            if folder.distinguished == name:
+            if folder.distinguished == name and folder.mailbox.lower() == mailbox.lower():
                 return folder
         return None
 

@@ -18,12 +18,13 @@ This module must not hold state; it calls the store.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from typing import Any
 
 from aiohttp import web
 
-from sandbox.google import sync
+from sandbox.google import scheduling, sync
 from sandbox.google.errors import ApiError, auth_error, bad_request, insufficient_scope
 from sandbox.google.render import render_calendar, render_event, render_list_entry
 from sandbox.google.state import STATE_KEY, GoogleState
@@ -36,6 +37,8 @@ from sandbox.google.tokens import (
     WRITE_SCOPES,
     AccessToken,
 )
+from sandbox.google.visibility import as_seen
+from sandbox.messages import log_of
 
 PREFIX = "/calendar/v3"
 ROLES = ("freeBusyReader", "reader", "writer", "owner")
@@ -187,6 +190,7 @@ async def events(request: web.Request) -> web.Response:
     body = await _body(request)
     data = st.store.insert(cal, body, use_conference=_conference(request))
     st.dirty = True
+    _notify(request, None, data)
     return _json(render_event(data, cal.time_zone, cal.time_zone), etag=data["etag"])
 
 
@@ -198,13 +202,16 @@ async def event_item(request: web.Request) -> web.StreamResponse:
         cal = _calendar(request)
         _, data = st.store.resolve(cal, event_id)
         out_tz = _out_tz(request, cal)
-        return _json(render_event(data, out_tz, cal.time_zone), etag=data["etag"])
+        seen = as_seen(cal, render_event(data, out_tz, cal.time_zone))  # role (issue 15)
+        return _json(seen, etag=data["etag"])
     authorize(request, write=True)
     cal = _calendar(request)
     if_match = request.headers.get("If-Match")
     st.dirty = True
+    before = _current(st, cal, event_id)
     if request.method == "DELETE":
         st.store.delete(cal, event_id, if_match=if_match)
+        _notify(request, before, None)
         return web.Response(status=204)
     body = await _body(request)
     data = st.store.modify(
@@ -215,7 +222,23 @@ async def event_item(request: web.Request) -> web.StreamResponse:
         use_conference=_conference(request),
         if_match=if_match,
     )
+    _notify(request, before, data)
     return _json(render_event(data, cal.time_zone, cal.time_zone), etag=data["etag"])
+
+
+def _current(st: GoogleState, cal: Calendar, event_id: str) -> dict[str, Any] | None:
+    try:
+        return copy.deepcopy(dict(st.store.resolve(cal, event_id)[1]))
+    except ApiError:
+        return None
+
+
+def _notify(
+    request: web.Request, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> None:
+    """Events: insert/patch/update/delete `sendUpdates` (google/scheduling.py)."""
+    send = request.query.get("sendUpdates", "none")
+    scheduling.notify(log_of(request.app), _st(request).store.user, before, after, send)
 
 
 async def instances(request: web.Request) -> web.Response:

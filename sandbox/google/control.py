@@ -52,8 +52,11 @@ This module must not implement Calendar semantics itself; it calls the store.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiohttp import web
 
+from sandbox import messages
 from sandbox.core import control as core
 from sandbox.core.control import json_body as _body
 from sandbox.google import people_control
@@ -233,6 +236,10 @@ def reset_state(st: GoogleState, seed: bool, bulk_events: int) -> None:
         seed_store(store, bulk_events)
     if seed and not bulk_events:
         seed_people(st.people)
+        from sandbox.google.seed_delegation import apply_google
+        from sandbox.seed import day_of
+
+        apply_google(store, day_of(dt.datetime.now(dt.UTC)))  # colleagues' calendars (issue 15)
     else:
         st.people.reset()
     if store.user not in store.calendars:
@@ -257,6 +264,7 @@ async def reset(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     r = app.router
+    messages.add_routes(app)  # test-only: the meeting messages Google would send
     r.add_route("GET", "/_control/calendars", calendars)
     r.add_route("POST", "/_control/calendars", calendars)
     for method in ("GET", "POST"):

@@ -88,7 +88,10 @@ def _check_request(st: GoogleState, p: dict[str, str]) -> web.Response | None:
     scopes = normalize_scopes(p.get("scope", ""))
     if not scopes:
         return _page(400, "invalid_request", "Missing required parameter: scope")
-    unknown = [s for s in scopes if s not in KNOWN_SCOPES and s not in PEOPLE_SCOPES]
+    directory = "https://www.googleapis.com/auth/directory.readonly"  # K5 (branch views)
+    unknown = [
+        s for s in scopes if s not in KNOWN_SCOPES and s not in PEOPLE_SCOPES and s != directory
+    ]
     if unknown:
         return _page(400, "invalid_scope", f"Some requested scopes were invalid: {unknown}")
     if p.get("code_challenge") and p.get("code_challenge_method", "plain") not in ("S256", "plain"):

@@ -111,6 +111,15 @@ class GoogleSandbox(Emulator[GoogleSandboxInfo]):
         add_common_routes(app, self)
         oauth.add_routes(app)
         calendar_routes.add_routes(app)
+        from sandbox import directory_control  # K5, branch views
+        from sandbox.directory_people import Directory
+        from sandbox.google import directory_routes
+
+        real = sorted((name, email) for email, name in self.state.names.items())
+        directory_control.install(
+            app, Directory.seeded("google", "contoso.example", real_users=real)
+        )
+        directory_routes.add_routes(app)
         people_routes.add_routes(app)
         people_group_admin.add_routes(app)
         calendar_admin_routes.add_routes(app)

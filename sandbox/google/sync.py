@@ -28,6 +28,7 @@ from sandbox.google.errors import ApiError, bad_request, full_sync_required, not
 from sandbox.google.render import render_event
 from sandbox.google.store import Calendar, Store, Stored
 from sandbox.google.timeutil import UTC, instant, parse_rfc3339, valid_zone
+from sandbox.google.visibility import as_seen
 
 MAX_RESULTS, DEFAULT_RESULTS = 2500, 250
 EXPAND_YEARS = 3  # an endless series without timeMax: expanded this far past now/its start
@@ -267,7 +268,7 @@ def list_events(store: Store, cal: Calendar, params: Mapping[str, str]) -> dict[
         keyed = [kd for kd in keyed if kd[0] > cursor]
     page = keyed[: q.max_results]
     out_tz = q.time_zone or cal.time_zone
-    items = [render_event(d, out_tz, cal.time_zone, listing=True) for _, d in page]
+    items = [as_seen(cal, render_event(d, out_tz, cal.time_zone, listing=True)) for _, d in page]
     body = envelope(store, cal, out_tz)
     body["items"] = items
     if len(keyed) > q.max_results:
@@ -328,7 +329,9 @@ def list_instances(
     page = rows[offset : offset + q.max_results]
     out_tz = q.time_zone or cal.time_zone
     body = envelope(store, cal, out_tz)
-    body["items"] = [render_event(d, out_tz, cal.time_zone, listing=True) for d in page]
+    body["items"] = [
+        as_seen(cal, render_event(d, out_tz, cal.time_zone, listing=True)) for d in page
+    ]
     if offset + q.max_results < len(rows):
         body["nextPageToken"] = _encode("CI", {"m": event_id, "o": offset + q.max_results})
     return body

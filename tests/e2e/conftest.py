@@ -119,7 +119,12 @@ class RunningDemo:
 
 
 def start_demo(
-    data_dir: Path, port: int, refresh: float = 1.0, portal_port: int = 0
+    data_dir: Path,
+    port: int,
+    refresh: float = 1.0,
+    portal_port: int = 0,
+    extra: tuple[str, ...] = (),
+    directory: bool = False,
 ) -> RunningDemo:
     """`port` 0: DAV on a port the system picks when the demo binds it (info["dav_url"] says
     which), so parallel workers never race for a port probed free and released; a fixed port
@@ -148,6 +153,8 @@ def start_demo(
                 str(portal_port),
                 "--log-level",
                 "INFO",
+                *extra,
+                *(() if directory else ("--no-directory",)),  # K5 off unless asked (views)
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -40,6 +40,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.accounts.registry",
         "bridge.model",
     ),
+    "bridge.entry.cli_policy": (
+        "bridge.api",
+        "bridge.entry.commands",
+        "bridge.organisation.administration",  # OPERATOR (a value)
+        "bridge.organisation.policy",  # the policy's field names (values)
+        "bridge.errors",
+    ),
     "bridge.entry.commands": ("bridge.api", "bridge.organisation.administration"),
     # the facade and its parts
     "bridge.api": (
@@ -83,6 +90,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.organisation.policy": ("bridge.errors",),
     "bridge.organisation.throttle": ("bridge.errors",),
     "bridge.organisation.dav_logins": ("bridge.organisation.throttle", "bridge.errors"),
+    # the same throttle with its counts in the store (several processes, issue 17)
+    "bridge.organisation.throttle_shared": ("bridge.organisation.throttle", "bridge.store"),
     "bridge.organisation.administration": (
         "bridge.organisation.policy",
         "bridge.organisation.throttle",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,11 @@ def draft(
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "db.sqlite3")
+def store(store_target: Path | str) -> Iterator[Store]:
+    """Every test here runs on SQLite and on PostgreSQL (issue 17)."""
+    s = Store(store_target)
+    yield s
+    s.close()
 
 
 @pytest.fixture()

@@ -32,6 +32,7 @@ class EwsKit:
             version=account.version or settings.ews.default_version,
             auth_type=account.auth_type or settings.ews.auth_type,
             ca_bundle=settings.ews.ca_bundle or None,
+            shared_mailboxes=account.shared_mailboxes,
         )
 
     def test(self, settings: Settings, account: EwsAccount, password: str) -> EwsAccount:
@@ -48,6 +49,7 @@ class EwsKit:
             version=config.version,
             auth_type=config.auth_type,
             service=account.service,
+            shared_mailboxes=account.shared_mailboxes,
         )
 
     def build(

@@ -42,6 +42,12 @@ class GoogleKit:
 
         return GoogleAuth(apps.google_config(), blob, on_change, scopes=scopes)
 
+    def directory_scopes(self) -> tuple[str, ...]:
+        """K5: the People API directory methods' one scope, read-only."""
+        from bridge.providers.google.directory import DIRECTORY_SCOPE
+
+        return (DIRECTORY_SCOPE,)
+
     def auth(
         self,
         apps: OAuthApps,

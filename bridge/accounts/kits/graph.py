@@ -25,6 +25,12 @@ class GraphKit:
             and (contacts or not s.startswith("Contacts."))
         )
 
+    def directory_scopes(self) -> tuple[str, ...]:
+        """K5: User.Read.All (User.ReadBasic.All leaves out the phone numbers)."""
+        from bridge.providers.graph.directory import DIRECTORY_SCOPE
+
+        return (DIRECTORY_SCOPE,)
+
     def auth(
         self,
         apps: OAuthApps,

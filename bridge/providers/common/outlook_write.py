@@ -234,6 +234,10 @@ def _attendees(event: Component) -> list[dict[str, Any]]:
             continue
         seen.add(address.lower())
         params = getattr(prop, "params", {})
+        if str(params.get("SCHEDULE-AGENT", "SERVER")).upper() != "SERVER":
+            # RFC 6638 §7.1: the client schedules this attendee; Exchange would send an
+            # invitation to any attendee it holds, so it is kept in the overlay only
+            continue
         cutype = str(params.get("CUTYPE", "")).upper()
         role = str(params.get("ROLE", "")).upper()
         if cutype in ("RESOURCE", "ROOM") or role == "NON-PARTICIPANT":

@@ -17,12 +17,14 @@ What it must not do: pick zones (the mappings do), or know a provider's JSON.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dateutil.rrule import rrulestr
-from icalendar import Calendar, Component, Event, vCalAddress, vRecur
+from icalendar import Alarm, Calendar, Event, vCalAddress, vRecur
 
+from bridge.ical.light import Unsupported, light_alarm, light_event, light_rendering
 from bridge.ical.rendering import Rendering
 from bridge.ical.timezones import vtimezone
 
@@ -32,9 +34,35 @@ NO_END_YEAR = 2037  # VTIMEZONE horizon for open-ended series (icalendar's defau
 _MAX_COUNTED = 1000  # a COUNT above this is not expanded (the horizon is used)
 
 
-def new_vevent(uid: str, created: dt.datetime | None, modified: dt.datetime | None) -> Event:
+@dataclass(frozen=True)
+class Kit:
+    """What a mapping builds its components with: icalendar's (`ICAL`), or the light
+    components of bridge.ical.light (`LIGHT`), which write the same text faster and raise
+    Unsupported for what they do not cover (`best_rendering` then uses icalendar)."""
+
+    event: Callable[[], Any]
+    alarm: Callable[[], Any]
+    light: bool
+
+
+ICAL = Kit(Event, Alarm, light=False)
+LIGHT = Kit(light_event, light_alarm, light=True)
+
+
+def best_rendering(build: Callable[[Kit], Rendering]) -> Rendering:
+    """`build(LIGHT)`, or `build(ICAL)` when the light components do not cover the item
+    (both give the same text: tests/unit/test_ical_light.py)."""
+    try:
+        return build(LIGHT)
+    except Unsupported:
+        return build(ICAL)
+
+
+def new_vevent(
+    uid: str, created: dt.datetime | None, modified: dt.datetime | None, kit: Kit = ICAL
+) -> Any:
     """A VEVENT with UID, DTSTAMP, CREATED and LAST-MODIFIED (RFC 5545 §3.8.7)."""
-    vevent = Event()
+    vevent = kit.event()
     vevent.add("UID", uid)
     vevent.add("DTSTAMP", modified or created or EPOCH)
     if created:
@@ -90,9 +118,12 @@ class ZoneYears:
         self.years[key] = (min(first, value.year), max(last, value.year, last_year or 0))
 
 
-def calendar_rendering(components: Iterable[Component], zones: ZoneYears) -> Rendering:
+def calendar_rendering(components: Iterable[Any], zones: ZoneYears, kit: Kit = ICAL) -> Rendering:
     """The VCALENDAR holding `components` and the VTIMEZONEs `zones` noted: its text and its
-    time range (bridge.ical.rendering)."""
+    time range (bridge.ical.rendering; bridge.ical.light for light components)."""
+    if kit.light:
+        timezones = [vtimezone(tzid, *zones.years[tzid]) for tzid in sorted(zones.years)]
+        return light_rendering(components, timezones, PRODID)
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")

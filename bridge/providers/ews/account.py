@@ -71,6 +71,7 @@ class EwsConfig:
     version: str = "Exchange2016"  # a key of VERSIONS
     auth_type: str = "NTLM"  # NTLM | basic
     ca_bundle: str | None = None
+    shared_mailboxes: tuple[str, ...] = ()  # opened with delegate access (issue 15)
 
     def __repr__(self) -> str:  # never print the password
         return (

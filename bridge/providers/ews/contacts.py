@@ -43,6 +43,7 @@ from bridge.providers.ews import contacts_mapping as mapping
 from bridge.providers.ews import overlay_field
 from bridge.providers.ews.account import EwsConfig
 from bridge.providers.ews.collections import EwsContactFolders, hierarchy_lock
+from bridge.providers.ews.directory import EwsDirectory  # K5 (branch views)
 from bridge.providers.ews.errors import PULL_POLICY, WRITE_POLICY
 from bridge.providers.ews.mailbox import MAX_CHANGES, EwsMailbox
 from bridge.providers.ews.sync import CURSORS
@@ -65,7 +66,7 @@ def _register() -> None:
         Contact.register(KEY_FIELD, IdempotencyKey)
 
 
-class EwsContactsProvider(EwsMailbox, EwsContactFolders):
+class EwsContactsProvider(EwsMailbox, EwsContactFolders, EwsDirectory):
     """Contact folders of one EWS mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.EWS

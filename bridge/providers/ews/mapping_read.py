@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from exchangelib.properties import HTMLBody
-from icalendar import Alarm, Event, vCalAddress
+from icalendar import vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
@@ -34,7 +34,9 @@ from bridge.ical.timezones import to_iana, tzinfo_for
 from bridge.providers.common.outlook_recurrence import pattern_to_rrule
 from bridge.providers.common.zones import (
     NO_END_YEAR,
+    Kit,
     ZoneYears,
+    best_rendering,
     cal_address,
     calendar_rendering,
     new_vevent,
@@ -124,10 +126,15 @@ def ews_to_ical(master: Any, exceptions: Sequence[Any] = ()) -> str:
 
 
 def ews_rendering(master: Any, exceptions: Sequence[Any] = ()) -> Rendering:
-    """The VCALENDAR text and its time range, taken from the components built here."""
+    """The VCALENDAR text and its time range, taken from the components built here (light
+    components where they cover the item, icalendar's otherwise: the same text)."""
+    return best_rendering(lambda kit: _rendering(master, exceptions, kit))
+
+
+def _rendering(master: Any, exceptions: Sequence[Any], kit: Kit) -> Rendering:
     uid = str(master.uid or master.id or "")
     zones = ZoneYears()
-    event = _vevent(master, uid, zones)
+    event = _vevent(master, uid, zones, kit)
     require(event, "ews", str(master.id or ""))
     components = [event]
     start = series_start(master)
@@ -141,9 +148,9 @@ def ews_rendering(master: Any, exceptions: Sequence[Any] = ()) -> Rendering:
         exdates = _exdates(master, start, zone)
         if exdates:
             event.add("EXDATE", exdates)
-        overrides = _overrides(master, exceptions, uid, start, zone, zones)
+        overrides = _overrides(master, exceptions, uid, start, zone, zones, kit)
         components.extend(complete_overrides(overrides, "ews", str(master.id or "")))
-    return calendar_rendering(components, zones)
+    return calendar_rendering(components, zones, kit)
 
 
 def _last_year(recurrence: dict[str, Any], start: dt.date) -> int:
@@ -178,20 +185,26 @@ def _sort_key(value: dt.date) -> dt.datetime:
 
 
 def _overrides(
-    master: Any, exceptions: Sequence[Any], uid: str, start: dt.date, zone: str, zones: ZoneYears
-) -> list[Event]:
+    master: Any,
+    exceptions: Sequence[Any],
+    uid: str,
+    start: dt.date,
+    zone: str,
+    zones: ZoneYears,
+    kit: Kit,
+) -> list[Any]:
     originals = {
         o.id: o.original_start
         for o in master.modified_occurrences or []
         if o.id and o.original_start is not None
     }
-    newest: dict[dt.datetime, tuple[str, str, Event]] = {}
+    newest: dict[dt.datetime, tuple[str, str, Any]] = {}
     for item in exceptions:
         original = item.original_start or originals.get(item.id)
         if original is None:
             continue
         recurrence_id = recurrence_key(original, start, zone)
-        override = _vevent(item, uid, zones)
+        override = _vevent(item, uid, zones, kit)
         override.add("RECURRENCE-ID", recurrence_id)
         zones.note(recurrence_id)
         key = _sort_key(recurrence_id)
@@ -201,10 +214,10 @@ def _overrides(
     return [newest[key][2] for key in sorted(newest)]
 
 
-def _vevent(item: Any, uid: str, zones: ZoneYears) -> Event:
+def _vevent(item: Any, uid: str, zones: ZoneYears, kit: Kit) -> Any:
     modified = plain(item.last_modified_time) if item.last_modified_time else None
     created = plain(item.datetime_created) if item.datetime_created else None
-    vevent = new_vevent(uid, created, modified)
+    vevent = new_vevent(uid, created, modified, kit)
     start, end = times(item)
     if start is not None:
         vevent.add("DTSTART", start)
@@ -238,7 +251,7 @@ def _vevent(item: Any, uid: str, zones: ZoneYears) -> Event:
     _people(vevent, item)
     minutes = item.reminder_minutes_before_start
     if item.reminder_is_set and isinstance(minutes, int) and minutes >= 0 and start is not None:
-        alarm = Alarm()
+        alarm = kit.alarm()
         alarm.add("ACTION", "DISPLAY")
         alarm.add("DESCRIPTION", str(item.subject or "Reminder"))
         alarm.add("TRIGGER", -dt.timedelta(minutes=minutes))
@@ -259,7 +272,7 @@ def _address(mailbox: Any) -> vCalAddress | None:
     )
 
 
-def _people(vevent: Event, item: Any) -> None:
+def _people(vevent: Any, item: Any) -> None:
     organizer = _address(item.organizer) if item.organizer is not None else None
     if organizer is not None:
         vevent.add("ORGANIZER", organizer)

@@ -167,15 +167,6 @@ def _same_times(current: Any, wanted: Mapping[str, Any]) -> bool:
     return bool(have_start == wanted["start"] and have_end == wanted["end"])
 
 
-def _attendee_keys(item: Any, source: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
-    keys = []
-    for name in ATTENDEE_FIELDS:
-        values = source.get(name) if source is not None else getattr(item, name, None)
-        for attendee in values or []:
-            keys.append((str(attendee.mailbox.email_address or "").lower(), name))
-    return sorted(keys)
-
-
 def _recurrence_key(recurrence: Any, start: dt.date | None) -> Any:
     if recurrence is None or start is None:
         return None
@@ -210,8 +201,17 @@ def changed_fields(current: Any, wanted: Mapping[str, Any]) -> list[str]:
             changed.append(name)
     if "start" in wanted and not _same_times(current, wanted):
         changed.extend(n for n in TIME_FIELDS if n in wanted)
-    if any(n in wanted for n in ATTENDEE_FIELDS) and _attendee_keys(current) != _attendee_keys(
-        current, wanted
-    ):
-        changed.extend(n for n in ATTENDEE_FIELDS if n in wanted)
+    # Only the attendee groups that differ: writing an occurrence's Resources is refused
+    # (ErrorInvalidPropertyForOperation, as the EWS sandbox answers) even when an empty list
+    # stays empty, which failed python-caldav's testIssue397 (one required attendee added to
+    # an exception).
+    changed.extend(
+        n
+        for n in ATTENDEE_FIELDS
+        if n in wanted and _group_keys(getattr(current, n, None)) != _group_keys(wanted[n])
+    )
     return changed
+
+
+def _group_keys(attendees: Any) -> list[str]:
+    return sorted(str(a.mailbox.email_address or "").lower() for a in attendees or [])

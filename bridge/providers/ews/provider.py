@@ -63,6 +63,8 @@ from bridge.providers.ews.mailbox import EwsMailbox
 from bridge.providers.ews.mapping import EwsWrite, changed_fields, ews_to_ical, ical_to_ews
 from bridge.providers.ews.mapping_read import ews_rendering, plain
 from bridge.providers.ews.occurrences import OccurrenceWrites
+from bridge.providers.ews.scheduling import EwsScheduling, cancels
+from bridge.providers.ews.shared import shared_calendars
 from bridge.providers.ews.sync import CURSORS
 
 log = logging.getLogger(__name__)
@@ -116,7 +118,7 @@ def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
-class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
+class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders, EwsScheduling):
     """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.EWS
@@ -154,6 +156,15 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
                         is_default=folder is default,
                     )
                 )
+            # other mailboxes' calendars opened as a delegate (issue 15, bridge.providers.ews.shared)
+            shared = shared_calendars(
+                self.account,
+                self._config.shared_mailboxes,
+                lambda fn: self._call(fn, PULL_POLICY),
+            )
+            for folder, info in shared:
+                self._folders[info.remote_id] = folder
+                result.append(info)
             return result
 
     # --- C6 ------------------------------------------------------------------------------------
@@ -257,7 +268,13 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
         if existing is not None:
             log.info("ews: UID %s already exists as %s; not created again", wanted.uid, existing)
             return self._canonical(calendar_id, existing, ical)
-        item = CalendarItem(account=self.account, folder=folder, uid=wanted.uid, **wanted.master)
+        # the folder's account: another mailbox's calendar opened as a delegate has its own
+        item = CalendarItem(
+            account=getattr(folder, "account", None) or self.account,
+            folder=folder,
+            uid=wanted.uid,
+            **wanted.master,
+        )
         send = SEND_TO_ALL_AND_SAVE_COPY if wanted.has_attendees else SEND_TO_NONE
         try:
             self._call(lambda: item.save(send_meeting_invitations=send), WRITE_POLICY)
@@ -381,9 +398,11 @@ class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders):
                     412,
                 )
         try:
-            self._call(
-                lambda: current.delete(send_meeting_cancellations=SEND_TO_NONE), WRITE_POLICY
+            # DeleteItem SendMeetingCancellations: the organizer's delete cancels the meeting
+            send = (
+                SEND_TO_ALL_AND_SAVE_COPY if cancels(current, self.account_email) else SEND_TO_NONE
             )
+            self._call(lambda: current.delete(send_meeting_cancellations=send), WRITE_POLICY)
         except RemoteNotFound:
             return
 

@@ -38,6 +38,7 @@ from bridge.providers.common.retry import (
     run,
 )
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth, make_http, refresh_error
+from bridge.providers.google.resources import Memo
 
 PROVIDER = "google"
 # Google "Handle API errors": these are retried with exponential backoff.
@@ -110,12 +111,14 @@ class CalendarClient:
                 http = google_auth_httplib2.AuthorizedHttp(
                     self._auth.credentials(), http=make_http(self._config)
                 )
-                self._service = build(
-                    *self.API,
-                    static_discovery=True,
-                    client_options={"api_endpoint": self.endpoint()},
-                    http=http,
-                    cache_discovery=False,
+                self._service = Memo(  # collections built once (resources.py)
+                    build(
+                        *self.API,
+                        static_discovery=True,
+                        client_options={"api_endpoint": self.endpoint()},
+                        http=http,
+                        cache_discovery=False,
+                    )
                 )
             return self._service
 

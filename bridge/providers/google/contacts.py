@@ -45,6 +45,7 @@ from bridge.providers.google.contacts_mapping import (
     update_body,
 )
 from bridge.providers.google.contacts_vcard import parse, render
+from bridge.providers.google.directory import GoogleDirectory  # K5 (branch views)
 
 log = logging.getLogger(__name__)
 _CURSORS = CursorCodec("sync")
@@ -57,7 +58,7 @@ PAGE_SIZE = 1000  # connections.list pageSize upper bound
 PHOTO_CACHE = 256
 
 
-class GoogleContactsProvider(GoogleContactGroups):
+class GoogleContactsProvider(GoogleContactGroups, GoogleDirectory):
     """Contacts of one Google account (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.GOOGLE

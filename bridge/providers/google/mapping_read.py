@@ -9,8 +9,9 @@ What it must not do: I/O, read the clock (DTSTAMP/LAST-MODIFIED come from `updat
 `created`), add join-link metadata (bridge.joinlinks does that), or vary the bytes for the same
 input.
 
-Exceptions are kept when their original or actual start lies in the sync window, so a series
-reads the same whether its exceptions came from a windowed listing or a full one.
+Exceptions are kept when their original or actual start lies in the series' reach (the sync
+window widened back to the series' start, bridge.providers.common.reach), so a series reads the
+same whether its exceptions came from a windowed listing or a full one.
 Vendor reference: Google Calendar API "Events" resource, guides/recurringevents.
 """
 
@@ -21,14 +22,17 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from icalendar import Alarm, Event, vCalAddress
+from icalendar import vCalAddress
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import html_to_text
 from bridge.ical.rendering import Rendering
 from bridge.model import SyncWindow
+from bridge.providers.common.reach import series_reach
 from bridge.providers.common.zones import (
+    Kit,
     ZoneYears,
+    best_rendering,
     cal_address,
     calendar_rendering,
     last_year,
@@ -74,11 +78,21 @@ def google_rendering(
     exceptions: Sequence[Mapping[str, Any]],
     window: SyncWindow,
 ) -> Rendering:
-    """The VCALENDAR text and its time range, taken from the components built here."""
+    """The VCALENDAR text and its time range, taken from the components built here (light
+    components where they cover the event, icalendar's otherwise: the same text)."""
+    return best_rendering(lambda kit: _rendering(event, exceptions, window, kit))
+
+
+def _rendering(
+    event: Mapping[str, Any],
+    exceptions: Sequence[Mapping[str, Any]],
+    window: SyncWindow,
+    kit: Kit,
+) -> Rendering:
     uid = str(event.get("iCalUID") or event.get("id") or "")
     zone = event_zone(event)
     zones = ZoneYears()
-    master = _vevent(event, uid, zone, zones)
+    master = _vevent(event, uid, zone, zones, kit)
     require(master, "google", str(event.get("id") or ""))
     components = [master]
     start = master.decoded("DTSTART") if master.get("DTSTART") is not None else None
@@ -94,10 +108,11 @@ def google_rendering(
             for value in rec.rdates:
                 zones.note(value)
         exdates = {instance_key(v): v for v in rec.exdates}
-        overrides: dict[str, Event] = {}
+        overrides: dict[str, Any] = {}
+        reach = series_reach(window, start)
         for exc in sorted(exceptions, key=_exception_order):
             original = parse_edt(exc.get("originalStartTime"), zone)
-            if original is None or not _in_window(exc, original, zone, window):
+            if original is None or not _in_window(exc, original, zone, reach):
                 continue
             if isinstance(start, dt.datetime) != isinstance(original, dt.datetime):
                 continue  # an all-day series with a timed original (or vice versa): malformed
@@ -106,7 +121,7 @@ def google_rendering(
                 exdates[key] = original
                 overrides.pop(key, None)
             else:
-                override = _vevent(exc, uid, zone, zones)
+                override = _vevent(exc, uid, zone, zones, kit)
                 override.add("RECURRENCE-ID", original)
                 zones.note(original)
                 overrides[key] = override
@@ -115,7 +130,7 @@ def google_rendering(
             master.add("EXDATE", [exdates[k] for k in sorted(exdates, key=lambda k: k)])
         kept = [overrides[k] for k in sorted(overrides)]
         components.extend(complete_overrides(kept, "google", str(event.get("id") or "")))
-    return calendar_rendering(components, zones)
+    return calendar_rendering(components, zones, kit)
 
 
 def _exception_order(exc: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -131,10 +146,10 @@ def _in_window(exc: Mapping[str, Any], original: dt.date, zone: str, window: Syn
     return any(window.start <= as_utc(v) < window.end for v in candidates)
 
 
-def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: ZoneYears) -> Event:
+def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: ZoneYears, kit: Kit) -> Any:
     updated = parse_rfc3339(event.get("updated"))
     created = parse_rfc3339(event.get("created"))
-    vevent = new_vevent(uid, created, updated)
+    vevent = new_vevent(uid, created, updated, kit)
     # Each time in its own zone: a flight from New York to Berlin ends in Berlin time, and an
     # occurrence moved to a Berlin afternoon starts in Berlin time (RECURRENCE-ID stays in the
     # series' zone).
@@ -170,7 +185,7 @@ def _vevent(event: Mapping[str, Any], uid: str, zone: str, zones: ZoneYears) -> 
     _people(vevent, event)
     add_conference(vevent, event)
     if start is not None:
-        _alarms(vevent, event)
+        _alarms(vevent, event, kit)
     return vevent
 
 
@@ -186,7 +201,7 @@ def _address(person: Mapping[str, Any]) -> vCalAddress | None:
     return cal_address(str(person.get("email") or ""), person.get("displayName"))
 
 
-def _people(vevent: Event, event: Mapping[str, Any]) -> None:
+def _people(vevent: Any, event: Mapping[str, Any]) -> None:
     organizer = _address(event.get("organizer") or {})
     if organizer is not None:
         vevent.add("ORGANIZER", organizer)
@@ -215,7 +230,7 @@ def _owner(event: Mapping[str, Any]) -> str | None:
     return str(creator["email"]) if creator.get("email") else None
 
 
-def _alarms(vevent: Event, event: Mapping[str, Any]) -> None:
+def _alarms(vevent: Any, event: Mapping[str, Any], kit: Kit) -> None:
     """reminders.overrides -> VALARMs. `useDefault` reminders depend on the calendar's settings,
     not on the event: they are left to the client (no VALARM)."""
     reminders = event.get("reminders") or {}
@@ -229,7 +244,7 @@ def _alarms(vevent: Event, event: Mapping[str, Any]) -> None:
         if isinstance(r, Mapping) and isinstance(r.get("minutes"), int) and r["minutes"] >= 0
     )
     for minutes, method in entries:
-        alarm = Alarm()
+        alarm = kit.alarm()
         if method == "email" and owner:
             alarm.add("ACTION", "EMAIL")
             alarm.add("SUMMARY", summary)

@@ -190,6 +190,8 @@ def _attendees(event: Component) -> list[dict[str, Any]]:
             continue
         seen.add(address.lower())
         params = getattr(prop, "params", {})
+        if str(params.get("SCHEDULE-AGENT", "SERVER")).upper() != "SERVER":
+            continue  # RFC 6638 §7.1: the client schedules it; kept in the overlay only
         entry: dict[str, Any] = {"email": address}
         if params.get("CN"):
             entry["displayName"] = str(params["CN"])

@@ -51,19 +51,22 @@ from bridge.providers.google.mapping_recurrence import date_line, parse_recurren
 from bridge.providers.google.provider_support import (
     OVERLAY_PREFIX,
     PAGE_SIZE,
+    SEND_UPDATES,
     WRITERS,
     delete_call,
     event_id_for,
     overlaps,
     owner_email,
     patch_call,
+    reaches_back,
 )
+from bridge.providers.google.scheduling import GoogleScheduling
 
 log = logging.getLogger(__name__)
 _CURSORS = CursorCodec("sync")
 
 
-class GoogleCalendarProvider(GoogleCalendarCollections):
+class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling):
     """Calendars of one Google account (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GOOGLE
@@ -109,6 +112,10 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                     read_only=role not in WRITERS,
                     owner_email=owner_email(cal_id, owned),
                     is_default=bool(cal.get("primary")),
+                    # acl resource roles: "reader — private events appear, details hidden";
+                    # writer and owner see them (developers.google.com/calendar/api/v3/
+                    # reference/acl#role); freeBusyReader sees free/busy only (issue 15)
+                    can_view_private=role in WRITERS,
                 )
             )
         return result
@@ -185,8 +192,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         for master_id, master in masters.items():
             if master_id in removed:
                 continue
-            if full and master is not None:
-                # A windowed full listing holds every exception inside the window.
+            if full and master is not None and not reaches_back(master, window):
+                # A windowed full listing holds every exception inside the window; a series
+                # begun before the window is read whole (its older exceptions: reach.py).
                 item = self._item_or_skip(master, exceptions.get(master_id, []), window)
             else:
                 item = self._series(calendar_id, master_id, master, window, PULL_POLICY)
@@ -325,7 +333,10 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
         try:
             self._client.execute(
                 lambda s: s.events().insert(
-                    calendarId=calendar_id, body=body, conferenceDataVersion=1
+                    calendarId=calendar_id,
+                    body=body,
+                    conferenceDataVersion=1,
+                    sendUpdates=SEND_UPDATES,
                 ),
                 WRITE_POLICY,
             )
@@ -344,6 +355,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
                     eventId=event_id,
                     body=revived,
                     conferenceDataVersion=1,
+                    sendUpdates=SEND_UPDATES,
                 ),
                 WRITE_POLICY,
             )
@@ -494,7 +506,10 @@ class GoogleCalendarProvider(GoogleCalendarCollections):
             private = overlay.keyed_chunks(wanted, OVERLAY_PREFIX, old_count)
             patched = self._client.execute(
                 patch_call(
-                    calendar_id, str(master["id"]), {"extendedProperties": {"private": private}}
+                    calendar_id,
+                    str(master["id"]),
+                    {"extendedProperties": {"private": private}},
+                    notify=False,
                 ),
                 WRITE_POLICY,
             )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.model import SyncWindow
+from bridge.providers.common.reach import series_reach
 from bridge.providers.google.mapping_common import as_utc, event_zone, parse_edt
 
 PAGE_SIZE = 2500  # maxResults upper bound (events.list)
@@ -39,14 +40,28 @@ def owner_email(calendar_id: str, owned: bool) -> str | None:
     return calendar_id
 
 
-def patch_call(calendar_id: str, event_id: str, body: dict[str, Any]) -> Callable[[Any], Any]:
+# Events: insert/patch/update/delete `sendUpdates`: "all" makes Google send its invitation,
+# update or cancellation to the guests (RFC 6638 through the provider, issue 16); the
+# bridge's own bookkeeping (the overlay's extended properties) is patched with "none".
+SEND_UPDATES = "all"
+
+
+def patch_call(
+    calendar_id: str, event_id: str, body: dict[str, Any], notify: bool = True
+) -> Callable[[Any], Any]:
     return lambda s: s.events().patch(
-        calendarId=calendar_id, eventId=event_id, body=body, conferenceDataVersion=1
+        calendarId=calendar_id,
+        eventId=event_id,
+        body=body,
+        conferenceDataVersion=1,
+        sendUpdates=SEND_UPDATES if notify else "none",
     )
 
 
 def delete_call(calendar_id: str, event_id: str) -> Callable[[Any], Any]:
-    return lambda s: s.events().delete(calendarId=calendar_id, eventId=event_id)
+    return lambda s: s.events().delete(
+        calendarId=calendar_id, eventId=event_id, sendUpdates=SEND_UPDATES
+    )
 
 
 def overlaps(event: Mapping[str, Any], window: SyncWindow) -> bool:
@@ -56,3 +71,9 @@ def overlaps(event: Mapping[str, Any], window: SyncWindow) -> bool:
     if start is None or end is None:
         return True
     return as_utc(start) < window.end and as_utc(end) > window.start
+
+
+def reaches_back(master: Mapping[str, Any], window: SyncWindow) -> bool:
+    """Whether a series is read beyond the window (it began before it: common/reach.py), so a
+    windowed listing does not hold all the exceptions it is served with."""
+    return series_reach(window, parse_edt(master.get("start"), event_zone(master))) != window

@@ -45,6 +45,7 @@ from bridge.providers.graph.contacts_mapping import (
     graph_to_vcard,
     vcard_to_graph,
 )
+from bridge.providers.graph.directory import GraphDirectory  # K5 (branch views)
 from bridge.providers.graph.mailbox import GraphMailbox
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def _odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class GraphContactsProvider(GraphMailbox, GraphContactFolders):
+class GraphContactsProvider(GraphMailbox, GraphContactFolders, GraphDirectory):
     """Contact folders of one Graph mailbox (implements bridge.providers.base.ContactsProvider)."""
 
     kind = ProviderKind.GRAPH

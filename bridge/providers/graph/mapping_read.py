@@ -1,7 +1,8 @@
 """Graph event JSON -> deterministic VCALENDAR text (one resource per single event or series).
 
 What it does: maps a Graph `event` (singleInstance or seriesMaster) and, for a series, the
-instances Graph listed inside the sync window, to one VCALENDAR: the master with RRULE, EXDATE
+instances Graph listed over the series' reach (the sync window widened back to the series'
+start, bridge.providers.common.reach), to one VCALENDAR: the master with RRULE, EXDATE
 for pattern occurrences missing from the instances, one RECURRENCE-ID override per exception,
 and a VTIMEZONE per TZID used.
 What it must not do: I/O, read the clock (DTSTAMP comes from lastModifiedDateTime), enrich with
@@ -18,7 +19,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from icalendar import Alarm, Event, vCalAddress, vGeo, vText
+from icalendar import vCalAddress, vGeo, vText
 
 from bridge.ical.complete import complete_overrides, require
 from bridge.ical.htmltext import body_text
@@ -33,7 +34,9 @@ from bridge.providers.common.outlook_time import (
     parse_instant,
 )
 from bridge.providers.common.zones import (
+    Kit,
     ZoneYears,
+    best_rendering,
     cal_address,
     calendar_rendering,
     last_year,
@@ -84,10 +87,17 @@ def graph_to_ical(
 def graph_rendering(
     event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow
 ) -> Rendering:
-    """The VCALENDAR text and its time range, taken from the components built here."""
+    """The VCALENDAR text and its time range, taken from the components built here (light
+    components where they cover the event, icalendar's otherwise: the same text)."""
+    return best_rendering(lambda kit: _rendering(event, instances, window, kit))
+
+
+def _rendering(
+    event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]], window: SyncWindow, kit: Kit
+) -> Rendering:
     uid = str(event.get("iCalUId") or event.get("id") or "")
     zones = ZoneYears()
-    master = _vevent(event, uid, zones)
+    master = _vevent(event, uid, zones, kit)
     require(master, "graph", str(event.get("id") or ""))
     components = [master]
     recurrence = event.get("recurrence")
@@ -103,12 +113,12 @@ def graph_rendering(
             missing = _missing(event, instances, start, rule, zone, window, shift)
             if missing:
                 master.add("EXDATE", missing)
-            overrides = _overrides(instances, uid, start, zone, zones)
+            overrides = _overrides(instances, uid, start, zone, zones, kit)
             components.extend(complete_overrides(overrides, "graph", str(event.get("id"))))
-    return calendar_rendering(components, zones)
+    return calendar_rendering(components, zones, kit)
 
 
-def _start_on_pattern(master: Event, rule: Any, start: dt.date) -> dt.timedelta:
+def _start_on_pattern(master: Any, rule: Any, start: dt.date) -> dt.timedelta:
     """Move DTSTART (and DTEND, keeping the duration) to the first start the pattern selects
     (see mapping_recurrence.first_occurrence); the shift applied."""
     first = first_occurrence(rule, start)
@@ -160,10 +170,15 @@ def _missing(
 
 
 def _overrides(
-    instances: Sequence[Mapping[str, Any]], uid: str, start: dt.date, zone: str, zones: ZoneYears
-) -> list[Event]:
+    instances: Sequence[Mapping[str, Any]],
+    uid: str,
+    start: dt.date,
+    zone: str,
+    zones: ZoneYears,
+    kit: Kit,
+) -> list[Any]:
     all_day = not isinstance(start, dt.datetime)
-    keyed: list[tuple[dt.datetime, str, str, Event]] = []
+    keyed: list[tuple[dt.datetime, str, str, Any]] = []
     for instance in instances:
         if instance.get("type") != "exception":
             continue
@@ -177,7 +192,7 @@ def _overrides(
             recurrence_id = all_day_original(original, zone)
         else:
             recurrence_id = original.astimezone(tzinfo_for(zone))
-        override = _vevent(instance, uid, zones)
+        override = _vevent(instance, uid, zones, kit)
         override.add("RECURRENCE-ID", recurrence_id)
         zones.note(recurrence_id)
         sort_key = (
@@ -188,18 +203,18 @@ def _overrides(
         stamp = str(instance.get("lastModifiedDateTime") or "")
         keyed.append((sort_key, stamp, str(instance.get("id") or ""), override))
     # Graph may list an instance twice (delta duplicates): keep the newest per RECURRENCE-ID.
-    newest: dict[dt.datetime, tuple[str, str, Event]] = {}
+    newest: dict[dt.datetime, tuple[str, str, Any]] = {}
     for sort_key, stamp, ident, override in keyed:
         if sort_key not in newest or (stamp, ident) > newest[sort_key][:2]:
             newest[sort_key] = (stamp, ident, override)
     return [newest[key][2] for key in sorted(newest)]
 
 
-def _vevent(event: Mapping[str, Any], uid: str, zones: ZoneYears) -> Event:
+def _vevent(event: Mapping[str, Any], uid: str, zones: ZoneYears, kit: Kit) -> Any:
     all_day = bool(event.get("isAllDay"))
     modified = parse_instant(event.get("lastModifiedDateTime"))
     created = parse_instant(event.get("createdDateTime"))
-    vevent = new_vevent(uid, created, modified)
+    vevent = new_vevent(uid, created, modified, kit)
     start = graph_time(event.get("start"), event_zone(event), all_day)
     end = graph_time(event.get("end"), event_zone(event, "end"), all_day)
     if start is not None:
@@ -230,7 +245,7 @@ def _vevent(event: Mapping[str, Any], uid: str, zones: ZoneYears) -> Event:
         vevent.add("X-MICROSOFT-WEBLINK", vText(str(event["webLink"])))
     minutes = event.get("reminderMinutesBeforeStart")
     if event.get("isReminderOn") and isinstance(minutes, int) and minutes >= 0 and start:
-        alarm = Alarm()
+        alarm = kit.alarm()
         alarm.add("ACTION", "DISPLAY")
         alarm.add("DESCRIPTION", str(event.get("subject") or "Reminder"))
         alarm.add("TRIGGER", -dt.timedelta(minutes=minutes))
@@ -244,7 +259,7 @@ def _after(end: dt.date, start: dt.date) -> bool:
     return end > start
 
 
-def _location(vevent: Event, event: Mapping[str, Any]) -> None:
+def _location(vevent: Any, event: Mapping[str, Any]) -> None:
     location = event.get("location") or {}
     names = [
         str(loc.get("displayName")).strip()
@@ -264,7 +279,7 @@ def _location(vevent: Event, event: Mapping[str, Any]) -> None:
         vevent.add("GEO", vGeo((float(lat), float(lon))))
 
 
-def _classification(vevent: Event, event: Mapping[str, Any]) -> None:
+def _classification(vevent: Any, event: Mapping[str, Any]) -> None:
     sensitivity = str(event.get("sensitivity") or "")
     if sensitivity in SENSITIVITY_TO_CLASS:
         vevent.add("CLASS", SENSITIVITY_TO_CLASS[sensitivity])
@@ -283,7 +298,7 @@ def _address(email: Mapping[str, Any] | None) -> vCalAddress | None:
     return cal_address(str(email.get("address") or ""), email.get("name"))
 
 
-def _people(vevent: Event, event: Mapping[str, Any]) -> None:
+def _people(vevent: Any, event: Mapping[str, Any]) -> None:
     organizer = _address((event.get("organizer") or {}).get("emailAddress"))
     if organizer is not None:
         vevent.add("ORGANIZER", organizer)
@@ -315,7 +330,7 @@ def _tel(number: str) -> str | None:
     return f"tel:{'+' if number.strip().startswith('+') else ''}{digits}"
 
 
-def _conference(vevent: Event, event: Mapping[str, Any]) -> None:
+def _conference(vevent: Any, event: Mapping[str, Any]) -> None:
     meeting = event.get("onlineMeeting") or {}
     join_url = str(meeting.get("joinUrl") or event.get("onlineMeetingUrl") or "").strip()
     label = PROVIDER_LABELS.get(str(event.get("onlineMeetingProvider") or ""), "Online meeting")

@@ -11,17 +11,21 @@ This module must not touch the store or the sync engine and must not enrich even
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
+from bridge.ical.itip import with_partstat
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
+from bridge.providers.common.reach import series_reach
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
 from bridge.providers.graph import overlay_props
@@ -34,6 +38,7 @@ from bridge.providers.graph.mapping import (
     ical_to_graph,
 )
 from bridge.providers.graph.mapping_read import graph_rendering
+from bridge.providers.graph.scheduling import GraphScheduling, own_answers
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +65,7 @@ def _if_match(key: str) -> dict[str, str]:
     return {"If-Match": f'W/"{key}"'}
 
 
-class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
+class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphScheduling):
     """Calendars of one Graph mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GRAPH
@@ -85,6 +90,9 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
                     owner_email=owner.get("address") or None,
                     owner_name=owner.get("name") or None,
                     is_default=bool(cal.get("isDefaultCalendar", False)),
+                    # resources/calendar.md: false for a delegate or share recipient who may
+                    # not see the owner's private events (issue 15)
+                    can_view_private=bool(cal.get("canViewPrivateItems", True)),
                 )
             )
         return result
@@ -214,7 +222,12 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
             if inst.get("type") == "exception":
                 versions[str(inst["id"])] = change_key(inst)
         stored = kept if kept is not None else overlay_props.stored(event)
-        rendered = graph_rendering(event, instances, window)
+        rendered = graph_rendering(event, instances, _reach(event, window))
+        answers = own_answers(event, instances)
+        if answers:  # an invitation: the account's answer is responseStatus (issue 16.3)
+            rendered = replace(
+                rendered, text=with_partstat(rendered.text, self.account_email, answers)
+            )
         text, client_uid = overlay.apply(rendered.text, stored)
         return RemoteItem(
             remote_id=str(event["id"]),
@@ -253,7 +266,8 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
     def _series_parts(self, master_id: str, window: SyncWindow, policy: Any) -> SeriesParts | None:
         try:
             master = self._get_event(master_id, policy)
-            instances = self._instances(master_id, window.start, window.end, policy)
+            reach = _reach(master, window)
+            instances = self._instances(master_id, reach.start, reach.end, policy)
         except RemoteNotFound:
             return None
         return master, instances
@@ -274,8 +288,9 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
         if event.get("type") in ("occurrence", "exception") and event.get("seriesMasterId"):
             return self._series_parts(str(event["seriesMasterId"]), window, policy)
         if event.get("type") == "seriesMaster":
+            reach = _reach(event, window)
             try:
-                instances = self._instances(remote_id, window.start, window.end, policy)
+                instances = self._instances(remote_id, reach.start, reach.end, policy)
             except RemoteNotFound:
                 return None
             return event, instances
@@ -357,7 +372,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
         event, instances = parts
         wanted = overlay.for_write(
             client,
-            graph_to_ical(event, instances, window),
+            graph_to_ical(event, instances, _reach(event, window)),
             stored=overlay_props.stored(event),
         )
         if wanted != (overlay_props.stored(event) or ""):
@@ -373,7 +388,8 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
             if event.get("type") == "seriesMaster":
                 # a PATCH of the master is a series edit: its exceptions get new changeKeys,
                 # and the version kept for the next If-Match must hold those
-                instances = self._instances(str(event["id"]), window.start, window.end)
+                reach = _reach(event, window)
+                instances = self._instances(str(event["id"]), reach.start, reach.end)
         return self._item(event, instances, window)
 
     def _apply_instances(
@@ -410,6 +426,19 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections):
                 self._http.delete(self._event_path(str(inst["id"])), policy=WRITE_POLICY)
             except RemoteNotFound:
                 continue
+
+
+def _reach(event: Mapping[str, Any], window: SyncWindow) -> SyncWindow:
+    """The range a series' instances are listed and its cancelled occurrences looked for over:
+    from its first occurrence on (common/reach.py), for a single event the window."""
+    if event.get("type") != "seriesMaster":
+        return window
+    first: dt.date | None = parse_utc((event.get("start") or {}).get("dateTime"))
+    if first is None:  # the wall time is enough: the reach has slack
+        range_start = ((event.get("recurrence") or {}).get("range") or {}).get("startDate")
+        with contextlib.suppress(ValueError):
+            first = dt.date.fromisoformat(str(range_start))
+    return series_reach(window, first)
 
 
 def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:

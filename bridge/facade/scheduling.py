@@ -1,0 +1,58 @@
+"""The facade's RFC 6638 methods (issue 16), for the Radicale plugins: the principal's
+calendar-user addresses and default calendar, the Schedule-Tag of a scheduling object, and
+the answers to a free/busy request POSTed to the schedule outbox.
+
+Delegates only: everything is bridge.sync.itip's.
+Must not import radicale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from bridge.model import CollectionRecord, ItemRecord
+from bridge.store.rows import UserRow
+from bridge.sync.itip import ScheduleResponse, SchedulingService, schedule_tag_of
+
+__all__ = ["ScheduleResponse", "SchedulingFacade"]
+
+
+class SchedulingFacade:
+    scheduling: SchedulingService
+
+    if TYPE_CHECKING:
+
+        def _user(self, username: str) -> UserRow: ...
+
+        def collections_for(self, username: str) -> list[CollectionRecord]: ...
+
+        def item_records(self, coll: CollectionRecord) -> Iterator[ItemRecord]: ...
+
+        def fresh(self, coll: CollectionRecord) -> CollectionRecord: ...
+
+    def scheduling_addresses(self, username: str) -> list[str]:
+        """RFC 6638 §2.4.1 calendar-user-address-set: mailto: of each connected account."""
+        return self.scheduling.addresses(self._user(username).id)
+
+    def schedule_default_calendar(self, username: str) -> CollectionRecord | None:
+        return self.scheduling.default_calendar(self.collections_for(username))
+
+    @staticmethod
+    def schedule_tag(text: str) -> str | None:
+        """RFC 6638 §3.2.10: the tag of a scheduling object resource (one with an ORGANIZER),
+        None for any other calendar object."""
+        return schedule_tag_of(text)
+
+    def schedule_inbox(self, username: str) -> list[tuple[str, str, str]]:
+        """RFC 6638 §4.1: the user's pending invitations as the inbox lists them: (name, ETag,
+        the event as METHOD:REQUEST). Read from the (refreshed) mirror, so the inbox and the
+        calendars always agree."""
+        calendars = [self.fresh(c) for c in self.collections_for(username)]
+        return self.scheduling.pending(calendars, self.item_records)
+
+    def free_busy(self, username: str, text: str) -> list[ScheduleResponse]:
+        """RFC 6638 §5: the VFREEBUSY request's answers per attendee. BadInput for a malformed
+        request; Forbidden when its ORGANIZER is not one of the user's addresses (RFC 6638
+        §5.1 CALDAV:organizer-allowed)."""
+        return self.scheduling.answer_free_busy(self._user(username).id, text)

@@ -1,0 +1,334 @@
+"""Scheduling through the provider (RFC 6638, issue 16) with two bridge users whose Microsoft
+365 accounts are mailboxes of one sandbox tenant: A is the demo user, B is added by the
+operator and connects a new mailbox. Everything is done over DAV as a client does it; the
+provider side is checked through the sandbox's message log (what Graph would send).
+
+- discovery: `calendar-auto-schedule` in DAV, the principal's inbox/outbox URLs, its
+  calendar-user addresses (the connected accounts) and default calendar;
+- A PUTs an event inviting B: Graph sends the invitation, B's calendar shows it with
+  PARTSTAT=NEEDS-ACTION and B's inbox lists it as METHOD:REQUEST;
+- B accepts by changing their PARTSTAT: Graph sends the reply, A sees ACCEPTED, the
+  Schedule-Tag of A's copy stays the same (only a PARTSTAT changed) and B's inbox empties;
+- free/busy for B POSTed to A's outbox is answered from getSchedule, an unknown address
+  with 3.7; If-Schedule-Tag-Match with a stale tag is 412;
+- A removes B: Graph sends the cancellation, B's copy is STATUS:CANCELLED;
+- B deleting an invitation declines it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+import requests
+
+from tests.e2e.conftest import RunningDemo, wait_for
+from tests.e2e.portal_client import (
+    add_bridge_user,
+    add_provider_account,
+    collections,
+    connect_oauth,
+    ctl,
+    dav,
+    new_app_password,
+    sign_in,
+)
+
+A = "demo"
+CAL = "{urn:ietf:params:xml:ns:caldav}"
+D = "{DAV:}"
+PRINCIPAL_PROPS = (
+    '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:prop><c:schedule-inbox-URL/><c:schedule-outbox-URL/><c:calendar-user-address-set/>"
+    "<c:schedule-default-calendar-URL/><c:calendar-user-type/></d:prop></d:propfind>"
+)
+
+
+@dataclass
+class Two:
+    demo: RunningDemo
+    a_auth: tuple[str, str]
+    b: str
+    b_auth: tuple[str, str]
+    a_address: str
+    b_address: str
+    a_calendar: str  # path of A's Microsoft 365 calendar
+    b_calendar: str
+
+    def messages(self, **query: str) -> list[dict[str, Any]]:
+        s = self.demo.info["sandbox"]
+        path = "/messages?" + urllib.parse.urlencode(query)
+        return list(ctl(s["control_url"], s["ca_file"], "GET", path))
+
+
+def _m365(colls: list[Any]) -> str:
+    found = [c for c in colls if c.kind == "calendar" and c.writable]
+    found = [c for c in found if c.display_name.endswith("Microsoft 365")] or found
+    return str(found[0].path)
+
+
+@pytest.fixture(scope="module")
+def two(demo: RunningDemo) -> Two:
+    """B added to the shared demo (its own bridge user and Microsoft 365 mailbox)."""
+    b = f"sched{uuid.uuid4().hex[:6]}"
+    portal_password = f"portal-{uuid.uuid4().hex}"
+    add_bridge_user(demo, b, f"{b}@contoso.example", portal_password)
+    b_portal = sign_in(demo, b, portal_password)
+    b_auth = (b, new_app_password(b_portal, "Phone"))
+    account, password = f"{b}@contoso.example", f"Pw-{uuid.uuid4().hex}"
+    add_provider_account(demo, "microsoft365", account, password)
+    connect_oauth(b_portal, demo, "microsoft365", account, password)
+    b_colls = wait_for(lambda: collections(demo, b, b_auth))
+    return Two(
+        demo,
+        demo.auth,
+        b,
+        b_auth,
+        f"mailto:{demo.info['sandbox']['user'].lower()}",
+        f"mailto:{account}",
+        _m365(collections(demo, A, demo.auth)),
+        _m365(b_colls),
+    )
+
+
+DAY = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).strftime("%Y%m%d")
+
+
+def _event(
+    uid: str, organizer: str, attendees: list[str], start: str = f"{DAY}T100000Z", agent: str = ""
+) -> str:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//davbridge tests//EN",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20260101T000000Z",
+        f"DTSTART:{start}",
+        "DURATION:PT1H",
+        f"SUMMARY:Planning {uid}",
+        f"ORGANIZER:{organizer}",
+        *(f"ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE{agent}:{a}" for a in attendees),
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+def _put(
+    two: Two, auth: tuple[str, str], path: str, text: str, **headers: str
+) -> requests.Response:
+    return dav(
+        two.demo, "PUT", path, auth, text.encode(), {"Content-Type": "text/calendar", **headers}
+    )
+
+
+def _find(two: Two, auth: tuple[str, str], calendar: str, uid: str) -> tuple[str, str] | None:
+    """(path, text) of the event made with `uid` in `calendar`, as the user's client sees it
+    (by its SUMMARY: an attendee's copy at Microsoft 365 has Exchange's own UID)."""
+    query = (
+        '<?xml version="1.0"?><c:calendar-query xmlns:d="DAV:" '
+        'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data/></d:prop>'
+        '<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+        f'<c:prop-filter name="SUMMARY"><c:text-match>Planning {uid}</c:text-match>'
+        "</c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"
+    )
+    r = dav(two.demo, "REPORT", calendar, auth, query, {"Depth": "1"})
+    assert r.status_code == 207, r.text[:1000]
+    for response in ElementTree.fromstring(r.content).iter(f"{D}response"):
+        data = response.findtext(f".//{CAL}calendar-data")
+        if data:
+            return urllib.parse.unquote(response.findtext(f"{D}href") or ""), data
+    return None
+
+
+def _partstat(text: str, address: str) -> str | None:
+    unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    for line in unfolded.splitlines():
+        if line.upper().startswith("ATTENDEE") and line.lower().endswith(address.lower()):
+            found = re.search(r"PARTSTAT=([A-Z-]+)", line)
+            return found.group(1) if found else "NEEDS-ACTION"
+    return None
+
+
+def test_scheduling_is_advertised_and_discoverable(two: Two) -> None:
+    r = dav(two.demo, "OPTIONS", f"/{A}/", two.a_auth)
+    assert "calendar-auto-schedule" in r.headers["DAV"]
+    r = dav(two.demo, "PROPFIND", f"/{A}/", two.a_auth, PRINCIPAL_PROPS, {"Depth": "0"})
+    assert r.status_code == 207, r.text
+    root = ElementTree.fromstring(r.content)
+    inbox = root.findtext(f".//{CAL}schedule-inbox-URL/{D}href")
+    outbox = root.findtext(f".//{CAL}schedule-outbox-URL/{D}href")
+    assert inbox == f"/{A}/schedule-inbox/" and outbox == f"/{A}/schedule-outbox/"
+    addresses = [e.text for e in root.iterfind(f".//{CAL}calendar-user-address-set/{D}href")]
+    assert addresses[0] == two.a_address and addresses[-1] == f"/{A}/"
+    assert root.findtext(f".//{CAL}calendar-user-type") == "INDIVIDUAL"
+    default = root.findtext(f".//{CAL}schedule-default-calendar-URL/{D}href") or ""
+    assert default.startswith(f"/{A}/")
+    for box, kind in ((inbox, "schedule-inbox"), (outbox, "schedule-outbox")):
+        r = dav(two.demo, "PROPFIND", box, two.a_auth, None, {"Depth": "0"})
+        assert r.status_code == 207 and f"{kind}" in r.text, r.text
+    # nobody else's mailbox
+    r = dav(two.demo, "PROPFIND", f"/{A}/schedule-inbox/", two.b_auth, None, {"Depth": "0"})
+    assert r.status_code in (403, 404)
+
+
+def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
+    uid = f"sched-{uuid.uuid4().hex}"
+    path = f"{two.a_calendar}{uid}.ics"
+    r = _put(two, two.a_auth, path, _event(uid, two.a_address, [two.a_address, two.b_address]))
+    assert r.status_code == 201, r.text
+    sent = two.messages(to=two.b_address.removeprefix("mailto:"), method="REQUEST")
+    assert any(m["from"] == two.a_address.removeprefix("mailto:") for m in sent), sent
+
+    # B's calendar and inbox show the invitation
+    found = wait_for(lambda: _find(two, two.b_auth, two.b_calendar, uid), timeout=30)
+    b_path, b_text = found
+    assert _partstat(b_text, two.b_address) == "NEEDS-ACTION"
+    inbox = dav(two.demo, "PROPFIND", f"/{two.b}/schedule-inbox/", two.b_auth, None, {"Depth": "1"})
+    hrefs = [h for h in re.findall(r"<[^>]*href>([^<]+)<", inbox.text) if h.endswith(".ics")]
+    bodies = [dav(two.demo, "GET", h, two.b_auth).text for h in hrefs]
+    assert any(uid in b and "METHOD:REQUEST" in b for b in bodies), bodies
+
+    # the Schedule-Tag of A's copy, before B answers; SCHEDULE-STATUS says Graph sent it
+    got = dav(two.demo, "GET", path, two.a_auth)
+    tag = got.headers.get("Schedule-Tag")
+    assert tag, got.headers
+    served = re.sub(r"\r?\n[ \t]", "", got.text)
+    assert re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.1[^\n]*:{two.b_address}", served), served
+    assert not re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS[^\n]*:{two.a_address}", served)
+
+    # B accepts: Graph's reply goes out, A sees ACCEPTED, the tag holds, B's inbox empties
+    unfolded = re.sub(r"\r?\n[ \t]", "", b_text)
+    mine = _line(unfolded, two.b_address)
+    accepted = unfolded.replace(mine, mine.replace("NEEDS-ACTION", "ACCEPTED"))
+    r = _put(two, two.b_auth, b_path, accepted)
+    assert r.status_code in (201, 204), r.text
+    replies = two.messages(method="REPLY", to=two.a_address.removeprefix("mailto:"))
+    assert [m["partstat"] for m in replies] == ["accepted"], replies
+
+    def organizer_sees_accepted() -> bool:
+        hit = _find(two, two.a_auth, two.a_calendar, uid)
+        return hit is not None and _partstat(hit[1], two.b_address) == "ACCEPTED"
+
+    wait_for(organizer_sees_accepted, timeout=30)
+    after = dav(two.demo, "GET", path, two.a_auth)
+    assert after.headers.get("Schedule-Tag") == tag
+    inbox = dav(two.demo, "PROPFIND", f"/{two.b}/schedule-inbox/", two.b_auth, None, {"Depth": "1"})
+    assert uid not in "".join(
+        dav(two.demo, "GET", h, two.b_auth).text
+        for h in re.findall(r"<[^>]*href>([^<]+\.ics)<", inbox.text)
+    )
+
+    # free/busy of B from A's outbox: the meeting is busy time; an unknown address is 3.7
+    request = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//davbridge tests//EN",
+            "METHOD:REQUEST",
+            "BEGIN:VFREEBUSY",
+            f"UID:fb-{uid}",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART:{DAY}T080000Z",
+            f"DTEND:{DAY}T180000Z",
+            f"ORGANIZER:{two.a_address}",
+            f"ATTENDEE:{two.b_address}",
+            "ATTENDEE:mailto:nobody@contoso.example",
+            "END:VFREEBUSY",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+    r = dav(
+        two.demo,
+        "POST",
+        f"/{A}/schedule-outbox/",
+        two.a_auth,
+        request.encode(),
+        {"Content-Type": "text/calendar"},
+    )
+    assert r.status_code == 200, r.text
+    answers = {
+        resp.findtext(f"{CAL}recipient/{D}href"): resp
+        for resp in ElementTree.fromstring(r.content).iter(f"{CAL}response")
+    }
+    b_answer = answers[two.b_address]
+    assert (b_answer.findtext(f"{CAL}request-status") or "").startswith("2.0")
+    busy = rf"FREEBUSY;FBTYPE=BUSY[^:\n]*:{DAY}T100000Z/{DAY}T110000Z"
+    assert re.search(busy, b_answer.findtext(f"{CAL}calendar-data") or ""), b_answer
+
+    assert (
+        answers["mailto:nobody@contoso.example"].findtext(f"{CAL}request-status") or ""
+    ).startswith("3.7")
+
+    # If-Schedule-Tag-Match with a tag that is not the current one: 412, nothing changed
+    moved = _event(uid, two.a_address, [two.a_address, two.b_address], f"{DAY}T140000Z")
+    r = _put(two, two.a_auth, path, moved, **{"If-Schedule-Tag-Match": '"stale"'})
+    assert r.status_code == 412
+
+    # A removes B: Graph's cancellation goes out, B's copy is cancelled
+    r = _put(two, two.a_auth, path, _event(uid, two.a_address, [two.a_address]))
+    assert r.status_code in (201, 204), r.text
+    cancels = two.messages(method="CANCEL", to=two.b_address.removeprefix("mailto:"))
+    assert len(cancels) == 1, cancels
+
+    def cancelled() -> bool:
+        hit = _find(two, two.b_auth, two.b_calendar, uid)
+        return hit is not None and "STATUS:CANCELLED" in hit[1]
+
+    wait_for(cancelled, timeout=30)
+
+
+def test_deleting_an_invitation_declines_it(two: Two) -> None:
+    uid = f"sched-{uuid.uuid4().hex}"
+    path = f"{two.a_calendar}{uid}.ics"
+    r = _put(
+        two,
+        two.a_auth,
+        path,
+        _event(uid, two.a_address, [two.a_address, two.b_address], f"{DAY}T160000Z"),
+    )
+    assert r.status_code == 201, r.text
+    b_path, _ = wait_for(lambda: _find(two, two.b_auth, two.b_calendar, uid), timeout=30)
+    r = dav(two.demo, "DELETE", b_path, two.b_auth)
+    assert r.status_code in (200, 204), r.text
+    declined = [m for m in two.messages(method="REPLY") if m["partstat"] == "declined"]
+    assert len(declined) == 1 and declined[0]["from"] == two.b_address.removeprefix("mailto:")
+
+    def organizer_sees_declined() -> bool:
+        hit = _find(two, two.a_auth, two.a_calendar, uid)
+        return hit is not None and _partstat(hit[1], two.b_address) == "DECLINED"
+
+    wait_for(organizer_sees_declined, timeout=30)
+    assert _find(two, two.b_auth, two.b_calendar, uid) is None
+
+
+def _line(text: str, address: str) -> str:
+    for line in text.splitlines():
+        if line.upper().startswith("ATTENDEE") and line.lower().endswith(address.lower()):
+            return line
+    raise AssertionError(f"no ATTENDEE {address} in {text}")
+
+
+def test_schedule_agent_client_sends_nothing(two: Two) -> None:
+    """RFC 6638 §7.1: SCHEDULE-AGENT=CLIENT attendees are the client's to invite: the provider
+    is not given them (it would send an invitation) and the event still lists them."""
+    uid = f"sched-{uuid.uuid4().hex}"
+    path = f"{two.a_calendar}{uid}.ics"
+    text = _event(uid, two.a_address, [two.b_address], f"{DAY}T070000Z", ";SCHEDULE-AGENT=CLIENT")
+    r = _put(two, two.a_auth, path, text)
+    assert r.status_code == 201, r.text
+    assert not [
+        m for m in two.messages(to=two.b_address.removeprefix("mailto:")) if uid in m["subject"]
+    ]
+    served = re.sub(r"\r?\n[ \t]", "", dav(two.demo, "GET", path, two.a_auth).text)
+    assert re.search(rf"ATTENDEE;[^\n]*SCHEDULE-AGENT=CLIENT[^\n]*:{two.b_address}", served), served
+    assert "SCHEDULE-STATUS" not in served
