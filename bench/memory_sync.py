@@ -91,9 +91,11 @@ def contact_body(n: int) -> dict[str, Any]:
 
 # -- the bridge process -----------------------------------------------------------------------
 def child(job: dict[str, Any]) -> int:
+    from bridge.entry.allocator import tune
     from bridge.entry.demo import Demo
     from bridge.model import CollectionKind, ProviderKind
 
+    tune()  # the allocator settings `davbridge` itself applies before any thread starts
     logging.basicConfig(level=logging.WARNING)
     demo = Demo(
         Path(job["workdir"]),
