@@ -22,9 +22,9 @@ if str(BENCH_DIR.parent) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR.parent))
 
 from bridge_side import BridgeUnderTest  # noqa: E402
+from stock_radicale import proc_status_kib  # noqa: E402
 
 from bridge.entry.allocator import tune  # noqa: E402
-from stock_radicale import proc_status_kib  # noqa: E402
 
 
 def main() -> int:
