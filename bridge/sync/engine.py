@@ -32,6 +32,7 @@ from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
+from bridge.sync import give_back
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.tally import PullTally
@@ -351,7 +352,9 @@ class SyncEngine:
             return None
         try:
             with self.locked(collection_id):
-                return self._refresh_locked(collection_id)
+                outcome = self._refresh_locked(collection_id)
+            give_back.after_pull(outcome.changed if outcome else 0)  # a large pull's garbage
+            return outcome
         except Busy as exc:
             log.info("pull of collection %d skipped: %s", collection_id, exc.message)
             return None
