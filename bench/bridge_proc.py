@@ -24,8 +24,11 @@ if str(BENCH_DIR.parent) not in sys.path:
 from bridge_side import BridgeUnderTest  # noqa: E402
 from stock_radicale import proc_status_kib  # noqa: E402
 
+from bridge.entry.allocator import tune  # noqa: E402
+
 
 def main() -> int:
+    tune()  # the allocator settings `davbridge` itself applies before any thread starts
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     job = json.loads(sys.stdin.readline())
     export = Path(job["export"])

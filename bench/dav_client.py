@@ -70,7 +70,7 @@ class Target:
             method,
             self.collection_url,
             data=body.encode("utf-8"),
-            timeout=600,
+            timeout=3600,
             headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
         )
         if response.status_code != 207:
@@ -197,7 +197,7 @@ def capture(job: dict[str, Any]) -> dict[str, Any]:
             method,
             target.collection_url,
             data=body.encode("utf-8"),
-            timeout=600,
+            timeout=3600,
             stream=True,
             headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
         )

@@ -32,6 +32,7 @@ from bridge.providers.base import CalendarProvider, ContactsProvider, DirectoryS
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
+from bridge.sync import give_back
 from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
 from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
@@ -413,7 +414,9 @@ class SyncEngine:
                 with self.locked(collection_id):
                     if only_if_stale and not self._still_stale(collection_id):
                         return None
-                    return self._refresh_locked(collection_id)
+                    outcome = self._refresh_locked(collection_id)
+            give_back.after_pull(outcome.changed if outcome else 0)  # a large pull's garbage
+            return outcome
         except Busy as exc:
             log.info("pull of collection %d skipped: %s", collection_id, exc.message)
             return None
