@@ -202,7 +202,7 @@ HANDLERS = {"GetUserAvailabilityRequest": get_user_availability}
 def control(svc: EwsService, method: str, query: dict[str, str]) -> tuple[int, Any]:
     """/_control/messages of the EWS sandbox (as sandbox/messages.py serves Graph's)."""
     log = log_of(svc)
-    if method == "DELETE":
+    if method in ("DELETE", "POST"):  # POST /_control/messages/clear
         log.sent.clear()
         return 200, {}
     rows = [as_json(one) for one in log.sent]
