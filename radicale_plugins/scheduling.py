@@ -208,7 +208,7 @@ def _el(tag: str, text: str | None = None, *children: ET.Element) -> ET.Element:
     return element
 
 
-def _collection_props(box: str, user: str) -> list[ET.Element]:
+def _collection_props(box: str, user: str, base: str) -> list[ET.Element]:
     kind = f"{CAL}schedule-inbox" if box == INBOX else f"{CAL}schedule-outbox"
     privilege = f"{CAL}schedule-deliver" if box == INBOX else f"{CAL}schedule-send"
     return [
@@ -220,7 +220,7 @@ def _collection_props(box: str, user: str) -> list[ET.Element]:
             _el(f"{DAV}privilege", None, _el(f"{DAV}read")),
             _el(f"{DAV}privilege", None, _el(privilege)),
         ),
-        _el(f"{DAV}owner", None, _el(f"{DAV}href", f"/{quote(user)}/")),
+        _el(f"{DAV}owner", None, _el(f"{DAV}href", _href(base, user))),
     ]
 
 
@@ -242,7 +242,7 @@ def _propfind(environ: dict[str, Any], box: str, name: str, user: str, base: str
                     ]
                 )
         return _plain(404, "No such message in the inbox.")
-    responses = [_response(_href(base, user, box), _collection_props(box, user))]
+    responses = [_response(_href(base, user, box), _collection_props(box, user, base))]
     if depth != "0" and box == INBOX:
         for item_name, etag, text in _pending(user):
             href = _href(base, user, box) + quote(item_name)

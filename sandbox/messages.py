@@ -3,7 +3,7 @@ cancellations), recorded for tests and never delivered anywhere, and the control
 serves them:
 
   GET    /_control/messages[?to=&from=&uid=&method=]   [{provider, method, from, to, uid, ...}]
-  DELETE /_control/messages                            forget what was recorded
+  DELETE /_control/messages, POST /_control/messages/clear   forget what was recorded
 
 Each sandbox application (Graph, Google, EWS) keeps its own log under `MESSAGES_KEY`; the
 emulators append to it where the vendor documents that a message is sent. This module must not
@@ -58,7 +58,7 @@ def as_json(m: Message) -> dict[str, str]:
 
 async def messages(request: web.Request) -> web.Response:
     log = log_of(request.app)
-    if request.method == "DELETE":
+    if request.method in ("DELETE", "POST"):
         log.sent.clear()
         return web.Response(status=204)
     wanted = {
@@ -73,3 +73,4 @@ def add_routes(app: web.Application) -> None:
     log_of(app)
     app.router.add_route("GET", "/_control/messages", messages)
     app.router.add_route("DELETE", "/_control/messages", messages)
+    app.router.add_route("POST", "/_control/messages/clear", messages)

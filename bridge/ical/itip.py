@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -293,6 +294,7 @@ def as_request(text: str) -> str:
     return serialise(cal)
 
 
+_ORGANIZER = re.compile(r"^ORGANIZER[;:].*$", re.MULTILINE | re.IGNORECASE)
 SENT = "1.1"  # RFC 6638 §3.2.9: the provider has the message; delivery is its own
 
 
@@ -303,6 +305,9 @@ def with_schedule_status(text: str, addresses: Iterable[str]) -> str:
     if "ORGANIZER" not in text or "ATTENDEE" not in text:
         return text
     mine = {_email(a) for a in addresses}
+    organizers = _ORGANIZER.findall(text.replace("\r\n ", "").replace("\n ", ""))
+    if not any(f"mailto:{m}" in line.lower() for line in organizers for m in mine):
+        return text  # not the user's meeting: no parse (most mirrored events)
     cal = _parse(text)
     changed = False
     for event in _events(cal):

@@ -154,7 +154,10 @@ def _dispatch(  # noqa: C901 - a flat route table
         return users_control.handle(sb, method, action, body)
     if method == "GET" and action == "":
         return 200, {"doc": __doc__}
-    if action == "messages":  # test-only: the meeting messages Exchange would send
+    if action in (
+        "messages",
+        "messages/clear",
+    ):  # test-only: the meeting messages Exchange would send
         return ops_scheduling.control(svc, method, query)
     if method == "GET" and action == "folders":
         return 200, [

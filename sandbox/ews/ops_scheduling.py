@@ -12,6 +12,7 @@ Per web-service-reference:
   (SendToNone | SendOnlyToAll | SendToAllAndSaveCopy | SendOnlyToChanged |
   SendToChangedAndSaveCopy): `sent_for_write` records the invitations, updates and
   cancellations the owner's meeting then gets.
+- Between mailboxes of this sandbox the messages are delivered (delivery.py).
 - "GetUserAvailability operation": MailboxDataArray/MailboxData/Email/Address and
   FreeBusyViewOptions/TimeWindow; one FreeBusyResponse per mailbox with a FreeBusyView whose
   CalendarEventArray lists StartTime, EndTime and BusyType (Free, Tentative, Busy, OOF,
@@ -26,7 +27,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from sandbox.ews import edits
+from sandbox.ews import delivery, edits
 from sandbox.ews import recurrence as erec
 from sandbox.ews.itemxml import view_of
 from sandbox.ews.soap import EwsError, Request, m, response_envelope, sub, t
@@ -74,9 +75,12 @@ def sent_for_write(
     for address in now:
         if address != owner and (not changed_only or address not in old or before != after):
             log_of(svc).append(Message("ews", "REQUEST", owner, address, uid, subject))
+            assert after is not None
+            delivery.request(svc, address, after)
     for address in old:
         if address not in now and address != owner:
             log_of(svc).append(Message("ews", "CANCEL", owner, address, uid, subject))
+            delivery.cancel(svc, address, event)
 
 
 def respond(svc: EwsService, elem: ET.Element, disposition: str) -> None:
@@ -109,6 +113,8 @@ def respond(svc: EwsService, elem: ET.Element, disposition: str) -> None:
         partstat = {"Accept": "accepted", "Decline": "declined", "Tentative": "tentativelyAccepted"}
         original = data.get("OriginalStart") if index is not None else None
         occurrence = original.strftime("%Y%m%dT%H%M%SZ") if original is not None else ""
+        if index is None:
+            delivery.reply(svc, organizer, str(data.get("UID") or ""), response)
         log_of(svc).append(
             Message(
                 "ews",
@@ -202,7 +208,7 @@ HANDLERS = {"GetUserAvailabilityRequest": get_user_availability}
 def control(svc: EwsService, method: str, query: dict[str, str]) -> tuple[int, Any]:
     """/_control/messages of the EWS sandbox (as sandbox/messages.py serves Graph's)."""
     log = log_of(svc)
-    if method == "DELETE":
+    if method in ("DELETE", "POST"):  # POST /_control/messages/clear
         log.sent.clear()
         return 200, {}
     rows = [as_json(one) for one in log.sent]

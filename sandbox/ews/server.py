@@ -35,6 +35,7 @@ from sandbox.ews.seed import ensure_bulk_calendar, seeded_store
 from sandbox.ews.service import EwsService
 from sandbox.ews.soap import ServerVersion
 from sandbox.ews.store import Store
+from sandbox.messages import MessageLog
 
 EWS_PATH = "/ews/exchange.asmx"
 AUTOSAVE_SECONDS = 0.5  # bound on what kill -9 can lose; writes through /EWS also save at once
@@ -198,6 +199,9 @@ class EwsSandbox(Emulator[EwsSandboxInfo]):
             store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, bulk_events)
         ensure_bulk_calendar(store, bulk_calendar, dt.datetime.now(dt.UTC))
         self.service = EwsService(store, OWNER_NAME, UPN, version=ServerVersion())
+        self.service.directory = self.mailbox_of  # type: ignore[attr-defined]  # delivery.py
+        self.messages = MessageLog()  # the organisation's meeting messages, every mailbox's
+        self.service.messages = self.messages  # type: ignore[attr-defined]
         self.mailboxes: dict[str, EwsService] = {}  # added accounts: lower-case UPN -> mailbox
         for account in (loaded or {}).get("accounts", ()):
             self.add_account(
@@ -225,8 +229,16 @@ class EwsSandbox(Emulator[EwsSandboxInfo]):
         if store is None:
             store, _ = seeded_store(dt.datetime.now(dt.UTC), seed, 0)
         service = EwsService(store, display_name, upn, version=ServerVersion())
+        service.directory = self.mailbox_of  # type: ignore[attr-defined]  # delivery.py
+        service.messages = self.messages  # type: ignore[attr-defined]
         self.mailboxes[upn.lower()] = service
         return service
+
+    def mailbox_of(self, address: str) -> EwsService | None:
+        """The mailbox of `address` in this organisation (meeting delivery), or None."""
+        if address.lower() == UPN.lower():
+            return self.service
+        return self.mailboxes.get(address.lower())
 
     def service_for(self, user: str) -> EwsService:
         """The mailbox of the account a request authenticated as."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.ews import itemxml, mime
+from sandbox.ews import delivery, itemxml, mime
 from sandbox.ews.soap import (
     EwsError,
     EwsFault,
@@ -104,7 +104,9 @@ class EwsService:
         with self.lock:
             status, payload = self._handle(data, user)
             operation = self.log[-1]["operation"] if self.log else "?"
-            return status, payload, self._slow(operation)
+            slow = self._slow(operation)
+        delivery.run_queued(self)  # meeting messages to other mailboxes, outside this lock
+        return status, payload, slow
 
     def _slow(self, operation: str) -> float:
         for rule in self.faults:
