@@ -17,6 +17,7 @@ served and logged, never about how fast (waits poll with a generous give-up)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import http.client
 import os
 import signal
@@ -53,6 +54,47 @@ def pair(
 @pytest.fixture(scope="module")
 def graph(pair: tuple[RunningDemo, str]) -> GraphAdmin:
     return GraphAdmin(pair[0].info)
+
+
+@pytest.fixture(scope="module")
+def demo(pair: tuple[RunningDemo, str]) -> RunningDemo:
+    """The core e2e checks imported below run here through the second process (a
+    `davbridge serve` worker) on PostgreSQL, instead of on the shared SQLite demo."""
+    running = pair[0]
+    worker = str(running.info["dav_urls"][1])
+    return dataclasses.replace(running, info={**running.info, "dav_url": worker})
+
+
+# core checks of the single-process suite, collected again in this module so that they run
+# on the PostgreSQL pair (fixtures `demo` and `graph` above); they run before the restart and
+# kill tests below, which leave the second process changed
+from tests.e2e.test_caldav_client import (  # noqa: E402
+    calendars,
+    client,
+    test_create_move_and_delete_change_the_same_provider_event,
+    test_occurrence_edit_becomes_a_provider_exception,
+    test_stale_edit_gets_412_and_changes_nothing,
+    test_sync_collection_returns_only_provider_changes,
+)
+from tests.e2e.test_contacts import (  # noqa: E402
+    books,
+    side,
+    test_create_edit_delete_reach_the_provider,
+    test_lookup_finds_the_caller_however_the_number_is_written,
+)
+
+CORE_CHECKS = (
+    calendars,
+    client,
+    test_create_move_and_delete_change_the_same_provider_event,
+    test_occurrence_edit_becomes_a_provider_exception,
+    test_stale_edit_gets_412_and_changes_nothing,
+    test_sync_collection_returns_only_provider_changes,
+    books,
+    side,
+    test_create_edit_delete_reach_the_provider,
+    test_lookup_finds_the_caller_however_the_number_is_written,
+)
 
 
 def session(demo: RunningDemo) -> requests.Session:
@@ -241,19 +283,24 @@ class Balancer:
 
 
 def test_a_rolling_restart_loses_no_request(
-    pair: tuple[RunningDemo, str], graph: GraphAdmin
+    pair: tuple[RunningDemo, str], graph: GraphAdmin, calendars: dict[str, Any]
 ) -> None:
     """SIGHUP to the demo restarts its worker process (SIGTERM, then a new one on the same
-    port). PUTs the worker had received before (slowed by the provider's latency) all answer
-    201, and a balancing client sees no failed request throughout."""
+    port). PUTs the worker had received before (slowed by the provider's latency; one per
+    calendar, so none waits for another's collection lock) all answer 201, and a balancing
+    client sees no failed request throughout."""
     demo, _ = pair
-    worker = calendar(demo, 1)
-    uids = [f"roll-{uuid.uuid4().hex[:8]}" for _ in range(4)]
+    worker = str(demo.info["dav_urls"][1]).rstrip("/")
+    names = ["Calendar", "Projects"]
+    uids = {name: f"roll-{uuid.uuid4().hex[:8]}" for name in names}
     balancer = Balancer(demo)
     balancer.thread.start()
-    graph.ctl("POST", "/throttle", json={"latency_ms": 1000})  # writes reach Graph slowly
+    graph.ctl("POST", "/throttle", json={"latency_ms": 500})  # writes reach Graph slowly
     try:
-        sent = [raw_put(worker, demo.auth, uid) for uid in uids]
+        sent = [
+            raw_put(worker + str(calendars[name].url.path), demo.auth, uid)
+            for name, uid in uids.items()
+        ]
         restarts = demo.log.read_text().count("restarted bridge worker 2")
         demo.process.send_signal(signal.SIGHUP)
         statuses = [answer_status(sock) for sock in sent]
@@ -268,9 +315,10 @@ def test_a_rolling_restart_loses_no_request(
     assert statuses == [201] * len(uids)
     assert balancer.failures == [] and balancer.answered > 0
     s = session(demo)
-    for uid in uids:  # written once, served by the restarted worker
-        assert s.get(worker + f"{uid}.ics", timeout=60).status_code == 200
-        assert len(graph.events("Calendar", uid)) == 1
+    for name, uid in uids.items():  # written once, served by the restarted worker
+        href = worker + str(calendars[name].url.path) + f"{uid}.ics"
+        assert s.get(href, timeout=60).status_code == 200
+        assert len(graph.events(name, uid)) == 1
 
 
 def test_a_process_killed_mid_pull_is_taken_over_within_the_lease(
