@@ -36,6 +36,7 @@ from tests.e2e.conftest import GraphAdmin, RunningDemo, start_demo, stop_demo, w
 from tests.e2e.davwire import members
 from tests.pg_server import Cluster, fresh_database
 
+READS_IN_FLIGHT = 40  # requests a worker holds when it is told to stop (it has 8 threads)
 LATENCY_S = 0.4  # added by the Graph sandbox to every request while pulls are watched
 
 
@@ -236,6 +237,19 @@ def raw_put(url: str, auth: tuple[str, str], uid: str) -> socket.socket:
     return sock
 
 
+def raw_propfind(url: str, auth: tuple[str, str]) -> socket.socket:
+    """A Depth: 1 PROPFIND of a collection sent on a connection of its own."""
+    parts = urlsplit(url)
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    head = (
+        f"PROPFIND {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        f"Authorization: Basic {token}\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection((parts.hostname or "", parts.port or 80), timeout=60)
+    sock.sendall(head)
+    return sock
+
+
 def answer_status(sock: socket.socket) -> int:
     with sock:
         response = http.client.HTTPResponse(sock)
@@ -301,9 +315,15 @@ def test_a_rolling_restart_loses_no_request(
             raw_put(worker + str(calendars[name].url.path), demo.auth, uid)
             for name, uid in uids.items()
         ]
+        # more requests than the worker has threads: some still queued when SIGTERM comes
+        listings = [
+            raw_propfind(worker + str(calendars["Calendar"].url.path), demo.auth)
+            for _ in range(READS_IN_FLIGHT)
+        ]
         restarts = demo.log.read_text().count("restarted bridge worker 2")
         demo.process.send_signal(signal.SIGHUP)
         statuses = [answer_status(sock) for sock in sent]
+        listed = [answer_status(sock) for sock in listings]
         wait_for(
             lambda: demo.log.read_text().count("restarted bridge worker 2") > restarts,
             timeout=90,
@@ -313,6 +333,7 @@ def test_a_rolling_restart_loses_no_request(
         balancer.stop.set()
         balancer.thread.join(90)
     assert statuses == [201] * len(uids)
+    assert listed == [207] * READS_IN_FLIGHT
     assert balancer.failures == [] and balancer.answered > 0
     s = session(demo)
     for name, uid in uids.items():  # written once, served by the restarted worker
