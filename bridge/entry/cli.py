@@ -108,8 +108,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     print(f"davbridge {__version__} serving on {server.url}", flush=True)
     print(f"web portal on {portal.url}", flush=True)
     stop.wait()
+    server.stop()  # graceful: no new connection, the requests in flight finish (≤ 10 s)
     portal.stop()
-    server.stop()
     bridge.close()
     return 0
 

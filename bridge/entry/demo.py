@@ -242,6 +242,15 @@ class Demo:
         self.sandboxes.stop()
 
 
+def roll(demo: Demo) -> None:
+    """SIGHUP: restart the worker processes one after the other (each stops gracefully)."""
+    if demo.workers is None:
+        return
+    for index in range(len(demo.workers.ports)):
+        demo.workers.restart(index)
+        print(f"restarted bridge worker {index + 2} (pid {demo.workers.pid(index)})", flush=True)
+
+
 WILDCARDS = ("0.0.0.0", "::", "")
 # no provider sections: those would put the sandboxes' client secrets in plain text on disk
 _CONFIG_SECTIONS = ("store", "secrets", "contacts")
@@ -332,9 +341,10 @@ def run(
         workers=workers,
         directory=directory,
     )
-    stop = threading.Event()
+    stop, restart = threading.Event(), threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: restart.set())  # rolling restart of the workers
     try:
         info = demo.start()
     except BridgeError as exc:
@@ -367,7 +377,10 @@ Health: {dav_url}health   Data: {data_dir}   Stop with Ctrl+C.
 """,
         flush=True,
     )
-    stop.wait()
+    while not stop.wait(0.2):
+        if restart.is_set():
+            restart.clear()
+            roll(demo)
     print("stopping …", flush=True)
     demo.stop()
     return 0

@@ -113,6 +113,10 @@ class Workers:
                 time.sleep(0.1)
         raise BridgeError(f"bridge worker {index + 2} did not answer {url} in {timeout_s:g} s")
 
+    def pid(self, index: int) -> int | None:
+        proc = self.procs[index]
+        return None if proc is None else proc.pid
+
     def kill(self, index: int) -> None:
         """kill -9: no lease released, no transaction finished."""
         proc = self.procs[index]

@@ -15,8 +15,8 @@ from waitress.server import TcpWSGIServer, create_server
 
 from bridge import api
 from bridge.api import Bridge
+from bridge.entry.http_drain import DRAIN_S, DrainingChannel, drain
 from bridge.entry.http_lanes import QuickLane
-from bridge.entry.http_linger import LingeringChannel
 from radicale_plugins.app import make_wsgi
 
 log = logging.getLogger("davbridge")
@@ -50,8 +50,9 @@ class HttpServer:
         # one host and port: one TCP server (waitress.server.create_server), never a multi-socket one
         assert isinstance(server, TcpWSGIServer), type(server)
         self._server = server
-        # a 413 the client can read instead of a reset (bridge/entry/http_linger.py)
-        self._server.channel_class = LingeringChannel
+        # a 413 the client can read instead of a reset (bridge/entry/http_linger.py), and
+        # `Connection: close` on every answer once a graceful stop began (http_drain.py)
+        self._server.channel_class = DrainingChannel
         # /health on threads of its own: never queued behind busy DAV workers (http_lanes.py)
         self._server.task_dispatcher = QuickLane(self._server.task_dispatcher)
         self.host = host
@@ -71,10 +72,15 @@ class HttpServer:
         log.info("listening on %s", self.url)
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = DRAIN_S) -> None:
+        """Stop accepting, finish the requests in flight (at most `grace_s`), then close
+        (bridge/entry/http_drain.py): a rolling restart loses no accepted request."""
+        if self._thread.is_alive() and grace_s > 0 and not drain(self._server, grace_s):
+            log.warning("stopping with requests still in flight after %g s", grace_s)
         # let worker threads finish what they are writing before the trigger pipe goes
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        self._server.close()
+        with contextlib.suppress(OSError):
+            self._server.close()
         self._thread.join(timeout=5)
 
 
