@@ -382,9 +382,11 @@ class BridgeApplication(Application):
     ) -> rtypes.WSGIResponse:
         """RFC 4918 §9.2 on the user's principal and collections, mapped to the provider."""
         parts = path.strip("/").split("/")
-        if not user or parts[0] != user or len(parts) > 2:
+        # a granted calendar in another user's home is answered like the user's own copy
+        granted = len(parts) == 2 and proxied.collection_at(user, parts) is not None
+        if not user or (parts[0] != user and not granted) or len(parts) > 2:
             return super().do_PROPPATCH(environ, base_prefix, path, user, *args)
-        coll = api.current().collection(user, parts[1]) if len(parts) == 2 else None
+        coll = proxied.collection_at(user, parts) if len(parts) == 2 else None
         if len(parts) == 2 and coll is None:
             return _text_response(client.NOT_FOUND, f"No collection {parts[1]!r}.")
         props = xmlutils.props_from_request(environ.get("davbridge.xml"))

@@ -323,6 +323,13 @@ def test_delegate_opens_the_owners_home(demo: RunningDemo, graph: GraphAdmin, ow
     assert r.status_code in (201, 204), r.text
     rows = graph.json("GET", f"{graph.base}/users/{owner.email}/calendar/events")["value"]
     assert any(row["subject"] == "Booked from the owner's home" for row in rows)
+    # the calendar stays the owner's: no renaming it through the owner's home either
+    rename = (
+        '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+        "<D:displayname>Mine now</D:displayname></D:prop></D:set></D:propertyupdate>"
+    )
+    r = dav(demo, "PROPPATCH", calendar, demo.auth, rename, XML)
+    assert r.status_code == 207 and "403" in r.text, (r.status_code, r.text[:300])
     # everything else of the owner's stays closed: the address book, the owner's own calendars
     book = owners_book(demo, owner)
     for path in (book, *(c.path for c in own if c.kind == "calendar")):
