@@ -65,6 +65,7 @@ from radicale_plugins import (
     lookup,
     multistatus,
     phonebooks,
+    proxied,
     proxy,
     putcheck,
     putplace,
@@ -166,9 +167,9 @@ class BridgeApplication(Application):
 
     def _read_only_refusal(self, path: str, user: str) -> rtypes.WSGIResponse | None:
         parts = path.strip("/").split("/")
-        if len(parts) == 3 and parts[0] == user:
+        if len(parts) == 3:  # in the user's home, or a calendar granted in another's
             bridge = api.current()
-            coll = bridge.collection(user, parts[1])
+            coll = proxied.collection_at(user, parts)
             if coll is not None and coll.read_only:
                 return _text_response(client.FORBIDDEN, bridge.read_only_reason(coll, parts[2]))
         return None
@@ -256,9 +257,9 @@ class BridgeApplication(Application):
         """What is wrong with a PUT into one of the user's collections (radicale_plugins.putcheck);
         None when it may go on (or Radicale will refuse it for another reason)."""
         parts = path.strip("/").split("/")
-        if len(parts) != 3 or parts[0] != user:
+        if len(parts) != 3:
             return None
-        coll = api.current().collection(user, parts[1])
+        coll = proxied.collection_at(user, parts)
         if coll is None:
             return None
         return putcheck.put_refusal(
@@ -381,9 +382,11 @@ class BridgeApplication(Application):
     ) -> rtypes.WSGIResponse:
         """RFC 4918 §9.2 on the user's principal and collections, mapped to the provider."""
         parts = path.strip("/").split("/")
-        if not user or parts[0] != user or len(parts) > 2:
+        # a granted calendar in another user's home is answered like the user's own copy
+        granted = len(parts) == 2 and proxied.collection_at(user, parts) is not None
+        if not user or (parts[0] != user and not granted) or len(parts) > 2:
             return super().do_PROPPATCH(environ, base_prefix, path, user, *args)
-        coll = api.current().collection(user, parts[1]) if len(parts) == 2 else None
+        coll = proxied.collection_at(user, parts) if len(parts) == 2 else None
         if len(parts) == 2 and coll is None:
             return _text_response(client.NOT_FOUND, f"No collection {parts[1]!r}.")
         props = xmlutils.props_from_request(environ.get("davbridge.xml"))
@@ -445,7 +448,8 @@ def make_wsgi(
             return _refusal(exc).send(start_response)
         if streamed is not None:
             return multistatus.send(streamed, environ, start_response)
-        return explained(environ, start_response)
+        with proxied.as_viewer(str(login[0]) if login else ""):
+            return explained(environ, start_response)
 
     def explained(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Radicale's answer, with its reason written into generic refusals (reasons.py)."""

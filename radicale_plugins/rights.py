@@ -14,6 +14,7 @@ from radicale import pathutils
 from radicale.rights import BaseRights
 
 from bridge import api
+from radicale_plugins import proxied
 
 # Radicale asks once per item of a listing; the answer per collection is cached briefly.
 _cache: TTLCache[tuple[str, str], str] = TTLCache(maxsize=10_000, ttl=5)
@@ -30,7 +31,9 @@ def granted(user: str, path: str) -> str:
     if not parts:
         return "R"
     if parts[0] != user:
-        return ""
+        # a calendar-proxy member in the owner's home (radicale_plugins.proxied): read once
+        # per request, so a changed or revoked grant takes effect at once
+        return proxied.rights(user, parts)
     if len(parts) == 1:
         return "R"
     key = (user, parts[1])

@@ -26,7 +26,7 @@ from radicale.item import filter as radicale_filter
 from radicale.storage import BaseCollection, BaseStorage
 
 from bridge import api
-from radicale_plugins import collections, putcheck, queryrange
+from radicale_plugins import collections, proxied, putcheck, queryrange
 
 TOKEN_PREFIX = "http://davbridge.org/ns/sync/"  # noqa: S105 - a URI, not a secret
 
@@ -306,13 +306,17 @@ class Storage(BaseStorage):
         user = parts[0]
         if bridge.user_by_name(user) is None:
             return
+        foreign = proxied.foreign(parts)  # a delegate in the owner's home: the grant only
         if len(parts) == 1:
             yield RootCollection(user)
             if depth != "0":
-                for rec in bridge.collections_for(user):
+                listed = proxied.calendars(user) if foreign else bridge.collections_for(user)
+                for rec in listed:
                     yield MirrorCollection(user, rec)
             return
-        found_rec = bridge.collection(user, parts[1])
+        found_rec = (
+            proxied.calendar(user, parts[1]) if foreign else bridge.collection(user, parts[1])
+        )
         if found_rec is None or len(parts) > 3:
             return
         rec = found_rec

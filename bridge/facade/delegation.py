@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bridge.errors import Forbidden, NotFound
-from bridge.model import CollectionKind
+from bridge.model import CollectionKind, CollectionRecord
 from bridge.store import Store
 from bridge.store.delegation import GrantRow, split_grant_remote_id
 from bridge.store.rows import UserRow
@@ -74,6 +74,24 @@ class DelegationFacade:
         return self.grant_copies.revoke(grant_id, username)
 
     # -- calendar-proxy (Apple clients) --------------------------------------------------------
+    def proxied_calendars(self, viewer: str, owner: str) -> list[CollectionRecord]:
+        """What `viewer` sees in `owner`'s calendar home (/OWNER/) as a member of OWNER's
+        calendar-proxy groups: exactly `viewer`'s copies of OWNER's calendars made for a
+        bridge-level grant (redacted mirrors unless the grant has private access; read-only
+        unless it allows writing). Empty when there is no grant: then the home stays closed."""
+        viewer_row = self.store.user_by_name(viewer)
+        owner_row = self.store.user_by_name(owner)
+        if viewer_row is None or owner_row is None or viewer_row.id == owner_row.id:
+            return []
+        found: list[CollectionRecord] = []
+        for grant in self.store.grants(owner_id=owner_row.id, grantee_id=viewer_row.id):
+            found += [
+                c
+                for c in self.store.grant_copies(grant.id)
+                if self.engine.wanted(c) and self.grant_copies.valid(c)
+            ]
+        return found
+
     def proxy_rights(self, username: str) -> ProxyRights:
         """Bridge-level grants, and calendars delegated at the provider whose owner is a user
         of this bridge (by email), as calendar-proxy relations."""

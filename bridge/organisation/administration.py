@@ -207,18 +207,22 @@ class Administration:
         """Portal sign-in with Microsoft or Google (OpenID Connect; the identity is verified by
         bridge/organisation/signin.py): the user whose email matches, case-insensitively, or a new user
         named by the email address. The policy gate (P1, P4) comes first: a refused identity
-        creates no user. `name` (the display name) is not stored."""
+        creates no user. `name` (the display name) is kept for labels such as the calendars a
+        grant shows others ("Calendar (Megan Bowen)")."""
         address = _clean_email(email)
         if address is None:
             raise AuthFailed("the identity provider did not tell your email address")
         row = self.store.user_by_email(address)
         if row is not None:
             self._gate(row, address)
-            return UserRecord.of(row)
-        org = self.org_policy()
-        org.check_enabled()
-        org.check_domain(address)
-        return UserRecord.of(self.store.create_user(self._free_name(address), address))
+        else:
+            org = self.org_policy()
+            org.check_enabled()
+            org.check_domain(address)
+            row = self.store.create_user(self._free_name(address), address)
+        if name.strip():
+            self.store.set_display_name(row.id, name.strip()[:200])
+        return UserRecord.of(row)
 
     def _free_name(self, address: str) -> str:
         """The address itself, or with "-2", "-3" … when a user already has that name (an

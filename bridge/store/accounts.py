@@ -20,12 +20,24 @@ from bridge.store.rows import (
 
 class AccountsStore(StoreBase):
     # -- users ----------------------------------------------------------------------------
-    _USER = "id, name, email, is_admin, group_id, password_hash IS NOT NULL, sign_ins"
+    _USER = "id, name, email, is_admin, group_id, password_hash IS NOT NULL, sign_ins, display_name"
 
     @staticmethod
     def _user_row(row: Any) -> UserRow:
-        uid, name, email, is_admin, group_id, has_password, sign_ins = row
-        return UserRow(uid, name, email, bool(is_admin), group_id, bool(has_password), sign_ins)
+        uid, name, email, is_admin, group_id, has_password, sign_ins, display_name = row
+        return UserRow(
+            uid, name, email, bool(is_admin), group_id, bool(has_password), sign_ins, display_name
+        )
+
+    def set_display_name(self, user_id: int, display_name: str) -> bool:
+        """Record how the user's provider account names them; True when it changed."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE users SET display_name = ? WHERE id = ? "
+                "AND (display_name IS NULL OR display_name <> ?)",
+                (display_name, user_id, display_name),
+            )
+            return bool(cur.rowcount)
 
     def create_user(
         self,

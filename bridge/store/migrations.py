@@ -220,6 +220,11 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (owner_id, grantee_id)
     );
     """,
+    # 11 (branch delegation): a user's display name as the provider account calls them (the
+    # owner's name on their own calendars), for labels such as "Calendar (Megan Bowen)".
+    """
+    ALTER TABLE users ADD COLUMN display_name TEXT;
+    """,
 )
 
 # Migrations whose PostgreSQL form is not the mechanical translation (by number).

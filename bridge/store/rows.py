@@ -66,6 +66,7 @@ class UserRow:
     group_id: int | None = None
     has_password: bool = False
     sign_ins: int = 0
+    display_name: str | None = None  # as the provider account calls the user (migration 11)
 
 
 @dataclass(frozen=True)

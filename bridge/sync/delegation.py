@@ -69,7 +69,7 @@ class GrantCopies:
     def sync(self, grant: GrantRow) -> list[CollectionRecord]:
         store = self.engine.store
         owner = store.user(grant.owner_id)
-        who = owner.email or owner.name
+        who = owner.display_name or owner.email or owner.name  # "Calendar (Megan Bowen)"
         wanted: dict[str, CollectionRecord] = {}
         for source in self.sources(grant.owner_id):
             conn = store.connection(source.connection_id)

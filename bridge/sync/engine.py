@@ -227,6 +227,10 @@ class SyncEngine:
             color = self._client_color(client, cal.remote_id, connection_id, cal.color)
             wanted.append((cal.remote_id, label, color, cal.read_only, cal.owner_email))
         mirrored = self._mirror_list(connection_id, CollectionKind.CALENDAR, wanted)
+        for cal in calendars:  # the account's own name (Graph: calendar.owner.name), for labels
+            if cal.owner_name and (cal.owner_email or "").lower() == conn.account.lower():
+                self.store.set_display_name(conn.user_id, cal.owner_name)
+                break
         private = {cal.remote_id: cal.can_view_private for cal in calendars}
         for coll in mirrored:  # a delegate without private access: busy blocks (issue 15)
             self.store.set_redaction(coll.id, not private.get(coll.remote_id, True))

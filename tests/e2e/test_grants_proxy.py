@@ -24,9 +24,9 @@ from tests.e2e.conftest import GraphAdmin, RunningDemo, davbridge_command, wait_
 from tests.e2e.portal_client import (
     PortalUser,
     add_bridge_user,
-    add_provider_account,
     collections,
     connect_oauth,
+    ctl,
     dav,
     new_app_password,
     sign_in,
@@ -44,6 +44,7 @@ class Owner:
     email: str
     auth: tuple[str, str]
     portal: PortalUser
+    display: str  # how the owner's Microsoft 365 account names them
 
 
 def cli(demo: RunningDemo, *args: str) -> str:
@@ -68,7 +69,10 @@ def owner(demo: RunningDemo, graph: GraphAdmin) -> Iterator[Owner]:
     add_bridge_user(demo, name, email, portal_password)
     portal = sign_in(demo, name, portal_password)
     auth = (name, new_app_password(portal, "Phone"))
-    add_provider_account(demo, "microsoft365", email, password)
+    display = f"Megan {name.title()}"
+    s = demo.info["sandbox"]
+    body = {"upn": email, "display_name": display, "password": password}
+    ctl(s["control_url"], s["ca_file"], "POST", "/users", json=body)
     start = dt.datetime.now(dt.UTC).replace(hour=14, minute=0, second=0, microsecond=0)
     for subject, sensitivity, day in (
         ("Team sync", "normal", 1),
@@ -95,12 +99,12 @@ def owner(demo: RunningDemo, graph: GraphAdmin) -> Iterator[Owner]:
         )
     connect_oauth(portal, demo, "microsoft365", email, password)
     wait_for(lambda: collections(demo, name, auth))
-    yield Owner(name, email, auth, portal)
+    yield Owner(name, email, auth, portal, display)
 
 
 def granted_copy(demo: RunningDemo, owner: Owner) -> str | None:
     for c in collections(demo, A, demo.auth):
-        if f"({owner.email})" in c.display_name:
+        if f"({owner.display})" in c.display_name:  # labelled with the owner's name
             return c.path
     return None
 
@@ -243,6 +247,101 @@ def test_calendar_proxy_for_apple_clients(demo: RunningDemo, owner: Owner) -> No
     assert r.status_code == 403 and "administrator" in r.text
 
 
+def event_ics(summary: str, days: int) -> str:
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:proxy-{uuid.uuid4()}\r\nDTSTAMP:20260101T000000Z\r\n"
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{start + dt.timedelta(hours=1):%Y%m%dT%H%M%SZ}"
+        f"\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+
+def owners_book(demo: RunningDemo, owner: Owner) -> str:
+    books = [c.path for c in collections(demo, owner.name, owner.auth) if c.kind == "addressbook"]
+    assert books, "the owner's Microsoft 365 contacts"
+    return books[0]
+
+
+def test_delegate_opens_the_owners_home(demo: RunningDemo, graph: GraphAdmin, owner: Owner) -> None:
+    """What Apple Calendar sends once "Show" is ticked for the owner in the Delegation pane
+    (caldav-proxy draft: a calendar-proxy-write member reads and writes the owner's calendars):
+    the owner's principal, the calendar home at Depth 1, the calendar's listing, a multiget and
+    a PUT. The delegate sees exactly the granted calendars, redacted (no private access)."""
+    home = f"/{owner.name}/"
+    principal = (
+        '<?xml version="1.0" encoding="UTF-8"?><A:propfind xmlns:A="DAV:" '
+        'xmlns:C="urn:ietf:params:xml:ns:caldav"><A:prop><A:displayname/><A:resourcetype/>'
+        "<A:principal-URL/><C:calendar-home-set/><C:calendar-user-address-set/>"
+        "</A:prop></A:propfind>"
+    )
+    r = dav(demo, "PROPFIND", home, demo.auth, principal, {"Depth": "0", **XML})
+    assert r.status_code == 207, r.text[:500]
+    tree = ElementTree.fromstring(r.content)
+    homes = tree.find(".//{urn:ietf:params:xml:ns:caldav}calendar-home-set")
+    assert homes is not None and [h.text for h in homes.iter(f"{D}href")] == [home]
+    # the home at Depth 1: the granted calendars only, writable (a write grant)
+    seen = collections(demo, owner.name, demo.auth)
+    own = collections(demo, owner.name, owner.auth)
+    copies = [c for c in collections(demo, A, demo.auth) if f"({owner.display})" in c.display_name]
+    assert seen and all(c.kind == "calendar" and c.writable for c in seen)
+    assert sorted(c.display_name for c in seen) == sorted(c.display_name for c in copies)
+    assert not {c.path for c in seen} & {c.path for c in own}  # never the owner's own mirror
+    calendar = seen[0].path
+    assert calendar.startswith(home)
+    listing = (
+        '<?xml version="1.0"?><A:propfind xmlns:A="DAV:"><A:prop><A:getetag/>'
+        "<A:getcontenttype/></A:prop></A:propfind>"
+    )
+    r = dav(demo, "PROPFIND", calendar, demo.auth, listing, {"Depth": "1", **XML})
+    assert r.status_code == 207, r.text[:500]
+    hrefs = [
+        h.text
+        for h in ElementTree.fromstring(r.content).iter(f"{D}href")
+        if h.text and h.text.endswith(".ics")
+    ]
+    assert hrefs and all(h.startswith(calendar) for h in hrefs)
+    multiget = (
+        '<?xml version="1.0"?><C:calendar-multiget xmlns:D="DAV:" '
+        'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/>'
+        "</D:prop>" + "".join(f"<D:href>{h}</D:href>" for h in hrefs) + "</C:calendar-multiget>"
+    )
+    r = dav(demo, "REPORT", calendar, demo.auth, multiget, {"Depth": "1", **XML})
+    assert r.status_code == 207 and "Team sync" in r.text, r.text[:500]
+    assert "SUMMARY:Private" in r.text
+    for secret in ("Therapy", "Lee", "zoom.us/j/81234567890"):
+        assert secret not in r.text
+    # a write through the owner's home lands in the owner's mailbox
+    r = dav(
+        demo,
+        "PUT",
+        f"{calendar}from-apple.ics",
+        demo.auth,
+        event_ics("Booked from the owner's home", 4),
+        {"Content-Type": "text/calendar"},
+    )
+    assert r.status_code in (201, 204), r.text
+    rows = graph.json("GET", f"{graph.base}/users/{owner.email}/calendar/events")["value"]
+    assert any(row["subject"] == "Booked from the owner's home" for row in rows)
+    # the calendar stays the owner's: no renaming it through the owner's home either
+    rename = (
+        '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+        "<D:displayname>Mine now</D:displayname></D:prop></D:set></D:propertyupdate>"
+    )
+    r = dav(demo, "PROPPATCH", calendar, demo.auth, rename, XML)
+    assert r.status_code == 207 and "403" in r.text, (r.status_code, r.text[:300])
+    # everything else of the owner's stays closed: the address book, the owner's own calendars
+    book = owners_book(demo, owner)
+    for path in (book, *(c.path for c in own if c.kind == "calendar")):
+        r = dav(demo, "PROPFIND", path, demo.auth, listing, {"Depth": "1", **XML})
+        assert r.status_code == 403, (path, r.status_code)
+    r = dav(demo, "PUT", f"{book}x.vcf", demo.auth, "BEGIN:VCARD\r\nEND:VCARD\r\n")
+    assert r.status_code == 403
+    # someone without a grant sees nothing of the home
+    r = dav(demo, "PROPFIND", f"/{A}/", owner.auth, principal, {"Depth": "0", **XML})
+    assert r.status_code == 403
+
+
 def test_private_access_then_revoked_by_owner(demo: RunningDemo, owner: Owner) -> None:
     # this time the administrator uses the portal (the demo user is one)
     admin = sign_in(demo, A, demo.info["portal_password"])
@@ -253,6 +352,19 @@ def test_private_access_then_revoked_by_owner(demo: RunningDemo, owner: Owner) -
     path = wait_for(lambda: granted_copy(demo, owner))
     text = wait_for(lambda: text_with(demo, path, "Therapy"))
     assert "Lee" in text
+    # in the owner's home too; a read grant refuses writes there with the reason
+    seen = collections(demo, owner.name, demo.auth)
+    assert seen and not any(c.writable for c in seen)
+    assert "Therapy" in calendar_texts(demo, seen[0].path, demo.auth)
+    r = dav(
+        demo,
+        "PUT",
+        f"{seen[0].path}from-apple-2.ics",
+        demo.auth,
+        event_ics("Not allowed", 5),
+        {"Content-Type": "text/calendar"},
+    )
+    assert r.status_code == 403, r.text
     # B sees the grant on B's page and revokes it; A loses the calendar at once
     assert owner.portal.get("/admin/grants").status_code == 403  # not an administrator
     page = owner.portal.get("/grants")
@@ -265,4 +377,6 @@ def test_private_access_then_revoked_by_owner(demo: RunningDemo, owner: Owner) -
     assert granted_copy(demo, owner) is None
     r = dav(demo, "REPORT", path, demo.auth, "<x/>", {"Depth": "1", **XML})
     assert r.status_code in (403, 404)
+    r = dav(demo, "PROPFIND", f"/{owner.name}/", demo.auth, None, {"Depth": "1"})
+    assert r.status_code == 403
     assert f"access to {owner.name}'s calendars" not in admin.get("/admin/grants").text

@@ -160,6 +160,9 @@ def test_identity_sign_in_matches_email_or_creates_a_user(admin: Administration)
         False,
     )
     assert admin.sign_in_identity("megan@contoso.example", "Megan").id == megan.id
+    # the identity's display name is kept (grant copies are labelled with it), latest wins
+    assert admin.store.user(alex.id).display_name == "Alex Wilber"
+    assert admin.store.user(megan.id).display_name == "Megan"
 
 
 def test_identity_never_takes_over_a_user_named_like_the_address(admin: Administration) -> None:

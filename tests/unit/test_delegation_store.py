@@ -69,3 +69,14 @@ def test_ews_shared_mailboxes_round_trip() -> None:
     for value in (account, shared):
         text = ConnectionSettings(value, ConnectionPolicy()).to_json()
         assert ConnectionSettings.parse(text).provider == value
+
+
+def test_display_name_of_the_account_is_kept_for_labels(tmp_path: Path) -> None:
+    store, owner, _, _ = _setup(tmp_path)
+    assert store.user(owner).display_name is None  # until the provider names the account
+    assert store.set_display_name(owner, "Megan Bowen")
+    assert not store.set_display_name(owner, "Megan Bowen")  # unchanged: no write
+    row = store.user_by_name("megan")
+    assert row is not None and row.display_name == "Megan Bowen"
+    assert store.set_display_name(owner, "Megan Bowen-Smith")
+    assert store.user(owner).display_name == "Megan Bowen-Smith"
