@@ -79,10 +79,12 @@ def draft_from_remote(
     bounded, exceeded = limit_provider_text(source, limits or ItemLimits())
     if exceeded:
         _log_once(item, "; ".join(e.describe() for e in exceeded))
-    enriched = joinlinks.enrich_with_record(bounded, account_emails, options)
-    text = itip.with_schedule_status(enriched.text, account_emails)  # RFC 6638 §3.2.9
-    if redact:  # after SCHEDULE-STATUS: the busy block keeps no attendee
-        text = redact_private(text)
+    # RFC 6638 §3.2.9 before enrichment: the enrichment record then describes exactly what it
+    # added to the text it was given, so the write path and re-rendering remove just that
+    # (SCHEDULE-STATUS re-serialises the calendar, which moved the join block's lines)
+    scheduled = itip.with_schedule_status(bounded, account_emails)
+    enriched = joinlinks.enrich_with_record(scheduled, account_emails, options)
+    text = redact_private(enriched.text) if redact else enriched.text
     # the mapping's range of what it built (a superset when limits dropped components: safe)
     start, end = item.span if item.span is not None else enclosing_range(text)
     return ItemDraft(

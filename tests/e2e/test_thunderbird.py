@@ -144,6 +144,28 @@ def server_listing(demo: RunningDemo, kind: str) -> dict[str, str]:
     return found
 
 
+def server_read_only(demo: RunningDemo) -> set[str]:
+    """Display names of the calendars whose current-user-privilege-set (RFC 3744 §5.4) grants
+    no DAV:write: the shared ones and those delegated to the user read-only."""
+    r = requests.request(
+        "PROPFIND",
+        f"{demo.url.rstrip('/')}/{demo.auth[0]}/",
+        auth=demo.auth,
+        headers={"Depth": "1"},
+        data='<propfind xmlns="DAV:"><prop><resourcetype/><displayname/>'
+        "<current-user-privilege-set/></prop></propfind>",
+        timeout=30,
+    )
+    assert r.status_code == 207, r.text
+    names: set[str] = set()
+    for resp in ET.fromstring(r.content).iter(DAV + "response"):
+        if resp.find(f".//{DAV}resourcetype/{CALDAV}calendar") is None:
+            continue
+        if resp.find(f".//{DAV}current-user-privilege-set//{DAV}write") is None:
+            names.add(resp.findtext(f".//{DAV}displayname") or "")
+    return names
+
+
 def main_calendar(calendars: list[Collection], label: str) -> Collection:
     return next(c for c in calendars if c.name == f"Calendar — {label}")
 
@@ -160,10 +182,12 @@ def test_discovery_from_the_server_url_alone_finds_every_calendar_and_address_bo
     assert len(calendars) == len(expected_calendars)
     assert {b.name: b.url for b in address_books} == expected_books
     assert len(address_books) == len(expected_books)
-    # the shared calendars are offered read-only, the user's own ones writable
-    assert {c.name for c in calendars if c.read_only} == {
-        n for n in expected_calendars if n.startswith("Team Holidays")
-    }
+    # the shared calendars and those delegated read-only are offered read-only, the user's
+    # own ones (and those delegated with write access) writable
+    read_only = server_read_only(demo)
+    assert {n for n in expected_calendars if n.startswith("Team Holidays")} <= read_only
+    assert not any(n.startswith("Calendar — ") for n in read_only)
+    assert {c.name for c in calendars if c.read_only} == read_only
 
 
 @pytest.mark.parametrize("label", LABELS)

@@ -152,7 +152,7 @@ def test_the_sandbox_directory_is_deterministic_and_large() -> None:
 
 
 def test_views_take_delegated_meetings_but_not_busy_blocks(tmp_path: Path) -> None:
-    store, user_id, conn_id = _store(tmp_path)
+    store, user_id, conn_id = _store(tmp_path / "m.db")
     engine = SyncEngine(store, lambda _cid: None, SyncSettings())  # type: ignore[arg-type,return-value]
     private_zoom = "CLASS:PRIVATE\r\nX-ZOOM-MEETING:TRUE\r\n"
     shown, hidden = (
