@@ -10,7 +10,8 @@ scheduling (issue 16). Radicale has none of it, so this module answers what it n
 - `answer(...)`: the two scheduling collections below the principal: PROPFIND (resourcetype
   CALDAV:schedule-inbox / schedule-outbox, RFC 6638 §2.2.1, §2.1.1), the inbox's listing of
   the user's pending invitations (items of their calendars where their PARTSTAT is
-  NEEDS-ACTION, served as METHOD:REQUEST, RFC 6638 §4.1), and POST of a VFREEBUSY request to
+  NEEDS-ACTION, served as METHOD:REQUEST, RFC 6638 §4.1; a DELETE takes a message out of the
+  inbox, the event stays in the calendar unanswered), and POST of a VFREEBUSY request to
   the outbox answered as CALDAV:schedule-response from the providers' availability APIs
   (RFC 6638 §5, §10.2). A POST of anything else is refused with 403: invitations go out
   through the provider when the event is PUT (SCHEDULE-AGENT=SERVER).
@@ -161,7 +162,7 @@ def answer(environ: dict[str, Any], method: str, path: str, user: str, base: str
         return _plain(403, "Only your own scheduling inbox and outbox can be used.")
     box, name = where
     if method == "OPTIONS":
-        allow = "OPTIONS, PROPFIND, POST" if box == OUTBOX else "OPTIONS, PROPFIND, GET"
+        allow = "OPTIONS, PROPFIND, POST" if box == OUTBOX else "OPTIONS, PROPFIND, GET, DELETE"
         return 200, {"Allow": allow, "DAV": f"1, 2, 3, calendar-access, {AUTO_SCHEDULE}"}, b""
     if method == "PROPFIND":
         return _propfind(environ, box, name, user, base)
@@ -170,11 +171,9 @@ def answer(environ: dict[str, Any], method: str, path: str, user: str, base: str
     if method in ("GET", "HEAD") and box == INBOX and name:
         return _get(user, name)
     if method == "DELETE" and box == INBOX and name:
-        return _plain(
-            403,
-            "An invitation leaves the inbox when you answer it: accept, decline or delete "
-            "the event in your calendar (the provider then sends your reply).",
-        )
+        if api.current().dismiss_inbox_message(user, name):  # RFC 6638 §4.1
+            return 204, {}, b""
+        return _plain(404, "No such message in the inbox.")
     if method == "REPORT":
         return _plain(403, "Scheduling collections are not searched; use PROPFIND.")
     return _plain(405, f"{method} is not supported on the scheduling {box}.")
@@ -219,6 +218,8 @@ def _collection_props(box: str, user: str, base: str) -> list[ET.Element]:
             None,
             _el(f"{DAV}privilege", None, _el(f"{DAV}read")),
             _el(f"{DAV}privilege", None, _el(privilege)),
+            # the inbox's messages may be deleted (RFC 6638 §4.1, RFC 3744 DAV:unbind)
+            *([_el(f"{DAV}privilege", None, _el(f"{DAV}unbind"))] if box == INBOX else []),
         ),
         _el(f"{DAV}owner", None, _el(f"{DAV}href", _href(base, user))),
     ]

@@ -12,14 +12,21 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bridge.model import CollectionRecord, ItemRecord
+from bridge.store import Store
 from bridge.store.rows import UserRow
 from bridge.sync.itip import ScheduleResponse, SchedulingService, schedule_tag_of
 
 __all__ = ["ScheduleResponse", "SchedulingFacade"]
 
+#: Inbox messages the user deleted (RFC 6638 §4.1), by "<user id>:<name>" → the ETag deleted;
+#: kept in the shared state, so every bridge process hides them (issue 17)
+DISMISSED = "inbox-dismissed"
+DISMISSED_TTL_S = 400 * 86400.0  # past any invitation still pending in the sync window
+
 
 class SchedulingFacade:
     scheduling: SchedulingService
+    store: Store
 
     if TYPE_CHECKING:
 
@@ -49,7 +56,25 @@ class SchedulingFacade:
         the event as METHOD:REQUEST). Read from the (refreshed) mirror, so the inbox and the
         calendars always agree."""
         calendars = [self.fresh(c) for c in self.collections_for(username)]
-        return self.scheduling.pending(calendars, self.item_records)
+        pending = self.scheduling.pending(calendars, self.item_records)
+        user_id = self._user(username).id
+        return [
+            (name, etag, text)
+            for name, etag, text in pending
+            if self.store.get_shared(DISMISSED, f"{user_id}:{name}") != etag
+        ]
+
+    def dismiss_inbox_message(self, username: str, name: str) -> bool:
+        """RFC 6638 §4.1: DELETE of an inbox message. It leaves the inbox; the event stays in the
+        calendar, unanswered (answering is a PUT of the event, deleting the event declines).
+        An invitation changed afterwards (new ETag) arrives as a new message. False when the
+        inbox has no such message."""
+        for item_name, etag, _text in self.schedule_inbox(username):
+            if item_name == name:
+                key = f"{self._user(username).id}:{name}"
+                self.store.put_shared(DISMISSED, key, etag, DISMISSED_TTL_S)
+                return True
+        return False
 
     def free_busy(self, username: str, text: str) -> list[ScheduleResponse]:
         """RFC 6638 §5: the VFREEBUSY request's answers per attendee. BadInput for a malformed

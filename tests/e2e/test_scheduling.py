@@ -332,3 +332,29 @@ def test_schedule_agent_client_sends_nothing(two: Two) -> None:
     served = re.sub(r"\r?\n[ \t]", "", dav(two.demo, "GET", path, two.a_auth).text)
     assert re.search(rf"ATTENDEE;[^\n]*SCHEDULE-AGENT=CLIENT[^\n]*:{two.b_address}", served), served
     assert "SCHEDULE-STATUS" not in served
+
+
+def test_deleting_an_inbox_message_leaves_the_event_unanswered(two: Two) -> None:
+    """RFC 6638 §4.1: a message deleted from the inbox leaves the inbox only; the invitation
+    stays in the calendar with NEEDS-ACTION and no reply goes to the organizer."""
+    uid = f"sched-{uuid.uuid4().hex}"
+    path = f"{two.a_calendar}{uid}.ics"
+    event = _event(uid, two.a_address, [two.a_address, two.b_address], f"{DAY}T180000Z")
+    assert _put(two, two.a_auth, path, event).status_code == 201
+    wait_for(lambda: _find(two, two.b_auth, two.b_calendar, uid), timeout=30)
+
+    def inbox_hrefs() -> dict[str, str]:
+        inbox = dav(
+            two.demo, "PROPFIND", f"/{two.b}/schedule-inbox/", two.b_auth, None, {"Depth": "1"}
+        )
+        hrefs = re.findall(r"<[^>]*href>([^<]+\.ics)<", inbox.text)
+        return {h: dav(two.demo, "GET", h, two.b_auth).text for h in hrefs}
+
+    message = next(h for h, body in inbox_hrefs().items() if uid in body)
+    assert dav(two.demo, "DELETE", message, two.b_auth).status_code == 204
+    assert not any(uid in body for body in inbox_hrefs().values())
+    assert dav(two.demo, "DELETE", message, two.b_auth).status_code == 404
+    found = _find(two, two.b_auth, two.b_calendar, uid)
+    assert found is not None and _partstat(found[1], two.b_address) == "NEEDS-ACTION"
+    replies = two.messages(method="REPLY", to=two.a_address.removeprefix("mailto:"))
+    assert not any(m.get("uid") == uid for m in replies), replies
