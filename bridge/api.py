@@ -183,6 +183,7 @@ class Bridge(
         self.dav_logins = DavLogins(
             self._app_password_matches,
             SharedLoginThrottle(self.store, "throttle:dav") if shared else None,
+            fingerprint_key=self.box.derived_key("dav-login-fingerprints") if shared else None,
         )
 
     # -- users ----------------------------------------------------------------------------

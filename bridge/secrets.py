@@ -60,6 +60,11 @@ class SecretBox:
                 "write, or give the key in DAVBRIDGE_SECRET_KEY",
             ) from exc
 
+    def derived_key(self, purpose: str) -> bytes:
+        """A 32-byte key for `purpose` derived from the primary key (HMAC-SHA256): the same in
+        every process that shares the configuration, never the encryption key itself."""
+        return hmac.new(self.keys[0], b"davbridge:" + purpose.encode(), hashlib.sha256).digest()
+
     def encrypt(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode("utf-8"))
 

@@ -18,8 +18,9 @@ Policy (issue 9 point 8):
 - A credential that was wrong within the window is answered at once (no hash check): wrong
   again, 429 while locked.
 
-Fingerprints of credentials are HMAC-SHA256 under a key made at start-up and held only in
-memory: never stored, never logged. Per process, like `LoginThrottle`. The clock and the
+Fingerprints of credentials are HMAC-SHA256 under a key held only in memory, never stored or
+logged: made at start-up, or (`fingerprint_key`) derived from the bridge's secret key, so that
+processes sharing one database count the same wrong credential once (issue 17). The clock and the
 sleep are injectable for tests. Must not do I/O beyond the `verify` callable it is given.
 """
 
@@ -71,13 +72,14 @@ class DavLogins:
         cache_s: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        fingerprint_key: bytes | None = None,
     ) -> None:
         self._verify = verify
         self.throttle = throttle or LoginThrottle(clock=clock)
         self.pace_s = pace_s
         self._clock = clock
         self._sleep = sleep
-        self._secret = secrets.token_bytes(32)
+        self._secret = fingerprint_key or secrets.token_bytes(32)
         self._good: TTLCache[tuple[str, str], bool] = TTLCache(
             maxsize=4096, ttl=cache_s, timer=clock
         )

@@ -123,3 +123,37 @@ def test_fingerprints_are_keyed_per_process() -> None:
     b, _, _ = make()
     assert a.fingerprint("alex", PASSWORD) != b.fingerprint("alex", PASSWORD)
     assert PASSWORD not in a.fingerprint("alex", PASSWORD)
+
+
+def test_processes_sharing_the_secret_key_count_one_wrong_password_once() -> None:
+    """Two bridge processes on one database (issue 17): fingerprints come from the shared
+    secret key, so a device retrying one stale password through both counts once — with a key
+    of its own per process the same password counted twice and locked the device out early."""
+    from bridge.secrets import SecretBox, generate_key
+
+    box = SecretBox([generate_key()])
+    key = box.derived_key("dav-login-fingerprints")
+    assert key == SecretBox(list(box.keys)).derived_key("dav-login-fingerprints")
+    assert key != box.derived_key("something else") and key not in box.keys
+    clock = Clock()
+    shared = LoginThrottle(2, 300, 60, clock=clock)  # stands for the table both processes use
+
+    def process(fingerprint_key: bytes | None) -> DavLogins:
+        return DavLogins(
+            lambda u, p: False,
+            shared,
+            clock=clock,
+            sleep=clock.sleep,
+            fingerprint_key=fingerprint_key,
+        )
+
+    one, two = process(key), process(key)
+    for logins in (one, two, one, two):
+        clock.now += 5
+        logins.check("alex", "stale-one", ADDRESS)
+    assert shared.retry_after("dav-user:alex") == 0  # one distinct failure, under the limit of 2
+    three, four = process(None), process(None)
+    for logins in (three, four):
+        clock.now += 5
+        logins.check("bob", "stale-one", ADDRESS)
+    assert shared.retry_after("dav-user:bob") > 0  # per-process keys: counted twice, locked
