@@ -31,7 +31,11 @@ class HttpServer:
         api.install(bridge)
         s = bridge.settings.server
         server = create_server(
-            make_wsgi(s.max_content_length, bridge.settings.limits.instances_per_expansion),
+            make_wsgi(
+                s.max_content_length,
+                bridge.settings.limits.instances_per_expansion,
+                bridge.settings.max_resource_size,
+            ),
             host=host,
             port=port,
             threads=s.threads,
