@@ -21,6 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bridge.entry.http_drain import grace_s
 from bridge.errors import BridgeError
 from bridge.settings import Settings
 
@@ -130,8 +131,11 @@ class Workers:
         if proc is None:
             return
         proc.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
+        server = self.settings.server
+        # a graceful stop finishes its requests in flight first (at most their longest budget)
+        patience = grace_s(server.write_budget_seconds, server.lock_timeout_seconds) + 15
         try:
-            proc.wait(20)
+            proc.wait(patience)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
