@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bridge.entry.http_drain import grace_s
 from bridge.errors import BridgeError
-from bridge.settings import Settings
+from bridge.settings import Settings, load
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -62,6 +62,7 @@ class Workers:
         self.log_dir = log_dir
         self.ports: list[int] = []
         self.procs: list[subprocess.Popen[bytes] | None] = []
+        self.patience: list[float] = []  # how long a graceful stop of each may take
 
     @property
     def urls(self) -> list[str]:
@@ -71,6 +72,7 @@ class Workers:
         for _ in range(count):
             self.ports.append(free_port(self.host))
             self.procs.append(None)
+            self.patience.append(0.0)
             self.restart(len(self.ports) - 1)
         return self.urls
 
@@ -87,6 +89,10 @@ class Workers:
             "DAVBRIDGE_PORTAL_PORT": "0",
             "DAVBRIDGE_CONFIG": str(self.config),
         }
+        # the worker's own settings (its environment may change budgets): a graceful stop
+        # finishes the requests in flight first, at most as long as one may take
+        server = load(self.config, env).server
+        self.patience[index] = grace_s(server.write_budget_seconds, server.lock_timeout_seconds)
         with open(self.log_dir / f"worker-{index + 2}.log", "ab") as log:
             self.procs[index] = subprocess.Popen(
                 [*davbridge_command(), "serve"],
@@ -131,11 +137,8 @@ class Workers:
         if proc is None:
             return
         proc.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
-        server = self.settings.server
-        # a graceful stop finishes its requests in flight first (at most their longest budget)
-        patience = grace_s(server.write_budget_seconds, server.lock_timeout_seconds) + 15
         try:
-            proc.wait(patience)
+            proc.wait(self.patience[index] + 15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)

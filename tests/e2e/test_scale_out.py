@@ -6,6 +6,10 @@ postgresql://… --workers 2`, driven over plain WebDAV and the Graph sandbox's 
 - two processes never pull one collection at once, read from the sandbox's request log (each
   request is slowed by a known latency, so two pulls of one calendar that overlapped would
   show two of its delta requests closer together than that latency);
+- a rolling restart (SIGHUP to the demo: its worker is SIGTERMed and started again) loses no
+  request: PUTs the worker received are held in flight (the test holds their calendar's
+  collection lock in the database) until the worker is seen refusing new connections, then
+  answer 201; PROPFINDs sent beside them answer 207; a balancing client sees none fail;
 - kill -9 of a process in the middle of a pull: the other takes the collection over once the
   lease expires, and the provider's change arrives once, neither lost nor duplicated.
 
@@ -14,22 +18,35 @@ served and logged, never about how fast (waits poll with a generous give-up)."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import http.client
 import os
 import signal
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 import requests
 
+from bridge.store.coord import LOCK_CLASS
 from tests.e2e.conftest import GraphAdmin, RunningDemo, start_demo, stop_demo, wait_for
 from tests.e2e.davwire import members
 from tests.pg_server import Cluster, fresh_database
 
 LATENCY_S = 0.4  # added by the Graph sandbox to every request while pulls are watched
+# the second process waits this long for a collection lock and the provider (instead of 10 s
+# and 25 s): the rolling-restart test holds a lock while it watches the process stop, and
+# must never see the PUT it holds give up (503) however loaded the machine is
+PATIENT_WORKER = {
+    "DAVBRIDGE_SERVER_LOCK_TIMEOUT_SECONDS": "300",
+    "DAVBRIDGE_SERVER_WRITE_BUDGET_SECONDS": "300",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +55,10 @@ def pair(
 ) -> Iterator[tuple[RunningDemo, str]]:
     url = fresh_database(pg_cluster)
     running = start_demo(
-        tmp_path_factory.mktemp("scale-out"), 0, extra=("--store", url, "--workers", "2")
+        tmp_path_factory.mktemp("scale-out"),
+        0,
+        extra=("--store", url, "--workers", "2"),
+        env=PATIENT_WORKER,
     )
     yield running, url
     assert stop_demo(running) == 0, running.log.read_text()
@@ -208,6 +228,142 @@ def test_two_processes_never_pull_one_collection_at_once(
         stamps.sort()
         gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
         assert min(gaps) >= LATENCY_S, (path, gaps)
+
+
+def raw_request(url: str, auth: tuple[str, str], head: str, body: bytes = b"") -> socket.socket:
+    """A request sent whole on a connection of its own; the answer is read later."""
+    parts = urlsplit(url)
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    wire = (
+        f"{head}\r\nHost: {parts.netloc}\r\nAuthorization: Basic {token}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection((parts.hostname or "", parts.port or 80), timeout=300)
+    sock.sendall(wire + body)
+    return sock
+
+
+def raw_put(url: str, auth: tuple[str, str], uid: str) -> socket.socket:
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:20261223T100000Z\r\n"
+        f"DTEND:20261223T110000Z\r\nSUMMARY:{uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    head = (
+        f"PUT {urlsplit(url).path}{uid}.ics HTTP/1.1\r\nContent-Type: text/calendar\r\n"
+        "If-None-Match: *"
+    )
+    return raw_request(url, auth, head, body)
+
+
+def answer_status(sock: socket.socket) -> int:
+    with sock:
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        response.read()
+        return response.status
+
+
+def refuses_connections(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=30):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
+class Balancer:
+    """A client in front of both processes, as a load balancer: round robin over the
+    processes, a PROPFIND whose connection is refused or dropped goes to the next one (it is
+    idempotent, RFC 9110 §9.2.2). Records every answer that is not 207."""
+
+    def __init__(self, demo: RunningDemo) -> None:
+        self.demo = demo
+        self.stop = threading.Event()
+        self.answered = 0
+        self.failures: list[str] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        s = session(self.demo)
+        turn = 0
+        while not self.stop.is_set():
+            for attempt in range(4):
+                url = calendar(self.demo, (turn + attempt) % 2)
+                try:
+                    r = s.request(
+                        "PROPFIND", url, headers={"Depth": "1", "Connection": "close"}, timeout=300
+                    )
+                except requests.ConnectionError:
+                    continue
+                if r.status_code != 207:
+                    self.failures.append(f"{url}: {r.status_code}")
+                self.answered += 1
+                break
+            else:
+                self.failures.append("no process answered")
+            turn += 1
+
+
+def collection_id(url: str, name: str) -> int:
+    with psycopg.connect(url) as db:
+        row = db.execute(
+            "SELECT c.id FROM collections c JOIN users u ON u.id = c.user_id "
+            "WHERE u.name = 'demo' AND c.name = %s",
+            (name,),
+        ).fetchone()
+    assert row is not None, name
+    return int(row[0])
+
+
+def test_a_rolling_restart_loses_no_request(
+    pair: tuple[RunningDemo, str], graph: GraphAdmin
+) -> None:
+    """SIGHUP to the demo restarts its worker (SIGTERM, then a new process on the same port).
+    The test holds the calendar's collection lock in the database, so the PUTs sent to the
+    worker before the SIGHUP cannot finish; once the worker refuses new connections (it is
+    stopping) the lock is let go, and every PUT answers 201 and every PROPFIND sent beside
+    them 207. A balancing client sees no request fail throughout. Nothing waits on time."""
+    demo, url = pair
+    worker = calendar(demo, 1)
+    uids = [f"roll-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    balancer = Balancer(demo)
+    restarts = demo.log.read_text().count("restarted bridge worker 2")
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(
+            "SELECT pg_advisory_lock(%s, %s)",
+            (LOCK_CLASS, collection_id(url, "calendar-m365")),
+        )
+        balancer.thread.start()
+        try:
+            puts = [raw_put(worker, demo.auth, uid) for uid in uids]
+            path = urlsplit(worker).path
+            listings = [
+                raw_request(worker, demo.auth, f"PROPFIND {path} HTTP/1.1\r\nDepth: 1")
+                for _ in range(20)
+            ]
+            demo.process.send_signal(signal.SIGHUP)
+            # stopping: new connections go elsewhere while the PUTs it holds cannot finish
+            wait_for(lambda: refuses_connections(worker), timeout=120)
+            db.execute("SELECT pg_advisory_unlock_all()")
+            statuses = [answer_status(sock) for sock in puts]
+            listed = [answer_status(sock) for sock in listings]
+            wait_for(
+                lambda: demo.log.read_text().count("restarted bridge worker 2") > restarts,
+                timeout=300,
+            )
+        finally:
+            db.execute("SELECT pg_advisory_unlock_all()")
+            balancer.stop.set()
+            balancer.thread.join(300)
+    assert statuses == [201] * len(uids)
+    assert listed == [207] * len(listings)
+    assert balancer.failures == [] and balancer.answered > 0
+    s = session(demo)
+    for uid in uids:  # written once, served by the restarted worker
+        assert s.get(worker + f"{uid}.ics", timeout=60).status_code == 200
+        assert len(graph.events("Calendar", uid)) == 1
 
 
 def test_a_process_killed_mid_pull_is_taken_over_within_the_lease(
