@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import http.client
 import os
 import signal
@@ -30,6 +31,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import caldav
 import psycopg
 import pytest
 import requests
@@ -228,6 +230,56 @@ def test_two_processes_never_pull_one_collection_at_once(
         stamps.sort()
         gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
         assert min(gaps) >= LATENCY_S, (path, gaps)
+
+
+def test_a_query_beyond_the_window_in_one_process_is_read_and_edited_through_the_other(
+    pair: tuple[RunningDemo, str], graph: GraphAdmin
+) -> None:
+    """A time-range query over 2003 is answered from the provider by the first process; the
+    item it answered is then read by its href through the second (a balancer's next request)
+    and edited there: the edit changes that provider event instead of creating a second one.
+    Before the answers were kept in the database, the second process did not know the href
+    (404) and the PUT made a new event."""
+    demo, _ = pair
+    subject = f"Archive {uuid.uuid4().hex[:8]}"
+    start = dt.datetime(2003, 5, 6, 10, tzinfo=dt.UTC)
+    graph.json(
+        "POST",
+        f"/calendars/{graph.calendar_id('Projects')}/events",
+        json={
+            "subject": subject,
+            "start": {"dateTime": "2003-05-06T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2003-05-06T11:00:00", "timeZone": "UTC"},
+        },
+    )
+    first = caldav.DAVClient(url=demo.url, username=demo.auth[0], password=demo.auth[1])
+    cal = next(
+        c
+        for c in first.principal().get_calendars()
+        if c.get_display_name() == "Projects — Microsoft 365"
+    )
+    found = [
+        e
+        for e in cal.search(
+            event=True, start=start - dt.timedelta(days=1), end=start + dt.timedelta(days=1)
+        )
+        if str(e.icalendar_component["SUMMARY"]) == subject
+    ]
+    assert len(found) == 1
+    s = session(demo)
+    other = str(demo.info["dav_urls"][1]).rstrip("/") + str(found[0].url.path)
+    got = s.get(other, timeout=60)
+    assert got.status_code == 200 and subject in got.text
+    edited = got.text.replace(f"SUMMARY:{subject}", f"SUMMARY:{subject} edited")
+    put = s.put(
+        other,
+        data=edited.encode(),
+        headers={"Content-Type": "text/calendar", "If-Match": got.headers["ETag"]},
+        timeout=60,
+    )
+    assert put.status_code in (201, 204), put.text
+    assert len(graph.events("Projects", f"{subject} edited")) == 1
+    assert graph.events("Projects", subject) == []  # the same event, not a second one
 
 
 def raw_request(url: str, auth: tuple[str, str], head: str, body: bytes = b"") -> socket.socket:
