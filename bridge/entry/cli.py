@@ -98,13 +98,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             log.warning(
                 "%s: %s (run `davbridge check` for the full list)", finding.topic, finding.message
             )
+    # the stop is caught before the port opens: a SIGTERM that comes as soon as /health
+    # answers (a rolling restart moving on to the next process) must stop gracefully, not
+    # kill the process with its requests by the default action
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     s = bridge.config().server
     server = HttpServer(bridge, s.host, s.port).start()
     portal = start_portal(bridge)
     bridge.start_background()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     print(f"davbridge {__version__} serving on {server.url}", flush=True)
     print(f"web portal on {portal.url}", flush=True)
     stop.wait()

@@ -21,13 +21,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-import http.client
 import os
 import signal
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from http.client import HTTPResponse
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ import pytest
 import requests
 
 from bridge.store.coord import LOCK_CLASS
+from tests.e2e.balancer import RoundRobin
 from tests.e2e.conftest import GraphAdmin, RunningDemo, start_demo, stop_demo, wait_for
 from tests.e2e.davwire import members
 from tests.pg_server import Cluster, fresh_database
@@ -72,24 +73,49 @@ def graph(pair: tuple[RunningDemo, str]) -> GraphAdmin:
 
 
 @pytest.fixture(scope="module")
-def demo(pair: tuple[RunningDemo, str]) -> RunningDemo:
-    """The core e2e checks imported below run here through the second process (a
-    `davbridge serve` worker) on PostgreSQL, instead of on the shared SQLite demo."""
-    running = pair[0]
-    worker = str(running.info["dav_urls"][1])
-    return dataclasses.replace(running, info={**running.info, "dav_url": worker})
+def balancer(pair: tuple[RunningDemo, str]) -> Iterator[RoundRobin]:
+    """Both processes behind a round-robin balancer, one request each in turn."""
+    running = RoundRobin([str(u) for u in pair[0].info["dav_urls"]]).start()
+    yield running
+    running.stop()
 
 
-# core checks of the single-process suite, collected again in this module so that they run
-# on the PostgreSQL pair (fixtures `demo` and `graph` above); they run before the restart and
-# kill tests below, which leave the second process changed
+@pytest.fixture(scope="module")
+def demo(pair: tuple[RunningDemo, str], balancer: RoundRobin) -> RunningDemo:
+    """The e2e checks imported below run here on PostgreSQL through the balancer: each of
+    their requests is answered by the next of the two processes in turn, instead of by the
+    shared SQLite demo."""
+    return dataclasses.replace(pair[0], info={**pair[0].info, "dav_url": balancer.url})
+
+
+# e2e checks of the single-process suite, collected again in this module so that they run on
+# the PostgreSQL pair behind the balancer (fixtures `demo` and `graph` above); they run before
+# the restart and kill tests below, which leave the second process changed. Chosen for what
+# two processes must agree on: writes and the reads after them, 412s and sync tokens,
+# collections made, renamed and deleted, contacts and caller lookup.
 from tests.e2e.test_caldav_client import (  # noqa: E402
     calendars,
     client,
+    test_bad_calendar_data_is_refused_and_nothing_changes,
+    test_collection_properties_clients_configure_from,
     test_create_move_and_delete_change_the_same_provider_event,
+    test_fast_multiget_matches_radicale,
+    test_fast_propfind_matches_radicale,
     test_occurrence_edit_becomes_a_provider_exception,
+    test_one_occurrence_edited_again_after_another_was_edited,
+    test_read_only_calendar_refuses_with_a_reason,
     test_stale_edit_gets_412_and_changes_nothing,
     test_sync_collection_returns_only_provider_changes,
+    test_uid_clash_is_a_conflict,
+    test_weekly_series_is_one_resource_with_exception_and_cancellation,
+)
+from tests.e2e.test_collections import (  # noqa: E402
+    http,
+    test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provider,
+    test_a_uid_clash_within_a_calendar_names_the_existing_resource,
+    test_address_book_made_from_a_client_is_a_google_contact_group,
+    test_an_event_can_be_created_again_with_its_uid_after_it_was_deleted,
+    test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider,
 )
 from tests.e2e.test_contacts import (  # noqa: E402
     books,
@@ -98,18 +124,38 @@ from tests.e2e.test_contacts import (  # noqa: E402
     test_lookup_finds_the_caller_however_the_number_is_written,
 )
 
-CORE_CHECKS = (
+SHARED_CHECKS = (
     calendars,
     client,
+    test_bad_calendar_data_is_refused_and_nothing_changes,
+    test_collection_properties_clients_configure_from,
     test_create_move_and_delete_change_the_same_provider_event,
+    test_fast_multiget_matches_radicale,
+    test_fast_propfind_matches_radicale,
     test_occurrence_edit_becomes_a_provider_exception,
+    test_one_occurrence_edited_again_after_another_was_edited,
+    test_read_only_calendar_refuses_with_a_reason,
     test_stale_edit_gets_412_and_changes_nothing,
     test_sync_collection_returns_only_provider_changes,
+    test_uid_clash_is_a_conflict,
+    test_weekly_series_is_one_resource_with_exception_and_cancellation,
+    http,
+    test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provider,
+    test_a_uid_clash_within_a_calendar_names_the_existing_resource,
+    test_address_book_made_from_a_client_is_a_google_contact_group,
+    test_an_event_can_be_created_again_with_its_uid_after_it_was_deleted,
+    test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider,
     books,
     side,
     test_create_edit_delete_reach_the_provider,
     test_lookup_finds_the_caller_however_the_number_is_written,
 )
+
+
+def test_both_processes_answered_the_checks_above(balancer: RoundRobin) -> None:
+    """The imported checks went through the balancer to both processes, about evenly."""
+    served = sorted(balancer.served.values())
+    assert len(served) == 2 and served[0] > 0.3 * sum(served), balancer.served
 
 
 def session(demo: RunningDemo) -> requests.Session:
@@ -310,7 +356,7 @@ def raw_put(url: str, auth: tuple[str, str], uid: str) -> socket.socket:
 
 def answer_status(sock: socket.socket) -> int:
     with sock:
-        response = http.client.HTTPResponse(sock)
+        response = HTTPResponse(sock)
         response.begin()
         response.read()
         return response.status

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bridge.model import PhoneEntry
 from bridge.store import Store
 from bridge.store.rows import ItemDraft, etag_of
