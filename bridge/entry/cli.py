@@ -110,8 +110,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     bridge.start_background()
     print(f"davbridge {__version__} serving on {server.url}", flush=True)
     print(f"web portal on {portal.url}", flush=True)
-    stop.wait()
-    server.stop()  # graceful: no new connection, the requests in flight finish (≤ 10 s)
+    # a timed wait: Python runs signal handlers in the main thread only, and a SIGTERM the
+    # kernel delivered to another thread does not wake a main thread blocked in an untimed
+    # wait — the process then never stopped (seen at the end of the rolling-restart runs)
+    while not stop.wait(1.0):
+        pass
+    server.stop()  # graceful: no new connection, the requests in flight finish (http_drain.py)
     portal.stop()
     bridge.close()
     return 0
