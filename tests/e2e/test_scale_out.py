@@ -1,7 +1,11 @@
 """Two bridge processes on one PostgreSQL database (issue 17, point 5): `davbridge demo --store
 postgresql://… --workers 2`, driven over plain WebDAV and the Graph sandbox's own API.
 
+- checks of the caldav-client, collections and contacts suites run through a round-robin
+  balancer over both processes (tests/e2e/balancer.py), so a write and the read after it are
+  answered by different processes;
 - a client writes through one process and reads the same bytes through the other;
+- a query beyond the sync window in one process is read and edited through the other;
 - a change made at the provider reaches both;
 - two processes never pull one collection at once, read from the sandbox's request log (each
   request is slowed by a known latency, so two pulls of one calendar that overlapped would
