@@ -18,10 +18,6 @@ from bridge.errors import Busy
 from bridge.files import private_file
 from bridge.store.migrations import MIGRATIONS, script_for
 
-#: The most of the SQLite file each connection reads through a memory map (pages of the
-#: file, shared by every thread and process, counted in RSS as file-backed only while used).
-MMAP_BYTES = 256 * 1024 * 1024
-
 
 class Cursor(Protocol):
     """What the store's parts use of a cursor (sqlite3's or psycopg's)."""
@@ -102,9 +98,6 @@ class StoreBase:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={int(self.lock_timeout_s * 1000)}")
-            # read pages through a shared memory map instead of a read() into each thread's own
-            # 2 MiB page cache: a bulk DAV answer touches more pages than that cache holds
-            conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self._local.conn = conn
         return cast(Db, conn)
 
