@@ -89,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             lock = threading.Lock()
             original = engine.refresh
 
-            def recorded(collection_id: int) -> Any:
-                outcome = original(collection_id)
+            def recorded(collection_id: int, *args: Any, **kwargs: Any) -> Any:
+                # the refresher passes only_if_stale too: a narrower signature made every
+                # background refresh fail with a TypeError (and the run count none)
+                outcome = original(collection_id, *args, **kwargs)
                 if outcome is not None:
                     with lock:
                         pulls[kinds.get(collection_id, "?")] += 1
