@@ -205,6 +205,9 @@ def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
     assert re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.1[^\n]*:{two.b_address}", served), served
     assert not re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS[^\n]*:{two.a_address}", served)
 
+    # A's client lists its inbox (as clients poll it): nothing about this meeting yet
+    assert not [b for b in _inbox(two, A, two.a_auth, "reply-").values() if f"Planning {uid}" in b]
+
     # B accepts: Graph's reply goes out, A sees ACCEPTED, the tag holds, B's inbox empties
     unfolded = re.sub(r"\r?\n[ \t]", "", b_text)
     mine = _line(unfolded, two.b_address)
@@ -221,6 +224,25 @@ def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
     wait_for(organizer_sees_accepted, timeout=30)
     after = dav(two.demo, "GET", path, two.a_auth)
     assert after.headers.get("Schedule-Tag") == tag
+    # the organizer's own ATTENDEE line (which Graph holds no entry for) survives the reply
+    assert _partstat(after.text, two.a_address) == "NEEDS-ACTION", after.text
+
+    # A's inbox holds B's answer as a REPLY (RFC 6638 §4.1); deleting it leaves the event
+    def replies_in_a_inbox() -> dict[str, str]:
+        return {
+            h: body
+            for h, body in _inbox(two, A, two.a_auth, "reply-").items()
+            if "METHOD:REPLY" in body and f"Planning {uid}" in body
+        }
+
+    replies_seen = replies_in_a_inbox()
+    assert len(replies_seen) == 1, replies_seen
+    [(reply_href, reply)] = replies_seen.items()
+    assert _partstat(reply, two.b_address) == "ACCEPTED"
+    assert _partstat(reply, two.a_address) is None  # only the replying attendee
+    assert dav(two.demo, "DELETE", reply_href, two.a_auth).status_code == 204
+    assert replies_in_a_inbox() == {}
+    assert _partstat(dav(two.demo, "GET", path, two.a_auth).text, two.b_address) == "ACCEPTED"
     inbox = dav(two.demo, "PROPFIND", f"/{two.b}/schedule-inbox/", two.b_auth, None, {"Depth": "1"})
     assert uid not in "".join(
         dav(two.demo, "GET", h, two.b_auth).text
@@ -309,6 +331,15 @@ def test_deleting_an_invitation_declines_it(two: Two) -> None:
 
     wait_for(organizer_sees_declined, timeout=30)
     assert _find(two, two.b_auth, two.b_calendar, uid) is None
+
+
+def _inbox(two: Two, user: str, auth: tuple[str, str], prefix: str = "") -> dict[str, str]:
+    """href -> text of each message in `user`'s schedule inbox (named `prefix`…: the bridge
+    names REPLY messages reply-…, which spares the test a GET of every pending invitation of
+    the demo user)."""
+    inbox = dav(two.demo, "PROPFIND", f"/{user}/schedule-inbox/", auth, None, {"Depth": "1"})
+    hrefs = re.findall(rf"<[^>]*href>([^<]+/{prefix}[^<]*\.ics)<", inbox.text)
+    return {h: dav(two.demo, "GET", h, auth).text for h in hrefs}
 
 
 def _line(text: str, address: str) -> str:
