@@ -57,7 +57,9 @@ class SchedulingFacade:
         (name, ETag, text) of each pending invitation (the event as METHOD:REQUEST) and of each
         attendee's answer to a meeting the user organizes that has not ended (METHOD:REPLY).
         Read from the (refreshed) mirror, so the inbox and the calendars always agree."""
-        calendars = [self.fresh(c) for c in self.collections_for(username)]
+        calendars = self.collections_for(username)
+        self.scheduling.beyond.adopt(calendars)  # invitations dated after the sync window
+        calendars = [self.fresh(c) for c in calendars]
         pending = self.scheduling.inbox.messages(calendars, self.item_records, time.time())
         user_id = self._user(username).id
         return [

@@ -30,6 +30,7 @@ from bridge.providers.base import CalendarProvider, Scheduling
 from bridge.store.rows import ConnectionState
 from bridge.sync.engine import SyncEngine
 from bridge.sync.inbox import InboxScanner
+from bridge.sync.inbox_beyond import BeyondWindow
 from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
@@ -61,9 +62,11 @@ class SchedulingService:
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="freebusy")
         self.inbox = InboxScanner(engine.store)
+        self.beyond = BeyondWindow(engine)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.beyond.close()
 
     def _connections(self, user_id: int) -> list[_Asked]:
         return [

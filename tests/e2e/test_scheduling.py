@@ -192,6 +192,8 @@ def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
     found = wait_for(lambda: _find(two, two.b_auth, two.b_calendar, uid), timeout=30)
     b_path, b_text = found
     assert _partstat(b_text, two.b_address) == "NEEDS-ACTION"
+    # B's copy (Exchange's iCalUId at Graph) is served under the UID A's client chose
+    assert f"UID:{uid}" in re.sub(r"\r?\n[ \t]", "", b_text), b_text
     inbox = dav(two.demo, "PROPFIND", f"/{two.b}/schedule-inbox/", two.b_auth, None, {"Depth": "1"})
     hrefs = [h for h in re.findall(r"<[^>]*href>([^<]+)<", inbox.text) if h.endswith(".ics")]
     bodies = [dav(two.demo, "GET", h, two.b_auth).text for h in hrefs]
@@ -389,3 +391,36 @@ def test_deleting_an_inbox_message_leaves_the_event_unanswered(two: Two) -> None
     assert found is not None and _partstat(found[1], two.b_address) == "NEEDS-ACTION"
     replies = two.messages(method="REPLY", to=two.a_address.removeprefix("mailto:"))
     assert not any(m.get("uid") == uid for m in replies), replies
+
+
+def test_an_invitation_beyond_the_sync_window_reaches_the_attendee(two: Two) -> None:
+    """python-caldav's testInviteAndRespond dates its meeting in 2032, past the sync window
+    (18 months): Graph delivers B's copy all the same; B's inbox lists it and B's calendar
+    holds it, under A's UID, and B's answer reaches A."""
+    uid = f"sched-far-{uuid.uuid4().hex}"
+    path = f"{two.a_calendar}{uid}.ics"
+    event = _event(uid, two.a_address, [two.a_address, two.b_address], "20320614T120000Z")
+    assert _put(two, two.a_auth, path, event).status_code == 201
+
+    def in_b_inbox() -> str | None:
+        found = [b for b in _inbox(two, two.b, two.b_auth).values() if f"UID:{uid}" in b]
+        return found[0] if found else None
+
+    request = wait_for(in_b_inbox, timeout=30)
+    assert "METHOD:REQUEST" in request
+    found = _find(two, two.b_auth, two.b_calendar, uid)
+    assert found is not None, "the invitation is not in B's calendar"
+    b_path, b_text = found
+    assert f"UID:{uid}" in re.sub(r"\r?\n[ \t]", "", b_text)
+    unfolded = re.sub(r"\r?\n[ \t]", "", b_text)
+    mine = _line(unfolded, two.b_address)
+    accepted = unfolded.replace(mine, mine.replace("NEEDS-ACTION", "ACCEPTED"))
+    assert _put(two, two.b_auth, b_path, accepted).status_code in (201, 204)
+    replies = two.messages(method="REPLY", to=two.a_address.removeprefix("mailto:"))
+    assert any(m["partstat"] == "accepted" and "sched-far" in m["subject"] for m in replies)
+
+    def organizer_sees_accepted() -> bool:
+        text = dav(two.demo, "GET", path, two.a_auth).text
+        return _partstat(text, two.b_address) == "ACCEPTED"
+
+    wait_for(organizer_sees_accepted, timeout=30)
