@@ -2,7 +2,8 @@
 attendee's calendar, but the mirror holds the window only (default 18 months ahead), so the
 inbox and the calendar would never show them.
 
-`adopt(calendars)`, asked when the inbox is listed: the first own writable calendar of each
+`adopt(calendars)`, asked when the inbox is listed and when a calendar of the user is read
+stale (bridge/facade/dav.py `fresh`; it returns at once): the first own writable calendar of each
 connected account (the one the provider delivers invitations to: Graph and EWS list the
 default calendar first) is listed at the provider over the HORIZON after the window (the
 windowed full listing a pull uses, in pieces of at most 3 years), in the background, and each
@@ -59,7 +60,10 @@ class BeyondWindow:
         for coll in calendars:
             if coll.kind is not CollectionKind.CALENDAR or coll.read_only or coll.virtual:
                 continue
-            if is_view(coll) or store.connection(coll.connection_id).user_id != coll.user_id:
+            conn = store.connection(coll.connection_id)
+            if is_view(coll) or conn.user_id != coll.user_id:
+                continue
+            if not (conn.policy.calendars_enabled and conn.policy.read_calendars):
                 continue
             first.setdefault(coll.connection_id, coll)  # the account's own (default) calendar
         for coll in first.values():
