@@ -32,7 +32,7 @@ from bridge.providers.base import CalendarProvider, ContactsProvider, DirectoryS
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
-from bridge.sync import give_back
+from bridge.sync import give_back, meeting_uids
 from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
 from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
@@ -351,7 +351,9 @@ class SyncEngine:
         window = self.window()
         result = provider.pull(coll.provider_id, coll.cursor, window)
         emails = [provider.account_email]
-        aliases = self.store.uid_aliases(coll.id)
+        # an attendee's copy of a meeting organized through the bridge: the organizer's UID
+        aliases = {**meeting_uids.aliases(self.store, result.items)}
+        aliases.update(self.store.uid_aliases(coll.id))
         limits = self.item_limits()
         options = self.enrich_options(coll.user_id)
         redact = self.store.redacts(coll.id)  # a delegate without private access (issue 15)

@@ -236,6 +236,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             ical=text,
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
             span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
+            provider_uid=str(event.get("iCalUId") or "") if client_uid else "",
         )
 
     def _instances(
