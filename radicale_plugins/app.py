@@ -267,6 +267,7 @@ class BridgeApplication(Application):
             str(environ.get("CONTENT_TYPE", "")),
             calendar=coll.kind.value == "calendar",
             years=api.current().accepted_years(),
+            tasks=coll.holds_tasks,
         )
 
     @staticmethod
