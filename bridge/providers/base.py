@@ -178,7 +178,11 @@ class TasksProvider(Protocol):
     lossless overlay where the provider can keep one. Same error contract and all-or-nothing
     pulls as CalendarProvider; task lists have no time window. An account that did not grant
     the tasks permission raises Forbidden from `list_task_lists` (its calendars are unaffected).
+    `task_overlay_at_provider` False: the provider has nowhere to keep the overlay (Google
+    Tasks), so the items it returns are its own rendering and the sync layer keeps the overlay.
     """
+
+    task_overlay_at_provider: bool
 
     def list_task_lists(self) -> list[CalendarInfo]: ...
 

@@ -356,7 +356,7 @@ class SyncEngine:
     def _pull_calendar(
         self, coll: CollectionRecord
     ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
-        provider = source_for(self.providers(coll.connection_id), coll)
+        provider = source_for(self.providers(coll.connection_id), coll, self.store)
         window = self.window()
         result = provider.pull(coll.provider_id, coll.cursor, window)
         emails = [provider.account_email]

@@ -5,7 +5,8 @@ event calendar.
 - `tasks_of(provider)`: the provider's TasksProvider side, or Forbidden with a reason;
 - `TaskCalendar`: a TasksProvider seen through the CalendarProvider calls the engine and the
   write path make (pull/fetch/create/update/delete of one collection), so pulls, cursors,
-  write-through and the mirror are shared with events; task lists have no time window;
+  write-through and the mirror are shared with events; task lists have no time window; for a
+  provider with no place for the overlay the bridge keeps it (task_overlays.py);
 - `task_list_entries(...)`: a connection's task lists as calendar listing entries (ids with
   the prefix, labelled like calendars: "Tasks — Microsoft 365"). An account that did not grant
   the tasks permission, or a provider fault, keeps the task lists already mirrored as they are.
@@ -15,6 +16,7 @@ Must not import radicale or any concrete provider.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bridge.errors import AuthExpired, BridgeError, Forbidden
 from bridge.model import (
@@ -27,6 +29,8 @@ from bridge.model import (
     SyncWindow,
 )
 from bridge.providers.base import CalendarProvider, TasksProvider
+from bridge.store import Store
+from bridge.sync.task_overlays import KeptOverlays
 
 log = logging.getLogger("davbridge.sync")
 
@@ -43,11 +47,15 @@ def list_id(calendar_id: str) -> str:
 
 
 class TaskCalendar:
-    """A TasksProvider behind the CalendarProvider calls of one collection (see the module)."""
+    """A TasksProvider behind the CalendarProvider calls of one collection (see the module);
+    `kept`: the bridge keeps the overlay (a provider without a place for it)."""
 
-    def __init__(self, calendars: CalendarProvider, tasks: TasksProvider) -> None:
+    def __init__(
+        self, calendars: CalendarProvider, tasks: TasksProvider, kept: KeptOverlays | None = None
+    ) -> None:
         self._calendars = calendars
         self._tasks = tasks
+        self._kept = kept
         self.kind: ProviderKind = calendars.kind
 
     @property
@@ -58,30 +66,44 @@ class TaskCalendar:
         return self._tasks.list_task_lists()
 
     def pull(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> PullResult:
-        return self._tasks.pull_tasks(list_id(calendar_id), cursor)
+        result = self._tasks.pull_tasks(list_id(calendar_id), cursor)
+        if self._kept is None:
+            return result
+        for gone in result.removed:
+            self._kept.forget(gone)
+        return replace(result, items=tuple(self._kept.applied(i) for i in result.items))
 
     def fetch(self, calendar_id: str, remote_id: str, window: SyncWindow) -> RemoteItem | None:
-        return self._tasks.fetch_task(list_id(calendar_id), remote_id)
+        item = self._tasks.fetch_task(list_id(calendar_id), remote_id)
+        return item if item is None or self._kept is None else self._kept.applied(item)
 
     def create(
         self, calendar_id: str, ical: str, idempotency_key: str, window: SyncWindow
     ) -> RemoteItem:
-        return self._tasks.create_task(list_id(calendar_id), ical, idempotency_key)
+        item = self._tasks.create_task(list_id(calendar_id), ical, idempotency_key)
+        return item if self._kept is None else self._kept.remember(ical, item)
 
     def update(
         self, calendar_id: str, remote_id: str, version: str | None, ical: str, window: SyncWindow
     ) -> RemoteItem:
-        return self._tasks.update_task(list_id(calendar_id), remote_id, version, ical)
+        item = self._tasks.update_task(list_id(calendar_id), remote_id, version, ical)
+        return item if self._kept is None else self._kept.remember(ical, item)
 
     def delete(self, calendar_id: str, remote_id: str, version: str | None) -> None:
         self._tasks.delete_task(list_id(calendar_id), remote_id, version)
+        if self._kept is not None:
+            self._kept.forget(remote_id)
 
 
-def source_for(provider: CalendarProvider, coll: CollectionRecord) -> CalendarProvider:
+def source_for(
+    provider: CalendarProvider, coll: CollectionRecord, store: Store
+) -> CalendarProvider:
     """What pulls and writes of `coll` go through: the provider, or its task lists."""
-    if coll.holds_tasks:
-        return TaskCalendar(provider, tasks_of(provider))
-    return provider
+    if not coll.holds_tasks:
+        return provider
+    tasks = tasks_of(provider)
+    kept = None if tasks.task_overlay_at_provider else KeptOverlays(store, coll.id)
+    return TaskCalendar(provider, tasks, kept)
 
 
 def task_lists(provider: CalendarProvider) -> list[CalendarInfo] | None:

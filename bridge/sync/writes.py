@@ -205,7 +205,7 @@ class WriteThrough:
         coll, href, text, uid = put.coll, put.href, put.text, put.uid
         existing = put.existing
         store = self.engine.store
-        provider = source_for(self.engine.providers(coll.connection_id), coll)
+        provider = source_for(self.engine.providers(coll.connection_id), coll, store)
         record = None if existing is None else store.enrichment(coll.id, existing.href)
         upstream = self._without_enrichment(coll, text, existing, record)
         upstream = itip.without_schedule_status(upstream)  # RFC 6638 §3.2.9: the server's
@@ -377,7 +377,9 @@ class WriteThrough:
                 if coll.kind is CollectionKind.ADDRESSBOOK:
                     self._contacts(coll).delete_contact(coll.remote_id, existing.remote_id, version)
                 else:
-                    provider = source_for(self.engine.providers(coll.connection_id), coll)
+                    provider = source_for(
+                        self.engine.providers(coll.connection_id), coll, self.engine.store
+                    )
                     # RFC 6638 §3.2.2.3: removing an invitation declines it (issue 16.3)
                     # a grant copy's remote id is "grant:<id>:<calendar>" (issue 15)
                     calendar_id = coll.provider_id

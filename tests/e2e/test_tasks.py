@@ -13,7 +13,7 @@ import caldav
 import pytest
 import requests
 
-from tests.e2e.conftest import GraphAdmin, RunningDemo, wait_for
+from tests.e2e.conftest import GoogleAdmin, GraphAdmin, RunningDemo, wait_for
 
 TODO = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//tasks//EN\r\n"
@@ -142,3 +142,84 @@ def test_m365_default_task_list_is_served_and_not_deletable(
     assert answer.status_code == 403
     assert "default task list" in answer.text
     assert default["displayName"] in _graph_lists(graph)
+
+
+def _google_tasks(demo: RunningDemo) -> Any:
+    from googleapiclient.discovery import build
+
+    google = GoogleAdmin(demo.info)
+    return build(
+        "tasks",
+        "v1",
+        static_discovery=True,
+        http=google.api._http,
+        client_options={"api_endpoint": demo.info["google"]["tasks_api_base"]},
+    )
+
+
+def test_google_task_list_round_trip_keeps_what_google_tasks_cannot_hold(
+    demo: RunningDemo, client: caldav.DAVClient, http: requests.Session
+) -> None:
+    api = _google_tasks(demo)
+
+    def lists() -> dict[str, str]:
+        return {t["title"]: t["id"] for t in api.tasklists().list().execute().get("items", [])}
+
+    def titles(list_id: str) -> dict[str, dict[str, Any]]:
+        found = api.tasks().list(tasklist=list_id, showHidden=True).execute()
+        return {t["title"]: t for t in found.get("items", [])}
+
+    name = f"Garden {uuid.uuid4().hex[:6]}"
+    tasks = client.principal().make_calendar(
+        name=name,
+        cal_id=f"google-{uuid.uuid4().hex[:8]}",
+        supported_calendar_component_set=["VTODO"],
+    )
+    list_id = lists()[name]
+    assert 'comp name="VTODO"' in _component_set(http, str(tasks.url))
+
+    uid = str(uuid.uuid4())
+    tasks.save_todo(TODO.format(uid=uid, summary="Prune roses", due="20260314"))
+    at_google = titles(list_id)["Prune roses"]
+    assert at_google["notes"] == "Two litres, semi-skimmed"
+    assert at_google["due"] == "2026-03-14T00:00:00.000Z"
+    assert at_google["status"] == "needsAction"
+
+    read = tasks.todo_by_uid(uid).icalendar_component  # the client's UID, not Google's id
+    assert read["DUE"].dt == dt.date(2026, 3, 14)
+    assert int(read["PRIORITY"]) == 1  # no field at Google: kept by the bridge
+    assert [str(c) for c in read["CATEGORIES"].cats] == ["home", "errands"]
+    assert str(read["X-TEST-KEEP"]) == "kept by the overlay"
+
+    tasks.todo_by_uid(uid).complete()
+    assert titles(list_id)["Prune roses"]["status"] == "completed"
+    assert titles(list_id)["Prune roses"]["completed"]
+
+    # a change made in Google Tasks itself reaches the client
+    api.tasks().patch(
+        tasklist=list_id, task=at_google["id"], body={"title": "Prune the roses"}
+    ).execute()
+
+    def renamed() -> Any:
+        component = tasks.todo_by_uid(uid).icalendar_component
+        return str(component["SUMMARY"]) == "Prune the roses" and component
+
+    changed = wait_for(renamed)
+    assert str(changed["STATUS"]) == "COMPLETED"
+    assert int(changed["PRIORITY"]) == 1
+
+    tasks.todo_by_uid(uid).delete()
+    assert "Prune the roses" not in titles(list_id)
+
+    tasks.delete()
+    assert name not in lists()
+
+
+def test_google_default_task_list_is_not_deletable(
+    demo: RunningDemo, client: caldav.DAVClient, http: requests.Session
+) -> None:
+    calendars = {c.get_display_name(): c for c in client.principal().get_calendars()}
+    served = calendars["My Tasks — Google"]
+    answer = http.delete(str(served.url))
+    assert answer.status_code == 403
+    assert "default task list" in answer.text

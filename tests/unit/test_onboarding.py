@@ -501,7 +501,7 @@ def test_contacts_only_consent_asks_for_the_least_scopes_and_calendars_come_late
 SCOPES_READ_CALENDAR = "https://www.googleapis.com/auth/calendar.readonly"
 CALENDAR_SCOPES_READ = {
     "microsoft365": {"Calendars.Read", "Tasks.Read"},
-    "google": {SCOPES_READ_CALENDAR},
+    "google": {SCOPES_READ_CALENDAR, "https://www.googleapis.com/auth/tasks.readonly"},
 }
 WRITE_WITHOUT_READ = "\u201cWrite calendars\u201d needs \u201cread calendars\u201d"
 

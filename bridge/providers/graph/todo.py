@@ -65,6 +65,7 @@ class GraphTasks:
     _http: GraphHttp
     _prefer: dict[str, str]
     _p: Callable[..., str]  # GraphMailbox builds the paths
+    task_overlay_at_provider = True  # an open extension per task
 
     # --- lists -------------------------------------------------------------------------------
     def list_task_lists(self) -> list[CalendarInfo]:
