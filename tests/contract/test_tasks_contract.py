@@ -1,8 +1,8 @@
 # ruff: noqa: F811  (sandbox fixtures are imported so that the fixtures can request them)
-"""The TasksProvider contract (issue 11): one scenario, run for Microsoft To Do (Graph) and Google
-Tasks against their sandboxes — lists with one default, a to-do created from VTODO text and
-listed by the first pull, a completion seen by the incremental pull, a stale version refused,
-a deletion reported as removed. Exchange has no TasksProvider yet."""
+"""The TasksProvider contract (issue 11): one scenario, run for Microsoft To Do (Graph), Google
+Tasks and Exchange task folders (EWS) against their sandboxes — lists with one default, a to-do
+created from VTODO text and listed by the first pull, a completion seen by the incremental pull,
+a stale version refused, a deletion reported as removed."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from icalendar import Calendar
 from bridge.errors import PreconditionFailed
 from bridge.ical.todo import read_todo
 from bridge.providers.base import TasksProvider
+from tests.contract import ews_harness as ews
+from tests.contract.ews_harness import ews_sandbox  # noqa: F401
 from tests.contract.google_harness import (  # noqa: F401
     gh_fixture,
     google_control_fixture,
@@ -30,8 +32,15 @@ TODO = (
 )
 
 
-@pytest.fixture(params=["graph", "google"])
+@pytest.fixture(params=["graph", "google", "ews"])
 def tasks(request: pytest.FixtureRequest) -> Iterator[TasksProvider]:
+    if request.param == "ews":
+        _, info = request.getfixturevalue("ews_sandbox")
+        with ews.fresh_harness(info, "NTLM") as h:
+            provider: object = h.provider()
+            assert isinstance(provider, TasksProvider)
+            yield provider
+        return
     harness = request.getfixturevalue("harness" if request.param == "graph" else "gh")
     provider = harness.provider()
     assert isinstance(provider, TasksProvider)

@@ -13,7 +13,7 @@ import caldav
 import pytest
 import requests
 
-from tests.e2e.conftest import GoogleAdmin, GraphAdmin, RunningDemo, wait_for
+from tests.e2e.conftest import EwsAdmin, GoogleAdmin, GraphAdmin, RunningDemo, wait_for
 
 TODO = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//tasks//EN\r\n"
@@ -221,5 +221,71 @@ def test_google_default_task_list_is_not_deletable(
     calendars = {c.get_display_name(): c for c in client.principal().get_calendars()}
     served = calendars["My Tasks — Google"]
     answer = http.delete(str(served.url))
+    assert answer.status_code == 403
+    assert "default task list" in answer.text
+
+
+def test_exchange_task_folder_round_trip(
+    demo: RunningDemo, client: caldav.DAVClient, http: requests.Session
+) -> None:
+    from exchangelib.folders import Tasks
+
+    ews = EwsAdmin(demo.info)
+
+    def folders() -> dict[str, Any]:
+        ews.account.root.clear_cache()
+        below = [f for f in ews.account.tasks.children if isinstance(f, Tasks)]
+        return {f.name: f for f in below}
+
+    def by_subject(folder: Any) -> dict[str, Any]:
+        return {t.subject: t for t in folder.all()}
+
+    name = f"Workshop {uuid.uuid4().hex[:6]}"
+    tasks = client.principal().make_calendar(
+        name=name,
+        cal_id=f"exchange-{uuid.uuid4().hex[:8]}",
+        supported_calendar_component_set=["VTODO"],
+    )
+    folder = folders()[name]  # a task folder (IPF.Task) below Tasks
+    assert 'comp name="VTODO"' in _component_set(http, str(tasks.url))
+
+    uid = str(uuid.uuid4())
+    tasks.save_todo(TODO.format(uid=uid, summary="Oil the hinges", due="20260405"))
+    at_exchange = by_subject(folder)["Oil the hinges"]
+    assert at_exchange.status == "NotStarted"
+    assert at_exchange.importance == "High"
+    assert at_exchange.categories == ["home", "errands"]
+    assert str(at_exchange.due_date) == "2026-04-05"
+
+    read = tasks.todo_by_uid(uid).icalendar_component
+    assert read["DUE"].dt == dt.date(2026, 4, 5)
+    assert str(read["X-TEST-KEEP"]) == "kept by the overlay"
+
+    tasks.todo_by_uid(uid).complete()
+    done = by_subject(folder)["Oil the hinges"]
+    assert done.status == "Completed" and done.complete_date is not None
+
+    done.subject = "Oil the gate hinges"  # a change made in Outlook reaches the client
+    done.save(update_fields=["subject"])
+
+    def renamed() -> Any:
+        component = tasks.todo_by_uid(uid).icalendar_component
+        return str(component["SUMMARY"]) == "Oil the gate hinges" and component
+
+    changed = wait_for(renamed)
+    assert str(changed["STATUS"]) == "COMPLETED"
+
+    tasks.todo_by_uid(uid).delete()
+    assert "Oil the gate hinges" not in by_subject(folder)
+
+    tasks.delete()
+    assert name not in folders()
+
+
+def test_exchange_default_task_folder_is_not_deletable(
+    demo: RunningDemo, client: caldav.DAVClient, http: requests.Session
+) -> None:
+    calendars = {c.get_display_name(): c for c in client.principal().get_calendars()}
+    answer = http.delete(str(calendars["Tasks — Exchange"].url))
     assert answer.status_code == 403
     assert "default task list" in answer.text
