@@ -7,6 +7,8 @@ a to-do (RFC 4791 §4.1: one VTODO, VTIMEZONEs aside, with a UID) and returns it
 completion, due, start, priority, categories, the RRULE, one reminder instant); `render_todo`
 builds the deterministic VCALENDAR text of a provider's task from them. Times are rendered in
 UTC (a DUE given with a TZID comes back as the same instant); a date-only DUE stays a DATE.
+CREATED is not rendered: a to-do without DTSTART and DUE is matched by time-range queries on
+its CREATED (RFC 4791 §9.9), and the provider's creation time is not what the client wrote.
 What it must not do: I/O, or know any provider's wire format (the providers map `Todo`).
 """
 
@@ -45,7 +47,6 @@ class Todo:
     rrule: dict[str, list[Any]] | None = None  # icalendar's vRecur mapping
     reminder: dt.datetime | None = None  # aware UTC: the first VALARM's trigger instant
     stamp: dt.datetime | None = None  # the provider's last change (DTSTAMP / LAST-MODIFIED)
-    created: dt.datetime | None = None
 
     @property
     def done(self) -> bool:
@@ -181,8 +182,6 @@ def render_todo(todo: Todo) -> str:
     vtodo = VTodo()
     vtodo.add("UID", todo.uid)
     vtodo.add("DTSTAMP", todo.stamp or dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-    if todo.created is not None:
-        vtodo.add("CREATED", todo.created)
     if todo.stamp is not None:
         vtodo.add("LAST-MODIFIED", todo.stamp)
     if todo.start is not None:

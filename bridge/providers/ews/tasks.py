@@ -68,7 +68,6 @@ TASK_FIELDS = (
     *_WRITTEN,
     "complete_date",
     "last_modified_time",
-    "datetime_created",
     overlay_field.FIELD,
 )
 
@@ -113,7 +112,6 @@ def task_to_todo(task: Any) -> Todo:
         categories=tuple(str(c) for c in task.categories or []),
         reminder=_utc(task.reminder_due_by) if task.reminder_is_set else None,
         stamp=_utc(task.last_modified_time),
-        created=_utc(task.datetime_created),
     )
 
 

@@ -130,7 +130,6 @@ def task_to_todo(task: dict[str, Any]) -> Todo:
         rrule=rrule,
         reminder=_read_time(task.get("reminderDateTime")) if task.get("isReminderOn") else None,
         stamp=_iso(task.get("lastModifiedDateTime")),
-        created=_iso(task.get("createdDateTime")),
     )
 
 
