@@ -10,8 +10,8 @@ startDateTime and reminderDateTime (dateTimeTimeZone), isReminderOn, categories,
 The mapping: SUMMARY⇄title, DESCRIPTION⇄body (text), STATUS/COMPLETED⇄status and
 completedDateTime (CANCELLED is held as "deferred"; the overlay gives the client its own
 STATUS back), DUE⇄dueDateTime, DTSTART⇄startDateTime, PRIORITY⇄importance (1–4 high, 5 or none
-normal, 6–9 low), CATEGORIES⇄categories, RRULE⇄recurrence (anchored on the due date; a rule
-Graph cannot hold stays in the overlay only), the first VALARM⇄reminderDateTime + isReminderOn.
+normal, 6–9 low), CATEGORIES⇄categories, RRULE⇄recurrence (To Do repeats tasks with a due date; the pattern's
+days come from DTSTART, else DUE, as an RRULE repeats them; a rule Graph cannot hold is lost), the first VALARM⇄reminderDateTime + isReminderOn.
 Times are sent in UTC; a due or start at midnight UTC is read back as a DATE (To Do's due
 dates are days). What To Do has no field for travels in the lossless overlay (todo.py keeps it).
 No I/O here.
@@ -105,10 +105,11 @@ def task_to_todo(task: dict[str, Any]) -> Todo:
     body = task.get("body") or {}
     description = str(body.get("content") or "") if isinstance(body, dict) else ""
     due = _read_day(task.get("dueDateTime"))
+    start = _read_day(task.get("startDateTime"))
     rrule = None
     recurrence = task.get("recurrence")
     if isinstance(recurrence, dict) and recurrence.get("pattern"):
-        anchor = due
+        anchor = start or due  # an RRULE repeats DTSTART, else DUE (RFC 5545 §3.8.5.3)
         start_date = (recurrence.get("range") or {}).get("startDate")
         if anchor is None and start_date:
             anchor = dt.date.fromisoformat(str(start_date))
@@ -124,7 +125,7 @@ def task_to_todo(task: dict[str, Any]) -> Todo:
         completed=completed,
         percent=100 if status == "COMPLETED" else None,
         due=due,
-        start=_read_day(task.get("startDateTime")),
+        start=start,
         priority=_priority(str(task.get("importance") or "normal")),
         categories=tuple(str(c) for c in task.get("categories") or []),
         rrule=rrule,
@@ -151,9 +152,9 @@ def todo_to_task(todo: Todo) -> dict[str, Any]:
         "reminderDateTime": _write_time(todo.reminder),
         "recurrence": None,
     }
-    if todo.rrule and todo.due is not None:
-        anchor = todo.due
-        try:  # a rule Graph cannot hold is kept by the overlay (the client reads it back)
+    if todo.rrule and todo.due is not None:  # To Do repeats tasks that have a due date
+        anchor = todo.start or todo.due
+        try:  # a rule Graph cannot hold is left out: the task is saved without recurrence
             recurrence = rrule_to_recurrence(todo.rrule, anchor, "UTC")
         except BadInput:
             recurrence = None
