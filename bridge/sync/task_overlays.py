@@ -16,83 +16,17 @@ Must not import radicale or any concrete provider.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import replace
 from typing import Any
 
-from icalendar import vDDDTypes, vRecur
-
-from bridge.errors import BadInput
 from bridge.ical import overlay
-from bridge.ical.contentlines import fold, unfold
-from bridge.ical.todo import When, read_todo
+from bridge.ical.todo_times import kept_times, with_times
 from bridge.model import RemoteItem
 from bridge.store import Store
 
 KIND = "task-overlay"
 _FOREVER_S = 100 * 365 * 86400.0
-_TIMES = ("DTSTART", "DUE", "RRULE")
-
-
-def _line(name: str, value: When) -> str:
-    text = vDDDTypes(value).to_ical().decode()
-    return f"{name};VALUE=DATE:{text}" if not isinstance(value, dt.datetime) else f"{name}:{text}"
-
-
-def _day(value: When | None) -> str:
-    if value is None:
-        return ""
-    return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
-
-
-def _times(text: str) -> dict[str, Any]:
-    """The client's DTSTART, DUE, RRULE as lines, and the day its DUE falls on (the guard)."""
-    try:
-        todo = read_todo(text)
-    except BadInput:
-        return {}
-    lines = {}
-    if todo.start is not None:
-        lines["DTSTART"] = _line("DTSTART", todo.start)
-    if todo.due is not None:
-        lines["DUE"] = _line("DUE", todo.due)
-    if todo.rrule:
-        rule = vRecur(todo.rrule).to_ical()  # type: ignore[no-untyped-call]
-        lines["RRULE"] = "RRULE:" + rule.decode()
-    return {"lines": lines, "due": _day(todo.due)} if lines else {}
-
-
-def _with_times(text: str, kept: dict[str, Any]) -> str:
-    """`text` with the kept time lines in its VTODO (replacing the provider's own of the same
-    names), when the provider's due day is still the one they were written with."""
-    lines: dict[str, str] = dict(kept.get("lines") or {})
-    try:
-        provider_due = _day(read_todo(text).due)
-    except BadInput:
-        return text
-    if not lines or provider_due != str(kept.get("due") or ""):
-        return text
-    out: list[str] = []
-    depth = 0  # inside the VTODO (1) or one of its sub-components (2)
-    for line in unfold(text):
-        upper = line.upper()
-        name = upper.split(":", 1)[0].split(";", 1)[0]
-        if upper == "BEGIN:VTODO":
-            depth = 1
-            out.append(line)
-            out.extend(lines[n] for n in _TIMES if n in lines)
-            continue
-        if depth == 1 and upper.startswith("BEGIN:"):
-            depth = 2
-        elif depth == 2 and upper.startswith("END:") and upper != "END:VTODO":
-            depth = 1
-        elif upper == "END:VTODO":
-            depth = 0
-        if depth == 1 and name in lines:
-            continue  # the provider's own, replaced
-        out.append(line)
-    return "\r\n".join(fold(line) for line in out) + "\r\n"
 
 
 class KeptOverlays:
@@ -113,7 +47,7 @@ class KeptOverlays:
         if not kept:
             return item
         text, uid = overlay.apply(item.ical, str(kept.get("overlay") or "") or None)
-        text = _with_times(text, dict(kept.get("times") or {}))
+        text = with_times(text, dict(kept.get("times") or {}))
         return replace(item, ical=text, uid=uid or item.uid, span=None)
 
     def remember(self, client: str, item: RemoteItem) -> RemoteItem:
@@ -122,7 +56,7 @@ class KeptOverlays:
         stored = str(before.get("overlay") or "") or None
         wanted = {
             "overlay": overlay.for_write(client, item.ical, stored=stored),
-            "times": _times(client),
+            "times": kept_times(client),
         }
         if wanted != {"overlay": stored or "", "times": before.get("times") or {}}:
             if wanted["overlay"] or wanted["times"]:

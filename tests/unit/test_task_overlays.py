@@ -1,12 +1,12 @@
-"""What the bridge keeps of a to-do a provider cannot hold (bridge/sync/task_overlays.py, issue
+"""What the bridge keeps of a to-do a provider cannot hold (bridge/ical/todo_times.py, issue
 11): Google Tasks keeps a due date without its time and no start or recurrence; a client reads
 back the times it wrote until the due date is changed at the provider."""
 
 from __future__ import annotations
 
 from bridge.ical.todo import read_todo, render_todo
+from bridge.ical.todo_times import kept_times, with_times
 from bridge.providers.google.tasks import task_to_todo, todo_to_task
-from bridge.sync.task_overlays import _times, _with_times
 
 CLIENT = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:abc\r\n"
@@ -23,7 +23,7 @@ def _google(body: dict[str, object]) -> str:
 def test_times_google_cannot_hold_come_back_in_utc() -> None:
     held = _google(todo_to_task(read_todo(CLIENT)))
     assert "DUE;VALUE=DATE:20260110" in held and "DTSTART" not in held
-    served = read_todo(_with_times(held, _times(CLIENT)))
+    served = read_todo(with_times(held, kept_times(CLIENT)))
     assert served.due is not None and served.due.isoformat() == "2026-01-10T11:00:00+00:00"
     assert served.start is not None and served.start.isoformat() == "2026-01-08T11:00:00+00:00"
     assert served.rrule == {"FREQ": ["WEEKLY"], "COUNT": [3]}
@@ -32,6 +32,6 @@ def test_times_google_cannot_hold_come_back_in_utc() -> None:
 def test_a_due_date_changed_at_the_provider_wins_over_the_kept_times() -> None:
     body = todo_to_task(read_todo(CLIENT))
     moved = _google({**body, "due": "2026-01-12T00:00:00.000Z"})
-    served = read_todo(_with_times(moved, _times(CLIENT)))
+    served = read_todo(with_times(moved, kept_times(CLIENT)))
     assert served.due is not None and served.due.isoformat() == "2026-01-12"
     assert served.start is None

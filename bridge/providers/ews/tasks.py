@@ -11,19 +11,23 @@ WaitingOnOthers is read as IN-PROCESS, CANCELLED held as Deferred), PERCENT-COMP
 PercentComplete, COMPLETED⇐CompleteDate (read-only: Exchange sets it), DUE⇄DueDate and DTSTART⇄
 StartDate (dates: Exchange keeps tasks' dates as days), PRIORITY⇄Importance, CATEGORIES⇄
 Categories, the first VALARM⇄ReminderDueBy + ReminderIsSet. The rest travels in the lossless
-overlay, in the same extended property as events (overlay_field.py).
+overlay, in the same extended property as events (overlay_field.py); the client's DTSTART and
+DUE times and RRULE, which Exchange keeps as days or not at all, in a second one
+(davbridge.tasktimes, bridge.ical.todo_times), served while Exchange's due day is unchanged.
 Wire calls only (a mixin over the EWS calendar provider's `account` and `_call`); no store.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from exchangelib import Account
 from exchangelib.ewsdatetime import EWSDate, EWSDateTime
+from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.folders import Tasks as TasksFolder
 from exchangelib.items import Task
 from exchangelib.properties import Body
@@ -31,6 +35,7 @@ from exchangelib.properties import Body
 from bridge.errors import PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.ical.todo import Todo, When, read_todo, render_todo
+from bridge.ical.todo_times import kept_times, with_times
 from bridge.model import CalendarInfo, PullResult, RemoteItem
 from bridge.providers.common.cursor import resume
 from bridge.providers.common.retry import RetryPolicy
@@ -64,20 +69,44 @@ _WRITTEN = (
     "reminder_is_set",
     "reminder_due_by",
 )
+TIMES_FIELD = "davbridge_task_times"
 TASK_FIELDS = (
     *_WRITTEN,
     "complete_date",
     "last_modified_time",
     overlay_field.FIELD,
+    TIMES_FIELD,
 )
 
 
+class DavbridgeTaskTimes(ExtendedProperty):  # type: ignore[misc]  # exchangelib ships no type information
+    """The client's DTSTART / DUE times and RRULE, which Exchange keeps as days or not at all
+    (bridge.ical.todo_times), as JSON, in davbridge's property set."""
+
+    property_set_id = overlay_field.PROPERTY_SET
+    property_name = "davbridge.tasktimes"
+    property_type = "String"
+
+
 def register() -> None:
-    """The overlay field on exchangelib's Task (overlay_field registers events and contacts)."""
+    """The overlay and times fields on exchangelib's Task (overlay_field registers events and
+    contacts)."""
+    for name, cls in (
+        (overlay_field.FIELD, overlay_field.DavbridgeOverlay),
+        (TIMES_FIELD, DavbridgeTaskTimes),
+    ):
+        try:
+            Task.register(name, cls)
+        except ValueError:
+            continue  # already registered
+
+
+def _stored_times(task: Any) -> dict[str, Any]:
     try:
-        Task.register(overlay_field.FIELD, overlay_field.DavbridgeOverlay)
+        found = json.loads(str(getattr(task, TIMES_FIELD, None) or "{}"))
     except ValueError:
-        return  # already registered
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _utc(value: Any) -> dt.datetime | None:
@@ -261,6 +290,7 @@ class EwsTasks:
         raw = render_todo(task_to_todo(task))
         kept = overlay_field.stored(task) if stored is None else stored
         text, client_uid = overlay.apply(raw, kept)
+        text = with_times(text, _stored_times(task))
         return RemoteItem(
             remote_id=str(task.id),
             version=str(task.changekey),
@@ -317,8 +347,15 @@ class EwsTasks:
         stored = overlay_field.stored(task)
         raw = render_todo(task_to_todo(task))
         wanted = overlay.for_write(client, raw, stored=stored or None)
+        times = kept_times(client)
+        changed = []
         if wanted != stored:
             setattr(task, overlay_field.FIELD, wanted or None)
-            self._call(lambda: task.save(update_fields=[overlay_field.FIELD]), WRITE_POLICY)
+            changed.append(overlay_field.FIELD)
+        if times != _stored_times(task):
+            setattr(task, TIMES_FIELD, json.dumps(times, sort_keys=True) if times else None)
+            changed.append(TIMES_FIELD)
+        if changed:
+            self._call(lambda: task.save(update_fields=changed), WRITE_POLICY)
             task = self._one_task(list_id, remote_id, WRITE_POLICY)
         return self._task_item(task, wanted)
