@@ -22,6 +22,12 @@ class CollectionKind(StrEnum):
     ADDRESSBOOK = "addressbook"
 
 
+#: A calendar collection holding to-dos (VTODO) is a provider task list, mirrored under the
+#: remote id "tasks:<task list id>" (issue 11): it is a calendar to DAV clients, policy and
+#: permissions, whose supported-calendar-component-set is VTODO.
+TASKS_PREFIX = "tasks:"
+
+
 @dataclass(frozen=True)
 class SyncWindow:
     """The time range of events mirrored (C6): default 6 months back, 18 months forward."""
@@ -71,6 +77,7 @@ class CollectionChange:
     display_name: str | None = None
     color: str | None = None  # "#RRGGBB"
     description: str | None = None
+    tasks: bool = False  # MKCALENDAR asked for a VTODO-only component set: a task list
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,11 @@ class CollectionRecord:
             if len(parts) == 3 and parts[1].isdigit():
                 return parts[2]
         return self.remote_id
+
+    @property
+    def holds_tasks(self) -> bool:
+        """A provider task list (VTODO), not an event calendar (TASKS_PREFIX)."""
+        return self.kind is CollectionKind.CALENDAR and self.provider_id.startswith(TASKS_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ class GoogleSettings:
         "https://www.googleapis.com/calendar/v3/", "Calendar API v3 base URL."
     )
     people_api_base: str = _opt("https://people.googleapis.com/", "People API v1 base URL.")
+    tasks_api_base: str = _opt("https://tasks.googleapis.com/", "Tasks API v1 base URL.")
     ca_bundle: str = _opt("", "CA bundle (PEM) to verify TLS with; empty: system store.")
 
 

@@ -282,6 +282,7 @@ class BridgeApplication(Application):
             calendar=coll.kind.value == "calendar",
             years=api.current().accepted_years(),
             max_size=self._max_resource_size,  # what Radicale advertises as max-resource-size
+            tasks=coll.holds_tasks,
         )
 
     @staticmethod

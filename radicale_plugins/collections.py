@@ -5,7 +5,7 @@ bridge whose collections live at the provider (issue 11).
   as a `CollectionChange`, plus the properties the bridge has no field for.
 - `component_refusal(props)`: RFC 4791 §5.3.1 / §5.2.3: a calendar the bridge would have to
   store to-dos or journals in is refused with 403 and CALDAV:supported-calendar-component
-  (the providers' calendars hold events; tasks do not exist yet).
+  (the providers' calendars hold events, their task lists to-dos).
 - `proppatch(...)`: RFC 4918 §9.2 multistatus: 200 per property the provider took, 403 (with
   the reason as responsedescription) per property it cannot change.
 Imports only radicale and bridge.api; keeps no state.
@@ -13,6 +13,7 @@ Imports only radicale and bridge.api; keeps no state.
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from http import client
@@ -54,12 +55,17 @@ def kind_of(props: Mapping[str, str | None]) -> api.CollectionKind | None:
     return None
 
 
+def _components(props: Mapping[str, str | None]) -> set[str]:
+    return {c.strip().upper() for c in (props.get(COMPONENTS) or "").split(",") if c.strip()}
+
+
 def component_refusal(props: Mapping[str, str | None]) -> str | None:
-    """Why a requested component set cannot be honoured (None: it can)."""
-    wanted = {c.strip().upper() for c in (props.get(COMPONENTS) or "").split(",") if c.strip()}
-    if wanted and "VEVENT" not in wanted:
+    """Why a requested component set cannot be honoured (None: it can): a calendar holds
+    events, a task list to-dos (VTODO only: made as a provider task list)."""
+    wanted = _components(props)
+    if wanted and "VEVENT" not in wanted and wanted != {"VTODO"}:
         return (
-            "Calendars here hold events (VEVENT) only; "
+            "Calendars here hold events (VEVENT) and task lists to-dos (VTODO); "
             f"{', '.join(sorted(wanted))} cannot be stored."
         )
     return None
@@ -70,6 +76,8 @@ def create(username: str, name: str, props: Mapping[str, str | None]) -> api.Col
     if kind is None:
         raise api.Forbidden("Only calendars and address books can be created here.")
     change, _ = change_of({k: v for k, v in props.items() if k not in _IGNORED_ON_CREATE})
+    if kind is api.CollectionKind.CALENDAR and _components(props) == {"VTODO"}:
+        change = dataclasses.replace(change, tasks=True)
     return api.current().create_collection(username, name, kind, change)
 
 

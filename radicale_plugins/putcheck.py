@@ -11,7 +11,8 @@ mirror, as the status and precondition the RFCs define:
 - not decodable or not parseable: 400 with CALDAV:valid-calendar-data / CARDDAV:valid-address-data;
 - parseable but not one calendar object resource (several UIDs, a VCARD in a calendar …):
   403 with CALDAV:valid-calendar-object-resource (RFC 4791 §4.1) or valid-address-data;
-- a component the calendar does not hold (VTODO in an event calendar): 403 with
+- a component the calendar does not hold (VTODO in an event calendar, VEVENT in a task
+  list): 403 with
   CALDAV:supported-calendar-component;
 - dates outside the accepted years ([limits] min_year / max_year): 403 with CALDAV:min-date-time or
   max-date-time — no provider takes year 1 or 9999;
@@ -40,6 +41,8 @@ _CALENDAR_TYPES = {"text/calendar"}
 _CARD_TYPES = {"text/vcard", "text/x-vcard", "text/directory"}
 #: Components an event calendar holds besides VEVENT (time zones travel with events).
 _CALENDAR_COMPONENTS = {"VEVENT", "VTIMEZONE"}
+#: What a task list (a provider's to-do list, issue 11) holds.
+_TASK_COMPONENTS = {"VTODO", "VTIMEZONE"}
 MAX_RRULE_OCCURRENCES = 10000
 _DATE_PROPERTIES = ("dtstart", "dtend", "due", "recurrence_id", "exdate", "rdate")
 
@@ -116,9 +119,10 @@ def put_refusal(
     calendar: bool,
     years: tuple[int, int] = ACCEPTED_YEARS,
     max_size: int | None = None,
+    tasks: bool = False,
 ) -> Refusal | None:
-    """None when the body may be stored in a calendar (`calendar`) or an address book of
-    resources up to `max_size` octets."""
+    """None when the body may be stored in a calendar (`calendar`; a task list: `tasks`) or an
+    address book, of resources up to `max_size` octets."""
     if max_size is not None and len(body) > max_size:
         return size_refusal(len(body), max_size, calendar)
     namespace = CALDAV if calendar else CARDDAV
@@ -155,11 +159,12 @@ def put_refusal(
         return Refusal(400, f"The body is {', '.join(sorted(names))}, not a VCARD.", valid)
     if calendar:
         inner = {c.name.upper() for c in components[0].components()}
-        unsupported = inner - _CALENDAR_COMPONENTS
+        unsupported = inner - (_TASK_COMPONENTS if tasks else _CALENDAR_COMPONENTS)
         if unsupported:
+            held = "task list holds to-dos (VTODO)" if tasks else "calendar holds events (VEVENT)"
             return Refusal(
                 403,
-                f"This calendar holds events (VEVENT) only, not {', '.join(sorted(unsupported))}.",
+                f"This {held} only, not {', '.join(sorted(unsupported))}.",
                 (CALDAV, "supported-calendar-component"),
             )
     if calendar:

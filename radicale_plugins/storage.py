@@ -191,7 +191,7 @@ class MirrorCollection(BaseCollection):
         if not self.tag:
             return
         tag, start, end, _ = radicale_filter.simplify_prefilters(filters, self.tag)
-        if tag not in (None, "VEVENT"):
+        if tag not in (None, "VEVENT") or self.record.holds_tasks:
             return
         asked = queryrange.asked()
         if asked is not None and (start, end) == (
@@ -234,7 +234,7 @@ class MirrorCollection(BaseCollection):
         meta = {
             "tag": "VCALENDAR",
             "D:displayname": rec.display_name,
-            "C:supported-calendar-component-set": "VEVENT",
+            "C:supported-calendar-component-set": "VTODO" if rec.holds_tasks else "VEVENT",
         }
         if rec.kind.value == "addressbook":
             meta = {"tag": "VADDRESSBOOK", "D:displayname": rec.display_name}

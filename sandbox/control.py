@@ -260,6 +260,7 @@ def reset_state(st: SandboxState, seed: bool, bulk_events: int) -> None:
             mb.add_calendar(user.id, "Calendar", is_default=True, hex_color="#0078d4")
     st.delta = DeltaStore()
     st.contacts.clear()
+    st.todo.clear()
     st.faults.clear()
     st.log.clear()
     if seed or bulk_events:

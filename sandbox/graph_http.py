@@ -164,6 +164,10 @@ _CALENDAR_WRITE = {"calendars.readwrite"}
 # user-post-contacts.md permission tables).
 _CONTACTS_READ = {"contacts.read", "contacts.readwrite"}
 _CONTACTS_WRITE = {"contacts.readwrite"}
+# Tasks.Read / Tasks.ReadWrite for /todo (todo-overview: "Tasks.ReadWrite" in the permission
+# tables of todotasklist-post-tasks, todotask-delta …).
+_TASKS_READ = {"tasks.read", "tasks.readwrite"}
+_TASKS_WRITE = {"tasks.readwrite"}
 
 
 def check_permission(at: AccessToken, method: str, path: str) -> None:
@@ -172,6 +176,8 @@ def check_permission(at: AccessToken, method: str, path: str) -> None:
     read = method in ("GET", "HEAD")
     if "/contact" in path.lower():
         needed = _CONTACTS_READ if read else _CONTACTS_WRITE
+    elif "/todo/" in path.lower():
+        needed = _TASKS_READ if read else _TASKS_WRITE
     elif "/calendar" in path or "/events" in path:
         needed = _CALENDAR_READ if read else _CALENDAR_WRITE
     else:

@@ -10,6 +10,7 @@ Paths (case-insensitive, as Graph's are), with `/me` or `/users/{id|upn}` as the
   GET  /calendarView, /calendars/{id}/calendarView                 calendar-list-calendarview.md
   GET  .../calendarView/delta (or delta())                          event-delta.md
   /contacts…, /contactFolders…                                     contacts_routes.py
+  /todo/lists…                                                      todo_routes.py
 Delegated tokens reach only their own mailbox (403 ErrorAccessDenied otherwise); application
 tokens may use /users/{id} for any mailbox, and /me gives 400 as Graph does.
 This module must not hold state of its own; it reads and writes SandboxState.
@@ -199,6 +200,10 @@ async def _dispatch(ctx: Ctx, method: str, parts: list[str]) -> web.StreamRespon
         from sandbox import contacts_routes
 
         return await contacts_routes.dispatch(ctx, method, parts)
+    if low[0] == "todo":  # Microsoft To Do (todo_routes.py)
+        from sandbox import todo_routes
+
+        return await todo_routes.dispatch(ctx, method, parts)
     # resolve the calendar part: calendars/{id}/..., calendar/..., or (default) events/...
     cal: Calendar | None = None
     if low[0] == "calendars":

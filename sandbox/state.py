@@ -17,6 +17,7 @@ from sandbox.contacts_model import ContactStore
 from sandbox.delta import DeltaStore
 from sandbox.mailbox import Mailboxes, new_guid
 from sandbox.throttle import Faults, Throttle
+from sandbox.todo_model import TodoStore
 from sandbox.tokens import App, TokenStore
 
 DEMO_USER = "alex@contoso.example"
@@ -48,6 +49,7 @@ class SandboxState:
     throttle: Throttle = field(default_factory=Throttle)
     log: list[RequestRecord] = field(default_factory=list)
     contacts: ContactStore = field(default_factory=ContactStore)
+    todo: TodoStore = field(default_factory=TodoStore)  # Microsoft To Do (todo_model.py)
     latency: float = 0.0  # seconds added to every Graph request (control API)
     dirty: bool = False
 
@@ -75,6 +77,7 @@ class SandboxState:
             "tokens": self.tokens.to_json(),
             "delta": self.delta.to_json(),
             "contacts": self.contacts.to_json(),
+            "todo": self.todo.to_json(),
         }
 
     @classmethod
@@ -89,6 +92,7 @@ class SandboxState:
             user_id=data["user_id"],
             port=int(data.get("port", 0)),
             contacts=ContactStore.from_json(data.get("contacts", {})),
+            todo=TodoStore.from_json(data.get("todo", {})),
         )
 
 

@@ -57,6 +57,7 @@ class OAuthApps:
             calendar_api_base=g.calendar_api_base,
             ca_bundle=g.ca_bundle or None,
             people_api_base=g.people_api_base,
+            tasks_api_base=g.tasks_api_base,
         )
 
     def app_only_auth(self) -> AppOnlyAuth:

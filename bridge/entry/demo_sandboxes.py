@@ -67,6 +67,7 @@ class GoogleEndpoints:
     user_password: str
     inspect_refresh_token: str
     people_api_base: str = ""
+    tasks_api_base: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ class SandboxInfos:
             o = self.google
             out["google"] = {
                 **_named(o, "calendar_api_base", "people_api_base", "token_uri", "auth_uri"),
+                **_named(o, "tasks_api_base"),
                 **_named(o, "client_id", "client_secret"),
                 "refresh_token": o.inspect_refresh_token,
                 **_named(o, "user", "ca_file", "control_url"),

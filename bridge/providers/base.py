@@ -165,3 +165,43 @@ class Scheduling(Protocol):
     ) -> list[Availability]: ...
 
     def reply(self, calendar_id: str, remote_id: str, reply: Reply) -> None: ...
+
+
+@runtime_checkable
+class TasksProvider(Protocol):
+    """Task lists of one connected account (issue 11): Microsoft To Do, Google Tasks, Exchange
+    task folders, each list served as a calendar whose components are VTODO.
+
+    A task list is described by a CalendarInfo (`is_default`: the list the provider will not
+    delete). Tasks travel as VCALENDAR text holding one VTODO (RemoteItem.ical), deterministic
+    for the same provider state, with what the provider cannot hold merged back from the
+    lossless overlay where the provider can keep one. Same error contract and all-or-nothing
+    pulls as CalendarProvider; task lists have no time window. An account that did not grant
+    the tasks permission raises Forbidden from `list_task_lists` (its calendars are unaffected).
+    `task_overlay_at_provider` False: the provider has nowhere to keep the overlay (Google
+    Tasks), so the items it returns are its own rendering and the sync layer keeps the overlay.
+    """
+
+    task_overlay_at_provider: bool
+
+    def list_task_lists(self) -> list[CalendarInfo]: ...
+
+    def create_task_list(self, display_name: str) -> CalendarInfo: ...
+
+    def rename_task_list(self, list_id: str, display_name: str) -> None: ...
+
+    def delete_task_list(self, list_id: str) -> None: ...
+
+    def pull_tasks(self, list_id: str, cursor: str | None) -> PullResult:
+        """Everything changed since `cursor` (None: full listing, reset=True)."""
+        ...
+
+    def fetch_task(self, list_id: str, remote_id: str) -> RemoteItem | None: ...
+
+    def create_task(self, list_id: str, ical: str, idempotency_key: str) -> RemoteItem: ...
+
+    def update_task(
+        self, list_id: str, remote_id: str, version: str | None, ical: str
+    ) -> RemoteItem: ...
+
+    def delete_task(self, list_id: str, remote_id: str, version: str | None) -> None: ...

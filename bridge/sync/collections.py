@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 from bridge.accounts.registry import kind_of_name, kind_of_service, label_of
 from bridge.errors import BadInput, Forbidden
-from bridge.model import CollectionChange, CollectionKind, CollectionRecord
+from bridge.model import TASKS_PREFIX, CollectionChange, CollectionKind, CollectionRecord
 from bridge.providers.base import AddressBookCollections, CalendarCollections
 from bridge.store.rows import ConnectionRow
 from bridge.sync.enforcement import check_write
 from bridge.sync.engine import SyncEngine, strip_label
+from bridge.sync.tasks import list_id, tasks_of
 
 log = logging.getLogger("davbridge.sync")
 
@@ -115,7 +116,12 @@ class CollectionAdmin:
             color=change.color or None,
             description=change.description,
         )
-        if kind is CollectionKind.CALENDAR:
+        if kind is CollectionKind.CALENDAR and change.tasks:  # a VTODO-only MKCALENDAR
+            made = tasks_of(self.engine.providers(conn.id)).create_task_list(
+                wanted.display_name or name
+            )
+            remote_id, color = TASKS_PREFIX + made.remote_id, change.color or None
+        elif kind is CollectionKind.CALENDAR:
             cal = self._calendars(conn).create_calendar(wanted)
             remote_id, color = cal.remote_id, cal.color or change.color or None
         else:
@@ -157,7 +163,9 @@ class CollectionAdmin:
         if not asked:
             return ChangeOutcome(results)
         refusal = self._change_refusal(coll, conn)
-        if coll.kind is CollectionKind.CALENDAR and refusal is None:
+        if coll.holds_tasks:  # the name at the provider; the colour kept by the bridge
+            fields = frozenset({"name", "color"})
+        elif coll.kind is CollectionKind.CALENDAR and refusal is None:
             fields = self._calendars(conn).calendar_fields
         else:
             fields = frozenset({"name"})
@@ -181,7 +189,11 @@ class CollectionAdmin:
             color = apply.get("color")
             if color is not None:  # "": the client removed it; the provider keeps one
                 self.engine.store.set_client_color(coll.id, color)
-            if coll.kind is CollectionKind.CALENDAR:
+            if coll.holds_tasks:
+                if name is not None:
+                    tasks = tasks_of(self.engine.providers(conn.id))
+                    tasks.rename_task_list(list_id(coll.remote_id), name)
+            elif coll.kind is CollectionKind.CALENDAR:
                 self._calendars(conn).change_calendar(
                     coll.remote_id,
                     CollectionChange(name, color or None, apply.get("description")),
@@ -211,7 +223,9 @@ class CollectionAdmin:
         if refusal is not None:
             raise Forbidden(f"{coll.display_name!r} cannot be deleted: {refusal}.")
         with self.engine.listing_lock(conn.id, coll.kind):  # as create
-            if coll.kind is CollectionKind.CALENDAR:
+            if coll.holds_tasks:
+                self._delete_task_list(coll, conn)
+            elif coll.kind is CollectionKind.CALENDAR:
                 calendars = self.engine.providers(conn.id).list_calendars()
                 if any(c.remote_id == coll.remote_id and c.is_default for c in calendars):
                     raise Forbidden(
@@ -235,3 +249,15 @@ class CollectionAdmin:
                     self._books(conn).delete_address_book(coll.remote_id)
             self.engine.store.delete_collection(coll.id)
         log.info("deleted %s %r at %s", coll.kind.value, coll.name, conn.provider)
+
+    def _delete_task_list(self, coll: CollectionRecord, conn: ConnectionRow) -> None:
+        """A task list the account owns; its default list ("Tasks") is refused (issue 11)."""
+        tasks = tasks_of(self.engine.providers(conn.id))
+        remote = list_id(coll.remote_id)
+        if any(t.remote_id == remote and t.is_default for t in tasks.list_task_lists()):
+            raise Forbidden(
+                f"{coll.display_name!r} is the account's default task list; the provider "
+                "does not let it be deleted."
+            )
+        with self.engine.lock(coll.id):
+            tasks.delete_task_list(remote)

@@ -39,6 +39,7 @@ from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.lease import PullLeases
 from bridge.sync.tally import PullTally
+from bridge.sync.tasks import source_for, task_lists
 from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
@@ -209,13 +210,21 @@ class SyncEngine:
         if not self.effective_policy(conn).shows(CollectionKind.CALENDAR):
             return []
         try:
-            calendars = self.providers(connection_id).list_calendars()
+            provider = self.providers(connection_id)
+            calendars = provider.list_calendars()
+            lists = task_lists(provider)  # served as VTODO calendars (issue 11)
         except AuthExpired as exc:
             self.store.set_connection_status(connection_id, ConnectionState.REAUTH, exc.message)
             raise
         named = self.store.client_props(connection_id)
         wanted = []
-        for cal in calendars:
+        if lists is None:  # not listed now: the task lists mirrored stay as they are
+            wanted = [
+                (c.remote_id, c.display_name, c.color, c.read_only, c.owner)
+                for c in self.store.collections(connection_id=connection_id)
+                if c.holds_tasks and c.user_id == conn.user_id
+            ]
+        for cal in [*calendars, *(lists or [])]:
             owner = (
                 cal.owner_email
                 if cal.owner_email and cal.owner_email.lower() != conn.account.lower()
@@ -347,7 +356,7 @@ class SyncEngine:
     def _pull_calendar(
         self, coll: CollectionRecord
     ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
-        provider = self.providers(coll.connection_id)
+        provider = source_for(self.providers(coll.connection_id), coll, self.store)
         window = self.window()
         result = provider.pull(coll.provider_id, coll.cursor, window)
         emails = [provider.account_email]

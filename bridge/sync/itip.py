@@ -88,6 +88,7 @@ class SchedulingService:
     def default_calendar(collections: list[CollectionRecord]) -> CollectionRecord | None:
         """RFC 6638 §9.2 schedule-default-calendar-URL: the user's first writable calendar of
         their own (not a delegate's or a virtual one)."""
+        collections = [c for c in collections if not c.holds_tasks]  # events only
         for coll in collections:
             mine = not coll.virtual and not is_view(coll) and not coll.owner
             if coll.kind is CollectionKind.CALENDAR and not coll.read_only and mine:

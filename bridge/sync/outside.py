@@ -62,7 +62,9 @@ class OutsideWindow:
 
     def items(self, coll: CollectionRecord, start: int, end: int) -> list[ItemRecord]:
         """Provider items of `coll` in [start, end) that the mirror does not serve."""
-        if coll.kind is not CollectionKind.CALENDAR or start <= 0 or end >= 4102444800:
+        if coll.kind is not CollectionKind.CALENDAR or coll.holds_tasks:  # to-dos: no window
+            return []
+        if start <= 0 or end >= 4102444800:
             return []
         pieces = self.parts(start, end)
         if not pieces:

@@ -34,6 +34,7 @@ from bridge.errors import (
 from bridge.ical import itip, overlay
 from bridge.ical.compare import same_content
 from bridge.ical.resource import calendar_resource
+from bridge.ical.todo import todo_resource
 from bridge.joinlinks.kept import restore_dropped_x, restore_truncated
 from bridge.joinlinks.redacted import has_redactions, restore_redacted
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, RemoteItem
@@ -46,6 +47,7 @@ from bridge.sync.enforcement import check_write
 from bridge.sync.engine import SyncEngine
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.itip import decline_removed, send_replies
+from bridge.sync.tasks import source_for
 
 log = logging.getLogger("davbridge.sync")
 T = TypeVar("T")
@@ -192,7 +194,8 @@ class WriteThrough:
             overlay.precheck(text)  # C10: past the overlay bound, refuse before any write
             write = self._put_card
         else:
-            uid = check_calendar_text(text)
+            # a task list holds to-dos only (issue 11), an event calendar events only
+            uid = todo_resource(text) if coll.holds_tasks else check_calendar_text(text)
             check_calendar_limits(text, self.engine.limits)
             check_not_shortened(existing)
             write = self._put_event
@@ -202,7 +205,8 @@ class WriteThrough:
     def _put_event(self, put: _Put) -> ItemRecord:
         coll, href, text, uid = put.coll, put.href, put.text, put.uid
         existing = put.existing
-        store, provider = self.engine.store, self.engine.providers(coll.connection_id)
+        store = self.engine.store
+        provider = source_for(self.engine.providers(coll.connection_id), coll, store)
         record = None if existing is None else store.enrichment(coll.id, existing.href)
         upstream = self._without_enrichment(coll, text, existing, record)
         upstream = itip.without_schedule_status(upstream)  # RFC 6638 §3.2.9: the server's
@@ -217,8 +221,17 @@ class WriteThrough:
                 )
                 # RFC 6638: the user's own PARTSTAT on an invitation goes out as the
                 # provider's reply first (issue 16.3)
-                replied = send_replies(
-                    provider, coll.provider_id, existing.remote_id, provider_text, upstream, window
+                replied = (
+                    None  # to-dos carry no invitations here
+                    if coll.holds_tasks
+                    else send_replies(
+                        provider,
+                        coll.provider_id,
+                        existing.remote_id,
+                        provider_text,
+                        upstream,
+                        window,
+                    )
                 )
                 if replied is None and same_content(upstream, provider_text):
                     # nothing the provider holds changed: no call, so nothing can be lost
@@ -370,11 +383,14 @@ class WriteThrough:
                 if coll.kind is CollectionKind.ADDRESSBOOK:
                     self._contacts(coll).delete_contact(coll.remote_id, existing.remote_id, version)
                 else:
-                    provider = self.engine.providers(coll.connection_id)
+                    provider = source_for(
+                        self.engine.providers(coll.connection_id), coll, self.engine.store
+                    )
                     # RFC 6638 §3.2.2.3: removing an invitation declines it (issue 16.3)
                     # a grant copy's remote id is "grant:<id>:<calendar>" (issue 15)
                     calendar_id = coll.provider_id
-                    decline_removed(provider, calendar_id, existing.remote_id, existing.text)
+                    if not coll.holds_tasks:
+                        decline_removed(provider, calendar_id, existing.remote_id, existing.text)
                     provider.delete(calendar_id, existing.remote_id, version)
             except RemoteNotFound:
                 log.info("%s/%s was already gone at the provider", coll.name, existing.href)

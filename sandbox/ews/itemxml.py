@@ -377,6 +377,10 @@ def render(parent: ET.Element, v: View, ctx: RenderContext) -> ET.Element:
         from sandbox.ews import contacts_xml  # contacts render as t:Contact
 
         return contacts_xml.render(parent, v, ctx)
+    if v.item.data.get("ItemClass") == "IPM.Task":
+        from sandbox.ews import tasks_items  # tasks render as t:Task
+
+        return tasks_items.render(parent, v, ctx)
     node = sub(parent, "t:CalendarItem")
     shape = ctx.shape
     if shape.mime and ctx.mime is not None:

@@ -6,7 +6,8 @@ AppendToItemField; ConflictResolution NeverOverwrite | AutoResolve | AlwaysOverw
 ChangeKey with NeverOverwrite fails with ErrorIrresolvableConflict; the response carries the new
 ItemId/ChangeKey and ConflictResults) and "DeleteItem operation" (ItemId, OccurrenceItemId,
 RecurringMasterItemId; SendMeetingCancellations). Meeting messages are not sent anywhere.
-Contacts (t:Contact, ItemClass IPM.Contact) branch to contacts_ops after the shared ChangeKey check.
+Contacts (t:Contact, ItemClass IPM.Contact) branch to contacts_ops after the shared ChangeKey check,
+tasks (t:Task, IPM.Task) to tasks_items.
 This module must not render whole items (itemxml does) nor know HTTP.
 """
 
@@ -17,7 +18,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from sandbox.ews import contacts_ops, edits, itemparse, ops_scheduling
+from sandbox.ews import contacts_ops, edits, itemparse, ops_scheduling, tasks_items
 from sandbox.ews import recurrence as erec
 from sandbox.ews.contacts_model import extended_key
 from sandbox.ews.itemxml import view_of
@@ -45,6 +46,11 @@ def create_item(svc: EwsService, req: Request) -> ET.Element:
                 contact = contacts_ops.create(svc, folder, elem)
                 node = sub(sub(success(msgs, "CreateItem"), "m:Items"), "t:Contact")
                 sub(node, "t:ItemId", Id=contact.id, ChangeKey=contact.change_key)
+                continue
+            if local(elem) == "Task":  # tasks_items.py
+                task = tasks_items.create(svc, folder, elem)
+                node = sub(sub(success(msgs, "CreateItem"), "m:Items"), "t:Task")
+                sub(node, "t:ItemId", Id=task.id, ChangeKey=task.change_key)
                 continue
             if local(elem) in ops_scheduling.REPLIES:  # AcceptItem, DeclineItem, ...
                 disposition = req.body.get("MessageDisposition", "SaveOnly")
@@ -151,6 +157,13 @@ def update_item(svc: EwsService, req: Request) -> ET.Element:
                 contacts_ops.update(svc, item, updates)
                 msg = success(msgs, "UpdateItem")
                 node = sub(sub(msg, "m:Items"), "t:Contact")
+                sub(node, "t:ItemId", Id=item.id, ChangeKey=item.change_key)
+                sub(sub(msg, "m:ConflictResults"), "t:Count", "0")
+                continue
+            if tasks_items.is_task(item):
+                tasks_items.update(svc, item, updates)
+                msg = success(msgs, "UpdateItem")
+                node = sub(sub(msg, "m:Items"), "t:Task")
                 sub(node, "t:ItemId", Id=item.id, ChangeKey=item.change_key)
                 sub(sub(msg, "m:ConflictResults"), "t:Count", "0")
                 continue

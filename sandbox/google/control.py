@@ -230,6 +230,7 @@ def reset_state(st: GoogleState, seed: bool, bulk_events: int) -> None:
     store.calendars.clear()
     store.events.clear()
     store.epoch += 1
+    st.tasks.clear()
     st.faults.clear()
     st.log.clear()
     if seed or bulk_events:

@@ -55,7 +55,7 @@ def _fault_response(request: web.Request, rule: Any) -> web.Response:
     # API paths (Calendar v3, People v1, userinfo) answer in Google's API error envelope
     # (cloud.google.com/apis/design/errors); the OAuth endpoints in RFC 6749's.
     if (
-        request.path.startswith(("/calendar/", "/oauth2/v3/", "/v1/"))
+        request.path.startswith(("/calendar/", "/oauth2/v3/", "/v1/", "/tasks/"))
         or request.path == "/calendar"
     ):
         message = rule.message if rule.message != "Injected fault." else ""

@@ -30,6 +30,7 @@ from sandbox.google import (
     oauth,
     people_group_admin,
     people_routes,
+    tasks_routes,
 )
 from sandbox.google.seed import ensure_bulk_calendar
 from sandbox.google.state import STATE_KEY, GoogleState, fresh_state
@@ -52,6 +53,7 @@ class GoogleSandboxInfo:
     user_password: str
     inspect_refresh_token: str  # scopes calendar + contacts, same client: tests use the real APIs
     people_api_base: str = ""  # f"{base_url}/" (People API api_endpoint: paths start "v1/")
+    tasks_api_base: str = ""  # f"{base_url}/" (Tasks API api_endpoint: paths start "tasks/v1/")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +99,7 @@ class GoogleSandbox(Emulator[GoogleSandboxInfo]):
             user_password=st.passwords[st.user],
             inspect_refresh_token=st.inspect_refresh_token,
             people_api_base=f"{base}/",
+            tasks_api_base=f"{base}/",
         )
 
     def make_host(self) -> Host:
@@ -121,6 +124,7 @@ class GoogleSandbox(Emulator[GoogleSandboxInfo]):
         )
         directory_routes.add_routes(app)
         people_routes.add_routes(app)
+        tasks_routes.add_routes(app)  # Google Tasks API v1
         people_group_admin.add_routes(app)
         calendar_admin_routes.add_routes(app)
         control.add_routes(app)

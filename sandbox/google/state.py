@@ -15,6 +15,7 @@ from aiohttp import web
 
 from sandbox.google.people_model import CONTACTS, PeopleStore
 from sandbox.google.store import Store
+from sandbox.google.tasks_model import TASKS, TasksStore
 from sandbox.google.tokens import CALENDAR, TokenStore
 from sandbox.throttle import Faults
 
@@ -42,6 +43,7 @@ class GoogleState:
     names: dict[str, str]  # user email -> display name
     inspect_refresh_token: str
     people: PeopleStore = field(default_factory=lambda: PeopleStore(DEMO_USER))
+    tasks: TasksStore = field(default_factory=TasksStore)  # Google Tasks (tasks_model.py)
     base_url: str = ""
     port: int = 0
     faults: Faults = field(default_factory=Faults)
@@ -67,6 +69,7 @@ class GoogleState:
             "inspect_refresh_token": self.inspect_refresh_token,
             "port": self.port,
             "people": self.people.to_json(),
+            "tasks": self.tasks.to_json(),
         }
 
     @classmethod
@@ -82,6 +85,7 @@ class GoogleState:
             people=PeopleStore.from_json(data["people"])
             if data.get("people")
             else PeopleStore(str(data["store"]["user"])),
+            tasks=TasksStore.from_json(data.get("tasks") or {}),
         )
 
 
@@ -91,8 +95,8 @@ def fresh_state() -> GoogleState:
 
     tokens = TokenStore()
     client = tokens.add_client("davbridge")
-    # the inspection grant (published in the demo's --info-json) reads and writes both APIs
-    grant = tokens.new_grant(client.client_id, DEMO_USER, [CALENDAR, CONTACTS])
+    # the inspection grant (published in the demo's --info-json) reads and writes the APIs
+    grant = tokens.new_grant(client.client_id, DEMO_USER, [CALENDAR, CONTACTS, TASKS])
     return GoogleState(
         store=Store(DEMO_USER, DEMO_NAME),
         tokens=tokens,

@@ -32,6 +32,9 @@ KNOWN_SCOPES = {
     EMAIL,
     PROFILE,
     "openid",
+    # Google Tasks (tasks_model.py; https://developers.google.com/tasks/reference/rest, scopes)
+    "https://www.googleapis.com/auth/tasks",
+    "https://www.googleapis.com/auth/tasks.readonly",
 }
 READ_SCOPES = {CALENDAR, CALENDAR_READONLY, CALENDAR_EVENTS, CALENDAR_EVENTS_READONLY}
 WRITE_SCOPES = {CALENDAR, CALENDAR_EVENTS}

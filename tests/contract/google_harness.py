@@ -82,6 +82,7 @@ def app_config(info: GoogleSandboxInfo) -> GoogleAppConfig:
         revoke_uri=info.revoke_uri,
         calendar_api_base=info.calendar_api_base,
         ca_bundle=info.ca_file,
+        tasks_api_base=info.tasks_api_base,
     )
 
 

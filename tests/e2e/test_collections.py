@@ -188,14 +188,16 @@ def test_default_calendar_and_shared_calendars_are_not_deleted(
     assert "Calendar" in [c["name"] for c in graph.json("GET", "/calendars")["value"]]
 
 
-def test_todo_only_calendar_is_refused_with_the_caldav_precondition(
+def test_journal_only_calendar_is_refused_with_the_caldav_precondition(
     demo: RunningDemo, http: requests.Session
 ) -> None:
-    answer = http.request("MKCALENDAR", demo.url + "demo/tasks-here/", data=MKCALENDAR_TODO)
+    # to-dos have task lists (tests/e2e/test_tasks.py); journals have nowhere to go
+    body = MKCALENDAR_TODO.replace("VTODO", "VJOURNAL")
+    answer = http.request("MKCALENDAR", demo.url + "demo/journal-here/", data=body)
     assert answer.status_code == 403
     assert "supported-calendar-component" in answer.text
     assert answer.headers["Content-Type"].count("charset") == 1
-    assert http.request("PROPFIND", demo.url + "demo/tasks-here/").status_code == 404
+    assert http.request("PROPFIND", demo.url + "demo/journal-here/").status_code == 404
 
 
 def test_address_book_made_from_a_client_is_a_google_contact_group(

@@ -108,9 +108,9 @@ CASES = [
          403, None),
     Case("PUT into a missing collection", "PUT", "nowhere", "{uid}.ics", ics("{uid}"), ICS,
          409, None),
-    Case("VTODO-only MKCALENDAR", "MKCALENDAR", "home", "tasks-{uid}/",
+    Case("VJOURNAL-only MKCALENDAR", "MKCALENDAR", "home", "journal-{uid}/",
          f'<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="{C}"><D:set><D:prop>'
-         '<C:supported-calendar-component-set><C:comp name="VTODO"/>'
+         '<C:supported-calendar-component-set><C:comp name="VJOURNAL"/>'
          "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>",
          {"Content-Type": "application/xml"}, 403, (C, "supported-calendar-component")),
     Case("MKCALENDAR on an existing calendar", "MKCALENDAR", "cal", "", "", {}, 409,

@@ -224,7 +224,7 @@ def test_a_crafted_consent_for_more_than_allowed_is_refused_and_nothing_stored(
     url, pending = world.onboarding.begin_connect(
         "alex", "microsoft365", write=False, contacts=False, redirect_uri=REDIRECT
     )
-    assert pending.scopes == ("User.Read", "Calendars.Read")
+    assert pending.scopes == ("User.Read", "Calendars.Read", "Tasks.Read")
     wider = Connections.scopes_for(ProviderKind.GRAPH, True, contacts=False)
     crafted = replace(pending, scopes=wider)
     with pytest.raises(PolicyRefused):
@@ -344,7 +344,7 @@ def test_oauth_permission_change_reconsents_with_the_new_scopes(world: World) ->
     )
     assert answer is not None
     url, pending = answer
-    assert pending.scopes == ("User.Read", "Calendars.ReadWrite")
+    assert pending.scopes == ("User.Read", "Calendars.ReadWrite", "Tasks.ReadWrite")
     again = world.onboarding.complete_connect(pending, world.sign_in(url, ProviderKind.GRAPH))
     assert again.id == status.id and again.permissions["write_calendars"]
     assert not again.calendars_enabled  # the toggle was kept
@@ -489,9 +489,9 @@ def test_contacts_only_consent_asks_for_the_least_scopes_and_calendars_come_late
     )
     assert answer is not None
     url, again = answer
-    assert set(again.scopes) == set(CONTACTS_ONLY_SCOPES[service]) | {
-        "Calendars.Read" if service == "microsoft365" else SCOPES_READ_CALENDAR
-    }
+    # task lists come with the calendars (issue 11)
+    added = CALENDAR_SCOPES_READ[service]
+    assert set(again.scopes) == set(CONTACTS_ONLY_SCOPES[service]) | added
     done = world.onboarding.complete_connect(again, world.sign_in(url, kind))
     assert done.id == status.id and done.permissions["read_calendars"]
     kinds = {c.kind for c in world.bridge.store.collections(connection_id=status.id)}
@@ -499,6 +499,10 @@ def test_contacts_only_consent_asks_for_the_least_scopes_and_calendars_come_late
 
 
 SCOPES_READ_CALENDAR = "https://www.googleapis.com/auth/calendar.readonly"
+CALENDAR_SCOPES_READ = {
+    "microsoft365": {"Calendars.Read", "Tasks.Read"},
+    "google": {SCOPES_READ_CALENDAR, "https://www.googleapis.com/auth/tasks.readonly"},
+}
 WRITE_WITHOUT_READ = "\u201cWrite calendars\u201d needs \u201cread calendars\u201d"
 
 

@@ -221,15 +221,22 @@ def test_app_passwords_are_listed_and_revoked_at_once(bridge: Bridge) -> None:
 
 def test_scopes_are_the_least_for_what_was_ticked() -> None:
     graph, google = ProviderKind.GRAPH, ProviderKind.GOOGLE
-    assert Connections.scopes_for(graph, False, contacts=False) == ("User.Read", "Calendars.Read")
+    # task lists are served as calendars (issue 11): Tasks.* comes with Calendars.*
+    assert Connections.scopes_for(graph, False, contacts=False) == (
+        "User.Read",
+        "Calendars.Read",
+        "Tasks.Read",
+    )
     assert set(Connections.scopes_for(graph, True)) == {
         "User.Read",
         "Calendars.ReadWrite",
         "Contacts.ReadWrite",
+        "Tasks.ReadWrite",
     }
     assert Connections.scopes_for(graph, True, contacts=False) == (
         "User.Read",
         "Calendars.ReadWrite",
+        "Tasks.ReadWrite",
     )
     read = Connections.scopes_for(google, False, contacts=False)
     assert "https://www.googleapis.com/auth/calendar.readonly" in read
@@ -255,7 +262,7 @@ def test_consent_records_the_ticked_permissions(bridge: Bridge, monkeypatch: Any
     _, pending = bridge.connections.begin_consent(
         ProviderKind.GRAPH, user.id, "http://x/", write=False, contacts=False
     )
-    assert pending.scopes == ("User.Read", "Calendars.Read")
+    assert pending.scopes == ("User.Read", "Calendars.Read", "Tasks.Read")
     conn = bridge.connections.complete_consent(pending, {"code": "c"})
     assert conn.policy.permissions() == {
         "read_calendars": True,

@@ -28,7 +28,9 @@ class GoogleKit:
         return tuple(
             s
             for s in scopes
-            if (calendars or "/auth/calendar" not in s) and (contacts or "/auth/contacts" not in s)
+            # task lists are served as calendars (issue 11): they come with them
+            if (calendars or ("/auth/calendar" not in s and "/auth/tasks" not in s))
+            and (contacts or "/auth/contacts" not in s)
         )
 
     def _auth(

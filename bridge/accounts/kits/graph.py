@@ -21,7 +21,8 @@ class GraphKit:
         return tuple(
             s
             for s in scopes
-            if (calendars or not s.startswith("Calendars."))
+            # task lists are served as calendars (issue 11): they come with them
+            if (calendars or not s.startswith(("Calendars.", "Tasks.")))
             and (contacts or not s.startswith("Contacts."))
         )
 

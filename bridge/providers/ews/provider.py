@@ -66,6 +66,7 @@ from bridge.providers.ews.occurrences import OccurrenceWrites
 from bridge.providers.ews.scheduling import EwsScheduling, cancels
 from bridge.providers.ews.shared import shared_calendars
 from bridge.providers.ews.sync import CURSORS
+from bridge.providers.ews.tasks import EwsTasks
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,7 +119,9 @@ def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
     return start < window.end.timestamp() and end > window.start.timestamp()
 
 
-class EwsCalendarProvider(EwsMailbox, OccurrenceWrites, EwsCalendarFolders, EwsScheduling):
+class EwsCalendarProvider(
+    EwsMailbox, OccurrenceWrites, EwsCalendarFolders, EwsScheduling, EwsTasks
+):
     """Calendars of one EWS mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.EWS

@@ -39,12 +39,14 @@ SCOPES_READ: tuple[str, ...] = (
     "email",
     "https://www.googleapis.com/auth/calendar.readonly",
     "https://www.googleapis.com/auth/contacts.readonly",
+    "https://www.googleapis.com/auth/tasks.readonly",  # task lists (issue 11)
 )
 SCOPES_WRITE: tuple[str, ...] = (
     "openid",
     "email",
     "https://www.googleapis.com/auth/calendar",
     "https://www.googleapis.com/auth/contacts",
+    "https://www.googleapis.com/auth/tasks",
 )
 HTTP_TIMEOUT_S = 30
 _TRANSIENT_RETRY_AFTER_S = 30.0
@@ -65,6 +67,7 @@ class GoogleAppConfig:
     calendar_api_base: str = "https://www.googleapis.com/calendar/v3/"
     ca_bundle: str | None = None
     people_api_base: str = "https://people.googleapis.com/"  # People API root (paths "v1/…")
+    tasks_api_base: str = "https://tasks.googleapis.com/"  # Tasks API root (paths "tasks/v1/…")
 
 
 def make_http(config: GoogleAppConfig) -> httplib2.Http:

@@ -61,12 +61,13 @@ from bridge.providers.google.provider_support import (
     reaches_back,
 )
 from bridge.providers.google.scheduling import GoogleScheduling
+from bridge.providers.google.tasks import GoogleTasks, TasksClient
 
 log = logging.getLogger(__name__)
 _CURSORS = CursorCodec("sync")
 
 
-class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling):
+class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, GoogleTasks):
     """Calendars of one Google account (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GOOGLE
@@ -81,6 +82,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling):
     ) -> None:
         self._auth = auth
         self._client = CalendarClient(auth, config, sleep=sleep)
+        self._tasks_client = TasksClient(auth, config, sleep=sleep)  # Google Tasks (tasks.py)
         self._page_size = page_size
         self._email: str | None = auth.account
 

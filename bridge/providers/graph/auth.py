@@ -27,8 +27,19 @@ from bridge.plainwords import unreachable
 from bridge.providers.graph.transport import make_session
 
 PROVIDER = "graph"
-DELEGATED_SCOPES_READ: tuple[str, ...] = ("User.Read", "Calendars.Read", "Contacts.Read")
-DELEGATED_SCOPES_WRITE: tuple[str, ...] = ("User.Read", "Calendars.ReadWrite", "Contacts.ReadWrite")
+# Tasks.*: Microsoft To Do lists, served beside the calendars (issue 11; todo-overview)
+DELEGATED_SCOPES_READ: tuple[str, ...] = (
+    "User.Read",
+    "Calendars.Read",
+    "Contacts.Read",
+    "Tasks.Read",
+)
+DELEGATED_SCOPES_WRITE: tuple[str, ...] = (
+    "User.Read",
+    "Calendars.ReadWrite",
+    "Contacts.ReadWrite",
+    "Tasks.ReadWrite",
+)
 # Application permissions are requested as the resource's `.default` scope
 # (Microsoft identity platform docs: "client credentials flow", scope parameter).
 APP_ONLY_SCOPE = "https://graph.microsoft.com/.default"

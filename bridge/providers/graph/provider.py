@@ -39,6 +39,7 @@ from bridge.providers.graph.mapping import (
 )
 from bridge.providers.graph.mapping_read import graph_rendering
 from bridge.providers.graph.scheduling import GraphScheduling, own_answers
+from bridge.providers.graph.todo import GraphTasks
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def _if_match(key: str) -> dict[str, str]:
     return {"If-Match": f'W/"{key}"'}
 
 
-class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphScheduling):
+class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphScheduling, GraphTasks):
     """Calendars of one Graph mailbox (implements bridge.providers.base.CalendarProvider)."""
 
     kind = ProviderKind.GRAPH
