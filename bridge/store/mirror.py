@@ -244,6 +244,15 @@ class MirrorStore(NamesStore):
         ).fetchone()
         return _item(row) if row else None
 
+    def live_remote_ids(self, collection_id: int) -> set[str]:
+        """The remote ids of the collection's live items (a streamed full listing removes
+        those it did not hold, bridge/sync/stream.py)."""
+        rows = self._db.execute(
+            "SELECT remote_id FROM items WHERE collection_id = ? AND deleted = 0",
+            (collection_id,),
+        )
+        return {r[0] for r in rows}
+
     def resource_for(self, collection_id: int, provider_id: str) -> str | None:
         """The remote id of the live resource `provider_id` is (or is a member of)."""
         if self.item_by_remote_id(collection_id, provider_id):
@@ -434,10 +443,11 @@ class MirrorStore(NamesStore):
         removed_remote_ids: Iterable[str],
         cursor: str | None,
         reset: bool,
-        refreshed_at: float,
+        refreshed_at: float | None,
         suffix: str = ".ics",
     ) -> int:
-        """Apply one pull in one transaction; returns how many items changed."""
+        """Apply one pull in one transaction; returns how many items changed. A streamed
+        full listing's batches pass the collection's old cursor and refresh time."""
         changed = 0
         with self._tx() as db:
             href_of = {
