@@ -29,12 +29,13 @@ This module must not touch the store or the sync engine.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bridge.errors import PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
+from bridge.providers.base import PullPage
 from bridge.providers.common.cursor import CursorCodec, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
 from bridge.providers.graph import overlay_props
@@ -114,6 +115,42 @@ class GraphContactsProvider(GraphMailbox, GraphContactFolders, GraphDirectory):
         requests = self._http.request_count - before
         removed = [] if done.reset else removed
         return _CURSORS.result(items, removed, delta_link, reset=done.reset, requests=requests)
+
+    def pull_contact_pages(self, book_id: str, cursor: str | None) -> Iterator[PullPage]:
+        """`pull_contacts` for the sync engine's streamed first sync (base.PagedContacts): an
+        incremental round as one page; a full round page by page, each delta page's contacts
+        (with their photos) handed on before the next page is asked for."""
+        state = _CURSORS.decode(cursor)
+        if state is not None:
+            done = self.pull_contacts(book_id, cursor)
+            yield PullPage(done.items, done.removed, done.reset, done.requests, done.cursor)
+            return
+        count = self._http.request_count
+        kept: dict[str, str] | None = None
+        next_url: str | None = self._p("contactFolders", book_id, "contacts", "delta")
+        while next_url:
+            body = self._http.get(next_url, headers=self._prefer, policy=PULL_POLICY) or {}
+            upserts: dict[str, dict[str, Any]] = {}
+            removed: dict[str, None] = {}
+            for entry in body.get("value", []):
+                cid = str(entry.get("id") or "")
+                if cid and "@removed" in entry:
+                    upserts.pop(cid, None)
+                    removed[cid] = None
+                elif cid:
+                    removed.pop(cid, None)
+                    upserts[cid] = entry
+            if upserts and kept is None:
+                kept = self._overlays(book_id)
+            items = [
+                self._item(c, self._photo(cid, PULL_POLICY), (kept or {}).get(cid, ""))
+                for cid, c in upserts.items()
+            ]
+            next_url = body.get("@odata.nextLink")
+            delta = body.get("@odata.deltaLink")
+            last = _CURSORS.encode(str(delta or "")) if delta or not next_url else None
+            used, count = self._http.request_count - count, self._http.request_count
+            yield PullPage(tuple(items), tuple(removed), True, used, last)
 
     def _round(self, url: str, book_id: str) -> tuple[list[RemoteItem], list[str], str]:
         """All pages of one delta round (all-or-nothing): upserts, removed ids, deltaLink."""
