@@ -310,6 +310,7 @@ class MirrorStore(NamesStore):
         """Upsert one item at `href`; True when the served bytes changed. `batch`: what
         apply_pull read once (pull_batch.py), kept current here."""
         etag = etag_of(draft.text)
+        known = None
         if batch is None:
             old = db.execute(
                 "SELECT etag, deleted FROM items WHERE collection_id = ? AND href = ?",
@@ -358,7 +359,10 @@ class MirrorStore(NamesStore):
         )
         self._set_members(db, collection_id, draft, batch)
         self._set_phones(db, collection_id, href, draft.phones, batch)
-        self._set_texts(db, collection_id, href, draft.texts)
+        # an href without a live row has no search texts (a tombstone dropped them): nothing
+        # to delete for an event or a card without any (a first sync: 2 statements fewer each)
+        if draft.texts or batch is None or (known is not None and not known[1]):
+            self._set_texts(db, collection_id, href, draft.texts)
         if batch is not None:
             batch.rows[href] = (draft.remote_id, 0, etag)
         return True
