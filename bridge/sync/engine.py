@@ -1,9 +1,11 @@
 """The pull side of the sync engine (C6): keep each mirrored collection fresh from its
 provider's incremental API, one puller per collection at a time.
 
-A pull is all-or-nothing: the provider returns the whole increment or raises, and the
-increment plus the new cursor are applied in one store transaction. Provider faults
-leave the mirror as it was (served as is) and are recorded on the connection.
+An incremental pull is all-or-nothing: the provider returns the whole increment or raises,
+and the increment plus the new cursor are applied in one store transaction. A full listing
+(first sync, expired cursor) from a provider that can page it (base.PagedPull) is stored page
+by page while the next page is fetched, the new cursor only with the last (sync/stream.py).
+Provider faults leave the cursor as it was and are recorded on the connection.
 Must not import radicale or any concrete provider.
 """
 
