@@ -3,8 +3,9 @@ provider's incremental API, one puller per collection at a time.
 
 An incremental pull is all-or-nothing: the provider returns the whole increment or raises,
 and the increment plus the new cursor are applied in one store transaction. A full listing
-(first sync, expired cursor) from a provider that can page it (base.PagedPull) is stored page
-by page while the next page is fetched, the new cursor only with the last (sync/stream.py).
+(first sync, expired cursor) from a provider that can page it (base.PagedPull), and any pull
+of a provider that pages contacts (base.PagedContacts), is stored page by page while the next
+page is fetched, the new cursor only with the last (sync/stream.py).
 Provider faults leave the cursor as it was and are recorded on the connection.
 Must not import radicale or any concrete provider.
 """
@@ -48,7 +49,7 @@ from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.lease import PullLeases
-from bridge.sync.stream import Applied, FullListing, apply_full, prefetched
+from bridge.sync.stream import Applied, FullListing, apply_full, apply_pages, prefetched
 from bridge.sync.tally import PullTally
 from bridge.sync.virtual import is_view
 
@@ -445,14 +446,10 @@ class SyncEngine:
             result = provider.pull_directory(coll.cursor)
         elif isinstance(provider, PagedContacts):  # a full listing is stored page by page
             pages = prefetched(lambda: provider.pull_contact_pages(coll.remote_id, coll.cursor))
-            first = next(pages)
-            if first.reset:
-                job = FullListing(self.store, coll, convert, ".vcf")
-                return apply_full(job, itertools.chain([first], pages), self.clock), True
-            pages.close()
-            result = PullResult(
-                first.items, first.removed, first.cursor or "", False, first.requests
-            )
+            first = next(pages)  # full or incremental: both page by page (a bulk import)
+            job = FullListing(self.store, coll, convert, ".vcf")
+            chained = itertools.chain([first], pages)
+            return apply_pages(job, chained, self.clock, first.reset), first.reset
         else:
             result = provider.pull_contacts(coll.remote_id, coll.cursor)
         drafts = {it.remote_id: convert(it) for it in result.items}
@@ -515,8 +512,8 @@ class SyncEngine:
             log.warning("pull of collection %d failed: %s", coll.id, exc.message)
             return None
         now = self.clock()
-        if isinstance(pulled[0], Applied):  # a full listing, stored page by page
-            changed, requests, reset = pulled[0].changed, pulled[0].requests, True
+        if isinstance(pulled[0], Applied):  # stored page by page
+            changed, requests, reset = pulled[0].changed, pulled[0].requests, bool(pulled[1])
         else:
             result, drafts, removed, requests = pulled
             suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
@@ -531,7 +528,7 @@ class SyncEngine:
         self.tally.add(outcome)
         # a quiet steady state: idle pulls are summed up by the refresher's periodic summary
         log.log(
-            logging.INFO if changed or result.reset else logging.DEBUG,
+            logging.INFO if changed or reset else logging.DEBUG,
             "pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
             coll.id,
             changed,

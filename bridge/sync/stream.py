@@ -105,6 +105,15 @@ class FullListing:
 
 def apply_full(job: FullListing, pages: Iterator[PullPage], now: Callable[[], float]) -> Applied:
     """Store a full listing page by page (see the module docstring)."""
+    return apply_pages(job, pages, now, reset=True)
+
+
+def apply_pages(
+    job: FullListing, pages: Iterator[PullPage], now: Callable[[], float], reset: bool
+) -> Applied:
+    """Store a pull page by page: a full listing (`reset`: what it did not hold is removed
+    at the end) or an increment (only what it reported removed is). Either way the new
+    cursor is saved with the last batch only, so an interrupted pull is done again."""
     store, coll = job.store, job.coll
     seen: set[str] = set()
     removed: dict[str, None] = {}
@@ -136,17 +145,17 @@ def apply_full(job: FullListing, pages: Iterator[PullPage], now: Callable[[], fl
             commit()
     if cursor is None:
         raise BridgeError("the provider's listing ended without a new cursor")
-    gone, extra, fetched = _resolve(job, seen, removed)
+    gone, extra, fetched = _resolve(job, seen, removed, reset)
     pending.update(extra)
     commit()
-    live = store.live_remote_ids(coll.id)
-    gone |= live - seen - set(extra)
+    if reset:
+        gone |= store.live_remote_ids(coll.id) - seen - set(extra)
     changed += store.apply_pull(coll.id, (), gone, cursor, False, now(), job.suffix)
     return Applied(changed, requests + fetched)
 
 
 def _resolve(
-    job: FullListing, seen: set[str], removed: dict[str, None]
+    job: FullListing, seen: set[str], removed: dict[str, None], reset: bool
 ) -> tuple[set[str], dict[str, ItemDraft], int]:
     """(remote ids gone, drafts fetched again, requests made) for what the listing reported
     removed and for items a client wrote outside the window — the same rules as an
@@ -163,7 +172,7 @@ def _resolve(
     refetch -= gone
     if job.fetch is None:
         return gone, {}, 0
-    kept = {rid for rid in job.outside() if rid in gone or rid not in seen}
+    kept = {rid for rid in job.outside() if rid in gone or (reset and rid not in seen)}
     drafts: dict[str, ItemDraft] = {}
     for resource in sorted(refetch | kept):
         item = job.fetch(resource)

@@ -32,7 +32,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bridge.errors import PreconditionFailed, RemoteNotFound
+from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import AddressBookInfo, ProviderKind, PullResult, RemoteItem
 from bridge.providers.base import PullPage
@@ -117,19 +117,25 @@ class GraphContactsProvider(GraphMailbox, GraphContactFolders, GraphDirectory):
         return _CURSORS.result(items, removed, delta_link, reset=done.reset, requests=requests)
 
     def pull_contact_pages(self, book_id: str, cursor: str | None) -> Iterator[PullPage]:
-        """`pull_contacts` for the sync engine's streamed first sync (base.PagedContacts): an
-        incremental round as one page; a full round page by page, each delta page's contacts
-        (with their photos) handed on before the next page is asked for."""
+        """`pull_contacts` page by page for the sync engine (base.PagedContacts): each delta
+        page's contacts (with their photos) handed on before the next page is asked for — a
+        full round, and an incremental one too (a bulk import of 100,000 contacts is one
+        increment). An expired token (410, delta-query-overview.md) starts a full round."""
+        start = self._p("contactFolders", book_id, "contacts", "delta")
         state = _CURSORS.decode(cursor)
-        if state is not None:
-            done = self.pull_contacts(book_id, cursor)
-            yield PullPage(done.items, done.removed, done.reset, done.requests, done.cursor)
-            return
         count = self._http.request_count
+        reset = state is None
+        try:
+            body = self._http.get(
+                start if state is None else state.token, headers=self._prefer, policy=PULL_POLICY
+            )
+        except CursorExpired:
+            log.info("graph contacts %s: the change token expired, full round", book_id)
+            reset = True
+            body = self._http.get(start, headers=self._prefer, policy=PULL_POLICY)
         kept: dict[str, str] | None = None
-        next_url: str | None = self._p("contactFolders", book_id, "contacts", "delta")
-        while next_url:
-            body = self._http.get(next_url, headers=self._prefer, policy=PULL_POLICY) or {}
+        while True:
+            body = body or {}
             upserts: dict[str, dict[str, Any]] = {}
             removed: dict[str, None] = {}
             for entry in body.get("value", []):
@@ -150,7 +156,10 @@ class GraphContactsProvider(GraphMailbox, GraphContactFolders, GraphDirectory):
             delta = body.get("@odata.deltaLink")
             last = _CURSORS.encode(str(delta or "")) if delta or not next_url else None
             used, count = self._http.request_count - count, self._http.request_count
-            yield PullPage(tuple(items), tuple(removed), True, used, last)
+            yield PullPage(tuple(items), tuple(removed), reset, used, last)
+            if last is not None:
+                return
+            body = self._http.get(str(next_url), headers=self._prefer, policy=PULL_POLICY)
 
     def _round(self, url: str, book_id: str) -> tuple[list[RemoteItem], list[str], str]:
         """All pages of one delta round (all-or-nothing): upserts, removed ids, deltaLink."""
