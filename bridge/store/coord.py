@@ -33,6 +33,12 @@ from bridge.store.base import StoreBase
 
 PULLED_CHANNEL = "davbridge_pulled"
 LOCK_CLASS = 0x6462  # first key of the two-key advisory locks of collections
+LISTING_CLASS = 0x6463  # ... and of a connection's collection listing of one kind
+
+
+def listing_key(connection_id: int, addressbooks: bool) -> int:
+    """The second key of a connection's listing lock (calendars and address books apart)."""
+    return connection_id * 2 + (1 if addressbooks else 0)
 
 
 @dataclass
@@ -152,21 +158,26 @@ class CoordinationStore(StoreBase):
 
     # -- cross-process collection locks ---------------------------------------------------
     @contextmanager
-    def collection_lock(self, collection_id: int, timeout_s: float) -> Iterator[None]:
+    def collection_lock(
+        self, collection_id: int, timeout_s: float, space: int = LOCK_CLASS
+    ) -> Iterator[None]:
         """Hold the collection's advisory lock (PostgreSQL) for the block, waiting at most
-        `timeout_s` for another process holding it (then Busy). Re-entrant in one thread."""
+        `timeout_s` for another process holding it (then Busy). Re-entrant in one thread.
+        `space`: LISTING_CLASS locks a connection's listing of one kind instead (the key is
+        `listing_key`): a listing taken in one process is not applied after another process
+        created or deleted a collection of that kind."""
         if self._pg is None:
             yield
             return
-        held: dict[int, Any] = self._local.__dict__.setdefault("advisory", {})
-        if collection_id in held:
+        held: dict[tuple[int, int], Any] = self._local.__dict__.setdefault("advisory", {})
+        if (space, collection_id) in held:
             yield
             return
         with self._pg.connection(timeout_s) as conn:
             wait_ms = max(int(timeout_s * 1000), 1)
             try:
                 conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{wait_ms}ms",))
-                conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, collection_id))
+                conn.execute("SELECT pg_advisory_lock(%s, %s)", (space, collection_id))
             except Exception as exc:
                 from bridge.store.pg import contended
 
@@ -177,12 +188,12 @@ class CoordinationStore(StoreBase):
                         max(timeout_s, 1.0),
                     ) from exc
                 raise
-            held[collection_id] = conn
+            held[(space, collection_id)] = conn
             try:
                 yield
             finally:
-                del held[collection_id]
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, collection_id))
+                del held[(space, collection_id)]
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (space, collection_id))
                 conn.execute("SELECT set_config('lock_timeout', '0', false)")
 
     # -- notifications --------------------------------------------------------------------

@@ -109,6 +109,8 @@ class SharedStateStore(StoreBase):
         lock = " FOR UPDATE" if self.dialect == "postgres" else ""
         keep = now + 2 * spacing_s + 60.0
         with self._tx() as db:
+            # turns of keys no longer locked are kept nowhere else: drop the expired ones
+            db.execute("DELETE FROM shared_state WHERE kind = ? AND expires <= ?", (kind, now))
             last = []
             for key in sorted(set(keys)):
                 db.execute(

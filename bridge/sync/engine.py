@@ -42,6 +42,7 @@ from bridge.providers.base import (
 )
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
+from bridge.store.coord import LISTING_CLASS, listing_key
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
 from bridge.sync import give_back, meeting_uids
 from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
@@ -139,14 +140,21 @@ class SyncEngine:
         with self._locks_guard:
             return self._locks.setdefault(collection_id, threading.RLock())
 
-    def listing_lock(self, connection_id: int, kind: CollectionKind) -> threading.RLock:
+    @contextmanager
+    def listing_lock(self, connection_id: int, kind: CollectionKind) -> Iterator[None]:
         """Held while a connection's collections of one kind are listed at the provider and
         the mirror made to match, and while a client creates or deletes one: a listing taken
         before a create (or delete) must not be applied after it, or the new collection would
         be dropped from the mirror and come back under another name (its client's path then
-        answers 404), or a deleted one would come back."""
+        answers 404), or a deleted one would come back. In every process on the database
+        (issue 17: a MKCALENDAR answered 404 when another process's listing, taken before the
+        create, was applied after it); waits at most the lock timeout for another process."""
         with self._locks_guard:
-            return self._listing_locks.setdefault((connection_id, kind.value), threading.RLock())
+            lock = self._listing_locks.setdefault((connection_id, kind.value), threading.RLock())
+        with lock:
+            key = listing_key(connection_id, kind is CollectionKind.ADDRESSBOOK)
+            with self.store.collection_lock(key, self.lock_timeout_s, space=LISTING_CLASS):
+                yield
 
     @contextmanager
     def locked(self, collection_id: int, timeout: float | None = None) -> Iterator[None]:

@@ -190,3 +190,25 @@ def test_a_collection_locked_in_one_process_is_busy_in_another(
             pass
     with b.collection_lock(5, 0.2):  # released with the block
         pass
+
+
+def test_a_listing_in_one_process_waits_for_a_collection_change_in_another(
+    pg_stores: tuple[Store, Store],
+) -> None:
+    """A connection's listing lock holds across processes (issue 17): a calendar listing
+    taken in one process must not be applied after another created a calendar (the e2e
+    MKCALENDAR through a balancer answered 404 when it was). PostgreSQL only."""
+    a, b = pg_stores
+    first, second = engine_for(a, GatedProvider()), engine_for(b, GatedProvider())
+    second.lock_timeout_s = 0.2
+    with first.listing_lock(7, CollectionKind.CALENDAR):
+        with pytest.raises(Busy), second.listing_lock(7, CollectionKind.CALENDAR):
+            pass
+        with second.listing_lock(7, CollectionKind.ADDRESSBOOK):  # another kind is free
+            pass
+        with second.listing_lock(8, CollectionKind.CALENDAR):  # another connection too
+            pass
+        with first.listing_lock(7, CollectionKind.CALENDAR):  # re-entrant in a thread
+            pass
+    with second.listing_lock(7, CollectionKind.CALENDAR):  # released with the block
+        pass
