@@ -22,12 +22,14 @@ if str(BENCH_DIR.parent) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR.parent))
 
 from bridge_side import BridgeUnderTest  # noqa: E402
+from on_term import exit_on_term  # noqa: E402
 from stock_radicale import proc_status_kib  # noqa: E402
 
 from bridge.entry.allocator import tune  # noqa: E402
 
 
 def main() -> int:
+    exit_on_term()  # SIGTERM stops the demo and its sandbox process on the way out
     tune()  # the allocator settings `davbridge` itself applies before any thread starts
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     job = json.loads(sys.stdin.readline())

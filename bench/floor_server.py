@@ -65,9 +65,13 @@ class FloorServer:
             text=True,
         )
         assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url:
-            raise RuntimeError("the floor server did not start")
+        try:
+            self.url = self.proc.stdout.readline().strip()
+            if not self.url:
+                raise RuntimeError("the floor server did not start")
+        except BaseException:  # also SystemExit from SIGTERM (bench/on_term.py)
+            self.stop()
+            raise
 
     def peak_rss_kib(self) -> int | None:
         try:

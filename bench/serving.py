@@ -14,7 +14,8 @@ Run from the repository root:  python bench/serving.py [--events 10000] [--repea
    a no-change sync-collection, `--repeat` times each, servers alternating.
 5. Prints medians and ratios and writes bench/results/serving.json.
 
-Every server it starts listens on 127.0.0.1 and is stopped at the end, also on error.
+Every server it starts listens on 127.0.0.1 and is stopped at the end, also on error and on
+SIGTERM / SIGHUP (bench/on_term.py).
 Must not be collected by pytest and must not change the code it measures.
 """
 
@@ -41,6 +42,7 @@ if str(REPO) not in sys.path:  # `python bench/serving.py` from a checkout
 import radicale as radicale_pkg  # noqa: E402
 import xandikos_side  # noqa: E402
 from floor_server import FloorServer  # noqa: E402
+from on_term import exit_on_term  # noqa: E402
 from report import BASELINES, operation_results, render  # noqa: E402
 from stock_radicale import IcsFile, StockRadicale, write_collection  # noqa: E402
 
@@ -180,27 +182,43 @@ class BridgeProcess:
             text=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(job) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(timeout=60)
-            raise RuntimeError(f"the bridge process exited with {self.proc.returncode}")
-        self.ready: dict[str, Any] = json.loads(line)
+        try:
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+            if not line:
+                self.proc.wait(timeout=60)
+                raise RuntimeError(f"the bridge process exited with {self.proc.returncode}")
+            self.ready: dict[str, Any] = json.loads(line)
+        except BaseException:  # also SystemExit from SIGTERM during the initial sync
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """SIGTERM: bridge_proc.py then stops its sandbox and demo on the way out."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
 
     def stop(self) -> dict[str, Any]:
         end: dict[str, Any] = {}
         if self.proc.poll() is None:
             assert self.proc.stdin is not None and self.proc.stdout is not None
-            self.proc.stdin.write("stop\n")
-            self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
+            try:
+                self.proc.stdin.write("stop\n")
+                self.proc.stdin.flush()
+                line = self.proc.stdout.readline()
+            except OSError:  # it is going already (a signal to the whole process group)
+                line = ""
             end = json.loads(line) if line else {}
             try:
                 self.proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+                self.abort()
         return end
 
 
@@ -257,8 +275,8 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         del files
         _say(f"{items} items exported; starting {', '.join(baselines) or 'no baselines'} …")
         for key, server in baselines.items():
+            servers.append(server)  # first: stopped even when a signal cuts its start short
             server.start()
-            servers.append(server)
             url = (
                 server.collection_url
                 if key == "xandikos"
@@ -321,6 +339,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    exit_on_term()  # SIGTERM stops every server started below, then exits
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     workdir = Path(tempfile.mkdtemp(prefix="davbridge-bench-"))
     try:

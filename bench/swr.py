@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.floor_server import FloorServer  # noqa: E402
+from bench.on_term import exit_on_term  # noqa: E402
 from bridge.entry.demo import Demo  # noqa: E402
 from bridge.settings import SyncSettings  # noqa: E402
 from sandbox.remote import Remote  # noqa: E402
@@ -72,10 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the static server timed alternately (the machine's latency floor)",
     )
     args = parser.parse_args(argv)
+    exit_on_term()  # SIGTERM stops the demo, its sandboxes and the floor server
     with tempfile.TemporaryDirectory(prefix="davbridge-bench-swr-") as tmp:
         demo = Demo(Path(tmp), port=0, refresh_interval_s=args.refresh_interval)
         print(f"[{time.strftime('%H:%M:%S')}] starting the demo (three sandboxes) …", flush=True)
         info = demo.start()
+        floor = None
         try:
             assert demo.bridge is not None
             bridge = demo.bridge
@@ -86,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             lock = threading.Lock()
             original = engine.refresh
 
-            def recorded(collection_id: int) -> Any:
-                outcome = original(collection_id)
+            def recorded(collection_id: int, *args: Any, **kwargs: Any) -> Any:
+                # the refresher passes only_if_stale too: a narrower signature made every
+                # background refresh fail with a TypeError (and the run count none)
+                outcome = original(collection_id, *args, **kwargs)
                 if outcome is not None:
                     with lock:
                         pulls[kinds.get(collection_id, "?")] += 1
@@ -102,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 for c in colls
             ]
-            floor = None
             if not args.no_control:  # the machine's floor: a static answer, same server
                 calendar = next(
                     t for t, c in zip(targets, colls, strict=True) if c.kind.value == "calendar"
@@ -153,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             ews_after = _ews_counts(demo)
             logs = {k: _log_since(demo, k, started) for k in ("graph", "google")}  # live only
         finally:
+            if floor is not None:
+                floor.stop()
             demo.stop()
     lat = result["latencies"]
     print(

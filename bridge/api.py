@@ -58,7 +58,7 @@ from bridge.organisation.administration import (
 from bridge.organisation.dav_logins import DavLogins, LoginOutcome
 from bridge.organisation.policy import INHERIT, POLICY_FIELDS, SERVICES, Policy, parse_policy_form
 from bridge.organisation.signin import Identity, SignIn
-from bridge.organisation.throttle_shared import SharedLoginThrottle
+from bridge.organisation.throttle_shared import SharedLoginThrottle, SharedPacing
 from bridge.secrets import (
     SecretBox,
     hash_password,
@@ -184,6 +184,7 @@ class Bridge(
             self._app_password_matches,
             SharedLoginThrottle(self.store, "throttle:dav") if shared else None,
             fingerprint_key=self.box.derived_key("dav-login-fingerprints") if shared else None,
+            pacing=SharedPacing(self.store, "pace:dav") if shared else None,
         )
 
     # -- users ----------------------------------------------------------------------------

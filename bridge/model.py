@@ -97,6 +97,9 @@ class RemoteItem:
     # unix seconds enclosing every occurrence, as the mapping computed it from the components it
     # built; None: the sync engine computes it from `ical` (a parse)
     span: tuple[int, int] | None = None
+    # the provider's own UID when it is not `uid` (Graph's iCalUId of an event whose client
+    # chose another UID): what attendees' copies of a meeting carry (issue 16)
+    provider_uid: str = ""
 
 
 @dataclass(frozen=True)

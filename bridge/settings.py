@@ -182,6 +182,12 @@ class LimitsSettings:
         "Most occurrences one recurrence expansion produces (time ranges of recurring "
         "events; CalDAV expand).",
     )
+    resource_bytes: int = _opt(
+        8_000_000,
+        "Largest calendar object or contact a client may PUT, bytes (advertised as "
+        "CALDAV:/CARDDAV:max-resource-size; 403 with that precondition above it). Capped at "
+        "[server] max_content_length: a body over that is refused (413) before it is read.",
+    )
     min_year: int = _opt(
         1601, "Earliest year a client may write or expand an event in (403 before)."
     )
@@ -194,6 +200,7 @@ class LimitsSettings:
             "attendees_per_event",
             "components_per_resource",
             "instances_per_expansion",
+            "resource_bytes",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"limits.{name}", "must be at least 1")
@@ -277,6 +284,12 @@ class Settings:
     def store_target(self) -> Path | str:
         """Where the store lives: the PostgreSQL URL when one is set, else the SQLite file."""
         return self.store.url or self.database_path
+
+    @property
+    def max_resource_size(self) -> int:
+        """The largest resource a client may PUT (RFC 4791 §5.2.5, RFC 6352 §6.2.3): `[limits]
+        resource_bytes`, but never more than the largest body read at all."""
+        return min(self.limits.resource_bytes, self.server.max_content_length)
 
     def replace(self, section: str, **values: Any) -> Settings:
         return dataclasses.replace(

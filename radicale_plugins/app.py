@@ -81,18 +81,23 @@ log = logging.getLogger("davbridge.dav")
 
 
 def radicale_configuration(
-    max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
+    max_content_length: int,
+    max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION,
+    max_resource_size: int | None = None,
 ) -> config.Configuration:
     configuration = config.load()
+    resource = min(max_resource_size or max_content_length, max_content_length)
     configuration.update(
         {
             # davbridge's own front end refuses bodies over max_content_length with 413 before
-            # Radicale runs. Radicale caps max_resource_size at 80% of its max_content_length
-            # (warning at every start otherwise) and answers a larger resource with 412, so its
-            # body limit is set to 1.25x ours: no warning, and no 412 for a body we accept.
+            # Radicale runs. Radicale's max_resource_size is what it advertises as
+            # CALDAV:max-resource-size (RFC 4791 §5.2.5); a larger PUT is refused with 403 and
+            # that precondition (putcheck.size_refusal, also for Radicale's own 412). Radicale
+            # caps it at 80% of its max_content_length (warning at every start otherwise), so
+            # its body limit is set to 1.25x ours.
             "server": {
                 "max_content_length": str(max_content_length * 5 // 4 + 4),
-                "max_resource_size": str(max_content_length),
+                "max_resource_size": str(resource),
                 "delay_on_error": "0",
             },
             "auth": {
@@ -199,6 +204,16 @@ class BridgeApplication(Application):
             return _error_response(exc)
         except OverflowError as exc:  # a date the provider mapping cannot represent
             return _text_response(client.BAD_REQUEST, f"A date is out of range: {exc}.")
+        serialised = (
+            putcheck.oversize(reasons.so_far()) if status == client.PRECONDITION_FAILED else None
+        )
+        if serialised is not None:
+            # Radicale measures the item as it re-serialises it (folded, CRLF), which can be a
+            # little longer than the body checked above: the same refusal, not a 412
+            coll = proxied.collection_at(user, path.strip("/").split("/"))
+            calendar = coll is None or coll.kind.value == "calendar"
+            too_large = putcheck.size_refusal(serialised, self._max_resource_size, calendar)
+            return too_large.as_radicale()
         if outcome.stored_differs and status in (client.CREATED, client.NO_CONTENT):
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "etag"}
         if status in (client.CREATED, client.NO_CONTENT):  # RFC 6638 §3.2.10 Schedule-Tag
@@ -252,8 +267,7 @@ class BridgeApplication(Application):
         except BridgeError as exc:
             return _error_response(exc)
 
-    @classmethod
-    def _put_refusal(cls, environ: rtypes.WSGIEnviron, path: str, user: str) -> Refusal | None:
+    def _put_refusal(self, environ: rtypes.WSGIEnviron, path: str, user: str) -> Refusal | None:
         """What is wrong with a PUT into one of the user's collections (radicale_plugins.putcheck);
         None when it may go on (or Radicale will refuse it for another reason)."""
         parts = path.strip("/").split("/")
@@ -263,10 +277,11 @@ class BridgeApplication(Application):
         if coll is None:
             return None
         return putcheck.put_refusal(
-            cls._body(environ),
+            self._body(environ),
             str(environ.get("CONTENT_TYPE", "")),
             calendar=coll.kind.value == "calendar",
             years=api.current().accepted_years(),
+            max_size=self._max_resource_size,  # what Radicale advertises as max-resource-size
             tasks=coll.holds_tasks,
         )
 
@@ -402,12 +417,17 @@ class BridgeApplication(Application):
 
 
 def make_wsgi(
-    max_content_length: int, max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION
+    max_content_length: int,
+    max_occurrences: int = guards.MAX_INSTANCES_PER_EXPANSION,
+    max_resource_size: int | None = None,
 ) -> front.WSGIApp:
     """The complete WSGI application: path and header guards, /health, caller lookup
     (/lookup, /phonebook/…), login, body guards, the streamed bulk answers (fastpath), then
-    Radicale."""
-    dav = BridgeApplication(radicale_configuration(max_content_length, max_occurrences))
+    Radicale. `max_resource_size` (default and cap: `max_content_length`) is the largest
+    resource a PUT may store."""
+    dav = BridgeApplication(
+        radicale_configuration(max_content_length, max_occurrences, max_resource_size)
+    )
     reasons.install()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

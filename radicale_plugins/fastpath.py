@@ -24,12 +24,12 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from typing import Any
+from xml.sax.saxutils import escape
 
 from radicale import pathutils
 
 from bridge import api
-from bridge.contacts.vcard4 import to_vcard4
-from radicale_plugins import cardquery, queries, rights
+from radicale_plugins import cardquery, itemxml, queries, rights
 from radicale_plugins import multistatus as ms
 from radicale_plugins.multistatus import CALDAV, CARDDAV, DAV, Streamed
 from radicale_plugins.storage import TOKEN_PREFIX, MirrorCollection
@@ -41,10 +41,6 @@ _MULTIGETS = {
     f"{CARDDAV}addressbook-multiget": "addressbook",
 }
 _SYNC = f"{DAV}sync-collection"
-_PREFIXED = {
-    f"{CALDAV}calendar-data": "C:calendar-data",
-    f"{CARDDAV}address-data": "CR:address-data",
-}
 #: Items read from the mirror at a time (their texts are what a batch holds).
 BATCH = 200
 
@@ -148,7 +144,7 @@ def _propfind(root: ET.Element, user: str, name: str, base: str) -> Streamed | N
     if root.tag != f"{DAV}propfind" or len(root) != 1:
         return None
     wanted = _wanted(root.find(f"{DAV}prop"), _PROPFIND_PROPS)
-    if wanted is None:
+    if wanted is None or len(set(wanted)) < len(wanted):  # a property asked twice: Radicale
         return None
     mirror = _Mirror()
     coll = mirror.collection(user, name)
@@ -179,45 +175,31 @@ def _collection_response(href: str, coll: Any, user: str, wanted: list[str]) -> 
     return response
 
 
-def _content_type(component: str) -> bytes:
-    """What Radicale reports as getcontenttype for an item of this component."""
-    mimetype = "text/vcard" if component == "VCARD" else "text/calendar"
-    return f"{mimetype};charset=utf-8;component={component}".encode()
-
-
 def _propfind_body(
     mirror: _Mirror, coll: Any, prefix: str, head: bytes, wanted: list[str]
 ) -> Iterator[bytes]:
+    """One DAV:response per item, written as text from a template per component (what
+    ms.response renders, without its per-property calls), encoded per batch of items."""
     yield head
-    getetag, getcontenttype = f"{DAV}getetag", f"{DAV}getcontenttype"
-    types: dict[str, bytes] = {}  # component -> its getcontenttype element
+    templates: dict[str, tuple[str, str]] = {}  # component -> text before / after the ETag
+    etag_wanted = f"{DAV}getetag" in wanted
+    batch: list[str] = []
     for href, etag, component in mirror.listing(coll):
-        props = []
-        for tag in wanted:
-            if tag == getetag:
-                props.append(b"<getetag>" + ms.text(etag) + b"</getetag>")
-            elif tag == getcontenttype:
-                made = types.get(component)
-                if made is None:
-                    made = types[component] = ms.element("getcontenttype", _content_type(component))
-                props.append(made)
-            else:
-                props.append(b"<resourcetype />")
-        yield ms.response(prefix + _quote_path(href), props)
+        around = templates.get(component)
+        if around is None:
+            around = templates[component] = itemxml.propfind_template(wanted, component)
+        if etag_wanted and ("&" in etag or "<" in etag or ">" in etag):
+            etag = escape(etag)
+        batch.append(
+            f"<response><href>{itemxml.href_text(prefix + _quote_path(href))}</href><propstat><prop>"
+            f"{around[0]}{etag if etag_wanted else ''}{around[1]}{itemxml.PROP_OK_END}"
+        )
+        if len(batch) >= BATCH:
+            yield "".join(batch).encode("utf-8")
+            batch = []
+    if batch:
+        yield "".join(batch).encode("utf-8")
     yield ms.end()
-
-
-# -- item properties --------------------------------------------------------------------------
-def _item_props(wanted: list[str], etag: str, data: bytes, vcard4: bool) -> list[bytes]:
-    props = []
-    for tag in wanted:
-        if tag == f"{DAV}getetag":
-            props.append(ms.element("getetag", ms.text(etag)))
-        else:
-            if vcard4:
-                data = to_vcard4(data.decode("utf-8")).encode("utf-8")
-            props.append(ms.element(_PREFIXED[tag], ms.text_bytes(data)))
-    return props
 
 
 # -- multiget ---------------------------------------------------------------------------------
@@ -287,6 +269,7 @@ def _multiget_body(
     dropped: tuple[str, ...],
 ) -> Iterator[bytes]:
     yield head
+    render = itemxml.renderer(wanted, vcard4)
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
         found = mirror.blobs_by_href(coll, [n for _, n in batch])
@@ -295,10 +278,7 @@ def _multiget_body(
         for _raw, name in batch:
             href = prefix + _quote(name)
             entry = found.get(name)
-            if entry is None:
-                yield ms.missing(href)
-            else:
-                yield ms.response(href, _item_props(wanted, *entry, vcard4))
+            yield ms.missing(href) if entry is None else render(href, *entry)
     for href in dropped:  # hrefs the guard took out: a multiget answers every href
         yield ms.missing(href)
     yield ms.end()
@@ -359,8 +339,9 @@ def _sync_all(
 ) -> Iterator[bytes]:
     if first is None:
         return
+    render = itemxml.renderer(wanted, vcard4)
     for href, etag, data in _prepend(first, rows):
-        yield ms.response(prefix + _quote_path(href), _item_props(wanted, etag, data, vcard4))
+        yield render(prefix + _quote_path(href), etag, data)
 
 
 def _prepend(first: Any, rows: Iterator[Any]) -> Iterator[Any]:
@@ -400,5 +381,5 @@ def _sync_changes(
             entry = found.get(href)
             if entry is not None:
                 yield ms.response(
-                    prefix + urllib.parse.quote(href), _item_props(wanted, *entry, vcard4)
+                    prefix + urllib.parse.quote(href), itemxml.item_props(wanted, *entry, vcard4)
                 )

@@ -21,6 +21,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_DOT_SEGMENT = re.compile(r"(?:\A|/)\.\.?(?:/|\Z)")  # a "." or ".." between slashes or ends
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class BadHref(Exception):
 def _check_segments(text: str, shown: str) -> str:
     if _CONTROL.search(text):
         raise BadHref(shown, "The path contains a control character")
-    if any(segment in (".", "..") for segment in text.split("/")):
+    if ("/." in text or text.startswith(".")) and _DOT_SEGMENT.search(text):
         raise BadHref(shown, "The path contains a dot segment ('.' or '..')")
     return text
 
@@ -66,6 +67,8 @@ def decode_href(href: str) -> str:
     path = urllib.parse.urlsplit(href).path if "://" in href else href
     if not path.startswith("/"):
         raise BadHref(href, "The href is not an absolute path")
+    if "%" not in path:  # nothing to decode (a multiget's hrefs mostly): text stays text
+        return _check_segments(path, href)
     return decode_bytes(urllib.parse.unquote_to_bytes(path), href)
 
 

@@ -1,6 +1,10 @@
 """What is wrong with a PUT body, decided before anything is written to the provider or the
 mirror, as the status and precondition the RFCs define:
 
+- larger than the collections' max-resource-size (`[limits] resource_bytes`, capped at
+  `[server] max_content_length`): 403 with CALDAV:max-resource-size (RFC 4791 §5.3.2.1) or
+  CARDDAV:max-resource-size (RFC 6352 §6.3.2.1), measured on the body's octets before it is
+  parsed (a body over max_content_length never gets here: 413 before it is read);
 - wrong media type (a vCard into a calendar, application/octet-stream): 415 with
   CALDAV:supported-calendar-data (RFC 4791 §5.3.2.1) or CARDDAV:supported-address-data
   (RFC 6352 §6.3.2.1);
@@ -25,6 +29,7 @@ radicale_plugins and the standard library.
 from __future__ import annotations
 
 import codecs
+import re
 from typing import Any
 
 from radicale import item as radicale_item
@@ -82,15 +87,44 @@ def _years_refusal(calendar: Any, years: tuple[int, int]) -> Refusal | None:
     return None
 
 
+def size_refusal(size: int, max_size: int, calendar: bool) -> Refusal:
+    """403 with the max-resource-size precondition for a resource of `size` octets."""
+    return Refusal(
+        403,
+        f"The {'calendar object' if calendar else 'vCard'} is {size} bytes, more than the "
+        f"{max_size} this {'calendar' if calendar else 'address book'} takes "
+        f"(max-resource-size = {max_size}: [limits] resource_bytes, at most [server] "
+        "max_content_length).",
+        (CALDAV if calendar else CARDDAV, "max-resource-size"),
+    )
+
+
+#: Radicale's log line for an item over its max_resource_size (radicale/app/put.py), which it
+#: answers with a bare 412
+_OVERSIZE = re.compile(r"^PUT request contains item with UID .* size (\d+) above limit \d+")
+
+
+def oversize(found: list[str]) -> int | None:
+    """The serialised size Radicale refused an item for, if that was its reason."""
+    for reason in found:
+        match = _OVERSIZE.match(reason)
+        if match:
+            return int(match.group(1))
+    return None
+
+
 def put_refusal(
     body: bytes,
     content_type: str,
     calendar: bool,
     years: tuple[int, int] = ACCEPTED_YEARS,
+    max_size: int | None = None,
     tasks: bool = False,
 ) -> Refusal | None:
     """None when the body may be stored in a calendar (`calendar`; a task list: `tasks`) or an
-    address book."""
+    address book, of resources up to `max_size` octets."""
+    if max_size is not None and len(body) > max_size:
+        return size_refusal(len(body), max_size, calendar)
     namespace = CALDAV if calendar else CARDDAV
     what = "calendar" if calendar else "address"
     valid = (namespace, f"valid-{what}-data")

@@ -10,8 +10,9 @@ scheduling (issue 16). Radicale has none of it, so this module answers what it n
 - `answer(...)`: the two scheduling collections below the principal: PROPFIND (resourcetype
   CALDAV:schedule-inbox / schedule-outbox, RFC 6638 §2.2.1, §2.1.1), the inbox's listing of
   the user's pending invitations (items of their calendars where their PARTSTAT is
-  NEEDS-ACTION, served as METHOD:REQUEST, RFC 6638 §4.1; a DELETE takes a message out of the
-  inbox, the event stays in the calendar unanswered), and POST of a VFREEBUSY request to
+  NEEDS-ACTION, served as METHOD:REQUEST) and the attendees' answers to their meetings
+  (METHOD:REPLY), RFC 6638 §4.1; a DELETE takes a message out of the inbox (the event stays
+  in the calendar as it is), and POST of a VFREEBUSY request to
   the outbox answered as CALDAV:schedule-response from the providers' availability APIs
   (RFC 6638 §5, §10.2). A POST of anything else is refused with 403: invitations go out
   through the provider when the event is PUT (SCHEDULE-AGENT=SERVER).
@@ -226,7 +227,7 @@ def _collection_props(box: str, user: str, base: str) -> list[ET.Element]:
 
 
 def _pending(user: str) -> list[tuple[str, str, str]]:
-    """(inbox name, etag, iTIP text) of each pending invitation of `user`."""
+    """(inbox name, etag, iTIP text) of each message in `user`'s inbox."""
     return api.current().schedule_inbox(user)
 
 

@@ -125,7 +125,7 @@ def _limit_properties(kind: str) -> dict[str, str]:
     the `[limits]` and `[server]` settings the write path enforces."""
     settings = api.current().config()
     if kind == "addressbook":
-        return {"CR:max-resource-size": str(settings.server.max_content_length)}
+        return {"CR:max-resource-size": str(settings.max_resource_size)}
     limits = settings.limits
     low, high = api.current().accepted_years()
     return {

@@ -98,17 +98,24 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             log.warning(
                 "%s: %s (run `davbridge check` for the full list)", finding.topic, finding.message
             )
+    # the stop is caught before the port opens: a SIGTERM that comes as soon as /health
+    # answers (a rolling restart moving on to the next process) must stop gracefully, not
+    # kill the process with its requests by the default action
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     s = bridge.config().server
     server = HttpServer(bridge, s.host, s.port).start()
     portal = start_portal(bridge)
     bridge.start_background()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     print(f"davbridge {__version__} serving on {server.url}", flush=True)
     print(f"web portal on {portal.url}", flush=True)
-    stop.wait()
-    server.stop()  # graceful: no new connection, the requests in flight finish (≤ 10 s)
+    # a timed wait: Python runs signal handlers in the main thread only, and a SIGTERM the
+    # kernel delivered to another thread does not wake a main thread blocked in an untimed
+    # wait — the process then never stopped (seen at the end of the rolling-restart runs)
+    while not stop.wait(1.0):
+        pass
+    server.stop()  # graceful: no new connection, the requests in flight finish (http_drain.py)
     portal.stop()
     bridge.close()
     return 0

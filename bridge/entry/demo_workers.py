@@ -21,8 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bridge.entry.http_drain import grace_s
 from bridge.errors import BridgeError
-from bridge.settings import Settings
+from bridge.settings import Settings, load
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -61,6 +62,7 @@ class Workers:
         self.log_dir = log_dir
         self.ports: list[int] = []
         self.procs: list[subprocess.Popen[bytes] | None] = []
+        self.patience: list[float] = []  # how long a graceful stop of each may take
 
     @property
     def urls(self) -> list[str]:
@@ -70,6 +72,7 @@ class Workers:
         for _ in range(count):
             self.ports.append(free_port(self.host))
             self.procs.append(None)
+            self.patience.append(0.0)
             self.restart(len(self.ports) - 1)
         return self.urls
 
@@ -86,6 +89,10 @@ class Workers:
             "DAVBRIDGE_PORTAL_PORT": "0",
             "DAVBRIDGE_CONFIG": str(self.config),
         }
+        # the worker's own settings (its environment may change budgets): a graceful stop
+        # finishes the requests in flight first, at most as long as one may take
+        server = load(self.config, env).server
+        self.patience[index] = grace_s(server.write_budget_seconds, server.lock_timeout_seconds)
         with open(self.log_dir / f"worker-{index + 2}.log", "ab") as log:
             self.procs[index] = subprocess.Popen(
                 [*davbridge_command(), "serve"],
@@ -131,7 +138,7 @@ class Workers:
             return
         proc.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
         try:
-            proc.wait(20)
+            proc.wait(self.patience[index] + 15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)

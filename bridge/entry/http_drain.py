@@ -13,8 +13,17 @@ written. `drain` does it in stages instead:
    another request on a connection about to go; connections that are idle between requests
    are closed (a client reusing one at that very moment must retry, as RFC 9112 §9.3.1 asks
    of idempotent requests — the unavoidable keep-alive race);
-3. it waits until no connection has a request queued, running, half received, or an answer
-   not yet flushed — at most `timeout_s` (10 s by default); what is left then is cut off.
+3. it waits until no connection has a request queued, running, half received, waiting unread
+   in the socket, or an answer not yet flushed — at most `timeout_s`, which the server derives
+   from the longest a request may take (`grace_s`: the write budget plus the lock wait plus a
+   margin); what is left then is cut off.
+
+A connection counts as idle only when nothing is waiting in its socket either (peeked, not
+read): a client's request that the kernel already holds — on a connection accepted in stage 1
+and not yet read by the loop, or on a keep-alive connection between two polls — is read,
+answered and then closed. Before this, such connections were taken for idle and closed
+unanswered (a PUT the worker had received ended in RemoteDisconnected: issue 17). A connection
+that has not carried a request yet gets `FIRST_REQUEST_S` for its first bytes to arrive.
 
 What it must not do: run application code, or touch waitress's socket map outside the
 loop thread. Imports waitress and the standard library only.
@@ -23,6 +32,7 @@ loop thread. Imports waitress and the standard library only.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from typing import Any
@@ -33,6 +43,14 @@ from bridge.entry.http_linger import LingeringChannel
 
 DRAIN_S = 10.0
 POLL_S = 0.05
+MARGIN_S = 5.0
+FIRST_REQUEST_S = 1.0
+
+
+def grace_s(write_budget_s: float, lock_timeout_s: float) -> float:
+    """How long a stop waits for the requests in flight: the longest one may take (a write
+    waits for its collection's lock, then for the provider within its budget), plus a margin."""
+    return write_budget_s + lock_timeout_s + MARGIN_S
 
 
 def draining(server: Any) -> bool:
@@ -53,8 +71,29 @@ def busy(channel: Any) -> bool:
     )
 
 
+def waiting_bytes(channel: Any) -> bool:
+    """True when the client sent bytes the loop has not read yet (or closed its side: then
+    the read finds the end and waitress closes the connection itself)."""
+    sock = getattr(channel, "socket", None)
+    if sock is None:
+        return False
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return False
+
+
 class DrainingChannel(LingeringChannel):
     """The bridge's channel: once the server drains, each answer closes its connection."""
+
+    _used = False  # the client sent bytes on it at least once
+
+    def received(self, data: bytes) -> Any:
+        if data:
+            self._used = True
+        return super().received(data)
 
     def service(self) -> None:
         if draining(self.server) and self.requests:
@@ -92,13 +131,17 @@ def _stop_accepting(server: Any) -> None:
         wasyncore.dispatcher.close(server)  # the listening socket only, not the trigger
 
 
-def _close_idle(server: Any) -> int:
-    """Close the idle connections; the number of busy ones left."""
+def _close_idle(server: Any, first_request_due: bool = True) -> int:
+    """Close the idle connections; the number of busy ones left. `first_request_due`: a
+    connection that never carried a request counts as idle (else it is waited for)."""
     left = 0
     for channel in list(server.active_channels.values()):
-        if busy(channel):
+        if getattr(channel, "_lingering", False):
+            continue
+        unused = not getattr(channel, "_used", True)
+        if busy(channel) or waiting_bytes(channel) or (unused and not first_request_due):
             left += 1
-        elif not getattr(channel, "_lingering", False):
+        else:
             channel.will_close = True
     return left
 
@@ -106,11 +149,13 @@ def _close_idle(server: Any) -> int:
 def drain(server: Any, timeout_s: float = DRAIN_S) -> bool:
     """Stop accepting and wait for the requests in flight; True when none was left over."""
     _in_loop(server, lambda: _stop_accepting(server))
-    deadline = time.monotonic() + timeout_s
+    start = time.monotonic()
+    deadline = start + timeout_s
     counts: list[int] = []
     while True:
         counts.clear()
-        _in_loop(server, lambda: counts.append(_close_idle(server)))
+        due = time.monotonic() - start >= FIRST_REQUEST_S
+        _in_loop(server, lambda due=due: counts.append(_close_idle(server, due)))
         if counts and counts[0] == 0:
             return True
         if time.monotonic() >= deadline:

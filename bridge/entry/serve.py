@@ -15,7 +15,7 @@ from waitress.server import TcpWSGIServer, create_server
 
 from bridge import api
 from bridge.api import Bridge
-from bridge.entry.http_drain import DRAIN_S, DrainingChannel, drain
+from bridge.entry.http_drain import DrainingChannel, drain, grace_s
 from bridge.entry.http_lanes import QuickLane
 from radicale_plugins.app import make_wsgi
 
@@ -31,7 +31,11 @@ class HttpServer:
         api.install(bridge)
         s = bridge.settings.server
         server = create_server(
-            make_wsgi(s.max_content_length, bridge.settings.limits.instances_per_expansion),
+            make_wsgi(
+                s.max_content_length,
+                bridge.settings.limits.instances_per_expansion,
+                bridge.settings.max_resource_size,
+            ),
             host=host,
             port=port,
             threads=s.threads,
@@ -55,6 +59,8 @@ class HttpServer:
         self._server.channel_class = DrainingChannel
         # /health on threads of its own: never queued behind busy DAV workers (http_lanes.py)
         self._server.task_dispatcher = QuickLane(self._server.task_dispatcher)
+        # a stop waits for the longest a request may take (http_drain.grace_s)
+        self.grace_s = grace_s(s.write_budget_seconds, s.lock_timeout_seconds)
         self.host = host
         self.port = int(self._server.getsockname()[1])  # waitress's effective_port
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
@@ -72,11 +78,13 @@ class HttpServer:
         log.info("listening on %s", self.url)
         return self
 
-    def stop(self, grace_s: float = DRAIN_S) -> None:
-        """Stop accepting, finish the requests in flight (at most `grace_s`), then close
-        (bridge/entry/http_drain.py): a rolling restart loses no accepted request."""
-        if self._thread.is_alive() and grace_s > 0 and not drain(self._server, grace_s):
-            log.warning("stopping with requests still in flight after %g s", grace_s)
+    def stop(self, grace: float | None = None) -> None:
+        """Stop accepting, finish the requests in flight (at most `grace`, by default the
+        longest a request may take), then close (bridge/entry/http_drain.py): a rolling
+        restart loses no accepted request."""
+        limit = self.grace_s if grace is None else grace
+        if self._thread.is_alive() and limit > 0 and not drain(self._server, limit):
+            log.warning("stopping with requests still in flight after %g s", limit)
         # let worker threads finish what they are writing before the trigger pipe goes
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         with contextlib.suppress(OSError):

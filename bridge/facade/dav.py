@@ -30,6 +30,7 @@ from bridge.sync.delegation import GrantCopies, refuse_hidden_write
 from bridge.sync.directory import is_directory
 from bridge.sync.directory import visible as directory_visible
 from bridge.sync.engine import SyncEngine
+from bridge.sync.itip import SchedulingService
 from bridge.sync.outside import OutsideWindow
 from bridge.sync.scheduler import Refresher
 from bridge.sync.views import MeetingViews, source_of
@@ -57,6 +58,7 @@ class DavFacade:
     outside_window: OutsideWindow
     meeting_views: MeetingViews
     grant_copies: GrantCopies
+    scheduling: SchedulingService
 
     if TYPE_CHECKING:
 
@@ -103,6 +105,8 @@ class DavFacade:
         if is_view(coll):
             return self.meeting_views.rebuild(coll)
         if self.engine.is_stale(coll):
+            if coll.kind is CollectionKind.CALENDAR:  # invitations after the window (issue 16)
+                self.scheduling.beyond.adopt(self.store.collections(user_id=coll.user_id))
             self.refresher.ensure_fresh(coll)
             return self.store.collection(coll.id)
         return coll

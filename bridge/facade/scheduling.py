@@ -8,6 +8,7 @@ Must not import radicale.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -52,11 +53,14 @@ class SchedulingFacade:
         return schedule_tag_of(text)
 
     def schedule_inbox(self, username: str) -> list[tuple[str, str, str]]:
-        """RFC 6638 §4.1: the user's pending invitations as the inbox lists them: (name, ETag,
-        the event as METHOD:REQUEST). Read from the (refreshed) mirror, so the inbox and the
-        calendars always agree."""
-        calendars = [self.fresh(c) for c in self.collections_for(username)]
-        pending = self.scheduling.pending(calendars, self.item_records)
+        """RFC 6638 §4.1: the user's incoming scheduling messages as the inbox lists them:
+        (name, ETag, text) of each pending invitation (the event as METHOD:REQUEST) and of each
+        attendee's answer to a meeting the user organizes that has not ended (METHOD:REPLY).
+        Read from the (refreshed) mirror, so the inbox and the calendars always agree."""
+        calendars = self.collections_for(username)
+        self.scheduling.beyond.adopt(calendars)  # invitations dated after the sync window
+        calendars = [self.fresh(c) for c in calendars]
+        pending = self.scheduling.inbox.messages(calendars, self.item_records, time.time())
         user_id = self._user(username).id
         return [
             (name, etag, text)

@@ -58,7 +58,10 @@ def _merge_unit(unit: Block, found: UnitOverlay | None, uid: str | None) -> Bloc
     for name, guard, texts in found.groups:
         current = [i for i, c in enumerate(children) if _key_of(c) == name]
         if digest(_text_of(children[i]) for i in current) != guard:
-            continue  # changed at the provider since: the provider wins
+            # changed at the provider since: the provider wins, except for the organizer's
+            # own ATTENDEE line, which a provider without one could not have changed
+            children = _keep_organizer_attendee(children, name, texts)
+            continue
         at = current[0] if current else len(children)
         new_children = [c for n in texts if (c := _as_child(name, n)) is not None]
         children = children[:at] + new_children + [c for c in children[at:] if _key_of(c) != name]
@@ -77,6 +80,35 @@ def _merge_unit(unit: Block, found: UnitOverlay | None, uid: str | None) -> Bloc
         if extra is not None:
             children.append(extra)
     return Block(unit.name, tuple(children))
+
+
+def _address(text: str) -> str:
+    return split_line(text)[3].strip().lower()
+
+
+def _keep_organizer_attendee(
+    children: list[Line | Block], name: str, texts: tuple[str, ...]
+) -> list[Line | Block]:
+    """RFC 6638 §3.2: a client may list the ORGANIZER among the ATTENDEEs; Microsoft 365 and
+    Exchange hold no attendee entry for the organizer, so an attendee's reply (which changes
+    the provider's ATTENDEE lines and so fails the group's guard) must not drop it. Added back
+    only while the provider renders no ATTENDEE of that address."""
+    if name != "ATTENDEE":
+        return children
+    organizer = next(
+        (_address(c.text) for c in children if isinstance(c, Line) and c.name == "ORGANIZER"), ""
+    )
+    held = {_address(c.text) for c in children if isinstance(c, Line) and c.name == "ATTENDEE"}
+    if not organizer or organizer in held:
+        return children
+    own = [Line("ATTENDEE", t) for t in texts if _address(t) == organizer]
+    if not own:
+        return children
+    at = next(
+        (i for i, c in enumerate(children) if _key_of(c) == "ATTENDEE"),
+        len(children),
+    )
+    return children[:at] + list(own[:1]) + children[at:]
 
 
 def _key_of(child: Line | Block) -> str:

@@ -18,6 +18,11 @@ Policy (issue 9 point 8):
 - A credential that was wrong within the window is answered at once (no hash check): wrong
   again, 429 while locked.
 
+The pacing is this process's (`_Gate`s) unless a shared `Pacing` is given: on PostgreSQL the
+turns are reserved in the database (`SharedPacing`, bridge/organisation/throttle_shared.py),
+so one try per `pace_s` per locked key holds across every bridge process (issue 17), not one
+per process.
+
 Fingerprints of credentials are HMAC-SHA256 under a key held only in memory, never stored or
 logged: made at start-up, or (`fingerprint_key`) derived from the bridge's secret key, so that
 processes sharing one database count the same wrong credential once (issue 17). The clock and the
@@ -34,6 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cachetools import TTLCache
 
@@ -51,6 +57,14 @@ class LoginOutcome:
     @property
     def ok(self) -> bool:
         return bool(self.user)
+
+
+class Pacing(Protocol):
+    """Turns for credential checks of locked keys, shared by every process."""
+
+    def reserve(self, keys: list[str], spacing_s: float) -> float | None:
+        """Seconds until this check's turn, or None when another already waits for it."""
+        ...
 
 
 class _Gate:
@@ -73,6 +87,7 @@ class DavLogins:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         fingerprint_key: bytes | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._verify = verify
         self.throttle = throttle or LoginThrottle(clock=clock)
@@ -88,6 +103,7 @@ class DavLogins:
         )
         self._guard = threading.Lock()
         self._gates: dict[str, _Gate] = {}
+        self._pacing = pacing
 
     # -- keys and fingerprints ---------------------------------------------------------------
     @staticmethod
@@ -139,6 +155,13 @@ class DavLogins:
         locked: list[str],
         fp: str,
     ) -> LoginOutcome:
+        if self._pacing is not None:  # turns reserved in the database (every process)
+            wait = self._pacing.reserve(locked, self.pace_s)
+            if wait is None:  # one checks, one waits; the rest: 429
+                return self._refused(keys, fp, count=False)
+            if wait > 0:
+                self._sleep(wait)
+            return self._checked(user, password, client, keys, fp)
         with self._guard:
             gates = [self._gates.setdefault(k, _Gate()) for k in locked]
             if any(g.waiting > 1 for g in gates):  # one checks, one waits; the rest: 429

@@ -1,7 +1,9 @@
 """Login throttling shared by every bridge process on one database (issue 17, point 2): the
 same rules as `LoginThrottle` (bridge/organisation/throttle.py), with each key's failures, lock
 and fingerprints kept in the store's shared state instead of this process's memory, so that
-an attacker spreading guesses over several processes is counted once, and a lock holds in all.
+an attacker spreading guesses over several processes is counted once, and a lock holds in all;
+and the pacing of checks while a key is locked (`SharedPacing`, for DavLogins): one turn per
+`pace_s` per key in all processes together.
 
 Times are wall-clock seconds (processes on several hosts compare them). Each count is one
 read-modify-write transaction on the key's row. Must not know what a user or a password is.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from bridge.organisation.throttle import LoginThrottle, _Key
 from bridge.store import Store
@@ -71,3 +74,15 @@ class SharedLoginThrottle(LoginThrottle):
 
     def succeeded(self, key: str) -> None:
         self.store.pop_shared(self.kind, key)
+
+
+class SharedPacing:
+    """DavLogins' turns of locked keys, reserved in the store's shared state."""
+
+    def __init__(self, store: Store, kind: str, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.kind = kind
+        self._clock = clock  # wall clock: processes on several hosts compare turns
+
+    def reserve(self, keys: list[str], spacing_s: float) -> float | None:
+        return self.store.reserve_turn(self.kind, keys, spacing_s, now=self._clock())

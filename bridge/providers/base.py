@@ -8,7 +8,8 @@ the sync engine, once, when an item enters the mirror).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from bridge.ical.itip import Availability, Reply
@@ -205,3 +206,36 @@ class TasksProvider(Protocol):
     ) -> RemoteItem: ...
 
     def delete_task(self, list_id: str, remote_id: str, version: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class PullPage:
+    """One page of a streamed pull (`PagedPull`): the items converted from one provider page
+    (or batch), raw ids the provider reported deleted, whether the round is a full listing,
+    the requests made for it, and — on the last page only — the new cursor.
+    A full listing (`reset`) comes page by page; an incremental round comes as one page."""
+
+    items: tuple[RemoteItem, ...]
+    removed: tuple[str, ...]
+    reset: bool
+    requests: int
+    cursor: str | None = None
+
+
+@runtime_checkable
+class PagedPull(Protocol):
+    """A calendar provider whose full listing can be taken page by page (issue 14 points 1
+    and 3: the first sync stores each page while the next is fetched, and never holds the
+    whole listing). Same error contract as `CalendarProvider.pull`; the caller keeps its old
+    cursor until the last page (the one with `cursor` set) has been applied."""
+
+    def pull_pages(
+        self, calendar_id: str, cursor: str | None, window: SyncWindow
+    ) -> Iterator[PullPage]: ...
+
+
+@runtime_checkable
+class PagedContacts(Protocol):
+    """`PagedPull` for a contacts provider's address books (`pull_contacts` page by page)."""
+
+    def pull_contact_pages(self, book_id: str, cursor: str | None) -> Iterator[PullPage]: ...

@@ -32,7 +32,7 @@ from bridge.errors import Busy
 from bridge.store.base import StoreBase
 
 PULLED_CHANNEL = "davbridge_pulled"
-_LOCK_CLASS = 0x6462  # first key of the two-key advisory locks of collections
+LOCK_CLASS = 0x6462  # first key of the two-key advisory locks of collections
 
 
 @dataclass
@@ -166,7 +166,7 @@ class CoordinationStore(StoreBase):
             wait_ms = max(int(timeout_s * 1000), 1)
             try:
                 conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{wait_ms}ms",))
-                conn.execute("SELECT pg_advisory_lock(%s, %s)", (_LOCK_CLASS, collection_id))
+                conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, collection_id))
             except Exception as exc:
                 from bridge.store.pg import contended
 
@@ -182,7 +182,7 @@ class CoordinationStore(StoreBase):
                 yield
             finally:
                 del held[collection_id]
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_CLASS, collection_id))
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, collection_id))
                 conn.execute("SELECT set_config('lock_timeout', '0', false)")
 
     # -- notifications --------------------------------------------------------------------

@@ -225,6 +225,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN display_name TEXT;
     """,
+    # 12 (branch serving, issue 14): a covering index for the bulk DAV answers' listings
+    # (PROPFIND Depth 1, the etags of multiget and sync-collection): read from the index alone
+    # instead of every item's row with its text (2,000 events: 0.9 ms instead of 4.7 ms)
+    """
+    CREATE INDEX items_listing ON items (collection_id, deleted, href, etag, component);
+    """,
 )
 
 # Migrations whose PostgreSQL form is not the mechanical translation (by number).

@@ -95,3 +95,39 @@ class SharedStateStore(StoreBase):
 
     def generation(self, name: str) -> int:
         return int(self.get_shared("generation", name) or 0)
+
+    # -- turns: one thing at a time per key, `spacing_s` apart, in every process -------------
+    def reserve_turn(
+        self, kind: str, keys: list[str], spacing_s: float, now: float | None = None
+    ) -> float | None:
+        """A turn of `keys` together, at least `spacing_s` after the last turn of each (the
+        login pacing of issue 9 across processes): the seconds until it comes, or None when
+        another is already waiting for the next turn (at most one waits). The keys' rows are
+        created if missing, then locked (PostgreSQL: in key order, so two reservations never
+        deadlock), so two processes never get the same turn."""
+        now = time.time() if now is None else now
+        lock = " FOR UPDATE" if self.dialect == "postgres" else ""
+        keep = now + 2 * spacing_s + 60.0
+        with self._tx() as db:
+            last = []
+            for key in sorted(set(keys)):
+                db.execute(
+                    "INSERT INTO shared_state (kind, key, value, expires) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (kind, key) DO NOTHING",
+                    (kind, key, "-inf", keep),
+                )
+                row = db.execute(
+                    f"SELECT value, expires FROM shared_state WHERE kind = ? AND key = ?{lock}",
+                    (kind, key),
+                ).fetchone()
+                live = row is not None and float(row[1]) > now
+                last.append(float(row[0]) if live else float("-inf"))
+            turn = max([now, *(t + spacing_s for t in last)])
+            if turn - now > spacing_s:
+                return None
+            for key in set(keys):
+                db.execute(
+                    "UPDATE shared_state SET value = ?, expires = ? WHERE kind = ? AND key = ?",
+                    (repr(turn), max(keep, turn + spacing_s + 60.0), kind, key),
+                )
+            return turn - now

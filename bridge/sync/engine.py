@@ -1,14 +1,18 @@
 """The pull side of the sync engine (C6): keep each mirrored collection fresh from its
 provider's incremental API, one puller per collection at a time.
 
-A pull is all-or-nothing: the provider returns the whole increment or raises, and the
-increment plus the new cursor are applied in one store transaction. Provider faults
-leave the mirror as it was (served as is) and are recorded on the connection.
+An incremental pull is all-or-nothing: the provider returns the whole increment or raises,
+and the increment plus the new cursor are applied in one store transaction. A full listing
+(first sync, expired cursor) from a provider that can page it (base.PagedPull), and any pull
+of a provider that pages contacts (base.PagedContacts), is stored page by page while the next
+page is fetched, the new cursor only with the last (sync/stream.py).
+Provider faults leave the cursor as it was and are recorded on the connection.
 Must not import radicale or any concrete provider.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -26,18 +30,26 @@ from bridge.model import (
     CollectionKind,
     CollectionRecord,
     PullResult,
+    RemoteItem,
     SyncWindow,
 )
-from bridge.providers.base import CalendarProvider, ContactsProvider, DirectorySource
+from bridge.providers.base import (
+    CalendarProvider,
+    ContactsProvider,
+    DirectorySource,
+    PagedContacts,
+    PagedPull,
+)
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
-from bridge.sync import give_back
+from bridge.sync import give_back, meeting_uids
 from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
 from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.lease import PullLeases
+from bridge.sync.stream import Applied, FullListing, apply_full, apply_pages, prefetched
 from bridge.sync.tally import PullTally
 from bridge.sync.tasks import source_for, task_lists
 from bridge.sync.virtual import is_view
@@ -46,6 +58,8 @@ log = logging.getLogger("davbridge.sync")
 
 ProviderFor = Callable[[int], CalendarProvider]
 ContactsFor = Callable[[int], ContactsProvider]
+# what a pull found (result, drafts, removed ids, requests), or a full listing already stored
+Pulled = tuple[PullResult, dict[str, ItemDraft], set[str], int] | tuple["Applied", bool]
 
 
 @dataclass(frozen=True)
@@ -353,21 +367,62 @@ class SyncEngine:
             self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s * every
         )
 
-    def _pull_calendar(
-        self, coll: CollectionRecord
-    ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
-        provider = source_for(self.providers(coll.connection_id), coll, self.store)
-        window = self.window()
-        result = provider.pull(coll.provider_id, coll.cursor, window)
+    def _calendar_converter(
+        self, coll: CollectionRecord, provider: CalendarProvider
+    ) -> Callable[[RemoteItem], ItemDraft]:
         emails = [provider.account_email]
-        aliases = self.store.uid_aliases(coll.id)
+        stored = self.store.uid_aliases(coll.id)
         limits = self.item_limits()
         options = self.enrich_options(coll.user_id)
         redact = self.store.redacts(coll.id)  # a delegate without private access (issue 15)
-        drafts = {
-            it.remote_id: draft_from_remote(it, emails, aliases, limits, options, redact)
-            for it in result.items
-        }
+
+        def convert(it: RemoteItem) -> ItemDraft:
+            # an attendee's copy of a meeting organized through the bridge: the organizer's UID
+            # (an alias the mirror already holds wins)
+            found = meeting_uids.aliases(self.store, (it,))
+            aliases = {**found, **stored} if found else stored
+            return draft_from_remote(it, emails, aliases, limits, options, redact)
+
+        return convert
+
+    def _pull_calendar(self, coll: CollectionRecord) -> Pulled:
+        provider = source_for(self.providers(coll.connection_id), coll, self.store)
+        window = self.window()
+        convert = self._calendar_converter(coll, provider)
+        if isinstance(provider, PagedPull):  # a full listing is stored page by page
+            pages = prefetched(lambda: provider.pull_pages(coll.provider_id, coll.cursor, window))
+            first = next(pages)
+            if first.reset:
+                job = FullListing(
+                    self.store,
+                    coll,
+                    convert,
+                    ".ics",
+                    lambda: self._outside(coll, window),
+                    lambda rid: provider.fetch(coll.provider_id, rid, window),
+                )
+                return apply_full(job, itertools.chain([first], pages), self.clock), True
+            pages.close()
+            result = PullResult(
+                first.items, first.removed, first.cursor or "", False, first.requests
+            )
+        else:
+            result = provider.pull(coll.provider_id, coll.cursor, window)
+        return self._calendar_drafts(coll, provider, window, result, convert)
+
+    def _outside(self, coll: CollectionRecord, window: SyncWindow) -> set[str]:
+        start, end = int(window.start.timestamp()), int(window.end.timestamp())
+        return self.store.written_outside(coll.id, start, end)
+
+    def _calendar_drafts(
+        self,
+        coll: CollectionRecord,
+        provider: CalendarProvider,
+        window: SyncWindow,
+        result: PullResult,
+        convert: Callable[[RemoteItem], ItemDraft],
+    ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
+        drafts = {it.remote_id: convert(it) for it in result.items}
         removed: set[str] = set()
         requests = result.requests
         refetch: set[str] = set()
@@ -381,9 +436,7 @@ class SyncEngine:
         # What a client wrote outside the window is not listed by a windowed pull (and an
         # incremental one may report it "removed" when it leaves the window): it stays in the
         # mirror as long as the provider still has it (issue 11, point 3).
-        outside = self.store.written_outside(
-            coll.id, int(window.start.timestamp()), int(window.end.timestamp())
-        )
+        outside = self._outside(coll, window)
         kept = {rid for rid in outside if rid in removed or (result.reset and rid not in drafts)}
         for resource in sorted(refetch | kept):
             item = provider.fetch(coll.provider_id, resource, window)
@@ -392,25 +445,31 @@ class SyncEngine:
                 removed.add(resource)
             else:
                 removed.discard(resource)
-                drafts[resource] = draft_from_remote(item, emails, aliases, limits, options, redact)
+                drafts[resource] = convert(item)
         return result, drafts, removed, requests
 
-    def _pull_contacts(
-        self, coll: CollectionRecord
-    ) -> tuple[PullResult, dict[str, ItemDraft], set[str], int]:
+    def _pull_contacts(self, coll: CollectionRecord) -> Pulled:
         if self.contacts is None:
             raise BridgeError("contacts are not available in this bridge")
         provider = self.contacts(coll.connection_id)
-        if is_directory(coll) and isinstance(provider, DirectorySource):
-            result = provider.pull_directory(coll.cursor)
-        else:
-            result = provider.pull_contacts(coll.remote_id, coll.cursor)
         region = self.region_for(coll.user_id)
         aliases = self.store.uid_aliases(coll.id)
         tels = self.limits.tels_per_contact
-        drafts = {
-            it.remote_id: draft_from_contact(it, region, aliases, tels) for it in result.items
-        }
+
+        def convert(it: RemoteItem) -> ItemDraft:
+            return draft_from_contact(it, region, aliases, tels)
+
+        if is_directory(coll) and isinstance(provider, DirectorySource):
+            result = provider.pull_directory(coll.cursor)
+        elif isinstance(provider, PagedContacts):  # a full listing is stored page by page
+            pages = prefetched(lambda: provider.pull_contact_pages(coll.remote_id, coll.cursor))
+            first = next(pages)  # full or incremental: both page by page (a bulk import)
+            job = FullListing(self.store, coll, convert, ".vcf")
+            chained = itertools.chain([first], pages)
+            return apply_pages(job, chained, self.clock, first.reset), first.reset
+        else:
+            result = provider.pull_contacts(coll.remote_id, coll.cursor)
+        drafts = {it.remote_id: convert(it) for it in result.items}
         return result, drafts, set(result.removed), result.requests
 
     def refresh(self, collection_id: int, only_if_stale: bool = False) -> PullOutcome | None:
@@ -450,9 +509,9 @@ class SyncEngine:
         began = time.monotonic()
         try:
             if coll.kind is CollectionKind.ADDRESSBOOK:
-                result, drafts, removed, requests = self._pull_contacts(coll)
+                pulled = self._pull_contacts(coll)
             else:
-                result, drafts, removed, requests = self._pull_calendar(coll)
+                pulled = self._pull_calendar(coll)
         except ProviderBusy as exc:
             self._not_before[collection_id] = self.clock() + exc.retry_after
             self.leases.hold_off(collection_id, exc.retry_after)
@@ -470,23 +529,28 @@ class SyncEngine:
             log.warning("pull of collection %d failed: %s", coll.id, exc.message)
             return None
         now = self.clock()
-        suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
-        changed = self.store.apply_pull(
-            coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix=suffix
-        )
+        if isinstance(pulled[0], Applied):  # stored page by page
+            changed, requests, reset = pulled[0].changed, pulled[0].requests, bool(pulled[1])
+        else:
+            result, drafts, removed, requests = pulled
+            suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
+            changed = self.store.apply_pull(
+                coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix=suffix
+            )
+            reset = result.reset
         self.store.set_connection_status(
             coll.connection_id, ConnectionState.OK, None, synced_at=now
         )
-        outcome = PullOutcome(coll.id, changed, requests, result.reset, time.monotonic() - began)
+        outcome = PullOutcome(coll.id, changed, requests, reset, time.monotonic() - began)
         self.tally.add(outcome)
         # a quiet steady state: idle pulls are summed up by the refresher's periodic summary
         log.log(
-            logging.INFO if changed or result.reset else logging.DEBUG,
+            logging.INFO if changed or reset else logging.DEBUG,
             "pulled collection %d: %d changed, %d requests, reset=%s, %.2fs",
             coll.id,
             changed,
             requests,
-            result.reset,
+            reset,
             outcome.seconds,
         )
         return outcome

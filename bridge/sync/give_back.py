@@ -1,9 +1,10 @@
 """Return the memory a large pull freed to the system (glibc `malloc_trim`).
 
-A first sync holds a whole pull (provider items, then converted drafts) until it is stored;
-freed, that memory stays in the process's heap and counts in its RSS until something trims it
-(bench/memory_sync.py: 353 MiB right after the first sync of 30,000 events, 261 MiB once the
-next bulk answer's trim ran). After a pull of `LARGE` items or more the engine trims at once.
+A large pull leaves garbage (provider pages, converted drafts, a streamed first sync's
+batches); freed, that memory stays in the process's heap and counts in its RSS until something
+trims it (bench/memory_sync.py: 353 MiB right after the first sync of 30,000 events, 261 MiB
+once the next bulk answer's trim ran, when a first sync still held the whole pull). After a
+pull of `LARGE` items or more the engine trims at once.
 Standard library only; on a C library without `malloc_trim` it does nothing.
 """
 

@@ -18,19 +18,19 @@ Must not import radicale or a concrete provider.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from bridge.errors import BridgeError, Forbidden
 from bridge.ical import itip
 from bridge.ical.itip import Availability, FreeBusyRequest
-from bridge.model import CollectionKind, CollectionRecord, ItemRecord, RemoteItem, SyncWindow
+from bridge.model import CollectionKind, CollectionRecord, RemoteItem, SyncWindow
 from bridge.providers.base import CalendarProvider, Scheduling
 from bridge.store.rows import ConnectionState
 from bridge.sync.engine import SyncEngine
+from bridge.sync.inbox import InboxScanner
+from bridge.sync.inbox_beyond import BeyondWindow
 from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
@@ -61,9 +61,12 @@ class SchedulingService:
         self.engine = engine
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="freebusy")
+        self.inbox = InboxScanner(engine.store)
+        self.beyond = BeyondWindow(engine)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.beyond.close()
 
     def _connections(self, user_id: int) -> list[_Asked]:
         return [
@@ -141,34 +144,6 @@ class SchedulingService:
             )
             for a in self.free_busy(user_id, request)
         ]
-
-    def pending(
-        self,
-        calendars: list[CollectionRecord],
-        items: Callable[[CollectionRecord], Iterator[ItemRecord]],
-    ) -> list[tuple[str, str, str]]:
-        """(inbox name, ETag, METHOD:REQUEST text) of each item of `calendars` that the
-        collection's account is invited to and has not answered (PARTSTAT=NEEDS-ACTION)."""
-        found: list[tuple[str, str, str]] = []
-        for coll in calendars:
-            # a meeting view (C4) holds copies of the user's own invitations: listed once
-            if coll.kind is not CollectionKind.CALENDAR or coll.virtual or is_view(coll):
-                continue
-            conn = self.engine.store.connection(coll.connection_id)
-            if conn.user_id != coll.user_id:
-                continue  # a grant's copy of another user's calendar: their invitations
-            account = [conn.account]
-            for item in items(coll):
-                text = item.text or ""
-                if "NEEDS-ACTION" not in text or "ORGANIZER" not in text:
-                    continue
-                if itip.role(text, account) != "attendee":
-                    continue
-                if itip.own_partstat(text, account) != "NEEDS-ACTION":
-                    continue
-                name = hashlib.sha256(f"{coll.name}/{item.href}".encode()).hexdigest()[:24]
-                found.append((f"{name}.ics", item.etag, itip.as_request(text)))
-        return found
 
     @staticmethod
     def _merged(index: int, address: str, answers: list[list[Availability] | None]) -> Availability:

@@ -14,6 +14,8 @@ is adopted into the mirror first (as an item a client wrote, so the window keeps
 write is an edit of it rather than a second event. Unbounded queries are not sent to the
 provider (they would list a calendar's whole history).
 A failure or timeout answers with nothing extra (the mirror's part is still served).
+What is remembered is kept by bridge/sync/outside_memo.py: in memory on SQLite, in the
+database on PostgreSQL so that every process sees the same (issue 17).
 Must not import radicale or any concrete provider.
 """
 
@@ -21,36 +23,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from cachetools import TTLCache
-
 from bridge.errors import BridgeError
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, SyncWindow
-from bridge.store.rows import ItemDraft, etag_of, href_for_uid
+from bridge.store.rows import ItemDraft
 from bridge.sync.engine import SyncEngine
 from bridge.sync.items import draft_from_remote
+from bridge.sync.outside_memo import Memo, memo_for
 
 log = logging.getLogger("davbridge.sync")
 
 TIMEOUT_S = 8.0  # how long a query may wait for the provider
-CACHE_S = 60.0  # how long an answer is reused for the same collection and range
-RECALL_S = 600.0  # how long an answered item can be read by its href
 MAX_SPAN = dt.timedelta(days=3 * 366)  # the part of a range looked up outside the window
 
 
 class OutsideWindow:
-    def __init__(self, engine: SyncEngine) -> None:
+    def __init__(self, engine: SyncEngine, memo: Memo | None = None) -> None:
         self.engine = engine
-        self._cache: TTLCache[tuple[int, int, int], list[ItemRecord]] = TTLCache(
-            maxsize=256, ttl=CACHE_S
-        )
-        self._recall: TTLCache[tuple[int, str], tuple[ItemRecord, ItemDraft]] = TTLCache(
-            maxsize=4096, ttl=RECALL_S
-        )
-        self._guard = threading.Lock()
+        self.memo = memo_for(engine.store) if memo is None else memo
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="outside-window")
 
     def parts(self, start: int, end: int) -> list[SyncWindow]:
@@ -78,8 +70,7 @@ class OutsideWindow:
         if not pieces:
             return []
         key = (coll.id, start, end)
-        with self._guard:
-            cached = self._cache.get(key)
+        cached = self.memo.answer(key)
         if cached is not None:
             return cached
         future = self._pool.submit(self._list, coll, pieces)
@@ -91,40 +82,30 @@ class OutsideWindow:
         except BridgeError as exc:
             log.warning("provider listing outside the window failed: %s", exc.message)
             return []
-        found = [rec for rec, _ in answer]
-        with self._guard:
-            self._cache[key] = found
-            for rec, draft in answer:
-                self._recall[(coll.id, rec.href)] = (rec, draft)
-        return found
+        return self.memo.keep(key, answer)
 
     def answered(self, coll: CollectionRecord, hrefs: list[str]) -> dict[str, ItemRecord]:
         """href -> item among `hrefs` that a query answered from the provider lately."""
-        with self._guard:
-            recalled = {h: self._recall.get((coll.id, h)) for h in hrefs}
-        return {h: pair[0] for h, pair in recalled.items() if pair is not None}
+        return self.memo.recalled(coll.id, hrefs)
 
     def adopt(self, coll: CollectionRecord, hrefs: list[str]) -> dict[str, ItemRecord]:
         """Put the items among `hrefs` that a query answered lately into the mirror, as
         items a client wrote (a client is writing them now); href -> the mirror's item."""
-        with self._guard:
-            pairs = {h: self._recall.pop((coll.id, h), None) for h in hrefs}
         adopted = {}
-        for href, pair in pairs.items():
-            if pair is None:
+        for href in hrefs:
+            draft = self.memo.take(coll.id, href)
+            if draft is None:
                 continue
             if self.engine.store.item(coll.id, href) is None:
                 log.info("%s/%s: a query beyond the window found it; now mirrored", coll.name, href)
-                adopted[href] = self.engine.store.put_item(coll.id, href, pair[1])
+                adopted[href] = self.engine.store.put_item(coll.id, href, draft)
         return adopted
 
-    def _list(
-        self, coll: CollectionRecord, pieces: list[SyncWindow]
-    ) -> list[tuple[ItemRecord, ItemDraft]]:
+    def _list(self, coll: CollectionRecord, pieces: list[SyncWindow]) -> list[ItemDraft]:
         provider = self.engine.providers(coll.connection_id)
         served = {it.remote_id for it in self.engine.store.items(coll.id)}
         aliases = self.engine.store.uid_aliases(coll.id)
-        found: dict[str, tuple[ItemRecord, ItemDraft]] = {}
+        found: dict[str, ItemDraft] = {}
         for piece in pieces:
             result = provider.pull(coll.provider_id, None, piece)
             for item in result.items:
@@ -136,18 +117,5 @@ class OutsideWindow:
                     aliases,
                     redact=self.engine.store.redacts(coll.id),
                 )
-                record = ItemRecord(
-                    collection_id=coll.id,
-                    href=href_for_uid(draft.uid, ".ics"),
-                    uid=draft.uid,
-                    remote_id=draft.remote_id,
-                    version=draft.version,
-                    etag=etag_of(draft.text),
-                    text=draft.text,
-                    component=draft.component,
-                    start=draft.start,
-                    end=draft.end,
-                    seq=0,
-                )
-                found[item.remote_id] = (record, draft)
+                found[item.remote_id] = draft
         return list(found.values())

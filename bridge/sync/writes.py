@@ -41,6 +41,7 @@ from bridge.model import CollectionKind, CollectionRecord, ItemRecord, RemoteIte
 from bridge.providers.base import CalendarProvider, ContactsProvider
 from bridge.settings import LimitsSettings
 from bridge.store.rows import ConnectionState
+from bridge.sync import meeting_uids
 from bridge.sync.bounds import check_calendar_limits, check_not_shortened, check_vcard_limits
 from bridge.sync.enforcement import check_write
 from bridge.sync.engine import SyncEngine
@@ -246,6 +247,7 @@ class WriteThrough:
             if item.uid != uid:
                 store.set_uid_alias(coll.id, item.remote_id, uid)
             options = self.engine.enrich_options(coll.user_id)
+            invites = "ATTENDEE" in upstream and "ORGANIZER" in upstream
             draft = draft_from_remote(
                 item,
                 [provider.account_email],
@@ -255,6 +257,10 @@ class WriteThrough:
                 store.redacts(coll.id),
             )
             stored = store.put_item(coll.id, href, draft)
+            if invites:  # attendees' copies: the organizer's UID, found beyond the window too
+                if item.provider_uid and item.provider_uid != uid:
+                    meeting_uids.remember(store, item.provider_uid, uid, draft.end)
+                store.bump_generation(meeting_uids.INVITATIONS)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
 

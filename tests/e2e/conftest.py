@@ -125,8 +125,9 @@ def start_demo(
     portal_port: int = 0,
     extra: tuple[str, ...] = (),
     directory: bool = False,
+    env: dict[str, str] | None = None,
 ) -> RunningDemo:
-    """`port` 0: DAV on a port the system picks when the demo binds it (info["dav_url"] says
+    """`env`: added to the demo's environment (and so its worker processes'). `port` 0: DAV on a port the system picks when the demo binds it (info["dav_url"] says
     which), so parallel workers never race for a port probed free and released; a fixed port
     only where a restart must come back on the same one. `portal_port` 0: the web portal on any
     free port (info["portal_url"] says which)."""
@@ -135,7 +136,7 @@ def start_demo(
         info_path.unlink()
     log = data_dir / "demo.log"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [

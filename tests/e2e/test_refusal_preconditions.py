@@ -59,6 +59,10 @@ class Case:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+#: past the default `[limits] resource_bytes` (8,000,000), under `[server] max_content_length`
+#: (10,000,000): read, then refused with the precondition (a larger body gets 413 unread,
+#: tests/e2e/test_hostile_http.py)
+OVERSIZED = "".join(f"X-FILL-{i}:{'z' * 60}\r\n" for i in range(120_000))
 TWO_UIDS = ics("{uid}").replace(
     "END:VCALENDAR\r\n",
     "BEGIN:VEVENT\r\nUID:second-{uid}\r\nDTSTAMP:20260101T000000Z\r\n"
@@ -87,6 +91,11 @@ CASES = [
     Case("duration beyond representation", "PUT", "cal", "{uid}.ics",
          ics("{uid}").replace("DTEND:20261210T110000Z\r\n", "DURATION:P99999999W\r\n"), ICS,
          400, (C, "valid-calendar-data")),
+    Case("calendar object over max-resource-size", "PUT", "cal", "{uid}.ics",
+         ics("{uid}", OVERSIZED), ICS, 403, (C, "max-resource-size")),
+    Case("vCard over max-resource-size", "PUT", "book", "{uid}.vcf",
+         vcard("{uid}").replace("END:VCARD", OVERSIZED + "END:VCARD"), VCF, 403,
+         (CR, "max-resource-size")),
     Case("iCalendar into an address book", "PUT", "book", "{uid}.vcf", ics("{uid}"), ICS, 415,
          (CR, "supported-address-data")),
     Case("unparsable vCard", "PUT", "book", "{uid}.vcf", "BEGIN:VCARD\r\nnonsense", VCF, 400,

@@ -1,11 +1,19 @@
 """Two bridge processes on one PostgreSQL database (issue 17, point 5): `davbridge demo --store
 postgresql://… --workers 2`, driven over plain WebDAV and the Graph sandbox's own API.
 
+- checks of the caldav-client, collections and contacts suites run through a round-robin
+  balancer over both processes (tests/e2e/balancer.py), so a write and the read after it are
+  answered by different processes;
 - a client writes through one process and reads the same bytes through the other;
+- a query beyond the sync window in one process is read and edited through the other;
 - a change made at the provider reaches both;
 - two processes never pull one collection at once, read from the sandbox's request log (each
   request is slowed by a known latency, so two pulls of one calendar that overlapped would
   show two of its delta requests closer together than that latency);
+- a rolling restart (SIGHUP to the demo: its worker is SIGTERMed and started again) loses no
+  request: PUTs the worker received are held in flight (the test holds their calendar's
+  collection lock in the database) until the worker is seen refusing new connections, then
+  answer 201; PROPFINDs sent beside them answer 207; a balancing client sees none fail;
 - kill -9 of a process in the middle of a pull: the other takes the collection over once the
   lease expires, and the provider's change arrives once, neither lost nor duplicated.
 
@@ -14,22 +22,38 @@ served and logged, never about how fast (waits poll with a generous give-up)."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import datetime as dt
 import os
 import signal
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
+from http.client import HTTPResponse
 from typing import Any
+from urllib.parse import urlsplit
 
+import caldav
 import psycopg
 import pytest
 import requests
 
+from bridge.store.coord import LOCK_CLASS
+from tests.e2e.balancer import RoundRobin
 from tests.e2e.conftest import GraphAdmin, RunningDemo, start_demo, stop_demo, wait_for
 from tests.e2e.davwire import members
 from tests.pg_server import Cluster, fresh_database
 
 LATENCY_S = 0.4  # added by the Graph sandbox to every request while pulls are watched
+# the second process waits this long for a collection lock and the provider (instead of 10 s
+# and 25 s): the rolling-restart test holds a lock while it watches the process stop, and
+# must never see the PUT it holds give up (503) however loaded the machine is
+PATIENT_WORKER = {
+    "DAVBRIDGE_SERVER_LOCK_TIMEOUT_SECONDS": "300",
+    "DAVBRIDGE_SERVER_WRITE_BUDGET_SECONDS": "300",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +62,10 @@ def pair(
 ) -> Iterator[tuple[RunningDemo, str]]:
     url = fresh_database(pg_cluster)
     running = start_demo(
-        tmp_path_factory.mktemp("scale-out"), 0, extra=("--store", url, "--workers", "2")
+        tmp_path_factory.mktemp("scale-out"),
+        0,
+        extra=("--store", url, "--workers", "2"),
+        env=PATIENT_WORKER,
     )
     yield running, url
     assert stop_demo(running) == 0, running.log.read_text()
@@ -50,24 +77,49 @@ def graph(pair: tuple[RunningDemo, str]) -> GraphAdmin:
 
 
 @pytest.fixture(scope="module")
-def demo(pair: tuple[RunningDemo, str]) -> RunningDemo:
-    """The core e2e checks imported below run here through the second process (a
-    `davbridge serve` worker) on PostgreSQL, instead of on the shared SQLite demo."""
-    running = pair[0]
-    worker = str(running.info["dav_urls"][1])
-    return dataclasses.replace(running, info={**running.info, "dav_url": worker})
+def balancer(pair: tuple[RunningDemo, str]) -> Iterator[RoundRobin]:
+    """Both processes behind a round-robin balancer, one request each in turn."""
+    running = RoundRobin([str(u) for u in pair[0].info["dav_urls"]]).start()
+    yield running
+    running.stop()
 
 
-# core checks of the single-process suite, collected again in this module so that they run
-# on the PostgreSQL pair (fixtures `demo` and `graph` above); they run before the restart and
-# kill tests below, which leave the second process changed
+@pytest.fixture(scope="module")
+def demo(pair: tuple[RunningDemo, str], balancer: RoundRobin) -> RunningDemo:
+    """The e2e checks imported below run here on PostgreSQL through the balancer: each of
+    their requests is answered by the next of the two processes in turn, instead of by the
+    shared SQLite demo."""
+    return dataclasses.replace(pair[0], info={**pair[0].info, "dav_url": balancer.url})
+
+
+# e2e checks of the single-process suite, collected again in this module so that they run on
+# the PostgreSQL pair behind the balancer (fixtures `demo` and `graph` above); they run before
+# the restart and kill tests below, which leave the second process changed. Chosen for what
+# two processes must agree on: writes and the reads after them, 412s and sync tokens,
+# collections made, renamed and deleted, contacts and caller lookup.
 from tests.e2e.test_caldav_client import (  # noqa: E402
     calendars,
     client,
+    test_bad_calendar_data_is_refused_and_nothing_changes,
+    test_collection_properties_clients_configure_from,
     test_create_move_and_delete_change_the_same_provider_event,
+    test_fast_multiget_matches_radicale,
+    test_fast_propfind_matches_radicale,
     test_occurrence_edit_becomes_a_provider_exception,
+    test_one_occurrence_edited_again_after_another_was_edited,
+    test_read_only_calendar_refuses_with_a_reason,
     test_stale_edit_gets_412_and_changes_nothing,
     test_sync_collection_returns_only_provider_changes,
+    test_uid_clash_is_a_conflict,
+    test_weekly_series_is_one_resource_with_exception_and_cancellation,
+)
+from tests.e2e.test_collections import (  # noqa: E402
+    http,
+    test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provider,
+    test_a_uid_clash_within_a_calendar_names_the_existing_resource,
+    test_address_book_made_from_a_client_is_a_google_contact_group,
+    test_an_event_can_be_created_again_with_its_uid_after_it_was_deleted,
+    test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider,
 )
 from tests.e2e.test_contacts import (  # noqa: E402
     books,
@@ -76,18 +128,38 @@ from tests.e2e.test_contacts import (  # noqa: E402
     test_lookup_finds_the_caller_however_the_number_is_written,
 )
 
-CORE_CHECKS = (
+SHARED_CHECKS = (
     calendars,
     client,
+    test_bad_calendar_data_is_refused_and_nothing_changes,
+    test_collection_properties_clients_configure_from,
     test_create_move_and_delete_change_the_same_provider_event,
+    test_fast_multiget_matches_radicale,
+    test_fast_propfind_matches_radicale,
     test_occurrence_edit_becomes_a_provider_exception,
+    test_one_occurrence_edited_again_after_another_was_edited,
+    test_read_only_calendar_refuses_with_a_reason,
     test_stale_edit_gets_412_and_changes_nothing,
     test_sync_collection_returns_only_provider_changes,
+    test_uid_clash_is_a_conflict,
+    test_weekly_series_is_one_resource_with_exception_and_cancellation,
+    http,
+    test_a_name_set_from_a_client_reads_back_as_set_until_renamed_at_the_provider,
+    test_a_uid_clash_within_a_calendar_names_the_existing_resource,
+    test_address_book_made_from_a_client_is_a_google_contact_group,
+    test_an_event_can_be_created_again_with_its_uid_after_it_was_deleted,
+    test_calendar_made_renamed_and_deleted_from_a_client_lands_at_the_provider,
     books,
     side,
     test_create_edit_delete_reach_the_provider,
     test_lookup_finds_the_caller_however_the_number_is_written,
 )
+
+
+def test_both_processes_answered_the_checks_above(balancer: RoundRobin) -> None:
+    """The imported checks went through the balancer to both processes, about evenly."""
+    served = sorted(balancer.served.values())
+    assert len(served) == 2 and served[0] > 0.3 * sum(served), balancer.served
 
 
 def session(demo: RunningDemo) -> requests.Session:
@@ -208,6 +280,192 @@ def test_two_processes_never_pull_one_collection_at_once(
         stamps.sort()
         gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
         assert min(gaps) >= LATENCY_S, (path, gaps)
+
+
+def test_a_query_beyond_the_window_in_one_process_is_read_and_edited_through_the_other(
+    pair: tuple[RunningDemo, str], graph: GraphAdmin
+) -> None:
+    """A time-range query over 2003 is answered from the provider by the first process; the
+    item it answered is then read by its href through the second (a balancer's next request)
+    and edited there: the edit changes that provider event instead of creating a second one.
+    Before the answers were kept in the database, the second process did not know the href
+    (404) and the PUT made a new event."""
+    demo, _ = pair
+    subject = f"Archive {uuid.uuid4().hex[:8]}"
+    start = dt.datetime(2003, 5, 6, 10, tzinfo=dt.UTC)
+    graph.json(
+        "POST",
+        f"/calendars/{graph.calendar_id('Projects')}/events",
+        json={
+            "subject": subject,
+            "start": {"dateTime": "2003-05-06T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2003-05-06T11:00:00", "timeZone": "UTC"},
+        },
+    )
+    first = caldav.DAVClient(url=demo.url, username=demo.auth[0], password=demo.auth[1])
+    cal = next(
+        c
+        for c in first.principal().get_calendars()
+        if c.get_display_name() == "Projects — Microsoft 365"
+    )
+    found = [
+        e
+        for e in cal.search(
+            event=True, start=start - dt.timedelta(days=1), end=start + dt.timedelta(days=1)
+        )
+        if str(e.icalendar_component["SUMMARY"]) == subject
+    ]
+    assert len(found) == 1
+    s = session(demo)
+    other = str(demo.info["dav_urls"][1]).rstrip("/") + str(found[0].url.path)
+    got = s.get(other, timeout=60)
+    assert got.status_code == 200 and subject in got.text
+    edited = got.text.replace(f"SUMMARY:{subject}", f"SUMMARY:{subject} edited")
+    put = s.put(
+        other,
+        data=edited.encode(),
+        headers={"Content-Type": "text/calendar", "If-Match": got.headers["ETag"]},
+        timeout=60,
+    )
+    assert put.status_code in (201, 204), put.text
+    assert len(graph.events("Projects", f"{subject} edited")) == 1
+    assert graph.events("Projects", subject) == []  # the same event, not a second one
+
+
+def raw_request(url: str, auth: tuple[str, str], head: str, body: bytes = b"") -> socket.socket:
+    """A request sent whole on a connection of its own; the answer is read later."""
+    parts = urlsplit(url)
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    wire = (
+        f"{head}\r\nHost: {parts.netloc}\r\nAuthorization: Basic {token}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection((parts.hostname or "", parts.port or 80), timeout=300)
+    sock.sendall(wire + body)
+    return sock
+
+
+def raw_put(url: str, auth: tuple[str, str], uid: str) -> socket.socket:
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:20261223T100000Z\r\n"
+        f"DTEND:20261223T110000Z\r\nSUMMARY:{uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    head = (
+        f"PUT {urlsplit(url).path}{uid}.ics HTTP/1.1\r\nContent-Type: text/calendar\r\n"
+        "If-None-Match: *"
+    )
+    return raw_request(url, auth, head, body)
+
+
+def answer_status(sock: socket.socket) -> int:
+    with sock:
+        response = HTTPResponse(sock)
+        response.begin()
+        response.read()
+        return response.status
+
+
+def refuses_connections(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=30):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
+class Balancer:
+    """A client in front of both processes, as a load balancer: round robin over the
+    processes, a PROPFIND whose connection is refused or dropped goes to the next one (it is
+    idempotent, RFC 9110 §9.2.2). Records every answer that is not 207."""
+
+    def __init__(self, demo: RunningDemo) -> None:
+        self.demo = demo
+        self.stop = threading.Event()
+        self.answered = 0
+        self.failures: list[str] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        s = session(self.demo)
+        turn = 0
+        while not self.stop.is_set():
+            for attempt in range(4):
+                url = calendar(self.demo, (turn + attempt) % 2)
+                try:
+                    r = s.request(
+                        "PROPFIND", url, headers={"Depth": "1", "Connection": "close"}, timeout=300
+                    )
+                except requests.ConnectionError:
+                    continue
+                if r.status_code != 207:
+                    self.failures.append(f"{url}: {r.status_code}")
+                self.answered += 1
+                break
+            else:
+                self.failures.append("no process answered")
+            turn += 1
+
+
+def collection_id(url: str, name: str) -> int:
+    with psycopg.connect(url) as db:
+        row = db.execute(
+            "SELECT c.id FROM collections c JOIN users u ON u.id = c.user_id "
+            "WHERE u.name = 'demo' AND c.name = %s",
+            (name,),
+        ).fetchone()
+    assert row is not None, name
+    return int(row[0])
+
+
+def test_a_rolling_restart_loses_no_request(
+    pair: tuple[RunningDemo, str], graph: GraphAdmin
+) -> None:
+    """SIGHUP to the demo restarts its worker (SIGTERM, then a new process on the same port).
+    The test holds the calendar's collection lock in the database, so the PUTs sent to the
+    worker before the SIGHUP cannot finish; once the worker refuses new connections (it is
+    stopping) the lock is let go, and every PUT answers 201 and every PROPFIND sent beside
+    them 207. A balancing client sees no request fail throughout. Nothing waits on time."""
+    demo, url = pair
+    worker = calendar(demo, 1)
+    uids = [f"roll-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    balancer = Balancer(demo)
+    restarts = demo.log.read_text().count("restarted bridge worker 2")
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(
+            "SELECT pg_advisory_lock(%s, %s)",
+            (LOCK_CLASS, collection_id(url, "calendar-m365")),
+        )
+        balancer.thread.start()
+        try:
+            puts = [raw_put(worker, demo.auth, uid) for uid in uids]
+            path = urlsplit(worker).path
+            listings = [
+                raw_request(worker, demo.auth, f"PROPFIND {path} HTTP/1.1\r\nDepth: 1")
+                for _ in range(20)
+            ]
+            demo.process.send_signal(signal.SIGHUP)
+            # stopping: new connections go elsewhere while the PUTs it holds cannot finish
+            wait_for(lambda: refuses_connections(worker), timeout=120)
+            db.execute("SELECT pg_advisory_unlock_all()")
+            statuses = [answer_status(sock) for sock in puts]
+            listed = [answer_status(sock) for sock in listings]
+            wait_for(
+                lambda: demo.log.read_text().count("restarted bridge worker 2") > restarts,
+                timeout=300,
+            )
+        finally:
+            db.execute("SELECT pg_advisory_unlock_all()")
+            balancer.stop.set()
+            balancer.thread.join(300)
+    assert statuses == [201] * len(uids)
+    assert listed == [207] * len(listings)
+    assert balancer.failures == [] and balancer.answered > 0
+    s = session(demo)
+    for uid in uids:  # written once, served by the restarted worker
+        assert s.get(worker + f"{uid}.ics", timeout=60).status_code == 200
+        assert len(graph.events("Calendar", uid)) == 1
 
 
 def test_a_process_killed_mid_pull_is_taken_over_within_the_lease(

@@ -192,6 +192,8 @@ def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
     found = wait_for(lambda: _find(two, two.b_auth, two.b_calendar, uid), timeout=30)
     b_path, b_text = found
     assert _partstat(b_text, two.b_address) == "NEEDS-ACTION"
+    # B's copy (Exchange's iCalUId at Graph) is served under the UID A's client chose
+    assert f"UID:{uid}" in re.sub(r"\r?\n[ \t]", "", b_text), b_text
     inbox = dav(two.demo, "PROPFIND", f"/{two.b}/schedule-inbox/", two.b_auth, None, {"Depth": "1"})
     hrefs = [h for h in re.findall(r"<[^>]*href>([^<]+)<", inbox.text) if h.endswith(".ics")]
     bodies = [dav(two.demo, "GET", h, two.b_auth).text for h in hrefs]
@@ -204,6 +206,9 @@ def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
     served = re.sub(r"\r?\n[ \t]", "", got.text)
     assert re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.1[^\n]*:{two.b_address}", served), served
     assert not re.search(rf"ATTENDEE;[^\n]*SCHEDULE-STATUS[^\n]*:{two.a_address}", served)
+
+    # A's client lists its inbox (as clients poll it): nothing about this meeting yet
+    assert not [b for b in _inbox(two, A, two.a_auth, "reply-").values() if f"Planning {uid}" in b]
 
     # B accepts: Graph's reply goes out, A sees ACCEPTED, the tag holds, B's inbox empties
     unfolded = re.sub(r"\r?\n[ \t]", "", b_text)
@@ -221,6 +226,25 @@ def test_invitation_reply_free_busy_and_cancellation(two: Two) -> None:
     wait_for(organizer_sees_accepted, timeout=30)
     after = dav(two.demo, "GET", path, two.a_auth)
     assert after.headers.get("Schedule-Tag") == tag
+    # the organizer's own ATTENDEE line (which Graph holds no entry for) survives the reply
+    assert _partstat(after.text, two.a_address) == "NEEDS-ACTION", after.text
+
+    # A's inbox holds B's answer as a REPLY (RFC 6638 §4.1); deleting it leaves the event
+    def replies_in_a_inbox() -> dict[str, str]:
+        return {
+            h: body
+            for h, body in _inbox(two, A, two.a_auth, "reply-").items()
+            if "METHOD:REPLY" in body and f"Planning {uid}" in body
+        }
+
+    replies_seen = replies_in_a_inbox()
+    assert len(replies_seen) == 1, replies_seen
+    [(reply_href, reply)] = replies_seen.items()
+    assert _partstat(reply, two.b_address) == "ACCEPTED"
+    assert _partstat(reply, two.a_address) is None  # only the replying attendee
+    assert dav(two.demo, "DELETE", reply_href, two.a_auth).status_code == 204
+    assert replies_in_a_inbox() == {}
+    assert _partstat(dav(two.demo, "GET", path, two.a_auth).text, two.b_address) == "ACCEPTED"
     inbox = dav(two.demo, "PROPFIND", f"/{two.b}/schedule-inbox/", two.b_auth, None, {"Depth": "1"})
     assert uid not in "".join(
         dav(two.demo, "GET", h, two.b_auth).text
@@ -311,6 +335,15 @@ def test_deleting_an_invitation_declines_it(two: Two) -> None:
     assert _find(two, two.b_auth, two.b_calendar, uid) is None
 
 
+def _inbox(two: Two, user: str, auth: tuple[str, str], prefix: str = "") -> dict[str, str]:
+    """href -> text of each message in `user`'s schedule inbox (named `prefix`…: the bridge
+    names REPLY messages reply-…, which spares the test a GET of every pending invitation of
+    the demo user)."""
+    inbox = dav(two.demo, "PROPFIND", f"/{user}/schedule-inbox/", auth, None, {"Depth": "1"})
+    hrefs = re.findall(rf"<[^>]*href>([^<]+/{prefix}[^<]*\.ics)<", inbox.text)
+    return {h: dav(two.demo, "GET", h, auth).text for h in hrefs}
+
+
 def _line(text: str, address: str) -> str:
     for line in text.splitlines():
         if line.upper().startswith("ATTENDEE") and line.lower().endswith(address.lower()):
@@ -358,3 +391,36 @@ def test_deleting_an_inbox_message_leaves_the_event_unanswered(two: Two) -> None
     assert found is not None and _partstat(found[1], two.b_address) == "NEEDS-ACTION"
     replies = two.messages(method="REPLY", to=two.a_address.removeprefix("mailto:"))
     assert not any(m.get("uid") == uid for m in replies), replies
+
+
+def test_an_invitation_beyond_the_sync_window_reaches_the_attendee(two: Two) -> None:
+    """python-caldav's testInviteAndRespond dates its meeting in 2032, past the sync window
+    (18 months): Graph delivers B's copy all the same; B's inbox lists it and B's calendar
+    holds it, under A's UID, and B's answer reaches A."""
+    uid = f"sched-far-{uuid.uuid4().hex}"
+    path = f"{two.a_calendar}{uid}.ics"
+    event = _event(uid, two.a_address, [two.a_address, two.b_address], "20320614T120000Z")
+    assert _put(two, two.a_auth, path, event).status_code == 201
+
+    def in_b_inbox() -> str | None:
+        found = [b for b in _inbox(two, two.b, two.b_auth).values() if f"UID:{uid}" in b]
+        return found[0] if found else None
+
+    request = wait_for(in_b_inbox, timeout=30)
+    assert "METHOD:REQUEST" in request
+    found = _find(two, two.b_auth, two.b_calendar, uid)
+    assert found is not None, "the invitation is not in B's calendar"
+    b_path, b_text = found
+    assert f"UID:{uid}" in re.sub(r"\r?\n[ \t]", "", b_text)
+    unfolded = re.sub(r"\r?\n[ \t]", "", b_text)
+    mine = _line(unfolded, two.b_address)
+    accepted = unfolded.replace(mine, mine.replace("NEEDS-ACTION", "ACCEPTED"))
+    assert _put(two, two.b_auth, b_path, accepted).status_code in (201, 204)
+    replies = two.messages(method="REPLY", to=two.a_address.removeprefix("mailto:"))
+    assert any(m["partstat"] == "accepted" and "sched-far" in m["subject"] for m in replies)
+
+    def organizer_sees_accepted() -> bool:
+        text = dav(two.demo, "GET", path, two.a_auth).text
+        return _partstat(text, two.b_address) == "ACCEPTED"
+
+    wait_for(organizer_sees_accepted, timeout=30)

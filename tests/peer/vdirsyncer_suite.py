@@ -71,17 +71,27 @@ class ServerMixin:
 
 
 _SERVER_ADDS = (
-    "the item read back is not the item uploaded: the provider adds properties of its own "
-    "(ORGANIZER = the account, CLASS, TRANSP, X-MICROSOFT-*/Google's and Exchange's "
-    "equivalents) and the bridge adds the join-link block (X-ZOOM-MEETING, a DESCRIPTION "
-    "line; SPEC C3), so the suite's item equality cannot hold"
+    "the item read back is not byte-equal to the one uploaded, by design: everything the client "
+    "sent comes back (but for README's 'What a round trip normalises'; "
+    "tests/e2e/test_overlay_roundtrip.py), plus what the provider stamps on "
+    "every event (ORGANIZER = the account, TRANSP; Google STATUS; Microsoft 365 and Exchange "
+    "CLASS, X-MICROSOFT-CDO-BUSYSTATUS; Microsoft 365 X-MICROSOFT-WEBLINK) and what SPEC C3 "
+    "makes the bridge add to every event (X-ZOOM-MEETING:FALSE, X-DAVBRIDGE-VISIBLE and the "
+    "'Not a Zoom meeting · Host: …' line in DESCRIPTION) — the suite's item equality ignores "
+    "none of them (measured 2026-12-07 on all three providers)"
+)
+_OLD_SERIES = (
+    " Besides, the suite's series is from 2014: on Microsoft 365 and Google its override lies "
+    "more than 3 years before the sync window and is not read back (README 'The sync window', "
+    "providers/common/reach.py), and Microsoft 365 stores UNTIL as the end of that day with "
+    "WKST (Outlook's recurrence pattern)"
 )
 #: per test (class::name, or service:class::name for one provider): why it cannot apply to a
 #: provider-backed server
 NOT_APPLICABLE: dict[str, str] = {
     "TestCalDAVStorage::test_upload": _SERVER_ADDS,
     "TestCalDAVStorage::test_update": _SERVER_ADDS,
-    "TestCalDAVStorage::test_recurring_events": _SERVER_ADDS,
+    "TestCalDAVStorage::test_recurring_events": _SERVER_ADDS + "." + _OLD_SERIES,
     "TestCalDAVStorage::test_dav_unicode_href": _SERVER_ADDS,
     "exchange:TestCalDAVStorage::test_metadata": (
         "Exchange calendars have no colour: the bridge answers the PROPPATCH of calendar-color "

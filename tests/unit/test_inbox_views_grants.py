@@ -59,7 +59,7 @@ def test_an_invitation_is_in_the_inbox_once(tmp_path: Path) -> None:
     assert len(calendars) == 3  # own calendar, the grant's copy, the Zoom view
     service = SchedulingService(engine)
     try:
-        pending = service.pending(calendars, lambda c: iter(store.items(c.id)))
+        pending = service.inbox.messages(calendars, lambda c: iter(store.items(c.id)), 0.0)
         assert [text.count("UID:mine") for _, _, text in pending] == [1]
         default = service.default_calendar(calendars)
         assert default is not None and default.id == own.id

@@ -124,3 +124,52 @@ def test_an_app_password_revoked_in_one_process_stops_working_in_the_other(
     (pid, *_), *_ = a.list_app_passwords("alex")
     a.revoke_app_password("alex", pid)
     assert not b.check_login("alex", password, "192.0.2.9").ok
+
+
+def test_turns_are_spaced_and_shared_by_every_process(store_target: Path | str) -> None:
+    """Login pacing's turns (issue 17): one per `spacing` per key in all processes together,
+    at most one waiting; a turn of two keys waits for the later of them."""
+    a, b = Store(store_target), Store(store_target)
+    assert a.reserve_turn("pace", ["k"], 1.0, now=100.0) == 0.0  # at once
+    assert b.reserve_turn("pace", ["k"], 1.0, now=100.0) == 1.0  # the other process waits
+    assert a.reserve_turn("pace", ["k"], 1.0, now=100.5) is None  # one waits already: 429
+    assert b.reserve_turn("pace", ["k"], 1.0, now=101.5) == 0.5  # the next one after 101
+    assert a.reserve_turn("pace", ["j"], 1.0, now=101.5) == 0.0  # another key is free
+    assert b.reserve_turn("pace", ["j", "k"], 1.0, now=101.6) is None  # k's next one is taken
+    assert b.reserve_turn("pace", ["j", "k"], 1.0, now=102.2) == pytest.approx(0.8)  # at 103
+    assert a.reserve_turn("pace", ["j"], 1.0, now=102.3) is None  # j's next turn is taken
+    assert a.reserve_turn("pace", ["k"], 1.0, now=500.0) == 0.0  # long after: at once
+    a.close()
+    b.close()
+
+
+def test_a_locked_user_is_paced_once_across_processes(
+    two_processes: tuple[Bridge, Bridge],
+) -> None:
+    """While a user name is locked, its credential checks are paced one per second in all
+    processes together: the second process's check waits for the first's turn to pass, a
+    third while one waits is refused (429), and a correct password still passes on its turn."""
+    from bridge.organisation.dav_logins import DavLogins
+    from bridge.organisation.throttle_shared import SharedLoginThrottle, SharedPacing
+
+    now = [1_000_000.0]
+    waits: list[float] = []
+
+    def logins(bridge: Bridge) -> DavLogins:
+        return DavLogins(
+            lambda user, password: password == "right",
+            SharedLoginThrottle(bridge.store, "throttle:dav"),
+            pacing=SharedPacing(bridge.store, "pace:dav", clock=lambda: now[0]),
+            sleep=waits.append,
+        )
+
+    a, b = (logins(bridge) for bridge in two_processes)
+    for n in range(5):  # five distinct wrong passwords: the user name is locked
+        assert not (a if n % 2 else b).check("alex", f"wrong-{n}", "").ok
+    assert a.throttle.retry_after("dav-user:alex") > 0
+    assert not a.check("alex", "wrong-5", "").ok and waits == []  # its turn: at once
+    assert b.check("alex", "right", "").ok and waits == [1.0]  # waits for a's turn to pass
+    refused = a.check("alex", "right", "")  # b's turn is taken, none left in this second
+    assert not refused.ok and refused.retry_after > 0 and waits == [1.0]
+    now[0] += 5.0
+    assert a.check("alex", "right", "").ok and waits == [1.0]  # later: at once

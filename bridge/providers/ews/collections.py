@@ -52,6 +52,11 @@ class _EwsFolders:
     def _rename(self, remote_id: str, display_name: str) -> None:
         with hierarchy_lock(self.account):
             folder = self._folder(remote_id)
+            # the listed folder's ChangeKey may be stale: items written since (by another
+            # bridge process on the same database, issue 17) change it, and UpdateFolder with
+            # an old one fails with ErrorIrresolvableConflict. A client's rename carries no
+            # precondition on the folder, so it is read again (GetFolder) first.
+            self._call(lambda: folder.refresh(), WRITE_POLICY)
             folder.name = display_name
             self._call(lambda: folder.save(update_fields=["name"]), WRITE_POLICY)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from exchangelib import CalendarItem
@@ -54,6 +54,7 @@ from bridge.errors import (
 from bridge.ical import overlay
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.base import PullPage
 from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.common.versions import decode_versions, encode_versions
 from bridge.providers.ews import overlay_field
@@ -110,6 +111,9 @@ FIELDS = (
     overlay_field.FIELD,
 )
 _OCCURRENCE_TYPES = ("Occurrence", "Exception")
+# ids fetched and converted per page of a streamed full round (a multiple of exchangelib's
+# GetItem batch of 100, so the requests are those of one fetch of them all)
+PAGE_IDS = 500
 
 
 def _in_window(item: RemoteItem, window: SyncWindow) -> bool:
@@ -183,6 +187,29 @@ class EwsCalendarProvider(
         return CURSORS.result(
             items, removed, sync_state, window=window, reset=done.reset, requests=requests
         )
+
+    def pull_pages(
+        self, calendar_id: str, cursor: str | None, window: SyncWindow
+    ) -> Iterator[PullPage]:
+        """`pull` for the sync engine's streamed first sync (base.PagedPull): an incremental
+        round as one page; a full round's ids (SyncFolderItems, ids only) are fetched and
+        converted `PAGE_IDS` at a time, each batch handed on before the next is fetched."""
+        state = CURSORS.decode(cursor)
+        if state is not None and state.close_to(window):
+            done = self.pull(calendar_id, cursor, window)
+            yield PullPage(done.items, done.removed, done.reset, done.requests, done.cursor)
+            return
+        count = self.request_count
+        folder = self._folder(calendar_id)
+        upserts, deleted, sync_state = self._sync_round(folder, None, CalendarItem)
+        starts = range(0, len(upserts), PAGE_IDS) if upserts else range(1)
+        for start in starts:
+            chunk = upserts[start : start + PAGE_IDS]
+            last = start + PAGE_IDS >= len(upserts)
+            items, removed = self._resolve(folder, chunk, deleted if last else [], window, True)
+            used, count = self.request_count - count, self.request_count
+            cursor_out = CURSORS.encode(sync_state, window) if last else None
+            yield PullPage(tuple(items), tuple(removed), True, used, cursor_out)
 
     def _resolve(
         self,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import google_auth_httplib2
@@ -167,13 +167,21 @@ class CalendarClient:
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """All pages of a list call (`make(service, page_token)`): (items, last page)."""
         items: list[dict[str, Any]] = []
+        for page in self.pages(make, policy):
+            items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
+        return items, page
+
+    def pages(
+        self, make: Callable[[Any, str | None], Any], policy: RetryPolicy
+    ) -> Iterator[dict[str, Any]]:
+        """Each page of a list call as it arrives, following nextPageToken to the last."""
         token: str | None = None
         while True:
             page = self.execute(_bind(make, token), policy) or {}
-            items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
+            yield page
             token = page.get("nextPageToken")
             if not token:
-                return items, page
+                return
 
 
 def _bind(make: Callable[[Any, str | None], Any], token: str | None) -> Callable[[Any], Any]:

@@ -15,14 +15,15 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.ical.itip import with_partstat
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
+from bridge.providers.base import PullPage
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
 from bridge.providers.common.reach import series_reach
@@ -60,6 +61,14 @@ def change_key(event: Mapping[str, Any]) -> str:
     if etag.startswith("W/"):
         etag = etag[2:]
     return etag.strip('"')
+
+
+@dataclass
+class _FoldMemo:
+    """What a full round folded page by page has already asked for."""
+
+    overlays: dict[str, str] | None = None
+    series: set[str] = field(default_factory=set)
 
 
 def _if_match(key: str) -> dict[str, str]:
@@ -143,8 +152,47 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             next_url = body.get("@odata.nextLink")
         raise CursorExpired("graph", "delta round ended without a deltaLink")
 
+    def pull_pages(
+        self, calendar_id: str, cursor: str | None, window: SyncWindow
+    ) -> Iterator[PullPage]:
+        """`pull` for the sync engine's streamed first sync (base.PagedPull): an incremental
+        round as one page; a full round page by page, each delta page folded and handed on
+        before the next is asked for (the overlay listing once, each series once)."""
+        state = _CURSORS.decode(cursor)
+        if state is not None and self._http.is_graph_url(state.token) and state.close_to(window):
+            done = self.pull(calendar_id, cursor, window)
+            yield PullPage(done.items, done.removed, done.reset, done.requests, done.cursor)
+            return
+        memo = _FoldMemo()
+        params: dict[str, str] | None = {
+            "startDateTime": iso_z(window.start),
+            "endDateTime": iso_z(window.end),
+        }
+        next_url: str | None = self._p("calendars", calendar_id, "calendarView", "delta")
+        count = self._http.request_count
+        while next_url:
+            body = (
+                self._http.get(next_url, params=params, headers=self._prefer, policy=PULL_POLICY)
+                or {}
+            )
+            params = None
+            entries = [v for v in body.get("value", []) if isinstance(v, dict)]
+            items, removed = self._fold(calendar_id, entries, window, memo)
+            delta = body.get("@odata.deltaLink")
+            last = _CURSORS.encode(str(delta), window) if delta else None
+            used, count = self._http.request_count - count, self._http.request_count
+            yield PullPage(tuple(items), tuple(removed), True, used, last)
+            if delta:
+                return
+            next_url = body.get("@odata.nextLink")
+        raise CursorExpired("graph", "delta round ended without a deltaLink")
+
     def _fold(
-        self, calendar_id: str, entries: Sequence[dict[str, Any]], window: SyncWindow
+        self,
+        calendar_id: str,
+        entries: Sequence[dict[str, Any]],
+        window: SyncWindow,
+        memo: _FoldMemo | None = None,
     ) -> tuple[list[RemoteItem], list[str]]:
         upserts: dict[str, dict[str, Any]] = {}
         removed: dict[str, None] = {}
@@ -170,7 +218,14 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
                 series[event_id] = None
             else:  # singleInstance: the delta payload is the whole event
                 singles[event_id] = event
-        kept = self._overlays(calendar_id) if singles else {}
+        if memo is None:
+            kept = self._overlays(calendar_id) if singles else {}
+        else:  # a full round page by page: one overlay listing, each series fetched once
+            if singles and memo.overlays is None:
+                memo.overlays = self._overlays(calendar_id)
+            kept = memo.overlays or {}
+            series = {m: None for m in series if m not in memo.series}
+            memo.series.update(series)
         for event_id, event in singles.items():
             single = self._item_or_skip(event, [], window, kept.get(event_id, ""))
             if single is not None:
@@ -237,6 +292,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             ical=text,
             member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
             span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
+            provider_uid=str(event.get("iCalUId") or "") if client_uid else "",
         )
 
     def _instances(

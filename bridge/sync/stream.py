@@ -1,0 +1,184 @@
+"""A full listing stored page by page while the next page is fetched (issue 14, points 1
+and 3): the first sync of a collection (or a resync after an expired cursor) never holds the
+whole listing, and the provider prepares its next page while this process converts, enriches
+and stores the previous one.
+
+What it does: `prefetched` runs a provider's page iterator on a thread of its own, at most
+`DEPTH` pages ahead (the fetch thread waits on the network with the GIL released; conversion
+is pure Python, so only the provider's latency overlaps, not two conversions). `apply_full`
+converts each page and commits the drafts in batches of about `BATCH` items, each batch in one
+store transaction that keeps the collection's old cursor and refresh time; the last commit
+removes what the listing did not hold and only then saves the new cursor.
+Interrupted (provider fault, process stopped) after some batches: the old cursor is still the
+stored one, so the next pull lists everything again; the batches already stored are matched
+by remote id (overwritten in place, unchanged bytes keep their etag), so nothing is lost or
+stored twice, and what the provider no longer has is removed by the round that completes.
+What it must not do: decide by provider kind, talk to the network itself, or save a cursor
+before the last page was applied.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bridge.errors import BridgeError
+from bridge.model import CollectionRecord, RemoteItem
+from bridge.providers.base import PullPage
+from bridge.store import ItemDraft, Store
+
+T = TypeVar("T")
+
+DEPTH = 2  # pages fetched ahead of the one being converted (memory: DEPTH + 1 pages)
+BATCH = 2000  # drafts per store transaction (each reads the collection's rows once)
+
+
+def prefetched(make: Callable[[], Iterable[T]], depth: int = DEPTH) -> Generator[T, None, None]:
+    """The values of `make()`, produced on a thread of its own at most `depth` ahead. Its
+    exception is raised here, in order; closing this iterator stops the thread after the
+    value it is producing (it is joined, so nothing of it runs on afterwards)."""
+    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, object]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for value in make():
+                if not put(("value", value)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    context = contextvars.copy_context()  # the pull's log context on the fetch thread too
+    thread = threading.Thread(target=context.run, args=(produce,), name="davbridge-prefetch")
+    thread.daemon = True
+    thread.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "value":
+                yield value  # type: ignore[misc]
+            elif kind == "end":
+                return
+            else:
+                assert isinstance(value, BaseException)
+                raise value
+    finally:
+        stop.set()
+        thread.join()
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a streamed full listing did: items changed, provider requests made."""
+
+    changed: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class FullListing:
+    """What `apply_full` needs of the engine for one collection."""
+
+    store: Store
+    coll: CollectionRecord
+    convert: Callable[[RemoteItem], ItemDraft]
+    suffix: str
+    # the live items a DAV client wrote outside the sync window (calendars; issue 11)
+    outside: Callable[[], set[str]] = set
+    # the current state of one resource at the provider (None: gone)
+    fetch: Callable[[str], RemoteItem | None] | None = None
+
+
+def apply_full(job: FullListing, pages: Iterator[PullPage], now: Callable[[], float]) -> Applied:
+    """Store a full listing page by page (see the module docstring)."""
+    return apply_pages(job, pages, now, reset=True)
+
+
+def apply_pages(
+    job: FullListing, pages: Iterator[PullPage], now: Callable[[], float], reset: bool
+) -> Applied:
+    """Store a pull page by page: a full listing (`reset`: what it did not hold is removed
+    at the end) or an increment (only what it reported removed is). Either way the new
+    cursor is saved with the last batch only, so an interrupted pull is done again."""
+    store, coll = job.store, job.coll
+    seen: set[str] = set()
+    removed: dict[str, None] = {}
+    pending: dict[str, ItemDraft] = {}
+    changed = requests = 0
+    cursor: str | None = None
+
+    def commit() -> None:
+        nonlocal changed
+        if pending:  # the old cursor and refresh time stay until the last page
+            changed += store.apply_pull(
+                coll.id, pending.values(), (), coll.cursor, False, coll.refreshed_at, job.suffix
+            )
+            pending.clear()
+
+    for page in pages:
+        requests += page.requests
+        for item in page.items:
+            pending[item.remote_id] = job.convert(item)
+            seen.add(item.remote_id)
+            removed.pop(item.remote_id, None)
+        for remote_id in page.removed:
+            removed[remote_id] = None
+            seen.discard(remote_id)
+            pending.pop(remote_id, None)
+        if page.cursor is not None:
+            cursor = page.cursor
+        if len(pending) >= BATCH:
+            commit()
+    if cursor is None:
+        raise BridgeError("the provider's listing ended without a new cursor")
+    gone, extra, fetched = _resolve(job, seen, removed, reset)
+    pending.update(extra)
+    commit()
+    if reset:
+        gone |= store.live_remote_ids(coll.id) - seen - set(extra)
+    changed += store.apply_pull(coll.id, (), gone, cursor, False, now(), job.suffix)
+    return Applied(changed, requests + fetched)
+
+
+def _resolve(
+    job: FullListing, seen: set[str], removed: dict[str, None], reset: bool
+) -> tuple[set[str], dict[str, ItemDraft], int]:
+    """(remote ids gone, drafts fetched again, requests made) for what the listing reported
+    removed and for items a client wrote outside the window — the same rules as an
+    all-at-once pull (engine._calendar_drafts)."""
+    store, coll = job.store, job.coll
+    gone: set[str] = set()
+    refetch: set[str] = set()
+    for provider_id in removed:
+        resource = store.resource_for(coll.id, provider_id)
+        if resource == provider_id:
+            gone.add(provider_id)
+        elif resource is not None and resource not in seen:
+            refetch.add(resource)
+    refetch -= gone
+    if job.fetch is None:
+        return gone, {}, 0
+    kept = {rid for rid in job.outside() if rid in gone or (reset and rid not in seen)}
+    drafts: dict[str, ItemDraft] = {}
+    for resource in sorted(refetch | kept):
+        item = job.fetch(resource)
+        if item is None:
+            gone.add(resource)
+        else:
+            gone.discard(resource)
+            drafts[resource] = job.convert(item)
+    return gone, drafts, len(refetch | kept)
