@@ -322,6 +322,8 @@ class Storage(BaseStorage):
         rec = found_rec
         if len(parts) == 2 or depth != "0":
             rec = bridge.fresh(rec)
+        else:
+            bridge.item_read(rec)
         coll = MirrorCollection(user, rec)
         if len(parts) == 3:
             found = dict(coll.get_multi([parts[2]]))

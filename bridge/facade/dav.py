@@ -111,6 +111,13 @@ class DavFacade:
             return self.store.collection(coll.id)
         return coll
 
+    def item_read(self, coll: CollectionRecord) -> None:
+        """A client read one item of `coll` (no refresh is scheduled for that): invitations
+        dated after the sync window are looked for when the calendar is stale (issue 16; a
+        client polling an attendee's copy sees the organizer's update)."""
+        if coll.kind is CollectionKind.CALENDAR and self.engine.is_stale(coll):
+            self.scheduling.beyond.adopt(self.store.collections(user_id=coll.user_id))
+
     def items(self, coll: CollectionRecord) -> list[ItemRecord]:
         return self.store.items(coll.id)
 

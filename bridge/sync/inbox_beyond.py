@@ -10,9 +10,10 @@ windowed full listing a pull uses, in pieces of at most 3 years), in the backgro
 invitation there that the account has not answered (PARTSTAT=NEEDS-ACTION) is put into the
 mirror as an item a client wrote — the window keeps those while the provider has them
 (bridge/sync/engine.py) — so the calendar shows it, the inbox lists it (at its next listing),
-and the attendee answers it with a PUT as any other. A calendar is listed again after REUSE_S,
-and at once after any write through this bridge sent invitations (the shared generation
-`meeting_uids.INVITATIONS`). A failure adds nothing (logged; tried again at the next listing).
+and the attendee answers it with a PUT as any other; one mirrored so before is brought up
+to date when it changed at the provider (an organizer's update, a cancellation). A calendar is listed again after REUSE_S,
+and at once after a write through this bridge sent the account an invitation or an update
+(a shared counter per address, `meeting_uids.invited`). A failure adds nothing (logged; tried again at the next listing).
 Must not import radicale or a concrete provider.
 """
 
@@ -55,7 +56,6 @@ class BeyondWindow:
         """Start the listings due for `calendars` in the background: what they find is in
         the mirror for the next listing of the inbox (a client polls it)."""
         store = self.engine.store
-        generation = store.generation(meeting_uids.INVITATIONS)
         first: dict[int, CollectionRecord] = {}
         for coll in calendars:
             if coll.kind is not CollectionKind.CALENDAR or coll.read_only or coll.virtual:
@@ -67,7 +67,8 @@ class BeyondWindow:
                 continue
             first.setdefault(coll.connection_id, coll)  # the account's own (default) calendar
         for coll in first.values():
-            key = (coll.id, generation)
+            account = store.connection(coll.connection_id).account
+            key = (coll.id, meeting_uids.generation(store, account))
             with self._guard:
                 if key in self._seen:
                     continue
@@ -83,35 +84,42 @@ class BeyondWindow:
                 self._seen.pop(key, None)
             return
         if added:
-            log.info("collection %d: %d invitation(s) beyond the window", coll.id, added)
+            log.info("collection %d: %d invitation(s) beyond the window mirrored", coll.id, added)
 
     def _adopt(self, coll: CollectionRecord) -> int:
+        """Put the unanswered invitations of `coll` beyond the window into the mirror, and
+        bring the ones put there before up to date (a pull lists the window only, so an
+        organizer's update or a cancellation of them would otherwise never show)."""
         engine = self.engine
         provider = engine.providers(coll.connection_id)
         account = [provider.account_email]
         end = engine.window().end
-        served = {it.remote_id for it in engine.store.items(coll.id)}
-        added = 0
+        mirrored = {it.remote_id: it for it in engine.store.items(coll.id)}
+        beyond = int(end.timestamp())
+        changed = 0
         for start in (end, end + PIECE):
             piece = SyncWindow(start, min(start + PIECE, end + HORIZON))
             items = [
                 it
                 for it in provider.pull(coll.provider_id, None, piece).items
-                if it.remote_id not in served and "NEEDS-ACTION" in it.ical
+                if "ORGANIZER" in it.ical and "ATTENDEE" in it.ical
             ]
             aliases = meeting_uids.aliases(engine.store, items)
             aliases.update(engine.store.uid_aliases(coll.id))
             for item in items:
+                known = mirrored.get(item.remote_id)
+                if known is not None and (known.start < beyond or known.version == item.version):
+                    continue  # the window's (pulls keep it) or unchanged
                 if itip.role(item.ical, account) != "attendee":
                     continue
-                if itip.own_partstat(item.ical, account) != "NEEDS-ACTION":
+                if known is None and itip.own_partstat(item.ical, account) != "NEEDS-ACTION":
                     continue
                 draft = draft_from_remote(
                     item, account, aliases, redact=engine.store.redacts(coll.id)
                 )
                 if draft.uid != item.uid:  # the organizer's UID, for the pulls that refetch it
                     engine.store.set_uid_alias(coll.id, item.remote_id, draft.uid)
-                engine.store.put_item(coll.id, href_for_uid(draft.uid, ".ics"), draft)
-                served.add(item.remote_id)
-                added += 1
-        return added
+                href = known.href if known is not None else href_for_uid(draft.uid, ".ics")
+                mirrored[item.remote_id] = engine.store.put_item(coll.id, href, draft)
+                changed += 1
+        return changed

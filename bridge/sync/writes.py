@@ -260,7 +260,7 @@ class WriteThrough:
             if invites:  # attendees' copies: the organizer's UID, found beyond the window too
                 if item.provider_uid and item.provider_uid != uid:
                     meeting_uids.remember(store, item.provider_uid, uid, draft.end)
-                store.bump_generation(meeting_uids.INVITATIONS)
+                meeting_uids.invited(store, upstream)
         log.info("wrote %s/%s through to the provider", coll.name, href)
         return stored
 

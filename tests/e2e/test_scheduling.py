@@ -424,3 +424,15 @@ def test_an_invitation_beyond_the_sync_window_reaches_the_attendee(two: Two) -> 
         return _partstat(text, two.b_address) == "ACCEPTED"
 
     wait_for(organizer_sees_accepted, timeout=30)
+
+    # A renames the meeting: B's copy (beyond the window, so no pull lists it) follows
+    renamed = event.replace(f"SUMMARY:Planning {uid}", f"SUMMARY:Renamed {uid}")
+    assert _put(two, two.a_auth, path, renamed).status_code in (201, 204)
+
+    def b_sees_renamed() -> bool:
+        # B's client polls the calendar (its ctag), then reads the event
+        dav(two.demo, "PROPFIND", two.b_calendar, two.b_auth, None, {"Depth": "0"})
+        text = re.sub(r"\r?\n[ \t]", "", dav(two.demo, "GET", b_path, two.b_auth).text)
+        return f"SUMMARY:Renamed {uid}" in text
+
+    wait_for(b_sees_renamed, timeout=30)
