@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from bridge.model import CollectionRecord
 from bridge.sync.engine import PullOutcome, SyncEngine
@@ -39,6 +38,7 @@ class Refresher:
             fut = self._inflight.get(collection_id)
             if fut is None or fut.done():
                 fut = self._pool.submit(self.engine.refresh, collection_id, True)
+                fut.add_done_callback(lambda f: _log_failure(collection_id, f))
                 self._inflight[collection_id] = fut
             return fut
 
@@ -52,12 +52,10 @@ class Refresher:
         fut = self.submit(coll.id)
         if coll.refreshed_at is not None:
             return  # stale-while-revalidate: the mirror answers, the pool refreshes
-        try:
-            fut.result(timeout=self.engine.settings.request_refresh_timeout_s)
-        except FutureTimeout:
+        # a failed pull never fails the read (it is logged when it ends: _log_failure)
+        _, pending = wait([fut], timeout=self.engine.settings.request_refresh_timeout_s)
+        if pending:
             log.info("collection %d still refreshing; serving the mirror as it is", coll.id)
-        except Exception:  # a failed pull must never fail the read
-            log.exception("refresh of collection %d failed", coll.id)
 
     def refresh_all(self) -> None:
         """One pass: refresh every stale collection (waits for them)."""
@@ -66,11 +64,7 @@ class Refresher:
             for c in self.engine.store.collections()
             if self.engine.is_stale(c) and self.engine.wanted(c)
         ]
-        for fut in futures:
-            try:
-                fut.result()
-            except Exception:
-                log.exception("background refresh failed")
+        wait(futures)  # failures are logged when they end (_log_failure)
 
     def start_loop(self, tick_s: float = 1.0, summary_every_s: float = 600.0) -> None:
         """Refresh stale collections every tick; every `summary_every_s` log one line of what
@@ -116,3 +110,14 @@ class Refresher:
         if self._loop is not None:
             self._loop.join(timeout=5)
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _log_failure(collection_id: int, fut: Future[PullOutcome | None]) -> None:
+    """A background refresh that raised is logged with its traceback: nobody may be waiting
+    for its result (stale-while-revalidate), and a refresh failing silently for ever is a
+    calendar that silently stops changing."""
+    if fut.cancelled():
+        return
+    exc = fut.exception()
+    if exc is not None:
+        log.error("refresh of collection %d failed", collection_id, exc_info=exc)

@@ -84,3 +84,28 @@ def test_the_loop_writes_a_periodic_summary(
     assert all(re.search(r"\d+ pulls of [123] collections?, 0 items changed", s) for s in summaries)
     assert any("pulls of 3 collections, 0 items changed" in line for line in summaries)
     assert pulled_lines(caplog) == pulled_lines(caplog)[:3]  # only the first, listing pulls
+
+
+def test_a_background_refresh_that_raises_is_logged(
+    engine: SyncEngine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody waits for a stale-while-revalidate refresh: a bug that makes every refresh
+    raise must still leave an ERROR line with its traceback, not a calendar that silently
+    stops changing."""
+
+    def broken(collection_id: int, only_if_stale: bool = False) -> None:
+        raise TypeError("refresh() takes 2 positional arguments but 3 were given")
+
+    monkeypatch.setattr(engine, "refresh", broken)
+    refresher = Refresher(engine)
+    try:
+        coll = engine.store.collections()[0]
+        refresher.submit(coll.id).exception(timeout=20)
+        deadline = time.monotonic() + 20  # the done-callback runs right after the result
+        while time.monotonic() < deadline and not caplog.records:
+            time.sleep(0.01)
+    finally:
+        refresher.stop()
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in errors] == [f"refresh of collection {coll.id} failed"]
+    assert errors[0].exc_info is not None and errors[0].exc_info[0] is TypeError
