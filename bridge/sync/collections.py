@@ -183,24 +183,27 @@ class CollectionAdmin:
             name = strip_label(name, conn.provider)
             if not name:
                 return ChangeOutcome({**results, "name": "the name must not be empty"})
-        with self.engine.lock(coll.id):
-            if apply.get("name") is not None:
-                self.engine.store.set_client_name(coll.id, apply["name"])
-            color = apply.get("color")
-            if color is not None:  # "": the client removed it; the provider keeps one
-                self.engine.store.set_client_color(coll.id, color)
-            if coll.holds_tasks:
-                if name is not None:
-                    tasks = tasks_of(self.engine.providers(conn.id))
-                    tasks.rename_task_list(list_id(coll.remote_id), name)
-            elif coll.kind is CollectionKind.CALENDAR:
-                self._calendars(conn).change_calendar(
-                    coll.remote_id,
-                    CollectionChange(name, color or None, apply.get("description")),
-                )
-            elif name is not None:
-                self._books(conn).rename_address_book(coll.remote_id, name)
-        self._rediscover(conn.id, coll.kind)
+        # as create: a listing taken before the change must not be applied after it (it would
+        # serve the provider's old name, the client's new one no longer matching it)
+        with self.engine.listing_lock(conn.id, coll.kind):
+            with self.engine.lock(coll.id):
+                if apply.get("name") is not None:
+                    self.engine.store.set_client_name(coll.id, apply["name"])
+                color = apply.get("color")
+                if color is not None:  # "": the client removed it; the provider keeps one
+                    self.engine.store.set_client_color(coll.id, color)
+                if coll.holds_tasks:
+                    if name is not None:
+                        tasks = tasks_of(self.engine.providers(conn.id))
+                        tasks.rename_task_list(list_id(coll.remote_id), name)
+                elif coll.kind is CollectionKind.CALENDAR:
+                    self._calendars(conn).change_calendar(
+                        coll.remote_id,
+                        CollectionChange(name, color or None, apply.get("description")),
+                    )
+                elif name is not None:
+                    self._books(conn).rename_address_book(coll.remote_id, name)
+            self._rediscover(conn.id, coll.kind)
         return ChangeOutcome({**results, **dict.fromkeys(apply)})
 
     def _change_refusal(self, coll: CollectionRecord, conn: ConnectionRow) -> str | None:
