@@ -85,8 +85,8 @@ def calendars(demo: Demo) -> list[CollectionRecord]:
     return [
         c
         for c in demo.bridge.store.collections()
-        if c.kind is CollectionKind.CALENDAR and c.remote_id
-    ]
+        if c.kind is CollectionKind.CALENDAR and c.remote_id and not c.holds_tasks
+    ]  # event calendars (a reset mailbox also gets a new default task list, not looked at here)
 
 
 def test_a_reset_google_calendar_is_resynced_in_full(google: tuple[Demo, DemoInfo]) -> None:
