@@ -44,16 +44,23 @@ class CalendarResource:
     uid: str
 
 
-def calendar_resource(text: str) -> CalendarResource:
-    """The parsed resource (see the module docstring); BadInput when it is not one."""
+def parse_vcalendar(text: str, holding: str) -> Calendar:
+    """A request body parsed as one VCALENDAR; BadInput (naming `holding`, e.g. "one VEVENT",
+    as what was expected) when it is empty, malformed or another object."""
     if not text or not text.strip():
-        raise BadInput("the request body is empty; expected a VCALENDAR with one VEVENT")
+        raise BadInput(f"the request body is empty; expected a VCALENDAR with {holding}")
     try:
         calendar = Calendar.from_ical(text)
     except Exception as error:  # icalendar raises several types for malformed input
         raise BadInput(f"the iCalendar data could not be parsed: {error}") from error
     if calendar.name != "VCALENDAR":
         raise BadInput(f"expected a VCALENDAR object, got {calendar.name or 'nothing'}")
+    return calendar
+
+
+def calendar_resource(text: str) -> CalendarResource:
+    """The parsed resource (see the module docstring); BadInput when it is not one."""
+    calendar = parse_vcalendar(text, "one VEVENT")
     events = tuple(c for c in calendar.subcomponents if c.name == "VEVENT")
     others = sorted(
         {str(c.name) for c in calendar.subcomponents if c.name not in ("VEVENT", "VTIMEZONE")}

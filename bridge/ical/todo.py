@@ -22,6 +22,7 @@ from icalendar import Alarm, Calendar, Component, vRecur
 from icalendar import Todo as VTodo
 
 from bridge.errors import BadInput
+from bridge.ical.resource import parse_vcalendar
 
 PRODID = "-//davbridge//tasks//EN"
 STATUSES = ("NEEDS-ACTION", "IN-PROCESS", "COMPLETED", "CANCELLED")
@@ -54,15 +55,7 @@ class Todo:
 
 
 def _parse(text: str) -> Component:
-    if not text or not text.strip():
-        raise BadInput("the request body is empty; expected a VCALENDAR with one VTODO")
-    try:
-        calendar = Calendar.from_ical(text)
-    except Exception as error:  # icalendar raises several types for malformed input
-        raise BadInput(f"the iCalendar data could not be parsed: {error}") from error
-    if calendar.name != "VCALENDAR":
-        raise BadInput(f"expected a VCALENDAR object, got {calendar.name or 'nothing'}")
-    return calendar
+    return parse_vcalendar(text, "one VTODO")
 
 
 def _todos(calendar: Component) -> list[Component]:
