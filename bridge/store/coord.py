@@ -8,9 +8,10 @@ that serialise changes to one collection across processes, and "pulled" notifica
   Times are the database's clock (hosts' clocks may differ). On SQLite, which one process
   serves, leases live in that process's memory (`_SqliteLeases`): a restart after a crash
   finds none held, instead of waiting for the dead process's lease to expire.
-- Collection locks: a PostgreSQL advisory lock (session level, on a connection held for the
-  block, re-entrant per thread) with a bounded wait (`lock_timeout`); on SQLite nothing (one
-  process: the engine's own lock suffices).
+- Collection and item locks: PostgreSQL advisory locks (session level, on a connection held
+  for the block, re-entrant per thread) with a bounded wait (`lock_timeout`): a collection's
+  exclusively for a pull, or shared with its item's exclusively for a client's write; on
+  SQLite nothing (one process: the engine's own locks suffice).
 - Notifications: `NOTIFY davbridge_pulled, '<collection id>'` when a pull ends; a process that
   needs a collection another one is pulling waits for it (`LISTEN`), bounded. On SQLite the
   waiter polls the lease instead.
@@ -21,6 +22,7 @@ Must not import providers, sync or radicale.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ from bridge.store.base import StoreBase
 PULLED_CHANNEL = "davbridge_pulled"
 LOCK_CLASS = 0x6462  # first key of the two-key advisory locks of collections
 LISTING_CLASS = 0x6463  # ... and of a connection's collection listing of one kind
+ITEM_CLASS = 0x6464  # ... and of one item (a hash of collection id and href)
 
 
 def listing_key(connection_id: int, addressbooks: bool) -> int:
@@ -166,19 +169,49 @@ class CoordinationStore(StoreBase):
         `space`: LISTING_CLASS locks a connection's listing of one kind instead (the key is
         `listing_key`): a listing taken in one process is not applied after another process
         created or deleted a collection of that kind."""
+        with self._advisory([("", space, collection_id)], timeout_s):
+            yield
+
+    @contextmanager
+    def item_lock(self, collection_id: int, href: str, timeout_s: float) -> Iterator[None]:
+        """A client's write of one item, across processes (PostgreSQL): the collection's
+        advisory lock shared (a pull, which holds it exclusively, waits for the write, and
+        the write for the pull) and the item's exclusively (two writes of one item, through
+        two processes, one after the other). Writes of different items run side by side."""
+        digest = hashlib.blake2b(f"{collection_id}/{href}".encode(), digest_size=4).digest()
+        item_key = int.from_bytes(digest, "big", signed=True)
+        keys = [("_shared", LOCK_CLASS, collection_id), ("", ITEM_CLASS, item_key)]
+        with self._advisory(keys, timeout_s):
+            yield
+
+    @contextmanager
+    def _advisory(self, keys: list[tuple[str, int, int]], timeout_s: float) -> Iterator[None]:
+        """Take the advisory locks `keys` ((mode suffix, class, key)) in order on one pooled
+        connection held for the block; a lock this thread holds already (exclusively, or in
+        the same mode) is not taken again."""
         if self._pg is None:
             yield
             return
-        held: dict[tuple[int, int], Any] = self._local.__dict__.setdefault("advisory", {})
-        if (space, collection_id) in held:
+        held: dict[tuple[Any, ...], Any] = self._local.__dict__.setdefault("advisory", {})
+        wanted = [
+            (mode, space, key)
+            for mode, space, key in keys
+            if (space, key) not in held and (mode, space, key) not in held
+        ]
+        if not wanted:
             yield
             return
         with self._pg.connection(timeout_s) as conn:
             wait_ms = max(int(timeout_s * 1000), 1)
+            taken: list[tuple[str, int, int]] = []
             try:
                 conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{wait_ms}ms",))
-                conn.execute("SELECT pg_advisory_lock(%s, %s)", (space, collection_id))
+                for mode, space, key in wanted:
+                    conn.execute(f"SELECT pg_advisory_lock{mode}(%s, %s)", (space, key))
+                    taken.append((mode, space, key))
+                    held[(space, key) if not mode else (mode, space, key)] = conn
             except Exception as exc:
+                self._unlock(conn, held, taken)
                 from bridge.store.pg import contended
 
                 if contended(exc):
@@ -188,13 +221,17 @@ class CoordinationStore(StoreBase):
                         max(timeout_s, 1.0),
                     ) from exc
                 raise
-            held[(space, collection_id)] = conn
             try:
                 yield
             finally:
-                del held[(space, collection_id)]
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (space, collection_id))
-                conn.execute("SELECT set_config('lock_timeout', '0', false)")
+                self._unlock(conn, held, taken)
+
+    @staticmethod
+    def _unlock(conn: Any, held: dict[Any, Any], taken: list[tuple[str, int, int]]) -> None:
+        for mode, space, key in reversed(taken):
+            held.pop((space, key) if not mode else (mode, space, key), None)
+            conn.execute(f"SELECT pg_advisory_unlock{mode}(%s, %s)", (space, key))
+        conn.execute("SELECT set_config('lock_timeout', '0', false)")
 
     # -- notifications --------------------------------------------------------------------
     def notify_pulled(self, collection_id: int) -> None:

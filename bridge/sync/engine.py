@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from bridge.accounts.registry import label_of
@@ -42,7 +41,6 @@ from bridge.providers.base import (
 )
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
-from bridge.store.coord import LISTING_CLASS, listing_key
 from bridge.store.rows import ClientProps, ConnectionPolicy, ConnectionRow, ConnectionState
 from bridge.sync import give_back, meeting_uids
 from bridge.sync.directory import DIRECTORY_EVERY, directory_books, is_directory
@@ -50,6 +48,7 @@ from bridge.sync.directory import visible as directory_visible
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.lease import PullLeases
+from bridge.sync.locks import CollectionLocks, SharedLock
 from bridge.sync.stream import Applied, FullListing, apply_full, apply_pages, prefetched
 from bridge.sync.tally import PullTally
 from bridge.sync.tasks import source_for, task_lists
@@ -120,7 +119,6 @@ class SyncEngine:
     ) -> None:
         self.store = store
         self.limits = limits or LimitsSettings()
-        self.lock_timeout_s = lock_timeout_s
         self.policy_for = policy_for
         self.providers = providers
         self.contacts = contacts
@@ -128,53 +126,43 @@ class SyncEngine:
         self.settings = settings
         self.clock = clock
         self.tally = PullTally()
-        self._locks: dict[int, threading.RLock] = {}
-        self._locks_guard = threading.Lock()
-        self._listing_locks: dict[tuple[int, str], threading.RLock] = {}
+        self.locks = CollectionLocks(store, lock_timeout_s)
         self._not_before: dict[int, float] = {}  # collection id -> earliest retry (Retry-After)
         self.leases = PullLeases(store, settings.pull_lease_s, settings.request_refresh_timeout_s)
         # called with the owner's user id after a calendar listing (grant copies follow it)
         self.on_discovered: Callable[[int], None] | None = None
 
-    def lock(self, collection_id: int) -> threading.RLock:
-        with self._locks_guard:
-            return self._locks.setdefault(collection_id, threading.RLock())
+    @property
+    def lock_timeout_s(self) -> float:
+        """Longest wait for a collection's or item's lock (then Busy)."""
+        return self.locks.timeout_s
 
-    @contextmanager
-    def listing_lock(self, connection_id: int, kind: CollectionKind) -> Iterator[None]:
-        """Held while a connection's collections of one kind are listed at the provider and
-        the mirror made to match, and while a client creates or deletes one: a listing taken
-        before a create (or delete) must not be applied after it, or the new collection would
-        be dropped from the mirror and come back under another name (its client's path then
-        answers 404), or a deleted one would come back. In every process on the database
-        (issue 17: a MKCALENDAR answered 404 when another process's listing, taken before the
-        create, was applied after it); waits at most the lock timeout for another process."""
-        with self._locks_guard:
-            lock = self._listing_locks.setdefault((connection_id, kind.value), threading.RLock())
-        with lock:
-            key = listing_key(connection_id, kind is CollectionKind.ADDRESSBOOK)
-            with self.store.collection_lock(key, self.lock_timeout_s, space=LISTING_CLASS):
-                yield
+    @lock_timeout_s.setter
+    def lock_timeout_s(self, seconds: float) -> None:
+        self.locks.timeout_s = seconds
 
-    @contextmanager
-    def locked(self, collection_id: int, timeout: float | None = None) -> Iterator[None]:
-        """Hold the collection's lock, waiting at most `timeout` (default: the lock timeout)
-        for a write or pull holding it: past that, Busy (503 + Retry-After for a client)."""
-        wait = self.lock_timeout_s if timeout is None else timeout
-        lock = self.lock(collection_id)
-        began = time.monotonic()
-        if not lock.acquire(timeout=max(wait, 0.0)):
-            raise Busy(
-                f"this collection is busy with another change or a pull from the provider "
-                f"(waited {wait:g} s); try again shortly",
-                max(wait, 1.0),
-            )
-        try:  # other processes on the same PostgreSQL database (issue 17)
-            left = max(wait - (time.monotonic() - began), 0.001)
-            with self.store.collection_lock(collection_id, left):
-                yield
-        finally:
-            lock.release()
+    def lock(self, collection_id: int) -> SharedLock:
+        """The collection's lock (re-entrant when held exclusively, as a pull holds it)."""
+        return self.locks.lock(collection_id)
+
+    def listing_lock(
+        self, connection_id: int, kind: CollectionKind
+    ) -> AbstractContextManager[None]:
+        """See `CollectionLocks.listing_lock`."""
+        return self.locks.listing_lock(connection_id, kind)
+
+    def locked(
+        self, collection_id: int, timeout: float | None = None
+    ) -> AbstractContextManager[None]:
+        """Hold the collection exclusively, waiting at most `timeout` (default: the lock
+        timeout) for a write or pull holding it: past that, Busy (503 + Retry-After)."""
+        return self.locks.locked(collection_id, timeout)
+
+    def writing(
+        self, collection_id: int, href: str, timeout: float | None = None
+    ) -> AbstractContextManager[None]:
+        """Hold one item of the collection for a client's write (see `CollectionLocks`)."""
+        return self.locks.writing(collection_id, href, timeout)
 
     def item_limits(self) -> ItemLimits:
         return ItemLimits(

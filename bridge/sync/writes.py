@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bridge import joinlinks
 from bridge.accounts.registry import label_of
@@ -132,8 +132,10 @@ class WriteThrough:
                 retry_after=max(5.0, min(self.budget_s, 30.0)),
             ) from None
 
-    def _locked(self, coll: CollectionRecord) -> Any:
-        return self.engine.locked(coll.id, min(self.engine.lock_timeout_s, self.budget_s))
+    def _locked(self, coll: CollectionRecord, href: str) -> AbstractContextManager[None]:
+        """The item's write lock: other items of the collection are written meanwhile, a
+        pull waits (bounded by the lock timeout and the write budget)."""
+        return self.engine.writing(coll.id, href, min(self.engine.lock_timeout_s, self.budget_s))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -212,7 +214,7 @@ class WriteThrough:
         upstream = itip.without_schedule_status(upstream)  # RFC 6638 §3.2.9: the server's
         overlay.precheck(upstream)  # C10: past the overlay bound, refuse before any write
         window = self.engine.window()
-        with self._locked(coll), self._reauth_guard(coll):
+        with self._locked(coll, href), self._reauth_guard(coll):
             existing = self._current(coll, href, existing, put.if_match, "event")
             if existing is not None:
                 provider_text = self._provider_text(existing, record)
@@ -341,7 +343,7 @@ class WriteThrough:
         coll, href, text, uid, conditional = put.coll, put.href, put.text, put.uid, put.conditional
         contacts = self._contacts(coll)
         store = self.engine.store
-        with self._locked(coll), self._reauth_guard(coll):
+        with self._locked(coll, href), self._reauth_guard(coll):
             existing = self._current(coll, href, put.existing, put.if_match, "contact")
             if existing is not None:
                 item = contacts.update_contact(
@@ -378,7 +380,7 @@ class WriteThrough:
 
     def _delete(self, coll: CollectionRecord, existing: ItemRecord, conditional: bool) -> None:
         version = existing.version if conditional else None
-        with self._locked(coll), self._reauth_guard(coll):
+        with self._locked(coll, existing.href), self._reauth_guard(coll):
             try:
                 if coll.kind is CollectionKind.ADDRESSBOOK:
                     self._contacts(coll).delete_contact(coll.remote_id, existing.remote_id, version)
