@@ -30,18 +30,21 @@ from sandbox.google.calendar_routes import (
     _json,
     _st,
     authorize,
+    store_of,
 )
 from sandbox.google.errors import ApiError, bad_request, forbidden_reader
 from sandbox.google.render import render_calendar, render_list_entry
-from sandbox.google.store import Calendar
+from sandbox.google.store import Calendar, Store
 from sandbox.google.timeutil import valid_zone
 from sandbox.google.tokens import CALENDAR
 
 
-def _manage(request: web.Request) -> None:
+def _manage(request: web.Request) -> Store:
+    """The caller's calendars, when the token may manage calendars."""
     tok = authorize(request, write=True, lists=True)
     if CALENDAR not in tok.scopes:
         raise ApiError(403, "insufficientPermissions", "Insufficient Permission")
+    return store_of(request, tok)
 
 
 def _apply(cal: Calendar, body: dict[str, Any], replace: bool) -> None:
@@ -59,10 +62,9 @@ def _apply(cal: Calendar, body: dict[str, Any], replace: bool) -> None:
 
 
 async def calendars_insert(request: web.Request) -> web.Response:
-    _manage(request)
+    store = _manage(request)
     st = _st(request)
     body = await _body(request)
-    store = st.store
     cal = Calendar(
         id=f"{store.new_id()}@group.calendar.google.com",
         summary="",
@@ -77,20 +79,20 @@ async def calendars_insert(request: web.Request) -> web.Response:
 
 
 async def calendars_item(request: web.Request) -> web.StreamResponse:
-    _manage(request)
+    store = _manage(request)
     st = _st(request)
-    cal = _calendar(request)
+    cal = _calendar(request, store)
     if cal.access_role != "owner":
         raise forbidden_reader()
     if request.method == "DELETE":
         if cal.primary:
             raise bad_request("Cannot delete primary calendar.", "cannotDeletePrimaryCalendar")
-        del st.store.calendars[cal.id]
-        st.store.events.pop(cal.id, None)
+        del store.calendars[cal.id]
+        store.events.pop(cal.id, None)
         st.dirty = True
         return web.Response(status=204)
     _apply(cal, await _body(request), replace=request.method == "PUT")
-    cal.etag = st.store.tick()[1]
+    cal.etag = store.tick()[1]
     st.dirty = True
     return _json(render_calendar(cal))
 
@@ -119,9 +121,9 @@ def _hex(value: Any, field: str) -> str:
 
 
 async def calendar_list_item(request: web.Request) -> web.Response:
-    authorize(request, write=True, lists=True)
+    store = store_of(request, authorize(request, write=True, lists=True))
     st = _st(request)
-    cal = _calendar(request)
+    cal = _calendar(request, store)
     body = await _body(request)
     rgb = request.query.get("colorRgbFormat", "false").lower() == "true"
     if ("backgroundColor" in body or "foregroundColor" in body) and not rgb:
@@ -140,7 +142,7 @@ async def calendar_list_item(request: web.Request) -> web.Response:
         cal.color_id, cal.background_color = str(index), CALENDAR_COLORS[index - 1]
     if "selected" in body:
         cal.selected = bool(body["selected"])
-    cal.etag = st.store.tick()[1]
+    cal.etag = store.tick()[1]
     st.dirty = True
     return _json(render_list_entry(cal))
 

@@ -9,6 +9,10 @@
   GET    calendars/{calendarId}/events/{id}/instances
   GET    colors                                     colors.get
   POST   freeBusy                                   freebusy.query
+Every request sees the calendars of the user its access token was issued to (calendarList is
+"the user's calendar list", `primary` their primary calendar: Calendar API v3 reference,
+CalendarList and Calendars); writes by an organizer and guests' answers reach the other users'
+calendars through delivery.py.
 Bearer tokens: a read needs calendar, calendar.readonly, calendar.events(.readonly); a write needs
 calendar or calendar.events, else 403 insufficientPermissions; calendarList/freeBusy need a
 calendar scope. `fields` (partial response) is ignored: full resources are returned.
@@ -24,11 +28,11 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.google import scheduling, sync
+from sandbox.google import delivery, scheduling, sync
 from sandbox.google.errors import ApiError, auth_error, bad_request, insufficient_scope
 from sandbox.google.render import render_calendar, render_event, render_list_entry
 from sandbox.google.state import STATE_KEY, GoogleState
-from sandbox.google.store import Calendar
+from sandbox.google.store import Calendar, Store
 from sandbox.google.timeutil import fmt_datetime, instant, parse_rfc3339, valid_zone
 from sandbox.google.tokens import (
     CALENDAR,
@@ -120,8 +124,13 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def _calendar(request: web.Request) -> Calendar:
-    return _st(request).store.calendar(request.match_info["cal"])
+def store_of(request: web.Request, tok: AccessToken) -> Store:
+    """The calendars of the user `tok` was issued to."""
+    return _st(request).store_for(tok.user)
+
+
+def _calendar(request: web.Request, store: Store) -> Calendar:
+    return store.calendar(request.match_info["cal"])
 
 
 def _out_tz(request: web.Request, cal: Calendar) -> str:
@@ -139,15 +148,12 @@ def _conference(request: web.Request) -> bool:
 
 
 async def calendar_list(request: web.Request) -> web.Response:
-    authorize(request, lists=True)
-    st = _st(request)
+    store = store_of(request, authorize(request, lists=True))
     min_role = request.query.get("minAccessRole", "freeBusyReader")
     if min_role not in ROLES:
         raise bad_request("Invalid value for minAccessRole.", "invalid", "minAccessRole")
     cals = [
-        c
-        for c in st.store.calendars.values()
-        if ROLES.index(c.access_role) >= ROLES.index(min_role)
+        c for c in store.calendars.values() if ROLES.index(c.access_role) >= ROLES.index(min_role)
     ]
     size = max(1, min(int(request.query.get("maxResults", "100")), 250))
     offset = 0
@@ -159,38 +165,38 @@ async def calendar_list(request: web.Request) -> web.Response:
     page = cals[offset : offset + size]
     body: dict[str, Any] = {
         "kind": "calendar#calendarList",
-        "etag": f'"p3{st.store.seq:014d}g"',
+        "etag": f'"p3{store.seq:014d}g"',
         "items": [render_list_entry(c) for c in page],
     }
     if offset + size < len(cals):
         body["nextPageToken"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
     else:
-        body["nextSyncToken"] = base64.urlsafe_b64encode(f"L{st.store.seq}".encode()).decode()
+        body["nextSyncToken"] = base64.urlsafe_b64encode(f"L{store.seq}".encode()).decode()
     return _json(body)
 
 
 async def calendar_list_entry(request: web.Request) -> web.Response:
-    authorize(request, lists=True)
-    return _json(render_list_entry(_calendar(request)))
+    tok = authorize(request, lists=True)
+    return _json(render_list_entry(_calendar(request, store_of(request, tok))))
 
 
 async def calendar_get(request: web.Request) -> web.Response:
-    authorize(request, lists=True)
-    return _json(render_calendar(_calendar(request)))
+    tok = authorize(request, lists=True)
+    return _json(render_calendar(_calendar(request, store_of(request, tok))))
 
 
 async def events(request: web.Request) -> web.Response:
     st = _st(request)
     if request.method == "GET":
-        authorize(request)
-        cal = _calendar(request)
-        return _json(sync.list_events(st.store, cal, request.query))
-    authorize(request, write=True)
-    cal = _calendar(request)
+        store = store_of(request, authorize(request))
+        cal = _calendar(request, store)
+        return _json(sync.list_events(store, cal, request.query))
+    store = store_of(request, authorize(request, write=True))
+    cal = _calendar(request, store)
     body = await _body(request)
-    data = st.store.insert(cal, body, use_conference=_conference(request))
+    data = store.insert(cal, body, use_conference=_conference(request))
     st.dirty = True
-    _notify(request, None, data)
+    _notify(request, store, None, data)
     return _json(render_event(data, cal.time_zone, cal.time_zone), etag=data["etag"])
 
 
@@ -198,23 +204,23 @@ async def event_item(request: web.Request) -> web.StreamResponse:
     st = _st(request)
     event_id = request.match_info["id"]
     if request.method == "GET":
-        authorize(request)
-        cal = _calendar(request)
-        _, data = st.store.resolve(cal, event_id)
+        store = store_of(request, authorize(request))
+        cal = _calendar(request, store)
+        _, data = store.resolve(cal, event_id)
         out_tz = _out_tz(request, cal)
         seen = as_seen(cal, render_event(data, out_tz, cal.time_zone))  # role (issue 15)
         return _json(seen, etag=data["etag"])
-    authorize(request, write=True)
-    cal = _calendar(request)
+    store = store_of(request, authorize(request, write=True))
+    cal = _calendar(request, store)
     if_match = request.headers.get("If-Match")
     st.dirty = True
-    before = _current(st, cal, event_id)
+    before = _current(store, cal, event_id)
     if request.method == "DELETE":
-        st.store.delete(cal, event_id, if_match=if_match)
-        _notify(request, before, None)
+        store.delete(cal, event_id, if_match=if_match)
+        _notify(request, store, before, store.resolve(cal, event_id)[1])
         return web.Response(status=204)
     body = await _body(request)
-    data = st.store.modify(
+    data = store.modify(
         cal,
         event_id,
         body,
@@ -222,30 +228,36 @@ async def event_item(request: web.Request) -> web.StreamResponse:
         use_conference=_conference(request),
         if_match=if_match,
     )
-    _notify(request, before, data)
+    _notify(request, store, before, data)
     return _json(render_event(data, cal.time_zone, cal.time_zone), etag=data["etag"])
 
 
-def _current(st: GoogleState, cal: Calendar, event_id: str) -> dict[str, Any] | None:
+def _current(store: Store, cal: Calendar, event_id: str) -> dict[str, Any] | None:
     try:
-        return copy.deepcopy(dict(st.store.resolve(cal, event_id)[1]))
+        return copy.deepcopy(dict(store.resolve(cal, event_id)[1]))
     except ApiError:
         return None
 
 
 def _notify(
-    request: web.Request, before: dict[str, Any] | None, after: dict[str, Any] | None
+    request: web.Request,
+    store: Store,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
 ) -> None:
-    """Events: insert/patch/update/delete `sendUpdates` (google/scheduling.py)."""
+    """Events: insert/patch/update/delete `sendUpdates` (google/scheduling.py: the messages,
+    recorded only with sendUpdates) and the guests' and organizer's calendars (delivery.py:
+    always, whatever sendUpdates says). `after` of a delete is the cancelled event."""
     send = request.query.get("sendUpdates", "none")
-    scheduling.notify(log_of(request.app), _st(request).store.user, before, after, send)
+    gone = after.get("status") == "cancelled"
+    scheduling.notify(log_of(request.app), store.user, before, None if gone else after, send)
+    delivery.written(_st(request), store, before, after)
 
 
 async def instances(request: web.Request) -> web.Response:
-    authorize(request)
-    st = _st(request)
-    cal = _calendar(request)
-    return _json(sync.list_instances(st.store, cal, request.match_info["id"], request.query))
+    store = store_of(request, authorize(request))
+    cal = _calendar(request, store)
+    return _json(sync.list_instances(store, cal, request.match_info["id"], request.query))
 
 
 async def colors(request: web.Request) -> web.Response:
@@ -267,8 +279,9 @@ async def colors(request: web.Request) -> web.Response:
 
 
 async def freebusy(request: web.Request) -> web.Response:
-    authorize(request, lists=True)
+    tok = authorize(request, lists=True)
     st = _st(request)
+    own = store_of(request, tok)
     body = await _body(request)
     if not body.get("timeMin") or not body.get("timeMax"):
         raise bad_request("Missing timeMin or timeMax.", "required")
@@ -278,7 +291,7 @@ async def freebusy(request: web.Request) -> web.Response:
     cals: dict[str, Any] = {}
     for item in body.get("items") or []:
         cid = str((item or {}).get("id", ""))
-        cal = st.store.calendars.get(st.store.user if cid == "primary" else cid)
+        store, cal = _free_busy_calendar(st, own, cid)
         if cal is None:
             cals[cid] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
             continue
@@ -289,10 +302,10 @@ async def freebusy(request: web.Request) -> web.Response:
             "maxResults": "2500",
             "orderBy": "startTime",
         }
-        q = sync.parse_query(st.store, cal, params)
+        q = sync.parse_query(store, cal, params)
         busy = []
         for data in sorted(
-            sync.candidates(st.store, cal, q, st.store.seq),
+            sync.candidates(store, cal, q, store.seq),
             key=lambda d: instant(d["start"], cal.time_zone),
         ):
             if data.get("transparency") == "transparent" or data.get("status") == "cancelled":
@@ -309,6 +322,20 @@ async def freebusy(request: web.Request) -> web.Response:
             "calendars": cals,
         }
     )
+
+
+def _free_busy_calendar(st: GoogleState, own: Store, cid: str) -> tuple[Store, Calendar | None]:
+    """A calendar of the caller's list, else the primary calendar of another user of the
+    domain: Workspace shares every user's free/busy with the organization by default (Google
+    Workspace Admin Help, "Set Calendar sharing options": internal sharing defaults to "Only
+    free/busy information"), which freebusy.query answers."""
+    cal = own.calendars.get(own.user if cid == "primary" else cid)
+    if cal is not None:
+        return own, cal
+    other = st.account_store(cid)
+    if other is None:
+        return own, None
+    return other, other.calendars.get(other.user)
 
 
 def add_routes(app: web.Application) -> None:

@@ -14,6 +14,8 @@ shared calendar (as its owner can) and may set `organizer`, `creator`, `iCalUID`
   POST   /_control/calendars                          {summary, accessRole?="owner", owner?,
                                                        timeZone?, description?, colorId?,
                                                        backgroundColor?} -> 201 entry
+  ?user=<email> on the calendars/{cal}/events routes: that account's calendars (default: the
+  demo user's)
   GET    /_control/calendars/{cal}/events             every stored event (incl. cancelled and
                                                        exceptions), as stored
   POST   /_control/calendars/{cal}/events             event body (conferenceData honoured) -> 201
@@ -65,8 +67,8 @@ from sandbox.google.gateway import DEFAULT_REASONS, error_response
 from sandbox.google.people_seed import seed_people
 from sandbox.google.render import render_event, render_list_entry
 from sandbox.google.seed import seed_store
-from sandbox.google.state import STATE_KEY, GoogleState
-from sandbox.google.store import Calendar
+from sandbox.google.state import STATE_KEY, GoogleState, primary_calendar
+from sandbox.google.store import Calendar, Store
 
 
 def _st(request: web.Request) -> GoogleState:
@@ -103,28 +105,35 @@ async def calendars(request: web.Request) -> web.Response:
     return web.json_response(render_list_entry(cal), status=201)
 
 
+def _store(request: web.Request) -> Store:
+    """The demo user's calendars, or `?user=`'s (another account of the domain)."""
+    st = _st(request)
+    user = request.query.get("user")
+    return st.store_for(user) if user else st.store
+
+
 def _cal(request: web.Request) -> Calendar:
-    return _st(request).store.calendar(request.match_info["cal"])
+    return _store(request).calendar(request.match_info["cal"])
 
 
 async def calendar_events(request: web.Request) -> web.Response:
-    st = _st(request)
+    store = _store(request)
     cal = _cal(request)
     if request.method == "GET":
-        return web.json_response([s.data for s in st.store.stored(cal).values()])
-    data = st.store.insert(cal, await _body(request), use_conference=True, provider_side=True)
+        return web.json_response([s.data for s in store.stored(cal).values()])
+    data = store.insert(cal, await _body(request), use_conference=True, provider_side=True)
     return web.json_response(render_event(data, cal.time_zone, cal.time_zone), status=201)
 
 
 async def _edit(request: web.Request, cal: Calendar, event_id: str) -> web.StreamResponse:
-    st = _st(request)
+    store = _store(request)
     if request.method == "GET":
-        _, data = st.store.resolve(cal, event_id)
+        _, data = store.resolve(cal, event_id)
         return web.json_response(render_event(data, cal.time_zone, cal.time_zone))
     if request.method == "DELETE":
-        st.store.delete(cal, event_id, provider_side=True)
+        store.delete(cal, event_id, provider_side=True)
         return web.Response(status=204)
-    data = st.store.modify(
+    data = store.modify(
         cal,
         event_id,
         await _body(request),
@@ -141,9 +150,7 @@ async def event_item(request: web.Request) -> web.StreamResponse:
 
 async def occurrence_item(request: web.Request) -> web.StreamResponse:
     cal = _cal(request)
-    occ = _st(request).store.occurrence_id(
-        cal, request.match_info["id"], int(request.match_info["n"])
-    )
+    occ = _store(request).occurrence_id(cal, request.match_info["id"], int(request.match_info["n"]))
     return await _edit(request, cal, occ)
 
 
@@ -164,7 +171,8 @@ async def faults(request: web.Request) -> web.Response:
 
 async def sync_expire(request: web.Request) -> web.Response:
     st = _st(request)
-    st.store.epoch += 1
+    for store in (st.store, *st.others.values()):
+        store.epoch += 1
     return web.json_response({"epoch": st.store.epoch})
 
 
@@ -230,6 +238,7 @@ def reset_state(st: GoogleState, seed: bool, bulk_events: int) -> None:
     store.calendars.clear()
     store.events.clear()
     store.epoch += 1
+    st.reset_others()  # the other users' calendars start empty again
     st.tasks.clear()
     st.faults.clear()
     st.log.clear()
@@ -244,11 +253,7 @@ def reset_state(st: GoogleState, seed: bool, bulk_events: int) -> None:
     else:
         st.people.reset()
     if store.user not in store.calendars:
-        store.add_calendar(
-            Calendar(
-                store.user, store.user, "America/Los_Angeles", "owner", store.user, primary=True
-            )
-        )
+        store.add_calendar(primary_calendar(store.user))
 
 
 async def reset(request: web.Request) -> web.Response:

@@ -1,6 +1,9 @@
 """The whole Google sandbox state in one object, shared by the route modules.
 
-Holds the Calendar store, the People (contacts) store, OAuth clients and tokens, users and passwords, fault rules and the
+Holds the Calendar stores, one per Workspace user (`store` is the demo user's, `others` every
+other account's, made on first use with the user's primary calendar: Calendar API v3 answers
+each request from the calendars of the user the access token was issued to), the People
+(contacts) store, OAuth clients and tokens, users and passwords, fault rules and the
 request log. Touched only from the server's event-loop thread (tests read `log` from outside).
 This module must not define HTTP routes; server.py saves its to_json() (sandbox.core.persistence).
 """
@@ -14,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.google.people_model import CONTACTS, PeopleStore
-from sandbox.google.store import Store
+from sandbox.google.store import Calendar, Store
 from sandbox.google.tasks_model import TASKS, TasksStore
 from sandbox.google.tokens import CALENDAR, TokenStore
 from sandbox.throttle import Faults
@@ -23,6 +26,11 @@ DEMO_USER = "alex@contoso.example"
 DEMO_NAME = "Alex Wilber"
 DEMO_PASSWORD = "correct horse battery staple"  # noqa: S105 - sandbox demo credential
 OTHER_USER = "megan@contoso.example"
+DEFAULT_ZONE = "America/Los_Angeles"
+
+
+def primary_calendar(user: str, time_zone: str = DEFAULT_ZONE) -> Calendar:
+    return Calendar(user, user, time_zone, "owner", user, primary=True)
 
 
 @dataclass
@@ -49,10 +57,37 @@ class GoogleState:
     faults: Faults = field(default_factory=Faults)
     log: list[RequestRecord] = field(default_factory=list)
     dirty: bool = False
+    others: dict[str, Store] = field(default_factory=dict)  # lower-cased email -> their store
 
     @property
     def user(self) -> str:
         return self.store.user
+
+    def store_for(self, user: str) -> Store:
+        """The calendars of `user` (the user an access token was issued to). Every account has
+        its own primary calendar, id = its email ("Calendars" resource: the primary calendar's
+        id is the user's address), made on first use."""
+        key = user.strip().lower()
+        if key == self.store.user.lower():
+            return self.store
+        store = self.others.get(key)
+        if store is None:
+            store = Store(key, self.names.get(key, key))
+            store.add_calendar(primary_calendar(key, self.primary_zone()))
+            self.others[key] = store
+        return store
+
+    def account_store(self, email: str) -> Store | None:
+        """The store of a user of this Workspace domain, None for an address that is not one."""
+        key = email.strip().lower()
+        return self.store_for(key) if key in self.passwords else None
+
+    def primary_zone(self) -> str:
+        own = self.store.calendars.get(self.store.user)
+        return own.time_zone if own is not None else DEFAULT_ZONE
+
+    def reset_others(self) -> None:
+        self.others.clear()
 
     def record(self, method: str, path: str, query: str, status: int) -> None:
         self.log.append(RequestRecord(method, path, query, status, time.time()))
@@ -70,6 +105,7 @@ class GoogleState:
             "port": self.port,
             "people": self.people.to_json(),
             "tasks": self.tasks.to_json(),
+            "others": {k: v.to_json() for k, v in self.others.items()},
         }
 
     @classmethod
@@ -86,6 +122,8 @@ class GoogleState:
             if data.get("people")
             else PeopleStore(str(data["store"]["user"])),
             tasks=TasksStore.from_json(data.get("tasks") or {}),
+            # state saved before stores were per user has none: the other users start empty
+            others={k: Store.from_json(v) for k, v in (data.get("others") or {}).items()},
         )
 
 
