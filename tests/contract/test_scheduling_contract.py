@@ -4,16 +4,21 @@ its sandbox: free/busy from the availability API (Graph getSchedule, Google free
 GetUserAvailability) with an unknown address answered 3.7, and an attendee's reply sent through
 the provider (Graph accept, Google attendees[self].responseStatus with sendUpdates, EWS
 AcceptItem/DeclineItem/TentativelyAcceptItem): the provider records the reply it sends and its
-copy shows the account's new PARTSTAT."""
+copy shows the account's new PARTSTAT; and a meeting between two mailboxes of the sandbox tenant,
+each through the bridge's provider class with its own credentials (colleagues.py): invitation
+NEEDS-ACTION in the attendee's calendar, their acceptance on the organizer's event, the
+organizer's cancellation on the attendee's copy."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
 
 from bridge.ical.itip import Reply
 from bridge.providers.base import Scheduling
+from tests.contract.colleagues import colleague
 from tests.contract.ews_harness import ews_sandbox  # noqa: F401
 from tests.contract.google_harness import (  # noqa: F401
     gh_fixture,
@@ -155,3 +160,74 @@ def test_a_reply_for_one_occurrence(contract: ProviderHarness) -> None:
     }
     assert "PARTSTAT=ACCEPTED" in own[True], unfolded
     assert "PARTSTAT=ACCEPTED" not in own[False], unfolded
+
+
+def _meeting(uid: str, summary: str, organizer: str, attendee: str) -> str:
+    start = _day(11).strftime("%Y%m%dT%H%M%SZ")
+    end = _day(12).strftime("%Y%m%dT%H%M%SZ")
+    return "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//davbridge contract//EN",
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART:{start}",
+            f"DTEND:{end}",
+            f"SUMMARY:{summary}",
+            f"ORGANIZER:mailto:{organizer}",
+            f"ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{attendee}",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+
+
+def _partstat(ical: str, address: str) -> str:
+    unfolded = re.sub(r"\r?\n[ \t]", "", ical)
+    line = next(
+        x
+        for x in unfolded.splitlines()
+        if x.startswith("ATTENDEE") and x.lower().endswith(address.lower())
+    )
+    found = re.search(r";PARTSTAT=([A-Z-]+)", line)
+    return found.group(1) if found else "NEEDS-ACTION"  # RFC 5545: the default
+
+
+def _copy_of(provider: Any, cal: str, summary: str, window: Any) -> Any:
+    """The attendee's copy of the meeting, found by its summary (the copy's UID is the
+    provider's: Google keeps the client's UID in the organizer's private properties)."""
+    found = [i for i in provider.pull(cal, None, window).items if f"SUMMARY:{summary}" in i.ical]
+    assert len(found) == 1, [i.ical for i in found]
+    return found[0]
+
+
+def test_a_meeting_between_two_mailboxes_of_the_tenant(contract: ProviderHarness) -> None:
+    """Organizer A invites mailbox B of the same tenant through the provider: B's own calendar
+    shows the invitation NEEDS-ACTION, B's acceptance through the provider shows ACCEPTED on
+    A's event, A's cancellation cancels (or removes) B's copy."""
+    a = contract.provider()
+    assert isinstance(a, Scheduling)
+    a_cal = _calendar(contract)
+    me = a.account_email
+    b_address, b = colleague(contract, "bea")
+    assert isinstance(b, Scheduling)
+    b_cal = next(c.remote_id for c in b.list_calendars() if c.is_default)
+    summary = f"Roadmap {uuid.uuid4().hex[:8]}"
+    made = a.create(
+        a_cal, _meeting(str(uuid.uuid4()), summary, me, b_address), "meet-1", contract.window
+    )
+
+    invited = _copy_of(b, b_cal, summary, contract.window)
+    assert _partstat(invited.ical, b_address) == "NEEDS-ACTION", invited.ical
+    assert f"mailto:{me.lower()}" in invited.ical.lower()  # the organizer is A
+
+    b.reply(b_cal, invited.remote_id, Reply("ACCEPTED"))
+    seen = a.fetch(a_cal, made.remote_id, contract.window)
+    assert seen is not None and _partstat(seen.ical, b_address) == "ACCEPTED", seen
+
+    a.delete(a_cal, made.remote_id, None)
+    after = b.fetch(b_cal, invited.remote_id, contract.window)
+    assert after is None or "STATUS:CANCELLED" in after.ical, after.ical
