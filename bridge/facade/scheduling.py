@@ -37,8 +37,6 @@ class SchedulingFacade:
 
         def item_records(self, coll: CollectionRecord) -> Iterator[ItemRecord]: ...
 
-        def fresh(self, coll: CollectionRecord) -> CollectionRecord: ...
-
     def scheduling_addresses(self, username: str) -> list[str]:
         """RFC 6638 §2.4.1 calendar-user-address-set: mailto: of each connected account."""
         return self.scheduling.addresses(self._user(username).id)
@@ -56,10 +54,12 @@ class SchedulingFacade:
         """RFC 6638 §4.1: the user's incoming scheduling messages as the inbox lists them:
         (name, ETag, text) of each pending invitation (the event as METHOD:REQUEST) and of each
         attendee's answer to a meeting the user organizes that has not ended (METHOD:REPLY).
-        Read from the (refreshed) mirror, so the inbox and the calendars always agree."""
+        Read from the mirror as it is, so the inbox and the calendars always agree: a listing
+        neither asks the provider about each collection nor waits for one never synced (the
+        background loop and the reads of the calendars themselves refresh them; clients poll
+        the inbox often, a first listing waited for every never-synced collection in turn)."""
         calendars = self.collections_for(username)
         self.scheduling.beyond.adopt(calendars)  # invitations dated after the sync window
-        calendars = [self.fresh(c) for c in calendars]
         pending = self.scheduling.inbox.messages(calendars, self.item_records, time.time())
         user_id = self._user(username).id
         return [
