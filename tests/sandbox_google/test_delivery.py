@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from google.oauth2.credentials import Credentials
+from googleapiclient.errors import HttpError
 
 from bridge.entry.demo_signin import sign_in_at
 from sandbox.google.server import GoogleSandbox
@@ -69,8 +70,6 @@ def test_each_user_sees_their_own_calendars(sandbox: GoogleSandbox, service: Any
     listed = bea.calendarList().list().execute()["items"]
     assert [(c["id"], c.get("primary")) for c in listed] == [(BEA, True)]
     assert bea.events().list(calendarId="primary").execute()["items"] == []
-    from googleapiclient.errors import HttpError
-
     with pytest.raises(HttpError) as err:
         bea.events().get(calendarId=sandbox.info.user, eventId=mine["id"]).execute()
     assert err.value.resp.status == 404
