@@ -54,11 +54,14 @@ def test_health_answers_while_every_dav_worker_waits(
     bridge, server, password = served
     cal = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.CALENDAR)
     real_locked = bridge.engine.locked
+    real_writing = bridge.engine.writing
     waiting = threading.Semaphore(0)
 
-    def locked(collection_id: int, timeout: float | None = None) -> AbstractContextManager[Any]:
+    def writing(
+        collection_id: int, href: str, timeout: float | None = None
+    ) -> AbstractContextManager[Any]:
         waiting.release()  # a write reached the lock: its DAV worker is taken until it ends
-        return real_locked(collection_id, timeout)
+        return real_writing(collection_id, href, timeout)
 
     held, release = threading.Event(), threading.Event()
 
@@ -70,7 +73,7 @@ def test_health_answers_while_every_dav_worker_waits(
     holder = threading.Thread(target=hold)
     holder.start()
     assert held.wait(10)
-    bridge.engine.locked = locked  # type: ignore[method-assign]
+    bridge.engine.writing = writing  # type: ignore[method-assign]
     statuses: list[int] = []
 
     def put(n: int) -> None:
