@@ -4,7 +4,7 @@ that made regular expressions and parsers backtrack or rescan (a 40 KB unbroken 
 froze the server for 30 s; 4,000 TEL lines took 18 s).
 
 Measured as process CPU time over two doublings (n and 4n, best of 7, interleaved, garbage
-collector paused) at a size where one run takes ≥ 50 ms; the bound applies to the growth per
+collector paused) at a size where one run takes ≥ 25 ms; the bound applies to the growth per
 doubling, (time(4n) / time(n)) ** 0.5 — linear code gives ≈ 2×, quadratic ≈ 4×.
 """
 
@@ -36,12 +36,12 @@ def _cpu(work: Callable[[str], object], text: str) -> float:
 
 def growth(work: Callable[[str], object], make: Callable[[int], str]) -> tuple[float, int]:
     """The growth per doubling of the input, (time(4n) / time(n)) ** 0.5, for the smallest n
-    (≥ 16 KB, doubling) where one run takes ≥ 50 ms (4n ≤ 10 MB). Two doublings apart, linear
+    (≥ 1 KB, doubling) where one run takes ≥ 25 ms (4n ≤ 10 MB). Two doublings apart, linear
     code gives 2 and quadratic 4 however noisy a shared machine is: best of 7 per size, the
     sizes interleaved so a change in load hits both, the garbage collector paused (its passes
     grow with everything alive)."""
-    n = 16_000
-    while 8 * n <= MAX_INPUT and _cpu(work, make(n)) < 0.05:
+    n = 1_000
+    while 8 * n <= MAX_INPUT and _cpu(work, make(n)) < 0.025:
         n *= 2
     small_input, big_input = make(n), make(4 * n)
     small = big = float("inf")
