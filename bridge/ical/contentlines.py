@@ -9,6 +9,7 @@ What it must not do: decode values, or do I/O. Linear in the input length.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 FOLD_OCTETS = 75  # RFC 5545 §3.1 / RFC 6350 §3.2: lines SHOULD NOT be longer than 75 octets
@@ -64,6 +65,20 @@ def unfold(text: str) -> list[str]:
         elif raw.strip():
             out.append(raw)
     return out
+
+
+def mentions(text: str, word: str) -> bool:
+    """Whether `word` (upper case: a property or parameter name, or a value such as
+    NEEDS-ACTION) occurs in the text once its lines are unfolded, case-insensitively: the cheap
+    test before a parse. The raw text is no good for it, since a fold may split the word
+    ("SCHEDULE-STATU\\r\\n S=1.1")."""
+    upper = text.upper()
+    if word in upper:
+        return True
+    return "\n" in upper and word in _FOLD.sub("", upper)
+
+
+_FOLD = re.compile(r"\r?\n[ \t]")
 
 
 def split_line(text: str) -> tuple[str, str, tuple[tuple[str, str], ...], str]:

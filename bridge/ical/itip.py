@@ -30,6 +30,7 @@ from typing import Any
 from icalendar import Calendar, Component, FreeBusy, vCalAddress, vPeriod
 
 from bridge.errors import BadInput
+from bridge.ical.contentlines import mentions
 from bridge.ical.rendering import serialise
 
 BUSY_TYPES = ("BUSY", "BUSY-TENTATIVE", "BUSY-UNAVAILABLE")
@@ -325,7 +326,7 @@ def with_schedule_status(text: str, addresses: Iterable[str]) -> str:
 
 def without_schedule_status(text: str) -> str:
     """RFC 6638 §3.2.9: SCHEDULE-STATUS is the server's; what a client sends is dropped."""
-    if "SCHEDULE-STATUS" not in text.upper():
+    if not mentions(text, "SCHEDULE-STATUS"):  # a fold may split the name
         return text
     cal = _parse(text)
     for event in _events(cal):

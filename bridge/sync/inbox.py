@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 
 from bridge.ical import itip, itip_reply
+from bridge.ical.contentlines import mentions
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.store import Store
 from bridge.sync.virtual import is_view
@@ -101,11 +102,11 @@ class InboxScanner:
             if "ORGANIZER" not in text or "ATTENDEE" not in text:
                 continue
             role = itip.role(text, account)
-            if role == "attendee" and "NEEDS-ACTION" in text:
+            if role == "attendee" and mentions(text, "NEEDS-ACTION"):
                 if itip.own_partstat(text, account) == "NEEDS-ACTION":
                     name = _name(f"{coll.name}/{item.href}")
                     found.append(InboxMessage(f"{name}.ics", item.etag, itip.as_request(text), 0))
-            elif role == "organizer" and item.seq > base and "PARTSTAT=" in text:
+            elif role == "organizer" and item.seq > base and mentions(text, "PARTSTAT="):
                 for reply in itip_reply.answered(text, account):
                     name = _name(f"{coll.name}/{item.href}/{reply.attendee}")
                     etag = f'"{reply.answer}"'

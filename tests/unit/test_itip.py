@@ -80,6 +80,19 @@ def test_schedule_status_and_agent() -> None:
     assert not itip.server_scheduled(event(BOSS, extra=";SCHEDULE-AGENT=NONE"), [ME])
 
 
+def test_schedule_status_split_by_a_fold_is_still_dropped() -> None:
+    """A served line folded inside the parameter's name ("SCHEDULE-STATU" / " S=1.1"), as a
+    long CN folds it: a client putting the copy back unchanged must not send the server's
+    SCHEDULE-STATUS upstream, nor have the bridge see a change where there is none (it wrote
+    such events to the provider again on every unchanged PUT)."""
+    served = unfolded(itip.with_schedule_status(event(ME), [ME]))
+    at = served.index("SCHEDULE-STATUS") + len("SCHEDULE-STATU")
+    folded = served[:at] + "\r\n " + served[at:]
+    assert "SCHEDULE-STATUS" not in folded  # the raw text no longer holds the name
+    assert itip.without_schedule_status(folded) == itip.without_schedule_status(served)
+    assert "SCHEDULE-STATUS" not in unfolded(itip.without_schedule_status(folded))
+
+
 FB = "\r\n".join(
     [
         "BEGIN:VCALENDAR",
