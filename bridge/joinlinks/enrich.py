@@ -88,9 +88,12 @@ def enrich_with_record(
 def redact_line(raw: str, zak: bool = True) -> str:
     """`raw` with host start links replaced, in parameters (ALTREP …) and in the value.
     `zak`: False when the caller knows the text holds no "zak" (any case)."""
-    if ("://" not in raw and not zak) or not zoom.has_secret(raw):
+    if "://" not in raw and not zak:
         return raw
     line = parse_line(raw)
+    # a TEXT value is read unescaped: "…/s/123\\nThanks" is a start link and a new line
+    if not zoom.has_secret(raw) and (line.is_uri or not zoom.has_secret(unescape_text(line.value))):
+        return raw
     head = raw[: len(raw) - len(line.value)] if line.value else raw
     head = zoom.redact(head)
     if not head.endswith(":"):
