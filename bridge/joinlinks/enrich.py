@@ -246,6 +246,9 @@ class _Visible:
         self, det: Detection, parsed: dict[int, ContentLine], options: EnrichOptions
     ) -> None:
         self.det, self.parsed, self.options = det, parsed, options
+        self.first: dict[str, int] = {}  # property name -> index of its first line
+        for i, line in parsed.items():
+            self.first.setdefault(line.name, i)
         self.replaced: dict[int, str] = {}
         self.affixed: dict[int, tuple[str, str]] = {}
         self.tokens: list[str] = []
@@ -253,7 +256,7 @@ class _Visible:
         self.placeholder_raw = ""  # as the provider wrote it (strip() restores it exactly)
 
     def _index(self, name: str) -> int | None:
-        return next((i for i, line in self.parsed.items() if line.name == name), None)
+        return self.first.get(name)
 
     def _url_of(self, service: Service) -> str | None:
         return next((c.uri for c in self.det.conferences if c.service == service), None)

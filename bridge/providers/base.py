@@ -2,7 +2,8 @@
 
 A provider is done when the shared contract tests pass for it. Implementations do wire I/O
 and mapping; they must not touch the store, and must not enrich (join links are added by
-the sync engine, once, when an item enters the mirror).
+the sync engine, once, when an item enters the mirror). `prefetched` is the page-ahead iteration
+a paged pull runs on (the engine over a provider's pages, a provider over its own requests).
 """
 
 from __future__ import annotations
