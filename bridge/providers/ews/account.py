@@ -44,6 +44,7 @@ from exchangelib.version import (
 
 from bridge.errors import AuthFailed, ConfigError, ProviderError, ProviderRefused
 from bridge.plainwords import unreachable
+from bridge.providers.ews import field_plan
 from bridge.providers.ews.transport import EwsAdapter
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def connect(config: EwsConfig) -> Account:
     if is_exchange_online(config.ews_url):
         log.warning("%s (%s)", EXCHANGE_ONLINE_RETIRED, config.email)
     _install_adapter(config.ca_bundle)
+    field_plan.install()  # items parsed reading only the fields an answer holds
     configuration = Configuration(
         service_endpoint=config.ews_url,
         credentials=Credentials(username=config.username, password=config.password),
