@@ -10,9 +10,9 @@
   the sandbox runs in its own) per item of a first sync — what the load of a shared machine
   changes least;
 * the provider requests one no-change refresh makes per collection (target: exactly 1 — one
-  incremental request: Graph delta, Google events.list / People connections.list with a sync
-  token, EWS SyncFolderItems), counted in the sandbox's own request log (all API requests,
-  calendars and contacts alike; token endpoints excluded).
+  incremental request: Graph delta, Google events.list / People connections.list / Tasks
+  tasks.list, EWS SyncFolderItems), counted in the sandbox's own request log (all API requests,
+  calendars, contacts and task lists alike; token endpoints excluded).
 
 The sandbox runs in a process of its own (`davbridge demo`'s sandbox host); its page building is
 in both the raw and the sync time.
@@ -52,7 +52,8 @@ def provider_requests(demo: Demo, kind: ProviderKind) -> int:
         return Remote.of(infos.graph).request_count("/v1.0")
     if kind is ProviderKind.GOOGLE:
         google = Remote.of(infos.google)
-        return google.request_count("/calendar/v3") + google.request_count("/v1/")
+        # Calendar API, People API (/v1/) and Tasks API (a task list is a collection too)
+        return sum(google.request_count(p) for p in ("/calendar/v3", "/v1/", "/tasks/"))
     return Remote.of(infos.ews).request_count()
 
 

@@ -93,12 +93,24 @@ def _shorten(line: str, limit: int) -> str | None:
     return line[:start] + value + _SHORTENED_NOTE.format(limit=limit)
 
 
+def _shortest_over(limits: ItemLimits) -> int:
+    """The fewest ASCII characters holding more ATTENDEE or BEGIN: than the limits allow."""
+    return min(
+        (limits.attendees_per_event + 1) * len("ATTENDEE"),
+        (limits.components_per_resource + 1) * len("BEGIN:"),
+    )
+
+
 def _surely_within(text: str, limits: ItemLimits) -> bool:
     """True when no limit can apply, by counts over the unfolded text (each an upper bound of
     what the line-by-line pass counts): no value longer than the text, no more ATTENDEE or
     BEGIN: than the limits. Most items end here, without the line-by-line pass."""
     if len(text) > limits.description_chars:
         return False
+    # ASCII (upper() keeps its length): each name counted below takes that many characters
+    # of its own (neither overlaps itself), so a shorter text cannot reach the limits
+    if len(text) < _shortest_over(limits) and text.isascii():
+        return True
     unfolded = _FOLD.sub("", text).upper()
     return (
         unfolded.count("ATTENDEE") <= limits.attendees_per_event

@@ -314,6 +314,10 @@ def _zoom_meeting(
     )
 
 
+# the properties whose text EventSources holds (others are not unescaped: most of a VEVENT)
+_SOURCE_NAMES = frozenset({"URL", "LOCATION", "DESCRIPTION", "X-ALT-DESC", "X-CONFERENCE-ID"})
+
+
 def sources_from_lines(lines: Sequence[ContentLine]) -> EventSources:
     """EventSources from the direct property lines of one VEVENT (not those of its VALARMs)."""
     confs: list[StructuredConference] = []
@@ -331,7 +335,7 @@ def sources_from_lines(lines: Sequence[ContentLine]) -> EventSources:
             )
         elif line.name == "ORGANIZER" and organizer is None:
             organizer = Organizer(line.value.strip(), line.param("CN"))
-        elif line.name not in first:
+        elif line.name in _SOURCE_NAMES and line.name not in first:
             first[line.name] = line.text
     return EventSources(
         conferences=tuple(confs),

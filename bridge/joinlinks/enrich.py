@@ -11,6 +11,7 @@ This module must not do I/O and must never write a host start link (zak) into it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -68,6 +69,7 @@ def enrich_with_record(
     ical: str, account_emails: Sequence[str], options: EnrichOptions = DEFAULT_OPTIONS
 ) -> Enriched:
     """Enriched text and the record of exactly what was added (see record.py)."""
+    head, ical = _split_head(ical)
     out: list[str] = []
     records: list[VeventChanges] = []
     lines = strip_lines(unfold(ical))
@@ -82,15 +84,49 @@ def enrich_with_record(
             records.append(changes)
         else:
             out.append(redact_line(segment, zak))
-    return Enriched(serialize(out), Enrichment(tuple(records)))
+    return Enriched(_head_text(head) + serialize(out), Enrichment(tuple(records)))
+
+
+def _split_head(ical: str) -> tuple[str, str]:
+    """(the lines before the first VEVENT, the rest), split at the start of a line
+    "BEGIN:VEVENT"; ("", ical) when there is no such line or the head may hold one in
+    another spelling (split_vevents upper-cases). The head (VCALENDAR properties and
+    VTIMEZONEs: the same for every event of a zone and years) has no VEVENT, so enrich only
+    redacts and refolds it, line by line: the same text whether it is processed alone or not."""
+    at = ical.find("\nBEGIN:VEVENT") + 1
+    if at <= 0 or "BEGIN:VEVENT" in ical[:at].upper():
+        return "", ical
+    return ical[:at], ical[at:]
+
+
+def _head_text(head: str) -> str:
+    """The head (see _split_head) redacted and folded; cached while short (memory bound)."""
+    if not head:
+        return ""
+    return _head_cached(head) if len(head) <= _CACHED_HEAD else _head_uncached(head)
+
+
+_CACHED_HEAD = 16_384
+
+
+@functools.lru_cache(maxsize=256)
+def _head_cached(head: str) -> str:
+    return _head_uncached(head)
+
+
+def _head_uncached(head: str) -> str:
+    return serialize(redact_line(line) for line in unfold(head))
 
 
 def redact_line(raw: str, zak: bool = True) -> str:
     """`raw` with host start links replaced, in parameters (ALTREP …) and in the value.
     `zak`: False when the caller knows the text holds no "zak" (any case)."""
-    if ("://" not in raw and not zak) or not zoom.has_secret(raw):
+    if ("://" not in raw and not zak) or not zoom.may_hold_secret(raw):
         return raw
     line = parse_line(raw)
+    # a TEXT value is read unescaped: "…/s/123\\nThanks" is a start link and a new line
+    if not zoom.has_secret(raw) and (line.is_uri or not zoom.has_secret(unescape_text(line.value))):
+        return raw
     head = raw[: len(raw) - len(line.value)] if line.value else raw
     head = zoom.redact(head)
     if not head.endswith(":"):
@@ -176,7 +212,7 @@ def enrich_vevent_recorded(
 
     lines = [shown.replaced.get(i, raw) for i, raw in enumerate(block)]
     at = insertion_point(lines)
-    record = changes_of(block, new, shown.replaced, shown.affixed, direct)
+    record = changes_of(block, new, shown.replaced, shown.affixed, direct, list(parsed.values()))
     return lines[:at] + new + lines[at:], record
 
 
@@ -210,6 +246,9 @@ class _Visible:
         self, det: Detection, parsed: dict[int, ContentLine], options: EnrichOptions
     ) -> None:
         self.det, self.parsed, self.options = det, parsed, options
+        self.first: dict[str, int] = {}  # property name -> index of its first line
+        for i, line in parsed.items():
+            self.first.setdefault(line.name, i)
         self.replaced: dict[int, str] = {}
         self.affixed: dict[int, tuple[str, str]] = {}
         self.tokens: list[str] = []
@@ -217,7 +256,7 @@ class _Visible:
         self.placeholder_raw = ""  # as the provider wrote it (strip() restores it exactly)
 
     def _index(self, name: str) -> int | None:
-        return next((i for i, line in self.parsed.items() if line.name == name), None)
+        return self.first.get(name)
 
     def _url_of(self, service: Service) -> str | None:
         return next((c.uri for c in self.det.conferences if c.service == service), None)

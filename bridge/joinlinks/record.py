@@ -127,12 +127,15 @@ def changes_of(
     replaced: dict[int, str],
     affixed: dict[int, tuple[str, str]],
     direct: Sequence[int] | None = None,
+    parsed: Sequence[ContentLine] | None = None,
 ) -> VeventChanges:
     """The record of one VEVENT: `new` lines added, `replaced` (index -> new line) changed,
     `affixed` (index -> (prefix, suffix), user-visible text) for TEXT values extended.
-    `direct`: the block's direct_properties when the caller has them."""
-    indices = direct_properties(block) if direct is None else direct
-    parsed = [parse_line(block[i]) for i in indices]
+    `direct`: the block's direct_properties when the caller has them; `parsed`: those lines
+    parsed, when it has them too."""
+    if parsed is None:
+        indices = direct_properties(block) if direct is None else direct
+        parsed = [parse_line(block[i]) for i in indices]
     changes: list[Change] = []
     for raw in new:
         line = parse_line(raw)

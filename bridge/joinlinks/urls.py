@@ -129,7 +129,7 @@ def _is_google_redirect(host: str, path: str) -> bool:
 
 # Every wrapper host unwrap_once knows (here and in rewriters.py) as it stands in the
 # lower-cased URL: a URL with none of them is no wrapper, and is answered without urlsplit.
-_WRAPPER_MARKS = (
+WRAPPER_MARKS = (
     "safelinks.protection.",
     "google.com",
     "urldefense",
@@ -142,7 +142,7 @@ _WRAPPER_MARKS = (
 def unwrap_once(url: str) -> str | None:
     """The wrapped target of a Safe Links or Google redirect URL, or None if `url` is not one."""
     lowered = url.lower()
-    if not any(mark in lowered for mark in _WRAPPER_MARKS):
+    if not any(mark in lowered for mark in WRAPPER_MARKS):
         return None
     try:
         parts = urlsplit(url)

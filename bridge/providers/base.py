@@ -2,15 +2,19 @@
 
 A provider is done when the shared contract tests pass for it. Implementations do wire I/O
 and mapping; they must not touch the store, and must not enrich (join links are added by
-the sync engine, once, when an item enters the mirror).
+the sync engine, once, when an item enters the mirror). `prefetched` is the page-ahead iteration
+a paged pull runs on (the engine over a provider's pages, a provider over its own requests).
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from bridge.ical.itip import Availability, Reply
 from bridge.model import (
@@ -232,6 +236,55 @@ class PagedPull(Protocol):
     def pull_pages(
         self, calendar_id: str, cursor: str | None, window: SyncWindow
     ) -> Iterator[PullPage]: ...
+
+
+T = TypeVar("T")
+
+DEPTH = 2  # values produced ahead of the one being consumed (memory: DEPTH + 1 pages)
+
+
+def prefetched(make: Callable[[], Iterable[T]], depth: int = DEPTH) -> Generator[T, None, None]:
+    """The values of `make()`, produced on a thread of its own at most `depth` ahead. Its
+    exception is raised here, in order; closing this iterator stops the thread after the
+    value it is producing (it is joined, so nothing of it runs on afterwards)."""
+    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, object]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for value in make():
+                if not put(("value", value)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    context = contextvars.copy_context()  # the pull's log context on the fetch thread too
+    thread = threading.Thread(target=context.run, args=(produce,), name="davbridge-prefetch")
+    thread.daemon = True
+    thread.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "value":
+                yield value  # type: ignore[misc]
+            elif kind == "end":
+                return
+            else:
+                assert isinstance(value, BaseException)
+                raise value
+    finally:
+        stop.set()
+        thread.join()
 
 
 @runtime_checkable

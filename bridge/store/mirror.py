@@ -331,7 +331,7 @@ class MirrorStore(NamesStore):
             if batch is not None:
                 batch.rows[href] = (draft.remote_id, 0, etag)
             return False
-        seq = self._bump(db, collection_id)
+        seq = self._bump(db, collection_id) if batch is None else batch.take_seq()
         db.execute(
             "INSERT INTO items (collection_id, href, uid, remote_id, version, etag, text, "
             'component, start, "end", seq, deleted, modified, added) '
@@ -477,6 +477,7 @@ class MirrorStore(NamesStore):
                         href = href_for_uid(f"{draft.uid}-{n}", suffix)
                     href_of[draft.remote_id] = href
                 changed += self._write(db, collection_id, href, draft, batch)
+            batch.save_seq(db, collection_id)  # before a tombstone bumps it
             gone = set(removed_remote_ids)
             if reset:
                 gone |= set(href_of) - seen

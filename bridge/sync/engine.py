@@ -38,6 +38,7 @@ from bridge.providers.base import (
     DirectorySource,
     PagedContacts,
     PagedPull,
+    prefetched,
 )
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
@@ -49,7 +50,7 @@ from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
 from bridge.sync.items import draft_from_contact, draft_from_remote
 from bridge.sync.lease import PullLeases
 from bridge.sync.locks import CollectionLocks, SharedLock
-from bridge.sync.stream import Applied, FullListing, apply_full, apply_pages, prefetched
+from bridge.sync.stream import Applied, FullListing, apply_full, apply_pages
 from bridge.sync.tally import PullTally
 from bridge.sync.tasks import source_for, task_lists
 from bridge.sync.virtual import is_view

@@ -3,9 +3,11 @@ and 3): the first sync of a collection (or a resync after an expired cursor) nev
 whole listing, and the provider prepares its next page while this process converts, enriches
 and stores the previous one.
 
-What it does: `prefetched` runs a provider's page iterator on a thread of its own, at most
-`DEPTH` pages ahead (the fetch thread waits on the network with the GIL released; conversion
-is pure Python, so only the provider's latency overlaps, not two conversions). `apply_full`
+What it does: the engine runs a provider's page iterator on a thread of its own
+(bridge.providers.base.prefetched), at most `DEPTH` pages ahead; the providers fetch their raw
+pages on one more thread, so the provider prepares the next page while this process maps the
+previous one (Python threads: the provider's latency overlaps our work, two conversions do
+not overlap each other). `apply_full`
 converts each page and commits the drafts in batches of about `BATCH` items, each batch in one
 store transaction that keeps the collection's old cursor and refresh time; the last commit
 removes what the listing did not hold and only then saves the new cursor.
@@ -19,66 +21,15 @@ before the last page was applied.
 
 from __future__ import annotations
 
-import contextvars
-import queue
-import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 from bridge.errors import BridgeError
 from bridge.model import CollectionRecord, RemoteItem
 from bridge.providers.base import PullPage
 from bridge.store import ItemDraft, Store
 
-T = TypeVar("T")
-
-DEPTH = 2  # pages fetched ahead of the one being converted (memory: DEPTH + 1 pages)
 BATCH = 2000  # drafts per store transaction (each reads the collection's rows once)
-
-
-def prefetched(make: Callable[[], Iterable[T]], depth: int = DEPTH) -> Generator[T, None, None]:
-    """The values of `make()`, produced on a thread of its own at most `depth` ahead. Its
-    exception is raised here, in order; closing this iterator stops the thread after the
-    value it is producing (it is joined, so nothing of it runs on afterwards)."""
-    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry: tuple[str, object]) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for value in make():
-                if not put(("value", value)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(("error", exc))
-
-    context = contextvars.copy_context()  # the pull's log context on the fetch thread too
-    thread = threading.Thread(target=context.run, args=(produce,), name="davbridge-prefetch")
-    thread.daemon = True
-    thread.start()
-    try:
-        while True:
-            kind, value = slots.get()
-            if kind == "value":
-                yield value  # type: ignore[misc]
-            elif kind == "end":
-                return
-            else:
-                assert isinstance(value, BaseException)
-                raise value
-    finally:
-        stop.set()
-        thread.join()
 
 
 @dataclass(frozen=True)

@@ -230,6 +230,17 @@ def test_start_link_only_still_a_zoom_meeting_without_join_url() -> None:
     assert enrich(strip(out), ME) == out
 
 
+@pytest.mark.parametrize("newline", ["\\n", "\\N"])
+def test_start_link_right_before_an_escaped_line_break_is_never_published(newline: str) -> None:
+    # In the escaped value "…/s/85512345678\\nThanks" the link runs on into the escape; the
+    # text a user sees ends it at the line break: it is found there (it was served as is).
+    start = "https://us02web.zoom.us/s/85512345678"
+    out = enrich(calendar(vevent(f"DESCRIPTION:Start: {start}{newline}Thanks")), ME)
+    assert "/s/85512345678" not in "".join(unfold(out))
+    assert START_LINK_PLACEHOLDER in str(event_of(out)["DESCRIPTION"])
+    assert enrich(strip(out), ME) == out
+
+
 @pytest.mark.parametrize(
     ("link", "key", "label"),
     [

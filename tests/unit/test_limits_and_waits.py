@@ -217,3 +217,20 @@ def test_limit_provider_text_keeps_text_within_limits_byte_for_byte() -> None:
     assert [e.limit for e in exceeded] == ["description_chars"]
     assert "DESCRIPTION:ab\\nab\\n\\n[… shortened" not in cut  # no escape cut in half
     assert "DESCRIPTION:ab\\na\\n\\n[… shortened by davbridge" in cut
+
+
+@pytest.mark.parametrize("summary", ["Standup", "Réunion ß"])  # ASCII: no parse at all
+def test_a_short_text_one_attendee_or_component_past_the_limit_is_still_shortened(
+    summary: str,
+) -> None:
+    # the length test that spares most items the counting must not spare these
+    attendees = "".join(f"ATTENDEE:mailto:a{n}@x.example\r\n" for n in range(3))
+    text = event("u", f"SUMMARY:{summary}\r\n{attendees}")
+    cut, exceeded = limit_provider_text(text, ItemLimits(attendees_per_event=2))
+    assert [e.limit for e in exceeded] == ["attendees_per_event"]
+    assert cut.count("ATTENDEE:") == 2
+    alarms = "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n"
+    text = event("u", f"SUMMARY:{summary}\r\n") + event("v", alarms)
+    cut, exceeded = limit_provider_text(text, ItemLimits(components_per_resource=1))
+    assert [e.limit for e in exceeded] == ["components_per_resource"]
+    assert limit_provider_text(text, ItemLimits()) == (text, ())

@@ -103,3 +103,21 @@ def test_an_item_moving_to_an_href_freed_in_the_same_pull_is_not_lost(
     # the tombstone does not free the name before the pull's upserts, so b takes u-2
     store.apply_pull(coll_id, [draft("b", uid="u")], ["a"], "c2", False, 2.0)
     assert [(i.remote_id, i.href) for i in store.items(coll_id)] == [("b", "u-2.ics")]
+
+
+def test_each_change_of_a_pull_gets_its_own_number_and_a_removal_a_later_one(
+    store: Store, coll_id: int
+) -> None:
+    # the numbers are handed out by the batch and stored once: the same as one bump per item
+    before = store.sync_token(coll_id)
+    store.apply_pull(coll_id, [draft("a"), draft("b"), draft("c")], [], "c1", True, 1.0)
+    first = store.sync_token(coll_id)
+    assert int(first.rpartition("-")[2]) == int(before.rpartition("-")[2]) + 3
+    assert len(store.changes_since(coll_id, before)[1]) == 3
+    hrefs = {i.remote_id: i.href for i in store.items(coll_id)}
+    store.apply_pull(coll_id, [draft("b", "B2"), draft("a")], ["c"], "c2", False, 2.0)
+    second, changed = store.changes_since(coll_id, first)
+    assert changed == [hrefs["b"], hrefs["c"]]  # b changed, then c removed; a unchanged
+    assert int(second.rpartition("-")[2]) == int(first.rpartition("-")[2]) + 2
+    store.apply_pull(coll_id, [draft("a", "A2")], [], "c3", False, 3.0)
+    assert store.changes_since(coll_id, second)[1] == [hrefs["a"]]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -45,6 +44,8 @@ from exchangelib.version import (
 
 from bridge.errors import AuthFailed, ConfigError, ProviderError, ProviderRefused
 from bridge.plainwords import unreachable
+from bridge.providers.ews import field_plan
+from bridge.providers.ews.transport import EwsAdapter
 
 log = logging.getLogger(__name__)
 
@@ -98,23 +99,13 @@ def auth_type_for(config: EwsConfig) -> str:
         ) from None
 
 
-class _CaBundleAdapter(requests.adapters.HTTPAdapter):
-    """An HTTPAdapter that verifies TLS against one CA bundle (set per process, see below)."""
-
-    ca_bundle: str | None = None
-
-    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if self.ca_bundle and request.url.lower().startswith("https://"):
-            kwargs["verify"] = self.ca_bundle  # wins over REQUESTS_CA_BUNDLE (per-request value)
-        return super().send(request, **kwargs)
-
-
-def _install_ca_bundle(ca_bundle: str) -> None:
-    """exchangelib builds its sessions from one class-level adapter, so a custom CA is global:
-    the last configured bundle applies to every EWS connection of the process (documented
-    limitation; public CAs keep working through the default bundle when ca_bundle is None)."""
-    _CaBundleAdapter.ca_bundle = ca_bundle
-    BaseProtocol.HTTP_ADAPTER_CLS = _CaBundleAdapter
+def _install_adapter(ca_bundle: str | None) -> None:
+    """exchangelib builds its sessions from one class-level adapter (transport.EwsAdapter), so
+    a custom CA is global: the last configured bundle applies to every EWS connection of the
+    process (documented limitation; public CAs keep working through the default bundle)."""
+    if ca_bundle:
+        EwsAdapter.ca_bundle = ca_bundle
+    BaseProtocol.HTTP_ADAPTER_CLS = EwsAdapter
 
 
 EXCHANGE_ONLINE_RETIRED = (
@@ -142,8 +133,8 @@ def connect(config: EwsConfig) -> Account:
         raise ConfigError("email", f"{config.email!r} is not an email address")
     if is_exchange_online(config.ews_url):
         log.warning("%s (%s)", EXCHANGE_ONLINE_RETIRED, config.email)
-    if config.ca_bundle:
-        _install_ca_bundle(config.ca_bundle)
+    _install_adapter(config.ca_bundle)
+    field_plan.install()  # items parsed reading only the fields an answer holds
     configuration = Configuration(
         service_endpoint=config.ews_url,
         credentials=Credentials(username=config.username, password=config.password),

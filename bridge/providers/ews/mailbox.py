@@ -13,6 +13,7 @@ What it must not do: map items to iCalendar or vCard, or touch the store.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -54,6 +55,7 @@ class EwsMailbox:
         self._folders: dict[str, Any] = {}
         self._max_changes = max_changes
         self.request_count = 0
+        self._count_lock = threading.Lock()  # a paged pull asks from two threads
 
     @property
     def account(self) -> Account:
@@ -66,7 +68,8 @@ class EwsMailbox:
         return self._config.email
 
     def _call(self, operation: Callable[[], T], policy: RetryPolicy) -> T:
-        self.request_count += 1
+        with self._count_lock:
+            self.request_count += 1
         return call(operation, policy, self._sleep)
 
     def _list_folders(self) -> None:

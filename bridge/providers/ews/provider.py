@@ -28,6 +28,7 @@ This module must not touch the store or the sync engine and must not enrich even
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -54,7 +55,7 @@ from bridge.errors import (
 from bridge.ical import overlay
 from bridge.ical.timerange import enclosing_range
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
-from bridge.providers.base import PullPage
+from bridge.providers.base import PullPage, prefetched
 from bridge.providers.common.retry import RetryPolicy
 from bridge.providers.common.versions import decode_versions, encode_versions
 from bridge.providers.ews import overlay_field
@@ -202,14 +203,23 @@ class EwsCalendarProvider(
         count = self.request_count
         folder = self._folder(calendar_id)
         upserts, deleted, sync_state = self._sync_round(folder, None, CalendarItem)
-        starts = range(0, len(upserts), PAGE_IDS) if upserts else range(1)
-        for start in starts:
-            chunk = upserts[start : start + PAGE_IDS]
-            last = start + PAGE_IDS >= len(upserts)
-            items, removed = self._resolve(folder, chunk, deleted if last else [], window, True)
-            used, count = self.request_count - count, self.request_count
-            cursor_out = CURSORS.encode(sync_state, window) if last else None
-            yield PullPage(tuple(items), tuple(removed), True, used, cursor_out)
+        chunks = [upserts[i : i + PAGE_IDS] for i in range(0, len(upserts), PAGE_IDS)] or [[]]
+
+        def fetched() -> Iterator[list[Any]]:  # GetItem of each chunk, on a thread of its own
+            for chunk in chunks:
+                yield self._get(chunk, folder, PULL_POLICY)
+
+        # the next chunk is asked for while this one is mapped; the counts telescope: the last
+        # page's `used` is taken after all requests
+        with contextlib.closing(prefetched(fetched)) as answers:
+            for n, got in enumerate(answers):
+                last = n == len(chunks) - 1
+                items, removed = self._resolve(
+                    folder, chunks[n], deleted if last else [], window, True, got
+                )
+                used, count = self.request_count - count, self.request_count
+                cursor_out = CURSORS.encode(sync_state, window) if last else None
+                yield PullPage(tuple(items), tuple(removed), True, used, cursor_out)
 
     def _resolve(
         self,
@@ -218,9 +228,13 @@ class EwsCalendarProvider(
         deleted: list[str],
         window: SyncWindow,
         reset: bool,
+        fetched: list[Any] | None = None,
     ) -> tuple[list[RemoteItem], list[str]]:
+        """(items, removed remote ids) of `upserts` (GetItem, unless `fetched` is its answer)
+        and `deleted`."""
         removed: dict[str, None] = dict.fromkeys(deleted)
-        fetched = self._get(upserts, folder, PULL_POLICY)
+        if fetched is None:
+            fetched = self._get(upserts, folder, PULL_POLICY)
         found = {str(i.id) for i in fetched}
         removed.update(dict.fromkeys(i for i in upserts if i not in found))
         masters = self._masters(fetched, folder, PULL_POLICY)

@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from typing import Any
 
 from bridge.errors import (
@@ -33,7 +34,7 @@ from bridge.errors import (
 )
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
-from bridge.providers.base import PullPage
+from bridge.providers.base import PullPage, prefetched
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
 from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
@@ -163,32 +164,38 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
         }
         count = self._client.request_count
         deferred: dict[str, dict[str, Any]] = {}  # the last copy of an id wins, as in _fold
-        for page in self._client.pages(
-            lambda s, t: s.events().list(pageToken=t, **params), PULL_POLICY
-        ):
-            singles = []
-            for entry in page.get("items") or []:
-                if not isinstance(entry, dict) or not entry.get("id"):
-                    continue
-                if (
-                    entry.get("recurringEventId")
-                    or entry.get("recurrence")
-                    or entry.get("status") == "cancelled"
-                ):
-                    deferred[str(entry["id"])] = entry
+        # the pages are asked for on a thread of their own (the next one while this one is
+        # folded); the counts telescope: the last page's `used` is taken after all requests
+        listing = prefetched(
+            lambda: self._client.pages(
+                lambda s, t: s.events().list(pageToken=t, **params), PULL_POLICY
+            )
+        )
+        with closing(listing) as pages:
+            for page in pages:
+                singles = []
+                for entry in page.get("items") or []:
+                    if not isinstance(entry, dict) or not entry.get("id"):
+                        continue
+                    if (
+                        entry.get("recurringEventId")
+                        or entry.get("recurrence")
+                        or entry.get("status") == "cancelled"
+                    ):
+                        deferred[str(entry["id"])] = entry
+                    else:
+                        deferred.pop(str(entry["id"]), None)
+                        singles.append(entry)
+                if not page.get("nextPageToken"):
+                    if not page.get("nextSyncToken"):
+                        raise CursorExpired("google", "list round ended without a nextSyncToken")
+                    singles += deferred.values()
+                    last = _CURSORS.encode(str(page["nextSyncToken"]), window)
                 else:
-                    deferred.pop(str(entry["id"]), None)
-                    singles.append(entry)
-            if not page.get("nextPageToken"):
-                if not page.get("nextSyncToken"):
-                    raise CursorExpired("google", "list round ended without a nextSyncToken")
-                singles += deferred.values()
-                last = _CURSORS.encode(str(page["nextSyncToken"]), window)
-            else:
-                last = None
-            items, removed = self._fold(calendar_id, singles, window, full=True)
-            used, count = self._client.request_count - count, self._client.request_count
-            yield PullPage(tuple(items), tuple(removed), True, used, last)
+                    last = None
+                items, removed = self._fold(calendar_id, singles, window, full=True)
+                used, count = self._client.request_count - count, self._client.request_count
+                yield PullPage(tuple(items), tuple(removed), True, used, last)
 
     def _round(
         self, calendar_id: str, sync: str | None, window: SyncWindow | None

@@ -23,7 +23,7 @@ from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, Rem
 from bridge.ical import overlay
 from bridge.ical.itip import with_partstat
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
-from bridge.providers.base import PullPage
+from bridge.providers.base import PullPage, prefetched
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
 from bridge.providers.common.reach import series_reach
@@ -168,24 +168,36 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             "startDateTime": iso_z(window.start),
             "endDateTime": iso_z(window.end),
         }
-        next_url: str | None = self._p("calendars", calendar_id, "calendarView", "delta")
+        first = self._p("calendars", calendar_id, "calendarView", "delta")
         count = self._http.request_count
+        # the delta pages are asked for on a thread of their own (the next one while this one
+        # is folded); the counts telescope: the last page's `used` is taken after all requests
+        with contextlib.closing(prefetched(lambda: self._delta_bodies(first, params))) as bodies:
+            for body in bodies:
+                entries = [v for v in body.get("value", []) if isinstance(v, dict)]
+                items, removed = self._fold(calendar_id, entries, window, memo)
+                delta = body.get("@odata.deltaLink")
+                last = _CURSORS.encode(str(delta), window) if delta else None
+                used, count = self._http.request_count - count, self._http.request_count
+                yield PullPage(tuple(items), tuple(removed), True, used, last)
+                if delta:
+                    return
+        raise CursorExpired("graph", "delta round ended without a deltaLink")
+
+    def _delta_bodies(
+        self, next_url: str | None, params: dict[str, str] | None
+    ) -> Iterator[dict[str, Any]]:
+        """The bodies of a delta round's pages, following nextLink up to the deltaLink."""
         while next_url:
             body = (
                 self._http.get(next_url, params=params, headers=self._prefer, policy=PULL_POLICY)
                 or {}
             )
             params = None
-            entries = [v for v in body.get("value", []) if isinstance(v, dict)]
-            items, removed = self._fold(calendar_id, entries, window, memo)
-            delta = body.get("@odata.deltaLink")
-            last = _CURSORS.encode(str(delta), window) if delta else None
-            used, count = self._http.request_count - count, self._http.request_count
-            yield PullPage(tuple(items), tuple(removed), True, used, last)
-            if delta:
+            yield body
+            if body.get("@odata.deltaLink"):
                 return
             next_url = body.get("@odata.nextLink")
-        raise CursorExpired("graph", "delta round ended without a deltaLink")
 
     def _fold(
         self,
