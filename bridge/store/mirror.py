@@ -14,7 +14,7 @@ from bridge.errors import NotFound
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord, PhoneEntry
 from bridge.store.base import Db
 from bridge.store.names import NamesStore
-from bridge.store.pull_batch import PullBatch
+from bridge.store.pull_batch import Only, PullBatch
 from bridge.store.rows import (
     _COLLECTION_COLS,
     _ITEM_COLS,
@@ -317,7 +317,7 @@ class MirrorStore(NamesStore):
                 (collection_id, href),
             ).fetchone()
         else:
-            known = batch.rows.get(href)
+            known = batch.row(href)
             old = None if known is None else (known[2], known[1])
         if old and old[0] == etag and not old[1]:
             if draft.texts and not self._has_texts(db, collection_id, href):
@@ -453,24 +453,27 @@ class MirrorStore(NamesStore):
         """Apply one pull in one transaction; returns how many items changed. A streamed
         full listing's batches pass the collection's old cursor and refresh time."""
         changed = 0
+        drafts = list(upserts)
+        gone = set(removed_remote_ids)
         with self._tx() as db:
-            href_of = {
-                r[0]: r[1]
-                for r in db.execute(
-                    "SELECT remote_id, href FROM items WHERE collection_id = ? AND deleted = 0",
-                    (collection_id,),
+            if reset:  # what the listing does not hold goes: every row is needed
+                batch = PullBatch.load(db, collection_id)
+            else:  # only the rows of these items (a streamed listing's batch, an increment)
+                only = Only(
+                    frozenset({d.remote_id for d in drafts} | gone),
+                    frozenset(href_for_uid(d.uid, suffix) for d in drafts),
                 )
-            }
+                batch = PullBatch.load(db, collection_id, only)
+            href_of = {rid: href for href, (rid, deleted, _) in batch.rows.items() if not deleted}
             seen: set[str] = set()
-            batch = PullBatch.load(db, collection_id)
-            for draft in upserts:
+            for draft in drafts:
                 seen.add(draft.remote_id)
                 href = href_of.get(draft.remote_id)
                 if href is None:
                     href = href_for_uid(draft.uid, suffix)
                     n = 1
                     while True:
-                        clash = batch.rows.get(href)
+                        clash = batch.row(href)
                         if clash is None or clash[1] or clash[0] == draft.remote_id:
                             break
                         n += 1
@@ -478,7 +481,6 @@ class MirrorStore(NamesStore):
                     href_of[draft.remote_id] = href
                 changed += self._write(db, collection_id, href, draft, batch)
             batch.save_seq(db, collection_id)  # before a tombstone bumps it
-            gone = set(removed_remote_ids)
             if reset:
                 gone |= set(href_of) - seen
             for remote_id in gone - seen:

@@ -121,3 +121,23 @@ def test_each_change_of_a_pull_gets_its_own_number_and_a_removal_a_later_one(
     assert int(second.rpartition("-")[2]) == int(first.rpartition("-")[2]) + 2
     store.apply_pull(coll_id, [draft("a", "A2")], [], "c3", False, 3.0)
     assert store.changes_since(coll_id, second)[1] == [hrefs["a"]]
+
+
+def test_a_batch_of_a_streamed_listing_reads_only_its_own_rows(store: Store, coll_id: int) -> None:
+    """A streamed first sync stores batches of 2,000 with the old cursor (not a reset): each
+    batch reads the rows of its own items, not every row of the collection again (the store's
+    cost per item grew with the calendar's size). Outcomes stay those of a full read: a clash
+    with an existing UID takes the next free name, a known item keeps its href."""
+    store.apply_pull(coll_id, [draft(f"r{n}", uid=f"u{n}") for n in range(3000)], [], "c1", 1, 1)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)  # type: ignore[union-attr]
+    try:
+        store.apply_pull(
+            coll_id, [draft("r7", "changed", uid="u7"), draft("new", uid="u8")], [], "c1", 0, 1
+        )
+    finally:
+        store._db.set_trace_callback(None)  # type: ignore[union-attr]
+    hrefs = {i.remote_id: i.href for i in store.items(coll_id)}
+    assert hrefs["r7"] == "u7.ics" and hrefs["new"] == "u8-2.ics" and hrefs["r8"] == "u8.ics"
+    whole = [s for s in statements if "FROM items WHERE collection_id = " in s and " IN (" not in s]
+    assert [s for s in whole if "href, remote_id, deleted, etag" in s] == [], whole
