@@ -269,16 +269,21 @@ def _multiget_body(
     dropped: tuple[str, ...],
 ) -> Iterator[bytes]:
     yield head
-    render = itemxml.renderer(wanted, vcard4)
+    render = itemxml.pieces(wanted, vcard4)
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
         found = mirror.blobs_by_href(coll, [n for _, n in batch])
         if len(found) < len(batch):  # hrefs a query beyond the sync window answered lately
             found.update(mirror.answered(coll, [n for _, n in batch if n not in found]))
+        parts: list[bytes] = []
         for _raw, name in batch:
-            href = prefix + _quote(name)
+            href = prefix + _quote(name)  # quoted: no character to escape in XML
             entry = found.get(name)
-            yield ms.missing(href) if entry is None else render(href, *entry)
+            if entry is None:
+                parts.append(ms.missing(href))
+            else:
+                parts += render(href, *entry)
+        yield b"".join(parts)  # one join per batch: the items' texts copied once
     for href in dropped:  # hrefs the guard took out: a multiget answers every href
         yield ms.missing(href)
     yield ms.end()
@@ -339,9 +344,15 @@ def _sync_all(
 ) -> Iterator[bytes]:
     if first is None:
         return
-    render = itemxml.renderer(wanted, vcard4)
-    for href, etag, data in _prepend(first, rows):
-        yield render(prefix + _quote_path(href), etag, data)
+    render = itemxml.pieces(wanted, vcard4)
+    parts: list[bytes] = []
+    for count, (href, etag, data) in enumerate(_prepend(first, rows), 1):
+        parts += render(prefix + _quote_path(href), etag, data)  # quoted: nothing to escape
+        if count % BATCH == 0:
+            yield b"".join(parts)
+            parts = []
+    if parts:
+        yield b"".join(parts)
 
 
 def _prepend(first: Any, rows: Iterator[Any]) -> Iterator[Any]:
