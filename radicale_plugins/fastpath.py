@@ -19,6 +19,7 @@ Imports radicale (path sanitising, namespaces), bridge.api, radicale_plugins and
 
 from __future__ import annotations
 
+import itertools
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -217,16 +218,9 @@ def _multiget(
     coll = mirror.collection(user, name)
     if coll is None or coll.kind.value != kind:
         return None
-    plain = f"{base}/{user}/{coll.name}/"
-    names: list[tuple[str, str]] = []
-    for href in root.findall(f"{DAV}href"):
-        raw = (href.text or "").strip()
-        if "://" in raw:  # an absolute URI names the same resource by its path
-            raw = urllib.parse.urlsplit(raw).path
-        unquoted = urllib.parse.unquote(raw) if "%" in raw else raw
-        if not unquoted.startswith(plain) or "/" in unquoted[len(plain) :]:
-            return None  # hrefs elsewhere: let Radicale answer (and refuse) it
-        names.append((raw, unquoted[len(plain) :]))
+    names = _names(root, f"{base}/{user}/{coll.name}/")
+    if names is None:
+        return None  # hrefs elsewhere: let Radicale answer (and refuse) it
     # calendar answers always declared the CalDAV namespace; address books declare CardDAV
     # when address data is asked for (as Radicale does)
     using = [_DATA[kind]] if kind == "calendar" or _DATA[kind] in wanted else []
@@ -242,6 +236,29 @@ def _multiget(
         dropped,
     )
     return ms.multistatus(body)
+
+
+def _names(root: ET.Element, plain: str) -> list[tuple[str, str]] | None:
+    """(href as sent, resource name) per DAV:href of a multiget, in order; None when one
+    names something outside the collection `plain` (its path, unquoted)."""
+    texts = [(href.text or "").strip() for href in root.findall(f"{DAV}href")]
+    start = len(plain)
+    joined = " ".join(texts)
+    if "%" not in joined and ("://" not in joined if ":" in joined else True):
+        # paths as they stand (a multiget of the collection's listing): checked all at once
+        if not all(map(str.startswith, texts, itertools.repeat(plain))):
+            return None
+        names = [t[start:] for t in texts]
+        return None if "/" in " ".join(names) else list(zip(texts, names, strict=True))
+    found: list[tuple[str, str]] = []
+    for raw in texts:
+        if "://" in raw:  # an absolute URI names the same resource by its path
+            raw = urllib.parse.urlsplit(raw).path
+        unquoted = urllib.parse.unquote(raw) if "%" in raw else raw
+        if not unquoted.startswith(plain) or "/" in unquoted[start:]:
+            return None
+        found.append((raw, unquoted[start:]))
+    return found
 
 
 _NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9@._+-]*\Z")  # what _quote leaves alone

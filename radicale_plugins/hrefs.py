@@ -21,6 +21,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_PRINTABLE_NOT_PERCENT = bytes(c for c in range(0x20, 0x7F) if c != ord("%"))
 _DOT_SEGMENT = re.compile(r"(?:\A|/)\.\.?(?:/|\Z)")  # a "." or ".." between slashes or ends
 
 
@@ -70,6 +71,22 @@ def decode_href(href: str) -> str:
     if "%" not in path:  # nothing to decode (a multiget's hrefs mostly): text stays text
         return _check_segments(path, href)
     return decode_bytes(urllib.parse.unquote_to_bytes(path), href)
+
+
+def all_plain_paths(texts: list[str]) -> bool:
+    """True when every text is a non-empty absolute path that `decode_href` returns as it is
+    (no scheme and host, nothing percent-encoded, no control character, no dot segment):
+    what a client's multiget of its own listing sends, checked over all texts at once.
+    False means "look at each one"."""
+    if not all(texts) or [t for t in texts if t[0] != "/"]:
+        return False
+    joined = " ".join(texts)  # a space is neither a control character nor in "/."
+    if not joined.isascii():  # known without a scan (CPython keeps ASCII text apart)
+        return False
+    data = joined.encode("ascii")
+    if data.translate(None, _PRINTABLE_NOT_PERCENT):  # a control character or a "%" is left
+        return False
+    return b"/." not in data and (b":" not in data or b"://" not in data)
 
 
 def foreign_host(href: str, host: str) -> bool:

@@ -228,6 +228,37 @@ def test_calendar_multiget_is_radicales_answer_in_request_order(
     assert hrefs == [cal + n for n in wanted]  # the client's order
 
 
+def test_multiget_hrefs_spelled_otherwise_are_radicales_answer(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hrefs percent-encoded or as absolute URIs among plain ones: the answer is still
+    Radicale's (plain paths are checked all at once, these one by one)."""
+    cal, _, names, _ = paths(env)
+    encoded = "".join(f"%{b:02X}" for b in names[1].encode())
+    refs = [cal + names[0], cal + encoded, f"http://127.0.0.1{cal}{names[2]}", *names[3:40]]
+    body = (
+        f'<?xml version="1.0"?><c:calendar-multiget {D} {C}><d:prop><d:getetag/>'
+        "<c:calendar-data/></d:prop>"
+        + "".join(f"<d:href>{r if r.startswith(('/', 'http')) else cal + r}</d:href>" for r in refs)
+        + "</c:calendar-multiget>"
+    )
+    ours, theirs = both(env, monkeypatch, "REPORT", cal, body, "1")
+    (our_head, our_parts), (their_head, their_parts) = responses(ours), responses(theirs)
+    assert our_head == their_head and sorted(our_parts) == sorted(their_parts)
+    assert len(our_parts) == 40 and b"404" not in ours
+
+
+@pytest.mark.parametrize("elsewhere", ["/alice/contacts/card-0.vcf", "/alice/workshop.ics"])
+def test_a_multiget_naming_another_collection_is_left_to_radicale(env: Env, elsewhere: str) -> None:
+    cal, _, names, _ = paths(env)
+    body = multiget(
+        "c:calendar-multiget", C, cal, names[:30], "<d:getetag/><c:calendar-data/>"
+    ).replace("</d:prop>", f"</d:prop><d:href>{elsewhere}</d:href>")
+    status, headers, answer = env.call("REPORT", cal, body=body, headers={"Depth": "1"})
+    assert status == 207 and "Content-Length" in headers  # Radicale's whole answer
+    assert answer.count(b"BEGIN:VCALENDAR") == 30
+
+
 def test_gzip_is_the_same_answer_compressed(env: Env) -> None:
     cal, _, names, _ = paths(env)
     body = multiget("c:calendar-multiget", C, cal, names, "<d:getetag/><c:calendar-data/>")
