@@ -20,7 +20,6 @@ Imports radicale (path sanitising, namespaces), bridge.api, radicale_plugins and
 from __future__ import annotations
 
 import itertools
-import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
@@ -32,6 +31,7 @@ from radicale import pathutils
 from bridge import api
 from radicale_plugins import cardquery, itemxml, queries, rights
 from radicale_plugins import multistatus as ms
+from radicale_plugins.hrefs import quote_path, quoted
 from radicale_plugins.multistatus import CALDAV, CARDDAV, DAV, Streamed
 from radicale_plugins.storage import TOKEN_PREFIX, MirrorCollection
 
@@ -180,27 +180,36 @@ def _propfind_body(
     mirror: _Mirror, coll: Any, prefix: str, head: bytes, wanted: list[str]
 ) -> Iterator[bytes]:
     """One DAV:response per item, written as text from a template per component (what
-    ms.response renders, without its per-property calls), encoded per batch of items."""
+    ms.response renders, without its per-property calls), a batch of items at a time: their
+    hrefs and ETags checked for quoting and escaping all at once, then joined and encoded."""
     yield head
-    templates: dict[str, tuple[str, str]] = {}  # component -> text before / after the ETag
+    # component -> the text between href and ETag, and after the ETag to the response's end
+    templates: dict[str, tuple[str, str]] = {}
     etag_wanted = f"{DAV}getetag" in wanted
-    batch: list[str] = []
-    for href, etag, component in mirror.listing(coll):
-        around = templates.get(component)
-        if around is None:
-            around = templates[component] = itemxml.propfind_template(wanted, component)
-        if etag_wanted and ("&" in etag or "<" in etag or ">" in etag):
-            etag = escape(etag)
-        batch.append(
-            f"<response><href>{itemxml.href_text(prefix + _quote_path(href))}</href><propstat><prop>"
-            f"{around[0]}{etag if etag_wanted else ''}{around[1]}{itemxml.PROP_OK_END}"
-        )
-        if len(batch) >= BATCH:
-            yield "".join(batch).encode("utf-8")
-            batch = []
-    if batch:
-        yield "".join(batch).encode("utf-8")
+    start = f"<response><href>{prefix}"  # prefix is URL-quoted: nothing to escape in XML
+    rows = mirror.listing(coll)
+    while batch := list(itertools.islice(rows, BATCH)):
+        for component in {c for _, _, c in batch} - templates.keys():
+            before, after = itemxml.propfind_template(wanted, component)
+            templates[component] = (
+                f"</href><propstat><prop>{before}",
+                f"{after}{itemxml.PROP_OK_END}",
+            )
+        hrefs = quoted([h for h, _, _ in batch])
+        etags = [e for _, e, _ in batch] if etag_wanted else [""] * len(batch)
+        if etag_wanted and _needs_escaping("".join(etags)):
+            etags = [escape(e) for e in etags]
+        yield "".join(
+            [
+                f"{start}{href}{templates[component][0]}{etag}{templates[component][1]}"
+                for href, etag, (_, _, component) in zip(hrefs, etags, batch, strict=True)
+            ]
+        ).encode("utf-8")
     yield ms.end()
+
+
+def _needs_escaping(text: str) -> bool:
+    return "&" in text or "<" in text or ">" in text
 
 
 # -- multiget ---------------------------------------------------------------------------------
@@ -261,20 +270,6 @@ def _names(root: ET.Element, plain: str) -> list[tuple[str, str]] | None:
     return found
 
 
-_NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9@._+-]*\Z")  # what _quote leaves alone
-_QUOTE_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*\Z")  # urllib.parse.quote's unquoted characters
-
-
-def _quote(name: str) -> str:
-    """URL-quote a resource name; the names the mirror assigns need none."""
-    return name if _NEEDS_NO_QUOTING.match(name) else urllib.parse.quote(name)
-
-
-def _quote_path(href: str) -> str:
-    """urllib.parse.quote(href), without its per-call work when nothing needs quoting."""
-    return href if _QUOTE_SAFE.match(href) else urllib.parse.quote(href)
-
-
 def _multiget_body(
     mirror: _Mirror,
     coll: Any,
@@ -293,13 +288,12 @@ def _multiget_body(
         if len(found) < len(batch):  # hrefs a query beyond the sync window answered lately
             found.update(mirror.answered(coll, [n for _, n in batch if n not in found]))
         parts: list[bytes] = []
-        for _raw, name in batch:
-            href = prefix + _quote(name)  # quoted: no character to escape in XML
+        for (_raw, name), href in zip(batch, quoted([n for _, n in batch]), strict=True):
             entry = found.get(name)
             if entry is None:
-                parts.append(ms.missing(href))
+                parts.append(ms.missing(prefix + href))
             else:
-                parts += render(href, *entry)
+                parts += render(prefix + href, *entry)  # quoted: nothing to escape in XML
         yield b"".join(parts)  # one join per batch: the items' texts copied once
     for href in dropped:  # hrefs the guard took out: a multiget answers every href
         yield ms.missing(href)
@@ -362,13 +356,11 @@ def _sync_all(
     if first is None:
         return
     render = itemxml.pieces(wanted, vcard4)
-    parts: list[bytes] = []
-    for count, (href, etag, data) in enumerate(_prepend(first, rows), 1):
-        parts += render(prefix + _quote_path(href), etag, data)  # quoted: nothing to escape
-        if count % BATCH == 0:
-            yield b"".join(parts)
-            parts = []
-    if parts:
+    every = _prepend(first, rows)
+    while batch := list(itertools.islice(every, BATCH)):
+        parts: list[bytes] = []
+        for (_, etag, data), href in zip(batch, quoted([h for h, _, _ in batch]), strict=True):
+            parts += render(prefix + href, etag, data)  # quoted: nothing to escape in XML
         yield b"".join(parts)
 
 
@@ -399,7 +391,7 @@ def _sync_changes(
 ) -> Iterator[bytes]:
     """Radicale's order: the deleted resources' 404s first, then the changed ones."""
     for href in gone:
-        yield ms.missing(prefix + _quote_path(href))
+        yield ms.missing(prefix + quote_path(href))
     removed = set(gone)
     unique = [h for h in dict.fromkeys(hrefs) if h not in removed]
     for start in range(0, len(unique), BATCH):

@@ -11,6 +11,9 @@ WSGI servers hand PATH_INFO over already decoded, each byte as one latin-1 chara
 (`radicale.server` decodes with UTF-8), so a name such as "ä-x.ics" is stored, listed and read
 back under the same href byte for byte.
 
+`quoted` / `quote_path` write names and paths into answers as urllib.parse.quote (and so
+Radicale's xmlutils.make_href) does, a batch of names checked at once.
+
 Pure functions, no I/O; imports only the standard library.
 """
 
@@ -95,3 +98,29 @@ def foreign_host(href: str, host: str) -> bool:
         return False
     parts = urllib.parse.urlsplit(href)
     return parts.scheme.lower() not in ("http", "https") or parts.netloc.lower() != host.lower()
+
+
+#: What urllib.parse.quote leaves as it is (RFC 3986 unreserved characters and "/").
+_URL_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~/-"
+#: Resource names the mirror makes from provider UIDs ("…@google.com") quote "@" and "+" only.
+_URL_SAFE_BUT_AT_PLUS = _URL_SAFE + b"@+"
+
+
+def _only(text: str, allowed: bytes) -> bool:
+    return text.isascii() and not text.encode("ascii").translate(None, allowed)
+
+
+def quote_path(path: str) -> str:
+    """urllib.parse.quote(path), without its per-call work when nothing needs quoting."""
+    return path if _only(path, _URL_SAFE) else urllib.parse.quote(path)
+
+
+def quoted(names: list[str]) -> list[str]:
+    """[urllib.parse.quote(n) for n in names], looking at all of them at once first (a batch
+    of a listing's names mostly needs no quoting, or only of "@" and "+")."""
+    joined = "".join(names)
+    if _only(joined, _URL_SAFE):
+        return names
+    if _only(joined, _URL_SAFE_BUT_AT_PLUS):
+        return [n.replace("@", "%40").replace("+", "%2B") for n in names]
+    return [quote_path(n) for n in names]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import re
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ def card(i: int) -> str:
     )
 
 
+#: names clients give (PUT) or provider UIDs make, each needing URL quoting or not
+ODD_NAMES = ["-plain.ics", "-uid@example.org.ics", "-a+b.ics", " a b.ics", "-ä-x.ics", "-&;=,.ics"]
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     data: Path = tmp_path_factory.mktemp("streamed")
@@ -72,6 +77,15 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     )
     cards = [ItemDraft(f"card-{i}", f"c{i}", "1", card(i), "VCARD", 0, 0) for i in range(12)]
     bridge.store.apply_pull(book.id, cards, (), "c1", True, time.time(), suffix=".vcf")
+    odd = bridge.store.upsert_collection(
+        user.id, conn.id, CollectionKind.CALENDAR, "Odd", "Odd", None, False, None
+    )
+    bridge.store.apply_pull(odd.id, [], (), "c1", True, time.time())
+    for i, name in enumerate(ODD_NAMES * 12):
+        href = f"{i}{name}"
+        bridge.store.put_item(
+            odd.id, href, ItemDraft(f"odd-{i}", href, "1", event(i), "VEVENT", 0, 0)
+        )
     yield Env(dav_app.make_wsgi(10_000_000), {"alice": password})
     api.install(None)
     bridge.close()
@@ -125,6 +139,31 @@ def test_propfind_is_radicales_answer_byte_for_byte(
     )
     assert ours == theirs
     assert ours.count(b"<response>") == (EVENTS if which == "calendar" else 12) + 1
+
+
+@pytest.mark.parametrize("which", ["plain", "odd"])
+def test_names_needing_quoting_are_radicales_answer(
+    env: Env, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    """Batches of items whose names need URL quoting (every one, or one among plain ones)
+    in PROPFIND, initial sync-collection and multiget: Radicale's answer byte for byte."""
+    bridge = api.current()
+    coll = bridge.collection("alice", "odd")
+    assert coll is not None
+    names = [it.href for it in bridge.items(coll)]
+    if which == "plain":  # a batch of plain names with a single odd one
+        names = [n for n in names if n.endswith("-plain.ics")] + [n for n in names if "@" in n][:1]
+    path = "/alice/odd/"
+    ours, theirs = both(env, monkeypatch, "PROPFIND", path, propfind("<d:getetag/>"), "1")
+    assert ours == theirs and b"%40example.org" in ours and b"%C3%A4" in ours
+    ours, theirs = both(env, monkeypatch, "REPORT", path, sync("", "<d:getetag/>"), "0")
+    assert ours == theirs and b"%20a%20b.ics" in ours
+    refs = [path + urllib.parse.quote(n) for n in names]
+    body = multiget("c:calendar-multiget", C, "", refs, "<d:getetag/><c:calendar-data/>")
+    ours, theirs = both(env, monkeypatch, "REPORT", path, body, "1")
+    (our_head, our_parts), (their_head, their_parts) = responses(ours), responses(theirs)
+    assert our_head == their_head and sorted(our_parts) == sorted(their_parts)
+    assert len(our_parts) == len(names) and b"404" not in ours
 
 
 def sync(token: str, props: str) -> str:
