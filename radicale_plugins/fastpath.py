@@ -281,20 +281,16 @@ def _multiget_body(
     dropped: tuple[str, ...],
 ) -> Iterator[bytes]:
     yield head
-    render = itemxml.pieces(wanted, vcard4)
+    render = itemxml.batch(wanted, vcard4)
     for start in range(0, len(names), BATCH):
-        batch = names[start : start + BATCH]
-        found = mirror.blobs_by_href(coll, [n for _, n in batch])
+        batch = [name for _, name in names[start : start + BATCH]]
+        found = mirror.blobs_by_href(coll, batch)
         if len(found) < len(batch):  # hrefs a query beyond the sync window answered lately
-            found.update(mirror.answered(coll, [n for _, n in batch if n not in found]))
-        parts: list[bytes] = []
-        for (_raw, name), href in zip(batch, quoted([n for _, n in batch]), strict=True):
-            entry = found.get(name)
-            if entry is None:
-                parts.append(ms.missing(prefix + href))
-            else:
-                parts += render(prefix + href, *entry)  # quoted: nothing to escape in XML
-        yield b"".join(parts)  # one join per batch: the items' texts copied once
+            found.update(mirror.answered(coll, [n for n in batch if n not in found]))
+        hrefs = quoted(batch)  # quoted: nothing to escape in XML
+        yield render(
+            [(prefix + href, found.get(name)) for name, href in zip(batch, hrefs, strict=True)]
+        )
     for href in dropped:  # hrefs the guard took out: a multiget answers every href
         yield ms.missing(href)
     yield ms.end()
@@ -355,13 +351,13 @@ def _sync_all(
 ) -> Iterator[bytes]:
     if first is None:
         return
-    render = itemxml.pieces(wanted, vcard4)
+    render = itemxml.batch(wanted, vcard4)
     every = _prepend(first, rows)
     while batch := list(itertools.islice(every, BATCH)):
-        parts: list[bytes] = []
-        for (_, etag, data), href in zip(batch, quoted([h for h, _, _ in batch]), strict=True):
-            parts += render(prefix + href, etag, data)  # quoted: nothing to escape in XML
-        yield b"".join(parts)
+        hrefs = quoted([h for h, _, _ in batch])  # quoted: nothing to escape in XML
+        yield render(
+            [(prefix + href, (e, d)) for href, (_, e, d) in zip(hrefs, batch, strict=True)]
+        )
 
 
 def _prepend(first: Any, rows: Iterator[Any]) -> Iterator[Any]:

@@ -39,6 +39,8 @@ def item_props(wanted: list[str], etag: str, data: bytes, vcard4: bool) -> list[
 
 
 Pieces = Callable[[str, str, bytes], tuple[bytes, ...]]
+#: (href, (etag, data) or None for a resource that does not exist) per item, in order.
+Items = list[tuple[str, tuple[str, bytes] | None]]
 
 
 def pieces(wanted: list[str], vcard4: bool) -> Pieces:
@@ -46,8 +48,63 @@ def pieces(wanted: list[str], vcard4: bool) -> Pieces:
     ms.response(href, item_props(...)) writes; the shapes clients send (ETag and/or whole
     data, not vCard 4) without a join per item, so that a batch of items is joined once.
     `href` must already be XML character data (a URL-quoted path has nothing to escape)."""
-    if vcard4 or len(wanted) > 2 or len(set(wanted)) != len(wanted):
+    shaped = None if vcard4 else _shaped(wanted, ms.text, ms.text_bytes)
+    if shaped is None:
         return lambda href, etag, data: (ms.response(href, item_props(wanted, etag, data, vcard4)),)
+    return shaped
+
+
+def batch(wanted: list[str], vcard4: bool) -> Callable[[Items], bytes]:
+    """Items -> their DAV:responses (404 for None), the bytes `pieces` and ms.missing write.
+    A batch whose texts hold no "<" or ">" (most calendars: "&" in a join URL at most) and
+    whose hrefs and ETags need no escaping is written unescaped and has its "&" escaped in
+    one pass over the whole batch (no other "&" is in it), instead of item by item."""
+    careful = pieces(wanted, vcard4)
+    plain = None if vcard4 else _shaped(wanted, str.encode, _as_is)
+    with_data = any(tag != f"{DAV}getetag" for tag in wanted)
+
+    def one_by_one(items: Items) -> bytes:
+        parts: list[bytes] = []
+        for href, entry in items:
+            if entry is None:
+                parts.append(ms.missing(href))
+            else:
+                parts += careful(href, *entry)
+        return b"".join(parts)
+
+    def render(items: Items) -> bytes:
+        found = [entry for _, entry in items if entry is not None]
+        texts = "".join([h for h, _ in items] + [etag for etag, _ in found])
+        data = b"".join([d for _, d in found]) if with_data else b""
+        if plain is None or b"<" in data or b">" in data or _needs_escaping(texts):
+            return one_by_one(items)
+        parts: list[bytes] = []
+        for href, entry in items:
+            if entry is None:
+                parts.append(ms.missing(href))
+            else:
+                parts += plain(href, *entry)
+        joined = b"".join(parts)
+        return joined.replace(b"&", b"&amp;") if b"&" in data else joined
+
+    return render
+
+
+def _as_is(data: bytes) -> bytes:
+    return data
+
+
+def _needs_escaping(text: str) -> bool:
+    return "&" in text or "<" in text or ">" in text
+
+
+def _shaped(
+    wanted: list[str], text: Callable[[str], bytes], text_bytes: Callable[[bytes], bytes]
+) -> Pieces | None:
+    """`pieces` for ETag and/or whole data, escaping with `text` / `text_bytes`; None for
+    other shapes."""
+    if len(wanted) > 2 or len(set(wanted)) != len(wanted):
+        return None
     parts = []
     for tag in wanted:
         if tag == f"{DAV}getetag":
@@ -56,7 +113,6 @@ def pieces(wanted: list[str], vcard4: bool) -> Pieces:
             name = _PREFIXED[tag].encode()
             parts.append((b"<" + name + b">", b"</" + name + b">", False))
     open1, close1, first_is_etag = parts[0]
-    text, text_bytes = ms.text, ms.text_bytes
     if len(parts) == 1:
         props = _PROPS + open1
         end = close1 + _END_OK

@@ -31,10 +31,14 @@ CR = 'xmlns:cr="urn:ietf:params:xml:ns:carddav"'
 
 
 def event(i: int) -> str:
+    # "<&>" in one event (its batch of a bulk answer is escaped item by item), "&" alone in
+    # most (escaped a batch at a time), nothing to escape in every seventh
+    marks = "<&>" if i == 0 else "" if i % 7 == 0 else "&"
     return (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
         f"UID:ev-{i}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260701T{i % 24:02d}0000Z\r\n"
-        f'DURATION:PT1H\r\nSUMMARY:Meeting {i} <&> "planning"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
+        f'DURATION:PT1H\r\nSUMMARY:Meeting {i} {marks} "planning"\r\nEND:VEVENT\r\n'
+        "END:VCALENDAR\r\n"
     )
 
 
@@ -163,7 +167,7 @@ def test_names_needing_quoting_are_radicales_answer(
     ours, theirs = both(env, monkeypatch, "REPORT", path, body, "1")
     (our_head, our_parts), (their_head, their_parts) = responses(ours), responses(theirs)
     assert our_head == their_head and sorted(our_parts) == sorted(their_parts)
-    assert len(our_parts) == len(names) and b"404" not in ours
+    assert len(our_parts) == len(names) and b"404 Not Found" not in ours
 
 
 def sync(token: str, props: str) -> str:
@@ -284,7 +288,7 @@ def test_multiget_hrefs_spelled_otherwise_are_radicales_answer(
     ours, theirs = both(env, monkeypatch, "REPORT", cal, body, "1")
     (our_head, our_parts), (their_head, their_parts) = responses(ours), responses(theirs)
     assert our_head == their_head and sorted(our_parts) == sorted(their_parts)
-    assert len(our_parts) == 40 and b"404" not in ours
+    assert len(our_parts) == 40 and b"404 Not Found" not in ours
 
 
 @pytest.mark.parametrize("elsewhere", ["/alice/contacts/card-0.vcf", "/alice/workshop.ics"])
