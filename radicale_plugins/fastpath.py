@@ -31,7 +31,7 @@ from radicale import pathutils
 from bridge import api
 from radicale_plugins import cardquery, itemxml, queries, rights
 from radicale_plugins import multistatus as ms
-from radicale_plugins.hrefs import quote_path, quoted
+from radicale_plugins.hrefs import member_names, quote_path, quoted
 from radicale_plugins.multistatus import CALDAV, CARDDAV, DAV, Streamed
 from radicale_plugins.storage import TOKEN_PREFIX, MirrorCollection
 
@@ -227,7 +227,8 @@ def _multiget(
     coll = mirror.collection(user, name)
     if coll is None or coll.kind.value != kind:
         return None
-    names = _names(root, f"{base}/{user}/{coll.name}/")
+    texts = [(href.text or "").strip() for href in root.findall(f"{DAV}href")]
+    names = member_names(texts, f"{base}/{user}/{coll.name}/")
     if names is None:
         return None  # hrefs elsewhere: let Radicale answer (and refuse) it
     # calendar answers always declared the CalDAV namespace; address books declare CardDAV
@@ -245,29 +246,6 @@ def _multiget(
         dropped,
     )
     return ms.multistatus(body)
-
-
-def _names(root: ET.Element, plain: str) -> list[tuple[str, str]] | None:
-    """(href as sent, resource name) per DAV:href of a multiget, in order; None when one
-    names something outside the collection `plain` (its path, unquoted)."""
-    texts = [(href.text or "").strip() for href in root.findall(f"{DAV}href")]
-    start = len(plain)
-    joined = " ".join(texts)
-    if "%" not in joined and ("://" not in joined if ":" in joined else True):
-        # paths as they stand (a multiget of the collection's listing): checked all at once
-        if not all(map(str.startswith, texts, itertools.repeat(plain))):
-            return None
-        names = [t[start:] for t in texts]
-        return None if "/" in " ".join(names) else list(zip(texts, names, strict=True))
-    found: list[tuple[str, str]] = []
-    for raw in texts:
-        if "://" in raw:  # an absolute URI names the same resource by its path
-            raw = urllib.parse.urlsplit(raw).path
-        unquoted = urllib.parse.unquote(raw) if "%" in raw else raw
-        if not unquoted.startswith(plain) or "/" in unquoted[start:]:
-            return None
-        found.append((raw, unquoted[start:]))
-    return found
 
 
 def _multiget_body(

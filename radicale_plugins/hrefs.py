@@ -11,14 +11,16 @@ WSGI servers hand PATH_INFO over already decoded, each byte as one latin-1 chara
 (`radicale.server` decodes with UTF-8), so a name such as "ä-x.ics" is stored, listed and read
 back under the same href byte for byte.
 
-`quoted` / `quote_path` write names and paths into answers as urllib.parse.quote (and so
-Radicale's xmlutils.make_href) does, a batch of names checked at once.
+`member_names` reads a multiget's hrefs as names in one collection; `quoted` / `quote_path`
+write names and paths into answers as urllib.parse.quote (and so Radicale's
+xmlutils.make_href) does. Both look at a batch of hrefs or names at once first.
 
 Pure functions, no I/O; imports only the standard library.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -90,6 +92,28 @@ def all_plain_paths(texts: list[str]) -> bool:
     if data.translate(None, _PRINTABLE_NOT_PERCENT):  # a control character or a "%" is left
         return False
     return b"/." not in data and (b":" not in data or b"://" not in data)
+
+
+def member_names(texts: list[str], collection: str) -> list[tuple[str, str]] | None:
+    """(href as sent, resource name) per href of a multiget, in order; None when one names
+    something outside `collection` (its path, unquoted, ending in "/")."""
+    start = len(collection)
+    joined = " ".join(texts)
+    if "%" not in joined and ("://" not in joined if ":" in joined else True):
+        # paths as they stand (a multiget of the collection's listing): checked all at once
+        if not all(map(str.startswith, texts, itertools.repeat(collection))):
+            return None
+        names = [t[start:] for t in texts]
+        return None if "/" in " ".join(names) else list(zip(texts, names, strict=True))
+    found: list[tuple[str, str]] = []
+    for raw in texts:
+        if "://" in raw:  # an absolute URI names the same resource by its path
+            raw = urllib.parse.urlsplit(raw).path
+        unquoted = urllib.parse.unquote(raw) if "%" in raw else raw
+        if not unquoted.startswith(collection) or "/" in unquoted[start:]:
+            return None
+        found.append((raw, unquoted[start:]))
+    return found
 
 
 def foreign_host(href: str, host: str) -> bool:
