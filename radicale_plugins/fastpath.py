@@ -65,6 +65,9 @@ class _Mirror:
     def blobs_by_href(self, coll: Any, names: Sequence[str]) -> dict[str, tuple[str, bytes]]:
         return self.bridge.blobs_by_href(coll, names)
 
+    def etags_by_href(self, coll: Any, names: Sequence[str]) -> dict[str, str]:
+        return self.bridge.etags_by_href(coll, names)
+
     def answered(self, coll: Any, names: Sequence[str]) -> dict[str, tuple[str, bytes]]:
         found = self.bridge.items_answered_outside_window(coll, names)
         return {h: (rec.etag, rec.text.encode("utf-8")) for h, rec in found.items()}
@@ -356,7 +359,7 @@ def _missing(mirror: _Mirror, coll: Any, hrefs: list[str]) -> list[str]:
     gone: list[str] = []
     for start in range(0, len(unique), BATCH):
         batch = unique[start : start + BATCH]
-        live = mirror.blobs_by_href(coll, batch)
+        live = mirror.etags_by_href(coll, batch)
         gone += [h for h in batch if h not in live]
     return gone
 
@@ -375,12 +378,13 @@ def _sync_changes(
         yield ms.missing(prefix + quote_path(href))
     removed = set(gone)
     unique = [h for h in dict.fromkeys(hrefs) if h not in removed]
+    render = itemxml.batch(wanted, vcard4)
     for start in range(0, len(unique), BATCH):
         batch = unique[start : start + BATCH]
-        found = mirror.blobs_by_href(coll, batch)
-        for href in batch:
-            entry = found.get(href)
-            if entry is not None:
-                yield ms.response(
-                    prefix + urllib.parse.quote(href), itemxml.item_props(wanted, *entry, vcard4)
-                )
+        if _using(wanted):
+            found = mirror.blobs_by_href(coll, batch)
+        else:  # ETags alone: from the listing index, no text read
+            found = {h: (etag, b"") for h, etag in mirror.etags_by_href(coll, batch).items()}
+        live = [h for h in batch if h in found]  # one deleted meanwhile is left out
+        hrefs_ = quoted(live)  # quoted: nothing to escape in XML
+        yield render([(prefix + q, found[h]) for h, q in zip(live, hrefs_, strict=True)])

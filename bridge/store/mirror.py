@@ -247,6 +247,22 @@ class MirrorStore(NamesStore):
         )
         return {href: (etag, data) for href, etag, data in rows}
 
+    def etags_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, str]:
+        """href -> ETag of the live items among `hrefs`, from the listing index alone (no
+        item's text is read)."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(hrefs))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT href, etag FROM items WHERE collection_id = ? AND deleted = 0 "
+                f"AND href IN ({marks})",
+                (collection_id, *chunk),
+            )
+            found.update(rows)
+        return found
+
     def items_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         found: dict[str, ItemRecord] = {}
         unique = list(dict.fromkeys(hrefs))

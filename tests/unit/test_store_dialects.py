@@ -88,7 +88,7 @@ def test_texts_by_name_answer_alike_read_as_a_range_or_one_by_one(
 ) -> None:
     """blobs_by_href (multiget, sync changes) reads a run of most items in a range as one,
     scattered names one by one: the same items either way, deleted and unknown names left
-    out, on both databases."""
+    out, on both databases; etags_by_href gives their ETags."""
     lite, pg, user_id = pair
     (ca,), (cb,) = lite.collections(user_id), pg.collections(user_id)
     live = {it.href: (it.etag, (it.text or "").encode()) for it in lite.items(ca.id)}
@@ -112,3 +112,5 @@ def test_texts_by_name_answer_alike_read_as_a_range_or_one_by_one(
         expected = {h: live[h] for h in ask if h in live}
         assert lite.blobs_by_href(ca.id, ask) == expected, what
         assert pg.blobs_by_href(cb.id, ask) == expected, what
+        etags = {h: etag for h, (etag, _) in expected.items()}  # the listing index alone
+        assert lite.etags_by_href(ca.id, ask) == etags == pg.etags_by_href(cb.id, ask), what

@@ -210,6 +210,9 @@ def test_sync_with_changes_and_deletions_then_none(
     ours, theirs = both(env, monkeypatch, "REPORT", cal, body, "0")
     assert ours == theirs
     assert ours.count(b"404 Not Found") == 2 and b"moved" in ours
+    etags = sync(f"http://davbridge.org/ns/sync/{token}", "<d:getetag/>")  # no text read
+    ours, theirs = both(env, monkeypatch, "REPORT", cal, etags, "0")
+    assert ours == theirs and ours.count(b"404 Not Found") == 2 and b"<getetag>" in ours
     now = bridge.sync_token(coll)
     ours, theirs = both(
         env,
