@@ -8,7 +8,6 @@ Pure functions; imports radicale_plugins.multistatus, the vCard helpers and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from xml.sax.saxutils import escape
 
 from bridge.contacts.vcard4 import to_vcard4
 from radicale_plugins import multistatus as ms
@@ -154,8 +153,3 @@ def propfind_template(wanted: list[str], component: str) -> tuple[str, str]:
         else:
             into.append("<resourcetype />")
     return "".join(before), "".join(after)
-
-
-def href_text(href: str) -> str:
-    """An href as XML character data (what ms.text does, as text)."""
-    return escape(href) if "&" in href or "<" in href or ">" in href else href
