@@ -11,16 +11,22 @@ WSGI servers hand PATH_INFO over already decoded, each byte as one latin-1 chara
 (`radicale.server` decodes with UTF-8), so a name such as "ä-x.ics" is stored, listed and read
 back under the same href byte for byte.
 
+`member_names` reads a multiget's hrefs as names in one collection; `quoted` / `quote_path`
+write names and paths into answers as urllib.parse.quote (and so Radicale's
+xmlutils.make_href) does. Both look at a batch of hrefs or names at once first.
+
 Pure functions, no I/O; imports only the standard library.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import urllib.parse
 from dataclasses import dataclass
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_PRINTABLE_NOT_PERCENT = bytes(c for c in range(0x20, 0x7F) if c != ord("%"))
 _DOT_SEGMENT = re.compile(r"(?:\A|/)\.\.?(?:/|\Z)")  # a "." or ".." between slashes or ends
 
 
@@ -72,9 +78,73 @@ def decode_href(href: str) -> str:
     return decode_bytes(urllib.parse.unquote_to_bytes(path), href)
 
 
+def all_plain_paths(texts: list[str]) -> bool:
+    """True when every text is a non-empty absolute path that `decode_href` returns as it is
+    (no scheme and host, nothing percent-encoded, no control character, no dot segment):
+    what a client's multiget of its own listing sends, checked over all texts at once.
+    False means "look at each one"."""
+    if not all(texts) or [t for t in texts if t[0] != "/"]:
+        return False
+    joined = " ".join(texts)  # a space is neither a control character nor in "/."
+    if not joined.isascii():  # known without a scan (CPython keeps ASCII text apart)
+        return False
+    data = joined.encode("ascii")
+    if data.translate(None, _PRINTABLE_NOT_PERCENT):  # a control character or a "%" is left
+        return False
+    return b"/." not in data and (b":" not in data or b"://" not in data)
+
+
+def member_names(texts: list[str], collection: str) -> list[tuple[str, str]] | None:
+    """(href as sent, resource name) per href of a multiget, in order; None when one names
+    something outside `collection` (its path, unquoted, ending in "/")."""
+    start = len(collection)
+    joined = " ".join(texts)
+    if "%" not in joined and ("://" not in joined if ":" in joined else True):
+        # paths as they stand (a multiget of the collection's listing): checked all at once
+        if not all(map(str.startswith, texts, itertools.repeat(collection))):
+            return None
+        names = [t[start:] for t in texts]
+        return None if "/" in " ".join(names) else list(zip(texts, names, strict=True))
+    found: list[tuple[str, str]] = []
+    for raw in texts:
+        if "://" in raw:  # an absolute URI names the same resource by its path
+            raw = urllib.parse.urlsplit(raw).path
+        unquoted = urllib.parse.unquote(raw) if "%" in raw else raw
+        if not unquoted.startswith(collection) or "/" in unquoted[start:]:
+            return None
+        found.append((raw, unquoted[start:]))
+    return found
+
+
 def foreign_host(href: str, host: str) -> bool:
     """True when `href` is a full URI naming another server than `host` (the request's Host)."""
     if "://" not in href:
         return False
     parts = urllib.parse.urlsplit(href)
     return parts.scheme.lower() not in ("http", "https") or parts.netloc.lower() != host.lower()
+
+
+#: What urllib.parse.quote leaves as it is (RFC 3986 unreserved characters and "/").
+_URL_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~/-"
+#: Resource names the mirror makes from provider UIDs ("…@google.com") quote "@" and "+" only.
+_URL_SAFE_BUT_AT_PLUS = _URL_SAFE + b"@+"
+
+
+def _only(text: str, allowed: bytes) -> bool:
+    return text.isascii() and not text.encode("ascii").translate(None, allowed)
+
+
+def quote_path(path: str) -> str:
+    """urllib.parse.quote(path), without its per-call work when nothing needs quoting."""
+    return path if _only(path, _URL_SAFE) else urllib.parse.quote(path)
+
+
+def quoted(names: list[str]) -> list[str]:
+    """[urllib.parse.quote(n) for n in names], looking at all of them at once first (a batch
+    of a listing's names mostly needs no quoting, or only of "@" and "+")."""
+    joined = "".join(names)
+    if _only(joined, _URL_SAFE):
+        return names
+    if _only(joined, _URL_SAFE_BUT_AT_PLUS):
+        return [n.replace("@", "%40").replace("+", "%2B") for n in names]
+    return [quote_path(n) for n in names]

@@ -107,9 +107,14 @@ def text(value: str) -> bytes:
 
 
 def text_bytes(data: bytes) -> bytes:
-    """UTF-8 character data escaped without decoding it (most calendar text needs none)."""
-    if b"&" in data or b"<" in data or b">" in data:
-        return data.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    """UTF-8 character data escaped without decoding it, each character replaced only when
+    present (calendar text often has a "&" in a URL, rarely "<" or ">")."""
+    if b"&" in data:
+        data = data.replace(b"&", b"&amp;")
+    if b"<" in data:
+        data = data.replace(b"<", b"&lt;")
+    if b">" in data:
+        data = data.replace(b">", b"&gt;")
     return data
 
 

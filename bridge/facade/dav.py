@@ -139,6 +139,10 @@ class DavFacade:
         """href -> (etag, UTF-8 text) of the items among `hrefs` (pass bounded batches)."""
         return self.store.blobs_by_href(coll.id, hrefs)
 
+    def etags_by_href(self, coll: CollectionRecord, hrefs: Sequence[str]) -> dict[str, str]:
+        """href -> ETag of the items among `hrefs`, their texts not read."""
+        return self.store.etags_by_href(coll.id, hrefs)
+
     def items_by_href(self, coll: CollectionRecord, hrefs: Sequence[str]) -> dict[str, ItemRecord]:
         return self.store.items_by_href(coll.id, hrefs)
 

@@ -18,6 +18,13 @@ from bridge.errors import Busy
 from bridge.files import private_file
 from bridge.store.migrations import MIGRATIONS, script_for
 
+#: SQLite page size of a new mirror (bytes). The items table is WITHOUT ROWID: a row longer
+#: than about a quarter of a page (~1,000 bytes at SQLite's default 4 KiB) spills into
+#: overflow pages, so a 2,000-event multiget read ~2,700 pages instead of ~220 at 16 KiB
+#: (10 ms instead of 4 ms; SQLite documentation, "Clustered Indexes and the WITHOUT ROWID
+#: Optimization", §4: WITHOUT ROWID tables suit rows under 1/20 of a page).
+PAGE_SIZE = 16384
+
 
 class Cursor(Protocol):
     """What the store's parts use of a cursor (sqlite3's or psycopg's)."""
@@ -94,6 +101,10 @@ class StoreBase:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=self.lock_timeout_s, isolation_level=None)
+            # before anything is written (a file with content keeps the size it has): an
+            # item's text (~1.6 kB for an event) fits in its b-tree page instead of spilling
+            # into an overflow page of its own, which made reading one cost two pages
+            conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")

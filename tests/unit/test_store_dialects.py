@@ -81,3 +81,36 @@ def test_listings_and_tokens_answer_alike(pair: tuple[Store, Store, int]) -> Non
     assert list(lite.item_blobs(ca.id)) == list(pg.item_blobs(cb.id))
     assert lite.sync_token(ca.id).rpartition("-")[2] == pg.sync_token(cb.id).rpartition("-")[2]
     assert lite.changes_since(ca.id, "")[1] == pg.changes_since(cb.id, "")[1]
+
+
+def test_texts_by_name_answer_alike_read_as_a_range_or_one_by_one(
+    pair: tuple[Store, Store, int],
+) -> None:
+    """blobs_by_href (multiget, sync changes) reads a run of most items in a range as one,
+    scattered names one by one: the same items either way, deleted and unknown names left
+    out, on both databases; etags_by_href gives their ETags."""
+    lite, pg, user_id = pair
+    (ca,), (cb,) = lite.collections(user_id), pg.collections(user_id)
+    live = {it.href: (it.etag, (it.text or "").encode()) for it in lite.items(ca.id)}
+    names = sorted(live)
+    deleted = [f"c{n}.vcf" for n in range(0, 150, 7)]
+    assert deleted[3] not in live and len(names) == 150 - len(deleted)
+    asks = {
+        "a whole listing": names,
+        "a run with gaps, deleted and unknown names in it": [
+            *names[20:70:2],
+            *[d for d in deleted if names[20] < d < names[69]],
+            names[30] + "x",
+        ],
+        "a run and names far off": [*names[20:70], "zz.vcf", "a.vcf"],
+        "a run in reverse, twice over": [*reversed(names[40:80]), *names[40:80]],
+        "scattered": names[::11],
+        "names beyond ASCII around a run": ["Ä.vcf", *names[:30], "zoë.vcf", "\U0001f600.vcf"],
+        "too few for a range": names[5:8],
+    }
+    for what, ask in asks.items():
+        expected = {h: live[h] for h in ask if h in live}
+        assert lite.blobs_by_href(ca.id, ask) == expected, what
+        assert pg.blobs_by_href(cb.id, ask) == expected, what
+        etags = {h: etag for h, (etag, _) in expected.items()}  # the listing index alone
+        assert lite.etags_by_href(ca.id, ask) == etags == pg.etags_by_href(cb.id, ask), what

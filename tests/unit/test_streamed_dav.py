@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import re
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,14 @@ CR = 'xmlns:cr="urn:ietf:params:xml:ns:carddav"'
 
 
 def event(i: int) -> str:
+    # "<&>" in one event (its batch of a bulk answer is escaped item by item), "&" alone in
+    # most (escaped a batch at a time), nothing to escape in every seventh
+    marks = "<&>" if i == 0 else "" if i % 7 == 0 else "&"
     return (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
         f"UID:ev-{i}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260701T{i % 24:02d}0000Z\r\n"
-        f'DURATION:PT1H\r\nSUMMARY:Meeting {i} <&> "planning"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
+        f'DURATION:PT1H\r\nSUMMARY:Meeting {i} {marks} "planning"\r\nEND:VEVENT\r\n'
+        "END:VCALENDAR\r\n"
     )
 
 
@@ -48,6 +53,10 @@ def card(i: int) -> str:
         f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card-{i}\r\nFN:Person {i} <&>\r\n"
         f"N:P{i};X;;;\r\nTEL;TYPE=CELL:+4930123{i:04d}\r\nEND:VCARD\r\n"
     )
+
+
+#: names clients give (PUT) or provider UIDs make, each needing URL quoting or not
+ODD_NAMES = ["-plain.ics", "-uid@example.org.ics", "-a+b.ics", " a b.ics", "-ä-x.ics", "-&;=,.ics"]
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +81,15 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     )
     cards = [ItemDraft(f"card-{i}", f"c{i}", "1", card(i), "VCARD", 0, 0) for i in range(12)]
     bridge.store.apply_pull(book.id, cards, (), "c1", True, time.time(), suffix=".vcf")
+    odd = bridge.store.upsert_collection(
+        user.id, conn.id, CollectionKind.CALENDAR, "Odd", "Odd", None, False, None
+    )
+    bridge.store.apply_pull(odd.id, [], (), "c1", True, time.time())
+    for i, name in enumerate(ODD_NAMES * 12):
+        href = f"{i}{name}"
+        bridge.store.put_item(
+            odd.id, href, ItemDraft(f"odd-{i}", href, "1", event(i), "VEVENT", 0, 0)
+        )
     yield Env(dav_app.make_wsgi(10_000_000), {"alice": password})
     api.install(None)
     bridge.close()
@@ -127,6 +145,31 @@ def test_propfind_is_radicales_answer_byte_for_byte(
     assert ours.count(b"<response>") == (EVENTS if which == "calendar" else 12) + 1
 
 
+@pytest.mark.parametrize("which", ["plain", "odd"])
+def test_names_needing_quoting_are_radicales_answer(
+    env: Env, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    """Batches of items whose names need URL quoting (every one, or one among plain ones)
+    in PROPFIND, initial sync-collection and multiget: Radicale's answer byte for byte."""
+    bridge = api.current()
+    coll = bridge.collection("alice", "odd")
+    assert coll is not None
+    names = [it.href for it in bridge.items(coll)]
+    if which == "plain":  # a batch of plain names with a single odd one
+        names = [n for n in names if n.endswith("-plain.ics")] + [n for n in names if "@" in n][:1]
+    path = "/alice/odd/"
+    ours, theirs = both(env, monkeypatch, "PROPFIND", path, propfind("<d:getetag/>"), "1")
+    assert ours == theirs and b"%40example.org" in ours and b"%C3%A4" in ours
+    ours, theirs = both(env, monkeypatch, "REPORT", path, sync("", "<d:getetag/>"), "0")
+    assert ours == theirs and b"%20a%20b.ics" in ours
+    refs = [path + urllib.parse.quote(n) for n in names]
+    body = multiget("c:calendar-multiget", C, "", refs, "<d:getetag/><c:calendar-data/>")
+    ours, theirs = both(env, monkeypatch, "REPORT", path, body, "1")
+    (our_head, our_parts), (their_head, their_parts) = responses(ours), responses(theirs)
+    assert our_head == their_head and sorted(our_parts) == sorted(their_parts)
+    assert len(our_parts) == len(names) and b"404 Not Found" not in ours
+
+
 def sync(token: str, props: str) -> str:
     return (
         f'<?xml version="1.0"?><d:sync-collection {D} {C} {CR}><d:sync-token>{token}'
@@ -167,6 +210,9 @@ def test_sync_with_changes_and_deletions_then_none(
     ours, theirs = both(env, monkeypatch, "REPORT", cal, body, "0")
     assert ours == theirs
     assert ours.count(b"404 Not Found") == 2 and b"moved" in ours
+    etags = sync(f"http://davbridge.org/ns/sync/{token}", "<d:getetag/>")  # no text read
+    ours, theirs = both(env, monkeypatch, "REPORT", cal, etags, "0")
+    assert ours == theirs and ours.count(b"404 Not Found") == 2 and b"<getetag>" in ours
     now = bridge.sync_token(coll)
     ours, theirs = both(
         env,
@@ -226,6 +272,37 @@ def test_calendar_multiget_is_radicales_answer_in_request_order(
     assert our_head == their_head and sorted(our_parts) == sorted(their_parts)
     hrefs = [re.search(rb"<href>(.*?)</href>", p).group(1).decode() for p in our_parts]  # type: ignore[union-attr]
     assert hrefs == [cal + n for n in wanted]  # the client's order
+
+
+def test_multiget_hrefs_spelled_otherwise_are_radicales_answer(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hrefs percent-encoded or as absolute URIs among plain ones: the answer is still
+    Radicale's (plain paths are checked all at once, these one by one)."""
+    cal, _, names, _ = paths(env)
+    encoded = "".join(f"%{b:02X}" for b in names[1].encode())
+    refs = [cal + names[0], cal + encoded, f"http://127.0.0.1{cal}{names[2]}", *names[3:40]]
+    body = (
+        f'<?xml version="1.0"?><c:calendar-multiget {D} {C}><d:prop><d:getetag/>'
+        "<c:calendar-data/></d:prop>"
+        + "".join(f"<d:href>{r if r.startswith(('/', 'http')) else cal + r}</d:href>" for r in refs)
+        + "</c:calendar-multiget>"
+    )
+    ours, theirs = both(env, monkeypatch, "REPORT", cal, body, "1")
+    (our_head, our_parts), (their_head, their_parts) = responses(ours), responses(theirs)
+    assert our_head == their_head and sorted(our_parts) == sorted(their_parts)
+    assert len(our_parts) == 40 and b"404 Not Found" not in ours
+
+
+@pytest.mark.parametrize("elsewhere", ["/alice/contacts/card-0.vcf", "/alice/workshop.ics"])
+def test_a_multiget_naming_another_collection_is_left_to_radicale(env: Env, elsewhere: str) -> None:
+    cal, _, names, _ = paths(env)
+    body = multiget(
+        "c:calendar-multiget", C, cal, names[:30], "<d:getetag/><c:calendar-data/>"
+    ).replace("</d:prop>", f"</d:prop><d:href>{elsewhere}</d:href>")
+    status, headers, answer = env.call("REPORT", cal, body=body, headers={"Depth": "1"})
+    assert status == 207 and "Content-Length" in headers  # Radicale's whole answer
+    assert answer.count(b"BEGIN:VCALENDAR") == 30
 
 
 def test_gzip_is_the_same_answer_compressed(env: Env) -> None:
