@@ -56,7 +56,10 @@ _LOOKUPS: dict[type, Callable[[Any], str | None]] = {
 
 # per item class: (field name, field, the tag it reads or None, its value when absent)
 Plan = list[tuple[str, Any, str | None, Any]]
-_PLANS: dict[type, Plan] = {}
+# per item class: the fields the plan was made for, and the plan. Fields are registered at any
+# time (extended properties: `register` inserts into FIELDS in place), so a plan is only used
+# for the very fields it was made for; a plan ignoring a field registered later loses its value
+_PLANS: dict[type, tuple[tuple[Any, ...], Plan]] = {}
 
 
 def _reads(field: Any) -> str | None:
@@ -66,15 +69,17 @@ def _reads(field: Any) -> str | None:
 
 
 def _plan(cls: type) -> Plan:
-    plan = _PLANS.get(cls)
-    if plan is None:
-        empty = ElementTree.Element("absent")  # no child: what each field gives without one
-        plan = []
-        for field in cls.FIELDS:  # type: ignore[attr-defined]
-            tag = _reads(field)
-            absent = None if tag is None else field.from_xml(elem=empty, account=None)
-            plan.append((field.name, field, tag, absent))
-        _PLANS[cls] = plan
+    now = tuple(cls.FIELDS)  # type: ignore[attr-defined]
+    made = _PLANS.get(cls)
+    if made is not None and made[0] == now:
+        return made[1]
+    empty = ElementTree.Element("absent")  # no child: what each field gives without one
+    plan: Plan = []
+    for field in now:
+        tag = _reads(field)
+        absent = None if tag is None else field.from_xml(elem=empty, account=None)
+        plan.append((field.name, field, tag, absent))
+    _PLANS[cls] = (now, plan)
     return plan
 
 
