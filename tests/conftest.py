@@ -58,3 +58,16 @@ def store_target(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     from tests.pg_server import fresh_database
 
     return fresh_database(request.getfixturevalue("pg_cluster"))
+
+
+@pytest.fixture
+def pg_stores(pg_cluster: Any) -> Any:
+    """Two stores on one new PostgreSQL database: two bridge processes' views of it."""
+    from bridge.store import Store
+    from tests.pg_server import fresh_database
+
+    url = fresh_database(pg_cluster)
+    a, b = Store(url), Store(url)
+    yield a, b
+    a.close()
+    b.close()

@@ -166,17 +166,6 @@ def test_sync_tokens_stay_monotonic_with_writers_in_two_processes(
     assert b.changes_since(coll_id, token)[1] == []
 
 
-@pytest.fixture
-def pg_stores(pg_cluster: object) -> Iterator[tuple[Store, Store]]:
-    from tests.pg_server import fresh_database
-
-    url = fresh_database(pg_cluster)  # type: ignore[arg-type]
-    a, b = Store(url), Store(url)
-    yield a, b
-    a.close()
-    b.close()
-
-
 def test_a_collection_locked_in_one_process_is_busy_in_another(
     pg_stores: tuple[Store, Store],
 ) -> None:

@@ -201,17 +201,6 @@ def test_the_same_item_written_twice_waits_and_answers_busy_past_the_timeout(
     assert locks._items == {}  # nothing kept per item once no write holds it
 
 
-@pytest.fixture
-def pg_stores(pg_cluster: object) -> Iterator[tuple[Store, Store]]:
-    from tests.pg_server import fresh_database
-
-    url = fresh_database(pg_cluster)  # type: ignore[arg-type]
-    a, b = Store(url), Store(url)
-    yield a, b
-    a.close()
-    b.close()
-
-
 def test_item_locks_across_processes(pg_stores: tuple[Store, Store]) -> None:
     """PostgreSQL: a write through one process holds its item against a write of the same
     item through another and against a pull there, but not against a write of another item."""
