@@ -32,7 +32,9 @@ from bridge.store.rows import ConnectionPolicy, ConnectionRow, UserRow
 
 log = logging.getLogger("davbridge")
 
-_APP_PERMISSIONS = "Calendars.ReadWrite, Contacts.ReadWrite and User.Read.All"
+_APP_PERMISSIONS = (
+    "Calendars.ReadWrite, Contacts.ReadWrite, Tasks.ReadWrite.All (task lists) and User.Read.All"
+)
 
 
 def is_managed(conn: ConnectionRow) -> bool:
