@@ -24,8 +24,9 @@ from bridge.errors import BadInput, Forbidden
 from bridge.model import TASKS_PREFIX, CollectionChange, CollectionKind, CollectionRecord
 from bridge.providers.base import AddressBookCollections, CalendarCollections
 from bridge.store.rows import ConnectionRow
+from bridge.sync.discovery import strip_label
 from bridge.sync.enforcement import check_write
-from bridge.sync.engine import SyncEngine, strip_label
+from bridge.sync.engine import SyncEngine
 from bridge.sync.tasks import list_id, tasks_of
 
 log = logging.getLogger("davbridge.sync")

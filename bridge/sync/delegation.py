@@ -23,7 +23,8 @@ from bridge.errors import BadInput, Forbidden, NotFound
 from bridge.ical.private import has_private
 from bridge.model import CollectionKind, CollectionRecord, ItemRecord
 from bridge.store.delegation import GrantRow, grant_remote_id, split_grant_remote_id
-from bridge.sync.engine import SyncEngine, strip_label
+from bridge.sync.discovery import strip_label
+from bridge.sync.engine import SyncEngine
 from bridge.sync.virtual import is_view
 
 log = logging.getLogger("davbridge.sync")
