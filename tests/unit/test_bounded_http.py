@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from bridge import api
 from bridge.model import CollectionKind, RemoteItem
 from bridge.settings import Settings
 from radicale_plugins import app as dav_app
+from tests.unit.fake_connection import connect_fake
 from tests.unit.test_limits_and_waits import Provider, event
 
 DAILY = event("daily", "RRULE:FREQ=DAILY\r\n")
@@ -66,12 +66,9 @@ def env(tmp_path: Path) -> Iterator[tuple[api.Bridge, Client, str]]:
     api.install(bridge)
     user = bridge.ensure_user("alex")
     password = bridge.new_app_password(user, "test")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", "alex@contoso.example", "{}", secret)
     fake = Provider()
     fake.events = {"daily": RemoteItem("daily", "v1", "daily", DAILY)}
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    connect_fake(bridge, user, fake)
     cal = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.CALENDAR)
     yield (
         bridge,

@@ -5,7 +5,6 @@ their own (bridge/entry/http_lanes.py); the writes finish normally once the lock
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -19,6 +18,7 @@ from bridge import api
 from bridge.entry.serve import HttpServer
 from bridge.model import CollectionKind
 from bridge.settings import Settings
+from tests.unit.fake_connection import connect_fake
 from tests.unit.test_limits_and_waits import Provider, event
 
 
@@ -34,11 +34,8 @@ def served(tmp_path: Path) -> Iterator[tuple[api.Bridge, HttpServer, str]]:
     api.install(bridge)
     user = bridge.ensure_user("alex")
     password = bridge.new_app_password(user, "test")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", "alex@contoso.example", "{}", secret)
     fake = Provider()
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    connect_fake(bridge, user, fake)
     server = HttpServer(bridge, "127.0.0.1", 0).start()
     try:
         yield bridge, server, password

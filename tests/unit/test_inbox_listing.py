@@ -8,7 +8,6 @@ reach the provider; it lists past the window's end and is told apart by that."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from bridge.model import (
     RemoteItem,
 )
 from bridge.settings import Settings
+from tests.unit.fake_connection import connect_fake
 
 ME = "alex@contoso.example"
 
@@ -81,13 +81,10 @@ def bridge(tmp_path: Path) -> Any:
 
 def test_the_inbox_listing_asks_the_provider_nothing(bridge: Bridge) -> None:
     user = bridge.ensure_user("alex")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", ME, "{}", secret)
     fake = CountingProvider()
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    conn_id = connect_fake(bridge, user, fake, ME)
     bridge.store.upsert_collection(
-        user.id, conn.id, CollectionKind.CALENDAR, "cal-new", "Never synced", None, False, None
+        user.id, conn_id, CollectionKind.CALENDAR, "cal-new", "Never synced", None, False, None
     )
     for coll in bridge.store.collections(user_id=user.id):
         if coll.refreshed_at is not None:

@@ -8,7 +8,6 @@ No assertion is about timing: barriers and events order the steps."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from bridge.model import CalendarInfo, CollectionKind, ProviderKind, PullResult,
 from bridge.settings import Settings
 from bridge.store import Store
 from bridge.sync.locks import SharedLock
+from tests.unit.fake_connection import connect_fake
 
 
 def event(uid: str, summary: str) -> str:
@@ -83,11 +83,8 @@ def test_writes_of_two_events_of_one_calendar_are_at_the_provider_together(
     bridge: Bridge,
 ) -> None:
     user = bridge.ensure_user("alex")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", "alex@contoso.example", "{}", secret)
     fake = Provider()
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    connect_fake(bridge, user, fake)
     cal = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.CALENDAR)
     items = {it.uid: it for it in bridge.items(cal)}
     results: dict[str, Any] = {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from bridge import api
 from bridge.model import CollectionKind, RemoteItem
 from bridge.settings import Settings
 from radicale_plugins import app as dav_app
+from tests.unit.fake_connection import connect_fake
 from tests.unit.test_limits_and_waits import Provider, card, event
 
 D, C, CR, B = (
@@ -77,12 +77,9 @@ def env(tmp_path: Path) -> Iterator[tuple[Dav, str, str]]:
     api.install(bridge)
     user = bridge.ensure_user("alex")
     password = bridge.new_app_password(user, "test")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", "alex@contoso.example", "{}", secret)
     fake = Provider()
     fake.events = {"daily": RemoteItem("daily", "v1", "daily", DAILY)}
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    connect_fake(bridge, user, fake)
     cal = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.CALENDAR)
     book = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.ADDRESSBOOK)
     yield (

@@ -6,7 +6,6 @@ retry creates nothing twice."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from bridge.model import (
     RemoteItem,
 )
 from bridge.settings import Settings
+from tests.unit.fake_connection import connect_fake
 
 
 def event(uid: str, extra: str = "", year: int = 2026) -> str:
@@ -106,11 +106,8 @@ def bridge(tmp_path: Path) -> Any:
 
 def connect(bridge: Bridge) -> Provider:
     user = bridge.ensure_user("alex")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", "alex@contoso.example", "{}", secret)
     fake = Provider()
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    connect_fake(bridge, user, fake)
     return fake
 
 

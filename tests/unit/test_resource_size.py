@@ -6,7 +6,6 @@ value refused against is the one both kinds of collection advertise. A body over
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bridge import api
 from bridge.model import CollectionKind, RemoteItem
 from bridge.settings import Settings
 from radicale_plugins import app as dav_app
+from tests.unit.fake_connection import connect_fake
 from tests.unit.test_limit_refusals import CR, DAILY, Dav, _props, precondition
 from tests.unit.test_limits_and_waits import Provider
 
@@ -37,12 +37,9 @@ def env(tmp_path: Path) -> Iterator[tuple[Dav, str, str]]:
     api.install(bridge)
     user = bridge.ensure_user("alex")
     password = bridge.new_app_password(user, "test")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", "alex@contoso.example", "{}", secret)
     fake = Provider()
     fake.events = {"daily": RemoteItem("daily", "v1", "daily", DAILY)}
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    connect_fake(bridge, user, fake)
     cal = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.CALENDAR)
     book = next(c for c in bridge.collections_for("alex") if c.kind is CollectionKind.ADDRESSBOOK)
     wsgi = dav_app.make_wsgi(BODY_LIMIT, max_resource_size=settings.max_resource_size)

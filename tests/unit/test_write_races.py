@@ -6,7 +6,6 @@ Events and contacts alike (issue 10: the contacts path lacked the re-check)."""
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from bridge.model import (
     RemoteItem,
 )
 from bridge.settings import Settings
+from tests.unit.fake_connection import connect_fake
 
 
 def event(summary: str) -> str:
@@ -110,11 +110,8 @@ def test_a_stale_etag_loses_to_the_write_that_held_the_lock(
     bridge: Bridge, kind: CollectionKind
 ) -> None:
     user = bridge.ensure_user("alex")
-    secret = bridge.box.encrypt(json.dumps({"token": "t"}))
-    conn = bridge.store.create_connection(user.id, "graph", "alex@contoso.example", "{}", secret)
     fake = Provider()
-    bridge.connections._providers[conn.id] = (fake, fake)  # type: ignore[assignment]
-    bridge.sync_connection(conn.id)
+    connect_fake(bridge, user, fake)
     coll = next(c for c in bridge.collections_for("alex") if c.kind is kind)
     (item,) = bridge.items(coll)
     make, _, second, stale = CASES[kind]
