@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from exchangelib import EWSDateTime, EWSTimeZone
-from exchangelib.items import CalendarItem, MeetingRequest, Message
-from exchangelib.services import SyncFolderItems
+from exchangelib.items import CalendarItem
+from exchangelib.util import MNS, TNS
+from lxml import etree
 
 from bridge.errors import IncompleteItem
 from bridge.model import SyncWindow
 from bridge.providers.ews.mapping import ews_to_ical
-from bridge.providers.ews.sync import sync_changes
+from bridge.providers.ews.sync import SyncFolderItemsService, sync_changes
 from bridge.providers.google.mapping import google_to_ical
 from bridge.providers.graph.mapping import graph_to_ical
 
@@ -63,14 +64,26 @@ def test_ews_item_without_start_is_skipped() -> None:
     assert "DTSTART" in ews_to_ical(ok)
 
 
+def _changes(xml: str) -> list[tuple[str, object]]:
+    """The changes of a SyncFolderItems <m:Changes> element as the service parses them."""
+    svc = SyncFolderItemsService(account=MagicMock())
+    root = etree.fromstring(f'<m:Changes xmlns:m="{MNS}" xmlns:t="{TNS}">{xml}</m:Changes>')
+    return [svc._elem_to_obj(change) for change in root]
+
+
 def test_ews_sync_page_with_messages_and_meeting_requests_yields_only_events() -> None:
-    page = [
-        (SyncFolderItems.CREATE, Message(id="m1", changekey="a")),
-        (SyncFolderItems.CREATE, MeetingRequest(id="r1", changekey="b")),
-        (SyncFolderItems.UPDATE, CalendarItem(id="c1", changekey="c")),
-        (SyncFolderItems.READ_FLAG_CHANGE, ("m1", True)),
-        (SyncFolderItems.DELETE, CalendarItem(id="c0", changekey="d")),
-    ]
+    # SyncFolderItems with an IdOnly shape: each Create/Update holds its item's element (the
+    # tag names its class) with the ItemId alone; Delete and ReadFlagChange an ItemId
+    page = _changes(
+        '<t:Create><t:Message><t:ItemId Id="m1" ChangeKey="a"/></t:Message></t:Create>'
+        '<t:Create><t:MeetingRequest><t:ItemId Id="r1" ChangeKey="b"/></t:MeetingRequest>'
+        "</t:Create>"
+        '<t:Update><t:CalendarItem><t:ItemId Id="c1" ChangeKey="c"/></t:CalendarItem>'
+        "</t:Update>"
+        '<t:ReadFlagChange><t:ItemId Id="m1" ChangeKey="a"/><t:IsRead>true</t:IsRead>'
+        "</t:ReadFlagChange>"
+        '<t:Delete><t:ItemId Id="c0" ChangeKey="d"/></t:Delete>'
+    )
     changed, deleted, state = sync_changes(
         MagicMock(), None, "s0", 512, lambda op: page, lambda e: e
     )
