@@ -75,6 +75,12 @@ def unfold(text: str) -> list[str]:
     return lines
 
 
+def property_name(raw: str) -> str:
+    """The name `parse_line(raw).name` gives, without parsing the rest of the line."""
+    found = _NAME_END.search(raw)
+    return (raw if found is None else raw[: found.start()]).strip().upper()
+
+
 def parse_line(raw: str) -> ContentLine:
     """Parse a content line leniently: a line without ':' becomes a name with an empty value.
     Cached (lines up to CACHED_CHARS): enrich, strip and the record read the same lines of one
@@ -238,17 +244,25 @@ def split_vevents(lines: Sequence[str]) -> list[str | list[str]]:
 
 def direct_properties(block: Sequence[str]) -> list[int]:
     """Indices of the VEVENT's own property lines (not BEGIN/END, not lines of nested VALARMs)."""
+    return layout(block)[0]
+
+
+def layout(block: Sequence[str]) -> tuple[list[int], int]:
+    """(direct_properties(block), insertion_point(block)) in one pass over the lines."""
     found: list[int] = []
     depth = 0
+    nested = 0  # the first nested component's BEGIN line (0: none yet)
     for index, line in enumerate(block):
         upper = _head(line, 6)
         if upper.startswith("BEGIN:"):
             depth += 1
+            if index and not nested:
+                nested = index
         elif upper.startswith("END:"):
             depth -= 1
         elif depth == 1:
             found.append(index)
-    return found
+    return found, nested or len(block) - 1
 
 
 def recurrence_key(lines: Sequence[ContentLine]) -> str:

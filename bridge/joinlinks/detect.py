@@ -316,6 +316,8 @@ def _zoom_meeting(
 
 # the properties whose text EventSources holds (others are not unescaped: most of a VEVENT)
 _SOURCE_NAMES = frozenset({"URL", "LOCATION", "DESCRIPTION", "X-ALT-DESC", "X-CONFERENCE-ID"})
+#: every property sources_from_lines reads (a caller may leave the others unparsed)
+SOURCE_PROPERTIES = _SOURCE_NAMES | {"CONFERENCE", "ORGANIZER"}
 
 
 def sources_from_lines(lines: Sequence[ContentLine]) -> EventSources:

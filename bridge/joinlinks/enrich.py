@@ -19,10 +19,10 @@ from bridge.joinlinks import props, visible, zoom
 from bridge.joinlinks.content import (
     ContentLine,
     build_line,
-    direct_properties,
     escape_text,
-    insertion_point,
+    layout,
     parse_line,
+    property_name,
     serialize,
     split_vevents,
     unescape_text,
@@ -30,6 +30,7 @@ from bridge.joinlinks.content import (
     with_value,
 )
 from bridge.joinlinks.detect import (
+    SOURCE_PROPERTIES,
     Detection,
     EventSources,
     StructuredConference,
@@ -37,7 +38,7 @@ from bridge.joinlinks.detect import (
     normalise_tel,
     sources_from_lines,
 )
-from bridge.joinlinks.record import Enrichment, VeventChanges, changes_of
+from bridge.joinlinks.record import KEY_PROPERTIES, Enrichment, VeventChanges, changes_of
 from bridge.joinlinks.services import MEET, TEAMS, ZOOM, Service, classify, service_for_label
 from bridge.joinlinks.strip import strip_lines
 
@@ -159,8 +160,9 @@ def enrich_vevent_recorded(
     block: list[str], account_emails: Sequence[str], options: EnrichOptions
 ) -> tuple[list[str], VeventChanges]:
     """One clean VEVENT -> (enriched lines, the record of what was added)."""
-    direct = direct_properties(block)
-    parsed = {i: parse_line(block[i]) for i in direct}
+    direct, at = layout(block)
+    # only the properties detection, the visible additions and the record's key read
+    parsed = {i: parse_line(block[i]) for i in direct if property_name(block[i]) in _READ}
     sources = sources_from_lines(list(parsed.values()))
     det = detect_sources(sources)
     new: list[str] = _zoom_lines(det, account_emails)
@@ -211,9 +213,14 @@ def enrich_vevent_recorded(
     new.extend(shown.bookkeeping())
 
     lines = [shown.replaced.get(i, raw) for i, raw in enumerate(block)]
-    at = insertion_point(lines)
     record = changes_of(block, new, shown.replaced, shown.affixed, direct, list(parsed.values()))
     return lines[:at] + new + lines[at:], record
+
+
+_SHOWN = frozenset(
+    {"URL", "LOCATION", "DESCRIPTION", visible.TEAMS_URL_PROPERTY, visible.MEET_URL_PROPERTY}
+)
+_READ = SOURCE_PROPERTIES | _SHOWN | KEY_PROPERTIES
 
 
 def _other_zoom_lines(det: Detection, sources: EventSources, added: list[str]) -> list[str]:
@@ -240,7 +247,8 @@ def _other_zoom_lines(det: Detection, sources: EventSources, added: list[str]) -
 
 
 class _Visible:
-    """The additions people and clients see (see visible.py), for one VEVENT."""
+    """The additions people and clients see (see visible.py), for one VEVENT. Reads the
+    properties of `_SHOWN` only."""
 
     def __init__(
         self, det: Detection, parsed: dict[int, ContentLine], options: EnrichOptions

@@ -100,6 +100,10 @@ class Enrichment:
         return tuple(seen)
 
 
+#: the properties vevent_key reads
+KEY_PROPERTIES = frozenset({"UID", "RECURRENCE-ID"})
+
+
 def vevent_key(lines: Iterable[ContentLine]) -> str:
     """UID and RECURRENCE-ID value of a VEVENT, as a key ("uid|" for a master)."""
     uid = rid = ""
