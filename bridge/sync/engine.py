@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -41,11 +41,12 @@ from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
 from bridge.store.rows import ConnectionPolicy, ConnectionRow, ConnectionState
 from bridge.sync import give_back, meeting_uids
+from bridge.sync.convert_pool import Offload
 from bridge.sync.directory import DIRECTORY_EVERY, is_directory
 from bridge.sync.directory import visible as directory_visible
 from bridge.sync.discovery import CollectionDiscovery
 from bridge.sync.enforcement import OrgLimits, PolicyFor, clamp
-from bridge.sync.items import draft_from_contact, draft_from_remote
+from bridge.sync.items import CalendarConversion, draft_from_contact
 from bridge.sync.lease import PullLeases
 from bridge.sync.locks import CollectionLocks, SharedLock
 from bridge.sync.stream import Applied, FullListing, apply_full, apply_pages
@@ -190,28 +191,32 @@ class SyncEngine(CollectionDiscovery):
             self.clock() - coll.refreshed_at >= self.settings.refresh_interval_s * every
         )
 
-    def _calendar_converter(
+    def _calendar_conversion(
         self, coll: CollectionRecord, provider: CalendarProvider
-    ) -> Callable[[RemoteItem], ItemDraft]:
-        emails = [provider.account_email]
-        stored = self.store.uid_aliases(coll.id)
-        limits = self.item_limits()
-        options = self.enrich_options(coll.user_id)
-        redact = self.store.redacts(coll.id)  # a delegate without private access (issue 15)
+    ) -> tuple[Callable[[RemoteItem], ItemDraft], Offload]:
+        """How the collection's items become drafts, here and (offload) in the worker."""
+        conversion = CalendarConversion(
+            emails=(provider.account_email,),
+            aliases=self.store.uid_aliases(coll.id),
+            limits=self.item_limits(),
+            options=self.enrich_options(coll.user_id),
+            redact=self.store.redacts(coll.id),  # a delegate without private access (issue 15)
+        )
+
+        def found(items: Sequence[RemoteItem]) -> dict[str, str]:
+            # an attendee's copy of a meeting organized through the bridge: the organizer's
+            # UID (an alias the mirror already holds wins)
+            return meeting_uids.aliases(self.store, items)
 
         def convert(it: RemoteItem) -> ItemDraft:
-            # an attendee's copy of a meeting organized through the bridge: the organizer's UID
-            # (an alias the mirror already holds wins)
-            found = meeting_uids.aliases(self.store, (it,))
-            aliases = {**found, **stored} if found else stored
-            return draft_from_remote(it, emails, aliases, limits, options, redact)
+            return conversion(it, found((it,)))
 
-        return convert
+        return convert, Offload(conversion, found)
 
     def _pull_calendar(self, coll: CollectionRecord) -> Pulled:
         provider = source_for(self.providers(coll.connection_id), coll, self.store)
         window = self.window()
-        convert = self._calendar_converter(coll, provider)
+        convert, offload = self._calendar_conversion(coll, provider)
         if isinstance(provider, PagedPull):  # a full listing is stored page by page
             pages = prefetched(lambda: provider.pull_pages(coll.provider_id, coll.cursor, window))
             first = next(pages)
@@ -223,6 +228,7 @@ class SyncEngine(CollectionDiscovery):
                     ".ics",
                     lambda: self._outside(coll, window),
                     lambda rid: provider.fetch(coll.provider_id, rid, window),
+                    offload,
                 )
                 return apply_full(job, itertools.chain([first], pages), self.clock), True
             pages.close()

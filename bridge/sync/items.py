@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import icalendar
 from cachetools import TTLCache
@@ -57,6 +58,31 @@ def with_uid(item: RemoteItem, uid: str) -> RemoteItem:
         if "UID" in component:
             component["UID"] = icalendar.vText(uid)
     return dataclasses.replace(item, uid=uid, ical=cal.to_ical().decode("utf-8"))
+
+
+@dataclass(frozen=True)
+class CalendarConversion:
+    """draft_from_remote's arguments for one collection's items. Picklable: it also runs in
+    the conversion worker (sync/convert_pool.py), with the same result."""
+
+    emails: tuple[str, ...]
+    aliases: Mapping[str, str]  # remote id -> the UID a DAV client chose (the mirror's)
+    limits: ItemLimits
+    options: EnrichOptions
+    redact: bool
+
+    def __call__(self, item: RemoteItem, found: Mapping[str, str] | None = None) -> ItemDraft:
+        """The draft of `item`; `found`: meeting aliases (the mirror's win over them)."""
+        aliases = {**found, **self.aliases} if found else self.aliases
+        return draft_from_remote(item, self.emails, aliases, self.limits, self.options, self.redact)
+
+    def narrowed(self, items: Sequence[RemoteItem], found: Mapping[str, str]) -> CalendarConversion:
+        """The same conversion for `items` only: with just their aliases (`found` merged),
+        so that what goes to the worker does not grow with the collection."""
+        ids = {item.remote_id for item in items}
+        mine = {rid: uid for rid, uid in found.items() if rid in ids}
+        mine.update((rid, uid) for rid, uid in self.aliases.items() if rid in ids)
+        return dataclasses.replace(self, aliases=mine)
 
 
 def draft_from_remote(

@@ -8,7 +8,7 @@ What it does: the engine runs a provider's page iterator on a thread of its own
 pages on one more thread, so the provider prepares the next page while this process maps the
 previous one (Python threads: the provider's latency overlaps our work, two conversions do
 not overlap each other). `apply_full`
-converts each page and commits the drafts in batches of about `BATCH` items, each batch in one
+converts each page (a large listing's share on a second core: convert_pool.py) and commits the drafts in batches of about `BATCH` items, each batch in one
 store transaction that keeps the collection's old cursor and refresh time; the last commit
 removes what the listing did not hold and only then saves the new cursor.
 Interrupted (provider fault, process stopped) after some batches: the old cursor is still the
@@ -28,6 +28,7 @@ from bridge.errors import BridgeError
 from bridge.model import CollectionRecord, RemoteItem
 from bridge.providers.base import PullPage
 from bridge.store import ItemDraft, Store
+from bridge.sync.convert_pool import Offload, converted
 
 BATCH = 2000  # drafts per store transaction (each reads the collection's rows once)
 
@@ -52,6 +53,8 @@ class FullListing:
     outside: Callable[[], set[str]] = set
     # the current state of one resource at the provider (None: gone)
     fetch: Callable[[str], RemoteItem | None] | None = None
+    # `convert` in a form the conversion worker can run (calendars; convert_pool.py)
+    offload: Offload | None = None
 
 
 def apply_full(job: FullListing, pages: Iterator[PullPage], now: Callable[[], float]) -> Applied:
@@ -80,10 +83,10 @@ def apply_pages(
             )
             pending.clear()
 
-    for page in pages:
+    for page, drafts in converted(pages, job.convert, job.offload):
         requests += page.requests
-        for item in page.items:
-            pending[item.remote_id] = job.convert(item)
+        for item, draft in zip(page.items, drafts, strict=True):
+            pending[item.remote_id] = draft
             seen.add(item.remote_id)
             removed.pop(item.remote_id, None)
         for remote_id in page.removed:
