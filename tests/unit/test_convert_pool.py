@@ -1,4 +1,5 @@
-"""A large listing's conversion shared with a worker process (bridge/sync/convert_pool.py):
+"""A large listing's conversion shared with a worker process (bridge/sync/convert_pool.py,
+bridge/offload.py), and the Graph and Google single events' mapping likewise:
 the drafts are the same, in the same order, as converted in this process alone — the worker
 really takes part — and a worker that raises or dies costs nothing but time: the chunk is
 converted here again (an item's real error then raises here), and the next listing has a
@@ -7,18 +8,25 @@ worker again."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import functools
+import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bridge import offload
 from bridge.ical.limits import ItemLimits
 from bridge.joinlinks.enrich import EnrichOptions
-from bridge.model import RemoteItem
+from bridge.model import RemoteItem, SyncWindow
 from bridge.providers.base import PullPage
+from bridge.providers.google import item as google_item
+from bridge.providers.graph import item as graph_item
 from bridge.store import ItemDraft
-from bridge.sync import convert_pool
 from bridge.sync.convert_pool import Offload, converted
 from bridge.sync.items import CalendarConversion
 
@@ -58,20 +66,20 @@ def _no_aliases(items: Sequence[RemoteItem]) -> dict[str, str]:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     """Chunks of 5 sent from the 10th item on; yields what each chunk's send answered."""
-    monkeypatch.setattr(convert_pool, "THRESHOLD", 10)
-    monkeypatch.setattr(convert_pool, "CHUNK", 5)
-    pool = convert_pool._shared_pool()
+    monkeypatch.setattr(offload, "THRESHOLD", 10)
+    monkeypatch.setattr(offload, "CHUNK", 5)
+    pool = offload.shared_pool()
     assert pool is not None
     pool.ready.result(timeout=120)  # started: chunks go to it from the first page on
     sent: list[bool] = []
-    send = convert_pool._Sharing._send
+    send = offload.Sharing._send
 
-    def counting(self: convert_pool._Sharing, chunk: convert_pool._Chunk) -> bool:
+    def counting(self: offload.Sharing[Any, Any], chunk: offload.Chunk[Any, Any]) -> bool:
         answer = send(self, chunk)
         sent.append(answer)
         return answer
 
-    monkeypatch.setattr(convert_pool._Sharing, "_send", counting)
+    monkeypatch.setattr(offload.Sharing, "_send", counting)
     yield sent
 
 
@@ -97,7 +105,7 @@ def test_the_worker_converts_a_share_and_the_drafts_are_the_same(
 def test_a_listing_below_the_threshold_never_uses_the_worker(
     small_chunks: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(convert_pool, "THRESHOLD", 1000)
+    monkeypatch.setattr(offload, "THRESHOLD", 1000)
     items = [_event(n) for n in range(40)]
     shared = _flatten(converted(_pages(items, 10), CONVERSION, Offload(CONVERSION, _no_aliases)))
     assert shared == [CONVERSION(item) for item in items]
@@ -137,7 +145,7 @@ def test_a_worker_that_dies_costs_only_time(small_chunks: list[bool]) -> None:
     assert shared == [CONVERSION(item) for item in items]
     assert any(small_chunks)
     # the next listing has a worker again
-    pool = convert_pool._shared_pool()
+    pool = offload.shared_pool()
     assert pool is not None
     pool.ready.result(timeout=120)
     small_chunks.clear()
@@ -173,3 +181,38 @@ def test_what_the_worker_logs_is_logged_by_the_bridge(
         f"provider item {i.uid}" for i in items
     )
     assert all("description_chars = 8" in m for m in warned)
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+WIDE = SyncWindow(dt.datetime(2010, 1, 1, tzinfo=dt.UTC), dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
+
+
+def _golden_singles(provider: str) -> list[dict[str, Any]]:
+    events = []
+    for path in sorted((GOLDEN / provider).glob("*.json")):
+        event = json.loads(path.read_text(encoding="utf-8"))["event"]
+        if not event.get("recurrence") and not event.get("recurringEventId"):
+            events.append(event)
+    return events
+
+
+def test_the_worker_maps_graph_single_events_as_the_provider_does(
+    small_chunks: list[bool],
+) -> None:
+    pairs = [(event, "") for event in _golden_singles("graph")] * 4
+    mapping = functools.partial(graph_item.single_or_skip, window=WIDE, account_email=ME)
+    sharing = offload.Sharing(mapping, lambda _chunk: mapping)
+    shared = sharing.map(pairs[:10]) + sharing.map(pairs[10:])
+    assert shared == [mapping(pair) for pair in pairs]
+    assert any(small_chunks) and any(item is not None for item in shared)
+
+
+def test_the_worker_maps_google_single_events_as_the_provider_does(
+    small_chunks: list[bool],
+) -> None:
+    events = _golden_singles("google") * 4
+    mapping = functools.partial(google_item.single_or_skip, window=WIDE)
+    sharing = offload.Sharing(mapping, lambda _chunk: mapping)
+    shared = sharing.map(events[:10]) + sharing.map(events[10:])
+    assert shared == [mapping(event) for event in events]
+    assert any(small_chunks) and any(item is not None for item in shared)

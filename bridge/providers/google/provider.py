@@ -19,12 +19,14 @@ This module must not touch the store or the sync engine and must not enrich even
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from typing import Any
 
+from bridge import offload
 from bridge.errors import (
     CursorExpired,
     IncompleteItem,
@@ -37,10 +39,11 @@ from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, Syn
 from bridge.providers.base import PullPage, prefetched
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY, RetryPolicy
-from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
+from bridge.providers.common.versions import SeriesParts, decode_versions
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import CalendarClient
 from bridge.providers.google.collections import GoogleCalendarCollections
+from bridge.providers.google.item import google_item, single_or_skip, stored_overlay
 from bridge.providers.google.mapping import google_body_diff, google_to_ical, ical_to_google
 from bridge.providers.google.mapping_common import (
     event_zone,
@@ -48,7 +51,6 @@ from bridge.providers.google.mapping_common import (
     original_key,
     parse_edt,
 )
-from bridge.providers.google.mapping_read import google_rendering
 from bridge.providers.google.mapping_recurrence import date_line, parse_recurrence
 from bridge.providers.google.provider_support import (
     OVERLAY_PREFIX,
@@ -164,6 +166,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
         }
         count = self._client.request_count
         deferred: dict[str, dict[str, Any]] = {}  # the last copy of an id wins, as in _fold
+        mapping = functools.partial(single_or_skip, window=window)
+        sharing: offload.Sharing[Mapping[str, Any], RemoteItem | None]
+        sharing = offload.Sharing(mapping, lambda _chunk: mapping)
         # the pages are asked for on a thread of their own (the next one while this one is
         # folded); the counts telescope: the last page's `used` is taken after all requests
         listing = prefetched(
@@ -193,7 +198,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
                     last = _CURSORS.encode(str(page["nextSyncToken"]), window)
                 else:
                     last = None
-                items, removed = self._fold(calendar_id, singles, window, full=True)
+                items, removed = self._fold(calendar_id, singles, window, True, sharing)
                 used, count = self._client.request_count - count, self._client.request_count
                 yield PullPage(tuple(items), tuple(removed), True, used, last)
 
@@ -224,15 +229,19 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
         entries: Sequence[dict[str, Any]],
         window: SyncWindow,
         full: bool,
+        singles: offload.Sharing[Mapping[str, Any], RemoteItem | None] | None = None,
     ) -> tuple[list[RemoteItem], list[str]]:
+        """The page's resources and removed ids; `singles`: how single events are mapped
+        (a full listing's, shared with the worker process: bridge/offload.py)."""
         latest: dict[str, dict[str, Any]] = {}
         for entry in entries:  # the last copy of an id wins
             if entry.get("id"):
                 latest[str(entry["id"])] = entry
-        items: dict[str, RemoteItem] = {}
+        items: dict[str, RemoteItem | None] = {}
         removed: dict[str, None] = {}
         masters: dict[str, dict[str, Any] | None] = {}
         exceptions: dict[str, list[dict[str, Any]]] = {}
+        mapped: list[str] = []  # single events, in order
         for event_id, event in latest.items():
             parent = event.get("recurringEventId")
             if parent:
@@ -243,11 +252,20 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
             elif event.get("recurrence"):
                 masters[event_id] = event
             elif full or overlaps(event, window):
-                single = self._item_or_skip(event, [], window)
-                if single is not None:
-                    items[event_id] = single
+                mapped.append(event_id)
+                items[event_id] = None  # its place kept: mapped below, all at once
             else:
                 removed[event_id] = None  # moved out of the window
+        events = [latest[event_id] for event_id in mapped]
+        for event_id, single in zip(
+            mapped,
+            singles.map(events) if singles else [single_or_skip(e, window) for e in events],
+            strict=True,
+        ):
+            if single is None:  # skipped (logged)
+                del items[event_id]
+            else:
+                items[event_id] = single
         for master_id, master in masters.items():
             if master_id in removed:
                 continue
@@ -261,7 +279,8 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
                 removed[master_id] = None
             else:
                 items[master_id] = item
-        return list(items.values()), [r for r in removed if r not in items]
+        found = [item for item in items.values() if item is not None]
+        return found, [r for r in removed if r not in items]
 
     def _item_or_skip(
         self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
@@ -276,23 +295,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
     def _item(
         self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
     ) -> RemoteItem:
-        if not event.get("id"):
-            raise IncompleteItem("google", "", "id")
-        event_id = str(event["id"])
-        members = [e for e in exceptions if e.get("recurringEventId") == event_id]
-        versions = {event_id: str(event.get("etag") or "")}
-        versions.update({str(e["id"]): str(e.get("etag") or "") for e in members})
-        # The lossless overlay lives in the master's private extended properties (C10).
-        rendered = google_rendering(event, members, window)
-        text, client_uid = overlay.apply(rendered.text, _stored_overlay(event))
-        return RemoteItem(
-            remote_id=event_id,
-            version=encode_versions(versions),
-            uid=client_uid or str(event.get("iCalUID") or event_id),
-            ical=text,
-            member_ids=tuple(sorted(str(e["id"]) for e in members)),
-            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
-        )
+        return google_item(event, exceptions, window)
 
     def _get(self, calendar_id: str, event_id: str, policy: RetryPolicy) -> dict[str, Any] | None:
         try:
@@ -557,9 +560,9 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
             raise RemoteNotFound("google", f"event {event_id} vanished right after the write")
         master, members = parts
         wanted = overlay.for_write(
-            client, google_to_ical(master, members, window), stored=_stored_overlay(master)
+            client, google_to_ical(master, members, window), stored=stored_overlay(master)
         )
-        stored = _stored_overlay(master)
+        stored = stored_overlay(master)
         if wanted != stored:
             old_count = len(overlay.chunks(stored))
             private = overlay.keyed_chunks(wanted, OVERLAY_PREFIX, old_count)
@@ -574,8 +577,3 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
             )
             master = dict(patched or master)
         return self._item(master, members, window)
-
-
-def _stored_overlay(event: Mapping[str, Any]) -> str:
-    private = (event.get("extendedProperties") or {}).get("private")
-    return overlay.from_keyed(private if isinstance(private, dict) else None, OVERLAY_PREFIX)

@@ -13,24 +13,25 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from bridge import offload
 from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
-from bridge.ical.itip import with_partstat
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.base import PullPage, prefetched
 from bridge.providers.common.cursor import CursorCodec, iso_z, resume
 from bridge.providers.common.outlook_time import parse_utc
-from bridge.providers.common.reach import series_reach
 from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
-from bridge.providers.common.versions import SeriesParts, decode_versions, encode_versions
+from bridge.providers.common.versions import SeriesParts, decode_versions
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
+from bridge.providers.graph.item import change_key, event_reach, graph_item, single_or_skip
 from bridge.providers.graph.mailbox import GraphMailbox
 from bridge.providers.graph.mapping import (
     GraphWrite,
@@ -38,7 +39,6 @@ from bridge.providers.graph.mapping import (
     graph_to_ical,
     ical_to_graph,
 )
-from bridge.providers.graph.mapping_read import graph_rendering
 from bridge.providers.graph.scheduling import GraphScheduling, own_answers
 from bridge.providers.graph.todo import GraphTasks
 
@@ -53,20 +53,12 @@ _TRANSACTION_NS = uuid.UUID("5b0d7f2e-8f5c-4d59-9f2e-6c1f0a3d7b11")
 # Outlook calendar colour names (calendarColor enum, calendar resource type) as approximate
 
 
-def change_key(event: Mapping[str, Any]) -> str:
-    """An event's changeKey; `@odata.etag` is W/"<changeKey>" (Graph event resource docs)."""
-    if event.get("changeKey"):
-        return str(event["changeKey"])
-    etag = str(event.get("@odata.etag") or "")
-    if etag.startswith("W/"):
-        etag = etag[2:]
-    return etag.strip('"')
-
-
 @dataclass
 class _FoldMemo:
-    """What a full round folded page by page has already asked for."""
+    """What a full round folded page by page has already asked for, and its single events'
+    mapping, shared with the worker process once the round is large (bridge/offload.py)."""
 
+    singles: offload.Sharing[tuple[dict[str, Any], str], RemoteItem | None]
     overlays: dict[str, str] | None = None
     series: set[str] = field(default_factory=set)
 
@@ -163,7 +155,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             done = self.pull(calendar_id, cursor, window)
             yield PullPage(done.items, done.removed, done.reset, done.requests, done.cursor)
             return
-        memo = _FoldMemo()
+        memo = _FoldMemo(offload.Sharing(self._single(window), self._remote_singles(window)))
         params: dict[str, str] | None = {
             "startDateTime": iso_z(window.start),
             "endDateTime": iso_z(window.end),
@@ -238,8 +230,10 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             kept = memo.overlays or {}
             series = {m: None for m in series if m not in memo.series}
             memo.series.update(series)
-        for event_id, event in singles.items():
-            single = self._item_or_skip(event, [], window, kept.get(event_id, ""))
+        pairs = [(event, kept.get(event_id, "")) for event_id, event in singles.items()]
+        here = self._single(window)
+        mapped = memo.singles.map(pairs) if memo is not None else [here(p) for p in pairs]
+        for event_id, single in zip(singles, mapped, strict=True):
             if single is not None:
                 items[event_id] = single
         for master_id in series:
@@ -276,6 +270,28 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             log.warning("skipped a Graph event: %s", exc)
             return None
 
+    def _single(
+        self, window: SyncWindow
+    ) -> Callable[[tuple[dict[str, Any], str]], RemoteItem | None]:
+        def single(pair: tuple[dict[str, Any], str]) -> RemoteItem | None:
+            return self._item_or_skip(pair[0], [], window, pair[1])
+
+        return single
+
+    def _remote_singles(
+        self, window: SyncWindow
+    ) -> Callable[[Sequence[tuple[dict[str, Any], str]]], Callable[..., RemoteItem | None]]:
+        """The worker's mapping of a chunk of single events: the account's address (one
+        request the first time) is looked up here, and only for a chunk holding an
+        invitation — as the mapping here asks for it."""
+
+        def remote(chunk: Sequence[tuple[dict[str, Any], str]]) -> Callable[..., RemoteItem | None]:
+            invited = any(own_answers(event, ()) for event, _kept in chunk)
+            email = self.account_email if invited else ""
+            return functools.partial(single_or_skip, window=window, account_email=email)
+
+        return remote
+
     def _item(
         self,
         event: dict[str, Any],
@@ -283,29 +299,9 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
         window: SyncWindow,
         kept: str | None = None,
     ) -> RemoteItem:
-        if not event.get("id"):
-            raise IncompleteItem("graph", "", "id")
-        versions = {str(event["id"]): change_key(event)}
-        for inst in instances:
-            if inst.get("type") == "exception":
-                versions[str(inst["id"])] = change_key(inst)
-        stored = kept if kept is not None else overlay_props.stored(event)
-        rendered = graph_rendering(event, instances, _reach(event, window))
-        answers = own_answers(event, instances)
-        if answers:  # an invitation: the account's answer is responseStatus (issue 16.3)
-            rendered = replace(
-                rendered, text=with_partstat(rendered.text, self.account_email, answers)
-            )
-        text, client_uid = overlay.apply(rendered.text, stored)
-        return RemoteItem(
-            remote_id=str(event["id"]),
-            version=encode_versions(versions),
-            uid=client_uid or str(event.get("iCalUId") or event["id"]),
-            ical=text,
-            member_ids=tuple(sorted(str(i["id"]) for i in instances if i.get("id"))),
-            span=rendered.span if text is rendered.text else None,  # an overlay: recomputed
-            provider_uid=str(event.get("iCalUId") or "") if client_uid else "",
-        )
+        # the account's address (one request the first time) only for an invitation
+        email = self.account_email if own_answers(event, instances) else ""
+        return graph_item(event, instances, window, kept, email)
 
     def _instances(
         self, master_id: str, start: dt.datetime, end: dt.datetime, policy: Any = PULL_POLICY
@@ -335,7 +331,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
     def _series_parts(self, master_id: str, window: SyncWindow, policy: Any) -> SeriesParts | None:
         try:
             master = self._get_event(master_id, policy)
-            reach = _reach(master, window)
+            reach = event_reach(master, window)
             instances = self._instances(master_id, reach.start, reach.end, policy)
         except RemoteNotFound:
             return None
@@ -357,7 +353,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
         if event.get("type") in ("occurrence", "exception") and event.get("seriesMasterId"):
             return self._series_parts(str(event["seriesMasterId"]), window, policy)
         if event.get("type") == "seriesMaster":
-            reach = _reach(event, window)
+            reach = event_reach(event, window)
             try:
                 instances = self._instances(remote_id, reach.start, reach.end, policy)
             except RemoteNotFound:
@@ -441,7 +437,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
         event, instances = parts
         wanted = overlay.for_write(
             client,
-            graph_to_ical(event, instances, _reach(event, window)),
+            graph_to_ical(event, instances, event_reach(event, window)),
             stored=overlay_props.stored(event),
         )
         if wanted != (overlay_props.stored(event) or ""):
@@ -457,7 +453,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
             if event.get("type") == "seriesMaster":
                 # a PATCH of the master is a series edit: its exceptions get new changeKeys,
                 # and the version kept for the next If-Match must hold those
-                reach = _reach(event, window)
+                reach = event_reach(event, window)
                 instances = self._instances(str(event["id"]), reach.start, reach.end)
         return self._item(event, instances, window)
 
@@ -495,19 +491,6 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
                 self._http.delete(self._event_path(str(inst["id"])), policy=WRITE_POLICY)
             except RemoteNotFound:
                 continue
-
-
-def _reach(event: Mapping[str, Any], window: SyncWindow) -> SyncWindow:
-    """The range a series' instances are listed and its cancelled occurrences looked for over:
-    from its first occurrence on (common/reach.py), for a single event the window."""
-    if event.get("type") != "seriesMaster":
-        return window
-    first: dt.date | None = parse_utc((event.get("start") or {}).get("dateTime"))
-    if first is None:  # the wall time is enough: the reach has slack
-        range_start = ((event.get("recurrence") or {}).get("range") or {}).get("startDate")
-        with contextlib.suppress(ValueError):
-            first = dt.date.fromisoformat(str(range_start))
-    return series_reach(window, first)
 
 
 def _instance_original(inst: Mapping[str, Any]) -> dt.datetime | None:
