@@ -4,7 +4,7 @@ What it does: mapping provider items and converting them to mirror drafts is pur
 and in one process it all holds one GIL. `Sharing` splits one listing's work into chunks of
 `CHUNK` arguments: once the listing has passed `THRESHOLD` arguments, a chunk goes to the
 worker (one process for the whole bridge process, "forkserver" start, made on first need)
-whenever this sharer has fewer than `IN_HAND` chunks there, and the calling thread does the
+whenever it holds fewer than `IN_HAND` chunks (of every sharer), and the calling thread does the
 other chunks itself meanwhile. Nothing waits for the worker while the caller could work — its
 start-up included: chunks go to it only once it has answered a first, empty task. The worker
 runs the same pure function on the same values (picklable), so a result is the same wherever
@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger("davbridge.offload")
 
@@ -33,7 +33,7 @@ R = TypeVar("R")
 
 THRESHOLD = 1_000  # arguments a listing has had before chunks go to the worker
 CHUNK = 200  # arguments per chunk
-IN_HAND = 2  # chunks one sharer has in the worker at most (one running, one queued)
+IN_HAND = 2  # chunks the worker holds at most, all sharers together (one running, one queued)
 PRELOAD = ["bridge.sync.items", "bridge.providers.graph.item", "bridge.providers.google.item"]
 
 Logged = list[tuple[str, int, str]]
@@ -43,6 +43,20 @@ Logged = list[tuple[str, int, str]]
 class _Pool:
     executor: ProcessPoolExecutor
     ready: Future[None]
+    busy: int = 0  # chunks given to the worker and not done, by every sharer
+
+    def took(self, future: Future[Any]) -> None:
+        with _lock:
+            self.busy += 1
+        future.add_done_callback(self._done)
+
+    def _done(self, _future: Future[Any]) -> None:
+        with _lock:
+            self.busy -= 1
+
+    def has_room(self) -> bool:
+        with _lock:
+            return self.busy < IN_HAND
 
 
 _lock = threading.Lock()
@@ -125,7 +139,6 @@ class Sharing(Generic[A, R]):
         self.here, self.remote = here, remote
         self.pool: _Pool | None = None
         self.listed = 0
-        self.sent: list[Chunk[A, R]] = []  # chunks given to the worker, not yet known done
 
     def chunks(
         self, args: Sequence[A], size: int | None = None, keep_last: bool = False
@@ -161,15 +174,14 @@ class Sharing(Generic[A, R]):
         if pool.ready.exception() is not None:
             self._failed(pool, pool.ready.exception())
             return False
-        self.sent = [c for c in self.sent if not c.done()]
-        if len(self.sent) >= IN_HAND:
+        if not pool.has_room():
             return False
         try:
             chunk.future = pool.executor.submit(_run, remote(chunk.args), chunk.args)
         except RuntimeError as exc:  # the pool broke or was shut down meanwhile
             self._failed(pool, exc)
             return False
-        self.sent.append(chunk)
+        pool.took(chunk.future)
         return True
 
     def results(self, chunk: Chunk[A, R]) -> list[R]:

@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,9 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     pool = offload.shared_pool()
     assert pool is not None
     pool.ready.result(timeout=120)  # started: chunks go to it from the first page on
+    deadline = time.monotonic() + 120
+    while pool.busy and time.monotonic() < deadline:  # a former test's chunks still running
+        time.sleep(0.01)
     sent: list[bool] = []
     send = offload.Sharing._send
 
