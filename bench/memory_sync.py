@@ -13,7 +13,8 @@ Run from the repository root:
    bulk calendar and of the address book, then calendar-/addressbook-multiget of every href
    in chunks of `--chunk` (default 50,000) hrefs. Answers are read in 64 kB pieces and never
    kept (gzip asked, as clients do).
-3. It prints the bridge process's RSS: the peak of the sync, then per pass the RSS before,
+3. It prints the bridge process's RSS: the peak of the sync (and that of the processes below
+   it: the first sync's worker process and its fork server, bridge/offload.py), then per pass the RSS before,
    the peak (VmHWM, reset through /proc/<pid>/clear_refs before the pass) and after, and per
    multiget chunk `multiget-rss-delta <items> <MiB>` (its peak minus the RSS before it).
    Targets: every pass's peak < 300 MB and no growth from pass to pass; a 50,000-item
@@ -70,6 +71,36 @@ def status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"no {field} for {pid}")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the first sync's worker process is a child of the fork
+    server, itself a child of the bridge: bridge/offload.py)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def workers(pid: int) -> list[int]:
+    """The worker process and its fork server below `pid` (not the sandbox host)."""
+    found = []
+    for child in descendants(pid):
+        try:
+            if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            continue
+    return found
 
 
 def reset_peak(pid: int) -> None:
@@ -299,6 +330,12 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             f"{status_kib(ready['pid'], 'VmHWM') / 1024:.0f} MiB",
             flush=True,
         )
+        for child in workers(ready["pid"]):
+            print(
+                f"sync: process {child} below the bridge (worker / fork server): peak RSS "
+                f"{status_kib(child, 'VmHWM') / 1024:.0f} MiB",
+                flush=True,
+            )
         synced = passes(ready, args, "after-sync")
     finally:
         stop_bridge(proc)
