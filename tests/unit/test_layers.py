@@ -22,6 +22,7 @@ LEAVES = (
     "bridge.settings",
     "bridge.secrets",
     "bridge.delegate",
+    "bridge.offload",
 )
 ALLOWED: dict[str, tuple[str, ...]] = {
     # adapters: the facade (plus pure vCard helpers for rendering DAV answers)
@@ -111,6 +112,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.model",
         "bridge.errors",
         "bridge.settings",
+        "bridge.offload",  # a large listing's conversion shared with the worker process
     ),
     "bridge.providers": (
         "bridge.providers",
@@ -118,6 +120,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bridge.model",
         "bridge.errors",
         "bridge.plainwords",
+        "bridge.offload",  # a large listing's mapping shared with the worker process
     ),
     "bridge.store": ("bridge.store", "bridge.files", "bridge.model", "bridge.errors"),
     "bridge.ical": ("bridge.ical", "bridge.model", "bridge.errors"),
@@ -135,6 +138,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bridge.logs": (),
     "bridge.files": (),
     "bridge.delegate": (),
+    "bridge.offload": (),
     "bridge.entry.allocator": (),
     "bridge.settings": ("bridge.errors",),
     "bridge.secrets": ("bridge.files", "bridge.errors"),
