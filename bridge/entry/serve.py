@@ -7,6 +7,7 @@ This is a composition root: it may import radicale_plugins. It holds no business
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 from typing import Protocol
@@ -74,6 +75,11 @@ class HttpServer:
             self._server.run()
 
     def start(self) -> HttpServer:
+        # what exists by now (modules, settings, the application) lives as long as the
+        # process: out of the garbage collector's sight, so that the full collections that
+        # bulk answers' many short-lived objects bring about do not walk it each time
+        # (a 2,000-href multiget parses 2,000 elements: ~1.5 ms per request on average)
+        gc.freeze()
         self._thread.start()
         log.info("listening on %s", self.url)
         return self
