@@ -7,6 +7,7 @@ This is a composition root: it may import radicale_plugins. It holds no business
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 from typing import Protocol
@@ -20,6 +21,20 @@ from bridge.entry.http_lanes import QuickLane
 from radicale_plugins.app import make_wsgi
 
 log = logging.getLogger("davbridge")
+
+
+_frozen: list[bool] = []
+
+
+def _freeze_startup_heap() -> None:
+    """What exists when the first server starts (modules, settings, the application) lives as
+    long as the process: out of the garbage collector's sight (gc.freeze), so that the full
+    collections that bulk answers' many short-lived objects bring about do not walk it each
+    time (a 2,000-href multiget parses 2,000 elements: ~1.5 ms per request on average). Once
+    per process: a later server (tests start many) leaves the heap to the collector."""
+    if not _frozen:
+        _frozen.append(True)
+        gc.freeze()
 
 
 class HttpServer:
@@ -74,6 +89,7 @@ class HttpServer:
             self._server.run()
 
     def start(self) -> HttpServer:
+        _freeze_startup_heap()
         self._thread.start()
         log.info("listening on %s", self.url)
         return self

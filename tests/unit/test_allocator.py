@@ -1,6 +1,7 @@
 """The server process sets glibc's malloc up before its worker threads start (a fixed mmap
-threshold and two arenas: the cause of its RSS ratcheting up under load, bridge/entry/allocator.py),
-and an operator's own MALLOC_* setting wins for that setting."""
+threshold, the trim threshold that goes with it and two arenas: the cause of its RSS
+ratcheting up under load, bridge/entry/allocator.py), and an operator's own MALLOC_* setting
+wins for that setting."""
 
 from __future__ import annotations
 
@@ -23,11 +24,18 @@ def applied(**env: str) -> list[str]:
     return out.split(",") if out else []
 
 
-def test_both_settings_are_applied_on_glibc() -> None:
+def test_every_setting_is_applied_on_glibc() -> None:
     assert platform.libc_ver()[0] == "glibc"  # the image and this machine: Debian
-    assert applied() == ["MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX"]
+    assert applied() == ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX"]
 
 
 def test_an_explicit_setting_is_left_to_glibc() -> None:
-    assert applied(MALLOC_ARENA_MAX="4") == ["MALLOC_MMAP_THRESHOLD_"]
-    assert applied(MALLOC_MMAP_THRESHOLD_="65536") == ["MALLOC_ARENA_MAX"]
+    assert applied(MALLOC_ARENA_MAX="4") == ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"]
+    assert applied(MALLOC_MMAP_THRESHOLD_="65536") == [
+        "MALLOC_TRIM_THRESHOLD_",
+        "MALLOC_ARENA_MAX",
+    ]
+    assert applied(MALLOC_TRIM_THRESHOLD_="131072") == [
+        "MALLOC_MMAP_THRESHOLD_",
+        "MALLOC_ARENA_MAX",
+    ]

@@ -35,9 +35,13 @@ def test_each_compressed_piece_inflates_before_the_answer_is_rendered_whole() ->
     first = next(pieces)
     received += inflate.decompress(first)
     assert len(rendered) < PARTS / 4  # the client has data while most is still to render
-    assert len(received) >= multistatus.PIECE and plain.startswith(received)
+    assert len(received) >= multistatus.FIRST_PIECE and plain.startswith(received)
+    sizes = []
     for piece in pieces:
+        before = len(received)
         received += inflate.decompress(piece)
+        sizes.append(len(received) - before)
         assert plain.startswith(received)  # every piece is readable as it arrives
     assert received == plain and inflate.eof
-    assert len(first) < multistatus.PIECE // 4  # and it is compressed
+    assert len(first) < multistatus.FIRST_PIECE // 4  # and it is compressed
+    assert min(sizes[:-1]) >= multistatus.PIECE  # later pieces are the larger ones
