@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from procs import workers
 
 BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR.parent) not in sys.path:
@@ -71,36 +72,6 @@ def status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"no {field} for {pid}")
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (the first sync's worker process is a child of the fork
-    server, itself a child of the bridge: bridge/offload.py)."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def workers(pid: int) -> list[int]:
-    """The worker process and its fork server below `pid` (not the sandbox host)."""
-    found = []
-    for child in descendants(pid):
-        try:
-            if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(child)
-        except OSError:
-            continue
-    return found
 
 
 def reset_peak(pid: int) -> None:
