@@ -11,19 +11,21 @@ runs the same pure function on the same values (picklable), so a result is the s
 it was made; what the function logged there is logged again here, where logging is set up.
 A worker fault (it died, could not start, or raised) does that chunk here again: a real error
 in an argument then raises here, as it would have without the worker; a worker that died is
-replaced at the next listing.
+replaced at the next listing, and one idle for IDLE_S exits (its memory back to the system).
 What it must not do: give the worker anything that does I/O (store, network) — a sharer's
 `remote(chunk)` builds the function the worker runs, from values looked up here.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 log = logging.getLogger("davbridge.offload")
@@ -34,7 +36,9 @@ R = TypeVar("R")
 THRESHOLD = 1_000  # arguments a listing has had before chunks go to the worker
 CHUNK = 200  # arguments per chunk
 IN_HAND = 2  # chunks the worker holds at most, all sharers together (one running, one queued)
-PRELOAD = ["bridge.sync.items", "bridge.providers.graph.item", "bridge.providers.google.item"]
+IDLE_S = 60.0  # a worker given nothing for this long exits (its memory back to the system)
+#: what the worker imports before it counts as started (the pure functions sharers send it)
+WARM = ("bridge.sync.items", "bridge.providers.graph.item", "bridge.providers.google.item")
 
 Logged = list[tuple[str, int, str]]
 
@@ -44,15 +48,22 @@ class _Pool:
     executor: ProcessPoolExecutor
     ready: Future[None]
     busy: int = 0  # chunks given to the worker and not done, by every sharer
+    last: float = field(default_factory=time.monotonic)  # when it last had something to do
 
     def took(self, future: Future[Any]) -> None:
         with _lock:
             self.busy += 1
+            self.last = time.monotonic()
         future.add_done_callback(self._done)
 
     def _done(self, _future: Future[Any]) -> None:
         with _lock:
             self.busy -= 1
+            self.last = time.monotonic()
+
+    def idle(self) -> bool:
+        with _lock:
+            return self.busy == 0 and time.monotonic() - self.last >= IDLE_S
 
     def has_room(self) -> bool:
         with _lock:
@@ -63,8 +74,10 @@ _lock = threading.Lock()
 _pool: _Pool | None = None
 
 
-def _warm() -> None:
-    """The first task: answered once the worker has started."""
+def _warm(modules: Sequence[str]) -> None:
+    """The first task: answered once the worker has started and imported `modules`."""
+    for name in modules:
+        importlib.import_module(name)
 
 
 class _Kept(logging.Handler):
@@ -95,15 +108,25 @@ def shared_pool() -> _Pool | None:
         if _pool is not None:
             return _pool
         try:
+            # the fork server imports nothing of the bridge (its memory stays small); the worker
+            # imports what chunks will need before it takes one, while the callers work on
             context = multiprocessing.get_context("forkserver")
-            # the fork server imports the pure code once; each worker forked from it is ready
-            context.set_forkserver_preload(PRELOAD)
             executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            _pool = _Pool(executor, executor.submit(_warm))
+            _pool = _Pool(executor, executor.submit(_warm, WARM))
+            reaper = threading.Thread(target=_retire_when_idle, args=(_pool,), daemon=True)
+            reaper.start()
         except (OSError, ValueError, RuntimeError) as exc:
             log.warning("worker process not started, working in this process: %s", exc)
             return None
         return _pool
+
+
+def _retire_when_idle(pool: _Pool) -> None:
+    """Shut the worker down once it has been idle IDLE_S (a listing later starts another)."""
+    while _pool is pool:
+        time.sleep(min(IDLE_S, 1.0))
+        if pool.idle():
+            _forget(pool)
 
 
 def _forget(pool: _Pool) -> None:
@@ -192,7 +215,8 @@ class Sharing(Generic[A, R]):
                 chunk.results, logged = chunk.future.result()
                 for name, level, message in logged:
                     logging.getLogger(name).log(level, "%s", message)
-            except Exception as exc:  # the worker's fault, or an argument's: done here again
+            except (Exception, CancelledError) as exc:  # the worker's fault (it died, was shut
+                # down idle meanwhile) or an argument's: done here again
                 if self.pool is not None:
                     self._failed(self.pool, exc)
                 chunk.results = [self.here(arg) for arg in chunk.args]

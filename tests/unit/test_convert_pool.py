@@ -220,3 +220,28 @@ def test_the_worker_maps_google_single_events_as_the_provider_does(
     shared = sharing.map(events[:10]) + sharing.map(events[10:])
     assert shared == [mapping(event) for event in events]
     assert any(small_chunks) and any(item is not None for item in shared)
+
+
+def test_an_idle_worker_exits_and_the_next_listing_starts_another(
+    small_chunks: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [_event(n) for n in range(40)]
+    pool = offload.shared_pool()
+    assert pool is not None
+    monkeypatch.setattr(offload, "IDLE_S", 0.2)
+    first = _flatten(converted(_pages(items, 10), CONVERSION, Offload(CONVERSION, _no_aliases)))
+    assert any(small_chunks)
+    deadline = time.monotonic() + 30
+    while offload._pool is pool and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert offload._pool is not pool, "the idle worker was not shut down"
+    assert pool.executor._processes is None or not any(  # its process is gone
+        p.is_alive() for p in pool.executor._processes.values()
+    )
+    monkeypatch.setattr(offload, "IDLE_S", 60.0)
+    again = offload.shared_pool()
+    assert again is not None and again is not pool
+    again.ready.result(timeout=120)
+    small_chunks.clear()
+    second = _flatten(converted(_pages(items, 10), CONVERSION, Offload(CONVERSION, _no_aliases)))
+    assert second == first and any(small_chunks)
