@@ -136,6 +136,19 @@ class Busy(BridgeError):
         self.retry_after = retry_after
 
 
+class Superseded(Busy):
+    """A pull's result no longer applies: what it was converted under (the calendar's
+    private-event setting) changed while it ran. Nothing of it is stored; the change made the
+    next pull a full one."""
+
+    def __init__(self, collection_id: int) -> None:
+        super().__init__(
+            f"collection {collection_id} changed while it was pulled; the next pull starts over",
+            0.0,
+        )
+        self.collection_id = collection_id
+
+
 class LimitExceeded(BridgeError):
     """A client's write goes past a configured bound ([limits] `limit` = `value`): 403, the
     message naming the limit and its value."""

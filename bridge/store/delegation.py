@@ -75,26 +75,45 @@ def _grant(row: tuple[object, ...]) -> GrantRow:
     )
 
 
+@dataclass(frozen=True)
+class Redaction:
+    """A calendar's private-event setting: `redact` (busy blocks only) and `epoch`, counted up
+    at every change. A pull converts under one Redaction and passes its epoch to
+    `apply_pull`, which stores nothing once the epoch moved on (errors.Superseded)."""
+
+    redact: bool
+    epoch: int
+
+
 class DelegationStore(MirrorStore):
     # -- busy blocks -------------------------------------------------------------------------
     def redacts(self, collection_id: int) -> bool:
         """Whether private events of this calendar are mirrored as busy blocks only."""
+        return self.redaction(collection_id).redact
+
+    def redaction(self, collection_id: int) -> Redaction:
         row = self._db.execute(
-            "SELECT redact FROM collection_privacy WHERE collection_id = ?", (collection_id,)
+            "SELECT redact, epoch FROM collection_privacy WHERE collection_id = ?",
+            (collection_id,),
         ).fetchone()
-        return bool(row[0]) if row else False
+        return Redaction(bool(row[0]), int(row[1])) if row else Redaction(False, 0)
 
     def set_redaction(self, collection_id: int, redact: bool) -> bool:
-        """Record the choice; True when it changed (the mirror then starts over)."""
+        """Record the choice; True when it changed (the mirror then starts over, and a pull
+        still running under the old choice stores nothing)."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT redact FROM collection_privacy WHERE collection_id = ?", (collection_id,)
+                "SELECT redact, epoch FROM collection_privacy WHERE collection_id = ?",
+                (collection_id,),
             ).fetchone()
-            before = bool(row[0]) if row else False
+            before, epoch = (bool(row[0]), int(row[1])) if row else (False, 0)
+            if row is not None and before == redact:
+                return False
             db.execute(
-                "INSERT INTO collection_privacy (collection_id, redact) VALUES (?, ?) "
-                "ON CONFLICT (collection_id) DO UPDATE SET redact = excluded.redact",
-                (collection_id, int(redact)),
+                "INSERT INTO collection_privacy (collection_id, redact, epoch) VALUES (?, ?, ?) "
+                "ON CONFLICT (collection_id) DO UPDATE SET redact = excluded.redact, "
+                "epoch = excluded.epoch",
+                (collection_id, int(redact), epoch + int(before != redact)),
             )
             if before == redact:
                 return False

@@ -231,6 +231,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX items_listing ON items (collection_id, deleted, href, etag, component);
     """,
+    # 13: a calendar's private-event setting counts its changes, so a pull converted under the
+    # old setting finds out in its commit's transaction and stores nothing (issue 15)
+    """
+    ALTER TABLE collection_privacy ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 # Migrations whose PostgreSQL form is not the mechanical translation (by number).

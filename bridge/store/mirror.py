@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
+from bridge.errors import Superseded
 from bridge.model import ItemRecord, PhoneEntry
 from bridge.store.base import Db
 from bridge.store.item_reads import ItemReadsStore
@@ -177,13 +178,23 @@ class MirrorStore(ItemReadsStore):
         reset: bool,
         refreshed_at: float | None,
         suffix: str = ".ics",
+        epoch: int | None = None,
     ) -> int:
         """Apply one pull in one transaction; returns how many items changed. A streamed
-        full listing's batches pass the collection's old cursor and refresh time."""
+        full listing's batches pass the collection's old cursor and refresh time. `epoch`:
+        the calendar's private-event setting the drafts were made under (store.delegation);
+        changed since, nothing is stored (Superseded)."""
         changed = 0
         drafts = list(upserts)
         gone = set(removed_remote_ids)
         with self._tx() as db:
+            if epoch is not None:
+                row = db.execute(
+                    "SELECT epoch FROM collection_privacy WHERE collection_id = ?",
+                    (collection_id,),
+                ).fetchone()
+                if (int(row[0]) if row else 0) != epoch:
+                    raise Superseded(collection_id)
             if reset:  # what the listing does not hold goes: every row is needed
                 batch = PullBatch.load(db, collection_id)
             else:  # only the rows of these items (a streamed listing's batch, an increment)

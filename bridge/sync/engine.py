@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from bridge.errors import AuthExpired, BridgeError, Busy, NotFound, ProviderBusy
+from bridge.errors import AuthExpired, BridgeError, Busy, NotFound, ProviderBusy, Superseded
 from bridge.ical.limits import ItemLimits
 from bridge.joinlinks import EnrichOptions
 from bridge.model import (
@@ -39,6 +39,7 @@ from bridge.providers.base import (
 )
 from bridge.settings import LimitsSettings, SyncSettings
 from bridge.store import ItemDraft, Store
+from bridge.store.delegation import Redaction
 from bridge.store.rows import ConnectionPolicy, ConnectionRow, ConnectionState
 from bridge.sync import give_back, meeting_uids
 from bridge.sync.convert_pool import Offload
@@ -192,15 +193,16 @@ class SyncEngine(CollectionDiscovery):
         )
 
     def _calendar_conversion(
-        self, coll: CollectionRecord, provider: CalendarProvider
+        self, coll: CollectionRecord, provider: CalendarProvider, redact: bool
     ) -> tuple[Callable[[RemoteItem], ItemDraft], Offload]:
-        """How the collection's items become drafts, here and (offload) in the worker."""
+        """How the collection's items become drafts, here and (offload) in the worker;
+        `redact`: busy blocks only (a delegate without private access, issue 15)."""
         conversion = CalendarConversion(
             emails=(provider.account_email,),
             aliases=self.store.uid_aliases(coll.id),
             limits=self.item_limits(),
             options=self.enrich_options(coll.user_id),
-            redact=self.store.redacts(coll.id),  # a delegate without private access (issue 15)
+            redact=redact,
         )
 
         def found(items: Sequence[RemoteItem]) -> dict[str, str]:
@@ -213,10 +215,10 @@ class SyncEngine(CollectionDiscovery):
 
         return convert, Offload(conversion, found)
 
-    def _pull_calendar(self, coll: CollectionRecord) -> Pulled:
+    def _pull_calendar(self, coll: CollectionRecord, privacy: Redaction) -> Pulled:
         provider = source_for(self.providers(coll.connection_id), coll, self.store)
         window = self.window()
-        convert, offload = self._calendar_conversion(coll, provider)
+        convert, offload = self._calendar_conversion(coll, provider, privacy.redact)
         if isinstance(provider, PagedPull):  # a full listing is stored page by page
             pages = prefetched(lambda: provider.pull_pages(coll.provider_id, coll.cursor, window))
             first = next(pages)
@@ -229,6 +231,7 @@ class SyncEngine(CollectionDiscovery):
                     lambda: self._outside(coll, window),
                     lambda rid: provider.fetch(coll.provider_id, rid, window),
                     offload,
+                    privacy.epoch,
                 )
                 return apply_full(job, itertools.chain([first], pages), self.clock), True
             pages.close()
@@ -336,11 +339,18 @@ class SyncEngine(CollectionDiscovery):
         if not self.wanted(coll) or is_view(coll):  # a view is built, not pulled (C4)
             return None
         began = time.monotonic()
+        # what the drafts are made under; a change meanwhile makes every commit of this pull
+        # store nothing (Superseded): the change already made the next pull a full one
+        privacy = self.store.redaction(coll.id)
+        epoch = None if coll.kind is CollectionKind.ADDRESSBOOK else privacy.epoch
         try:
             if coll.kind is CollectionKind.ADDRESSBOOK:
                 pulled = self._pull_contacts(coll)
             else:
-                pulled = self._pull_calendar(coll)
+                pulled = self._pull_calendar(coll, privacy)
+        except Superseded as exc:
+            log.info("pull of collection %d dropped: %s", coll.id, exc.message)
+            return None
         except ProviderBusy as exc:
             self._not_before[collection_id] = self.clock() + exc.retry_after
             self.leases.hold_off(collection_id, exc.retry_after)
@@ -363,9 +373,20 @@ class SyncEngine(CollectionDiscovery):
         else:
             result, drafts, removed, requests = pulled
             suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
-            changed = self.store.apply_pull(
-                coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix=suffix
-            )
+            try:
+                changed = self.store.apply_pull(
+                    coll.id,
+                    drafts.values(),
+                    removed,
+                    result.cursor,
+                    result.reset,
+                    now,
+                    suffix,
+                    epoch,
+                )
+            except Superseded as exc:
+                log.info("pull of collection %d dropped: %s", coll.id, exc.message)
+                return None
             reset = result.reset
         self.store.set_connection_status(
             coll.connection_id, ConnectionState.OK, None, synced_at=now

@@ -55,6 +55,8 @@ class FullListing:
     fetch: Callable[[str], RemoteItem | None] | None = None
     # `convert` in a form the conversion worker can run (calendars; convert_pool.py)
     offload: Offload | None = None
+    # the calendar's private-event setting the drafts are made under (store.delegation)
+    epoch: int | None = None
 
 
 def apply_full(job: FullListing, pages: Iterator[PullPage], now: Callable[[], float]) -> Applied:
@@ -79,7 +81,14 @@ def apply_pages(
         nonlocal changed
         if pending:  # the old cursor and refresh time stay until the last page
             changed += store.apply_pull(
-                coll.id, pending.values(), (), coll.cursor, False, coll.refreshed_at, job.suffix
+                coll.id,
+                pending.values(),
+                (),
+                coll.cursor,
+                False,
+                coll.refreshed_at,
+                job.suffix,
+                job.epoch,
             )
             pending.clear()
 
@@ -104,7 +113,7 @@ def apply_pages(
     commit()
     if reset:
         gone |= store.live_remote_ids(coll.id) - seen - set(extra)
-    changed += store.apply_pull(coll.id, (), gone, cursor, False, now(), job.suffix)
+    changed += store.apply_pull(coll.id, (), gone, cursor, False, now(), job.suffix, job.epoch)
     return Applied(changed, requests + fetched)
 
 

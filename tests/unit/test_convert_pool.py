@@ -69,6 +69,9 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     """Chunks of 5 sent from the 10th item on; yields what each chunk's send answered."""
     monkeypatch.setattr(offload, "THRESHOLD", 10)
     monkeypatch.setattr(offload, "CHUNK", 5)
+    # no idle exit during the test (a worker left idle by an earlier test could otherwise be
+    # shut down between here and the test's first chunk: nothing would reach a worker)
+    monkeypatch.setattr(offload, "IDLE_S", 3600.0)
     pool = offload.shared_pool()
     assert pool is not None
     pool.ready.result(timeout=120)  # started: chunks go to it from the first page on
@@ -228,9 +231,9 @@ def test_an_idle_worker_exits_and_the_next_listing_starts_another(
     items = [_event(n) for n in range(40)]
     pool = offload.shared_pool()
     assert pool is not None
-    monkeypatch.setattr(offload, "IDLE_S", 0.2)
     first = _flatten(converted(_pages(items, 10), CONVERSION, Offload(CONVERSION, _no_aliases)))
     assert any(small_chunks)
+    monkeypatch.setattr(offload, "IDLE_S", 0.2)  # from now on: idle after the listing
     deadline = time.monotonic() + 30
     while offload._pool is pool and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -238,7 +241,7 @@ def test_an_idle_worker_exits_and_the_next_listing_starts_another(
     assert pool.executor._processes is None or not any(  # its process is gone
         p.is_alive() for p in pool.executor._processes.values()
     )
-    monkeypatch.setattr(offload, "IDLE_S", 60.0)
+    monkeypatch.setattr(offload, "IDLE_S", 3600.0)
     again = offload.shared_pool()
     assert again is not None and again is not pool
     again.ready.result(timeout=120)
