@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bridge.model import CollectionKind
 from bridge.settings import SyncSettings
 from bridge.store import ItemDraft, Store
-from bridge.store.delegation import grant_remote_id
 from bridge.sync.engine import SyncEngine
 from bridge.sync.writes import WriteThrough
+from tests.unit.grant_copy import boss_calendar_copy
 
 
 class RecordingCalendars:
@@ -30,20 +29,7 @@ class RecordingCalendars:
 
 def test_delete_in_a_grant_copy_goes_to_the_owners_calendar(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite3")
-    boss = store.create_user("boss", "boss@x.example")
-    ann = store.create_user("ann", "ann@x.example")
-    conn = store.create_connection(boss.id, "graph", "boss@x.example", "{}", None)
-    grant = store.put_grant(boss.id, ann.id, write=True, private=True, by="admin")
-    copy = store.upsert_collection(
-        ann.id,
-        conn.id,
-        CollectionKind.CALENDAR,
-        grant_remote_id(grant.id, "boss-cal"),
-        "Calendar (boss)",
-        None,
-        False,
-        "boss@x.example",
-    )
+    copy = boss_calendar_copy(store, write=True, private=True)
     text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:e1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     store.apply_pull(
         copy.id, [ItemDraft("e1", "r1", "v1", text, "VEVENT", 0, 1)], (), "c", True, 0.0

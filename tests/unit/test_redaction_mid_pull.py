@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.model import CollectionKind, PullResult, RemoteItem
+from bridge.model import PullResult, RemoteItem
 from bridge.providers.base import PullPage
 from bridge.settings import SyncSettings
 from bridge.store import Store
-from bridge.store.delegation import grant_remote_id
 from bridge.sync.engine import SyncEngine
+from tests.unit.grant_copy import boss_calendar_copy
 
 PRIVATE = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n"
@@ -99,20 +99,7 @@ class World:
 @pytest.fixture(params=["all at once", "page by page"])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     store = Store(tmp_path / "db.sqlite3")
-    boss = store.create_user("boss", "boss@x.example")
-    ann = store.create_user("ann", "ann@x.example")
-    conn = store.create_connection(boss.id, "graph", "boss@x.example", "{}", None)
-    grant = store.put_grant(boss.id, ann.id, write=False, private=False, by="admin")
-    copy = store.upsert_collection(
-        ann.id,
-        conn.id,
-        CollectionKind.CALENDAR,
-        grant_remote_id(grant.id, "boss-cal"),
-        "Calendar (boss)",
-        None,
-        True,
-        "boss@x.example",
-    )
+    copy = boss_calendar_copy(store, write=False, private=False)
     provider = GatedCalendar() if request.param == "all at once" else PagedCalendar()
     engine = SyncEngine(store, lambda _cid: provider, SyncSettings())  # type: ignore[arg-type,return-value]
     yield World(store, engine, provider, copy.id)
