@@ -9,9 +9,10 @@ other chunks itself meanwhile. Nothing waits for the worker while the caller cou
 start-up included: chunks go to it only once it has answered a first, empty task. The worker
 runs the same pure function on the same values (picklable), so a result is the same wherever
 it was made; what the function logged there is logged again here, where logging is set up.
-A worker fault (it died, could not start, or raised) does that chunk here again: a real error
-in an argument then raises here, as it would have without the worker; a worker that died is
-replaced at the next listing, and one idle for IDLE_S exits (its memory back to the system).
+A chunk the worker did not do (it died, could not start, or raised) is done here again: a real
+error in an argument then raises here, as it would have without the worker; a worker that died
+is replaced at the next listing (one that raised stays), and one idle for IDLE_S exits (its
+memory back to the system).
 What it must not do: give the worker anything that does I/O (store, network) — a sharer's
 `remote(chunk)` builds the function the worker runs, from values looked up here.
 """
@@ -24,7 +25,7 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -215,10 +216,12 @@ class Sharing(Generic[A, R]):
                 chunk.results, logged = chunk.future.result()
                 for name, level, message in logged:
                     logging.getLogger(name).log(level, "%s", message)
-            except (Exception, CancelledError) as exc:  # the worker's fault (it died, was shut
-                # down idle meanwhile) or an argument's: done here again
-                if self.pool is not None:
+            except (BrokenExecutor, CancelledError) as exc:  # the worker died or was shut down
+                if self.pool is not None:  # (idle meanwhile): replaced at the next listing
                     self._failed(self.pool, exc)
+                chunk.results = [self.here(arg) for arg in chunk.args]
+            except Exception:  # raised in the worker (an argument's own error): done here
+                # again, where it raises as it would have without the worker; the worker stays
                 chunk.results = [self.here(arg) for arg in chunk.args]
         return chunk.results
 

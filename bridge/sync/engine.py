@@ -339,18 +339,16 @@ class SyncEngine(CollectionDiscovery):
         if not self.wanted(coll) or is_view(coll):  # a view is built, not pulled (C4)
             return None
         began = time.monotonic()
-        # what the drafts are made under; a change meanwhile makes every commit of this pull
-        # store nothing (Superseded): the change already made the next pull a full one
-        privacy = self.store.redaction(coll.id)
-        epoch = None if coll.kind is CollectionKind.ADDRESSBOOK else privacy.epoch
+        epoch: int | None = None
         try:
             if coll.kind is CollectionKind.ADDRESSBOOK:
                 pulled = self._pull_contacts(coll)
             else:
+                # what the drafts are made under; a change meanwhile makes every commit of this
+                # pull store nothing (Superseded): the change made the next pull a full one
+                privacy = self.store.redaction(coll.id)
+                epoch = privacy.epoch
                 pulled = self._pull_calendar(coll, privacy)
-        except Superseded as exc:
-            log.info("pull of collection %d dropped: %s", coll.id, exc.message)
-            return None
         except ProviderBusy as exc:
             self._not_before[collection_id] = self.clock() + exc.retry_after
             self.leases.hold_off(collection_id, exc.retry_after)
@@ -363,6 +361,8 @@ class SyncEngine(CollectionDiscovery):
             )
             log.warning("connection %d needs re-authorization: %s", coll.connection_id, exc.message)
             return None
+        except Superseded:  # not the connection's fault: refresh() skips the pull (a Busy)
+            raise
         except BridgeError as exc:
             self.store.set_connection_status(coll.connection_id, ConnectionState.ERROR, exc.message)
             log.warning("pull of collection %d failed: %s", coll.id, exc.message)
@@ -373,20 +373,9 @@ class SyncEngine(CollectionDiscovery):
         else:
             result, drafts, removed, requests = pulled
             suffix = ".vcf" if coll.kind is CollectionKind.ADDRESSBOOK else ".ics"
-            try:
-                changed = self.store.apply_pull(
-                    coll.id,
-                    drafts.values(),
-                    removed,
-                    result.cursor,
-                    result.reset,
-                    now,
-                    suffix,
-                    epoch,
-                )
-            except Superseded as exc:
-                log.info("pull of collection %d dropped: %s", coll.id, exc.message)
-                return None
+            changed = self.store.apply_pull(
+                coll.id, drafts.values(), removed, result.cursor, result.reset, now, suffix, epoch
+            )
             reset = result.reset
         self.store.set_connection_status(
             coll.connection_id, ConnectionState.OK, None, synced_at=now

@@ -51,10 +51,17 @@ def google_item(
     )
 
 
-def single_or_skip(event: Mapping[str, Any], window: SyncWindow) -> RemoteItem | None:
+def item_or_skip(
+    event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
+) -> RemoteItem | None:
     """The item, or None (logged) when Google gave too little for a valid resource."""
     try:
-        return google_item(event, (), window)
+        return google_item(event, exceptions, window)
     except IncompleteItem as exc:
         log.warning("skipped a Google event: %s", exc)
         return None
+
+
+def single_or_skip(event: Mapping[str, Any], window: SyncWindow) -> RemoteItem | None:
+    """`item_or_skip` for a single event of a listing page."""
+    return item_or_skip(event, (), window)

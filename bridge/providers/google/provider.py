@@ -29,7 +29,6 @@ from typing import Any
 from bridge import offload
 from bridge.errors import (
     CursorExpired,
-    IncompleteItem,
     PreconditionFailed,
     ProviderRefused,
     RemoteNotFound,
@@ -43,7 +42,12 @@ from bridge.providers.common.versions import SeriesParts, decode_versions
 from bridge.providers.google.auth import GoogleAppConfig, GoogleAuth
 from bridge.providers.google.client import CalendarClient
 from bridge.providers.google.collections import GoogleCalendarCollections
-from bridge.providers.google.item import google_item, single_or_skip, stored_overlay
+from bridge.providers.google.item import (
+    google_item,
+    item_or_skip,
+    single_or_skip,
+    stored_overlay,
+)
 from bridge.providers.google.mapping import google_body_diff, google_to_ical, ical_to_google
 from bridge.providers.google.mapping_common import (
     event_zone,
@@ -272,7 +276,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
             if full and master is not None and not reaches_back(master, window):
                 # A windowed full listing holds every exception inside the window; a series
                 # begun before the window is read whole (its older exceptions: reach.py).
-                item = self._item_or_skip(master, exceptions.get(master_id, []), window)
+                item = item_or_skip(master, exceptions.get(master_id, []), window)
             else:
                 item = self._series(calendar_id, master_id, master, window, PULL_POLICY)
             if item is None:
@@ -281,21 +285,6 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
                 items[master_id] = item
         found = [item for item in items.values() if item is not None]
         return found, [r for r in removed if r not in items]
-
-    def _item_or_skip(
-        self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
-    ) -> RemoteItem | None:
-        """The item, or None (logged) when Google gave too little for a valid resource."""
-        try:
-            return self._item(event, exceptions, window)
-        except IncompleteItem as exc:
-            log.warning("skipped a Google event: %s", exc)
-            return None
-
-    def _item(
-        self, event: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]], window: SyncWindow
-    ) -> RemoteItem:
-        return google_item(event, exceptions, window)
 
     def _get(self, calendar_id: str, event_id: str, policy: RetryPolicy) -> dict[str, Any] | None:
         try:
@@ -344,7 +333,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
         policy: RetryPolicy,
     ) -> RemoteItem | None:
         parts = self._series_parts(calendar_id, master_id, master, policy)
-        return None if parts is None else self._item_or_skip(*parts, window)
+        return None if parts is None else item_or_skip(*parts, window)
 
     def _series_parts(
         self,
@@ -369,7 +358,7 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
         self, calendar_id: str, remote_id: str, window: SyncWindow, policy: RetryPolicy
     ) -> RemoteItem | None:
         parts = self._parts(calendar_id, remote_id, policy)
-        return None if parts is None else self._item_or_skip(*parts, window)
+        return None if parts is None else item_or_skip(*parts, window)
 
     def _parts(self, calendar_id: str, remote_id: str, policy: RetryPolicy) -> SeriesParts | None:
         """(master or single event, its exceptions) as Google holds them now."""
@@ -576,4 +565,4 @@ class GoogleCalendarProvider(GoogleCalendarCollections, GoogleScheduling, Google
                 WRITE_POLICY,
             )
             master = dict(patched or master)
-        return self._item(master, members, window)
+        return google_item(master, members, window)

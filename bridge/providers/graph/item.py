@@ -87,14 +87,24 @@ def graph_item(
     )
 
 
-def single_or_skip(
-    single: tuple[Mapping[str, Any], str], window: SyncWindow, account_email: str
+def item_or_skip(
+    event: Mapping[str, Any],
+    instances: Sequence[Mapping[str, Any]],
+    window: SyncWindow,
+    kept: str | None,
+    account_email: str,
 ) -> RemoteItem | None:
-    """A single event of a delta page (event, its stored overlay), or None (logged) when
-    Graph gave too little for a valid resource."""
-    event, kept = single
+    """`graph_item`, or None (logged) when Graph gave too little for a valid resource."""
     try:
-        return graph_item(event, (), window, kept, account_email)
+        return graph_item(event, instances, window, kept, account_email)
     except IncompleteItem as exc:
         log.warning("skipped a Graph event: %s", exc)
         return None
+
+
+def single_or_skip(
+    single: tuple[Mapping[str, Any], str], window: SyncWindow, account_email: str
+) -> RemoteItem | None:
+    """`item_or_skip` for a single event of a delta page (event, its stored overlay)."""
+    event, kept = single
+    return item_or_skip(event, (), window, kept, account_email)

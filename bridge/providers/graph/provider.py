@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge import offload
-from bridge.errors import CursorExpired, IncompleteItem, PreconditionFailed, RemoteNotFound
+from bridge.errors import CursorExpired, PreconditionFailed, RemoteNotFound
 from bridge.ical import overlay
 from bridge.model import CalendarInfo, ProviderKind, PullResult, RemoteItem, SyncWindow
 from bridge.providers.base import PullPage, prefetched
@@ -31,7 +31,13 @@ from bridge.providers.common.retry import PULL_POLICY, WRITE_POLICY
 from bridge.providers.common.versions import SeriesParts, decode_versions
 from bridge.providers.graph import overlay_props
 from bridge.providers.graph.collections import COLOR_NAMES, GraphCalendarCollections
-from bridge.providers.graph.item import change_key, event_reach, graph_item, single_or_skip
+from bridge.providers.graph.item import (
+    change_key,
+    event_reach,
+    graph_item,
+    item_or_skip,
+    single_or_skip,
+)
 from bridge.providers.graph.mailbox import GraphMailbox
 from bridge.providers.graph.mapping import (
     GraphWrite,
@@ -264,11 +270,7 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
         kept: str | None = None,
     ) -> RemoteItem | None:
         """The item, or None (logged) when Graph gave too little for a valid resource."""
-        try:
-            return self._item(event, instances, window, kept)
-        except IncompleteItem as exc:
-            log.warning("skipped a Graph event: %s", exc)
-            return None
+        return item_or_skip(event, instances, window, kept, self._address_for(event, instances))
 
     def _single(
         self, window: SyncWindow
@@ -299,9 +301,11 @@ class GraphCalendarProvider(GraphMailbox, GraphCalendarCollections, GraphSchedul
         window: SyncWindow,
         kept: str | None = None,
     ) -> RemoteItem:
-        # the account's address (one request the first time) only for an invitation
-        email = self.account_email if own_answers(event, instances) else ""
-        return graph_item(event, instances, window, kept, email)
+        return graph_item(event, instances, window, kept, self._address_for(event, instances))
+
+    def _address_for(self, event: Mapping[str, Any], instances: Sequence[Mapping[str, Any]]) -> str:
+        """The account's address (one request the first time), only for an invitation."""
+        return self.account_email if own_answers(event, instances) else ""
 
     def _instances(
         self, master_id: str, start: dt.datetime, end: dt.datetime, policy: Any = PULL_POLICY
